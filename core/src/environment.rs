@@ -1,0 +1,188 @@
+//! Deployment environments (`dev`, `stage`, `prod`, …): an ordered list that
+//! promotion walks from first to last.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One environment name: 1–32 characters of `[a-z0-9-]`, starting with a letter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Environment(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvironmentError {
+    #[error(
+        "environment name {0:?} is invalid: use 1-32 characters of a-z, 0-9 and '-', starting with a letter"
+    )]
+    InvalidName(String),
+    #[error("environment {0:?} is listed twice")]
+    Duplicate(String),
+    #[error("at least one environment is required")]
+    Empty,
+}
+
+impl Environment {
+    pub fn parse(name: &str) -> Result<Self, EnvironmentError> {
+        let valid = !name.is_empty()
+            && name.len() <= 32
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if valid {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(EnvironmentError::InvalidName(name.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Environment {
+    type Error = EnvironmentError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Environment> for String {
+    fn from(value: Environment) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The configured environments, in promotion order (first = least critical).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environments(Vec<Environment>);
+
+impl Environments {
+    /// Parses a comma-separated list such as `dev,stage,prod`.
+    pub fn parse_list(list: &str) -> Result<Self, EnvironmentError> {
+        let mut envs: Vec<Environment> = Vec::new();
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let env = Environment::parse(name)?;
+            if envs.contains(&env) {
+                return Err(EnvironmentError::Duplicate(name.to_owned()));
+            }
+            envs.push(env);
+        }
+        if envs.is_empty() {
+            return Err(EnvironmentError::Empty);
+        }
+        Ok(Self(envs))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Environment> {
+        self.0.iter()
+    }
+
+    pub fn contains(&self, env: &Environment) -> bool {
+        self.0.contains(env)
+    }
+
+    pub fn first(&self) -> &Environment {
+        // Construction guarantees at least one element.
+        &self.0[0]
+    }
+}
+
+impl Default for Environments {
+    fn default() -> Self {
+        Self(
+            ["dev", "stage", "prod"]
+                .into_iter()
+                .map(|n| Environment(n.to_owned()))
+                .collect(),
+        )
+    }
+}
+
+/// Where a role grant applies: every environment, or one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvScope {
+    All,
+    Only(Environment),
+}
+
+impl EnvScope {
+    /// `*` means every environment; anything else must be an environment name.
+    pub fn parse(s: &str) -> Result<Self, EnvironmentError> {
+        if s == "*" {
+            Ok(Self::All)
+        } else {
+            Environment::parse(s).map(Self::Only)
+        }
+    }
+
+    pub fn covers(&self, env: &Environment) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(e) => e == env,
+        }
+    }
+}
+
+impl fmt::Display for EnvScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::All => f.write_str("*"),
+            Self::Only(e) => e.fmt(f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_lowercase_names_with_digits_and_dashes() {
+        for ok in ["dev", "prod-eu-1", "qa2"] {
+            assert_eq!(Environment::parse(ok).map(|e| e.to_string()), Ok(ok.to_owned()));
+        }
+    }
+
+    #[test]
+    fn rejects_names_that_would_break_urls_or_config() {
+        for bad in ["", "Prod", "1dev", "dev stage", "dev/x", &"a".repeat(33)] {
+            assert!(Environment::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn list_keeps_promotion_order_and_rejects_duplicates() {
+        let envs = Environments::parse_list("dev, stage ,prod").unwrap();
+        let names: Vec<_> = envs.iter().map(Environment::as_str).collect();
+        assert_eq!(names, ["dev", "stage", "prod"]);
+        assert_eq!(envs.first().as_str(), "dev");
+        assert_eq!(
+            Environments::parse_list("dev,dev"),
+            Err(EnvironmentError::Duplicate("dev".into()))
+        );
+        assert_eq!(Environments::parse_list(" , "), Err(EnvironmentError::Empty));
+    }
+
+    #[test]
+    fn scope_star_covers_every_environment() {
+        let prod = Environment::parse("prod").unwrap();
+        assert!(EnvScope::parse("*").unwrap().covers(&prod));
+        assert!(EnvScope::parse("prod").unwrap().covers(&prod));
+        assert!(!EnvScope::parse("dev").unwrap().covers(&prod));
+    }
+
+    #[test]
+    fn deserializing_validates_the_name() {
+        assert!(serde_json::from_str::<Environment>("\"Bad Name\"").is_err());
+        assert!(serde_json::from_str::<Environment>("\"stage\"").is_ok());
+    }
+}

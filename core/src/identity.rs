@@ -1,0 +1,220 @@
+//! Who is acting: people (dev users now; OIDC and SCIM users later), service
+//! tokens and the system itself, and the roles they hold per environment.
+
+use crate::environment::{EnvScope, Environment};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A stable user id (a UUID as text). Never reused, unlike a username.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub String);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Read workflows, runs and their logs.
+    Viewer,
+    /// Viewer, plus trigger and cancel runs.
+    Operator,
+    /// Viewer, plus approve or reject other people's requests.
+    Approver,
+    /// Everything: workflows, alerts, tokens, users.
+    Admin,
+    /// The audit log only, read-only.
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Viewer,
+        Role::Operator,
+        Role::Approver,
+        Role::Admin,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Approver => "approver",
+            Role::Admin => "admin",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One role in one scope, and why the principal holds it (e.g. `dev seed`,
+/// `group:sre`), so the UI can explain access.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RoleGrant {
+    pub role: Role,
+    pub scope: EnvScope,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    User,
+    ServiceToken,
+    System,
+}
+
+/// The authenticated caller of a port method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub id: UserId,
+    pub kind: PrincipalKind,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub grants: Vec<RoleGrant>,
+}
+
+impl Principal {
+    /// True when some grant gives `role` in `env`.
+    pub fn holds(&self, role: Role, env: &Environment) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.role == role && g.scope.covers(env))
+    }
+
+    /// True when some grant gives `role` in at least one environment.
+    pub fn holds_anywhere(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    /// Short summary for the UI, e.g. `admin@*, viewer@prod`.
+    pub fn roles_summary(&self) -> String {
+        let mut parts: Vec<String> = self
+            .grants
+            .iter()
+            .map(|g| format!("{}@{}", g.role, g.scope))
+            .collect();
+        parts.sort();
+        parts.dedup();
+        parts.join(", ")
+    }
+}
+
+/// A seeded demo account offered on the sign-in page in dev mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub description: String,
+}
+
+impl DevUser {
+    /// The demo accounts `--dev` seeds, one per everyday role, each granted in
+    /// every environment.
+    pub fn seeds() -> Vec<DevUser> {
+        [
+            (
+                "admin",
+                "Ada Admin",
+                Role::Admin,
+                "Manages workflows, tokens, users and alerts",
+            ),
+            (
+                "approver",
+                "Avery Approver",
+                Role::Approver,
+                "Approves other people's requests",
+            ),
+            (
+                "operator",
+                "Oscar Operator",
+                Role::Operator,
+                "Triggers and cancels runs",
+            ),
+            (
+                "viewer",
+                "Vera Viewer",
+                Role::Viewer,
+                "Reads workflows, runs and logs",
+            ),
+        ]
+        .into_iter()
+        .map(|(username, name, role, description)| DevUser {
+            username: username.into(),
+            display_name: name.into(),
+            role,
+            description: description.into(),
+        })
+        .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(grants: &[(Role, &str)]) -> Principal {
+        Principal {
+            id: UserId("u1".into()),
+            kind: PrincipalKind::User,
+            username: "sam".into(),
+            display_name: "Sam".into(),
+            email: None,
+            grants: grants
+                .iter()
+                .map(|(role, scope)| RoleGrant {
+                    role: *role,
+                    scope: EnvScope::parse(scope).unwrap(),
+                    source: "test".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn a_grant_applies_only_in_its_scope() {
+        let p = principal(&[(Role::Operator, "dev"), (Role::Approver, "*")]);
+        let dev = Environment::parse("dev").unwrap();
+        let prod = Environment::parse("prod").unwrap();
+        assert!(p.holds(Role::Operator, &dev));
+        assert!(!p.holds(Role::Operator, &prod));
+        assert!(p.holds(Role::Approver, &prod));
+        assert!(p.holds_anywhere(Role::Operator));
+        assert!(!p.holds_anywhere(Role::Admin));
+        assert_eq!(p.roles_summary(), "approver@*, operator@dev");
+    }
+
+    #[test]
+    fn dev_seeds_cover_the_four_everyday_roles_once_each() {
+        let seeds = DevUser::seeds();
+        let roles: Vec<_> = seeds.iter().map(|u| u.role).collect();
+        assert_eq!(
+            roles,
+            [Role::Admin, Role::Approver, Role::Operator, Role::Viewer]
+        );
+    }
+}

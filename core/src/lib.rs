@@ -1,0 +1,22 @@
+//! Gantry's heart: domain types shared by the server and the browser, pure
+//! decision logic, and the control-plane port.
+//!
+//! Nothing here does I/O or reads the clock: callers pass `now` in. The crate
+//! builds for `wasm32-unknown-unknown` so the dashboard uses the very same types.
+//! The async port trait ([`port::ControlPlane`]) is only compiled with the `ssr`
+//! feature, keeping it out of the browser bundle.
+
+pub mod environment;
+pub mod error;
+pub mod identity;
+pub mod overview;
+pub mod preferences;
+pub mod rbac;
+
+#[cfg(feature = "ssr")]
+pub mod port;
+
+pub use environment::{EnvScope, Environment, Environments};
+pub use error::PortError;
+pub use identity::{DevUser, Principal, PrincipalKind, Role, RoleGrant, UserId};
+pub use preferences::{Preferences, Theme, TimeDisplay};

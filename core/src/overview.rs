@@ -1,0 +1,40 @@
+//! Read models the dashboard shows: the shell around every page, the
+//! sign-in choices and the Overview page.
+
+use crate::environment::Environment;
+use crate::identity::{DevUser, Principal};
+use crate::preferences::Preferences;
+use serde::{Deserialize, Serialize};
+
+/// What every page's frame needs: who is signed in, and whether this is a
+/// dev-mode server (shown as a banner on every page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShellInfo {
+    pub dev_mode: bool,
+    pub principal: Option<Principal>,
+    pub preferences: Preferences,
+    pub version: String,
+}
+
+/// The ways to sign in that this server offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    /// Seeded demo accounts; empty unless the server runs with `--dev`.
+    pub dev_users: Vec<DevUser>,
+    /// True once an OIDC issuer is configured.
+    pub sso: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemInfo {
+    pub version: String,
+    /// `SQLite` or `PostgreSQL`.
+    pub database: String,
+    pub migrations_applied: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub environments: Vec<Environment>,
+    pub system: SystemInfo,
+}
