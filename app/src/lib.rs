@@ -1,1 +1,68 @@
+//! Gantry's dashboard: the HTML shell, the router and every page. Data comes
+//! only from server functions (`api`), which call the control-plane port.
 
+pub mod api;
+mod components;
+pub mod error;
+mod pages;
+
+use components::layout::{Frame, UiState};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+use pages::{
+    not_found::NotFound, overview::OverviewPage, preferences::PreferencesPage,
+    section::SectionPage, sign_in::SignInPage,
+};
+
+/// The document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <HashedStylesheet options=options.clone() id="leptos" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(UiState::default());
+
+    view! {
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Gantry".to_owned() } else { format!("{page} · Gantry") }
+        } />
+        // Async SSR on every route: a page is sent whole once its data is
+        // ready, so it reads and works without JavaScript and can set its own
+        // HTTP status.
+        <Router>
+            <Frame>
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/preferences") view=PreferencesPage ssr=SsrMode::Async />
+                    <Route path=path!("/workflows") view=|| view! { <SectionPage section="workflows" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/runs") view=|| view! { <SectionPage section="runs" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/promotions") view=|| view! { <SectionPage section="promotions" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/approvals") view=|| view! { <SectionPage section="approvals" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/alerts") view=|| view! { <SectionPage section="alerts" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=|| view! { <SectionPage section="audit" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=|| view! { <SectionPage section="admin" /> } ssr=SsrMode::Async />
+                </Routes>
+            </Frame>
+        </Router>
+    }
+}

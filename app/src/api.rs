@@ -1,0 +1,139 @@
+//! Server functions: the dashboard's only way to the control plane. Each one
+//! resolves the port and the caller's context, calls exactly one port method
+//! and returns its typed result. No business logic lives here.
+
+use crate::error::AppError;
+use gantry_core::overview::{Overview, ShellInfo, SignInOptions};
+use gantry_core::{Preferences, Theme, TimeDisplay};
+use leptos::prelude::*;
+
+#[server(prefix = "/ui", endpoint = "shell")]
+pub async fn get_shell() -> Result<ShellInfo, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    ssr::answer(plane.shell(&ctx).await)
+}
+
+#[server(prefix = "/ui", endpoint = "sign_in_options")]
+pub async fn get_sign_in_options() -> Result<SignInOptions, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    ssr::answer(plane.sign_in_options(&ctx).await)
+}
+
+#[server(prefix = "/ui", endpoint = "overview")]
+pub async fn get_overview() -> Result<Overview, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    ssr::answer(plane.overview(&ctx).await)
+}
+
+#[server(prefix = "/ui", endpoint = "preferences")]
+pub async fn get_preferences() -> Result<Preferences, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    ssr::answer(plane.preferences(&ctx).await)
+}
+
+/// Form fields arrive as text so a bad value gets a message naming the field
+/// instead of a deserialization failure.
+#[server(prefix = "/ui", endpoint = "save_preferences")]
+pub async fn save_preferences(theme: String, time_display: String) -> Result<Preferences, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    let preferences = match parse_preferences(&theme, &time_display) {
+        Ok(p) => p,
+        Err(e) => return ssr::answer(Err(e)),
+    };
+    ssr::answer(plane.update_preferences(&ctx, preferences).await)
+}
+
+fn parse_preferences(
+    theme: &str,
+    time_display: &str,
+) -> Result<Preferences, gantry_core::PortError> {
+    use gantry_core::PortError;
+    let theme = Theme::parse(theme).ok_or_else(|| {
+        PortError::invalid(
+            "theme",
+            format!("unknown theme {theme:?}: choose system, light or dark"),
+        )
+    })?;
+    let time_display = TimeDisplay::parse(time_display).ok_or_else(|| {
+        PortError::invalid(
+            "time_display",
+            format!("unknown time display {time_display:?}: choose utc or local"),
+        )
+    })?;
+    Ok(Preferences {
+        theme,
+        time_display,
+    })
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Server-side plumbing shared by every server function.
+
+    use crate::error::AppError;
+    use axum::http::header::ACCEPT;
+    use axum::http::request::Parts;
+    use gantry_core::PortError;
+    use gantry_core::port::{RequestContext, SharedControlPlane};
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+
+    /// The port (provided by the server through Leptos context) and the
+    /// caller's context (put on the request by the server's auth layer).
+    pub async fn port() -> Result<(SharedControlPlane, RequestContext), AppError> {
+        let plane = use_context::<SharedControlPlane>().ok_or_else(|| {
+            AppError::Transport("the control plane is not wired into this server".into())
+        })?;
+        let parts = use_context::<Parts>()
+            .ok_or_else(|| AppError::Transport("no request in context".into()))?;
+        let ctx = parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .unwrap_or_default();
+        Ok((plane, ctx))
+    }
+
+    /// Passes a port result through, giving errors their real HTTP status.
+    /// Plain form posts (no JavaScript) keep the redirect back to the form
+    /// that server functions use to report errors, so their status is left
+    /// alone.
+    pub fn answer<T>(result: Result<T, PortError>) -> Result<T, AppError> {
+        if let Err(err) = &result {
+            let plain_form_post = use_context::<Parts>()
+                .and_then(|p| {
+                    p.headers
+                        .get(ACCEPT)
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| v.contains("text/html"))
+                })
+                .unwrap_or(false);
+            if !plain_form_post && let Some(resp) = use_context::<ResponseOptions>() {
+                if let Ok(status) = axum::http::StatusCode::from_u16(err.http_status()) {
+                    resp.set_status(status);
+                }
+            }
+        }
+        result.map_err(AppError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preference_fields_are_parsed_or_named_in_the_error() {
+        assert_eq!(
+            parse_preferences("dark", "local"),
+            Ok(Preferences {
+                theme: Theme::Dark,
+                time_display: TimeDisplay::Local
+            })
+        );
+        let err = parse_preferences("neon", "utc").unwrap_err();
+        assert!(err.to_string().starts_with("theme: unknown theme"), "{err}");
+        let err = parse_preferences("light", "mars").unwrap_err();
+        assert!(err.to_string().starts_with("time_display:"), "{err}");
+    }
+}

@@ -1,0 +1,105 @@
+//! The frame around every page: skip link, header with the DEV MODE banner,
+//! main navigation and user menu, the main landmark and a footer.
+
+use super::nav::PrimaryNav;
+use crate::api::get_shell;
+use gantry_core::Theme;
+use gantry_core::overview::ShellInfo;
+use leptos::prelude::*;
+use leptos_meta::Html;
+
+/// Client-side UI state shared across pages.
+#[derive(Clone, Copy)]
+pub struct UiState {
+    /// A theme picked on the Preferences page, applied before (and after) it
+    /// is saved.
+    pub theme_preview: RwSignal<Option<Theme>>,
+    /// True once the browser has hydrated the page. Tests and scripts wait
+    /// for `data-hydrated="true"` on the app root.
+    pub hydrated: RwSignal<bool>,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            theme_preview: RwSignal::new(None),
+            hydrated: RwSignal::new(false),
+        }
+    }
+}
+
+pub fn ui_state() -> UiState {
+    use_context::<UiState>().unwrap_or_default()
+}
+
+#[component]
+pub fn Frame(children: Children) -> impl IntoView {
+    let ui = ui_state();
+    // Effects run only in the browser: this flips once hydration is done.
+    Effect::new(move |_| ui.hydrated.set(true));
+    let shell = Resource::new(|| (), |_| get_shell());
+
+    view! {
+        <div class="app" data-hydrated=move || ui.hydrated.get().to_string()>
+            <a class="skip-link" href="#main">"Skip to main content"</a>
+            <Transition fallback=|| view! { <header class="site-header"></header> }>
+                {move || Suspend::new(async move {
+                    match shell.await {
+                        Ok(info) => view! { <Header info /> }.into_any(),
+                        Err(_) => view! {
+                            <header class="site-header">
+                                <a class="brand" href="/">"Gantry"</a>
+                            </header>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <main id="main" tabindex="-1">{children()}</main>
+            <footer class="site-footer">
+                <p>"Gantry: jobs and workflows with a hardened control plane."</p>
+            </footer>
+        </div>
+    }
+}
+
+#[component]
+fn Header(info: ShellInfo) -> impl IntoView {
+    let ui = ui_state();
+    let saved_theme = info.preferences.theme;
+    let theme = move || ui.theme_preview.get().unwrap_or(saved_theme).as_str();
+    let dev_mode = info.dev_mode;
+    let version = info.version.clone();
+    view! {
+        <Html {..} data-theme=theme />
+        {dev_mode.then(|| view! {
+            <div class="dev-banner" role="note" aria-label="Development mode">
+                <strong>"DEV MODE"</strong>
+                " Demo users, no single sign-on. Never expose this server beyond this machine."
+            </div>
+        })}
+        <header class="site-header">
+            <a class="brand" href="/" aria-label="Gantry home">
+                <span class="brand-mark" aria-hidden="true">"⛭"</span>
+                "Gantry"
+                <span class="brand-version">{version}</span>
+            </a>
+            {info.principal.map(|p| {
+                let name = p.display_name.clone();
+                let roles = p.roles_summary();
+                view! {
+                    <PrimaryNav principal=p />
+                    <details class="user-menu">
+                        <summary aria-label=format!("Account menu for {name}")>{name.clone()}</summary>
+                        <div class="user-menu-body">
+                            <p class="user-roles">"Roles: " {roles}</p>
+                            <a href="/preferences">"Preferences"</a>
+                            <form method="post" action="/auth/sign-out">
+                                <button type="submit" class="link-button">"Sign out"</button>
+                            </form>
+                        </div>
+                    </details>
+                }
+            })}
+        </header>
+    }
+}

@@ -1,0 +1,70 @@
+//! Sections of the dashboard that later work fills in. Each says what it will
+//! hold, so the navigation is honest about what exists today.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+struct Section {
+    title: &'static str,
+    lead: &'static str,
+    coming: &'static [&'static str],
+}
+
+fn section(key: &str) -> Section {
+    match key {
+        "workflows" => Section {
+            title: "Workflows",
+            lead: "Workflow definitions, their versions and where each version is active.",
+            coming: &["Register a YAML or JSON spec", "Versions by content hash", "Trigger a run with typed inputs"],
+        },
+        "runs" => Section {
+            title: "Runs",
+            lead: "Every run with its steps, attempts and log lines, updating live.",
+            coming: &["Run history with filters", "DAG and timeline views", "Cancel a running run"],
+        },
+        "promotions" => Section {
+            title: "Promotions",
+            lead: "Moving workflow versions from dev to stage to prod.",
+            coming: &["Promotion requests with checklists", "Canary runs", "One-click rollback"],
+        },
+        "approvals" => Section {
+            title: "Approvals",
+            lead: "Four-eyes approvals: requests waiting for someone other than the requester.",
+            coming: &["Inbox and history", "Approve or reject with a comment"],
+        },
+        "alerts" => Section {
+            title: "Alerts",
+            lead: "Rules that fire when workflows fail repeatedly.",
+            coming: &["Alert rules per workflow and environment", "Notification channels"],
+        },
+        "audit" => Section {
+            title: "Audit",
+            lead: "The tamper-evident record of who did what, when and from where.",
+            coming: &["Filterable, hash-chained log", "Verification status", "Export"],
+        },
+        _ => Section {
+            title: "Admin",
+            lead: "Users, roles, service tokens and SCIM provisioning.",
+            coming: &["Users and the roles they hold", "Service tokens", "SCIM tokens"],
+        },
+    }
+}
+
+#[component]
+pub fn SectionPage(section: &'static str) -> impl IntoView {
+    let s = self::section(section);
+    let coming = s
+        .coming
+        .iter()
+        .map(|c| view! { <li>{*c}</li> })
+        .collect_view();
+    view! {
+        <Title text=s.title />
+        <h1>{s.title}</h1>
+        <p class="lead">{s.lead}</p>
+        <section class="placeholder" aria-labelledby="coming-heading">
+            <h2 id="coming-heading">"Coming to this page"</h2>
+            <ul>{coming}</ul>
+        </section>
+    }
+}

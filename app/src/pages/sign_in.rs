@@ -1,0 +1,103 @@
+//! Sign-in: single sign-on when configured, seeded demo users in dev mode.
+//! Plain HTML forms posting to the server's `/auth/...` routes, so signing in
+//! never depends on JavaScript.
+
+use crate::api::get_sign_in_options;
+use crate::components::error_box::ErrorBox;
+use gantry_core::overview::SignInOptions;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// Only same-site paths are followed after sign-in (no open redirects).
+fn safe_next(next: Option<String>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/".to_owned(),
+    }
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = safe_next(query.read_untracked().get("next"));
+    let problem = query.read_untracked().get("error");
+    let options = Resource::new(|| (), |_| get_sign_in_options());
+    view! {
+        <Title text="Sign in" />
+        <div class="sign-in">
+            <h1>"Sign in to Gantry"</h1>
+            {problem.map(|p| view! {
+                <div class="alert alert-error" role="alert"><p>{p}</p></div>
+            })}
+            <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+                {
+                    let next = next.clone();
+                    move || {
+                        let next = next.clone();
+                        Suspend::new(async move {
+                            match options.await {
+                                Ok(o) => view! { <SignInChoices options=o next /> }.into_any(),
+                                Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                            }
+                        })
+                    }
+                }
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn SignInChoices(options: SignInOptions, next: String) -> impl IntoView {
+    if options.dev_users.is_empty() && !options.sso {
+        return view! {
+            <p>
+                "No way to sign in is configured. Start the server with "
+                <code>"--dev"</code>
+                " for demo users on this machine, or configure single sign-on (see docs/sso.md)."
+            </p>
+        }
+        .into_any();
+    }
+    let users = options
+        .dev_users
+        .into_iter()
+        .map(|u| {
+            let label = format!("Sign in as {}", u.display_name);
+            view! {
+                <li>
+                    <button type="submit" name="username" value=u.username.clone() class="user-choice">
+                        <span class="user-choice-name">{label}</span>
+                        <span class="user-choice-role">{u.role.to_string()} " · " {u.description}</span>
+                    </button>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section aria-labelledby="dev-users-heading">
+            <h2 id="dev-users-heading">"Demo users"</h2>
+            <p>"This server runs in dev mode. Pick a seeded user; each holds one role in every environment."</p>
+            <form method="post" action="/auth/dev/sign-in" class="dev-sign-in">
+                <input type="hidden" name="next" value=next />
+                <ul class="user-choices">{users}</ul>
+            </form>
+        </section>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_only_follows_same_site_paths() {
+        assert_eq!(safe_next(Some("/runs?x=1".into())), "/runs?x=1");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil", "runs"] {
+            assert_eq!(safe_next(Some(bad.into())), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}
