@@ -43,6 +43,7 @@ pub async fn save_preferences(theme: String, time_display: String) -> Result<Pre
     ssr::answer(plane.update_preferences(&ctx, preferences).await)
 }
 
+#[cfg(any(feature = "ssr", test))]
 fn parse_preferences(
     theme: &str,
     time_display: &str,

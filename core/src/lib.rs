@@ -12,6 +12,7 @@ pub mod identity;
 pub mod overview;
 pub mod preferences;
 pub mod rbac;
+pub mod redirect;
 
 #[cfg(feature = "ssr")]
 pub mod port;

@@ -5,22 +5,15 @@
 use crate::api::get_sign_in_options;
 use crate::components::error_box::ErrorBox;
 use gantry_core::overview::SignInOptions;
+use gantry_core::redirect::safe_next_path;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-/// Only same-site paths are followed after sign-in (no open redirects).
-fn safe_next(next: Option<String>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => "/".to_owned(),
-    }
-}
-
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
-    let next = safe_next(query.read_untracked().get("next"));
+    let next = safe_next_path(query.read_untracked().get("next").as_deref()).to_owned();
     let problem = query.read_untracked().get("error");
     let options = Resource::new(|| (), |_| get_sign_in_options());
     view! {
@@ -86,18 +79,4 @@ fn SignInChoices(options: SignInOptions, next: String) -> impl IntoView {
         </section>
     }
     .into_any()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn next_only_follows_same_site_paths() {
-        assert_eq!(safe_next(Some("/runs?x=1".into())), "/runs?x=1");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil", "runs"] {
-            assert_eq!(safe_next(Some(bad.into())), "/", "{bad}");
-        }
-        assert_eq!(safe_next(None), "/");
-    }
 }

@@ -1,0 +1,160 @@
+//! Authentication at the edge: turns the session cookie into the
+//! `RequestContext` every port call carries, and keeps anonymous visitors
+//! out of pages. Deciding what a principal may do is not done here but in
+//! the port (`plane.rs`).
+
+pub mod routes;
+
+use crate::state::AppState;
+use crate::store::{SharedStore, StoreResult};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use gantry_core::port::RequestContext;
+use gantry_core::{Principal, PrincipalKind, UserId};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+/// What a signed-in session stores: who, and since when (for the absolute
+/// lifetime). Nothing else, and never a secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionAuth {
+    pub user_id: String,
+    /// Unix seconds.
+    pub signed_in_at: i64,
+}
+
+pub const SESSION_AUTH_KEY: &str = "auth";
+pub const SESSION_COOKIE: &str = "gantry_session";
+
+/// The user as a principal, or `None` when the account is gone or disabled.
+/// Loaded on every request, so disabling an account takes effect at once.
+pub async fn principal_for(store: &SharedStore, id: &UserId) -> StoreResult<Option<Principal>> {
+    let Some(user) = store.user_by_id(id).await? else {
+        return Ok(None);
+    };
+    if user.disabled {
+        return Ok(None);
+    }
+    let grants = store.grants_for(&user.id).await?;
+    Ok(Some(Principal {
+        id: user.id,
+        kind: PrincipalKind::User,
+        username: user.username,
+        display_name: user.display_name,
+        email: user.email,
+        grants,
+    }))
+}
+
+/// Paths anyone may request. Server functions (`/ui/…`) are public here
+/// because the port answers them with 401 itself.
+fn is_public(path: &str) -> bool {
+    matches!(path, "/sign-in" | "/healthz" | "/readyz" | "/favicon.ico")
+        || path.starts_with("/auth/")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/ui/")
+}
+
+/// Paths that never need the session (static files, probes): skip the
+/// database round trip.
+fn is_sessionless(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/favicon.ico") || path.starts_with("/pkg/")
+}
+
+pub async fn resolve_context(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    let principal = if is_sessionless(&path) {
+        None
+    } else {
+        match current_principal(&state, &session).await {
+            Ok(p) => p,
+            Err(resp) => return resp,
+        }
+    };
+    if principal.is_none() && !is_public(&path) {
+        return if req.method() == Method::GET || req.method() == Method::HEAD {
+            let target = req
+                .uri()
+                .path_and_query()
+                .map_or("/", |pq| pq.as_str())
+                .to_owned();
+            let next_param: String = form_urlencoded::byte_serialize(target.as_bytes()).collect();
+            Redirect::to(&format!("/sign-in?next={next_param}")).into_response()
+        } else {
+            (StatusCode::UNAUTHORIZED, "sign in to continue").into_response()
+        };
+    }
+    let ctx = RequestContext {
+        principal,
+        request_id: header_str(req.headers(), "x-request-id").unwrap_or_default(),
+        source_ip: req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip().to_string()),
+        user_agent: header_str(req.headers(), header::USER_AGENT.as_str()),
+    };
+    req.extensions_mut().insert(ctx);
+    next.run(req).await
+}
+
+/// The signed-in principal, `None` for anonymous or expired sessions.
+async fn current_principal(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<Principal>, Response> {
+    let auth: Option<SessionAuth> = session.get(SESSION_AUTH_KEY).await.map_err(|e| {
+        tracing::error!(error = %e, "session store unavailable");
+        (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable; try again shortly").into_response()
+    })?;
+    let Some(auth) = auth else {
+        return Ok(None);
+    };
+    let age = chrono::Utc::now().timestamp() - auth.signed_in_at;
+    if age > i64::try_from(state.auth.max_lifetime.as_secs()).unwrap_or(i64::MAX) {
+        // Past the absolute lifetime: end the session however active it is.
+        let _ = session.flush().await;
+        return Ok(None);
+    }
+    match principal_for(&state.store, &UserId(auth.user_id)).await {
+        Ok(Some(p)) => Ok(Some(p)),
+        Ok(None) => {
+            let _ = session.flush().await;
+            Ok(None)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not load the signed-in user");
+            Err((StatusCode::SERVICE_UNAVAILABLE, "database unavailable; try again shortly")
+                .into_response())
+        }
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_private_unless_listed() {
+        for public in ["/sign-in", "/auth/dev/sign-in", "/pkg/gantry.js", "/ui/shell", "/healthz"] {
+            assert!(is_public(public), "{public}");
+        }
+        for private in ["/", "/runs", "/admin", "/sign-in-x", "/pkgs"] {
+            assert!(!is_public(private), "{private}");
+        }
+    }
+}

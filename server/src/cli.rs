@@ -1,0 +1,99 @@
+//! Command-line interface. Every `serve` flag has a `GANTRY_…` environment
+//! variable; flags win over the environment. Documented in
+//! docs/configuration.md.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gantry",
+    version,
+    about = "Gantry: jobs and workflows orchestrator with a hardened control plane",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the dashboard and APIs (one process: web, and later scheduler and workers).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// Human-readable lines, for a terminal.
+    Text,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "GANTRY_BIND", value_name = "ADDR", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Database: sqlite://PATH (embedded, created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "GANTRY_DATABASE_URL",
+        value_name = "URL",
+        default_value = "sqlite://data/gantry.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Most database connections this process opens.
+    #[arg(long, env = "GANTRY_DATABASE_MAX_CONNECTIONS", value_name = "N", default_value_t = 10)]
+    pub database_max_connections: u32,
+
+    /// Development mode: seeded demo users instead of single sign-on. Loopback addresses only.
+    #[arg(long, env = "GANTRY_DEV")]
+    pub dev: bool,
+
+    /// Environments in promotion order, comma-separated.
+    #[arg(long, env = "GANTRY_ENVIRONMENTS", value_name = "LIST", default_value = "dev,stage,prod")]
+    pub environments: String,
+
+    /// Folder holding the dashboard's built assets (pkg/gantry.js, pkg/gantry_bg.wasm, pkg/gantry.css).
+    #[arg(long, env = "GANTRY_SITE_ROOT", value_name = "DIR", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// The URL users reach Gantry at. An https:// URL marks session cookies Secure.
+    #[arg(long, env = "GANTRY_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// Sign a session out after this long without a request (e.g. 30m, 8h).
+    #[arg(
+        long,
+        env = "GANTRY_SESSION_IDLE_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "8h",
+        value_parser = humantime::parse_duration
+    )]
+    pub session_idle_timeout: Duration,
+
+    /// Sign a session out this long after sign-in, however active (e.g. 12h, 7d).
+    #[arg(
+        long,
+        env = "GANTRY_SESSION_MAX_LIFETIME",
+        value_name = "DURATION",
+        default_value = "7d",
+        value_parser = humantime::parse_duration
+    )]
+    pub session_max_lifetime: Duration,
+
+    /// Log format [default: text with --dev, json otherwise].
+    #[arg(long, env = "GANTRY_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// Log filter, e.g. info or gantry_server=debug,info.
+    #[arg(long, env = "GANTRY_LOG", value_name = "FILTER", default_value = "info")]
+    pub log: String,
+}

@@ -1,0 +1,16 @@
+//! Time as an input: the server reads it through this trait so tests can
+//! control it.
+
+use chrono::{DateTime, Utc};
+
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

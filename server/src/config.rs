@@ -1,0 +1,150 @@
+//! Validated configuration. Everything that can be wrong with the flags is
+//! found here, before anything starts, and reported as one line saying what
+//! to change.
+
+use crate::cli::{LogFormat, ServeArgs};
+use crate::store::DatabaseUrl;
+use gantry_core::Environments;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: DatabaseUrl,
+    pub database_max_connections: u32,
+    pub dev: bool,
+    pub environments: Environments,
+    pub site_root: PathBuf,
+    pub public_url: Option<String>,
+    /// Session cookies carry `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+    pub session_idle_timeout: Duration,
+    pub session_max_lifetime: Duration,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    pub fn from_args(args: ServeArgs) -> Result<Self, ConfigError> {
+        let fail = |msg: String| Err(ConfigError(msg));
+        if args.dev && !args.bind.ip().is_loopback() {
+            return fail(format!(
+                "--dev (GANTRY_DEV) offers demo users without sign-on and only binds to loopback, \
+                 but --bind (GANTRY_BIND) is {}: use --bind 127.0.0.1:{} or drop --dev",
+                args.bind,
+                args.bind.port()
+            ));
+        }
+        let database_url = match DatabaseUrl::parse(&args.database_url) {
+            Ok(u) => u,
+            Err(e) => return fail(format!("--database-url (GANTRY_DATABASE_URL): {e}")),
+        };
+        if args.database_max_connections == 0 {
+            return fail("--database-max-connections (GANTRY_DATABASE_MAX_CONNECTIONS) must be at least 1".into());
+        }
+        let environments = match Environments::parse_list(&args.environments) {
+            Ok(e) => e,
+            Err(e) => return fail(format!("--environments (GANTRY_ENVIRONMENTS): {e}")),
+        };
+        let public_url = args.public_url.map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(u) = &public_url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            return fail(format!(
+                "--public-url (GANTRY_PUBLIC_URL) {u:?} must start with https:// or http://"
+            ));
+        }
+        if args.session_idle_timeout.is_zero() || args.session_max_lifetime.is_zero() {
+            return fail("session timeouts must be longer than zero".into());
+        }
+        if args.session_idle_timeout > args.session_max_lifetime {
+            return fail(format!(
+                "--session-idle-timeout ({}) is longer than --session-max-lifetime ({}): make it shorter",
+                humantime::format_duration(args.session_idle_timeout),
+                humantime::format_duration(args.session_max_lifetime)
+            ));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&args.log) {
+            return fail(format!("--log (GANTRY_LOG) {:?} is not a valid filter: {e}", args.log));
+        }
+        let secure_cookies = public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+        Ok(Config {
+            bind: args.bind,
+            database_url,
+            database_max_connections: args.database_max_connections,
+            dev: args.dev,
+            environments,
+            site_root: args.site_root,
+            public_url,
+            secure_cookies,
+            session_idle_timeout: args.session_idle_timeout,
+            session_max_lifetime: args.session_max_lifetime,
+            log_format: args
+                .log_format
+                .unwrap_or(if args.dev { LogFormat::Text } else { LogFormat::Json }),
+            log_filter: args.log,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn parse(extra: &[&str]) -> Result<Config, ConfigError> {
+        let mut argv = vec!["gantry", "serve"];
+        argv.extend_from_slice(extra);
+        let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command;
+        Config::from_args(args)
+    }
+
+    #[test]
+    fn defaults_are_a_local_sqlite_server() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
+        assert!(matches!(c.database_url, DatabaseUrl::Sqlite(_)));
+        assert!(!c.dev && !c.secure_cookies);
+        assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn dev_mode_refuses_non_loopback_addresses() {
+        let err = parse(&["--dev", "--bind", "0.0.0.0:3000"]).unwrap_err();
+        assert!(err.0.contains("only binds to loopback"), "{err}");
+        assert!(err.0.contains("--bind 127.0.0.1:3000"), "{err}");
+        assert!(parse(&["--dev", "--bind", "[::1]:3000"]).is_ok());
+        assert!(parse(&["--bind", "0.0.0.0:3000"]).is_ok());
+    }
+
+    #[test]
+    fn each_bad_value_names_its_flag() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--database-url", "mysql://x"], "--database-url"),
+            (&["--environments", "dev,Prod"], "--environments"),
+            (&["--public-url", "gantry.example.com"], "--public-url"),
+            (&["--session-idle-timeout", "9d"], "--session-idle-timeout"),
+            (&["--database-max-connections", "0"], "--database-max-connections"),
+            (&["--log", "info,[["], "--log"),
+        ];
+        for (argv, flag) in cases {
+            let err = parse(argv).unwrap_err();
+            assert!(err.0.contains(flag), "{argv:?} -> {err}");
+            assert!(!err.0.contains('\n'), "one line: {err}");
+        }
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        let c = parse(&["--public-url", "https://gantry.example.com/"]).unwrap();
+        assert!(c.secure_cookies);
+        assert_eq!(c.public_url.as_deref(), Some("https://gantry.example.com"));
+    }
+}

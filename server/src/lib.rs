@@ -1,0 +1,14 @@
+//! Gantry's server: implements the `gantry_core` control-plane port over a
+//! SQL store and serves the dashboard, probes and (later) the REST API.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod health;
+pub mod plane;
+pub mod security_headers;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,22 @@
+//! The one state every handler shares.
+
+use crate::store::SharedStore;
+use axum::extract::FromRef;
+use gantry_core::port::SharedControlPlane;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub plane: SharedControlPlane,
+    pub store: SharedStore,
+    pub auth: Arc<AuthSettings>,
+}
+
+pub struct AuthSettings {
+    pub dev_mode: bool,
+    /// Sessions end this long after sign-in, however active.
+    pub max_lifetime: Duration,
+}

@@ -1,0 +1,206 @@
+//! Storage behind one trait, with one adapter per database: SQLite (the
+//! embedded default) and PostgreSQL (several processes or machines). Each
+//! adapter writes its database's own SQL; the shared contract tests in
+//! `tests/api/store_contract.rs` hold both to the same behaviour.
+
+mod postgres;
+mod sessions;
+mod sqlite;
+
+pub use sessions::SessionBackend;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gantry_core::{Preferences, Role, RoleGrant, UserId};
+use std::fmt;
+use std::sync::Arc;
+
+pub type SharedStore = Arc<dyn Store>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How the database's schema compares with the migrations this binary carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub applied: u32,
+    /// Known to this binary but not applied (or failed part-way).
+    pub pending: Vec<i64>,
+    /// Applied in the database but unknown to this binary (it is older than
+    /// the schema).
+    pub unknown: Vec<i64>,
+}
+
+impl MigrationStatus {
+    pub fn is_current(&self) -> bool {
+        self.pending.is_empty() && self.unknown.is_empty()
+    }
+}
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub source: String,
+    pub disabled: bool,
+    pub preferences: Preferences,
+}
+
+/// An account `--dev` seeds, with the roles it holds.
+#[derive(Debug, Clone)]
+pub struct SeedUser {
+    pub username: String,
+    pub display_name: String,
+    pub grants: Vec<(Role, String)>,
+}
+
+/// Where seeded grants say they came from.
+pub const DEV_SEED_SOURCE: &str = "dev seed";
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Applies every pending migration this binary carries.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// Compares the database with this binary's migrations; fails when the
+    /// database can't be reached.
+    async fn migration_status(&self) -> StoreResult<MigrationStatus>;
+
+    /// Creates or refreshes a seeded account and replaces its seeded grants,
+    /// in one transaction.
+    async fn upsert_seed_user(&self, seed: &SeedUser, now: DateTime<Utc>) -> StoreResult<UserId>;
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
+
+    async fn grants_for(&self, id: &UserId) -> StoreResult<Vec<RoleGrant>>;
+
+    /// Returns false when the user does not exist.
+    async fn set_preferences(
+        &self,
+        id: &UserId,
+        preferences: &Preferences,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// The session store living in this same database.
+    fn sessions(&self) -> SessionBackend;
+}
+
+/// Opens the database named by a `sqlite://…` or `postgres://…` URL.
+pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> StoreResult<SharedStore> {
+    Ok(match url {
+        DatabaseUrl::Sqlite(u) => Arc::new(sqlite::SqliteStore::connect(u, max_connections).await?),
+        DatabaseUrl::Postgres(u) => {
+            Arc::new(postgres::PgStore::connect(u, max_connections).await?)
+        }
+    })
+}
+
+/// A database URL whose scheme has been checked.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite(url.to_owned()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else {
+            // Only the scheme is echoed: the rest may hold a password.
+            let scheme = url.split_once(':').map_or("(none)", |(s, _)| s);
+            Err(format!(
+                "database URL scheme {scheme:?} is not supported: use sqlite://PATH or postgres://USER@HOST/DB"
+            ))
+        }
+    }
+}
+
+/// Never prints credentials.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(u) => write!(f, "Sqlite({u:?})"),
+            Self::Postgres(_) => f.write_str("Postgres(<redacted>)"),
+        }
+    }
+}
+
+/// Parses a stored role grant; unknown roles or scopes mean the row was not
+/// written by us.
+fn grant_from_row(role: &str, environment: &str, source: String) -> StoreResult<RoleGrant> {
+    let role = Role::parse(role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?;
+    let scope = gantry_core::EnvScope::parse(environment)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(RoleGrant { role, scope, source })
+}
+
+/// Compares applied migration versions with the ones this binary carries.
+fn compare_migrations(
+    known: &sqlx::migrate::Migrator,
+    applied: &[(i64, bool)],
+) -> MigrationStatus {
+    let ok: Vec<i64> = applied.iter().filter(|(_, s)| *s).map(|(v, _)| *v).collect();
+    let known_versions: Vec<i64> = known.iter().map(|m| m.version).collect();
+    MigrationStatus {
+        applied: u32::try_from(ok.len()).unwrap_or(u32::MAX),
+        pending: known_versions.iter().copied().filter(|v| !ok.contains(v)).collect(),
+        unknown: ok.iter().copied().filter(|v| !known_versions.contains(v)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_accepts_the_two_backends() {
+        assert!(matches!(DatabaseUrl::parse("sqlite://data/g.db"), Ok(DatabaseUrl::Sqlite(_))));
+        assert!(matches!(DatabaseUrl::parse("sqlite::memory:"), Ok(DatabaseUrl::Sqlite(_))));
+        assert!(matches!(DatabaseUrl::parse("postgres://u@h/db"), Ok(DatabaseUrl::Postgres(_))));
+        assert!(matches!(DatabaseUrl::parse("postgresql://u@h/db"), Ok(DatabaseUrl::Postgres(_))));
+    }
+
+    #[test]
+    fn database_url_errors_never_echo_credentials() {
+        let err = DatabaseUrl::parse("mysql://root:hunter2@db/x").unwrap_err();
+        assert!(err.contains("\"mysql\""), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let dbg = format!("{:?}", DatabaseUrl::parse("postgres://u:hunter2@h/db").unwrap());
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+    }
+}
