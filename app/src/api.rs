@@ -34,7 +34,10 @@ pub async fn get_preferences() -> Result<Preferences, AppError> {
 /// Form fields arrive as text so a bad value gets a message naming the field
 /// instead of a deserialization failure.
 #[server(prefix = "/ui", endpoint = "save_preferences")]
-pub async fn save_preferences(theme: String, time_display: String) -> Result<Preferences, AppError> {
+pub async fn save_preferences(
+    theme: String,
+    time_display: String,
+) -> Result<Preferences, AppError> {
     let (plane, ctx) = ssr::port().await?;
     let preferences = match parse_preferences(&theme, &time_display) {
         Ok(p) => p,

@@ -48,8 +48,8 @@ mod tests {
     #[test]
     fn url_error_round_trips() {
         let err = AppError::Port(PortError::invalid("theme", "pick one of the listed themes"));
-        let encoded = base64::engine::general_purpose::URL_SAFE
-            .encode(serde_json::to_vec(&err).unwrap());
+        let encoded =
+            base64::engine::general_purpose::URL_SAFE.encode(serde_json::to_vec(&err).unwrap());
         assert_eq!(AppError::from_url_param(&encoded), Some(err));
         assert_eq!(AppError::from_url_param("not base64!"), None);
     }

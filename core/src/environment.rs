@@ -148,14 +148,20 @@ mod tests {
     #[test]
     fn accepts_lowercase_names_with_digits_and_dashes() {
         for ok in ["dev", "prod-eu-1", "qa2"] {
-            assert_eq!(Environment::parse(ok).map(|e| e.to_string()), Ok(ok.to_owned()));
+            assert_eq!(
+                Environment::parse(ok).map(|e| e.to_string()),
+                Ok(ok.to_owned())
+            );
         }
     }
 
     #[test]
     fn rejects_names_that_would_break_urls_or_config() {
         for bad in ["", "Prod", "1dev", "dev stage", "dev/x", &"a".repeat(33)] {
-            assert!(Environment::parse(bad).is_err(), "{bad:?} should be rejected");
+            assert!(
+                Environment::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 
@@ -169,7 +175,10 @@ mod tests {
             Environments::parse_list("dev,dev"),
             Err(EnvironmentError::Duplicate("dev".into()))
         );
-        assert_eq!(Environments::parse_list(" , "), Err(EnvironmentError::Empty));
+        assert_eq!(
+            Environments::parse_list(" , "),
+            Err(EnvironmentError::Empty)
+        );
     }
 
     #[test]

@@ -68,9 +68,24 @@ mod tests {
             (PortError::forbidden("x"), 403),
             (PortError::not_found("x"), 404),
             (PortError::invalid("f", "m"), 400),
-            (PortError::Conflict { message: "m".into() }, 409),
-            (PortError::Unavailable { message: "m".into() }, 503),
-            (PortError::Internal { reference: "r".into() }, 500),
+            (
+                PortError::Conflict {
+                    message: "m".into(),
+                },
+                409,
+            ),
+            (
+                PortError::Unavailable {
+                    message: "m".into(),
+                },
+                503,
+            ),
+            (
+                PortError::Internal {
+                    reference: "r".into(),
+                },
+                500,
+            ),
         ];
         for (err, status) in cases {
             assert_eq!(err.http_status(), status, "{err:?}");

@@ -40,8 +40,11 @@ pub trait ControlPlane: Send + Sync + 'static {
 
     /// Signs in as a seeded demo user. Only in dev mode; `NotFound` otherwise,
     /// so production servers don't even admit the feature exists.
-    async fn dev_sign_in(&self, ctx: &RequestContext, username: &str)
-    -> Result<Principal, PortError>;
+    async fn dev_sign_in(
+        &self,
+        ctx: &RequestContext,
+        username: &str,
+    ) -> Result<Principal, PortError>;
 
     async fn overview(&self, ctx: &RequestContext) -> Result<Overview, PortError>;
 

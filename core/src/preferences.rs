@@ -97,6 +97,9 @@ mod tests {
         let p: Preferences = serde_json::from_str(r#"{"theme":"dark"}"#).unwrap();
         assert_eq!(p.theme, Theme::Dark);
         assert_eq!(p.time_display, TimeDisplay::Utc);
-        assert_eq!(serde_json::from_str::<Preferences>("{}").unwrap(), Preferences::default());
+        assert_eq!(
+            serde_json::from_str::<Preferences>("{}").unwrap(),
+            Preferences::default()
+        );
     }
 }

@@ -114,7 +114,12 @@ mod tests {
             (user, &[Admin], ViewDashboard, true),
             (user, &[Auditor], ViewDashboard, false),
             (user, &[], UpdateOwnPreferences, true),
-            (PrincipalKind::ServiceToken, &[Admin], UpdateOwnPreferences, false),
+            (
+                PrincipalKind::ServiceToken,
+                &[Admin],
+                UpdateOwnPreferences,
+                false,
+            ),
             (user, &[Viewer, Operator, Approver], ViewAdmin, false),
             (user, &[Admin], ViewAdmin, true),
             (user, &[Auditor], ViewAudit, true),
@@ -133,7 +138,10 @@ mod tests {
 
     #[test]
     fn denials_say_why() {
-        let d = decide(&with(PrincipalKind::User, &[Role::Viewer]), &Action::ViewAdmin);
+        let d = decide(
+            &with(PrincipalKind::User, &[Role::Viewer]),
+            &Action::ViewAdmin,
+        );
         assert_eq!(
             d,
             Decision::Deny {

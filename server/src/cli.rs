@@ -36,7 +36,12 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on.
-    #[arg(long, env = "GANTRY_BIND", value_name = "ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(
+        long,
+        env = "GANTRY_BIND",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:3000"
+    )]
     pub bind: SocketAddr,
 
     /// Database: sqlite://PATH (embedded, created if missing) or postgres://USER@HOST/DB.
@@ -50,7 +55,12 @@ pub struct ServeArgs {
     pub database_url: String,
 
     /// Most database connections this process opens.
-    #[arg(long, env = "GANTRY_DATABASE_MAX_CONNECTIONS", value_name = "N", default_value_t = 10)]
+    #[arg(
+        long,
+        env = "GANTRY_DATABASE_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = 10
+    )]
     pub database_max_connections: u32,
 
     /// Development mode: seeded demo users instead of single sign-on. Loopback addresses only.
@@ -58,11 +68,21 @@ pub struct ServeArgs {
     pub dev: bool,
 
     /// Environments in promotion order, comma-separated.
-    #[arg(long, env = "GANTRY_ENVIRONMENTS", value_name = "LIST", default_value = "dev,stage,prod")]
+    #[arg(
+        long,
+        env = "GANTRY_ENVIRONMENTS",
+        value_name = "LIST",
+        default_value = "dev,stage,prod"
+    )]
     pub environments: String,
 
     /// Folder holding the dashboard's built assets (pkg/gantry.js, pkg/gantry_bg.wasm, pkg/gantry.css).
-    #[arg(long, env = "GANTRY_SITE_ROOT", value_name = "DIR", default_value = "target/site")]
+    #[arg(
+        long,
+        env = "GANTRY_SITE_ROOT",
+        value_name = "DIR",
+        default_value = "target/site"
+    )]
     pub site_root: PathBuf,
 
     /// The URL users reach Gantry at. An https:// URL marks session cookies Secure.
@@ -94,6 +114,11 @@ pub struct ServeArgs {
     pub log_format: Option<LogFormat>,
 
     /// Log filter, e.g. info or gantry_server=debug,info.
-    #[arg(long, env = "GANTRY_LOG", value_name = "FILTER", default_value = "info")]
+    #[arg(
+        long,
+        env = "GANTRY_LOG",
+        value_name = "FILTER",
+        default_value = "info"
+    )]
     pub log: String,
 }

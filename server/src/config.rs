@@ -46,7 +46,10 @@ impl Config {
             Err(e) => return fail(format!("--database-url (GANTRY_DATABASE_URL): {e}")),
         };
         if args.database_max_connections == 0 {
-            return fail("--database-max-connections (GANTRY_DATABASE_MAX_CONNECTIONS) must be at least 1".into());
+            return fail(
+                "--database-max-connections (GANTRY_DATABASE_MAX_CONNECTIONS) must be at least 1"
+                    .into(),
+            );
         }
         let environments = match Environments::parse_list(&args.environments) {
             Ok(e) => e,
@@ -71,9 +74,14 @@ impl Config {
             ));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&args.log) {
-            return fail(format!("--log (GANTRY_LOG) {:?} is not a valid filter: {e}", args.log));
+            return fail(format!(
+                "--log (GANTRY_LOG) {:?} is not a valid filter: {e}",
+                args.log
+            ));
         }
-        let secure_cookies = public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+        let secure_cookies = public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"));
         Ok(Config {
             bind: args.bind,
             database_url,
@@ -85,9 +93,11 @@ impl Config {
             secure_cookies,
             session_idle_timeout: args.session_idle_timeout,
             session_max_lifetime: args.session_max_lifetime,
-            log_format: args
-                .log_format
-                .unwrap_or(if args.dev { LogFormat::Text } else { LogFormat::Json }),
+            log_format: args.log_format.unwrap_or(if args.dev {
+                LogFormat::Text
+            } else {
+                LogFormat::Json
+            }),
             log_filter: args.log,
         })
     }
@@ -131,7 +141,10 @@ mod tests {
             (&["--environments", "dev,Prod"], "--environments"),
             (&["--public-url", "gantry.example.com"], "--public-url"),
             (&["--session-idle-timeout", "9d"], "--session-idle-timeout"),
-            (&["--database-max-connections", "0"], "--database-max-connections"),
+            (
+                &["--database-max-connections", "0"],
+                "--database-max-connections",
+            ),
             (&["--log", "info,[["], "--log"),
         ];
         for (argv, flag) in cases {

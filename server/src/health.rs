@@ -26,7 +26,10 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
                     m.unknown
                 )
             } else {
-                format!("migrations {:?} are not applied: restart gantry serve to apply them", m.pending)
+                format!(
+                    "migrations {:?} are not applied: restart gantry serve to apply them",
+                    m.pending
+                )
             };
             not_ready(&database, reason)
         }

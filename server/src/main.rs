@@ -34,7 +34,10 @@ async fn serve(args: gantry_server::cli::ServeArgs) -> ExitCode {
         }
     };
     let url = format!("http://{}", app.local_addr());
-    println!("Gantry is listening on {url}{}", if dev { " (dev mode)" } else { "" });
+    println!(
+        "Gantry is listening on {url}{}",
+        if dev { " (dev mode)" } else { "" }
+    );
     tracing::info!(%url, dev, "listening");
     match app.run_until_stopped(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

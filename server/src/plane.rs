@@ -108,7 +108,10 @@ impl ControlPlane for GantryPlane {
             let names: Vec<String> = DevUser::seeds().into_iter().map(|u| u.username).collect();
             return Err(PortError::invalid(
                 "username",
-                format!("no demo user named {username:?}; pick one of {}", names.join(", ")),
+                format!(
+                    "no demo user named {username:?}; pick one of {}",
+                    names.join(", ")
+                ),
             ));
         }
         let user = self

@@ -11,7 +11,10 @@ const HEADERS: [(&str, &str); 5] = [
     // JavaScript are redirected back to it.
     ("referrer-policy", "same-origin"),
     ("cross-origin-opener-policy", "same-origin"),
-    ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    ),
 ];
 
 pub fn layers() -> Vec<SetResponseHeaderLayer<HeaderValue>> {

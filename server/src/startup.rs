@@ -164,15 +164,10 @@ fn build_router(config: &Config, store: SharedStore, addr: SocketAddr) -> Router
         .route("/readyz", get(health::readyz))
         .route("/auth/dev/sign-in", post(auth::routes::dev_sign_in))
         .route("/auth/sign-out", post(auth::routes::sign_out))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(plane.clone()),
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, move || provide_context(plane.clone()), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -5,7 +5,9 @@ use tracing_subscriber::EnvFilter;
 
 pub fn init(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true);
     // A second init (tests building several apps) is harmless: keep the first.
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

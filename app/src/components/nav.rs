@@ -13,21 +13,57 @@ struct Link {
 }
 
 const LINKS: [Link; 8] = [
-    Link { href: "/", label: "Overview", needs: Some(Action::ViewDashboard) },
-    Link { href: "/workflows", label: "Workflows", needs: Some(Action::ViewDashboard) },
-    Link { href: "/runs", label: "Runs", needs: Some(Action::ViewDashboard) },
-    Link { href: "/promotions", label: "Promotions", needs: Some(Action::ViewDashboard) },
-    Link { href: "/approvals", label: "Approvals", needs: Some(Action::ViewDashboard) },
-    Link { href: "/alerts", label: "Alerts", needs: Some(Action::ViewDashboard) },
-    Link { href: "/audit", label: "Audit", needs: Some(Action::ViewAudit) },
-    Link { href: "/admin", label: "Admin", needs: Some(Action::ViewAdmin) },
+    Link {
+        href: "/",
+        label: "Overview",
+        needs: Some(Action::ViewDashboard),
+    },
+    Link {
+        href: "/workflows",
+        label: "Workflows",
+        needs: Some(Action::ViewDashboard),
+    },
+    Link {
+        href: "/runs",
+        label: "Runs",
+        needs: Some(Action::ViewDashboard),
+    },
+    Link {
+        href: "/promotions",
+        label: "Promotions",
+        needs: Some(Action::ViewDashboard),
+    },
+    Link {
+        href: "/approvals",
+        label: "Approvals",
+        needs: Some(Action::ViewDashboard),
+    },
+    Link {
+        href: "/alerts",
+        label: "Alerts",
+        needs: Some(Action::ViewDashboard),
+    },
+    Link {
+        href: "/audit",
+        label: "Audit",
+        needs: Some(Action::ViewAudit),
+    },
+    Link {
+        href: "/admin",
+        label: "Admin",
+        needs: Some(Action::ViewAdmin),
+    },
 ];
 
 #[component]
 pub fn PrimaryNav(principal: Principal) -> impl IntoView {
     let links = LINKS
         .iter()
-        .filter(|l| l.needs.as_ref().is_none_or(|a| decide(&principal, a).is_allowed()))
+        .filter(|l| {
+            l.needs
+                .as_ref()
+                .is_none_or(|a| decide(&principal, a).is_allowed())
+        })
         .map(|l| {
             view! {
                 <li>

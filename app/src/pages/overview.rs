@@ -27,17 +27,14 @@ pub fn OverviewPage() -> impl IntoView {
 #[component]
 fn OverviewBody(overview: Overview) -> impl IntoView {
     let envs = overview.environments;
-    let last = envs.len().saturating_sub(1);
     let pipeline = envs
         .iter()
-        .enumerate()
-        .map(|(i, env)| {
+        .map(|env| {
             view! {
                 <li class="env-card">
                     <span class="env-name">{env.to_string()}</span>
                     <span class="env-meta">"No active workflows yet"</span>
                 </li>
-                {(i < last).then(|| view! { <li class="env-arrow" aria-hidden="true">"→"</li> })}
             }
         })
         .collect_view();

@@ -40,13 +40,20 @@ fn PreferencesForm(current: Preferences) -> impl IntoView {
         .get("__err")
         .and_then(|e| AppError::from_url_param(&e));
     let outcome = move || match save.value().get() {
-        Some(Ok(_)) => view! { <p class="alert alert-ok" role="status">"Preferences saved."</p> }.into_any(),
+        Some(Ok(_)) => {
+            view! { <p class="alert alert-ok" role="status">"Preferences saved."</p> }.into_any()
+        }
         Some(Err(e)) => view! { <ErrorBox error=e /> }.into_any(),
-        None => url_error.clone().map(|e| view! { <ErrorBox error=e /> }).into_any(),
+        None => url_error
+            .clone()
+            .map(|e| view! { <ErrorBox error=e /> })
+            .into_any(),
     };
     let theme_options = Theme::ALL
         .into_iter()
-        .map(|t| view! { <option value=t.as_str() selected=t == current.theme>{t.label()}</option> })
+        .map(
+            |t| view! { <option value=t.as_str() selected=t == current.theme>{t.label()}</option> },
+        )
         .collect_view();
     let time_options = TimeDisplay::ALL
         .into_iter()

@@ -15,17 +15,29 @@ fn section(key: &str) -> Section {
         "workflows" => Section {
             title: "Workflows",
             lead: "Workflow definitions, their versions and where each version is active.",
-            coming: &["Register a YAML or JSON spec", "Versions by content hash", "Trigger a run with typed inputs"],
+            coming: &[
+                "Register a YAML or JSON spec",
+                "Versions by content hash",
+                "Trigger a run with typed inputs",
+            ],
         },
         "runs" => Section {
             title: "Runs",
             lead: "Every run with its steps, attempts and log lines, updating live.",
-            coming: &["Run history with filters", "DAG and timeline views", "Cancel a running run"],
+            coming: &[
+                "Run history with filters",
+                "DAG and timeline views",
+                "Cancel a running run",
+            ],
         },
         "promotions" => Section {
             title: "Promotions",
             lead: "Moving workflow versions from dev to stage to prod.",
-            coming: &["Promotion requests with checklists", "Canary runs", "One-click rollback"],
+            coming: &[
+                "Promotion requests with checklists",
+                "Canary runs",
+                "One-click rollback",
+            ],
         },
         "approvals" => Section {
             title: "Approvals",
@@ -35,17 +47,28 @@ fn section(key: &str) -> Section {
         "alerts" => Section {
             title: "Alerts",
             lead: "Rules that fire when workflows fail repeatedly.",
-            coming: &["Alert rules per workflow and environment", "Notification channels"],
+            coming: &[
+                "Alert rules per workflow and environment",
+                "Notification channels",
+            ],
         },
         "audit" => Section {
             title: "Audit",
             lead: "The tamper-evident record of who did what, when and from where.",
-            coming: &["Filterable, hash-chained log", "Verification status", "Export"],
+            coming: &[
+                "Filterable, hash-chained log",
+                "Verification status",
+                "Export",
+            ],
         },
         _ => Section {
             title: "Admin",
             lead: "Users, roles, service tokens and SCIM provisioning.",
-            coming: &["Users and the roles they hold", "Service tokens", "SCIM tokens"],
+            coming: &[
+                "Users and the roles they hold",
+                "Service tokens",
+                "SCIM tokens",
+            ],
         },
     }
 }

@@ -112,7 +112,11 @@ async fn current_principal(
 ) -> Result<Option<Principal>, Response> {
     let auth: Option<SessionAuth> = session.get(SESSION_AUTH_KEY).await.map_err(|e| {
         tracing::error!(error = %e, "session store unavailable");
-        (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable; try again shortly").into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "session store unavailable; try again shortly",
+        )
+            .into_response()
     })?;
     let Some(auth) = auth else {
         return Ok(None);
@@ -131,7 +135,10 @@ async fn current_principal(
         }
         Err(e) => {
             tracing::error!(error = %e, "could not load the signed-in user");
-            Err((StatusCode::SERVICE_UNAVAILABLE, "database unavailable; try again shortly")
+            Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable; try again shortly",
+            )
                 .into_response())
         }
     }
@@ -150,7 +157,13 @@ mod tests {
 
     #[test]
     fn pages_are_private_unless_listed() {
-        for public in ["/sign-in", "/auth/dev/sign-in", "/pkg/gantry.js", "/ui/shell", "/healthz"] {
+        for public in [
+            "/sign-in",
+            "/auth/dev/sign-in",
+            "/pkg/gantry.js",
+            "/ui/shell",
+            "/healthz",
+        ] {
             assert!(is_public(public), "{public}");
         }
         for private in ["/", "/runs", "/admin", "/sign-in-x", "/pkgs"] {

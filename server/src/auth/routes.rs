@@ -55,7 +55,11 @@ pub async fn dev_sign_in(
 pub async fn sign_out(session: Session) -> Response {
     if let Err(e) = session.flush().await {
         tracing::error!(error = %e, "could not end a session");
-        return (StatusCode::SERVICE_UNAVAILABLE, "could not sign out; try again").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "could not sign out; try again",
+        )
+            .into_response();
     }
     Redirect::to("/sign-in").into_response()
 }

@@ -121,9 +121,7 @@ pub trait Store: Send + Sync + 'static {
 pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> StoreResult<SharedStore> {
     Ok(match url {
         DatabaseUrl::Sqlite(u) => Arc::new(sqlite::SqliteStore::connect(u, max_connections).await?),
-        DatabaseUrl::Postgres(u) => {
-            Arc::new(postgres::PgStore::connect(u, max_connections).await?)
-        }
+        DatabaseUrl::Postgres(u) => Arc::new(postgres::PgStore::connect(u, max_connections).await?),
     })
 }
 
@@ -163,23 +161,37 @@ impl fmt::Debug for DatabaseUrl {
 /// Parses a stored role grant; unknown roles or scopes mean the row was not
 /// written by us.
 fn grant_from_row(role: &str, environment: &str, source: String) -> StoreResult<RoleGrant> {
-    let role = Role::parse(role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?;
+    let role =
+        Role::parse(role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?;
     let scope = gantry_core::EnvScope::parse(environment)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok(RoleGrant { role, scope, source })
+    Ok(RoleGrant {
+        role,
+        scope,
+        source,
+    })
 }
 
 /// Compares applied migration versions with the ones this binary carries.
-fn compare_migrations(
-    known: &sqlx::migrate::Migrator,
-    applied: &[(i64, bool)],
-) -> MigrationStatus {
-    let ok: Vec<i64> = applied.iter().filter(|(_, s)| *s).map(|(v, _)| *v).collect();
+fn compare_migrations(known: &sqlx::migrate::Migrator, applied: &[(i64, bool)]) -> MigrationStatus {
+    let ok: Vec<i64> = applied
+        .iter()
+        .filter(|(_, s)| *s)
+        .map(|(v, _)| *v)
+        .collect();
     let known_versions: Vec<i64> = known.iter().map(|m| m.version).collect();
     MigrationStatus {
         applied: u32::try_from(ok.len()).unwrap_or(u32::MAX),
-        pending: known_versions.iter().copied().filter(|v| !ok.contains(v)).collect(),
-        unknown: ok.iter().copied().filter(|v| !known_versions.contains(v)).collect(),
+        pending: known_versions
+            .iter()
+            .copied()
+            .filter(|v| !ok.contains(v))
+            .collect(),
+        unknown: ok
+            .iter()
+            .copied()
+            .filter(|v| !known_versions.contains(v))
+            .collect(),
     }
 }
 
@@ -189,10 +201,22 @@ mod tests {
 
     #[test]
     fn database_url_accepts_the_two_backends() {
-        assert!(matches!(DatabaseUrl::parse("sqlite://data/g.db"), Ok(DatabaseUrl::Sqlite(_))));
-        assert!(matches!(DatabaseUrl::parse("sqlite::memory:"), Ok(DatabaseUrl::Sqlite(_))));
-        assert!(matches!(DatabaseUrl::parse("postgres://u@h/db"), Ok(DatabaseUrl::Postgres(_))));
-        assert!(matches!(DatabaseUrl::parse("postgresql://u@h/db"), Ok(DatabaseUrl::Postgres(_))));
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite://data/g.db"),
+            Ok(DatabaseUrl::Sqlite(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite::memory:"),
+            Ok(DatabaseUrl::Sqlite(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
     }
 
     #[test]
@@ -200,7 +224,10 @@ mod tests {
         let err = DatabaseUrl::parse("mysql://root:hunter2@db/x").unwrap_err();
         assert!(err.contains("\"mysql\""), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
-        let dbg = format!("{:?}", DatabaseUrl::parse("postgres://u:hunter2@h/db").unwrap());
+        let dbg = format!(
+            "{:?}",
+            DatabaseUrl::parse("postgres://u:hunter2@h/db").unwrap()
+        );
         assert!(!dbg.contains("hunter2"), "{dbg}");
     }
 }

@@ -7,10 +7,10 @@ use super::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::{Preferences, RoleGrant, UserId};
+use sqlx::Row;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
-use sqlx::Row;
 use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -67,10 +67,9 @@ impl Store for PgStore {
     }
 
     async fn migration_status(&self) -> StoreResult<MigrationStatus> {
-        let exists: bool =
-            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-                .fetch_one(&self.pool)
-                .await?;
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await?;
         let applied: Vec<(i64, bool)> = if exists {
             sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
                 .fetch_all(&self.pool)
@@ -161,6 +160,8 @@ impl Store for PgStore {
     }
 
     fn sessions(&self) -> SessionBackend {
-        SessionBackend::Postgres(tower_sessions_sqlx_store::PostgresStore::new(self.pool.clone()))
+        SessionBackend::Postgres(tower_sessions_sqlx_store::PostgresStore::new(
+            self.pool.clone(),
+        ))
     }
 }

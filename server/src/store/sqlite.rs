@@ -178,6 +178,8 @@ impl Store for SqliteStore {
     }
 
     fn sessions(&self) -> SessionBackend {
-        SessionBackend::Sqlite(tower_sessions_sqlx_store::SqliteStore::new(self.pool.clone()))
+        SessionBackend::Sqlite(tower_sessions_sqlx_store::SqliteStore::new(
+            self.pool.clone(),
+        ))
     }
 }

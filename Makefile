@@ -1,0 +1,118 @@
+# Gantry. Two commands on a fresh machine (Debian 12, rustup, Node 20, root):
+#   make run    build and start the dashboard at http://127.0.0.1:3000 (dev mode, SQLite under ./data/)
+#   make test   everything CI checks: fmt, clippy (server and browser), unit and integration tests, Playwright
+# Each target installs what it needs first, idempotently and pinned.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+CARGO ?= cargo
+WASM_TARGET := wasm32-unknown-unknown
+# The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
+SITE_ROOT := target/site
+PKG_DIR := $(SITE_ROOT)/pkg
+# dev: quick to build (make run, make test). wasm-release: small to ship (make release).
+WASM_PROFILE ?= dev
+WASM_OUT_DIR := target/$(WASM_TARGET)/$(if $(filter dev,$(WASM_PROFILE)),debug,$(WASM_PROFILE))
+GANTRY := target/debug/gantry
+STAMPS := target/.stamps
+APT_UPDATED := $(STAMPS)/apt-updated
+
+.PHONY: help run test tools tools-build tools-e2e binaryen site server fmt-check clippy unit e2e release bench-sizes clean
+
+help:
+	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
+	@echo "make test   run everything CI runs"
+
+## ---- the two commands ------------------------------------------------------
+
+run: tools-build site server
+	@mkdir -p data
+	@echo "Starting Gantry at http://127.0.0.1:3000 (dev mode; Ctrl-C to stop)"
+	$(GANTRY) serve --dev --bind 127.0.0.1:3000 --database-url sqlite://data/gantry.db --site-root $(SITE_ROOT)
+
+test: tools-build tools-e2e
+	$(MAKE) fmt-check
+	$(MAKE) clippy
+	$(MAKE) unit
+	$(MAKE) e2e
+
+## ---- tools (idempotent) ----------------------------------------------------
+
+tools: tools-build tools-e2e
+
+# Checks are cheap, so they run every time: a removed tool is reinstalled.
+tools-build:
+	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+	@if wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)"; then :; else \
+	  echo "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) to match Cargo.lock (a few minutes, once)"; \
+	  $(CARGO) install --locked wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) \
+	    || $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+
+tools-e2e: end2end/node_modules/.package-lock.json
+	@if [ -x /usr/bin/chromium ]; then :; else \
+	  $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+
+$(APT_UPDATED):
+	@mkdir -p $(STAMPS)
+	apt-get update -qq
+	@touch $@
+
+binaryen:
+	@if command -v wasm-opt >/dev/null; then :; else \
+	  $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binaryen; fi
+
+# Browsers come from Debian: Playwright must never download its own.
+end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lock.json
+	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
+## ---- build -----------------------------------------------------------------
+
+# The browser bundle: the frontend crate for wasm32, bound by wasm-bindgen,
+# plus the stylesheet. (What cargo-leptos does, without its 25-minute install.)
+site: tools-build
+	$(CARGO) build --locked -p frontend --target $(WASM_TARGET) --profile $(WASM_PROFILE)
+	@mkdir -p $(PKG_DIR)
+	wasm-bindgen --target web --no-typescript --out-dir $(PKG_DIR) --out-name gantry $(WASM_OUT_DIR)/frontend.wasm
+	cp style/main.css $(PKG_DIR)/gantry.css
+
+server:
+	$(CARGO) build --locked -p gantry-server
+
+release: tools-build binaryen
+	$(MAKE) site WASM_PROFILE=wasm-release
+	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int -o $(PKG_DIR)/gantry_bg.wasm $(PKG_DIR)/gantry_bg.wasm
+	$(CARGO) build --locked --release -p gantry-server
+
+# Raw and gzip sizes of the debug and release browser bundles.
+bench-sizes: tools-build binaryen
+	@$(MAKE) site >/dev/null && printf "debug   wasm: %8d bytes raw, %8d gzip\n" $$(stat -c %s $(PKG_DIR)/gantry_bg.wasm) $$(gzip -9c $(PKG_DIR)/gantry_bg.wasm | wc -c)
+	@$(MAKE) release >/dev/null && printf "release wasm: %8d bytes raw, %8d gzip\n" $$(stat -c %s $(PKG_DIR)/gantry_bg.wasm) $$(gzip -9c $(PKG_DIR)/gantry_bg.wasm | wc -c)
+
+## ---- checks ----------------------------------------------------------------
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+# Both halves: the server build (ssr) and the browser build (hydrate).
+clippy:
+	$(CARGO) clippy --locked --workspace --exclude frontend --all-targets -- -D warnings
+	$(CARGO) clippy --locked -p frontend --target $(WASM_TARGET) -- -D warnings
+
+# Unit tests and the integration tests that boot the real server.
+unit:
+	$(CARGO) test --locked --workspace --exclude frontend
+
+# Playwright against the real server (built here) on Debian's Chromium.
+e2e: tools-e2e site
+	$(CARGO) build --locked -p gantry-server
+	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 GANTRY_BIN=../$(GANTRY) GANTRY_SITE_ROOT=../$(SITE_ROOT) npx playwright test
+
+clean:
+	$(CARGO) clean
+	rm -rf end2end/node_modules end2end/test-results data

@@ -1,0 +1,129 @@
+use crate::helpers::{TestApp, location, new_client, session_cookie};
+
+#[tokio::test]
+async fn anonymous_visitors_are_sent_to_sign_in_and_back() {
+    let app = TestApp::spawn().await;
+    let resp = app.get("/runs?status=failed").await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(location(&resp), "/sign-in?next=%2Fruns%3Fstatus%3Dfailed");
+
+    let resp = app
+        .sign_in_with(&[("username", "viewer"), ("next", "/runs?status=failed")])
+        .await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(location(&resp), "/runs?status=failed");
+    let (status, html) = app.get_html("/runs").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Vera Viewer"));
+}
+
+#[tokio::test]
+async fn anonymous_server_function_calls_get_401() {
+    let app = TestApp::spawn().await;
+    let resp = app.server_fn("overview", &[]).await;
+    assert_eq!(resp.status(), 401);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["Port"]["kind"], "unauthenticated", "{body}");
+}
+
+#[tokio::test]
+async fn session_cookie_is_http_only_and_same_site_lax() {
+    let app = TestApp::spawn().await;
+    let resp = app.sign_in_as("admin").await;
+    let cookie = session_cookie(&resp).expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain-http dev server: {cookie}"
+    );
+}
+
+#[tokio::test]
+async fn session_cookie_is_secure_behind_an_https_public_url() {
+    let app = TestApp::spawn_with(&["--dev", "--public-url", "https://gantry.example.com"]).await;
+    let cookie = session_cookie(&app.sign_in_as("admin").await).expect("a session cookie");
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn signing_in_rotates_the_session_id() {
+    let app = TestApp::spawn().await;
+    let first = session_cookie(&app.sign_in_as("viewer").await).unwrap();
+    let second = session_cookie(&app.sign_in_as("admin").await).unwrap();
+    let id = |c: &str| c.split(';').next().unwrap().to_owned();
+    assert_ne!(id(&first), id(&second));
+}
+
+#[tokio::test]
+async fn unknown_demo_user_gets_a_message_saying_what_to_pick() {
+    let app = TestApp::spawn().await;
+    let resp = app.sign_in_as("root").await;
+    assert_eq!(resp.status(), 303);
+    let to = location(&resp);
+    assert!(to.starts_with("/sign-in?error="), "{to}");
+    let (status, html) = app.get_html(&to).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("no demo user named"), "{html}");
+    assert!(html.contains("role=\"alert\""));
+}
+
+#[tokio::test]
+async fn sign_in_never_redirects_off_site() {
+    let app = TestApp::spawn().await;
+    for next in [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+    ] {
+        let resp = app
+            .sign_in_with(&[("username", "admin"), ("next", next)])
+            .await;
+        assert_eq!(location(&resp), "/", "next={next}");
+    }
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_for_good() {
+    let app = TestApp::spawn().await;
+    let cookie = session_cookie(&app.sign_in_as("operator").await).unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let resp = app.sign_out().await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(location(&resp), "/sign-in");
+    // Replaying the old cookie from another client must not work.
+    let replay = new_client()
+        .get(app.url("/"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 303);
+    assert!(location(&replay).starts_with("/sign-in"));
+}
+
+#[tokio::test]
+async fn a_disabled_account_loses_access_on_its_next_request() {
+    let app = TestApp::spawn().await;
+    app.sign_in_as("operator").await;
+    assert_eq!(app.get("/").await.status(), 200);
+    sqlx::query("UPDATE users SET disabled = 1 WHERE username = 'operator'")
+        .execute(&app.db().await)
+        .await
+        .unwrap();
+    let resp = app.get("/").await;
+    assert_eq!(resp.status(), 303);
+    assert!(location(&resp).starts_with("/sign-in"));
+}
+
+#[tokio::test]
+async fn without_dev_mode_there_are_no_demo_users() {
+    let app = TestApp::spawn_with(&[]).await;
+    let resp = app.sign_in_as("admin").await;
+    assert_eq!(resp.status(), 404);
+    let (status, html) = app.get_html("/sign-in").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("DEV MODE"));
+    assert!(!html.contains("Sign in as"));
+    assert!(html.contains("No way to sign in is configured"));
+}
