@@ -1,0 +1,37 @@
+import { test as base, expect, type Page } from '@playwright/test';
+
+/** Tests run against the server global-setup started. */
+export const test = base.extend({
+  baseURL: async ({}, use) => {
+    const url = process.env.GANTRY_URL;
+    if (!url) throw new Error('GANTRY_URL is not set: global-setup did not run');
+    await use(url);
+  },
+});
+
+export { expect };
+
+export const demoUsers = {
+  admin: 'Ada Admin',
+  approver: 'Avery Approver',
+  operator: 'Oscar Operator',
+  viewer: 'Vera Viewer',
+} as const;
+
+/** Signs in through the dev login form, starting from `path`. */
+export async function signIn(page: Page, user: keyof typeof demoUsers, path = '/') {
+  await page.goto(path);
+  await expect(page).toHaveURL(/\/sign-in\?next=/);
+  await page.getByRole('button', { name: `Sign in as ${demoUsers[user]}` }).click();
+  await expect(accountMenu(page, user)).toBeVisible();
+}
+
+/** The user menu's disclosure (a `<summary>`, which has no button role). */
+export function accountMenu(page: Page, user: keyof typeof demoUsers) {
+  return page.locator(`summary[aria-label="Account menu for ${demoUsers[user]}"]`);
+}
+
+/** Waits until the browser bundle has hydrated the server-rendered page. */
+export async function hydrated(page: Page) {
+  await expect(page.locator('.app')).toHaveAttribute('data-hydrated', 'true');
+}

@@ -1,0 +1,27 @@
+import { expect, test } from './fixtures';
+
+// The same journeys with JavaScript off: every form still works.
+test.use({ javaScriptEnabled: false });
+
+test('sign in and save preferences with plain HTML forms', async ({ page }) => {
+  await page.goto('/preferences');
+  await page.getByRole('button', { name: 'Sign in as Vera Viewer' }).click();
+  await expect(page).toHaveURL(/\/preferences$/);
+  await expect(page.locator('.app')).toHaveAttribute('data-hydrated', 'false');
+
+  await page.getByLabel('Theme').selectOption('light');
+  await page.getByLabel('Show times in').selectOption('local');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+
+  await expect(page).toHaveURL(/\/preferences\??$/);
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await expect(page.getByLabel('Show times in')).toHaveValue('local');
+});
+
+test('the user menu opens and signs out without JavaScript', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in as Oscar Operator' }).click();
+  await page.getByText('Oscar Operator', { exact: true }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+});
