@@ -3,8 +3,8 @@
 //! and returns its typed result. No business logic lives here.
 
 use crate::error::AppError;
+use gantry_core::Preferences;
 use gantry_core::overview::{Overview, ShellInfo, SignInOptions};
-use gantry_core::{Preferences, Theme, TimeDisplay};
 use leptos::prelude::*;
 
 #[server(prefix = "/ui", endpoint = "shell")]
@@ -51,7 +51,7 @@ fn parse_preferences(
     theme: &str,
     time_display: &str,
 ) -> Result<Preferences, gantry_core::PortError> {
-    use gantry_core::PortError;
+    use gantry_core::{PortError, Theme, TimeDisplay};
     let theme = Theme::parse(theme).ok_or_else(|| {
         PortError::invalid(
             "theme",
@@ -112,10 +112,11 @@ pub mod ssr {
                         .map(|v| v.contains("text/html"))
                 })
                 .unwrap_or(false);
-            if !plain_form_post && let Some(resp) = use_context::<ResponseOptions>() {
-                if let Ok(status) = axum::http::StatusCode::from_u16(err.http_status()) {
-                    resp.set_status(status);
-                }
+            if !plain_form_post
+                && let Some(resp) = use_context::<ResponseOptions>()
+                && let Ok(status) = axum::http::StatusCode::from_u16(err.http_status())
+            {
+                resp.set_status(status);
             }
         }
         result.map_err(AppError::from)
@@ -125,6 +126,7 @@ pub mod ssr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gantry_core::{Theme, TimeDisplay};
 
     #[test]
     fn preference_fields_are_parsed_or_named_in_the_error() {

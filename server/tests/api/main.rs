@@ -1,6 +1,9 @@
 //! Integration tests: each boots the real application on port 0 against its
 //! own temporary SQLite database and talks HTTP to it.
 
+// A test crate: panicking on a broken fixture is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod auth;
 mod cli;
 mod health;
