@@ -26,6 +26,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
@@ -154,14 +155,22 @@ fn build_router(config: &Config, store: SharedStore, addr: SocketAddr) -> Router
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
+        // Saving on every request slides the idle expiry forward; empty
+        // (anonymous) sessions are never saved.
+        .with_always_save(true)
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
             i64::try_from(config.session_idle_timeout.as_secs()).unwrap_or(i64::MAX),
         )));
 
-    let routes = generate_route_list(App);
-    let mut router = Router::new()
+    // Static assets and probes never need a session: keeping them outside
+    // the session layer spares a database round trip per request.
+    let sessionless = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .nest_service("/pkg", ServeDir::new(config.site_root.join("pkg")));
+
+    let routes = generate_route_list(App);
+    let with_session = Router::new()
         .route("/auth/dev/sign-in", post(auth::routes::dev_sign_in))
         .route("/auth/sign-out", post(auth::routes::sign_out))
         .leptos_routes_with_context(&state, routes, move || provide_context(plane.clone()), {
@@ -174,6 +183,8 @@ fn build_router(config: &Config, store: SharedStore, addr: SocketAddr) -> Router
             auth::resolve_context,
         ))
         .layer(sessions);
+
+    let mut router = sessionless.merge(with_session);
     for header in security_headers::layers() {
         router = router.layer(header);
     }

@@ -50,18 +50,12 @@ pub async fn principal_for(store: &SharedStore, id: &UserId) -> StoreResult<Opti
 }
 
 /// Paths anyone may request. Server functions (`/ui/…`) are public here
-/// because the port answers them with 401 itself.
+/// because the port answers them with 401 itself. (Static assets and probes
+/// are routed outside this middleware altogether.)
 fn is_public(path: &str) -> bool {
-    matches!(path, "/sign-in" | "/healthz" | "/readyz" | "/favicon.ico")
+    matches!(path, "/sign-in" | "/favicon.ico")
         || path.starts_with("/auth/")
-        || path.starts_with("/pkg/")
         || path.starts_with("/ui/")
-}
-
-/// Paths that never need the session (static files, probes): skip the
-/// database round trip.
-fn is_sessionless(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/favicon.ico") || path.starts_with("/pkg/")
 }
 
 pub async fn resolve_context(
@@ -71,13 +65,9 @@ pub async fn resolve_context(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_owned();
-    let principal = if is_sessionless(&path) {
-        None
-    } else {
-        match current_principal(&state, &session).await {
-            Ok(p) => p,
-            Err(resp) => return resp,
-        }
+    let principal = match current_principal(&state, &session).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
     };
     if principal.is_none() && !is_public(&path) {
         return if req.method() == Method::GET || req.method() == Method::HEAD {
@@ -157,13 +147,7 @@ mod tests {
 
     #[test]
     fn pages_are_private_unless_listed() {
-        for public in [
-            "/sign-in",
-            "/auth/dev/sign-in",
-            "/pkg/gantry.js",
-            "/ui/shell",
-            "/healthz",
-        ] {
+        for public in ["/sign-in", "/auth/dev/sign-in", "/ui/shell"] {
             assert!(is_public(public), "{public}");
         }
         for private in ["/", "/runs", "/admin", "/sign-in-x", "/pkgs"] {

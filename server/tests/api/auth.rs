@@ -127,3 +127,28 @@ async fn without_dev_mode_there_are_no_demo_users() {
     assert!(!html.contains("Sign in as"));
     assert!(html.contains("No way to sign in is configured"));
 }
+
+#[tokio::test]
+async fn activity_slides_the_session_but_static_assets_never_touch_it() {
+    let app = TestApp::spawn().await;
+    app.sign_in_as("viewer").await;
+    // Each page view re-issues the cookie with a fresh idle expiry.
+    let page = app.get("/runs").await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        session_cookie(&page).is_some(),
+        "page views refresh the session"
+    );
+    let css = app.get("/pkg/gantry.css").await;
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(
+        session_cookie(&css).is_none(),
+        "assets are served outside the session layer"
+    );
+}

@@ -27,6 +27,8 @@ impl TestApp {
         let db_path = dir.path().join("gantry.db");
         let db_url = format!("sqlite://{}", db_path.display());
         let site_root = dir.path().join("site");
+        std::fs::create_dir_all(site_root.join("pkg")).expect("site dir");
+        std::fs::write(site_root.join("pkg/gantry.css"), "/* test */").expect("stylesheet");
         let mut argv = vec![
             "gantry",
             "serve",
