@@ -79,7 +79,16 @@ fn Header(info: ShellInfo) -> impl IntoView {
         })}
         <header class="site-header">
             <a class="brand" href="/" aria-label="Gantry home">
-                <span class="brand-mark" aria-hidden="true">"⛭"</span>
+                // A gantry crane: a beam on two legs with a hoist.
+                <svg class="brand-mark" aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">
+                    <path
+                        d="M3 5h18M5 5v15M19 5v15M12 5v7M9 12h6v3H9z"
+                        fill="none"
+                        stroke="currentColor"
+                        stroke-width="2"
+                        stroke-linecap="round"
+                    />
+                </svg>
                 "Gantry"
                 <span class="brand-version">{version}</span>
             </a>
