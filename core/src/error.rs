@@ -2,6 +2,7 @@
 //! receives the same variants the server produced; the HTTP mapping lives at
 //! the edges (`server`'s API error, the dashboard's server functions).
 
+use crate::spec::SpecProblem;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -15,6 +16,15 @@ pub enum PortError {
     NotFound { what: String },
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Well-formed request, but its content breaks rules (a workflow spec,
+    /// run inputs); every problem names its field path.
+    #[error("{message}: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Unprocessable {
+        message: String,
+        problems: Vec<SpecProblem>,
+    },
+    #[error("{message}")]
+    TooLarge { message: String },
     #[error("{message}")]
     Conflict { message: String },
     #[error("temporarily unavailable: {message}")]
@@ -51,6 +61,8 @@ impl PortError {
             Self::NotFound { .. } => 404,
             Self::Invalid { .. } => 400,
             Self::Conflict { .. } => 409,
+            Self::Unprocessable { .. } => 422,
+            Self::TooLarge { .. } => 413,
             Self::Unavailable { .. } => 503,
             Self::Internal { .. } => 500,
         }

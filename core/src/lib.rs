@@ -6,6 +6,7 @@
 //! The async port trait ([`port::ControlPlane`]) is only compiled with the `ssr`
 //! feature, keeping it out of the browser bundle.
 
+pub mod dag;
 pub mod environment;
 pub mod error;
 pub mod identity;
@@ -13,9 +14,14 @@ pub mod overview;
 pub mod preferences;
 pub mod rbac;
 pub mod redirect;
+pub mod spec;
+pub mod run;
+pub mod workflow;
 
 #[cfg(feature = "ssr")]
 pub mod port;
+#[cfg(feature = "ssr")]
+pub mod schedule;
 
 pub use environment::{EnvScope, Environment, Environments};
 pub use error::PortError;

@@ -8,6 +8,8 @@ use crate::error::PortError;
 use crate::identity::Principal;
 use crate::overview::{Overview, ShellInfo, SignInOptions};
 use crate::preferences::Preferences;
+use crate::run::{LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest};
+use crate::workflow::{ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use std::sync::Arc;
 
 /// Who is calling and from where, as established by the edge (session
@@ -55,6 +57,52 @@ pub trait ControlPlane: Send + Sync + 'static {
         ctx: &RequestContext,
         preferences: Preferences,
     ) -> Result<Preferences, PortError>;
+
+    /// Registers a workflow spec (YAML or JSON text). A new distinct spec
+    /// becomes the next numbered version, active in the first environment;
+    /// an identical one is a no-op that says so.
+    async fn apply_workflow(
+        &self,
+        ctx: &RequestContext,
+        source: &str,
+    ) -> Result<ApplyOutcome, PortError>;
+
+    async fn list_workflows(&self, ctx: &RequestContext)
+    -> Result<Vec<WorkflowSummary>, PortError>;
+
+    /// A workflow with its versions; `version` picks the spec shown (latest
+    /// when `None`).
+    async fn workflow(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<WorkflowDetail, PortError>;
+
+    /// Starts a run of the environment's active version. `trigger` says which
+    /// edge asked (manual from the dashboard/CLI, or API).
+    async fn trigger_run(
+        &self,
+        ctx: &RequestContext,
+        request: TriggerRequest,
+        trigger: Trigger,
+    ) -> Result<RunSummary, PortError>;
+
+    async fn list_runs(&self, ctx: &RequestContext, filter: RunFilter)
+    -> Result<RunPage, PortError>;
+
+    async fn run(&self, ctx: &RequestContext, id: &str) -> Result<RunDetail, PortError>;
+
+    async fn run_logs(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        query: LogQuery,
+    ) -> Result<LogPage, PortError>;
+
+    /// Stops a queued or running run: nothing new starts, running steps are
+    /// killed. `Conflict` when it already finished.
+    async fn cancel_run(&self, ctx: &RequestContext, id: &str) -> Result<RunSummary, PortError>;
 }
 
 /// How the port travels through axum state and Leptos context.

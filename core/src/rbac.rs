@@ -2,6 +2,7 @@
 //! it once per action; the UI may call it to hide what a user can't do, but
 //! only the server's answer counts.
 
+use crate::environment::Environment;
 use crate::identity::{Principal, PrincipalKind, Role};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,13 @@ pub enum Action {
     ViewAdmin,
     /// Read the audit log.
     ViewAudit,
+    /// Register a workflow version; it becomes active in `environment` (the
+    /// first one, `dev` by default).
+    ApplyWorkflow { environment: Environment },
+    /// Start a run of a workflow in an environment.
+    TriggerRun { environment: Environment },
+    /// Cancel a queued or running run in an environment.
+    CancelRun { environment: Environment },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +50,7 @@ impl Decision {
 /// arm names the roles that allow it.
 pub fn decide(principal: &Principal, action: &Action) -> Decision {
     let any = |roles: &[Role]| roles.iter().any(|r| principal.holds_anywhere(*r));
+    let in_env = |roles: &[Role], env: &Environment| roles.iter().any(|r| principal.holds(*r, env));
     match action {
         Action::ViewDashboard => {
             if any(&[Role::Viewer, Role::Operator, Role::Approver, Role::Admin]) {
@@ -73,6 +82,33 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
                 Decision::deny("the audit log needs the admin or auditor role")
             }
         }
+        Action::ApplyWorkflow { environment } => {
+            if in_env(&[Role::Admin], environment) {
+                Decision::Allow
+            } else {
+                Decision::deny(format!(
+                    "applying workflows needs the admin role in {environment}"
+                ))
+            }
+        }
+        Action::TriggerRun { environment } => {
+            if in_env(&[Role::Operator, Role::Admin], environment) {
+                Decision::Allow
+            } else {
+                Decision::deny(format!(
+                    "running workflows in {environment} needs the operator or admin role there"
+                ))
+            }
+        }
+        Action::CancelRun { environment } => {
+            if in_env(&[Role::Operator, Role::Admin], environment) {
+                Decision::Allow
+            } else {
+                Decision::deny(format!(
+                    "cancelling runs in {environment} needs the operator or admin role there"
+                ))
+            }
+        }
     }
 }
 
@@ -81,6 +117,46 @@ mod tests {
     use super::*;
     use crate::environment::EnvScope;
     use crate::identity::{RoleGrant, UserId};
+
+    fn scoped(grants: &[(Role, &str)]) -> Principal {
+        let mut p = with(PrincipalKind::User, &[]);
+        p.grants = grants
+            .iter()
+            .map(|(role, scope)| RoleGrant {
+                role: *role,
+                scope: EnvScope::parse(scope).unwrap(),
+                source: "test".into(),
+            })
+            .collect();
+        p
+    }
+
+    #[test]
+    fn environment_scoped_actions_table() {
+        use Role::*;
+        let env = |e: &str| Environment::parse(e).unwrap();
+        let apply = |e: &str| Action::ApplyWorkflow { environment: env(e) };
+        let trigger = |e: &str| Action::TriggerRun { environment: env(e) };
+        let cancel = |e: &str| Action::CancelRun { environment: env(e) };
+        let table: Vec<(&[(Role, &str)], Action, bool)> = vec![
+            (&[(Admin, "*")], apply("dev"), true),
+            (&[(Admin, "prod")], apply("dev"), false),
+            (&[(Operator, "*")], apply("dev"), false),
+            (&[(Operator, "dev")], trigger("dev"), true),
+            (&[(Operator, "dev")], trigger("prod"), false),
+            (&[(Admin, "prod")], trigger("prod"), true),
+            (&[(Viewer, "*"), (Approver, "*")], trigger("dev"), false),
+            (&[(Auditor, "*")], trigger("dev"), false),
+            (&[(Operator, "stage")], cancel("stage"), true),
+            (&[(Operator, "stage")], cancel("prod"), false),
+            (&[(Viewer, "*")], cancel("dev"), false),
+            (&[], trigger("dev"), false),
+        ];
+        for (grants, action, allowed) in table {
+            let d = decide(&scoped(grants), &action);
+            assert_eq!(d.is_allowed(), allowed, "{grants:?} {action:?} -> {d:?}");
+        }
+    }
 
     fn with(kind: PrincipalKind, roles: &[Role]) -> Principal {
         Principal {

@@ -9,6 +9,10 @@ use async_trait::async_trait;
 use gantry_core::overview::{Overview, ShellInfo, SignInOptions, SystemInfo};
 use gantry_core::port::{ControlPlane, RequestContext};
 use gantry_core::rbac::{Action, Decision, decide};
+use gantry_core::run::{
+    LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest,
+};
+use gantry_core::workflow::{ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use gantry_core::{DevUser, Environments, PortError, Preferences, Principal};
 use std::sync::Arc;
 
@@ -19,9 +23,9 @@ pub struct PlaneSettings {
 }
 
 pub struct GantryPlane {
-    store: SharedStore,
-    clock: Arc<dyn Clock>,
-    settings: PlaneSettings,
+    pub(crate) store: SharedStore,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: PlaneSettings,
 }
 
 impl GantryPlane {
@@ -34,7 +38,7 @@ impl GantryPlane {
     }
 
     /// The caller, if allowed to do `action`.
-    fn authorize<'a>(
+    pub(crate) fn authorize<'a>(
         &self,
         ctx: &'a RequestContext,
         action: &Action,
@@ -163,5 +167,63 @@ impl ControlPlane for GantryPlane {
             return Err(PortError::Unauthenticated);
         }
         Ok(preferences)
+    }
+
+    async fn apply_workflow(
+        &self,
+        ctx: &RequestContext,
+        source: &str,
+    ) -> Result<ApplyOutcome, PortError> {
+        self.do_apply(ctx, source).await
+    }
+
+    async fn list_workflows(
+        &self,
+        ctx: &RequestContext,
+    ) -> Result<Vec<WorkflowSummary>, PortError> {
+        self.do_list_workflows(ctx).await
+    }
+
+    async fn workflow(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<WorkflowDetail, PortError> {
+        self.do_workflow(ctx, name, version).await
+    }
+
+    async fn trigger_run(
+        &self,
+        ctx: &RequestContext,
+        request: TriggerRequest,
+        trigger: Trigger,
+    ) -> Result<RunSummary, PortError> {
+        self.do_trigger(ctx, request, trigger).await
+    }
+
+    async fn list_runs(
+        &self,
+        ctx: &RequestContext,
+        filter: RunFilter,
+    ) -> Result<RunPage, PortError> {
+        self.do_list_runs(ctx, filter).await
+    }
+
+    async fn run(&self, ctx: &RequestContext, id: &str) -> Result<RunDetail, PortError> {
+        self.do_run(ctx, id).await
+    }
+
+    async fn run_logs(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        query: LogQuery,
+    ) -> Result<LogPage, PortError> {
+        self.do_run_logs(ctx, id, query).await
+    }
+
+    async fn cancel_run(&self, ctx: &RequestContext, id: &str) -> Result<RunSummary, PortError> {
+        self.do_cancel(ctx, id).await
     }
 }

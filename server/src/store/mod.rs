@@ -4,10 +4,16 @@
 //! `tests/api/store_contract.rs` hold both to the same behaviour.
 
 mod postgres;
+pub mod records;
 mod sessions;
+mod signal;
+mod spec_cache;
 mod sqlite;
+pub mod workflows;
 
 pub use sessions::SessionBackend;
+pub use signal::WorkSignal;
+pub use workflows::WorkflowStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -85,8 +91,15 @@ pub struct SeedUser {
 pub const DEV_SEED_SOURCE: &str = "dev seed";
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: WorkflowStore {
     fn backend(&self) -> Backend;
+
+    /// Fires when steps may have become claimable.
+    fn work_signal(&self) -> WorkSignal;
+
+    /// Starts forwarding other processes' wake-ups into [`Self::work_signal`]
+    /// (PostgreSQL LISTEN); a no-op where one process owns the database.
+    async fn listen_for_work(&self) -> StoreResult<()>;
 
     /// Applies every pending migration this binary carries.
     async fn migrate(&self) -> StoreResult<()>;

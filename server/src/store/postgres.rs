@@ -1,6 +1,7 @@
 //! The PostgreSQL adapter, for several Gantry processes sharing one database.
 
-use super::{
+use super::spec_cache::SpecCache;
+use super::{WorkSignal, 
     DEV_SEED_SOURCE, MigrationStatus, SeedUser, SessionBackend, Store, StoreResult, UserRecord,
     compare_migrations, grant_from_row,
 };
@@ -13,10 +14,34 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use std::time::Duration;
 
+#[path = "portable.rs"]
+mod portable;
+
+/// What `portable.rs` is compiled against in this adapter.
+type Db = sqlx::Postgres;
+type Adapter = PgStore;
+/// Row locks: real ones, several processes share the database.
+const FOR_UPDATE: &str = " FOR UPDATE";
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
+async fn begin_write(pool: &sqlx::Pool<Db>) -> StoreResult<sqlx::Transaction<'static, Db>> {
+    Ok(pool.begin().await?)
+}
+
+async fn notify_work(tx: &mut sqlx::Transaction<'static, Db>) -> StoreResult<()> {
+    // Delivered to every listening process when the transaction commits.
+    sqlx::query("SELECT pg_notify('gantry_work', '')")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 
 pub struct PgStore {
     pool: PgPool,
+    specs: SpecCache,
+    signal: WorkSignal,
 }
 
 impl PgStore {
@@ -26,7 +51,11 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            specs: SpecCache::default(),
+            signal: WorkSignal::default(),
+        })
     }
 }
 
@@ -55,6 +84,31 @@ macro_rules! select_user_where {
 
 #[async_trait]
 impl Store for PgStore {
+    fn work_signal(&self) -> WorkSignal {
+        self.signal.clone()
+    }
+
+    async fn listen_for_work(&self) -> StoreResult<()> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen("gantry_work").await?;
+        let signal = self.signal.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(_)) => signal.notify(),
+                    // The connection dropped; sqlx reconnects on the next
+                    // call. Wake workers in case we missed a notification.
+                    Ok(None) => signal.notify(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "LISTEN gantry_work failed; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
     fn backend(&self) -> super::Backend {
         super::Backend::Postgres
     }

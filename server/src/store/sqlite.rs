@@ -1,6 +1,7 @@
 //! The embedded SQLite adapter: one file, WAL journal, foreign keys on.
 
-use super::{
+use super::spec_cache::SpecCache;
+use super::{WorkSignal, 
     DEV_SEED_SOURCE, MigrationStatus, SeedUser, SessionBackend, Store, StoreError, StoreResult,
     UserRecord, compare_migrations, grant_from_row,
 };
@@ -14,10 +15,33 @@ use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
+#[path = "portable.rs"]
+mod portable;
+
+/// What `portable.rs` is compiled against in this adapter.
+type Db = sqlx::Sqlite;
+type Adapter = SqliteStore;
+/// Row locks: none needed, a write transaction locks the whole file.
+const FOR_UPDATE: &str = "";
+const SKIP_LOCKED: &str = "";
+
+async fn begin_write(pool: &sqlx::Pool<Db>) -> StoreResult<sqlx::Transaction<'static, Db>> {
+    // IMMEDIATE takes the write lock up front: a deferred transaction that
+    // reads and then writes can fail with SQLITE_BUSY instead of waiting.
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+async fn notify_work(_tx: &mut sqlx::Transaction<'static, Db>) -> StoreResult<()> {
+    // One process owns an SQLite file; the in-process signal is enough.
+    Ok(())
+}
+
 static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    specs: SpecCache,
+    signal: WorkSignal,
 }
 
 impl SqliteStore {
@@ -43,7 +67,11 @@ impl SqliteStore {
             .max_connections(max_connections)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            specs: SpecCache::default(),
+            signal: WorkSignal::default(),
+        })
     }
 }
 
@@ -72,6 +100,14 @@ macro_rules! select_user_where {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn work_signal(&self) -> WorkSignal {
+        self.signal.clone()
+    }
+
+    async fn listen_for_work(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
     fn backend(&self) -> super::Backend {
         super::Backend::Sqlite
     }

@@ -1,0 +1,12 @@
+//! The engine: workers that execute steps and the scheduler, both driven
+//! by the database queue. Pure decisions (what runs next, retries) come from
+//! `gantry_core::run`; this module does the I/O.
+
+pub mod http;
+pub mod logs;
+pub mod scheduler;
+pub mod shell;
+pub mod worker;
+
+pub use scheduler::Scheduler;
+pub use worker::{Worker, WorkerSettings, worker_id};

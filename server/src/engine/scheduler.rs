@@ -1,0 +1,126 @@
+//! The scheduler loop of a `serve` process: fires due cron schedules (one
+//! run per slot, at most one catch-up after downtime), and keeps the queue
+//! healthy (expired leases, run deadlines, stranded queued runs). Safe to
+//! run in several processes at once: every change it makes is a guarded
+//! transaction in the store.
+
+use crate::clock::Clock;
+use crate::store::SharedStore;
+use crate::store::records::{DueSchedule, NewRun};
+use gantry_core::run::Trigger;
+use gantry_core::schedule::CronSchedule;
+use gantry_core::spec::resolve_inputs;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+pub struct Scheduler {
+    store: SharedStore,
+    clock: Arc<dyn Clock>,
+    pub tick: Duration,
+}
+
+/// Who scheduled runs are recorded as.
+pub const SCHEDULER_ACTOR: &str = "scheduler";
+
+impl Scheduler {
+    pub fn new(store: SharedStore, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            clock,
+            tick: Duration::from_secs(1),
+        }
+    }
+
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(self.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            self.once().await;
+        }
+    }
+
+    /// One pass; errors are logged and retried on the next tick.
+    pub async fn once(&self) {
+        let now = self.clock.now();
+        if let Err(e) = self.store.reap_expired_leases(now).await {
+            tracing::warn!(error = %e, "reaping expired leases failed");
+        }
+        if let Err(e) = self.store.sweep_deadlines(now).await {
+            tracing::warn!(error = %e, "sweeping run deadlines failed");
+        }
+        match self.store.due_schedules(now).await {
+            Ok(due) => {
+                for d in due {
+                    if let Err(e) = self.fire(&d).await {
+                        tracing::warn!(workflow = %d.workflow, environment = %d.environment, error = %e, "firing a schedule failed");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "reading due schedules failed"),
+        }
+        if let Err(e) = self.store.admit_all(self.clock.now()).await {
+            tracing::warn!(error = %e, "admitting queued runs failed");
+        }
+    }
+
+    async fn fire(&self, due: &DueSchedule) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let spec = self.store.version_spec(&due.workflow_id, due.version).await?;
+        let Some(expr) = spec.schedule.as_deref() else {
+            return Ok(());
+        };
+        let schedule = CronSchedule::parse(expr, spec.timezone.as_deref())
+            .map_err(|e| anyhow::anyhow!("stored schedule is invalid: {e}"))?;
+        let Some(fire) = schedule.due(due.next_fire_at, now) else {
+            return Ok(());
+        };
+        if fire.missed > 0 {
+            tracing::info!(workflow = %due.workflow, environment = %due.environment, missed = fire.missed,
+                "schedule was down; firing one catch-up run for the latest missed slot");
+        }
+        let inputs = resolve_inputs(&spec.inputs, &BTreeMap::new()).map_err(|p| {
+            anyhow::anyhow!(
+                "scheduled run needs inputs without defaults: {}",
+                p.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            )
+        });
+        let active = crate::store::records::ActiveSpec {
+            workflow_id: due.workflow_id.clone(),
+            workflow: due.workflow.clone(),
+            version: due.version,
+            spec: spec.clone(),
+        };
+        let inputs = match inputs {
+            Ok(i) => i,
+            Err(e) => {
+                // Move past the slot anyway so a broken schedule can't spin.
+                tracing::warn!(workflow = %due.workflow, error = %e, "skipping a scheduled run");
+                BTreeMap::new()
+            }
+        };
+        let run = NewRun {
+            active: &active,
+            environment: &due.environment,
+            inputs: &inputs,
+            trigger: Trigger::Schedule,
+            triggered_by: SCHEDULER_ACTOR,
+            triggered_by_id: SCHEDULER_ACTOR,
+            scheduled_for: Some(fire.scheduled_for),
+        };
+        if let Some(created) = self
+            .store
+            .fire_schedule(due, fire.next_fire_at, run, now)
+            .await?
+        {
+            tracing::info!(run = %created.id, workflow = %due.workflow, environment = %due.environment, "scheduled run created");
+            self.store.admit(&due.workflow_id, &due.environment, now).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,428 @@
+//! A worker: claims ready steps from the database queue, runs each attempt
+//! under a heartbeated lease, and reports how it ended. Several workers (in
+//! one process or many) share the queue; the store's claim is atomic.
+
+use super::http::{self, HttpJob};
+use super::logs::{self, LogLimits, LogSink};
+use super::shell::{self, ShellJob};
+use crate::clock::Clock;
+use crate::store::SharedStore;
+use crate::store::records::{AttemptResult, Beat, Claim};
+use gantry_core::run::AttemptEnd;
+use gantry_core::spec::{StepKind, StepSpec, TemplateContext, render, render_shell};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Unique per worker; shows in attempts ("host:pid:n").
+    pub id: String,
+    /// Steps this worker runs at once.
+    pub slots: usize,
+    pub lease: Duration,
+    pub heartbeat: Duration,
+    /// Parent of each attempt's working directory.
+    pub work_root: PathBuf,
+    pub logs: LogLimits,
+    /// Longest wait between queue checks when no wake-up arrives (a safety
+    /// net: wake-ups normally come from the work signal).
+    pub idle_poll: Duration,
+}
+
+impl WorkerSettings {
+    pub fn new(id: String, work_root: PathBuf) -> Self {
+        Self {
+            id,
+            slots: 4,
+            lease: Duration::from_secs(15),
+            heartbeat: Duration::from_secs(1),
+            work_root,
+            logs: LogLimits::default(),
+            idle_poll: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A unique-enough worker id for this host and process.
+pub fn worker_id(n: usize) -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{host}:{}:{n}", std::process::id())
+}
+
+pub struct Worker {
+    store: SharedStore,
+    clock: Arc<dyn Clock>,
+    settings: WorkerSettings,
+    http: reqwest::Client,
+}
+
+impl Worker {
+    pub fn new(store: SharedStore, clock: Arc<dyn Clock>, settings: WorkerSettings) -> Self {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("gantry/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self {
+            store,
+            clock,
+            settings,
+            http,
+        }
+    }
+
+    /// Claims and runs steps until `shutdown` fires; then stops claiming and
+    /// abandons in-flight attempts (their leases expire and they are retried
+    /// elsewhere as new attempts).
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let signal = self.store.work_signal();
+        let mut running: JoinSet<()> = JoinSet::new();
+        loop {
+            let notified = signal.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+
+            let free = self.settings.slots.saturating_sub(running.len());
+            let mut claimed = 0;
+            if free > 0 {
+                let limit = u32::try_from(free).unwrap_or(u32::MAX);
+                match self
+                    .store
+                    .claim_steps(&self.settings.id, limit, self.clock.now(), self.settings.lease)
+                    .await
+                {
+                    Ok(claims) => {
+                        claimed = claims.len();
+                        for claim in claims {
+                            let me = self.clone();
+                            let span = tracing::info_span!("step", run = %claim.run_id, step = %claim.step_id, attempt = claim.attempt);
+                            running.spawn(async move { me.attempt(claim).await }.instrument(span));
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "claiming steps failed"),
+                }
+            }
+            if claimed > 0 && claimed == free {
+                continue;
+            }
+            let wait = self.idle_wait().await;
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = &mut notified => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+        running.abort_all();
+    }
+
+    /// Until the next retry becomes ready, bounded by the idle poll.
+    async fn idle_wait(&self) -> Duration {
+        match self.store.next_ready_at().await {
+            Ok(Some(at)) => (at - self.clock.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(self.settings.idle_poll),
+            _ => self.settings.idle_poll,
+        }
+    }
+
+    async fn attempt(&self, claim: Claim) {
+        let spec = match self
+            .store
+            .version_spec(&claim.workflow_id, claim.version)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot load the spec; the lease will expire and the step retry");
+                return;
+            }
+        };
+        let Some(step) = spec.step(&claim.step_id) else {
+            self.report(&claim, AttemptEnd::Failed, None, Some("step missing from its spec".into()), BTreeMap::new())
+                .await;
+            return;
+        };
+        let (sink, writer) = logs::start(
+            self.store.clone(),
+            self.clock.clone(),
+            claim.run_id.clone(),
+            claim.step_id.clone(),
+            claim.attempt,
+            self.settings.logs,
+        );
+        let stop = CancellationToken::new();
+        let lost = CancellationToken::new();
+        let beats = self.heartbeats(&claim, stop.clone(), lost.clone());
+        let outcome = tokio::select! {
+            o = self.execute(&claim, step, &sink, &stop) => Some(o),
+            () = lost.cancelled() => None,
+        };
+        beats.abort();
+        drop(sink);
+        let _ = writer.await;
+        match outcome {
+            Some((end, exit_code, error, outputs)) => {
+                self.report(&claim, end, exit_code, error, outputs).await;
+            }
+            None => tracing::warn!("lease lost; abandoning the attempt"),
+        }
+    }
+
+    /// Extends the lease until the attempt ends; trips `stop` when the run is
+    /// being stopped and `lost` when another worker owns the step now.
+    fn heartbeats(
+        &self,
+        claim: &Claim,
+        stop: CancellationToken,
+        lost: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        let clock = self.clock.clone();
+        let claim = claim.clone();
+        let (id, every, lease) = (
+            self.settings.id.clone(),
+            self.settings.heartbeat,
+            self.settings.lease,
+        );
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                match store.heartbeat(&claim, &id, clock.now(), lease).await {
+                    Ok(Beat::Continue) => {}
+                    Ok(Beat::Stop) => stop.cancel(),
+                    Ok(Beat::Lost) => {
+                        lost.cancel();
+                        return;
+                    }
+                    // A blip: keep going; the lease covers several beats.
+                    Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+                }
+            }
+        })
+    }
+
+    async fn execute(
+        &self,
+        claim: &Claim,
+        step: &StepSpec,
+        logs: &LogSink,
+        stop: &CancellationToken,
+    ) -> (AttemptEnd, Option<i32>, Option<String>, BTreeMap<String, String>) {
+        let ctx = TemplateContext {
+            inputs: &claim.inputs,
+            outputs: &claim.outputs,
+            run_id: &claim.run_id,
+            environment: &claim.environment,
+            workflow: &claim.workflow,
+        };
+        let timeout = self.timeout_for(claim, step);
+        if timeout == Some(Duration::ZERO) {
+            return (
+                AttemptEnd::Stopped,
+                None,
+                Some("the run's deadline passed before the step started".into()),
+                BTreeMap::new(),
+            );
+        }
+        logs.system(format!(
+            "attempt {} on {}",
+            claim.attempt, self.settings.id
+        ))
+        .await;
+        match step.kind() {
+            StepKind::Shell(script) => self.shell(claim, step, script, &ctx, timeout, logs, stop).await,
+            StepKind::Http(h) => {
+                let rendered = (|| {
+                    Ok::<_, gantry_core::spec::TemplateError>(HttpJob {
+                        method: h.method.to_uppercase(),
+                        url: render(&h.url, &ctx)?,
+                        headers: h
+                            .headers
+                            .iter()
+                            .map(|(k, v)| Ok((k.clone(), render(v, &ctx)?)))
+                            .collect::<Result<_, _>>()?,
+                        body: h.body.as_deref().map(|b| render(b, &ctx)).transpose()?,
+                        expect_status: h.expect_status.clone(),
+                        timeout,
+                    })
+                })();
+                let job = match rendered {
+                    Ok(j) => j,
+                    Err(e) => return (AttemptEnd::Failed, None, Some(e.to_string()), BTreeMap::new()),
+                };
+                let out = http::run(&self.http, job, logs, stop).await;
+                let mut outputs = BTreeMap::new();
+                if step.outputs.iter().any(|k| k == "status") {
+                    if let Some(s) = out.status {
+                        outputs.insert("status".into(), s.to_string());
+                    }
+                }
+                if step.outputs.iter().any(|k| k == "body") {
+                    if let Some(b) = out.body {
+                        outputs.insert("body".into(), b);
+                    }
+                }
+                (out.end, None, out.error, outputs)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn shell(
+        &self,
+        claim: &Claim,
+        step: &StepSpec,
+        script: &str,
+        ctx: &TemplateContext<'_>,
+        timeout: Option<Duration>,
+        logs: &LogSink,
+        stop: &CancellationToken,
+    ) -> (AttemptEnd, Option<i32>, Option<String>, BTreeMap<String, String>) {
+        let fail = |msg: String| (AttemptEnd::Failed, None, Some(msg), BTreeMap::new());
+        let rendered = match render_shell(script, ctx) {
+            Ok(r) => r,
+            Err(e) => return fail(e.to_string()),
+        };
+        let mut env = shell::base_env();
+        for (k, v) in &step.env {
+            match render(v, ctx) {
+                Ok(v) => env.insert(k.clone(), v),
+                Err(e) => return fail(format!("env {k}: {e}")),
+            };
+        }
+        let dir = self
+            .settings
+            .work_root
+            .join(&claim.run_id)
+            .join(format!("{}-{}", claim.step_id, claim.attempt));
+        let workdir = dir.join("work");
+        let output_file = dir.join("output");
+        if let Err(e) = tokio::fs::create_dir_all(&workdir).await {
+            return fail(format!("cannot create the working directory: {e}"));
+        }
+        env.insert("HOME".into(), workdir.display().to_string());
+        env.extend(rendered.env);
+        for (k, v) in [
+            ("GANTRY_WORKDIR", workdir.display().to_string()),
+            ("GANTRY_OUTPUT", output_file.display().to_string()),
+            ("GANTRY_RUN_ID", claim.run_id.clone()),
+            ("GANTRY_STEP_ID", claim.step_id.clone()),
+            ("GANTRY_ATTEMPT", claim.attempt.to_string()),
+            ("GANTRY_WORKFLOW", claim.workflow.clone()),
+            ("GANTRY_ENVIRONMENT", claim.environment.clone()),
+        ] {
+            env.insert(k.into(), v);
+        }
+        let out = shell::run(
+            ShellJob {
+                script: &rendered.script,
+                workdir: &workdir,
+                env,
+                timeout,
+            },
+            logs,
+            stop,
+        )
+        .await;
+        let outputs = if out.end == AttemptEnd::Succeeded {
+            read_outputs(&output_file, step, logs).await
+        } else {
+            BTreeMap::new()
+        };
+        // Each attempt starts clean; nothing is kept between attempts.
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        (out.end, out.exit_code, out.error, outputs)
+    }
+
+    /// The step's own timeout, shortened to the run's deadline.
+    fn timeout_for(&self, claim: &Claim, step: &StepSpec) -> Option<Duration> {
+        let own = step.timeout.as_ref().map(|t| t.0);
+        let left = claim
+            .deadline
+            .map(|d| (d - self.clock.now()).to_std().unwrap_or(Duration::ZERO));
+        match (own, left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    async fn report(
+        &self,
+        claim: &Claim,
+        end: AttemptEnd,
+        exit_code: Option<i32>,
+        error: Option<String>,
+        outputs: BTreeMap<String, String>,
+    ) {
+        let result = AttemptResult {
+            run_id: claim.run_id.clone(),
+            step_id: claim.step_id.clone(),
+            attempt: claim.attempt,
+            worker: self.settings.id.clone(),
+            end,
+            exit_code,
+            error,
+            outputs,
+        };
+        // A few quick retries ride out a database blip; beyond that the
+        // lease expires and the reaper settles the attempt as lost.
+        for delay in [0u64, 200, 1000, 3000] {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            match self.store.finish_attempt(result.clone(), self.clock.now()).await {
+                Ok(settled) => {
+                    if settled.run_finished {
+                        if let Err(e) = self
+                            .store
+                            .admit(&claim.workflow_id, &claim.environment, self.clock.now())
+                            .await
+                        {
+                            tracing::warn!(error = %e, "admitting queued runs failed");
+                        }
+                    }
+                    return;
+                }
+                Err(e) => tracing::warn!(error = %e, "reporting the attempt failed"),
+            }
+        }
+    }
+}
+
+/// Parses `key=value` lines from `$GANTRY_OUTPUT`, keeping declared keys.
+async fn read_outputs(path: &std::path::Path, step: &StepSpec, logs: &LogSink) -> BTreeMap<String, String> {
+    const MAX: u64 = 64 * 1024;
+    let mut outputs = BTreeMap::new();
+    let Ok(meta) = tokio::fs::metadata(path).await else {
+        return outputs;
+    };
+    if meta.len() > MAX {
+        logs.system(format!("$GANTRY_OUTPUT is over {MAX} bytes; outputs ignored")).await;
+        return outputs;
+    }
+    let Ok(text) = tokio::fs::read_to_string(path).await else {
+        logs.system("$GANTRY_OUTPUT is not UTF-8 text; outputs ignored").await;
+        return outputs;
+    };
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match line.split_once('=') {
+            Some((k, v)) if step.outputs.iter().any(|d| d == k.trim()) => {
+                outputs.insert(k.trim().to_owned(), v.to_owned());
+            }
+            Some((k, _)) => {
+                logs.system(format!("output {:?} is not declared in the step's outputs; ignored", k.trim()))
+                    .await;
+            }
+            None => logs.system("a $GANTRY_OUTPUT line without '=' was ignored").await,
+        }
+    }
+    outputs
+}

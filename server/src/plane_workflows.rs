@@ -1,0 +1,265 @@
+//! The workflow and run half of the control-plane port: authorization and
+//! input checks in front of the store and the engine.
+
+use crate::plane::{GantryPlane, internal};
+use crate::store::records::{CancelOutcome, NewRun, NewVersion};
+use gantry_core::port::RequestContext;
+use gantry_core::rbac::Action;
+use gantry_core::run::{
+    LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest,
+};
+use gantry_core::schedule::CronSchedule;
+use gantry_core::spec::{self, MAX_SPEC_BYTES, SpecProblem, SpecRejection, WorkflowSpec};
+use gantry_core::workflow::{ApplyOutcome, WorkflowDetail, WorkflowSummary};
+use gantry_core::{Environment, PortError};
+
+impl GantryPlane {
+    fn environment(&self, name: &str) -> Result<Environment, PortError> {
+        let env = Environment::parse(name)
+            .map_err(|e| PortError::invalid("environment", e.to_string()))?;
+        if !self.settings.environments.contains(&env) {
+            let known: Vec<&str> = self.settings.environments.iter().map(|e| e.as_str()).collect();
+            return Err(PortError::invalid(
+                "environment",
+                format!("unknown environment {name:?}; this server has {}", known.join(", ")),
+            ));
+        }
+        Ok(env)
+    }
+
+    fn environment_names(&self) -> Vec<String> {
+        self.settings
+            .environments
+            .iter()
+            .map(|e| e.as_str().to_owned())
+            .collect()
+    }
+
+    pub(crate) async fn do_apply(&self, ctx: &RequestContext, source: &str) -> Result<ApplyOutcome, PortError> {
+        let first = self.settings.environments.first().clone();
+        let me = self.authorize(ctx, &Action::ApplyWorkflow { environment: first.clone() })?;
+        if source.len() > MAX_SPEC_BYTES {
+            return Err(too_large(source.len()));
+        }
+        let spec = spec::parse(source).map_err(|r| match r {
+            SpecRejection::TooLarge { bytes, .. } => too_large(bytes),
+            SpecRejection::Invalid { problems } => invalid_spec(problems),
+        })?;
+        check_schedulable(&spec)?;
+        let now = self.clock.now();
+        let next_fire_at = match &spec.schedule {
+            Some(expr) => CronSchedule::parse(expr, spec.timezone.as_deref())
+                .map_err(|e| PortError::invalid("schedule", e))?
+                .next_after(now),
+            None => None,
+        };
+        let outcome = self
+            .store
+            .apply_version(
+                NewVersion {
+                    spec: &spec,
+                    source,
+                    created_by: &me.display_name,
+                    activate_in: first.as_str(),
+                    next_fire_at,
+                },
+                now,
+            )
+            .await
+            .map_err(internal)?;
+        tracing::info!(request_id = %ctx.request_id, user = %me.username, workflow = %outcome.workflow,
+            version = outcome.version, created = outcome.created, "workflow applied");
+        Ok(outcome)
+    }
+
+    pub(crate) async fn do_list_workflows(&self, ctx: &RequestContext) -> Result<Vec<WorkflowSummary>, PortError> {
+        self.authorize(ctx, &Action::ViewDashboard)?;
+        self.store
+            .list_workflows(&self.environment_names())
+            .await
+            .map_err(internal)
+    }
+
+    pub(crate) async fn do_workflow(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<WorkflowDetail, PortError> {
+        self.authorize(ctx, &Action::ViewDashboard)?;
+        let found = self
+            .store
+            .workflow_detail(name, version, &self.environment_names())
+            .await
+            .map_err(internal)?;
+        found.ok_or_else(|| match version {
+            Some(v) => PortError::not_found(format!("version {v} of workflow {name:?}")),
+            None => PortError::not_found(format!("workflow {name:?}")),
+        })
+    }
+
+    pub(crate) async fn do_trigger(
+        &self,
+        ctx: &RequestContext,
+        request: TriggerRequest,
+        trigger: Trigger,
+    ) -> Result<RunSummary, PortError> {
+        let env = self.environment(&request.environment)?;
+        let me = self.authorize(ctx, &Action::TriggerRun { environment: env.clone() })?;
+        let active = self
+            .store
+            .active_spec(&request.workflow, env.as_str())
+            .await
+            .map_err(internal)?;
+        let Some(active) = active else {
+            return Err(if self.store.workflow_exists(&request.workflow).await.map_err(internal)? {
+                PortError::Conflict {
+                    message: format!(
+                        "workflow {:?} has no active version in {env}; promote one there first",
+                        request.workflow
+                    ),
+                }
+            } else {
+                PortError::not_found(format!("workflow {:?}", request.workflow))
+            });
+        };
+        let inputs = spec::resolve_inputs(&active.spec.inputs, &request.inputs).map_err(|problems| {
+            PortError::Unprocessable {
+                message: "the run's inputs are invalid".into(),
+                problems,
+            }
+        })?;
+        let now = self.clock.now();
+        let run = self
+            .store
+            .create_run(
+                NewRun {
+                    active: &active,
+                    environment: env.as_str(),
+                    inputs: &inputs,
+                    trigger,
+                    triggered_by: &me.display_name,
+                    triggered_by_id: &me.id.0,
+                    scheduled_for: None,
+                },
+                now,
+            )
+            .await
+            .map_err(internal)?;
+        self.store
+            .admit(&active.workflow_id, env.as_str(), now)
+            .await
+            .map_err(internal)?;
+        tracing::info!(request_id = %ctx.request_id, user = %me.username, run = %run.id,
+            workflow = %run.workflow, environment = %env, "run triggered");
+        let fresh = self.store.run_summary(&run.id).await.map_err(internal)?;
+        Ok(fresh.unwrap_or(run))
+    }
+
+    pub(crate) async fn do_list_runs(&self, ctx: &RequestContext, filter: RunFilter) -> Result<RunPage, PortError> {
+        self.authorize(ctx, &Action::ViewDashboard)?;
+        if let Some(env) = &filter.environment {
+            self.environment(env)?;
+        }
+        if let Some(before) = &filter.before
+            && uuid::Uuid::parse_str(before).is_err()
+        {
+            return Err(PortError::invalid("before", "not a run id; pass next_before from the previous page"));
+        }
+        self.store.list_runs(&filter).await.map_err(internal)
+    }
+
+    pub(crate) async fn do_run(&self, ctx: &RequestContext, id: &str) -> Result<RunDetail, PortError> {
+        self.authorize(ctx, &Action::ViewDashboard)?;
+        check_run_id(id)?;
+        self.store
+            .run_detail(id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))
+    }
+
+    pub(crate) async fn do_run_logs(&self, ctx: &RequestContext, id: &str, query: LogQuery) -> Result<LogPage, PortError> {
+        self.authorize(ctx, &Action::ViewDashboard)?;
+        check_run_id(id)?;
+        self.store
+            .run_logs(id, &query)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))
+    }
+
+    pub(crate) async fn do_cancel(&self, ctx: &RequestContext, id: &str) -> Result<RunSummary, PortError> {
+        check_run_id(id)?;
+        let run = self
+            .store
+            .run_summary(id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
+        let env = Environment::parse(&run.environment).map_err(|e| internal_msg(e.to_string()))?;
+        let me = self.authorize(ctx, &Action::CancelRun { environment: env })?;
+        match self.store.cancel_run(id, self.clock.now()).await.map_err(internal)? {
+            CancelOutcome::Accepted(summary) => {
+                tracing::info!(request_id = %ctx.request_id, user = %me.username, run = %id, "run cancelled");
+                Ok(summary)
+            }
+            CancelOutcome::AlreadyFinished(status) => Err(PortError::Conflict {
+                message: format!("run {id} already finished ({status}); there is nothing to cancel"),
+            }),
+            CancelOutcome::NotFound => Err(PortError::not_found(format!("run {id}"))),
+        }
+    }
+}
+
+fn too_large(bytes: usize) -> PortError {
+    PortError::TooLarge {
+        message: format!(
+            "the workflow spec is {bytes} bytes; the limit is {MAX_SPEC_BYTES} bytes (1 MiB)"
+        ),
+    }
+}
+
+fn invalid_spec(problems: Vec<SpecProblem>) -> PortError {
+    PortError::Unprocessable {
+        message: "the workflow spec is invalid".into(),
+        problems,
+    }
+}
+
+/// A scheduled workflow must be runnable with no one there to fill in
+/// inputs.
+fn check_schedulable(spec: &WorkflowSpec) -> Result<(), PortError> {
+    if spec.schedule.is_none() {
+        return Ok(());
+    }
+    let missing: Vec<SpecProblem> = spec
+        .inputs
+        .iter()
+        .filter(|(_, i)| i.default.is_none())
+        .map(|(name, _)| {
+            SpecProblem::new(
+                format!("inputs.{name}"),
+                "a scheduled workflow's inputs all need a default (nobody fills them in at 3 a.m.)",
+            )
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid_spec(missing))
+    }
+}
+
+/// Run ids are UUIDs; anything else cannot exist.
+fn check_run_id(id: &str) -> Result<(), PortError> {
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| PortError::not_found(format!("run {id:?}")))
+}
+
+fn internal_msg(msg: String) -> PortError {
+    let reference = uuid::Uuid::new_v4().simple().to_string();
+    tracing::error!(%reference, error = %msg, "internal error");
+    PortError::Internal { reference }
+}
