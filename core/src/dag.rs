@@ -176,7 +176,7 @@ impl Dag {
     pub fn dependents(&self, id: &str) -> Vec<&str> {
         self.index
             .get(id)
-            .map(|&i| self.names(&self.dependents[i]))
+            .map(|&i| self.names(self.dependents[i].iter().copied()))
             .unwrap_or_default()
     }
 
@@ -219,7 +219,7 @@ impl Dag {
     pub fn ancestors(&self, id: &str) -> Vec<&str> {
         self.index
             .get(id)
-            .map(|&i| self.names(&self.reach(i, &self.needs)))
+            .map(|&i| self.names(self.reach(i, &self.needs)))
             .unwrap_or_default()
     }
 
@@ -228,7 +228,7 @@ impl Dag {
     pub fn descendants(&self, id: &str) -> Vec<&str> {
         self.index
             .get(id)
-            .map(|&i| self.names(&self.reach(i, &self.dependents)))
+            .map(|&i| self.names(self.reach(i, &self.dependents)))
             .unwrap_or_default()
     }
 
@@ -263,8 +263,8 @@ impl Dag {
         seen
     }
 
-    fn names<'a>(&'a self, indices: impl IntoIterator<Item = &'a usize>) -> Vec<&'a str> {
-        indices.into_iter().map(|&i| self.ids[i].as_str()).collect()
+    fn names(&self, indices: impl IntoIterator<Item = usize>) -> Vec<&str> {
+        indices.into_iter().map(|i| self.ids[i].as_str()).collect()
     }
 }
 

@@ -21,8 +21,57 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the dashboard and APIs (one process: web, and later scheduler and workers).
+    /// Serve the dashboard and APIs, with the scheduler and a worker in the same process.
     Serve(ServeArgs),
+    /// Run a worker only, against the database of a `serve` process (PostgreSQL for several machines).
+    Worker(WorkerArgs),
+    /// Register workflow specs (a YAML/JSON file, or every *.yaml, *.yml, *.json in a folder).
+    Apply(crate::client::ApplyArgs),
+    /// Start a run and optionally wait for it.
+    Run(crate::client::RunArgs),
+    /// List recent runs.
+    Runs(crate::client::RunsArgs),
+    /// Print a run's steps and logs.
+    Logs(crate::client::LogsArgs),
+    /// Cancel a queued or running run.
+    Cancel(crate::client::CancelArgs),
+}
+
+/// Where a worker runs steps; shared by `serve` and `worker`.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerFlags {
+    /// Steps this process runs at once (0: no worker in this process).
+    #[arg(long, env = "GANTRY_WORKER_SLOTS", value_name = "N", default_value_t = 4)]
+    pub worker_slots: usize,
+
+    /// Folder under which each step attempt gets its own working directory.
+    #[arg(long, env = "GANTRY_WORK_DIR", value_name = "DIR", default_value = "data/work")]
+    pub work_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Database shared with the `serve` process(es).
+    #[arg(
+        long,
+        env = "GANTRY_DATABASE_URL",
+        value_name = "URL",
+        default_value = "sqlite://data/gantry.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    #[arg(long, env = "GANTRY_DATABASE_MAX_CONNECTIONS", value_name = "N", default_value_t = 10)]
+    pub database_max_connections: u32,
+
+    #[command(flatten)]
+    pub worker: WorkerFlags,
+
+    #[arg(long, env = "GANTRY_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    #[arg(long, env = "GANTRY_LOG", value_name = "FILTER", default_value = "info")]
+    pub log: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +157,14 @@ pub struct ServeArgs {
         value_parser = humantime::parse_duration
     )]
     pub session_max_lifetime: Duration,
+
+    /// API token with the admin role everywhere, for automation before service tokens exist
+    /// (must start with "gantry_"). Without it, the first start generates one and prints it once.
+    #[arg(long, env = "GANTRY_BOOTSTRAP_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub bootstrap_token: Option<String>,
+
+    #[command(flatten)]
+    pub worker: WorkerFlags,
 
     /// Log format [default: text with --dev, json otherwise].
     #[arg(long, env = "GANTRY_LOG_FORMAT", value_enum)]

@@ -24,6 +24,25 @@ pub struct Config {
     pub session_max_lifetime: Duration,
     pub log_format: LogFormat,
     pub log_filter: String,
+    pub bootstrap_token: Option<Secret>,
+    pub worker_slots: usize,
+    pub work_dir: PathBuf,
+}
+
+/// A configured secret: usable, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +98,16 @@ impl Config {
                 args.log
             ));
         }
+        if let Some(t) = &args.bootstrap_token
+            && (!t.starts_with(crate::auth::tokens::TOKEN_PREFIX) || t.len() < 40)
+        {
+            // Never echo the value: it is a credential.
+            return fail(
+                "--bootstrap-token (GANTRY_BOOTSTRAP_TOKEN) must start with \"gantry_\" and be at least 40 characters, \
+                 e.g. gantry_ followed by the output of `openssl rand -base64 32 | tr +/ -_ | tr -d =`"
+                    .into(),
+            );
+        }
         let secure_cookies = public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"));
@@ -99,6 +128,9 @@ impl Config {
                 LogFormat::Json
             }),
             log_filter: args.log,
+            bootstrap_token: args.bootstrap_token.map(Secret),
+            worker_slots: args.worker.worker_slots,
+            work_dir: args.worker.work_dir,
         })
     }
 }
@@ -112,7 +144,9 @@ mod tests {
     fn parse(extra: &[&str]) -> Result<Config, ConfigError> {
         let mut argv = vec!["gantry", "serve"];
         argv.extend_from_slice(extra);
-        let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command;
+        let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command else {
+            unreachable!("parsed a serve command")
+        };
         Config::from_args(args)
     }
 
@@ -146,11 +180,13 @@ mod tests {
                 "--database-max-connections",
             ),
             (&["--log", "info,[["], "--log"),
+            (&["--bootstrap-token", "hunter2"], "--bootstrap-token"),
         ];
         for (argv, flag) in cases {
             let err = parse(argv).unwrap_err();
             assert!(err.0.contains(flag), "{argv:?} -> {err}");
             assert!(!err.0.contains('\n'), "one line: {err}");
+            assert!(!err.0.contains("hunter2"), "never echo secrets: {err}");
         }
     }
 

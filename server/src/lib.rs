@@ -1,8 +1,10 @@
 //! Gantry's server: implements the `gantry_core` control-plane port over a
 //! SQL store and serves the dashboard, probes and (later) the REST API.
 
+pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod engine;

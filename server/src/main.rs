@@ -2,6 +2,12 @@
 
 use clap::Parser;
 use gantry_server::cli::{Cli, Command};
+use gantry_server::client;
+use gantry_server::clock::SystemClock;
+use gantry_server::engine::{Worker, WorkerSettings, worker_id};
+use gantry_server::store::{self, DatabaseUrl};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 use gantry_server::config::Config;
 use gantry_server::startup::Application;
 use gantry_server::telemetry;
@@ -12,7 +18,60 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Worker(args) => worker(args).await,
+        Command::Apply(args) => client::apply(args).await,
+        Command::Run(args) => client::run(args).await,
+        Command::Runs(args) => client::runs(args).await,
+        Command::Logs(args) => client::logs(args).await,
+        Command::Cancel(args) => client::cancel(args).await,
     }
+}
+
+/// A worker-only process: claims steps from the shared database.
+async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
+    let url = match DatabaseUrl::parse(&args.database_url) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("gantry: invalid configuration: --database-url (GANTRY_DATABASE_URL): {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(
+        args.log_format.unwrap_or(gantry_server::cli::LogFormat::Json),
+        &args.log,
+    );
+    let store = match store::connect(&url, args.database_max_connections).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("gantry: cannot open the database: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match store.migration_status().await {
+        Ok(m) if m.is_current() => {}
+        Ok(_) => {
+            eprintln!("gantry: the database schema does not match this binary; start `gantry serve` (which migrates) first");
+            return ExitCode::from(1);
+        }
+        Err(e) => {
+            eprintln!("gantry: cannot read the database: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    if let Err(e) = store.listen_for_work().await {
+        eprintln!("gantry: cannot subscribe to work notifications: {e}");
+        return ExitCode::from(1);
+    }
+    let mut settings = WorkerSettings::new(worker_id(0), args.worker.work_dir);
+    settings.slots = args.worker.worker_slots.max(1);
+    println!("Gantry worker {} started ({} slots)", settings.id, settings.slots);
+    let stop = CancellationToken::new();
+    let w = Arc::new(Worker::new(store, Arc::new(SystemClock), settings));
+    let running = tokio::spawn(w.run(stop.clone()));
+    shutdown_signal().await;
+    stop.cancel();
+    let _ = running.await;
+    ExitCode::SUCCESS
 }
 
 async fn serve(args: gantry_server::cli::ServeArgs) -> ExitCode {
@@ -33,6 +92,10 @@ async fn serve(args: gantry_server::cli::ServeArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(token) = &app.new_bootstrap_token {
+        println!("Bootstrap API token (admin everywhere; shown once, store it now): {token}");
+        println!("  use it as GANTRY_TOKEN for the CLI, or set GANTRY_BOOTSTRAP_TOKEN to choose your own");
+    }
     let url = format!("http://{}", app.local_addr());
     println!(
         "Gantry is listening on {url}{}",

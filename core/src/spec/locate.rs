@@ -264,7 +264,7 @@ steps:
             ("steps[0].env.B", Some(6)),
             ("steps[1].id", Some(8)),
             ("steps[1].http.url", Some(9)),
-            ("steps[1].nope", Some(7)),
+            ("steps[1].nope", Some(8)),
             ("steps[7].id", Some(2)),
         ];
         for (path, want) in cases {

@@ -37,12 +37,11 @@ fn invalid(problems: Vec<SpecProblem>) -> SpecRejection {
 }
 
 /// Parser settings: YAML 1.2 booleans only (`yes`/`no`/`on`/`off` stay
-/// strings, so `options: [yes, no]` means what it says), one document, and
+/// strings, so `options: [yes, no]` means what it says), and
 /// budgets sized for a 1 MiB spec so anchor/alias bombs and deep nesting fail
 /// fast instead of eating memory.
 fn yaml_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_documents = 1;
     budget.max_depth = 32;
     budget.max_nodes = 200_000;
     budget.max_events = 500_000;
@@ -126,8 +125,28 @@ fn yaml_message(err: &YamlError) -> String {
             "a spec is a single YAML document; remove the \"---\" separator".to_owned()
         }
         YamlError::InvalidScalar { ty, .. } => format!("expected {}", friendly_type(ty)),
-        other => strip_position(&other.to_string()),
+        YamlError::Eof { .. } => {
+            "the spec ends unexpectedly; it needs at least name and steps".to_owned()
+        }
+        other => {
+            let message = strip_position(&other.to_string());
+            // Budget breaches also arrive wrapped (e.g. inside an alias
+            // expansion), so recognise them by their text.
+            if let Some(breach) = message.strip_prefix("budget breached: ") {
+                too_complex(breach)
+            } else if message.contains("recursion limit") {
+                too_complex(&message)
+            } else {
+                message
+            }
+        }
     }
+}
+
+fn too_complex(detail: &str) -> String {
+    format!(
+        "the spec exceeds a parser limit ({detail}): it nests too deeply or has too many nodes, anchors or aliases"
+    )
 }
 
 /// Scalar target types as an author would say them.
@@ -144,10 +163,17 @@ fn friendly_type(ty: &str) -> String {
 /// Drops the parser's trailing " at line N, column M": the problem carries
 /// the line itself.
 fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) if message[i..].contains(", column ") => message[..i].to_owned(),
-        _ => message.to_owned(),
+    const MARK: &str = " at line ";
+    let mut from = 0;
+    while let Some(found) = message[from..].find(MARK) {
+        let i = from + found;
+        let after = &message[i + MARK.len()..];
+        if after.starts_with(|c: char| c.is_ascii_digit()) && after.contains(", column ") {
+            return message[..i].to_owned();
+        }
+        from = i + MARK.len();
     }
+    message.to_owned()
 }
 
 #[cfg(test)]
@@ -232,6 +258,39 @@ inputs: {target: {default: primary, type: string}}
 "#;
 
     #[test]
+    fn the_example_parses() {
+        let spec = parse(EXAMPLE).unwrap();
+        assert_eq!(spec.name, "backup-verify");
+        assert_eq!(spec.schedule.as_deref(), Some("0 3 * * *"));
+        assert_eq!(spec.concurrency, Some(1));
+        assert_eq!(spec.timeout.map(|d| d.0), Some(Duration::from_secs(1800)));
+        assert_eq!(spec.inputs.keys().collect::<Vec<_>>(), ["target"]);
+        assert_eq!(spec.steps.len(), 3);
+        let dump = spec.step("dump").unwrap();
+        let retries = dump.retries.as_ref().unwrap();
+        assert_eq!((retries.max_attempts, retries.backoff), (3, Backoff::Exponential));
+        assert_eq!(dump.max_attempts(), 3);
+        assert_eq!(dump.outputs, ["sha"]);
+        assert!(matches!(dump.kind(), StepKind::Shell(s) if s.starts_with("./scripts/dump.sh")));
+        match spec.step("notify").unwrap().kind() {
+            StepKind::Http(http) => {
+                assert_eq!(http.method, "POST");
+                assert_eq!(http.expect_status, [200, 204]);
+                assert_eq!(http.body.as_deref(), Some(r#"{"ok":true}"#));
+            }
+            other => panic!("notify should be http, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_and_yaml_give_the_same_hash() {
+        let yaml = parse(EXAMPLE).unwrap();
+        let json = parse(EXAMPLE_JSON).unwrap();
+        assert_eq!(yaml, json);
+        assert_eq!(yaml.content_hash(), json.content_hash());
+    }
+
+    #[test]
     fn comments_key_order_and_spelling_keep_the_hash() {
         let a = parse(EXAMPLE).unwrap();
         let b = parse(EXAMPLE_REWRITTEN).unwrap();
@@ -272,7 +331,7 @@ inputs: {target: {default: primary, type: string}}
     fn yaml_level_cases() -> Vec<(String, &'static str, Option<u32>, &'static str)> {
         let s = |x: &str| x.to_owned();
         vec![
-            (s("name: [x\n"), "name", Some(1), "expected"),
+            (s("name: [x\n"), "", Some(1), "expected"),
             (s("name: x\nsteps:\n  - id: a\n   run: b\n"), "", Some(4), ""),
             (s("name: x\nbogus: 1\nsteps: []\n"), "bogus", Some(2), "unknown field \"bogus\"; allowed here: name, description"),
             (s("name: x\nsteps:\n  - id: a\n    run: b\n    runs: c\n"), "steps[0].runs", Some(5), "unknown field \"runs\""),
@@ -284,7 +343,7 @@ inputs: {target: {default: primary, type: string}}
             (s("steps: []\n"), "", Some(1), "missing required field \"name\""),
             (s("name: x\nsteps:\n  - run: b\n"), "steps[0]", Some(3), "missing required field \"id\""),
             (s("name: x\nname: y\nsteps: []\n"), "name", Some(2), "\"name\" appears twice"),
-            (s("name: x\nsteps: []\n---\nname: y\n"), "", Some(3), "single YAML document"),
+            (s("name: x\nsteps: []\n---\nname: y\n"), "", Some(4), "single YAML document"),
             (s("name: x\ntimeout: 10 parsecs\nsteps: []\n"), "timeout", Some(2), "invalid duration \"10 parsecs\""),
             (s("name: x\ntimeout: 10\nsteps: []\n"), "timeout", Some(2), "needs a unit"),
             (s("name: x\ninputs:\n  n: {type: int}\nsteps: []\n"), "inputs.n.type", Some(3), "unknown value \"int\"; use one of: string, integer"),
@@ -294,7 +353,7 @@ inputs: {target: {default: primary, type: string}}
             (s("{\"name\": \"x\", \"steps\": [{\"id\": \"a\", \"run\": 5, \"bogus\": 1}]}"), "steps[0].bogus", Some(1), "unknown field \"bogus\""),
             (s("{\"name\": \"x\",\n \"steps\": [\n  {\"id\": \"a\", \"timeout\": \"5 lightyears\"}]}"), "steps[0].timeout", Some(3), "invalid duration"),
             (s(""), "", None, "the spec is empty"),
-            (s("  \n# only a comment\n"), "", None, ""),
+            (s("  \n# only a comment\n"), "", Some(3), "ends unexpectedly"),
         ]
     }
 
@@ -327,25 +386,40 @@ inputs: {target: {default: primary, type: string}}
         );
     }
 
+    fn first_problem(source: &str) -> SpecProblem {
+        match parse(source) {
+            Err(SpecRejection::Invalid { problems }) => problems[0].clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn alias_bombs_fail_fast() {
-        let mut bomb = String::from("a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        // Nine levels of nine aliases: 9^9 strings if expanded.
+        let mut bomb = String::from(
+            "name: x\ninputs:\n  x:\n    type: string\n    default:\n      a0: &a0 [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n",
+        );
         for i in 1..10 {
-            let prev = format!("*a{}", i - 1);
-            let list = vec![prev.as_str(); 9].join(",");
-            bomb.push_str(&format!("a{i}: &a{i} [{list}]\n"));
+            let list = vec![format!("*a{}", i - 1); 9].join(",");
+            bomb.push_str(&format!("      a{i}: &a{i} [{list}]\n"));
         }
-        bomb.push_str("name: x\nsteps: []\n");
+        bomb.push_str("steps: []\n");
         let started = std::time::Instant::now();
-        let result = parse(&bomb);
-        assert!(matches!(result, Err(SpecRejection::Invalid { .. })), "{result:?}");
+        let problem = first_problem(&bomb);
+        assert!(problem.message.contains("exceeds a parser limit"), "{problem:?}");
+        assert!(!problem.message.contains(" at line "), "{problem:?}");
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]
     fn deep_nesting_fails_cleanly() {
-        let deep = format!("name: x\nsteps: []\ndescription: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(matches!(parse(&deep), Err(SpecRejection::Invalid { .. })));
+        let deep = format!(
+            "name: x\ninputs:\n  x: {{type: string, default: {}{}}}\nsteps: []\n",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        let problem = first_problem(&deep);
+        assert!(problem.message.contains("exceeds a parser limit"), "{problem:?}");
     }
 
     #[test]
@@ -365,5 +439,10 @@ inputs: {target: {default: primary, type: string}}
     fn strip_position_only_strips_the_trailing_position() {
         assert_eq!(strip_position("bad thing at line 3, column 4"), "bad thing");
         assert_eq!(strip_position("look at line 3"), "look at line 3");
+        assert_eq!(
+            strip_position("breach at line 6, column 48 (defined at line 10, column 15)"),
+            "breach"
+        );
+        assert_eq!(strip_position("at line x at line 2, column 1"), "at line x");
     }
 }

@@ -4,7 +4,9 @@
 //! the port (`plane.rs`).
 
 pub mod routes;
+pub mod tokens;
 
+use crate::api::error::ApiError;
 use crate::state::AppState;
 use crate::store::{SharedStore, StoreResult};
 use axum::extract::{ConnectInfo, Request, State};
@@ -65,10 +67,27 @@ pub async fn resolve_context(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_owned();
-    let principal = match current_principal(&state, &session).await {
-        Ok(p) => p,
-        Err(resp) => return resp,
+    let is_api = path.starts_with("/api/");
+    let principal = match bearer_token(req.headers()) {
+        Some(token) => match tokens::principal_for_token(&state.store, token, chrono::Utc::now()).await {
+            Ok(Some(p)) => Some(p),
+            Ok(None) => return api_unauthenticated("the bearer token is unknown, revoked or expired"),
+            Err(e) => {
+                tracing::error!(error = %e, "could not check a bearer token");
+                return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "database unavailable; try again shortly")
+                    .into_response();
+            }
+        },
+        None => match current_principal(&state, &session).await {
+            Ok(p) => p,
+            Err(resp) => return resp,
+        },
     };
+    if principal.is_none() && is_api {
+        return api_unauthenticated(
+            "send Authorization: Bearer TOKEN (a service token, or the bootstrap token printed at start-up)",
+        );
+    }
     if principal.is_none() && !is_public(&path) {
         return if req.method() == Method::GET || req.method() == Method::HEAD {
             let target = req
@@ -132,6 +151,22 @@ async fn current_principal(
                 .into_response())
         }
     }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn api_unauthenticated(message: &str) -> Response {
+    let mut resp = ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message).into_response();
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static("Bearer"),
+    );
+    resp
 }
 
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {

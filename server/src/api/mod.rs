@@ -1,0 +1,42 @@
+//! REST API v1 (JSON). Thin: every handler parses its request, calls one
+//! port method with the caller's `RequestContext`, and maps the answer.
+//! Authorization and validation happen in the port.
+
+pub mod error;
+mod runs;
+mod workflows;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use error::ApiError;
+use gantry_core::spec::MAX_SPEC_BYTES;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/workflows",
+            get(workflows::list).post(workflows::apply),
+        )
+        .route("/workflows/{name}", get(workflows::get))
+        .route("/workflows/{name}/versions", get(workflows::versions))
+        .route("/workflows/{name}/runs", post(runs::trigger_named))
+        .route("/runs", get(runs::list).post(runs::trigger))
+        .route("/runs/{id}", get(runs::get))
+        .route("/runs/{id}/logs", get(runs::logs))
+        .route("/runs/{id}/cancel", post(runs::cancel))
+        .fallback(not_found)
+        // Room for a spec at the limit plus JSON quoting; the port answers
+        // larger specs with a 413 that says what the limit is.
+        .layer(DefaultBodyLimit::max(MAX_SPEC_BYTES * 2 + 4096))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such API endpoint; see /api/v1/openapi.json",
+    )
+}

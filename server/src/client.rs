@@ -1,0 +1,366 @@
+//! The CLI's client commands (`apply`, `run`, `runs`, `logs`, `cancel`):
+//! thin callers of the REST API, reading `GANTRY_URL` and `GANTRY_TOKEN`.
+
+use clap::Args;
+use gantry_core::run::{LogPage, RunDetail, RunPage, RunSummary};
+use gantry_core::spec::SpecProblem;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Args)]
+pub struct Connection {
+    /// Gantry's base URL.
+    #[arg(long, env = "GANTRY_URL", value_name = "URL", default_value = "http://127.0.0.1:3000")]
+    pub url: String,
+
+    /// API token (service token or the bootstrap token).
+    #[arg(long, env = "GANTRY_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub conn: Connection,
+    /// A spec file, or a folder of them (*.yaml, *.yml, *.json). Repeatable.
+    #[arg(short = 'f', long = "file", value_name = "FILE|DIR", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub conn: Connection,
+    /// Workflow name.
+    pub workflow: String,
+    /// Environment to run in.
+    #[arg(long = "env", value_name = "ENV", default_value = "dev")]
+    pub environment: String,
+    /// An input, as NAME=VALUE. Repeatable.
+    #[arg(long = "input", short = 'i', value_name = "NAME=VALUE")]
+    pub inputs: Vec<String>,
+    /// Wait for the run to finish; exit non-zero unless it succeeded.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunsArgs {
+    #[command(flatten)]
+    pub conn: Connection,
+    #[arg(long)]
+    pub workflow: Option<String>,
+    #[arg(long = "env")]
+    pub environment: Option<String>,
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub conn: Connection,
+    pub run: String,
+    /// Only this step.
+    #[arg(long)]
+    pub step: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CancelArgs {
+    #[command(flatten)]
+    pub conn: Connection,
+    pub run: String,
+}
+
+struct Client {
+    base: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+/// A failed call, ready to print.
+struct Failure(String);
+
+impl Client {
+    fn new(conn: &Connection) -> Self {
+        Self {
+            base: conn.url.trim_end_matches('/').to_owned(),
+            token: conn.token.clone(),
+            http: reqwest::Client::builder()
+                .user_agent(concat!("gantry-cli/", env!("CARGO_PKG_VERSION")))
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<(u16, Value), Failure> {
+        let req = match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let resp = req.send().await.map_err(|e| {
+            Failure(format!(
+                "cannot reach Gantry at {} ({}); set GANTRY_URL",
+                self.base,
+                e.without_url()
+            ))
+        })?;
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if status >= 400 {
+            return Err(Failure(describe_error(status, &body)));
+        }
+        Ok((status, body))
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, Failure> {
+        let (_, body) = self.send(self.http.get(format!("{}{path}", self.base))).await?;
+        serde_json::from_value(body).map_err(|e| Failure(format!("unexpected answer from Gantry: {e}")))
+    }
+}
+
+fn describe_error(status: u16, body: &Value) -> String {
+    let err = &body["error"];
+    let mut out = match err["message"].as_str() {
+        Some(m) => m.to_owned(),
+        None => format!("HTTP {status}"),
+    };
+    if status == 401 {
+        out.push_str(" (set GANTRY_TOKEN)");
+    }
+    if let Some(problems) = err["details"]["problems"].as_array() {
+        out = err["message"]
+            .as_str()
+            .and_then(|m| m.split(": ").next())
+            .unwrap_or("invalid")
+            .to_owned();
+        for p in problems {
+            if let Ok(p) = serde_json::from_value::<SpecProblem>(p.clone()) {
+                out.push_str(&format!("\n  {p}"));
+            }
+        }
+    }
+    out
+}
+
+fn fail(f: Failure) -> ExitCode {
+    eprintln!("gantry: {}", f.0);
+    ExitCode::from(1)
+}
+
+fn spec_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && p.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+            })
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(Failure(format!(
+                "{} holds no *.yaml, *.yml or *.json files",
+                path.display()
+            )));
+        }
+        Ok(files)
+    } else {
+        Ok(vec![path.to_owned()])
+    }
+}
+
+pub async fn apply(args: ApplyArgs) -> ExitCode {
+    let client = Client::new(&args.conn);
+    let mut failed = false;
+    for path in &args.files {
+        let files = match spec_files(path) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("gantry: {}", e.0);
+                failed = true;
+                continue;
+            }
+        };
+        for file in files {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("gantry: cannot read {}: {e}", file.display());
+                    failed = true;
+                    continue;
+                }
+            };
+            let req = client
+                .http
+                .post(format!("{}/api/v1/workflows", client.base))
+                .header("content-type", "application/yaml")
+                .body(text);
+            match client.send(req).await {
+                Ok((_, body)) => println!(
+                    "{}: {}",
+                    file.display(),
+                    body["message"].as_str().unwrap_or("applied")
+                ),
+                Err(e) => {
+                    eprintln!("gantry: {}: {}", file.display(), e.0);
+                    failed = true;
+                }
+            }
+        }
+    }
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+pub async fn run(args: RunArgs) -> ExitCode {
+    let client = Client::new(&args.conn);
+    let mut inputs = BTreeMap::new();
+    for pair in &args.inputs {
+        let Some((k, v)) = pair.split_once('=') else {
+            eprintln!("gantry: --input {pair:?} must look like NAME=VALUE");
+            return ExitCode::from(2);
+        };
+        inputs.insert(k.to_owned(), Value::String(v.to_owned()));
+    }
+    let req = client
+        .http
+        .post(format!(
+            "{}/api/v1/workflows/{}/runs",
+            client.base,
+            urlencode(&args.workflow)
+        ))
+        .json(&json!({ "environment": args.environment, "inputs": inputs, "trigger": "manual" }));
+    let run: RunSummary = match client.send(req).await {
+        Ok((_, body)) => match serde_json::from_value(body) {
+            Ok(r) => r,
+            Err(e) => return fail(Failure(format!("unexpected answer from Gantry: {e}"))),
+        },
+        Err(e) => return fail(e),
+    };
+    println!(
+        "run {} of {} v{} in {}: {}",
+        run.id, run.workflow, run.version, run.environment, run.status
+    );
+    println!("{}/runs/{}", client.base, run.id);
+    if !args.wait {
+        return ExitCode::SUCCESS;
+    }
+    loop {
+        let detail: RunDetail = match client.get(&format!("/api/v1/runs/{}", run.id)).await {
+            Ok(d) => d,
+            Err(e) => return fail(e),
+        };
+        if detail.summary.status.is_terminal() {
+            for step in &detail.steps {
+                println!("  {:<24} {}", step.id, step.status);
+            }
+            println!("run {}: {}", run.id, detail.summary.status);
+            return if detail.summary.status == gantry_core::run::RunStatus::Succeeded {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+pub async fn runs(args: RunsArgs) -> ExitCode {
+    let client = Client::new(&args.conn);
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if let Some(w) = &args.workflow {
+        query.append_pair("workflow", w);
+    }
+    if let Some(e) = &args.environment {
+        query.append_pair("environment", e);
+    }
+    if let Some(s) = &args.status {
+        query.append_pair("status", s);
+    }
+    query.append_pair("limit", &args.limit.to_string());
+    let page: RunPage = match client.get(&format!("/api/v1/runs?{}", query.finish())).await {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    println!("{:<36}  {:<24} {:<6} {:<10} {:<20}", "RUN", "WORKFLOW", "ENV", "STATUS", "CREATED");
+    for r in page.runs {
+        println!(
+            "{:<36}  {:<24} {:<6} {:<10} {}",
+            r.id,
+            format!("{} v{}", r.workflow, r.version),
+            r.environment,
+            r.status,
+            r.created_at.format("%Y-%m-%d %H:%M:%S")
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+pub async fn logs(args: LogsArgs) -> ExitCode {
+    let client = Client::new(&args.conn);
+    let detail: RunDetail = match client.get(&format!("/api/v1/runs/{}", urlencode(&args.run))).await {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
+    for step in detail.steps.iter().filter(|s| args.step.as_ref().is_none_or(|w| *w == s.id)) {
+        println!("== {} ({})", step.id, step.status);
+        let mut after: Option<i64> = None;
+        loop {
+            let mut path = format!(
+                "/api/v1/runs/{}/logs?step={}",
+                urlencode(&args.run),
+                urlencode(&step.id)
+            );
+            if let Some(a) = after {
+                path.push_str(&format!("&after={a}"));
+            }
+            let page: LogPage = match client.get(&path).await {
+                Ok(p) => p,
+                Err(e) => return fail(e),
+            };
+            if page.lines.is_empty() {
+                break;
+            }
+            for l in &page.lines {
+                println!("[{} #{} {}] {}", l.at.format("%H:%M:%S%.3f"), l.attempt, l.stream.as_str(), l.text);
+            }
+            after = page.last_seq;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+pub async fn cancel(args: CancelArgs) -> ExitCode {
+    let client = Client::new(&args.conn);
+    let req = client.http.post(format!(
+        "{}/api/v1/runs/{}/cancel",
+        client.base,
+        urlencode(&args.run)
+    ));
+    match client.send(req).await {
+        Ok((_, body)) => {
+            println!(
+                "run {}: {}{}",
+                args.run,
+                body["status"].as_str().unwrap_or("?"),
+                if body["cancel_requested"].as_bool() == Some(true) { " (cancel requested)" } else { "" }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
