@@ -38,13 +38,17 @@ pub struct Dag {
 
 impl Dag {
     /// Builds the graph from `(id, needs)` pairs in spec order.
-    pub fn new<'a>(steps: impl IntoIterator<Item = (&'a str, &'a [String])>) -> Result<Dag, DagError> {
+    pub fn new<'a>(
+        steps: impl IntoIterator<Item = (&'a str, &'a [String])>,
+    ) -> Result<Dag, DagError> {
         let mut ids = Vec::new();
         let mut needs_as_written = Vec::new();
         let mut index = HashMap::new();
         for (id, needs) in steps {
             if index.insert(id.to_owned(), ids.len()).is_some() {
-                return Err(DagError::DuplicateId { step: id.to_owned() });
+                return Err(DagError::DuplicateId {
+                    step: id.to_owned(),
+                });
             }
             ids.push(id.to_owned());
             needs_as_written.push(needs.to_vec());
@@ -62,7 +66,9 @@ impl Dag {
                     });
                 };
                 if j == i {
-                    return Err(DagError::SelfNeed { step: ids[i].clone() });
+                    return Err(DagError::SelfNeed {
+                        step: ids[i].clone(),
+                    });
                 }
                 set.insert(j);
             }
@@ -87,7 +93,11 @@ impl Dag {
 
     /// The graph of a spec's steps.
     pub fn from_spec(spec: &WorkflowSpec) -> Result<Dag, DagError> {
-        Dag::new(spec.steps.iter().map(|s| (s.id.as_str(), s.needs.as_slice())))
+        Dag::new(
+            spec.steps
+                .iter()
+                .map(|s| (s.id.as_str(), s.needs.as_slice())),
+        )
     }
 
     /// Iterative three-colour DFS along `needs` edges, starting from steps in
@@ -119,7 +129,8 @@ impl Dag {
                             }
                             Colour::Grey => {
                                 let from = stack.iter().position(|&(n, _)| n == need).unwrap_or(0);
-                                let mut cycle: Vec<usize> = stack[from..].iter().map(|&(n, _)| n).collect();
+                                let mut cycle: Vec<usize> =
+                                    stack[from..].iter().map(|&(n, _)| n).collect();
                                 let first = cycle
                                     .iter()
                                     .enumerate()
@@ -239,7 +250,11 @@ impl Dag {
         let mut level = vec![0usize; self.ids.len()];
         for id in self.topological_order() {
             if let Some(&i) = self.index.get(id) {
-                level[i] = self.needs[i].iter().map(|&n| level[n] + 1).max().unwrap_or(0);
+                level[i] = self.needs[i]
+                    .iter()
+                    .map(|&n| level[n] + 1)
+                    .max()
+                    .unwrap_or(0);
             }
         }
         let depth = level.iter().max().map_or(0, |m| m + 1);
@@ -275,7 +290,12 @@ mod tests {
     fn build(edges: &[(&str, &[&str])]) -> Result<Dag, DagError> {
         let owned: Vec<(String, Vec<String>)> = edges
             .iter()
-            .map(|(id, needs)| ((*id).to_owned(), needs.iter().map(|n| (*n).to_owned()).collect()))
+            .map(|(id, needs)| {
+                (
+                    (*id).to_owned(),
+                    needs.iter().map(|n| (*n).to_owned()).collect(),
+                )
+            })
             .collect();
         Dag::new(owned.iter().map(|(id, n)| (id.as_str(), n.as_slice())))
     }
@@ -307,8 +327,18 @@ mod tests {
     #[test]
     fn levels_use_the_longest_path() {
         // e needs a directly and through b → c, so it sits after c.
-        let d = build(&[("a", &[]), ("b", &["a"]), ("c", &["b"]), ("e", &["a", "c"]), ("f", &[])]).unwrap();
-        assert_eq!(d.levels(), vec![vec!["a", "f"], vec!["b"], vec!["c"], vec!["e"]]);
+        let d = build(&[
+            ("a", &[]),
+            ("b", &["a"]),
+            ("c", &["b"]),
+            ("e", &["a", "c"]),
+            ("f", &[]),
+        ])
+        .unwrap();
+        assert_eq!(
+            d.levels(),
+            vec![vec!["a", "f"], vec!["b"], vec!["c"], vec!["e"]]
+        );
         assert!(build(&[]).unwrap().levels().is_empty());
     }
 
@@ -335,7 +365,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_problem() {
-        let cases: Vec<(Vec<(&str, &[&str])>, DagError)> = vec![
+        type Edges<'a> = Vec<(&'a str, &'a [&'a str])>;
+        let cases: Vec<(Edges, DagError)> = vec![
             (
                 vec![("a", &["x"])],
                 DagError::UnknownNeed {
@@ -356,7 +387,12 @@ mod tests {
             ),
             (
                 // Found from `root`, reported from the cycle's earliest step.
-                vec![("root", &["c"]), ("a", &["b"]), ("b", &["c"]), ("c", &["a"])],
+                vec![
+                    ("root", &["c"]),
+                    ("a", &["b"]),
+                    ("b", &["c"]),
+                    ("c", &["a"]),
+                ],
                 DagError::Cycle {
                     cycle: vec!["a".into(), "b".into(), "c".into(), "a".into()],
                 },
@@ -374,9 +410,20 @@ mod tests {
         let n = 500;
         let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
         let needs: Vec<Vec<String>> = (0..n)
-            .map(|i| if i == 0 { vec![] } else { vec![ids[i - 1].clone()] })
+            .map(|i| {
+                if i == 0 {
+                    vec![]
+                } else {
+                    vec![ids[i - 1].clone()]
+                }
+            })
             .collect();
-        let d = Dag::new(ids.iter().map(String::as_str).zip(needs.iter().map(Vec::as_slice))).unwrap();
+        let d = Dag::new(
+            ids.iter()
+                .map(String::as_str)
+                .zip(needs.iter().map(Vec::as_slice)),
+        )
+        .unwrap();
         assert_eq!(d.levels().len(), n);
         assert!(d.is_ancestor("s0", "s499"));
         assert_eq!(d.descendants("s0").len(), n - 1);
@@ -385,8 +432,12 @@ mod tests {
         // The same chain closed into a ring: one 500-step cycle.
         let mut ring = needs.clone();
         ring[0] = vec![ids[n - 1].clone()];
-        let err = Dag::new(ids.iter().map(String::as_str).zip(ring.iter().map(Vec::as_slice)))
-            .unwrap_err();
+        let err = Dag::new(
+            ids.iter()
+                .map(String::as_str)
+                .zip(ring.iter().map(Vec::as_slice)),
+        )
+        .unwrap_err();
         match err {
             DagError::Cycle { cycle } => {
                 assert_eq!(cycle.len(), n + 1);

@@ -14,8 +14,8 @@ pub mod overview;
 pub mod preferences;
 pub mod rbac;
 pub mod redirect;
-pub mod spec;
 pub mod run;
+pub mod spec;
 pub mod workflow;
 
 #[cfg(feature = "ssr")]

@@ -8,7 +8,9 @@ use crate::error::PortError;
 use crate::identity::Principal;
 use crate::overview::{Overview, ShellInfo, SignInOptions};
 use crate::preferences::Preferences;
-use crate::run::{LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest};
+use crate::run::{
+    LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest,
+};
 use crate::workflow::{ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use std::sync::Arc;
 
@@ -88,8 +90,11 @@ pub trait ControlPlane: Send + Sync + 'static {
         trigger: Trigger,
     ) -> Result<RunSummary, PortError>;
 
-    async fn list_runs(&self, ctx: &RequestContext, filter: RunFilter)
-    -> Result<RunPage, PortError>;
+    async fn list_runs(
+        &self,
+        ctx: &RequestContext,
+        filter: RunFilter,
+    ) -> Result<RunPage, PortError>;
 
     async fn run(&self, ctx: &RequestContext, id: &str) -> Result<RunDetail, PortError>;
 

@@ -135,9 +135,15 @@ mod tests {
     fn environment_scoped_actions_table() {
         use Role::*;
         let env = |e: &str| Environment::parse(e).unwrap();
-        let apply = |e: &str| Action::ApplyWorkflow { environment: env(e) };
-        let trigger = |e: &str| Action::TriggerRun { environment: env(e) };
-        let cancel = |e: &str| Action::CancelRun { environment: env(e) };
+        let apply = |e: &str| Action::ApplyWorkflow {
+            environment: env(e),
+        };
+        let trigger = |e: &str| Action::TriggerRun {
+            environment: env(e),
+        };
+        let cancel = |e: &str| Action::CancelRun {
+            environment: env(e),
+        };
         let table: Vec<(&[(Role, &str)], Action, bool)> = vec![
             (&[(Admin, "*")], apply("dev"), true),
             (&[(Admin, "prod")], apply("dev"), false),

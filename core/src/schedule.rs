@@ -17,7 +17,14 @@ use serde::{Deserialize, Serialize};
 /// as a day.
 pub const MAX_MISSED_COUNT: u32 = 1000;
 
-const MACROS: [&str; 6] = ["@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually"];
+const MACROS: [&str; 6] = [
+    "@hourly",
+    "@daily",
+    "@weekly",
+    "@monthly",
+    "@yearly",
+    "@annually",
+];
 
 /// A parsed schedule with its time zone.
 #[derive(Clone, Debug)]
@@ -141,7 +148,9 @@ impl CronSchedule {
 /// Parses an IANA time zone name such as `Europe/Berlin`.
 pub fn parse_timezone(name: &str) -> Result<Tz, String> {
     name.parse::<Tz>().map_err(|_| {
-        format!("unknown time zone \"{name}\"; use an IANA name such as \"UTC\" or \"Europe/Berlin\"")
+        format!(
+            "unknown time zone \"{name}\"; use an IANA name such as \"UTC\" or \"Europe/Berlin\""
+        )
     })
 }
 
@@ -157,9 +166,15 @@ mod tests {
     #[test]
     fn daily_at_three_utc() {
         let s = CronSchedule::parse("0 3 * * *", None).unwrap();
-        assert_eq!(s.next_after(utc(2025, 1, 1, 0, 0)), Some(utc(2025, 1, 1, 3, 0)));
+        assert_eq!(
+            s.next_after(utc(2025, 1, 1, 0, 0)),
+            Some(utc(2025, 1, 1, 3, 0))
+        );
         // Strictly after: exactly at a slot gives the next one.
-        assert_eq!(s.next_after(utc(2025, 1, 1, 3, 0)), Some(utc(2025, 1, 2, 3, 0)));
+        assert_eq!(
+            s.next_after(utc(2025, 1, 1, 3, 0)),
+            Some(utc(2025, 1, 2, 3, 0))
+        );
         let just_after = utc(2025, 1, 1, 3, 0) + Duration::milliseconds(1);
         assert_eq!(s.next_after(just_after), Some(utc(2025, 1, 2, 3, 0)));
         let just_before = utc(2025, 1, 1, 3, 0) - Duration::milliseconds(1);
@@ -170,18 +185,33 @@ mod tests {
     fn daily_at_three_in_berlin_follows_dst() {
         let s = CronSchedule::parse("0 3 * * *", Some("Europe/Berlin")).unwrap();
         // Winter (UTC+1) → 02:00Z; spring-forward night 2025-03-30 → summer (UTC+2) → 01:00Z.
-        assert_eq!(s.next_after(utc(2025, 3, 28, 12, 0)), Some(utc(2025, 3, 29, 2, 0)));
-        assert_eq!(s.next_after(utc(2025, 3, 29, 2, 0)), Some(utc(2025, 3, 30, 1, 0)));
-        assert_eq!(s.next_after(utc(2025, 3, 30, 1, 0)), Some(utc(2025, 3, 31, 1, 0)));
+        assert_eq!(
+            s.next_after(utc(2025, 3, 28, 12, 0)),
+            Some(utc(2025, 3, 29, 2, 0))
+        );
+        assert_eq!(
+            s.next_after(utc(2025, 3, 29, 2, 0)),
+            Some(utc(2025, 3, 30, 1, 0))
+        );
+        assert_eq!(
+            s.next_after(utc(2025, 3, 30, 1, 0)),
+            Some(utc(2025, 3, 31, 1, 0))
+        );
         // Autumn: 2025-10-26 back to UTC+1.
-        assert_eq!(s.next_after(utc(2025, 10, 25, 12, 0)), Some(utc(2025, 10, 26, 2, 0)));
+        assert_eq!(
+            s.next_after(utc(2025, 10, 25, 12, 0)),
+            Some(utc(2025, 10, 26, 2, 0))
+        );
     }
 
     #[test]
     fn nonexistent_and_repeated_local_times() {
         let s = CronSchedule::parse("30 2 * * *", Some("Europe/Berlin")).unwrap();
         // 02:30 does not exist on 2025-03-30: fires right after the gap (03:00 CEST).
-        assert_eq!(s.next_after(utc(2025, 3, 29, 12, 0)), Some(utc(2025, 3, 30, 1, 0)));
+        assert_eq!(
+            s.next_after(utc(2025, 3, 29, 12, 0)),
+            Some(utc(2025, 3, 30, 1, 0))
+        );
         // 02:30 happens twice on 2025-10-26: fires once, then the next day.
         let first = s.next_after(utc(2025, 10, 25, 12, 0)).unwrap();
         assert_eq!(first, utc(2025, 10, 26, 0, 30));
@@ -234,7 +264,11 @@ mod tests {
             ("61 * * * *", None, "invalid schedule \"61 * * * *\""),
             ("*/0 * * * *", None, "invalid schedule"),
             ("a b c d e", None, "invalid schedule"),
-            ("0 3 * * *", Some("Mars/Olympus"), "unknown time zone \"Mars/Olympus\""),
+            (
+                "0 3 * * *",
+                Some("Mars/Olympus"),
+                "unknown time zone \"Mars/Olympus\"",
+            ),
             ("0 3 * * *", Some("europe/berlin"), "unknown time zone"),
         ];
         for (expr, tz, want) in cases {
@@ -312,7 +346,9 @@ mod tests {
     #[test]
     fn due_in_a_time_zone() {
         let s = CronSchedule::parse("0 3 * * *", Some("Europe/Berlin")).unwrap();
-        let fire = s.due(utc(2025, 3, 29, 2, 0), utc(2025, 3, 30, 1, 30)).unwrap();
+        let fire = s
+            .due(utc(2025, 3, 29, 2, 0), utc(2025, 3, 30, 1, 30))
+            .unwrap();
         assert_eq!(fire.scheduled_for, utc(2025, 3, 30, 1, 0));
         assert_eq!(fire.missed, 1);
         assert_eq!(fire.next_fire_at, utc(2025, 3, 31, 1, 0));

@@ -44,6 +44,12 @@ pub struct WorkerFlags {
     #[arg(long, env = "GANTRY_WORKER_SLOTS", value_name = "N", default_value_t = 4)]
     pub worker_slots: usize,
 
+    /// How long a claimed step stays owned without a heartbeat; a worker that dies loses its
+    /// steps after this long and they are retried as new attempts.
+    #[arg(long, env = "GANTRY_WORKER_LEASE", value_name = "DURATION", default_value = "15s",
+          value_parser = humantime::parse_duration)]
+    pub worker_lease: Duration,
+
     /// Folder under which each step attempt gets its own working directory.
     #[arg(long, env = "GANTRY_WORK_DIR", value_name = "DIR", default_value = "data/work")]
     pub work_dir: PathBuf,

@@ -78,6 +78,17 @@ pub struct CancelArgs {
     pub run: String,
 }
 
+/// `println!` that ends the process quietly when stdout is closed (for
+/// example `gantry runs | head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 struct Client {
     base: String,
     token: Option<String>,
@@ -207,7 +218,7 @@ pub async fn apply(args: ApplyArgs) -> ExitCode {
                 .header("content-type", "application/yaml")
                 .body(text);
             match client.send(req).await {
-                Ok((_, body)) => println!(
+                Ok((_, body)) => say!(
                     "{}: {}",
                     file.display(),
                     body["message"].as_str().unwrap_or("applied")
@@ -247,11 +258,11 @@ pub async fn run(args: RunArgs) -> ExitCode {
         },
         Err(e) => return fail(e),
     };
-    println!(
+    say!(
         "run {} of {} v{} in {}: {}",
         run.id, run.workflow, run.version, run.environment, run.status
     );
-    println!("{}/runs/{}", client.base, run.id);
+    say!("{}/runs/{}", client.base, run.id);
     if !args.wait {
         return ExitCode::SUCCESS;
     }
@@ -262,9 +273,9 @@ pub async fn run(args: RunArgs) -> ExitCode {
         };
         if detail.summary.status.is_terminal() {
             for step in &detail.steps {
-                println!("  {:<24} {}", step.id, step.status);
+                say!("  {:<24} {}", step.id, step.status);
             }
-            println!("run {}: {}", run.id, detail.summary.status);
+            say!("run {}: {}", run.id, detail.summary.status);
             return if detail.summary.status == gantry_core::run::RunStatus::Succeeded {
                 ExitCode::SUCCESS
             } else {
@@ -292,9 +303,9 @@ pub async fn runs(args: RunsArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    println!("{:<36}  {:<24} {:<6} {:<10} {:<20}", "RUN", "WORKFLOW", "ENV", "STATUS", "CREATED");
+    say!("{:<36}  {:<24} {:<6} {:<10} {:<20}", "RUN", "WORKFLOW", "ENV", "STATUS", "CREATED");
     for r in page.runs {
-        println!(
+        say!(
             "{:<36}  {:<24} {:<6} {:<10} {}",
             r.id,
             format!("{} v{}", r.workflow, r.version),
@@ -313,7 +324,7 @@ pub async fn logs(args: LogsArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     for step in detail.steps.iter().filter(|s| args.step.as_ref().is_none_or(|w| *w == s.id)) {
-        println!("== {} ({})", step.id, step.status);
+        say!("== {} ({})", step.id, step.status);
         let mut after: Option<i64> = None;
         loop {
             let mut path = format!(
@@ -332,7 +343,7 @@ pub async fn logs(args: LogsArgs) -> ExitCode {
                 break;
             }
             for l in &page.lines {
-                println!("[{} #{} {}] {}", l.at.format("%H:%M:%S%.3f"), l.attempt, l.stream.as_str(), l.text);
+                say!("[{} #{} {}] {}", l.at.format("%H:%M:%S%.3f"), l.attempt, l.stream.as_str(), l.text);
             }
             after = page.last_seq;
         }
@@ -349,7 +360,7 @@ pub async fn cancel(args: CancelArgs) -> ExitCode {
     ));
     match client.send(req).await {
         Ok((_, body)) => {
-            println!(
+            say!(
                 "run {}: {}{}",
                 args.run,
                 body["status"].as_str().unwrap_or("?"),

@@ -25,8 +25,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_filter: String,
     pub bootstrap_token: Option<Secret>,
-    pub worker_slots: usize,
-    pub work_dir: PathBuf,
+    pub worker: crate::cli::WorkerFlags,
 }
 
 /// A configured secret: usable, never printed.
@@ -129,8 +128,7 @@ impl Config {
             }),
             log_filter: args.log,
             bootstrap_token: args.bootstrap_token.map(Secret),
-            worker_slots: args.worker.worker_slots,
-            work_dir: args.worker.work_dir,
+            worker: args.worker,
         })
     }
 }

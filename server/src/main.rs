@@ -62,8 +62,7 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
         eprintln!("gantry: cannot subscribe to work notifications: {e}");
         return ExitCode::from(1);
     }
-    let mut settings = WorkerSettings::new(worker_id(0), args.worker.work_dir);
-    settings.slots = args.worker.worker_slots.max(1);
+    let settings = WorkerSettings::from_flags(worker_id(0), &args.worker);
     println!("Gantry worker {} started ({} slots)", settings.id, settings.slots);
     let stop = CancellationToken::new();
     let w = Arc::new(Worker::new(store, Arc::new(SystemClock), settings));

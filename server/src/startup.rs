@@ -74,11 +74,8 @@ impl Application {
         let addr = listener.local_addr()?;
         warn_if_assets_missing(&config);
         let router = build_router(&config, store.clone(), addr);
-        let worker = (config.worker_slots > 0).then(|| {
-            let mut w = WorkerSettings::new(worker_id(0), config.work_dir.clone());
-            w.slots = config.worker_slots;
-            w
-        });
+        let worker = (config.worker.worker_slots > 0)
+            .then(|| WorkerSettings::from_flags(worker_id(0), &config.worker));
         Ok(Self {
             listener,
             router,

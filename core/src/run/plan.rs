@@ -40,12 +40,7 @@ pub struct Advance {
 pub fn advance(dag: &Dag, statuses: &BTreeMap<String, StepStatus>, mode: RunMode) -> Advance {
     let mut now: BTreeMap<&str, StepStatus> = dag
         .ids()
-        .map(|id| {
-            (
-                id,
-                statuses.get(id).copied().unwrap_or(StepStatus::Pending),
-            )
-        })
+        .map(|id| (id, statuses.get(id).copied().unwrap_or(StepStatus::Pending)))
         .collect();
     let mut out = Advance::default();
 
@@ -64,7 +59,10 @@ pub fn advance(dag: &Dag, statuses: &BTreeMap<String, StepStatus>, mode: RunMode
                     now.insert(id, StepStatus::Queued);
                 }
             }
-            (RunMode::Cancelling | RunMode::TimingOut, StepStatus::Pending | StepStatus::Queued) => {
+            (
+                RunMode::Cancelling | RunMode::TimingOut,
+                StepStatus::Pending | StepStatus::Queued,
+            ) => {
                 out.cancel.push(id.to_owned());
                 now.insert(id, StepStatus::Cancelled);
             }
@@ -214,7 +212,12 @@ mod tests {
         assert_eq!(adv.queue, vec!["d"]);
         let adv = advance(
             &d,
-            &states(&[("a", Succeeded), ("b", Succeeded), ("c", Succeeded), ("d", Succeeded)]),
+            &states(&[
+                ("a", Succeeded),
+                ("b", Succeeded),
+                ("c", Succeeded),
+                ("d", Succeeded),
+            ]),
             RunMode::Normal,
         );
         assert_eq!(adv.finish_run, Some(RunStatus::Succeeded));
@@ -275,13 +278,23 @@ mod tests {
         assert_eq!(adv.finish_run, None);
         let adv = advance(
             &diamond(),
-            &states(&[("a", Succeeded), ("b", Cancelled), ("c", Cancelled), ("d", Cancelled)]),
+            &states(&[
+                ("a", Succeeded),
+                ("b", Cancelled),
+                ("c", Cancelled),
+                ("d", Cancelled),
+            ]),
             RunMode::Cancelling,
         );
         assert_eq!(adv.finish_run, Some(RunStatus::Cancelled));
         let adv = advance(
             &diamond(),
-            &states(&[("a", Succeeded), ("b", TimedOut), ("c", Cancelled), ("d", Cancelled)]),
+            &states(&[
+                ("a", Succeeded),
+                ("b", TimedOut),
+                ("c", Cancelled),
+                ("d", Cancelled),
+            ]),
             RunMode::TimingOut,
         );
         assert_eq!(adv.finish_run, Some(RunStatus::TimedOut));

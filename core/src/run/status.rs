@@ -280,7 +280,12 @@ mod tests {
             assert_eq!(AttemptStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(RunStatus::parse("done"), None);
-        let err = RunStatus::Succeeded.transition(RunStatus::Running).unwrap_err();
-        assert_eq!(err.to_string(), "illegal run transition succeeded → running");
+        let err = RunStatus::Succeeded
+            .transition(RunStatus::Running)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "illegal run transition succeeded → running"
+        );
     }
 }

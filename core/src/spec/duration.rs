@@ -100,7 +100,11 @@ mod tests {
             ("\"7days\"", 7 * 86400),
         ];
         for (text, secs) in cases {
-            assert_eq!(parse(text), Ok(SpecDuration(Duration::from_secs(secs))), "{text}");
+            assert_eq!(
+                parse(text),
+                Ok(SpecDuration(Duration::from_secs(secs))),
+                "{text}"
+            );
         }
     }
 
@@ -129,6 +133,10 @@ mod tests {
                 .out_of_bounds()
                 .is_some()
         );
-        assert!(SpecDuration(Duration::from_secs(1)).out_of_bounds().is_none());
+        assert!(
+            SpecDuration(Duration::from_secs(1))
+                .out_of_bounds()
+                .is_none()
+        );
     }
 }

@@ -45,7 +45,10 @@ pub fn resolve_inputs(
                 Some(default) if !default.is_null() => {
                     resolved.insert(name.clone(), default.clone());
                 }
-                _ => problems.push(SpecProblem::new(path, format!("input \"{name}\" is required"))),
+                _ => problems.push(SpecProblem::new(
+                    path,
+                    format!("input \"{name}\" is required"),
+                )),
             },
         }
     }
@@ -68,7 +71,10 @@ fn coerce(spec: &InputSpec, value: &Value) -> Result<Value, String> {
         },
         InputType::Integer => match (value, text) {
             (Value::Number(n), _) if n.is_i64() => Ok(value.clone()),
-            (_, Some(t)) => t.parse::<i64>().map(Value::from).map_err(|_| expected(spec)),
+            (_, Some(t)) => t
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| expected(spec)),
             _ => Err(expected(spec)),
         },
         InputType::Number => match (value, text) {
@@ -142,9 +148,13 @@ pub fn check_default(spec: &InputSpec, value: &Value) -> Result<(), String> {
         InputType::Integer => value.is_i64(),
         InputType::Number => value.is_number(),
         InputType::Boolean => value.is_boolean(),
-        InputType::Choice => value
-            .as_str()
-            .is_some_and(|s| spec.options.as_deref().unwrap_or_default().iter().any(|o| o == s)),
+        InputType::Choice => value.as_str().is_some_and(|s| {
+            spec.options
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .any(|o| o == s)
+        }),
     };
     if ok { Ok(()) } else { Err(expected(spec)) }
 }
@@ -159,7 +169,8 @@ mod tests {
             kind,
             default,
             description: None,
-            options: (kind == InputType::Choice).then(|| vec!["red".into(), "green".into(), "2".into()]),
+            options: (kind == InputType::Choice)
+                .then(|| vec!["red".into(), "green".into(), "2".into()]),
         }
     }
 
@@ -177,14 +188,17 @@ mod tests {
     }
 
     fn resolve_one(name: &str, value: Value) -> Result<Value, String> {
-        let decl: IndexMap<String, InputSpec> = declared()
-            .into_iter()
-            .filter(|(k, _)| k == name)
-            .collect();
+        let decl: IndexMap<String, InputSpec> =
+            declared().into_iter().filter(|(k, _)| k == name).collect();
         let given = [(name.to_owned(), value)].into_iter().collect();
         resolve_inputs(&decl, &given)
             .map(|mut m| m.remove(name).unwrap_or(Value::Null))
-            .map_err(|p| p.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("; "))
+            .map_err(|p| {
+                p.iter()
+                    .map(|p| p.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
     }
 
     #[test]
@@ -217,7 +231,11 @@ mod tests {
     #[test]
     fn wrong_types_are_rejected_with_what_was_expected() {
         let bad = [
-            ("count", json!("abc"), "input \"count\" must be an integer, got \"abc\""),
+            (
+                "count",
+                json!("abc"),
+                "input \"count\" must be an integer, got \"abc\"",
+            ),
             ("count", json!(2.5), "must be an integer, got 2.5"),
             ("count", json!("2.5"), "must be an integer"),
             ("count", json!(true), "must be an integer, got true"),
@@ -229,7 +247,11 @@ mod tests {
             ("dry", json!(1), "must be a boolean"),
             ("name", json!(5), "input \"name\" must be a string, got 5"),
             ("name", json!(["a"]), "must be a string"),
-            ("color", json!("blue"), "must be one of: red, green, 2, got \"blue\""),
+            (
+                "color",
+                json!("blue"),
+                "must be one of: red, green, 2, got \"blue\"",
+            ),
             ("color", json!("Red"), "must be one of"),
             ("color", json!({"a": 1}), "must be one of"),
         ];
@@ -242,13 +264,18 @@ mod tests {
     #[test]
     fn defaults_fill_missing_and_null_inputs() {
         let mut decl = IndexMap::new();
-        decl.insert("target".to_owned(), input(InputType::String, Some(json!("primary"))));
+        decl.insert(
+            "target".to_owned(),
+            input(InputType::String, Some(json!("primary"))),
+        );
         decl.insert("n".to_owned(), input(InputType::Integer, Some(json!(1))));
         let given = [("n".to_owned(), json!(null))].into_iter().collect();
         let out = resolve_inputs(&decl, &given).unwrap();
         assert_eq!(out.get("target"), Some(&json!("primary")));
         assert_eq!(out.get("n"), Some(&json!(1)));
-        let given = [("target".to_owned(), json!("replica"))].into_iter().collect();
+        let given = [("target".to_owned(), json!("replica"))]
+            .into_iter()
+            .collect();
         let out = resolve_inputs(&decl, &given).unwrap();
         assert_eq!(out.get("target"), Some(&json!("replica")));
     }
@@ -271,7 +298,10 @@ mod tests {
             "unknown input \"bogus\"; declared inputs: name, count, ratio, dry, color"
         )));
         assert!(pairs.contains(&("inputs.name", "input \"name\" is required")));
-        assert!(pairs.contains(&("inputs.count", "input \"count\" must be an integer, got \"x\"")));
+        assert!(pairs.contains(&(
+            "inputs.count",
+            "input \"count\" must be an integer, got \"x\""
+        )));
         assert_eq!(problems.len(), 6, "{pairs:?}");
     }
 
@@ -280,7 +310,10 @@ mod tests {
         let given = [("x".to_owned(), json!(1))].into_iter().collect();
         let problems = resolve_inputs(&IndexMap::new(), &given).unwrap_err();
         assert!(problems[0].message.contains("declares no inputs"));
-        assert_eq!(resolve_inputs(&IndexMap::new(), &BTreeMap::new()), Ok(BTreeMap::new()));
+        assert_eq!(
+            resolve_inputs(&IndexMap::new(), &BTreeMap::new()),
+            Ok(BTreeMap::new())
+        );
     }
 
     #[test]
@@ -299,7 +332,11 @@ mod tests {
             (InputType::Choice, json!("blue"), false),
         ];
         for (kind, value, ok) in cases {
-            assert_eq!(check_default(&input(kind, None), &value).is_ok(), ok, "{kind:?} {value}");
+            assert_eq!(
+                check_default(&input(kind, None), &value).is_ok(),
+                ok,
+                "{kind:?} {value}"
+            );
         }
     }
 }

@@ -5,8 +5,8 @@
 //! tree of positioned nodes; that tree turns an error position into a path
 //! (`steps[1].timeout`) and a path into a line.
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 use std::fmt;
 

@@ -277,7 +277,10 @@ mod tests {
     fn content_hash_is_lowercase_hex_sha256() {
         let h = spec().content_hash();
         assert_eq!(h.len(), 64);
-        assert!(h.chars().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+        assert!(
+            h.chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+        );
         let mut other = spec();
         other.steps[1].run = Some("false".into());
         assert_ne!(other.content_hash(), h);

@@ -26,7 +26,8 @@ pub fn is_step_id(s: &str) -> bool {
 pub fn is_input_name(s: &str) -> bool {
     let b = s.as_bytes();
     (1..=63).contains(&b.len())
-        && b.first().is_some_and(|c| c.is_ascii_lowercase() || *c == b'_')
+        && b.first()
+            .is_some_and(|c| c.is_ascii_lowercase() || *c == b'_')
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
@@ -35,7 +36,8 @@ pub fn is_input_name(s: &str) -> bool {
 /// of output keys, which steps write as `KEY=value` lines.
 pub fn is_env_name(s: &str) -> bool {
     let b = s.as_bytes();
-    b.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+    b.first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 

@@ -104,7 +104,9 @@ fn problem_from_yaml_error(err: &YamlError, source: &str) -> SpecProblem {
 /// types or parser options.
 fn yaml_message(err: &YamlError) -> String {
     match err {
-        YamlError::SerdeUnknownField { field, expected, .. } => format!(
+        YamlError::SerdeUnknownField {
+            field, expected, ..
+        } => format!(
             "unknown field \"{field}\"; allowed here: {}",
             expected.join(", ")
         ),
@@ -125,6 +127,7 @@ fn yaml_message(err: &YamlError) -> String {
             "a spec is a single YAML document; remove the \"---\" separator".to_owned()
         }
         YamlError::InvalidScalar { ty, .. } => format!("expected {}", friendly_type(ty)),
+        YamlError::Unexpected { expected, .. } => format!("expected {}", friendly_node(expected)),
         YamlError::Eof { .. } => {
             "the spec ends unexpectedly; it needs at least name and steps".to_owned()
         }
@@ -157,6 +160,16 @@ fn friendly_type(ty: &str) -> String {
         "f32" | "f64" => "a number".to_owned(),
         "bool" => "true or false".to_owned(),
         other => other.to_owned(),
+    }
+}
+
+/// YAML node kinds as an author would say them.
+fn friendly_node(expected: &str) -> &str {
+    match expected {
+        "sequence start" => "a list",
+        "mapping start" => "a mapping (key: value pairs)",
+        "string scalar" => "a string",
+        other => other,
     }
 }
 
@@ -268,7 +281,10 @@ inputs: {target: {default: primary, type: string}}
         assert_eq!(spec.steps.len(), 3);
         let dump = spec.step("dump").unwrap();
         let retries = dump.retries.as_ref().unwrap();
-        assert_eq!((retries.max_attempts, retries.backoff), (3, Backoff::Exponential));
+        assert_eq!(
+            (retries.max_attempts, retries.backoff),
+            (3, Backoff::Exponential)
+        );
         assert_eq!(dump.max_attempts(), 3);
         assert_eq!(dump.outputs, ["sha"]);
         assert!(matches!(dump.kind(), StepKind::Shell(s) if s.starts_with("./scripts/dump.sh")));
@@ -312,7 +328,11 @@ inputs: {target: {default: primary, type: string}}
         for (from, to) in edits {
             let edited = EXAMPLE.replacen(from, to, 1);
             assert_ne!(edited, EXAMPLE, "{from} not found");
-            assert_ne!(parse(&edited).unwrap().content_hash(), base, "{from} → {to}");
+            assert_ne!(
+                parse(&edited).unwrap().content_hash(),
+                base,
+                "{from} → {to}"
+            );
         }
     }
 
@@ -331,29 +351,137 @@ inputs: {target: {default: primary, type: string}}
     fn yaml_level_cases() -> Vec<(String, &'static str, Option<u32>, &'static str)> {
         let s = |x: &str| x.to_owned();
         vec![
-            (s("name: [x\n"), "", Some(1), "expected"),
-            (s("name: x\nsteps:\n  - id: a\n   run: b\n"), "", Some(4), ""),
-            (s("name: x\nbogus: 1\nsteps: []\n"), "bogus", Some(2), "unknown field \"bogus\"; allowed here: name, description"),
-            (s("name: x\nsteps:\n  - id: a\n    run: b\n    runs: c\n"), "steps[0].runs", Some(5), "unknown field \"runs\""),
-            (s("name: x\nsteps:\n  - id: a\n    run: b\n    http: {method: GET, url: 'http://x', hdrs: {}}\n"), "steps[0].http.hdrs", Some(5), "unknown field \"hdrs\""),
-            (s("name: x\nconcurrency: many\nsteps: []\n"), "concurrency", Some(2), "expected a whole number"),
-            (s("name: x\nconcurrency: -1\nsteps: []\n"), "concurrency", Some(2), "expected a whole number (0 or more)"),
-            (s("name: x\nsteps:\n  - id: a\n    run: b\n    needs: a\n"), "steps[0].needs", Some(5), ""),
-            (s("name: x\nsteps: {}\n"), "steps", Some(2), ""),
-            (s("steps: []\n"), "", Some(1), "missing required field \"name\""),
-            (s("name: x\nsteps:\n  - run: b\n"), "steps[0]", Some(3), "missing required field \"id\""),
-            (s("name: x\nname: y\nsteps: []\n"), "name", Some(2), "\"name\" appears twice"),
-            (s("name: x\nsteps: []\n---\nname: y\n"), "", Some(4), "single YAML document"),
-            (s("name: x\ntimeout: 10 parsecs\nsteps: []\n"), "timeout", Some(2), "invalid duration \"10 parsecs\""),
-            (s("name: x\ntimeout: 10\nsteps: []\n"), "timeout", Some(2), "needs a unit"),
-            (s("name: x\ninputs:\n  n: {type: int}\nsteps: []\n"), "inputs.n.type", Some(3), "unknown value \"int\"; use one of: string, integer"),
-            (s("name: x\nsteps:\n  - id: a\n    retries: {max_attempts: 2, backoff: linear}\n    run: b\n"), "steps[0].retries.backoff", Some(4), "unknown value \"linear\""),
-            (s("name: x\nsteps:\n  - id: a\n    http: {method: GET, url: 'http://x', expect_status: [700000]}\n"), "steps[0].http.expect_status[0]", Some(4), "expected a whole number"),
-            (s("- just\n- a list\n"), "", Some(1), ""),
-            (s("{\"name\": \"x\", \"steps\": [{\"id\": \"a\", \"run\": 5, \"bogus\": 1}]}"), "steps[0].bogus", Some(1), "unknown field \"bogus\""),
-            (s("{\"name\": \"x\",\n \"steps\": [\n  {\"id\": \"a\", \"timeout\": \"5 lightyears\"}]}"), "steps[0].timeout", Some(3), "invalid duration"),
+            (s("name: [x\n"), "", Some(1), "expected a string"),
+            (
+                s("name: x\nsteps:\n  - id: a\n   run: b\n"),
+                "",
+                Some(4),
+                "did not find expected '-' indicator",
+            ),
+            (
+                s("name: x\nbogus: 1\nsteps: []\n"),
+                "bogus",
+                Some(2),
+                "unknown field \"bogus\"; allowed here: name, description",
+            ),
+            (
+                s("name: x\nsteps:\n  - id: a\n    run: b\n    runs: c\n"),
+                "steps[0].runs",
+                Some(5),
+                "unknown field \"runs\"",
+            ),
+            (
+                s(
+                    "name: x\nsteps:\n  - id: a\n    run: b\n    http: {method: GET, url: 'http://x', hdrs: {}}\n",
+                ),
+                "steps[0].http.hdrs",
+                Some(5),
+                "unknown field \"hdrs\"",
+            ),
+            (
+                s("name: x\nconcurrency: many\nsteps: []\n"),
+                "concurrency",
+                Some(2),
+                "expected a whole number",
+            ),
+            (
+                s("name: x\nconcurrency: -1\nsteps: []\n"),
+                "concurrency",
+                Some(2),
+                "expected a whole number (0 or more)",
+            ),
+            (
+                s("name: x\nsteps:\n  - id: a\n    run: b\n    needs: a\n"),
+                "steps[0].needs",
+                Some(5),
+                "expected a list",
+            ),
+            (
+                s("name: x\nsteps: {}\n"),
+                "steps",
+                Some(2),
+                "expected a list",
+            ),
+            (
+                s("steps: []\n"),
+                "",
+                Some(1),
+                "missing required field \"name\"",
+            ),
+            (
+                s("name: x\nsteps:\n  - run: b\n"),
+                "steps[0]",
+                Some(3),
+                "missing required field \"id\"",
+            ),
+            (
+                s("name: x\nname: y\nsteps: []\n"),
+                "name",
+                Some(2),
+                "\"name\" appears twice",
+            ),
+            (
+                s("name: x\nsteps: []\n---\nname: y\n"),
+                "",
+                Some(4),
+                "single YAML document",
+            ),
+            (
+                s("name: x\ntimeout: 10 parsecs\nsteps: []\n"),
+                "timeout",
+                Some(2),
+                "invalid duration \"10 parsecs\"",
+            ),
+            (
+                s("name: x\ntimeout: 10\nsteps: []\n"),
+                "timeout",
+                Some(2),
+                "needs a unit",
+            ),
+            (
+                s("name: x\ninputs:\n  n: {type: int}\nsteps: []\n"),
+                "inputs.n.type",
+                Some(3),
+                "unknown value \"int\"; use one of: string, integer",
+            ),
+            (
+                s(
+                    "name: x\nsteps:\n  - id: a\n    retries: {max_attempts: 2, backoff: linear}\n    run: b\n",
+                ),
+                "steps[0].retries.backoff",
+                Some(4),
+                "unknown value \"linear\"",
+            ),
+            (
+                s(
+                    "name: x\nsteps:\n  - id: a\n    http: {method: GET, url: 'http://x', expect_status: [700000]}\n",
+                ),
+                "steps[0].http.expect_status[0]",
+                Some(4),
+                "expected a whole number",
+            ),
+            (s("- just\n- a list\n"), "", Some(1), "expected a mapping"),
+            (
+                s("{\"name\": \"x\", \"steps\": [{\"id\": \"a\", \"run\": 5, \"bogus\": 1}]}"),
+                "steps[0].bogus",
+                Some(1),
+                "unknown field \"bogus\"",
+            ),
+            (
+                s(
+                    "{\"name\": \"x\",\n \"steps\": [\n  {\"id\": \"a\", \"timeout\": \"5 lightyears\"}]}",
+                ),
+                "steps[0].timeout",
+                Some(3),
+                "invalid duration",
+            ),
             (s(""), "", None, "the spec is empty"),
-            (s("  \n# only a comment\n"), "", Some(3), "ends unexpectedly"),
+            (
+                s("  \n# only a comment\n"),
+                "",
+                Some(3),
+                "ends unexpectedly",
+            ),
         ]
     }
 
@@ -370,13 +498,19 @@ inputs: {target: {default: primary, type: string}}
             assert_eq!(p.line, line, "{source:?}: {p:?}");
             assert!(p.message.contains(fragment), "{source:?}: {p:?}");
             assert!(!p.message.contains(" at line "), "{source:?}: {p:?}");
-            assert!(!p.message.contains("DuplicateKeyPolicy"), "{source:?}: {p:?}");
+            assert!(
+                !p.message.contains("DuplicateKeyPolicy"),
+                "{source:?}: {p:?}"
+            );
         }
     }
 
     #[test]
     fn oversized_sources_are_refused_unread() {
-        let big = format!("name: x\ndescription: \"{}\"\nsteps: []\n", "a".repeat(MAX_SPEC_BYTES));
+        let big = format!(
+            "name: x\ndescription: \"{}\"\nsteps: []\n",
+            "a".repeat(MAX_SPEC_BYTES)
+        );
         assert_eq!(
             parse(&big),
             Err(SpecRejection::TooLarge {
@@ -406,7 +540,10 @@ inputs: {target: {default: primary, type: string}}
         bomb.push_str("steps: []\n");
         let started = std::time::Instant::now();
         let problem = first_problem(&bomb);
-        assert!(problem.message.contains("exceeds a parser limit"), "{problem:?}");
+        assert!(
+            problem.message.contains("exceeds a parser limit"),
+            "{problem:?}"
+        );
         assert!(!problem.message.contains(" at line "), "{problem:?}");
         assert!(started.elapsed() < Duration::from_secs(5));
     }
@@ -419,7 +556,10 @@ inputs: {target: {default: primary, type: string}}
             "]".repeat(10_000)
         );
         let problem = first_problem(&deep);
-        assert!(problem.message.contains("exceeds a parser limit"), "{problem:?}");
+        assert!(
+            problem.message.contains("exceeds a parser limit"),
+            "{problem:?}"
+        );
     }
 
     #[test]

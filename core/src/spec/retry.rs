@@ -75,7 +75,11 @@ mod tests {
             (policy(Backoff::Exponential, None, None), 14, secs(3600)),
         ];
         for (p, attempt, want) in cases {
-            assert_eq!(p.delay_before_attempt(attempt), want, "{p:?} attempt {attempt}");
+            assert_eq!(
+                p.delay_before_attempt(attempt),
+                want,
+                "{p:?} attempt {attempt}"
+            );
         }
     }
 
@@ -83,10 +87,16 @@ mod tests {
     fn huge_attempt_numbers_saturate_at_the_cap() {
         let p = policy(Backoff::Exponential, Some(7 * 86400), Some(7 * 86400));
         for attempt in [33, 34, 64, 65, 1000, u32::MAX] {
-            assert_eq!(p.delay_before_attempt(attempt), Duration::from_secs(7 * 86400));
+            assert_eq!(
+                p.delay_before_attempt(attempt),
+                Duration::from_secs(7 * 86400)
+            );
         }
         let default_cap = policy(Backoff::Exponential, None, None);
-        assert_eq!(default_cap.delay_before_attempt(u32::MAX), RetryPolicy::DEFAULT_MAX);
+        assert_eq!(
+            default_cap.delay_before_attempt(u32::MAX),
+            RetryPolicy::DEFAULT_MAX
+        );
     }
 
     #[test]

@@ -229,7 +229,10 @@ pub fn render_shell(script: &str, ctx: &TemplateContext<'_>) -> Result<ShellScri
                 let n = match numbered.iter().position(|seen| *seen == e) {
                     Some(i) => i + 1,
                     None => {
-                        env.push((format!("GANTRY_EXPR_{}", numbered.len() + 1), lookup(&e, ctx)?));
+                        env.push((
+                            format!("GANTRY_EXPR_{}", numbered.len() + 1),
+                            lookup(&e, ctx)?,
+                        ));
                         numbered.push(e);
                         numbered.len()
                     }
@@ -266,7 +269,9 @@ mod tests {
             .collect();
             let outputs = [(
                 "dump".to_owned(),
-                [("sha".to_owned(), "abc123".to_owned())].into_iter().collect(),
+                [("sha".to_owned(), "abc123".to_owned())]
+                    .into_iter()
+                    .collect(),
             )]
             .into_iter()
             .collect();
@@ -299,7 +304,10 @@ mod tests {
                 "${{ run.id }} ${{ run.environment }} ${{ workflow.name }}",
                 "r-42 prod backup-verify",
             ),
-            ("$HOME ${x} {{ y }} $${{ run.id }}", "$HOME ${x} {{ y }} $r-42"),
+            (
+                "$HOME ${x} {{ y }} $${{ run.id }}",
+                "$HOME ${x} {{ y }} $r-42",
+            ),
             ("ünïcødé ${{ run.id }} ✓", "ünïcødé r-42 ✓"),
         ];
         for (text, want) in cases {
@@ -341,7 +349,10 @@ mod tests {
     fn errors_say_what_to_fix() {
         let f = Fixture::new();
         let cases = [
-            ("${{ inputs.target", "unterminated template \"${{ inputs.target\""),
+            (
+                "${{ inputs.target",
+                "unterminated template \"${{ inputs.target\"",
+            ),
             ("a ${{ run.id }} ${{", "unterminated"),
             ("${{ }}", "unknown template expression \"\""),
             ("${{ inputs }}", "unknown template expression \"inputs\""),

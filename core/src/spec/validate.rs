@@ -89,7 +89,9 @@ fn check_schedule(spec: &WorkflowSpec, problems: &mut Problems) {
             if probe.is_some_and(|t| schedule.next_after(t).is_none()) {
                 problems.add(
                     "schedule",
-                    format!("schedule \"{expr}\" never fires: no date matches its day and month fields"),
+                    format!(
+                        "schedule \"{expr}\" never fires: no date matches its day and month fields"
+                    ),
                 );
             }
         }
@@ -108,12 +110,14 @@ fn check_inputs(spec: &WorkflowSpec, problems: &mut Problems) {
             );
         }
         match (input.kind, &input.options) {
-            (InputType::Choice, None) => {
-                problems.add(&path, "a choice input needs options: the list of allowed values")
-            }
-            (InputType::Choice, Some(options)) if options.is_empty() => {
-                problems.add(format!("{path}.options"), "options must list at least one value")
-            }
+            (InputType::Choice, None) => problems.add(
+                &path,
+                "a choice input needs options: the list of allowed values",
+            ),
+            (InputType::Choice, Some(options)) if options.is_empty() => problems.add(
+                format!("{path}.options"),
+                "options must list at least one value",
+            ),
             (InputType::Choice, Some(options)) => {
                 for (j, option) in options.iter().enumerate() {
                     if options[..j].contains(option) {
@@ -136,13 +140,13 @@ fn check_inputs(spec: &WorkflowSpec, problems: &mut Problems) {
         if let Some(default) = input.default.as_ref().filter(|d| !d.is_null()) {
             let choice_without_options =
                 input.kind == InputType::Choice && input.options.as_ref().is_none_or(Vec::is_empty);
-            if !choice_without_options {
-                if let Err(expected) = check_default(input, default) {
-                    problems.add(
-                        format!("{path}.default"),
-                        format!("default must be {expected}, got {default}"),
-                    );
-                }
+            // A choice without options is already reported; every default
+            // would fail against the empty list.
+            if !choice_without_options && let Err(expected) = check_default(input, default) {
+                problems.add(
+                    format!("{path}.default"),
+                    format!("default must be {expected}, got {default}"),
+                );
             }
         }
     }
@@ -167,7 +171,13 @@ mod tests {
     /// (what, source, path, line, message fragment). Every row must yield a
     /// problem with exactly this path whose message contains the fragment,
     /// on this line when one is given.
-    fn rejected() -> Vec<(&'static str, String, &'static str, Option<u32>, &'static str)> {
+    fn rejected() -> Vec<(
+        &'static str,
+        String,
+        &'static str,
+        Option<u32>,
+        &'static str,
+    )> {
         let with_steps = |top: &str| format!("{HEAD}{top}{OK_STEPS}");
         let steps = |body: &str| format!("{HEAD}steps:\n{body}");
         let many = |n: usize| {
@@ -180,74 +190,452 @@ mod tests {
         vec![
             // Document level.
             ("malformed YAML", format!("{HEAD}steps: [\n"), "", None, ""),
-            ("unknown top-level field", with_steps("retry: 3\n"), "retry", Some(2), "unknown field \"retry\""),
-            ("unknown step field", steps("  - id: a\n    run: x\n    command: y\n"), "steps[0].command", Some(5), "unknown field \"command\""),
-            ("wrong type", with_steps("concurrency: [1]\n"), "concurrency", Some(2), "expected"),
+            (
+                "unknown top-level field",
+                with_steps("retry: 3\n"),
+                "retry",
+                Some(2),
+                "unknown field \"retry\"",
+            ),
+            (
+                "unknown step field",
+                steps("  - id: a\n    run: x\n    command: y\n"),
+                "steps[0].command",
+                Some(5),
+                "unknown field \"command\"",
+            ),
+            (
+                "wrong type",
+                with_steps("concurrency: [1]\n"),
+                "concurrency",
+                Some(2),
+                "expected",
+            ),
             // Workflow fields.
-            ("bad name", "name: Backup_Verify\nsteps:\n  - {id: a, run: x}\n".to_owned(), "name", Some(1), "name \"Backup_Verify\" must be 1-64 lowercase"),
-            ("name ending in a dash", "name: backup-\nsteps:\n  - {id: a, run: x}\n".to_owned(), "name", Some(1), "starting and ending"),
-            ("no steps", format!("{HEAD}steps: []\n"), "steps", Some(2), "at least one step"),
-            ("501 steps", many(501), "steps", Some(2), "at most 500 steps; this one has 501"),
-            ("bad cron", with_steps("schedule: '0 25 * * *'\n"), "schedule", Some(2), "invalid schedule \"0 25 * * *\""),
-            ("cron with seconds", with_steps("schedule: '0 0 3 * * *'\n"), "schedule", Some(2), "has 6 fields"),
-            ("cron that never fires", with_steps("schedule: '0 0 30 2 *'\n"), "schedule", Some(2), "never fires"),
-            ("bad timezone", with_steps("schedule: '@daily'\ntimezone: Mars/Olympus\n"), "timezone", Some(3), "unknown time zone \"Mars/Olympus\""),
-            ("timezone without schedule", with_steps("timezone: Europe/Berlin\n"), "timezone", Some(2), "timezone only applies to a schedule"),
-            ("concurrency 0", with_steps("concurrency: 0\n"), "concurrency", Some(2), "at least 1"),
-            ("zero duration", with_steps("timeout: 0s\n"), "timeout", Some(2), "longer than zero"),
-            ("over a week", with_steps("timeout: 8days\n"), "timeout", Some(2), "longer than the 7 day limit"),
-            ("bad duration", with_steps("timeout: 10 parsecs\n"), "timeout", Some(2), "invalid duration \"10 parsecs\""),
+            (
+                "bad name",
+                "name: Backup_Verify\nsteps:\n  - {id: a, run: x}\n".to_owned(),
+                "name",
+                Some(1),
+                "name \"Backup_Verify\" must be 1-64 lowercase",
+            ),
+            (
+                "name ending in a dash",
+                "name: backup-\nsteps:\n  - {id: a, run: x}\n".to_owned(),
+                "name",
+                Some(1),
+                "starting and ending",
+            ),
+            (
+                "no steps",
+                format!("{HEAD}steps: []\n"),
+                "steps",
+                Some(2),
+                "at least one step",
+            ),
+            (
+                "501 steps",
+                many(501),
+                "steps",
+                Some(2),
+                "at most 500 steps; this one has 501",
+            ),
+            (
+                "bad cron",
+                with_steps("schedule: '0 25 * * *'\n"),
+                "schedule",
+                Some(2),
+                "invalid schedule \"0 25 * * *\"",
+            ),
+            (
+                "cron with seconds",
+                with_steps("schedule: '0 0 3 * * *'\n"),
+                "schedule",
+                Some(2),
+                "has 6 fields",
+            ),
+            (
+                "cron that never fires",
+                with_steps("schedule: '0 0 30 2 *'\n"),
+                "schedule",
+                Some(2),
+                "never fires",
+            ),
+            (
+                "bad timezone",
+                with_steps("schedule: '@daily'\ntimezone: Mars/Olympus\n"),
+                "timezone",
+                Some(3),
+                "unknown time zone \"Mars/Olympus\"",
+            ),
+            (
+                "timezone without schedule",
+                with_steps("timezone: Europe/Berlin\n"),
+                "timezone",
+                Some(2),
+                "timezone only applies to a schedule",
+            ),
+            (
+                "concurrency 0",
+                with_steps("concurrency: 0\n"),
+                "concurrency",
+                Some(2),
+                "at least 1",
+            ),
+            (
+                "zero duration",
+                with_steps("timeout: 0s\n"),
+                "timeout",
+                Some(2),
+                "longer than zero",
+            ),
+            (
+                "over a week",
+                with_steps("timeout: 8days\n"),
+                "timeout",
+                Some(2),
+                "longer than the 7 day limit",
+            ),
+            (
+                "bad duration",
+                with_steps("timeout: 10 parsecs\n"),
+                "timeout",
+                Some(2),
+                "invalid duration \"10 parsecs\"",
+            ),
             // Inputs.
-            ("bad input name", with_steps("inputs:\n  Target: {type: string}\n"), "inputs.Target", Some(3), "input name \"Target\""),
-            ("default of the wrong type", with_steps("inputs:\n  n: {type: integer, default: many}\n"), "inputs.n.default", Some(3), "default must be an integer, got \"many\""),
-            ("boolean default as a string", with_steps("inputs:\n  b: {type: boolean, default: 'true'}\n"), "inputs.b.default", Some(3), "default must be a boolean"),
-            ("choice without options", with_steps("inputs:\n  c: {type: choice}\n"), "inputs.c", Some(3), "needs options"),
-            ("choice with empty options", with_steps("inputs:\n  c: {type: choice, options: []}\n"), "inputs.c.options", Some(3), "at least one value"),
-            ("choice default not in options", with_steps("inputs:\n  c: {type: choice, options: [a, b], default: z}\n"), "inputs.c.default", Some(3), "default must be one of: a, b, got \"z\""),
-            ("duplicate option", with_steps("inputs:\n  c:\n    type: choice\n    options:\n      - a\n      - a\n"), "inputs.c.options[1]", Some(7), "listed twice"),
-            ("options on a string", with_steps("inputs:\n  s: {type: string, options: [a]}\n"), "inputs.s.options", Some(3), "only apply to choice"),
+            (
+                "bad input name",
+                with_steps("inputs:\n  Target: {type: string}\n"),
+                "inputs.Target",
+                Some(3),
+                "input name \"Target\"",
+            ),
+            (
+                "default of the wrong type",
+                with_steps("inputs:\n  n: {type: integer, default: many}\n"),
+                "inputs.n.default",
+                Some(3),
+                "default must be an integer, got \"many\"",
+            ),
+            (
+                "boolean default as a string",
+                with_steps("inputs:\n  b: {type: boolean, default: 'true'}\n"),
+                "inputs.b.default",
+                Some(3),
+                "default must be a boolean",
+            ),
+            (
+                "choice without options",
+                with_steps("inputs:\n  c: {type: choice}\n"),
+                "inputs.c",
+                Some(3),
+                "needs options",
+            ),
+            (
+                "choice with empty options",
+                with_steps("inputs:\n  c: {type: choice, options: []}\n"),
+                "inputs.c.options",
+                Some(3),
+                "at least one value",
+            ),
+            (
+                "choice default not in options",
+                with_steps("inputs:\n  c: {type: choice, options: [a, b], default: z}\n"),
+                "inputs.c.default",
+                Some(3),
+                "default must be one of: a, b, got \"z\"",
+            ),
+            (
+                "duplicate option",
+                with_steps("inputs:\n  c:\n    type: choice\n    options:\n      - a\n      - a\n"),
+                "inputs.c.options[1]",
+                Some(7),
+                "listed twice",
+            ),
+            (
+                "options on a string",
+                with_steps("inputs:\n  s: {type: string, options: [a]}\n"),
+                "inputs.s.options",
+                Some(3),
+                "only apply to choice",
+            ),
             // Step ids and kinds.
-            ("bad step id", steps("  - id: Dump\n    run: x\n"), "steps[0].id", Some(3), "step id \"Dump\""),
-            ("duplicate step id", steps("  - id: a\n    run: x\n  - id: b\n    run: x\n  - id: a\n    run: y\n"), "steps[2].id", Some(7), "duplicate step id \"a\"; steps[0] already uses it"),
-            ("both run and http", steps("  - id: a\n    run: x\n    http: {method: GET, url: 'http://x'}\n"), "steps[0]", Some(3), "either run or http, not both"),
-            ("neither run nor http", steps("  - id: a\n    name: nothing\n"), "steps[0]", Some(3), "add run"),
-            ("empty run", steps("  - id: a\n    run: '  '\n"), "steps[0].run", Some(4), "run is empty"),
+            (
+                "bad step id",
+                steps("  - id: Dump\n    run: x\n"),
+                "steps[0].id",
+                Some(3),
+                "step id \"Dump\"",
+            ),
+            (
+                "duplicate step id",
+                steps("  - id: a\n    run: x\n  - id: b\n    run: x\n  - id: a\n    run: y\n"),
+                "steps[2].id",
+                Some(7),
+                "duplicate step id \"a\"; steps[0] already uses it",
+            ),
+            (
+                "both run and http",
+                steps("  - id: a\n    run: x\n    http: {method: GET, url: 'http://x'}\n"),
+                "steps[0]",
+                Some(3),
+                "either run or http, not both",
+            ),
+            (
+                "neither run nor http",
+                steps("  - id: a\n    name: nothing\n"),
+                "steps[0]",
+                Some(3),
+                "add run",
+            ),
+            (
+                "empty run",
+                steps("  - id: a\n    run: '  '\n"),
+                "steps[0].run",
+                Some(4),
+                "run is empty",
+            ),
             // Needs and the graph.
-            ("unknown need", steps("  - id: a\n    run: x\n  - id: b\n    needs: [a, ghost]\n    run: x\n"), "steps[1].needs[1]", Some(6), "unknown step \"ghost\""),
-            ("self need", steps("  - id: a\n    needs:\n      - a\n    run: x\n"), "steps[0].needs[0]", Some(5), "can't need itself"),
-            ("duplicate need", steps("  - id: a\n    run: x\n  - id: b\n    needs: [a, a]\n    run: x\n"), "steps[1].needs[1]", Some(6), "listed twice"),
-            ("cycle of three", steps("  - id: a\n    needs: [c]\n    run: x\n  - id: b\n    needs: [a]\n    run: x\n  - id: c\n    needs: [b]\n    run: x\n"), "steps[0].needs", Some(4), "steps form a cycle: a → c → b → a"),
+            (
+                "unknown need",
+                steps("  - id: a\n    run: x\n  - id: b\n    needs: [a, ghost]\n    run: x\n"),
+                "steps[1].needs[1]",
+                Some(6),
+                "unknown step \"ghost\"",
+            ),
+            (
+                "self need",
+                steps("  - id: a\n    needs:\n      - a\n    run: x\n"),
+                "steps[0].needs[0]",
+                Some(5),
+                "can't need itself",
+            ),
+            (
+                "duplicate need",
+                steps("  - id: a\n    run: x\n  - id: b\n    needs: [a, a]\n    run: x\n"),
+                "steps[1].needs[1]",
+                Some(6),
+                "listed twice",
+            ),
+            (
+                "cycle of three",
+                steps(
+                    "  - id: a\n    needs: [c]\n    run: x\n  - id: b\n    needs: [a]\n    run: x\n  - id: c\n    needs: [b]\n    run: x\n",
+                ),
+                "steps[0].needs",
+                Some(4),
+                "steps form a cycle: a → c → b → a",
+            ),
             // Durations and retries.
-            ("step timeout zero", steps("  - id: a\n    run: x\n    timeout: 0m\n"), "steps[0].timeout", Some(5), "longer than zero"),
-            ("retries 0", steps("  - id: a\n    run: x\n    retries: {max_attempts: 0}\n"), "steps[0].retries.max_attempts", Some(5), "between 1 and 20, got 0"),
-            ("retries 21", steps("  - id: a\n    run: x\n    retries: {max_attempts: 21}\n"), "steps[0].retries.max_attempts", Some(5), "between 1 and 20, got 21"),
-            ("retry initial over max", steps("  - id: a\n    run: x\n    retries: {max_attempts: 2, initial: 2m, max: 1m}\n"), "steps[0].retries.initial", Some(5), "longer than max"),
-            ("retry max over a week", steps("  - id: a\n    run: x\n    retries: {max_attempts: 2, max: 30days}\n"), "steps[0].retries.max", Some(5), "7 day limit"),
+            (
+                "step timeout zero",
+                steps("  - id: a\n    run: x\n    timeout: 0m\n"),
+                "steps[0].timeout",
+                Some(5),
+                "longer than zero",
+            ),
+            (
+                "retries 0",
+                steps("  - id: a\n    run: x\n    retries: {max_attempts: 0}\n"),
+                "steps[0].retries.max_attempts",
+                Some(5),
+                "between 1 and 20, got 0",
+            ),
+            (
+                "retries 21",
+                steps("  - id: a\n    run: x\n    retries: {max_attempts: 21}\n"),
+                "steps[0].retries.max_attempts",
+                Some(5),
+                "between 1 and 20, got 21",
+            ),
+            (
+                "retry initial over max",
+                steps(
+                    "  - id: a\n    run: x\n    retries: {max_attempts: 2, initial: 2m, max: 1m}\n",
+                ),
+                "steps[0].retries.initial",
+                Some(5),
+                "longer than max",
+            ),
+            (
+                "retry max over a week",
+                steps("  - id: a\n    run: x\n    retries: {max_attempts: 2, max: 30days}\n"),
+                "steps[0].retries.max",
+                Some(5),
+                "7 day limit",
+            ),
             // Env and outputs.
-            ("reserved env name", steps("  - id: a\n    run: x\n    env: {GANTRY_X: y}\n"), "steps[0].env.GANTRY_X", Some(5), "reserved"),
-            ("bad env name", steps("  - id: a\n    run: x\n    env: {'A-B': y}\n"), "steps[0].env.A-B", Some(5), "env name \"A-B\""),
-            ("bad output key", steps("  - id: a\n    run: x\n    outputs: [ok, 'no way']\n"), "steps[0].outputs[1]", Some(5), "output key \"no way\""),
-            ("duplicate output key", steps("  - id: a\n    run: x\n    outputs: [sha, sha]\n"), "steps[0].outputs[1]", Some(5), "listed twice"),
-            ("outputs on an http step", steps("  - id: a\n    http: {method: GET, url: 'http://x'}\n    outputs: [sha]\n"), "steps[0].outputs", Some(5), "only run steps"),
+            (
+                "reserved env name",
+                steps("  - id: a\n    run: x\n    env: {GANTRY_X: y}\n"),
+                "steps[0].env.GANTRY_X",
+                Some(5),
+                "reserved",
+            ),
+            (
+                "bad env name",
+                steps("  - id: a\n    run: x\n    env: {'A-B': y}\n"),
+                "steps[0].env.A-B",
+                Some(5),
+                "env name \"A-B\"",
+            ),
+            (
+                "bad output key",
+                steps("  - id: a\n    run: x\n    outputs: [ok, 'no way']\n"),
+                "steps[0].outputs[1]",
+                Some(5),
+                "output key \"no way\"",
+            ),
+            (
+                "duplicate output key",
+                steps("  - id: a\n    run: x\n    outputs: [sha, sha]\n"),
+                "steps[0].outputs[1]",
+                Some(5),
+                "listed twice",
+            ),
+            (
+                "outputs on an http step",
+                steps("  - id: a\n    http: {method: GET, url: 'http://x'}\n    outputs: [sha]\n"),
+                "steps[0].outputs",
+                Some(5),
+                "only run steps",
+            ),
             // HTTP.
-            ("bad http method", steps("  - id: a\n    http: {method: FETCH, url: 'http://x'}\n"), "steps[0].http.method", Some(4), "method \"FETCH\""),
-            ("bad http url", steps("  - id: a\n    http: {method: GET, url: 'ftp://x'}\n"), "steps[0].http.url", Some(4), "must start with http:// or https://"),
-            ("url without host", steps("  - id: a\n    http: {method: GET, url: 'https://'}\n"), "steps[0].http.url", Some(4), "must start with http:// or https://"),
-            ("url with spaces", steps("  - id: a\n    http: {method: GET, url: 'http://a b'}\n"), "steps[0].http.url", Some(4), "whitespace"),
-            ("bad expected status", steps("  - id: a\n    http:\n      method: GET\n      url: http://x\n      expect_status: [200, 99]\n"), "steps[0].http.expect_status[1]", Some(7), "between 100 and 599, got 99"),
-            ("bad header name", steps("  - id: a\n    http:\n      method: GET\n      url: http://x\n      headers: {'X Bad': v}\n"), "steps[0].http.headers.X Bad", Some(7), "header name"),
-            ("header value with newline", steps("  - id: a\n    http:\n      method: GET\n      url: http://x\n      headers: {X-A: \"a\\nb\"}\n"), "steps[0].http.headers.X-A", Some(7), "line break"),
+            (
+                "bad http method",
+                steps("  - id: a\n    http: {method: FETCH, url: 'http://x'}\n"),
+                "steps[0].http.method",
+                Some(4),
+                "method \"FETCH\"",
+            ),
+            (
+                "bad http url",
+                steps("  - id: a\n    http: {method: GET, url: 'ftp://x'}\n"),
+                "steps[0].http.url",
+                Some(4),
+                "must start with http:// or https://",
+            ),
+            (
+                "url without host",
+                steps("  - id: a\n    http: {method: GET, url: 'https://'}\n"),
+                "steps[0].http.url",
+                Some(4),
+                "must start with http:// or https://",
+            ),
+            (
+                "url with spaces",
+                steps("  - id: a\n    http: {method: GET, url: 'http://a b'}\n"),
+                "steps[0].http.url",
+                Some(4),
+                "whitespace",
+            ),
+            (
+                "bad expected status",
+                steps(
+                    "  - id: a\n    http:\n      method: GET\n      url: http://x\n      expect_status: [200, 99]\n",
+                ),
+                "steps[0].http.expect_status[1]",
+                Some(7),
+                "between 100 and 599, got 99",
+            ),
+            (
+                "bad header name",
+                steps(
+                    "  - id: a\n    http:\n      method: GET\n      url: http://x\n      headers: {'X Bad': v}\n",
+                ),
+                "steps[0].http.headers.X Bad",
+                Some(7),
+                "header name",
+            ),
+            (
+                "header value with newline",
+                steps(
+                    "  - id: a\n    http:\n      method: GET\n      url: http://x\n      headers: {X-A: \"a\\nb\"}\n",
+                ),
+                "steps[0].http.headers.X-A",
+                Some(7),
+                "line break",
+            ),
             // Templates.
-            ("undeclared input in template", steps("  - id: a\n    run: echo ${{ inputs.nope }}\n"), "steps[0].run", Some(4), "unknown input \"nope\""),
-            ("output of a non-ancestor", steps("  - id: a\n    run: x\n    outputs: [sha]\n  - id: b\n    run: echo ${{ steps.a.outputs.sha }}\n"), "steps[1].run", Some(7), "add a to the needs of b"),
-            ("undeclared output key", steps("  - id: a\n    run: x\n    outputs: [sha]\n  - id: b\n    needs: [a]\n    run: echo ${{ steps.a.outputs.size }}\n"), "steps[1].run", Some(8), "step a does not declare output \"size\""),
-            ("output of an unknown step", steps("  - id: a\n    run: echo ${{ steps.zz.outputs.k }}\n"), "steps[0].run", Some(4), "unknown step \"zz\""),
-            ("own output", steps("  - id: a\n    run: echo ${{ steps.a.outputs.k }}\n    outputs: [k]\n"), "steps[0].run", Some(4), "its own outputs"),
-            ("unterminated template", steps("  - id: a\n    run: echo ${{ inputs.x\n"), "steps[0].run", Some(4), "unterminated template"),
-            ("unknown expression", steps("  - id: a\n    run: x\n    env: {A: '${{ secrets.token }}'}\n"), "steps[0].env.A", Some(5), "unknown template expression \"secrets.token\""),
-            ("template in url", steps("  - id: a\n    http: {method: GET, url: 'http://${{ inputs.host }}/'}\n"), "steps[0].http.url", Some(4), "unknown input \"host\""),
-            ("template in body", steps("  - id: a\n    http: {method: POST, url: 'http://x', body: '${{ run.nope }}'}\n"), "steps[0].http.body", Some(4), "unknown template expression"),
-            ("template in header", steps("  - id: a\n    http:\n      method: GET\n      url: http://x\n      headers: {A: '${{ inputs.t }}'}\n"), "steps[0].http.headers.A", Some(7), "unknown input \"t\""),
+            (
+                "undeclared input in template",
+                steps("  - id: a\n    run: echo ${{ inputs.nope }}\n"),
+                "steps[0].run",
+                Some(4),
+                "unknown input \"nope\"",
+            ),
+            (
+                "output of a non-ancestor",
+                steps(
+                    "  - id: a\n    run: x\n    outputs: [sha]\n  - id: b\n    run: echo ${{ steps.a.outputs.sha }}\n",
+                ),
+                "steps[1].run",
+                Some(7),
+                "add a to the needs of b",
+            ),
+            (
+                "undeclared output key",
+                steps(
+                    "  - id: a\n    run: x\n    outputs: [sha]\n  - id: b\n    needs: [a]\n    run: echo ${{ steps.a.outputs.size }}\n",
+                ),
+                "steps[1].run",
+                Some(8),
+                "step a does not declare output \"size\"",
+            ),
+            (
+                "output of an unknown step",
+                steps("  - id: a\n    run: echo ${{ steps.zz.outputs.k }}\n"),
+                "steps[0].run",
+                Some(4),
+                "unknown step \"zz\"",
+            ),
+            (
+                "own output",
+                steps("  - id: a\n    run: echo ${{ steps.a.outputs.k }}\n    outputs: [k]\n"),
+                "steps[0].run",
+                Some(4),
+                "its own outputs",
+            ),
+            (
+                "unterminated template",
+                steps("  - id: a\n    run: echo ${{ inputs.x\n"),
+                "steps[0].run",
+                Some(4),
+                "unterminated template",
+            ),
+            (
+                "unknown expression",
+                steps("  - id: a\n    run: x\n    env: {A: '${{ secrets.token }}'}\n"),
+                "steps[0].env.A",
+                Some(5),
+                "unknown template expression \"secrets.token\"",
+            ),
+            (
+                "template in url",
+                steps("  - id: a\n    http: {method: GET, url: 'http://${{ inputs.host }}/'}\n"),
+                "steps[0].http.url",
+                Some(4),
+                "unknown input \"host\"",
+            ),
+            (
+                "template in body",
+                steps(
+                    "  - id: a\n    http: {method: POST, url: 'http://x', body: '${{ run.nope }}'}\n",
+                ),
+                "steps[0].http.body",
+                Some(4),
+                "unknown template expression",
+            ),
+            (
+                "template in header",
+                steps(
+                    "  - id: a\n    http:\n      method: GET\n      url: http://x\n      headers: {A: '${{ inputs.t }}'}\n",
+                ),
+                "steps[0].http.headers.A",
+                Some(7),
+                "unknown input \"t\"",
+            ),
         ]
     }
 
@@ -276,7 +664,13 @@ mod tests {
         let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["name", "concurrency", "steps[0].needs[0]", "steps[1].id", "steps[1].run"],
+            [
+                "name",
+                "concurrency",
+                "steps[0].needs[0]",
+                "steps[1].id",
+                "steps[1].run"
+            ],
             "{problems:#?}"
         );
         let lines: Vec<Option<u32>> = problems.iter().map(|p| p.line).collect();

@@ -38,7 +38,10 @@ pub(super) fn check_steps(spec: &WorkflowSpec, problems: &mut Problems) {
         if let Some(earlier) = first.get(step.id.as_str()) {
             problems.add(
                 format!("{path}.id"),
-                format!("duplicate step id \"{}\"; steps[{earlier}] already uses it", step.id),
+                format!(
+                    "duplicate step id \"{}\"; steps[{earlier}] already uses it",
+                    step.id
+                ),
             );
         } else {
             first.insert(&step.id, i);
@@ -86,7 +89,10 @@ fn check_needs(step: &StepSpec, path: &str, known: &HashMap<&str, usize>, proble
         if *need == step.id {
             problems.add(at, "a step can't need itself; remove it from needs");
         } else if !known.contains_key(need.as_str()) {
-            problems.add(at, format!("unknown step \"{need}\" in needs; no step has that id"));
+            problems.add(
+                at,
+                format!("unknown step \"{need}\" in needs; no step has that id"),
+            );
         } else if step.needs[..j].contains(need) {
             problems.add(at, format!("\"{need}\" is listed twice in needs"));
         }
@@ -109,13 +115,13 @@ fn check_retries(step: &StepSpec, path: &str, problems: &mut Problems) {
     }
     check_duration(&format!("{path}.initial"), retries.initial, problems);
     check_duration(&format!("{path}.max"), retries.max, problems);
-    if let (Some(initial), Some(max)) = (retries.initial, retries.max) {
-        if initial > max {
-            problems.add(
-                format!("{path}.initial"),
-                format!("initial delay {initial} is longer than max {max}"),
-            );
-        }
+    if let (Some(initial), Some(max)) = (retries.initial, retries.max)
+        && initial > max
+    {
+        problems.add(
+            format!("{path}.initial"),
+            format!("initial delay {initial} is longer than max {max}"),
+        );
     }
 }
 
@@ -125,7 +131,9 @@ fn check_env(step: &StepSpec, path: &str, problems: &mut Problems) {
         if !is_env_name(key) {
             problems.add(
                 at,
-                format!("env name \"{key}\" must be letters, digits and _, not starting with a digit"),
+                format!(
+                    "env name \"{key}\" must be letters, digits and _, not starting with a digit"
+                ),
             );
         } else if key.starts_with(RESERVED_ENV_PREFIX) {
             problems.add(
@@ -148,7 +156,9 @@ fn check_outputs(step: &StepSpec, path: &str, problems: &mut Problems) {
         if !is_env_name(key) {
             problems.add(
                 at,
-                format!("output key \"{key}\" must be letters, digits and _, not starting with a digit"),
+                format!(
+                    "output key \"{key}\" must be letters, digits and _, not starting with a digit"
+                ),
             );
         } else if step.outputs[..j].contains(key) {
             problems.add(at, format!("output \"{key}\" is listed twice"));
@@ -161,7 +171,11 @@ fn check_http(http: &HttpStep, path: &str, problems: &mut Problems) {
     if !METHODS.contains(&method.as_str()) {
         problems.add(
             format!("{path}.method"),
-            format!("method \"{}\" is not supported; use one of {}", http.method, METHODS.join(", ")),
+            format!(
+                "method \"{}\" is not supported; use one of {}",
+                http.method,
+                METHODS.join(", ")
+            ),
         );
     }
 
@@ -216,7 +230,11 @@ fn is_header_name_byte(b: u8) -> bool {
 
 /// Builds the graph from the needs that name real other steps (the rest is
 /// already reported) and reports a cycle. `None` when there is one.
-fn check_graph(spec: &WorkflowSpec, first: &HashMap<&str, usize>, problems: &mut Problems) -> Option<Dag> {
+fn check_graph(
+    spec: &WorkflowSpec,
+    first: &HashMap<&str, usize>,
+    problems: &mut Problems,
+) -> Option<Dag> {
     let mut seen = HashSet::new();
     let edges: Vec<(&str, Vec<String>)> = spec
         .steps
@@ -342,7 +360,10 @@ fn output_problem(
             id = step.id
         ));
     }
-    let declared = spec.steps.get(index).is_some_and(|s| s.outputs.iter().any(|o| o == key));
+    let declared = spec
+        .steps
+        .get(index)
+        .is_some_and(|s| s.outputs.iter().any(|o| o == key));
     if !declared {
         return Some(format!(
             "step {from} does not declare output \"{key}\"; add it to the outputs of {from}"

@@ -35,7 +35,26 @@ pub struct WorkerSettings {
 }
 
 impl WorkerSettings {
+    /// Settings from the `serve`/`worker` flags.
+    pub fn from_flags(id: String, flags: &crate::cli::WorkerFlags) -> Self {
+        let mut s = Self::new(id, flags.work_dir.clone());
+        s.slots = flags.worker_slots.max(1);
+        s.lease = flags.worker_lease.max(Duration::from_secs(1));
+        // Several beats fit in a lease, so one slow round trip loses nothing.
+        s.heartbeat = (s.lease / 5).clamp(Duration::from_millis(200), Duration::from_secs(3));
+        s
+    }
+
     pub fn new(id: String, work_root: PathBuf) -> Self {
+        // Scripts run inside their own directory, so every path we hand them
+        // must be absolute.
+        let work_root = if work_root.is_absolute() {
+            work_root
+        } else {
+            std::env::current_dir()
+                .map(|d| d.join(&work_root))
+                .unwrap_or(work_root)
+        };
         Self {
             id,
             slots: 4,
@@ -166,6 +185,11 @@ impl Worker {
             () = lost.cancelled() => None,
         };
         beats.abort();
+        if let Some((end, _, Some(error), _)) = &outcome
+            && *end != AttemptEnd::Succeeded
+        {
+            sink.system(format!("attempt {} failed: {error}", claim.attempt)).await;
+        }
         drop(sink);
         let _ = writer.await;
         match outcome {
