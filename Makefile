@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e binaryen site server fmt-check clippy unit e2e release bench-sizes clean
+.PHONY: help run test tools tools-build tools-e2e tools-postgres binaryen site server fmt-check clippy unit e2e release bench-sizes clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -34,7 +34,7 @@ run: tools-build site server
 	@echo "Starting Gantry at http://127.0.0.1:3000 (dev mode; Ctrl-C to stop)"
 	$(GANTRY) serve --dev --bind 127.0.0.1:3000 --database-url sqlite://data/gantry.db --site-root $(SITE_ROOT)
 
-test: tools-build tools-e2e
+test: tools-build tools-e2e tools-postgres
 	$(MAKE) fmt-check
 	$(MAKE) clippy
 	$(MAKE) unit
@@ -42,7 +42,7 @@ test: tools-build tools-e2e
 
 ## ---- tools (idempotent) ----------------------------------------------------
 
-tools: tools-build tools-e2e
+tools: tools-build tools-e2e tools-postgres
 
 # Checks are cheap, so they run every time: a removed tool is reinstalled.
 tools-build:
@@ -56,6 +56,13 @@ tools-build:
 tools-e2e: end2end/node_modules/.package-lock.json
 	@if [ -x /usr/bin/chromium ]; then :; else \
 	  $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+
+# The test harness starts a private cluster from Debian's server binaries
+# (scripts/with-postgres.sh); the distribution's own cluster is not used.
+tools-postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; else \
+	  $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql \
+	  && (service postgresql stop >/dev/null 2>&1 || true); fi
 
 $(APT_UPDATED):
 	@mkdir -p $(STAMPS)
@@ -104,9 +111,10 @@ clippy:
 	$(CARGO) clippy --locked --workspace --exclude frontend --all-targets -- -D warnings
 	$(CARGO) clippy --locked -p frontend --target $(WASM_TARGET) -- -D warnings
 
-# Unit tests and the integration tests that boot the real server.
-unit:
-	$(CARGO) test --locked --workspace --exclude frontend
+# Unit tests and the integration tests that boot the real server, on SQLite
+# and on a throwaway PostgreSQL cluster the harness starts and stops.
+unit: tools-postgres
+	scripts/with-postgres.sh $(CARGO) test --locked --workspace --exclude frontend
 
 # Playwright against the real server on Debian's Chromium. The binary comes
 # from the test build (`--no-run`: a no-op right after `make unit`), so the

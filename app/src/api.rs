@@ -2,6 +2,12 @@
 //! resolves the port and the caller's context, calls exactly one port method
 //! and returns its typed result. No business logic lives here.
 
+mod runs;
+mod workflows;
+
+pub use runs::*;
+pub use workflows::*;
+
 use crate::error::AppError;
 use gantry_core::Preferences;
 use gantry_core::overview::{Overview, ShellInfo, SignInOptions};
@@ -120,6 +126,12 @@ pub mod ssr {
             }
         }
         result.map_err(AppError::from)
+    }
+
+    /// Where the browser goes after a successful form post: a real 302 for
+    /// plain posts (no JavaScript), client-side navigation otherwise.
+    pub fn redirect_to(path: &str) {
+        leptos_axum::redirect(path);
     }
 }
 

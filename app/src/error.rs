@@ -38,6 +38,33 @@ impl AppError {
             .ok()?;
         serde_json::from_slice(&bytes).ok()
     }
+
+    /// The problems of a rejected spec or run whose path is `path` exactly
+    /// (`inputs.count`), joined for display next to that field.
+    pub fn problem_at(&self, path: &str) -> Option<String> {
+        let AppError::Port(PortError::Unprocessable { problems, .. }) = self else {
+            return None;
+        };
+        let found: Vec<&str> = problems
+            .iter()
+            .filter(|p| p.path == path)
+            .map(|p| p.message.as_str())
+            .collect();
+        (!found.is_empty()).then(|| found.join("; "))
+    }
+}
+
+/// The error a plain form post to the server function at `server_fn_path`
+/// left in this page's URL, if any. Pages with several forms show each
+/// error beside the form that caused it.
+pub fn url_error_for(server_fn_path: &str) -> Option<AppError> {
+    let query = leptos_router::hooks::use_query_map();
+    let query = query.read_untracked();
+    let from = query.get("__path");
+    if from.as_deref().is_some_and(|p| p != server_fn_path) {
+        return None;
+    }
+    query.get("__err").and_then(|e| AppError::from_url_param(&e))
 }
 
 #[cfg(test)]
@@ -52,5 +79,23 @@ mod tests {
             base64::engine::general_purpose::URL_SAFE.encode(serde_json::to_vec(&err).unwrap());
         assert_eq!(AppError::from_url_param(&encoded), Some(err));
         assert_eq!(AppError::from_url_param("not base64!"), None);
+    }
+
+    #[test]
+    fn problems_are_found_by_their_path() {
+        use gantry_core::spec::SpecProblem;
+        let err = AppError::Port(PortError::Unprocessable {
+            message: "the run's inputs are invalid".into(),
+            problems: vec![
+                SpecProblem::new("inputs.count", "must be an integer"),
+                SpecProblem::new("inputs.target", "is required"),
+            ],
+        });
+        assert_eq!(
+            err.problem_at("inputs.count").as_deref(),
+            Some("must be an integer")
+        );
+        assert_eq!(err.problem_at("inputs.other"), None);
+        assert_eq!(AppError::Transport("x".into()).problem_at("inputs.count"), None);
     }
 }

@@ -122,6 +122,10 @@ pub struct ServeArgs {
     #[arg(long, env = "GANTRY_DEV")]
     pub dev: bool,
 
+    /// With --dev, skip registering the demo workflows.
+    #[arg(long, env = "GANTRY_NO_DEMO")]
+    pub no_demo: bool,
+
     /// Environments in promotion order, comma-separated.
     #[arg(
         long,

@@ -26,6 +26,8 @@ pub struct Config {
     pub log_filter: String,
     pub bootstrap_token: Option<Secret>,
     pub worker: crate::cli::WorkerFlags,
+    /// Register the demo workflows (dev mode only).
+    pub demo_workflows: bool,
 }
 
 /// A configured secret: usable, never printed.
@@ -129,6 +131,7 @@ impl Config {
             log_filter: args.log,
             bootstrap_token: args.bootstrap_token.map(Secret),
             worker: args.worker,
+            demo_workflows: args.dev && !args.no_demo,
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod config;
+mod demo;
 pub mod engine;
 pub mod health;
 pub mod plane;

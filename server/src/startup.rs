@@ -68,12 +68,24 @@ impl Application {
             .listen_for_work()
             .await
             .context("cannot subscribe to work notifications")?;
+        let plane = Arc::new(GantryPlane::new(
+            store.clone(),
+            Arc::new(SystemClock),
+            PlaneSettings {
+                dev_mode: config.dev,
+                environments: config.environments.clone(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            },
+        ));
+        if config.demo_workflows {
+            seed_demo_workflows(&store, &plane).await?;
+        }
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {} (--bind, GANTRY_BIND)", config.bind))?;
         let addr = listener.local_addr()?;
         warn_if_assets_missing(&config);
-        let router = build_router(&config, store.clone(), addr);
+        let router = build_router(&config, store.clone(), plane, addr);
         let worker = (config.worker.worker_slots > 0)
             .then(|| WorkerSettings::from_flags(worker_id(0), &config.worker));
         Ok(Self {
@@ -149,6 +161,18 @@ async fn seed_dev_users(store: &SharedStore) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Registers the demo workflows as the demo admin, through the port.
+async fn seed_demo_workflows(store: &SharedStore, plane: &GantryPlane) -> anyhow::Result<()> {
+    let admin = store
+        .user_by_username("admin")
+        .await?
+        .context("the demo admin was not seeded")?;
+    let principal = auth::principal_for(store, &admin.id)
+        .await?
+        .context("the demo admin is disabled")?;
+    crate::demo::seed(plane, principal).await
+}
+
 fn warn_if_assets_missing(config: &Config) {
     let js = config.site_root.join("pkg").join("gantry.js");
     if !js.exists() {
@@ -159,22 +183,19 @@ fn warn_if_assets_missing(config: &Config) {
     }
 }
 
-fn build_router(config: &Config, store: SharedStore, addr: SocketAddr) -> Router {
+fn build_router(
+    config: &Config,
+    store: SharedStore,
+    plane: Arc<GantryPlane>,
+    addr: SocketAddr,
+) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("gantry")
         .site_root(config.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let plane: SharedControlPlane = Arc::new(GantryPlane::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        PlaneSettings {
-            dev_mode: config.dev,
-            environments: config.environments.clone(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-        },
-    ));
+    let plane: SharedControlPlane = plane;
     let state = AppState {
         leptos_options: leptos_options.clone(),
         plane: plane.clone(),

@@ -3,8 +3,9 @@
 
 use super::nav::PrimaryNav;
 use crate::api::get_shell;
-use gantry_core::Theme;
+use crate::error::AppError;
 use gantry_core::overview::ShellInfo;
+use gantry_core::{Principal, Theme};
 use leptos::prelude::*;
 use leptos_meta::Html;
 
@@ -32,12 +33,30 @@ pub fn ui_state() -> UiState {
     use_context::<UiState>().unwrap_or_default()
 }
 
+/// The frame's data (who is signed in, dev mode), shared with pages so they
+/// can hide what the caller can't do without asking the server again.
+#[derive(Clone, Copy)]
+pub struct Shell(Resource<Result<ShellInfo, AppError>>);
+
+impl Shell {
+    /// The signed-in principal, once the frame's data is loaded.
+    pub async fn principal(self) -> Option<Principal> {
+        self.0.await.ok().and_then(|info| info.principal)
+    }
+}
+
+/// The frame's [`Shell`]; outside a frame, one loaded on demand.
+pub fn use_shell() -> Shell {
+    use_context::<Shell>().unwrap_or_else(|| Shell(Resource::new(|| (), |_| get_shell())))
+}
+
 #[component]
 pub fn Frame(children: Children) -> impl IntoView {
     let ui = ui_state();
     // Effects run only in the browser: this flips once hydration is done.
     Effect::new(move |_| ui.hydrated.set(true));
     let shell = Resource::new(|| (), |_| get_shell());
+    provide_context(Shell(shell));
 
     view! {
         <div class="app" data-hydrated=move || ui.hydrated.get().to_string()>

@@ -1,3 +1,11 @@
+pub mod apply_form;
+pub mod dag_svg;
 pub mod error_box;
 pub mod layout;
+pub mod loaded;
 pub mod nav;
+pub mod run_form;
+pub mod runs_table;
+pub mod sparkline;
+pub mod status_badge;
+pub mod timeline_svg;

@@ -307,6 +307,13 @@ inputs: {target: {default: primary, type: string}}
     }
 
     #[test]
+    fn json_escapes_and_tab_indentation_are_understood() {
+        let json = "{\n\t\"name\": \"w\",\n\t\"description\": \"\\ud83d\\ude00 \\/ \\u00e9 \\\"q\\\"\",\n\t\"steps\": [{\"id\": \"a\", \"run\": \"true\"}]\n}";
+        let spec = parse(json).unwrap();
+        assert_eq!(spec.description.as_deref(), Some("😀 / é \"q\""));
+    }
+
+    #[test]
     fn comments_key_order_and_spelling_keep_the_hash() {
         let a = parse(EXAMPLE).unwrap();
         let b = parse(EXAMPLE_REWRITTEN).unwrap();
@@ -323,7 +330,8 @@ inputs: {target: {default: primary, type: string}}
             ("default: primary", "default: replica"),
             ("concurrency: 1", "concurrency: 2"),
             ("MODE: full", "MODE: fast"),
-            ("[200, 204]", "[204, 200]"),
+            ("[200, 204]", "[200, 201]"),
+            ("needs: [check]", "needs: [dump, check]"),
         ];
         for (from, to) in edits {
             let edited = EXAMPLE.replacen(from, to, 1);

@@ -8,11 +8,42 @@ use reqwest::{Client, Response, redirect};
 use std::net::SocketAddr;
 use tempfile::TempDir;
 
+/// The bootstrap token every test server gets.
+pub const TOKEN: &str = "gantry_test-token-0123456789abcdefghijklmnopqrstuv";
+
+/// Which database a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: Client,
     pub db_path: std::path::PathBuf,
-    _dir: TempDir,
+    /// The database URL the server uses (either backend).
+    pub db_url: String,
+    pub backend: Backend,
+    pub dir: TempDir,
+}
+
+/// A fresh, empty PostgreSQL database on the harness's private cluster
+/// (`scripts/with-postgres.sh`, which `make test` uses, provides it).
+pub async fn fresh_postgres_database() -> String {
+    let admin = std::env::var("GANTRY_TEST_POSTGRES_URL").expect(
+        "GANTRY_TEST_POSTGRES_URL is not set: run the tests with `make test` \
+         or `scripts/with-postgres.sh cargo test`, which start a private PostgreSQL",
+    );
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let pool = sqlx::PgPool::connect(&admin).await.expect("connect to the test cluster");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("create test database");
+    pool.close().await;
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    format!("{base}/{name}")
 }
 
 impl TestApp {
@@ -23,9 +54,18 @@ impl TestApp {
 
     /// A server started with these extra `gantry serve` flags.
     pub async fn spawn_with(flags: &[&str]) -> TestApp {
+        Self::spawn_on(Backend::Sqlite, flags).await
+    }
+
+    /// A dev-mode server on `backend` with these extra flags.
+    pub async fn spawn_on(backend: Backend, flags: &[&str]) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("gantry.db");
-        let db_url = format!("sqlite://{}", db_path.display());
+        let db_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", db_path.display()),
+            Backend::Postgres => fresh_postgres_database().await,
+        };
+        let work_dir = dir.path().join("work");
         let site_root = dir.path().join("site");
         std::fs::create_dir_all(site_root.join("pkg")).expect("site dir");
         std::fs::write(site_root.join("pkg/gantry.css"), "/* test */").expect("stylesheet");
@@ -40,9 +80,16 @@ impl TestApp {
             site_root.to_str().expect("utf-8 path"),
             "--log",
             "warn",
+            "--bootstrap-token",
+            TOKEN,
+            "--no-demo",
+            "--work-dir",
+            work_dir.to_str().expect("utf-8 path"),
         ];
         argv.extend_from_slice(flags);
-        let Command::Serve(args) = Cli::try_parse_from(argv).expect("flags parse").command;
+        let Command::Serve(args) = Cli::try_parse_from(argv).expect("flags parse").command else {
+            unreachable!("a serve command")
+        };
         let config = Config::from_args(args).expect("valid config");
         let app = Application::build(config).await.expect("app builds");
         let addr = app.local_addr();
@@ -51,7 +98,9 @@ impl TestApp {
             addr,
             client: new_client(),
             db_path,
-            _dir: dir,
+            db_url,
+            backend,
+            dir,
         }
     }
 
@@ -153,4 +202,144 @@ pub fn session_cookie(resp: &Response) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|c| c.starts_with("gantry_session="))
         .map(str::to_owned)
+}
+
+/// REST API calls with the bootstrap token.
+impl TestApp {
+    pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .bearer_auth(TOKEN);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("API call");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("API body");
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, json)
+    }
+
+    pub async fn api_get(&self, path: &str) -> (u16, serde_json::Value) {
+        self.api(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn api_post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.api(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// `POST /api/v1/workflows` with a YAML body.
+    pub async fn apply(&self, yaml: &str) -> (u16, serde_json::Value) {
+        let resp = self
+            .client
+            .post(self.url("/api/v1/workflows"))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/yaml")
+            .body(yaml.to_owned())
+            .send()
+            .await
+            .expect("apply");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.expect("apply answer is JSON"))
+    }
+
+    /// Applies a spec that must be accepted, and starts a run in dev.
+    pub async fn apply_and_run(&self, yaml: &str, inputs: serde_json::Value) -> String {
+        let (status, body) = self.apply(yaml).await;
+        assert!(status == 201 || status == 200, "apply: {status} {body}");
+        let name = body["workflow"].as_str().expect("workflow name").to_owned();
+        self.trigger(&name, inputs).await
+    }
+
+    pub async fn trigger(&self, workflow: &str, inputs: serde_json::Value) -> String {
+        let (status, run) = self
+            .api_post(
+                &format!("/workflows/{workflow}/runs"),
+                serde_json::json!({ "environment": "dev", "inputs": inputs }),
+            )
+            .await;
+        assert_eq!(status, 201, "trigger: {run}");
+        run["id"].as_str().expect("run id").to_owned()
+    }
+
+    /// Polls the run until it satisfies `done` (bounded: fails after 60 s).
+    pub async fn wait_run(&self, id: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (status, run) = self.api_get(&format!("/runs/{id}")).await;
+            assert_eq!(status, 200, "{run}");
+            if done(&run) {
+                return run;
+            }
+            assert!(std::time::Instant::now() < deadline, "run never reached the expected state: {run:#}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the run has finished.
+    pub async fn finished_run(&self, id: &str) -> serde_json::Value {
+        self.wait_run(id, |r| {
+            !matches!(r["status"].as_str(), Some("queued" | "running"))
+        })
+        .await
+    }
+
+    /// Runs one SQL statement on the app's database (arranging states the
+    /// API can't reach).
+    pub async fn exec_sql(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::query(sql).execute(&self.db().await).await.expect("sql");
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.db_url).await.expect("pg");
+                sqlx::query(sql).execute(&pool).await.expect("sql");
+            }
+        }
+    }
+
+    pub async fn count_sql(&self, sql: &str) -> i64 {
+        match self.backend {
+            Backend::Sqlite => sqlx::query_scalar(sql).fetch_one(&self.db().await).await.expect("sql"),
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.db_url).await.expect("pg");
+                sqlx::query_scalar(sql).fetch_one(&pool).await.expect("sql")
+            }
+        }
+    }
+}
+
+/// Step statuses of a run, by step id.
+pub fn step_statuses(run: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    run["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap_or_default().to_owned(),
+                s["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Declares one test per backend for each async fn taking a [`Backend`].
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )+
+    };
 }

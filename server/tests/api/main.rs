@@ -6,7 +6,10 @@
 
 mod auth;
 mod cli;
+mod engine;
 mod health;
 mod helpers;
 mod pages;
 mod preferences;
+mod recovery;
+mod rest_api;

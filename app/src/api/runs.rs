@@ -1,0 +1,138 @@
+//! Server functions for runs: start, list, show, tail logs, cancel.
+
+use crate::error::AppError;
+use gantry_core::run::{LogPage, RunDetail, RunPage, RunSummary};
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+
+/// Starts a run from the dashboard (`Trigger::Manual`). Inputs arrive as
+/// text fields named `inputs[NAME]`; the port coerces them to their declared
+/// types. A field left empty counts as not given, so the input's default
+/// applies (or the port says it is required). On success the browser goes to
+/// the new run's page.
+#[server(prefix = "/ui", endpoint = "trigger_run")]
+pub async fn trigger_run(
+    workflow: String,
+    environment: String,
+    #[server(default)] inputs: BTreeMap<String, String>,
+) -> Result<RunSummary, AppError> {
+    use gantry_core::run::{Trigger, TriggerRequest};
+    let (plane, ctx) = ssr::port().await?;
+    let request = TriggerRequest {
+        workflow,
+        environment,
+        inputs: inputs
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect(),
+    };
+    let run = ssr::answer(plane.trigger_run(&ctx, request, Trigger::Manual).await)?;
+    ssr::redirect_to(&format!("/runs/{}", run.id));
+    Ok(run)
+}
+
+/// One page of runs, newest first. Every filter is optional text, as a GET
+/// form sends it; empty means "any".
+#[server(prefix = "/ui", endpoint = "runs")]
+pub async fn list_runs(
+    workflow: Option<String>,
+    environment: Option<String>,
+    status: Option<String>,
+    before: Option<String>,
+) -> Result<RunPage, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    let filter = match parse_run_filter(workflow, environment, status, before) {
+        Ok(f) => f,
+        Err(e) => return ssr::answer(Err(e)),
+    };
+    ssr::answer(plane.list_runs(&ctx, filter).await)
+}
+
+#[server(prefix = "/ui", endpoint = "run")]
+pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    ssr::answer(plane.run(&ctx, &id).await)
+}
+
+/// Log lines of a run (one step's when `step` is given) after sequence
+/// number `after`: pass the previous page's `last_seq` to tail.
+#[server(prefix = "/ui", endpoint = "run_logs")]
+pub async fn get_run_logs(
+    id: String,
+    step: Option<String>,
+    after: Option<i64>,
+) -> Result<LogPage, AppError> {
+    use gantry_core::run::LogQuery;
+    let (plane, ctx) = ssr::port().await?;
+    let query = LogQuery {
+        step: step.filter(|s| !s.is_empty()),
+        after,
+        limit: None,
+    };
+    ssr::answer(plane.run_logs(&ctx, &id, query).await)
+}
+
+/// Stops a queued or running run, then returns to its page.
+#[server(prefix = "/ui", endpoint = "cancel_run")]
+pub async fn cancel_run(id: String) -> Result<RunSummary, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    let run = ssr::answer(plane.cancel_run(&ctx, &id).await)?;
+    ssr::redirect_to(&format!("/runs/{}", run.id));
+    Ok(run)
+}
+
+/// Empty filter fields mean "any"; a status must be one the port knows.
+#[cfg(any(feature = "ssr", test))]
+pub(crate) fn parse_run_filter(
+    workflow: Option<String>,
+    environment: Option<String>,
+    status: Option<String>,
+    before: Option<String>,
+) -> Result<gantry_core::run::RunFilter, gantry_core::PortError> {
+    use gantry_core::PortError;
+    use gantry_core::run::{RunFilter, RunStatus};
+    let given = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let status = match given(status) {
+        None => None,
+        Some(s) => Some(RunStatus::parse(&s).ok_or_else(|| {
+            let known: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
+            PortError::invalid(
+                "status",
+                format!("unknown status {s:?}: choose one of {}", known.join(", ")),
+            )
+        })?),
+    };
+    Ok(RunFilter {
+        workflow: given(workflow),
+        environment: given(environment),
+        status,
+        before: given(before),
+        limit: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gantry_core::run::RunStatus;
+
+    #[test]
+    fn empty_filters_mean_any_and_bad_statuses_name_the_field() {
+        let f = parse_run_filter(
+            Some("deploy".into()),
+            Some(String::new()),
+            Some("failed".into()),
+            None,
+        )
+        .unwrap();
+        assert_eq!(f.workflow.as_deref(), Some("deploy"));
+        assert_eq!(f.environment, None);
+        assert_eq!(f.status, Some(RunStatus::Failed));
+        let err = parse_run_filter(None, None, Some("done".into()), None).unwrap_err();
+        assert!(err.to_string().starts_with("status: unknown status"), "{err}");
+    }
+}

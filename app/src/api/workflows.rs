@@ -1,0 +1,35 @@
+//! Server functions for workflow definitions: list, show, register.
+
+use crate::error::AppError;
+use gantry_core::workflow::{ApplyOutcome, WorkflowDetail, WorkflowSummary};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+
+#[server(prefix = "/ui", endpoint = "workflows")]
+pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    ssr::answer(plane.list_workflows(&ctx).await)
+}
+
+/// A workflow with its versions; `version` picks the spec shown (latest
+/// when absent).
+#[server(prefix = "/ui", endpoint = "workflow")]
+pub async fn get_workflow(
+    name: String,
+    version: Option<u32>,
+) -> Result<WorkflowDetail, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    ssr::answer(plane.workflow(&ctx, &name, version).await)
+}
+
+/// Registers a spec pasted into the form. On success the browser goes to the
+/// workflow's page (a real redirect for plain form posts).
+#[server(prefix = "/ui", endpoint = "apply_workflow")]
+pub async fn apply_workflow(source: String) -> Result<ApplyOutcome, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    let outcome = ssr::answer(plane.apply_workflow(&ctx, &source).await)?;
+    ssr::redirect_to(&format!("/workflows/{}", outcome.workflow));
+    Ok(outcome)
+}

@@ -1,0 +1,72 @@
+//! Run, step and attempt statuses as badges: a word and a symbol on a
+//! tinted background. The word carries the meaning; colour only repeats it.
+
+use leptos::prelude::*;
+
+/// The colour family of a status, shared by badges and SVG bars.
+pub fn tone(status: &str) -> &'static str {
+    match status {
+        "succeeded" => "ok",
+        "failed" | "timed_out" | "lost" => "err",
+        "running" => "run",
+        "cancelled" | "skipped" => "stop",
+        _ => "wait",
+    }
+}
+
+/// "timed_out" → "Timed out".
+pub fn label(status: &str) -> String {
+    let words = status.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn symbol(status: &str) -> &'static str {
+    match status {
+        "succeeded" => "✓",
+        "failed" | "lost" => "✕",
+        "timed_out" => "⧗",
+        "running" => "▶",
+        "cancelled" => "⊘",
+        "skipped" => "↷",
+        _ => "○",
+    }
+}
+
+/// `status` is the status's `as_str()` (`RunStatus`, `StepStatus` or
+/// `AttemptStatus`).
+#[component]
+pub fn StatusBadge(#[prop(into)] status: String) -> impl IntoView {
+    let class = format!("badge badge-{}", tone(&status));
+    view! {
+        <span class=class data-status=status.clone()>
+            <span class="badge-symbol" aria-hidden="true">{symbol(&status)}</span>
+            {label(&status)}
+        </span>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gantry_core::run::{AttemptStatus, RunStatus, StepStatus};
+
+    #[test]
+    fn every_status_has_a_label_and_a_tone() {
+        let all = RunStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .chain(StepStatus::ALL.iter().map(|s| s.as_str()))
+            .chain(AttemptStatus::ALL.iter().map(|s| s.as_str()));
+        for s in all {
+            assert!(!label(s).is_empty(), "{s}");
+            assert!(!label(s).contains('_'), "{s}");
+        }
+        assert_eq!(label("timed_out"), "Timed out");
+        assert_eq!(tone("timed_out"), "err");
+        assert_eq!(tone("pending"), "wait");
+    }
+}

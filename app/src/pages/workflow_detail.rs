@@ -1,0 +1,228 @@
+//! One workflow: where it is active, a form to run it, its step graph, its
+//! recent runs, its versions and the spec of the version shown.
+
+use crate::api::get_workflow;
+use crate::components::dag_svg::DagSvg;
+use crate::components::layout::{Shell, use_shell};
+use crate::components::loaded::Loaded;
+use crate::components::run_form::RunForm;
+use crate::components::runs_table::{RunsTable, Time};
+use crate::error::AppError;
+use crate::time::format_time;
+use chrono::{DateTime, Utc};
+use gantry_core::Environment;
+use gantry_core::rbac::{Action, decide};
+use gantry_core::workflow::{VersionInfo, WorkflowDetail};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct DetailData {
+    detail: WorkflowDetail,
+    /// Where the caller may start the version shown: it is active there and
+    /// their roles allow running there.
+    run_envs: Vec<String>,
+    now: DateTime<Utc>,
+}
+
+async fn load(shell: Shell, name: String, version: Option<u32>) -> Result<DetailData, AppError> {
+    let detail = get_workflow(name, version).await?;
+    let principal = shell.principal().await;
+    let run_envs = detail
+        .summary
+        .active
+        .iter()
+        .filter(|a| a.version == detail.shown.version)
+        .filter(|a| {
+            let env = Environment::parse(&a.environment);
+            matches!((&principal, env), (Some(p), Ok(environment))
+                if decide(p, &Action::TriggerRun { environment }).is_allowed())
+        })
+        .map(|a| a.environment.clone())
+        .collect();
+    Ok(DetailData {
+        detail,
+        run_envs,
+        now: crate::time::now(),
+    })
+}
+
+#[component]
+pub fn WorkflowDetailPage() -> impl IntoView {
+    let shell = use_shell();
+    let params = use_params_map();
+    let query = use_query_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let version = move || {
+        query
+            .read()
+            .get("version")
+            .and_then(|v| v.parse::<u32>().ok())
+    };
+    let data = Resource::new(
+        move || (name(), version()),
+        move |(name, version)| load(shell, name, version),
+    );
+    view! {
+        <Title text=name />
+        <h1>{name}</h1>
+        <Loaded resource=data let:data>
+            <WorkflowBody data />
+        </Loaded>
+    }
+}
+
+#[component]
+fn WorkflowBody(data: DetailData) -> impl IntoView {
+    let DetailData {
+        detail,
+        run_envs,
+        now,
+    } = data;
+    let name = detail.summary.name.clone();
+    let shown = detail.shown.version;
+    let latest = detail.summary.latest_version;
+    let which = if shown == latest {
+        format!("Showing version {shown}, the latest.")
+    } else {
+        format!("Showing version {shown} of {latest}.")
+    };
+    view! {
+        <p class="lead">{detail.summary.description.clone()} " " {which}</p>
+        <ActiveVersions detail=detail.clone() />
+        <section aria-labelledby="run-heading">
+            <h2 id="run-heading">"Run version " {shown}</h2>
+            <RunSection detail=detail.clone() run_envs />
+        </section>
+        <section aria-labelledby="graph-heading">
+            <h2 id="graph-heading">"Step graph"</h2>
+            <DagSvg spec=detail.spec.clone() />
+        </section>
+        <section aria-labelledby="recent-heading">
+            <h2 id="recent-heading">"Recent runs"</h2>
+            {if detail.recent_runs.is_empty() {
+                view! { <p>"No runs yet."</p> }.into_any()
+            } else {
+                view! {
+                    <RunsTable runs=detail.recent_runs.clone() caption=format!("Recent runs of {name}") now />
+                    <p><a href=format!("/runs?workflow={name}")>"All runs of " {name.clone()}</a></p>
+                }
+                .into_any()
+            }}
+        </section>
+        <section aria-labelledby="versions-heading">
+            <h2 id="versions-heading">"Versions"</h2>
+            <VersionsTable name=name.clone() versions=detail.versions.clone() shown />
+        </section>
+        <section aria-labelledby="spec-heading">
+            <h2 id="spec-heading">"Spec of version " {shown}</h2>
+            <pre class="source"><code>{detail.source.clone()}</code></pre>
+        </section>
+    }
+}
+
+#[component]
+fn ActiveVersions(detail: WorkflowDetail) -> impl IntoView {
+    let summary = detail.summary;
+    if summary.active.is_empty() {
+        return view! { <p>"Not active in any environment."</p> }.into_any();
+    }
+    let has_schedule = summary.schedule.is_some();
+    let items = summary
+        .active
+        .into_iter()
+        .map(|a| {
+            let schedule = has_schedule.then(|| match (a.schedule_enabled, a.next_fire_at) {
+                (true, Some(next)) => format!(", schedule on, next run {}", format_time(next)),
+                (true, None) => ", schedule on".to_owned(),
+                (false, _) => ", schedule paused".to_owned(),
+            });
+            view! {
+                <dt>{a.environment.clone()}</dt>
+                <dd>
+                    <a href=format!("?version={}", a.version)>"Version " {a.version}</a>
+                    {schedule}
+                </dd>
+            }
+        })
+        .collect_view();
+    view! {
+        <section aria-labelledby="active-heading">
+            <h2 id="active-heading">"Active versions"</h2>
+            {summary.schedule.map(|s| view! { <p>"Schedule: " <code>{s}</code></p> })}
+            <dl class="facts">{items}</dl>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn RunSection(detail: WorkflowDetail, run_envs: Vec<String>) -> impl IntoView {
+    if run_envs.is_empty() {
+        let active: Vec<String> = detail
+            .summary
+            .active
+            .iter()
+            .map(|a| format!("{} (version {})", a.environment, a.version))
+            .collect();
+        let why = if detail
+            .summary
+            .active
+            .iter()
+            .any(|a| a.version == detail.shown.version)
+        {
+            "Starting runs needs the operator or admin role in an environment where this version is active.".to_owned()
+        } else if active.is_empty() {
+            "This workflow is not active in any environment yet.".to_owned()
+        } else {
+            format!(
+                "This version is not active anywhere. Runs use the active version: {}.",
+                active.join(", ")
+            )
+        };
+        return view! { <p>{why}</p> }.into_any();
+    }
+    let inputs = detail.spec.inputs.clone().into_iter().collect();
+    view! { <RunForm workflow=detail.summary.name.clone() inputs environments=run_envs /> }
+        .into_any()
+}
+
+#[component]
+fn VersionsTable(name: String, versions: Vec<VersionInfo>, shown: u32) -> impl IntoView {
+    let rows = versions
+        .into_iter()
+        .map(|v| {
+            let href = format!("/workflows/{name}?version={}", v.version);
+            let current = (v.version == shown).then_some("page");
+            let short: String = v.content_hash.chars().take(12).collect();
+            view! {
+                <tr>
+                    <th scope="row">
+                        <a href=href aria-current=current>"Version " {v.version}</a>
+                    </th>
+                    <td><code title=v.content_hash.clone()>{short}</code></td>
+                    <td><Time at=v.created_at /></td>
+                    <td>{v.created_by.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table class="data">
+                <caption>"Versions of " {name.clone()} ", newest first"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Version"</th>
+                        <th scope="col">"Content hash"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Created by"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,44 @@
+//! Demo workflows `--dev` registers (through the port, as the demo admin),
+//! so a newcomer sees a living dashboard: a nightly backup check, a
+//! parallel dead-letter-queue re-drive, and a sync that fails a third of
+//! the time on a five-minute schedule.
+
+use crate::plane::GantryPlane;
+use gantry_core::port::{ControlPlane, RequestContext};
+use gantry_core::Principal;
+
+const DEMOS: [(&str, &str); 3] = [
+    ("backup-verify.yaml", include_str!("backup-verify.yaml")),
+    ("dlq-reprocess.yaml", include_str!("dlq-reprocess.yaml")),
+    ("flaky-sync.yaml", include_str!("flaky-sync.yaml")),
+];
+
+/// Applies the demos; identical re-applies are no-ops, so restarts are
+/// harmless.
+pub async fn seed(plane: &GantryPlane, admin: Principal) -> anyhow::Result<()> {
+    let ctx = RequestContext {
+        principal: Some(admin),
+        request_id: "dev-seed".into(),
+        source_ip: None,
+        user_agent: Some("gantry --dev".into()),
+    };
+    for (file, source) in DEMOS {
+        plane
+            .apply_workflow(&ctx, source)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo workflow {file}: {e}"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DEMOS;
+
+    #[test]
+    fn demos_are_valid_specs() {
+        for (file, source) in DEMOS {
+            gantry_core::spec::parse(source).unwrap_or_else(|e| panic!("{file}: {e}"));
+        }
+    }
+}
