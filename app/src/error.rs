@@ -58,13 +58,16 @@ impl AppError {
 /// left in this page's URL, if any. Pages with several forms show each
 /// error beside the form that caused it.
 pub fn url_error_for(server_fn_path: &str) -> Option<AppError> {
+    use leptos::prelude::ReadUntracked as _;
     let query = leptos_router::hooks::use_query_map();
     let query = query.read_untracked();
     let from = query.get("__path");
     if from.as_deref().is_some_and(|p| p != server_fn_path) {
         return None;
     }
-    query.get("__err").and_then(|e| AppError::from_url_param(&e))
+    query
+        .get("__err")
+        .and_then(|e| AppError::from_url_param(&e))
 }
 
 #[cfg(test)]
@@ -96,6 +99,9 @@ mod tests {
             Some("must be an integer")
         );
         assert_eq!(err.problem_at("inputs.other"), None);
-        assert_eq!(AppError::Transport("x".into()).problem_at("inputs.count"), None);
+        assert_eq!(
+            AppError::Transport("x".into()).problem_at("inputs.count"),
+            None
+        );
     }
 }

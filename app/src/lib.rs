@@ -1,10 +1,16 @@
 //! Gantry's dashboard: the HTML shell, the router and every page. Data comes
 //! only from server functions (`api`), which call the control-plane port.
 
+// Leptos views are deeply nested types; the hydrate build of the run page
+// and the run form needs more than the default 128 levels to lay them out.
+#![recursion_limit = "256"]
+
 pub mod api;
 mod components;
 pub mod error;
+mod live;
 mod pages;
+pub mod time;
 
 use components::layout::{Frame, UiState};
 use leptos::prelude::*;
@@ -13,7 +19,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::{
     not_found::NotFound, overview::OverviewPage, preferences::PreferencesPage,
-    section::SectionPage, sign_in::SignInPage,
+    run_detail::RunDetailPage, runs::RunsPage, section::SectionPage, sign_in::SignInPage,
+    workflow_detail::WorkflowDetailPage, workflows::WorkflowsPage,
 };
 
 /// The document around the app, rendered on the server only.
@@ -54,8 +61,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async />
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/preferences") view=PreferencesPage ssr=SsrMode::Async />
-                    <Route path=path!("/workflows") view=|| view! { <SectionPage section="workflows" /> } ssr=SsrMode::Async />
-                    <Route path=path!("/runs") view=|| view! { <SectionPage section="runs" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/workflows") view=WorkflowsPage ssr=SsrMode::Async />
+                    <Route path=path!("/workflows/:name") view=WorkflowDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async />
+                    <Route path=path!("/runs/:id") view=RunDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/promotions") view=|| view! { <SectionPage section="promotions" /> } ssr=SsrMode::Async />
                     <Route path=path!("/approvals") view=|| view! { <SectionPage section="approvals" /> } ssr=SsrMode::Async />
                     <Route path=path!("/alerts") view=|| view! { <SectionPage section="alerts" /> } ssr=SsrMode::Async />

@@ -64,10 +64,7 @@ mod tests {
         let t = Utc.with_ymd_and_hms(2026, 11, 23, 2, 37, 15).unwrap();
         assert_eq!(format_time(t), "2026-11-23 02:37:15 UTC");
         assert_eq!(iso(t), "2026-11-23T02:37:15Z");
-        assert_eq!(
-            format_clock(t + Duration::milliseconds(42)),
-            "02:37:15.042"
-        );
+        assert_eq!(format_clock(t + Duration::milliseconds(42)), "02:37:15.042");
     }
 
     #[test]

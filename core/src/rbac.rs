@@ -144,7 +144,8 @@ mod tests {
         let cancel = |e: &str| Action::CancelRun {
             environment: env(e),
         };
-        let table: Vec<(&[(Role, &str)], Action, bool)> = vec![
+        type Row = (&'static [(Role, &'static str)], Action, bool);
+        let table: Vec<Row> = vec![
             (&[(Admin, "*")], apply("dev"), true),
             (&[(Admin, "prod")], apply("dev"), false),
             (&[(Operator, "*")], apply("dev"), false),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which version runs in one environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActiveVersion {
     pub environment: String,
     pub version: u32,
@@ -17,6 +18,7 @@ pub struct ActiveVersion {
 
 /// One row of the workflows list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkflowSummary {
     pub name: String,
     pub description: Option<String>,
@@ -30,6 +32,7 @@ pub struct WorkflowSummary {
 
 /// One immutable version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionInfo {
     pub version: u32,
     /// SHA-256 of the canonical spec.
@@ -40,6 +43,7 @@ pub struct VersionInfo {
 
 /// A workflow with its versions and the spec of one of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkflowDetail {
     #[serde(flatten)]
     pub summary: WorkflowSummary,
@@ -55,6 +59,7 @@ pub struct WorkflowDetail {
 
 /// What `apply` did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplyOutcome {
     pub workflow: String,
     pub version: u32,

@@ -133,6 +133,9 @@ mod tests {
         assert_eq!(f.environment, None);
         assert_eq!(f.status, Some(RunStatus::Failed));
         let err = parse_run_filter(None, None, Some("done".into()), None).unwrap_err();
-        assert!(err.to_string().starts_with("status: unknown status"), "{err}");
+        assert!(
+            err.to_string().starts_with("status: unknown status"),
+            "{err}"
+        );
     }
 }

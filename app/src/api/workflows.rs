@@ -16,10 +16,7 @@ pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, AppError> {
 /// A workflow with its versions; `version` picks the spec shown (latest
 /// when absent).
 #[server(prefix = "/ui", endpoint = "workflow")]
-pub async fn get_workflow(
-    name: String,
-    version: Option<u32>,
-) -> Result<WorkflowDetail, AppError> {
+pub async fn get_workflow(name: String, version: Option<u32>) -> Result<WorkflowDetail, AppError> {
     let (plane, ctx) = ssr::port().await?;
     ssr::answer(plane.workflow(&ctx, &name, version).await)
 }

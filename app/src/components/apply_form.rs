@@ -15,9 +15,14 @@ pub fn ApplyForm() -> impl IntoView {
     let action = ServerAction::<ApplyWorkflow>::new();
     let url_error = url_error_for(<ApplyWorkflow as ServerFn>::PATH);
     let outcome = move || match action.value().get() {
-        Some(Ok(o)) => view! { <p class="alert alert-ok" role="status">{o.describe()}</p> }.into_any(),
+        Some(Ok(o)) => {
+            view! { <p class="alert alert-ok" role="status">{o.describe()}</p> }.into_any()
+        }
         Some(Err(e)) => view! { <ErrorBox error=e /> }.into_any(),
-        None => url_error.clone().map(|e| view! { <ErrorBox error=e /> }).into_any(),
+        None => url_error
+            .clone()
+            .map(|e| view! { <ErrorBox error=e /> })
+            .into_any(),
     };
     view! {
         <ActionForm action attr:class="form apply-form">

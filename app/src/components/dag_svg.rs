@@ -168,7 +168,7 @@ pub fn DagSvg(spec: WorkflowSpec) -> impl IntoView {
                     } else {
                         format!("{} ({})", n.label, n.id)
                     };
-                    view! { <li>{name}{needs}</li> }
+                    view! { <li>{format!("{name}{needs}")}</li> }
                 })
                 .collect_view();
             view! { <li>"Stage " {i + 1} <ul>{steps}</ul></li> }
@@ -176,7 +176,8 @@ pub fn DagSvg(spec: WorkflowSpec) -> impl IntoView {
         .collect_view();
     let view_box = format!("0 0 {} {}", layout.width, layout.height);
     view! {
-        <div class="dag-scroll">
+        // Focusable so a graph wider than the screen scrolls by keyboard.
+        <div class="dag-scroll" tabindex="0" role="region" aria-label="Step graph">
             <svg
                 class="dag"
                 role="img"
@@ -244,6 +245,9 @@ mod tests {
         let l = layout(&spec(&[("a", &[]), ("b", &["a", "a"])])).unwrap();
         assert_eq!(l.edges.len(), 1);
         assert_eq!(fit("short"), "short");
-        assert_eq!(fit("a-very-long-step-name-indeed").chars().count(), LABEL_CHARS);
+        assert_eq!(
+            fit("a-very-long-step-name-indeed").chars().count(),
+            LABEL_CHARS
+        );
     }
 }

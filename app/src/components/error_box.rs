@@ -50,7 +50,9 @@ fn ProblemList(problems: Vec<SpecProblem>) -> impl IntoView {
     let items = problems
         .into_iter()
         .map(|p| {
-            let line = p.line.map(|l| view! { <span class="problem-line">"Line " {l}</span> " " });
+            let line = p
+                .line
+                .map(|l| view! { <span class="problem-line">"Line " {l}</span> " " });
             let path = (!p.path.is_empty()).then(|| {
                 view! { <code class="problem-path">{p.path.clone()}</code> ": " }
             });

@@ -1,4 +1,5 @@
 pub mod apply_form;
+pub mod cancel_form;
 pub mod dag_svg;
 pub mod error_box;
 pub mod layout;
@@ -8,4 +9,6 @@ pub mod run_form;
 pub mod runs_table;
 pub mod sparkline;
 pub mod status_badge;
+pub mod step_logs;
+pub mod steps_table;
 pub mod timeline_svg;

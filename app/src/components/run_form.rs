@@ -122,7 +122,7 @@ fn InputField(name: String, spec: InputSpec, error: Memo<Option<AppError>>) -> i
                 .into_iter()
                 .map(|o| {
                     let selected = o == default;
-                    view! { <option value=o.clone() selected=selected>{o}</option> }
+                    view! { <option value=o.clone() selected=selected>{o.clone()}</option> }
                 })
                 .collect_view();
             view! {

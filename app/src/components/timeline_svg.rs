@@ -141,7 +141,7 @@ pub fn TimelineSvg(
         })
         .collect_view();
     view! {
-        <div class="timeline-scroll">
+        <div class="timeline-scroll" tabindex="0" role="region" aria-label="Step timeline">
             <svg
                 class="timeline"
                 role="img"
@@ -203,7 +203,11 @@ mod tests {
         let l = layout(&[], t0, t0);
         assert!(l.rows.is_empty());
         assert_eq!(l.ticks[2].1, "1.0 s");
-        let l = layout(&[step("a", StepStatus::Succeeded, Some(0), Some(0))], t0, t0);
+        let l = layout(
+            &[step("a", StepStatus::Succeeded, Some(0), Some(0))],
+            t0,
+            t0,
+        );
         assert_eq!(l.rows[0].bar, Some((LABEL_W, 2)));
     }
 }

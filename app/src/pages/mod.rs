@@ -1,5 +1,9 @@
 pub mod not_found;
 pub mod overview;
 pub mod preferences;
+pub mod run_detail;
+pub mod runs;
 pub mod section;
 pub mod sign_in;
+pub mod workflow_detail;
+pub mod workflows;

@@ -2,7 +2,7 @@
 //! this server runs on.
 
 use crate::api::get_overview;
-use crate::components::error_box::ErrorBox;
+use crate::components::loaded::Loaded;
 use gantry_core::overview::Overview;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,14 +13,9 @@ pub fn OverviewPage() -> impl IntoView {
     view! {
         <Title text="Overview" />
         <h1>"Overview"</h1>
-        <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(o) => view! { <OverviewBody overview=o /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded resource=overview let:overview>
+            <OverviewBody overview />
+        </Loaded>
     }
 }
 

@@ -5,6 +5,7 @@
 use crate::api::{SavePreferences, get_preferences};
 use crate::components::error_box::ErrorBox;
 use crate::components::layout::ui_state;
+use crate::components::loaded::Loaded;
 use crate::error::AppError;
 use gantry_core::{Preferences, Theme, TimeDisplay};
 use leptos::form::ActionForm;
@@ -19,14 +20,9 @@ pub fn PreferencesPage() -> impl IntoView {
         <Title text="Preferences" />
         <h1>"Preferences"</h1>
         <p class="lead">"How Gantry looks for you. Saved to your account, on every device."</p>
-        <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match current.await {
-                    Ok(p) => view! { <PreferencesForm current=p /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded resource=current let:current>
+            <PreferencesForm current />
+        </Loaded>
     }
 }
 

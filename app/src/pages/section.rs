@@ -12,24 +12,6 @@ struct Section {
 
 fn section(key: &str) -> Section {
     match key {
-        "workflows" => Section {
-            title: "Workflows",
-            lead: "Workflow definitions, their versions and where each version is active.",
-            coming: &[
-                "Register a YAML or JSON spec",
-                "Versions by content hash",
-                "Trigger a run with typed inputs",
-            ],
-        },
-        "runs" => Section {
-            title: "Runs",
-            lead: "Every run with its steps, attempts and log lines, updating live.",
-            coming: &[
-                "Run history with filters",
-                "DAG and timeline views",
-                "Cancel a running run",
-            ],
-        },
         "promotions" => Section {
             title: "Promotions",
             lead: "Moving workflow versions from dev to stage to prod.",

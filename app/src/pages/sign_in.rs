@@ -3,7 +3,7 @@
 //! never depends on JavaScript.
 
 use crate::api::get_sign_in_options;
-use crate::components::error_box::ErrorBox;
+use crate::components::loaded::Loaded;
 use gantry_core::overview::SignInOptions;
 use gantry_core::redirect::safe_next_path;
 use leptos::prelude::*;
@@ -23,20 +23,9 @@ pub fn SignInPage() -> impl IntoView {
             {problem.map(|p| view! {
                 <div class="alert alert-error" role="alert"><p>{p}</p></div>
             })}
-            <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
-                {
-                    let next = next.clone();
-                    move || {
-                        let next = next.clone();
-                        Suspend::new(async move {
-                            match options.await {
-                                Ok(o) => view! { <SignInChoices options=o next /> }.into_any(),
-                                Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                            }
-                        })
-                    }
-                }
-            </Suspense>
+            <Loaded resource=options let:options>
+                <SignInChoices options next=next.clone() />
+            </Loaded>
         </div>
     }
 }

@@ -35,10 +35,11 @@ async fn load(shell: Shell, name: String, version: Option<u32>) -> Result<Detail
         .active
         .iter()
         .filter(|a| a.version == detail.shown.version)
-        .filter(|a| {
-            let env = Environment::parse(&a.environment);
-            matches!((&principal, env), (Some(p), Ok(environment))
-                if decide(p, &Action::TriggerRun { environment }).is_allowed())
+        .filter(|a| match (&principal, Environment::parse(&a.environment)) {
+            (Some(p), Ok(environment)) => {
+                decide(p, &Action::TriggerRun { environment }).is_allowed()
+            }
+            _ => false,
         })
         .map(|a| a.environment.clone())
         .collect();
@@ -90,7 +91,8 @@ fn WorkflowBody(data: DetailData) -> impl IntoView {
         format!("Showing version {shown} of {latest}.")
     };
     view! {
-        <p class="lead">{detail.summary.description.clone()} " " {which}</p>
+        {detail.summary.description.clone().map(|d| view! { <p class="lead">{d}</p> })}
+        <p>{which}</p>
         <ActiveVersions detail=detail.clone() />
         <section aria-labelledby="run-heading">
             <h2 id="run-heading">"Run version " {shown}</h2>
@@ -118,7 +120,7 @@ fn WorkflowBody(data: DetailData) -> impl IntoView {
         </section>
         <section aria-labelledby="spec-heading">
             <h2 id="spec-heading">"Spec of version " {shown}</h2>
-            <pre class="source"><code>{detail.source.clone()}</code></pre>
+            <pre class="source" tabindex="0" aria-labelledby="spec-heading"><code>{detail.source.clone()}</code></pre>
         </section>
     }
 }

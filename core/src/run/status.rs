@@ -23,6 +23,7 @@ pub struct IllegalTransition {
 ///   └──────▶ cancelled | failed (nothing to run)
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Waiting for a concurrency slot.
@@ -45,6 +46,7 @@ pub enum RunStatus {
 ///    └──▶ cancelled          queued ──▶ cancelled
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
     /// Waiting for its needs.
@@ -62,6 +64,7 @@ pub enum StepStatus {
 
 /// How one attempt of a step ended (or that it is still going).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptStatus {
     Running,

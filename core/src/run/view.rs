@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 /// Why a run exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// Someone pressed Run (dashboard or CLI).
@@ -39,6 +40,7 @@ impl Trigger {
 
 /// One row of the runs list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunSummary {
     pub id: String,
     pub workflow: String,
@@ -65,6 +67,7 @@ impl RunSummary {
 
 /// One attempt of one step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttemptView {
     pub number: u32,
     pub status: AttemptStatus,
@@ -79,6 +82,7 @@ pub struct AttemptView {
 
 /// One step of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepRun {
     pub id: String,
     pub name: Option<String>,
@@ -94,6 +98,7 @@ pub struct StepRun {
 
 /// A run with all its steps and attempts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunDetail {
     #[serde(flatten)]
     pub summary: RunSummary,
@@ -128,6 +133,7 @@ impl RunFilter {
 
 /// A page of runs, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunPage {
     pub runs: Vec<RunSummary>,
     /// Pass as `before` to get the next (older) page.
@@ -136,6 +142,7 @@ pub struct RunPage {
 
 /// Which stream a log line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LogStream {
     Stdout,
@@ -163,7 +170,9 @@ impl LogStream {
     }
 }
 
+/// One line a step (or Gantry, about the step) wrote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogLine {
     /// Increases within a run; pass the last one seen as `after` to tail.
     pub seq: i64,
@@ -175,9 +184,17 @@ pub struct LogLine {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct LogQuery {
+    /// Only this step's lines (its id).
     pub step: Option<String>,
+    /// Only lines after this `seq` (the previous page's `last_seq`).
     pub after: Option<i64>,
+    /// Most lines to return: default 1000, at most 5000.
     pub limit: Option<u32>,
 }
 
@@ -192,7 +209,9 @@ impl LogQuery {
     }
 }
 
+/// A page of a run's log lines.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogPage {
     pub lines: Vec<LogLine>,
     /// Pass as `after` to continue; equal to the request's when nothing new.

@@ -14,6 +14,15 @@ pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// Serialization writes humantime's normal form (`"90m"` becomes `"1h 30m"`),
 /// so equal durations encode, and hash, the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(
+        value_type = String,
+        description = "A duration such as \"30s\", \"10m\" or \"1h 30m\": more than zero, at most 7 days.",
+        example = "10m"
+    )
+)]
 pub struct SpecDuration(pub Duration);
 
 impl SpecDuration {

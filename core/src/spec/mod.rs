@@ -2,7 +2,7 @@
 //! workflow's steps, their dependencies, inputs and schedule.
 //!
 //! The types are always compiled so the browser can show a spec; parsing and
-//! validation ([`parse`], [`validate`]) need the `ssr` feature because they pull
+//! validation (`parse`, `validate`) need the `ssr` feature because they pull
 //! in the YAML parser and the cron/time-zone tables. Template rendering and
 //! input resolution stay pure and always compiled.
 //!
@@ -53,6 +53,7 @@ pub const MAX_STEPS: usize = 500;
 
 /// A whole workflow, as written by its author.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowSpec {
     /// Lowercase letters, digits and dashes; at most 64 characters.
@@ -80,6 +81,7 @@ pub struct WorkflowSpec {
 
 /// One declared input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InputSpec {
     #[serde(rename = "type")]
@@ -95,6 +97,7 @@ pub struct InputSpec {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InputType {
     String,
@@ -119,6 +122,7 @@ impl InputType {
 
 /// One step. Exactly one of `run` and `http` is set (validation ensures it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
     /// Starts with a lowercase letter; then lowercase letters, digits, `_`, `-`.
@@ -150,9 +154,10 @@ pub struct StepSpec {
 
 /// An HTTP request made by the engine.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HttpStep {
-    /// GET, POST, PUT, PATCH, DELETE or HEAD; [`parse`] upper-cases it.
+    /// GET, POST, PUT, PATCH, DELETE or HEAD; `parse` upper-cases it.
     pub method: String,
     /// `http://` or `https://`; templates allowed.
     pub url: String,
@@ -167,6 +172,7 @@ pub struct HttpStep {
 
 /// How often and how patiently a failed step is tried again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Total attempts including the first, 1..=20.
@@ -182,6 +188,7 @@ pub struct RetryPolicy {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Backoff {
     /// The same delay before every retry.

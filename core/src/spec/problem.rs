@@ -7,6 +7,7 @@ use std::fmt;
 
 /// One thing wrong with a spec.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpecProblem {
     /// Where in the document, e.g. `steps[1].needs[0]` or
     /// `inputs.target.default`; empty for the document as a whole.

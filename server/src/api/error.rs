@@ -5,6 +5,8 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gantry_core::PortError;
+use gantry_core::spec::SpecProblem;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub struct ApiError {
@@ -55,12 +57,130 @@ impl From<PortError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({ "code": self.code, "message": self.message });
-        if !self.details.is_null() {
-            error["details"] = self.details;
-        }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let body = ErrorEnvelope {
+            error: ErrorBody {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+            },
+        };
+        (self.status, Json(body)).into_response()
     }
 }
 
+/// Every error answer of the API.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+/// What went wrong, for programs (`code`) and for people (`message`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    #[schema(value_type = ErrorCode)]
+    pub code: &'static str,
+    /// What is wrong and how to fix it.
+    pub message: String,
+    #[serde(skip_serializing_if = "Value::is_null")]
+    #[schema(value_type = Option<ErrorDetails>)]
+    pub details: Value,
+}
+
+/// The machine-readable kind of an error. Documentation only: handlers name
+/// codes as strings, and a test keeps every code they use listed here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 401: no credentials, or an unknown, revoked or expired token.
+    Unauthenticated,
+    /// 403: the principal may not do this.
+    Forbidden,
+    /// 404: no such workflow, run, version or endpoint.
+    NotFound,
+    /// 400: a malformed request; `details.field` names the field when known.
+    Invalid,
+    /// 422: well-formed, but the content breaks rules; `details.problems` lists them.
+    Unprocessable,
+    /// 413: the body (a spec) is over the size limit.
+    TooLarge,
+    /// 409: conflicts with the current state.
+    Conflict,
+    /// 503: a dependency (the database) is unavailable; try again shortly.
+    Unavailable,
+    /// 500: our fault; quote `details.reference` when reporting it.
+    Internal,
+}
+
+/// Extra structure for some codes; absent when there is none.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDetails {
+    /// `invalid`: the request field at fault.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// `unprocessable`: every problem found, each with its field path.
+    #[serde(default)]
+    pub problems: Option<Vec<SpecProblem>>,
+    /// `internal`: the reference under which the cause was logged.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+
+    fn every_port_error() -> Vec<PortError> {
+        vec![
+            PortError::Unauthenticated,
+            PortError::forbidden("r"),
+            PortError::not_found("w"),
+            PortError::invalid("f", "m"),
+            PortError::Unprocessable {
+                message: "m".into(),
+                problems: vec![SpecProblem::new("steps[0]", "bad")],
+            },
+            PortError::TooLarge { message: "m".into() },
+            PortError::Conflict { message: "m".into() },
+            PortError::Unavailable { message: "m".into() },
+            PortError::Internal {
+                reference: "r".into(),
+            },
+        ]
+    }
+
+    /// The documented schema (`ErrorEnvelope`, `ErrorCode`, `ErrorDetails`)
+    /// must describe what is actually sent, for every error the port returns.
+    #[tokio::test]
+    async fn every_error_matches_the_documented_shape() {
+        let mut errors: Vec<ApiError> = every_port_error().into_iter().map(ApiError::from).collect();
+        errors.push(ApiError::bad_request("m"));
+        for e in errors {
+            let status = e.status;
+            let resp = e.into_response();
+            assert_eq!(resp.status(), status);
+            let bytes = to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+            let body: Value = serde_json::from_slice(&bytes).unwrap();
+            let object = body.as_object().unwrap();
+            assert_eq!(object.len(), 1, "{body}");
+            let error = body["error"].as_object().unwrap();
+            assert!(error.keys().all(|k| ["code", "message", "details"].contains(&k.as_str())), "{body}");
+            assert!(error["message"].is_string(), "{body}");
+            serde_json::from_value::<ErrorCode>(error["code"].clone()).unwrap();
+            if let Some(details) = error.get("details") {
+                serde_json::from_value::<ErrorDetails>(details.clone()).unwrap();
+            }
+        }
+    }
+
+    /// Codes named as strings elsewhere in the server are documented too.
+    #[test]
+    fn codes_used_by_handlers_are_documented() {
+        for code in ["unauthenticated", "unavailable", "invalid", "too_large", "not_found"] {
+            serde_json::from_value::<ErrorCode>(json!(code)).unwrap();
+        }
+    }
+}

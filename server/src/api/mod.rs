@@ -3,6 +3,7 @@
 //! Authorization and validation happen in the port.
 
 pub mod error;
+pub mod openapi;
 mod runs;
 mod workflows;
 
@@ -27,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/runs/{id}", get(runs::get))
         .route("/runs/{id}/logs", get(runs::logs))
         .route("/runs/{id}/cancel", post(runs::cancel))
+        // The one route open to anonymous callers (`auth::is_public`).
+        .route("/openapi.json", get(openapi::document))
         .fallback(not_found)
         // Room for a spec at the limit plus JSON quoting; the port answers
         // larger specs with a 413 that says what the limit is.

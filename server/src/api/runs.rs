@@ -1,6 +1,6 @@
 //! `/api/v1/runs…`
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, ErrorEnvelope};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
@@ -14,15 +14,35 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Deserialize)]
+/// A request to start a run.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriggerBody {
+    /// The workflow to run. Required by `POST /runs`; under
+    /// `POST /workflows/{name}/runs` leave it out (or repeat the name).
+    #[schema(example = "hello")]
     workflow: Option<String>,
+    /// Where to run: the version active in this environment runs.
+    #[schema(example = "dev")]
     environment: String,
+    /// Values for the workflow's declared inputs; omitted ones take their defaults.
     #[serde(default)]
+    #[schema(example = json!({"who": "world"}))]
     inputs: BTreeMap<String, Value>,
     /// "manual" when a person asked through a client (the CLI); default "api".
+    #[schema(value_type = Option<RequestedTrigger>)]
     trigger: Option<String>,
+}
+
+/// The triggers a client may claim (`schedule` is the scheduler's own).
+/// Documentation only: [`start`] parses the string itself so that a wrong
+/// value gets a message saying which values work.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "only its schema is used")]
+#[schema(rename_all = "snake_case")]
+enum RequestedTrigger {
+    Api,
+    Manual,
 }
 
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
@@ -54,7 +74,29 @@ async fn start(
     Ok((StatusCode::CREATED, Json(run)))
 }
 
+/// Starts a run of a workflow's active version in one environment.
+///
 /// `POST /runs` with `{"workflow", "environment", "inputs"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/runs",
+    operation_id = "trigger_run",
+    tag = "runs",
+    request_body(content = TriggerBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The run was created (queued).", body = RunSummary),
+        (status = 400, description = "A malformed body, a missing `workflow`, an unknown environment or trigger.", body = ErrorEnvelope),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The principal may not run workflows in this environment.", body = ErrorEnvelope),
+        (status = 404, description = "No such workflow.", body = ErrorEnvelope),
+        (status = 409, description = "The workflow has no active version in this environment.", body = ErrorEnvelope),
+        (status = 413, description = "The body is too large.", body = ErrorEnvelope),
+        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorEnvelope),
+        (status = 422, description = "The body does not fit `TriggerBody` (code `invalid`), or the inputs are invalid (code `unprocessable`; `error.details.problems` lists them).", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    )
+)]
 pub async fn trigger(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
@@ -68,7 +110,30 @@ pub async fn trigger(
     start(plane, ctx, workflow, body).await
 }
 
+/// Starts a run of this workflow's active version in one environment.
+///
 /// `POST /workflows/{name}/runs` with `{"environment", "inputs"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows/{name}/runs",
+    operation_id = "trigger_workflow_run",
+    tag = "runs",
+    params(("name" = String, Path, description = "The workflow's name.")),
+    request_body(content = TriggerBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The run was created (queued).", body = RunSummary),
+        (status = 400, description = "A malformed body, a `workflow` differing from the URL's, an unknown environment or trigger.", body = ErrorEnvelope),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The principal may not run workflows in this environment.", body = ErrorEnvelope),
+        (status = 404, description = "No such workflow.", body = ErrorEnvelope),
+        (status = 409, description = "The workflow has no active version in this environment.", body = ErrorEnvelope),
+        (status = 413, description = "The body is too large.", body = ErrorEnvelope),
+        (status = 415, description = "The body is not sent as `application/json`.", body = ErrorEnvelope),
+        (status = 422, description = "The body does not fit `TriggerBody` (code `invalid`), or the inputs are invalid (code `unprocessable`; `error.details.problems` lists them).", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    )
+)]
 pub async fn trigger_named(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
@@ -84,16 +149,40 @@ pub async fn trigger_named(
     start(plane, ctx, name, body).await
 }
 
-#[derive(Debug, Deserialize)]
+/// Filters of the runs list; all optional, and an empty value means no filter.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only runs of this workflow.
     workflow: Option<String>,
+    /// Only runs in this environment.
     environment: Option<String>,
+    /// Only runs in this status.
+    #[param(value_type = Option<RunStatus>)]
     status: Option<String>,
+    /// Only runs older than this run id: the previous page's `next_before`.
     before: Option<String>,
+    /// Most runs to return: default 50, at most 200.
     limit: Option<u32>,
 }
 
+/// Runs, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs",
+    operation_id = "list_runs",
+    tag = "runs",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of runs, newest first.", body = RunPage),
+        (status = 400, description = "A malformed or unknown query parameter, an unknown status, or a `before` that is not a run id.", body = ErrorEnvelope),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The principal may not view runs.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    )
+)]
 pub async fn list(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
@@ -117,6 +206,22 @@ pub async fn list(
     Ok(Json(plane.list_runs(&ctx, filter).await?))
 }
 
+/// One run with its inputs, steps and attempts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs/{id}",
+    operation_id = "get_run",
+    tag = "runs",
+    params(("id" = String, Path, description = "The run's id (a UUID).")),
+    responses(
+        (status = 200, description = "The run.", body = RunDetail),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The principal may not view runs.", body = ErrorEnvelope),
+        (status = 404, description = "No such run.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    )
+)]
 pub async fn get(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
@@ -125,6 +230,26 @@ pub async fn get(
     Ok(Json(plane.run(&ctx, &id).await?))
 }
 
+/// A run's log lines, a page at a time; poll with `after` to tail.
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs/{id}/logs",
+    operation_id = "get_run_logs",
+    tag = "runs",
+    params(
+        ("id" = String, Path, description = "The run's id (a UUID)."),
+        LogQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of log lines.", body = LogPage),
+        (status = 400, description = "A malformed or unknown query parameter.", body = ErrorEnvelope),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The principal may not view runs.", body = ErrorEnvelope),
+        (status = 404, description = "No such run.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    )
+)]
 pub async fn logs(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
@@ -135,6 +260,23 @@ pub async fn logs(
     Ok(Json(plane.run_logs(&ctx, &id, q).await?))
 }
 
+/// Asks a queued or running run to stop; running steps are stopped.
+#[utoipa::path(
+    post,
+    path = "/api/v1/runs/{id}/cancel",
+    operation_id = "cancel_run",
+    tag = "runs",
+    params(("id" = String, Path, description = "The run's id (a UUID).")),
+    responses(
+        (status = 200, description = "Cancellation requested; `cancel_requested` is true.", body = RunSummary),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The principal may not cancel runs in the run's environment.", body = ErrorEnvelope),
+        (status = 404, description = "No such run.", body = ErrorEnvelope),
+        (status = 409, description = "The run has already finished.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    )
+)]
 pub async fn cancel(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,

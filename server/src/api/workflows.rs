@@ -1,6 +1,6 @@
 //! `/api/v1/workflows…`
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, ErrorEnvelope};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -8,10 +8,24 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gantry_core::port::{RequestContext, SharedControlPlane};
-use gantry_core::workflow::{VersionInfo, WorkflowSummary};
-use serde::Deserialize;
-use serde_json::json;
+use gantry_core::spec::WorkflowSpec;
+use gantry_core::workflow::{ApplyOutcome, VersionInfo, WorkflowDetail, WorkflowSummary};
+use serde::{Deserialize, Serialize};
 
+/// Every registered workflow with its active versions and last run.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows",
+    operation_id = "list_workflows",
+    tag = "workflows",
+    responses(
+        (status = 200, description = "Every workflow, by name.", body = Vec<WorkflowSummary>),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The principal may not view workflows.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    )
+)]
 pub async fn list(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
@@ -19,7 +33,44 @@ pub async fn list(
     Ok(Json(plane.list_workflows(&ctx).await?))
 }
 
-/// The body is the spec itself, YAML or JSON.
+/// What `POST /workflows` answers: the outcome and one line for people.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApplyResponse {
+    #[serde(flatten)]
+    pub outcome: ApplyOutcome,
+    /// E.g. "hello: created version 2 (active in dev)".
+    pub message: String,
+}
+
+/// Registers a workflow spec as a new immutable version (active in the
+/// first environment), or recognises it as identical to an existing one.
+///
+/// The body is the spec itself, as YAML or JSON (JSON is YAML; the
+/// Content-Type is not needed to tell them apart), at most 1 MiB.
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows",
+    operation_id = "apply_workflow",
+    tag = "workflows",
+    request_body(
+        description = "The workflow spec as text: YAML or JSON, UTF-8, at most 1 MiB.",
+        content(
+            (WorkflowSpec = "application/yaml", example = "name: hello\nsteps:\n  - id: greet\n    run: echo hello\n"),
+            (WorkflowSpec = "application/json"),
+        )
+    ),
+    responses(
+        (status = 201, description = "A new version was created.", body = ApplyResponse),
+        (status = 200, description = "Identical to an existing version: nothing changed.", body = ApplyResponse),
+        (status = 400, description = "The body is not UTF-8 text, or a field (`schedule`) is invalid.", body = ErrorEnvelope),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The principal may not apply workflows.", body = ErrorEnvelope),
+        (status = 413, description = "The spec is over the size limit.", body = ErrorEnvelope),
+        (status = 422, description = "The spec is invalid; `error.details.problems` lists every problem with its path and line.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    )
+)]
 pub async fn apply(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
@@ -36,17 +87,41 @@ pub async fn apply(
         .map_err(|_| ApiError::bad_request("the spec must be UTF-8 text (YAML or JSON)"))?;
     let outcome = plane.apply_workflow(&ctx, source).await?;
     let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
-    let mut body = serde_json::to_value(&outcome).unwrap_or_default();
-    body["message"] = json!(outcome.describe());
+    let body = ApplyResponse {
+        message: outcome.describe(),
+        outcome,
+    };
     Ok((status, Json(body)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct VersionQuery {
+    /// The version to show; the latest when absent.
     version: Option<u32>,
 }
 
+/// One workflow: its versions, recent runs, and the spec of one version.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{name}",
+    operation_id = "get_workflow",
+    tag = "workflows",
+    params(
+        ("name" = String, Path, description = "The workflow's name."),
+        VersionQuery,
+    ),
+    responses(
+        (status = 200, description = "The workflow.", body = WorkflowDetail),
+        (status = 400, description = "A malformed or unknown query parameter.", body = ErrorEnvelope),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The principal may not view workflows.", body = ErrorEnvelope),
+        (status = 404, description = "No such workflow, or no such version of it.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    )
+)]
 pub async fn get(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
@@ -57,6 +132,22 @@ pub async fn get(
     Ok(Json(plane.workflow(&ctx, &name, q.version).await?).into_response())
 }
 
+/// Every version of one workflow, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{name}/versions",
+    operation_id = "list_workflow_versions",
+    tag = "workflows",
+    params(("name" = String, Path, description = "The workflow's name.")),
+    responses(
+        (status = 200, description = "The versions, newest first.", body = Vec<VersionInfo>),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The principal may not view workflows.", body = ErrorEnvelope),
+        (status = 404, description = "No such workflow.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    )
+)]
 pub async fn versions(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,

@@ -52,10 +52,11 @@ pub async fn principal_for(store: &SharedStore, id: &UserId) -> StoreResult<Opti
 }
 
 /// Paths anyone may request. Server functions (`/ui/…`) are public here
-/// because the port answers them with 401 itself. (Static assets and probes
+/// because the port answers them with 401 itself. Of the REST API only its
+/// OpenAPI document is public, by exact path. (Static assets and probes
 /// are routed outside this middleware altogether.)
 fn is_public(path: &str) -> bool {
-    matches!(path, "/sign-in" | "/favicon.ico")
+    matches!(path, "/sign-in" | "/favicon.ico" | "/api/v1/openapi.json")
         || path.starts_with("/auth/")
         || path.starts_with("/ui/")
 }
@@ -83,7 +84,7 @@ pub async fn resolve_context(
             Err(resp) => return resp,
         },
     };
-    if principal.is_none() && is_api {
+    if principal.is_none() && is_api && !is_public(&path) {
         return api_unauthenticated(
             "send Authorization: Bearer TOKEN (a service token, or the bootstrap token printed at start-up)",
         );
@@ -186,6 +187,25 @@ mod tests {
             assert!(is_public(public), "{public}");
         }
         for private in ["/", "/runs", "/admin", "/sign-in-x", "/pkgs"] {
+            assert!(!is_public(private), "{private}");
+        }
+    }
+
+    #[test]
+    fn only_the_openapi_document_is_public_in_the_api() {
+        assert!(is_public("/api/v1/openapi.json"));
+        for private in [
+            "/api/v1/workflows",
+            "/api/v1/runs",
+            "/api/v1/openapi.json/",
+            "/api/v1/openapi.jsonx",
+            "/api/v1/openapi.yaml",
+            "/api/v1//openapi.json",
+            "/api/v2/openapi.json",
+            "/api/v1/OPENAPI.JSON",
+            "/api/",
+            "/api/v1/",
+        ] {
             assert!(!is_public(private), "{private}");
         }
     }

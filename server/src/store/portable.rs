@@ -201,6 +201,23 @@ impl Adapter {
         Ok((!plan.queue.is_empty(), finished))
     }
 
+    async fn start_timing_out(&self, tx: &mut Tx, run: &mut RunHead) -> StoreResult<()> {
+        let timeout = run
+            .timeout_ms
+            .map(|ms| humantime::format_duration(Duration::from_millis(u64::try_from(ms).unwrap_or(0))).to_string())
+            .unwrap_or_default();
+        let error = format!("the run exceeded its {timeout} timeout");
+        sqlx::query("UPDATE runs SET stopping = 'timeout', error = $1 WHERE id = $2")
+            .bind(&error)
+            .bind(&run.summary.id)
+            .execute(&mut **tx)
+            .await?;
+        run.stopping = Some("timeout".into());
+        run.error = Some(error);
+        run.summary.cancel_requested = true;
+        Ok(())
+    }
+
     async fn insert_run(&self, tx: &mut Tx, new: &NewRun<'_>, now: DateTime<Utc>) -> StoreResult<RunSummary> {
         let id = uuid::Uuid::now_v7().to_string();
         let spec = &new.active.spec;
@@ -667,7 +684,7 @@ impl WorkflowStore for Adapter {
 
     async fn finish_attempt(&self, result: AttemptResult, now: DateTime<Utc>) -> StoreResult<Settled> {
         let mut tx = begin_write(&self.pool).await?;
-        let Some(run) = self.lock_run(&mut tx, &result.run_id).await? else {
+        let Some(mut run) = self.lock_run(&mut tx, &result.run_id).await? else {
             return Ok(Settled::default());
         };
         let row: Option<(String, i32, Option<String>)> = sqlx::query_as(
@@ -688,6 +705,11 @@ impl WorkflowStore for Adapter {
             || owner.as_deref() != Some(result.worker.as_str())
         {
             return Ok(Settled::default());
+        }
+        // Past the run's deadline the run is timing out, whether or not the
+        // sweeper has noticed yet (the worker cut the step at the deadline).
+        if run.stopping.is_none() && run.deadline.is_some_and(|d| now >= d) {
+            self.start_timing_out(&mut tx, &mut run).await?;
         }
         let spec = self.spec_in(&mut tx, &run.workflow_id, run.summary.version).await?;
         let step = spec
@@ -836,12 +858,7 @@ impl WorkflowStore for Adapter {
             if run.summary.status != RunStatus::Running || run.stopping.is_some() {
                 continue;
             }
-            sqlx::query("UPDATE runs SET stopping = 'timeout', error = $1 WHERE id = $2")
-                .bind("the run exceeded its timeout")
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-            run.stopping = Some("timeout".into());
+            self.start_timing_out(&mut tx, &mut run).await?;
             self.settle(&mut tx, &run, now).await?;
             notify_work(&mut tx).await?;
             tx.commit().await?;

@@ -191,6 +191,7 @@ steps:
         .await;
     let run = app.finished_run(&id).await;
     assert_eq!(run["status"], "timed_out", "{run:#}");
+    assert_eq!(run["error"], "the run exceeded its 1s timeout");
     let s = step_statuses(&run);
     assert_eq!(s["long"], "timed_out");
     assert_eq!(s["next"], "cancelled");

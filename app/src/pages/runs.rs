@@ -1,0 +1,298 @@
+//! Run history: filters in a GET form (bookmarkable, works without
+//! JavaScript), a table of runs newest first, cursor pagination, and a
+//! sparkline of durations when one workflow is picked.
+
+use crate::api::{get_overview, list_runs, list_workflows};
+use crate::components::loaded::Loaded;
+use crate::components::runs_table::RunsTable;
+use crate::components::sparkline::{SparkPoint, Sparkline};
+use crate::components::status_badge::label;
+use crate::error::AppError;
+use chrono::{DateTime, Utc};
+use gantry_core::run::{RunPage, RunStatus};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The filters as they are in the URL; empty means "any".
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Filters {
+    workflow: String,
+    environment: String,
+    status: String,
+    before: String,
+}
+
+impl Filters {
+    /// The query string for these filters, `before` replaced.
+    fn query(&self, before: Option<&str>) -> String {
+        let pairs = [
+            ("workflow", self.workflow.as_str()),
+            ("environment", self.environment.as_str()),
+            ("status", self.status.as_str()),
+            ("before", before.unwrap_or_default()),
+        ];
+        let parts: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        if parts.is_empty() {
+            "/runs".to_owned()
+        } else {
+            format!("/runs?{}", parts.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes a query value (names, statuses and ids are plain, but a
+/// hand-edited URL may hold anything).
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct FilterChoices {
+    workflows: Vec<String>,
+    environments: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct RunsData {
+    page: RunPage,
+    /// What was asked for, so the page describes exactly what it shows.
+    filters: Filters,
+    now: DateTime<Utc>,
+}
+
+fn some(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        let q = query.read();
+        let get = |k: &str| q.get(k).unwrap_or_default().trim().to_owned();
+        Filters {
+            workflow: get("workflow"),
+            environment: get("environment"),
+            status: get("status"),
+            before: get("before"),
+        }
+    });
+    let choices = Resource::new(
+        || (),
+        |_| async {
+            Ok::<_, AppError>(FilterChoices {
+                workflows: list_workflows()
+                    .await?
+                    .into_iter()
+                    .map(|w| w.name)
+                    .collect(),
+                environments: get_overview()
+                    .await?
+                    .environments
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            })
+        },
+    );
+    let runs = Resource::new(
+        move || filters.get(),
+        |f| async move {
+            let page = list_runs(
+                some(&f.workflow),
+                some(&f.environment),
+                some(&f.status),
+                some(&f.before),
+            )
+            .await?;
+            Ok::<_, AppError>(RunsData {
+                page,
+                filters: f,
+                now: crate::time::now(),
+            })
+        },
+    );
+    view! {
+        <Title text="Runs" />
+        <h1>"Runs"</h1>
+        <p class="lead">"Every run with its steps, attempts and log lines."</p>
+        <Loaded resource=choices let:choices>
+            // Drawn again when the URL changes (a pager or "Clear filters"
+            // link followed in the browser), so the form shows the filters
+            // in force.
+            {move || view! { <FilterForm choices=choices.clone() filters=filters.get() /> }}
+        </Loaded>
+        <Loaded resource=runs let:data>
+            <RunsBody data />
+        </Loaded>
+    }
+}
+
+#[component]
+fn FilterForm(choices: FilterChoices, filters: Filters) -> impl IntoView {
+    let select = |name: &'static str,
+                  label_text: &'static str,
+                  options: Vec<(String, String)>,
+                  current: String| {
+        let id = format!("filter-{name}");
+        let options = options
+            .into_iter()
+            .map(|(value, text)| {
+                let selected = value == current;
+                // The property too: after someone picked an option, only
+                // the property moves the selection when the URL changes.
+                view! { <option value=value selected=selected prop:selected=selected>{text}</option> }
+            })
+            .collect_view();
+        view! {
+            <div class="field">
+                <label for=id.clone()>{label_text}</label>
+                <select id=id name=name>
+                    <option value="" prop:selected=current.is_empty()>"Any"</option>
+                    {options}
+                </select>
+            </div>
+        }
+    };
+    let pair = |s: String| (s.clone(), s);
+    let workflows = select(
+        "workflow",
+        "Workflow",
+        choices.workflows.into_iter().map(pair).collect(),
+        filters.workflow,
+    );
+    let environments = select(
+        "environment",
+        "Environment",
+        choices.environments.into_iter().map(pair).collect(),
+        filters.environment,
+    );
+    let statuses = select(
+        "status",
+        "Status",
+        RunStatus::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), label(s.as_str())))
+            .collect(),
+        filters.status,
+    );
+    view! {
+        <Form
+            method="GET"
+            action="/runs"
+            on_form_data=Arc::new(drop_empty_fields)
+            attr:class="filters"
+            attr:aria-label="Filter runs"
+        >
+            {workflows}
+            {environments}
+            {statuses}
+            <div class="actions">
+                <button type="submit">"Apply filters"</button>
+                <a href="/runs">"Clear filters"</a>
+            </div>
+        </Form>
+    }
+}
+
+/// Keeps "any" filters (and the unnamed submit button) out of the URL when
+/// the form is submitted in the browser: `/runs?status=failed`, not
+/// `/runs?workflow=&environment=&status=failed&=`.
+fn drop_empty_fields(form: &leptos::web_sys::FormData) {
+    for name in ["", "workflow", "environment", "status"] {
+        if form.get(name).as_string().is_some_and(|v| v.is_empty()) {
+            form.delete(name);
+        }
+    }
+}
+
+#[component]
+fn RunsBody(data: RunsData) -> impl IntoView {
+    let RunsData { page, filters, now } = data;
+    let mut caption = "Runs, newest first".to_owned();
+    for (what, value) in [
+        ("workflow", &filters.workflow),
+        ("environment", &filters.environment),
+        ("status", &filters.status),
+    ] {
+        if !value.is_empty() {
+            caption.push_str(&format!(", {what} {value}"));
+        }
+    }
+    if page.runs.is_empty() {
+        let message = if filters == Filters::default() {
+            "No runs yet. Start one from a workflow's page, or with gantry run NAME --env ENV."
+        } else {
+            "No runs match these filters."
+        };
+        return view! { <p class="empty-state">{message}</p> }.into_any();
+    }
+    let sparkline = (!filters.workflow.is_empty()).then(|| {
+        let values: Vec<SparkPoint> = page
+            .runs
+            .iter()
+            .rev()
+            .filter(|r| r.finished_at.is_some())
+            .filter_map(|r| {
+                Some(SparkPoint {
+                    duration: r.duration_at(now)?,
+                    status: r.status.as_str(),
+                })
+            })
+            .collect();
+        let label = format!(
+            "Durations of the {} finished runs of {} on this page, oldest first",
+            values.len(),
+            filters.workflow
+        );
+        view! { <Sparkline values label /> }
+    });
+    let newer = (!filters.before.is_empty()).then(|| {
+        view! { <a href=filters.query(None)>"Newest runs"</a> }
+    });
+    let older = page.next_before.as_deref().map(|b| {
+        view! { <a href=filters.query(Some(b)) rel="next">"Older runs"</a> }
+    });
+    view! {
+        {sparkline}
+        <RunsTable runs=page.runs caption now />
+        <nav class="pager" aria-label="Pages of runs">{newer} " " {older}</nav>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pager_links_keep_the_filters() {
+        let f = Filters {
+            workflow: "deploy".into(),
+            status: "failed".into(),
+            ..Filters::default()
+        };
+        assert_eq!(f.query(None), "/runs?workflow=deploy&status=failed");
+        assert_eq!(
+            f.query(Some("0193-ab")),
+            "/runs?workflow=deploy&status=failed&before=0193-ab"
+        );
+        assert_eq!(Filters::default().query(None), "/runs");
+        assert_eq!(encode("a b&c"), "a%20b%26c");
+    }
+}
