@@ -16,6 +16,8 @@ on_both_backends!(
     concurrency_limit_queues_extra_runs,
     outputs_flow_to_later_steps_and_inputs_never_reach_the_shell_parser,
     logs_are_captured_line_by_line_with_a_cap,
+    http_steps_are_judged_by_status,
+    shell_steps_start_from_an_empty_environment,
 );
 
 async fn app(backend: Backend) -> TestApp {
@@ -346,4 +348,67 @@ steps:
     let last = &texts.last().unwrap();
     assert_eq!(last.0, "system");
     assert!(last.1.starts_with("output truncated: "), "{last:?}");
+}
+
+async fn http_steps_are_judged_by_status(backend: Backend) {
+    let app = app(backend).await;
+    let health = app.url("/healthz");
+    let yaml = format!(
+        r#"
+name: http
+steps:
+  - id: ok
+    http: {{ method: get, url: "{health}", expect_status: [200] }}
+  - id: wrong
+    http: {{ method: GET, url: "{health}", expect_status: [204] }}
+  - id: unreachable
+    timeout: 2s
+    http: {{ method: POST, url: "http://127.0.0.1:9/hook?key=s3cret", body: '{{"ok":true}}' }}
+"#
+    );
+    let id = app.apply_and_run(&yaml, json!({})).await;
+    let run = app.finished_run(&id).await;
+    let s = step_statuses(&run);
+    assert_eq!(s["ok"], "succeeded", "{run:#}");
+    assert_eq!(s["wrong"], "failed");
+    assert_eq!(attempts(&run, "wrong")[0]["error"], "HTTP 200 (expected 204)");
+    assert_eq!(s["unreachable"], "failed");
+    let error = attempts(&run, "unreachable")[0]["error"].as_str().unwrap().to_owned();
+    assert!(error.starts_with("request failed"), "{error}");
+    let (_, logs) = app.api_get(&format!("/runs/{id}/logs")).await;
+    let all = logs.to_string();
+    assert!(all.contains("HTTP 200 in"), "{all}");
+    assert!(!all.contains("s3cret"), "query strings are never logged: {all}");
+    assert!(!error.contains("s3cret"), "{error}");
+}
+
+async fn shell_steps_start_from_an_empty_environment(backend: Backend) {
+    let app = app(backend).await;
+    let id = app
+        .apply_and_run(
+            r#"
+name: env
+steps:
+  - id: show
+    env: { GREETING: hello }
+    run: env | sort
+"#,
+            json!({}),
+        )
+        .await;
+    let run = app.finished_run(&id).await;
+    assert_eq!(run["status"], "succeeded");
+    let (_, logs) = app.api_get(&format!("/runs/{id}/logs?step=show")).await;
+    let names: Vec<String> = logs["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["stream"] == "stdout")
+        .filter_map(|l| l["text"].as_str().unwrap().split_once('=').map(|(k, _)| k.to_owned()))
+        .collect();
+    for expected in ["GREETING", "GANTRY_WORKDIR", "GANTRY_OUTPUT", "GANTRY_RUN_ID", "PATH", "HOME"] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+    // Nothing of the server's own environment (cargo sets these for tests).
+    assert!(!names.iter().any(|n| n.starts_with("CARGO")), "{names:?}");
 }
