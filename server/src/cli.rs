@@ -41,7 +41,12 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct WorkerFlags {
     /// Steps this process runs at once (0: no worker in this process).
-    #[arg(long, env = "GANTRY_WORKER_SLOTS", value_name = "N", default_value_t = 4)]
+    #[arg(
+        long,
+        env = "GANTRY_WORKER_SLOTS",
+        value_name = "N",
+        default_value_t = 4
+    )]
     pub worker_slots: usize,
 
     /// How long a claimed step stays owned without a heartbeat; a worker that dies loses its
@@ -51,7 +56,12 @@ pub struct WorkerFlags {
     pub worker_lease: Duration,
 
     /// Folder under which each step attempt gets its own working directory.
-    #[arg(long, env = "GANTRY_WORK_DIR", value_name = "DIR", default_value = "data/work")]
+    #[arg(
+        long,
+        env = "GANTRY_WORK_DIR",
+        value_name = "DIR",
+        default_value = "data/work"
+    )]
     pub work_dir: PathBuf,
 }
 
@@ -67,7 +77,12 @@ pub struct WorkerArgs {
     )]
     pub database_url: String,
 
-    #[arg(long, env = "GANTRY_DATABASE_MAX_CONNECTIONS", value_name = "N", default_value_t = 10)]
+    #[arg(
+        long,
+        env = "GANTRY_DATABASE_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = 10
+    )]
     pub database_max_connections: u32,
 
     #[command(flatten)]
@@ -76,7 +91,12 @@ pub struct WorkerArgs {
     #[arg(long, env = "GANTRY_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
 
-    #[arg(long, env = "GANTRY_LOG", value_name = "FILTER", default_value = "info")]
+    #[arg(
+        long,
+        env = "GANTRY_LOG",
+        value_name = "FILTER",
+        default_value = "info"
+    )]
     pub log: String,
 }
 
@@ -170,7 +190,12 @@ pub struct ServeArgs {
 
     /// API token with the admin role everywhere, for automation before service tokens exist
     /// (must start with "gantry_"). Without it, the first start generates one and prints it once.
-    #[arg(long, env = "GANTRY_BOOTSTRAP_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "GANTRY_BOOTSTRAP_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub bootstrap_token: Option<String>,
 
     #[command(flatten)]

@@ -13,11 +13,21 @@ use std::time::Duration;
 #[derive(Debug, Clone, Args)]
 pub struct Connection {
     /// Gantry's base URL.
-    #[arg(long, env = "GANTRY_URL", value_name = "URL", default_value = "http://127.0.0.1:3000")]
+    #[arg(
+        long,
+        env = "GANTRY_URL",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:3000"
+    )]
     pub url: String,
 
     /// API token (service token or the bootstrap token).
-    #[arg(long, env = "GANTRY_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "GANTRY_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<String>,
 }
 
@@ -132,8 +142,11 @@ impl Client {
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, Failure> {
-        let (_, body) = self.send(self.http.get(format!("{}{path}", self.base))).await?;
-        serde_json::from_value(body).map_err(|e| Failure(format!("unexpected answer from Gantry: {e}")))
+        let (_, body) = self
+            .send(self.http.get(format!("{}{path}", self.base)))
+            .await?;
+        serde_json::from_value(body)
+            .map_err(|e| Failure(format!("unexpected answer from Gantry: {e}")))
     }
 }
 
@@ -230,7 +243,11 @@ pub async fn apply(args: ApplyArgs) -> ExitCode {
             }
         }
     }
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 pub async fn run(args: RunArgs) -> ExitCode {
@@ -260,7 +277,11 @@ pub async fn run(args: RunArgs) -> ExitCode {
     };
     say!(
         "run {} of {} v{} in {}: {}",
-        run.id, run.workflow, run.version, run.environment, run.status
+        run.id,
+        run.workflow,
+        run.version,
+        run.environment,
+        run.status
     );
     say!("{}/runs/{}", client.base, run.id);
     if !args.wait {
@@ -299,11 +320,21 @@ pub async fn runs(args: RunsArgs) -> ExitCode {
         query.append_pair("status", s);
     }
     query.append_pair("limit", &args.limit.to_string());
-    let page: RunPage = match client.get(&format!("/api/v1/runs?{}", query.finish())).await {
+    let page: RunPage = match client
+        .get(&format!("/api/v1/runs?{}", query.finish()))
+        .await
+    {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    say!("{:<36}  {:<24} {:<6} {:<10} {:<20}", "RUN", "WORKFLOW", "ENV", "STATUS", "CREATED");
+    say!(
+        "{:<36}  {:<24} {:<6} {:<10} {:<20}",
+        "RUN",
+        "WORKFLOW",
+        "ENV",
+        "STATUS",
+        "CREATED"
+    );
     for r in page.runs {
         say!(
             "{:<36}  {:<24} {:<6} {:<10} {}",
@@ -319,11 +350,18 @@ pub async fn runs(args: RunsArgs) -> ExitCode {
 
 pub async fn logs(args: LogsArgs) -> ExitCode {
     let client = Client::new(&args.conn);
-    let detail: RunDetail = match client.get(&format!("/api/v1/runs/{}", urlencode(&args.run))).await {
+    let detail: RunDetail = match client
+        .get(&format!("/api/v1/runs/{}", urlencode(&args.run)))
+        .await
+    {
         Ok(d) => d,
         Err(e) => return fail(e),
     };
-    for step in detail.steps.iter().filter(|s| args.step.as_ref().is_none_or(|w| *w == s.id)) {
+    for step in detail
+        .steps
+        .iter()
+        .filter(|s| args.step.as_ref().is_none_or(|w| *w == s.id))
+    {
         say!("== {} ({})", step.id, step.status);
         let mut after: Option<i64> = None;
         loop {
@@ -343,7 +381,13 @@ pub async fn logs(args: LogsArgs) -> ExitCode {
                 break;
             }
             for l in &page.lines {
-                say!("[{} #{} {}] {}", l.at.format("%H:%M:%S%.3f"), l.attempt, l.stream.as_str(), l.text);
+                say!(
+                    "[{} #{} {}] {}",
+                    l.at.format("%H:%M:%S%.3f"),
+                    l.attempt,
+                    l.stream.as_str(),
+                    l.text
+                );
             }
             after = page.last_seq;
         }
@@ -364,7 +408,11 @@ pub async fn cancel(args: CancelArgs) -> ExitCode {
                 "run {}: {}{}",
                 args.run,
                 body["status"].as_str().unwrap_or("?"),
-                if body["cancel_requested"].as_bool() == Some(true) { " (cancel requested)" } else { "" }
+                if body["cancel_requested"].as_bool() == Some(true) {
+                    " (cancel requested)"
+                } else {
+                    ""
+                }
             );
             ExitCode::SUCCESS
         }

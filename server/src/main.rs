@@ -4,14 +4,14 @@ use clap::Parser;
 use gantry_server::cli::{Cli, Command};
 use gantry_server::client;
 use gantry_server::clock::SystemClock;
-use gantry_server::engine::{Worker, WorkerSettings, worker_id};
-use gantry_server::store::{self, DatabaseUrl};
-use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 use gantry_server::config::Config;
+use gantry_server::engine::{Worker, WorkerSettings, worker_id};
 use gantry_server::startup::Application;
+use gantry_server::store::{self, DatabaseUrl};
 use gantry_server::telemetry;
 use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,7 +37,8 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
         }
     };
     telemetry::init(
-        args.log_format.unwrap_or(gantry_server::cli::LogFormat::Json),
+        args.log_format
+            .unwrap_or(gantry_server::cli::LogFormat::Json),
         &args.log,
     );
     let store = match store::connect(&url, args.database_max_connections).await {
@@ -50,7 +51,9 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
     match store.migration_status().await {
         Ok(m) if m.is_current() => {}
         Ok(_) => {
-            eprintln!("gantry: the database schema does not match this binary; start `gantry serve` (which migrates) first");
+            eprintln!(
+                "gantry: the database schema does not match this binary; start `gantry serve` (which migrates) first"
+            );
             return ExitCode::from(1);
         }
         Err(e) => {
@@ -63,7 +66,10 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
         return ExitCode::from(1);
     }
     let settings = WorkerSettings::from_flags(worker_id(0), &args.worker);
-    println!("Gantry worker {} started ({} slots)", settings.id, settings.slots);
+    println!(
+        "Gantry worker {} started ({} slots)",
+        settings.id, settings.slots
+    );
     let stop = CancellationToken::new();
     let w = Arc::new(Worker::new(store, Arc::new(SystemClock), settings));
     let running = tokio::spawn(w.run(stop.clone()));
@@ -93,7 +99,9 @@ async fn serve(args: gantry_server::cli::ServeArgs) -> ExitCode {
     };
     if let Some(token) = &app.new_bootstrap_token {
         println!("Bootstrap API token (admin everywhere; shown once, store it now): {token}");
-        println!("  use it as GANTRY_TOKEN for the CLI, or set GANTRY_BOOTSTRAP_TOKEN to choose your own");
+        println!(
+            "  use it as GANTRY_TOKEN for the CLI, or set GANTRY_BOOTSTRAP_TOKEN to choose your own"
+        );
     }
     let url = format!("http://{}", app.local_addr());
     println!(

@@ -18,10 +18,18 @@ impl GantryPlane {
         let env = Environment::parse(name)
             .map_err(|e| PortError::invalid("environment", e.to_string()))?;
         if !self.settings.environments.contains(&env) {
-            let known: Vec<&str> = self.settings.environments.iter().map(|e| e.as_str()).collect();
+            let known: Vec<&str> = self
+                .settings
+                .environments
+                .iter()
+                .map(|e| e.as_str())
+                .collect();
             return Err(PortError::invalid(
                 "environment",
-                format!("unknown environment {name:?}; this server has {}", known.join(", ")),
+                format!(
+                    "unknown environment {name:?}; this server has {}",
+                    known.join(", ")
+                ),
             ));
         }
         Ok(env)
@@ -35,9 +43,18 @@ impl GantryPlane {
             .collect()
     }
 
-    pub(crate) async fn do_apply(&self, ctx: &RequestContext, source: &str) -> Result<ApplyOutcome, PortError> {
+    pub(crate) async fn do_apply(
+        &self,
+        ctx: &RequestContext,
+        source: &str,
+    ) -> Result<ApplyOutcome, PortError> {
         let first = self.settings.environments.first().clone();
-        let me = self.authorize(ctx, &Action::ApplyWorkflow { environment: first.clone() })?;
+        let me = self.authorize(
+            ctx,
+            &Action::ApplyWorkflow {
+                environment: first.clone(),
+            },
+        )?;
         if source.len() > MAX_SPEC_BYTES {
             return Err(too_large(source.len()));
         }
@@ -72,7 +89,10 @@ impl GantryPlane {
         Ok(outcome)
     }
 
-    pub(crate) async fn do_list_workflows(&self, ctx: &RequestContext) -> Result<Vec<WorkflowSummary>, PortError> {
+    pub(crate) async fn do_list_workflows(
+        &self,
+        ctx: &RequestContext,
+    ) -> Result<Vec<WorkflowSummary>, PortError> {
         self.authorize(ctx, &Action::ViewDashboard)?;
         self.store
             .list_workflows(&self.environment_names())
@@ -105,30 +125,43 @@ impl GantryPlane {
         trigger: Trigger,
     ) -> Result<RunSummary, PortError> {
         let env = self.environment(&request.environment)?;
-        let me = self.authorize(ctx, &Action::TriggerRun { environment: env.clone() })?;
+        let me = self.authorize(
+            ctx,
+            &Action::TriggerRun {
+                environment: env.clone(),
+            },
+        )?;
         let active = self
             .store
             .active_spec(&request.workflow, env.as_str())
             .await
             .map_err(internal)?;
         let Some(active) = active else {
-            return Err(if self.store.workflow_exists(&request.workflow).await.map_err(internal)? {
-                PortError::Conflict {
-                    message: format!(
-                        "workflow {:?} has no active version in {env}; promote one there first",
-                        request.workflow
-                    ),
-                }
-            } else {
-                PortError::not_found(format!("workflow {:?}", request.workflow))
-            });
+            return Err(
+                if self
+                    .store
+                    .workflow_exists(&request.workflow)
+                    .await
+                    .map_err(internal)?
+                {
+                    PortError::Conflict {
+                        message: format!(
+                            "workflow {:?} has no active version in {env}; promote one there first",
+                            request.workflow
+                        ),
+                    }
+                } else {
+                    PortError::not_found(format!("workflow {:?}", request.workflow))
+                },
+            );
         };
-        let inputs = spec::resolve_inputs(&active.spec.inputs, &request.inputs).map_err(|problems| {
-            PortError::Unprocessable {
-                message: "the run's inputs are invalid".into(),
-                problems,
-            }
-        })?;
+        let inputs =
+            spec::resolve_inputs(&active.spec.inputs, &request.inputs).map_err(|problems| {
+                PortError::Unprocessable {
+                    message: "the run's inputs are invalid".into(),
+                    problems,
+                }
+            })?;
         let now = self.clock.now();
         let run = self
             .store
@@ -156,7 +189,11 @@ impl GantryPlane {
         Ok(fresh.unwrap_or(run))
     }
 
-    pub(crate) async fn do_list_runs(&self, ctx: &RequestContext, filter: RunFilter) -> Result<RunPage, PortError> {
+    pub(crate) async fn do_list_runs(
+        &self,
+        ctx: &RequestContext,
+        filter: RunFilter,
+    ) -> Result<RunPage, PortError> {
         self.authorize(ctx, &Action::ViewDashboard)?;
         if let Some(env) = &filter.environment {
             self.environment(env)?;
@@ -164,12 +201,19 @@ impl GantryPlane {
         if let Some(before) = &filter.before
             && uuid::Uuid::parse_str(before).is_err()
         {
-            return Err(PortError::invalid("before", "not a run id; pass next_before from the previous page"));
+            return Err(PortError::invalid(
+                "before",
+                "not a run id; pass next_before from the previous page",
+            ));
         }
         self.store.list_runs(&filter).await.map_err(internal)
     }
 
-    pub(crate) async fn do_run(&self, ctx: &RequestContext, id: &str) -> Result<RunDetail, PortError> {
+    pub(crate) async fn do_run(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+    ) -> Result<RunDetail, PortError> {
         self.authorize(ctx, &Action::ViewDashboard)?;
         check_run_id(id)?;
         self.store
@@ -179,7 +223,12 @@ impl GantryPlane {
             .ok_or_else(|| PortError::not_found(format!("run {id}")))
     }
 
-    pub(crate) async fn do_run_logs(&self, ctx: &RequestContext, id: &str, query: LogQuery) -> Result<LogPage, PortError> {
+    pub(crate) async fn do_run_logs(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        query: LogQuery,
+    ) -> Result<LogPage, PortError> {
         self.authorize(ctx, &Action::ViewDashboard)?;
         check_run_id(id)?;
         self.store
@@ -189,7 +238,11 @@ impl GantryPlane {
             .ok_or_else(|| PortError::not_found(format!("run {id}")))
     }
 
-    pub(crate) async fn do_cancel(&self, ctx: &RequestContext, id: &str) -> Result<RunSummary, PortError> {
+    pub(crate) async fn do_cancel(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+    ) -> Result<RunSummary, PortError> {
         check_run_id(id)?;
         let run = self
             .store
@@ -199,13 +252,20 @@ impl GantryPlane {
             .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
         let env = Environment::parse(&run.environment).map_err(|e| internal_msg(e.to_string()))?;
         let me = self.authorize(ctx, &Action::CancelRun { environment: env })?;
-        match self.store.cancel_run(id, self.clock.now()).await.map_err(internal)? {
+        match self
+            .store
+            .cancel_run(id, self.clock.now())
+            .await
+            .map_err(internal)?
+        {
             CancelOutcome::Accepted(summary) => {
                 tracing::info!(request_id = %ctx.request_id, user = %me.username, run = %id, "run cancelled");
                 Ok(summary)
             }
             CancelOutcome::AlreadyFinished(status) => Err(PortError::Conflict {
-                message: format!("run {id} already finished ({status}); there is nothing to cancel"),
+                message: format!(
+                    "run {id} already finished ({status}); there is nothing to cancel"
+                ),
             }),
             CancelOutcome::NotFound => Err(PortError::not_found(format!("run {id}"))),
         }

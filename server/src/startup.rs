@@ -3,9 +3,9 @@
 
 use crate::api;
 use crate::auth::{self, tokens};
-use crate::engine::{Scheduler, Worker, WorkerSettings, worker_id};
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::engine::{Scheduler, Worker, WorkerSettings, worker_id};
 use crate::health;
 use crate::plane::{GantryPlane, PlaneSettings};
 use crate::security_headers;
@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
@@ -33,7 +34,6 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tokio_util::sync::CancellationToken;
 
 pub struct Application {
     listener: TcpListener,
@@ -120,9 +120,8 @@ impl Application {
         });
         let stop = CancellationToken::new();
         let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
-        let scheduler = tokio::spawn(
-            Scheduler::new(self.store.clone(), clock.clone()).run(stop.clone()),
-        );
+        let scheduler =
+            tokio::spawn(Scheduler::new(self.store.clone(), clock.clone()).run(stop.clone()));
         let worker = self.worker.map(|settings| {
             let worker = Arc::new(Worker::new(self.store.clone(), clock.clone(), settings));
             tokio::spawn(worker.run(stop.clone()))

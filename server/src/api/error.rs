@@ -33,14 +33,17 @@ impl ApiError {
 
 impl From<PortError> for ApiError {
     fn from(e: PortError) -> Self {
-        let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let message = e.to_string();
         let (code, details) = match &e {
             PortError::Unauthenticated => ("unauthenticated", Value::Null),
             PortError::Forbidden { .. } => ("forbidden", Value::Null),
             PortError::NotFound { .. } => ("not_found", Value::Null),
             PortError::Invalid { field, .. } => ("invalid", json!({ "field": field })),
-            PortError::Unprocessable { problems, .. } => ("unprocessable", json!({ "problems": problems })),
+            PortError::Unprocessable { problems, .. } => {
+                ("unprocessable", json!({ "problems": problems }))
+            }
             PortError::TooLarge { .. } => ("too_large", Value::Null),
             PortError::Conflict { .. } => ("conflict", Value::Null),
             PortError::Unavailable { .. } => ("unavailable", Value::Null),
@@ -143,9 +146,15 @@ mod tests {
                 message: "m".into(),
                 problems: vec![SpecProblem::new("steps[0]", "bad")],
             },
-            PortError::TooLarge { message: "m".into() },
-            PortError::Conflict { message: "m".into() },
-            PortError::Unavailable { message: "m".into() },
+            PortError::TooLarge {
+                message: "m".into(),
+            },
+            PortError::Conflict {
+                message: "m".into(),
+            },
+            PortError::Unavailable {
+                message: "m".into(),
+            },
             PortError::Internal {
                 reference: "r".into(),
             },
@@ -156,7 +165,8 @@ mod tests {
     /// must describe what is actually sent, for every error the port returns.
     #[tokio::test]
     async fn every_error_matches_the_documented_shape() {
-        let mut errors: Vec<ApiError> = every_port_error().into_iter().map(ApiError::from).collect();
+        let mut errors: Vec<ApiError> =
+            every_port_error().into_iter().map(ApiError::from).collect();
         errors.push(ApiError::bad_request("m"));
         for e in errors {
             let status = e.status;
@@ -167,7 +177,12 @@ mod tests {
             let object = body.as_object().unwrap();
             assert_eq!(object.len(), 1, "{body}");
             let error = body["error"].as_object().unwrap();
-            assert!(error.keys().all(|k| ["code", "message", "details"].contains(&k.as_str())), "{body}");
+            assert!(
+                error
+                    .keys()
+                    .all(|k| ["code", "message", "details"].contains(&k.as_str())),
+                "{body}"
+            );
             assert!(error["message"].is_string(), "{body}");
             serde_json::from_value::<ErrorCode>(error["code"].clone()).unwrap();
             if let Some(details) = error.get("details") {
@@ -179,7 +194,13 @@ mod tests {
     /// Codes named as strings elsewhere in the server are documented too.
     #[test]
     fn codes_used_by_handlers_are_documented() {
-        for code in ["unauthenticated", "unavailable", "invalid", "too_large", "not_found"] {
+        for code in [
+            "unauthenticated",
+            "unavailable",
+            "invalid",
+            "too_large",
+            "not_found",
+        ] {
             serde_json::from_value::<ErrorCode>(json!(code)).unwrap();
         }
     }

@@ -17,10 +17,7 @@ use gantry_core::spec::MAX_SPEC_BYTES;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/workflows",
-            get(workflows::list).post(workflows::apply),
-        )
+        .route("/workflows", get(workflows::list).post(workflows::apply))
         .route("/workflows/{name}", get(workflows::get))
         .route("/workflows/{name}/versions", get(workflows::versions))
         .route("/workflows/{name}/runs", post(runs::trigger_named))

@@ -158,8 +158,13 @@ mod tests {
             match v {
                 Value::Object(map) => {
                     if let Some(Value::String(r)) = map.get("$ref") {
-                        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected $ref {r}"));
-                        assert!(doc["components"]["schemas"].get(name).is_some(), "dangling $ref {r}");
+                        let name = r
+                            .strip_prefix("#/components/schemas/")
+                            .unwrap_or_else(|| panic!("unexpected $ref {r}"));
+                        assert!(
+                            doc["components"]["schemas"].get(name).is_some(),
+                            "dangling $ref {r}"
+                        );
                         *seen += 1;
                     }
                     map.values().for_each(|v| walk(v, doc, seen));
@@ -186,7 +191,10 @@ mod tests {
                 if path == "/api/v1/openapi.json" {
                     assert_eq!(security, Some(&serde_json::json!([{}])), "{method} {path}");
                 } else {
-                    assert!(security.is_none(), "{method} {path} overrides the global security");
+                    assert!(
+                        security.is_none(),
+                        "{method} {path} overrides the global security"
+                    );
                 }
             }
         }
@@ -208,11 +216,19 @@ mod tests {
         // a humantime string, not a struct
         assert_eq!(schemas["SpecDuration"]["type"], "string");
         // rename_all = "snake_case"
-        let statuses: Vec<&str> = schemas["RunStatus"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let statuses: Vec<&str> = schemas["RunStatus"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         let expected: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(statuses, expected);
         // flatten: RunDetail has RunSummary's fields
         let detail = serde_json::to_string(&schemas["RunDetail"]).unwrap();
-        assert!(detail.contains("#/components/schemas/RunSummary"), "{detail}");
+        assert!(
+            detail.contains("#/components/schemas/RunSummary"),
+            "{detail}"
+        );
     }
 }

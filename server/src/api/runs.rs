@@ -193,7 +193,10 @@ pub async fn list(
         None | Some("") => None,
         Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
             let all: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
-            ApiError::bad_request(format!("status: unknown status {s:?}; use one of {}", all.join(", ")))
+            ApiError::bad_request(format!(
+                "status: unknown status {s:?}; use one of {}",
+                all.join(", ")
+            ))
         })?),
     };
     let filter = RunFilter {

@@ -79,14 +79,22 @@ pub async fn apply(
     let body = body.map_err(|e| {
         ApiError::new(
             e.status(),
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "invalid" },
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "too_large"
+            } else {
+                "invalid"
+            },
             format!("could not read the request body: {}", e.body_text()),
         )
     })?;
     let source = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("the spec must be UTF-8 text (YAML or JSON)"))?;
     let outcome = plane.apply_workflow(&ctx, source).await?;
-    let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     let body = ApplyResponse {
         message: outcome.describe(),
         outcome,

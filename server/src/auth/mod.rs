@@ -70,15 +70,23 @@ pub async fn resolve_context(
     let path = req.uri().path().to_owned();
     let is_api = path.starts_with("/api/");
     let principal = match bearer_token(req.headers()) {
-        Some(token) => match tokens::principal_for_token(&state.store, token, chrono::Utc::now()).await {
-            Ok(Some(p)) => Some(p),
-            Ok(None) => return api_unauthenticated("the bearer token is unknown, revoked or expired"),
-            Err(e) => {
-                tracing::error!(error = %e, "could not check a bearer token");
-                return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "database unavailable; try again shortly")
+        Some(token) => {
+            match tokens::principal_for_token(&state.store, token, chrono::Utc::now()).await {
+                Ok(Some(p)) => Some(p),
+                Ok(None) => {
+                    return api_unauthenticated("the bearer token is unknown, revoked or expired");
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not check a bearer token");
+                    return ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "database unavailable; try again shortly",
+                    )
                     .into_response();
+                }
             }
-        },
+        }
         None => match current_principal(&state, &session).await {
             Ok(p) => p,
             Err(resp) => return resp,
@@ -162,7 +170,8 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn api_unauthenticated(message: &str) -> Response {
-    let mut resp = ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message).into_response();
+    let mut resp =
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message).into_response();
     resp.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         axum::http::HeaderValue::from_static("Bearer"),

@@ -4,8 +4,8 @@
 //! the time on a five-minute schedule.
 
 use crate::plane::GantryPlane;
-use gantry_core::port::{ControlPlane, RequestContext};
 use gantry_core::Principal;
+use gantry_core::port::{ControlPlane, RequestContext};
 
 const DEMOS: [(&str, &str); 3] = [
     ("backup-verify.yaml", include_str!("backup-verify.yaml")),

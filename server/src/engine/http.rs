@@ -20,8 +20,6 @@ pub struct HttpJob {
 pub struct HttpOutcome {
     pub end: AttemptEnd,
     pub error: Option<String>,
-    pub status: Option<u16>,
-    pub body: Option<String>,
 }
 
 /// Bodies beyond this are not read into memory.
@@ -39,8 +37,6 @@ pub async fn run(
     let fail = |end, error: String| HttpOutcome {
         end,
         error: Some(error),
-        status: None,
-        body: None,
     };
     let method = match reqwest::Method::from_bytes(job.method.as_bytes()) {
         Ok(m) => m,
@@ -69,7 +65,12 @@ pub async fn run(
             let t = humantime::format_duration(timeout);
             return fail(AttemptEnd::TimedOut, format!("no response within {t}"));
         }
-        Err(e) => return fail(AttemptEnd::Failed, format!("request failed: {}", without_url(&e))),
+        Err(e) => {
+            return fail(
+                AttemptEnd::Failed,
+                format!("request failed: {}", without_url(&e)),
+            );
+        }
     };
     let status = response.status().as_u16();
     let mut body = Vec::new();
@@ -86,7 +87,8 @@ pub async fn run(
             }
             Ok(None) => break,
             Err(e) => {
-                logs.system(format!("reading the response failed: {}", without_url(&e))).await;
+                logs.system(format!("reading the response failed: {}", without_url(&e)))
+                    .await;
                 break;
             }
         }
@@ -96,7 +98,8 @@ pub async fn run(
         logs.line(LogStream::Stdout, line).await;
     }
     if truncated {
-        logs.system(format!("response body truncated after {MAX_BODY} bytes")).await;
+        logs.system(format!("response body truncated after {MAX_BODY} bytes"))
+            .await;
     }
     logs.system(format!(
         "HTTP {status} in {} ms",
@@ -124,8 +127,6 @@ pub async fn run(
             AttemptEnd::Failed
         },
         error: (!ok).then(|| format!("HTTP {status} (expected {expected})")),
-        status: Some(status),
-        body: Some(text),
     }
 }
 

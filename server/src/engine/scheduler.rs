@@ -71,7 +71,10 @@ impl Scheduler {
 
     async fn fire(&self, due: &DueSchedule) -> anyhow::Result<()> {
         let now = self.clock.now();
-        let spec = self.store.version_spec(&due.workflow_id, due.version).await?;
+        let spec = self
+            .store
+            .version_spec(&due.workflow_id, due.version)
+            .await?;
         let Some(expr) = spec.schedule.as_deref() else {
             return Ok(());
         };
@@ -87,7 +90,10 @@ impl Scheduler {
         let inputs = resolve_inputs(&spec.inputs, &BTreeMap::new()).map_err(|p| {
             anyhow::anyhow!(
                 "scheduled run needs inputs without defaults: {}",
-                p.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                p.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
             )
         });
         let active = crate::store::records::ActiveSpec {
@@ -119,7 +125,9 @@ impl Scheduler {
             .await?
         {
             tracing::info!(run = %created.id, workflow = %due.workflow, environment = %due.environment, "scheduled run created");
-            self.store.admit(&due.workflow_id, &due.environment, now).await?;
+            self.store
+                .admit(&due.workflow_id, &due.environment, now)
+                .await?;
         }
         Ok(())
     }

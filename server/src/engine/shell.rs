@@ -71,8 +71,14 @@ pub async fn run(job: ShellJob<'_>, logs: &LogSink, stop: &CancellationToken) ->
         .and_then(|id| i32::try_from(id).ok())
         .map(Pid::from_raw);
     let readers = [
-        child.stdout.take().map(|s| pump(s, LogStream::Stdout, logs.clone())),
-        child.stderr.take().map(|s| pump(s, LogStream::Stderr, logs.clone())),
+        child
+            .stdout
+            .take()
+            .map(|s| pump(s, LogStream::Stdout, logs.clone())),
+        child
+            .stderr
+            .take()
+            .map(|s| pump(s, LogStream::Stderr, logs.clone())),
     ];
     let timeout = async {
         match job.timeout {
@@ -147,13 +153,18 @@ fn pump(
         let mut buf = Vec::new();
         loop {
             buf.clear();
-            match (&mut reader).take(64 * 1024).read_until(b'\n', &mut buf).await {
+            match (&mut reader)
+                .take(64 * 1024)
+                .read_until(b'\n', &mut buf)
+                .await
+            {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
                     while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                         buf.pop();
                     }
-                    logs.line(kind, String::from_utf8_lossy(&buf).into_owned()).await;
+                    logs.line(kind, String::from_utf8_lossy(&buf).into_owned())
+                        .await;
                 }
             }
         }

@@ -113,7 +113,12 @@ impl Worker {
                 let limit = u32::try_from(free).unwrap_or(u32::MAX);
                 match self
                     .store
-                    .claim_steps(&self.settings.id, limit, self.clock.now(), self.settings.lease)
+                    .claim_steps(
+                        &self.settings.id,
+                        limit,
+                        self.clock.now(),
+                        self.settings.lease,
+                    )
                     .await
                 {
                     Ok(claims) => {
@@ -165,8 +170,14 @@ impl Worker {
             }
         };
         let Some(step) = spec.step(&claim.step_id) else {
-            self.report(&claim, AttemptEnd::Failed, None, Some("step missing from its spec".into()), BTreeMap::new())
-                .await;
+            self.report(
+                &claim,
+                AttemptEnd::Failed,
+                None,
+                Some("step missing from its spec".into()),
+                BTreeMap::new(),
+            )
+            .await;
             return;
         };
         let (sink, writer) = logs::start(
@@ -188,7 +199,8 @@ impl Worker {
         if let Some((end, _, Some(error), _)) = &outcome
             && *end != AttemptEnd::Succeeded
         {
-            sink.system(format!("attempt {} failed: {error}", claim.attempt)).await;
+            sink.system(format!("attempt {} failed: {error}", claim.attempt))
+                .await;
         }
         drop(sink);
         let _ = writer.await;
@@ -241,7 +253,12 @@ impl Worker {
         step: &StepSpec,
         logs: &LogSink,
         stop: &CancellationToken,
-    ) -> (AttemptEnd, Option<i32>, Option<String>, BTreeMap<String, String>) {
+    ) -> (
+        AttemptEnd,
+        Option<i32>,
+        Option<String>,
+        BTreeMap<String, String>,
+    ) {
         let ctx = TemplateContext {
             inputs: &claim.inputs,
             outputs: &claim.outputs,
@@ -258,13 +275,13 @@ impl Worker {
                 BTreeMap::new(),
             );
         }
-        logs.system(format!(
-            "attempt {} on {}",
-            claim.attempt, self.settings.id
-        ))
-        .await;
+        logs.system(format!("attempt {} on {}", claim.attempt, self.settings.id))
+            .await;
         match step.kind() {
-            StepKind::Shell(script) => self.shell(claim, step, script, &ctx, timeout, logs, stop).await,
+            StepKind::Shell(script) => {
+                self.shell(claim, step, script, &ctx, timeout, logs, stop)
+                    .await
+            }
             StepKind::Http(h) => {
                 let rendered = (|| {
                     Ok::<_, gantry_core::spec::TemplateError>(HttpJob {
@@ -282,21 +299,18 @@ impl Worker {
                 })();
                 let job = match rendered {
                     Ok(j) => j,
-                    Err(e) => return (AttemptEnd::Failed, None, Some(e.to_string()), BTreeMap::new()),
+                    Err(e) => {
+                        return (
+                            AttemptEnd::Failed,
+                            None,
+                            Some(e.to_string()),
+                            BTreeMap::new(),
+                        );
+                    }
                 };
+                // HTTP steps declare no outputs (validation refuses them).
                 let out = http::run(&self.http, job, logs, stop).await;
-                let mut outputs = BTreeMap::new();
-                if step.outputs.iter().any(|k| k == "status") {
-                    if let Some(s) = out.status {
-                        outputs.insert("status".into(), s.to_string());
-                    }
-                }
-                if step.outputs.iter().any(|k| k == "body") {
-                    if let Some(b) = out.body {
-                        outputs.insert("body".into(), b);
-                    }
-                }
-                (out.end, None, out.error, outputs)
+                (out.end, None, out.error, BTreeMap::new())
             }
         }
     }
@@ -311,7 +325,12 @@ impl Worker {
         timeout: Option<Duration>,
         logs: &LogSink,
         stop: &CancellationToken,
-    ) -> (AttemptEnd, Option<i32>, Option<String>, BTreeMap<String, String>) {
+    ) -> (
+        AttemptEnd,
+        Option<i32>,
+        Option<String>,
+        BTreeMap<String, String>,
+    ) {
         let fail = |msg: String| (AttemptEnd::Failed, None, Some(msg), BTreeMap::new());
         let rendered = match render_shell(script, ctx) {
             Ok(r) => r,
@@ -402,16 +421,19 @@ impl Worker {
         // lease expires and the reaper settles the attempt as lost.
         for delay in [0u64, 200, 1000, 3000] {
             tokio::time::sleep(Duration::from_millis(delay)).await;
-            match self.store.finish_attempt(result.clone(), self.clock.now()).await {
+            match self
+                .store
+                .finish_attempt(result.clone(), self.clock.now())
+                .await
+            {
                 Ok(settled) => {
-                    if settled.run_finished {
-                        if let Err(e) = self
+                    if settled.run_finished
+                        && let Err(e) = self
                             .store
                             .admit(&claim.workflow_id, &claim.environment, self.clock.now())
                             .await
-                        {
-                            tracing::warn!(error = %e, "admitting queued runs failed");
-                        }
+                    {
+                        tracing::warn!(error = %e, "admitting queued runs failed");
                     }
                     return;
                 }
@@ -422,18 +444,26 @@ impl Worker {
 }
 
 /// Parses `key=value` lines from `$GANTRY_OUTPUT`, keeping declared keys.
-async fn read_outputs(path: &std::path::Path, step: &StepSpec, logs: &LogSink) -> BTreeMap<String, String> {
+async fn read_outputs(
+    path: &std::path::Path,
+    step: &StepSpec,
+    logs: &LogSink,
+) -> BTreeMap<String, String> {
     const MAX: u64 = 64 * 1024;
     let mut outputs = BTreeMap::new();
     let Ok(meta) = tokio::fs::metadata(path).await else {
         return outputs;
     };
     if meta.len() > MAX {
-        logs.system(format!("$GANTRY_OUTPUT is over {MAX} bytes; outputs ignored")).await;
+        logs.system(format!(
+            "$GANTRY_OUTPUT is over {MAX} bytes; outputs ignored"
+        ))
+        .await;
         return outputs;
     }
     let Ok(text) = tokio::fs::read_to_string(path).await else {
-        logs.system("$GANTRY_OUTPUT is not UTF-8 text; outputs ignored").await;
+        logs.system("$GANTRY_OUTPUT is not UTF-8 text; outputs ignored")
+            .await;
         return outputs;
     };
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -442,10 +472,16 @@ async fn read_outputs(path: &std::path::Path, step: &StepSpec, logs: &LogSink) -
                 outputs.insert(k.trim().to_owned(), v.to_owned());
             }
             Some((k, _)) => {
-                logs.system(format!("output {:?} is not declared in the step's outputs; ignored", k.trim()))
-                    .await;
+                logs.system(format!(
+                    "output {:?} is not declared in the step's outputs; ignored",
+                    k.trim()
+                ))
+                .await;
             }
-            None => logs.system("a $GANTRY_OUTPUT line without '=' was ignored").await,
+            None => {
+                logs.system("a $GANTRY_OUTPUT line without '=' was ignored")
+                    .await
+            }
         }
     }
     outputs

@@ -114,7 +114,12 @@ impl Adapter {
         row.as_ref().map(run_head).transpose()
     }
 
-    async fn spec_in(&self, tx: &mut Tx, workflow_id: &str, version: u32) -> StoreResult<Arc<WorkflowSpec>> {
+    async fn spec_in(
+        &self,
+        tx: &mut Tx,
+        workflow_id: &str,
+        version: u32,
+    ) -> StoreResult<Arc<WorkflowSpec>> {
         let key = (workflow_id.to_owned(), version);
         if let Some(spec) = self.specs.get(&key) {
             return Ok(spec);
@@ -129,7 +134,11 @@ impl Adapter {
         Ok(self.specs.insert(key, spec))
     }
 
-    async fn step_statuses(&self, tx: &mut Tx, run_id: &str) -> StoreResult<BTreeMap<String, StepStatus>> {
+    async fn step_statuses(
+        &self,
+        tx: &mut Tx,
+        run_id: &str,
+    ) -> StoreResult<BTreeMap<String, StepStatus>> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT step_id, status FROM run_steps WHERE run_id = $1")
                 .bind(run_id)
@@ -142,8 +151,15 @@ impl Adapter {
 
     /// Applies the planner's decision for a locked run. Returns (queued any,
     /// run finished).
-    async fn settle(&self, tx: &mut Tx, run: &RunHead, now: DateTime<Utc>) -> StoreResult<(bool, bool)> {
-        let spec = self.spec_in(tx, &run.workflow_id, run.summary.version).await?;
+    async fn settle(
+        &self,
+        tx: &mut Tx,
+        run: &RunHead,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(bool, bool)> {
+        let spec = self
+            .spec_in(tx, &run.workflow_id, run.summary.version)
+            .await?;
         let dag = Dag::from_spec(&spec).map_err(corrupt)?;
         let statuses = self.step_statuses(tx, &run.summary.id).await?;
         let plan = advance(&dag, &statuses, run.mode());
@@ -204,7 +220,10 @@ impl Adapter {
     async fn start_timing_out(&self, tx: &mut Tx, run: &mut RunHead) -> StoreResult<()> {
         let timeout = run
             .timeout_ms
-            .map(|ms| humantime::format_duration(Duration::from_millis(u64::try_from(ms).unwrap_or(0))).to_string())
+            .map(|ms| {
+                humantime::format_duration(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
+                    .to_string()
+            })
             .unwrap_or_default();
         let error = format!("the run exceeded its {timeout} timeout");
         sqlx::query("UPDATE runs SET stopping = 'timeout', error = $1 WHERE id = $2")
@@ -218,7 +237,12 @@ impl Adapter {
         Ok(())
     }
 
-    async fn insert_run(&self, tx: &mut Tx, new: &NewRun<'_>, now: DateTime<Utc>) -> StoreResult<RunSummary> {
+    async fn insert_run(
+        &self,
+        tx: &mut Tx,
+        new: &NewRun<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RunSummary> {
         let id = uuid::Uuid::now_v7().to_string();
         let spec = &new.active.spec;
         let timeout_ms = spec
@@ -245,9 +269,8 @@ impl Adapter {
         .bind(now)
         .execute(&mut **tx)
         .await?;
-        let mut insert = QueryBuilder::<Db>::new(
-            "INSERT INTO run_steps (run_id, step_id, position, status) ",
-        );
+        let mut insert =
+            QueryBuilder::<Db>::new("INSERT INTO run_steps (run_id, step_id, position, status) ");
         insert.push_values(spec.steps.iter().enumerate(), |mut b, (i, step)| {
             b.push_bind(&id)
                 .push_bind(&step.id)
@@ -270,7 +293,11 @@ impl Adapter {
         })
     }
 
-    async fn outputs_of(&self, tx: &mut Tx, run_id: &str) -> StoreResult<BTreeMap<String, BTreeMap<String, String>>> {
+    async fn outputs_of(
+        &self,
+        tx: &mut Tx,
+        run_id: &str,
+    ) -> StoreResult<BTreeMap<String, BTreeMap<String, String>>> {
         let rows: Vec<(String, Json<BTreeMap<String, String>>)> = sqlx::query_as(
             "SELECT step_id, outputs FROM run_steps WHERE run_id = $1 AND status = 'succeeded'",
         )
@@ -302,7 +329,10 @@ impl Adapter {
             .collect())
     }
 
-    async fn active_versions(&self, environments: &[String]) -> StoreResult<BTreeMap<String, Vec<ActiveVersion>>> {
+    async fn active_versions(
+        &self,
+        environments: &[String],
+    ) -> StoreResult<BTreeMap<String, Vec<ActiveVersion>>> {
         let rows = sqlx::query(
             "SELECT workflow_id, environment, version, schedule_enabled, next_fire_at
              FROM workflow_environments",
@@ -322,7 +352,12 @@ impl Adapter {
                     next_fire_at: row.try_get("next_fire_at")?,
                 });
         }
-        let rank = |env: &str| environments.iter().position(|e| e == env).unwrap_or(usize::MAX);
+        let rank = |env: &str| {
+            environments
+                .iter()
+                .position(|e| e == env)
+                .unwrap_or(usize::MAX)
+        };
         for list in by_workflow.values_mut() {
             list.sort_by_key(|a| rank(&a.environment));
         }
@@ -370,7 +405,11 @@ impl Adapter {
 
 #[async_trait]
 impl WorkflowStore for Adapter {
-    async fn apply_version(&self, new: NewVersion<'_>, now: DateTime<Utc>) -> StoreResult<ApplyOutcome> {
+    async fn apply_version(
+        &self,
+        new: NewVersion<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ApplyOutcome> {
         let hash = new.spec.content_hash();
         let name = &new.spec.name;
         let mut tx = begin_write(&self.pool).await?;
@@ -395,10 +434,12 @@ impl WorkflowStore for Adapter {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query_scalar(&format!("SELECT id FROM workflows WHERE name = $1{FOR_UPDATE}"))
-                    .bind(name)
-                    .fetch_one(&mut *tx)
-                    .await?
+                sqlx::query_scalar(&format!(
+                    "SELECT id FROM workflows WHERE name = $1{FOR_UPDATE}"
+                ))
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await?
             }
         };
         let same: Option<i32> = sqlx::query_scalar(
@@ -464,7 +505,11 @@ impl WorkflowStore for Adapter {
         })
     }
 
-    async fn active_spec(&self, workflow: &str, environment: &str) -> StoreResult<Option<ActiveSpec>> {
+    async fn active_spec(
+        &self,
+        workflow: &str,
+        environment: &str,
+    ) -> StoreResult<Option<ActiveSpec>> {
         let row: Option<(String, i32)> = sqlx::query_as(
             "SELECT w.id, e.version FROM workflows w
              JOIN workflow_environments e ON e.workflow_id = w.id AND e.environment = $2
@@ -495,7 +540,11 @@ impl WorkflowStore for Adapter {
         Ok(n > 0)
     }
 
-    async fn version_spec(&self, workflow_id: &str, version: u32) -> StoreResult<Arc<WorkflowSpec>> {
+    async fn version_spec(
+        &self,
+        workflow_id: &str,
+        version: u32,
+    ) -> StoreResult<Arc<WorkflowSpec>> {
         let key = (workflow_id.to_owned(), version);
         if let Some(spec) = self.specs.get(&key) {
             return Ok(spec);
@@ -517,7 +566,12 @@ impl WorkflowStore for Adapter {
         Ok(run)
     }
 
-    async fn admit(&self, workflow_id: &str, environment: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    async fn admit(
+        &self,
+        workflow_id: &str,
+        environment: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let mut tx = begin_write(&self.pool).await?;
         // The lane row serializes admissions across processes.
         let lane: Option<i32> = sqlx::query_scalar(&format!(
@@ -554,7 +608,9 @@ impl WorkflowStore for Adapter {
             if head.summary.status != RunStatus::Queued {
                 continue;
             }
-            let spec = self.spec_in(&mut tx, workflow_id, head.summary.version).await?;
+            let spec = self
+                .spec_in(&mut tx, workflow_id, head.summary.version)
+                .await?;
             // Each run obeys the limit of the version it runs.
             if let Some(limit) = spec.concurrency
                 && running >= i64::from(limit)
@@ -564,13 +620,18 @@ impl WorkflowStore for Adapter {
             let deadline = head
                 .timeout_ms
                 .map(|ms| now + chrono::Duration::milliseconds(ms));
-            head.summary.status.transition(RunStatus::Running).map_err(corrupt)?;
-            sqlx::query("UPDATE runs SET status = 'running', started_at = $1, deadline = $2 WHERE id = $3")
-                .bind(now)
-                .bind(deadline)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+            head.summary
+                .status
+                .transition(RunStatus::Running)
+                .map_err(corrupt)?;
+            sqlx::query(
+                "UPDATE runs SET status = 'running', started_at = $1, deadline = $2 WHERE id = $3",
+            )
+            .bind(now)
+            .bind(deadline)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
             let mut head = head;
             head.summary.status = RunStatus::Running;
             self.settle(&mut tx, &head, now).await?;
@@ -597,7 +658,13 @@ impl WorkflowStore for Adapter {
         Ok(any)
     }
 
-    async fn claim_steps(&self, worker: &str, limit: u32, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<Claim>> {
+    async fn claim_steps(
+        &self,
+        worker: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> StoreResult<Vec<Claim>> {
         let now_ms = epoch_ms(now);
         let until = now_ms + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
         let mut tx = begin_write(&self.pool).await?;
@@ -658,7 +725,13 @@ impl WorkflowStore for Adapter {
         Ok(claims)
     }
 
-    async fn heartbeat(&self, claim: &Claim, worker: &str, now: DateTime<Utc>, lease: Duration) -> StoreResult<Beat> {
+    async fn heartbeat(
+        &self,
+        claim: &Claim,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> StoreResult<Beat> {
         let until = epoch_ms(now) + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
         let done = sqlx::query(
             "UPDATE run_steps SET lease_until_ms = $1
@@ -679,10 +752,18 @@ impl WorkflowStore for Adapter {
                 .bind(&claim.run_id)
                 .fetch_one(&self.pool)
                 .await?;
-        Ok(if stopping.is_some() { Beat::Stop } else { Beat::Continue })
+        Ok(if stopping.is_some() {
+            Beat::Stop
+        } else {
+            Beat::Continue
+        })
     }
 
-    async fn finish_attempt(&self, result: AttemptResult, now: DateTime<Utc>) -> StoreResult<Settled> {
+    async fn finish_attempt(
+        &self,
+        result: AttemptResult,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Settled> {
         let mut tx = begin_write(&self.pool).await?;
         let Some(mut run) = self.lock_run(&mut tx, &result.run_id).await? else {
             return Ok(Settled::default());
@@ -711,7 +792,9 @@ impl WorkflowStore for Adapter {
         if run.stopping.is_none() && run.deadline.is_some_and(|d| now >= d) {
             self.start_timing_out(&mut tx, &mut run).await?;
         }
-        let spec = self.spec_in(&mut tx, &run.workflow_id, run.summary.version).await?;
+        let spec = self
+            .spec_in(&mut tx, &run.workflow_id, run.summary.version)
+            .await?;
         let step = spec
             .step(&result.step_id)
             .ok_or_else(|| corrupt(format!("step {} not in spec", result.step_id)))?;
@@ -759,7 +842,8 @@ impl WorkflowStore for Adapter {
             }
             StepNext::Retry { after } => {
                 status.transition(StepStatus::Queued).map_err(corrupt)?;
-                let ready = epoch_ms(now) + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2);
+                let ready =
+                    epoch_ms(now) + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2);
                 sqlx::query(
                     "UPDATE run_steps SET status = 'queued', ready_at_ms = $1, lease_owner = NULL,
                             lease_until_ms = NULL
@@ -1054,13 +1138,20 @@ impl WorkflowStore for Adapter {
             .collect::<StoreResult<Vec<_>>>()?;
         let more = runs.len() > limit as usize;
         runs.truncate(limit as usize);
-        let next_before = if more { runs.last().map(|r| r.id.clone()) } else { None };
+        let next_before = if more {
+            runs.last().map(|r| r.id.clone())
+        } else {
+            None
+        };
         Ok(RunPage { runs, next_before })
     }
 
     async fn run_summary(&self, id: &str) -> StoreResult<Option<RunSummary>> {
         Ok(self
-            .summaries(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1"), Some(id))
+            .summaries(
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1"),
+                Some(id),
+            )
             .await?
             .into_iter()
             .next())
@@ -1068,12 +1159,18 @@ impl WorkflowStore for Adapter {
 
     async fn run_detail(&self, id: &str) -> StoreResult<Option<RunDetail>> {
         let sql = format!("SELECT {RUN_COLUMNS}, inputs FROM runs WHERE id = $1");
-        let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await? else {
+        let Some(row) = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
             return Ok(None);
         };
         let head = run_head(&row)?;
         let Json(inputs): Json<BTreeMap<String, Value>> = row.try_get("inputs")?;
-        let spec = self.version_spec(&head.workflow_id, head.summary.version).await?;
+        let spec = self
+            .version_spec(&head.workflow_id, head.summary.version)
+            .await?;
         let step_rows = sqlx::query(
             "SELECT step_id, status, outputs, started_at, finished_at FROM run_steps
              WHERE run_id = $1 ORDER BY position",
@@ -1142,7 +1239,11 @@ impl WorkflowStore for Adapter {
         let limit = query.effective_limit();
         // The cursor packs (attempt, line): lines sort by attempt, then line.
         let after = query.after.unwrap_or(-1);
-        let (after_attempt, after_line) = if after < 0 { (-1, -1) } else { (after >> 32, after & 0xFFFF_FFFF) };
+        let (after_attempt, after_line) = if after < 0 {
+            (-1, -1)
+        } else {
+            (after >> 32, after & 0xFFFF_FFFF)
+        };
         let mut q = QueryBuilder::<Db>::new(
             "SELECT step_id, attempt, line, stream, at, text FROM step_logs WHERE run_id = ",
         );
@@ -1171,7 +1272,8 @@ impl WorkflowStore for Adapter {
                 seq: (i64::from(attempt) << 32) | i64::from(line),
                 step: r.try_get("step_id")?,
                 attempt: u32_of(attempt, "attempt")?,
-                stream: LogStream::parse(&stream).ok_or_else(|| corrupt(format!("stream {stream:?}")))?,
+                stream: LogStream::parse(&stream)
+                    .ok_or_else(|| corrupt(format!("stream {stream:?}")))?,
                 at: r.try_get("at")?,
                 text: r.try_get("text")?,
             });
@@ -1208,26 +1310,34 @@ impl WorkflowStore for Adapter {
             .execute(&mut *tx)
             .await?;
         for (role, env) in grants {
-            sqlx::query("INSERT INTO api_token_grants (token_id, role, environment) VALUES ($1, $2, $3)")
-                .bind(&id)
-                .bind(role.as_str())
-                .bind(env)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO api_token_grants (token_id, role, environment) VALUES ($1, $2, $3)",
+            )
+            .bind(&id)
+            .bind(role.as_str())
+            .bind(env)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     async fn token_exists(&self, name: &str) -> StoreResult<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE name = $1 AND revoked_at IS NULL")
-            .bind(name)
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM api_tokens WHERE name = $1 AND revoked_at IS NULL",
+        )
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(n > 0)
     }
 
-    async fn token_by_hash(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<TokenRecord>> {
+    async fn token_by_hash(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<TokenRecord>> {
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT id, name FROM api_tokens
              WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",

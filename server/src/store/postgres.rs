@@ -1,9 +1,9 @@
 //! The PostgreSQL adapter, for several Gantry processes sharing one database.
 
 use super::spec_cache::SpecCache;
-use super::{WorkSignal, 
+use super::{
     DEV_SEED_SOURCE, MigrationStatus, SeedUser, SessionBackend, Store, StoreResult, UserRecord,
-    compare_migrations, grant_from_row,
+    WorkSignal, compare_migrations, grant_from_row,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,6 +14,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use std::time::Duration;
 
+// Deliberate: one source file, compiled once per database driver.
+#[allow(clippy::duplicate_mod)]
 #[path = "portable.rs"]
 mod portable;
 

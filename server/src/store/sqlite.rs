@@ -1,9 +1,9 @@
 //! The embedded SQLite adapter: one file, WAL journal, foreign keys on.
 
 use super::spec_cache::SpecCache;
-use super::{WorkSignal, 
+use super::{
     DEV_SEED_SOURCE, MigrationStatus, SeedUser, SessionBackend, Store, StoreError, StoreResult,
-    UserRecord, compare_migrations, grant_from_row,
+    UserRecord, WorkSignal, compare_migrations, grant_from_row,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,6 +15,8 @@ use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
+// Deliberate: one source file, compiled once per database driver.
+#[allow(clippy::duplicate_mod)]
 #[path = "portable.rs"]
 mod portable;
 

@@ -23,21 +23,30 @@ pub trait WorkflowStore: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> StoreResult<ApplyOutcome>;
 
-    async fn active_spec(&self, workflow: &str, environment: &str)
-    -> StoreResult<Option<ActiveSpec>>;
+    async fn active_spec(
+        &self,
+        workflow: &str,
+        environment: &str,
+    ) -> StoreResult<Option<ActiveSpec>>;
 
     /// Whether a workflow of this name exists at all.
     async fn workflow_exists(&self, workflow: &str) -> StoreResult<bool>;
 
     /// An immutable version's spec (cached: versions never change).
-    async fn version_spec(&self, workflow_id: &str, version: u32) -> StoreResult<Arc<WorkflowSpec>>;
+    async fn version_spec(&self, workflow_id: &str, version: u32)
+    -> StoreResult<Arc<WorkflowSpec>>;
 
     /// Creates a queued run with pending steps. Call [`Self::admit`] after.
     async fn create_run(&self, new: NewRun<'_>, now: DateTime<Utc>) -> StoreResult<RunSummary>;
 
     /// Starts queued runs of one workflow in one environment while its
     /// concurrency allows. Returns whether any started.
-    async fn admit(&self, workflow_id: &str, environment: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn admit(
+        &self,
+        workflow_id: &str,
+        environment: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 
     /// Admits in every lane that has queued runs (after a crash between a
     /// run finishing and its lane's admission).
@@ -63,7 +72,11 @@ pub trait WorkflowStore: Send + Sync + 'static {
 
     /// Records an attempt's end and advances its run, in one transaction.
     /// Stale reports (wrong attempt, lease lost) change nothing.
-    async fn finish_attempt(&self, result: AttemptResult, now: DateTime<Utc>) -> StoreResult<Settled>;
+    async fn finish_attempt(
+        &self,
+        result: AttemptResult,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Settled>;
 
     async fn append_logs(&self, lines: &[NewLogLine]) -> StoreResult<()>;
 
@@ -120,6 +133,9 @@ pub trait WorkflowStore: Send + Sync + 'static {
     async fn token_exists(&self, name: &str) -> StoreResult<bool>;
 
     /// The live (unrevoked, unexpired) token with this hash; records its use.
-    async fn token_by_hash(&self, token_hash: &str, now: DateTime<Utc>)
-    -> StoreResult<Option<TokenRecord>>;
+    async fn token_by_hash(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<TokenRecord>>;
 }

@@ -137,8 +137,10 @@ steps:
     assert_eq!(statuses, ["failed", "failed", "succeeded"]);
     // Backoff: 200 ms before attempt 2, 400 ms before attempt 3.
     let gap = |i: usize| {
-        let end: chrono::DateTime<chrono::Utc> = a[i]["finished_at"].as_str().unwrap().parse().unwrap();
-        let next: chrono::DateTime<chrono::Utc> = a[i + 1]["started_at"].as_str().unwrap().parse().unwrap();
+        let end: chrono::DateTime<chrono::Utc> =
+            a[i]["finished_at"].as_str().unwrap().parse().unwrap();
+        let next: chrono::DateTime<chrono::Utc> =
+            a[i + 1]["started_at"].as_str().unwrap().parse().unwrap();
         (next - end).num_milliseconds()
     };
     assert!(gap(0) >= 190, "first backoff {} ms", gap(0));
@@ -171,7 +173,11 @@ steps:
         && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
             .unwrap_or_default()
             .contains(") Z ");
-    assert!(!alive, "the background child {} outlived the step", pid.trim());
+    assert!(
+        !alive,
+        "the background child {} outlived the step",
+        pid.trim()
+    );
 }
 
 async fn run_timeout_stops_everything(backend: Backend) {
@@ -218,7 +224,8 @@ steps:
             json!({}),
         )
         .await;
-    app.wait_run(&id, |r| step_statuses(r)["long"] == "running").await;
+    app.wait_run(&id, |r| step_statuses(r)["long"] == "running")
+        .await;
     let (status, body) = app.api_post(&format!("/runs/{id}/cancel"), json!({})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["cancel_requested"], true);
@@ -231,7 +238,12 @@ steps:
     // Cancelling again is a conflict that says why.
     let (status, body) = app.api_post(&format!("/runs/{id}/cancel"), json!({})).await;
     assert_eq!(status, 409);
-    assert!(body["error"]["message"].as_str().unwrap().contains("already finished (cancelled)"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already finished (cancelled)")
+    );
 }
 
 async fn concurrency_limit_queues_extra_runs(backend: Backend) {
@@ -256,9 +268,14 @@ steps:
     assert_eq!(app.finished_run(&first).await["status"], "succeeded");
     let run2 = app.finished_run(&second).await;
     assert_eq!(run2["status"], "succeeded");
-    let first_done: chrono::DateTime<chrono::Utc> =
-        app.api_get(&format!("/runs/{first}")).await.1["finished_at"].as_str().unwrap().parse().unwrap();
-    let second_start: chrono::DateTime<chrono::Utc> = run2["started_at"].as_str().unwrap().parse().unwrap();
+    let first_done: chrono::DateTime<chrono::Utc> = app.api_get(&format!("/runs/{first}")).await.1
+        ["finished_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let second_start: chrono::DateTime<chrono::Utc> =
+        run2["started_at"].as_str().unwrap().parse().unwrap();
     assert!(second_start >= first_done);
 }
 
@@ -292,14 +309,23 @@ steps:
     assert_eq!(run["steps"][0]["outputs"], json!({ "sha": "abc123" }));
     assert!(!marker.exists(), "an input value was executed by the shell");
     let (_, logs) = app.api_get(&format!("/runs/{id}/logs?step=consume")).await;
-    let text: Vec<&str> = logs["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap()).collect();
+    let text: Vec<&str> = logs["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
     assert!(
-        text.iter().any(|l| l.starts_with("got abc123 for $(touch ") && l.ends_with(" x2")),
+        text.iter()
+            .any(|l| l.starts_with("got abc123 for $(touch ") && l.ends_with(" x2")),
         "{text:?}"
     );
     let (_, logs) = app.api_get(&format!("/runs/{id}/logs?step=produce")).await;
     assert!(
-        logs["lines"].as_array().unwrap().iter().any(|l| l["text"].as_str().unwrap().contains("\"ignored\" is not declared")),
+        logs["lines"].as_array().unwrap().iter().any(|l| l["text"]
+            .as_str()
+            .unwrap()
+            .contains("\"ignored\" is not declared")),
         "{logs:#}"
     );
 }
@@ -340,7 +366,12 @@ steps:
     }
     let texts: Vec<(String, String)> = lines
         .iter()
-        .map(|l| (l["stream"].as_str().unwrap().to_owned(), l["text"].as_str().unwrap().to_owned()))
+        .map(|l| {
+            (
+                l["stream"].as_str().unwrap().to_owned(),
+                l["text"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert!(texts.contains(&("stdout".into(), "out-1".into())));
     assert!(texts.contains(&("stderr".into(), "err-1".into())));
@@ -371,14 +402,23 @@ steps:
     let s = step_statuses(&run);
     assert_eq!(s["ok"], "succeeded", "{run:#}");
     assert_eq!(s["wrong"], "failed");
-    assert_eq!(attempts(&run, "wrong")[0]["error"], "HTTP 200 (expected 204)");
+    assert_eq!(
+        attempts(&run, "wrong")[0]["error"],
+        "HTTP 200 (expected 204)"
+    );
     assert_eq!(s["unreachable"], "failed");
-    let error = attempts(&run, "unreachable")[0]["error"].as_str().unwrap().to_owned();
+    let error = attempts(&run, "unreachable")[0]["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(error.starts_with("request failed"), "{error}");
     let (_, logs) = app.api_get(&format!("/runs/{id}/logs")).await;
     let all = logs.to_string();
     assert!(all.contains("HTTP 200 in"), "{all}");
-    assert!(!all.contains("s3cret"), "query strings are never logged: {all}");
+    assert!(
+        !all.contains("s3cret"),
+        "query strings are never logged: {all}"
+    );
     assert!(!error.contains("s3cret"), "{error}");
 }
 
@@ -404,10 +444,26 @@ steps:
         .unwrap()
         .iter()
         .filter(|l| l["stream"] == "stdout")
-        .filter_map(|l| l["text"].as_str().unwrap().split_once('=').map(|(k, _)| k.to_owned()))
+        .filter_map(|l| {
+            l["text"]
+                .as_str()
+                .unwrap()
+                .split_once('=')
+                .map(|(k, _)| k.to_owned())
+        })
         .collect();
-    for expected in ["GREETING", "GANTRY_WORKDIR", "GANTRY_OUTPUT", "GANTRY_RUN_ID", "PATH", "HOME"] {
-        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    for expected in [
+        "GREETING",
+        "GANTRY_WORKDIR",
+        "GANTRY_OUTPUT",
+        "GANTRY_RUN_ID",
+        "PATH",
+        "HOME",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
     }
     // Nothing of the server's own environment (cargo sets these for tests).
     assert!(!names.iter().any(|n| n.starts_with("CARGO")), "{names:?}");

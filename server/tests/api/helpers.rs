@@ -36,7 +36,9 @@ pub async fn fresh_postgres_database() -> String {
          or `scripts/with-postgres.sh cargo test`, which start a private PostgreSQL",
     );
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let pool = sqlx::PgPool::connect(&admin).await.expect("connect to the test cluster");
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("connect to the test cluster");
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&pool)
         .await
@@ -206,7 +208,12 @@ pub fn session_cookie(resp: &Response) -> Option<String> {
 
 /// REST API calls with the bootstrap token.
 impl TestApp {
-    pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let mut req = self
             .client
             .request(method, self.url(&format!("/api/v1{path}")))
@@ -264,7 +271,11 @@ impl TestApp {
     }
 
     /// Polls the run until it satisfies `done` (bounded: fails after 60 s).
-    pub async fn wait_run(&self, id: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    pub async fn wait_run(
+        &self,
+        id: &str,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             let (status, run) = self.api_get(&format!("/runs/{id}")).await;
@@ -272,7 +283,10 @@ impl TestApp {
             if done(&run) {
                 return run;
             }
-            assert!(std::time::Instant::now() < deadline, "run never reached the expected state: {run:#}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "run never reached the expected state: {run:#}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
@@ -290,7 +304,10 @@ impl TestApp {
     pub async fn exec_sql(&self, sql: &str) {
         match self.backend {
             Backend::Sqlite => {
-                sqlx::query(sql).execute(&self.db().await).await.expect("sql");
+                sqlx::query(sql)
+                    .execute(&self.db().await)
+                    .await
+                    .expect("sql");
             }
             Backend::Postgres => {
                 let pool = sqlx::PgPool::connect(&self.db_url).await.expect("pg");
@@ -301,7 +318,10 @@ impl TestApp {
 
     pub async fn count_sql(&self, sql: &str) -> i64 {
         match self.backend {
-            Backend::Sqlite => sqlx::query_scalar(sql).fetch_one(&self.db().await).await.expect("sql"),
+            Backend::Sqlite => sqlx::query_scalar(sql)
+                .fetch_one(&self.db().await)
+                .await
+                .expect("sql"),
             Backend::Postgres => {
                 let pool = sqlx::PgPool::connect(&self.db_url).await.expect("pg");
                 sqlx::query_scalar(sql).fetch_one(&pool).await.expect("sql")

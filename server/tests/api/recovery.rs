@@ -9,8 +9,8 @@ use crate::on_both_backends;
 use gantry_core::run::AttemptEnd;
 use gantry_server::clock::SystemClock;
 use gantry_server::engine::Scheduler;
-use gantry_server::store::{self, DatabaseUrl};
 use gantry_server::store::records::AttemptResult;
+use gantry_server::store::{self, DatabaseUrl};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,7 +24,15 @@ on_both_backends!(
 
 fn spawn_worker(app: &TestApp, name: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_gantry"))
-        .args(["worker", "--database-url", &app.db_url, "--worker-lease", "2s", "--log", "warn"])
+        .args([
+            "worker",
+            "--database-url",
+            &app.db_url,
+            "--worker-lease",
+            "2s",
+            "--log",
+            "warn",
+        ])
         .arg("--work-dir")
         .arg(app.dir.path().join(name))
         .stdout(std::process::Stdio::null())
@@ -48,8 +56,13 @@ steps:
             json!({}),
         )
         .await;
-    let running = app.wait_run(&id, |r| step_statuses(r)["work"] == "running").await;
-    let dead_worker = running["steps"][0]["attempts"][0]["worker"].as_str().unwrap().to_owned();
+    let running = app
+        .wait_run(&id, |r| step_statuses(r)["work"] == "running")
+        .await;
+    let dead_worker = running["steps"][0]["attempts"][0]["worker"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     first.start_kill().unwrap();
     first.wait().await.unwrap();
 
@@ -59,7 +72,12 @@ steps:
     let attempts = run["steps"][0]["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 2, "{attempts:#?}");
     assert_eq!(attempts[0]["status"], "lost");
-    assert!(attempts[0]["error"].as_str().unwrap().contains("lease expired"));
+    assert!(
+        attempts[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("lease expired")
+    );
     assert_eq!(attempts[1]["status"], "succeeded");
     assert_ne!(attempts[1]["worker"], dead_worker);
 
@@ -118,8 +136,11 @@ async fn catch_up_after_downtime_fires_once(backend: Backend) {
     let (status, _) = app.apply(SCHEDULED).await;
     assert_eq!(status, 201);
     let (_, wf) = app.api_get("/workflows/nightly").await;
-    let next: chrono::DateTime<chrono::Utc> =
-        wf["active"][0]["next_fire_at"].as_str().unwrap().parse().unwrap();
+    let next: chrono::DateTime<chrono::Utc> = wf["active"][0]["next_fire_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(next > chrono::Utc::now());
     assert!(scheduled_runs(&app).await.is_empty());
 
@@ -130,7 +151,10 @@ async fn catch_up_after_downtime_fires_once(backend: Backend) {
         if !runs.is_empty() {
             break runs;
         }
-        assert!(std::time::Instant::now() < deadline, "the scheduler never fired");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduler never fired"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     // Three missed slots, one catch-up run; the next slot is in the future,
@@ -139,8 +163,11 @@ async fn catch_up_after_downtime_fires_once(backend: Backend) {
     assert_eq!(runs[0]["trigger"], "schedule");
     assert_eq!(runs[0]["triggered_by"], "scheduler");
     let (_, wf) = app.api_get("/workflows/nightly").await;
-    let next: chrono::DateTime<chrono::Utc> =
-        wf["active"][0]["next_fire_at"].as_str().unwrap().parse().unwrap();
+    let next: chrono::DateTime<chrono::Utc> = wf["active"][0]["next_fire_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(next > chrono::Utc::now(), "moved past now: {next}");
     let run = app.finished_run(runs[0]["id"].as_str().unwrap()).await;
     assert_eq!(run["status"], "succeeded");
@@ -155,12 +182,19 @@ async fn racing_schedulers_fire_a_slot_exactly_once(backend: Backend) {
     app.apply(SCHEDULED).await;
     rewind_schedule(&app, 1).await;
     let url = DatabaseUrl::parse(&app.db_url).unwrap();
-    let a = Scheduler::new(store::connect(&url, 2).await.unwrap(), Arc::new(SystemClock));
-    let b = Scheduler::new(store::connect(&url, 2).await.unwrap(), Arc::new(SystemClock));
+    let a = Scheduler::new(
+        store::connect(&url, 2).await.unwrap(),
+        Arc::new(SystemClock),
+    );
+    let b = Scheduler::new(
+        store::connect(&url, 2).await.unwrap(),
+        Arc::new(SystemClock),
+    );
     tokio::join!(a.once(), b.once(), a.once(), b.once());
     assert_eq!(scheduled_runs(&app).await.len(), 1);
     assert_eq!(
-        app.count_sql("SELECT count(*) FROM runs WHERE trigger_kind = 'schedule'").await,
+        app.count_sql("SELECT count(*) FROM runs WHERE trigger_kind = 'schedule'")
+            .await,
         1
     );
 }

@@ -40,12 +40,20 @@ async fn apply_versions_specs_by_content(backend: Backend) {
     assert_eq!(status, 201);
     assert_eq!(body["version"], 2);
     let (_, versions) = app.api_get("/workflows/hello/versions").await;
-    let numbers: Vec<i64> = versions.as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect();
+    let numbers: Vec<i64> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
     assert_eq!(numbers, [2, 1]);
     let (_, wf) = app.api_get("/workflows/hello?version=1").await;
     assert_eq!(wf["shown"]["version"], 1);
     assert!(wf["source"].as_str().unwrap().contains("hello "));
-    assert_eq!(wf["active"][0], json!({"environment": "dev", "version": 2, "schedule_enabled": true, "next_fire_at": null}));
+    assert_eq!(
+        wf["active"][0],
+        json!({"environment": "dev", "version": 2, "schedule_enabled": true, "next_fire_at": null})
+    );
     let (_, list) = app.api_get("/workflows").await;
     assert_eq!(list[0]["name"], "hello");
     assert_eq!(list[0]["latest_version"], 2);
@@ -62,11 +70,23 @@ async fn runs_list_filters_and_paginates(backend: Backend) {
         app.finished_run(id).await;
     }
     let (_, page) = app.api_get("/runs?workflow=hello&limit=2").await;
-    let got: Vec<&str> = page["runs"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let got: Vec<&str> = page["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, [ids[2].as_str(), ids[1].as_str()], "newest first");
     let before = page["next_before"].as_str().unwrap();
-    let (_, page) = app.api_get(&format!("/runs?workflow=hello&limit=2&before={before}")).await;
-    let got: Vec<&str> = page["runs"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let (_, page) = app
+        .api_get(&format!("/runs?workflow=hello&limit=2&before={before}"))
+        .await;
+    let got: Vec<&str> = page["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, [ids[0].as_str()]);
     assert!(page["next_before"].is_null());
     let (_, page) = app.api_get("/runs?status=failed").await;
@@ -78,12 +98,20 @@ async fn runs_list_filters_and_paginates(backend: Backend) {
 #[tokio::test]
 async fn the_api_needs_a_valid_bearer_token() {
     let app = TestApp::spawn().await;
-    let resp = app.client.get(app.url("/api/v1/workflows")).send().await.unwrap();
+    let resp = app
+        .client
+        .get(app.url("/api/v1/workflows"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
     assert_eq!(resp.headers()["www-authenticate"], "Bearer");
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthenticated");
-    for bad in ["gantry_wrong-token-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "not-even-prefixed"] {
+    for bad in [
+        "gantry_wrong-token-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "not-even-prefixed",
+    ] {
         let resp = app
             .client
             .get(app.url("/api/v1/workflows"))
@@ -102,10 +130,11 @@ async fn the_api_needs_a_valid_bearer_token() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     // The token is stored only as a hash.
-    let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens WHERE name = 'bootstrap'")
-        .fetch_one(&app.db().await)
-        .await
-        .unwrap();
+    let stored: String =
+        sqlx::query_scalar("SELECT token_hash FROM api_tokens WHERE name = 'bootstrap'")
+            .fetch_one(&app.db().await)
+            .await
+            .unwrap();
     assert_ne!(stored, TOKEN);
     assert_eq!(stored.len(), 64);
 }
@@ -115,7 +144,12 @@ async fn session_users_use_the_api_with_their_own_roles() {
     let app = TestApp::spawn().await;
     app.apply(HELLO).await;
     app.sign_in_as("viewer").await;
-    let resp = app.client.get(app.url("/api/v1/workflows")).send().await.unwrap();
+    let resp = app
+        .client
+        .get(app.url("/api/v1/workflows"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let resp = app
         .client
@@ -127,7 +161,12 @@ async fn session_users_use_the_api_with_their_own_roles() {
     assert_eq!(resp.status(), 403);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "forbidden");
-    assert!(body["error"]["message"].as_str().unwrap().contains("operator or admin"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("operator or admin")
+    );
     let resp = app
         .client
         .post(app.url("/api/v1/workflows"))
@@ -149,15 +188,30 @@ async fn bad_input_gets_a_4xx_that_says_what_to_fix() {
     let specs: &[(&str, u16, &str, &str)] = &[
         ("name: [", 422, "unprocessable", "line 1"),
         ("name: x\nsteps: []\n", 422, "unprocessable", "steps"),
-        ("name: x\nstepz: []\n", 422, "unprocessable", "unknown field"),
+        (
+            "name: x\nstepz: []\n",
+            422,
+            "unprocessable",
+            "unknown field",
+        ),
         (
             "name: x\nsteps:\n  - id: a\n    needs: [b]\n    run: 'true'\n  - id: b\n    needs: [a]\n    run: 'true'\n",
             422,
             "unprocessable",
             "→",
         ),
-        ("name: x\nsteps:\n  - id: a\n    run: echo ${{ inputs.nope }}\n", 422, "unprocessable", "nope"),
-        ("name: x\nschedule: 'every day'\nsteps:\n  - id: a\n    run: 'true'\n", 422, "unprocessable", "schedule"),
+        (
+            "name: x\nsteps:\n  - id: a\n    run: echo ${{ inputs.nope }}\n",
+            422,
+            "unprocessable",
+            "nope",
+        ),
+        (
+            "name: x\nschedule: 'every day'\nsteps:\n  - id: a\n    run: 'true'\n",
+            422,
+            "unprocessable",
+            "schedule",
+        ),
         (
             "name: x\nschedule: '0 3 * * *'\ninputs:\n  t: { type: string }\nsteps:\n  - id: a\n    run: 'true'\n",
             422,
@@ -172,7 +226,10 @@ async fn bad_input_gets_a_4xx_that_says_what_to_fix() {
         let text = body.to_string();
         assert!(text.contains(fragment), "{spec:?} -> {body}");
     }
-    let huge = format!("name: big\ndescription: \"{}\"\nsteps:\n  - id: a\n    run: 'true'\n", "x".repeat(1024 * 1024));
+    let huge = format!(
+        "name: big\ndescription: \"{}\"\nsteps:\n  - id: a\n    run: 'true'\n",
+        "x".repeat(1024 * 1024)
+    );
     let (status, body) = app.apply(&huge).await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"]["code"], "too_large");
@@ -180,28 +237,95 @@ async fn bad_input_gets_a_4xx_that_says_what_to_fix() {
 
     // (method, path, body, status, message fragment)
     let calls: Vec<(&str, String, Option<serde_json::Value>, u16, &str)> = vec![
-        ("POST", "/workflows/hello/runs".into(), Some(json!({"environment": "dev", "inputs": {"times": "many"}})), 422, "must be an integer"),
-        ("POST", "/workflows/hello/runs".into(), Some(json!({"environment": "dev", "inputs": {"whom": "x"}})), 422, "unknown input"),
-        ("POST", "/workflows/hello/runs".into(), Some(json!({"environment": "qa"})), 400, "unknown environment"),
-        ("POST", "/workflows/hello/runs".into(), Some(json!({"environment": "prod"})), 409, "no active version in prod"),
-        ("POST", "/workflows/ghost/runs".into(), Some(json!({"environment": "dev"})), 404, "workflow \"ghost\" not found"),
-        ("POST", "/workflows/hello/runs".into(), Some(json!({"env": "dev"})), 422, "unknown field"),
-        ("POST", "/runs".into(), Some(json!({"environment": "dev"})), 400, "name the workflow"),
+        (
+            "POST",
+            "/workflows/hello/runs".into(),
+            Some(json!({"environment": "dev", "inputs": {"times": "many"}})),
+            422,
+            "must be an integer",
+        ),
+        (
+            "POST",
+            "/workflows/hello/runs".into(),
+            Some(json!({"environment": "dev", "inputs": {"whom": "x"}})),
+            422,
+            "unknown input",
+        ),
+        (
+            "POST",
+            "/workflows/hello/runs".into(),
+            Some(json!({"environment": "qa"})),
+            400,
+            "unknown environment",
+        ),
+        (
+            "POST",
+            "/workflows/hello/runs".into(),
+            Some(json!({"environment": "prod"})),
+            409,
+            "no active version in prod",
+        ),
+        (
+            "POST",
+            "/workflows/ghost/runs".into(),
+            Some(json!({"environment": "dev"})),
+            404,
+            "workflow \"ghost\" not found",
+        ),
+        (
+            "POST",
+            "/workflows/hello/runs".into(),
+            Some(json!({"env": "dev"})),
+            422,
+            "unknown field",
+        ),
+        (
+            "POST",
+            "/runs".into(),
+            Some(json!({"environment": "dev"})),
+            400,
+            "name the workflow",
+        ),
         ("GET", "/workflows/ghost".into(), None, 404, "not found"),
-        ("GET", "/workflows/hello?version=9".into(), None, 404, "version 9"),
+        (
+            "GET",
+            "/workflows/hello?version=9".into(),
+            None,
+            404,
+            "version 9",
+        ),
         ("GET", "/runs/not-a-run".into(), None, 404, "not found"),
-        ("GET", "/runs/01a20644-0e0f-7173-b0f1-0405ea096c2b".into(), None, 404, "not found"),
-        ("GET", "/runs?status=done".into(), None, 400, "unknown status"),
+        (
+            "GET",
+            "/runs/01a20644-0e0f-7173-b0f1-0405ea096c2b".into(),
+            None,
+            404,
+            "not found",
+        ),
+        (
+            "GET",
+            "/runs?status=done".into(),
+            None,
+            400,
+            "unknown status",
+        ),
         ("GET", "/runs?before=xyz".into(), None, 400, "next_before"),
-        ("POST", format!("/runs/{finished}/cancel"), Some(json!({})), 409, "already finished (succeeded)"),
+        (
+            "POST",
+            format!("/runs/{finished}/cancel"),
+            Some(json!({})),
+            409,
+            "already finished (succeeded)",
+        ),
         ("GET", "/nope".into(), None, 404, "no such API endpoint"),
     ];
     for (method, path, body, status, fragment) in calls {
-        let (got, answer) = app
-            .api(method.parse().unwrap(), &path, body.clone())
-            .await;
+        let (got, answer) = app.api(method.parse().unwrap(), &path, body.clone()).await;
         assert_eq!(got, status, "{method} {path} {body:?} -> {answer}");
-        let message = answer["error"]["message"].as_str().unwrap_or_default().to_owned()
+        let message = answer["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
             + &answer["error"]["details"].to_string();
         assert!(message.contains(fragment), "{method} {path} -> {answer}");
     }
