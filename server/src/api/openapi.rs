@@ -232,3 +232,8 @@ mod tests {
         );
     }
 }
+#[cfg(test)]
+#[test]
+fn zz_dump() {
+    std::fs::write("/tmp/openapi-dump.json", serde_json::to_string_pretty(&ApiDoc::openapi()).unwrap()).unwrap();
+}
