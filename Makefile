@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-postgres binaryen site server fmt-check clippy unit e2e release bench-sizes clean
+.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -34,7 +34,7 @@ run: tools-build site server
 	@echo "Starting Gantry at http://127.0.0.1:3000 (dev mode; Ctrl-C to stop)"
 	$(GANTRY) serve --dev --bind 127.0.0.1:3000 --database-url sqlite://data/gantry.db --site-root $(SITE_ROOT)
 
-test: tools-build tools-e2e tools-postgres
+test: tools-build tools-e2e tools-postgres tools-nextest
 	$(MAKE) fmt-check
 	$(MAKE) clippy
 	$(MAKE) unit
@@ -42,7 +42,7 @@ test: tools-build tools-e2e tools-postgres
 
 ## ---- tools (idempotent) ----------------------------------------------------
 
-tools: tools-build tools-e2e tools-postgres
+tools: tools-build tools-e2e tools-postgres tools-nextest
 
 # Checks are cheap, so they run every time: a removed tool is reinstalled.
 tools-build:
@@ -56,6 +56,15 @@ tools-build:
 tools-e2e: end2end/node_modules/.package-lock.json
 	@if [ -x /usr/bin/chromium ]; then :; else \
 	  $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+
+# Runs each test in its own process (see .config/nextest.toml).
+NEXTEST_VERSION := 0.9.143
+tools-nextest:
+	@if cargo nextest --version 2>/dev/null | grep -q "^cargo-nextest $(NEXTEST_VERSION)"; then :; else \
+	  echo "Installing cargo-nextest $(NEXTEST_VERSION) (a few minutes, once)"; \
+	  $(CARGO) install --locked cargo-nextest --version $(NEXTEST_VERSION) \
+	    || $(CARGO) install cargo-nextest --version $(NEXTEST_VERSION); \
+	fi
 
 # The test harness starts a private cluster from Debian's server binaries
 # (scripts/with-postgres.sh); the distribution's own cluster is not used.
@@ -96,6 +105,15 @@ release: tools-build binaryen
 	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int -o $(PKG_DIR)/gantry_bg.wasm $(PKG_DIR)/gantry_bg.wasm
 	$(CARGO) build --locked --release -p gantry-server
 
+# Engine throughput, trigger latency and workflow wall times on SQLite and on
+# a throwaway PostgreSQL, each beside a raw queue baseline measured in the same
+# run (docs/benchmarks.md). A few minutes; BENCH_ARGS=--help lists the knobs.
+BENCH_BIN = $(or $(CARGO_TARGET_DIR),target)/release/gantry-bench
+BENCH_ARGS ?=
+bench: tools-postgres
+	$(CARGO) build --locked --release -p gantry-server --bin gantry-bench
+	scripts/with-postgres.sh $(BENCH_BIN) $(BENCH_ARGS)
+
 # Raw and gzip sizes of the debug and release browser bundles.
 bench-sizes: tools-build binaryen
 	@$(MAKE) site >/dev/null && printf "debug   wasm: %8d bytes raw, %8d gzip\n" $$(stat -c %s $(PKG_DIR)/gantry_bg.wasm) $$(gzip -9c $(PKG_DIR)/gantry_bg.wasm | wc -c)
@@ -113,8 +131,8 @@ clippy:
 
 # Unit tests and the integration tests that boot the real server, on SQLite
 # and on a throwaway PostgreSQL cluster the harness starts and stops.
-unit: tools-postgres
-	scripts/with-postgres.sh $(CARGO) test --locked --workspace --exclude frontend
+unit: tools-postgres tools-nextest
+	scripts/with-postgres.sh $(CARGO) nextest run --locked --workspace --exclude frontend
 
 # Playwright against the real server on Debian's Chromium. The binary comes
 # from the test build (`--no-run`: a no-op right after `make unit`), so the

@@ -25,3 +25,16 @@ test('the user menu opens and signs out without JavaScript', async ({ page }) =>
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/sign-in$/);
 });
+
+test('start a run and cancel it with plain HTML forms', async ({ page }) => {
+  await page.goto('/workflows/dlq-reprocess');
+  await page.getByRole('button', { name: 'Sign in as Oscar Operator' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'dlq-reprocess' })).toBeVisible();
+  await page.getByLabel('batch_size').fill('25');
+  await page.getByRole('button', { name: 'Start run' }).click();
+  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
+  await expect(page.getByText('25', { exact: true })).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel run' }).click();
+  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}/);
+  await expect(page.getByRole('status')).toContainText(/Cancelled|Stop requested/);
+});

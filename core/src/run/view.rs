@@ -174,7 +174,8 @@ impl LogStream {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogLine {
-    /// Increases within a run; pass the last one seen as `after` to tail.
+    /// Increases within a step (it packs attempt and line number); pass the
+    /// last one seen as `after`, with the same `step`, to tail that step.
     pub seq: i64,
     pub step: String,
     pub attempt: u32,

@@ -70,7 +70,7 @@ pub struct WorkflowSpec {
     /// Parameters of a run. Declared order is kept: it is the UI form order.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub inputs: IndexMap<String, InputSpec>,
-    /// Most runs of this workflow at once per environment; `None` = unlimited.
+    /// Most runs of this workflow at once per environment; absent = unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<u32>,
     /// Limit for the whole run.

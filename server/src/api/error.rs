@@ -85,7 +85,7 @@ pub struct ErrorBody {
     /// What is wrong and how to fix it.
     pub message: String,
     #[serde(skip_serializing_if = "Value::is_null")]
-    #[schema(value_type = Option<ErrorDetails>)]
+    #[schema(value_type = ErrorDetails, required = false)]
     pub details: Value,
 }
 

@@ -232,8 +232,3 @@ mod tests {
         );
     }
 }
-#[cfg(test)]
-#[test]
-fn zz_dump() {
-    std::fs::write("/tmp/openapi-dump.json", serde_json::to_string_pretty(&ApiDoc::openapi()).unwrap()).unwrap();
-}

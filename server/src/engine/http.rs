@@ -145,10 +145,14 @@ fn redact_url(url: &str) -> String {
         Ok(mut u) => {
             let _ = u.set_password(None);
             let _ = u.set_username("");
-            if u.query().is_some() {
-                u.set_query(Some("…"));
+            let had_query = u.query().is_some();
+            u.set_query(None);
+            u.set_fragment(None);
+            if had_query {
+                format!("{u}?…")
+            } else {
+                u.to_string()
             }
-            u.to_string()
         }
         Err(_) => "(invalid URL)".into(),
     }

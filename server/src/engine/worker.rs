@@ -135,7 +135,14 @@ impl Worker {
             if claimed > 0 && claimed == free {
                 continue;
             }
-            let wait = self.idle_wait().await;
+            // With every slot busy there is nothing to claim: wait for a slot
+            // or a wake-up without asking the database, whose answer (a
+            // backlog ready now) would turn this loop into a spin.
+            let wait = if running.len() >= self.settings.slots {
+                self.settings.idle_poll
+            } else {
+                self.idle_wait().await
+            };
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = &mut notified => {}
@@ -420,7 +427,10 @@ impl Worker {
         // A few quick retries ride out a database blip; beyond that the
         // lease expires and the reaper settles the attempt as lost.
         for delay in [0u64, 200, 1000, 3000] {
-            tokio::time::sleep(Duration::from_millis(delay)).await;
+            // Even a zero sleep waits for the timer's next tick (about 1 ms).
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
             match self
                 .store
                 .finish_attempt(result.clone(), self.clock.now())

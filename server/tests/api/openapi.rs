@@ -1,0 +1,215 @@
+//! The OpenAPI document: public, OpenAPI 3.x, and a true description of the
+//! routes the router has and the JSON they send.
+
+use crate::helpers::{TOKEN, TestApp};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+const DOC: &str = "/api/v1/openapi.json";
+
+/// Every route of `api::router()`, as (method, OpenAPI path).
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v1/workflows"),
+    ("post", "/api/v1/workflows"),
+    ("get", "/api/v1/workflows/{name}"),
+    ("get", "/api/v1/workflows/{name}/versions"),
+    ("post", "/api/v1/workflows/{name}/runs"),
+    ("get", "/api/v1/runs"),
+    ("post", "/api/v1/runs"),
+    ("get", "/api/v1/runs/{id}"),
+    ("get", "/api/v1/runs/{id}/logs"),
+    ("post", "/api/v1/runs/{id}/cancel"),
+    ("get", "/api/v1/openapi.json"),
+];
+
+async fn fetch_document(app: &TestApp) -> Value {
+    // A client that never signed in and sends no token.
+    let resp = reqwest::get(app.url(DOC)).await.expect("GET openapi.json");
+    assert_eq!(resp.status(), 200);
+    let content_type = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    resp.json().await.expect("the document is JSON")
+}
+
+/// Follows `#/components/schemas/…` references.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .expect("a local schema reference");
+            resolve(doc, &doc["components"]["schemas"][name])
+        }
+        None => schema,
+    }
+}
+
+fn strings(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn openapi_document_is_public_and_lists_every_route() {
+    let app = TestApp::spawn().await;
+    let doc = fetch_document(&app).await;
+
+    let version = doc["openapi"].as_str().expect("an openapi version");
+    assert!(version.starts_with("3."), "{version}");
+    assert!(doc["info"]["title"].is_string());
+    assert!(doc["info"]["version"].is_string());
+
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("a path item")
+                .keys()
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented, expected);
+
+    // Each documented operation is routed: none falls through to the API's
+    // 404 fallback or gets a 405.
+    for (method, path) in ROUTES {
+        let concrete = path
+            .replace("{name}", "no-such-workflow")
+            .replace("{id}", "00000000-0000-0000-0000-000000000000");
+        let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let resp = app
+            .client
+            .request(method.clone(), app.url(&concrete))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.text().await.unwrap();
+        assert_ne!(status, 405, "{method} {concrete}");
+        assert!(
+            !body.contains("no such API endpoint"),
+            "{method} {concrete}: {status} {body}"
+        );
+    }
+
+    // The bearer scheme is declared and required by default; only the
+    // document itself opts out.
+    let bearer = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(bearer["type"], "http");
+    assert_eq!(bearer["scheme"], "bearer");
+    assert!(bearer["description"].as_str().unwrap().contains("gantry_"));
+    assert!(
+        doc["security"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.get("bearer").is_some())
+    );
+    assert_eq!(
+        doc["paths"][DOC]["get"]["security"],
+        serde_json::json!([{}])
+    );
+}
+
+#[tokio::test]
+async fn openapi_schemas_describe_what_the_api_sends() {
+    let app = TestApp::spawn().await;
+    let doc = fetch_document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+
+    // RunSummary.status is the run status enum, spelled as serde writes it.
+    let status = resolve(&doc, &schemas["RunSummary"]["properties"]["status"]);
+    assert_eq!(
+        strings(&status["enum"]),
+        [
+            "queued",
+            "running",
+            "succeeded",
+            "failed",
+            "cancelled",
+            "timed_out"
+        ]
+        .map(str::to_owned)
+        .into(),
+    );
+    let trigger = resolve(&doc, &schemas["RunSummary"]["properties"]["trigger"]);
+    assert_eq!(
+        strings(&trigger["enum"]),
+        ["manual", "schedule", "api"].map(str::to_owned).into()
+    );
+
+    // The apply endpoint takes the spec text as YAML or JSON.
+    let apply = &doc["paths"]["/api/v1/workflows"]["post"];
+    let content = apply["requestBody"]["content"].as_object().unwrap();
+    assert!(content.contains_key("application/yaml"), "{content:?}");
+    assert!(content.contains_key("application/json"), "{content:?}");
+
+    // A real apply answer has every property the schema requires.
+    let (status, body) = app
+        .apply("name: hello\nsteps:\n  - id: greet\n    run: echo hi\n")
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let response = &apply["responses"]["201"]["content"]["application/json"]["schema"];
+    let response = resolve(&doc, response);
+    let mut required = BTreeSet::new();
+    for part in response["allOf"]
+        .as_array()
+        .expect("ApplyOutcome flattened plus message")
+    {
+        required.extend(strings(&resolve(&doc, part)["required"]));
+    }
+    assert!(
+        required.contains("message") && required.contains("version"),
+        "{required:?}"
+    );
+    for field in &required {
+        assert!(body.get(field).is_some(), "{field} missing from {body}");
+    }
+
+    // Errors: an anonymous call elsewhere in the API is still refused, with
+    // the documented envelope.
+    let resp = reqwest::get(app.url("/api/v1/workflows")).await.unwrap();
+    assert_eq!(resp.status(), 401);
+    let error: Value = resp.json().await.unwrap();
+    let envelope = resolve(
+        &doc,
+        &doc["paths"]["/api/v1/workflows"]["get"]["responses"]["401"]["content"]["application/json"]
+            ["schema"],
+    );
+    assert_eq!(strings(&envelope["required"]), ["error".to_owned()].into());
+    let body = resolve(&doc, &envelope["properties"]["error"]);
+    for field in strings(&body["required"]) {
+        assert!(
+            error["error"].get(&field).is_some(),
+            "{field} missing from {error}"
+        );
+    }
+    let codes = strings(&resolve(&doc, &body["properties"]["code"])["enum"]);
+    assert!(
+        codes.contains(error["error"]["code"].as_str().unwrap()),
+        "{error}"
+    );
+
+    // Only the exact path is public.
+    for path in [
+        "/api/v1/openapi.json/",
+        "/api/v1/openapi.yaml",
+        "/api/v1/runs",
+    ] {
+        let resp = reqwest::get(app.url(path)).await.unwrap();
+        assert_eq!(resp.status(), 401, "{path}");
+    }
+}
