@@ -15,6 +15,7 @@ export default async function globalSetup() {
       '--bind', '127.0.0.1:0',
       '--database-url', `sqlite://${join(dir, 'e2e.db')}`,
       '--site-root', process.env.GANTRY_SITE_ROOT ?? '../target/site',
+      '--work-dir', join(dir, 'work'),
       '--log', 'warn',
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
