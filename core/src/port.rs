@@ -11,7 +11,7 @@ use crate::preferences::Preferences;
 use crate::run::{
     LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest,
 };
-use crate::workflow::{ApplyOutcome, WorkflowDetail, WorkflowSummary};
+use crate::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use std::sync::Arc;
 
 /// Who is calling and from where, as established by the edge (session
@@ -104,6 +104,16 @@ pub trait ControlPlane: Send + Sync + 'static {
         id: &str,
         query: LogQuery,
     ) -> Result<LogPage, PortError>;
+
+    /// Turns the workflow's cron schedule on or off in one environment.
+    /// Turning it on starts from the next slot after now (no catch-up).
+    async fn set_schedule(
+        &self,
+        ctx: &RequestContext,
+        workflow: &str,
+        environment: &str,
+        enabled: bool,
+    ) -> Result<ActiveVersion, PortError>;
 
     /// Stops a queued or running run: nothing new starts, running steps are
     /// killed. `Conflict` when it already finished.

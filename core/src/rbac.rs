@@ -26,6 +26,8 @@ pub enum Action {
     TriggerRun { environment: Environment },
     /// Cancel a queued or running run in an environment.
     CancelRun { environment: Environment },
+    /// Turn a workflow's cron schedule on or off in an environment.
+    ConfigureSchedule { environment: Environment },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +102,15 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
                 ))
             }
         }
+        Action::ConfigureSchedule { environment } => {
+            if in_env(&[Role::Admin], environment) {
+                Decision::Allow
+            } else {
+                Decision::deny(format!(
+                    "turning schedules on or off in {environment} needs the admin role there"
+                ))
+            }
+        }
         Action::CancelRun { environment } => {
             if in_env(&[Role::Operator, Role::Admin], environment) {
                 Decision::Allow
@@ -144,6 +155,9 @@ mod tests {
         let cancel = |e: &str| Action::CancelRun {
             environment: env(e),
         };
+        let schedule = |e: &str| Action::ConfigureSchedule {
+            environment: env(e),
+        };
         type Row = (&'static [(Role, &'static str)], Action, bool);
         let table: Vec<Row> = vec![
             (&[(Admin, "*")], apply("dev"), true),
@@ -158,6 +172,9 @@ mod tests {
             (&[(Operator, "stage")], cancel("prod"), false),
             (&[(Viewer, "*")], cancel("dev"), false),
             (&[], trigger("dev"), false),
+            (&[(Admin, "prod")], schedule("prod"), true),
+            (&[(Admin, "dev")], schedule("prod"), false),
+            (&[(Operator, "*")], schedule("dev"), false),
         ];
         for (grants, action, allowed) in table {
             let d = decide(&scoped(grants), &action);

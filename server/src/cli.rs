@@ -35,6 +35,8 @@ pub enum Command {
     Logs(crate::client::LogsArgs),
     /// Cancel a queued or running run.
     Cancel(crate::client::CancelArgs),
+    /// Turn a workflow's schedule on or off in one environment.
+    Schedule(crate::client::ScheduleArgs),
 }
 
 /// Where a worker runs steps; shared by `serve` and `worker`.

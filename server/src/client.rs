@@ -82,6 +82,19 @@ pub struct LogsArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct ScheduleArgs {
+    #[command(flatten)]
+    pub conn: Connection,
+    /// Workflow name.
+    pub workflow: String,
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: String,
+    /// `on` or `off`.
+    #[arg(value_parser = ["on", "off"])]
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CancelArgs {
     #[command(flatten)]
     pub conn: Connection,
@@ -422,4 +435,30 @@ pub async fn cancel(args: CancelArgs) -> ExitCode {
 
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub async fn schedule(args: ScheduleArgs) -> ExitCode {
+    let client = Client::new(&args.conn);
+    let req = client
+        .http
+        .put(format!(
+            "{}/api/v1/workflows/{}/schedule",
+            client.base,
+            urlencode(&args.workflow)
+        ))
+        .json(&json!({ "environment": args.environment, "enabled": args.state == "on" }));
+    match client.send(req).await {
+        Ok((_, body)) => {
+            match body["next_fire_at"].as_str() {
+                Some(next) => say!(
+                    "{} in {}: schedule on, next run at {next}",
+                    args.workflow,
+                    args.environment
+                ),
+                None => say!("{} in {}: schedule off", args.workflow, args.environment),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
 }

@@ -24,6 +24,7 @@ async fn main() -> ExitCode {
         Command::Runs(args) => client::runs(args).await,
         Command::Logs(args) => client::logs(args).await,
         Command::Cancel(args) => client::cancel(args).await,
+        Command::Schedule(args) => client::schedule(args).await,
     }
 }
 

@@ -12,7 +12,7 @@ use gantry_core::rbac::{Action, Decision, decide};
 use gantry_core::run::{
     LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest,
 };
-use gantry_core::workflow::{ApplyOutcome, WorkflowDetail, WorkflowSummary};
+use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use gantry_core::{DevUser, Environments, PortError, Preferences, Principal};
 use std::sync::Arc;
 
@@ -221,6 +221,17 @@ impl ControlPlane for GantryPlane {
         query: LogQuery,
     ) -> Result<LogPage, PortError> {
         self.do_run_logs(ctx, id, query).await
+    }
+
+    async fn set_schedule(
+        &self,
+        ctx: &RequestContext,
+        workflow: &str,
+        environment: &str,
+        enabled: bool,
+    ) -> Result<ActiveVersion, PortError> {
+        self.do_set_schedule(ctx, workflow, environment, enabled)
+            .await
     }
 
     async fn cancel_run(&self, ctx: &RequestContext, id: &str) -> Result<RunSummary, PortError> {

@@ -10,7 +10,7 @@ use gantry_core::run::{
 };
 use gantry_core::schedule::CronSchedule;
 use gantry_core::spec::{self, MAX_SPEC_BYTES, SpecProblem, SpecRejection, WorkflowSpec};
-use gantry_core::workflow::{ApplyOutcome, WorkflowDetail, WorkflowSummary};
+use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use gantry_core::{Environment, PortError};
 
 impl GantryPlane {
@@ -236,6 +236,69 @@ impl GantryPlane {
             .await
             .map_err(internal)?
             .ok_or_else(|| PortError::not_found(format!("run {id}")))
+    }
+
+    pub(crate) async fn do_set_schedule(
+        &self,
+        ctx: &RequestContext,
+        workflow: &str,
+        environment: &str,
+        enabled: bool,
+    ) -> Result<ActiveVersion, PortError> {
+        let env = self.environment(environment)?;
+        let me = self.authorize(
+            ctx,
+            &Action::ConfigureSchedule {
+                environment: env.clone(),
+            },
+        )?;
+        let active = self
+            .store
+            .active_spec(workflow, env.as_str())
+            .await
+            .map_err(internal)?;
+        let Some(active) = active else {
+            return Err(
+                if self
+                    .store
+                    .workflow_exists(workflow)
+                    .await
+                    .map_err(internal)?
+                {
+                    PortError::Conflict {
+                        message: format!("workflow {workflow:?} has no active version in {env}"),
+                    }
+                } else {
+                    PortError::not_found(format!("workflow {workflow:?}"))
+                },
+            );
+        };
+        let Some(expr) = active.spec.schedule.as_deref() else {
+            return Err(PortError::Conflict {
+                message: format!(
+                    "version {} of {workflow:?} has no schedule; add `schedule:` to its spec first",
+                    active.version
+                ),
+            });
+        };
+        // Re-enabling starts at the next slot: slots missed while the
+        // schedule was off are not caught up.
+        let next_fire_at = if enabled {
+            CronSchedule::parse(expr, active.spec.timezone.as_deref())
+                .map_err(|e| PortError::invalid("schedule", e))?
+                .next_after(self.clock.now())
+        } else {
+            None
+        };
+        let updated = self
+            .store
+            .set_schedule_enabled(workflow, env.as_str(), enabled, next_fire_at)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("workflow {workflow:?} in {env}")))?;
+        tracing::info!(request_id = %ctx.request_id, user = %me.username, %workflow, environment = %env,
+            enabled, "schedule switched");
+        Ok(updated)
     }
 
     pub(crate) async fn do_cancel(

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use error::ApiError;
 use gantry_core::spec::MAX_SPEC_BYTES;
 
@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/workflows", get(workflows::list).post(workflows::apply))
         .route("/workflows/{name}", get(workflows::get))
         .route("/workflows/{name}/versions", get(workflows::versions))
+        .route("/workflows/{name}/schedule", put(workflows::set_schedule))
         .route("/workflows/{name}/runs", post(runs::trigger_named))
         .route("/runs", get(runs::list).post(runs::trigger))
         .route("/runs/{id}", get(runs::get))

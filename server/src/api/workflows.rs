@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gantry_core::port::{RequestContext, SharedControlPlane};
 use gantry_core::spec::WorkflowSpec;
-use gantry_core::workflow::{ApplyOutcome, VersionInfo, WorkflowDetail, WorkflowSummary};
+use gantry_core::workflow::{
+    ActiveVersion, ApplyOutcome, VersionInfo, WorkflowDetail, WorkflowSummary,
+};
 use serde::{Deserialize, Serialize};
 
 /// Every registered workflow with its active versions and last run.
@@ -162,4 +164,47 @@ pub async fn versions(
     Path(name): Path<String>,
 ) -> ApiResult<Json<Vec<VersionInfo>>> {
     Ok(Json(plane.workflow(&ctx, &name, None).await?.versions))
+}
+
+/// Body of `PUT /workflows/{name}/schedule`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleBody {
+    /// The environment whose schedule to switch.
+    environment: String,
+    /// On or off. Turning it on starts at the next slot after now.
+    enabled: bool,
+}
+
+/// Turns the workflow's cron schedule on or off in one environment.
+#[utoipa::path(
+    put,
+    path = "/api/v1/workflows/{name}/schedule",
+    operation_id = "set_schedule",
+    tag = "workflows",
+    params(("name" = String, Path, description = "The workflow's name.")),
+    request_body = ScheduleBody,
+    responses(
+        (status = 200, description = "The environment's active version with its schedule state.", body = ActiveVersion),
+        (status = 400, description = "A malformed body or an unknown environment.", body = ErrorEnvelope),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The principal is not an admin in that environment.", body = ErrorEnvelope),
+        (status = 404, description = "No such workflow.", body = ErrorEnvelope),
+        (status = 409, description = "Not active in that environment, or the version has no schedule.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    )
+)]
+pub async fn set_schedule(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(name): Path<String>,
+    body: Result<Json<ScheduleBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<ActiveVersion>> {
+    let Json(body) = body.map_err(|e| ApiError::new(e.status(), "invalid", e.body_text()))?;
+    Ok(Json(
+        plane
+            .set_schedule(&ctx, &name, &body.environment, body.enabled)
+            .await?,
+    ))
 }

@@ -982,6 +982,37 @@ impl WorkflowStore for Adapter {
         Ok(CancelOutcome::Accepted(summary))
     }
 
+    async fn set_schedule_enabled(
+        &self,
+        workflow: &str,
+        environment: &str,
+        enabled: bool,
+        next_fire_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<Option<ActiveVersion>> {
+        let mut tx = begin_write(&self.pool).await?;
+        let row: Option<(i32,)> = sqlx::query_as(
+            "UPDATE workflow_environments SET schedule_enabled = $1, next_fire_at = $2
+             WHERE environment = $3 AND workflow_id = (SELECT id FROM workflows WHERE name = $4)
+             RETURNING version",
+        )
+        .bind(enabled)
+        .bind(next_fire_at)
+        .bind(environment)
+        .bind(workflow)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.map(|(version,)| {
+            Ok(ActiveVersion {
+                environment: environment.to_owned(),
+                version: u32_of(version, "version")?,
+                schedule_enabled: enabled,
+                next_fire_at,
+            })
+        })
+        .transpose()
+    }
+
     async fn due_schedules(&self, now: DateTime<Utc>) -> StoreResult<Vec<DueSchedule>> {
         let rows = sqlx::query(
             "SELECT e.workflow_id, w.name, e.environment, e.version, e.next_fire_at

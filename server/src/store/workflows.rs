@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::run::{LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary};
 use gantry_core::spec::WorkflowSpec;
-use gantry_core::workflow::{ApplyOutcome, WorkflowDetail, WorkflowSummary};
+use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,6 +87,16 @@ pub trait WorkflowStore: Send + Sync + 'static {
     async fn sweep_deadlines(&self, now: DateTime<Utc>) -> StoreResult<u32>;
 
     async fn cancel_run(&self, id: &str, now: DateTime<Utc>) -> StoreResult<CancelOutcome>;
+
+    /// Sets a lane's schedule switch (and its next fire time); `None` when
+    /// the workflow is not active in that environment.
+    async fn set_schedule_enabled(
+        &self,
+        workflow: &str,
+        environment: &str,
+        enabled: bool,
+        next_fire_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<Option<ActiveVersion>>;
 
     async fn due_schedules(&self, now: DateTime<Utc>) -> StoreResult<Vec<DueSchedule>>;
 

@@ -13,6 +13,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/workflows"),
     ("get", "/api/v1/workflows/{name}"),
     ("get", "/api/v1/workflows/{name}/versions"),
+    ("put", "/api/v1/workflows/{name}/schedule"),
     ("post", "/api/v1/workflows/{name}/runs"),
     ("get", "/api/v1/runs"),
     ("post", "/api/v1/runs"),

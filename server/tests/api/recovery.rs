@@ -20,6 +20,7 @@ on_both_backends!(
     a_killed_worker_loses_its_lease_and_the_step_runs_again,
     catch_up_after_downtime_fires_once,
     racing_schedulers_fire_a_slot_exactly_once,
+    a_disabled_schedule_never_fires,
 );
 
 fn spawn_worker(app: &TestApp, name: &str) -> Child {
@@ -197,4 +198,95 @@ async fn racing_schedulers_fire_a_slot_exactly_once(backend: Backend) {
             .await,
         1
     );
+}
+
+async fn a_disabled_schedule_never_fires(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev", "--worker-slots", "0"]).await;
+    app.apply(SCHEDULED).await;
+    let off = json!({ "environment": "dev", "enabled": false });
+    let (status, lane) = app
+        .api(
+            reqwest::Method::PUT,
+            "/workflows/nightly/schedule",
+            Some(off),
+        )
+        .await;
+    assert_eq!(status, 200, "{lane}");
+    assert_eq!(lane["schedule_enabled"], false);
+    assert!(lane["next_fire_at"].is_null());
+    // Even with a fire time in the past, nothing fires while it is off.
+    rewind_schedule(&app, 1).await;
+    let url = DatabaseUrl::parse(&app.db_url).unwrap();
+    let scheduler = Scheduler::new(
+        store::connect(&url, 2).await.unwrap(),
+        Arc::new(SystemClock),
+    );
+    scheduler.once().await;
+    assert!(scheduled_runs(&app).await.is_empty());
+
+    // Back on: the next slot is in the future, no catch-up for the pause.
+    let on = json!({ "environment": "dev", "enabled": true });
+    let (status, lane) = app
+        .api(
+            reqwest::Method::PUT,
+            "/workflows/nightly/schedule",
+            Some(on),
+        )
+        .await;
+    assert_eq!(status, 200, "{lane}");
+    assert_eq!(lane["schedule_enabled"], true);
+    let next: chrono::DateTime<chrono::Utc> =
+        lane["next_fire_at"].as_str().unwrap().parse().unwrap();
+    assert!(next > chrono::Utc::now());
+    scheduler.once().await;
+    assert!(scheduled_runs(&app).await.is_empty());
+
+    // Bad requests say what is wrong.
+    let cases = [
+        (
+            "/workflows/nightly/schedule",
+            json!({ "environment": "prod", "enabled": true }),
+            409,
+            "no active version in prod",
+        ),
+        (
+            "/workflows/ghost/schedule",
+            json!({ "environment": "dev", "enabled": true }),
+            404,
+            "not found",
+        ),
+        (
+            "/workflows/nightly/schedule",
+            json!({ "environment": "qa", "enabled": true }),
+            400,
+            "unknown environment",
+        ),
+        (
+            "/workflows/nightly/schedule",
+            json!({ "environment": "dev" }),
+            422,
+            "enabled",
+        ),
+    ];
+    for (path, body, status, fragment) in cases {
+        let (got, answer) = app
+            .api(reqwest::Method::PUT, path, Some(body.clone()))
+            .await;
+        assert_eq!(got, status, "{path} {body} -> {answer}");
+        assert!(
+            answer.to_string().contains(fragment),
+            "{path} {body} -> {answer}"
+        );
+    }
+    app.apply("name: plain\nsteps:\n  - id: a\n    run: 'true'\n")
+        .await;
+    let (got, answer) = app
+        .api(
+            reqwest::Method::PUT,
+            "/workflows/plain/schedule",
+            Some(json!({ "environment": "dev", "enabled": true })),
+        )
+        .await;
+    assert_eq!(got, 409, "{answer}");
+    assert!(answer.to_string().contains("has no schedule"), "{answer}");
 }
