@@ -9,14 +9,15 @@ mod sessions;
 mod signal;
 mod spec_cache;
 mod sqlite;
+pub mod users;
 pub mod workflows;
 
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
+pub use users::UserStore;
 pub use workflows::WorkflowStore;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use gantry_core::{Preferences, Role, RoleGrant, UserId};
 use std::fmt;
 use std::sync::Arc;
@@ -91,7 +92,7 @@ pub struct SeedUser {
 pub const DEV_SEED_SOURCE: &str = "dev seed";
 
 #[async_trait]
-pub trait Store: WorkflowStore {
+pub trait Store: WorkflowStore + UserStore {
     fn backend(&self) -> Backend;
 
     /// Fires when steps may have become claimable.
@@ -107,24 +108,6 @@ pub trait Store: WorkflowStore {
     /// Compares the database with this binary's migrations; fails when the
     /// database can't be reached.
     async fn migration_status(&self) -> StoreResult<MigrationStatus>;
-
-    /// Creates or refreshes a seeded account and replaces its seeded grants,
-    /// in one transaction.
-    async fn upsert_seed_user(&self, seed: &SeedUser, now: DateTime<Utc>) -> StoreResult<UserId>;
-
-    async fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>>;
-
-    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
-
-    async fn grants_for(&self, id: &UserId) -> StoreResult<Vec<RoleGrant>>;
-
-    /// Returns false when the user does not exist.
-    async fn set_preferences(
-        &self,
-        id: &UserId,
-        preferences: &Preferences,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
 
     /// The session store living in this same database.
     fn sessions(&self) -> SessionBackend;

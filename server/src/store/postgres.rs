@@ -1,23 +1,19 @@
 //! The PostgreSQL adapter, for several Gantry processes sharing one database.
 
 use super::spec_cache::SpecCache;
-use super::{
-    DEV_SEED_SOURCE, MigrationStatus, SeedUser, SessionBackend, Store, StoreResult, UserRecord,
-    WorkSignal, compare_migrations, grant_from_row,
-};
+use super::{MigrationStatus, SessionBackend, Store, StoreResult, WorkSignal, compare_migrations};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use gantry_core::{Preferences, RoleGrant, UserId};
-use sqlx::Row;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::types::Json;
 use std::time::Duration;
 
 // Deliberate: one source file, compiled once per database driver.
 #[allow(clippy::duplicate_mod)]
 #[path = "portable.rs"]
 mod portable;
+#[allow(clippy::duplicate_mod)]
+#[path = "portable_users.rs"]
+mod portable_users;
 
 /// What `portable.rs` is compiled against in this adapter.
 type Db = sqlx::Postgres;
@@ -59,29 +55,6 @@ impl PgStore {
             signal: WorkSignal::default(),
         })
     }
-}
-
-fn user_from_row(row: &sqlx::postgres::PgRow) -> StoreResult<UserRecord> {
-    let Json(preferences): Json<Preferences> = row.try_get("preferences")?;
-    Ok(UserRecord {
-        id: UserId(row.try_get("id")?),
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        email: row.try_get("email")?,
-        source: row.try_get("source")?,
-        disabled: row.try_get("disabled")?,
-        preferences,
-    })
-}
-
-/// One user query's text, built at compile time (never from runtime input).
-macro_rules! select_user_where {
-    ($cond:literal) => {
-        concat!(
-            "SELECT id, username, display_name, email, source, disabled, preferences FROM users WHERE ",
-            $cond
-        )
-    };
 }
 
 #[async_trait]
@@ -134,85 +107,6 @@ impl Store for PgStore {
             Vec::new()
         };
         Ok(compare_migrations(&MIGRATOR, &applied))
-    }
-
-    async fn upsert_seed_user(&self, seed: &SeedUser, now: DateTime<Utc>) -> StoreResult<UserId> {
-        let mut tx = self.pool.begin().await?;
-        let id: String = sqlx::query_scalar(
-            "INSERT INTO users (id, username, display_name, source, created_at, updated_at)
-             VALUES ($1, $2, $3, 'dev', $4, $4)
-             ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name,
-                                                  updated_at = EXCLUDED.updated_at
-             RETURNING id",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&seed.username)
-        .bind(&seed.display_name)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM role_grants WHERE user_id = $1 AND source = $2")
-            .bind(&id)
-            .bind(DEV_SEED_SOURCE)
-            .execute(&mut *tx)
-            .await?;
-        for (role, env) in &seed.grants {
-            sqlx::query(
-                "INSERT INTO role_grants (user_id, role, environment, source) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&id)
-            .bind(role.as_str())
-            .bind(env)
-            .bind(DEV_SEED_SOURCE)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(UserId(id))
-    }
-
-    async fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>> {
-        let row = sqlx::query(select_user_where!("username = $1"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
-    }
-
-    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
-        let row = sqlx::query(select_user_where!("id = $1"))
-            .bind(&id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
-    }
-
-    async fn grants_for(&self, id: &UserId) -> StoreResult<Vec<RoleGrant>> {
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT role, environment, source FROM role_grants WHERE user_id = $1
-             ORDER BY role, environment, source",
-        )
-        .bind(&id.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(role, env, source)| grant_from_row(&role, &env, source))
-            .collect()
-    }
-
-    async fn set_preferences(
-        &self,
-        id: &UserId,
-        preferences: &Preferences,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE users SET preferences = $1, updated_at = $2 WHERE id = $3")
-            .bind(Json(preferences))
-            .bind(now)
-            .bind(&id.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     fn sessions(&self) -> SessionBackend {

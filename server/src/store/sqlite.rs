@@ -2,16 +2,12 @@
 
 use super::spec_cache::SpecCache;
 use super::{
-    DEV_SEED_SOURCE, MigrationStatus, SeedUser, SessionBackend, Store, StoreError, StoreResult,
-    UserRecord, WorkSignal, compare_migrations, grant_from_row,
+    MigrationStatus, SessionBackend, Store, StoreError, StoreResult, WorkSignal, compare_migrations,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use gantry_core::{Preferences, RoleGrant, UserId};
+use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::types::Json;
-use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -19,6 +15,9 @@ use std::time::Duration;
 #[allow(clippy::duplicate_mod)]
 #[path = "portable.rs"]
 mod portable;
+#[allow(clippy::duplicate_mod)]
+#[path = "portable_users.rs"]
+mod portable_users;
 
 /// What `portable.rs` is compiled against in this adapter.
 type Db = sqlx::Sqlite;
@@ -77,29 +76,6 @@ impl SqliteStore {
     }
 }
 
-fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<UserRecord> {
-    let Json(preferences): Json<Preferences> = row.try_get("preferences")?;
-    Ok(UserRecord {
-        id: UserId(row.try_get("id")?),
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        email: row.try_get("email")?,
-        source: row.try_get("source")?,
-        disabled: row.try_get("disabled")?,
-        preferences,
-    })
-}
-
-/// One user query's text, built at compile time (never from runtime input).
-macro_rules! select_user_where {
-    ($cond:literal) => {
-        concat!(
-            "SELECT id, username, display_name, email, source, disabled, preferences FROM users WHERE ",
-            $cond
-        )
-    };
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     fn work_signal(&self) -> WorkSignal {
@@ -133,86 +109,6 @@ impl Store for SqliteStore {
                 .await?
         };
         Ok(compare_migrations(&MIGRATOR, &applied))
-    }
-
-    async fn upsert_seed_user(&self, seed: &SeedUser, now: DateTime<Utc>) -> StoreResult<UserId> {
-        let mut tx = self.pool.begin().await?;
-        let id: String = sqlx::query_scalar(
-            "INSERT INTO users (id, username, display_name, source, created_at, updated_at)
-             VALUES (?, ?, ?, 'dev', ?, ?)
-             ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
-                                                  updated_at = excluded.updated_at
-             RETURNING id",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&seed.username)
-        .bind(&seed.display_name)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM role_grants WHERE user_id = ? AND source = ?")
-            .bind(&id)
-            .bind(DEV_SEED_SOURCE)
-            .execute(&mut *tx)
-            .await?;
-        for (role, env) in &seed.grants {
-            sqlx::query(
-                "INSERT INTO role_grants (user_id, role, environment, source) VALUES (?, ?, ?, ?)",
-            )
-            .bind(&id)
-            .bind(role.as_str())
-            .bind(env)
-            .bind(DEV_SEED_SOURCE)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(UserId(id))
-    }
-
-    async fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>> {
-        let row = sqlx::query(select_user_where!("username = ?"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
-    }
-
-    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
-        let row = sqlx::query(select_user_where!("id = ?"))
-            .bind(&id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
-    }
-
-    async fn grants_for(&self, id: &UserId) -> StoreResult<Vec<RoleGrant>> {
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT role, environment, source FROM role_grants WHERE user_id = ?
-             ORDER BY role, environment, source",
-        )
-        .bind(&id.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(role, env, source)| grant_from_row(&role, &env, source))
-            .collect()
-    }
-
-    async fn set_preferences(
-        &self,
-        id: &UserId,
-        preferences: &Preferences,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE users SET preferences = ?, updated_at = ? WHERE id = ?")
-            .bind(Json(preferences))
-            .bind(now)
-            .bind(&id.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     fn sessions(&self) -> SessionBackend {
