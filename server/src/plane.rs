@@ -4,7 +4,7 @@
 
 use crate::auth::principal_for;
 use crate::clock::Clock;
-use crate::store::{SharedStore, StoreError};
+use crate::store::SharedStore;
 use async_trait::async_trait;
 use gantry_core::overview::{Overview, ShellInfo, SignInOptions, SystemInfo};
 use gantry_core::port::{ControlPlane, RequestContext};
@@ -62,7 +62,7 @@ impl GantryPlane {
 
 /// Logs the cause under a reference the caller sees; the cause itself never
 /// leaves the server.
-pub fn internal(err: StoreError) -> PortError {
+pub fn internal(err: impl std::fmt::Display) -> PortError {
     let reference = uuid::Uuid::new_v4().simple().to_string();
     tracing::error!(%reference, error = %err, "internal error");
     PortError::Internal { reference }

@@ -313,7 +313,7 @@ impl GantryPlane {
             .await
             .map_err(internal)?
             .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
-        let env = Environment::parse(&run.environment).map_err(|e| internal_msg(e.to_string()))?;
+        let env = Environment::parse(&run.environment).map_err(internal)?;
         let me = self.authorize(ctx, &Action::CancelRun { environment: env })?;
         match self
             .store
@@ -379,10 +379,4 @@ fn check_run_id(id: &str) -> Result<(), PortError> {
     uuid::Uuid::parse_str(id)
         .map(|_| ())
         .map_err(|_| PortError::not_found(format!("run {id:?}")))
-}
-
-fn internal_msg(msg: String) -> PortError {
-    let reference = uuid::Uuid::new_v4().simple().to_string();
-    tracing::error!(%reference, error = %msg, "internal error");
-    PortError::Internal { reference }
 }

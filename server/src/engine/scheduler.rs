@@ -87,6 +87,9 @@ impl Scheduler {
             tracing::info!(workflow = %due.workflow, environment = %due.environment, missed = fire.missed,
                 "schedule was down; firing one catch-up run for the latest missed slot");
         }
+        // Apply refuses scheduled specs whose inputs lack defaults, so this
+        // only fails on data written some other way; then the slot is not
+        // fired (and the warning repeats) rather than run with inputs missing.
         let inputs = resolve_inputs(&spec.inputs, &BTreeMap::new()).map_err(|p| {
             anyhow::anyhow!(
                 "scheduled run needs inputs without defaults: {}",
@@ -95,20 +98,12 @@ impl Scheduler {
                     .collect::<Vec<_>>()
                     .join("; ")
             )
-        });
+        })?;
         let active = crate::store::records::ActiveSpec {
             workflow_id: due.workflow_id.clone(),
             workflow: due.workflow.clone(),
             version: due.version,
             spec: spec.clone(),
-        };
-        let inputs = match inputs {
-            Ok(i) => i,
-            Err(e) => {
-                // Move past the slot anyway so a broken schedule can't spin.
-                tracing::warn!(workflow = %due.workflow, error = %e, "skipping a scheduled run");
-                BTreeMap::new()
-            }
         };
         let run = NewRun {
             active: &active,

@@ -114,12 +114,17 @@ impl Adapter {
         row.as_ref().map(run_head).transpose()
     }
 
-    async fn spec_in(
+    /// A version's spec, read through `exec` (the open transaction, or the
+    /// pool) unless cached; versions are immutable, so the cache never lies.
+    async fn cached_spec<'e, E>(
         &self,
-        tx: &mut Tx,
+        exec: E,
         workflow_id: &str,
         version: u32,
-    ) -> StoreResult<Arc<WorkflowSpec>> {
+    ) -> StoreResult<Arc<WorkflowSpec>>
+    where
+        E: sqlx::Executor<'e, Database = Db>,
+    {
         let key = (workflow_id.to_owned(), version);
         if let Some(spec) = self.specs.get(&key) {
             return Ok(spec);
@@ -129,9 +134,18 @@ impl Adapter {
         )
         .bind(workflow_id)
         .bind(db_int(version))
-        .fetch_one(&mut **tx)
+        .fetch_one(exec)
         .await?;
         Ok(self.specs.insert(key, spec))
+    }
+
+    async fn spec_in(
+        &self,
+        tx: &mut Tx,
+        workflow_id: &str,
+        version: u32,
+    ) -> StoreResult<Arc<WorkflowSpec>> {
+        self.cached_spec(&mut **tx, workflow_id, version).await
     }
 
     async fn step_statuses(
@@ -545,18 +559,7 @@ impl WorkflowStore for Adapter {
         workflow_id: &str,
         version: u32,
     ) -> StoreResult<Arc<WorkflowSpec>> {
-        let key = (workflow_id.to_owned(), version);
-        if let Some(spec) = self.specs.get(&key) {
-            return Ok(spec);
-        }
-        let Json(spec): Json<WorkflowSpec> = sqlx::query_scalar(
-            "SELECT spec FROM workflow_versions WHERE workflow_id = $1 AND version = $2",
-        )
-        .bind(workflow_id)
-        .bind(db_int(version))
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(self.specs.insert(key, spec))
+        self.cached_spec(&self.pool, workflow_id, version).await
     }
 
     async fn create_run(&self, new: NewRun<'_>, now: DateTime<Utc>) -> StoreResult<RunSummary> {
