@@ -6,6 +6,7 @@
 //! The async port trait ([`port::ControlPlane`]) is only compiled with the `ssr`
 //! feature, keeping it out of the browser bundle.
 
+pub mod audit;
 pub mod dag;
 pub mod environment;
 pub mod error;

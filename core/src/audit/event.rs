@@ -1,0 +1,374 @@
+//! One audit record: who did what to which resource, where from, and
+//! whether it was allowed. `AuditEvent` is a record before the log gives it
+//! a sequence number and a place in the chain.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    User,
+    ServiceToken,
+    ScimClient,
+    System,
+    /// Nobody was signed in (a failed sign-in, a rejected token).
+    Anonymous,
+}
+
+impl ActorKind {
+    pub const ALL: [ActorKind; 5] = [
+        ActorKind::User,
+        ActorKind::ServiceToken,
+        ActorKind::ScimClient,
+        ActorKind::System,
+        ActorKind::Anonymous,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "user",
+            ActorKind::ServiceToken => "service_token",
+            ActorKind::ScimClient => "scim_client",
+            ActorKind::System => "system",
+            ActorKind::Anonymous => "anonymous",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Who acted, by stable id (never reused) and the name shown at the time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub id: String,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn system(component: &str) -> Self {
+        Actor {
+            kind: ActorKind::System,
+            id: format!("system:{component}"),
+            name: component.to_owned(),
+        }
+    }
+
+    pub fn anonymous() -> Self {
+        Actor {
+            kind: ActorKind::Anonymous,
+            id: "anonymous".into(),
+            name: "anonymous".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    /// Refused by authorization or authentication.
+    Denied,
+    /// Allowed, but it did not happen (bad input, conflict, error).
+    Failed,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::Succeeded, Outcome::Denied, Outcome::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// The actions Gantry records. Stored as their dotted names, so records
+/// written by a newer version (with actions this one doesn't know) still
+/// read and verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    SignIn,
+    SignOut,
+    TokenRejected,
+    PreferencesUpdate,
+    WorkflowApply,
+    RunTrigger,
+    RunCancel,
+    ScheduleSet,
+    TokenCreate,
+    AuditView,
+    AuditExport,
+    AuditArchive,
+    /// A view of the dashboard or API refused by authorization.
+    ViewDenied,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 13] = [
+        AuditAction::SignIn,
+        AuditAction::SignOut,
+        AuditAction::TokenRejected,
+        AuditAction::PreferencesUpdate,
+        AuditAction::WorkflowApply,
+        AuditAction::RunTrigger,
+        AuditAction::RunCancel,
+        AuditAction::ScheduleSet,
+        AuditAction::TokenCreate,
+        AuditAction::AuditView,
+        AuditAction::AuditExport,
+        AuditAction::AuditArchive,
+        AuditAction::ViewDenied,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::SignIn => "session.sign_in",
+            AuditAction::SignOut => "session.sign_out",
+            AuditAction::TokenRejected => "token.rejected",
+            AuditAction::PreferencesUpdate => "preferences.update",
+            AuditAction::WorkflowApply => "workflow.apply",
+            AuditAction::RunTrigger => "run.trigger",
+            AuditAction::RunCancel => "run.cancel",
+            AuditAction::ScheduleSet => "schedule.set",
+            AuditAction::TokenCreate => "token.create",
+            AuditAction::AuditView => "audit.view",
+            AuditAction::AuditExport => "audit.export",
+            AuditAction::AuditArchive => "audit.archive",
+            AuditAction::ViewDenied => "view.denied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// Detail keys whose values are dropped whatever the caller passes: a last
+/// line of defence so no secret reaches the log by accident.
+const SECRET_KEY_PARTS: [&str; 6] = [
+    "secret",
+    "password",
+    "token",
+    "authorization",
+    "cookie",
+    "credential",
+];
+
+/// What happened, before it is sequenced into the chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Truncated to microseconds: what both databases store exactly.
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub action: String,
+    /// What was acted on, as `kind/name`, e.g. `workflow/backup-verify`.
+    pub resource: String,
+    pub environment: Option<String>,
+    pub outcome: Outcome,
+    pub request_id: Option<String>,
+    pub trace_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Always a JSON object; never holds a secret value.
+    pub details: Value,
+}
+
+impl AuditEvent {
+    pub fn new(
+        at: DateTime<Utc>,
+        actor: Actor,
+        action: AuditAction,
+        resource: impl Into<String>,
+    ) -> Self {
+        AuditEvent {
+            at: at.trunc_subsecs(6),
+            actor,
+            action: action.as_str().to_owned(),
+            resource: resource.into(),
+            environment: None,
+            outcome: Outcome::Succeeded,
+            request_id: None,
+            trace_id: None,
+            source_ip: None,
+            user_agent: None,
+            details: Value::Object(Map::new()),
+        }
+    }
+
+    /// Adds one detail; a key that looks like it names a secret keeps only
+    /// the fact that a value was there.
+    pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.set_detail(key, value);
+        self
+    }
+
+    pub fn set_detail(&mut self, key: &str, value: impl Into<Value>) {
+        let lower = key.to_ascii_lowercase();
+        let value = if SECRET_KEY_PARTS.iter().any(|p| lower.contains(p)) {
+            Value::String("[redacted]".into())
+        } else {
+            value.into()
+        };
+        if !self.details.is_object() {
+            self.details = Value::Object(Map::new());
+        }
+        if let Value::Object(map) = &mut self.details {
+            map.insert(key.to_owned(), value);
+        }
+    }
+
+    /// Gives the event its place in the chain.
+    pub fn sequence(self, seq: u64, prev_hash: &str) -> AuditRecord {
+        let mut record = AuditRecord {
+            seq,
+            at: self.at,
+            actor: self.actor,
+            action: self.action,
+            resource: self.resource,
+            environment: self.environment,
+            outcome: self.outcome,
+            request_id: self.request_id,
+            trace_id: self.trace_id,
+            source_ip: self.source_ip,
+            user_agent: self.user_agent,
+            details: self.details,
+            prev_hash: prev_hash.to_owned(),
+            hash: String::new(),
+        };
+        record.hash = record.computed_hash();
+        record
+    }
+}
+
+/// A sequenced, chained record as stored, exported and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditRecord {
+    /// 1, 2, 3, … with no gaps.
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub action: String,
+    pub resource: String,
+    pub environment: Option<String>,
+    pub outcome: Outcome,
+    pub request_id: Option<String>,
+    pub trace_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub details: Value,
+    /// The previous record's `hash` (64 zeros for the first record).
+    pub prev_hash: String,
+    /// SHA-256 over the previous hash's bytes and this record's canonical
+    /// encoding, hex.
+    pub hash: String,
+}
+
+impl AuditRecord {
+    /// Everything the hash covers, as one JSON value: all fields but the
+    /// two hashes, with the time in one fixed format.
+    pub fn hashed_fields(&self) -> Value {
+        serde_json::json!({
+            "seq": self.seq,
+            "at": self.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            "actor": {
+                "kind": self.actor.kind.as_str(),
+                "id": self.actor.id,
+                "name": self.actor.name,
+            },
+            "action": self.action,
+            "resource": self.resource,
+            "environment": self.environment,
+            "outcome": self.outcome.as_str(),
+            "request_id": self.request_id,
+            "trace_id": self.trace_id,
+            "source_ip": self.source_ip,
+            "user_agent": self.user_agent,
+            "details": self.details,
+        })
+    }
+
+    pub fn computed_hash(&self) -> String {
+        super::chain_hash(
+            &self.prev_hash,
+            &super::canonical_json(&self.hashed_fields()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn event() -> AuditEvent {
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+            + chrono::Duration::nanoseconds(123_456_789);
+        AuditEvent::new(
+            at,
+            Actor::system("test"),
+            AuditAction::WorkflowApply,
+            "workflow/a",
+        )
+    }
+
+    #[test]
+    fn time_is_kept_to_the_microsecond() {
+        assert_eq!(event().at.timestamp_subsec_nanos(), 123_456_000);
+    }
+
+    #[test]
+    fn details_that_name_secrets_are_redacted() {
+        let e = event()
+            .detail("version", 3)
+            .detail("client_secret", "hunter2")
+            .detail("API_TOKEN", "gantry_abc");
+        assert_eq!(e.details["version"], 3);
+        assert_eq!(e.details["client_secret"], "[redacted]");
+        assert_eq!(e.details["API_TOKEN"], "[redacted]");
+        assert!(!serde_json::to_string(&e).unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn sequencing_hashes_every_field() {
+        let base = event().sequence(7, super::super::GENESIS_HASH);
+        assert_eq!(base.hash, base.computed_hash());
+        let mut changed = base.clone();
+        changed.details = serde_json::json!({"x": 1});
+        assert_ne!(changed.computed_hash(), base.hash);
+        let mut renumbered = base.clone();
+        renumbered.seq = 8;
+        assert_ne!(renumbered.computed_hash(), base.hash);
+        let mut relinked = base.clone();
+        relinked.prev_hash = "1".repeat(64);
+        assert_ne!(relinked.computed_hash(), base.hash);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(a.as_str()), Some(a));
+        }
+        for k in ActorKind::ALL {
+            assert_eq!(ActorKind::parse(k.as_str()), Some(k));
+        }
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+        }
+    }
+}

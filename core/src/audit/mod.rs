@@ -1,0 +1,16 @@
+//! The tamper-evident audit log: what one record holds, how records chain
+//! (`hash = SHA-256(prev_hash ‖ canonical record)`), and a streaming verifier
+//! that names the first broken sequence number and why. Pure: the server
+//! appends and reads records; everything that decides lives here.
+
+mod canonical;
+mod chain;
+mod event;
+mod verify;
+mod view;
+
+pub use canonical::canonical_json;
+pub use chain::{ChainLink, GENESIS_HASH, chain_hash, checkpoint_message};
+pub use event::{Actor, ActorKind, AuditAction, AuditEvent, AuditRecord, Outcome};
+pub use verify::{Anchor, Break, BreakKind, ChainVerifier, Checkpoint, VerifyReport, verify_all};
+pub use view::{AuditFilter, AuditPage, ChainStatus};
