@@ -4,6 +4,7 @@
 //! [`RequestContext`]) but authorizes and audits every method, so no edge can
 //! skip either.
 
+use crate::audit::{AuditFilter, AuditPage, AuditRecord, ChainStatus};
 use crate::error::PortError;
 use crate::identity::Principal;
 use crate::overview::{Overview, ShellInfo, SignInOptions};
@@ -23,6 +24,8 @@ pub struct RequestContext {
     pub principal: Option<Principal>,
     /// Correlates logs, traces and audit records of one request.
     pub request_id: String,
+    /// The W3C trace id the caller sent (`traceparent`), if any.
+    pub trace_id: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -49,6 +52,14 @@ pub trait ControlPlane: Send + Sync + 'static {
         ctx: &RequestContext,
         username: &str,
     ) -> Result<Principal, PortError>;
+
+    /// Records that the caller signs out (the edge then destroys the
+    /// session). Works for anonymous callers, recording nothing.
+    async fn sign_out(&self, ctx: &RequestContext) -> Result<(), PortError>;
+
+    /// Records a credential the edge refused (an unknown, revoked or expired
+    /// bearer token), described by `reason`; never the credential itself.
+    async fn record_rejected_credential(&self, ctx: &RequestContext, reason: &str);
 
     async fn overview(&self, ctx: &RequestContext) -> Result<Overview, PortError>;
 
@@ -114,6 +125,19 @@ pub trait ControlPlane: Send + Sync + 'static {
         environment: &str,
         enabled: bool,
     ) -> Result<ActiveVersion, PortError>;
+
+    /// Audit records, newest first. Admins and auditors only.
+    async fn audit_log(
+        &self,
+        ctx: &RequestContext,
+        filter: AuditFilter,
+    ) -> Result<AuditPage, PortError>;
+
+    async fn audit_record(&self, ctx: &RequestContext, seq: u64) -> Result<AuditRecord, PortError>;
+
+    /// Verifies the whole chain now (and the signed checkpoints when a key
+    /// is configured).
+    async fn audit_status(&self, ctx: &RequestContext) -> Result<ChainStatus, PortError>;
 
     /// Stops a queued or running run: nothing new starts, running steps are
     /// killed. `Conflict` when it already finished.

@@ -19,6 +19,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process; the size of `Serve`'s flags doesn't matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the dashboard and APIs, with the scheduler and a worker in the same process.
@@ -37,6 +39,51 @@ pub enum Command {
     Cancel(crate::client::CancelArgs),
     /// Turn a workflow's schedule on or off in one environment.
     Schedule(crate::client::ScheduleArgs),
+    /// Verify, export or archive the audit log (reads the database directly).
+    #[command(subcommand)]
+    Audit(crate::audit::cli::AuditCommand),
+}
+
+/// The audit log's checkpoint signing and streaming sink (`serve` only).
+#[derive(Debug, Clone, Args)]
+pub struct AuditFlags {
+    /// Ed25519 private key that signs audit checkpoints: PKCS#8 PEM (`gantry audit keygen`,
+    /// `openssl genpkey -algorithm ed25519`) or a 32-byte seed in hex or base64. Without it no
+    /// checkpoints are signed.
+    #[arg(long, env = "GANTRY_AUDIT_SIGNING_KEY", value_name = "FILE")]
+    pub audit_signing_key: Option<PathBuf>,
+
+    /// Sign a checkpoint once this many audit records follow the last one.
+    #[arg(
+        long,
+        env = "GANTRY_AUDIT_CHECKPOINT_RECORDS",
+        value_name = "N",
+        default_value_t = 1000
+    )]
+    pub audit_checkpoint_records: u64,
+
+    /// Sign a checkpoint at least this often while records keep coming.
+    #[arg(long, env = "GANTRY_AUDIT_CHECKPOINT_INTERVAL", value_name = "DURATION",
+          default_value = "10m", value_parser = humantime::parse_duration)]
+    pub audit_checkpoint_interval: Duration,
+
+    /// Stream audit records to this HTTP(S) endpoint (a SIEM collector) as JSON-lines batches,
+    /// in order, at least once, resuming where it left off after a restart.
+    #[arg(long, env = "GANTRY_AUDIT_SINK_URL", value_name = "URL")]
+    pub audit_sink_url: Option<String>,
+
+    /// File holding a bearer token for the sink (sent as `Authorization: Bearer …`).
+    #[arg(long, env = "GANTRY_AUDIT_SINK_TOKEN_FILE", value_name = "FILE")]
+    pub audit_sink_token_file: Option<PathBuf>,
+
+    /// Records per sink request.
+    #[arg(
+        long,
+        env = "GANTRY_AUDIT_SINK_BATCH",
+        value_name = "N",
+        default_value_t = 100
+    )]
+    pub audit_sink_batch: u32,
 }
 
 /// Where a worker runs steps; shared by `serve` and `worker`.
@@ -202,6 +249,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub worker: WorkerFlags,
+
+    #[command(flatten)]
+    pub audit: AuditFlags,
 
     /// Log format [default: text with --dev, json otherwise].
     #[arg(long, env = "GANTRY_LOG_FORMAT", value_enum)]

@@ -2,6 +2,8 @@
 //! found here, before anything starts, and reported as one line saying what
 //! to change.
 
+use crate::audit::checkpoint::CheckpointSettings;
+use crate::audit::sink::SinkSettings;
 use crate::cli::{LogFormat, ServeArgs};
 use crate::store::DatabaseUrl;
 use gantry_core::Environments;
@@ -28,6 +30,10 @@ pub struct Config {
     pub worker: crate::cli::WorkerFlags,
     /// Register the demo workflows (dev mode only).
     pub demo_workflows: bool,
+    /// Signed audit checkpoints, when a signing key is configured.
+    pub audit_checkpoints: Option<CheckpointSettings>,
+    /// Streaming the audit log to a SIEM, when a sink URL is configured.
+    pub audit_sink: Option<SinkSettings>,
 }
 
 /// A configured secret: usable, never printed.
@@ -35,6 +41,10 @@ pub struct Config {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -109,6 +119,35 @@ impl Config {
                     .into(),
             );
         }
+        let audit_checkpoints = match &args.audit.audit_signing_key {
+            None => None,
+            Some(path) => {
+                if args.audit.audit_checkpoint_records == 0
+                    || args.audit.audit_checkpoint_interval.is_zero()
+                {
+                    return fail(
+                        "--audit-checkpoint-records and --audit-checkpoint-interval must be above zero"
+                            .into(),
+                    );
+                }
+                match crate::audit::keys::load_signing_key(path) {
+                    Ok(key) => Some(CheckpointSettings {
+                        key,
+                        every_records: args.audit.audit_checkpoint_records,
+                        every: args.audit.audit_checkpoint_interval,
+                    }),
+                    Err(e) => {
+                        return fail(format!(
+                            "--audit-signing-key (GANTRY_AUDIT_SIGNING_KEY): {e}"
+                        ));
+                    }
+                }
+            }
+        };
+        let audit_sink = match SinkSettings::from_flags(&args.audit) {
+            Ok(sink) => sink,
+            Err(e) => return fail(e),
+        };
         let secure_cookies = public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"));
@@ -132,6 +171,8 @@ impl Config {
             bootstrap_token: args.bootstrap_token.map(Secret),
             worker: args.worker,
             demo_workflows: args.dev && !args.no_demo,
+            audit_checkpoints,
+            audit_sink,
         })
     }
 }

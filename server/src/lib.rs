@@ -2,6 +2,7 @@
 //! SQL store and serves the dashboard, probes and (later) the REST API.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod client;
@@ -11,6 +12,8 @@ mod demo;
 pub mod engine;
 pub mod health;
 pub mod plane;
+mod plane_audit;
+mod plane_audit_log;
 mod plane_workflows;
 pub mod security_headers;
 pub mod startup;

@@ -25,6 +25,7 @@ async fn main() -> ExitCode {
         Command::Logs(args) => client::logs(args).await,
         Command::Cancel(args) => client::cancel(args).await,
         Command::Schedule(args) => client::schedule(args).await,
+        Command::Audit(command) => gantry_server::audit::cli::run(command).await,
     }
 }
 

@@ -1,11 +1,15 @@
 //! The control-plane port's implementation. Every method authorizes through
-//! `gantry_core::rbac::decide` here, once, whichever edge called it.
-//! (Audit records join here in the audit-log work.)
+//! `gantry_core::rbac::decide` here, once, whichever edge called it, and
+//! every change and refusal is audited here (`plane_audit.rs`).
 
 use crate::auth::principal_for;
 use crate::clock::Clock;
+use crate::plane_audit::actor_of;
 use crate::store::SharedStore;
 use async_trait::async_trait;
+use gantry_core::audit::{
+    AuditAction, AuditEvent, AuditFilter, AuditPage, AuditRecord, ChainStatus, Outcome,
+};
 use gantry_core::overview::{Overview, ShellInfo, SignInOptions, SystemInfo};
 use gantry_core::port::{ControlPlane, RequestContext};
 use gantry_core::rbac::{Action, Decision, decide};
@@ -18,6 +22,8 @@ use std::sync::Arc;
 
 pub struct PlaneSettings {
     pub dev_mode: bool,
+    /// Checks checkpoint signatures in the Audit page's verification.
+    pub audit_key: Option<ed25519_dalek::VerifyingKey>,
     pub environments: Environments,
     pub version: String,
 }
@@ -57,6 +63,35 @@ impl GantryPlane {
                 Err(PortError::Forbidden { reason })
             }
         }
+    }
+
+    async fn dev_sign_in_checked(
+        &self,
+        ctx: &RequestContext,
+        username: &str,
+    ) -> Result<Principal, PortError> {
+        if !DevUser::seeds().iter().any(|u| u.username == username) {
+            let names: Vec<String> = DevUser::seeds().into_iter().map(|u| u.username).collect();
+            return Err(PortError::invalid(
+                "username",
+                format!(
+                    "no demo user named {username:?}; pick one of {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+        let user = self
+            .store
+            .user_by_username(username)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("demo user {username:?}")))?;
+        let principal = principal_for(&self.store, &user.id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::forbidden(format!("the account {username:?} is disabled")))?;
+        tracing::info!(request_id = %ctx.request_id, user = %principal.username, "dev sign-in");
+        Ok(principal)
     }
 }
 
@@ -108,32 +143,45 @@ impl ControlPlane for GantryPlane {
         if !self.settings.dev_mode {
             return Err(PortError::not_found("dev sign-in"));
         }
-        if !DevUser::seeds().iter().any(|u| u.username == username) {
-            let names: Vec<String> = DevUser::seeds().into_iter().map(|u| u.username).collect();
-            return Err(PortError::invalid(
-                "username",
-                format!(
-                    "no demo user named {username:?}; pick one of {}",
-                    names.join(", ")
-                ),
-            ));
+        let event = self
+            .event(ctx, AuditAction::SignIn, format!("user/{username}"))
+            .detail("method", "dev");
+        match self.dev_sign_in_checked(ctx, username).await {
+            Ok(principal) => {
+                // Signing in changes nothing in our tables, so the record is
+                // its own transaction; if it can't be written, no session.
+                let event = AuditEvent {
+                    actor: actor_of(&principal),
+                    resource: format!("user/{}", principal.id),
+                    ..event
+                };
+                self.store.append_audit(event).await.map_err(internal)?;
+                Ok(principal)
+            }
+            Err(e) => self.settle(event, Err(e)).await,
         }
-        let user = self
-            .store
-            .user_by_username(username)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| PortError::not_found(format!("demo user {username:?}")))?;
-        let principal = principal_for(&self.store, &user.id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| PortError::forbidden(format!("the account {username:?} is disabled")))?;
-        tracing::info!(request_id = %ctx.request_id, user = %principal.username, "dev sign-in");
-        Ok(principal)
+    }
+
+    async fn sign_out(&self, ctx: &RequestContext) -> Result<(), PortError> {
+        let Some(principal) = &ctx.principal else {
+            return Ok(());
+        };
+        let event = self.event(ctx, AuditAction::SignOut, format!("user/{}", principal.id));
+        self.store.append_audit(event).await.map_err(internal)?;
+        Ok(())
+    }
+
+    async fn record_rejected_credential(&self, ctx: &RequestContext, reason: &str) {
+        let mut event = self
+            .event(ctx, AuditAction::TokenRejected, "token")
+            .detail("reason", reason);
+        event.outcome = Outcome::Denied;
+        self.append_standalone(event).await;
     }
 
     async fn overview(&self, ctx: &RequestContext) -> Result<Overview, PortError> {
-        self.authorize(ctx, &Action::ViewDashboard)?;
+        self.authorize_view(ctx, &Action::ViewDashboard, "overview")
+            .await?;
         let migrations = self.store.migration_status().await.map_err(internal)?;
         Ok(Overview {
             environments: self.settings.environments.iter().cloned().collect(),
@@ -157,16 +205,30 @@ impl ControlPlane for GantryPlane {
         ctx: &RequestContext,
         preferences: Preferences,
     ) -> Result<Preferences, PortError> {
-        let me = self.authorize(ctx, &Action::UpdateOwnPreferences)?;
-        let found = self
-            .store
-            .set_preferences(&me.id, &preferences, self.clock.now())
-            .await
-            .map_err(internal)?;
-        if !found {
-            return Err(PortError::Unauthenticated);
+        let resource = ctx
+            .principal
+            .as_ref()
+            .map_or_else(|| "user".to_owned(), |p| format!("user/{}", p.id));
+        let event = self
+            .event(ctx, AuditAction::PreferencesUpdate, resource)
+            .detail(
+                "preferences",
+                serde_json::to_value(preferences).unwrap_or_default(),
+            );
+        let result = async {
+            let me = self.authorize(ctx, &Action::UpdateOwnPreferences)?;
+            let found = self
+                .store
+                .set_preferences(&me.id, &preferences, self.clock.now(), event.clone())
+                .await
+                .map_err(internal)?;
+            if !found {
+                return Err(PortError::Unauthenticated);
+            }
+            Ok(preferences)
         }
-        Ok(preferences)
+        .await;
+        self.settle(event, result).await
     }
 
     async fn apply_workflow(
@@ -236,5 +298,21 @@ impl ControlPlane for GantryPlane {
 
     async fn cancel_run(&self, ctx: &RequestContext, id: &str) -> Result<RunSummary, PortError> {
         self.do_cancel(ctx, id).await
+    }
+
+    async fn audit_log(
+        &self,
+        ctx: &RequestContext,
+        filter: AuditFilter,
+    ) -> Result<AuditPage, PortError> {
+        self.do_audit_log(ctx, filter).await
+    }
+
+    async fn audit_record(&self, ctx: &RequestContext, seq: u64) -> Result<AuditRecord, PortError> {
+        self.do_audit_record(ctx, seq).await
+    }
+
+    async fn audit_status(&self, ctx: &RequestContext) -> Result<ChainStatus, PortError> {
+        self.do_audit_status(ctx).await
     }
 }

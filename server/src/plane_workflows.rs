@@ -3,6 +3,7 @@
 
 use crate::plane::{GantryPlane, internal};
 use crate::store::records::{CancelOutcome, NewRun, NewVersion};
+use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::RequestContext;
 use gantry_core::rbac::Action;
 use gantry_core::run::{
@@ -48,6 +49,19 @@ impl GantryPlane {
         ctx: &RequestContext,
         source: &str,
     ) -> Result<ApplyOutcome, PortError> {
+        let mut event = self.event(ctx, AuditAction::WorkflowApply, "workflow");
+        event.environment = Some(self.settings.environments.first().as_str().to_owned());
+        event.set_detail("bytes", source.len());
+        let result = self.apply_checked(ctx, source, &mut event).await;
+        self.settle(event, result).await
+    }
+
+    async fn apply_checked(
+        &self,
+        ctx: &RequestContext,
+        source: &str,
+        event: &mut AuditEvent,
+    ) -> Result<ApplyOutcome, PortError> {
         let first = self.settings.environments.first().clone();
         let me = self.authorize(
             ctx,
@@ -62,6 +76,7 @@ impl GantryPlane {
             SpecRejection::TooLarge { bytes, .. } => too_large(bytes),
             SpecRejection::Invalid { problems } => invalid_spec(problems),
         })?;
+        event.resource = format!("workflow/{}", spec.name);
         check_schedulable(&spec)?;
         let now = self.clock.now();
         let next_fire_at = match &spec.schedule {
@@ -81,6 +96,7 @@ impl GantryPlane {
                     next_fire_at,
                 },
                 now,
+                event.clone(),
             )
             .await
             .map_err(internal)?;
@@ -93,7 +109,8 @@ impl GantryPlane {
         &self,
         ctx: &RequestContext,
     ) -> Result<Vec<WorkflowSummary>, PortError> {
-        self.authorize(ctx, &Action::ViewDashboard)?;
+        self.authorize_view(ctx, &Action::ViewDashboard, "workflow/")
+            .await?;
         self.store
             .list_workflows(&self.environment_names())
             .await
@@ -106,7 +123,8 @@ impl GantryPlane {
         name: &str,
         version: Option<u32>,
     ) -> Result<WorkflowDetail, PortError> {
-        self.authorize(ctx, &Action::ViewDashboard)?;
+        self.authorize_view(ctx, &Action::ViewDashboard, &format!("workflow/{name}"))
+            .await?;
         let found = self
             .store
             .workflow_detail(name, version, &self.environment_names())
@@ -123,6 +141,29 @@ impl GantryPlane {
         ctx: &RequestContext,
         request: TriggerRequest,
         trigger: Trigger,
+    ) -> Result<RunSummary, PortError> {
+        let mut event = self.event(
+            ctx,
+            AuditAction::RunTrigger,
+            format!("workflow/{}", request.workflow),
+        );
+        event.environment = Some(request.environment.clone());
+        event.set_detail("trigger", trigger.as_str());
+        // Input names only: values may be sensitive and stay with the run.
+        event.set_detail(
+            "inputs",
+            request.inputs.keys().cloned().collect::<Vec<String>>(),
+        );
+        let result = self.trigger_checked(ctx, request, trigger, &event).await;
+        self.settle(event, result).await
+    }
+
+    async fn trigger_checked(
+        &self,
+        ctx: &RequestContext,
+        request: TriggerRequest,
+        trigger: Trigger,
+        event: &AuditEvent,
     ) -> Result<RunSummary, PortError> {
         let env = self.environment(&request.environment)?;
         let me = self.authorize(
@@ -176,6 +217,7 @@ impl GantryPlane {
                     scheduled_for: None,
                 },
                 now,
+                event.clone().detail("version", active.version),
             )
             .await
             .map_err(internal)?;
@@ -194,7 +236,8 @@ impl GantryPlane {
         ctx: &RequestContext,
         filter: RunFilter,
     ) -> Result<RunPage, PortError> {
-        self.authorize(ctx, &Action::ViewDashboard)?;
+        self.authorize_view(ctx, &Action::ViewDashboard, "run/")
+            .await?;
         if let Some(env) = &filter.environment {
             self.environment(env)?;
         }
@@ -214,7 +257,8 @@ impl GantryPlane {
         ctx: &RequestContext,
         id: &str,
     ) -> Result<RunDetail, PortError> {
-        self.authorize(ctx, &Action::ViewDashboard)?;
+        self.authorize_view(ctx, &Action::ViewDashboard, &format!("run/{id}"))
+            .await?;
         check_run_id(id)?;
         self.store
             .run_detail(id)
@@ -229,7 +273,8 @@ impl GantryPlane {
         id: &str,
         query: LogQuery,
     ) -> Result<LogPage, PortError> {
-        self.authorize(ctx, &Action::ViewDashboard)?;
+        self.authorize_view(ctx, &Action::ViewDashboard, &format!("run/{id}"))
+            .await?;
         check_run_id(id)?;
         self.store
             .run_logs(id, &query)
@@ -244,6 +289,28 @@ impl GantryPlane {
         workflow: &str,
         environment: &str,
         enabled: bool,
+    ) -> Result<ActiveVersion, PortError> {
+        let mut event = self
+            .event(
+                ctx,
+                AuditAction::ScheduleSet,
+                format!("workflow/{workflow}"),
+            )
+            .detail("enabled", enabled);
+        event.environment = Some(environment.to_owned());
+        let result = self
+            .set_schedule_checked(ctx, workflow, environment, enabled, &event)
+            .await;
+        self.settle(event, result).await
+    }
+
+    async fn set_schedule_checked(
+        &self,
+        ctx: &RequestContext,
+        workflow: &str,
+        environment: &str,
+        enabled: bool,
+        event: &AuditEvent,
     ) -> Result<ActiveVersion, PortError> {
         let env = self.environment(environment)?;
         let me = self.authorize(
@@ -292,7 +359,7 @@ impl GantryPlane {
         };
         let updated = self
             .store
-            .set_schedule_enabled(workflow, env.as_str(), enabled, next_fire_at)
+            .set_schedule_enabled(workflow, env.as_str(), enabled, next_fire_at, event.clone())
             .await
             .map_err(internal)?
             .ok_or_else(|| PortError::not_found(format!("workflow {workflow:?} in {env}")))?;
@@ -306,6 +373,17 @@ impl GantryPlane {
         ctx: &RequestContext,
         id: &str,
     ) -> Result<RunSummary, PortError> {
+        let mut event = self.event(ctx, AuditAction::RunCancel, format!("run/{id}"));
+        let result = self.cancel_checked(ctx, id, &mut event).await;
+        self.settle(event, result).await
+    }
+
+    async fn cancel_checked(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        event: &mut AuditEvent,
+    ) -> Result<RunSummary, PortError> {
         check_run_id(id)?;
         let run = self
             .store
@@ -313,11 +391,13 @@ impl GantryPlane {
             .await
             .map_err(internal)?
             .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
+        event.environment = Some(run.environment.clone());
+        event.set_detail("workflow", run.workflow.clone());
         let env = Environment::parse(&run.environment).map_err(internal)?;
         let me = self.authorize(ctx, &Action::CancelRun { environment: env })?;
         match self
             .store
-            .cancel_run(id, self.clock.now())
+            .cancel_run(id, self.clock.now(), event.clone())
             .await
             .map_err(internal)?
         {

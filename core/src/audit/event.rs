@@ -110,7 +110,6 @@ pub enum AuditAction {
     RunCancel,
     ScheduleSet,
     TokenCreate,
-    AuditView,
     AuditExport,
     AuditArchive,
     /// A view of the dashboard or API refused by authorization.
@@ -118,7 +117,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 12] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -128,7 +127,6 @@ impl AuditAction {
         AuditAction::RunCancel,
         AuditAction::ScheduleSet,
         AuditAction::TokenCreate,
-        AuditAction::AuditView,
         AuditAction::AuditExport,
         AuditAction::AuditArchive,
         AuditAction::ViewDenied,
@@ -145,7 +143,6 @@ impl AuditAction {
             AuditAction::RunCancel => "run.cancel",
             AuditAction::ScheduleSet => "schedule.set",
             AuditAction::TokenCreate => "token.create",
-            AuditAction::AuditView => "audit.view",
             AuditAction::AuditExport => "audit.export",
             AuditAction::AuditArchive => "audit.archive",
             AuditAction::ViewDenied => "view.denied",
@@ -167,6 +164,17 @@ const SECRET_KEY_PARTS: [&str; 6] = [
     "cookie",
     "credential",
 ];
+
+/// Free-text fields that come from requests are cut to this many characters,
+/// so a hostile request can't bloat the log.
+pub const MAX_FIELD_CHARS: usize = 300;
+
+pub fn clip(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
 
 /// What happened, before it is sequenced into the chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,7 +206,7 @@ impl AuditEvent {
             at: at.trunc_subsecs(6),
             actor,
             action: action.as_str().to_owned(),
-            resource: resource.into(),
+            resource: clip(resource.into(), MAX_FIELD_CHARS),
             environment: None,
             outcome: Outcome::Succeeded,
             request_id: None,

@@ -11,6 +11,8 @@ mod view;
 
 pub use canonical::canonical_json;
 pub use chain::{ChainLink, GENESIS_HASH, chain_hash, checkpoint_message};
-pub use event::{Actor, ActorKind, AuditAction, AuditEvent, AuditRecord, Outcome};
+pub use event::{
+    Actor, ActorKind, AuditAction, AuditEvent, AuditRecord, MAX_FIELD_CHARS, Outcome, clip,
+};
 pub use verify::{Anchor, Break, BreakKind, ChainVerifier, Checkpoint, VerifyReport, verify_all};
 pub use view::{AuditFilter, AuditPage, ChainStatus};

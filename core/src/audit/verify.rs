@@ -131,6 +131,17 @@ impl ChainVerifier {
         self
     }
 
+    /// Moves the known head forward (records appended while a long
+    /// verification runs are not insertions).
+    pub fn set_head(&mut self, head: ChainLink) {
+        self.head = Some(head);
+    }
+
+    /// The last sequence number pushed so far.
+    pub fn last_pushed(&self) -> Option<u64> {
+        self.pending.as_ref().map(|r| r.seq)
+    }
+
     /// Feeds the next record in stored order.
     pub fn push(&mut self, record: AuditRecord) -> Result<(), Break> {
         if let Some(pending) = self.pending.take() {

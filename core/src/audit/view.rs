@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 /// Newest first. Every field narrows; `before` is the cursor (a sequence
 /// number from the previous page's `next_before`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
 pub struct AuditFilter {
     /// Matches the actor's id or name exactly.
     pub actor: Option<String>,

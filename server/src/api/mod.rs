@@ -2,6 +2,7 @@
 //! port method with the caller's `RequestContext`, and maps the answer.
 //! Authorization and validation happen in the port.
 
+mod audit;
 pub mod error;
 pub mod openapi;
 mod runs;
@@ -26,6 +27,9 @@ pub fn router() -> Router<AppState> {
         .route("/runs/{id}", get(runs::get))
         .route("/runs/{id}/logs", get(runs::logs))
         .route("/runs/{id}/cancel", post(runs::cancel))
+        .route("/audit", get(audit::list))
+        .route("/audit/verify", get(audit::verify))
+        .route("/audit/{seq}", get(audit::get))
         // The one route open to anonymous callers (`auth::is_public`).
         .route("/openapi.json", get(openapi::document))
         .fallback(not_found)

@@ -5,9 +5,12 @@
 //! token (see `auth::is_public`).
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
-use super::{runs, workflows};
+use super::{audit, runs, workflows};
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
+use gantry_core::audit::{
+    Actor, ActorKind, AuditPage, AuditRecord, Break, BreakKind, ChainStatus, Outcome,
+};
 use gantry_core::run::{
     AttemptStatus, AttemptView, LogLine, LogPage, LogStream, RunDetail, RunPage, RunStatus,
     RunSummary, StepRun, StepStatus, Trigger,
@@ -32,7 +35,7 @@ pub const SESSION_SCHEME: &str = "session";
 #[openapi(
     info(
         title = "Gantry REST API",
-        description = "Workflows and their runs. Every operation except this \
+        description = "Workflows, their runs and the audit log. Every operation except this \
             document needs a bearer token (`Authorization: Bearer gantry_…`: a \
             service token, or the bootstrap token printed at start-up) or a \
             dashboard session cookie. Every error answer has the shape \
@@ -50,6 +53,9 @@ pub const SESSION_SCHEME: &str = "session";
         runs::get,
         runs::logs,
         runs::cancel,
+        audit::list,
+        audit::get,
+        audit::verify,
         document,
     ),
     components(schemas(
@@ -86,12 +92,21 @@ pub const SESSION_SCHEME: &str = "session";
         InputType,
         SpecDuration,
         SpecProblem,
+        AuditRecord,
+        AuditPage,
+        Actor,
+        ActorKind,
+        Outcome,
+        ChainStatus,
+        Break,
+        BreakKind,
     )),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session" = [])),
     tags(
         (name = "workflows", description = "Workflow specs and their immutable versions."),
         (name = "runs", description = "Starting, watching and cancelling runs."),
+        (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),
         (name = "meta", description = "The API itself."),
     )
 )]

@@ -74,7 +74,13 @@ pub async fn resolve_context(
             match tokens::principal_for_token(&state.store, token, chrono::Utc::now()).await {
                 Ok(Some(p)) => Some(p),
                 Ok(None) => {
-                    return api_unauthenticated("the bearer token is unknown, revoked or expired");
+                    let reason = "the bearer token is unknown, revoked or expired";
+                    let anonymous = request_context(&req, None);
+                    state
+                        .plane
+                        .record_rejected_credential(&anonymous, reason)
+                        .await;
+                    return api_unauthenticated(reason);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "could not check a bearer token");
@@ -110,17 +116,23 @@ pub async fn resolve_context(
             (StatusCode::UNAUTHORIZED, "sign in to continue").into_response()
         };
     }
-    let ctx = RequestContext {
+    let ctx = request_context(&req, principal);
+    req.extensions_mut().insert(ctx);
+    next.run(req).await
+}
+
+/// Who is calling (if known) and where from, for the port.
+fn request_context(req: &Request, principal: Option<Principal>) -> RequestContext {
+    RequestContext {
         principal,
         request_id: header_str(req.headers(), "x-request-id").unwrap_or_default(),
+        trace_id: header_str(req.headers(), "traceparent").and_then(|v| trace_id_of(&v)),
         source_ip: req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ci| ci.0.ip().to_string()),
         user_agent: header_str(req.headers(), header::USER_AGENT.as_str()),
-    };
-    req.extensions_mut().insert(ctx);
-    next.run(req).await
+    }
 }
 
 /// The signed-in principal, `None` for anonymous or expired sessions.
@@ -179,6 +191,16 @@ fn api_unauthenticated(message: &str) -> Response {
     resp
 }
 
+/// The trace id of a W3C `traceparent` header (`00-TRACEID-SPANID-FLAGS`).
+fn trace_id_of(traceparent: &str) -> Option<String> {
+    let mut parts = traceparent.trim().split('-');
+    let (_version, trace) = (parts.next()?, parts.next()?);
+    let valid = trace.len() == 32
+        && trace.bytes().all(|b| b.is_ascii_hexdigit())
+        && trace.bytes().any(|b| b != b'0');
+    valid.then(|| trace.to_ascii_lowercase())
+}
+
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -189,6 +211,20 @@ fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_ids_come_from_well_formed_traceparent_headers_only() {
+        assert_eq!(
+            trace_id_of("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        assert_eq!(
+            trace_id_of("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+            None
+        );
+        assert_eq!(trace_id_of("garbage"), None);
+        assert_eq!(trace_id_of("00-xyz-1-01"), None);
+    }
 
     #[test]
     fn pages_are_private_unless_listed() {

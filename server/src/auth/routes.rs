@@ -52,7 +52,20 @@ pub async fn dev_sign_in(
     Redirect::to(safe_next_path(form.next.as_deref())).into_response()
 }
 
-pub async fn sign_out(session: Session) -> Response {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+    session: Session,
+) -> Response {
+    // On the record first: if it can't be written, the session stays.
+    if let Err(e) = state.plane.sign_out(&ctx).await {
+        tracing::error!(error = %e, "could not record a sign-out");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "could not sign out; try again",
+        )
+            .into_response();
+    }
     if let Err(e) = session.flush().await {
         tracing::error!(error = %e, "could not end a session");
         return (

@@ -6,6 +6,7 @@
 use crate::store::{SharedStore, StoreResult};
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use gantry_core::audit::{Actor, AuditAction, AuditEvent};
 use gantry_core::{Principal, PrincipalKind, Role, UserId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -59,9 +60,24 @@ pub async fn ensure_bootstrap(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<String>> {
     let grants = [(Role::Admin, "*".to_owned())];
+    let audit = |how: &str| {
+        AuditEvent::new(
+            now,
+            Actor::system("startup"),
+            AuditAction::TokenCreate,
+            format!("token/{BOOTSTRAP_TOKEN_NAME}"),
+        )
+        .detail("source", how)
+    };
     if let Some(token) = configured {
         store
-            .upsert_token(BOOTSTRAP_TOKEN_NAME, &hash(token), &grants, now)
+            .upsert_token(
+                BOOTSTRAP_TOKEN_NAME,
+                &hash(token),
+                &grants,
+                now,
+                audit("configured"),
+            )
             .await?;
         return Ok(None);
     }
@@ -70,7 +86,13 @@ pub async fn ensure_bootstrap(
     }
     let token = generate();
     store
-        .upsert_token(BOOTSTRAP_TOKEN_NAME, &hash(&token), &grants, now)
+        .upsert_token(
+            BOOTSTRAP_TOKEN_NAME,
+            &hash(&token),
+            &grants,
+            now,
+            audit("generated"),
+        )
         .await?;
     Ok(Some(token))
 }

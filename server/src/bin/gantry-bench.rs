@@ -526,6 +526,7 @@ fn admin_context() -> RequestContext {
             }],
         }),
         request_id: "gantry-bench".into(),
+        trace_id: None,
         source_ip: None,
         user_agent: Some("gantry-bench".into()),
     }
@@ -806,6 +807,7 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
         clock.clone(),
         PlaneSettings {
             dev_mode: false,
+            audit_key: None,
             environments: Environments::parse_list(ENVIRONMENT)?,
             version: env!("CARGO_PKG_VERSION").to_owned(),
         },

@@ -19,6 +19,7 @@ pub async fn seed(plane: &GantryPlane, admin: Principal) -> anyhow::Result<()> {
     let ctx = RequestContext {
         principal: Some(admin),
         request_id: "dev-seed".into(),
+        trace_id: None,
         source_ip: None,
         user_agent: Some("gantry --dev".into()),
     };

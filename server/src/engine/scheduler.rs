@@ -7,6 +7,7 @@
 use crate::clock::Clock;
 use crate::store::SharedStore;
 use crate::store::records::{DueSchedule, NewRun};
+use gantry_core::audit::{Actor, AuditAction, AuditEvent};
 use gantry_core::run::Trigger;
 use gantry_core::schedule::CronSchedule;
 use gantry_core::spec::resolve_inputs;
@@ -114,9 +115,22 @@ impl Scheduler {
             triggered_by_id: SCHEDULER_ACTOR,
             scheduled_for: Some(fire.scheduled_for),
         };
+        let audit = AuditEvent::new(
+            now,
+            Actor::system(SCHEDULER_ACTOR),
+            AuditAction::RunTrigger,
+            format!("workflow/{}", due.workflow),
+        )
+        .detail("version", due.version)
+        .detail("trigger", Trigger::Schedule.as_str())
+        .detail("scheduled_for", fire.scheduled_for.to_rfc3339());
+        let audit = AuditEvent {
+            environment: Some(due.environment.clone()),
+            ..audit
+        };
         if let Some(created) = self
             .store
-            .fire_schedule(due, fire.next_fire_at, run, now)
+            .fire_schedule(due, fire.next_fire_at, run, now, audit)
             .await?
         {
             tracing::info!(run = %created.id, workflow = %due.workflow, environment = %due.environment, "scheduled run created");

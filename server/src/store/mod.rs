@@ -3,6 +3,7 @@
 //! adapter writes its database's own SQL; the shared contract tests in
 //! `tests/api/store_contract.rs` hold both to the same behaviour.
 
+pub mod audit;
 mod postgres;
 pub mod records;
 mod sessions;
@@ -12,6 +13,7 @@ mod sqlite;
 pub mod users;
 pub mod workflows;
 
+pub use audit::AuditStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
 pub use users::UserStore;
@@ -92,7 +94,7 @@ pub struct SeedUser {
 pub const DEV_SEED_SOURCE: &str = "dev seed";
 
 #[async_trait]
-pub trait Store: WorkflowStore + UserStore {
+pub trait Store: WorkflowStore + UserStore + AuditStore {
     fn backend(&self) -> Backend;
 
     /// Fires when steps may have become claimable.

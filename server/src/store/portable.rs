@@ -10,6 +10,7 @@
 //! its run; admitting locks the lane and then runs, in a separate
 //! transaction, so the two never wait on each other in a cycle.
 
+use super::portable_audit::append_in;
 use super::{Adapter, Db, FOR_UPDATE, SKIP_LOCKED, begin_write, notify_work};
 use crate::store::records::{
     ActiveSpec, AttemptResult, Beat, CancelOutcome, Claim, DueSchedule, NewLogLine, NewRun,
@@ -19,6 +20,7 @@ use crate::store::workflows::WorkflowStore;
 use crate::store::{StoreError, StoreResult, grant_from_row};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gantry_core::audit::AuditEvent;
 use gantry_core::dag::Dag;
 use gantry_core::run::{
     AttemptEnd, AttemptStatus, AttemptView, LogLine, LogPage, LogQuery, LogStream, RunDetail,
@@ -423,6 +425,7 @@ impl WorkflowStore for Adapter {
         &self,
         new: NewVersion<'_>,
         now: DateTime<Utc>,
+        audit: AuditEvent,
     ) -> StoreResult<ApplyOutcome> {
         let hash = new.spec.content_hash();
         let name = &new.spec.name;
@@ -464,7 +467,16 @@ impl WorkflowStore for Adapter {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(version) = same {
-            tx.rollback().await?;
+            // Nothing changes, but the attempt is still on record.
+            append_in(
+                &mut tx,
+                audit
+                    .detail("version", version)
+                    .detail("content_hash", hash.clone())
+                    .detail("created", false),
+            )
+            .await?;
+            tx.commit().await?;
             return Ok(ApplyOutcome {
                 workflow: name.clone(),
                 version: u32_of(version, "version")?,
@@ -508,6 +520,15 @@ impl WorkflowStore for Adapter {
         .bind(now)
         .bind(new.created_by)
         .execute(&mut *tx)
+        .await?;
+        append_in(
+            &mut tx,
+            audit
+                .detail("version", version)
+                .detail("content_hash", hash.clone())
+                .detail("created", true)
+                .detail("activated_in", new.activate_in),
+        )
         .await?;
         tx.commit().await?;
         Ok(ApplyOutcome {
@@ -562,9 +583,15 @@ impl WorkflowStore for Adapter {
         self.cached_spec(&self.pool, workflow_id, version).await
     }
 
-    async fn create_run(&self, new: NewRun<'_>, now: DateTime<Utc>) -> StoreResult<RunSummary> {
+    async fn create_run(
+        &self,
+        new: NewRun<'_>,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<RunSummary> {
         let mut tx = begin_write(&self.pool).await?;
         let run = self.insert_run(&mut tx, &new, now).await?;
+        append_in(&mut tx, audit.detail("run_id", run.id.clone())).await?;
         tx.commit().await?;
         Ok(run)
     }
@@ -957,7 +984,12 @@ impl WorkflowStore for Adapter {
         Ok(swept)
     }
 
-    async fn cancel_run(&self, id: &str, now: DateTime<Utc>) -> StoreResult<CancelOutcome> {
+    async fn cancel_run(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<CancelOutcome> {
         let mut tx = begin_write(&self.pool).await?;
         let Some(mut run) = self.lock_run(&mut tx, id).await? else {
             return Ok(CancelOutcome::NotFound);
@@ -974,6 +1006,7 @@ impl WorkflowStore for Adapter {
         }
         let (_, finished) = self.settle(&mut tx, &run, now).await?;
         notify_work(&mut tx).await?;
+        append_in(&mut tx, audit.detail("finished", finished)).await?;
         tx.commit().await?;
         self.signal.notify();
         let mut summary = run.summary;
@@ -991,6 +1024,7 @@ impl WorkflowStore for Adapter {
         environment: &str,
         enabled: bool,
         next_fire_at: Option<DateTime<Utc>>,
+        audit: AuditEvent,
     ) -> StoreResult<Option<ActiveVersion>> {
         let mut tx = begin_write(&self.pool).await?;
         let row: Option<(i32,)> = sqlx::query_as(
@@ -1004,16 +1038,17 @@ impl WorkflowStore for Adapter {
         .bind(workflow)
         .fetch_optional(&mut *tx)
         .await?;
+        let Some((version,)) = row else {
+            return Ok(None);
+        };
+        append_in(&mut tx, audit.detail("version", version)).await?;
         tx.commit().await?;
-        row.map(|(version,)| {
-            Ok(ActiveVersion {
-                environment: environment.to_owned(),
-                version: u32_of(version, "version")?,
-                schedule_enabled: enabled,
-                next_fire_at,
-            })
-        })
-        .transpose()
+        Ok(Some(ActiveVersion {
+            environment: environment.to_owned(),
+            version: u32_of(version, "version")?,
+            schedule_enabled: enabled,
+            next_fire_at,
+        }))
     }
 
     async fn due_schedules(&self, now: DateTime<Utc>) -> StoreResult<Vec<DueSchedule>> {
@@ -1046,6 +1081,7 @@ impl WorkflowStore for Adapter {
         next_fire_at: DateTime<Utc>,
         run: NewRun<'_>,
         now: DateTime<Utc>,
+        audit: AuditEvent,
     ) -> StoreResult<Option<RunSummary>> {
         let mut tx = begin_write(&self.pool).await?;
         // Compare-and-set on the fire time: of several schedulers seeing the
@@ -1065,6 +1101,7 @@ impl WorkflowStore for Adapter {
             return Ok(None);
         }
         let summary = self.insert_run(&mut tx, &run, now).await?;
+        append_in(&mut tx, audit.detail("run_id", summary.id.clone())).await?;
         tx.commit().await?;
         Ok(Some(summary))
     }
@@ -1326,6 +1363,7 @@ impl WorkflowStore for Adapter {
         token_hash: &str,
         grants: &[(gantry_core::Role, String)],
         now: DateTime<Utc>,
+        audit: AuditEvent,
     ) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await?;
         let id: String = sqlx::query_scalar(
@@ -1353,6 +1391,8 @@ impl WorkflowStore for Adapter {
             .execute(&mut *tx)
             .await?;
         }
+        let granted: Vec<String> = grants.iter().map(|(r, e)| format!("{r}@{e}")).collect();
+        append_in(&mut tx, audit.detail("grants", granted)).await?;
         tx.commit().await?;
         Ok(())
     }

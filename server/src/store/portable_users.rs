@@ -1,11 +1,13 @@
 //! The people half of the store (users, role grants, preferences): one SQL
 //! source for both databases, compiled once per adapter like `portable.rs`.
 
+use super::portable_audit::append_in;
 use super::{Adapter, Db, begin_write};
 use crate::store::users::UserStore;
 use crate::store::{DEV_SEED_SOURCE, SeedUser, StoreResult, UserRecord, grant_from_row};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gantry_core::audit::AuditEvent;
 use gantry_core::{Preferences, RoleGrant, UserId};
 use sqlx::Row;
 use sqlx::types::Json;
@@ -104,13 +106,20 @@ impl UserStore for Adapter {
         id: &UserId,
         preferences: &Preferences,
         now: DateTime<Utc>,
+        audit: AuditEvent,
     ) -> StoreResult<bool> {
+        let mut tx = begin_write(&self.pool).await?;
         let done = sqlx::query("UPDATE users SET preferences = $1, updated_at = $2 WHERE id = $3")
             .bind(Json(preferences))
             .bind(now)
             .bind(&id.0)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        append_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

@@ -4,6 +4,7 @@
 use super::{SeedUser, StoreResult, UserRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gantry_core::audit::AuditEvent;
 use gantry_core::{Preferences, RoleGrant, UserId};
 
 #[async_trait]
@@ -24,5 +25,6 @@ pub trait UserStore: Send + Sync + 'static {
         id: &UserId,
         preferences: &Preferences,
         now: DateTime<Utc>,
+        audit: AuditEvent,
     ) -> StoreResult<bool>;
 }

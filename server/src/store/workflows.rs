@@ -8,6 +8,7 @@ use super::records::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gantry_core::audit::AuditEvent;
 use gantry_core::run::{LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary};
 use gantry_core::spec::WorkflowSpec;
 use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
@@ -17,10 +18,14 @@ use std::time::Duration;
 #[async_trait]
 pub trait WorkflowStore: Send + Sync + 'static {
     /// Registers a version (or finds the identical one) in one transaction.
+    ///
+    /// Every write below that takes an `audit` event appends it in the same
+    /// transaction as the change (fail closed: no record, no change).
     async fn apply_version(
         &self,
         new: NewVersion<'_>,
         now: DateTime<Utc>,
+        audit: AuditEvent,
     ) -> StoreResult<ApplyOutcome>;
 
     async fn active_spec(
@@ -37,7 +42,12 @@ pub trait WorkflowStore: Send + Sync + 'static {
     -> StoreResult<Arc<WorkflowSpec>>;
 
     /// Creates a queued run with pending steps. Call [`Self::admit`] after.
-    async fn create_run(&self, new: NewRun<'_>, now: DateTime<Utc>) -> StoreResult<RunSummary>;
+    async fn create_run(
+        &self,
+        new: NewRun<'_>,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<RunSummary>;
 
     /// Starts queued runs of one workflow in one environment while its
     /// concurrency allows. Returns whether any started.
@@ -86,7 +96,12 @@ pub trait WorkflowStore: Send + Sync + 'static {
     /// Starts timing out running runs past their deadline; returns how many.
     async fn sweep_deadlines(&self, now: DateTime<Utc>) -> StoreResult<u32>;
 
-    async fn cancel_run(&self, id: &str, now: DateTime<Utc>) -> StoreResult<CancelOutcome>;
+    async fn cancel_run(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<CancelOutcome>;
 
     /// Sets a lane's schedule switch (and its next fire time); `None` when
     /// the workflow is not active in that environment.
@@ -96,6 +111,7 @@ pub trait WorkflowStore: Send + Sync + 'static {
         environment: &str,
         enabled: bool,
         next_fire_at: Option<DateTime<Utc>>,
+        audit: AuditEvent,
     ) -> StoreResult<Option<ActiveVersion>>;
 
     async fn due_schedules(&self, now: DateTime<Utc>) -> StoreResult<Vec<DueSchedule>>;
@@ -109,6 +125,7 @@ pub trait WorkflowStore: Send + Sync + 'static {
         next_fire_at: DateTime<Utc>,
         run: NewRun<'_>,
         now: DateTime<Utc>,
+        audit: AuditEvent,
     ) -> StoreResult<Option<RunSummary>>;
 
     /// Earliest time a queued step becomes ready, if any is waiting.
@@ -138,6 +155,7 @@ pub trait WorkflowStore: Send + Sync + 'static {
         token_hash: &str,
         grants: &[(gantry_core::Role, String)],
         now: DateTime<Utc>,
+        audit: AuditEvent,
     ) -> StoreResult<()>;
 
     async fn token_exists(&self, name: &str) -> StoreResult<bool>;

@@ -1,0 +1,186 @@
+//! Streams the audit log to a SIEM or any HTTP collector: batches of records
+//! as JSON lines, in sequence order, at least once. The cursor lives in the
+//! database, so a restart resumes after the last acknowledged batch; a
+//! lease on it means that of several processes only one sends at a time.
+
+use crate::cli::AuditFlags;
+use crate::clock::Clock;
+use crate::config::Secret;
+use crate::store::SharedStore;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct SinkSettings {
+    pub url: reqwest::Url,
+    pub token: Option<Secret>,
+    pub batch: u32,
+}
+
+/// Never prints the token, nor credentials or a query string in the URL.
+impl std::fmt::Debug for SinkSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SinkSettings")
+            .field("url", &sink_name(&self.url))
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("batch", &self.batch)
+            .finish()
+    }
+}
+
+/// The cursor's key: scheme, host, port and path (no credentials or query,
+/// which may hold secrets).
+pub fn sink_name(url: &reqwest::Url) -> String {
+    format!(
+        "{}://{}{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default(),
+        url.path()
+    )
+}
+
+pub const MAX_BATCH: u32 = 1000;
+
+impl SinkSettings {
+    pub fn from_flags(flags: &AuditFlags) -> Result<Option<Self>, String> {
+        let Some(raw) = &flags.audit_sink_url else {
+            return Ok(None);
+        };
+        let url = reqwest::Url::parse(raw)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| {
+                "--audit-sink-url (GANTRY_AUDIT_SINK_URL) must be an http:// or https:// URL"
+                    .to_owned()
+            })?;
+        if !(1..=MAX_BATCH).contains(&flags.audit_sink_batch) {
+            return Err(format!(
+                "--audit-sink-batch (GANTRY_AUDIT_SINK_BATCH) must be between 1 and {MAX_BATCH}"
+            ));
+        }
+        let token = match &flags.audit_sink_token_file {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    format!(
+                        "--audit-sink-token-file (GANTRY_AUDIT_SINK_TOKEN_FILE): cannot read {}: {e}",
+                        path.display()
+                    )
+                })?;
+                Some(Secret::new(text.trim().to_owned()))
+            }
+        };
+        Ok(Some(SinkSettings {
+            url,
+            token,
+            batch: flags.audit_sink_batch,
+        }))
+    }
+}
+
+/// How long a sender owns the cursor without renewing it.
+const LEASE: Duration = Duration::from_secs(30);
+const IDLE_POLL: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// What one pass did, for the loop's pacing.
+enum Pass {
+    Sent,
+    Idle,
+    Failed(String),
+}
+
+/// Runs until the task is dropped.
+pub async fn run(store: SharedStore, clock: Arc<dyn Clock>, settings: SinkSettings, owner: String) {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .user_agent(concat!("gantry/", env!("CARGO_PKG_VERSION"), " audit-sink"))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the audit sink's HTTP client; the sink is off");
+            return;
+        }
+    };
+    let name = sink_name(&settings.url);
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match pass(&store, clock.as_ref(), &settings, &client, &name, &owner).await {
+            Pass::Sent => backoff = Duration::from_secs(1),
+            Pass::Idle => {
+                backoff = Duration::from_secs(1);
+                tokio::time::sleep(IDLE_POLL).await;
+            }
+            Pass::Failed(why) => {
+                tracing::warn!(sink = %name, error = %why, retry_in = ?backoff, "audit sink delivery failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+async fn pass(
+    store: &SharedStore,
+    clock: &dyn Clock,
+    settings: &SinkSettings,
+    client: &reqwest::Client,
+    name: &str,
+    owner: &str,
+) -> Pass {
+    let now = clock.now();
+    let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+    let delivered = match store.lease_audit_sink(name, owner, now, lease_until).await {
+        Ok(Some(d)) => d,
+        // Another process is sending.
+        Ok(None) => return Pass::Idle,
+        Err(e) => return Pass::Failed(e.to_string()),
+    };
+    let records = match store.audit_records_after(delivered, settings.batch).await {
+        Ok(r) if r.is_empty() => return Pass::Idle,
+        Ok(r) => r,
+        Err(e) => return Pass::Failed(e.to_string()),
+    };
+    let (first, last) = (records[0].seq, records[records.len() - 1].seq);
+    if first != delivered + 1 {
+        tracing::warn!(sink = %name, from = delivered + 1, to = first - 1,
+            "audit records were archived before the sink delivered them; they are in the archive file");
+    }
+    let mut body = Vec::new();
+    for r in &records {
+        if serde_json::to_writer(&mut body, r).is_err() {
+            return Pass::Failed("could not encode a record".into());
+        }
+        body.push(b'\n');
+    }
+    let mut request = client
+        .post(settings.url.clone())
+        .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
+        .header("Gantry-Audit-First-Seq", first.to_string())
+        .header("Gantry-Audit-Last-Seq", last.to_string())
+        .body(body);
+    if let Some(token) = &settings.token {
+        request = request.bearer_auth(token.expose());
+    }
+    match request.send().await {
+        Ok(resp) if resp.status().is_success() => {}
+        // The status only: a collector's error body may echo what we sent.
+        Ok(resp) => return Pass::Failed(format!("the collector answered {}", resp.status())),
+        Err(e) => return Pass::Failed(e.without_url().to_string()),
+    }
+    match store
+        .set_audit_sink_cursor(name, owner, last, clock.now())
+        .await
+    {
+        Ok(true) => {
+            tracing::debug!(sink = %name, first, last, "audit records delivered");
+            Pass::Sent
+        }
+        Ok(false) => {
+            Pass::Failed("lost the sink's lease mid-batch; another process resends".into())
+        }
+        Err(e) => Pass::Failed(e.to_string()),
+    }
+}

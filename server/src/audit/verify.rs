@@ -1,0 +1,154 @@
+//! Verifying the chain where it lives: in the database (the Audit page's
+//! status, `gantry audit verify`) or in an export/archive file
+//! (`gantry audit verify --file`).
+
+use super::file::{FileError, Line, Reader};
+use super::keys;
+use crate::store::{Store, StoreResult};
+use chrono::{DateTime, Utc};
+use ed25519_dalek::VerifyingKey;
+use gantry_core::audit::{Break, BreakKind, ChainStatus, ChainVerifier, Checkpoint, VerifyReport};
+use std::io::BufRead;
+
+/// Records read per query while verifying a database.
+const PAGE: u32 = 1000;
+
+/// Checks a checkpoint's signature when a key is given; `Err` names it.
+fn check_signature(cp: &Checkpoint, key: Option<&VerifyingKey>) -> Result<(), Break> {
+    let Some(key) = key else {
+        return Ok(());
+    };
+    let problem = if cp.key_id != keys::key_id(key) {
+        "it was signed by another key"
+    } else if !keys::verify(key, cp.seq, &cp.hash, &cp.signature) {
+        "its signature does not verify"
+    } else {
+        return Ok(());
+    };
+    Err(Break {
+        seq: cp.seq,
+        kind: BreakKind::BadSignature,
+        detail: format!("checkpoint at record {}: {problem}", cp.seq),
+    })
+}
+
+/// Verifies the database's chain from its anchor to its head. Appends that
+/// land while it runs are taken in stride: the head is re-read after each
+/// page, so a record only counts as inserted when no append put it there.
+pub async fn verify_store(
+    store: &dyn Store,
+    key: Option<&VerifyingKey>,
+    now: DateTime<Utc>,
+) -> StoreResult<ChainStatus> {
+    let ends = store.audit_chain_ends().await?;
+    let checkpoints = store.audit_checkpoints(ends.anchor.seq).await?;
+    let mut status = ChainStatus {
+        checked_at: now,
+        records: 0,
+        first_seq: None,
+        head_seq: ends.head.seq,
+        checkpoints: 0,
+        problem: None,
+    };
+    if let Some(bad) = checkpoints
+        .iter()
+        .find_map(|cp| check_signature(cp, key).err())
+    {
+        status.problem = Some(bad);
+        return Ok(status);
+    }
+    let mut verifier = ChainVerifier::new(ends.anchor.clone(), Some(ends.head))
+        .with_checkpoints(checkpoints.into_iter().map(|cp| (cp.seq, cp.hash)));
+    let mut after = ends.anchor.seq;
+    let mut empty_pages = 0;
+    loop {
+        let page = store.audit_records_after(after, PAGE).await?;
+        let head = store.audit_chain_ends().await?.head;
+        status.head_seq = head.seq;
+        verifier.set_head(head.clone());
+        if page.is_empty() {
+            empty_pages += 1;
+            // Nothing more to read and the head agrees (or a second look
+            // after re-reading the head still finds nothing): done.
+            if head.seq <= after || empty_pages > 1 {
+                break;
+            }
+            continue;
+        }
+        empty_pages = 0;
+        for record in page {
+            after = record.seq;
+            if let Err(b) = verifier.push(record) {
+                status.problem = Some(b);
+                return Ok(status);
+            }
+        }
+    }
+    match verifier.finish() {
+        Ok(report) => {
+            status.records = report.records;
+            status.first_seq = report.first_seq;
+            status.checkpoints = report.checkpoints;
+        }
+        Err(b) => status.problem = Some(b),
+    }
+    Ok(status)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileVerifyError {
+    #[error(transparent)]
+    Unreadable(#[from] FileError),
+    #[error("{0}")]
+    Broken(Break),
+}
+
+/// Verifies an export or archive on its own: its records must link from the
+/// header's anchor to the header's last record, and match its checkpoints
+/// (which come before the records).
+pub fn verify_file(
+    input: impl BufRead,
+    key: Option<&VerifyingKey>,
+) -> Result<VerifyReport, FileVerifyError> {
+    let mut reader = Reader::new(input);
+    let header = reader.header()?;
+    let mut checkpoints = Vec::new();
+    let mut verifier: Option<ChainVerifier> = None;
+    while let Some(line) = reader.next_line()? {
+        match line {
+            Line::Checkpoint(cp) if verifier.is_none() => {
+                check_signature(&cp, key).map_err(FileVerifyError::Broken)?;
+                checkpoints.push((cp.seq, cp.hash));
+            }
+            Line::Checkpoint(cp) => {
+                return Err(FileError::Malformed {
+                    line: reader.line_number(),
+                    message: format!(
+                        "checkpoint {} comes after records; checkpoints must precede them",
+                        cp.seq
+                    ),
+                }
+                .into());
+            }
+            Line::Header(_) => {
+                return Err(FileError::Malformed {
+                    line: reader.line_number(),
+                    message: "a second header".into(),
+                }
+                .into());
+            }
+            Line::Record(record) => {
+                let v = verifier.get_or_insert_with(|| {
+                    ChainVerifier::new(header.anchor.clone(), Some(header.last.clone()))
+                        .with_checkpoints(std::mem::take(&mut checkpoints))
+                });
+                v.push(record).map_err(FileVerifyError::Broken)?;
+            }
+        }
+    }
+    let verifier = verifier.unwrap_or_else(|| {
+        ChainVerifier::new(header.anchor.clone(), Some(header.last.clone()))
+            .with_checkpoints(checkpoints)
+    });
+    verifier.finish().map_err(FileVerifyError::Broken)
+}

@@ -1,0 +1,362 @@
+//! The audit log's SQL for both databases, compiled once per adapter like
+//! `portable.rs`. Every append locks the single `audit_chain` row first
+//! (`FOR UPDATE` on PostgreSQL; SQLite's write transaction is already
+//! exclusive), so concurrent writers, in any number of processes, take turns
+//! and the chain has no gaps or forks.
+
+use super::{Adapter, Db, FOR_UPDATE, begin_write};
+use crate::store::audit::{Archived, AuditStore, ChainEnds};
+use crate::store::{StoreError, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gantry_core::audit::{
+    Actor, ActorKind, AuditEvent, AuditFilter, AuditPage, AuditRecord, ChainLink, Checkpoint,
+    Outcome, canonical_json,
+};
+use sqlx::{QueryBuilder, Row, Transaction};
+
+type Tx = Transaction<'static, Db>;
+type DbRow = <Db as sqlx::Database>::Row;
+
+const AUDIT_COLUMNS: &str = "seq, at, actor_kind, actor_id, actor_name, action, resource, \
+    environment, outcome, request_id, trace_id, source_ip, user_agent, details, prev_hash, hash";
+
+fn seq_of(v: i64) -> StoreResult<u64> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative audit sequence {v}")))
+}
+
+fn db_seq(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Reads a row as stored, without judging it: a tampered row must still
+/// load so the verifier can say what is wrong with it.
+fn record_from_row(row: &DbRow) -> StoreResult<AuditRecord> {
+    let kind: String = row.try_get("actor_kind")?;
+    let outcome: String = row.try_get("outcome")?;
+    let details: String = row.try_get("details")?;
+    Ok(AuditRecord {
+        seq: seq_of(row.try_get("seq")?)?,
+        at: row.try_get("at")?,
+        actor: Actor {
+            kind: ActorKind::parse(&kind).unwrap_or(ActorKind::Anonymous),
+            id: row.try_get("actor_id")?,
+            name: row.try_get("actor_name")?,
+        },
+        action: row.try_get("action")?,
+        resource: row.try_get("resource")?,
+        environment: row.try_get("environment")?,
+        outcome: Outcome::parse(&outcome).unwrap_or(Outcome::Failed),
+        request_id: row.try_get("request_id")?,
+        trace_id: row.try_get("trace_id")?,
+        source_ip: row.try_get("source_ip")?,
+        user_agent: row.try_get("user_agent")?,
+        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+async fn lock_chain(tx: &mut Tx) -> StoreResult<ChainEnds> {
+    let row = sqlx::query(&format!(
+        "SELECT head_seq, head_hash, anchor_seq, anchor_hash FROM audit_chain WHERE id = 1{FOR_UPDATE}"
+    ))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(ChainEnds {
+        head: ChainLink {
+            seq: seq_of(row.try_get("head_seq")?)?,
+            hash: row.try_get("head_hash")?,
+        },
+        anchor: ChainLink {
+            seq: seq_of(row.try_get("anchor_seq")?)?,
+            hash: row.try_get("anchor_hash")?,
+        },
+    })
+}
+
+/// Appends `event` inside the caller's transaction: it commits with the
+/// change it records or not at all. Call it last, after the change's own
+/// row locks, so lock order is always "domain rows, then chain head".
+pub(super) async fn append_in(tx: &mut Tx, event: AuditEvent) -> StoreResult<AuditRecord> {
+    let ends = lock_chain(tx).await?;
+    let record = event.sequence(ends.head.seq + 1, &ends.head.hash);
+    sqlx::query(&format!(
+        "INSERT INTO audit_log ({AUDIT_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    ))
+    .bind(db_seq(record.seq))
+    .bind(record.at)
+    .bind(record.actor.kind.as_str())
+    .bind(&record.actor.id)
+    .bind(&record.actor.name)
+    .bind(&record.action)
+    .bind(&record.resource)
+    .bind(&record.environment)
+    .bind(record.outcome.as_str())
+    .bind(&record.request_id)
+    .bind(&record.trace_id)
+    .bind(&record.source_ip)
+    .bind(&record.user_agent)
+    .bind(canonical_json(&record.details))
+    .bind(&record.prev_hash)
+    .bind(&record.hash)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1")
+        .bind(db_seq(record.seq))
+        .bind(&record.hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(record)
+}
+
+fn checkpoint_from_row(row: &DbRow) -> StoreResult<Checkpoint> {
+    Ok(Checkpoint {
+        seq: seq_of(row.try_get("seq")?)?,
+        hash: row.try_get("hash")?,
+        signed_at: row.try_get("signed_at")?,
+        key_id: row.try_get("key_id")?,
+        signature: row.try_get("signature")?,
+    })
+}
+
+#[async_trait]
+impl AuditStore for Adapter {
+    async fn append_audit(&self, event: AuditEvent) -> StoreResult<AuditRecord> {
+        let mut tx = begin_write(&self.pool).await?;
+        let record = append_in(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn audit_page(&self, filter: &AuditFilter) -> StoreResult<AuditPage> {
+        let limit = filter.limit();
+        let mut q =
+            QueryBuilder::<Db>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE 1 = 1"));
+        if let Some(actor) = &filter.actor {
+            q.push(" AND (actor_id = ")
+                .push_bind(actor.clone())
+                .push(" OR actor_name = ")
+                .push_bind(actor.clone())
+                .push(")");
+        }
+        if let Some(action) = &filter.action {
+            push_exact_or_prefix(&mut q, "action", action, '.');
+        }
+        if let Some(resource) = &filter.resource {
+            push_exact_or_prefix(&mut q, "resource", resource, '/');
+        }
+        if let Some(env) = &filter.environment {
+            q.push(" AND environment = ").push_bind(env.clone());
+        }
+        if let Some(outcome) = &filter.outcome {
+            q.push(" AND outcome = ").push_bind(outcome.clone());
+        }
+        if let Some(since) = filter.since {
+            q.push(" AND at >= ").push_bind(since);
+        }
+        if let Some(until) = filter.until {
+            q.push(" AND at < ").push_bind(until);
+        }
+        if let Some(before) = filter.before {
+            q.push(" AND seq < ").push_bind(db_seq(before));
+        }
+        q.push(" ORDER BY seq DESC LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut records = rows
+            .iter()
+            .map(record_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let more = records.len() > limit as usize;
+        records.truncate(limit as usize);
+        let next_before = if more {
+            records.last().map(|r| r.seq)
+        } else {
+            None
+        };
+        Ok(AuditPage {
+            records,
+            next_before,
+        })
+    }
+
+    async fn audit_record(&self, seq: u64) -> StoreResult<Option<AuditRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq = $1"
+        ))
+        .bind(db_seq(seq))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
+        let row = sqlx::query(
+            "SELECT head_seq, head_hash, anchor_seq, anchor_hash FROM audit_chain WHERE id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ChainEnds {
+            head: ChainLink {
+                seq: seq_of(row.try_get("head_seq")?)?,
+                hash: row.try_get("head_hash")?,
+            },
+            anchor: ChainLink {
+                seq: seq_of(row.try_get("anchor_seq")?)?,
+                hash: row.try_get("anchor_hash")?,
+            },
+        })
+    }
+
+    async fn audit_records_after(&self, after: u64, limit: u32) -> StoreResult<Vec<AuditRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+        ))
+        .bind(db_seq(after))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    async fn audit_checkpoints(&self, after: u64) -> StoreResult<Vec<Checkpoint>> {
+        let rows = sqlx::query(
+            "SELECT seq, hash, signed_at, key_id, signature FROM audit_checkpoints
+             WHERE seq > $1 ORDER BY seq",
+        )
+        .bind(db_seq(after))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(checkpoint_from_row).collect()
+    }
+
+    async fn insert_audit_checkpoint(&self, checkpoint: &Checkpoint) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (seq, hash, signed_at, key_id, signature)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING",
+        )
+        .bind(db_seq(checkpoint.seq))
+        .bind(&checkpoint.hash)
+        .bind(checkpoint.signed_at)
+        .bind(&checkpoint.key_id)
+        .bind(&checkpoint.signature)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn archive_audit(
+        &self,
+        from: &ChainLink,
+        through: &ChainLink,
+        note: AuditEvent,
+    ) -> StoreResult<Option<Archived>> {
+        let mut tx = begin_write(&self.pool).await?;
+        let ends = lock_chain(&mut tx).await?;
+        let at_through: Option<String> =
+            sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+                .bind(db_seq(through.seq))
+                .fetch_optional(&mut *tx)
+                .await?;
+        if ends.anchor != *from || at_through.as_deref() != Some(through.hash.as_str()) {
+            return Ok(None);
+        }
+        let deleted = sqlx::query("DELETE FROM audit_log WHERE seq <= $1")
+            .bind(db_seq(through.seq))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM audit_checkpoints WHERE seq <= $1")
+            .bind(db_seq(through.seq))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE audit_chain SET anchor_seq = $1, anchor_hash = $2 WHERE id = 1")
+            .bind(db_seq(through.seq))
+            .bind(&through.hash)
+            .execute(&mut *tx)
+            .await?;
+        let note = note
+            .detail("from_seq", from.seq + 1)
+            .detail("through_seq", through.seq)
+            .detail("through_hash", through.hash.clone())
+            .detail("records", deleted);
+        let note = append_in(&mut tx, note).await?;
+        tx.commit().await?;
+        Ok(Some(Archived {
+            from: from.clone(),
+            to: through.clone(),
+            note,
+        }))
+    }
+
+    async fn lease_audit_sink(
+        &self,
+        sink: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<u64>> {
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO audit_sink_cursors (sink, delivered_seq, updated_at) VALUES ($1, 0, $2)
+             ON CONFLICT (sink) DO NOTHING",
+        )
+        .bind(sink)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let delivered: Option<i64> = sqlx::query_scalar(
+            "UPDATE audit_sink_cursors SET leased_by = $1, lease_until = $2
+             WHERE sink = $3 AND (leased_by IS NULL OR leased_by = $1 OR lease_until < $4)
+             RETURNING delivered_seq",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .bind(sink)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        delivered.map(seq_of).transpose()
+    }
+
+    async fn set_audit_sink_cursor(
+        &self,
+        sink: &str,
+        owner: &str,
+        delivered: u64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE audit_sink_cursors SET delivered_seq = $1, updated_at = $2
+             WHERE sink = $3 AND leased_by = $4",
+        )
+        .bind(db_seq(delivered))
+        .bind(now)
+        .bind(sink)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+/// `value` matches exactly, or as a family when it ends in `sep`
+/// (`run.` → every run action). LIKE metacharacters in the prefix are
+/// escaped so user input can't widen the match.
+fn push_exact_or_prefix(q: &mut QueryBuilder<'_, Db>, column: &str, value: &str, sep: char) {
+    if value.ends_with(sep) {
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        q.push(format!(" AND {column} LIKE "))
+            .push_bind(format!("{escaped}%"))
+            .push(" ESCAPE '\\'");
+    } else {
+        q.push(format!(" AND {column} = "))
+            .push_bind(value.to_owned());
+    }
+}
