@@ -125,8 +125,8 @@ pub struct DevUser {
 }
 
 impl DevUser {
-    /// The demo accounts `--dev` seeds, one per everyday role, each granted in
-    /// every environment.
+    /// The demo accounts `--dev` seeds, one per everyday role plus an
+    /// auditor, each granted in every environment.
     pub fn seeds() -> Vec<DevUser> {
         [
             (
@@ -152,6 +152,12 @@ impl DevUser {
                 "Vera Viewer",
                 Role::Viewer,
                 "Reads workflows, runs and logs",
+            ),
+            (
+                "auditor",
+                "Aubrey Auditor",
+                Role::Auditor,
+                "Reads the audit log, nothing else",
             ),
         ]
         .into_iter()
@@ -209,12 +215,18 @@ mod tests {
     }
 
     #[test]
-    fn dev_seeds_cover_the_four_everyday_roles_once_each() {
+    fn dev_seeds_cover_the_four_everyday_roles_and_the_auditor_once_each() {
         let seeds = DevUser::seeds();
         let roles: Vec<_> = seeds.iter().map(|u| u.role).collect();
         assert_eq!(
             roles,
-            [Role::Admin, Role::Approver, Role::Operator, Role::Viewer]
+            [
+                Role::Admin,
+                Role::Approver,
+                Role::Operator,
+                Role::Viewer,
+                Role::Auditor
+            ]
         );
     }
 }

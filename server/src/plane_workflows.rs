@@ -52,6 +52,9 @@ impl GantryPlane {
         let mut event = self.event(ctx, AuditAction::WorkflowApply, "workflow");
         event.environment = Some(self.settings.environments.first().as_str().to_owned());
         event.set_detail("bytes", source.len());
+        if let Some(name) = spec::name_hint(source) {
+            event.resource = format!("workflow/{name}");
+        }
         let result = self.apply_checked(ctx, source, &mut event).await;
         self.settle(event, result).await
     }

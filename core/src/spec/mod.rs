@@ -35,7 +35,7 @@ pub use template::{
 };
 
 #[cfg(feature = "ssr")]
-pub use parse::parse;
+pub use parse::{name_hint, parse};
 #[cfg(feature = "ssr")]
 pub use validate::validate;
 

@@ -32,6 +32,23 @@ pub fn parse(source: &str) -> Result<WorkflowSpec, SpecRejection> {
     Ok(spec)
 }
 
+/// The `name:` of a spec that may be invalid otherwise, so that a refused
+/// apply can still say which workflow it was about (audit records, logs).
+/// `None` when the text is too large, not YAML, or names nothing sensible.
+pub fn name_hint(source: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct NameOnly {
+        name: Option<String>,
+    }
+    if source.len() > MAX_SPEC_BYTES {
+        return None;
+    }
+    let named: NameOnly = serde_saphyr::from_str_with_options(source, yaml_options()).ok()?;
+    named
+        .name
+        .filter(|n| !n.is_empty() && n.len() <= 100 && !n.chars().any(char::is_control))
+}
+
 fn invalid(problems: Vec<SpecProblem>) -> SpecRejection {
     SpecRejection::Invalid { problems }
 }
@@ -192,6 +209,21 @@ fn strip_position(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_name_of_an_invalid_spec_can_still_be_read() {
+        assert_eq!(
+            name_hint("name: broken\nsteps: []\n").as_deref(),
+            Some("broken")
+        );
+        assert_eq!(
+            name_hint("{\"name\": \"j\", \"extra\": 1}").as_deref(),
+            Some("j")
+        );
+        assert_eq!(name_hint("steps: []"), None);
+        assert_eq!(name_hint(": : :"), None);
+        assert_eq!(name_hint("name: \"a\\u0000b\""), None);
+    }
     use crate::spec::{Backoff, StepKind};
     use std::time::Duration;
 

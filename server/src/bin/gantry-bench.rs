@@ -9,6 +9,11 @@
 //! does. Timings come from the run views (attempt `started_at`, run
 //! `finished_at`), which the engine stamps from the same system clock the
 //! benchmark reads.
+//!
+//! Last come the audit log's appends: the store's hash-chained
+//! `append_audit` beside plain INSERTs into the same table, then a
+//! verification of the whole chain the run wrote (a failure fails the
+//! benchmark).
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use chrono::{DateTime, Utc};
@@ -24,6 +29,7 @@ use serde_json::json;
 use sqlx::Connection;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -31,6 +37,9 @@ use tokio_util::sync::CancellationToken;
 /// The worker concurrencies every throughput figure is measured at.
 const CONCURRENCY: [usize; 2] = [1, 4];
 const ENVIRONMENT: &str = "dev";
+/// Connections in the store's pool (the `serve` default); the audit
+/// baseline's pool gets the same number.
+const POOL_CONNECTIONS: u32 = 10;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -88,6 +97,10 @@ struct Args {
     /// How long each raw baseline loop runs.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
     baseline_time: Duration,
+
+    /// How long each audit-append loop (hash-chained, and the plain-INSERT baseline) runs.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
+    audit_time: Duration,
 
     /// Also print the tables as Markdown (for docs/benchmarks.md).
     #[arg(long)]
@@ -325,6 +338,19 @@ struct Report {
     parallel: Duration,
     slots: usize,
     repeat: usize,
+    audit: AuditFigures,
+}
+
+/// The audit log's append rates and the verification of what they wrote.
+struct AuditFigures {
+    /// Rows per second of plain one-row INSERT transactions, per concurrency.
+    plain: Vec<f64>,
+    /// `append_audit` calls per second, per concurrency.
+    chained: Vec<f64>,
+    /// Records `verify_store` checked (the whole chain: the engine's records too).
+    verified: u64,
+    verify: Duration,
+    time: Duration,
 }
 
 /// 12345.6 → "12,346"; small rates keep a decimal.
@@ -332,10 +358,18 @@ fn rate(v: f64) -> String {
     if v < 100.0 {
         return format!("{v:.1}");
     }
-    let digits = format!("{v:.0}");
+    grouped(&format!("{v:.0}"))
+}
+
+/// 1234567 → "1,234,567".
+fn count(n: u64) -> String {
+    grouped(&n.to_string())
+}
+
+fn grouped(digits: &str) -> String {
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -384,6 +418,24 @@ impl Report {
                 per(&self.http),
             ),
             row("  ratio to baseline", "", ratio(&self.http)),
+            row(
+                "audit: plain INSERT, 1 tx per row (baseline)",
+                "rows/s",
+                per(&self.audit.plain),
+            ),
+            row(
+                "audit: append_audit, hash-chained",
+                "appends/s",
+                per(&self.audit.chained),
+            ),
+            row(
+                "  ratio to baseline",
+                "",
+                [
+                    percent(self.audit.chained[0], self.audit.plain[0]),
+                    percent(self.audit.chained[1], self.audit.plain[1]),
+                ],
+            ),
         ]
     }
 
@@ -429,6 +481,15 @@ impl Report {
                     rate(parallel_steps / self.parallel.as_secs_f64())
                 ),
             ],
+            [
+                "verify the audit chain (verify_store)".into(),
+                format!("{:.0} ms", self.audit.verify.as_secs_f64() * 1000.0),
+                format!(
+                    "{} records, {} records/s; intact",
+                    count(self.audit.verified),
+                    rate(self.audit.verified as f64 / self.audit.verify.as_secs_f64())
+                ),
+            ],
         ]
     }
 
@@ -436,11 +497,16 @@ impl Report {
         format!(
             "Throughput: raw loops with {c0} and {c1} concurrent tasks; the engine with one worker of {c0} and {c1} \
              slots draining a queue of {{runs}} × {{steps}}. Latency and wall times: one worker of {slots} slots; \
-             wall times are the median of {repeat}.",
+             wall times are the median of {repeat}. Audit: {c0} and {c1} concurrent writers for {audit} each, \
+             through `append_audit` (one transaction per record, chain head locked) and, as the baseline, \
+             plain one-row INSERT transactions of the same records with constant hashes into the same \
+             table, over a pool of the store's settings ({pool} connections); the chain is then verified.",
             c0 = CONCURRENCY[0],
             c1 = CONCURRENCY[1],
             slots = self.slots,
             repeat = self.repeat,
+            audit = humantime::format_duration(self.audit.time),
+            pool = POOL_CONNECTIONS,
         )
     }
 
@@ -473,8 +539,12 @@ impl Report {
             .map(|r| r[3].chars().count())
             .max()
             .unwrap_or(0);
+        let wu = rows.iter().map(|r| r[1].chars().count()).max().unwrap_or(0);
         for r in [&header].into_iter().chain(rows.iter()) {
-            println!("  {:<w0$}  {:<7}  {:>w2$}  {:>w3$}", r[0], r[1], r[2], r[3]);
+            println!(
+                "  {:<w0$}  {:<wu$}  {:>w2$}  {:>w3$}",
+                r[0], r[1], r[2], r[3]
+            );
         }
         let w1 = timing
             .iter()
@@ -750,7 +820,7 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
     // Raw baselines first, on the same (still empty) database.
     let (title, settings, raw_one_tx, raw_two_tx) = match db.backend {
         BackendArg::Sqlite => {
-            let pool = raw::sqlite_pool(&db.url, CONCURRENCY[1]).await?;
+            let pool = raw::sqlite_pool(&db.url, u32::try_from(CONCURRENCY[1])? + 1).await?;
             let version: String = sqlx::query_scalar("SELECT sqlite_version()")
                 .fetch_one(&pool)
                 .await?;
@@ -798,7 +868,7 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
         }
     };
 
-    let store = store::connect(&url, 10).await?;
+    let store = store::connect(&url, POOL_CONNECTIONS).await?;
     store.migrate().await?;
     store.listen_for_work().await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -958,6 +1028,10 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
     scheduler_stop.cancel();
     let _ = scheduler.await;
 
+    // Audit appends last, with the engine quiet; the chain verified at the
+    // end then also holds every record the engine figures wrote.
+    let audit = measure_audit(db, &store, args.audit_time).await?;
+
     Ok(Report {
         title,
         settings,
@@ -977,7 +1051,265 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
         parallel: median(parallel_walls),
         slots: args.slots,
         repeat: args.repeat,
+        audit,
     })
+}
+
+/// Chained appends first (so the plain rows, numbered far above the chain,
+/// never sit in the indexes ahead of them), then the plain baseline, whose
+/// rows are deleted again before the chain is verified.
+async fn measure_audit(db: &Database, store: &SharedStore, time: Duration) -> Result<AuditFigures> {
+    let mut chained = Vec::new();
+    let mut appended = 0;
+    for c in CONCURRENCY {
+        let (n, per_s) = audit::chained(store, c, time).await?;
+        appended += n;
+        chained.push(per_s);
+    }
+    let next = Arc::new(AtomicU64::new(audit::PLAIN_SEQ_BASE));
+    let mut plain = Vec::new();
+    let mut inserted = 0;
+    let deleted = match db.backend {
+        BackendArg::Sqlite => {
+            let pool = raw::sqlite_pool(&db.url, POOL_CONNECTIONS).await?;
+            for c in CONCURRENCY {
+                let (n, per_s) = audit::plain_sqlite(&pool, c, time, &next).await?;
+                inserted += n;
+                plain.push(per_s);
+            }
+            let deleted = sqlx::query("DELETE FROM audit_log WHERE seq >= $1")
+                .bind(i64::try_from(audit::PLAIN_SEQ_BASE)?)
+                .execute(&pool)
+                .await?
+                .rows_affected();
+            pool.close().await;
+            deleted
+        }
+        BackendArg::Postgres => {
+            // As `PgStore::connect` opens its pool.
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(POOL_CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(&db.url)
+                .await?;
+            for c in CONCURRENCY {
+                let (n, per_s) = audit::plain_postgres(&pool, c, time, &next).await?;
+                inserted += n;
+                plain.push(per_s);
+            }
+            let deleted = sqlx::query("DELETE FROM audit_log WHERE seq >= $1")
+                .bind(i64::try_from(audit::PLAIN_SEQ_BASE)?)
+                .execute(&pool)
+                .await?
+                .rows_affected();
+            pool.close().await;
+            deleted
+        }
+    };
+    ensure!(
+        deleted == inserted,
+        "the audit baseline inserted {inserted} rows but {deleted} were deleted"
+    );
+    let (verified, verify) = audit::verify(store, appended).await?;
+    Ok(AuditFigures {
+        plain,
+        chained,
+        verified,
+        verify,
+        time,
+    })
+}
+
+/// The audit log's appends: the store's own, and the plain-INSERT baseline.
+mod audit {
+    use anyhow::{Result, bail, ensure};
+    use chrono::{DateTime, Utc};
+    use gantry_core::audit::{Actor, AuditAction, AuditEvent, AuditRecord, canonical_json};
+    use gantry_server::audit::verify::verify_store;
+    use gantry_server::store::SharedStore;
+    use sqlx::sqlite::SqlitePool;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+    use tokio::task::JoinSet;
+
+    /// The plain rows' first sequence number: far above any chained record,
+    /// so the two never collide.
+    pub const PLAIN_SEQ_BASE: u64 = 1_000_000_000_000;
+
+    /// Stand-ins for the plain rows' hashes: as long as real ones (hex
+    /// SHA-256), but never computed.
+    const PLAIN_HASH: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    /// The store's own statement (`store/portable_audit.rs`).
+    const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_kind, actor_id, actor_name, \
+        action, resource, environment, outcome, request_id, trace_id, source_ip, user_agent, \
+        details, prev_hash, hash) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+
+    /// A `run.trigger` record as the control plane writes one.
+    pub fn event(at: DateTime<Utc>) -> AuditEvent {
+        let mut event = AuditEvent::new(
+            at,
+            Actor::system("bench"),
+            AuditAction::RunTrigger,
+            "workflow/bench",
+        );
+        event.environment = Some(super::ENVIRONMENT.into());
+        event.request_id = Some(uuid::Uuid::new_v4().to_string());
+        event.source_ip = Some("127.0.0.1".into());
+        event.user_agent = Some(concat!("gantry-bench/", env!("CARGO_PKG_VERSION")).into());
+        event
+            .detail("trigger", "api")
+            .detail("inputs", vec!["region", "version"])
+            .detail("run_id", uuid::Uuid::new_v4().to_string())
+    }
+
+    /// The row a plain insert writes: what `AuditEvent::sequence` makes of
+    /// the event, with constant hashes instead of the chain's.
+    pub fn plain_record(event: AuditEvent, seq: u64) -> AuditRecord {
+        AuditRecord {
+            seq,
+            at: event.at,
+            actor: event.actor,
+            action: event.action,
+            resource: event.resource,
+            environment: event.environment,
+            outcome: event.outcome,
+            request_id: event.request_id,
+            trace_id: event.trace_id,
+            source_ip: event.source_ip,
+            user_agent: event.user_agent,
+            details: event.details,
+            prev_hash: PLAIN_HASH.to_owned(),
+            hash: PLAIN_HASH.to_owned(),
+        }
+    }
+
+    /// Binds a record to [`INSERT`], as the store binds it.
+    macro_rules! bind_record {
+        ($r:expr) => {
+            sqlx::query(INSERT)
+                .bind(i64::try_from($r.seq)?)
+                .bind($r.at)
+                .bind($r.actor.kind.as_str())
+                .bind(&$r.actor.id)
+                .bind(&$r.actor.name)
+                .bind(&$r.action)
+                .bind(&$r.resource)
+                .bind(&$r.environment)
+                .bind($r.outcome.as_str())
+                .bind(&$r.request_id)
+                .bind(&$r.trace_id)
+                .bind(&$r.source_ip)
+                .bind(&$r.user_agent)
+                .bind(canonical_json(&$r.details))
+                .bind(&$r.prev_hash)
+                .bind(&$r.hash)
+        };
+    }
+
+    /// Adds up the loops' counts: (records, records per second).
+    async fn total(mut loops: JoinSet<Result<u64>>, start: Instant) -> Result<(u64, f64)> {
+        let mut n = 0;
+        while let Some(done) = loops.join_next().await {
+            n += done??;
+        }
+        Ok((n, n as f64 / start.elapsed().as_secs_f64()))
+    }
+
+    /// `tasks` writers calling `append_audit` for `time`.
+    pub async fn chained(store: &SharedStore, tasks: usize, time: Duration) -> Result<(u64, f64)> {
+        let start = Instant::now();
+        let until = start + time;
+        let mut loops = JoinSet::new();
+        for _ in 0..tasks {
+            let store = store.clone();
+            loops.spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < until {
+                    store.append_audit(event(Utc::now())).await?;
+                    n += 1;
+                }
+                anyhow::Ok(n)
+            });
+        }
+        total(loops, start).await
+    }
+
+    /// `tasks` writers inserting one row per `BEGIN IMMEDIATE` transaction
+    /// (the store's write transaction) for `time`.
+    pub async fn plain_sqlite(
+        pool: &SqlitePool,
+        tasks: usize,
+        time: Duration,
+        next: &Arc<AtomicU64>,
+    ) -> Result<(u64, f64)> {
+        let start = Instant::now();
+        let until = start + time;
+        let mut loops = JoinSet::new();
+        for _ in 0..tasks {
+            let (pool, next) = (pool.clone(), next.clone());
+            loops.spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < until {
+                    let record =
+                        plain_record(event(Utc::now()), next.fetch_add(1, Ordering::Relaxed));
+                    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                    bind_record!(record).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    n += 1;
+                }
+                anyhow::Ok(n)
+            });
+        }
+        total(loops, start).await
+    }
+
+    /// As [`plain_sqlite`], one row per ordinary transaction.
+    pub async fn plain_postgres(
+        pool: &sqlx::PgPool,
+        tasks: usize,
+        time: Duration,
+        next: &Arc<AtomicU64>,
+    ) -> Result<(u64, f64)> {
+        let start = Instant::now();
+        let until = start + time;
+        let mut loops = JoinSet::new();
+        for _ in 0..tasks {
+            let (pool, next) = (pool.clone(), next.clone());
+            loops.spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < until {
+                    let record =
+                        plain_record(event(Utc::now()), next.fetch_add(1, Ordering::Relaxed));
+                    let mut tx = pool.begin().await?;
+                    bind_record!(record).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    n += 1;
+                }
+                anyhow::Ok(n)
+            });
+        }
+        total(loops, start).await
+    }
+
+    /// Verifies the database's whole chain, which must hold at least the
+    /// `appended` records: (records checked, time taken).
+    pub async fn verify(store: &SharedStore, appended: u64) -> Result<(u64, Duration)> {
+        let start = Instant::now();
+        let status = verify_store(store.as_ref(), None, Utc::now()).await?;
+        let took = start.elapsed();
+        if let Some(problem) = status.problem {
+            bail!("the audit chain the benchmark wrote does not verify: {problem}");
+        }
+        ensure!(
+            status.records >= appended,
+            "verify_store checked {} audit records, but the benchmark appended {appended}",
+            status.records
+        );
+        Ok((status.records, took))
+    }
 }
 
 /// The raw baseline: a scratch queue table and the bare transaction(s) a
@@ -996,7 +1328,7 @@ mod raw {
     const ROWS: i64 = 200_000;
 
     /// The store's own connection settings (`store/sqlite.rs`).
-    pub async fn sqlite_pool(url: &str, tasks: usize) -> Result<SqlitePool> {
+    pub async fn sqlite_pool(url: &str, max_connections: u32) -> Result<SqlitePool> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -1004,7 +1336,7 @@ mod raw {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         Ok(SqlitePoolOptions::new()
-            .max_connections(u32::try_from(tasks)? + 1)
+            .max_connections(max_connections)
             .connect_with(options)
             .await?)
     }
@@ -1165,6 +1497,32 @@ mod tests {
         assert_eq!(rate(1234567.0), "1,234,567");
         assert_eq!(rate(999.6), "1,000");
         assert_eq!(rate(42.25), "42.2");
+    }
+
+    #[test]
+    fn counts_read_well() {
+        assert_eq!(count(7), "7");
+        assert_eq!(count(1234), "1,234");
+        assert_eq!(count(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn plain_audit_rows_are_the_size_of_chained_ones() {
+        let at = "2026-11-23T09:00:00.123456Z".parse().unwrap();
+        let event = audit::event(at);
+        let chained = event.clone().sequence(7, gantry_core::audit::GENESIS_HASH);
+        let plain = audit::plain_record(event, 7);
+        assert_eq!(plain.hash.len(), chained.hash.len());
+        assert_eq!(plain.prev_hash.len(), chained.prev_hash.len());
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap().len(),
+            serde_json::to_string(&chained).unwrap().len()
+        );
+        assert_ne!(plain.hash, chained.hash);
+        // The realistic fields are there.
+        assert_eq!(chained.action, "run.trigger");
+        assert!(chained.request_id.is_some() && chained.source_ip.is_some());
+        assert_eq!(chained.details["inputs"], json!(["region", "version"]));
     }
 
     #[test]

@@ -363,3 +363,19 @@ macro_rules! on_both_backends {
         )+
     };
 }
+
+impl TestApp {
+    /// One text value from the app's database.
+    pub async fn scalar_text(&self, sql: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => sqlx::query_scalar(sql)
+                .fetch_one(&self.db().await)
+                .await
+                .expect("sql"),
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.db_url).await.expect("pg");
+                sqlx::query_scalar(sql).fetch_one(&pool).await.expect("sql")
+            }
+        }
+    }
+}

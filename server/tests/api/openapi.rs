@@ -20,6 +20,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/runs/{id}"),
     ("get", "/api/v1/runs/{id}/logs"),
     ("post", "/api/v1/runs/{id}/cancel"),
+    ("get", "/api/v1/audit"),
+    ("get", "/api/v1/audit/verify"),
+    ("get", "/api/v1/audit/{seq}"),
     ("get", "/api/v1/openapi.json"),
 ];
 
@@ -88,7 +91,8 @@ async fn openapi_document_is_public_and_lists_every_route() {
     for (method, path) in ROUTES {
         let concrete = path
             .replace("{name}", "no-such-workflow")
-            .replace("{id}", "00000000-0000-0000-0000-000000000000");
+            .replace("{id}", "00000000-0000-0000-0000-000000000000")
+            .replace("{seq}", "1");
         let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let resp = app
             .client
