@@ -147,6 +147,7 @@ impl Application {
                 clock.clone(),
                 settings,
                 worker_id(0),
+                stop.clone(),
             ))
         });
         let served = axum::serve(
@@ -157,10 +158,13 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         sweeper.abort();
-        for task in checkpointer.into_iter().chain(sink) {
+        if let Some(task) = checkpointer {
             task.abort();
         }
         stop.cancel();
+        if let Some(task) = sink {
+            let _ = task.await;
+        }
         let _ = scheduler.await;
         if let Some(w) = worker {
             let _ = w.await;

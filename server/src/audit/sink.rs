@@ -9,6 +9,7 @@ use crate::config::Secret;
 use crate::store::SharedStore;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Clone)]
 pub struct SinkSettings {
@@ -91,8 +92,15 @@ enum Pass {
     Failed(String),
 }
 
-/// Runs until the task is dropped.
-pub async fn run(store: SharedStore, clock: Arc<dyn Clock>, settings: SinkSettings, owner: String) {
+/// Runs until `stop`, then gives up its lease (finishing a batch in flight
+/// first, so nothing acknowledged is sent twice).
+pub async fn run(
+    store: SharedStore,
+    clock: Arc<dyn Clock>,
+    settings: SinkSettings,
+    owner: String,
+    stop: CancellationToken,
+) {
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .user_agent(concat!("gantry/", env!("CARGO_PKG_VERSION"), " audit-sink"))
@@ -106,19 +114,30 @@ pub async fn run(store: SharedStore, clock: Arc<dyn Clock>, settings: SinkSettin
     };
     let name = sink_name(&settings.url);
     let mut backoff = Duration::from_secs(1);
-    loop {
-        match pass(&store, clock.as_ref(), &settings, &client, &name, &owner).await {
-            Pass::Sent => backoff = Duration::from_secs(1),
+    while !stop.is_cancelled() {
+        let pause = match pass(&store, clock.as_ref(), &settings, &client, &name, &owner).await {
+            Pass::Sent => {
+                backoff = Duration::from_secs(1);
+                Duration::ZERO
+            }
             Pass::Idle => {
                 backoff = Duration::from_secs(1);
-                tokio::time::sleep(IDLE_POLL).await;
+                IDLE_POLL
             }
             Pass::Failed(why) => {
                 tracing::warn!(sink = %name, error = %why, retry_in = ?backoff, "audit sink delivery failed");
-                tokio::time::sleep(backoff).await;
+                let pause = backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
+                pause
             }
+        };
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(pause) => {}
         }
+    }
+    if let Err(e) = store.release_audit_sink(&name, &owner).await {
+        tracing::warn!(sink = %name, error = %e, "could not release the audit sink's lease; it expires by itself");
     }
 }
 

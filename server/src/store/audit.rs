@@ -74,6 +74,10 @@ pub trait AuditStore: Send + Sync + 'static {
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<u64>>;
 
+    /// Gives the lease up (on shutdown), so a restarted process resumes at
+    /// once instead of waiting for it to expire.
+    async fn release_audit_sink(&self, sink: &str, owner: &str) -> StoreResult<()>;
+
     /// Moves the sink's cursor after a delivered batch; false when `owner`
     /// lost the lease meanwhile (the cursor is then left alone).
     async fn set_audit_sink_cursor(

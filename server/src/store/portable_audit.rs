@@ -322,6 +322,18 @@ impl AuditStore for Adapter {
         delivered.map(seq_of).transpose()
     }
 
+    async fn release_audit_sink(&self, sink: &str, owner: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE audit_sink_cursors SET leased_by = NULL, lease_until = NULL
+             WHERE sink = $1 AND leased_by = $2",
+        )
+        .bind(sink)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn set_audit_sink_cursor(
         &self,
         sink: &str,

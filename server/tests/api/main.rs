@@ -5,6 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
+mod audit_delivery;
+mod audit_pages;
+mod audit_processes;
 mod auth;
 mod cli;
 mod engine;
