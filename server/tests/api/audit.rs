@@ -71,7 +71,7 @@ async fn verify_db(app: &TestApp) -> Output {
 
 async fn every_action_leaves_one_record(backend: Backend) {
     let app = TestApp::spawn_on(backend, &["--dev", "--worker-slots", "0"]).await;
-    // A person: sign in, save preferences, try something not allowed, sign out.
+    // A person: sign in, try something not allowed, save preferences, sign out.
     assert_eq!(app.sign_in_as("viewer").await.status(), 303);
     let resp = app
         .client
@@ -88,6 +88,13 @@ async fn every_action_leaves_one_record(backend: Backend) {
     assert_eq!(resp.status(), 403);
     let (status, _) = app.get_html("/workflows").await;
     assert_eq!(status, 200);
+    let resp = app
+        .server_fn(
+            "save_preferences",
+            &[("theme", "dark"), ("time_display", "utc")],
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
     assert_eq!(app.sign_out().await.status(), 303);
     assert_eq!(
         app.sign_in_as("nobody").await.status(),
@@ -154,6 +161,9 @@ async fn every_action_leaves_one_record(backend: Backend) {
     assert_eq!(failed_sign_in["actor"]["kind"], "anonymous");
     assert_eq!(failed_sign_in["resource"], "user/nobody");
     one("session.sign_out", "succeeded");
+    let prefs = one("preferences.update", "succeeded");
+    assert_eq!(prefs["details"]["preferences"]["theme"], "dark");
+    assert_eq!(prefs["resource"], sign_in["resource"]);
 
     let denied = one("run.trigger", "denied");
     assert_eq!(denied["actor"]["name"], "Vera Viewer");
@@ -196,7 +206,7 @@ async fn every_action_leaves_one_record(backend: Backend) {
     assert!(!rejected.to_string().contains("not-a-real-token"));
 
     // Nothing else was recorded: reads leave no trace unless refused.
-    let expected = 1 + 3 + 1 + 5 + 1 + 2 + 1 + 1;
+    let expected = 1 + 4 + 1 + 5 + 1 + 2 + 1 + 1;
     assert_eq!(records.len(), expected, "{records:#?}");
 
     // And the chain they form verifies.
