@@ -2,9 +2,11 @@
 //! resolves the port and the caller's context, calls exactly one port method
 //! and returns its typed result. No business logic lives here.
 
+mod audit;
 mod runs;
 mod workflows;
 
+pub use audit::*;
 pub use runs::*;
 pub use workflows::*;
 

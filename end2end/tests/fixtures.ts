@@ -16,6 +16,7 @@ export const demoUsers = {
   approver: 'Avery Approver',
   operator: 'Oscar Operator',
   viewer: 'Vera Viewer',
+  auditor: 'Aubrey Auditor',
 } as const;
 
 /** Signs in through the dev login form, starting from `path`. */

@@ -1,3 +1,5 @@
+pub mod audit;
+pub mod audit_record;
 pub mod not_found;
 pub mod overview;
 pub mod preferences;

@@ -1,21 +1,61 @@
 //! The landing page: the environment pipeline, how to get started and what
-//! this server runs on.
+//! this server runs on. Auditors, who may read only the audit log, are
+//! pointed there instead of being refused.
 
 use crate::api::get_overview;
+use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
+use crate::error::AppError;
 use gantry_core::overview::Overview;
+use gantry_core::rbac::{Action, decide};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum Landing {
+    Overview(Overview),
+    /// The caller can't see the dashboard but can read the audit log.
+    AuditOnly,
+}
+
+async fn load(shell: Shell) -> Result<Landing, AppError> {
+    // Only hides what the port would refuse anyway; it still decides.
+    if let Some(p) = shell.principal().await
+        && !decide(&p, &Action::ViewDashboard).is_allowed()
+        && decide(&p, &Action::ViewAudit).is_allowed()
+    {
+        return Ok(Landing::AuditOnly);
+    }
+    Ok(Landing::Overview(get_overview().await?))
+}
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| get_overview());
+    let shell = use_shell();
+    let landing = Resource::new(|| (), move |_| load(shell));
     view! {
         <Title text="Overview" />
         <h1>"Overview"</h1>
-        <Loaded resource=overview let:overview>
-            <OverviewBody overview />
+        <Loaded resource=landing let:landing>
+            {match landing {
+                Landing::Overview(overview) => view! { <OverviewBody overview /> }.into_any(),
+                Landing::AuditOnly => view! { <AuditOnly /> }.into_any(),
+            }}
         </Loaded>
+    }
+}
+
+#[component]
+fn AuditOnly() -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <h2>"Your role reads the audit log"</h2>
+            <p>
+                "As an auditor you see who did what and whether the record is intact, but not workflows or runs themselves."
+            </p>
+            <p><a href="/audit">"Open the audit log"</a></p>
+        </div>
     }
 }
 

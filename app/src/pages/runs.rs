@@ -50,7 +50,7 @@ impl Filters {
 
 /// Percent-encodes a query value (names, statuses and ids are plain, but a
 /// hand-edited URL may hold anything).
-fn encode(v: &str) -> String {
+pub(crate) fn encode(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -136,9 +136,11 @@ pub fn RunsPage() -> impl IntoView {
             // link followed in the browser), so the form shows the filters
             // in force.
             {move || view! { <FilterForm choices=choices.clone() filters=filters.get() /> }}
-        </Loaded>
-        <Loaded resource=runs let:data>
-            <RunsBody data />
+            // Inside: a caller refused the choices is refused the runs too,
+            // and sees that once.
+            <Loaded resource=runs let:data>
+                <RunsBody data />
+            </Loaded>
         </Loaded>
     }
 }

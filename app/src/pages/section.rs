@@ -34,15 +34,6 @@ fn section(key: &str) -> Section {
                 "Notification channels",
             ],
         },
-        "audit" => Section {
-            title: "Audit",
-            lead: "The tamper-evident record of who did what, when and from where.",
-            coming: &[
-                "Filterable, hash-chained log",
-                "Verification status",
-                "Export",
-            ],
-        },
         _ => Section {
             title: "Admin",
             lead: "Users, roles, service tokens and SCIM provisioning.",

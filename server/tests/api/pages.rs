@@ -100,7 +100,7 @@ async fn responses_carry_security_headers() {
 }
 
 #[tokio::test]
-async fn sign_in_page_lists_the_four_demo_users_with_labels() {
+async fn sign_in_page_lists_the_five_demo_users_with_labels() {
     let app = TestApp::spawn().await;
     let (status, html) = app.get_html("/sign-in").await;
     assert_eq!(status, 200);
@@ -109,6 +109,7 @@ async fn sign_in_page_lists_the_four_demo_users_with_labels() {
         "Avery Approver",
         "Oscar Operator",
         "Vera Viewer",
+        "Aubrey Auditor",
     ] {
         assert!(html.contains(&format!("Sign in as {name}")), "{name}");
     }
