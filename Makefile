@@ -105,9 +105,10 @@ release: tools-build binaryen
 	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int -o $(PKG_DIR)/gantry_bg.wasm $(PKG_DIR)/gantry_bg.wasm
 	$(CARGO) build --locked --release -p gantry-server
 
-# Engine throughput, trigger latency and workflow wall times on SQLite and on
-# a throwaway PostgreSQL, each beside a raw queue baseline measured in the same
-# run (docs/benchmarks.md). A few minutes; BENCH_ARGS=--help lists the knobs.
+# Engine throughput, trigger latency, workflow wall times and hash-chained
+# audit appends on SQLite and on a throwaway PostgreSQL, each beside a raw
+# baseline (queue transactions, plain inserts) measured in the same run
+# (docs/benchmarks.md). A few minutes; BENCH_ARGS=--help lists the knobs.
 BENCH_BIN = $(or $(CARGO_TARGET_DIR),target)/release/gantry-bench
 BENCH_ARGS ?=
 bench: tools-postgres
