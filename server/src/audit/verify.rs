@@ -7,7 +7,10 @@ use super::keys;
 use crate::store::{Store, StoreResult};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
-use gantry_core::audit::{Break, BreakKind, ChainStatus, ChainVerifier, Checkpoint, VerifyReport};
+use gantry_core::audit::{
+    AuditAction, AuditFilter, Break, BreakKind, ChainLink, ChainStatus, ChainVerifier, Checkpoint,
+    VerifyReport,
+};
 use std::io::BufRead;
 
 /// Records read per query while verifying a database.
@@ -57,6 +60,10 @@ pub async fn verify_store(
         status.problem = Some(bad);
         return Ok(status);
     }
+    if let Some(bad) = unaccounted_anchor(store, &ends.anchor).await? {
+        status.problem = Some(bad);
+        return Ok(status);
+    }
     let mut verifier = ChainVerifier::new(ends.anchor.clone(), Some(ends.head))
         .with_checkpoints(checkpoints.into_iter().map(|cp| (cp.seq, cp.hash)));
     let mut after = ends.anchor.seq;
@@ -93,6 +100,38 @@ pub async fn verify_store(
         Err(b) => status.problem = Some(b),
     }
     Ok(status)
+}
+
+/// An anchor past the genesis means records were archived; the archive
+/// appended an `audit.archive` record naming exactly that anchor, and until
+/// the next archive it is the newest one. Without it, someone deleted the
+/// oldest records and moved the anchor by hand.
+async fn unaccounted_anchor(store: &dyn Store, anchor: &ChainLink) -> StoreResult<Option<Break>> {
+    if anchor.seq == 0 {
+        return Ok(None);
+    }
+    let note = store
+        .audit_page(&AuditFilter {
+            action: Some(AuditAction::AuditArchive.as_str().to_owned()),
+            limit: Some(1),
+            ..AuditFilter::default()
+        })
+        .await?
+        .records
+        .into_iter()
+        .next();
+    let names_anchor = note.is_some_and(|n| {
+        n.details["through_seq"].as_u64() == Some(anchor.seq)
+            && n.details["through_hash"].as_str() == Some(anchor.hash.as_str())
+    });
+    Ok((!names_anchor).then(|| Break {
+        seq: anchor.seq,
+        kind: BreakKind::Deleted,
+        detail: format!(
+            "records up to {} are gone, but no audit.archive record accounts for them",
+            anchor.seq
+        ),
+    }))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -287,11 +287,30 @@ async fn verify_names_the_record_that_was_edited_deleted_or_inserted(backend: Ba
     app.exec_sql("DELETE FROM audit_log WHERE seq = 7").await;
     assert!(verify_db(&app).await.status.success());
 
-    // Inserted mid-chain by a forger who renumbers the rest and links a
-    // well-formed record to record 2.
+    // Deleted from the start, with the anchor moved by hand as if archived.
     let hash2 = app
         .scalar_text("SELECT hash FROM audit_log WHERE seq = 2")
         .await;
+    app.exec_sql("DELETE FROM kept").await;
+    app.exec_sql("INSERT INTO kept SELECT * FROM audit_log WHERE seq <= 2")
+        .await;
+    app.exec_sql("DELETE FROM audit_log WHERE seq <= 2").await;
+    app.exec_sql(&format!(
+        "UPDATE audit_chain SET anchor_seq = 2, anchor_hash = '{hash2}'"
+    ))
+    .await;
+    broken_at(&verify_db(&app).await, 2, "deleted");
+    app.exec_sql("INSERT INTO audit_log SELECT * FROM kept")
+        .await;
+    app.exec_sql(&format!(
+        "UPDATE audit_chain SET anchor_seq = 0, anchor_hash = '{}'",
+        "0".repeat(64)
+    ))
+    .await;
+    assert!(verify_db(&app).await.status.success());
+
+    // Inserted mid-chain by a forger who renumbers the rest and links a
+    // well-formed record to record 2.
     app.exec_sql("UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 3")
         .await;
     app.exec_sql("UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1000")
