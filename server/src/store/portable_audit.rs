@@ -57,12 +57,10 @@ fn record_from_row(row: &DbRow) -> StoreResult<AuditRecord> {
     })
 }
 
-async fn lock_chain(tx: &mut Tx) -> StoreResult<ChainEnds> {
-    let row = sqlx::query(&format!(
-        "SELECT head_seq, head_hash, anchor_seq, anchor_hash FROM audit_chain WHERE id = 1{FOR_UPDATE}"
-    ))
-    .fetch_one(&mut **tx)
-    .await?;
+const CHAIN_ENDS: &str =
+    "SELECT head_seq, head_hash, anchor_seq, anchor_hash FROM audit_chain WHERE id = 1";
+
+fn ends_from_row(row: &DbRow) -> StoreResult<ChainEnds> {
     Ok(ChainEnds {
         head: ChainLink {
             seq: seq_of(row.try_get("head_seq")?)?,
@@ -73,6 +71,13 @@ async fn lock_chain(tx: &mut Tx) -> StoreResult<ChainEnds> {
             hash: row.try_get("anchor_hash")?,
         },
     })
+}
+
+async fn lock_chain(tx: &mut Tx) -> StoreResult<ChainEnds> {
+    let row = sqlx::query(&format!("{CHAIN_ENDS}{FOR_UPDATE}"))
+        .fetch_one(&mut **tx)
+        .await?;
+    ends_from_row(&row)
 }
 
 /// Appends `event` inside the caller's transaction: it commits with the
@@ -193,21 +198,8 @@ impl AuditStore for Adapter {
     }
 
     async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
-        let row = sqlx::query(
-            "SELECT head_seq, head_hash, anchor_seq, anchor_hash FROM audit_chain WHERE id = 1",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(ChainEnds {
-            head: ChainLink {
-                seq: seq_of(row.try_get("head_seq")?)?,
-                hash: row.try_get("head_hash")?,
-            },
-            anchor: ChainLink {
-                seq: seq_of(row.try_get("anchor_seq")?)?,
-                hash: row.try_get("anchor_hash")?,
-            },
-        })
+        let row = sqlx::query(CHAIN_ENDS).fetch_one(&self.pool).await?;
+        ends_from_row(&row)
     }
 
     async fn audit_records_after(&self, after: u64, limit: u32) -> StoreResult<Vec<AuditRecord>> {

@@ -4,7 +4,7 @@
 
 use crate::audit::gantry_audit;
 use crate::audit_processes::{apply_many, serve};
-use crate::helpers::{Backend, TestApp, fresh_postgres_database};
+use crate::helpers::{Backend, TestApp, fresh_postgres_database, scalar_at};
 use crate::on_both_backends;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -182,31 +182,10 @@ async fn the_sink_delivers_in_order_retries_and_resumes(backend: Backend) {
         "--audit-sink-batch",
         "4",
     ];
-    let count = |sql: String| {
-        let db_url = db_url.clone();
-        async move {
-            match backend {
-                Backend::Sqlite => {
-                    let pool = sqlx::SqlitePool::connect(&db_url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(&sql)
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap()
-                }
-                Backend::Postgres => {
-                    let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(&sql)
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap()
-                }
-            }
-        }
-    };
+    let count = |sql: &'static str| scalar_at::<i64>(backend, &db_url, sql);
     let delivered_all = || async {
-        let head = count("SELECT head_seq FROM audit_chain".into()).await;
-        let cursor =
-            count("SELECT coalesce(max(delivered_seq), 0) FROM audit_sink_cursors".into()).await;
+        let head = count("SELECT head_seq FROM audit_chain").await;
+        let cursor = count("SELECT coalesce(max(delivered_seq), 0) FROM audit_sink_cursors").await;
         head > 0 && cursor == head
     };
 

@@ -4,7 +4,7 @@
 //! and every change that committed has exactly one record.
 
 use crate::audit::gantry_audit;
-use crate::helpers::{Backend, TOKEN, fresh_postgres_database};
+use crate::helpers::{Backend, TOKEN, fresh_postgres_database, scalar_at};
 use crate::on_both_backends;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -124,27 +124,7 @@ async fn parallel_writers_in_two_processes_make_one_chain(backend: Backend) {
 
     // Every version that exists has exactly one record of its creation,
     // whatever the kill interrupted.
-    let count = |sql: &'static str| {
-        let db_url = db_url.clone();
-        async move {
-            match backend {
-                Backend::Sqlite => {
-                    let pool = sqlx::SqlitePool::connect(&db_url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(sql)
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap()
-                }
-                Backend::Postgres => {
-                    let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(sql)
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap()
-                }
-            }
-        }
-    };
+    let count = |sql: &'static str| scalar_at::<i64>(backend, &db_url, sql);
     let versions = count("SELECT count(*) FROM workflow_versions").await;
     let applied = count(
         "SELECT count(*) FROM audit_log WHERE action = 'workflow.apply' AND outcome = 'succeeded'",

@@ -317,16 +317,7 @@ impl TestApp {
     }
 
     pub async fn count_sql(&self, sql: &str) -> i64 {
-        match self.backend {
-            Backend::Sqlite => sqlx::query_scalar(sql)
-                .fetch_one(&self.db().await)
-                .await
-                .expect("sql"),
-            Backend::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.db_url).await.expect("pg");
-                sqlx::query_scalar(sql).fetch_one(&pool).await.expect("sql")
-            }
-        }
+        scalar_at(self.backend, &self.db_url, sql).await
     }
 }
 
@@ -367,15 +358,26 @@ macro_rules! on_both_backends {
 impl TestApp {
     /// One text value from the app's database.
     pub async fn scalar_text(&self, sql: &str) -> String {
-        match self.backend {
-            Backend::Sqlite => sqlx::query_scalar(sql)
-                .fetch_one(&self.db().await)
-                .await
-                .expect("sql"),
-            Backend::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.db_url).await.expect("pg");
-                sqlx::query_scalar(sql).fetch_one(&pool).await.expect("sql")
-            }
+        scalar_at(self.backend, &self.db_url, sql).await
+    }
+}
+
+/// One value from any test database, by URL (for databases shared by
+/// several server processes, which no one `TestApp` owns).
+pub async fn scalar_at<T>(backend: Backend, db_url: &str, sql: &str) -> T
+where
+    T: Send + Unpin,
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    match backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(db_url).await.expect("sqlite");
+            sqlx::query_scalar(sql).fetch_one(&pool).await.expect("sql")
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(db_url).await.expect("pg");
+            sqlx::query_scalar(sql).fetch_one(&pool).await.expect("sql")
         }
     }
 }
