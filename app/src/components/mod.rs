@@ -1,5 +1,7 @@
 pub mod apply_form;
+pub mod audit_filters;
 pub mod cancel_form;
+pub mod chain_banner;
 pub mod dag_svg;
 pub mod error_box;
 pub mod layout;

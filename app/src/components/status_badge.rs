@@ -1,6 +1,7 @@
 //! Run, step and attempt statuses as badges: a word and a symbol on a
 //! tinted background. The word carries the meaning; colour only repeats it.
 
+use gantry_core::audit::Outcome;
 use leptos::prelude::*;
 
 /// The colour family of a status, shared by badges and SVG bars.
@@ -68,5 +69,22 @@ mod tests {
         assert_eq!(label("timed_out"), "Timed out");
         assert_eq!(tone("timed_out"), "err");
         assert_eq!(tone("pending"), "wait");
+    }
+}
+
+/// An outcome as a word and a symbol on a tinted background; colour only
+/// repeats what the word says.
+#[component]
+pub fn OutcomeBadge(outcome: Outcome) -> impl IntoView {
+    let (tone, symbol) = match outcome {
+        Outcome::Succeeded => ("ok", "✓"),
+        Outcome::Denied => ("err", "⊘"),
+        Outcome::Failed => ("stop", "✕"),
+    };
+    view! {
+        <span class=format!("badge badge-{tone}") data-outcome=outcome.as_str()>
+            <span class="badge-symbol" aria-hidden="true">{symbol}</span>
+            {label(outcome.as_str())}
+        </span>
     }
 }

@@ -7,18 +7,18 @@
 //! log), not one per section.
 
 use super::runs::encode;
-use crate::api::{AuditQuery, get_audit_status, list_audit, time_field_value};
+use crate::api::{AuditQuery, get_audit_status, list_audit};
+use crate::components::audit_filters::FilterForm;
+use crate::components::chain_banner::ChainBanner;
 use crate::components::loaded::Loaded;
 use crate::components::runs_table::Time;
-use crate::components::status_badge::label;
+use crate::components::status_badge::{OutcomeBadge, label};
 use crate::error::AppError;
-use gantry_core::audit::{AuditAction, AuditPage, AuditRecord, ChainStatus, Outcome};
+use gantry_core::audit::{AuditPage, AuditRecord};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// The URL's query parameters, in the order links write them.
 const FIELDS: [&str; 9] = [
@@ -33,7 +33,7 @@ const FIELDS: [&str; 9] = [
     "before",
 ];
 
-fn field<'a>(q: &'a AuditQuery, name: &str) -> &'a str {
+pub(crate) fn field<'a>(q: &'a AuditQuery, name: &str) -> &'a str {
     match name {
         "actor" => &q.actor,
         "action" => &q.action,
@@ -65,21 +65,6 @@ pub(crate) fn audit_href(q: &AuditQuery, before: Option<&str>) -> String {
     } else {
         format!("/audit?{}", parts.join("&"))
     }
-}
-
-/// Action families (`run.`) in the order their actions are declared.
-fn families() -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
-    for a in AuditAction::ALL {
-        let name = a.as_str();
-        if let Some(dot) = name.find('.') {
-            let family = &name[..=dot];
-            if !out.contains(&family) {
-                out.push(family);
-            }
-        }
-    }
-    out
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -133,214 +118,6 @@ pub fn AuditLogPage() -> impl IntoView {
                 <LogBody data />
             </Loaded>
         </Loaded>
-    }
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// The verification result: a quiet status line when the chain holds, an
-/// alert naming the first broken record when it doesn't.
-#[component]
-fn ChainBanner(status: ChainStatus) -> impl IntoView {
-    let checked = status.checked_at;
-    if let Some(problem) = status.problem {
-        let href = format!("/audit/{}", problem.seq);
-        let title = format!(
-            "Chain broken at record #{}: {}",
-            problem.seq,
-            problem.kind.as_str()
-        );
-        return view! {
-            <div class="alert alert-error chain-status" role="alert">
-                <p class="alert-title"><span aria-hidden="true">"✕ "</span>{title}</p>
-                <p>{problem.detail}</p>
-                <p>
-                    "Records from " <a href=href>{format!("#{}", problem.seq)}</a>
-                    " on cannot be trusted until this is explained. Checked at "
-                    <Time at=checked /> "."
-                </p>
-            </div>
-        }
-        .into_any();
-    }
-    let checkpoints = plural(
-        status.checkpoints,
-        "signed checkpoint",
-        "signed checkpoints",
-    );
-    // Each run of words is one string, so it reads (and is found) whole.
-    let (summary, head) = if status.records == 0 {
-        (" the log is empty".to_owned(), None)
-    } else {
-        let href = format!("/audit/{}", status.head_seq);
-        let head = view! { <a href=href>{format!("#{}", status.head_seq)}</a> };
-        (
-            format!(" {}, head ", plural(status.records, "record", "records")),
-            Some(head),
-        )
-    };
-    let archived = status
-        .first_seq
-        .filter(|first| *first > 1)
-        .map(|first| format!(" (from #{first}: older records were archived)"))
-        .unwrap_or_default();
-    let rest = format!("{archived}, {checkpoints}, checked at ");
-    view! {
-        <div class="alert alert-ok chain-status" role="status">
-            <p>
-                <span aria-hidden="true">"✓ "</span>
-                <strong>"Chain verified:"</strong>
-                {summary}
-                {head}
-                {rest}
-                <Time at=checked />
-                "."
-            </p>
-        </div>
-    }
-    .into_any()
-}
-
-#[component]
-fn FilterForm(query: AuditQuery) -> impl IntoView {
-    const HINT: Option<&str> = Some("audit-filter-hint");
-    let text = |name: &'static str,
-                label_text: &'static str,
-                value: String,
-                described: Option<&'static str>| {
-        let id = format!("filter-{name}");
-        view! {
-            <div class="field">
-                <label for=id.clone()>{label_text}</label>
-                <input type="text" id=id name=name value=value aria-describedby=described />
-            </div>
-        }
-    };
-    let option = |value: String, text: String, current: &str| {
-        let selected = value == current;
-        // The property too: after someone picked an option, only the
-        // property moves the selection when the URL changes.
-        view! { <option value=value selected=selected prop:selected=selected>{text}</option> }
-    };
-    let mut known: Vec<String> = families().into_iter().map(str::to_owned).collect();
-    known.extend(AuditAction::ALL.iter().map(|a| a.as_str().to_owned()));
-    // A hand-typed action this version doesn't list still shows as chosen.
-    let other = (!query.action.is_empty() && !known.contains(&query.action))
-        .then(|| option(query.action.clone(), query.action.clone(), &query.action));
-    let family_options = families()
-        .into_iter()
-        .map(|f| {
-            let text = format!("{f}* (every {} action)", f.trim_end_matches('.'));
-            option(f.to_owned(), text, &query.action)
-        })
-        .collect_view();
-    let action_options = AuditAction::ALL
-        .iter()
-        .map(|a| option(a.as_str().to_owned(), a.as_str().to_owned(), &query.action))
-        .collect_view();
-    let outcome_options = Outcome::ALL
-        .iter()
-        .map(|o| option(o.as_str().to_owned(), label(o.as_str()), &query.outcome))
-        .collect_view();
-    let since = time_field_value(&query.since);
-    let until = time_field_value(&query.until);
-    view! {
-        <Form
-            method="GET"
-            action="/audit"
-            on_form_data=Arc::new(drop_empty_fields)
-            attr:class="filters audit-filters"
-            attr:aria-label="Filter audit records"
-        >
-            {text("actor", "Actor (id or name)", query.actor.clone(), None)}
-            <div class="field">
-                <label for="filter-action">"Action"</label>
-                <select id="filter-action" name="action">
-                    <option value="" prop:selected=query.action.is_empty()>"Any"</option>
-                    {other}
-                    <optgroup label="Families">{family_options}</optgroup>
-                    <optgroup label="Actions">{action_options}</optgroup>
-                </select>
-            </div>
-            {text("resource", "Resource", query.resource.clone(), HINT)}
-            {text("environment", "Environment", query.environment.clone(), None)}
-            <div class="field">
-                <label for="filter-outcome">"Outcome"</label>
-                <select id="filter-outcome" name="outcome">
-                    <option value="" prop:selected=query.outcome.is_empty()>"Any"</option>
-                    {outcome_options}
-                </select>
-            </div>
-            <div class="field">
-                <label for="filter-since">"Since (UTC)"</label>
-                <input
-                    type="datetime-local"
-                    step="1"
-                    id="filter-since"
-                    name="since"
-                    value=since
-                    aria-describedby="audit-filter-hint"
-                />
-            </div>
-            <div class="field">
-                <label for="filter-until">"Until (UTC)"</label>
-                <input
-                    type="datetime-local"
-                    step="1"
-                    id="filter-until"
-                    name="until"
-                    value=until
-                    aria-describedby="audit-filter-hint"
-                />
-            </div>
-            <div class="field">
-                <label for="filter-limit">"Per page"</label>
-                <input
-                    type="number"
-                    id="filter-limit"
-                    name="limit"
-                    min="1"
-                    max="500"
-                    placeholder="50"
-                    value=query.limit.clone()
-                />
-            </div>
-            <div class="actions">
-                <button type="submit">"Apply filters"</button>
-                <a href="/audit">"Clear filters"</a>
-            </div>
-            <p class="hint filters-hint" id="audit-filter-hint">
-                "Times are UTC, like every time on this page; records from Since up to, not including, Until. "
-                "A resource ending in / matches everything under it, e.g. run/."
-            </p>
-        </Form>
-    }
-}
-
-/// Keeps "any" filters (and the unnamed submit button) out of the URL when
-/// the form is submitted in the browser: `/audit?outcome=denied`, not every
-/// field with an empty value.
-fn drop_empty_fields(form: &leptos::web_sys::FormData) {
-    for name in [
-        "",
-        "actor",
-        "action",
-        "resource",
-        "environment",
-        "outcome",
-        "since",
-        "until",
-        "limit",
-    ] {
-        if form
-            .get(name)
-            .as_string()
-            .is_some_and(|v| v.trim().is_empty())
-        {
-            form.delete(name);
-        }
     }
 }
 
@@ -437,23 +214,6 @@ fn Row(r: AuditRecord) -> impl IntoView {
     }
 }
 
-/// An outcome as a word and a symbol on a tinted background; colour only
-/// repeats what the word says.
-#[component]
-pub(crate) fn OutcomeBadge(outcome: Outcome) -> impl IntoView {
-    let (tone, symbol) = match outcome {
-        Outcome::Succeeded => ("ok", "✓"),
-        Outcome::Denied => ("err", "⊘"),
-        Outcome::Failed => ("stop", "✕"),
-    };
-    view! {
-        <span class=format!("badge badge-{tone}") data-outcome=outcome.as_str()>
-            <span class="badge-symbol" aria-hidden="true">{symbol}</span>
-            {label(outcome.as_str())}
-        </span>
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,13 +237,5 @@ mod tests {
             "/audit?action=run.&outcome=denied&since=2026-11-23T09%3A00&limit=2"
         );
         assert_eq!(audit_href(&AuditQuery::default(), None), "/audit");
-    }
-
-    #[test]
-    fn families_come_from_the_known_actions() {
-        let f = families();
-        assert!(f.contains(&"run.") && f.contains(&"session."), "{f:?}");
-        assert_eq!(f.iter().filter(|x| **x == "run.").count(), 1);
-        assert!(f.iter().all(|x| x.ends_with('.')));
     }
 }

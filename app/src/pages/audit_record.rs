@@ -1,10 +1,11 @@
 //! One audit record: every field, its details as JSON, the two hashes that
 //! chain it, and links to the records on either side.
 
-use super::audit::{OutcomeBadge, audit_href};
+use super::audit::audit_href;
 use crate::api::{AuditQuery, get_audit_record, list_audit};
 use crate::components::loaded::Loaded;
 use crate::components::runs_table::Time;
+use crate::components::status_badge::OutcomeBadge;
 use crate::components::status_badge::label;
 use crate::error::AppError;
 use gantry_core::audit::AuditRecord;
