@@ -17,6 +17,7 @@ impl fmt::Display for UserId {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Read workflows, runs and their logs.
@@ -71,6 +72,7 @@ pub struct RoleGrant {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PrincipalKind {
     User,
@@ -112,6 +114,52 @@ impl Principal {
         parts.sort();
         parts.dedup();
         parts.join(", ")
+    }
+}
+
+/// What `GET /api/v1/me` says about the caller: who they are and every role
+/// they hold, per environment, with what granted it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    pub id: String,
+    pub kind: PrincipalKind,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub roles: Vec<MeRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeRole {
+    pub role: Role,
+    /// An environment, or `*` for every one.
+    pub environment: String,
+    /// What granted it: `group:sre`, `token ci-deploy`, `dev seed`…
+    pub source: String,
+}
+
+impl From<&Principal> for Me {
+    fn from(p: &Principal) -> Self {
+        let mut roles: Vec<MeRole> = p
+            .grants
+            .iter()
+            .map(|g| MeRole {
+                role: g.role,
+                environment: g.scope.to_string(),
+                source: g.source.clone(),
+            })
+            .collect();
+        roles.sort_by(|a, b| (a.role, &a.environment).cmp(&(b.role, &b.environment)));
+        Me {
+            id: p.id.0.clone(),
+            kind: p.kind,
+            username: p.username.clone(),
+            display_name: p.display_name.clone(),
+            email: p.email.clone(),
+            roles,
+        }
     }
 }
 

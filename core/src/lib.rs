@@ -17,6 +17,7 @@ pub mod rbac;
 pub mod redirect;
 pub mod run;
 pub mod spec;
+pub mod token;
 pub mod workflow;
 
 #[cfg(feature = "ssr")]
@@ -26,5 +27,5 @@ pub mod schedule;
 
 pub use environment::{EnvScope, Environment, Environments};
 pub use error::PortError;
-pub use identity::{DevUser, Principal, PrincipalKind, Role, RoleGrant, UserId};
+pub use identity::{DevUser, Me, MeRole, Principal, PrincipalKind, Role, RoleGrant, UserId};
 pub use preferences::{Preferences, Theme, TimeDisplay};

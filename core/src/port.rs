@@ -6,12 +6,13 @@
 
 use crate::audit::{AuditFilter, AuditPage, AuditRecord, ChainStatus};
 use crate::error::PortError;
-use crate::identity::Principal;
+use crate::identity::{Me, Principal};
 use crate::overview::{Overview, ShellInfo, SignInOptions};
 use crate::preferences::Preferences;
 use crate::run::{
     LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest,
 };
+use crate::token::{CreatedToken, NewToken, ServiceToken};
 use crate::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use std::sync::Arc;
 
@@ -125,6 +126,28 @@ pub trait ControlPlane: Send + Sync + 'static {
         environment: &str,
         enabled: bool,
     ) -> Result<ActiveVersion, PortError>;
+
+    /// The caller and every role they hold, with what granted it.
+    async fn me(&self, ctx: &RequestContext) -> Result<Me, PortError>;
+
+    /// Every service token (never a secret). Admins only.
+    async fn list_tokens(&self, ctx: &RequestContext) -> Result<Vec<ServiceToken>, PortError>;
+
+    /// Makes a service token; the answer is the only place its secret
+    /// appears. Each role granted must be within the caller's own admin
+    /// reach.
+    async fn create_token(
+        &self,
+        ctx: &RequestContext,
+        request: NewToken,
+    ) -> Result<CreatedToken, PortError>;
+
+    /// Revokes a token (by id or name), effective on its next request.
+    async fn revoke_token(
+        &self,
+        ctx: &RequestContext,
+        id_or_name: &str,
+    ) -> Result<ServiceToken, PortError>;
 
     /// Audit records, newest first. Admins and auditors only.
     async fn audit_log(

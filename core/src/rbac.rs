@@ -2,7 +2,7 @@
 //! it once per action; the UI may call it to hide what a user can't do, but
 //! only the server's answer counts.
 
-use crate::environment::Environment;
+use crate::environment::{EnvScope, Environment};
 use crate::identity::{Principal, PrincipalKind, Role};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +28,11 @@ pub enum Action {
     CancelRun { environment: Environment },
     /// Turn a workflow's cron schedule on or off in an environment.
     ConfigureSchedule { environment: Environment },
+    /// List, create and revoke service tokens.
+    ManageTokens,
+    /// Give a new token `role` in `scope`: only as far as one's own admin
+    /// role reaches, so a token never holds more than its maker could grant.
+    GrantTokenRole { role: Role, scope: EnvScope },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +116,33 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
                 ))
             }
         }
+        Action::ManageTokens => {
+            if any(&[Role::Admin]) {
+                Decision::Allow
+            } else {
+                Decision::deny("service tokens are managed by admins")
+            }
+        }
+        Action::GrantTokenRole { role, scope } => {
+            let covered = principal.grants.iter().any(|g| {
+                g.role == Role::Admin
+                    && match scope {
+                        EnvScope::All => g.scope == EnvScope::All,
+                        EnvScope::Only(env) => g.scope.covers(env),
+                    }
+            });
+            if covered {
+                Decision::Allow
+            } else {
+                Decision::deny(format!(
+                    "granting {role}@{scope} needs the admin role in {}",
+                    match scope {
+                        EnvScope::All => "every environment (admin@*)".to_owned(),
+                        EnvScope::Only(env) => env.to_string(),
+                    }
+                ))
+            }
+        }
         Action::CancelRun { environment } => {
             if in_env(&[Role::Operator, Role::Admin], environment) {
                 Decision::Allow
@@ -126,7 +158,6 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::environment::EnvScope;
     use crate::identity::{RoleGrant, UserId};
 
     fn scoped(grants: &[(Role, &str)]) -> Principal {
@@ -248,5 +279,34 @@ mod tests {
                 reason: "the Admin area needs the admin role".into()
             }
         );
+    }
+
+    #[test]
+    fn tokens_can_only_carry_what_their_maker_administers() {
+        use Role::*;
+        let grant = |role, scope: &str| Action::GrantTokenRole {
+            role,
+            scope: EnvScope::parse(scope).unwrap(),
+        };
+        type Case = (&'static [(Role, &'static str)], Action, bool);
+        let cases: &[Case] = &[
+            (&[(Admin, "*")], grant(Admin, "*"), true),
+            (&[(Admin, "*")], grant(Operator, "prod"), true),
+            (&[(Admin, "dev")], grant(Operator, "dev"), true),
+            (&[(Admin, "dev")], grant(Operator, "prod"), false),
+            (&[(Admin, "dev")], grant(Viewer, "*"), false),
+            (&[(Operator, "*")], grant(Viewer, "dev"), false),
+            (&[(Admin, "dev")], Action::ManageTokens, true),
+            (&[(Auditor, "*")], Action::ManageTokens, false),
+            (&[(Operator, "*")], Action::ManageTokens, false),
+        ];
+        for (grants, action, allowed) in cases {
+            let p = scoped(grants);
+            assert_eq!(
+                decide(&p, action).is_allowed(),
+                *allowed,
+                "{grants:?} {action:?}"
+            );
+        }
     }
 }

@@ -42,6 +42,9 @@ pub enum Command {
     /// Verify, export or archive the audit log (reads the database directly).
     #[command(subcommand)]
     Audit(crate::audit::cli::AuditCommand),
+    /// Create, list or revoke service tokens (works on the database directly).
+    #[command(subcommand)]
+    Token(crate::token_cli::TokenCommand),
 }
 
 /// The audit log's checkpoint signing and streaming sink (`serve` only).

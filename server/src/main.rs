@@ -26,6 +26,7 @@ async fn main() -> ExitCode {
         Command::Cancel(args) => client::cancel(args).await,
         Command::Schedule(args) => client::schedule(args).await,
         Command::Audit(command) => gantry_server::audit::cli::run(command).await,
+        Command::Token(command) => gantry_server::token_cli::run(command).await,
     }
 }
 

@@ -16,8 +16,9 @@ use gantry_core::rbac::{Action, Decision, decide};
 use gantry_core::run::{
     LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest,
 };
+use gantry_core::token::{CreatedToken, NewToken, ServiceToken};
 use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
-use gantry_core::{DevUser, Environments, PortError, Preferences, Principal};
+use gantry_core::{DevUser, Environments, Me, PortError, Preferences, Principal};
 use std::sync::Arc;
 
 pub struct PlaneSettings {
@@ -298,6 +299,30 @@ impl ControlPlane for GantryPlane {
 
     async fn cancel_run(&self, ctx: &RequestContext, id: &str) -> Result<RunSummary, PortError> {
         self.do_cancel(ctx, id).await
+    }
+
+    async fn me(&self, ctx: &RequestContext) -> Result<Me, PortError> {
+        self.do_me(ctx)
+    }
+
+    async fn list_tokens(&self, ctx: &RequestContext) -> Result<Vec<ServiceToken>, PortError> {
+        self.do_list_tokens(ctx).await
+    }
+
+    async fn create_token(
+        &self,
+        ctx: &RequestContext,
+        request: NewToken,
+    ) -> Result<CreatedToken, PortError> {
+        self.do_create_token(ctx, request).await
+    }
+
+    async fn revoke_token(
+        &self,
+        ctx: &RequestContext,
+        id_or_name: &str,
+    ) -> Result<ServiceToken, PortError> {
+        self.do_revoke_token(ctx, id_or_name).await
     }
 
     async fn audit_log(

@@ -110,6 +110,7 @@ pub enum AuditAction {
     RunCancel,
     ScheduleSet,
     TokenCreate,
+    TokenRevoke,
     AuditExport,
     AuditArchive,
     /// A view of the dashboard or API refused by authorization.
@@ -117,7 +118,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -127,6 +128,7 @@ impl AuditAction {
         AuditAction::RunCancel,
         AuditAction::ScheduleSet,
         AuditAction::TokenCreate,
+        AuditAction::TokenRevoke,
         AuditAction::AuditExport,
         AuditAction::AuditArchive,
         AuditAction::ViewDenied,
@@ -143,6 +145,7 @@ impl AuditAction {
             AuditAction::RunCancel => "run.cancel",
             AuditAction::ScheduleSet => "schedule.set",
             AuditAction::TokenCreate => "token.create",
+            AuditAction::TokenRevoke => "token.revoke",
             AuditAction::AuditExport => "audit.export",
             AuditAction::AuditArchive => "audit.archive",
             AuditAction::ViewDenied => "view.denied",

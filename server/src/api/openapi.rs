@@ -5,7 +5,7 @@
 //! token (see `auth::is_public`).
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
-use super::{audit, runs, workflows};
+use super::{audit, runs, tokens, workflows};
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
 use gantry_core::audit::{
@@ -19,9 +19,11 @@ use gantry_core::spec::{
     Backoff, HttpStep, InputSpec, InputType, RetryPolicy, SpecDuration, SpecProblem, StepSpec,
     WorkflowSpec,
 };
+use gantry_core::token::{CreatedToken, NewToken, ServiceToken};
 use gantry_core::workflow::{
     ActiveVersion, ApplyOutcome, VersionInfo, WorkflowDetail, WorkflowSummary,
 };
+use gantry_core::{Me, MeRole, PrincipalKind, Role};
 use std::sync::LazyLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -53,6 +55,10 @@ pub const SESSION_SCHEME: &str = "session";
         runs::get,
         runs::logs,
         runs::cancel,
+        tokens::me,
+        tokens::list,
+        tokens::create,
+        tokens::revoke,
         audit::list,
         audit::get,
         audit::verify,
@@ -92,6 +98,13 @@ pub const SESSION_SCHEME: &str = "session";
         InputType,
         SpecDuration,
         SpecProblem,
+        Me,
+        MeRole,
+        Role,
+        PrincipalKind,
+        ServiceToken,
+        NewToken,
+        CreatedToken,
         AuditRecord,
         AuditPage,
         Actor,
@@ -106,6 +119,7 @@ pub const SESSION_SCHEME: &str = "session";
     tags(
         (name = "workflows", description = "Workflow specs and their immutable versions."),
         (name = "runs", description = "Starting, watching and cancelling runs."),
+        (name = "identity", description = "Who is calling, and service tokens (admins)."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),
         (name = "meta", description = "The API itself."),
     )

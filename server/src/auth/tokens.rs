@@ -26,6 +26,13 @@ pub fn generate() -> String {
     )
 }
 
+/// The first characters of a token, shown to tell tokens apart: the prefix
+/// and 4 random characters (24 bits; the other 232 stay secret).
+pub fn hint(token: &str) -> String {
+    let shown: String = token.chars().take(TOKEN_PREFIX.len() + 4).collect();
+    format!("{shown}…")
+}
+
 pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -53,7 +60,9 @@ pub async fn principal_for_token(
 }
 
 /// Installs the bootstrap token: the configured one, or a new one when none
-/// exists yet. Returns a newly generated token so it can be shown once.
+/// was ever made (a revoked bootstrap token stays revoked: no new admin
+/// credential appears in the logs of a restart). Returns a newly generated
+/// token so it can be shown once.
 pub async fn ensure_bootstrap(
     store: &SharedStore,
     configured: Option<&str>,
@@ -74,6 +83,7 @@ pub async fn ensure_bootstrap(
             .upsert_token(
                 BOOTSTRAP_TOKEN_NAME,
                 &hash(token),
+                &hint(token),
                 &grants,
                 now,
                 audit("configured"),
@@ -89,6 +99,7 @@ pub async fn ensure_bootstrap(
         .upsert_token(
             BOOTSTRAP_TOKEN_NAME,
             &hash(&token),
+            &hint(&token),
             &grants,
             now,
             audit("generated"),

@@ -10,12 +10,14 @@ mod sessions;
 mod signal;
 mod spec_cache;
 mod sqlite;
+pub mod tokens;
 pub mod users;
 pub mod workflows;
 
 pub use audit::AuditStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
+pub use tokens::TokenStore;
 pub use users::UserStore;
 pub use workflows::WorkflowStore;
 
@@ -94,7 +96,7 @@ pub struct SeedUser {
 pub const DEV_SEED_SOURCE: &str = "dev seed";
 
 #[async_trait]
-pub trait Store: WorkflowStore + UserStore + AuditStore {
+pub trait Store: WorkflowStore + UserStore + AuditStore + TokenStore {
     fn backend(&self) -> Backend;
 
     /// Fires when steps may have become claimable.

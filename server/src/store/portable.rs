@@ -1361,20 +1361,27 @@ impl WorkflowStore for Adapter {
         &self,
         name: &str,
         token_hash: &str,
+        hint: &str,
         grants: &[(gantry_core::Role, String)],
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await?;
         let id: String = sqlx::query_scalar(
-            "INSERT INTO api_tokens (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, revoked_at = NULL
+            // The same secret configured again does not undo a revocation;
+            // a new one replaces it.
+            "INSERT INTO api_tokens (id, name, token_hash, created_at, hint) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (name) DO UPDATE SET
+                token_hash = excluded.token_hash, hint = excluded.hint,
+                revoked_at = CASE WHEN api_tokens.token_hash = excluded.token_hash
+                                  THEN api_tokens.revoked_at ELSE NULL END
              RETURNING id",
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(name)
         .bind(token_hash)
         .bind(now)
+        .bind(hint)
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM api_token_grants WHERE token_id = $1")
@@ -1398,12 +1405,10 @@ impl WorkflowStore for Adapter {
     }
 
     async fn token_exists(&self, name: &str) -> StoreResult<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM api_tokens WHERE name = $1 AND revoked_at IS NULL",
-        )
-        .bind(name)
-        .fetch_one(&self.pool)
-        .await?;
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(n > 0)
     }
 
@@ -1414,7 +1419,8 @@ impl WorkflowStore for Adapter {
     ) -> StoreResult<Option<TokenRecord>> {
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT id, name FROM api_tokens
-             WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+             WHERE token_hash = $1 AND kind = 'service' AND revoked_at IS NULL
+               AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(token_hash)
         .bind(now)

@@ -15,6 +15,9 @@ mod portable;
 #[path = "portable_audit.rs"]
 mod portable_audit;
 #[allow(clippy::duplicate_mod)]
+#[path = "portable_tokens.rs"]
+mod portable_tokens;
+#[allow(clippy::duplicate_mod)]
 #[path = "portable_users.rs"]
 mod portable_users;
 

@@ -153,11 +153,13 @@ pub trait WorkflowStore: Send + Sync + 'static {
         &self,
         name: &str,
         token_hash: &str,
+        hint: &str,
         grants: &[(gantry_core::Role, String)],
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<()>;
 
+    /// Whether a token of this name was ever made (revoked ones count).
     async fn token_exists(&self, name: &str) -> StoreResult<bool>;
 
     /// The live (unrevoked, unexpired) token with this hash; records its use.

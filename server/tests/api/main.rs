@@ -19,3 +19,4 @@ mod preferences;
 mod recovery;
 mod rest_api;
 mod run_pages;
+mod tokens;

@@ -20,6 +20,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/runs/{id}"),
     ("get", "/api/v1/runs/{id}/logs"),
     ("post", "/api/v1/runs/{id}/cancel"),
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/tokens"),
+    ("post", "/api/v1/tokens"),
+    ("delete", "/api/v1/tokens/{token}"),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/audit/verify"),
     ("get", "/api/v1/audit/{seq}"),
@@ -92,7 +96,8 @@ async fn openapi_document_is_public_and_lists_every_route() {
         let concrete = path
             .replace("{name}", "no-such-workflow")
             .replace("{id}", "00000000-0000-0000-0000-000000000000")
-            .replace("{seq}", "1");
+            .replace("{seq}", "1")
+            .replace("{token}", "no-such-token");
         let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let resp = app
             .client

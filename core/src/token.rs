@@ -1,0 +1,256 @@
+//! Service tokens: named, scoped credentials for CI systems and scripts.
+//! What one looks like to the UI and API, and the pure rules for making one
+//! (names, `role@environment` grants, lifetimes of at most a year).
+
+use crate::environment::{EnvScope, Environments};
+use crate::error::PortError;
+use crate::identity::Role;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Tokens live at most this long.
+pub const MAX_LIFETIME_DAYS: i64 = 365;
+/// When the request doesn't say.
+pub const DEFAULT_LIFETIME_DAYS: i64 = 90;
+
+/// A service token as listed: never its secret, which exists only in the
+/// answer to its creation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceToken {
+    pub id: String,
+    pub name: String,
+    /// `role@environment` (`*`: every environment), e.g. `operator@dev`.
+    pub roles: Vec<String>,
+    /// The secret's first characters, to tell tokens apart (`gantry_AbC1…`).
+    pub hint: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TokenState {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl ServiceToken {
+    pub fn state(&self, now: DateTime<Utc>) -> TokenState {
+        if self.revoked_at.is_some() {
+            TokenState::Revoked
+        } else if self.expires_at.is_some_and(|e| e <= now) {
+            TokenState::Expired
+        } else {
+            TokenState::Active
+        }
+    }
+}
+
+/// A request to create a token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// 1–64 of `a-z 0-9 - _ .`, unique.
+    #[cfg_attr(feature = "openapi", schema(example = "ci-deploy"))]
+    pub name: String,
+    /// `role@environment`; a bare role means every environment.
+    #[cfg_attr(feature = "openapi", schema(example = json!(["operator@dev", "viewer@*"])))]
+    pub roles: Vec<String>,
+    /// How long until it expires, e.g. `30d` or `12h`: at most 365 days,
+    /// 90 days when left out.
+    #[cfg_attr(feature = "openapi", schema(example = "90d"))]
+    pub expires_in: Option<String>,
+}
+
+/// The answer to a creation: the only time the secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedToken {
+    pub token: ServiceToken,
+    /// Send as `Authorization: Bearer …`. Not stored: copy it now.
+    pub secret: String,
+}
+
+/// A validated request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPlan {
+    pub name: String,
+    pub grants: Vec<(Role, EnvScope)>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub fn valid_token_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+}
+
+/// Parses `role@environment` (or a bare role, meaning every environment)
+/// against the server's environments.
+pub fn parse_grant(text: &str, environments: &Environments) -> Result<(Role, EnvScope), String> {
+    let text = text.trim();
+    let (role, scope) = text.split_once('@').unwrap_or((text, "*"));
+    let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let role = Role::parse(role)
+        .ok_or_else(|| format!("{role:?} is not a role; use one of {}", names.join(", ")))?;
+    let scope = EnvScope::parse(scope).map_err(|e| format!("{text:?}: {e}"))?;
+    if let EnvScope::Only(env) = &scope
+        && !environments.contains(env)
+    {
+        let known: Vec<&str> = environments.iter().map(|e| e.as_str()).collect();
+        return Err(format!(
+            "{text:?}: unknown environment {env}; this server has {} (or * for all)",
+            known.join(", ")
+        ));
+    }
+    Ok((role, scope))
+}
+
+/// Checks a creation request; the first problem names its field.
+pub fn plan_token(
+    request: &NewToken,
+    environments: &Environments,
+    now: DateTime<Utc>,
+) -> Result<TokenPlan, PortError> {
+    if !valid_token_name(&request.name) {
+        return Err(PortError::invalid(
+            "name",
+            "use 1 to 64 characters: lowercase letters, digits, - _ or .",
+        ));
+    }
+    if request.roles.is_empty() {
+        return Err(PortError::invalid(
+            "roles",
+            "give at least one role, e.g. operator@dev",
+        ));
+    }
+    let mut grants = Vec::new();
+    for text in &request.roles {
+        let grant = parse_grant(text, environments).map_err(|m| PortError::invalid("roles", m))?;
+        if !grants.contains(&grant) {
+            grants.push(grant);
+        }
+    }
+    let lifetime = match request.expires_in.as_deref().map(str::trim) {
+        None | Some("") => Duration::days(DEFAULT_LIFETIME_DAYS),
+        Some(text) => {
+            let std = humantime::parse_duration(text).map_err(|_| {
+                PortError::invalid(
+                    "expires_in",
+                    format!("{text:?} is not a duration; use e.g. 30d or 12h"),
+                )
+            })?;
+            Duration::from_std(std).unwrap_or(Duration::MAX)
+        }
+    };
+    if lifetime <= Duration::zero() || lifetime > Duration::days(MAX_LIFETIME_DAYS) {
+        return Err(PortError::invalid(
+            "expires_in",
+            format!("tokens live from 1 second to {MAX_LIFETIME_DAYS} days"),
+        ));
+    }
+    Ok(TokenPlan {
+        name: request.name.clone(),
+        grants,
+        expires_at: now + lifetime,
+    })
+}
+
+/// `role@scope`, the way tokens show their grants.
+pub fn grant_text(role: Role, scope: &EnvScope) -> String {
+    format!("{role}@{scope}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envs() -> Environments {
+        Environments::parse_list("dev,stage,prod").unwrap()
+    }
+
+    fn request(name: &str, roles: &[&str], expires_in: Option<&str>) -> NewToken {
+        NewToken {
+            name: name.into(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            expires_in: expires_in.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_good_request_becomes_a_plan() {
+        let now = Utc::now();
+        let plan = plan_token(
+            &request(
+                "ci-deploy",
+                &["operator@dev", "viewer", "operator@dev"],
+                None,
+            ),
+            &envs(),
+            now,
+        )
+        .unwrap();
+        assert_eq!(plan.grants.len(), 2, "duplicates collapse");
+        assert_eq!(plan.grants[1], (Role::Viewer, EnvScope::All));
+        assert_eq!(plan.expires_at, now + Duration::days(90));
+        let plan = plan_token(&request("x", &["admin@*"], Some("12h")), &envs(), now).unwrap();
+        assert_eq!(plan.expires_at, now + Duration::hours(12));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let now = Utc::now();
+        let field = |r: NewToken| match plan_token(&r, &envs(), now) {
+            Err(PortError::Invalid { field, message }) => (field, message),
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert_eq!(field(request("Bad Name", &["viewer"], None)).0, "name");
+        assert_eq!(field(request("", &["viewer"], None)).0, "name");
+        assert_eq!(field(request("ok", &[], None)).0, "roles");
+        let (f, m) = field(request("ok", &["root@dev"], None));
+        assert_eq!(f, "roles");
+        assert!(m.contains("operator"), "{m}");
+        let (_, m) = field(request("ok", &["viewer@qa"], None));
+        assert!(m.contains("unknown environment qa"), "{m}");
+        assert_eq!(
+            field(request("ok", &["viewer"], Some("366d"))).0,
+            "expires_in"
+        );
+        assert_eq!(
+            field(request("ok", &["viewer"], Some("0s"))).0,
+            "expires_in"
+        );
+        assert_eq!(
+            field(request("ok", &["viewer"], Some("soon"))).0,
+            "expires_in"
+        );
+    }
+
+    #[test]
+    fn state_follows_revocation_then_expiry() {
+        let now = Utc::now();
+        let mut t = ServiceToken {
+            id: "1".into(),
+            name: "t".into(),
+            roles: vec![],
+            hint: "gantry_ab".into(),
+            created_at: now,
+            created_by: "me".into(),
+            expires_at: Some(now + Duration::days(1)),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        assert_eq!(t.state(now), TokenState::Active);
+        assert_eq!(t.state(now + Duration::days(2)), TokenState::Expired);
+        t.revoked_at = Some(now);
+        assert_eq!(t.state(now), TokenState::Revoked);
+    }
+}

@@ -1,0 +1,122 @@
+//! The identity half of the port: who am I, and service tokens (list,
+//! create, revoke), each change audited in its own transaction.
+
+use crate::auth::tokens;
+use crate::plane::{GantryPlane, internal};
+use crate::store::tokens::{Created, NewTokenRecord};
+use gantry_core::audit::{AuditAction, AuditEvent};
+use gantry_core::port::RequestContext;
+use gantry_core::rbac::Action;
+use gantry_core::token::{CreatedToken, NewToken, ServiceToken, plan_token};
+use gantry_core::{Me, PortError};
+
+impl GantryPlane {
+    pub(crate) fn do_me(&self, ctx: &RequestContext) -> Result<Me, PortError> {
+        Ok(Me::from(ctx.require_principal()?))
+    }
+
+    pub(crate) async fn do_list_tokens(
+        &self,
+        ctx: &RequestContext,
+    ) -> Result<Vec<ServiceToken>, PortError> {
+        self.authorize_view(ctx, &Action::ManageTokens, "token/")
+            .await?;
+        self.store.list_tokens().await.map_err(internal)
+    }
+
+    pub(crate) async fn do_create_token(
+        &self,
+        ctx: &RequestContext,
+        request: NewToken,
+    ) -> Result<CreatedToken, PortError> {
+        let event = self.event(
+            ctx,
+            AuditAction::TokenCreate,
+            format!("token/{}", request.name),
+        );
+        let result = self.create_token_checked(ctx, request, &event).await;
+        self.settle(event, result).await
+    }
+
+    async fn create_token_checked(
+        &self,
+        ctx: &RequestContext,
+        request: NewToken,
+        event: &AuditEvent,
+    ) -> Result<CreatedToken, PortError> {
+        let me = self.authorize(ctx, &Action::ManageTokens)?;
+        let now = self.clock.now();
+        let plan = plan_token(&request, &self.settings.environments, now)?;
+        for (role, scope) in &plan.grants {
+            self.authorize(
+                ctx,
+                &Action::GrantTokenRole {
+                    role: *role,
+                    scope: scope.clone(),
+                },
+            )?;
+        }
+        let secret = tokens::generate();
+        let grants: Vec<_> = plan
+            .grants
+            .iter()
+            .map(|(role, scope)| (*role, scope.to_string()))
+            .collect();
+        let created = self
+            .store
+            .create_token(
+                NewTokenRecord {
+                    name: &plan.name,
+                    token_hash: &tokens::hash(&secret),
+                    hint: &tokens::hint(&secret),
+                    grants: &grants,
+                    expires_at: Some(plan.expires_at),
+                    created_by: &me.display_name,
+                },
+                now,
+                event.clone(),
+            )
+            .await
+            .map_err(internal)?;
+        match created {
+            Created::Token(token) => {
+                tracing::info!(request_id = %ctx.request_id, user = %me.username, token = %token.name,
+                    "service token created");
+                Ok(CreatedToken { token, secret })
+            }
+            Created::NameTaken => Err(PortError::Conflict {
+                message: format!(
+                    "a token named {:?} exists (revoked tokens keep their names); choose another name",
+                    plan.name
+                ),
+            }),
+        }
+    }
+
+    pub(crate) async fn do_revoke_token(
+        &self,
+        ctx: &RequestContext,
+        id_or_name: &str,
+    ) -> Result<ServiceToken, PortError> {
+        let event = self.event(ctx, AuditAction::TokenRevoke, format!("token/{id_or_name}"));
+        let result = async {
+            let me = self.authorize(ctx, &Action::ManageTokens)?;
+            let revoked = self
+                .store
+                .revoke_token(
+                    id_or_name,
+                    &me.display_name,
+                    self.clock.now(),
+                    event.clone(),
+                )
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| PortError::not_found(format!("token {id_or_name:?}")))?;
+            tracing::info!(request_id = %ctx.request_id, user = %me.username, token = %revoked.name,
+                "service token revoked");
+            Ok(revoked)
+        }
+        .await;
+        self.settle(event, result).await
+    }
+}

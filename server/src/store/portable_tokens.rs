@@ -1,0 +1,168 @@
+//! Service tokens' SQL for both databases, compiled once per adapter like
+//! `portable.rs`.
+
+use super::portable_audit::append_in;
+use super::{Adapter, Db, begin_write};
+use crate::store::StoreResult;
+use crate::store::tokens::{Created, NewTokenRecord, TokenStore};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gantry_core::audit::AuditEvent;
+use gantry_core::token::ServiceToken;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+const TOKEN_COLUMNS: &str =
+    "id, name, hint, created_at, created_by, expires_at, last_used_at, revoked_at";
+
+/// Tokens with their grants, in the order the query gave them. (Token
+/// counts are small: one query for every grant beats one per token.)
+async fn with_grants(
+    pool: &sqlx::Pool<Db>,
+    rows: Vec<<Db as sqlx::Database>::Row>,
+) -> StoreResult<Vec<ServiceToken>> {
+    let grants: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT token_id, role, environment FROM api_token_grants ORDER BY role, environment",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut by_token: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (id, role, env) in grants {
+        by_token
+            .entry(id)
+            .or_default()
+            .push(format!("{role}@{env}"));
+    }
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get("id")?;
+            Ok(ServiceToken {
+                roles: by_token.remove(&id).unwrap_or_default(),
+                id,
+                name: row.try_get("name")?,
+                hint: row.try_get("hint")?,
+                created_at: row.try_get("created_at")?,
+                created_by: row.try_get("created_by")?,
+                expires_at: row.try_get("expires_at")?,
+                last_used_at: row.try_get("last_used_at")?,
+                revoked_at: row.try_get("revoked_at")?,
+            })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl TokenStore for Adapter {
+    async fn create_token(
+        &self,
+        new: NewTokenRecord<'_>,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<Created> {
+        let mut tx = begin_write(&self.pool).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let inserted = sqlx::query(
+            "INSERT INTO api_tokens (id, name, token_hash, created_at, expires_at, created_by, hint, kind)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'service')
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(new.name)
+        .bind(new.token_hash)
+        .bind(now)
+        .bind(new.expires_at)
+        .bind(new.created_by)
+        .bind(new.hint)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(Created::NameTaken);
+        }
+        for (role, env) in new.grants {
+            sqlx::query(
+                "INSERT INTO api_token_grants (token_id, role, environment) VALUES ($1, $2, $3)",
+            )
+            .bind(&id)
+            .bind(role.as_str())
+            .bind(env)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let roles: Vec<String> = new.grants.iter().map(|(r, e)| format!("{r}@{e}")).collect();
+        append_in(
+            &mut tx,
+            audit
+                .detail("token_id", id.clone())
+                .detail("grants", roles.clone())
+                .detail("expires_at", new.expires_at.map(|e| e.to_rfc3339())),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Created::Token(ServiceToken {
+            id,
+            name: new.name.to_owned(),
+            roles,
+            hint: new.hint.to_owned(),
+            created_at: now,
+            created_by: new.created_by.to_owned(),
+            expires_at: new.expires_at,
+            last_used_at: None,
+            revoked_at: None,
+        }))
+    }
+
+    async fn list_tokens(&self) -> StoreResult<Vec<ServiceToken>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind = 'service' ORDER BY created_at DESC, name"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        with_grants(&self.pool, rows).await
+    }
+
+    async fn find_token(&self, id_or_name: &str) -> StoreResult<Option<ServiceToken>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind = 'service' AND (id = $1 OR name = $1)"
+        ))
+        .bind(id_or_name)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(with_grants(&self.pool, rows).await?.into_iter().next())
+    }
+
+    async fn revoke_token(
+        &self,
+        id_or_name: &str,
+        by: &str,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<Option<ServiceToken>> {
+        let mut tx = begin_write(&self.pool).await?;
+        let row: Option<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT id, revoked_at FROM api_tokens WHERE kind = 'service' AND (id = $1 OR name = $1)",
+        )
+        .bind(id_or_name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id, revoked_at)) = row else {
+            return Ok(None);
+        };
+        if revoked_at.is_none() {
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1, revoked_by = $2 WHERE id = $3")
+                .bind(now)
+                .bind(by)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        append_in(
+            &mut tx,
+            audit
+                .detail("token_id", id.clone())
+                .detail("already_revoked", revoked_at.is_some()),
+        )
+        .await?;
+        tx.commit().await?;
+        self.find_token(&id).await
+    }
+}

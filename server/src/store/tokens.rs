@@ -1,0 +1,54 @@
+//! Service tokens in the store: creation, listing and revocation, each
+//! audited in its own transaction. (Looking a presented token up, and the
+//! bootstrap token, are in `WorkflowStore` beside the rest of start-up.)
+
+use super::StoreResult;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gantry_core::Role;
+use gantry_core::audit::AuditEvent;
+use gantry_core::token::ServiceToken;
+
+/// A token to store: its secret only as a hash.
+pub struct NewTokenRecord<'a> {
+    pub name: &'a str,
+    pub token_hash: &'a str,
+    pub hint: &'a str,
+    /// `(role, "*" or environment)`.
+    pub grants: &'a [(Role, String)],
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_by: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    Token(ServiceToken),
+    /// Names are unique for good (revoked tokens keep theirs).
+    NameTaken,
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
+    async fn create_token(
+        &self,
+        new: NewTokenRecord<'_>,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<Created>;
+
+    /// Every service token, newest first, revoked and expired ones too.
+    async fn list_tokens(&self) -> StoreResult<Vec<ServiceToken>>;
+
+    /// By id or name.
+    async fn find_token(&self, id_or_name: &str) -> StoreResult<Option<ServiceToken>>;
+
+    /// Revokes the token (by id or name) at once; a second revocation
+    /// changes nothing. `None` when there is no such token.
+    async fn revoke_token(
+        &self,
+        id_or_name: &str,
+        by: &str,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<Option<ServiceToken>>;
+}
