@@ -19,12 +19,12 @@ pub struct Cli {
     pub command: Command,
 }
 
-// Parsed once per process; the size of `Serve`'s flags doesn't matter.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the dashboard and APIs, with the scheduler and a worker in the same process.
-    Serve(ServeArgs),
+    // A flag typed twice (or once in --config and once typed) takes the last.
+    #[command(args_override_self = true)]
+    Serve(Box<ServeArgs>),
     /// Run a worker only, against the database of a `serve` process (PostgreSQL for several machines).
     Worker(WorkerArgs),
     /// Register workflow specs (a YAML/JSON file, or every *.yaml, *.yml, *.json in a folder).
@@ -162,6 +162,11 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
+    /// A TOML file of these flags' settings (keys are the flags' names; see docs/configuration.md).
+    /// Typed flags and GANTRY_… variables win over the file.
+    #[arg(long, env = "GANTRY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Address and port to listen on.
     #[arg(
         long,

@@ -189,7 +189,7 @@ mod tests {
         let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command else {
             unreachable!("parsed a serve command")
         };
-        Config::from_args(args)
+        Config::from_args(*args)
     }
 
     #[test]

@@ -92,7 +92,7 @@ impl TestApp {
         let Command::Serve(args) = Cli::try_parse_from(argv).expect("flags parse").command else {
             unreachable!("a serve command")
         };
-        let config = Config::from_args(args).expect("valid config");
+        let config = Config::from_args(*args).expect("valid config");
         let app = Application::build(config).await.expect("app builds");
         let addr = app.local_addr();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
