@@ -1,48 +1,83 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** Starts a process and resolves with the URL its stdout announces. */
+function startAnnouncing(
+  name: string,
+  command: string,
+  args: string[],
+  pattern: RegExp,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 30 s:\n${out}`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = out.match(pattern);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1] });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before listening:\n${out}`));
+    });
+  });
+}
+
 /** Starts the real server on port 0 with a fresh SQLite database and
- *  publishes its URL to the tests as GANTRY_URL. */
+ *  publishes its URL to the tests as GANTRY_URL. Also starts a real OpenID
+ *  provider (end2end/oidc/provider.mjs) and a second Gantry signing in
+ *  through it, published as GANTRY_SSO_URL (and the provider as OIDC_URL). */
 export default async function globalSetup() {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-e2e-'));
   const bin = process.env.GANTRY_BIN ?? '../target/debug/gantry';
-  const server = spawn(
+  const siteRoot = process.env.GANTRY_SITE_ROOT ?? '../target/site';
+  const gantryArgs = (name: string) => [
+    'serve', '--dev',
+    '--bind', '127.0.0.1:0',
+    '--database-url', `sqlite://${join(dir, `${name}.db`)}`,
+    '--site-root', siteRoot,
+    '--work-dir', join(dir, `${name}-work`),
+    '--log', 'warn',
+  ];
+  const listening = /listening on (http:\/\/\S+)/;
+  const children: ChildProcess[] = [];
+
+  const main = await startAnnouncing('gantry', bin, gantryArgs('e2e'), listening);
+  children.push(main.child);
+  process.env.GANTRY_URL = main.url;
+
+  const provider = await startAnnouncing('the OIDC provider', 'node', ['oidc/provider.mjs', '--port', '0'], listening);
+  children.push(provider.child);
+  process.env.OIDC_URL = provider.url;
+  const sso = await startAnnouncing(
+    'gantry with single sign-on',
     bin,
     [
-      'serve', '--dev',
-      '--bind', '127.0.0.1:0',
-      '--database-url', `sqlite://${join(dir, 'e2e.db')}`,
-      '--site-root', process.env.GANTRY_SITE_ROOT ?? '../target/site',
-      '--work-dir', join(dir, 'work'),
-      '--log', 'warn',
+      ...gantryArgs('sso'),
+      '--oidc-issuer', provider.url,
+      '--oidc-client-id', 'gantry',
+      '--oidc-client-secret', 'gantry-test-secret',
+      '--oidc-scopes', 'openid,profile,email,groups',
+      '--role-mapping', 'sre=operator@dev,viewer@prod',
+      '--role-mapping', 'platform-admins=admin@*',
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    listening,
   );
-
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`gantry did not start within 30 s:\n${out}`)), 30_000);
-    server.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    server.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gantry exited with ${code} before listening:\n${out}`));
-    });
-  });
-  process.env.GANTRY_URL = url;
+  children.push(sso.child);
+  process.env.GANTRY_SSO_URL = sso.url;
 
   return async () => {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
+    for (const child of children.reverse()) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
     rmSync(dir, { recursive: true, force: true });
   };
 }

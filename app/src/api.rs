@@ -2,12 +2,16 @@
 //! resolves the port and the caller's context, calls exactly one port method
 //! and returns its typed result. No business logic lives here.
 
+mod approvals;
 mod audit;
 mod runs;
+mod tokens;
 mod workflows;
 
+pub use approvals::*;
 pub use audit::*;
 pub use runs::*;
+pub use tokens::*;
 pub use workflows::*;
 
 use crate::error::AppError;
@@ -128,6 +132,18 @@ pub mod ssr {
             }
         }
         result.map_err(AppError::from)
+    }
+
+    /// A form the browser posted itself (no JavaScript): it asks for HTML.
+    pub fn plain_form_post() -> bool {
+        use_context::<Parts>()
+            .and_then(|p| {
+                p.headers
+                    .get(ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.contains("text/html"))
+            })
+            .unwrap_or(false)
     }
 
     /// Where the browser goes after a successful form post: a real 302 for

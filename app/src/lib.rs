@@ -18,9 +18,10 @@ use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::{
-    audit::AuditLogPage, audit_record::AuditRecordPage, not_found::NotFound,
-    overview::OverviewPage, preferences::PreferencesPage, run_detail::RunDetailPage,
-    runs::RunsPage, section::SectionPage, sign_in::SignInPage, workflow_detail::WorkflowDetailPage,
+    admin::AdminPage, approval::ApprovalPage, approvals::ApprovalsPage, audit::AuditLogPage,
+    audit_record::AuditRecordPage, not_found::NotFound, overview::OverviewPage,
+    preferences::PreferencesPage, run_detail::RunDetailPage, runs::RunsPage, section::SectionPage,
+    sign_in::SignInPage, tokens::TokensPage, workflow_detail::WorkflowDetailPage,
     workflows::WorkflowsPage,
 };
 
@@ -67,11 +68,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async />
                     <Route path=path!("/runs/:id") view=RunDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/promotions") view=|| view! { <SectionPage section="promotions" /> } ssr=SsrMode::Async />
-                    <Route path=path!("/approvals") view=|| view! { <SectionPage section="approvals" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/approvals") view=ApprovalsPage ssr=SsrMode::Async />
+                    <Route path=path!("/approvals/:id") view=ApprovalPage ssr=SsrMode::Async />
                     <Route path=path!("/alerts") view=|| view! { <SectionPage section="alerts" /> } ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async />
                     <Route path=path!("/audit/:seq") view=AuditRecordPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=|| view! { <SectionPage section="admin" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/tokens") view=TokensPage ssr=SsrMode::Async />
                 </Routes>
             </Frame>
         </Router>

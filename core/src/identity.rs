@@ -163,6 +163,19 @@ impl From<&Principal> for Me {
     }
 }
 
+/// A person as their identity provider vouched for them in a verified ID
+/// token (and UserInfo): who (issuer + subject, stable), what to call them,
+/// and their groups, which the role mapping turns into grants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedIdentity {
+    pub issuer: String,
+    pub subject: String,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub groups: Vec<String>,
+}
+
 /// A seeded demo account offered on the sign-in page in dev mode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DevUser {

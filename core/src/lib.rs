@@ -6,6 +6,7 @@
 //! The async port trait ([`port::ControlPlane`]) is only compiled with the `ssr`
 //! feature, keeping it out of the browser bundle.
 
+pub mod approval;
 pub mod audit;
 pub mod dag;
 pub mod environment;
@@ -15,6 +16,7 @@ pub mod overview;
 pub mod preferences;
 pub mod rbac;
 pub mod redirect;
+pub mod role_mapping;
 pub mod run;
 pub mod spec;
 pub mod token;
@@ -27,5 +29,7 @@ pub mod schedule;
 
 pub use environment::{EnvScope, Environment, Environments};
 pub use error::PortError;
-pub use identity::{DevUser, Me, MeRole, Principal, PrincipalKind, Role, RoleGrant, UserId};
+pub use identity::{
+    DevUser, Me, MeRole, Principal, PrincipalKind, Role, RoleGrant, UserId, VerifiedIdentity,
+};
 pub use preferences::{Preferences, Theme, TimeDisplay};

@@ -4,13 +4,15 @@
 //! [`RequestContext`]) but authorizes and audits every method, so no edge can
 //! skip either.
 
+use crate::approval::{ApprovalDecided, ApprovalDecision, ApprovalRequest};
 use crate::audit::{AuditFilter, AuditPage, AuditRecord, ChainStatus};
 use crate::error::PortError;
-use crate::identity::{Me, Principal};
+use crate::identity::{Me, Principal, VerifiedIdentity};
 use crate::overview::{Overview, ShellInfo, SignInOptions};
 use crate::preferences::Preferences;
 use crate::run::{
-    LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest,
+    LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerOutcome,
+    TriggerRequest,
 };
 use crate::token::{CreatedToken, NewToken, ServiceToken};
 use crate::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
@@ -54,6 +56,21 @@ pub trait ControlPlane: Send + Sync + 'static {
         username: &str,
     ) -> Result<Principal, PortError>;
 
+    /// Signs in a person their identity provider vouched for: creates or
+    /// refreshes their account (keyed by issuer and subject), replaces their
+    /// group-derived grants from the role mapping, and records the sign-in,
+    /// all in one transaction. `Forbidden` for a disabled account.
+    async fn oidc_sign_in(
+        &self,
+        ctx: &RequestContext,
+        identity: VerifiedIdentity,
+    ) -> Result<Principal, PortError>;
+
+    /// Records a single sign-on attempt the edge refused (bad state, a
+    /// provider error, an invalid token), described by `reason`; never a
+    /// token or code.
+    async fn record_failed_sign_in(&self, ctx: &RequestContext, reason: &str);
+
     /// Records that the caller signs out (the edge then destroys the
     /// session). Works for anonymous callers, recording nothing.
     async fn sign_out(&self, ctx: &RequestContext) -> Result<(), PortError>;
@@ -94,13 +111,34 @@ pub trait ControlPlane: Send + Sync + 'static {
     ) -> Result<WorkflowDetail, PortError>;
 
     /// Starts a run of the environment's active version. `trigger` says which
-    /// edge asked (manual from the dashboard/CLI, or API).
+    /// edge asked (manual from the dashboard/CLI, or API). Where the
+    /// workflow requires approval in that environment, files a request for
+    /// someone else to approve instead.
     async fn trigger_run(
         &self,
         ctx: &RequestContext,
         request: TriggerRequest,
         trigger: Trigger,
-    ) -> Result<RunSummary, PortError>;
+    ) -> Result<TriggerOutcome, PortError>;
+
+    /// Approval requests, newest first; `pending` narrows to the inbox
+    /// (`Some(true)`) or the history (`Some(false)`).
+    async fn list_approvals(
+        &self,
+        ctx: &RequestContext,
+        pending: Option<bool>,
+    ) -> Result<Vec<ApprovalRequest>, PortError>;
+
+    async fn approval(&self, ctx: &RequestContext, id: &str) -> Result<ApprovalRequest, PortError>;
+
+    /// Approves (starting the run, as the requester) or rejects a pending
+    /// request. The requester can't decide their own (four eyes).
+    async fn decide_approval(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        decision: ApprovalDecision,
+    ) -> Result<ApprovalDecided, PortError>;
 
     async fn list_runs(
         &self,

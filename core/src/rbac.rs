@@ -28,6 +28,8 @@ pub enum Action {
     CancelRun { environment: Environment },
     /// Turn a workflow's cron schedule on or off in an environment.
     ConfigureSchedule { environment: Environment },
+    /// Approve or reject someone else's request in an environment.
+    DecideApproval { environment: Environment },
     /// List, create and revoke service tokens.
     ManageTokens,
     /// Give a new token `role` in `scope`: only as far as one's own admin
@@ -113,6 +115,15 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
             } else {
                 Decision::deny(format!(
                     "turning schedules on or off in {environment} needs the admin role there"
+                ))
+            }
+        }
+        Action::DecideApproval { environment } => {
+            if in_env(&[Role::Approver, Role::Admin], environment) {
+                Decision::Allow
+            } else {
+                Decision::deny(format!(
+                    "deciding requests in {environment} needs the approver or admin role there"
                 ))
             }
         }

@@ -39,6 +39,12 @@ pub enum Command {
     Cancel(crate::client::CancelArgs),
     /// Turn a workflow's schedule on or off in one environment.
     Schedule(crate::client::ScheduleArgs),
+    /// List approval requests (--pending: the inbox).
+    Approvals(crate::client::ApprovalsArgs),
+    /// Approve someone else's request; its run starts at once, as the requester.
+    Approve(crate::client::DecideArgs),
+    /// Reject someone else's request.
+    Reject(crate::client::DecideArgs),
     /// Verify, export or archive the audit log (reads the database directly).
     #[command(subcommand)]
     Audit(crate::audit::cli::AuditCommand),
@@ -87,6 +93,73 @@ pub struct AuditFlags {
         default_value_t = 100
     )]
     pub audit_sink_batch: u32,
+}
+
+/// Single sign-on through an OpenID Connect provider, and how its groups map
+/// to roles (`serve` only; see docs/sso.md). In a config file: `[oidc]
+/// issuer = …` and `[[role_mapping]] group = … roles = […]`.
+#[derive(Debug, Clone, Args)]
+pub struct OidcFlags {
+    /// The provider's issuer URL (discovery reads {URL}/.well-known/openid-configuration).
+    /// Enables single sign-on; the redirect URI to register is {--public-url}/auth/callback.
+    #[arg(long, env = "GANTRY_OIDC_ISSUER", value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+
+    /// The client id Gantry is registered under at the provider.
+    #[arg(long, env = "GANTRY_OIDC_CLIENT_ID", value_name = "ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// The client secret (prefer --oidc-client-secret-file).
+    #[arg(
+        long,
+        env = "GANTRY_OIDC_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub oidc_client_secret: Option<String>,
+
+    /// File holding the client secret.
+    #[arg(long, env = "GANTRY_OIDC_CLIENT_SECRET_FILE", value_name = "FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+
+    /// Scopes to request, comma-separated (add `groups` where the provider needs it).
+    #[arg(
+        long,
+        env = "GANTRY_OIDC_SCOPES",
+        value_name = "LIST",
+        default_value = "openid,profile,email"
+    )]
+    pub oidc_scopes: String,
+
+    /// The claim listing the person's groups (ID token, else UserInfo).
+    #[arg(
+        long,
+        env = "GANTRY_OIDC_GROUPS_CLAIM",
+        value_name = "CLAIM",
+        default_value = "groups"
+    )]
+    pub oidc_groups_claim: String,
+
+    /// The claim used as username (falls back to `sub`).
+    #[arg(
+        long,
+        env = "GANTRY_OIDC_USERNAME_CLAIM",
+        value_name = "CLAIM",
+        default_value = "preferred_username"
+    )]
+    pub oidc_username_claim: String,
+
+    /// Roles a provider group grants, e.g. sre=operator@dev,operator@stage,approver@prod
+    /// (a bare role means every environment). Repeatable; GANTRY_ROLE_MAPPING separates
+    /// entries with `;`.
+    #[arg(
+        long,
+        env = "GANTRY_ROLE_MAPPING",
+        value_name = "GROUP=ROLE@ENV,…",
+        value_delimiter = ';',
+        action = clap::ArgAction::Append
+    )]
+    pub role_mapping: Vec<String>,
 }
 
 /// Where a worker runs steps; shared by `serve` and `worker`.
@@ -255,11 +328,29 @@ pub struct ServeArgs {
     )]
     pub bootstrap_token: Option<String>,
 
+    /// Failed sign-ins or token checks one address may make per --auth-failure-window before
+    /// further attempts are refused with 429.
+    #[arg(
+        long,
+        env = "GANTRY_AUTH_FAILURE_LIMIT",
+        value_name = "N",
+        default_value_t = 10
+    )]
+    pub auth_failure_limit: u32,
+
+    /// The window of --auth-failure-limit, and how long a locked-out address waits.
+    #[arg(long, env = "GANTRY_AUTH_FAILURE_WINDOW", value_name = "DURATION",
+          default_value = "5m", value_parser = humantime::parse_duration)]
+    pub auth_failure_window: Duration,
+
     #[command(flatten)]
     pub worker: WorkerFlags,
 
     #[command(flatten)]
     pub audit: AuditFlags,
+
+    #[command(flatten)]
+    pub oidc: OidcFlags,
 
     /// Log format [default: text with --dev, json otherwise].
     #[arg(long, env = "GANTRY_LOG_FORMAT", value_enum)]

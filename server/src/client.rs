@@ -2,6 +2,7 @@
 //! thin callers of the REST API, reading `GANTRY_URL` and `GANTRY_TOKEN`.
 
 use clap::Args;
+use gantry_core::approval::ApprovalRequest;
 use gantry_core::run::{LogPage, RunDetail, RunPage, RunSummary};
 use gantry_core::spec::SpecProblem;
 use serde_json::{Value, json};
@@ -55,6 +56,10 @@ pub struct RunArgs {
     /// Wait for the run to finish; exit non-zero unless it succeeded.
     #[arg(long)]
     pub wait: bool,
+
+    /// Why, for the approver where the environment requires approval.
+    #[arg(long)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -99,6 +104,26 @@ pub struct CancelArgs {
     #[command(flatten)]
     pub conn: Connection,
     pub run: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ApprovalsArgs {
+    #[command(flatten)]
+    pub conn: Connection,
+    /// Only the inbox: pending, unexpired requests.
+    #[arg(long)]
+    pub pending: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    #[command(flatten)]
+    pub conn: Connection,
+    /// The request's id (from `gantry approvals`).
+    pub request: String,
+    /// Kept with the decision and in the audit log.
+    #[arg(long)]
+    pub comment: Option<String>,
 }
 
 /// `println!` that ends the process quietly when stdout is closed (for
@@ -280,8 +305,31 @@ pub async fn run(args: RunArgs) -> ExitCode {
             client.base,
             urlencode(&args.workflow)
         ))
-        .json(&json!({ "environment": args.environment, "inputs": inputs, "trigger": "manual" }));
+        .json(&json!({
+            "environment": args.environment,
+            "inputs": inputs,
+            "trigger": "manual",
+            "reason": args.reason,
+        }));
     let run: RunSummary = match client.send(req).await {
+        // 202: the environment requires a second person's approval.
+        Ok((202, body)) => {
+            return match serde_json::from_value::<ApprovalRequest>(body) {
+                Ok(a) => {
+                    say!(
+                        "{} in {} requires approval: request {} awaits another person's decision",
+                        a.workflow,
+                        a.environment,
+                        a.id
+                    );
+                    say!("{}/approvals", client.base);
+                    // Not started: a script waiting for the run must not
+                    // take this for success.
+                    ExitCode::from(3)
+                }
+                Err(e) => fail(Failure(format!("unexpected answer from Gantry: {e}"))),
+            };
+        }
         Ok((_, body)) => match serde_json::from_value(body) {
             Ok(r) => r,
             Err(e) => return fail(Failure(format!("unexpected answer from Gantry: {e}"))),
@@ -427,6 +475,66 @@ pub async fn cancel(args: CancelArgs) -> ExitCode {
                     ""
                 }
             );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+pub async fn approvals(args: ApprovalsArgs) -> ExitCode {
+    let client = Client::new(&args.conn);
+    let path = if args.pending {
+        "/api/v1/approvals?pending=true"
+    } else {
+        "/api/v1/approvals"
+    };
+    let list: Vec<ApprovalRequest> = match client.get(path).await {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let now = chrono::Utc::now();
+    for a in list {
+        say!(
+            "{}  {:<9} {} v{} in {}, asked by {} {}{}",
+            a.id,
+            a.status_at(now).as_str(),
+            a.workflow,
+            a.version,
+            a.environment,
+            a.requested_by.name,
+            a.created_at.format("%Y-%m-%d %H:%M UTC"),
+            a.reason.map(|r| format!(": {r}")).unwrap_or_default()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// `gantry approve` and `gantry reject`.
+pub async fn decide(args: DecideArgs, approve: bool) -> ExitCode {
+    let client = Client::new(&args.conn);
+    let verb = if approve { "approve" } else { "reject" };
+    let req = client
+        .http
+        .post(format!(
+            "{}/api/v1/approvals/{}/{verb}",
+            client.base,
+            urlencode(&args.request)
+        ))
+        .json(&json!({ "comment": args.comment }));
+    match client.send(req).await {
+        Ok((_, body)) => {
+            say!(
+                "request {}: {}",
+                args.request,
+                body["request"]["status"].as_str().unwrap_or("?")
+            );
+            if let Some(run) = body["run"]["id"].as_str() {
+                say!(
+                    "run {run} started as {}",
+                    body["run"]["triggered_by"].as_str().unwrap_or("?")
+                );
+                say!("{}/runs/{run}", client.base);
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

@@ -5,8 +5,10 @@
 use crate::audit::checkpoint::CheckpointSettings;
 use crate::audit::sink::SinkSettings;
 use crate::cli::{LogFormat, ServeArgs};
+use crate::config_oidc::OidcSettings;
 use crate::store::DatabaseUrl;
 use gantry_core::Environments;
+use gantry_core::role_mapping::RoleMapping;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,6 +29,9 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_filter: String,
     pub bootstrap_token: Option<Secret>,
+    /// Failed authentications per source and window before 429s.
+    pub auth_failure_limit: u32,
+    pub auth_failure_window: Duration,
     pub worker: crate::cli::WorkerFlags,
     /// Register the demo workflows (dev mode only).
     pub demo_workflows: bool,
@@ -34,6 +39,10 @@ pub struct Config {
     pub audit_checkpoints: Option<CheckpointSettings>,
     /// Streaming the audit log to a SIEM, when a sink URL is configured.
     pub audit_sink: Option<SinkSettings>,
+    /// Single sign-on, when an issuer is configured.
+    pub oidc: Option<OidcSettings>,
+    /// Provider groups → roles.
+    pub role_mapping: RoleMapping,
 }
 
 /// A configured secret: usable, never printed.
@@ -119,6 +128,11 @@ impl Config {
                     .into(),
             );
         }
+        if args.auth_failure_limit == 0 || args.auth_failure_window.is_zero() {
+            return fail(
+                "--auth-failure-limit and --auth-failure-window must be above zero".into(),
+            );
+        }
         let audit_checkpoints = match &args.audit.audit_signing_key {
             None => None,
             Some(path) => {
@@ -148,6 +162,10 @@ impl Config {
             Ok(sink) => sink,
             Err(e) => return fail(e),
         };
+        let (oidc, role_mapping) = match crate::config_oidc::from_flags(&args.oidc, &environments) {
+            Ok(v) => v,
+            Err(e) => return fail(e),
+        };
         let secure_cookies = public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"));
@@ -169,10 +187,14 @@ impl Config {
             }),
             log_filter: args.log,
             bootstrap_token: args.bootstrap_token.map(Secret),
+            auth_failure_limit: args.auth_failure_limit,
+            auth_failure_window: args.auth_failure_window,
             worker: args.worker,
             demo_workflows: args.dev && !args.no_demo,
             audit_checkpoints,
             audit_sink,
+            oidc,
+            role_mapping,
         })
     }
 }

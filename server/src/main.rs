@@ -32,6 +32,9 @@ async fn main() -> ExitCode {
         Command::Logs(args) => client::logs(args).await,
         Command::Cancel(args) => client::cancel(args).await,
         Command::Schedule(args) => client::schedule(args).await,
+        Command::Approvals(args) => client::approvals(args).await,
+        Command::Approve(args) => client::decide(args, true).await,
+        Command::Reject(args) => client::decide(args, false).await,
         Command::Audit(command) => gantry_server::audit::cli::run(command).await,
         Command::Token(command) => gantry_server::token_cli::run(command).await,
     }

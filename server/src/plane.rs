@@ -7,18 +7,21 @@ use crate::clock::Clock;
 use crate::plane_audit::actor_of;
 use crate::store::SharedStore;
 use async_trait::async_trait;
+use gantry_core::approval::{ApprovalDecided, ApprovalDecision, ApprovalRequest};
 use gantry_core::audit::{
     AuditAction, AuditEvent, AuditFilter, AuditPage, AuditRecord, ChainStatus, Outcome,
 };
 use gantry_core::overview::{Overview, ShellInfo, SignInOptions, SystemInfo};
 use gantry_core::port::{ControlPlane, RequestContext};
 use gantry_core::rbac::{Action, Decision, decide};
+use gantry_core::role_mapping::RoleMapping;
 use gantry_core::run::{
-    LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest,
+    LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerOutcome,
+    TriggerRequest,
 };
 use gantry_core::token::{CreatedToken, NewToken, ServiceToken};
 use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
-use gantry_core::{DevUser, Environments, Me, PortError, Preferences, Principal};
+use gantry_core::{DevUser, Environments, Me, PortError, Preferences, Principal, VerifiedIdentity};
 use std::sync::Arc;
 
 pub struct PlaneSettings {
@@ -27,6 +30,10 @@ pub struct PlaneSettings {
     pub audit_key: Option<ed25519_dalek::VerifyingKey>,
     pub environments: Environments,
     pub version: String,
+    /// Single sign-on is configured (the sign-in page offers it).
+    pub sso: bool,
+    /// Identity-provider groups → roles, applied at every single sign-on.
+    pub role_mapping: RoleMapping,
 }
 
 pub struct GantryPlane {
@@ -132,7 +139,7 @@ impl ControlPlane for GantryPlane {
             } else {
                 Vec::new()
             },
-            sso: false,
+            sso: self.settings.sso,
         })
     }
 
@@ -161,6 +168,18 @@ impl ControlPlane for GantryPlane {
             }
             Err(e) => self.settle(event, Err(e)).await,
         }
+    }
+
+    async fn oidc_sign_in(
+        &self,
+        ctx: &RequestContext,
+        identity: VerifiedIdentity,
+    ) -> Result<Principal, PortError> {
+        self.do_oidc_sign_in(ctx, identity).await
+    }
+
+    async fn record_failed_sign_in(&self, ctx: &RequestContext, reason: &str) {
+        self.do_record_failed_sign_in(ctx, reason).await;
     }
 
     async fn sign_out(&self, ctx: &RequestContext) -> Result<(), PortError> {
@@ -261,8 +280,29 @@ impl ControlPlane for GantryPlane {
         ctx: &RequestContext,
         request: TriggerRequest,
         trigger: Trigger,
-    ) -> Result<RunSummary, PortError> {
+    ) -> Result<TriggerOutcome, PortError> {
         self.do_trigger(ctx, request, trigger).await
+    }
+
+    async fn list_approvals(
+        &self,
+        ctx: &RequestContext,
+        pending: Option<bool>,
+    ) -> Result<Vec<ApprovalRequest>, PortError> {
+        self.do_list_approvals(ctx, pending).await
+    }
+
+    async fn approval(&self, ctx: &RequestContext, id: &str) -> Result<ApprovalRequest, PortError> {
+        self.do_approval(ctx, id).await
+    }
+
+    async fn decide_approval(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        decision: ApprovalDecision,
+    ) -> Result<ApprovalDecided, PortError> {
+        self.do_decide_approval(ctx, id, decision).await
     }
 
     async fn list_runs(

@@ -7,7 +7,8 @@ use crate::store::tokens::{Created, NewTokenRecord};
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::RequestContext;
 use gantry_core::rbac::Action;
-use gantry_core::token::{CreatedToken, NewToken, ServiceToken, plan_token};
+use gantry_core::token::{CreatedToken, NewToken, ServiceToken, parse_grant, plan_token};
+use gantry_core::{EnvScope, Role};
 use gantry_core::{Me, PortError};
 
 impl GantryPlane {
@@ -101,6 +102,20 @@ impl GantryPlane {
         let event = self.event(ctx, AuditAction::TokenRevoke, format!("token/{id_or_name}"));
         let result = async {
             let me = self.authorize(ctx, &Action::ManageTokens)?;
+            // Revoking is held to the same reach as granting: an admin of
+            // dev can't switch off a token that works in prod.
+            let token = self
+                .store
+                .find_token(id_or_name)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| PortError::not_found(format!("token {id_or_name:?}")))?;
+            for text in &token.roles {
+                let (role, scope) = parse_grant(text, &self.settings.environments)
+                    .or_else(|_| stored_grant(text))
+                    .map_err(internal)?;
+                self.authorize(ctx, &Action::GrantTokenRole { role, scope })?;
+            }
             let revoked = self
                 .store
                 .revoke_token(
@@ -119,4 +134,15 @@ impl GantryPlane {
         .await;
         self.settle(event, result).await
     }
+}
+
+/// A stored `role@scope` whose environment this server no longer lists: it
+/// still counts, so revoking needs admin there (or everywhere).
+fn stored_grant(text: &str) -> Result<(Role, EnvScope), String> {
+    let (role, scope) = text
+        .split_once('@')
+        .ok_or_else(|| format!("stored grant {text:?}"))?;
+    let role = Role::parse(role).ok_or_else(|| format!("stored role {role:?}"))?;
+    let scope = EnvScope::parse(scope).map_err(|e| e.to_string())?;
+    Ok((role, scope))
 }

@@ -7,7 +7,8 @@ use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::RequestContext;
 use gantry_core::rbac::Action;
 use gantry_core::run::{
-    LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerRequest,
+    LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerOutcome,
+    TriggerRequest,
 };
 use gantry_core::schedule::CronSchedule;
 use gantry_core::spec::{self, MAX_SPEC_BYTES, SpecProblem, SpecRejection, WorkflowSpec};
@@ -144,7 +145,7 @@ impl GantryPlane {
         ctx: &RequestContext,
         request: TriggerRequest,
         trigger: Trigger,
-    ) -> Result<RunSummary, PortError> {
+    ) -> Result<TriggerOutcome, PortError> {
         let mut event = self.event(
             ctx,
             AuditAction::RunTrigger,
@@ -167,7 +168,7 @@ impl GantryPlane {
         request: TriggerRequest,
         trigger: Trigger,
         event: &AuditEvent,
-    ) -> Result<RunSummary, PortError> {
+    ) -> Result<TriggerOutcome, PortError> {
         let env = self.environment(&request.environment)?;
         let me = self.authorize(
             ctx,
@@ -207,6 +208,18 @@ impl GantryPlane {
                 }
             })?;
         let now = self.clock.now();
+        if trigger != Trigger::Schedule && active.spec.needs_approval_in(env.as_str()) {
+            let approval = self
+                .request_approval(
+                    ctx,
+                    &active,
+                    env.as_str(),
+                    &inputs,
+                    request.reason.as_deref(),
+                )
+                .await?;
+            return Ok(TriggerOutcome::AwaitingApproval { approval });
+        }
         let run = self
             .store
             .create_run(
@@ -231,7 +244,9 @@ impl GantryPlane {
         tracing::info!(request_id = %ctx.request_id, user = %me.username, run = %run.id,
             workflow = %run.workflow, environment = %env, "run triggered");
         let fresh = self.store.run_summary(&run.id).await.map_err(internal)?;
-        Ok(fresh.unwrap_or(run))
+        Ok(TriggerOutcome::Started {
+            run: fresh.unwrap_or(run),
+        })
     }
 
     pub(crate) async fn do_list_runs(

@@ -81,6 +81,8 @@ impl Application {
                     .map(|c| c.key.verifying_key()),
                 environments: config.environments.clone(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
+                sso: config.oidc.is_some(),
+                role_mapping: config.role_mapping.clone(),
             },
         ));
         if config.demo_workflows {
@@ -91,7 +93,8 @@ impl Application {
             .with_context(|| format!("cannot listen on {} (--bind, GANTRY_BIND)", config.bind))?;
         let addr = listener.local_addr()?;
         warn_if_assets_missing(&config);
-        let router = build_router(&config, store.clone(), plane, addr);
+        let oidc = start_oidc(&config, addr).await?;
+        let router = build_router(&config, store.clone(), plane, addr, oidc);
         let worker = (config.worker.worker_slots > 0)
             .then(|| WorkerSettings::from_flags(worker_id(0), &config.worker));
         Ok(Self {
@@ -202,6 +205,32 @@ async fn seed_demo_workflows(store: &SharedStore, plane: &GantryPlane) -> anyhow
     crate::demo::seed(plane, principal).await
 }
 
+/// Single sign-on's relying party, with the provider discovered if it
+/// answers now; if not, Gantry starts anyway and discovery is retried at the
+/// next sign-in attempt. The redirect URI is `{--public-url}/auth/callback`,
+/// or `http://{bound address}/auth/callback` without a public URL.
+async fn start_oidc(
+    config: &Config,
+    addr: SocketAddr,
+) -> anyhow::Result<Option<Arc<auth::oidc::Oidc>>> {
+    let Some(settings) = config.oidc.clone() else {
+        return Ok(None);
+    };
+    let base = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let oidc = auth::oidc::Oidc::new(settings, &base)
+        .context("cannot set up single sign-on (--oidc-issuer, --public-url)")?;
+    match oidc.discover().await {
+        Ok(()) => tracing::info!(redirect_uri = oidc.redirect_url(), "single sign-on ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "single sign-on: will retry discovery at the next sign-in")
+        }
+    }
+    Ok(Some(Arc::new(oidc)))
+}
+
 fn warn_if_assets_missing(config: &Config) {
     let js = config.site_root.join("pkg").join("gantry.js");
     if !js.exists() {
@@ -217,6 +246,7 @@ fn build_router(
     store: SharedStore,
     plane: Arc<GantryPlane>,
     addr: SocketAddr,
+    oidc: Option<Arc<auth::oidc::Oidc>>,
 ) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("gantry")
@@ -232,7 +262,12 @@ fn build_router(
         auth: Arc::new(AuthSettings {
             dev_mode: config.dev,
             max_lifetime: config.session_max_lifetime,
+            lockout: auth::lockout::Lockout::new(
+                config.auth_failure_limit,
+                config.auth_failure_window,
+            ),
         }),
+        oidc,
     };
 
     let sessions = SessionManagerLayer::new(store.sessions())
@@ -258,6 +293,10 @@ fn build_router(
     let with_session = Router::new()
         .route("/auth/dev/sign-in", post(auth::routes::dev_sign_in))
         .route("/auth/sign-out", post(auth::routes::sign_out))
+        .route("/auth/login", get(auth::oidc_routes::login))
+        .route("/auth/callback", get(auth::oidc_routes::callback))
+        // The create-token form without JavaScript; GET is the Leptos page.
+        .route(app::api::TOKENS_PAGE, post(auth::token_form::create))
         .nest("/api/v1", api::router())
         .leptos_routes_with_context(&state, routes, move || provide_context(plane.clone()), {
             let options = leptos_options.clone();

@@ -13,10 +13,14 @@ pub struct AppState {
     pub plane: SharedControlPlane,
     pub store: SharedStore,
     pub auth: Arc<AuthSettings>,
+    /// Single sign-on, when configured.
+    pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
 }
 
 pub struct AuthSettings {
     pub dev_mode: bool,
     /// Sessions end this long after sign-in, however active.
     pub max_lifetime: Duration,
+    /// Sources that keep failing to authenticate wait.
+    pub lockout: crate::auth::lockout::Lockout,
 }

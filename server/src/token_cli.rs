@@ -101,6 +101,8 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             audit_key: None,
             environments,
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            sso: false,
+            role_mapping: Default::default(),
         },
     ))
 }

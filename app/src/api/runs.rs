@@ -1,7 +1,7 @@
 //! Server functions for runs: start, list, show, tail logs, cancel.
 
 use crate::error::AppError;
-use gantry_core::run::{LogPage, RunDetail, RunPage, RunSummary};
+use gantry_core::run::{LogPage, RunDetail, RunPage, RunSummary, TriggerOutcome};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -12,13 +12,15 @@ use super::ssr;
 /// text fields named `inputs[NAME]`; the port coerces them to their declared
 /// types. A field left empty counts as not given, so the input's default
 /// applies (or the port says it is required). On success the browser goes to
-/// the new run's page.
+/// the new run's page, or, where the environment requires approval, to the
+/// approvals.
 #[server(prefix = "/ui", endpoint = "trigger_run")]
 pub async fn trigger_run(
     workflow: String,
     environment: String,
     #[server(default)] inputs: BTreeMap<String, String>,
-) -> Result<RunSummary, AppError> {
+    #[server(default)] reason: Option<String>,
+) -> Result<TriggerOutcome, AppError> {
     use gantry_core::run::{Trigger, TriggerRequest};
     let (plane, ctx) = ssr::port().await?;
     let request = TriggerRequest {
@@ -29,10 +31,14 @@ pub async fn trigger_run(
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| (k, serde_json::Value::String(v)))
             .collect(),
+        reason,
     };
-    let run = ssr::answer(plane.trigger_run(&ctx, request, Trigger::Manual).await)?;
-    ssr::redirect_to(&format!("/runs/{}", run.id));
-    Ok(run)
+    let outcome = ssr::answer(plane.trigger_run(&ctx, request, Trigger::Manual).await)?;
+    match &outcome {
+        TriggerOutcome::Started { run } => ssr::redirect_to(&format!("/runs/{}", run.id)),
+        TriggerOutcome::AwaitingApproval { .. } => ssr::redirect_to("/approvals"),
+    }
+    Ok(outcome)
 }
 
 /// One page of runs, newest first. Every filter is optional text, as a GET

@@ -14,3 +14,4 @@ pub mod status_badge;
 pub mod step_logs;
 pub mod steps_table;
 pub mod timeline_svg;
+pub mod token_form;

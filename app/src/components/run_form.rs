@@ -43,6 +43,15 @@ pub fn RunForm(
                 <select id="run-environment" name="environment">{env_options}</select>
             </div>
             {fields}
+            <div class="field">
+                <label for="run-reason">
+                    "Reason"
+                    <span class="field-type">
+                        " (optional; shown to the approver where runs need approval)"
+                    </span>
+                </label>
+                <textarea id="run-reason" name="reason" rows="2" maxlength="1000"></textarea>
+            </div>
             <div class="actions">
                 <button type="submit" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Starting…" } else { "Start run" }}

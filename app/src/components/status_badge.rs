@@ -88,3 +88,22 @@ pub fn OutcomeBadge(outcome: Outcome) -> impl IntoView {
         </span>
     }
 }
+
+/// An approval request's state as a word and a symbol; colour only repeats
+/// the word.
+#[component]
+pub fn ApprovalBadge(status: gantry_core::approval::ApprovalStatus) -> impl IntoView {
+    use gantry_core::approval::ApprovalStatus;
+    let (tone, symbol) = match status {
+        ApprovalStatus::Pending => ("wait", "○"),
+        ApprovalStatus::Approved => ("ok", "✓"),
+        ApprovalStatus::Rejected => ("err", "✕"),
+        ApprovalStatus::Expired => ("stop", "⧗"),
+    };
+    view! {
+        <span class=format!("badge badge-{tone}") data-approval=status.as_str()>
+            <span class="badge-symbol" aria-hidden="true">{symbol}</span>
+            {label(status.as_str())}
+        </span>
+    }
+}

@@ -1,3 +1,6 @@
+pub mod admin;
+pub mod approval;
+pub mod approvals;
 pub mod audit;
 pub mod audit_record;
 pub mod not_found;
@@ -7,5 +10,6 @@ pub mod run_detail;
 pub mod runs;
 pub mod section;
 pub mod sign_in;
+pub mod tokens;
 pub mod workflow_detail;
 pub mod workflows;

@@ -21,26 +21,12 @@ fn section(key: &str) -> Section {
                 "One-click rollback",
             ],
         },
-        "approvals" => Section {
-            title: "Approvals",
-            lead: "Four-eyes approvals: requests waiting for someone other than the requester.",
-            coming: &["Inbox and history", "Approve or reject with a comment"],
-        },
-        "alerts" => Section {
+        _ => Section {
             title: "Alerts",
             lead: "Rules that fire when workflows fail repeatedly.",
             coming: &[
                 "Alert rules per workflow and environment",
                 "Notification channels",
-            ],
-        },
-        _ => Section {
-            title: "Admin",
-            lead: "Users, roles, service tokens and SCIM provisioning.",
-            coming: &[
-                "Users and the roles they hold",
-                "Service tokens",
-                "SCIM tokens",
             ],
         },
     }

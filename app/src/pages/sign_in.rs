@@ -42,8 +42,27 @@ fn SignInChoices(options: SignInOptions, next: String) -> impl IntoView {
         }
         .into_any();
     }
-    let users = options
-        .dev_users
+    let sso = options.sso.then(|| {
+        // A plain GET form: the browser leaves for the identity provider
+        // (the client-side router would intercept a link).
+        let next = next.clone();
+        view! {
+            <section aria-labelledby="sso-heading">
+                <h2 id="sso-heading">"Single sign-on"</h2>
+                <p>"Sign in with your organization's account. What you may do here follows your groups there."</p>
+                <form method="get" action="/auth/login" class="sso-sign-in">
+                    <input type="hidden" name="next" value=next />
+                    <button type="submit">"Sign in with single sign-on"</button>
+                </form>
+            </section>
+        }
+    });
+    let dev = (!options.dev_users.is_empty()).then(|| dev_users(options.dev_users, next));
+    view! { {sso} {dev} }.into_any()
+}
+
+fn dev_users(dev_users: Vec<gantry_core::DevUser>, next: String) -> impl IntoView {
+    let users = dev_users
         .into_iter()
         .map(|u| {
             let label = format!("Sign in as {}", u.display_name);
@@ -67,5 +86,4 @@ fn SignInChoices(options: SignInOptions, next: String) -> impl IntoView {
             </form>
         </section>
     }
-    .into_any()
 }

@@ -109,6 +109,9 @@ pub enum AuditAction {
     RunTrigger,
     RunCancel,
     ScheduleSet,
+    ApprovalRequest,
+    ApprovalApprove,
+    ApprovalReject,
     TokenCreate,
     TokenRevoke,
     AuditExport,
@@ -118,7 +121,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -127,6 +130,9 @@ impl AuditAction {
         AuditAction::RunTrigger,
         AuditAction::RunCancel,
         AuditAction::ScheduleSet,
+        AuditAction::ApprovalRequest,
+        AuditAction::ApprovalApprove,
+        AuditAction::ApprovalReject,
         AuditAction::TokenCreate,
         AuditAction::TokenRevoke,
         AuditAction::AuditExport,
@@ -144,6 +150,9 @@ impl AuditAction {
             AuditAction::RunTrigger => "run.trigger",
             AuditAction::RunCancel => "run.cancel",
             AuditAction::ScheduleSet => "schedule.set",
+            AuditAction::ApprovalRequest => "approval.request",
+            AuditAction::ApprovalApprove => "approval.approve",
+            AuditAction::ApprovalReject => "approval.reject",
             AuditAction::TokenCreate => "token.create",
             AuditAction::TokenRevoke => "token.revoke",
             AuditAction::AuditExport => "audit.export",

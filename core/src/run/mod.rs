@@ -9,5 +9,5 @@ pub use plan::{Advance, AttemptEnd, RunMode, StepNext, advance, after_attempt};
 pub use status::{AttemptStatus, IllegalTransition, RunStatus, StepStatus};
 pub use view::{
     AttemptView, LogLine, LogPage, LogQuery, LogStream, RunDetail, RunFilter, RunPage, RunSummary,
-    StepRun, Trigger, TriggerRequest,
+    StepRun, Trigger, TriggerOutcome, TriggerRequest,
 };

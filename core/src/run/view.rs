@@ -228,4 +228,20 @@ pub struct TriggerRequest {
     pub environment: String,
     #[serde(default)]
     pub inputs: BTreeMap<String, serde_json::Value>,
+    /// Why, for the approver when the environment requires approval.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What asking for a run did: started it, or (where the workflow requires
+/// four eyes) filed a request for someone else to approve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum TriggerOutcome {
+    Started {
+        run: RunSummary,
+    },
+    AwaitingApproval {
+        approval: crate::approval::ApprovalRequest,
+    },
 }

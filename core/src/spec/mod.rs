@@ -76,7 +76,29 @@ pub struct WorkflowSpec {
     /// Limit for the whole run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<SpecDuration>,
+    /// Four eyes: where a manual or API run waits for a second person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalSpec>,
     pub steps: Vec<StepSpec>,
+}
+
+/// `approval: {required_in: [prod]}`: in these environments a run someone
+/// asks for starts only once a different person holding `approver` (or
+/// `admin`) there approves it. Scheduled runs don't wait: nobody asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalSpec {
+    pub required_in: Vec<String>,
+}
+
+impl WorkflowSpec {
+    /// Whether runs asked for in `environment` need a second person.
+    pub fn needs_approval_in(&self, environment: &str) -> bool {
+        self.approval
+            .as_ref()
+            .is_some_and(|a| a.required_in.iter().any(|e| e == environment))
+    }
 }
 
 /// One declared input.
@@ -268,6 +290,7 @@ mod tests {
             inputs: IndexMap::new(),
             concurrency: None,
             timeout: None,
+            approval: None,
             steps: vec![step("a"), step("b")],
         }
     }

@@ -21,6 +21,7 @@ pub fn validate(spec: &WorkflowSpec) -> Result<(), Vec<SpecProblem>> {
         );
     }
     check_duration("timeout", spec.timeout, &mut problems);
+    check_approval(spec, &mut problems);
     check_inputs(spec, &mut problems);
     validate_steps::check_steps(spec, &mut problems);
     problems.into_result()
@@ -48,6 +49,26 @@ impl Problems {
 pub(super) fn check_duration(path: &str, duration: Option<SpecDuration>, problems: &mut Problems) {
     if let Some(why) = duration.and_then(SpecDuration::out_of_bounds) {
         problems.add(path, format!("{path} {why}"));
+    }
+}
+
+fn check_approval(spec: &WorkflowSpec, problems: &mut Problems) {
+    let Some(approval) = &spec.approval else {
+        return;
+    };
+    if approval.required_in.is_empty() {
+        problems.add(
+            "approval.required_in",
+            "list the environments whose runs need approval, e.g. [prod]; or remove approval",
+        );
+    }
+    for (i, env) in approval.required_in.iter().enumerate() {
+        let path = format!("approval.required_in[{i}]");
+        if let Err(e) = crate::Environment::parse(env) {
+            problems.add(path, e.to_string());
+        } else if approval.required_in[..i].contains(env) {
+            problems.add(path, format!("{env} is listed twice"));
+        }
     }
 }
 
@@ -190,6 +211,27 @@ mod tests {
         vec![
             // Document level.
             ("malformed YAML", format!("{HEAD}steps: [\n"), "", None, ""),
+            (
+                "approval without environments",
+                with_steps("approval:\n  required_in: []\n"),
+                "approval.required_in",
+                None,
+                "list the environments",
+            ),
+            (
+                "approval in a malformed environment",
+                with_steps("approval:\n  required_in: [prod, Prod]\n"),
+                "approval.required_in[1]",
+                None,
+                "",
+            ),
+            (
+                "approval listing one twice",
+                with_steps("approval:\n  required_in: [prod, prod]\n"),
+                "approval.required_in[1]",
+                None,
+                "listed twice",
+            ),
             (
                 "unknown top-level field",
                 with_steps("retry: 3\n"),

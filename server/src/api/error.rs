@@ -108,6 +108,9 @@ pub enum ErrorCode {
     TooLarge,
     /// 409: conflicts with the current state.
     Conflict,
+    /// 429: too many failed authentication attempts from this address;
+    /// wait for `Retry-After` seconds.
+    RateLimited,
     /// 503: a dependency (the database) is unavailable; try again shortly.
     Unavailable,
     /// 500: our fault; quote `details.reference` when reporting it.

@@ -2,6 +2,7 @@
 //! port method with the caller's `RequestContext`, and maps the answer.
 //! Authorization and validation happen in the port.
 
+mod approvals;
 mod audit;
 pub mod error;
 pub mod openapi;
@@ -28,6 +29,10 @@ pub fn router() -> Router<AppState> {
         .route("/runs/{id}", get(runs::get))
         .route("/runs/{id}/logs", get(runs::logs))
         .route("/runs/{id}/cancel", post(runs::cancel))
+        .route("/approvals", get(approvals::list))
+        .route("/approvals/{id}", get(approvals::get))
+        .route("/approvals/{id}/approve", post(approvals::approve))
+        .route("/approvals/{id}/reject", post(approvals::reject))
         .route("/me", get(tokens::me))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{token}", delete(tokens::revoke))

@@ -5,9 +5,10 @@
 //! token (see `auth::is_public`).
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
-use super::{audit, runs, tokens, workflows};
+use super::{approvals, audit, runs, tokens, workflows};
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
+use gantry_core::approval::{ApprovalDecided, ApprovalRequest, ApprovalStatus, Person};
 use gantry_core::audit::{
     Actor, ActorKind, AuditPage, AuditRecord, Break, BreakKind, ChainStatus, Outcome,
 };
@@ -55,6 +56,10 @@ pub const SESSION_SCHEME: &str = "session";
         runs::get,
         runs::logs,
         runs::cancel,
+        approvals::list,
+        approvals::get,
+        approvals::approve,
+        approvals::reject,
         tokens::me,
         tokens::list,
         tokens::create,
@@ -98,6 +103,11 @@ pub const SESSION_SCHEME: &str = "session";
         InputType,
         SpecDuration,
         SpecProblem,
+        ApprovalRequest,
+        ApprovalStatus,
+        ApprovalDecided,
+        Person,
+        approvals::DecisionBody,
         Me,
         MeRole,
         Role,
@@ -119,6 +129,7 @@ pub const SESSION_SCHEME: &str = "session";
     tags(
         (name = "workflows", description = "Workflow specs and their immutable versions."),
         (name = "runs", description = "Starting, watching and cancelling runs."),
+        (name = "approvals", description = "Four-eyes approval requests and decisions."),
         (name = "identity", description = "Who is calling, and service tokens (admins)."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),
         (name = "meta", description = "The API itself."),

@@ -5,10 +5,12 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gantry_core::approval::ApprovalRequest;
 use gantry_core::port::{RequestContext, SharedControlPlane};
 use gantry_core::run::{
     LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunStatus, RunSummary, Trigger,
-    TriggerRequest,
+    TriggerOutcome, TriggerRequest,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -32,6 +34,8 @@ pub struct TriggerBody {
     /// "manual" when a person asked through a client (the CLI); default "api".
     #[schema(value_type = Option<RequestedTrigger>)]
     trigger: Option<String>,
+    /// Why: shown to the approver where the environment requires approval.
+    reason: Option<String>,
 }
 
 /// The triggers a client may claim (`schedule` is the scheduler's own).
@@ -55,7 +59,7 @@ async fn start(
     ctx: RequestContext,
     workflow: String,
     body: TriggerBody,
-) -> ApiResult<(StatusCode, Json<RunSummary>)> {
+) -> ApiResult<Response> {
     let trigger = match body.trigger.as_deref() {
         None | Some("api") => Trigger::Api,
         Some("manual") => Trigger::Manual,
@@ -69,9 +73,14 @@ async fn start(
         workflow,
         environment: body.environment,
         inputs: body.inputs,
+        reason: body.reason,
     };
-    let run = plane.trigger_run(&ctx, request, trigger).await?;
-    Ok((StatusCode::CREATED, Json(run)))
+    Ok(match plane.trigger_run(&ctx, request, trigger).await? {
+        TriggerOutcome::Started { run } => (StatusCode::CREATED, Json(run)).into_response(),
+        TriggerOutcome::AwaitingApproval { approval } => {
+            (StatusCode::ACCEPTED, Json(approval)).into_response()
+        }
+    })
 }
 
 /// Starts a run of a workflow's active version in one environment.
@@ -85,6 +94,7 @@ async fn start(
     request_body(content = TriggerBody, content_type = "application/json"),
     responses(
         (status = 201, description = "The run was created (queued).", body = RunSummary),
+        (status = 202, description = "The workflow requires approval in this environment: a request awaits another person's decision (see /approvals).", body = ApprovalRequest),
         (status = 400, description = "A malformed body, a missing `workflow`, an unknown environment or trigger.", body = ErrorEnvelope),
         (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
         (status = 403, description = "The principal may not run workflows in this environment.", body = ErrorEnvelope),
@@ -101,7 +111,7 @@ pub async fn trigger(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
     body: Result<Json<TriggerBody>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<RunSummary>)> {
+) -> ApiResult<Response> {
     let mut body = json_body(body)?;
     let workflow = body
         .workflow
@@ -122,6 +132,7 @@ pub async fn trigger(
     request_body(content = TriggerBody, content_type = "application/json"),
     responses(
         (status = 201, description = "The run was created (queued).", body = RunSummary),
+        (status = 202, description = "The workflow requires approval in this environment: a request awaits another person's decision (see /approvals).", body = ApprovalRequest),
         (status = 400, description = "A malformed body, a `workflow` differing from the URL's, an unknown environment or trigger.", body = ErrorEnvelope),
         (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
         (status = 403, description = "The principal may not run workflows in this environment.", body = ErrorEnvelope),
@@ -139,7 +150,7 @@ pub async fn trigger_named(
     Extension(ctx): Extension<RequestContext>,
     Path(name): Path<String>,
     body: Result<Json<TriggerBody>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<RunSummary>)> {
+) -> ApiResult<Response> {
     let body = json_body(body)?;
     if body.workflow.as_ref().is_some_and(|w| *w != name) {
         return Err(ApiError::bad_request(

@@ -3,7 +3,11 @@
 //! out of pages. Deciding what a principal may do is not done here but in
 //! the port (`plane.rs`).
 
+pub mod lockout;
+pub mod oidc;
+pub mod oidc_routes;
 pub mod routes;
+pub mod token_form;
 pub mod tokens;
 
 use crate::api::error::ApiError;
@@ -16,7 +20,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use gantry_core::port::RequestContext;
 use gantry_core::{Principal, PrincipalKind, UserId};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
 use tower_sessions::Session;
 
 /// What a signed-in session stores: who, and since when (for the absolute
@@ -26,6 +31,10 @@ pub struct SessionAuth {
     pub user_id: String,
     /// Unix seconds.
     pub signed_in_at: i64,
+    /// Signed in through single sign-on (sign-out then also visits the
+    /// provider's end-session endpoint).
+    #[serde(default)]
+    pub via_sso: bool,
 }
 
 pub const SESSION_AUTH_KEY: &str = "auth";
@@ -71,6 +80,11 @@ pub async fn resolve_context(
     let is_api = path.starts_with("/api/");
     let principal = match bearer_token(req.headers()) {
         Some(token) => {
+            let ip = source_ip(&req);
+            if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now()))
+            {
+                return too_many_failures(wait);
+            }
             match tokens::principal_for_token(&state.store, token, chrono::Utc::now()).await {
                 Ok(Some(p)) => Some(p),
                 Ok(None) => {
@@ -80,6 +94,9 @@ pub async fn resolve_context(
                         .plane
                         .record_rejected_credential(&anonymous, reason)
                         .await;
+                    if let Some(ip) = ip {
+                        state.auth.lockout.record_failure(ip, Instant::now());
+                    }
                     return api_unauthenticated(reason);
                 }
                 Err(e) => {
@@ -121,16 +138,34 @@ pub async fn resolve_context(
     next.run(req).await
 }
 
+/// The peer's address (the proxy's, behind one).
+pub fn source_ip(req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip())
+}
+
+/// 429 for a locked-out source, in the API's error shape.
+fn too_many_failures(wait: std::time::Duration) -> Response {
+    let secs = lockout::retry_after_secs(wait);
+    let mut resp = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many failed attempts from your address; try again in {secs} s"),
+    )
+    .into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+    resp
+}
+
 /// Who is calling (if known) and where from, for the port.
 fn request_context(req: &Request, principal: Option<Principal>) -> RequestContext {
     RequestContext {
         principal,
         request_id: header_str(req.headers(), "x-request-id").unwrap_or_default(),
         trace_id: header_str(req.headers(), "traceparent").and_then(|v| trace_id_of(&v)),
-        source_ip: req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip().to_string()),
+        source_ip: source_ip(req).map(|ip| ip.to_string()),
         user_agent: header_str(req.headers(), header::USER_AGENT.as_str()),
     }
 }

@@ -4,13 +4,14 @@
 use super::{SESSION_AUTH_KEY, SessionAuth};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use gantry_core::PortError;
 use gantry_core::port::RequestContext;
 use gantry_core::redirect::safe_next_path;
 use serde::Deserialize;
+use std::time::Instant;
 use tower_sessions::Session;
 
 #[derive(Debug, Deserialize)]
@@ -25,12 +26,21 @@ pub async fn dev_sign_in(
     session: Session,
     Form(form): Form<DevSignInForm>,
 ) -> Response {
+    let ip = ctx.source_ip.as_deref().and_then(|ip| ip.parse().ok());
+    if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now())) {
+        return locked_out(wait);
+    }
     let principal = match state.plane.dev_sign_in(&ctx, &form.username).await {
         Ok(p) => p,
         Err(PortError::NotFound { .. }) if !state.auth.dev_mode => {
             return StatusCode::NOT_FOUND.into_response();
         }
-        Err(e) => return back_to_sign_in(&e.to_string(), form.next.as_deref()),
+        Err(e) => {
+            if let Some(ip) = ip {
+                state.auth.lockout.record_failure(ip, Instant::now());
+            }
+            return back_to_sign_in(&e.to_string(), form.next.as_deref());
+        }
     };
     // A fresh session id at sign-in defeats session fixation.
     let started = async {
@@ -41,6 +51,7 @@ pub async fn dev_sign_in(
                 SessionAuth {
                     user_id: principal.id.0.clone(),
                     signed_in_at: chrono::Utc::now().timestamp(),
+                    via_sso: false,
                 },
             )
             .await
@@ -57,6 +68,10 @@ pub async fn sign_out(
     Extension(ctx): Extension<RequestContext>,
     session: Session,
 ) -> Response {
+    let via_sso = matches!(
+        session.get::<SessionAuth>(SESSION_AUTH_KEY).await,
+        Ok(Some(SessionAuth { via_sso: true, .. }))
+    );
     // On the record first: if it can't be written, the session stays.
     if let Err(e) = state.plane.sign_out(&ctx).await {
         tracing::error!(error = %e, "could not record a sign-out");
@@ -74,10 +89,35 @@ pub async fn sign_out(
         )
             .into_response();
     }
-    Redirect::to("/sign-in").into_response()
+    // Then out at the provider too, when it offers RP-initiated logout.
+    let provider_logout = if via_sso {
+        super::oidc_routes::end_session_url(state.oidc.as_ref()).await
+    } else {
+        None
+    };
+    Redirect::to(provider_logout.as_deref().unwrap_or("/sign-in")).into_response()
 }
 
-fn back_to_sign_in(problem: &str, next: Option<&str>) -> Response {
+/// 429 for a source that failed too often: a small page, since this answers
+/// a plain form post.
+pub fn locked_out(wait: std::time::Duration) -> Response {
+    let secs = super::lockout::retry_after_secs(wait);
+    let mut resp = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Html(format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many attempts</title>\
+             <link rel=\"stylesheet\" href=\"/pkg/gantry.css\"></head><body><main>\
+             <h1>Too many failed sign-ins</h1><p>Too many failed attempts came from your address. \
+             Try again in {secs} seconds.</p><p><a href=\"/sign-in\">Back to sign-in</a></p></main></body></html>"
+        )),
+    )
+        .into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    resp
+}
+
+pub(crate) fn back_to_sign_in(problem: &str, next: Option<&str>) -> Response {
     let query: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("error", problem)
         .append_pair("next", safe_next_path(next))

@@ -19,7 +19,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use chrono::{DateTime, Utc};
 use clap::{Parser, ValueEnum};
 use gantry_core::port::{ControlPlane, RequestContext};
-use gantry_core::run::{RunFilter, RunStatus, RunSummary, Trigger, TriggerRequest};
+use gantry_core::run::{RunFilter, RunStatus, RunSummary, Trigger, TriggerOutcome, TriggerRequest};
 use gantry_core::{EnvScope, Environments, Principal, PrincipalKind, Role, RoleGrant, UserId};
 use gantry_server::clock::{Clock, SystemClock};
 use gantry_server::engine::{Scheduler, Worker, WorkerSettings};
@@ -642,11 +642,18 @@ impl Engine {
                     workflow: workflow.to_owned(),
                     environment: ENVIRONMENT.into(),
                     inputs: Default::default(),
+                    reason: None,
                 },
                 Trigger::Api,
             )
             .await
             .with_context(|| format!("triggering {workflow}"))
+            .and_then(|outcome| match outcome {
+                TriggerOutcome::Started { run } => Ok(run),
+                TriggerOutcome::AwaitingApproval { .. } => {
+                    anyhow::bail!("{workflow} unexpectedly awaits approval")
+                }
+            })
     }
 
     fn start_worker(&self, slots: usize, label: &str) -> RunningWorker {
@@ -880,6 +887,8 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
             audit_key: None,
             environments: Environments::parse_list(ENVIRONMENT)?,
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            sso: false,
+            role_mapping: Default::default(),
         },
     ));
     let engine = Engine {

@@ -3,6 +3,7 @@
 //! adapter writes its database's own SQL; the shared contract tests in
 //! `tests/api/store_contract.rs` hold both to the same behaviour.
 
+pub mod approvals;
 pub mod audit;
 mod postgres;
 pub mod records;
@@ -14,6 +15,7 @@ pub mod tokens;
 pub mod users;
 pub mod workflows;
 
+pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
@@ -96,7 +98,7 @@ pub struct SeedUser {
 pub const DEV_SEED_SOURCE: &str = "dev seed";
 
 #[async_trait]
-pub trait Store: WorkflowStore + UserStore + AuditStore + TokenStore {
+pub trait Store: WorkflowStore + UserStore + AuditStore + TokenStore + ApprovalStore {
     fn backend(&self) -> Backend;
 
     /// Fires when steps may have become claimable.

@@ -253,7 +253,7 @@ impl Adapter {
         Ok(())
     }
 
-    async fn insert_run(
+    pub(super) async fn insert_run(
         &self,
         tx: &mut Tx,
         new: &NewRun<'_>,

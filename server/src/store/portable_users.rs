@@ -3,12 +3,12 @@
 
 use super::portable_audit::append_in;
 use super::{Adapter, Db, begin_write};
-use crate::store::users::UserStore;
+use crate::store::users::{OidcUpsert, SignInRecord, UserStore};
 use crate::store::{DEV_SEED_SOURCE, SeedUser, StoreResult, UserRecord, grant_from_row};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::audit::AuditEvent;
-use gantry_core::{Preferences, RoleGrant, UserId};
+use gantry_core::{Preferences, RoleGrant, UserId, VerifiedIdentity};
 use sqlx::Row;
 use sqlx::types::Json;
 
@@ -99,6 +99,73 @@ impl UserStore for Adapter {
         rows.into_iter()
             .map(|(role, env, source)| grant_from_row(&role, &env, source))
             .collect()
+    }
+
+    async fn upsert_oidc_user(
+        &self,
+        identity: &VerifiedIdentity,
+        grants: &[RoleGrant],
+        now: DateTime<Utc>,
+        audit: SignInRecord,
+    ) -> StoreResult<OidcUpsert> {
+        let mut tx = begin_write(&self.pool).await?;
+        let existing: Option<(String, bool)> = sqlx::query_as(
+            "SELECT id, disabled FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2",
+        )
+        .bind(&identity.issuer)
+        .bind(&identity.subject)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((id, true)) = existing {
+            return Ok(OidcUpsert::Disabled(UserId(id)));
+        }
+        let id = existing.map_or_else(|| uuid::Uuid::new_v4().to_string(), |(id, _)| id);
+        let taken: Option<String> =
+            sqlx::query_scalar("SELECT id FROM users WHERE username = $1 AND id <> $2")
+                .bind(&identity.username)
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if taken.is_some() {
+            return Ok(OidcUpsert::UsernameTaken);
+        }
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, email, source, oidc_issuer, oidc_subject,
+                                created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'oidc', $5, $6, $7, $7)
+             ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username,
+                                            display_name = EXCLUDED.display_name,
+                                            email = EXCLUDED.email,
+                                            updated_at = EXCLUDED.updated_at",
+        )
+        .bind(&id)
+        .bind(&identity.username)
+        .bind(&identity.display_name)
+        .bind(&identity.email)
+        .bind(&identity.issuer)
+        .bind(&identity.subject)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM role_grants WHERE user_id = $1 AND source LIKE 'group:%'")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        for grant in grants {
+            sqlx::query(
+                "INSERT INTO role_grants (user_id, role, environment, source) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&id)
+            .bind(grant.role.as_str())
+            .bind(grant.scope.to_string())
+            .bind(&grant.source)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let id = UserId(id);
+        append_in(&mut tx, audit(&id)).await?;
+        tx.commit().await?;
+        Ok(OidcUpsert::SignedIn(id))
     }
 
     async fn set_preferences(

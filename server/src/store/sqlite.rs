@@ -16,6 +16,9 @@ use std::time::Duration;
 #[path = "portable.rs"]
 mod portable;
 #[allow(clippy::duplicate_mod)]
+#[path = "portable_approvals.rs"]
+mod portable_approvals;
+#[allow(clippy::duplicate_mod)]
 #[path = "portable_audit.rs"]
 mod portable_audit;
 #[allow(clippy::duplicate_mod)]

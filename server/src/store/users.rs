@@ -5,7 +5,22 @@ use super::{SeedUser, StoreResult, UserRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::audit::AuditEvent;
-use gantry_core::{Preferences, RoleGrant, UserId};
+use gantry_core::{Preferences, RoleGrant, UserId, VerifiedIdentity};
+
+/// Builds a sign-in's audit record once the account's id is known.
+pub type SignInRecord = Box<dyn FnOnce(&UserId) -> AuditEvent + Send>;
+
+/// What became of a single sign-on sign-in at the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OidcUpsert {
+    /// The account exists (created or refreshed) with the given grants, and
+    /// the sign-in is on the record.
+    SignedIn(UserId),
+    /// The account is disabled: nothing changed.
+    Disabled(UserId),
+    /// Another account already has this username: nothing changed.
+    UsernameTaken,
+}
 
 #[async_trait]
 pub trait UserStore: Send + Sync + 'static {
@@ -18,6 +33,18 @@ pub trait UserStore: Send + Sync + 'static {
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
 
     async fn grants_for(&self, id: &UserId) -> StoreResult<Vec<RoleGrant>>;
+
+    /// Creates or refreshes the account of a single sign-on identity (keyed
+    /// by issuer and subject), replaces its group-derived grants (source
+    /// `group:…`) with `grants`, and appends the record `audit` builds, in
+    /// one transaction.
+    async fn upsert_oidc_user(
+        &self,
+        identity: &VerifiedIdentity,
+        grants: &[RoleGrant],
+        now: DateTime<Utc>,
+        audit: SignInRecord,
+    ) -> StoreResult<OidcUpsert>;
 
     /// Returns false when the user does not exist.
     async fn set_preferences(

@@ -1,0 +1,470 @@
+//! The OpenID Connect relying party: discovery, the authorization request
+//! (code flow with PKCE, `state` and `nonce`), the code exchange and ID token
+//! validation (issuer, audience, expiry, nonce, signature against the
+//! provider's JWKS), and the claims Gantry needs (username, groups), from
+//! the ID token or else UserInfo. Routes are in `oidc_routes.rs`; who the
+//! person becomes in Gantry is the port's business (`oidc_sign_in`).
+//!
+//! Discovery runs at start-up; when the provider can't be reached then,
+//! Gantry starts anyway and retries on the next sign-in attempt. An ID token
+//! signed with a key id the cached JWKS lacks triggers one fresh discovery
+//! (metadata and keys) and a second verification, so the provider can rotate
+//! its signing keys without a Gantry restart.
+
+use crate::config_oidc::OidcSettings;
+use gantry_core::VerifiedIdentity;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
+    CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
+    CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
+};
+use openidconnect::{
+    AccessToken, AdditionalClaims, AuthorizationCode, ClaimsVerificationError, Client, ClientId,
+    ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    IdTokenClaims, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, RequestTokenError, Scope,
+    SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    UserInfoClaims,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::RwLock;
+
+/// Claims beyond the standard ones (groups, or a custom username claim).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExtraClaims(HashMap<String, Value>);
+
+impl AdditionalClaims for ExtraClaims {}
+
+type IdFields = IdTokenFields<
+    ExtraClaims,
+    EmptyExtraTokenFields,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+type TokenResp = StandardTokenResponse<IdFields, CoreTokenType>;
+type OidcClient = Client<
+    ExtraClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    TokenResp,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// What discovery found: a client bound to the provider's endpoints and keys.
+struct Discovered {
+    client: OidcClient,
+    end_session: Option<String>,
+}
+
+/// A sign-in in progress, kept server-side in the (pre-sign-in) session
+/// until the provider sends the browser back. Secrets that never leave the
+/// server: the PKCE verifier and the nonce.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingLogin {
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub next: String,
+    /// Unix seconds.
+    pub started_at: i64,
+}
+
+/// Why a sign-in failed, in words fit for the person and the audit log
+/// (never a token, code or secret).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SignInFailure(pub String);
+
+fn fail(message: impl Into<String>) -> SignInFailure {
+    SignInFailure(message.into())
+}
+
+/// Signature algorithms accepted for ID tokens: asymmetric ones only.
+const ALLOWED_ALGS: [CoreJwsSigningAlgorithm; 7] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+    CoreJwsSigningAlgorithm::EdDsa,
+];
+
+pub struct Oidc {
+    settings: OidcSettings,
+    redirect_url: RedirectUrl,
+    /// Where the provider sends people after signing out there.
+    post_logout_url: String,
+    http: reqwest::Client,
+    discovered: RwLock<Option<Arc<Discovered>>>,
+}
+
+impl Oidc {
+    /// `base_url` is where people reach Gantry (`--public-url`, or the
+    /// bound address); the redirect URI is `{base_url}/auth/callback`.
+    pub fn new(settings: OidcSettings, base_url: &str) -> anyhow::Result<Self> {
+        let redirect_url = RedirectUrl::new(format!("{base_url}/auth/callback"))?;
+        let http = reqwest::Client::builder()
+            // Following redirects would let a provider bounce requests
+            // elsewhere (SSRF); none of these endpoints redirects.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Self {
+            settings,
+            redirect_url,
+            post_logout_url: format!("{base_url}/sign-in"),
+            http,
+            discovered: RwLock::new(None),
+        })
+    }
+
+    pub fn redirect_url(&self) -> &str {
+        self.redirect_url.as_str()
+    }
+
+    /// Fetches the provider's metadata and keys, replacing what was cached.
+    pub async fn discover(&self) -> Result<(), SignInFailure> {
+        let found = self.fetch().await?;
+        *self.discovered.write().await = Some(Arc::new(found));
+        Ok(())
+    }
+
+    async fn fetch(&self) -> Result<Discovered, SignInFailure> {
+        let unavailable = |e: &dyn std::fmt::Display| {
+            tracing::warn!(issuer = %self.settings.issuer, error = %e, "OIDC discovery failed");
+            fail(
+                "single sign-on is unavailable: the identity provider could not be reached; try again shortly",
+            )
+        };
+        let issuer = IssuerUrl::new(self.settings.issuer.clone()).map_err(|e| unavailable(&e))?;
+        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
+            .await
+            .map_err(|e| unavailable(&error_chain(&e)))?;
+        let end_session = metadata
+            .additional_metadata()
+            .end_session_endpoint
+            .as_ref()
+            .map(|u| u.url().to_string());
+        let client = OidcClient::from_provider_metadata(
+            metadata,
+            ClientId::new(self.settings.client_id.clone()),
+            Some(ClientSecret::new(
+                self.settings.client_secret.expose().to_owned(),
+            )),
+        )
+        .set_redirect_uri(self.redirect_url.clone());
+        Ok(Discovered {
+            client,
+            end_session,
+        })
+    }
+
+    /// The cached discovery, or a fresh one when the last attempt failed.
+    async fn current(&self) -> Result<Arc<Discovered>, SignInFailure> {
+        if let Some(d) = self.discovered.read().await.as_ref() {
+            return Ok(d.clone());
+        }
+        self.discover().await?;
+        self.discovered
+            .read()
+            .await
+            .clone()
+            .ok_or_else(|| fail("single sign-on is unavailable; try again shortly"))
+    }
+
+    /// The provider URL to send the browser to, and what to remember.
+    pub async fn begin(
+        &self,
+        next: &str,
+        now: i64,
+    ) -> Result<(String, PendingLogin), SignInFailure> {
+        let d = self.current().await?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = d.client.authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        );
+        for scope in self.settings.scopes.iter().filter(|s| *s != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
+        Ok((
+            url.to_string(),
+            PendingLogin {
+                state: state.secret().clone(),
+                nonce: nonce.secret().clone(),
+                pkce_verifier: verifier.secret().clone(),
+                next: next.to_owned(),
+                started_at: now,
+            },
+        ))
+    }
+
+    /// Exchanges the code and verifies what comes back; the person as the
+    /// provider vouches for them.
+    pub async fn finish(
+        &self,
+        pending: PendingLogin,
+        code: String,
+    ) -> Result<VerifiedIdentity, SignInFailure> {
+        let d = self.current().await?;
+        let request = d
+            .client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|_| fail("the identity provider has no token endpoint"))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier));
+        let tokens = request.request_async(&self.http).await.map_err(|e| {
+            let why = match &e {
+                RequestTokenError::ServerResponse(r) => format!(
+                    "the identity provider refused the sign-in code ({}); it may have been used already; start again",
+                    r.error()
+                ),
+                other => {
+                    tracing::warn!(error = %error_chain(other), "OIDC code exchange failed");
+                    "the identity provider could not be asked for tokens; try again".to_owned()
+                }
+            };
+            fail(why)
+        })?;
+        let id_token = tokens
+            .id_token()
+            .ok_or_else(|| fail("the identity provider sent no ID token"))?;
+        let nonce = Nonce::new(pending.nonce);
+        let (d, claims) = match verify(&d.client, id_token, &nonce) {
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => {
+                // A key id we don't know: the provider may have rotated its
+                // keys. Fetch them again, once.
+                tracing::info!(
+                    "ID token signed with an unknown key: refreshing the provider's keys"
+                );
+                self.discover().await?;
+                let d = self.current().await?;
+                let claims = verify(&d.client, id_token, &nonce).map_err(rejected)?;
+                (d, claims)
+            }
+            other => (d, other.map_err(rejected)?),
+        };
+        let mut identity = self.identity_from(&claims);
+        if identity.username.is_none() || identity.groups.is_none() {
+            self.complete_from_userinfo(&d, tokens.access_token(), &claims, &mut identity)
+                .await?;
+        }
+        let subject = claims.subject().as_str().to_owned();
+        Ok(VerifiedIdentity {
+            issuer: claims.issuer().as_str().to_owned(),
+            username: identity.username.unwrap_or_else(|| subject.clone()),
+            display_name: identity
+                .display_name
+                .or(identity.email.clone())
+                .unwrap_or_else(|| subject.clone()),
+            subject,
+            email: identity.email,
+            groups: identity.groups.unwrap_or_default(),
+        })
+    }
+
+    async fn complete_from_userinfo(
+        &self,
+        d: &Discovered,
+        access_token: &AccessToken,
+        claims: &IdTokenClaims<ExtraClaims, CoreGenderClaim>,
+        identity: &mut PartialIdentity,
+    ) -> Result<(), SignInFailure> {
+        let Ok(request) = d
+            .client
+            .user_info(access_token.clone(), Some(claims.subject().clone()))
+        else {
+            return Ok(()); // no UserInfo endpoint: what the ID token says is all there is
+        };
+        let info: UserInfoClaims<ExtraClaims, CoreGenderClaim> =
+            request.request_async(&self.http).await.map_err(|e| {
+                tracing::warn!(error = %error_chain(&e), "OIDC UserInfo request failed");
+                fail("the identity provider's UserInfo endpoint did not answer properly; try again")
+            })?;
+        let from_info = PartialIdentity {
+            username: self.username_of(
+                info.preferred_username().map(|u| u.as_str()),
+                info.email().map(|e| e.as_str()),
+                info.additional_claims(),
+                claims.subject().as_str(),
+            ),
+            display_name: info
+                .name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_owned()),
+            email: info.email().map(|e| e.as_str().to_owned()),
+            groups: groups_in(info.additional_claims(), &self.settings.groups_claim),
+        };
+        identity.username = identity.username.take().or(from_info.username);
+        identity.display_name = identity.display_name.take().or(from_info.display_name);
+        identity.email = identity.email.take().or(from_info.email);
+        identity.groups = identity.groups.take().or(from_info.groups);
+        Ok(())
+    }
+
+    fn identity_from(
+        &self,
+        claims: &IdTokenClaims<ExtraClaims, CoreGenderClaim>,
+    ) -> PartialIdentity {
+        PartialIdentity {
+            username: self.username_of(
+                claims.preferred_username().map(|u| u.as_str()),
+                claims.email().map(|e| e.as_str()),
+                claims.additional_claims(),
+                claims.subject().as_str(),
+            ),
+            display_name: claims
+                .name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_owned()),
+            email: claims.email().map(|e| e.as_str().to_owned()),
+            groups: groups_in(claims.additional_claims(), &self.settings.groups_claim),
+        }
+    }
+
+    /// The configured username claim's value, when present. Standard claims
+    /// are parsed by the library, so they're looked up by name here.
+    fn username_of(
+        &self,
+        preferred_username: Option<&str>,
+        email: Option<&str>,
+        extra: &ExtraClaims,
+        subject: &str,
+    ) -> Option<String> {
+        let value = match self.settings.username_claim.as_str() {
+            "preferred_username" => preferred_username.map(str::to_owned),
+            "email" => email.map(str::to_owned),
+            "sub" => Some(subject.to_owned()),
+            other => extra
+                .0
+                .get(other)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+        };
+        value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// Where to send the browser after Gantry's session ended, when the
+    /// provider offers RP-initiated logout. Without an `id_token_hint` (Gantry
+    /// keeps no tokens) the provider may ask the person to confirm.
+    pub async fn end_session_url(&self) -> Option<String> {
+        let d = self.discovered.read().await.clone()?;
+        let mut url = reqwest::Url::parse(d.end_session.as_deref()?).ok()?;
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.settings.client_id)
+            .append_pair("post_logout_redirect_uri", &self.post_logout_url);
+        Some(url.to_string())
+    }
+}
+
+/// What the claims said, before defaults.
+struct PartialIdentity {
+    username: Option<String>,
+    display_name: Option<String>,
+    email: Option<String>,
+    /// `None` when the claim is absent (then UserInfo is asked), `Some(vec![])`
+    /// when present and empty.
+    groups: Option<Vec<String>>,
+}
+
+fn verify(
+    client: &OidcClient,
+    id_token: &openidconnect::IdToken<
+        ExtraClaims,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >,
+    nonce: &Nonce,
+) -> Result<IdTokenClaims<ExtraClaims, CoreGenderClaim>, ClaimsVerificationError> {
+    let verifier = client.id_token_verifier().set_allowed_algs(ALLOWED_ALGS);
+    id_token.claims(&verifier, nonce).cloned()
+}
+
+fn rejected(e: ClaimsVerificationError) -> SignInFailure {
+    let why = match &e {
+        ClaimsVerificationError::Expired(_) => "the ID token has expired",
+        ClaimsVerificationError::InvalidAudience(_) => "the ID token is meant for another client",
+        ClaimsVerificationError::InvalidIssuer(_) => "the ID token comes from another issuer",
+        ClaimsVerificationError::InvalidNonce(_) => {
+            "the ID token does not belong to this sign-in (nonce)"
+        }
+        ClaimsVerificationError::SignatureVerification(_) => {
+            "the ID token's signature does not verify"
+        }
+        _ => "the ID token is not valid",
+    };
+    tracing::warn!(error = %error_chain(&e), "ID token rejected");
+    fail(format!("{why}; start again"))
+}
+
+/// A list of strings (or one string) under `claim`.
+fn groups_in(extra: &ExtraClaims, claim: &str) -> Option<Vec<String>> {
+    match extra.0.get(claim)? {
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+        ),
+        Value::String(one) => Some(vec![one.clone()]),
+        _ => None,
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extra(json: Value) -> ExtraClaims {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn groups_come_as_a_list_or_a_single_string() {
+        let e = extra(serde_json::json!({"groups": ["sre", 7, "ops"], "role": "x", "n": 1}));
+        assert_eq!(
+            groups_in(&e, "groups"),
+            Some(vec!["sre".into(), "ops".into()])
+        );
+        assert_eq!(groups_in(&e, "role"), Some(vec!["x".into()]));
+        assert_eq!(groups_in(&e, "n"), None);
+        assert_eq!(groups_in(&e, "missing"), None);
+        assert_eq!(
+            groups_in(&extra(serde_json::json!({"groups": []})), "groups"),
+            Some(vec![])
+        );
+    }
+}

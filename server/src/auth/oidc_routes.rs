@@ -1,0 +1,167 @@
+//! `GET /auth/login` sends the browser to the identity provider;
+//! `GET /auth/callback` is where it comes back. A failed return never
+//! answers 500: it goes back to the sign-in page with a readable message,
+//! and is audited as a failed `session.sign_in`.
+
+use super::oidc::{Oidc, PendingLogin, SignInFailure};
+use super::{SESSION_AUTH_KEY, SessionAuth};
+use crate::state::AppState;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use gantry_core::port::RequestContext;
+use gantry_core::redirect::safe_next_path;
+use serde::Deserialize;
+use std::sync::Arc;
+use tower_sessions::Session;
+
+/// Where a sign-in in progress waits in the session.
+const PENDING_KEY: &str = "oidc_pending";
+
+/// How long a person may take at the provider.
+const PENDING_LIFETIME_SECS: i64 = 600;
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    pub next: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+    session: Session,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let Some(oidc) = state.oidc.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let next = safe_next_path(query.next.as_deref()).to_owned();
+    let (url, pending) = match oidc.begin(&next, chrono::Utc::now().timestamp()).await {
+        Ok(v) => v,
+        Err(e) => return refused(&state, &ctx, &e, &next).await,
+    };
+    if let Err(e) = session.insert(PENDING_KEY, pending).await {
+        tracing::error!(error = %e, "could not keep a sign-in attempt in the session");
+        return super::routes::back_to_sign_in(
+            "could not start signing in; try again",
+            Some(&next),
+        );
+    }
+    Redirect::to(&url).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+pub async fn callback(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+    session: Session,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let Some(oidc) = state.oidc.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    // One attempt, one answer: whatever happens, the attempt is used up,
+    // so neither its state nor its code can be played again.
+    let pending: Option<PendingLogin> = match session.remove(PENDING_KEY).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "session store unavailable");
+            None
+        }
+    };
+    let next = pending
+        .as_ref()
+        .map_or_else(|| "/".to_owned(), |p| p.next.clone());
+    let identity = match verify_return(&oidc, pending, query).await {
+        Ok(identity) => identity,
+        Err(e) => return refused(&state, &ctx, &e, &next).await,
+    };
+    let principal = match state.plane.oidc_sign_in(&ctx, identity).await {
+        Ok(p) => p,
+        // The port has put this refusal on the record itself.
+        Err(e) => return super::routes::back_to_sign_in(&e.to_string(), Some(&next)),
+    };
+    let started = async {
+        // A fresh session id at sign-in defeats session fixation.
+        session.cycle_id().await?;
+        session
+            .insert(
+                SESSION_AUTH_KEY,
+                SessionAuth {
+                    user_id: principal.id.0.clone(),
+                    signed_in_at: chrono::Utc::now().timestamp(),
+                    via_sso: true,
+                },
+            )
+            .await
+    };
+    if let Err(e) = started.await {
+        tracing::error!(error = %e, "could not start a session");
+        return super::routes::back_to_sign_in("could not start a session; try again", Some(&next));
+    }
+    Redirect::to(safe_next_path(Some(&next))).into_response()
+}
+
+async fn verify_return(
+    oidc: &Oidc,
+    pending: Option<PendingLogin>,
+    query: CallbackQuery,
+) -> Result<gantry_core::VerifiedIdentity, SignInFailure> {
+    if let Some(error) = query.error {
+        let description = query
+            .error_description
+            .map(|d| format!(": {}", d.chars().take(200).collect::<String>()))
+            .unwrap_or_default();
+        let error: String = error.chars().take(64).collect();
+        return Err(SignInFailure(format!(
+            "the identity provider did not sign you in ({error}{description})"
+        )));
+    }
+    let Some(pending) = pending else {
+        return Err(SignInFailure(
+            "this sign-in attempt is unknown, was already used or expired; start again".into(),
+        ));
+    };
+    if query.state.as_deref() != Some(pending.state.as_str()) {
+        return Err(SignInFailure(
+            "the answer from the identity provider does not match this browser's sign-in attempt (state); start again"
+                .into(),
+        ));
+    }
+    if chrono::Utc::now().timestamp() - pending.started_at > PENDING_LIFETIME_SECS {
+        return Err(SignInFailure(
+            "this sign-in attempt took too long; start again".into(),
+        ));
+    }
+    let Some(code) = query.code.filter(|c| !c.is_empty()) else {
+        return Err(SignInFailure(
+            "the identity provider sent no sign-in code; start again".into(),
+        ));
+    };
+    oidc.finish(pending, code).await
+}
+
+/// Back to the sign-in page with the reason, on the record.
+async fn refused(
+    state: &AppState,
+    ctx: &RequestContext,
+    e: &SignInFailure,
+    next: &str,
+) -> Response {
+    tracing::info!(request_id = %ctx.request_id, reason = %e, "single sign-on refused");
+    state.plane.record_failed_sign_in(ctx, &e.0).await;
+    super::routes::back_to_sign_in(&e.0, Some(next))
+}
+
+/// The provider's end-session URL for an SSO session, if it has one.
+pub async fn end_session_url(oidc: Option<&Arc<Oidc>>) -> Option<String> {
+    oidc?.end_session_url().await
+}

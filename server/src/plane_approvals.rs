@@ -1,0 +1,196 @@
+//! Four-eyes approvals in the port: filing a request instead of a run where
+//! a workflow requires approval, listing requests, and deciding them. An
+//! approval starts the run as the requester, in the same transaction as the
+//! decision and its audit record (which names both people).
+
+use crate::plane::{GantryPlane, internal};
+use crate::store::approvals::{Decided, NewApproval, StoreDecision};
+use crate::store::records::{ActiveSpec, NewRun};
+use gantry_core::approval::{
+    ApprovalDecided, ApprovalDecision, ApprovalRequest, Person, check_decider, clean_text,
+};
+use gantry_core::audit::AuditAction;
+use gantry_core::port::RequestContext;
+use gantry_core::rbac::Action;
+use gantry_core::run::Trigger;
+use gantry_core::{PortError, Principal};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+fn person(p: &Principal) -> Person {
+    Person {
+        id: p.id.0.clone(),
+        name: p.display_name.clone(),
+    }
+}
+
+/// Request ids are UUIDs; anything else cannot exist.
+fn check_id(id: &str) -> Result<(), PortError> {
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| PortError::not_found(format!("approval request {id:?}")))
+}
+
+impl GantryPlane {
+    /// Files a request for a run the caller may start but that needs a
+    /// second person. (Authorization to trigger is already checked.)
+    pub(crate) async fn request_approval(
+        &self,
+        ctx: &RequestContext,
+        active: &ActiveSpec,
+        environment: &str,
+        inputs: &BTreeMap<String, Value>,
+        reason: Option<&str>,
+    ) -> Result<ApprovalRequest, PortError> {
+        let me = ctx.require_principal()?;
+        let reason = clean_text("reason", reason)?;
+        let mut event = self
+            .event(
+                ctx,
+                AuditAction::ApprovalRequest,
+                format!("workflow/{}", active.workflow),
+            )
+            .detail("version", active.version)
+            .detail("inputs", inputs.keys().cloned().collect::<Vec<_>>())
+            .detail("reason", reason.clone());
+        event.environment = Some(environment.to_owned());
+        let request = self
+            .store
+            .create_approval(
+                NewApproval {
+                    workflow_id: &active.workflow_id,
+                    workflow: &active.workflow,
+                    version: active.version,
+                    environment,
+                    inputs,
+                    reason: reason.as_deref(),
+                    requested_by: &person(me),
+                },
+                self.clock.now(),
+                event,
+            )
+            .await
+            .map_err(internal)?;
+        tracing::info!(request_id = %ctx.request_id, user = %me.username, approval = %request.id,
+            workflow = %active.workflow, %environment, "run awaits approval");
+        Ok(request)
+    }
+
+    pub(crate) async fn do_list_approvals(
+        &self,
+        ctx: &RequestContext,
+        pending: Option<bool>,
+    ) -> Result<Vec<ApprovalRequest>, PortError> {
+        self.authorize_view(ctx, &Action::ViewDashboard, "approval/")
+            .await?;
+        self.store
+            .list_approvals(pending, self.clock.now(), 200)
+            .await
+            .map_err(internal)
+    }
+
+    pub(crate) async fn do_approval(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+    ) -> Result<ApprovalRequest, PortError> {
+        self.authorize_view(ctx, &Action::ViewDashboard, &format!("approval/{id}"))
+            .await?;
+        check_id(id)?;
+        self.store
+            .approval(id)
+            .await
+            .map_err(internal)?
+            .map(|s| s.request)
+            .ok_or_else(|| PortError::not_found(format!("approval request {id}")))
+    }
+
+    pub(crate) async fn do_decide_approval(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        decision: ApprovalDecision,
+    ) -> Result<ApprovalDecided, PortError> {
+        let action = if decision.approve {
+            AuditAction::ApprovalApprove
+        } else {
+            AuditAction::ApprovalReject
+        };
+        let mut event = self.event(ctx, action, format!("approval/{id}"));
+        let result = async {
+            let me = ctx.require_principal()?;
+            check_id(id)?;
+            let comment = clean_text("comment", decision.comment.as_deref())?;
+            let stored = self
+                .store
+                .approval(id)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| PortError::not_found(format!("approval request {id}")))?;
+            let request = &stored.request;
+            event.environment = Some(request.environment.clone());
+            event.set_detail("workflow", request.workflow.clone());
+            event.set_detail("comment", comment.clone());
+            let now = self.clock.now();
+            check_decider(me, request, now)?;
+            // The version that was asked for runs, even if another is active
+            // by now: that is what the approver approved.
+            let active = ActiveSpec {
+                workflow_id: stored.workflow_id.clone(),
+                workflow: request.workflow.clone(),
+                version: request.version,
+                spec: self
+                    .store
+                    .version_spec(&stored.workflow_id, request.version)
+                    .await
+                    .map_err(internal)?,
+            };
+            let run = decision.approve.then(|| NewRun {
+                active: &active,
+                environment: &request.environment,
+                inputs: &stored.inputs,
+                trigger: Trigger::Manual,
+                triggered_by: &request.requested_by.name,
+                triggered_by_id: &request.requested_by.id,
+                scheduled_for: None,
+            });
+            let decided = self
+                .store
+                .decide_approval(
+                    id,
+                    StoreDecision {
+                        approve: decision.approve,
+                        decider: &person(me),
+                        comment: comment.as_deref(),
+                        run,
+                    },
+                    now,
+                    event.clone(),
+                )
+                .await
+                .map_err(internal)?;
+            match decided {
+                Decided::Done(done) => {
+                    if done.run.is_some() {
+                        self.store
+                            .admit(&stored.workflow_id, &done.request.environment, now)
+                            .await
+                            .map_err(internal)?;
+                    }
+                    tracing::info!(request_id = %ctx.request_id, user = %me.username, approval = %id,
+                        approved = decision.approve, "approval decided");
+                    Ok(*done)
+                }
+                Decided::NoLongerPending(status) => Err(PortError::Conflict {
+                    message: format!(
+                        "request {id} is {}; only pending requests can be decided",
+                        status.as_str()
+                    ),
+                }),
+                Decided::NotFound => Err(PortError::not_found(format!("approval request {id}"))),
+            }
+        }
+        .await;
+        self.settle(event, result).await
+    }
+}

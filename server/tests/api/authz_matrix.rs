@@ -1,0 +1,706 @@
+//! The authorization matrix: every REST operation and every server function,
+//! called by every kind of principal in every environment, against one table
+//! of rules. The table must name exactly the operations the OpenAPI document
+//! lists and the server functions registered with Leptos, so a new route
+//! without a rule fails here, by name.
+//!
+//! Requests are shaped so that authorization is what decides: real runs and
+//! approval requests in each environment (the port looks them up before it
+//! knows the environment to authorize in), a fresh pending request for each
+//! decision (a decided one answers 409 before anyone's roles are checked;
+//! the bootstrap token asks, so four-eyes never gets in the way), a workflow
+//! with a required input (allowed triggers stop at 422 and start nothing),
+//! an identical spec (allowed applies change nothing), a taken token name
+//! (allowed creations stop at 409). Allowed means the answer is neither 401
+//! nor 403 nor a sign that the request never reached the port (400, 405,
+//! 415, 5xx); denied means 403 with the `forbidden` error, or 401 with
+//! `unauthenticated` for anonymous callers.
+
+use crate::helpers::{TOKEN, TestApp, new_client};
+use gantry_core::Role::{self, Admin, Approver, Auditor, Operator, Viewer};
+use reqwest::{Client, Method};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// The environments the test server has (the default list).
+const ENVS: &[&str] = &["dev", "stage", "prod"];
+/// Scopes a new token's role can be granted in.
+const SCOPES: &[&str] = &["dev", "stage", "prod", "*"];
+/// Applying a workflow activates it in the first environment.
+const FIRST: &[&str] = &["dev"];
+/// Not environment-scoped: one case per principal.
+const NONE: &[&str] = &[];
+
+/// A workflow with a required input: an allowed trigger without inputs gets
+/// 422 from the port, after authorization, and starts nothing.
+const SPEC: &str =
+    "name: matrix\ninputs:\n  who: { type: string }\nsteps:\n  - id: greet\n    run: echo hi\n";
+const WORKFLOW: &str = "matrix";
+/// Runs of this one wait for a second person in every environment.
+const GATED: &str = "name: matrix-gated\napproval: { required_in: [dev, stage, prod] }\nsteps:\n  - id: greet\n    run: echo hi\n";
+const GATED_WORKFLOW: &str = "matrix-gated";
+/// A token name in use (the first of [`TOKENS`]): allowed creations stop at 409.
+const TAKEN_TOKEN: &str = "mx-viewer-all";
+const API_DOC: &str = "/api/v1/openapi.json";
+
+/// Who may call a route, in terms of roles held per environment (`role@env`,
+/// `*` covers every environment).
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any principal, whatever its roles.
+    Authenticated,
+    /// People only (their own preferences), not service tokens.
+    People,
+    /// One of these roles in any environment, whichever environment the
+    /// request concerns (reads are not environment-scoped).
+    Anywhere(&'static [Role]),
+    /// One of these roles in the request's environment.
+    InEnv(&'static [Role]),
+    /// Making a token whose role is granted in the request's scope: an admin
+    /// whose admin role covers that scope (`*` needs admin@*).
+    AdminOver,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Edge {
+    /// A REST operation: its method and its path below `/api/v1` as the
+    /// OpenAPI document names it.
+    Rest(&'static str, &'static str),
+    /// A server function, by its endpoint under `/ui/`.
+    ServerFn(&'static str),
+}
+
+impl std::fmt::Display for Edge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Edge::Rest(method, path) => write!(f, "{} /api/v1{path}", method.to_uppercase()),
+            Edge::ServerFn(name) => write!(f, "server fn /ui/{name}"),
+        }
+    }
+}
+
+enum Body {
+    Empty,
+    Json(Value),
+    Yaml(&'static str),
+    Form(Vec<(&'static str, String)>),
+}
+
+/// What the requests refer to, made once.
+struct Fixture {
+    /// A queued run per environment.
+    runs: BTreeMap<&'static str, String>,
+    /// A pending approval request per environment, for reads.
+    approvals: BTreeMap<&'static str, String>,
+}
+
+/// What one case's request refers to.
+struct Target {
+    /// The case's environment (or a new token's scope); `dev` when the
+    /// route has none.
+    env: &'static str,
+    /// A queued run in `env` (empty for the `*` scope).
+    run: String,
+    /// A pending approval request in `env`: the shared one, or one made for
+    /// this case alone when the row decides it.
+    approval: String,
+}
+
+struct Row {
+    edge: Edge,
+    rule: Rule,
+    /// The environments the request is made in (one case each: the run
+    /// read or cancelled, the environment triggered, the token's scope);
+    /// empty when the request has none.
+    envs: &'static [&'static str],
+    /// Each case decides an approval request, so gets a pending one of its
+    /// own.
+    decides: bool,
+    /// The body. REST path parameters are filled in by [`concrete_path`].
+    body: fn(&Target) -> Body,
+}
+
+impl Row {
+    fn deciding(self) -> Row {
+        Row {
+            decides: true,
+            ..self
+        }
+    }
+}
+
+fn rest(
+    method: &'static str,
+    path: &'static str,
+    rule: Rule,
+    envs: &'static [&'static str],
+    body: fn(&Target) -> Body,
+) -> Row {
+    Row {
+        edge: Edge::Rest(method, path),
+        rule,
+        envs,
+        decides: false,
+        body,
+    }
+}
+
+fn server_fn(
+    name: &'static str,
+    rule: Rule,
+    envs: &'static [&'static str],
+    body: fn(&Target) -> Body,
+) -> Row {
+    Row {
+        edge: Edge::ServerFn(name),
+        rule,
+        envs,
+        decides: false,
+        body,
+    }
+}
+
+fn empty(_: &Target) -> Body {
+    Body::Empty
+}
+
+fn form(fields: &[(&'static str, &str)]) -> Body {
+    Body::Form(fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect())
+}
+
+const VIEWERS: &[Role] = &[Viewer, Operator, Approver, Admin];
+const OPERATORS: &[Role] = &[Operator, Admin];
+const ADMINS: &[Role] = &[Admin];
+const AUDITORS: &[Role] = &[Admin, Auditor];
+const APPROVERS: &[Role] = &[Approver, Admin];
+
+/// THE table: every route, who may call it, and how to call it.
+fn table() -> Vec<Row> {
+    use Rule::*;
+    vec![
+        // REST API v1.
+        rest("get", "/openapi.json", Public, NONE, empty),
+        rest("get", "/me", Authenticated, NONE, empty),
+        rest("get", "/workflows", Anywhere(VIEWERS), NONE, empty),
+        rest("post", "/workflows", InEnv(ADMINS), FIRST, |_| {
+            Body::Yaml(SPEC)
+        }),
+        rest("get", "/workflows/{name}", Anywhere(VIEWERS), NONE, empty),
+        rest(
+            "get",
+            "/workflows/{name}/versions",
+            Anywhere(VIEWERS),
+            NONE,
+            empty,
+        ),
+        rest(
+            "put",
+            "/workflows/{name}/schedule",
+            InEnv(ADMINS),
+            ENVS,
+            |t| Body::Json(json!({"environment": t.env, "enabled": true})),
+        ),
+        rest(
+            "post",
+            "/workflows/{name}/runs",
+            InEnv(OPERATORS),
+            ENVS,
+            |t| Body::Json(json!({"environment": t.env})),
+        ),
+        rest("get", "/runs", Anywhere(VIEWERS), NONE, empty),
+        rest("post", "/runs", InEnv(OPERATORS), ENVS, |t| {
+            Body::Json(json!({"workflow": WORKFLOW, "environment": t.env}))
+        }),
+        rest("get", "/runs/{id}", Anywhere(VIEWERS), ENVS, empty),
+        rest("get", "/runs/{id}/logs", Anywhere(VIEWERS), ENVS, empty),
+        rest("post", "/runs/{id}/cancel", InEnv(OPERATORS), ENVS, empty),
+        rest("get", "/approvals", Anywhere(VIEWERS), NONE, empty),
+        rest("get", "/approvals/{id}", Anywhere(VIEWERS), ENVS, empty),
+        rest(
+            "post",
+            "/approvals/{id}/approve",
+            InEnv(APPROVERS),
+            ENVS,
+            empty,
+        )
+        .deciding(),
+        rest(
+            "post",
+            "/approvals/{id}/reject",
+            InEnv(APPROVERS),
+            ENVS,
+            empty,
+        )
+        .deciding(),
+        rest("get", "/tokens", Anywhere(ADMINS), NONE, empty),
+        rest("post", "/tokens", AdminOver, SCOPES, |t| {
+            Body::Json(json!({"name": TAKEN_TOKEN, "roles": [format!("viewer@{}", t.env)]}))
+        }),
+        rest("delete", "/tokens/{token}", Anywhere(ADMINS), NONE, empty),
+        rest("get", "/audit", Anywhere(AUDITORS), NONE, empty),
+        rest("get", "/audit/verify", Anywhere(AUDITORS), NONE, empty),
+        rest("get", "/audit/{seq}", Anywhere(AUDITORS), NONE, empty),
+        // Server functions (the dashboard).
+        server_fn("shell", Public, NONE, empty),
+        server_fn("sign_in_options", Public, NONE, empty),
+        server_fn("overview", Anywhere(VIEWERS), NONE, empty),
+        server_fn("preferences", People, NONE, empty),
+        server_fn("save_preferences", People, NONE, |_| {
+            form(&[("theme", "system"), ("time_display", "utc")])
+        }),
+        server_fn("workflows", Anywhere(VIEWERS), NONE, empty),
+        server_fn("workflow", Anywhere(VIEWERS), NONE, |_| {
+            form(&[("name", WORKFLOW)])
+        }),
+        server_fn("apply_workflow", InEnv(ADMINS), FIRST, |_| {
+            form(&[("source", SPEC)])
+        }),
+        server_fn("trigger_run", InEnv(OPERATORS), ENVS, |t| {
+            form(&[("workflow", WORKFLOW), ("environment", t.env)])
+        }),
+        server_fn("runs", Anywhere(VIEWERS), NONE, empty),
+        server_fn("run", Anywhere(VIEWERS), ENVS, |t| form(&[("id", &t.run)])),
+        server_fn("run_logs", Anywhere(VIEWERS), ENVS, |t| {
+            form(&[("id", &t.run)])
+        }),
+        server_fn("cancel_run", InEnv(OPERATORS), ENVS, |t| {
+            form(&[("id", &t.run)])
+        }),
+        server_fn("approvals", Anywhere(VIEWERS), NONE, empty),
+        server_fn("approval", Anywhere(VIEWERS), ENVS, |t| {
+            form(&[("id", &t.approval)])
+        }),
+        server_fn("decide_approval", InEnv(APPROVERS), ENVS, |t| {
+            form(&[("id", &t.approval), ("decision", "approve")])
+        })
+        .deciding(),
+        server_fn("tokens", Anywhere(ADMINS), NONE, empty),
+        server_fn("create_token", AdminOver, SCOPES, |t| {
+            form(&[
+                ("name", TAKEN_TOKEN),
+                ("roles[]", &format!("viewer@{}", t.env)),
+            ])
+        }),
+        server_fn("revoke_token", Anywhere(ADMINS), NONE, |_| {
+            form(&[("id", "no-such-token")])
+        }),
+        server_fn("audit", Anywhere(AUDITORS), NONE, |_| {
+            form(&[("query[limit]", "5")])
+        }),
+        server_fn("audit_record", Anywhere(AUDITORS), NONE, |_| {
+            form(&[("seq", "1")])
+        }),
+        server_fn("audit_status", Anywhere(AUDITORS), NONE, empty),
+    ]
+}
+
+/// A REST path template with its parameters filled in.
+fn concrete_path(template: &str, target: &Target) -> String {
+    let id = if template.starts_with("/approvals/") {
+        &target.approval
+    } else {
+        &target.run
+    };
+    let path = template
+        .replace("{name}", WORKFLOW)
+        .replace("{id}", id)
+        .replace("{token}", "no-such-token")
+        .replace("{seq}", "1");
+    format!("/api/v1{path}")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Anonymous,
+    Person,
+    Token,
+}
+
+/// A caller: its roles as `(role, scope)` and how it authenticates.
+struct Who {
+    label: String,
+    kind: Kind,
+    grants: Vec<(Role, &'static str)>,
+    client: Client,
+    bearer: Option<String>,
+}
+
+impl Who {
+    fn holds(&self, roles: &[Role], env: Option<&str>) -> bool {
+        self.grants.iter().any(|(role, scope)| {
+            roles.contains(role)
+                && match env {
+                    None => true,
+                    Some(env) => *scope == "*" || *scope == env,
+                }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Allow,
+    /// 401: no principal.
+    Unauthenticated,
+    /// 403: a principal without the right.
+    Forbidden,
+}
+
+fn expect(rule: Rule, who: &Who, env: Option<&str>) -> Expect {
+    let allowed = match rule {
+        Rule::Public => return Expect::Allow,
+        _ if who.kind == Kind::Anonymous => return Expect::Unauthenticated,
+        Rule::Authenticated => true,
+        Rule::People => who.kind == Kind::Person,
+        Rule::Anywhere(roles) => who.holds(roles, None),
+        Rule::InEnv(roles) => who.holds(roles, Some(env.expect("an environment-scoped rule"))),
+        Rule::AdminOver => match env.expect("a scope") {
+            // Only admin@* may grant in every environment.
+            "*" => who.grants.contains(&(Admin, "*")),
+            scope => who.holds(ADMINS, Some(scope)),
+        },
+    };
+    if allowed {
+        Expect::Allow
+    } else {
+        Expect::Forbidden
+    }
+}
+
+/// Service tokens made for the matrix (the first is also the taken name).
+const TOKENS: &[(&str, &[(Role, &str)])] = &[
+    (TAKEN_TOKEN, &[(Viewer, "*")]),
+    ("mx-viewer-prod", &[(Viewer, "prod")]),
+    ("mx-operator-dev", &[(Operator, "dev")]),
+    ("mx-operator-all", &[(Operator, "*")]),
+    ("mx-approver-all", &[(Approver, "*")]),
+    ("mx-approver-stage", &[(Approver, "stage")]),
+    ("mx-admin-all", &[(Admin, "*")]),
+    ("mx-admin-dev", &[(Admin, "dev")]),
+    ("mx-admin-prod", &[(Admin, "prod")]),
+    ("mx-auditor-all", &[(Auditor, "*")]),
+    ("mx-auditor-stage", &[(Auditor, "stage")]),
+    (
+        "mx-viewer-all-operator-prod",
+        &[(Viewer, "*"), (Operator, "prod")],
+    ),
+];
+
+async fn principals(app: &TestApp) -> Vec<Who> {
+    let mut all = vec![Who {
+        label: "anonymous".into(),
+        kind: Kind::Anonymous,
+        grants: Vec::new(),
+        client: new_client(),
+        bearer: None,
+    }];
+    for (name, grants) in TOKENS {
+        let roles: Vec<String> = grants.iter().map(|(r, s)| format!("{r}@{s}")).collect();
+        let (status, created) = app
+            .api_post("/tokens", json!({"name": name, "roles": roles}))
+            .await;
+        assert_eq!(status, 201, "token {name}: {created}");
+        all.push(Who {
+            label: format!("token {}", roles.join("+")),
+            kind: Kind::Token,
+            grants: grants.to_vec(),
+            client: new_client(),
+            bearer: Some(created["secret"].as_str().unwrap().to_owned()),
+        });
+    }
+    // The dev-mode demo users, each holding their role in every environment.
+    for role in Role::ALL {
+        let client = new_client();
+        let resp = client
+            .post(app.url("/auth/dev/sign-in"))
+            .form(&[("username", role.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303, "sign in as {role}");
+        all.push(Who {
+            label: format!("user {role}@*"),
+            kind: Kind::Person,
+            grants: vec![(role, "*")],
+            client,
+            bearer: None,
+        });
+    }
+    all
+}
+
+/// The test server's principals really hold what the matrix assumes.
+async fn check_grants(app: &TestApp, who: &Who) {
+    if who.kind == Kind::Anonymous {
+        return;
+    }
+    let mut req = who.client.get(app.url("/api/v1/me"));
+    if let Some(token) = &who.bearer {
+        req = req.bearer_auth(token);
+    }
+    let me: Value = req.send().await.unwrap().json().await.unwrap();
+    let held: BTreeSet<String> = me["roles"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: {me}", who.label))
+        .iter()
+        .map(|r| {
+            format!(
+                "{}@{}",
+                r["role"].as_str().unwrap(),
+                r["environment"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let assumed: BTreeSet<String> = who.grants.iter().map(|(r, s)| format!("{r}@{s}")).collect();
+    assert_eq!(held, assumed, "{}", who.label);
+}
+
+/// Queued runs and pending approval requests in every environment: the
+/// workflows are applied (active in dev), made active in the other
+/// environments directly in the database (no route promotes yet), and
+/// asked for once in each; no worker picks the runs up.
+async fn fixture(app: &TestApp) -> Fixture {
+    for spec in [SPEC, GATED] {
+        let (status, body) = app.apply(spec).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    for env in &ENVS[1..] {
+        app.exec_sql(&format!(
+            "INSERT INTO workflow_environments
+                 (workflow_id, environment, version, schedule_enabled, next_fire_at, activated_at, activated_by)
+             SELECT workflow_id, '{env}', version, schedule_enabled, next_fire_at, activated_at, activated_by
+             FROM workflow_environments WHERE environment = 'dev'"
+        ))
+        .await;
+    }
+    let (mut runs, mut approvals) = (BTreeMap::new(), BTreeMap::new());
+    for env in ENVS {
+        let (status, run) = app
+            .api_post(
+                &format!("/workflows/{WORKFLOW}/runs"),
+                json!({"environment": env, "inputs": {"who": "matrix"}}),
+            )
+            .await;
+        assert_eq!(status, 201, "run in {env}: {run}");
+        runs.insert(*env, run["id"].as_str().unwrap().to_owned());
+        approvals.insert(*env, pending_approval(&app.client, &app.url(""), env).await);
+    }
+    Fixture { runs, approvals }
+}
+
+/// A new approval request in `env`, asked for with the bootstrap token (so
+/// none of the matrix's principals is its requester).
+async fn pending_approval(client: &Client, base: &str, env: &str) -> String {
+    let resp = client
+        .post(format!("{base}/api/v1/workflows/{GATED_WORKFLOW}/runs"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"environment": env}))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(status, 202, "approval request in {env}: {body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+/// What `row`'s case in `env` refers to.
+async fn target(
+    client: &Client,
+    base: &str,
+    fixture: &Fixture,
+    row: &Row,
+    env: &'static str,
+) -> Target {
+    let approval = match fixture.approvals.get(env) {
+        Some(_) if row.decides => pending_approval(client, base, env).await,
+        Some(shared) => shared.clone(),
+        None => String::new(),
+    };
+    Target {
+        env,
+        run: fixture.runs.get(env).cloned().unwrap_or_default(),
+        approval,
+    }
+}
+
+/// Sends one case's request; the answer's status and JSON body.
+async fn send(base: &str, who: &Who, row: &Row, target: &Target) -> (u16, Value) {
+    let (method, path) = match row.edge {
+        Edge::Rest(method, template) => (
+            Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+            concrete_path(template, target),
+        ),
+        Edge::ServerFn(name) => (Method::POST, format!("/ui/{name}")),
+    };
+    let mut req = who.client.request(method, format!("{base}{path}"));
+    if let Edge::ServerFn(_) = row.edge {
+        // As the hydrated dashboard calls it: JSON back, real statuses.
+        req = req.header("accept", "application/json");
+    }
+    if let Some(token) = &who.bearer {
+        req = req.bearer_auth(token);
+    }
+    req = match (row.body)(target) {
+        Body::Empty if matches!(row.edge, Edge::ServerFn(_)) => req.form(&[] as &[(&str, &str)]),
+        Body::Empty => req,
+        Body::Json(v) => req.json(&v),
+        Body::Yaml(text) => req.header("content-type", "application/yaml").body(text),
+        Body::Form(fields) => req.form(&fields),
+    };
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// The error kind in an answer: the REST envelope's `error.code`, or the
+/// server function's `PortError` kind.
+fn error_kind(edge: Edge, body: &Value) -> Option<&str> {
+    match edge {
+        Edge::Rest(..) => body["error"]["code"].as_str(),
+        Edge::ServerFn(_) => body["Port"]["kind"].as_str(),
+    }
+}
+
+/// What is wrong with one case's answer, if anything.
+fn verdict(edge: Edge, expected: Expect, status: u16, body: &Value) -> Option<String> {
+    let fine = match expected {
+        // Authorization passed: what the route says next is its business,
+        // but a request that never reached the port proves nothing.
+        Expect::Allow => !matches!(status, 400 | 401 | 403 | 405 | 415) && status < 500,
+        Expect::Unauthenticated => {
+            status == 401 && error_kind(edge, body) == Some("unauthenticated")
+        }
+        Expect::Forbidden => status == 403 && error_kind(edge, body) == Some("forbidden"),
+    };
+    (!fine).then(|| {
+        let mut text = body.to_string();
+        text.truncate(300);
+        format!("expected {expected:?}, got {status} {text}")
+    })
+}
+
+/// The documented REST operations, as (method, path).
+async fn documented_operations(app: &TestApp) -> BTreeSet<Edge> {
+    let doc: Value = reqwest::get(app.url(API_DOC))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut ops = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("a path item").keys() {
+            // Leaked so the set compares with the table's static strings.
+            let method: &'static str = Box::leak(method.clone().into_boxed_str());
+            let path = path
+                .strip_prefix("/api/v1")
+                .unwrap_or_else(|| panic!("an operation outside /api/v1: {path}"));
+            let path: &'static str = Box::leak(path.to_owned().into_boxed_str());
+            ops.insert(Edge::Rest(method, path));
+        }
+    }
+    ops
+}
+
+/// Every server function this binary serves (the `server_fn` inventory the
+/// router is built from).
+fn registered_server_fns() -> BTreeSet<Edge> {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _method)| {
+            let name = path
+                .strip_prefix("/ui/")
+                .unwrap_or_else(|| panic!("a server function outside /ui/: {path}"));
+            Edge::ServerFn(name)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_route_answers_every_principal_as_the_table_says() {
+    let app = TestApp::spawn_with(&["--dev", "--worker-slots", "0"]).await;
+    let rows = table();
+
+    // The table covers exactly the routes that exist.
+    let mut tabled = BTreeSet::new();
+    for row in &rows {
+        assert!(
+            tabled.insert(row.edge),
+            "{} is in the table twice",
+            row.edge
+        );
+    }
+    let mut existing = documented_operations(&app).await;
+    existing.extend(registered_server_fns());
+    let missing: Vec<String> = existing.difference(&tabled).map(Edge::to_string).collect();
+    assert!(
+        missing.is_empty(),
+        "no authorization rule for {}: add a row to authz_matrix::table()",
+        missing.join(", ")
+    );
+    let stale: Vec<String> = tabled.difference(&existing).map(Edge::to_string).collect();
+    assert!(
+        stale.is_empty(),
+        "the table has rows for routes that don't exist: {}",
+        stale.join(", ")
+    );
+
+    let fixture = Arc::new(fixture(&app).await);
+    let who = principals(&app).await;
+    for w in &who {
+        check_grants(&app, w).await;
+    }
+
+    // One task per principal, each going through the table in order.
+    let rows = Arc::new(rows);
+    let base = app.url("");
+    let base = base.trim_end_matches('/').to_owned();
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in who {
+        let (rows, fixture, base) = (rows.clone(), fixture.clone(), base.clone());
+        let setup = new_client();
+        tasks.spawn(async move {
+            let mut cases = 0;
+            let mut failures = Vec::new();
+            for row in rows.iter() {
+                let envs: Vec<Option<&'static str>> = if row.envs.is_empty() {
+                    vec![None]
+                } else {
+                    row.envs.iter().copied().map(Some).collect()
+                };
+                for env in envs {
+                    let expected = expect(row.rule, &w, env);
+                    let target = target(&setup, &base, &fixture, row, env.unwrap_or("dev")).await;
+                    let (status, body) = send(&base, &w, row, &target).await;
+                    cases += 1;
+                    if let Some(problem) = verdict(row.edge, expected, status, &body) {
+                        let at = env.map(|e| format!(" in {e}")).unwrap_or_default();
+                        failures.push(format!("{} by {}{at}: {problem}", row.edge, w.label));
+                    }
+                }
+            }
+            (cases, failures)
+        });
+    }
+    let (mut cases, mut failures) = (0, Vec::new());
+    while let Some(done) = tasks.join_next().await {
+        let (n, f) = done.expect("a principal's task");
+        cases += n;
+        failures.extend(f);
+    }
+    failures.sort();
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases disagree with the table:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("authorization matrix: {cases} cases agree with the table");
+}

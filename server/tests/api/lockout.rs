@@ -1,0 +1,53 @@
+//! Guessing is slowed down: an address that keeps failing to authenticate
+//! gets 429 with Retry-After, for tokens and sign-ins alike, and even a good
+//! credential from it waits out the window.
+
+use crate::helpers::{TOKEN, TestApp};
+
+#[tokio::test]
+async fn repeated_bad_tokens_lock_the_address_out() {
+    let app = TestApp::spawn_with(&["--dev", "--auth-failure-limit", "3"]).await;
+    assert_eq!(app.sign_in_as("viewer").await.status(), 303);
+    let me = |token: &'static str| {
+        let req = app.client.get(app.url("/api/v1/me")).bearer_auth(token);
+        async move { req.send().await.unwrap() }
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            me("gantry_wrong-token-00000000000000000000000000")
+                .await
+                .status(),
+            401
+        );
+    }
+    let locked = me("gantry_wrong-token-00000000000000000000000000").await;
+    assert_eq!(locked.status(), 429);
+    let wait: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&wait), "{wait}");
+    let body: serde_json::Value = locked.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // The good token waits too: the address is what is locked out.
+    assert_eq!(me(TOKEN).await.status(), 429);
+    // So does a sign-in; a session that already exists goes on working.
+    assert_eq!(app.sign_in_as("admin").await.status(), 429);
+    assert_eq!(app.get_html("/runs").await.0, 200);
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_lock_the_form_out() {
+    let app = TestApp::spawn_with(&["--dev", "--auth-failure-limit", "2"]).await;
+    for _ in 0..2 {
+        let resp = app.sign_in_as("mallory").await;
+        assert_eq!(resp.status(), 303);
+    }
+    let resp = app.sign_in_as("admin").await;
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().contains_key("retry-after"));
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("Too many failed sign-ins"), "{page}");
+    assert_eq!(app.get_html("/workflows").await.0, 303, "still signed out");
+}
