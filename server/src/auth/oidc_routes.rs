@@ -14,6 +14,7 @@ use gantry_core::port::RequestContext;
 use gantry_core::redirect::safe_next_path;
 use serde::Deserialize;
 use std::sync::Arc;
+use std::time::Instant;
 use tower_sessions::Session;
 
 /// Where a sign-in in progress waits in the session.
@@ -68,6 +69,10 @@ pub async fn callback(
     let Some(oidc) = state.oidc.clone() else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let ip = super::routes::client_ip(&ctx);
+    if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now())) {
+        return super::routes::locked_out(wait);
+    }
     // One attempt, one answer: whatever happens, the attempt is used up,
     // so neither its state nor its code can be played again.
     let pending: Option<PendingLogin> = match session.remove(PENDING_KEY).await {
@@ -87,7 +92,12 @@ pub async fn callback(
     let principal = match state.plane.oidc_sign_in(&ctx, identity).await {
         Ok(p) => p,
         // The port has put this refusal on the record itself.
-        Err(e) => return super::routes::back_to_sign_in(&e.to_string(), Some(&next)),
+        Err(e) => {
+            if let Some(ip) = ip {
+                state.auth.lockout.record_failure(ip, Instant::now());
+            }
+            return super::routes::back_to_sign_in(&e.to_string(), Some(&next));
+        }
     };
     let started = async {
         // A fresh session id at sign-in defeats session fixation.
@@ -158,6 +168,9 @@ async fn refused(
 ) -> Response {
     tracing::info!(request_id = %ctx.request_id, reason = %e, "single sign-on refused");
     state.plane.record_failed_sign_in(ctx, &e.0).await;
+    if let Some(ip) = super::routes::client_ip(ctx) {
+        state.auth.lockout.record_failure(ip, Instant::now());
+    }
     super::routes::back_to_sign_in(&e.0, Some(next))
 }
 

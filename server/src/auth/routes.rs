@@ -26,7 +26,7 @@ pub async fn dev_sign_in(
     session: Session,
     Form(form): Form<DevSignInForm>,
 ) -> Response {
-    let ip = ctx.source_ip.as_deref().and_then(|ip| ip.parse().ok());
+    let ip = client_ip(&ctx);
     if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now())) {
         return locked_out(wait);
     }
@@ -96,6 +96,11 @@ pub async fn sign_out(
         None
     };
     Redirect::to(provider_logout.as_deref().unwrap_or("/sign-in")).into_response()
+}
+
+/// The caller's address, as the edge put it in the context.
+pub(crate) fn client_ip(ctx: &RequestContext) -> Option<std::net::IpAddr> {
+    ctx.source_ip.as_deref().and_then(|ip| ip.parse().ok())
 }
 
 /// 429 for a source that failed too often: a small page, since this answers

@@ -615,3 +615,31 @@ async fn single_sign_on_works_on_postgres_too() {
     assert_eq!(count, 1);
     assert_eq!(sign_ins(&app, "succeeded").await.len(), 2);
 }
+
+#[tokio::test]
+async fn repeated_failed_callbacks_lock_the_address_out() {
+    let provider = Provider::start(Claims::InIdToken).await;
+    let app = TestApp::spawn_on(
+        Backend::Sqlite,
+        &[
+            "--oidc-issuer",
+            &provider.url,
+            "--oidc-client-id",
+            "gantry",
+            "--oidc-client-secret",
+            CLIENT_SECRET,
+            "--auth-failure-limit",
+            "2",
+        ],
+    )
+    .await;
+    let browser = new_client();
+    let forged = app.url("/auth/callback?state=forged&code=guess");
+    for _ in 0..2 {
+        let resp = browser.get(&forged).send().await.unwrap();
+        assert_eq!(resp.status(), 303);
+    }
+    let resp = browser.get(&forged).send().await.unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().contains_key("retry-after"));
+}
