@@ -67,7 +67,9 @@ pub fn PrimaryNav(principal: Principal) -> impl IntoView {
         .map(|l| {
             view! {
                 <li>
-                    <A href=l.href exact=true>{l.label}</A>
+                    // A section stays marked on its sub-pages (a run, a
+                    // token list); only the overview needs an exact match.
+                    <A href=l.href exact={l.href == "/"}>{l.label}</A>
                 </li>
             }
         })

@@ -14,7 +14,7 @@ use super::portable_audit::append_in;
 use super::{Adapter, Db, FOR_UPDATE, SKIP_LOCKED, begin_write, notify_work};
 use crate::store::records::{
     ActiveSpec, AttemptResult, Beat, CancelOutcome, Claim, DueSchedule, NewLogLine, NewRun,
-    NewVersion, Settled, TokenRecord, epoch_ms,
+    NewVersion, Settled, TokenRecord, epoch_ms, epoch_ms_ceil,
 };
 use crate::store::workflows::WorkflowStore;
 use crate::store::{StoreError, StoreResult, grant_from_row};
@@ -179,7 +179,10 @@ impl Adapter {
         let dag = Dag::from_spec(&spec).map_err(corrupt)?;
         let statuses = self.step_statuses(tx, &run.summary.id).await?;
         let plan = advance(&dag, &statuses, run.mode());
-        let now_ms = epoch_ms(now);
+        // Rounded up: claims compare whole milliseconds, so a step readied
+        // at 12:00:00.000900 must not be claimable at .000500 (its start
+        // would then read as before its dependency finished).
+        let now_ms = epoch_ms_ceil(now);
         for step in &plan.queue {
             sqlx::query(
                 "UPDATE run_steps SET status = 'queued', ready_at_ms = $1

@@ -135,3 +135,22 @@ pub struct TokenRecord {
 pub fn epoch_ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
+
+/// Milliseconds since the epoch, rounded up.
+pub fn epoch_ms_ceil(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis() + i64::from(!t.timestamp_subsec_nanos().is_multiple_of(1_000_000))
+}
+
+#[cfg(test)]
+mod ms_tests {
+    use super::*;
+
+    #[test]
+    fn rounding_up_only_moves_times_between_milliseconds() {
+        let exact = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
+        assert_eq!(epoch_ms_ceil(exact), 1_700_000_000_123);
+        let between = exact + chrono::Duration::microseconds(400);
+        assert_eq!(epoch_ms(between), 1_700_000_000_123);
+        assert_eq!(epoch_ms_ceil(between), 1_700_000_000_124);
+    }
+}
