@@ -93,6 +93,12 @@ impl Environments {
         // Construction guarantees at least one element.
         &self.0[0]
     }
+
+    /// The most critical environment (`prod` by default), where promotion ends.
+    pub fn last(&self) -> &Environment {
+        // Construction guarantees at least one element.
+        &self.0[self.0.len() - 1]
+    }
 }
 
 impl Default for Environments {

@@ -23,6 +23,10 @@ pub enum PortError {
         message: String,
         problems: Vec<SpecProblem>,
     },
+    /// A sensitive action by a person whose sign-in is older than the
+    /// step-up window: they must sign in again, then repeat the action.
+    #[error("{message}")]
+    StepUpRequired { message: String },
     #[error("{message}")]
     TooLarge { message: String },
     #[error("{message}")]
@@ -56,7 +60,7 @@ impl PortError {
     /// The HTTP status this error maps to at every edge.
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::Unauthenticated => 401,
+            Self::Unauthenticated | Self::StepUpRequired { .. } => 401,
             Self::Forbidden { .. } => 403,
             Self::NotFound { .. } => 404,
             Self::Invalid { .. } => 400,
@@ -78,6 +82,12 @@ mod tests {
         let cases = [
             (PortError::Unauthenticated, 401),
             (PortError::forbidden("x"), 403),
+            (
+                PortError::StepUpRequired {
+                    message: "m".into(),
+                },
+                401,
+            ),
             (PortError::not_found("x"), 404),
             (PortError::invalid("f", "m"), 400),
             (

@@ -89,6 +89,11 @@ pub struct Principal {
     pub display_name: String,
     pub email: Option<String>,
     pub grants: Vec<RoleGrant>,
+    /// When a person last signed in interactively (their session's start);
+    /// what step-up checks. `None` for service tokens and the system, which
+    /// have no interactive sign-in and are not subject to step-up.
+    #[serde(default)]
+    pub signed_in_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Principal {
@@ -251,6 +256,7 @@ mod tests {
                     source: "test".into(),
                 })
                 .collect(),
+            signed_in_at: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod redirect;
 pub mod role_mapping;
 pub mod run;
 pub mod spec;
+pub mod step_up;
 pub mod token;
 pub mod workflow;
 

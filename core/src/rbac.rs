@@ -239,6 +239,7 @@ mod tests {
                     source: "test".into(),
                 })
                 .collect(),
+            signed_in_at: None,
         }
     }
 

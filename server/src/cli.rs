@@ -318,6 +318,17 @@ pub struct ServeArgs {
     )]
     pub session_max_lifetime: Duration,
 
+    /// Sensitive actions (approving, running in the last environment, creating tokens) need a
+    /// sign-in at most this old; older sessions are asked to sign in again (e.g. 15m, 1h).
+    #[arg(
+        long,
+        env = "GANTRY_STEP_UP_MAX_AGE",
+        value_name = "DURATION",
+        default_value = "15m",
+        value_parser = humantime::parse_duration
+    )]
+    pub step_up_max_age: Duration,
+
     /// API token with the admin role everywhere, for automation before service tokens exist
     /// (must start with "gantry_"). Without it, the first start generates one and prints it once.
     #[arg(

@@ -26,6 +26,8 @@ pub struct Config {
     pub secure_cookies: bool,
     pub session_idle_timeout: Duration,
     pub session_max_lifetime: Duration,
+    /// Sensitive actions need a sign-in at most this old.
+    pub step_up_max_age: Duration,
     pub log_format: LogFormat,
     pub log_filter: String,
     pub bootstrap_token: Option<Secret>,
@@ -105,6 +107,11 @@ impl Config {
         if args.session_idle_timeout.is_zero() || args.session_max_lifetime.is_zero() {
             return fail("session timeouts must be longer than zero".into());
         }
+        if args.step_up_max_age.is_zero() {
+            return fail(
+                "--step-up-max-age (GANTRY_STEP_UP_MAX_AGE) must be longer than zero".into(),
+            );
+        }
         if args.session_idle_timeout > args.session_max_lifetime {
             return fail(format!(
                 "--session-idle-timeout ({}) is longer than --session-max-lifetime ({}): make it shorter",
@@ -180,6 +187,7 @@ impl Config {
             secure_cookies,
             session_idle_timeout: args.session_idle_timeout,
             session_max_lifetime: args.session_max_lifetime,
+            step_up_max_age: args.step_up_max_age,
             log_format: args.log_format.unwrap_or(if args.dev {
                 LogFormat::Text
             } else {

@@ -19,6 +19,7 @@ use gantry_core::run::{
     LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerOutcome,
     TriggerRequest,
 };
+use gantry_core::step_up;
 use gantry_core::token::{CreatedToken, NewToken, ServiceToken};
 use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use gantry_core::{DevUser, Environments, Me, PortError, Preferences, Principal, VerifiedIdentity};
@@ -34,6 +35,8 @@ pub struct PlaneSettings {
     pub sso: bool,
     /// Identity-provider groups → roles, applied at every single sign-on.
     pub role_mapping: RoleMapping,
+    /// Sensitive actions need a sign-in at most this old (`--step-up-max-age`).
+    pub step_up_max_age: std::time::Duration,
 }
 
 pub struct GantryPlane {
@@ -71,6 +74,34 @@ impl GantryPlane {
                 Err(PortError::Forbidden { reason })
             }
         }
+    }
+
+    /// Step-up: refuses a sensitive action by a person whose sign-in is
+    /// older than `--step-up-max-age`. Call after authorization, before
+    /// any change. `action` is `None` for creating a token.
+    pub(crate) fn require_recent_sign_in(
+        &self,
+        principal: &Principal,
+        action: Option<&Action>,
+    ) -> Result<(), PortError> {
+        let max_age = chrono::Duration::from_std(self.settings.step_up_max_age)
+            .unwrap_or(chrono::Duration::MAX);
+        let now = self.clock.now();
+        let needed = match action {
+            Some(action) => step_up::needs_step_up(
+                principal,
+                action,
+                self.settings.environments.last(),
+                now,
+                max_age,
+            ),
+            None => step_up::needs_step_up_for_token_creation(principal, now, max_age),
+        };
+        if needed {
+            tracing::info!(user = %principal.username, ?action, "step-up required");
+            return Err(step_up::step_up_required(max_age));
+        }
+        Ok(())
     }
 
     async fn dev_sign_in_checked(

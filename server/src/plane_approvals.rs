@@ -133,6 +133,12 @@ impl GantryPlane {
             event.set_detail("comment", comment.clone());
             let now = self.clock.now();
             check_decider(me, request, now)?;
+            self.require_recent_sign_in(
+                me,
+                Some(&Action::DecideApproval {
+                    environment: self.environment(&request.environment)?,
+                }),
+            )?;
             // The version that was asked for runs, even if another is active
             // by now: that is what the approver approved.
             let active = ActiveSpec {

@@ -59,7 +59,9 @@ impl GantryPlane {
     ) -> Result<T, PortError> {
         if let Err(err) = &result {
             event.outcome = match err {
-                PortError::Forbidden { .. } | PortError::Unauthenticated => Outcome::Denied,
+                PortError::Forbidden { .. }
+                | PortError::Unauthenticated
+                | PortError::StepUpRequired { .. } => Outcome::Denied,
                 _ => Outcome::Failed,
             };
             event.set_detail("error", failure_detail(err));

@@ -57,6 +57,7 @@ impl GantryPlane {
                 },
             )?;
         }
+        self.require_recent_sign_in(me, None)?;
         let secret = tokens::generate();
         let grants: Vec<_> = plan
             .grants

@@ -16,7 +16,7 @@ use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, Workflo
 use gantry_core::{Environment, PortError};
 
 impl GantryPlane {
-    fn environment(&self, name: &str) -> Result<Environment, PortError> {
+    pub(crate) fn environment(&self, name: &str) -> Result<Environment, PortError> {
         let env = Environment::parse(name)
             .map_err(|e| PortError::invalid("environment", e.to_string()))?;
         if !self.settings.environments.contains(&env) {
@@ -170,12 +170,11 @@ impl GantryPlane {
         event: &AuditEvent,
     ) -> Result<TriggerOutcome, PortError> {
         let env = self.environment(&request.environment)?;
-        let me = self.authorize(
-            ctx,
-            &Action::TriggerRun {
-                environment: env.clone(),
-            },
-        )?;
+        let action = Action::TriggerRun {
+            environment: env.clone(),
+        };
+        let me = self.authorize(ctx, &action)?;
+        self.require_recent_sign_in(me, Some(&action))?;
         let active = self
             .store
             .active_spec(&request.workflow, env.as_str())

@@ -83,6 +83,7 @@ impl Application {
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 sso: config.oidc.is_some(),
                 role_mapping: config.role_mapping.clone(),
+                step_up_max_age: config.step_up_max_age,
             },
         ));
         if config.demo_workflows {

@@ -103,6 +103,7 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             sso: false,
             role_mapping: Default::default(),
+            step_up_max_age: std::time::Duration::from_secs(15 * 60),
         },
     ))
 }
@@ -122,6 +123,7 @@ fn cli_context() -> RequestContext {
                 scope: EnvScope::All,
                 source: "database access".into(),
             }],
+            signed_in_at: None,
         }),
         request_id: uuid::Uuid::new_v4().to_string(),
         trace_id: None,

@@ -39,6 +39,7 @@ impl From<PortError> for ApiError {
         let (code, details) = match &e {
             PortError::Unauthenticated => ("unauthenticated", Value::Null),
             PortError::Forbidden { .. } => ("forbidden", Value::Null),
+            PortError::StepUpRequired { .. } => ("step_up_required", Value::Null),
             PortError::NotFound { .. } => ("not_found", Value::Null),
             PortError::Invalid { field, .. } => ("invalid", json!({ "field": field })),
             PortError::Unprocessable { problems, .. } => {
@@ -96,6 +97,10 @@ pub struct ErrorBody {
 pub enum ErrorCode {
     /// 401: no credentials, or an unknown, revoked or expired token.
     Unauthenticated,
+    /// 401: a sensitive action needs a recent sign-in; sign in again
+    /// (`/auth/login?step_up=1&next=…`), then repeat it. Only for people
+    /// signed in through a session, never for service tokens.
+    StepUpRequired,
     /// 403: the principal may not do this.
     Forbidden,
     /// 404: no such workflow, run, version or endpoint.
@@ -143,6 +148,9 @@ mod tests {
         vec![
             PortError::Unauthenticated,
             PortError::forbidden("r"),
+            PortError::StepUpRequired {
+                message: "m".into(),
+            },
             PortError::not_found("w"),
             PortError::invalid("f", "m"),
             PortError::Unprocessable {

@@ -57,6 +57,7 @@ pub async fn principal_for(store: &SharedStore, id: &UserId) -> StoreResult<Opti
         display_name: user.display_name,
         email: user.email,
         grants,
+        signed_in_at: None,
     }))
 }
 
@@ -193,7 +194,11 @@ async fn current_principal(
         return Ok(None);
     }
     match principal_for(&state.store, &UserId(auth.user_id)).await {
-        Ok(Some(p)) => Ok(Some(p)),
+        Ok(Some(p)) => Ok(Some(Principal {
+            // What step-up checks: when this session's sign-in happened.
+            signed_in_at: chrono::DateTime::from_timestamp(auth.signed_in_at, 0),
+            ..p
+        })),
         Ok(None) => {
             let _ = session.flush().await;
             Ok(None)

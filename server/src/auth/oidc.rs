@@ -84,6 +84,32 @@ pub struct PendingLogin {
     pub next: String,
     /// Unix seconds.
     pub started_at: i64,
+    /// A step-up: the provider was asked to authenticate the person afresh
+    /// (`prompt=login`, `max_age=0`), and the ID token's `auth_time` must
+    /// show it did.
+    #[serde(default)]
+    pub step_up: bool,
+}
+
+/// Leeway for clock differences between Gantry and the provider.
+const AUTH_TIME_SKEW_SECS: i64 = 60;
+
+/// A step-up's ID token must say the person authenticated during this
+/// attempt (`auth_time` no earlier than when it began, give or take clock
+/// skew); a provider that skipped the fresh sign-in is refused.
+fn check_fresh_authentication(
+    auth_time: Option<i64>,
+    started_at: i64,
+) -> Result<(), SignInFailure> {
+    match auth_time {
+        Some(t) if t >= started_at - AUTH_TIME_SKEW_SECS => Ok(()),
+        Some(_) => Err(fail(
+            "the identity provider did not ask you to sign in again (auth_time is too old); try again",
+        )),
+        None => Err(fail(
+            "the identity provider did not say when you signed in (no auth_time); a fresh sign-in can't be confirmed",
+        )),
+    }
 }
 
 /// Why a sign-in failed, in words fit for the person and the audit log
@@ -195,6 +221,7 @@ impl Oidc {
         &self,
         next: &str,
         now: i64,
+        step_up: bool,
     ) -> Result<(String, PendingLogin), SignInFailure> {
         let d = self.current().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -206,6 +233,11 @@ impl Oidc {
         for scope in self.settings.scopes.iter().filter(|s| *s != "openid") {
             request = request.add_scope(Scope::new(scope.clone()));
         }
+        if step_up {
+            request = request
+                .add_prompt(CoreAuthPrompt::Login)
+                .set_max_age(Duration::ZERO);
+        }
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
         Ok((
             url.to_string(),
@@ -215,6 +247,7 @@ impl Oidc {
                 pkce_verifier: verifier.secret().clone(),
                 next: next.to_owned(),
                 started_at: now,
+                step_up,
             },
         ))
     }
@@ -249,6 +282,7 @@ impl Oidc {
             .id_token()
             .ok_or_else(|| fail("the identity provider sent no ID token"))?;
         let nonce = Nonce::new(pending.nonce);
+        let (step_up, started_at) = (pending.step_up, pending.started_at);
         let (d, claims) = match verify(&d.client, id_token, &nonce) {
             Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
@@ -265,6 +299,9 @@ impl Oidc {
             }
             other => (d, other.map_err(rejected)?),
         };
+        if step_up {
+            check_fresh_authentication(claims.auth_time().map(|t| t.timestamp()), started_at)?;
+        }
         let mut identity = self.identity_from(&claims);
         if identity.username.is_none() || identity.groups.is_none() {
             self.complete_from_userinfo(&d, tokens.access_token(), &claims, &mut identity)
@@ -450,6 +487,15 @@ mod tests {
 
     fn extra(json: Value) -> ExtraClaims {
         serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_step_up_needs_an_auth_time_from_this_attempt() {
+        let started = 1_700_000_000;
+        assert!(check_fresh_authentication(Some(started + 5), started).is_ok());
+        assert!(check_fresh_authentication(Some(started - 30), started).is_ok());
+        assert!(check_fresh_authentication(Some(started - 3600), started).is_err());
+        assert!(check_fresh_authentication(None, started).is_err());
     }
 
     #[test]

@@ -26,6 +26,8 @@ const PENDING_LIFETIME_SECS: i64 = 600;
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
     pub next: Option<String>,
+    /// `1`: a step-up; the provider must authenticate the person afresh.
+    pub step_up: Option<String>,
 }
 
 pub async fn login(
@@ -34,11 +36,23 @@ pub async fn login(
     session: Session,
     Query(query): Query<LoginQuery>,
 ) -> Response {
+    let next = safe_next_path(query.next.as_deref()).to_owned();
+    let step_up = matches!(query.step_up.as_deref(), Some("1" | "true"));
     let Some(oidc) = state.oidc.clone() else {
+        // Without single sign-on, a step-up is a fresh sign-in on the
+        // sign-in page (dev mode's demo users).
+        if step_up {
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("next", &next)
+                .finish();
+            return Redirect::to(&format!("/sign-in?{query}")).into_response();
+        }
         return StatusCode::NOT_FOUND.into_response();
     };
-    let next = safe_next_path(query.next.as_deref()).to_owned();
-    let (url, pending) = match oidc.begin(&next, chrono::Utc::now().timestamp()).await {
+    let (url, pending) = match oidc
+        .begin(&next, chrono::Utc::now().timestamp(), step_up)
+        .await
+    {
         Ok(v) => v,
         Err(e) => return refused(&state, &ctx, &e, &next).await,
     };

@@ -56,6 +56,7 @@ pub async fn principal_for_token(
             display_name: format!("token {}", t.name),
             email: None,
             grants: t.grants,
+            signed_in_at: None,
         }))
 }
 

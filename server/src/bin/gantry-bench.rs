@@ -594,6 +594,7 @@ fn admin_context() -> RequestContext {
                 scope: EnvScope::All,
                 source: "gantry-bench".into(),
             }],
+            signed_in_at: None,
         }),
         request_id: "gantry-bench".into(),
         trace_id: None,
@@ -889,6 +890,7 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
             version: env!("CARGO_PKG_VERSION").to_owned(),
             sso: false,
             role_mapping: Default::default(),
+            step_up_max_age: std::time::Duration::from_secs(15 * 60),
         },
     ));
     let engine = Engine {

@@ -24,5 +24,6 @@ mod preferences;
 mod recovery;
 mod rest_api;
 mod run_pages;
+mod step_up;
 mod token_pages;
 mod tokens;
