@@ -134,6 +134,14 @@ impl GantryPlane {
     }
 }
 
+/// Ids Gantry makes are UUIDs; anything else cannot exist, so it is
+/// `NotFound` without a lookup. `what` names the kind (`run`, …).
+pub(crate) fn uuid_or_not_found(what: &str, id: &str) -> Result<(), PortError> {
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| PortError::not_found(format!("{what} {id:?}")))
+}
+
 /// Logs the cause under a reference the caller sees; the cause itself never
 /// leaves the server.
 pub fn internal(err: impl std::fmt::Display) -> PortError {

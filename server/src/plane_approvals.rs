@@ -3,7 +3,7 @@
 //! approval starts the run as the requester, in the same transaction as the
 //! decision and its audit record (which names both people).
 
-use crate::plane::{GantryPlane, internal};
+use crate::plane::{GantryPlane, internal, uuid_or_not_found};
 use crate::store::approvals::{Decided, NewApproval, StoreDecision};
 use crate::store::records::{ActiveSpec, NewRun};
 use gantry_core::approval::{
@@ -24,11 +24,8 @@ fn person(p: &Principal) -> Person {
     }
 }
 
-/// Request ids are UUIDs; anything else cannot exist.
 fn check_id(id: &str) -> Result<(), PortError> {
-    uuid::Uuid::parse_str(id)
-        .map(|_| ())
-        .map_err(|_| PortError::not_found(format!("approval request {id:?}")))
+    uuid_or_not_found("approval request", id)
 }
 
 impl GantryPlane {
@@ -140,19 +137,24 @@ impl GantryPlane {
                 }),
             )?;
             // The version that was asked for runs, even if another is active
-            // by now: that is what the approver approved.
-            let active = ActiveSpec {
-                workflow_id: stored.workflow_id.clone(),
-                workflow: request.workflow.clone(),
-                version: request.version,
-                spec: self
-                    .store
-                    .version_spec(&stored.workflow_id, request.version)
-                    .await
-                    .map_err(internal)?,
+            // by now: that is what the approver approved. (A rejection runs
+            // nothing, so it reads no spec.)
+            let active = if decision.approve {
+                Some(ActiveSpec {
+                    workflow_id: stored.workflow_id.clone(),
+                    workflow: request.workflow.clone(),
+                    version: request.version,
+                    spec: self
+                        .store
+                        .version_spec(&stored.workflow_id, request.version)
+                        .await
+                        .map_err(internal)?,
+                })
+            } else {
+                None
             };
-            let run = decision.approve.then(|| NewRun {
-                active: &active,
+            let run = active.as_ref().map(|active| NewRun {
+                active,
                 environment: &request.environment,
                 inputs: &stored.inputs,
                 trigger: Trigger::Manual,

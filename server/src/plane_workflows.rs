@@ -1,7 +1,7 @@
 //! The workflow and run half of the control-plane port: authorization and
 //! input checks in front of the store and the engine.
 
-use crate::plane::{GantryPlane, internal};
+use crate::plane::{GantryPlane, internal, uuid_or_not_found};
 use crate::store::records::{CancelOutcome, NewRun, NewVersion};
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::RequestContext;
@@ -471,9 +471,6 @@ fn check_schedulable(spec: &WorkflowSpec) -> Result<(), PortError> {
     }
 }
 
-/// Run ids are UUIDs; anything else cannot exist.
 fn check_run_id(id: &str) -> Result<(), PortError> {
-    uuid::Uuid::parse_str(id)
-        .map(|_| ())
-        .map_err(|_| PortError::not_found(format!("run {id:?}")))
+    uuid_or_not_found("run", id)
 }

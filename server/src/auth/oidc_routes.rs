@@ -4,7 +4,6 @@
 //! and is audited as a failed `session.sign_in`.
 
 use super::oidc::{Oidc, PendingLogin, SignInFailure};
-use super::{SESSION_AUTH_KEY, SessionAuth};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -113,23 +112,8 @@ pub async fn callback(
             return super::routes::back_to_sign_in(&e.to_string(), Some(&next));
         }
     };
-    let started = async {
-        // A fresh session id at sign-in defeats session fixation.
-        session.cycle_id().await?;
-        session
-            .insert(
-                SESSION_AUTH_KEY,
-                SessionAuth {
-                    user_id: principal.id.0.clone(),
-                    signed_in_at: chrono::Utc::now().timestamp(),
-                    via_sso: true,
-                },
-            )
-            .await
-    };
-    if let Err(e) = started.await {
-        tracing::error!(error = %e, "could not start a session");
-        return super::routes::back_to_sign_in("could not start a session; try again", Some(&next));
+    if let Err(resp) = super::routes::start_session(&session, &principal, true, Some(&next)).await {
+        return resp;
     }
     Redirect::to(safe_next_path(Some(&next))).into_response()
 }

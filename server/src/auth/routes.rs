@@ -42,23 +42,8 @@ pub async fn dev_sign_in(
             return back_to_sign_in(&e.to_string(), form.next.as_deref());
         }
     };
-    // A fresh session id at sign-in defeats session fixation.
-    let started = async {
-        session.cycle_id().await?;
-        session
-            .insert(
-                SESSION_AUTH_KEY,
-                SessionAuth {
-                    user_id: principal.id.0.clone(),
-                    signed_in_at: chrono::Utc::now().timestamp(),
-                    via_sso: false,
-                },
-            )
-            .await
-    };
-    if let Err(e) = started.await {
-        tracing::error!(error = %e, "could not start a session");
-        return back_to_sign_in("could not start a session; try again", form.next.as_deref());
+    if let Err(resp) = start_session(&session, &principal, false, form.next.as_deref()).await {
+        return resp;
     }
     Redirect::to(safe_next_path(form.next.as_deref())).into_response()
 }
@@ -96,6 +81,34 @@ pub async fn sign_out(
         None
     };
     Redirect::to(provider_logout.as_deref().unwrap_or("/sign-in")).into_response()
+}
+
+/// Signs `principal` in on this session (dev form or single sign-on alike);
+/// on failure, the answer sending the person back to the sign-in page.
+pub(crate) async fn start_session(
+    session: &Session,
+    principal: &gantry_core::Principal,
+    via_sso: bool,
+    next: Option<&str>,
+) -> Result<(), Response> {
+    let started = async {
+        // A fresh session id at sign-in defeats session fixation.
+        session.cycle_id().await?;
+        session
+            .insert(
+                SESSION_AUTH_KEY,
+                SessionAuth {
+                    user_id: principal.id.0.clone(),
+                    signed_in_at: chrono::Utc::now().timestamp(),
+                    via_sso,
+                },
+            )
+            .await
+    };
+    started.await.map_err(|e| {
+        tracing::error!(error = %e, "could not start a session");
+        back_to_sign_in("could not start a session; try again", next)
+    })
 }
 
 /// The caller's address, as the edge put it in the context.

@@ -263,6 +263,15 @@ async fn verify_names_the_record_that_was_edited_deleted_or_inserted(backend: Ba
     .await;
     assert!(verify_db(&app).await.status.success());
 
+    // Edited to a value Gantry never writes: still named, not read as a
+    // look-alike.
+    app.exec_sql("UPDATE audit_log SET outcome = 'approved' WHERE seq = 5")
+        .await;
+    broken_at(&verify_db(&app).await, 5, "edited");
+    app.exec_sql("UPDATE audit_log SET outcome = 'succeeded' WHERE seq = 5")
+        .await;
+    assert!(verify_db(&app).await.status.success());
+
     // Deleted: record 4 disappears (kept aside to put back).
     app.exec_sql("CREATE TABLE kept AS SELECT * FROM audit_log WHERE seq = 4")
         .await;
