@@ -6,12 +6,14 @@ mod approvals;
 mod audit;
 mod runs;
 mod tokens;
+mod users;
 mod workflows;
 
 pub use approvals::*;
 pub use audit::*;
 pub use runs::*;
 pub use tokens::*;
+pub use users::*;
 pub use workflows::*;
 
 use crate::error::AppError;

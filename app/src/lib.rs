@@ -21,7 +21,7 @@ use pages::{
     admin::AdminPage, approval::ApprovalPage, approvals::ApprovalsPage, audit::AuditLogPage,
     audit_record::AuditRecordPage, not_found::NotFound, overview::OverviewPage,
     preferences::PreferencesPage, run_detail::RunDetailPage, runs::RunsPage, section::SectionPage,
-    sign_in::SignInPage, tokens::TokensPage, workflow_detail::WorkflowDetailPage,
+    sign_in::SignInPage, tokens::TokensPage, users::UsersPage, workflow_detail::WorkflowDetailPage,
     workflows::WorkflowsPage,
 };
 
@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit/:seq") view=AuditRecordPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view=TokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                 </Routes>
             </Frame>
         </Router>

@@ -147,25 +147,32 @@ pub struct MeRole {
 
 impl From<&Principal> for Me {
     fn from(p: &Principal) -> Self {
-        let mut roles: Vec<MeRole> = p
-            .grants
-            .iter()
-            .map(|g| MeRole {
-                role: g.role,
-                environment: g.scope.to_string(),
-                source: g.source.clone(),
-            })
-            .collect();
-        roles.sort_by(|a, b| (a.role, &a.environment).cmp(&(b.role, &b.environment)));
         Me {
             id: p.id.0.clone(),
             kind: p.kind,
             username: p.username.clone(),
             display_name: p.display_name.clone(),
             email: p.email.clone(),
-            roles,
+            roles: explain_roles(&p.grants),
         }
     }
+}
+
+/// Grants as the roles they give, each with what granted it, sorted by role
+/// then environment: how `/me` and the Users page explain access.
+pub fn explain_roles(grants: &[RoleGrant]) -> Vec<MeRole> {
+    let mut roles: Vec<MeRole> = grants
+        .iter()
+        .map(|g| MeRole {
+            role: g.role,
+            environment: g.scope.to_string(),
+            source: g.source.clone(),
+        })
+        .collect();
+    roles.sort_by(|a, b| {
+        (a.role, &a.environment, &a.source).cmp(&(b.role, &b.environment, &b.source))
+    });
+    roles
 }
 
 /// A person as their identity provider vouched for them in a verified ID

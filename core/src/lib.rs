@@ -18,9 +18,11 @@ pub mod rbac;
 pub mod redirect;
 pub mod role_mapping;
 pub mod run;
+pub mod scim;
 pub mod spec;
 pub mod step_up;
 pub mod token;
+pub mod user;
 pub mod workflow;
 
 #[cfg(feature = "ssr")]

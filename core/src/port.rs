@@ -15,6 +15,7 @@ use crate::run::{
     TriggerRequest,
 };
 use crate::token::{CreatedToken, NewToken, ServiceToken};
+use crate::user::UserSummary;
 use crate::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use std::sync::Arc;
 
@@ -186,6 +187,28 @@ pub trait ControlPlane: Send + Sync + 'static {
         ctx: &RequestContext,
         id_or_name: &str,
     ) -> Result<ServiceToken, PortError>;
+
+    /// Every account with the roles it holds and what granted each (access
+    /// reviews). Admins and auditors.
+    async fn list_users(&self, ctx: &RequestContext) -> Result<Vec<UserSummary>, PortError>;
+
+    /// One account, by id or username. Admins and auditors.
+    async fn user(
+        &self,
+        ctx: &RequestContext,
+        id_or_username: &str,
+    ) -> Result<UserSummary, PortError>;
+
+    /// Disables an account (it can't sign in, and every session it has ends
+    /// at once) or enables it again (its old sessions stay ended; the person
+    /// signs in afresh). Needs admin in every environment; nobody disables
+    /// their own account.
+    async fn set_user_disabled(
+        &self,
+        ctx: &RequestContext,
+        id_or_username: &str,
+        disabled: bool,
+    ) -> Result<UserSummary, PortError>;
 
     /// Audit records, newest first. Admins and auditors only.
     async fn audit_log(

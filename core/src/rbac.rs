@@ -15,7 +15,7 @@ pub enum Action {
     ViewDashboard,
     /// Change one's own display preferences.
     UpdateOwnPreferences,
-    /// Open the Admin area.
+    /// Open the Admin area (its landing page).
     ViewAdmin,
     /// Read the audit log.
     ViewAudit,
@@ -35,6 +35,11 @@ pub enum Action {
     /// Give a new token `role` in `scope`: only as far as one's own admin
     /// role reaches, so a token never holds more than its maker could grant.
     GrantTokenRole { role: Role, scope: EnvScope },
+    /// List people and the roles they hold (access reviews).
+    ViewUsers,
+    /// Disable or re-enable a person's account. It cuts access in every
+    /// environment, so it needs admin in every one.
+    ManageUsers,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,10 +83,12 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
             }
         }
         Action::ViewAdmin => {
-            if any(&[Role::Admin]) {
+            // Auditors come for the Users page (access reviews); each page
+            // in the area asks for its own action too.
+            if any(&[Role::Admin, Role::Auditor]) {
                 Decision::Allow
             } else {
-                Decision::deny("the Admin area needs the admin role")
+                Decision::deny("the Admin area needs the admin or auditor role")
             }
         }
         Action::ViewAudit => {
@@ -152,6 +159,26 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
                         EnvScope::Only(env) => env.to_string(),
                     }
                 ))
+            }
+        }
+        Action::ViewUsers => {
+            if any(&[Role::Admin, Role::Auditor]) {
+                Decision::Allow
+            } else {
+                Decision::deny("the user list needs the admin or auditor role")
+            }
+        }
+        Action::ManageUsers => {
+            let everywhere = principal
+                .grants
+                .iter()
+                .any(|g| g.role == Role::Admin && g.scope == EnvScope::All);
+            if everywhere {
+                Decision::Allow
+            } else {
+                Decision::deny(
+                    "disabling or enabling accounts needs the admin role in every environment (admin@*)",
+                )
             }
         }
         Action::CancelRun { environment } => {
@@ -265,6 +292,7 @@ mod tests {
             ),
             (user, &[Viewer, Operator, Approver], ViewAdmin, false),
             (user, &[Admin], ViewAdmin, true),
+            (user, &[Auditor], ViewAdmin, true),
             (user, &[Auditor], ViewAudit, true),
             (user, &[Admin], ViewAudit, true),
             (user, &[Operator], ViewAudit, false),
@@ -288,7 +316,7 @@ mod tests {
         assert_eq!(
             d,
             Decision::Deny {
-                reason: "the Admin area needs the admin role".into()
+                reason: "the Admin area needs the admin or auditor role".into()
             }
         );
     }
@@ -311,6 +339,34 @@ mod tests {
             (&[(Admin, "dev")], Action::ManageTokens, true),
             (&[(Auditor, "*")], Action::ManageTokens, false),
             (&[(Operator, "*")], Action::ManageTokens, false),
+        ];
+        for (grants, action, allowed) in cases {
+            let p = scoped(grants);
+            assert_eq!(
+                decide(&p, action).is_allowed(),
+                *allowed,
+                "{grants:?} {action:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn user_admin_needs_admin_everywhere_and_reviews_need_admin_or_auditor() {
+        use Role::*;
+        type Case = (&'static [(Role, &'static str)], Action, bool);
+        let cases: &[Case] = &[
+            (&[(Admin, "*")], Action::ManageUsers, true),
+            (&[(Admin, "prod")], Action::ManageUsers, false),
+            (
+                &[(Admin, "dev"), (Admin, "stage"), (Admin, "prod")],
+                Action::ManageUsers,
+                false,
+            ),
+            (&[(Auditor, "*")], Action::ManageUsers, false),
+            (&[(Admin, "dev")], Action::ViewUsers, true),
+            (&[(Auditor, "*")], Action::ViewUsers, true),
+            (&[(Approver, "*")], Action::ViewUsers, false),
+            (&[(Operator, "*"), (Viewer, "*")], Action::ViewUsers, false),
         ];
         for (grants, action, allowed) in cases {
             let p = scoped(grants);

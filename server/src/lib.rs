@@ -19,6 +19,7 @@ mod plane_audit;
 mod plane_audit_log;
 mod plane_identity;
 mod plane_tokens;
+mod plane_users;
 mod plane_workflows;
 pub mod security_headers;
 pub mod startup;

@@ -21,6 +21,7 @@ use gantry_core::run::{
 };
 use gantry_core::step_up;
 use gantry_core::token::{CreatedToken, NewToken, ServiceToken};
+use gantry_core::user::UserSummary;
 use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use gantry_core::{DevUser, Environments, Me, PortError, Preferences, Principal, VerifiedIdentity};
 use std::sync::Arc;
@@ -125,7 +126,7 @@ impl GantryPlane {
             .await
             .map_err(internal)?
             .ok_or_else(|| PortError::not_found(format!("demo user {username:?}")))?;
-        let principal = principal_for(&self.store, &user.id)
+        let principal = principal_for(&self.store, &user.id, None)
             .await
             .map_err(internal)?
             .ok_or_else(|| PortError::forbidden(format!("the account {username:?} is disabled")))?;
@@ -202,7 +203,17 @@ impl ControlPlane for GantryPlane {
                     resource: format!("user/{}", principal.id),
                     ..event
                 };
-                self.store.append_audit(event).await.map_err(internal)?;
+                let recorded = self
+                    .store
+                    .record_sign_in(&principal.id, self.clock.now(), event.clone())
+                    .await
+                    .map_err(internal)?;
+                if !recorded {
+                    let denied = PortError::forbidden(format!(
+                        "the account {username:?} was disabled meanwhile"
+                    ));
+                    return self.settle(event, Err(denied)).await;
+                }
                 Ok(principal)
             }
             Err(e) => self.settle(event, Err(e)).await,
@@ -373,6 +384,28 @@ impl ControlPlane for GantryPlane {
         enabled: bool,
     ) -> Result<ActiveVersion, PortError> {
         self.do_set_schedule(ctx, workflow, environment, enabled)
+            .await
+    }
+
+    async fn list_users(&self, ctx: &RequestContext) -> Result<Vec<UserSummary>, PortError> {
+        self.do_list_users(ctx).await
+    }
+
+    async fn user(
+        &self,
+        ctx: &RequestContext,
+        id_or_username: &str,
+    ) -> Result<UserSummary, PortError> {
+        self.do_user(ctx, id_or_username).await
+    }
+
+    async fn set_user_disabled(
+        &self,
+        ctx: &RequestContext,
+        id_or_username: &str,
+        disabled: bool,
+    ) -> Result<UserSummary, PortError> {
+        self.do_set_user_disabled(ctx, id_or_username, disabled)
             .await
     }
 

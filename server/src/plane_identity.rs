@@ -50,7 +50,7 @@ impl GantryPlane {
             .await
             .map_err(internal);
         let result = match outcome {
-            Ok(OidcUpsert::SignedIn(id)) => crate::auth::principal_for(&self.store, &id)
+            Ok(OidcUpsert::SignedIn(id)) => crate::auth::principal_for(&self.store, &id, None)
                 .await
                 .map_err(internal)?
                 .ok_or_else(|| PortError::forbidden("the account was disabled meanwhile")),

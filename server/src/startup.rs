@@ -200,7 +200,7 @@ async fn seed_demo_workflows(store: &SharedStore, plane: &GantryPlane) -> anyhow
         .user_by_username("admin")
         .await?
         .context("the demo admin was not seeded")?;
-    let principal = auth::principal_for(store, &admin.id)
+    let principal = auth::principal_for(store, &admin.id, None)
         .await?
         .context("the demo admin is disabled")?;
     crate::demo::seed(plane, principal).await

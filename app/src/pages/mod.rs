@@ -11,5 +11,6 @@ pub mod runs;
 pub mod section;
 pub mod sign_in;
 pub mod tokens;
+pub mod users;
 pub mod workflow_detail;
 pub mod workflows;

@@ -114,6 +114,8 @@ pub enum AuditAction {
     ApprovalReject,
     TokenCreate,
     TokenRevoke,
+    UserDisable,
+    UserEnable,
     AuditExport,
     AuditArchive,
     /// A view of the dashboard or API refused by authorization.
@@ -121,7 +123,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -135,6 +137,8 @@ impl AuditAction {
         AuditAction::ApprovalReject,
         AuditAction::TokenCreate,
         AuditAction::TokenRevoke,
+        AuditAction::UserDisable,
+        AuditAction::UserEnable,
         AuditAction::AuditExport,
         AuditAction::AuditArchive,
         AuditAction::ViewDenied,
@@ -155,6 +159,8 @@ impl AuditAction {
             AuditAction::ApprovalReject => "approval.reject",
             AuditAction::TokenCreate => "token.create",
             AuditAction::TokenRevoke => "token.revoke",
+            AuditAction::UserDisable => "user.disable",
+            AuditAction::UserEnable => "user.enable",
             AuditAction::AuditExport => "audit.export",
             AuditAction::AuditArchive => "audit.archive",
             AuditAction::ViewDenied => "view.denied",

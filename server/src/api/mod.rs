@@ -8,6 +8,7 @@ pub mod error;
 pub mod openapi;
 mod runs;
 mod tokens;
+mod users;
 mod workflows;
 
 use crate::state::AppState;
@@ -36,6 +37,10 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(tokens::me))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{token}", delete(tokens::revoke))
+        .route("/users", get(users::list))
+        .route("/users/{user}", get(users::get))
+        .route("/users/{user}/disable", post(users::disable))
+        .route("/users/{user}/enable", post(users::enable))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/{seq}", get(audit::get))

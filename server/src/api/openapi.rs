@@ -5,7 +5,7 @@
 //! token (see `auth::is_public`).
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
-use super::{approvals, audit, runs, tokens, workflows};
+use super::{approvals, audit, runs, tokens, users, workflows};
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
 use gantry_core::approval::{ApprovalDecided, ApprovalRequest, ApprovalStatus, Person};
@@ -21,6 +21,7 @@ use gantry_core::spec::{
     WorkflowSpec,
 };
 use gantry_core::token::{CreatedToken, NewToken, ServiceToken};
+use gantry_core::user::{UserSource, UserSummary};
 use gantry_core::workflow::{
     ActiveVersion, ApplyOutcome, VersionInfo, WorkflowDetail, WorkflowSummary,
 };
@@ -64,6 +65,10 @@ pub const SESSION_SCHEME: &str = "session";
         tokens::list,
         tokens::create,
         tokens::revoke,
+        users::list,
+        users::get,
+        users::disable,
+        users::enable,
         audit::list,
         audit::get,
         audit::verify,
@@ -115,6 +120,8 @@ pub const SESSION_SCHEME: &str = "session";
         ServiceToken,
         NewToken,
         CreatedToken,
+        UserSummary,
+        UserSource,
         AuditRecord,
         AuditPage,
         Actor,
@@ -130,7 +137,7 @@ pub const SESSION_SCHEME: &str = "session";
         (name = "workflows", description = "Workflow specs and their immutable versions."),
         (name = "runs", description = "Starting, watching and cancelling runs."),
         (name = "approvals", description = "Four-eyes approval requests and decisions."),
-        (name = "identity", description = "Who is calling, and service tokens (admins)."),
+        (name = "identity", description = "Who is calling, service tokens (admins) and accounts (access reviews, disabling)."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),
         (name = "meta", description = "The API itself."),
     )

@@ -35,18 +35,28 @@ pub struct SessionAuth {
     /// provider's end-session endpoint).
     #[serde(default)]
     pub via_sso: bool,
+    /// The account's session generation at sign-in; once disabling the
+    /// account moves it on, this session no longer counts.
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 pub const SESSION_AUTH_KEY: &str = "auth";
 pub const SESSION_COOKIE: &str = "gantry_session";
 
-/// The user as a principal, or `None` when the account is gone or disabled.
-/// Loaded on every request, so disabling an account takes effect at once.
-pub async fn principal_for(store: &SharedStore, id: &UserId) -> StoreResult<Option<Principal>> {
+/// The user as a principal, or `None` when the account is gone or disabled,
+/// or (for a session of generation `session_epoch`) when disabling the
+/// account has ended that session since. Loaded on every request, so
+/// disabling an account takes effect at once.
+pub async fn principal_for(
+    store: &SharedStore,
+    id: &UserId,
+    session_epoch: Option<i64>,
+) -> StoreResult<Option<Principal>> {
     let Some(user) = store.user_by_id(id).await? else {
         return Ok(None);
     };
-    if user.disabled {
+    if user.disabled || session_epoch.is_some_and(|epoch| epoch != user.session_epoch) {
         return Ok(None);
     }
     let grants = store.grants_for(&user.id).await?;
@@ -193,7 +203,7 @@ async fn current_principal(
         let _ = session.flush().await;
         return Ok(None);
     }
-    match principal_for(&state.store, &UserId(auth.user_id)).await {
+    match principal_for(&state.store, &UserId(auth.user_id), Some(auth.epoch)).await {
         Ok(Some(p)) => Ok(Some(Principal {
             // What step-up checks: when this session's sign-in happened.
             signed_in_at: chrono::DateTime::from_timestamp(auth.signed_in_at, 0),

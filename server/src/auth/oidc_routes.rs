@@ -112,7 +112,9 @@ pub async fn callback(
             return super::routes::back_to_sign_in(&e.to_string(), Some(&next));
         }
     };
-    if let Err(resp) = super::routes::start_session(&session, &principal, true, Some(&next)).await {
+    if let Err(resp) =
+        super::routes::start_session(&state.store, &session, &principal, true, Some(&next)).await
+    {
         return resp;
     }
     Redirect::to(safe_next_path(Some(&next))).into_response()

@@ -3,6 +3,7 @@
 
 use super::{SESSION_AUTH_KEY, SessionAuth};
 use crate::state::AppState;
+use crate::store::SharedStore;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -42,7 +43,15 @@ pub async fn dev_sign_in(
             return back_to_sign_in(&e.to_string(), form.next.as_deref());
         }
     };
-    if let Err(resp) = start_session(&session, &principal, false, form.next.as_deref()).await {
+    if let Err(resp) = start_session(
+        &state.store,
+        &session,
+        &principal,
+        false,
+        form.next.as_deref(),
+    )
+    .await
+    {
         return resp;
     }
     Redirect::to(safe_next_path(form.next.as_deref())).into_response()
@@ -86,14 +95,23 @@ pub async fn sign_out(
 /// Signs `principal` in on this session (dev form or single sign-on alike);
 /// on failure, the answer sending the person back to the sign-in page.
 pub(crate) async fn start_session(
+    store: &SharedStore,
     session: &Session,
     principal: &gantry_core::Principal,
     via_sso: bool,
     next: Option<&str>,
 ) -> Result<(), Response> {
     let started = async {
+        // The generation this session belongs to; read after the sign-in
+        // was recorded, so a disable in between ends this session too.
+        let epoch = store
+            .user_by_id(&principal.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the account is gone")?
+            .session_epoch;
         // A fresh session id at sign-in defeats session fixation.
-        session.cycle_id().await?;
+        session.cycle_id().await.map_err(|e| e.to_string())?;
         session
             .insert(
                 SESSION_AUTH_KEY,
@@ -101,9 +119,11 @@ pub(crate) async fn start_session(
                     user_id: principal.id.0.clone(),
                     signed_in_at: chrono::Utc::now().timestamp(),
                     via_sso,
+                    epoch,
                 },
             )
             .await
+            .map_err(|e| e.to_string())
     };
     started.await.map_err(|e| {
         tracing::error!(error = %e, "could not start a session");

@@ -24,6 +24,7 @@ pub use users::UserStore;
 pub use workflows::WorkflowStore;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use gantry_core::{Preferences, Role, RoleGrant, UserId};
 use std::fmt;
 use std::sync::Arc;
@@ -84,6 +85,11 @@ pub struct UserRecord {
     pub source: String,
     pub disabled: bool,
     pub preferences: Preferences,
+    pub created_at: DateTime<Utc>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// The generation of sessions that counts: each session keeps the one
+    /// it started in, and disabling the account moves it on.
+    pub session_epoch: i64,
 }
 
 /// An account `--dev` seeds, with the roles it holds.

@@ -11,6 +11,7 @@ use gantry_core::audit::AuditEvent;
 use gantry_core::{Preferences, RoleGrant, UserId, VerifiedIdentity};
 use sqlx::Row;
 use sqlx::types::Json;
+use std::collections::HashMap;
 
 fn user_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<UserRecord> {
     let Json(preferences): Json<Preferences> = row.try_get("preferences")?;
@@ -22,6 +23,9 @@ fn user_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<UserRecord> {
         source: row.try_get("source")?,
         disabled: row.try_get("disabled")?,
         preferences,
+        created_at: row.try_get("created_at")?,
+        last_sign_in_at: row.try_get("last_sign_in_at")?,
+        session_epoch: row.try_get("session_epoch")?,
     })
 }
 
@@ -29,7 +33,8 @@ fn user_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<UserRecord> {
 macro_rules! select_user_where {
     ($cond:literal) => {
         concat!(
-            "SELECT id, username, display_name, email, source, disabled, preferences FROM users WHERE ",
+            "SELECT id, username, display_name, email, source, disabled, preferences, created_at, \
+             last_sign_in_at, session_epoch FROM users WHERE ",
             $cond
         )
     };
@@ -131,12 +136,13 @@ impl UserStore for Adapter {
         }
         sqlx::query(
             "INSERT INTO users (id, username, display_name, email, source, oidc_issuer, oidc_subject,
-                                created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'oidc', $5, $6, $7, $7)
+                                created_at, updated_at, last_sign_in_at)
+             VALUES ($1, $2, $3, $4, 'oidc', $5, $6, $7, $7, $7)
              ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username,
                                             display_name = EXCLUDED.display_name,
                                             email = EXCLUDED.email,
-                                            updated_at = EXCLUDED.updated_at",
+                                            updated_at = EXCLUDED.updated_at,
+                                            last_sign_in_at = EXCLUDED.last_sign_in_at",
         )
         .bind(&id)
         .bind(&identity.username)
@@ -182,6 +188,85 @@ impl UserStore for Adapter {
             .bind(&id.0)
             .execute(&mut *tx)
             .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        append_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn record_sign_in(
+        &self,
+        id: &UserId,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = begin_write(&self.pool).await?;
+        let done =
+            sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2 AND NOT disabled")
+                .bind(now)
+                .bind(&id.0)
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        append_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<(UserRecord, Vec<RoleGrant>)>> {
+        let rows = sqlx::query(select_user_where!("TRUE ORDER BY display_name, username"))
+            .fetch_all(&self.pool)
+            .await?;
+        let users = rows
+            .iter()
+            .map(user_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let grant_rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT user_id, role, environment, source FROM role_grants
+             ORDER BY user_id, role, environment, source",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut grants: HashMap<String, Vec<RoleGrant>> = HashMap::new();
+        for (user, role, env, source) in grant_rows {
+            grants
+                .entry(user)
+                .or_default()
+                .push(grant_from_row(&role, &env, source)?);
+        }
+        Ok(users
+            .into_iter()
+            .map(|u| {
+                let held = grants.remove(&u.id.0).unwrap_or_default();
+                (u, held)
+            })
+            .collect())
+    }
+
+    async fn set_user_disabled(
+        &self,
+        id: &UserId,
+        disabled: bool,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = begin_write(&self.pool).await?;
+        // Disabling also moves the session generation on, so sessions
+        // started before stay ended even once the account is enabled again.
+        let done = sqlx::query(
+            "UPDATE users SET disabled = $1, updated_at = $2,
+                    session_epoch = CASE WHEN $1 THEN session_epoch + 1 ELSE session_epoch END
+             WHERE id = $3",
+        )
+        .bind(disabled)
+        .bind(now)
+        .bind(&id.0)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }

@@ -54,4 +54,27 @@ pub trait UserStore: Send + Sync + 'static {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<bool>;
+
+    /// Notes an interactive sign-in (its time, and the audit record) in one
+    /// transaction. Returns false when the account is gone or disabled.
+    async fn record_sign_in(
+        &self,
+        id: &UserId,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<bool>;
+
+    /// Every account with its grants, by display name.
+    async fn list_users(&self) -> StoreResult<Vec<(UserRecord, Vec<RoleGrant>)>>;
+
+    /// Disables or re-enables an account with its audit record, in one
+    /// transaction. Disabling also ends every session started so far.
+    /// Returns false when the account does not exist.
+    async fn set_user_disabled(
+        &self,
+        id: &UserId,
+        disabled: bool,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<bool>;
 }

@@ -11,7 +11,8 @@
 //! the bootstrap token asks, so four-eyes never gets in the way), a workflow
 //! with a required input (allowed triggers stop at 422 and start nothing),
 //! an identical spec (allowed applies change nothing), a taken token name
-//! (allowed creations stop at 409). Allowed means the answer is neither 401
+//! (allowed creations stop at 409), an unknown account (allowed disables
+//! stop at 404). Allowed means the answer is neither 401
 //! nor 403 nor a sign that the request never reached the port (400, 405,
 //! 415, 5xx); denied means 403 with the `forbidden` error, or 401 with
 //! `unauthenticated` for anonymous callers.
@@ -62,6 +63,8 @@ enum Rule {
     /// Making a token whose role is granted in the request's scope: an admin
     /// whose admin role covers that scope (`*` needs admin@*).
     AdminOver,
+    /// Admin in every environment (admin@*): changes that reach everywhere.
+    AdminEverywhere,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -240,6 +243,16 @@ fn table() -> Vec<Row> {
             Body::Json(json!({"name": TAKEN_TOKEN, "roles": [format!("viewer@{}", t.env)]}))
         }),
         rest("delete", "/tokens/{token}", Anywhere(ADMINS), NONE, empty),
+        rest("get", "/users", Anywhere(AUDITORS), NONE, empty),
+        rest("get", "/users/{user}", Anywhere(AUDITORS), NONE, empty),
+        rest(
+            "post",
+            "/users/{user}/disable",
+            AdminEverywhere,
+            NONE,
+            empty,
+        ),
+        rest("post", "/users/{user}/enable", AdminEverywhere, NONE, empty),
         rest("get", "/audit", Anywhere(AUDITORS), NONE, empty),
         rest("get", "/audit/verify", Anywhere(AUDITORS), NONE, empty),
         rest("get", "/audit/{seq}", Anywhere(AUDITORS), NONE, empty),
@@ -287,6 +300,10 @@ fn table() -> Vec<Row> {
         server_fn("revoke_token", Anywhere(ADMINS), NONE, |_| {
             form(&[("id", "no-such-token")])
         }),
+        server_fn("users", Anywhere(AUDITORS), NONE, empty),
+        server_fn("set_user_access", AdminEverywhere, NONE, |_| {
+            form(&[("id", "no-such-user"), ("disabled", "true")])
+        }),
         server_fn("audit", Anywhere(AUDITORS), NONE, |_| {
             form(&[("query[limit]", "5")])
         }),
@@ -308,6 +325,7 @@ fn concrete_path(template: &str, target: &Target) -> String {
         .replace("{name}", WORKFLOW)
         .replace("{id}", id)
         .replace("{token}", "no-such-token")
+        .replace("{user}", "no-such-user")
         .replace("{seq}", "1");
     format!("/api/v1{path}")
 }
@@ -362,6 +380,7 @@ fn expect(rule: Rule, who: &Who, env: Option<&str>) -> Expect {
             "*" => who.grants.contains(&(Admin, "*")),
             scope => who.holds(ADMINS, Some(scope)),
         },
+        Rule::AdminEverywhere => who.grants.contains(&(Admin, "*")),
     };
     if allowed {
         Expect::Allow

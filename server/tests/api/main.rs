@@ -27,3 +27,4 @@ mod run_pages;
 mod step_up;
 mod token_pages;
 mod tokens;
+mod users;

@@ -301,7 +301,11 @@ async fn operators_are_refused_the_admin_pages() {
     app.sign_in_as("operator").await;
     for (path, reason) in [
         ("/admin/tokens", "service tokens are managed by admins"),
-        ("/admin", "the Admin area needs the admin role"),
+        ("/admin", "the Admin area needs the admin or auditor role"),
+        (
+            "/admin/users",
+            "the user list needs the admin or auditor role",
+        ),
     ] {
         let (status, html) = app.get_html(path).await;
         assert_eq!(status, 403, "{path}");

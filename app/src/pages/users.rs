@@ -1,0 +1,199 @@
+//! Admin → Users: every account, where it comes from, each role it holds
+//! per environment and what granted it (the group, the seed), its last
+//! sign-in, and, for admins of every environment, Disable / Enable.
+//!
+//! Auditors read it for access reviews; the port decides who may change
+//! what, and this page only leaves out buttons that would be refused.
+
+use crate::api::{SetUserAccess, list_users};
+use crate::components::error_box::ErrorBox;
+use crate::components::layout::use_shell;
+use crate::components::loaded::Loaded;
+use crate::components::runs_table::Time;
+use crate::error::{AppError, url_error_for};
+use gantry_core::rbac::{Action, decide};
+use gantry_core::user::UserSummary;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+/// The accounts, and what the person looking may do to them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Listing {
+    users: Vec<UserSummary>,
+    me: String,
+    may_manage: bool,
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let shell = use_shell();
+    let change = ServerAction::<SetUserAccess>::new();
+    let url_error = url_error_for(<SetUserAccess as ServerFn>::PATH);
+    // Read again after every change on this page. Who is looking comes
+    // along: their own row gets no Disable button, and only admins of every
+    // environment get buttons at all.
+    let list = Resource::new(
+        move || change.version().get(),
+        move |_| async move {
+            let users = list_users().await?;
+            let viewer = shell.principal().await;
+            let me = viewer.as_ref().map(|p| p.id.0.clone()).unwrap_or_default();
+            let may_manage = viewer
+                .as_ref()
+                .is_some_and(|p| decide(p, &Action::ManageUsers).is_allowed());
+            Ok::<_, AppError>(Listing {
+                users,
+                me,
+                may_manage,
+            })
+        },
+    );
+    let outcome = move || match change.value().get() {
+        Some(Ok(user)) => {
+            let what = if user.disabled {
+                " is disabled; their sessions have ended."
+            } else {
+                " is enabled; they can sign in again."
+            };
+            view! {
+                <p class="alert alert-ok" role="status">
+                    <strong>{user.display_name}</strong>
+                    {what}
+                </p>
+            }
+            .into_any()
+        }
+        Some(Err(error)) => view! { <ErrorBox error /> }.into_any(),
+        None => url_error
+            .clone()
+            .map(|error| view! { <ErrorBox error /> })
+            .into_any(),
+    };
+    view! {
+        <Title text="Users" />
+        <h1>"Users"</h1>
+        <p class="lead">
+            "Everyone with an account here, each role they hold per environment, and what granted it. Roles from single sign-on follow the identity provider's groups and are renewed at every sign-in."
+        </p>
+        <div aria-live="polite">{outcome}</div>
+        <Loaded resource=list let:listing>
+            <UsersTable listing change />
+        </Loaded>
+    }
+}
+
+#[component]
+fn UsersTable(listing: Listing, change: ServerAction<SetUserAccess>) -> impl IntoView {
+    let Listing {
+        users,
+        me,
+        may_manage,
+    } = listing;
+    if users.is_empty() {
+        return view! { <p class="empty-state">"No accounts yet: people appear at their first sign-in."</p> }
+            .into_any();
+    }
+    let rows = users
+        .into_iter()
+        .map(|user| {
+            let manage = may_manage && user.id != me;
+            view! { <Row user manage change /> }
+        })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table class="data users">
+                <caption>"Accounts, by name"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Person"</th>
+                        <th scope="col">"Source"</th>
+                        <th scope="col">"Roles, and why"</th>
+                        <th scope="col">"Last sign-in"</th>
+                        <th scope="col">"State"</th>
+                        <th scope="col"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn Row(user: UserSummary, manage: bool, change: ServerAction<SetUserAccess>) -> impl IntoView {
+    let roles = if user.roles.is_empty() {
+        view! { <span class="muted">"None"</span> }.into_any()
+    } else {
+        let items = user
+            .roles
+            .iter()
+            .map(|r| {
+                view! {
+                    <li>
+                        <code>{format!("{}@{}", r.role, r.environment)}</code>
+                        <span class="role-source">" from " {r.source.clone()}</span>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! { <ul class="user-roles">{items}</ul> }.into_any()
+    };
+    let last = match user.last_sign_in_at {
+        Some(at) => view! { <Time at /> }.into_any(),
+        None => view! { <span class="muted">"Never"</span> }.into_any(),
+    };
+    let (state_key, tone, symbol, state_label) = if user.disabled {
+        ("disabled", "err", "⊘", "Disabled")
+    } else {
+        ("active", "ok", "✓", "Active")
+    };
+    let username = user.username.clone();
+    let id = user.id.clone();
+    let action = manage.then(move || {
+        let (verb, next, class) = if user.disabled {
+            ("Enable", "false", "")
+        } else {
+            ("Disable", "true", "danger")
+        };
+        view! {
+            <ActionForm action=change attr:class="user-access-form">
+                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="disabled" value=next />
+                <button
+                    type="submit"
+                    class=class
+                    aria-label=format!("{verb} {username}")
+                    disabled=move || change.pending().get()
+                >
+                    {verb}
+                </button>
+            </ActionForm>
+        }
+    });
+    view! {
+        <tr data-user=user.username.clone()>
+            <th scope="row">
+                <span class="user-name">{user.display_name.clone()}</span>
+                <span class="user-login">
+                    <code>{user.username.clone()}</code>
+                    {user.email.clone().map(|e| view! { " · " {e} })}
+                </span>
+            </th>
+            <td>{user.source.label()}</td>
+            <td>{roles}</td>
+            <td>{last}</td>
+            <td>
+                <span class=format!("badge badge-{tone}") data-state=state_key>
+                    <span class="badge-symbol" aria-hidden="true">{symbol}</span>
+                    {state_label}
+                </span>
+            </td>
+            <td>{action}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,76 @@
+//! People as an access review sees them: where each account comes from,
+//! whether it may sign in, and every role it holds with what granted it.
+
+use crate::identity::MeRole;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where an account comes from, which says who keeps it up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UserSource {
+    /// A demo account `--dev` seeds.
+    Dev,
+    /// Made at its first single sign-on; refreshed at each one.
+    Oidc,
+    /// Provisioned by the identity provider over SCIM.
+    Scim,
+}
+
+impl UserSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserSource::Dev => "dev",
+            UserSource::Oidc => "oidc",
+            UserSource::Scim => "scim",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [UserSource::Dev, UserSource::Oidc, UserSource::Scim]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+
+    /// How the Users page names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            UserSource::Dev => "Demo account",
+            UserSource::Oidc => "Single sign-on",
+            UserSource::Scim => "SCIM",
+        }
+    }
+}
+
+/// One account, for the Users page and `GET /api/v1/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserSummary {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub source: UserSource,
+    /// A disabled account can't sign in, and its sessions ended when it was
+    /// disabled.
+    pub disabled: bool,
+    /// Every role held, per environment, with the group or seed that gave it.
+    pub roles: Vec<MeRole>,
+    pub created_at: DateTime<Utc>,
+    /// The last interactive sign-in, if any.
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_round_trip_and_reject_the_unknown() {
+        for s in [UserSource::Dev, UserSource::Oidc, UserSource::Scim] {
+            assert_eq!(UserSource::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(UserSource::parse("ldap"), None);
+    }
+}

@@ -1,0 +1,119 @@
+//! People, for access reviews and offboarding: the user list with every
+//! role and what granted it, and disabling or re-enabling an account, which
+//! ends its sessions at once.
+
+use crate::plane::{GantryPlane, internal};
+use crate::store::UserRecord;
+use gantry_core::audit::{AuditAction, AuditEvent};
+use gantry_core::identity::explain_roles;
+use gantry_core::port::RequestContext;
+use gantry_core::rbac::Action;
+use gantry_core::user::{UserSource, UserSummary};
+use gantry_core::{PortError, RoleGrant, UserId};
+
+impl GantryPlane {
+    pub(crate) async fn do_list_users(
+        &self,
+        ctx: &RequestContext,
+    ) -> Result<Vec<UserSummary>, PortError> {
+        self.authorize_view(ctx, &Action::ViewUsers, "user/")
+            .await?;
+        let users = self.store.list_users().await.map_err(internal)?;
+        users
+            .into_iter()
+            .map(|(user, grants)| summary(user, &grants))
+            .collect()
+    }
+
+    pub(crate) async fn do_user(
+        &self,
+        ctx: &RequestContext,
+        id_or_username: &str,
+    ) -> Result<UserSummary, PortError> {
+        self.authorize_view(ctx, &Action::ViewUsers, &format!("user/{id_or_username}"))
+            .await?;
+        let user = self.find_user(id_or_username).await?;
+        let grants = self.store.grants_for(&user.id).await.map_err(internal)?;
+        summary(user, &grants)
+    }
+
+    pub(crate) async fn do_set_user_disabled(
+        &self,
+        ctx: &RequestContext,
+        id_or_username: &str,
+        disabled: bool,
+    ) -> Result<UserSummary, PortError> {
+        let action = if disabled {
+            AuditAction::UserDisable
+        } else {
+            AuditAction::UserEnable
+        };
+        let event = self.event(ctx, action, format!("user/{id_or_username}"));
+        let result = async {
+            let me = self.authorize(ctx, &Action::ManageUsers)?;
+            let user = self.find_user(id_or_username).await?;
+            if disabled && user.id == me.id {
+                return Err(PortError::Conflict {
+                    message: "you can't disable your own account; ask another admin".into(),
+                });
+            }
+            let event = AuditEvent {
+                resource: format!("user/{}", user.id),
+                ..event.clone()
+            }
+            .detail("username", user.username.clone());
+            let changed = self
+                .store
+                .set_user_disabled(&user.id, disabled, self.clock.now(), event)
+                .await
+                .map_err(internal)?;
+            if !changed {
+                return Err(PortError::not_found(format!("user {id_or_username:?}")));
+            }
+            tracing::info!(request_id = %ctx.request_id, user = %me.username, account = %user.username,
+                disabled, "account access changed");
+            let user = self.find_user(&user.id.0).await?;
+            let grants = self.store.grants_for(&user.id).await.map_err(internal)?;
+            summary(user, &grants)
+        }
+        .await;
+        self.settle(event, result).await
+    }
+
+    /// An account by id (a UUID) or else by username.
+    async fn find_user(&self, id_or_username: &str) -> Result<UserRecord, PortError> {
+        let by_id = if uuid::Uuid::parse_str(id_or_username).is_ok() {
+            self.store
+                .user_by_id(&UserId(id_or_username.to_owned()))
+                .await
+                .map_err(internal)?
+        } else {
+            None
+        };
+        let found = match by_id {
+            Some(user) => Some(user),
+            None => self
+                .store
+                .user_by_username(id_or_username)
+                .await
+                .map_err(internal)?,
+        };
+        found.ok_or_else(|| PortError::not_found(format!("user {id_or_username:?}")))
+    }
+}
+
+fn summary(user: UserRecord, grants: &[RoleGrant]) -> Result<UserSummary, PortError> {
+    let source = UserSource::parse(&user.source)
+        .ok_or_else(|| internal(format!("stored user source {:?}", user.source)))?;
+    Ok(UserSummary {
+        id: user.id.0,
+        username: user.username,
+        display_name: user.display_name,
+        email: user.email,
+        source,
+        disabled: user.disabled,
+        roles: explain_roles(grants),
+        created_at: user.created_at,
+        last_sign_in_at: user.last_sign_in_at,
+    })
+}
