@@ -22,8 +22,14 @@
 // POST /_test/rotate-keys replaces the signing key (and the JWKS) with a new
 // one: the next ID token is signed with a key id Gantry has never seen.
 // Sign-in sessions at the provider end with it; nothing else changes.
+//
+// POST /_test/tamper-next-id-token?how=expired|foreign-key|wrong-audience
+// makes the token endpoint's next answer carry a doctored ID token (then it
+// behaves again): `expired` re-signs it with the real key but an `exp` an
+// hour ago; `foreign-key` signs it with a key the JWKS doesn't have, under
+// the real key's id; `wrong-audience` re-signs it for another client.
 
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createPrivateKey, createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import Provider, { interactionPolicy } from 'oidc-provider';
 
@@ -52,6 +58,38 @@ function signingKey() {
   return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'RS256' };
 }
 
+// The key the current provider signs with (a JWK with its private part).
+let currentKey;
+// How to doctor the next ID token, if at all (see the header).
+let tamper;
+
+const b64url = (value) => Buffer.from(value).toString('base64url');
+
+// An RS256 JWS over `payload` with `jwk`, under key id `kid`.
+function sign(payload, jwk, kid) {
+  const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }));
+  const body = b64url(JSON.stringify(payload));
+  const signer = createSign('RSA-SHA256');
+  signer.update(`${header}.${body}`);
+  const key = createPrivateKey({ key: jwk, format: 'jwk' });
+  return `${header}.${body}.${signer.sign(key).toString('base64url')}`;
+}
+
+function doctor(idToken, how) {
+  const payload = JSON.parse(Buffer.from(idToken.split('.')[1], 'base64url').toString());
+  const now = Math.floor(Date.now() / 1000);
+  switch (how) {
+    case 'expired':
+      return sign({ ...payload, iat: now - 7200, exp: now - 3600 }, currentKey, currentKey.kid);
+    case 'foreign-key':
+      return sign(payload, signingKey(), currentKey.kid);
+    case 'wrong-audience':
+      return sign({ ...payload, aud: 'someone-else' }, currentKey, currentKey.kid);
+    default:
+      throw new Error(`unknown tampering ${how}`);
+  }
+}
+
 // Gantry is first-party: no consent screen (not even the one native clients
 // get by default), every requested scope granted (loadExistingGrant below).
 function policy() {
@@ -61,6 +99,7 @@ function policy() {
 }
 
 function newProvider(issuer) {
+  currentKey = signingKey();
   const provider = new Provider(issuer, {
     interactions: { policy: policy() },
     clients: [
@@ -75,7 +114,7 @@ function newProvider(issuer) {
         token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
-    jwks: { keys: [signingKey()] },
+    jwks: { keys: [currentKey] },
     cookies: { keys: [randomUUID()] },
     pkce: { required: () => true },
     conformIdTokenClaims: claimsIn === 'userinfo',
@@ -118,6 +157,13 @@ function newProvider(issuer) {
   });
   // Unknown logins fail the interaction with a readable message instead of a crash.
   provider.on('server_error', (_ctx, err) => console.error('provider error:', err));
+  provider.use(async (ctx, next) => {
+    await next();
+    if (tamper && ctx.path === '/token' && ctx.body?.id_token) {
+      ctx.body = { ...ctx.body, id_token: doctor(ctx.body.id_token, tamper) };
+      tamper = undefined;
+    }
+  });
   return provider;
 }
 
@@ -125,6 +171,16 @@ let current;
 const server = http.createServer((req, res) => {
   if (req.method === 'POST' && req.url === '/_test/rotate-keys') {
     current = handlerFor(newProvider(issuerUrl));
+    res.writeHead(204).end();
+    return;
+  }
+  if (req.method === 'POST' && req.url.startsWith('/_test/tamper-next-id-token')) {
+    const how = new URL(req.url, issuerUrl).searchParams.get('how');
+    if (!['expired', 'foreign-key', 'wrong-audience'].includes(how)) {
+      res.writeHead(400).end('how must be expired, foreign-key or wrong-audience');
+      return;
+    }
+    tamper = how;
     res.writeHead(204).end();
     return;
   }

@@ -643,3 +643,37 @@ async fn repeated_failed_callbacks_lock_the_address_out() {
     assert_eq!(resp.status(), 429);
     assert!(resp.headers().contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn an_expired_wrongly_signed_or_misaddressed_id_token_is_refused() {
+    let provider = Provider::start(Claims::InIdToken).await;
+    let app = gantry_for(&provider).await;
+    for (how, why) in [
+        ("expired", "the ID token has expired"),
+        ("foreign-key", "the ID token's signature does not verify"),
+        ("wrong-audience", "the ID token is meant for another client"),
+    ] {
+        let resp = Client::new()
+            .post(format!(
+                "{}/_test/tamper-next-id-token?how={how}",
+                provider.url
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 204);
+        let browser = new_client();
+        let resp = sign_in(&app, &browser, "alice").await;
+        assert_eq!(resp.status(), 303, "{how}");
+        let error = sign_in_error(&resp);
+        assert!(error.contains(why), "{how}: {error}");
+        assert_eq!(me(&app, &browser).await.0, 401, "{how}: no session");
+    }
+    let failed = sign_ins(&app, "failed").await;
+    assert_eq!(failed.len(), 3, "{failed:#?}");
+    assert!(sign_ins(&app, "succeeded").await.is_empty());
+    // The provider behaves again: the next sign-in goes through.
+    let browser = new_client();
+    assert_eq!(location(&sign_in(&app, &browser, "alice").await), "/runs");
+    assert_eq!(me(&app, &browser).await.0, 200);
+}

@@ -135,6 +135,38 @@ async fn a_stale_session_must_sign_in_again_for_sensitive_actions() {
 }
 
 #[tokio::test]
+async fn deciding_an_approval_needs_a_recent_sign_in_and_leaves_the_request_pending() {
+    let app = TestApp::spawn_with(&["--dev", "--worker-slots", "0"]).await;
+    let gated =
+        "name: gated\napproval: { required_in: [dev] }\nsteps:\n  - id: go\n    run: echo hi\n";
+    assert_eq!(app.apply(gated).await.0, 201);
+    // The bootstrap token asks; a person approves.
+    let (status, request) = app
+        .api_post("/runs", json!({"workflow": "gated", "environment": "dev"}))
+        .await;
+    assert_eq!(status, 202, "{request}");
+    let approve = format!("/approvals/{}/approve", request["id"].as_str().unwrap());
+    app.sign_in_as("approver").await;
+    age_sessions(&app).await;
+
+    let (status, body) = as_session(&app, reqwest::Method::POST, &approve, Some(json!({}))).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "step_up_required", "{body}");
+    let (_, still) = app
+        .api_get(&format!("/approvals/{}", request["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(still["status"], "pending", "{still}");
+    assert_eq!(app.count_sql("SELECT count(*) FROM runs").await, 0);
+
+    app.sign_in_as("approver").await;
+    let (status, decided) =
+        as_session(&app, reqwest::Method::POST, &approve, Some(json!({}))).await;
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(decided["request"]["status"], "approved");
+    assert_eq!(app.count_sql("SELECT count(*) FROM runs").await, 1);
+}
+
+#[tokio::test]
 async fn service_tokens_are_not_subject_to_step_up() {
     let app = TestApp::spawn_with(&["--dev", "--step-up-max-age", "1s"]).await;
     deploy_everywhere(&app).await;
