@@ -32,7 +32,8 @@ function startAnnouncing(
 /** Starts the real server on port 0 with a fresh SQLite database and
  *  publishes its URL to the tests as GANTRY_URL. Also starts a real OpenID
  *  provider (end2end/oidc/provider.mjs) and a second Gantry signing in
- *  through it, published as GANTRY_SSO_URL (and the provider as OIDC_URL). */
+ *  through it, published as GANTRY_SSO_URL (and the provider as OIDC_URL),
+ *  and a third like it with a 5-second step-up window (GANTRY_STEP_UP_URL). */
 export default async function globalSetup() {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-e2e-'));
   const bin = process.env.GANTRY_BIN ?? '../target/debug/gantry';
@@ -55,22 +56,27 @@ export default async function globalSetup() {
   const provider = await startAnnouncing('the OIDC provider', 'node', ['oidc/provider.mjs', '--port', '0'], listening);
   children.push(provider.child);
   process.env.OIDC_URL = provider.url;
-  const sso = await startAnnouncing(
-    'gantry with single sign-on',
-    bin,
-    [
-      ...gantryArgs('sso'),
-      '--oidc-issuer', provider.url,
-      '--oidc-client-id', 'gantry',
-      '--oidc-client-secret', 'gantry-test-secret',
-      '--oidc-scopes', 'openid,profile,email,groups',
-      '--role-mapping', 'sre=operator@dev,viewer@prod',
-      '--role-mapping', 'platform-admins=admin@*',
-    ],
-    listening,
-  );
+  const ssoArgs = (name: string) => [
+    ...gantryArgs(name),
+    '--oidc-issuer', provider.url,
+    '--oidc-client-id', 'gantry',
+    '--oidc-client-secret', 'gantry-test-secret',
+    '--oidc-scopes', 'openid,profile,email,groups',
+    '--role-mapping', 'sre=operator@dev,viewer@prod',
+    '--role-mapping', 'platform-admins=admin@*',
+  ];
+  const sso = await startAnnouncing('gantry with single sign-on', bin, ssoArgs('sso'), listening);
   children.push(sso.child);
   process.env.GANTRY_SSO_URL = sso.url;
+  // The same, with a step-up window short enough for a test to outlive.
+  const stepUp = await startAnnouncing(
+    'gantry with a short step-up window',
+    bin,
+    [...ssoArgs('sso-step-up'), '--step-up-max-age', '5s'],
+    listening,
+  );
+  children.push(stepUp.child);
+  process.env.GANTRY_STEP_UP_URL = stepUp.url;
 
   return async () => {
     for (const child of children.reverse()) {

@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, hydrated, test as base } from './fixtures';
+import { expect, hydrated, signIn, test as base } from './fixtures';
 
 // Against the Gantry global-setup configured for single sign-on with a real
 // OpenID provider (end2end/oidc/provider.mjs): alice is in `sre`
@@ -62,4 +62,81 @@ test('no serious accessibility violations on the sign-in page with single sign-o
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
   const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`)).toEqual([]);
+});
+
+test('an admin disables dave on the Users page: his open session ends at once, and he is back once enabled', async ({ browser, page }) => {
+  // Dave (sre) signs in through the provider in a browser of his own.
+  const daveContext = await browser.newContext();
+  const dave = await daveContext.newPage();
+  await signInAs(dave, 'dave', '/runs');
+  await expect(dave).toHaveURL(/\/runs$/);
+
+  // The demo admin (this server also runs in dev mode) sees why dave holds what he holds.
+  await signIn(page, 'admin', '/admin/users');
+  await hydrated(page);
+  const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /Dave Dietz/ }) });
+  await expect(row).toContainText('operator@dev');
+  await expect(row).toContainText('from group:sre');
+  await expect(row).toContainText('Single sign-on');
+  await row.getByRole('button', { name: 'Disable dave' }).click();
+  await expect(page.getByRole('status')).toContainText('Dave Dietz is disabled');
+  await expect(row).toContainText('Disabled');
+
+  await dave.goto('/runs');
+  await expect(dave).toHaveURL(/\/sign-in\?next=%2Fruns$/);
+  await dave.getByRole('button', { name: 'Sign in with single sign-on' }).click();
+  // Still signed in at the provider, so it answers at once: refused here.
+  await expect(dave).toHaveURL(/\/sign-in\?/);
+  await expect(dave.getByRole('alert')).toContainText('disabled');
+
+  await row.getByRole('button', { name: 'Enable dave' }).click();
+  await expect(row).toContainText('Active');
+  await dave.getByRole('button', { name: 'Sign in with single sign-on' }).click();
+  await expect(dave.locator('summary[aria-label="Account menu for Dave Dietz"]')).toBeVisible();
+  await daveContext.close();
+});
+
+test.describe('step-up', () => {
+  // A Gantry whose sensitive actions need a sign-in within the last 5 s.
+  test.use({
+    baseURL: async ({}, use) => {
+      const url = process.env.GANTRY_STEP_UP_URL;
+      if (!url) throw new Error('GANTRY_STEP_UP_URL is not set: global-setup did not run');
+      await use(url);
+    },
+  });
+
+  test('a stale sign-in is sent back to the provider to log in again, then the action goes through', async ({ page }) => {
+    await signInAs(page, 'bob', '/admin/tokens');
+    await expect(page).toHaveURL(/\/admin\/tokens$/);
+    // Wait out the window: the first creation succeeds, repeats of the same
+    // name conflict, and once the sign-in is stale creation asks for step-up.
+    const name = `step-up-${Date.now().toString(36)}`;
+    await expect
+      .poll(
+        async () =>
+          (await page.request.post('/api/v1/tokens', { data: { name, roles: ['viewer@dev'] } })).status(),
+        { timeout: 20_000, intervals: [500] },
+      )
+      .toBe(401);
+
+    await page.reload();
+    await page.getByLabel('Name', { exact: true }).fill(`${name}-ui`);
+    await page.getByRole('checkbox', { name: 'viewer in dev' }).check();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await expect(page.getByText('this needs a recent sign-in')).toBeVisible();
+    await page.getByRole('link', { name: 'Sign in again' }).click();
+
+    // The provider asks for the password again although bob is signed in there.
+    await expect(page).toHaveURL(new RegExp(`^${process.env.OIDC_URL}/interaction/`));
+    await page.locator('input[name="login"]').fill('bob');
+    await page.locator('input[name="password"]').fill('any password');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    await expect(page).toHaveURL(/\/admin\/tokens$/);
+
+    await page.getByLabel('Name', { exact: true }).fill(`${name}-ui`);
+    await page.getByRole('checkbox', { name: 'viewer in dev' }).check();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await expect(page.getByLabel(`Secret of ${name}-ui`)).toBeVisible();
+  });
 });
