@@ -28,7 +28,7 @@ pub enum Role {
     Approver,
     /// Everything: workflows, alerts, tokens, users.
     Admin,
-    /// The audit log only, read-only.
+    /// The audit log and the user list (access reviews), read-only.
     Auditor,
 }
 

@@ -23,6 +23,10 @@ pub struct SignInOptions {
     pub dev_users: Vec<DevUser>,
     /// True once an OIDC issuer is configured.
     pub sso: bool,
+    /// Single sign-on is configured but its provider could not be reached
+    /// at the last attempt (Gantry keeps retrying).
+    #[serde(default)]
+    pub sso_unavailable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

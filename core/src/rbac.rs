@@ -70,7 +70,7 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
             if any(&[Role::Viewer, Role::Operator, Role::Approver, Role::Admin]) {
                 Decision::Allow
             } else if any(&[Role::Auditor]) {
-                Decision::deny("auditors can read the audit log only")
+                Decision::deny("auditors can read the audit log and the user list only")
             } else {
                 Decision::deny("you hold no role in any environment; ask an admin for access")
             }

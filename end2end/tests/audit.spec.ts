@@ -36,17 +36,21 @@ test('an admin finds their run in the audit log, filters it and opens the record
   await expect(page.getByRole('link', { name: /Previous record #\d+/ })).toBeVisible();
 });
 
-test('an auditor reads the audit log and nothing else', async ({ page }) => {
+test('an auditor reads the audit log and the user list, and nothing else', async ({ page }) => {
   await signIn(page, 'auditor');
   await expect(page.getByRole('heading', { level: 1, name: 'Overview' })).toBeVisible();
   const nav = page.getByRole('navigation', { name: 'Main' });
-  await expect(nav.getByRole('link')).toHaveCount(1);
+  await expect(nav.getByRole('link')).toHaveText(['Audit', 'Admin']);
   await page.getByRole('link', { name: 'Open the audit log' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Audit' })).toBeVisible();
   await expect(page.getByRole('table', { name: /Audit records/ }).getByText('Aubrey Auditor').first()).toBeVisible();
 
+  await page.goto('/admin/users');
+  await expect(page.getByRole('table', { name: 'Accounts, by name' })).toContainText('operator@*');
+  await expect(page.getByRole('button', { name: /^(Disable|Enable) / })).toHaveCount(0);
+
   await page.goto('/workflows');
-  await expect(page.getByRole('alert')).toContainText('auditors can read the audit log only');
+  await expect(page.getByRole('alert')).toContainText('auditors can read the audit log and the user list only');
 });
 
 test('the audit pages have no serious accessibility violations', async ({ page }) => {

@@ -354,6 +354,13 @@ pub struct ServeArgs {
           default_value = "5m", value_parser = humantime::parse_duration)]
     pub auth_failure_window: Duration,
 
+    /// Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is
+    /// believed: requests from them count as from the client it names, for lockout and the
+    /// audit log. Without it, the header is ignored.
+    #[arg(long, env = "GANTRY_TRUSTED_PROXIES", value_name = "CIDR,…",
+          value_delimiter = ',', value_parser = crate::auth::client_ip::parse_trusted)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     #[command(flatten)]
     pub worker: WorkerFlags,
 

@@ -34,6 +34,8 @@ pub struct Config {
     /// Failed authentications per source and window before 429s.
     pub auth_failure_limit: u32,
     pub auth_failure_window: Duration,
+    /// Proxies whose X-Forwarded-For names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub worker: crate::cli::WorkerFlags,
     /// Register the demo workflows (dev mode only).
     pub demo_workflows: bool,
@@ -197,6 +199,7 @@ impl Config {
             bootstrap_token: args.bootstrap_token.map(Secret),
             auth_failure_limit: args.auth_failure_limit,
             auth_failure_window: args.auth_failure_window,
+            trusted_proxies: args.trusted_proxies,
             worker: args.worker,
             demo_workflows: args.dev && !args.no_demo,
             audit_checkpoints,

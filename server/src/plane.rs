@@ -32,8 +32,9 @@ pub struct PlaneSettings {
     pub audit_key: Option<ed25519_dalek::VerifyingKey>,
     pub environments: Environments,
     pub version: String,
-    /// Single sign-on is configured (the sign-in page offers it).
-    pub sso: bool,
+    /// Single sign-on, when configured (the sign-in page offers it), with
+    /// whether its provider answers.
+    pub sso: Option<Arc<crate::auth::oidc::SsoStatus>>,
     /// Identity-provider groups → roles, applied at every single sign-on.
     pub role_mapping: RoleMapping,
     /// Sensitive actions need a sign-in at most this old (`--step-up-max-age`).
@@ -179,7 +180,8 @@ impl ControlPlane for GantryPlane {
             } else {
                 Vec::new()
             },
-            sso: self.settings.sso,
+            sso: self.settings.sso.is_some(),
+            sso_unavailable: self.settings.sso.as_ref().is_some_and(|s| !s.reachable()),
         })
     }
 

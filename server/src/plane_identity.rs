@@ -19,7 +19,7 @@ impl GantryPlane {
         ctx: &RequestContext,
         identity: VerifiedIdentity,
     ) -> Result<Principal, PortError> {
-        if !self.settings.sso {
+        if self.settings.sso.is_none() {
             return Err(PortError::not_found("single sign-on"));
         }
         let grants = self.settings.role_mapping.grants_for(&identity.groups);

@@ -70,6 +70,14 @@ impl Application {
             .listen_for_work()
             .await
             .context("cannot subscribe to work notifications")?;
+        // Bound before the port is built: the single sign-on redirect URI
+        // defaults to the bound address, and the port reports whether the
+        // provider answers.
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {} (--bind, GANTRY_BIND)", config.bind))?;
+        let addr = listener.local_addr()?;
+        let oidc = start_oidc(&config, addr).await?;
         let plane = Arc::new(GantryPlane::new(
             store.clone(),
             Arc::new(SystemClock),
@@ -81,7 +89,7 @@ impl Application {
                     .map(|c| c.key.verifying_key()),
                 environments: config.environments.clone(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
-                sso: config.oidc.is_some(),
+                sso: oidc.as_ref().map(|o| o.status()),
                 role_mapping: config.role_mapping.clone(),
                 step_up_max_age: config.step_up_max_age,
             },
@@ -89,12 +97,7 @@ impl Application {
         if config.demo_workflows {
             seed_demo_workflows(&store, &plane).await?;
         }
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .with_context(|| format!("cannot listen on {} (--bind, GANTRY_BIND)", config.bind))?;
-        let addr = listener.local_addr()?;
         warn_if_assets_missing(&config);
-        let oidc = start_oidc(&config, addr).await?;
         let router = build_router(&config, store.clone(), plane, addr, oidc);
         let worker = (config.worker.worker_slots > 0)
             .then(|| WorkerSettings::from_flags(worker_id(0), &config.worker));
@@ -207,8 +210,8 @@ async fn seed_demo_workflows(store: &SharedStore, plane: &GantryPlane) -> anyhow
 }
 
 /// Single sign-on's relying party, with the provider discovered if it
-/// answers now; if not, Gantry starts anyway and discovery is retried at the
-/// next sign-in attempt. The redirect URI is `{--public-url}/auth/callback`,
+/// answers now; if not, Gantry starts anyway and discovery is retried in the
+/// background and at each sign-in attempt. The redirect URI is `{--public-url}/auth/callback`,
 /// or `http://{bound address}/auth/callback` without a public URL.
 async fn start_oidc(
     config: &Config,
@@ -223,13 +226,15 @@ async fn start_oidc(
         .unwrap_or_else(|| format!("http://{addr}"));
     let oidc = auth::oidc::Oidc::new(settings, &base)
         .context("cannot set up single sign-on (--oidc-issuer, --public-url)")?;
+    let oidc = Arc::new(oidc);
     match oidc.discover().await {
         Ok(()) => tracing::info!(redirect_uri = oidc.redirect_url(), "single sign-on ready"),
         Err(e) => {
-            tracing::warn!(error = %e, "single sign-on: will retry discovery at the next sign-in")
+            tracing::warn!(error = %e, "single sign-on: retrying discovery in the background");
+            oidc.keep_discovering();
         }
     }
-    Ok(Some(Arc::new(oidc)))
+    Ok(Some(oidc))
 }
 
 fn warn_if_assets_missing(config: &Config) {
@@ -267,6 +272,7 @@ fn build_router(
                 config.auth_failure_limit,
                 config.auth_failure_window,
             ),
+            trusted_proxies: config.trusted_proxies.clone(),
         }),
         oidc,
     };

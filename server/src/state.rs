@@ -23,4 +23,6 @@ pub struct AuthSettings {
     pub max_lifetime: Duration,
     /// Sources that keep failing to authenticate wait.
     pub lockout: crate::auth::lockout::Lockout,
+    /// Proxies whose X-Forwarded-For names the client (`--trusted-proxies`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }

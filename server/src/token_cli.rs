@@ -101,7 +101,7 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             audit_key: None,
             environments,
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            sso: false,
+            sso: None,
             role_mapping: Default::default(),
             step_up_max_age: std::time::Duration::from_secs(15 * 60),
         },

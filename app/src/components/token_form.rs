@@ -58,7 +58,7 @@ fn role_summary(role: Role) -> &'static str {
         Role::Operator => "viewer, plus starts and cancels runs",
         Role::Approver => "viewer, plus approves requests",
         Role::Admin => "everything, tokens included",
-        Role::Auditor => "reads the audit log only",
+        Role::Auditor => "reads the audit log and the user list only",
     }
 }
 

@@ -42,13 +42,22 @@ fn SignInChoices(options: SignInOptions, next: String) -> impl IntoView {
         }
         .into_any();
     }
+    let unavailable = options.sso_unavailable;
     let sso = options.sso.then(|| {
         // A plain GET form: the browser leaves for the identity provider
         // (the client-side router would intercept a link).
         let next = next.clone();
+        let notice = unavailable.then(|| {
+            view! {
+                <p class="alert alert-warn" role="status">
+                    "Single sign-on is unavailable right now: the identity provider can't be reached. Gantry keeps trying; the button below tries again at once."
+                </p>
+            }
+        });
         view! {
             <section aria-labelledby="sso-heading">
                 <h2 id="sso-heading">"Single sign-on"</h2>
+                {notice}
                 <p>"Sign in with your organization's account. What you may do here follows your groups there."</p>
                 <form method="get" action="/auth/login" class="sso-sign-in">
                     <input type="hidden" name="next" value=next />

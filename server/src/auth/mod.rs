@@ -3,6 +3,7 @@
 //! out of pages. Deciding what a principal may do is not done here but in
 //! the port (`plane.rs`).
 
+pub mod client_ip;
 pub mod lockout;
 pub mod oidc;
 pub mod oidc_routes;
@@ -89,9 +90,9 @@ pub async fn resolve_context(
 ) -> Response {
     let path = req.uri().path().to_owned();
     let is_api = path.starts_with("/api/");
+    let ip = source_ip(&req, &state.auth.trusted_proxies);
     let principal = match bearer_token(req.headers()) {
         Some(token) => {
-            let ip = source_ip(&req);
             if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now()))
             {
                 return too_many_failures(wait);
@@ -100,7 +101,7 @@ pub async fn resolve_context(
                 Ok(Some(p)) => Some(p),
                 Ok(None) => {
                     let reason = "the bearer token is unknown, revoked or expired";
-                    let anonymous = request_context(&req, None);
+                    let anonymous = request_context(&req, None, ip);
                     state
                         .plane
                         .record_rejected_credential(&anonymous, reason)
@@ -144,16 +145,17 @@ pub async fn resolve_context(
             (StatusCode::UNAUTHORIZED, "sign in to continue").into_response()
         };
     }
-    let ctx = request_context(&req, principal);
+    let ctx = request_context(&req, principal, ip);
     req.extensions_mut().insert(ctx);
     next.run(req).await
 }
 
-/// The peer's address (the proxy's, behind one).
-pub fn source_ip(req: &Request) -> Option<IpAddr> {
+/// The client's address: the peer's, or behind a trusted proxy the one it
+/// forwarded for (`client_ip.rs`).
+pub fn source_ip(req: &Request, trusted_proxies: &[ipnet::IpNet]) -> Option<IpAddr> {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip())
+        .map(|ci| client_ip::client_ip(ci.0.ip(), req.headers(), trusted_proxies))
 }
 
 /// 429 for a locked-out source, in the API's error shape.
@@ -171,12 +173,16 @@ fn too_many_failures(wait: std::time::Duration) -> Response {
 }
 
 /// Who is calling (if known) and where from, for the port.
-fn request_context(req: &Request, principal: Option<Principal>) -> RequestContext {
+fn request_context(
+    req: &Request,
+    principal: Option<Principal>,
+    ip: Option<IpAddr>,
+) -> RequestContext {
     RequestContext {
         principal,
         request_id: header_str(req.headers(), "x-request-id").unwrap_or_default(),
         trace_id: header_str(req.headers(), "traceparent").and_then(|v| trace_id_of(&v)),
-        source_ip: source_ip(req).map(|ip| ip.to_string()),
+        source_ip: ip.map(|ip| ip.to_string()),
         user_agent: header_str(req.headers(), header::USER_AGENT.as_str()),
     }
 }

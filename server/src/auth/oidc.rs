@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::RwLock;
 
@@ -140,6 +141,20 @@ pub struct Oidc {
     post_logout_url: String,
     http: reqwest::Client,
     discovered: RwLock<Option<Arc<Discovered>>>,
+    status: Arc<SsoStatus>,
+}
+
+/// Whether the provider answered the last discovery: what the sign-in page
+/// says before anyone clicks, shared with the port.
+#[derive(Debug, Default)]
+pub struct SsoStatus {
+    reachable: AtomicBool,
+}
+
+impl SsoStatus {
+    pub fn reachable(&self) -> bool {
+        self.reachable.load(Ordering::Relaxed)
+    }
 }
 
 impl Oidc {
@@ -159,6 +174,7 @@ impl Oidc {
             post_logout_url: format!("{base_url}/sign-in"),
             http,
             discovered: RwLock::new(None),
+            status: Arc::default(),
         })
     }
 
@@ -166,11 +182,37 @@ impl Oidc {
         self.redirect_url.as_str()
     }
 
+    pub fn status(&self) -> Arc<SsoStatus> {
+        self.status.clone()
+    }
+
     /// Fetches the provider's metadata and keys, replacing what was cached.
     pub async fn discover(&self) -> Result<(), SignInFailure> {
-        let found = self.fetch().await?;
-        *self.discovered.write().await = Some(Arc::new(found));
+        let found = self.fetch().await;
+        self.status
+            .reachable
+            .store(found.is_ok(), Ordering::Relaxed);
+        *self.discovered.write().await = Some(Arc::new(found?));
         Ok(())
+    }
+
+    /// Retries discovery in the background until the provider answers
+    /// (5 s, doubling to a minute), so the sign-in page stops saying
+    /// "unavailable" without anyone having to click.
+    pub fn keep_discovering(self: &Arc<Self>) {
+        let oidc = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut wait = Duration::from_secs(5);
+            loop {
+                tokio::time::sleep(wait).await;
+                let Some(oidc) = oidc.upgrade() else { return };
+                if oidc.status.reachable() || oidc.discover().await.is_ok() {
+                    tracing::info!("single sign-on: the identity provider answers again");
+                    return;
+                }
+                wait = (wait * 2).min(Duration::from_secs(60));
+            }
+        });
     }
 
     async fn fetch(&self) -> Result<Discovered, SignInFailure> {

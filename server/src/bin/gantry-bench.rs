@@ -888,7 +888,7 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
             audit_key: None,
             environments: Environments::parse_list(ENVIRONMENT)?,
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            sso: false,
+            sso: None,
             role_mapping: Default::default(),
             step_up_max_age: std::time::Duration::from_secs(15 * 60),
         },

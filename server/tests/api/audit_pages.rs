@@ -284,7 +284,7 @@ async fn only_admins_and_auditors_open_the_audit_pages() {
         let (status, html) = app.get_html(path).await;
         assert_eq!(status, 403, "{path}");
         assert!(
-            html.contains("auditors can read the audit log only"),
+            html.contains("auditors can read the audit log and the user list only"),
             "{path}"
         );
         assert!(html.contains(r#"<main id="main""#), "{path}");

@@ -51,3 +51,63 @@ async fn repeated_failed_sign_ins_lock_the_form_out() {
     assert!(page.contains("Too many failed sign-ins"), "{page}");
     assert_eq!(app.get_html("/workflows").await.0, 303, "still signed out");
 }
+
+/// `GET /api/v1/me` with a wrong token, as forwarded for `client`.
+async fn bad_token_from(app: &TestApp, client: &str) -> u16 {
+    app.client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("gantry_wrong-token-00000000000000000000000000")
+        .header("x-forwarded-for", client)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_is_counted_on_its_own() {
+    let app = TestApp::spawn_with(&[
+        "--auth-failure-limit",
+        "2",
+        "--trusted-proxies",
+        "127.0.0.1",
+    ])
+    .await;
+    for _ in 0..2 {
+        assert_eq!(bad_token_from(&app, "198.51.100.1").await, 401);
+    }
+    assert_eq!(bad_token_from(&app, "198.51.100.1").await, 429);
+    // Another client behind the same proxy is not locked out, and a client
+    // can't dodge by writing its own entry to the left.
+    assert_eq!(bad_token_from(&app, "198.51.100.2").await, 401);
+    assert_eq!(
+        bad_token_from(&app, "203.0.113.50, 198.51.100.1").await,
+        429
+    );
+    // The audit log names the client, not the proxy.
+    let (_, page) = app.api_get("/audit?action=token.rejected").await;
+    let ips: Vec<&str> = page["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["source_ip"].as_str().unwrap())
+        .collect();
+    assert!(
+        ips.contains(&"198.51.100.1") && ips.contains(&"198.51.100.2"),
+        "{ips:?}"
+    );
+    assert!(!ips.contains(&"127.0.0.1"), "{ips:?}");
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
+    let app = TestApp::spawn_with(&["--auth-failure-limit", "2"]).await;
+    assert_eq!(bad_token_from(&app, "198.51.100.1").await, 401);
+    assert_eq!(bad_token_from(&app, "198.51.100.2").await, 401);
+    assert_eq!(
+        bad_token_from(&app, "198.51.100.3").await,
+        429,
+        "one address"
+    );
+}

@@ -30,6 +30,11 @@ enum Claims {
 
 impl Provider {
     async fn start(claims: Claims) -> Provider {
+        Self::start_on(claims, 0).await
+    }
+
+    /// On a given port (0: any free one).
+    async fn start_on(claims: Claims, port: u16) -> Provider {
         let end2end = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end");
         assert!(
             end2end.join("node_modules/oidc-provider").is_dir(),
@@ -39,7 +44,7 @@ impl Provider {
             .arg(end2end.join("oidc/provider.mjs"))
             .args([
                 "--port",
-                "0",
+                &port.to_string(),
                 "--claims",
                 match claims {
                     Claims::InIdToken => "id_token",
@@ -586,11 +591,28 @@ async fn an_unreachable_provider_means_single_sign_on_is_unavailable_not_a_crash
         CLIENT_SECRET,
     ])
     .await;
+    // Said before anyone clicks; the button stays, to try again.
     let (_, html) = app.get_html("/sign-in").await;
     assert!(html.contains("Sign in with single sign-on"));
+    assert!(
+        html.contains("Single sign-on is unavailable right now"),
+        "{html}"
+    );
     let resp = app.get("/auth/login?next=%2F").await;
     assert_eq!(resp.status(), 303);
     assert!(sign_in_error(&resp).contains("single sign-on is unavailable"));
+
+    // The provider comes up: the next attempt finds it, and the notice goes.
+    let _provider = Provider::start_on(Claims::InIdToken, port).await;
+    let resp = app.get("/auth/login?next=%2F").await;
+    assert_eq!(resp.status(), 303);
+    assert!(
+        location(&resp).starts_with(&format!("http://127.0.0.1:{port}/")),
+        "{}",
+        location(&resp)
+    );
+    let (_, html) = app.get_html("/sign-in").await;
+    assert!(!html.contains("Single sign-on is unavailable right now"));
 }
 
 #[tokio::test]
