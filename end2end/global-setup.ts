@@ -33,7 +33,8 @@ function startAnnouncing(
  *  publishes its URL to the tests as GANTRY_URL. Also starts a real OpenID
  *  provider (end2end/oidc/provider.mjs) and a second Gantry signing in
  *  through it, published as GANTRY_SSO_URL (and the provider as OIDC_URL),
- *  and a third like it with a 5-second step-up window (GANTRY_STEP_UP_URL). */
+ *  and a third like it with a provider of its own (OIDC_OWN_URL) and a
+ *  5-second step-up window (GANTRY_STEP_UP_URL). */
 export default async function globalSetup() {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-e2e-'));
   const bin = process.env.GANTRY_BIN ?? '../target/debug/gantry';
@@ -56,9 +57,9 @@ export default async function globalSetup() {
   const provider = await startAnnouncing('the OIDC provider', 'node', ['oidc/provider.mjs', '--port', '0'], listening);
   children.push(provider.child);
   process.env.OIDC_URL = provider.url;
-  const ssoArgs = (name: string) => [
+  const ssoArgs = (name: string, issuer = provider.url) => [
     ...gantryArgs(name),
-    '--oidc-issuer', provider.url,
+    '--oidc-issuer', issuer,
     '--oidc-client-id', 'gantry',
     '--oidc-client-secret', 'gantry-test-secret',
     '--oidc-scopes', 'openid,profile,email,groups',
@@ -68,11 +69,16 @@ export default async function globalSetup() {
   const sso = await startAnnouncing('gantry with single sign-on', bin, ssoArgs('sso'), listening);
   children.push(sso.child);
   process.env.GANTRY_SSO_URL = sso.url;
-  // The same, with a step-up window short enough for a test to outlive.
+  // The same with a provider of its own (tests doctor its tokens and
+  // rotate its keys, which must not disturb other tests' sign-ins) and a
+  // step-up window short enough for a test to outlive.
+  const ownProvider = await startAnnouncing('a second OIDC provider', 'node', ['oidc/provider.mjs', '--port', '0'], listening);
+  children.push(ownProvider.child);
+  process.env.OIDC_OWN_URL = ownProvider.url;
   const stepUp = await startAnnouncing(
     'gantry with a short step-up window',
     bin,
-    [...ssoArgs('sso-step-up'), '--step-up-max-age', '5s'],
+    [...ssoArgs('sso-step-up', ownProvider.url), '--step-up-max-age', '5s'],
     listening,
   );
   children.push(stepUp.child);

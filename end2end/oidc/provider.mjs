@@ -13,7 +13,8 @@
 // a Gantry started on port 0 needs no registration. PKCE is required.
 //
 // Users (any password): alice [sre], bob [platform-admins], carol [] (no
-// groups), dave [sre, security].
+// groups), dave [sre, security], erin (groups left out as a "group
+// overage": `_claim_names`/`_claim_sources` instead of the claim).
 //
 // `--claims id_token` (default) puts profile, email and groups claims into
 // the ID token; `--claims userinfo` serves them only from the UserInfo
@@ -51,6 +52,9 @@ const USERS = {
   bob: { name: 'Bob Berg', groups: ['platform-admins'] },
   carol: { name: 'Carol Chen', groups: [] },
   dave: { name: 'Dave Dietz', groups: ['sre', 'security'] },
+  // In too many groups for a token: they are left out, as Microsoft Entra
+  // ID does ("group overage"), with a pointer to where to fetch them.
+  erin: { name: 'Erin Eck', groups: 'overage' },
 };
 
 function signingKey() {
@@ -131,14 +135,21 @@ function newProvider(issuer) {
       return {
         accountId: id,
         async claims() {
-          return {
+          const profile = {
             sub: id,
             name: user.name,
             preferred_username: id,
             email: `${id}@example.test`,
             email_verified: true,
-            groups: user.groups,
           };
+          if (user.groups === 'overage') {
+            return {
+              ...profile,
+              _claim_names: { groups: 'src1' },
+              _claim_sources: { src1: { endpoint: `${issuerUrl}/_test/groups/${id}` } },
+            };
+          }
+          return { ...profile, groups: user.groups };
         },
       };
     },

@@ -1,4 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
 import { expect, hydrated, signIn, test as base } from './fixtures';
 
 // Against the Gantry global-setup configured for single sign-on with a real
@@ -13,11 +14,16 @@ const test = base.extend({
 });
 
 /** Through the provider's login form, starting from `path`. */
-async function signInAs(page: import('@playwright/test').Page, login: string, path: string) {
+async function signInAs(page: Page, login: string, path: string, provider = process.env.OIDC_URL) {
   await page.goto(path);
   await expect(page).toHaveURL(/\/sign-in\?next=/);
   await page.getByRole('button', { name: 'Sign in with single sign-on' }).click();
-  await expect(page).toHaveURL(new RegExp(`^${process.env.OIDC_URL}/interaction/`));
+  await atProviderLogIn(page, login, provider);
+}
+
+/** Fills the provider's login form, which the browser must be at. */
+async function atProviderLogIn(page: Page, login: string, provider = process.env.OIDC_URL) {
+  await expect(page).toHaveURL(new RegExp(`^${provider}/interaction/`));
   await page.locator('input[name="login"]').fill(login);
   await page.locator('input[name="password"]').fill('any password');
   await page.getByRole('button', { name: 'Sign-in' }).click();
@@ -96,8 +102,11 @@ test('an admin disables dave on the Users page: his open session ends at once, a
   await daveContext.close();
 });
 
-test.describe('step-up', () => {
-  // A Gantry whose sensitive actions need a sign-in within the last 5 s.
+test.describe('against a provider of its own', () => {
+  // These doctor the provider's next token and rotate its keys, so they run
+  // one at a time, against a Gantry and a provider no other test uses; that
+  // Gantry's sensitive actions also need a sign-in within the last 5 s.
+  test.describe.configure({ mode: 'serial' });
   test.use({
     baseURL: async ({}, use) => {
       const url = process.env.GANTRY_STEP_UP_URL;
@@ -105,9 +114,10 @@ test.describe('step-up', () => {
       await use(url);
     },
   });
+  const own = () => process.env.OIDC_OWN_URL!;
 
   test('a stale sign-in is sent back to the provider to log in again, then the action goes through', async ({ page }) => {
-    await signInAs(page, 'bob', '/admin/tokens');
+    await signInAs(page, 'bob', '/admin/tokens', own());
     await expect(page).toHaveURL(/\/admin\/tokens$/);
     // Wait out the window: the first creation succeeds, repeats of the same
     // name conflict, and once the sign-in is stale creation asks for step-up.
@@ -128,15 +138,56 @@ test.describe('step-up', () => {
     await page.getByRole('link', { name: 'Sign in again' }).click();
 
     // The provider asks for the password again although bob is signed in there.
-    await expect(page).toHaveURL(new RegExp(`^${process.env.OIDC_URL}/interaction/`));
-    await page.locator('input[name="login"]').fill('bob');
-    await page.locator('input[name="password"]').fill('any password');
-    await page.getByRole('button', { name: 'Sign-in' }).click();
+    await atProviderLogIn(page, 'bob', own());
     await expect(page).toHaveURL(/\/admin\/tokens$/);
 
     await page.getByLabel('Name', { exact: true }).fill(`${name}-ui`);
     await page.getByRole('checkbox', { name: 'viewer in dev' }).check();
     await page.getByRole('button', { name: 'Create token' }).click();
     await expect(page.getByLabel(`Secret of ${name}-ui`)).toBeVisible();
+  });
+
+  test('an answer replayed into another attempt is refused for its state, then as used up', async ({ page }) => {
+    // The provider's answer (Gantry's callback URL with code and state) as
+    // the browser delivers it; the sign-in goes through.
+    let answer: string | undefined;
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/auth/callback') answer = request.url();
+    });
+    await signInAs(page, 'alice', '/runs', own());
+    await expect(page).toHaveURL(/\/runs$/);
+    expect(answer).toBeTruthy();
+
+    // A new session starts an attempt of its own, and is handed the old answer.
+    await page.context().clearCookies();
+    const begin = await page.request.get('/auth/login?next=%2F', { maxRedirects: 0 });
+    expect(begin.status()).toBe(303);
+    await page.goto(answer!);
+    await expect(page).toHaveURL(/\/sign-in\?/);
+    await expect(page.getByRole('alert')).toContainText('(state)');
+    // And again: the attempt is used up by any answer.
+    await page.goto(answer!);
+    await expect(page.getByRole('alert')).toContainText('already used');
+    expect((await page.request.get('/api/v1/me')).status()).toBe(401);
+  });
+
+  test('an expired or wrongly signed ID token is refused; a rotated key is picked up', async ({ page }) => {
+    for (const [how, why] of [
+      ['expired', 'the ID token has expired'],
+      ['foreign-key', "the ID token's signature does not verify"],
+    ]) {
+      const tamper = await page.request.post(`${own()}/_test/tamper-next-id-token?how=${how}`);
+      expect(tamper.status()).toBe(204);
+      await signInAs(page, 'alice', '/runs', own());
+      await expect(page).toHaveURL(/\/sign-in\?/);
+      await expect(page.getByRole('alert'), how).toContainText(why);
+      expect((await page.request.get('/api/v1/me')).status(), how).toBe(401);
+      await page.context().clearCookies();
+    }
+
+    expect((await page.request.post(`${own()}/_test/rotate-keys`)).status()).toBe(204);
+    await signInAs(page, 'alice', '/runs', own());
+    await expect(page).toHaveURL(/\/runs$/);
+    await expect(page.locator('summary[aria-label="Account menu for Alice Anders"]')).toBeVisible();
   });
 });

@@ -345,6 +345,17 @@ impl Oidc {
             check_fresh_authentication(claims.auth_time().map(|t| t.timestamp()), started_at)?;
         }
         let mut identity = self.identity_from(&claims);
+        let groups_claim = &self.settings.groups_claim;
+        if identity.groups.is_none() && groups_left_out(claims.additional_claims(), groups_claim) {
+            // Signing in without them would quietly drop every role the
+            // person's groups give; say what happened instead.
+            tracing::warn!(claim = %groups_claim, "ID token says its groups claim was left out (group overage)");
+            return Err(fail(
+                "your identity provider left your groups out because you are in too many of them \
+                 (Microsoft Entra ID \"group overage\"); an administrator can have it send only the \
+                 groups assigned to Gantry (see docs/sso.md)",
+            ));
+        }
         if identity.username.is_none() || identity.groups.is_none() {
             self.complete_from_userinfo(&d, tokens.access_token(), &claims, &mut identity)
                 .await?;
@@ -498,6 +509,17 @@ fn rejected(e: ClaimsVerificationError) -> SignInFailure {
     fail(format!("{why}; start again"))
 }
 
+/// Whether the token says `claim` was left out and must be fetched from
+/// elsewhere (OpenID Connect distributed claims: `_claim_names` naming it),
+/// as Microsoft Entra ID does for people in more groups than a token holds.
+fn groups_left_out(extra: &ExtraClaims, claim: &str) -> bool {
+    extra
+        .0
+        .get("_claim_names")
+        .and_then(Value::as_object)
+        .is_some_and(|names| names.contains_key(claim))
+}
+
 /// A list of strings (or one string) under `claim`.
 fn groups_in(extra: &ExtraClaims, claim: &str) -> Option<Vec<String>> {
     match extra.0.get(claim)? {
@@ -538,6 +560,24 @@ mod tests {
         assert!(check_fresh_authentication(Some(started - 30), started).is_ok());
         assert!(check_fresh_authentication(Some(started - 3600), started).is_err());
         assert!(check_fresh_authentication(None, started).is_err());
+    }
+
+    #[test]
+    fn an_entra_group_overage_is_recognized() {
+        let overage = extra(serde_json::json!({
+            "_claim_names": {"groups": "src1"},
+            "_claim_sources": {"src1": {"endpoint": "https://graph.example/v1.0/users/x/getMemberObjects"}}
+        }));
+        assert!(groups_left_out(&overage, "groups"));
+        assert!(!groups_left_out(&overage, "roles"));
+        assert!(!groups_left_out(
+            &extra(serde_json::json!({"groups": ["sre"]})),
+            "groups"
+        ));
+        assert!(!groups_left_out(
+            &extra(serde_json::json!({"_claim_names": "groups"})),
+            "groups"
+        ));
     }
 
     #[test]

@@ -699,3 +699,16 @@ async fn an_expired_wrongly_signed_or_misaddressed_id_token_is_refused() {
     assert_eq!(location(&sign_in(&app, &browser, "alice").await), "/runs");
     assert_eq!(me(&app, &browser).await.0, 200);
 }
+
+#[tokio::test]
+async fn groups_left_out_for_overage_are_refused_with_an_explanation() {
+    let provider = Provider::start(Claims::InIdToken).await;
+    let app = gantry_for(&provider).await;
+    let browser = new_client();
+    let resp = sign_in(&app, &browser, "erin").await;
+    let error = sign_in_error(&resp);
+    assert!(error.contains("group overage"), "{error}");
+    assert_eq!(me(&app, &browser).await.0, 401, "no session");
+    let failed = sign_ins(&app, "failed").await;
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+}
