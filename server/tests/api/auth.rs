@@ -152,3 +152,40 @@ async fn activity_slides_the_session_but_static_assets_never_touch_it() {
         "assets are served outside the session layer"
     );
 }
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_active() {
+    let app = TestApp::spawn_with(&[
+        "--dev",
+        "--session-max-lifetime",
+        "30m",
+        "--session-idle-timeout",
+        "20m",
+    ])
+    .await;
+    app.sign_in_as("viewer").await;
+    assert_eq!(app.get("/runs").await.status(), 200);
+    // Signed in an hour ago (the session row says so); active until now.
+    crate::step_up::age_sessions(&app).await;
+    let resp = app.get("/runs").await;
+    assert_eq!(resp.status(), 303);
+    assert!(location(&resp).starts_with("/sign-in"));
+    let api = app.client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(api.status(), 401);
+}
+
+#[tokio::test]
+async fn a_session_idle_past_its_timeout_is_over() {
+    let app = TestApp::spawn().await;
+    app.sign_in_as("viewer").await;
+    assert_eq!(app.get("/runs").await.status(), 200);
+    // Idle: the store's expiry (which every request slides forward) passed.
+    sqlx::query("UPDATE tower_sessions SET expiry_date = ?")
+        .bind(chrono::Utc::now().timestamp() - 1)
+        .execute(&app.db().await)
+        .await
+        .unwrap();
+    let resp = app.get("/runs").await;
+    assert_eq!(resp.status(), 303);
+    assert!(location(&resp).starts_with("/sign-in"));
+}

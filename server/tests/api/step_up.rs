@@ -64,7 +64,7 @@ async fn create_token(app: &TestApp, name: &str) -> (u16, Value) {
 }
 
 /// Moves every stored session's sign-in an hour into the past.
-async fn age_sessions(app: &TestApp) {
+pub async fn age_sessions(app: &TestApp) {
     let pool = app.db().await;
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT id, data FROM tower_sessions")
         .fetch_all(&pool)
