@@ -77,6 +77,9 @@ pub struct RoleGrant {
 pub enum PrincipalKind {
     User,
     ServiceToken,
+    /// An identity provider provisioning over SCIM with its SCIM token:
+    /// holds no roles, and is let in on `/scim/v2` only.
+    ScimClient,
     System,
 }
 

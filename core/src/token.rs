@@ -20,6 +20,9 @@ pub const DEFAULT_LIFETIME_DAYS: i64 = 90;
 pub struct ServiceToken {
     pub id: String,
     pub name: String,
+    /// What it is for: the REST API and CLI, or SCIM provisioning only.
+    #[serde(default)]
+    pub kind: TokenKind,
     /// `role@environment` (`*`: every environment), e.g. `operator@dev`.
     pub roles: Vec<String>,
     /// The secret's first characters, to tell tokens apart (`gantry_AbC1…`).
@@ -29,6 +32,33 @@ pub struct ServiceToken {
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What a token is for. A SCIM token holds no roles: it is accepted on
+/// `/scim/v2` only, where it provisions users and groups; every other
+/// token is refused there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    #[default]
+    Service,
+    Scim,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Service => "service",
+            TokenKind::Scim => "scim",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [TokenKind::Service, TokenKind::Scim]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,13 +90,19 @@ pub struct NewToken {
     /// 1–64 of `a-z 0-9 - _ .`, unique.
     #[cfg_attr(feature = "openapi", schema(example = "ci-deploy"))]
     pub name: String,
-    /// `role@environment`; a bare role means every environment.
+    /// `role@environment`; a bare role means every environment. Empty for
+    /// a SCIM token.
     #[cfg_attr(feature = "openapi", schema(example = json!(["operator@dev", "viewer@*"])))]
+    #[serde(default)]
     pub roles: Vec<String>,
     /// How long until it expires, e.g. `30d` or `12h`: at most 365 days,
     /// 90 days when left out.
     #[cfg_attr(feature = "openapi", schema(example = "90d"))]
     pub expires_in: Option<String>,
+    /// A SCIM provisioning token (no roles; accepted on `/scim/v2` only).
+    /// Making one needs admin in every environment.
+    #[serde(default)]
+    pub scim: bool,
 }
 
 /// The answer to a creation: the only time the secret is shown.
@@ -82,6 +118,7 @@ pub struct CreatedToken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenPlan {
     pub name: String,
+    pub kind: TokenKind,
     pub grants: Vec<(Role, EnvScope)>,
     pub expires_at: DateTime<Utc>,
 }
@@ -126,7 +163,13 @@ pub fn plan_token(
             "use 1 to 64 characters: lowercase letters, digits, - _ or .",
         ));
     }
-    if request.roles.is_empty() {
+    if request.scim && !request.roles.is_empty() {
+        return Err(PortError::invalid(
+            "roles",
+            "a SCIM token holds no roles (it only provisions users and groups); leave roles empty",
+        ));
+    }
+    if !request.scim && request.roles.is_empty() {
         return Err(PortError::invalid(
             "roles",
             "give at least one role, e.g. operator@dev",
@@ -159,6 +202,11 @@ pub fn plan_token(
     }
     Ok(TokenPlan {
         name: request.name.clone(),
+        kind: if request.scim {
+            TokenKind::Scim
+        } else {
+            TokenKind::Service
+        },
         grants,
         expires_at: now + lifetime,
     })
@@ -182,6 +230,7 @@ mod tests {
             name: name.into(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             expires_in: expires_in.map(str::to_owned),
+            scim: false,
         }
     }
 
@@ -235,11 +284,35 @@ mod tests {
     }
 
     #[test]
+    fn a_scim_token_holds_no_roles() {
+        let now = Utc::now();
+        let scim = NewToken {
+            scim: true,
+            ..request("okta", &[], Some("30d"))
+        };
+        let plan = plan_token(&scim, &envs(), now).unwrap();
+        assert_eq!(plan.kind, TokenKind::Scim);
+        assert!(plan.grants.is_empty());
+        let with_roles = NewToken {
+            scim: true,
+            ..request("okta", &["viewer"], None)
+        };
+        let err = plan_token(&with_roles, &envs(), now).unwrap_err();
+        assert!(
+            err.to_string().contains("SCIM token holds no roles"),
+            "{err}"
+        );
+        let service = plan_token(&request("ci", &["viewer"], None), &envs(), now).unwrap();
+        assert_eq!(service.kind, TokenKind::Service);
+    }
+
+    #[test]
     fn state_follows_revocation_then_expiry() {
         let now = Utc::now();
         let mut t = ServiceToken {
             id: "1".into(),
             name: "t".into(),
+            kind: TokenKind::Service,
             roles: vec![],
             hint: "gantry_ab".into(),
             created_at: now,

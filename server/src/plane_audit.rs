@@ -18,6 +18,7 @@ pub fn actor_of(principal: &Principal) -> Actor {
         kind: match principal.kind {
             PrincipalKind::User => ActorKind::User,
             PrincipalKind::ServiceToken => ActorKind::ServiceToken,
+            PrincipalKind::ScimClient => ActorKind::ScimClient,
             PrincipalKind::System => ActorKind::System,
         },
         id: principal.id.0.clone(),

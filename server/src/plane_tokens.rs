@@ -7,7 +7,9 @@ use crate::store::tokens::{Created, NewTokenRecord};
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::RequestContext;
 use gantry_core::rbac::Action;
-use gantry_core::token::{CreatedToken, NewToken, ServiceToken, parse_grant, plan_token};
+use gantry_core::token::{
+    CreatedToken, NewToken, ServiceToken, TokenKind, parse_grant, plan_token,
+};
 use gantry_core::{EnvScope, Role};
 use gantry_core::{Me, PortError};
 
@@ -48,6 +50,11 @@ impl GantryPlane {
         let me = self.authorize(ctx, &Action::ManageTokens)?;
         let now = self.clock.now();
         let plan = plan_token(&request, &self.settings.environments, now)?;
+        if plan.kind == TokenKind::Scim {
+            // Provisioning decides who exists and (through groups) who
+            // holds what, everywhere.
+            self.authorize(ctx, &Action::ManageUsers)?;
+        }
         for (role, scope) in &plan.grants {
             self.authorize(
                 ctx,
@@ -74,6 +81,7 @@ impl GantryPlane {
                     grants: &grants,
                     expires_at: Some(plan.expires_at),
                     created_by: &me.display_name,
+                    kind: plan.kind,
                 },
                 now,
                 event.clone(),
@@ -111,6 +119,9 @@ impl GantryPlane {
                 .await
                 .map_err(internal)?
                 .ok_or_else(|| PortError::not_found(format!("token {id_or_name:?}")))?;
+            if token.kind == TokenKind::Scim {
+                self.authorize(ctx, &Action::ManageUsers)?;
+            }
             for text in &token.roles {
                 let (role, scope) = parse_grant(text, &self.settings.environments)
                     .or_else(|_| stored_grant(text))

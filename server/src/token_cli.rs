@@ -9,7 +9,7 @@ use crate::plane::{GantryPlane, PlaneSettings};
 use crate::store::{self, DatabaseUrl};
 use clap::{Args, Subcommand};
 use gantry_core::port::{ControlPlane, RequestContext};
-use gantry_core::token::{NewToken, ServiceToken};
+use gantry_core::token::{NewToken, ServiceToken, TokenKind};
 use gantry_core::{EnvScope, Environments, Principal, PrincipalKind, Role, RoleGrant, UserId};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -55,8 +55,16 @@ pub struct CreateArgs {
     pub name: String,
     /// ROLE@ENV, repeatable (e.g. --role operator@dev --role viewer@*); a bare role means every
     /// environment.
-    #[arg(long = "role", value_name = "ROLE@ENV", required = true)]
+    #[arg(
+        long = "role",
+        value_name = "ROLE@ENV",
+        required_unless_present = "scim"
+    )]
     pub roles: Vec<String>,
+    /// A SCIM provisioning token instead: no roles, accepted on /scim/v2 only (for Okta or
+    /// Microsoft Entra ID provisioning).
+    #[arg(long, conflicts_with = "roles")]
+    pub scim: bool,
     /// Lifetime, at most 365d.
     #[arg(long, value_name = "DURATION", default_value = "90d")]
     pub expires: String,
@@ -141,12 +149,13 @@ fn describe(t: &ServiceToken) -> String {
     let used = t.last_used_at.map_or("never".to_owned(), |e| {
         e.format("%Y-%m-%d %H:%M UTC").to_string()
     });
+    let roles = match t.kind {
+        TokenKind::Scim => "(SCIM provisioning)".to_owned(),
+        TokenKind::Service => t.roles.join(","),
+    };
     format!(
-        "{:<24} {:<8} {:<14} roles {:<32} expires {expires:<20} last used {used}",
-        t.name,
-        state,
-        t.hint,
-        t.roles.join(",")
+        "{:<24} {:<8} {:<14} roles {roles:<32} expires {expires:<20} last used {used}",
+        t.name, state, t.hint,
     )
 }
 
@@ -162,6 +171,7 @@ async fn execute(command: TokenCommand) -> anyhow::Result<()> {
                         name: args.name,
                         roles: args.roles,
                         expires_in: Some(args.expires),
+                        scim: args.scim,
                     },
                 )
                 .await?;

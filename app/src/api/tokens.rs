@@ -41,7 +41,7 @@ pub struct TokenList {
 /// A creation request from the form's fields, exactly as both the server
 /// function and the plain form route receive them: empty fields mean "not
 /// given", so the port names what is missing.
-pub fn token_request(name: &str, roles: &[String], expires_in: &str) -> NewToken {
+pub fn token_request(name: &str, roles: &[String], expires_in: &str, scim: bool) -> NewToken {
     let expires_in = expires_in.trim();
     NewToken {
         name: name.trim().to_owned(),
@@ -52,7 +52,13 @@ pub fn token_request(name: &str, roles: &[String], expires_in: &str) -> NewToken
             .map(str::to_owned)
             .collect(),
         expires_in: (!expires_in.is_empty()).then(|| expires_in.to_owned()),
+        scim,
     }
+}
+
+/// A ticked checkbox: browsers send `on` (or the value it carries).
+fn checked(value: &str) -> bool {
+    matches!(value, "on" | "true" | "1")
 }
 
 /// A creation request from a url-encoded form body (`name`, `expires_in`
@@ -69,7 +75,12 @@ pub fn token_request_from_form(pairs: &[(String, String)]) -> NewToken {
         .filter(|(k, _)| k == "roles" || (k.starts_with("roles[") && k.ends_with(']')))
         .map(|(_, v)| v.clone())
         .collect();
-    token_request(field("name"), &roles, field("expires_in"))
+    token_request(
+        field("name"),
+        &roles,
+        field("expires_in"),
+        checked(field("scim")),
+    )
 }
 
 #[server(prefix = "/ui", endpoint = "tokens")]
@@ -91,6 +102,7 @@ pub async fn create_token(
     name: String,
     #[server(default)] roles: Vec<String>,
     #[server(default)] expires_in: String,
+    #[server(default)] scim: String,
 ) -> Result<CreatedToken, AppError> {
     let (plane, ctx) = ssr::port().await?;
     if http::plain_form_post() {
@@ -100,7 +112,7 @@ pub async fn create_token(
         )));
     }
     http::no_store();
-    let request = token_request(&name, &roles, &expires_in);
+    let request = token_request(&name, &roles, &expires_in, checked(&scim));
     ssr::answer(plane.create_token(&ctx, request).await)
 }
 
@@ -175,6 +187,7 @@ mod tests {
                     "auditor@prod".into()
                 ],
                 expires_in: Some("30d".into()),
+                scim: false,
             }
         );
         let empty = token_request_from_form(&[]);

@@ -29,6 +29,8 @@ pub struct TokenFormSetup {
     /// The `role@scope` boxes the caller may tick: those within their own
     /// admin reach. The others are shown disabled; the port decides anyway.
     pub grantable: Vec<String>,
+    /// The caller may make SCIM provisioning tokens (admin everywhere).
+    pub scim_allowed: bool,
     /// When this page answers a create form posted without JavaScript:
     /// what was asked for and what came of it.
     pub plain: Option<PlainCreate>,
@@ -67,6 +69,7 @@ pub fn CreateTokenForm(action: ServerAction<CreateToken>, setup: TokenFormSetup)
     let TokenFormSetup {
         environments,
         grantable,
+        scim_allowed,
         plain,
     } = setup;
     let url_error = url_error_for(<CreateToken as ServerFn>::PATH);
@@ -299,6 +302,24 @@ pub fn CreateTokenForm(action: ServerAction<CreateToken>, setup: TokenFormSetup)
                 </div>
                 {field_error("token-roles-error", roles_problem)}
             </fieldset>
+            {scim_allowed
+                .then(|| {
+                    view! {
+                        <div class="field field-check">
+                            <input
+                                type="checkbox"
+                                id="token-scim"
+                                name="scim"
+                                checked=initial.scim
+                                aria-describedby="token-scim-hint"
+                            />
+                            <label for="token-scim">"SCIM provisioning token"</label>
+                            <p class="hint" id="token-scim-hint">
+                                "For Okta or Microsoft Entra ID to provision users and groups at /scim/v2. It holds no roles: leave the boxes above empty."
+                            </p>
+                        </div>
+                    }
+                })}
             <div class="field">
                 <label for="token-expires">"Expires after"</label>
                 <select

@@ -16,7 +16,7 @@ use crate::components::token_form::{CreateTokenForm, TokenFormSetup};
 use crate::error::{AppError, url_error_for};
 use chrono::{DateTime, Utc};
 use gantry_core::rbac::{Action, decide};
-use gantry_core::token::{ServiceToken, TokenState, grant_text};
+use gantry_core::token::{ServiceToken, TokenKind, TokenState, grant_text};
 use gantry_core::{EnvScope, Role};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -47,9 +47,13 @@ async fn load_setup(shell: Shell, plain: Option<PlainCreate>) -> Result<TokenFor
         })
         .map(|(role, scope)| grant_text(role, &scope))
         .collect();
+    let scim_allowed = principal
+        .as_ref()
+        .is_some_and(|p| decide(p, &Action::ManageUsers).is_allowed());
     Ok(TokenFormSetup {
         environments,
         grantable,
+        scim_allowed,
         plain,
     })
 }
@@ -173,11 +177,15 @@ fn Row(
     revoke: ServerAction<RevokeToken>,
 ) -> impl IntoView {
     let state = token.state(now);
-    let roles = token
-        .roles
-        .iter()
-        .map(|r| view! { <li><code>{r.clone()}</code></li> })
-        .collect_view();
+    let roles = match token.kind {
+        TokenKind::Scim => view! { <li>"SCIM provisioning"</li> }.into_any(),
+        TokenKind::Service => token
+            .roles
+            .iter()
+            .map(|r| view! { <li><code>{r.clone()}</code></li> })
+            .collect_view()
+            .into_any(),
+    };
     let action = (state == TokenState::Active).then(|| {
         let name = token.name.clone();
         view! {

@@ -76,6 +76,11 @@ pub async fn principal_for(
 /// because the port answers them with 401 itself. Of the REST API only its
 /// OpenAPI document is public, by exact path. (Static assets and probes
 /// are routed outside this middleware altogether.)
+/// The SCIM 2.0 service provider's paths.
+pub fn is_scim(path: &str) -> bool {
+    path == "/scim/v2" || path.starts_with("/scim/v2/")
+}
+
 fn is_public(path: &str) -> bool {
     matches!(path, "/sign-in" | "/favicon.ico" | "/api/v1/openapi.json")
         || path.starts_with("/auth/")
@@ -98,6 +103,13 @@ pub async fn resolve_context(
                 return too_many_failures(wait);
             }
             match tokens::principal_for_token(&state.store, token, chrono::Utc::now()).await {
+                // A SCIM token only provisions; anywhere else it is no
+                // credential at all.
+                Ok(Some(p)) if p.kind == PrincipalKind::ScimClient && !is_scim(&path) => {
+                    return api_unauthenticated(
+                        "this is a SCIM provisioning token: it is accepted on /scim/v2 only",
+                    );
+                }
                 Ok(Some(p)) => Some(p),
                 Ok(None) => {
                     let reason = "the bearer token is unknown, revoked or expired";

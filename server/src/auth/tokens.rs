@@ -7,6 +7,7 @@ use crate::store::{SharedStore, StoreResult};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use gantry_core::audit::{Actor, AuditAction, AuditEvent};
+use gantry_core::token::TokenKind;
 use gantry_core::{Principal, PrincipalKind, Role, UserId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -51,9 +52,15 @@ pub async fn principal_for_token(
         .await?
         .map(|t| Principal {
             id: UserId(t.id),
-            kind: PrincipalKind::ServiceToken,
+            kind: match t.kind {
+                TokenKind::Service => PrincipalKind::ServiceToken,
+                TokenKind::Scim => PrincipalKind::ScimClient,
+            },
             username: t.name.clone(),
-            display_name: format!("token {}", t.name),
+            display_name: match t.kind {
+                TokenKind::Service => format!("token {}", t.name),
+                TokenKind::Scim => format!("SCIM client {}", t.name),
+            },
             email: None,
             grants: t.grants,
             signed_in_at: None,

@@ -28,6 +28,7 @@ use gantry_core::run::{
     advance, after_attempt,
 };
 use gantry_core::spec::{StepKind, WorkflowSpec};
+use gantry_core::token::TokenKind;
 use gantry_core::workflow::{
     ActiveVersion, ApplyOutcome, VersionInfo, WorkflowDetail, WorkflowSummary,
 };
@@ -1420,16 +1421,16 @@ impl WorkflowStore for Adapter {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<TokenRecord>> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT id, name FROM api_tokens
-             WHERE token_hash = $1 AND kind = 'service' AND revoked_at IS NULL
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT id, name, kind FROM api_tokens
+             WHERE token_hash = $1 AND kind IN ('service', 'scim') AND revoked_at IS NULL
                AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(token_hash)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((id, name)) = row else {
+        let Some((id, name, kind)) = row else {
             return Ok(None);
         };
         let grants: Vec<(String, String)> =
@@ -1446,6 +1447,11 @@ impl WorkflowStore for Adapter {
             .into_iter()
             .map(|(role, env)| grant_from_row(&role, &env, format!("token {name}")))
             .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Some(TokenRecord { id, name, grants }))
+        Ok(Some(TokenRecord {
+            id,
+            name,
+            kind: TokenKind::parse(&kind).unwrap_or_default(),
+            grants,
+        }))
     }
 }

@@ -8,12 +8,12 @@ use crate::store::tokens::{Created, NewTokenRecord, TokenStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::audit::AuditEvent;
-use gantry_core::token::ServiceToken;
+use gantry_core::token::{ServiceToken, TokenKind};
 use sqlx::Row;
 use std::collections::BTreeMap;
 
 const TOKEN_COLUMNS: &str =
-    "id, name, hint, created_at, created_by, expires_at, last_used_at, revoked_at";
+    "id, name, kind, hint, created_at, created_by, expires_at, last_used_at, revoked_at";
 
 /// Tokens with their grants, in the order the query gave them. (Token
 /// counts are small: one query for every grant beats one per token.)
@@ -36,7 +36,9 @@ async fn with_grants(
     rows.iter()
         .map(|row| {
             let id: String = row.try_get("id")?;
+            let kind: String = row.try_get("kind")?;
             Ok(ServiceToken {
+                kind: TokenKind::parse(&kind).unwrap_or_default(),
                 roles: by_token.remove(&id).unwrap_or_default(),
                 id,
                 name: row.try_get("name")?,
@@ -63,7 +65,7 @@ impl TokenStore for Adapter {
         let id = uuid::Uuid::new_v4().to_string();
         let inserted = sqlx::query(
             "INSERT INTO api_tokens (id, name, token_hash, created_at, expires_at, created_by, hint, kind)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'service')
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(&id)
@@ -73,6 +75,7 @@ impl TokenStore for Adapter {
         .bind(new.expires_at)
         .bind(new.created_by)
         .bind(new.hint)
+        .bind(new.kind.as_str())
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -93,6 +96,7 @@ impl TokenStore for Adapter {
             &mut tx,
             audit
                 .detail("token_id", id.clone())
+                .detail("kind", new.kind.as_str())
                 .detail("grants", roles.clone())
                 .detail("expires_at", new.expires_at.map(|e| e.to_rfc3339())),
         )
@@ -101,6 +105,7 @@ impl TokenStore for Adapter {
         Ok(Created::Token(ServiceToken {
             id,
             name: new.name.to_owned(),
+            kind: new.kind,
             roles,
             hint: new.hint.to_owned(),
             created_at: now,
@@ -113,7 +118,7 @@ impl TokenStore for Adapter {
 
     async fn list_tokens(&self) -> StoreResult<Vec<ServiceToken>> {
         let rows = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind = 'service' ORDER BY created_at DESC, name"
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind IN ('service', 'scim') ORDER BY created_at DESC, name"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -122,7 +127,7 @@ impl TokenStore for Adapter {
 
     async fn find_token(&self, id_or_name: &str) -> StoreResult<Option<ServiceToken>> {
         let rows = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind = 'service' AND (id = $1 OR name = $1)"
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind IN ('service', 'scim') AND (id = $1 OR name = $1)"
         ))
         .bind(id_or_name)
         .fetch_all(&self.pool)
@@ -139,7 +144,7 @@ impl TokenStore for Adapter {
     ) -> StoreResult<Option<ServiceToken>> {
         let mut tx = begin_write(&self.pool).await?;
         let row: Option<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
-            "SELECT id, revoked_at FROM api_tokens WHERE kind = 'service' AND (id = $1 OR name = $1)",
+            "SELECT id, revoked_at FROM api_tokens WHERE kind IN ('service', 'scim') AND (id = $1 OR name = $1)",
         )
         .bind(id_or_name)
         .fetch_optional(&mut *tx)

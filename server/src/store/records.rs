@@ -128,6 +128,7 @@ pub enum CancelOutcome {
 pub struct TokenRecord {
     pub id: String,
     pub name: String,
+    pub kind: gantry_core::token::TokenKind,
     pub grants: Vec<RoleGrant>,
 }
 

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::Role;
 use gantry_core::audit::AuditEvent;
-use gantry_core::token::ServiceToken;
+use gantry_core::token::{ServiceToken, TokenKind};
 
 /// A token to store: its secret only as a hash.
 pub struct NewTokenRecord<'a> {
@@ -18,6 +18,7 @@ pub struct NewTokenRecord<'a> {
     pub grants: &'a [(Role, String)],
     pub expires_at: Option<DateTime<Utc>>,
     pub created_by: &'a str,
+    pub kind: TokenKind,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +37,8 @@ pub trait TokenStore: Send + Sync + 'static {
         audit: AuditEvent,
     ) -> StoreResult<Created>;
 
-    /// Every service token, newest first, revoked and expired ones too.
+    /// Every token (service and SCIM), newest first, revoked and expired
+    /// ones too.
     async fn list_tokens(&self) -> StoreResult<Vec<ServiceToken>>;
 
     /// By id or name.

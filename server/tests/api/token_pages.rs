@@ -135,8 +135,11 @@ async fn admins_see_the_admin_area_and_the_tokens_page() {
         .split(r#"<input type="checkbox""#)
         .skip(1)
         .map(|rest| &rest[..rest.find('>').unwrap()])
+        .filter(|b| b.contains(r#"name="roles[]""#))
         .collect();
     assert_eq!(boxes.len(), 5 * 4, "five roles in dev, stage, prod and all");
+    // An admin of every environment may also make a SCIM token.
+    assert!(html.contains(r#"id="token-scim" name="scim""#), "{html}");
     assert!(boxes.iter().all(|b| !b.contains("disabled")), "{boxes:?}");
     assert!(html.contains(r#"<option value="90d" selected"#));
     assert!(html.contains(r#"<label for="token-expires">Expires after</label>"#));

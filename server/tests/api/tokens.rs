@@ -373,3 +373,54 @@ async fn a_revoked_bootstrap_token_stays_revoked_across_restarts() {
     let (_second, addr) = serve(&db, &dir.path().join("b"), &[]).await;
     assert_eq!(me(addr).await, 401);
 }
+
+#[tokio::test]
+async fn a_scim_token_holds_no_roles_and_is_refused_outside_scim() {
+    let app = TestApp::spawn_with(&[]).await;
+    let (status, created) = create(&app, json!({"name": "okta", "scim": true})).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["token"]["kind"], "scim");
+    assert_eq!(created["token"]["roles"], json!([]));
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let (status, body) = call(&app, reqwest::Method::GET, "/me", &secret, None).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/scim/v2 only"),
+        "{body}"
+    );
+
+    // Roles and SCIM don't mix; only admins of every environment make one.
+    let (status, body) = create(
+        &app,
+        json!({"name": "okta-2", "scim": true, "roles": ["viewer"]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (_, narrow) = create(
+        &app,
+        json!({"name": "dev-admin", "roles": ["admin@dev", "admin@stage", "admin@prod"]}),
+    )
+    .await;
+    let narrow = narrow["secret"].as_str().unwrap().to_owned();
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/tokens",
+        &narrow,
+        Some(json!({"name": "okta-3", "scim": true})),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (_, list) = app.api_get("/tokens").await;
+    let kinds: Vec<(&str, &str)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap(), t["kind"].as_str().unwrap()))
+        .collect();
+    assert!(kinds.contains(&("okta", "scim")), "{kinds:?}");
+    assert!(!kinds.iter().any(|(n, _)| *n == "okta-3"), "{kinds:?}");
+}
