@@ -12,18 +12,52 @@
 //! Errors carry a byte position and map to a 400 with `scimType`
 //! [`FilterError::SCIM_TYPE`] (`invalidFilter`) or [`PathError::SCIM_TYPE`]
 //! (`invalidPath`). Nothing here panics on any input.
+//!
+//! On top of those, the schema-driven resource logic the `/scim/v2`
+//! endpoints run (RFC 7643 and RFC 7644), pure like the rest of the crate:
+//!
+//! - [`schema`](mod@schema): the User, Group and enterprise User definitions,
+//!   [`ResourceKind`] and [`SchemaCaseExact`];
+//! - [`discovery`]: `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`;
+//! - [`resource`]: [`normalize`] a POST/PUT body to the stored document,
+//!   [`apply_patch`] a PatchOp atomically, [`with_meta`] for the full
+//!   representation and [`project`] for `attributes`/`excludedAttributes`;
+//! - [`list`]: list query parameters, schema-checked filters, paging and
+//!   the ListResponse;
+//! - [`error`]: [`ScimError`], every refusal with its status, `scimType`
+//!   and RFC 7644 §3.12 body.
 
+pub mod discovery;
+pub mod error;
 pub mod eval;
 pub mod filter;
 mod lex;
+pub mod list;
+mod normalize;
+mod patch;
 pub mod path;
+mod project;
+pub mod resource;
+pub mod schema;
+mod value;
 
+pub use error::ScimError;
 pub use eval::{CaseExact, CoreCaseExact};
 pub use filter::{
     AttrPath, CORE_SCHEMA_PREFIX, CompValue, CompareOp, Filter, FilterError, MAX_DEPTH,
     MAX_FILTER_LEN, MAX_TERMS, SyntaxError,
 };
+pub use list::{
+    ListQuery, MAX_ATTRIBUTE_PATHS, check_filter, filter_matches, list_response, page,
+    parse_list_query,
+};
 pub use path::{PatchPath, PathError};
+pub use resource::{MAX_OPERATIONS, apply_patch, etag, if_match, normalize, project, with_meta};
+pub use schema::{
+    ENTERPRISE_USER_SCHEMA, ERROR_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE, PATCH_OP, ResourceKind,
+    SchemaCaseExact, USER_SCHEMA, resource_type, resource_types, schema, schemas_document,
+    service_provider_config,
+};
 
 #[cfg(test)]
 mod fuzz;

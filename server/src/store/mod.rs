@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod audit;
 mod postgres;
 pub mod records;
+pub mod scim;
 mod sessions;
 mod signal;
 mod spec_cache;
@@ -17,6 +18,7 @@ pub mod workflows;
 
 pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
+pub use scim::ScimStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
 pub use tokens::TokenStore;
@@ -104,7 +106,9 @@ pub struct SeedUser {
 pub const DEV_SEED_SOURCE: &str = "dev seed";
 
 #[async_trait]
-pub trait Store: WorkflowStore + UserStore + AuditStore + TokenStore + ApprovalStore {
+pub trait Store:
+    WorkflowStore + UserStore + AuditStore + TokenStore + ApprovalStore + ScimStore
+{
     fn backend(&self) -> Backend;
 
     /// Fires when steps may have become claimable.

@@ -18,6 +18,9 @@ mod portable_approvals;
 #[path = "portable_audit.rs"]
 mod portable_audit;
 #[allow(clippy::duplicate_mod)]
+#[path = "portable_scim.rs"]
+mod portable_scim;
+#[allow(clippy::duplicate_mod)]
 #[path = "portable_tokens.rs"]
 mod portable_tokens;
 #[allow(clippy::duplicate_mod)]

@@ -1,0 +1,722 @@
+//! A client's User or Group (the body of `POST` and `PUT`) checked
+//! against the schema and turned into the document Gantry stores.
+//!
+//! The stored document has the schema's attribute names in their canonical
+//! spelling, extension attributes in an object under the extension's URN,
+//! JSON booleans, and no `id`, `meta` or `schemas` (the server owns those
+//! and adds them back in [`super::resource::with_meta`]).
+//!
+//! What clients send that is accepted and folded in:
+//! - attribute names in any case (`USERNAME`, `username`), as RFC 7643 §2.1
+//!   makes them case-insensitive;
+//! - extension attributes as flat, URN-prefixed keys
+//!   (`"urn:…:enterprise:2.0:User:department": "x"`), and sub-attributes
+//!   as dotted keys (`"name.givenName"`), which some clients send;
+//! - booleans as `"True"`/`"False"` (Microsoft Entra ID);
+//! - a bare string where a complex value with a `value` sub-attribute is
+//!   expected, standing for `{"value": "…"}` (Entra ID sends a manager as
+//!   the manager's id);
+//! - read-only attributes (`id`, `meta`, `groups`, `manager.displayName`,
+//!   `members.$ref`): ignored, since clients echo what they read;
+//! - `password`: ignored. Okta and Entra ID can send one on create, but
+//!   the identity provider owns credentials: people sign in to Gantry
+//!   through OIDC at that provider, so a password here would be a secret
+//!   Gantry has no use for and must not keep;
+//! - `null`, `[]` and `{}`: unassigned, so the attribute is left out.
+//!
+//! What is refused: a body without `schemas` naming the resource's core
+//! schema, unknown attributes (400 `invalidSyntax`), values of the wrong
+//! type, a missing or blank `userName` (Users) or `displayName` (Groups),
+//! more than one `primary` value (400 `invalidValue`).
+
+use super::error::ScimError;
+use super::filter::attr_path;
+use super::schema::{AttrDef, ResourceKind, SchemaDef, Target, display_name};
+use super::value::{attr_value, unknown};
+use serde_json::{Map, Value};
+
+/// Checks a POST or PUT body and returns the document to store.
+pub fn normalize(kind: ResourceKind, body: &Value) -> Result<Value, ScimError> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| ScimError::invalid_syntax("the body must be a JSON object"))?;
+    check_schemas(kind, object)?;
+    normalize_doc(kind, object).map(Value::Object)
+}
+
+/// The object's value for `name`, ignoring ASCII case.
+pub(super) fn get_ci<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    object.get(name).or_else(|| {
+        object
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+fn check_schemas(kind: ResourceKind, object: &Map<String, Value>) -> Result<(), ScimError> {
+    let core = kind.schema();
+    let Some(schemas) = get_ci(object, "schemas") else {
+        return Err(ScimError::invalid_syntax(format!(
+            "schemas is missing; it must list {core}"
+        )));
+    };
+    let Some(schemas) = schemas
+        .as_array()
+        .filter(|s| s.iter().all(Value::is_string))
+    else {
+        return Err(ScimError::invalid_syntax(
+            "schemas must be an array of schema URNs",
+        ));
+    };
+    if !schemas
+        .iter()
+        .filter_map(Value::as_str)
+        .any(|s| s.eq_ignore_ascii_case(core))
+    {
+        return Err(ScimError::invalid_syntax(format!(
+            "schemas must list {core}"
+        )));
+    }
+    Ok(())
+}
+
+/// The raw values gathered for one container (the resource, or one
+/// extension object), by attribute, before checking.
+#[derive(Default)]
+struct Raw(Vec<(&'static AttrDef, Value)>);
+
+impl Raw {
+    fn slot(&mut self, def: &'static AttrDef) -> &mut Value {
+        let index = match self.0.iter().position(|(d, _)| std::ptr::eq(*d, def)) {
+            Some(index) => index,
+            None => {
+                self.0.push((def, Value::Null));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[index].1
+    }
+
+    /// Records `value` for `def` (or for its sub-attribute `sub`),
+    /// merging objects given in parts (`manager` and `manager.value`).
+    fn put(
+        &mut self,
+        extension: Option<&SchemaDef>,
+        def: &'static AttrDef,
+        sub: Option<&'static AttrDef>,
+        value: &Value,
+    ) -> Result<(), ScimError> {
+        if def.is_read_only() || sub.is_some_and(AttrDef::is_read_only) {
+            return Ok(());
+        }
+        let slot = self.slot(def);
+        let Some(sub) = sub else {
+            match (&mut *slot, value) {
+                (Value::Object(old), Value::Object(new)) if !def.multi_valued => {
+                    old.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                (slot, value) => *slot = value.clone(),
+            }
+            return Ok(());
+        };
+        let label = display_name(extension, def, Some(sub));
+        if def.multi_valued {
+            return Err(ScimError::invalid_syntax(format!(
+                "{label}: send {} as an array of objects",
+                def.name
+            )));
+        }
+        if slot.is_null() {
+            *slot = Value::Object(Map::new());
+        }
+        match slot {
+            Value::Object(object) => {
+                object.insert(sub.name.to_owned(), value.clone());
+                Ok(())
+            }
+            _ => Err(ScimError::invalid_value(format!(
+                "{} must be an object",
+                display_name(extension, def, None)
+            ))),
+        }
+    }
+
+    /// Checks every gathered attribute; the stored form of each that has a
+    /// value.
+    fn finish(self, extension: Option<&SchemaDef>) -> Result<Map<String, Value>, ScimError> {
+        let mut out = Map::new();
+        for (def, value) in self.0 {
+            let label = display_name(extension, def, None);
+            if let Some(v) = attr_value(def, &value, &label)? {
+                out.insert(def.name.to_owned(), v);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// [`normalize`] without the `schemas` check: also what a PATCH result
+/// and a stored document go through.
+pub(super) fn normalize_doc(
+    kind: ResourceKind,
+    object: &Map<String, Value>,
+) -> Result<Map<String, Value>, ScimError> {
+    let mut core = Raw::default();
+    let mut extensions: Vec<(&'static SchemaDef, Raw)> = kind
+        .extensions()
+        .iter()
+        .map(|ext| (*ext, Raw::default()))
+        .collect();
+    for (key, value) in object {
+        // `schemas` was checked by the caller and is the server's to write
+        // back. A `password` is dropped unread: the identity provider owns
+        // credentials and people sign in to Gantry through OIDC there, so
+        // Gantry neither needs nor keeps one.
+        if key.eq_ignore_ascii_case("schemas") || key.eq_ignore_ascii_case("password") {
+            continue;
+        }
+        let target = attr_path(key, 0).ok().and_then(|p| kind.resolve(&p));
+        match target {
+            None => return Err(unknown(key)),
+            Some(Target::Extension(ext)) => {
+                let raw = extension_raw(&mut extensions, ext);
+                match value {
+                    Value::Null => {}
+                    Value::Object(attrs) => {
+                        for (name, v) in attrs {
+                            let def = ext
+                                .attr(name)
+                                .ok_or_else(|| unknown(&format!("{}:{name}", ext.id)))?;
+                            raw.put(Some(ext), def, None, v)?;
+                        }
+                    }
+                    _ => {
+                        return Err(ScimError::invalid_value(format!(
+                            "{} must be an object",
+                            ext.id
+                        )));
+                    }
+                }
+            }
+            Some(Target::Attr(r)) => {
+                let raw = match r.extension {
+                    Some(ext) => extension_raw(&mut extensions, ext),
+                    None => &mut core,
+                };
+                raw.put(r.extension, r.attr, r.sub, value)?;
+            }
+        }
+    }
+    let mut out = core.finish(None)?;
+    for (ext, raw) in extensions {
+        let attrs = raw.finish(Some(ext))?;
+        if !attrs.is_empty() {
+            out.insert(ext.id.to_owned(), Value::Object(attrs));
+        }
+    }
+    check_required(kind, &out)?;
+    Ok(out)
+}
+
+fn extension_raw<'a>(
+    extensions: &'a mut [(&'static SchemaDef, Raw)],
+    ext: &SchemaDef,
+) -> &'a mut Raw {
+    let index = extensions
+        .iter()
+        .position(|(e, _)| std::ptr::eq(*e, ext))
+        .unwrap_or_default();
+    &mut extensions[index].1
+}
+
+fn check_required(kind: ResourceKind, doc: &Map<String, Value>) -> Result<(), ScimError> {
+    if let Some(def) = kind
+        .core_attrs()
+        .find(|d| d.required && !doc.contains_key(d.name))
+    {
+        return Err(ScimError::invalid_value(format!(
+            "{} is required",
+            def.name
+        )));
+    }
+    for ext in kind.extensions() {
+        let attrs = doc.get(ext.id).and_then(Value::as_object);
+        if let Some(def) = ext
+            .attributes
+            .iter()
+            .find(|d| d.required && !attrs.is_some_and(|a| a.contains_key(d.name)))
+        {
+            return Err(ScimError::invalid_value(format!(
+                "{} is required",
+                display_name(Some(ext), def, None)
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::schema::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
+    use serde_json::json;
+
+    const ENT: &str = ENTERPRISE_USER_SCHEMA;
+
+    /// Microsoft Entra ID's user create, as its provisioning service sends
+    /// it with the default attribute mappings (Microsoft's SCIM guide).
+    fn entra_create() -> Value {
+        json!({
+            "schemas": [USER_SCHEMA, ENT],
+            "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+            "userName": "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1@contoso.com",
+            "active": true,
+            "addresses": [{
+                "primary": true,
+                "type": "work",
+                "formatted": "Test_User_formatted",
+                "streetAddress": "1 Microsoft Way",
+                "locality": "Redmond",
+                "region": "WA",
+                "postalCode": "98052",
+                "country": "US"
+            }],
+            "displayName": "Test_User_dfeef4c5-5681-4387-b016-bdf221e82081",
+            "emails": [{"primary": true, "type": "work", "value": "Test_User_fa3c@contoso.com"}],
+            "meta": {"resourceType": "User"},
+            "name": {"familyName": "familyName", "givenName": "givenName"},
+            "phoneNumbers": [
+                {"type": "work", "value": "+1 425 555 0100", "primary": true},
+                {"type": "mobile", "value": "+1 425 555 0101"}
+            ],
+            "title": "Test_User_Title",
+            "preferredLanguage": "en-US",
+            ENT: {
+                "employeeNumber": "0001",
+                "department": "Engineering",
+                "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d", "displayName": "Boss"}
+            }
+        })
+    }
+
+    /// Okta's user create (Okta's SCIM 2.0 guide): a password when
+    /// password sync is on, `groups: []`, and the `locale` Okta maps.
+    fn okta_create() -> Value {
+        json!({
+            "schemas": [USER_SCHEMA],
+            "userName": "isaac.brock@example.com",
+            "name": {"givenName": "Isaac", "familyName": "Brock"},
+            "emails": [{"primary": true, "value": "isaac.brock@example.com", "type": "work"}],
+            "displayName": "Isaac Brock",
+            "locale": "en-US",
+            "externalId": "00ujl29u0le5T6Aj10h7",
+            "groups": [],
+            "password": "1mz050nq",
+            "active": true
+        })
+    }
+
+    #[test]
+    fn entra_create_round_trips() {
+        let stored = normalize(ResourceKind::User, &entra_create()).unwrap();
+        let mut expected = entra_create();
+        let object = expected.as_object_mut().unwrap();
+        object.remove("schemas");
+        object.remove("meta");
+        object[ENT]["manager"]
+            .as_object_mut()
+            .unwrap()
+            .remove("displayName");
+        assert_eq!(stored, expected);
+        // Normalizing the stored form again changes nothing.
+        let mut again = stored.clone();
+        again["schemas"] = json!([USER_SCHEMA]);
+        assert_eq!(normalize(ResourceKind::User, &again).unwrap(), stored);
+    }
+
+    #[test]
+    fn okta_create_drops_password_and_groups() {
+        let stored = normalize(ResourceKind::User, &okta_create()).unwrap();
+        assert_eq!(
+            stored,
+            json!({
+                "userName": "isaac.brock@example.com",
+                "name": {"givenName": "Isaac", "familyName": "Brock"},
+                "emails": [{"primary": true, "value": "isaac.brock@example.com", "type": "work"}],
+                "displayName": "Isaac Brock",
+                "locale": "en-US",
+                "externalId": "00ujl29u0le5T6Aj10h7",
+                "active": true
+            })
+        );
+        assert!(!stored.to_string().contains("1mz050nq"));
+    }
+
+    #[test]
+    fn group_creates_from_entra_and_okta() {
+        let entra = json!({
+            "schemas": [GROUP_SCHEMA],
+            "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
+            "displayName": "displayName",
+            "meta": {"resourceType": "Group"},
+            "members": []
+        });
+        assert_eq!(
+            normalize(ResourceKind::Group, &entra).unwrap(),
+            json!({"externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159", "displayName": "displayName"})
+        );
+        let okta = json!({
+            "schemas": [GROUP_SCHEMA],
+            "displayName": "Test SCIMv2",
+            "members": [
+                {"value": "23a35c27-23d3-4c03-b4c5-6443c09e7173", "display": "test.user@okta.local"},
+                {"value": "902c246b-6245-4190-8e05-00816be7344a", "$ref": "https://x/Users/902c", "type": "User"}
+            ]
+        });
+        assert_eq!(
+            normalize(ResourceKind::Group, &okta).unwrap(),
+            json!({
+                "displayName": "Test SCIMv2",
+                "members": [
+                    {"value": "23a35c27-23d3-4c03-b4c5-6443c09e7173", "display": "test.user@okta.local"},
+                    {"value": "902c246b-6245-4190-8e05-00816be7344a", "type": "User"}
+                ]
+            })
+        );
+    }
+
+    #[test]
+    fn lenient_forms_are_folded_in() {
+        let body = json!({
+            "SCHEMAS": [USER_SCHEMA.to_uppercase()],
+            "USERNAME": "bjensen",
+            "Name": {"GivenName": "Barbara"},
+            "name.familyName": "Jensen",
+            "Active": "False",
+            "emails": [{"Value": "b@x.com", "Primary": "True"}],
+            "id": "client-chosen",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "Tours",
+            "urn:ietf:params:scim:schemas:core:2.0:User:title": "Guide",
+            ENT: {"costCenter": "4130"},
+            "URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:manager": "m-1",
+            "nickName": null,
+            "phoneNumbers": [],
+            "addresses": null
+        });
+        assert_eq!(
+            normalize(ResourceKind::User, &body).unwrap(),
+            json!({
+                "userName": "bjensen",
+                "name": {"givenName": "Barbara", "familyName": "Jensen"},
+                "active": false,
+                "emails": [{"value": "b@x.com", "primary": true}],
+                "title": "Guide",
+                ENT: {"department": "Tours", "costCenter": "4130", "manager": {"value": "m-1"}}
+            })
+        );
+    }
+
+    #[test]
+    fn every_refusal_says_what_and_why() {
+        let user = |extra: Value| {
+            let mut body = json!({"schemas": [USER_SCHEMA], "userName": "u"});
+            for (k, v) in extra.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body
+        };
+        let cases: &[(ResourceKind, Value, &str, &str)] = &[
+            (
+                ResourceKind::User,
+                json!([]),
+                "invalidSyntax",
+                "the body must be a JSON object",
+            ),
+            (
+                ResourceKind::User,
+                json!({"userName": "u"}),
+                "invalidSyntax",
+                "schemas is missing; it must list urn:ietf:params:scim:schemas:core:2.0:User",
+            ),
+            (
+                ResourceKind::User,
+                json!({"schemas": USER_SCHEMA, "userName": "u"}),
+                "invalidSyntax",
+                "schemas must be an array of schema URNs",
+            ),
+            (
+                ResourceKind::User,
+                json!({"schemas": [GROUP_SCHEMA], "userName": "u"}),
+                "invalidSyntax",
+                "schemas must list urn:ietf:params:scim:schemas:core:2.0:User",
+            ),
+            (
+                ResourceKind::User,
+                json!({"schemas": [USER_SCHEMA]}),
+                "invalidValue",
+                "userName is required",
+            ),
+            (
+                ResourceKind::User,
+                json!({"schemas": [USER_SCHEMA], "userName": null}),
+                "invalidValue",
+                "userName is required",
+            ),
+            (
+                ResourceKind::User,
+                json!({"schemas": [USER_SCHEMA], "userName": "   "}),
+                "invalidValue",
+                "userName must not be blank",
+            ),
+            (
+                ResourceKind::User,
+                json!({"schemas": [USER_SCHEMA], "userName": 42}),
+                "invalidValue",
+                "userName must be a string",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"favouriteColour": "blue"})),
+                "invalidSyntax",
+                "unknown attribute \"favouriteColour\"",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"department": "x"})),
+                "invalidSyntax",
+                "unknown attribute \"department\"",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"name": {"givenName": "a", "nick": "b"}})),
+                "invalidSyntax",
+                "unknown attribute \"name.nick\"",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({ENT: {"shoeSize": "9"}})),
+                "invalidSyntax",
+                "unknown attribute \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:shoeSize\"",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"urn:example:custom:2.0:User:badge": "1"})),
+                "invalidSyntax",
+                "unknown attribute \"urn:example:custom:2.0:User:badge\"",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"bad key!": 1})),
+                "invalidSyntax",
+                "unknown attribute \"bad key!\"",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"name": {"givenName": 1}})),
+                "invalidValue",
+                "name.givenName must be a string",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"name": "Barbara"})),
+                "invalidValue",
+                "name must be an object",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"active": "yes"})),
+                "invalidValue",
+                "active must be a boolean (true or false)",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"emails": {"value": "a@b"}})),
+                "invalidValue",
+                "emails must be an array",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"emails": [5]})),
+                "invalidValue",
+                "emails must be an object",
+            ),
+            (
+                ResourceKind::User,
+                user(
+                    json!({"emails": [{"value": "a@b", "primary": true}, {"value": "c@d", "primary": true}]}),
+                ),
+                "invalidValue",
+                "emails has 2 values with primary true; at most one may be primary",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"emails.value": "a@b"})),
+                "invalidSyntax",
+                "emails.value: send emails as an array of objects",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({ENT: "Engineering"})),
+                "invalidValue",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User must be an object",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({ENT: {"manager": 7}})),
+                "invalidValue",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager must be an object",
+            ),
+            (
+                ResourceKind::User,
+                user(json!({"members": []})),
+                "invalidSyntax",
+                "unknown attribute \"members\"",
+            ),
+            (
+                ResourceKind::Group,
+                json!({"schemas": [GROUP_SCHEMA]}),
+                "invalidValue",
+                "displayName is required",
+            ),
+            (
+                ResourceKind::Group,
+                json!({"schemas": [GROUP_SCHEMA], "displayName": ""}),
+                "invalidValue",
+                "displayName must not be blank",
+            ),
+            (
+                ResourceKind::Group,
+                json!({"schemas": [GROUP_SCHEMA], "displayName": "g", "members": [{"display": "x"}]}),
+                "invalidValue",
+                "members.value is required",
+            ),
+            (
+                ResourceKind::Group,
+                json!({"schemas": [GROUP_SCHEMA], "displayName": "g", "members": [{"value": 5}]}),
+                "invalidValue",
+                "members.value must be a string",
+            ),
+            (
+                ResourceKind::Group,
+                json!({"schemas": [GROUP_SCHEMA], "displayName": "g", "userName": "u"}),
+                "invalidSyntax",
+                "unknown attribute \"userName\"",
+            ),
+            (
+                ResourceKind::Group,
+                json!({"schemas": [GROUP_SCHEMA], "displayName": "g", ENT: {}}),
+                "invalidSyntax",
+                "unknown attribute \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\"",
+            ),
+        ];
+        for (kind, body, scim_type, detail) in cases {
+            let e = normalize(*kind, body).unwrap_err();
+            assert_eq!(
+                (e.status, e.scim_type, e.detail.as_str()),
+                (400, Some(*scim_type), *detail),
+                "{body}"
+            );
+        }
+    }
+
+    /// Every attribute, sub-attribute and spelling against odd values: no
+    /// panic, and whatever is accepted normalizes to itself again.
+    #[test]
+    fn any_value_anywhere_is_checked_and_normalizing_is_idempotent() {
+        let mut deep = json!("x");
+        for _ in 0..64 {
+            deep = json!([{"value": deep}]);
+        }
+        let odd = [
+            json!(null),
+            json!(true),
+            json!("False"),
+            json!(""),
+            json!(" "),
+            json!("x"),
+            json!(0),
+            json!(-1),
+            json!(1.5),
+            json!(u64::MAX),
+            json!([]),
+            json!([null]),
+            json!([1]),
+            json!(["x"]),
+            json!({}),
+            json!({"value": "v"}),
+            json!({"value": "v", "primary": "true", "type": "work"}),
+            json!([{"value": "a", "primary": true}, {"value": "A", "primary": true}]),
+            json!([{"value": "a", "type": "work"}, {"type": "home"}]),
+            json!({"givenName": "g", "department": "d"}),
+            deep,
+        ];
+        let mut accepted = 0;
+        for kind in ResourceKind::ALL {
+            let mut keys: Vec<String> = vec!["password".into(), "schemas".into(), "bogus".into()];
+            for def in kind.core_attrs() {
+                keys.push(def.name.to_owned());
+                keys.push(def.name.to_uppercase());
+                for sub in def.sub_attributes {
+                    keys.push(format!("{}.{}", def.name, sub.name));
+                }
+            }
+            for ext in kind.extensions() {
+                keys.push(ext.id.to_owned());
+                for def in ext.attributes {
+                    keys.push(format!("{}:{}", ext.id, def.name));
+                }
+            }
+            let required = if kind == ResourceKind::User {
+                "userName"
+            } else {
+                "displayName"
+            };
+            for key in &keys {
+                for value in &odd {
+                    let mut body = json!({"schemas": [kind.schema()], required: "r"});
+                    body[key.as_str()] = value.clone();
+                    let Ok(stored) = normalize(kind, &body) else {
+                        continue;
+                    };
+                    accepted += 1;
+                    for gone in ["schemas", "id", "meta", "password", "groups"] {
+                        assert!(stored.get(gone).is_none(), "{body} -> {stored}");
+                    }
+                    let mut again = stored.clone();
+                    again["schemas"] = json!([kind.schema()]);
+                    assert_eq!(normalize(kind, &again).as_ref(), Ok(&stored), "{body}");
+                }
+            }
+        }
+        assert!(accepted > 300, "{accepted}");
+    }
+
+    #[test]
+    fn hostile_bodies_are_refused_without_panicking() {
+        let mut deep = json!("x");
+        for _ in 0..100 {
+            deep = json!({"value": [deep]});
+        }
+        let body = json!({"schemas": [USER_SCHEMA], "userName": "u", "emails": [deep.clone()]});
+        assert_eq!(
+            normalize(ResourceKind::User, &body).unwrap_err().detail,
+            "emails.value must be a string"
+        );
+        let body = json!({"schemas": [USER_SCHEMA], "userName": deep});
+        assert_eq!(
+            normalize(ResourceKind::User, &body).unwrap_err().detail,
+            "userName must be a string"
+        );
+        let long = "x".repeat(10_000);
+        let mut body = json!({"schemas": [USER_SCHEMA], "userName": "u"});
+        body[&long] = json!(1);
+        let e = normalize(ResourceKind::User, &body).unwrap_err();
+        assert!(e.detail.len() < 200, "{}", e.detail);
+        let body = json!({"schemas": [USER_SCHEMA], "userName": "u", "\u{0}\u{202e}": 1});
+        assert_eq!(
+            normalize(ResourceKind::User, &body).unwrap_err().detail,
+            "unknown attribute \"\\0\\u{202e}\""
+        );
+    }
+}

@@ -1,0 +1,28 @@
+-- SCIM provisioning. A person the identity provider manages carries the
+-- resource it last sent (normalized; never a password) and a version for
+-- ETags and optimistic concurrency. Groups and their members are the
+-- provider's; role mapping turns them into grants. Usernames are unique
+-- regardless of case, as SCIM's userName is.
+ALTER TABLE users ADD COLUMN external_id TEXT;
+ALTER TABLE users ADD COLUMN scim_resource TEXT;
+ALTER TABLE users ADD COLUMN scim_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN provisioned_at TEXT;
+CREATE UNIQUE INDEX users_username_folded ON users (lower(username));
+
+CREATE TABLE scim_groups (
+    id           TEXT PRIMARY KEY NOT NULL,      -- UUID
+    display_name TEXT NOT NULL,
+    external_id  TEXT,
+    resource     TEXT NOT NULL,                  -- JSON, members apart
+    version      INTEGER NOT NULL DEFAULT 1,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE UNIQUE INDEX scim_groups_display_name ON scim_groups (lower(display_name));
+
+CREATE TABLE scim_group_members (
+    group_id TEXT NOT NULL REFERENCES scim_groups (id) ON DELETE CASCADE,
+    user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX scim_group_members_user ON scim_group_members (user_id);

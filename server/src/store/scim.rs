@@ -1,0 +1,134 @@
+//! SCIM provisioning in the store: the resources an identity provider
+//! manages (people and groups), each write in one transaction with its
+//! audit record and with the group-derived grants of everyone it touches
+//! recomputed. Both adapters implement it from `portable_scim.rs`.
+
+use super::StoreResult;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gantry_core::UserId;
+use gantry_core::audit::AuditEvent;
+use gantry_core::role_mapping::RoleMapping;
+use serde_json::Value;
+
+/// A group a person belongs to, or a member of a group, by id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ref {
+    pub id: String,
+    pub display: String,
+}
+
+/// A person the identity provider manages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimUserRow {
+    pub id: UserId,
+    /// What the provider last sent, normalized (no id, meta or password).
+    pub resource: Value,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub provisioned_at: DateTime<Utc>,
+    pub groups: Vec<Ref>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimGroupRow {
+    pub id: String,
+    /// Normalized, without its members (those are rows of their own).
+    pub resource: Value,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub members: Vec<Ref>,
+}
+
+/// The columns a person's resource sets.
+#[derive(Debug, Clone, Copy)]
+pub struct UserFields<'a> {
+    pub resource: &'a Value,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub external_id: Option<&'a str>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct GroupFields<'a> {
+    pub resource: &'a Value,
+    pub display_name: &'a str,
+    pub external_id: Option<&'a str>,
+    /// User ids.
+    pub members: &'a [String],
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum ScimWrite<'a> {
+    CreateUser(UserFields<'a>),
+    /// Only while the stored version is still `version`.
+    ReplaceUser {
+        id: &'a str,
+        version: i64,
+        fields: UserFields<'a>,
+    },
+    DeleteUser {
+        id: &'a str,
+    },
+    CreateGroup(GroupFields<'a>),
+    ReplaceGroup {
+        id: &'a str,
+        version: i64,
+        fields: GroupFields<'a>,
+    },
+    DeleteGroup {
+        id: &'a str,
+    },
+}
+
+/// What became of a write. Anything but `Done` changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScimWritten {
+    /// The resource's id (a new person's or group's, or the one written).
+    Done {
+        id: String,
+    },
+    NotFound,
+    /// Someone else changed it since it was read.
+    Stale,
+    /// Another person has that userName, or another group that displayName.
+    Taken,
+    /// These member ids are not people the provider manages.
+    UnknownMembers(Vec<String>),
+}
+
+/// Builds the write's audit record once the resource's id is known.
+pub type ScimRecord = Box<dyn FnOnce(&str) -> AuditEvent + Send>;
+
+#[async_trait]
+pub trait ScimStore: Send + Sync + 'static {
+    /// Every person the provider manages, by username.
+    async fn scim_users(&self) -> StoreResult<Vec<ScimUserRow>>;
+
+    async fn scim_user(&self, id: &str) -> StoreResult<Option<ScimUserRow>>;
+
+    /// Every group, by display name.
+    async fn scim_groups(&self) -> StoreResult<Vec<ScimGroupRow>>;
+
+    async fn scim_group(&self, id: &str) -> StoreResult<Option<ScimGroupRow>>;
+
+    /// Applies one write with its audit record, in one transaction.
+    ///
+    /// Creating a person adopts an existing account the provider doesn't
+    /// manage yet when its username (or else its e-mail) matches, case
+    /// aside: someone who signed in through single sign-on before being
+    /// provisioned stays the same account. Demo accounts are never adopted.
+    /// An inactive or deleted person is disabled at once (their sessions
+    /// end); deleting also drops their memberships. Everyone whose groups
+    /// change gets their `group:…` grants recomputed through `mapping`.
+    async fn scim_write(
+        &self,
+        write: ScimWrite<'_>,
+        mapping: &RoleMapping,
+        now: DateTime<Utc>,
+        audit: ScimRecord,
+    ) -> StoreResult<ScimWritten>;
+}
