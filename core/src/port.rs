@@ -14,6 +14,7 @@ use crate::run::{
     LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerOutcome,
     TriggerRequest,
 };
+use crate::scim::{ScimAnswer, ScimError, ScimRequest};
 use crate::token::{CreatedToken, NewToken, ServiceToken};
 use crate::user::UserSummary;
 use crate::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
@@ -209,6 +210,16 @@ pub trait ControlPlane: Send + Sync + 'static {
         id_or_username: &str,
         disabled: bool,
     ) -> Result<UserSummary, PortError>;
+
+    /// One SCIM 2.0 operation (`/scim/v2`), for an identity provider holding
+    /// a SCIM token; every other caller is refused. Changes are audited with
+    /// the SCIM client as actor; deactivating or deleting a person ends their
+    /// sessions within the same request.
+    async fn scim(
+        &self,
+        ctx: &RequestContext,
+        request: ScimRequest,
+    ) -> Result<ScimAnswer, ScimError>;
 
     /// Audit records, newest first. Admins and auditors only.
     async fn audit_log(

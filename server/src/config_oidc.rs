@@ -40,7 +40,7 @@ pub fn from_flags(
                 flags.oidc_client_secret_file.is_some(),
                 "--oidc-client-secret-file",
             ),
-            (!mapping.is_empty(), "--role-mapping"),
+            // --role-mapping alone is fine: SCIM-provisioned groups use it too.
         ];
         if let Some((_, flag)) = stray.iter().find(|(set, _)| *set) {
             return Err(format!(
@@ -208,10 +208,6 @@ mod tests {
             (
                 vec!["--oidc-client-id", "gantry"],
                 "--oidc-client-id is set but --oidc-issuer",
-            ),
-            (
-                vec!["--role-mapping", "sre=admin"],
-                "--role-mapping is set but --oidc-issuer",
             ),
             (
                 vec!["--oidc-issuer", "https://idp.example.com"],

@@ -19,6 +19,7 @@ use gantry_core::run::{
     LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerOutcome,
     TriggerRequest,
 };
+use gantry_core::scim::{ScimAnswer, ScimError, ScimRequest};
 use gantry_core::step_up;
 use gantry_core::token::{CreatedToken, NewToken, ServiceToken};
 use gantry_core::user::UserSummary;
@@ -39,6 +40,9 @@ pub struct PlaneSettings {
     pub role_mapping: RoleMapping,
     /// Sensitive actions need a sign-in at most this old (`--step-up-max-age`).
     pub step_up_max_age: std::time::Duration,
+    /// Where people and identity providers reach this server (`--public-url`,
+    /// or the bound address): SCIM resource locations start with it.
+    pub public_url: String,
 }
 
 pub struct GantryPlane {
@@ -409,6 +413,14 @@ impl ControlPlane for GantryPlane {
     ) -> Result<UserSummary, PortError> {
         self.do_set_user_disabled(ctx, id_or_username, disabled)
             .await
+    }
+
+    async fn scim(
+        &self,
+        ctx: &RequestContext,
+        request: ScimRequest,
+    ) -> Result<ScimAnswer, ScimError> {
+        self.do_scim(ctx, request).await
     }
 
     async fn cancel_run(&self, ctx: &RequestContext, id: &str) -> Result<RunSummary, PortError> {

@@ -92,6 +92,10 @@ impl Application {
                 sso: oidc.as_ref().map(|o| o.status()),
                 role_mapping: config.role_mapping.clone(),
                 step_up_max_age: config.step_up_max_age,
+                public_url: config
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{addr}")),
             },
         ));
         if config.demo_workflows {
@@ -305,6 +309,7 @@ fn build_router(
         // The create-token form without JavaScript; GET is the Leptos page.
         .route(app::api::TOKENS_PAGE, post(auth::token_form::create))
         .nest("/api/v1", api::router())
+        .nest("/scim/v2", crate::scim_api::router())
         .leptos_routes_with_context(&state, routes, move || provide_context(plane.clone()), {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -116,6 +116,12 @@ pub enum AuditAction {
     TokenRevoke,
     UserDisable,
     UserEnable,
+    ScimUserCreate,
+    ScimUserUpdate,
+    ScimUserDelete,
+    ScimGroupCreate,
+    ScimGroupUpdate,
+    ScimGroupDelete,
     AuditExport,
     AuditArchive,
     /// A view of the dashboard or API refused by authorization.
@@ -123,7 +129,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -139,6 +145,12 @@ impl AuditAction {
         AuditAction::TokenRevoke,
         AuditAction::UserDisable,
         AuditAction::UserEnable,
+        AuditAction::ScimUserCreate,
+        AuditAction::ScimUserUpdate,
+        AuditAction::ScimUserDelete,
+        AuditAction::ScimGroupCreate,
+        AuditAction::ScimGroupUpdate,
+        AuditAction::ScimGroupDelete,
         AuditAction::AuditExport,
         AuditAction::AuditArchive,
         AuditAction::ViewDenied,
@@ -161,6 +173,12 @@ impl AuditAction {
             AuditAction::TokenRevoke => "token.revoke",
             AuditAction::UserDisable => "user.disable",
             AuditAction::UserEnable => "user.enable",
+            AuditAction::ScimUserCreate => "scim.user.create",
+            AuditAction::ScimUserUpdate => "scim.user.update",
+            AuditAction::ScimUserDelete => "scim.user.delete",
+            AuditAction::ScimGroupCreate => "scim.group.create",
+            AuditAction::ScimGroupUpdate => "scim.group.update",
+            AuditAction::ScimGroupDelete => "scim.group.delete",
             AuditAction::AuditExport => "audit.export",
             AuditAction::AuditArchive => "audit.archive",
             AuditAction::ViewDenied => "view.denied",

@@ -121,7 +121,7 @@ pub async fn resolve_context(
                     if let Some(ip) = ip {
                         state.auth.lockout.record_failure(ip, Instant::now());
                     }
-                    return api_unauthenticated(reason);
+                    return unauthenticated(&path, reason);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "could not check a bearer token");
@@ -139,6 +139,12 @@ pub async fn resolve_context(
             Err(resp) => return resp,
         },
     };
+    if principal.is_none() && is_scim(&path) {
+        return unauthenticated(
+            &path,
+            "send Authorization: Bearer with a SCIM token (Admin → Service tokens)",
+        );
+    }
     if principal.is_none() && is_api && !is_public(&path) {
         return api_unauthenticated(
             "send Authorization: Bearer TOKEN (a service token, or the bootstrap token printed at start-up)",
@@ -247,6 +253,16 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// 401 in the shape the path's clients read: a SCIM error on `/scim/v2`,
+/// the API's JSON error elsewhere.
+fn unauthenticated(path: &str, message: &str) -> Response {
+    if is_scim(path) {
+        crate::scim_api::error(&gantry_core::scim::ScimError::unauthorized(message))
+    } else {
+        api_unauthenticated(message)
+    }
 }
 
 fn api_unauthenticated(message: &str) -> Response {

@@ -889,6 +889,7 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
             environments: Environments::parse_list(ENVIRONMENT)?,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             sso: None,
+            public_url: "http://127.0.0.1".to_owned(),
             role_mapping: Default::default(),
             step_up_max_age: std::time::Duration::from_secs(15 * 60),
         },

@@ -114,16 +114,55 @@ impl UserStore for Adapter {
         audit: SignInRecord,
     ) -> StoreResult<OidcUpsert> {
         let mut tx = begin_write(&self.pool).await?;
-        let existing: Option<(String, bool)> = sqlx::query_as(
-            "SELECT id, disabled FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2",
+        let mut existing: Option<(String, bool, bool)> = sqlx::query_as(
+            "SELECT id, disabled, scim_resource IS NOT NULL FROM users
+             WHERE oidc_issuer = $1 AND oidc_subject = $2",
         )
         .bind(&identity.issuer)
         .bind(&identity.subject)
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some((id, true)) = existing {
+        if existing.is_none() {
+            // A person provisioned over SCIM before their first sign-in:
+            // their externalId is the subject, else their username, else
+            // their e-mail matches (case aside), in that order.
+            existing = sqlx::query_as(
+                "SELECT id, disabled, TRUE FROM users
+                 WHERE scim_resource IS NOT NULL AND oidc_subject IS NULL
+                   AND (external_id = $1 OR lower(username) = lower($2)
+                        OR (email IS NOT NULL AND lower(email) = lower($3)))
+                 ORDER BY CASE WHEN external_id = $1 THEN 0
+                               WHEN lower(username) = lower($2) THEN 1 ELSE 2 END
+                 LIMIT 1",
+            )
+            .bind(&identity.subject)
+            .bind(&identity.username)
+            .bind(identity.email.as_deref().unwrap_or(""))
+            .fetch_optional(&mut *tx)
+            .await?;
+        }
+        if let Some((id, true, _)) = existing {
             return Ok(OidcUpsert::Disabled(UserId(id)));
         }
+        if let Some((id, false, true)) = existing {
+            // The provider provisions this person: their profile and their
+            // group grants come from SCIM, not from the ID token.
+            sqlx::query(
+                "UPDATE users SET oidc_issuer = $1, oidc_subject = $2, last_sign_in_at = $3
+                 WHERE id = $4",
+            )
+            .bind(&identity.issuer)
+            .bind(&identity.subject)
+            .bind(now)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+            let id = UserId(id);
+            append_in(&mut tx, audit(&id)).await?;
+            tx.commit().await?;
+            return Ok(OidcUpsert::SignedIn(id));
+        }
+        let existing = existing.map(|(id, disabled, _)| (id, disabled));
         let id = existing.map_or_else(|| uuid::Uuid::new_v4().to_string(), |(id, _)| id);
         let taken: Option<String> =
             sqlx::query_scalar("SELECT id FROM users WHERE username = $1 AND id <> $2")

@@ -24,6 +24,7 @@ mod preferences;
 mod recovery;
 mod rest_api;
 mod run_pages;
+mod scim;
 mod step_up;
 mod token_pages;
 mod tokens;

@@ -1,0 +1,275 @@
+//! `/scim/v2`: the SCIM 2.0 service provider's HTTP edge (RFC 7644). Thin,
+//! like the REST API: each handler turns the request into one
+//! [`ScimRequest`], asks the port, and writes the answer as
+//! `application/scim+json`. Authorization, validation and audit happen in
+//! the port (`plane_scim.rs`).
+
+use crate::plane_scim::MAX_PAYLOAD_BYTES;
+use crate::state::AppState;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Extension, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use gantry_core::port::{RequestContext, SharedControlPlane};
+use gantry_core::scim::{ResourceKind, ScimAnswer, ScimError, ScimRequest};
+use serde_json::Value;
+
+pub const SCIM_JSON: &str = "application/scim+json";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/ServiceProviderConfig", get(service_provider_config))
+        .route("/ResourceTypes", get(resource_types))
+        .route("/ResourceTypes/{name}", get(resource_type))
+        .route("/Schemas", get(schemas))
+        .route("/Schemas/{id}", get(schema))
+        .route("/{resource}", get(list).post(create))
+        .route(
+            "/{resource}/{id}",
+            get(read).put(replace).patch(patch).delete(delete),
+        )
+        .fallback(|| async { error(&ScimError::not_found("no such SCIM endpoint")) })
+}
+
+/// A SCIM error as the client hears it.
+pub fn error(err: &ScimError) -> Response {
+    let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (status, err.body().to_string()).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"gantry-scim\""),
+        );
+    }
+    resp
+}
+
+fn answer(result: Result<ScimAnswer, ScimError>) -> Response {
+    let answer = match result {
+        Ok(a) => a,
+        Err(e) => return error(&e),
+    };
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut resp = match answer.body {
+        Some(body) => (status, body.to_string()).into_response(),
+        None => status.into_response(),
+    };
+    let headers = resp.headers_mut();
+    if status != StatusCode::NO_CONTENT {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    }
+    for (name, value) in [
+        (header::ETAG, answer.etag),
+        (header::LOCATION, answer.location),
+    ] {
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, v);
+        }
+    }
+    resp
+}
+
+async fn ask(plane: &SharedControlPlane, ctx: &RequestContext, request: ScimRequest) -> Response {
+    answer(plane.scim(ctx, request).await)
+}
+
+fn kind_of(resource: &str) -> Result<ResourceKind, ScimError> {
+    ResourceKind::ALL
+        .into_iter()
+        .find(|k| k.endpoint() == resource)
+        .ok_or_else(|| ScimError::not_found(format!("no SCIM endpoint /{resource}")))
+}
+
+fn pairs(query: Option<String>) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The body as JSON: at most [`MAX_PAYLOAD_BYTES`], sent as SCIM or plain
+/// JSON (clients differ), and well-formed.
+async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, ScimError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !essence.is_empty() && essence != SCIM_JSON && essence != "application/json" {
+        return Err(ScimError::invalid_syntax(format!(
+            "send the body as {SCIM_JSON} (or application/json), not {essence}"
+        )));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES)
+        .await
+        .map_err(|_| {
+            ScimError::payload_too_large(format!(
+                "the body is larger than the {MAX_PAYLOAD_BYTES} bytes this server accepts"
+            ))
+        })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))
+}
+
+async fn service_provider_config(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+) -> Response {
+    ask(&plane, &ctx, ScimRequest::ServiceProviderConfig).await
+}
+
+async fn resource_types(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+) -> Response {
+    ask(&plane, &ctx, ScimRequest::ResourceTypes).await
+}
+
+async fn resource_type(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(name): Path<String>,
+) -> Response {
+    ask(&plane, &ctx, ScimRequest::ResourceType(name)).await
+}
+
+async fn schemas(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+) -> Response {
+    ask(&plane, &ctx, ScimRequest::Schemas).await
+}
+
+async fn schema(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(id): Path<String>,
+) -> Response {
+    ask(&plane, &ctx, ScimRequest::Schema(id)).await
+}
+
+async fn list(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(resource): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match kind_of(&resource) {
+        Ok(kind) => {
+            let query = pairs(query);
+            ask(&plane, &ctx, ScimRequest::List { kind, query }).await
+        }
+        Err(e) => error(&e),
+    }
+}
+
+async fn read(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path((resource, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match kind_of(&resource) {
+        Ok(kind) => {
+            let query = pairs(query);
+            ask(&plane, &ctx, ScimRequest::Get { kind, id, query }).await
+        }
+        Err(e) => error(&e),
+    }
+}
+
+async fn create(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(resource): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request = async {
+        let kind = kind_of(&resource)?;
+        let body = json_body(&headers, body).await?;
+        Ok(ScimRequest::Create { kind, body })
+    };
+    match request.await {
+        Ok(request) => ask(&plane, &ctx, request).await,
+        Err(e) => error(&e),
+    }
+}
+
+async fn replace(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path((resource, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request = async {
+        let kind = kind_of(&resource)?;
+        let body = json_body(&headers, body).await?;
+        let if_match = if_match(&headers);
+        Ok(ScimRequest::Replace {
+            kind,
+            id,
+            body,
+            if_match,
+        })
+    };
+    match request.await {
+        Ok(request) => ask(&plane, &ctx, request).await,
+        Err(e) => error(&e),
+    }
+}
+
+async fn patch(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path((resource, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request = async {
+        let kind = kind_of(&resource)?;
+        let body = json_body(&headers, body).await?;
+        let if_match = if_match(&headers);
+        Ok(ScimRequest::Patch {
+            kind,
+            id,
+            body,
+            if_match,
+        })
+    };
+    match request.await {
+        Ok(request) => ask(&plane, &ctx, request).await,
+        Err(e) => error(&e),
+    }
+}
+
+async fn delete(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path((resource, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    match kind_of(&resource) {
+        Ok(kind) => {
+            let if_match = if_match(&headers);
+            ask(&plane, &ctx, ScimRequest::Delete { kind, id, if_match }).await
+        }
+        Err(e) => error(&e),
+    }
+}
