@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
+.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -34,7 +34,7 @@ run: tools-build site server
 	@echo "Starting Gantry at http://127.0.0.1:3000 (dev mode; Ctrl-C to stop)"
 	$(GANTRY) serve --dev --bind 127.0.0.1:3000 --database-url sqlite://data/gantry.db --site-root $(SITE_ROOT)
 
-test: tools-build tools-e2e tools-postgres tools-nextest
+test: tools-build tools-e2e tools-postgres tools-nextest tools-scim
 	$(MAKE) fmt-check
 	$(MAKE) clippy
 	$(MAKE) unit
@@ -42,7 +42,7 @@ test: tools-build tools-e2e tools-postgres tools-nextest
 
 ## ---- tools (idempotent) ----------------------------------------------------
 
-tools: tools-build tools-e2e tools-postgres tools-nextest
+tools: tools-build tools-e2e tools-postgres tools-nextest tools-scim
 
 # Checks are cheap, so they run every time: a removed tool is reinstalled.
 tools-build:
@@ -65,6 +65,21 @@ tools-nextest:
 	  $(CARGO) install --locked cargo-nextest --version $(NEXTEST_VERSION) \
 	    || $(CARGO) install cargo-nextest --version $(NEXTEST_VERSION); \
 	fi
+
+# SCIM compliance: PyPI's scim2-tester (run through scim2-cli), pinned, in a
+# private virtualenv; an integration test runs it against the live server.
+SCIM_VENV := target/scim-venv
+SCIM2 := $(SCIM_VENV)/bin/scim2
+SCIM2_CLI_VERSION := 0.6.0
+SCIM2_TESTER_VERSION := 0.5.2
+tools-scim:
+	@if $(SCIM_VENV)/bin/pip show scim2-tester 2>/dev/null | grep -qx "Version: $(SCIM2_TESTER_VERSION)" \
+	  && $(SCIM2) --help >/dev/null 2>&1; then :; else \
+	  python3 -m venv --help >/dev/null 2>&1 || { $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }; \
+	  echo "Installing scim2-tester $(SCIM2_TESTER_VERSION) into $(SCIM_VENV)"; \
+	  rm -rf $(SCIM_VENV) && python3 -m venv $(SCIM_VENV) \
+	  && $(SCIM_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	       "scim2-cli==$(SCIM2_CLI_VERSION)" "scim2-tester==$(SCIM2_TESTER_VERSION)"; fi
 
 # The test harness starts a private cluster from Debian's server binaries
 # (scripts/with-postgres.sh); the distribution's own cluster is not used.
@@ -132,8 +147,8 @@ clippy:
 
 # Unit tests and the integration tests that boot the real server, on SQLite
 # and on a throwaway PostgreSQL cluster the harness starts and stops.
-unit: tools-postgres tools-nextest
-	scripts/with-postgres.sh $(CARGO) nextest run --locked --workspace --exclude frontend
+unit: tools-postgres tools-nextest tools-scim
+	SCIM2=$(abspath $(SCIM2)) scripts/with-postgres.sh $(CARGO) nextest run --locked --workspace --exclude frontend
 
 # Playwright against the real server on Debian's Chromium. The binary comes
 # from the test build (`--no-run`: a no-op right after `make unit`), so the

@@ -23,6 +23,7 @@ CREATE UNIQUE INDEX scim_groups_display_name ON scim_groups (lower(display_name)
 CREATE TABLE scim_group_members (
     group_id TEXT NOT NULL REFERENCES scim_groups (id) ON DELETE CASCADE,
     user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    display  TEXT,                               -- as the provider labels the member
     PRIMARY KEY (group_id, user_id)
 );
 CREATE INDEX scim_group_members_user ON scim_group_members (user_id);

@@ -71,7 +71,11 @@ impl GantryPlane {
             ScimRequest::Schema(urn) => scim::schema(&base, &urn)
                 .map(ScimAnswer::ok)
                 .ok_or_else(|| ScimError::not_found(format!("no schema {urn:?}"))),
-            ScimRequest::List { kind, query } => self.scim_list(kind, &query).await,
+            ScimRequest::List { kind, query } => self.scim_list(&[kind], &query).await,
+            ScimRequest::Search { kind, query } => match kind {
+                Some(kind) => self.scim_list(&[kind], &query).await,
+                None => self.scim_list(&ResourceKind::ALL, &query).await,
+            },
             ScimRequest::Get { kind, id, query } => {
                 let query = scim::parse_list_query(kind, &query, MAX_RESULTS)?;
                 let (full, version) = self.scim_full(kind, &id).await?;
@@ -165,32 +169,48 @@ impl GantryPlane {
         result
     }
 
+    /// A list over one resource type, or over several for a search at the
+    /// root: a filter that doesn't apply to a type (it names an attribute
+    /// the type lacks) leaves that type out rather than failing the search.
     async fn scim_list(
         &self,
-        kind: ResourceKind,
+        kinds: &[ResourceKind],
         query: &[(String, String)],
     ) -> Result<ScimAnswer, ScimError> {
-        let query = scim::parse_list_query(kind, query, MAX_RESULTS)?;
-        let all = self.scim_all(kind).await?;
-        let matching: Vec<Value> = all
-            .into_iter()
-            .filter(|full| {
-                query
+        let mut matching: Vec<(ResourceKind, scim::ListQuery, Value)> = Vec::new();
+        let mut first_error = None;
+        let mut start_index = 1;
+        let mut count = MAX_RESULTS;
+        let mut parsed_any = false;
+        for &kind in kinds {
+            let parsed = match scim::parse_list_query(kind, query, MAX_RESULTS) {
+                Ok(parsed) => parsed,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            parsed_any = true;
+            (start_index, count) = (parsed.start_index, parsed.count);
+            for full in self.scim_all(kind).await? {
+                if parsed
                     .filter
                     .as_ref()
-                    .is_none_or(|f| filter_matches(kind, f, full))
-            })
-            .collect();
+                    .is_none_or(|f| filter_matches(kind, f, &full))
+                {
+                    matching.push((kind, parsed.clone(), full));
+                }
+            }
+        }
+        if !parsed_any {
+            return Err(first_error.unwrap_or_else(|| ScimError::internal("no resource type")));
+        }
         let total = matching.len();
-        let page: Vec<Value> = scim::page(matching, query.start_index, query.count)
-            .iter()
-            .map(|full| scim::project(kind, full, &query.attributes, &query.excluded))
+        let page: Vec<Value> = scim::page(matching, start_index, count)
+            .into_iter()
+            .map(|(kind, q, full)| scim::project(kind, &full, &q.attributes, &q.excluded))
             .collect();
-        Ok(ScimAnswer::ok(list_response(
-            total,
-            query.start_index,
-            page,
-        )))
+        Ok(ScimAnswer::ok(list_response(total, start_index, page)))
     }
 
     /// Every resource of `kind`, in full.
@@ -252,6 +272,16 @@ impl GantryPlane {
             &row.version.to_string(),
             self.base_url(),
         );
+        // The manager's URI, derived from their id like every `$ref`.
+        let manager = full
+            .pointer_mut("/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/manager")
+            .and_then(Value::as_object_mut);
+        if let Some(manager) = manager
+            && let Some(id) = manager.get("value").and_then(Value::as_str)
+        {
+            let uri = format!("{}/scim/v2/Users/{id}", self.base_url());
+            manager.insert("$ref".into(), Value::String(uri));
+        }
         if !row.groups.is_empty() {
             let groups: Vec<Value> = row
                 .groups
@@ -499,13 +529,16 @@ impl GantryPlane {
             ResourceKind::Group => {
                 let display_name = text("displayName")
                     .ok_or_else(|| ScimError::invalid_value("displayName is required"))?;
-                let members: Vec<String> = doc
+                let members: Vec<(String, Option<String>)> = doc
                     .get("members")
                     .and_then(Value::as_array)
                     .map(|list| {
                         list.iter()
-                            .filter_map(|m| m.get("value").and_then(Value::as_str))
-                            .map(str::to_owned)
+                            .filter_map(|m| {
+                                let id = m.get("value").and_then(Value::as_str)?;
+                                let display = m.get("display").and_then(Value::as_str);
+                                Some((id.to_owned(), display.map(str::to_owned)))
+                            })
                             .collect()
                     })
                     .unwrap_or_default();

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use gantry_core::port::{RequestContext, SharedControlPlane};
 use gantry_core::scim::{ResourceKind, ScimAnswer, ScimError, ScimRequest};
 use serde_json::Value;
@@ -25,10 +25,15 @@ pub fn router() -> Router<AppState> {
         .route("/ResourceTypes/{name}", get(resource_type))
         .route("/Schemas", get(schemas))
         .route("/Schemas/{id}", get(schema))
+        .route("/.search", post(search_all))
         .route("/{resource}", get(list).post(create))
         .route(
             "/{resource}/{id}",
-            get(read).put(replace).patch(patch).delete(delete),
+            get(read)
+                .put(replace)
+                .patch(patch)
+                .delete(delete)
+                .post(search),
         )
         .fallback(|| async { error(&ScimError::not_found("no such SCIM endpoint")) })
 }
@@ -270,6 +275,54 @@ async fn delete(
             let if_match = if_match(&headers);
             ask(&plane, &ctx, ScimRequest::Delete { kind, id, if_match }).await
         }
+        Err(e) => error(&e),
+    }
+}
+
+async fn search_all(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request = async {
+        let body = json_body(&headers, body).await?;
+        let query = gantry_core::scim::search_query(&body)?;
+        Ok(ScimRequest::Search { kind: None, query })
+    };
+    match request.await {
+        Ok(request) => ask(&plane, &ctx, request).await,
+        Err(e) => error(&e),
+    }
+}
+
+/// `POST /{resource}/.search`; a POST to any other resource path is not
+/// something SCIM defines.
+async fn search(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path((resource, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request = async {
+        let kind = kind_of(&resource)?;
+        if id != ".search" {
+            return Err(ScimError::new(
+                405,
+                None,
+                format!("POST is not defined on /{resource}/{{id}}; use PUT or PATCH to change it"),
+            ));
+        }
+        let body = json_body(&headers, body).await?;
+        let query = gantry_core::scim::search_query(&body)?;
+        Ok(ScimRequest::Search {
+            kind: Some(kind),
+            query,
+        })
+    };
+    match request.await {
+        Ok(request) => ask(&plane, &ctx, request).await,
         Err(e) => error(&e),
     }
 }

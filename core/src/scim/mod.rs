@@ -53,7 +53,7 @@ pub use list::{
     parse_list_query,
 };
 pub use path::{PatchPath, PathError};
-pub use request::{ScimAnswer, ScimRequest};
+pub use request::{SEARCH_REQUEST, ScimAnswer, ScimRequest, search_query};
 pub use resource::{MAX_OPERATIONS, apply_patch, etag, if_match, normalize, project, with_meta};
 pub use schema::{
     ENTERPRISE_USER_SCHEMA, ERROR_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE, PATCH_OP, ResourceKind,

@@ -249,6 +249,10 @@ fn set_extension(
         }
     };
     for (name, v) in attrs {
+        // Clients serializing the extension as a model send its `schemas`.
+        if name.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
         let attr = ext
             .attr(name)
             .ok_or_else(|| unknown(&format!("{}:{name}", ext.id)))?;

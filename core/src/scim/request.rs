@@ -20,6 +20,13 @@ pub enum ScimRequest {
         kind: ResourceKind,
         query: Vec<(String, String)>,
     },
+    /// `POST /.search` (every resource type, `kind` none) or
+    /// `POST /{Users,Groups}/.search`: a list whose query came as a
+    /// SearchRequest body, turned into the same pairs.
+    Search {
+        kind: Option<ResourceKind>,
+        query: Vec<(String, String)>,
+    },
     Get {
         kind: ResourceKind,
         id: String,
@@ -67,5 +74,66 @@ impl ScimAnswer {
             etag: None,
             location: None,
         }
+    }
+}
+
+/// The SearchRequest message (RFC 7644 §3.4.3).
+pub const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// A SearchRequest body as the list query's `(name, value)` pairs.
+pub fn search_query(body: &Value) -> Result<Vec<(String, String)>, super::ScimError> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| super::ScimError::invalid_syntax("the body must be a JSON object"))?;
+    let mut pairs = Vec::new();
+    for (key, value) in object {
+        if key.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    super::ScimError::invalid_value(format!("{key} must be a list of strings"))
+                })?
+                .join(","),
+            Value::Null => continue,
+            _ => {
+                return Err(super::ScimError::invalid_value(format!(
+                    "{key} must be a string, number or list of strings"
+                )));
+            }
+        };
+        pairs.push((key.clone(), text));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_search_body_becomes_list_query_pairs() {
+        let pairs = search_query(&json!({
+            "schemas": [SEARCH_REQUEST],
+            "attributes": ["userName", "name.givenName"],
+            "filter": "userName sw \"a\"",
+            "startIndex": 1,
+            "count": 10,
+            "sortBy": null
+        }))
+        .unwrap();
+        assert!(pairs.contains(&("attributes".into(), "userName,name.givenName".into())));
+        assert!(pairs.contains(&("filter".into(), "userName sw \"a\"".into())));
+        assert!(pairs.contains(&("count".into(), "10".into())));
+        assert_eq!(pairs.len(), 4);
+        assert!(search_query(&json!({"attributes": [1]})).is_err());
+        assert!(search_query(&json!([])).is_err());
     }
 }

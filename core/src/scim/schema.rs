@@ -245,8 +245,11 @@ impl AttrDef {
         self.ty == AttrType::Complex
     }
 
+    /// Never stored from a client: read-only, or a `$ref`, which the server
+    /// derives from the id when it answers (a client may send one naming the
+    /// same resource as `value`).
     pub fn is_read_only(&self) -> bool {
-        self.mutability == Mutability::ReadOnly
+        self.mutability == Mutability::ReadOnly || self.name == "$ref"
     }
 }
 
@@ -442,9 +445,11 @@ pub static GROUP: SchemaDef = SchemaDef {
                     .required()
                     .case_exact()
                     .immutable(),
+                // Immutable as in RFC 7643 §8.7.1: a client may name a
+                // member by its URI (the id is its last segment).
                 reference("$ref", &["User", "Group"], "The URI of the member.")
                     .case_exact()
-                    .read_only(),
+                    .immutable(),
                 string("display", "A label for the member."),
                 string("type", "User or Group.")
                     .canonical(&["User", "Group"])

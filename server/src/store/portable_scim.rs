@@ -92,7 +92,7 @@ async fn memberships_of_users(pool: &sqlx::Pool<Db>) -> StoreResult<HashMap<Stri
 
 async fn members_of_groups(pool: &sqlx::Pool<Db>) -> StoreResult<HashMap<String, Vec<Ref>>> {
     let pairs: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT m.group_id, u.id, u.display_name FROM scim_group_members m
+        "SELECT m.group_id, u.id, COALESCE(m.display, u.display_name) FROM scim_group_members m
          JOIN users u ON u.id = m.user_id ORDER BY u.username",
     )
     .fetch_all(pool)
@@ -164,7 +164,7 @@ impl ScimStore for Adapter {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let members: Vec<(String, String)> = sqlx::query_as(
-            "SELECT u.id, u.display_name FROM scim_group_members m
+            "SELECT u.id, COALESCE(m.display, u.display_name) FROM scim_group_members m
              JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 ORDER BY u.username",
         )
         .bind(id)
@@ -367,9 +367,12 @@ async fn delete_user(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> StoreResult<O
 }
 
 /// Member ids that are not people the provider manages.
-async fn unknown_members(tx: &mut Tx, members: &[String]) -> StoreResult<Vec<String>> {
+async fn unknown_members(
+    tx: &mut Tx,
+    members: &[(String, Option<String>)],
+) -> StoreResult<Vec<String>> {
     let mut unknown = Vec::new();
-    for member in members {
+    for (member, _) in members {
         let known: Option<String> =
             sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND scim_resource IS NOT NULL")
                 .bind(member)
@@ -393,18 +396,29 @@ async fn group_named(tx: &mut Tx, name: &str, except: &str) -> StoreResult<bool>
     Ok(other.is_some())
 }
 
-async fn set_members(tx: &mut Tx, group: &str, members: &[String]) -> StoreResult<()> {
+async fn set_members(
+    tx: &mut Tx,
+    group: &str,
+    members: &[(String, Option<String>)],
+) -> StoreResult<()> {
     sqlx::query("DELETE FROM scim_group_members WHERE group_id = $1")
         .bind(group)
         .execute(&mut **tx)
         .await?;
-    let distinct: BTreeSet<&String> = members.iter().collect();
-    for member in distinct {
-        sqlx::query("INSERT INTO scim_group_members (group_id, user_id) VALUES ($1, $2)")
-            .bind(group)
-            .bind(member)
-            .execute(&mut **tx)
-            .await?;
+    // One row per person: the first label given wins.
+    let mut seen = BTreeSet::new();
+    for (member, display) in members {
+        if !seen.insert(member) {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO scim_group_members (group_id, user_id, display) VALUES ($1, $2, $3)",
+        )
+        .bind(group)
+        .bind(member)
+        .bind(display)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
@@ -439,7 +453,7 @@ async fn create_group(tx: &mut Tx, f: GroupFields<'_>, now: DateTime<Utc>) -> St
     .execute(&mut **tx)
     .await?;
     set_members(tx, &id, f.members).await?;
-    Outcome::done(id, f.members.to_vec())
+    Outcome::done(id, f.members.iter().map(|(m, _)| m.clone()).collect())
 }
 
 async fn replace_group(
@@ -479,7 +493,7 @@ async fn replace_group(
     .execute(&mut **tx)
     .await?;
     set_members(tx, id, f.members).await?;
-    touched.extend(f.members.iter().cloned());
+    touched.extend(f.members.iter().map(|(m, _)| m.clone()));
     Outcome::done(id.to_owned(), touched)
 }
 

@@ -57,8 +57,8 @@ pub struct GroupFields<'a> {
     pub resource: &'a Value,
     pub display_name: &'a str,
     pub external_id: Option<&'a str>,
-    /// User ids.
-    pub members: &'a [String],
+    /// User ids, with the label the provider gave each (if any).
+    pub members: &'a [(String, Option<String>)],
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -25,6 +25,7 @@ mod recovery;
 mod rest_api;
 mod run_pages;
 mod scim;
+mod scim_compliance;
 mod step_up;
 mod token_pages;
 mod tokens;
