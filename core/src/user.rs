@@ -60,6 +60,16 @@ pub struct UserSummary {
     pub created_at: DateTime<Utc>,
     /// The last interactive sign-in, if any.
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// The identity provider manages this account over SCIM: its profile,
+    /// whether it is active and its groups come from there.
+    #[serde(default)]
+    pub scim_managed: bool,
+    /// Its provisioned groups (SCIM), by display name.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// When SCIM last changed it.
+    #[serde(default)]
+    pub provisioned_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use gantry_core::port::RequestContext;
 use gantry_core::rbac::Action;
 use gantry_core::user::{UserSource, UserSummary};
 use gantry_core::{PortError, RoleGrant, UserId};
+use std::collections::HashMap;
 
 impl GantryPlane {
     pub(crate) async fn do_list_users(
@@ -19,9 +20,25 @@ impl GantryPlane {
         self.authorize_view(ctx, &Action::ViewUsers, "user/")
             .await?;
         let users = self.store.list_users().await.map_err(internal)?;
+        let mut groups: HashMap<String, Vec<String>> = self
+            .store
+            .scim_users()
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|row| {
+                (
+                    row.id.0,
+                    row.groups.into_iter().map(|g| g.display).collect(),
+                )
+            })
+            .collect();
         users
             .into_iter()
-            .map(|(user, grants)| summary(user, &grants))
+            .map(|(user, grants)| {
+                let groups = groups.remove(&user.id.0).unwrap_or_default();
+                summary(user, &grants, groups)
+            })
             .collect()
     }
 
@@ -33,8 +50,7 @@ impl GantryPlane {
         self.authorize_view(ctx, &Action::ViewUsers, &format!("user/{id_or_username}"))
             .await?;
         let user = self.find_user(id_or_username).await?;
-        let grants = self.store.grants_for(&user.id).await.map_err(internal)?;
-        summary(user, &grants)
+        self.summary_of(user).await
     }
 
     pub(crate) async fn do_set_user_disabled(
@@ -73,11 +89,25 @@ impl GantryPlane {
             tracing::info!(request_id = %ctx.request_id, user = %me.username, account = %user.username,
                 disabled, "account access changed");
             let user = self.find_user(&user.id.0).await?;
-            let grants = self.store.grants_for(&user.id).await.map_err(internal)?;
-            summary(user, &grants)
+            self.summary_of(user).await
         }
         .await;
         self.settle(event, result).await
+    }
+
+    async fn summary_of(&self, user: UserRecord) -> Result<UserSummary, PortError> {
+        let grants = self.store.grants_for(&user.id).await.map_err(internal)?;
+        let groups = if user.scim_managed {
+            self.store
+                .scim_user(&user.id.0)
+                .await
+                .map_err(internal)?
+                .map(|row| row.groups.into_iter().map(|g| g.display).collect())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        summary(user, &grants, groups)
     }
 
     /// An account by id (a UUID) or else by username.
@@ -102,7 +132,11 @@ impl GantryPlane {
     }
 }
 
-fn summary(user: UserRecord, grants: &[RoleGrant]) -> Result<UserSummary, PortError> {
+fn summary(
+    user: UserRecord,
+    grants: &[RoleGrant],
+    groups: Vec<String>,
+) -> Result<UserSummary, PortError> {
     let source = UserSource::parse(&user.source)
         .ok_or_else(|| internal(format!("stored user source {:?}", user.source)))?;
     Ok(UserSummary {
@@ -115,5 +149,8 @@ fn summary(user: UserRecord, grants: &[RoleGrant]) -> Result<UserSummary, PortEr
         roles: explain_roles(grants),
         created_at: user.created_at,
         last_sign_in_at: user.last_sign_in_at,
+        scim_managed: user.scim_managed,
+        groups,
+        provisioned_at: user.provisioned_at,
     })
 }

@@ -1,6 +1,7 @@
-//! Admin → Users: every account, where it comes from, each role it holds
-//! per environment and what granted it (the group, the seed), its last
-//! sign-in, and, for admins of every environment, Disable / Enable.
+//! Admin → Users: every account, where it comes from (SCIM-managed ones
+//! with their provisioned groups and when they were last provisioned), each
+//! role it holds per environment and what granted it (the group, the seed),
+//! its last sign-in, and, for admins of every environment, Disable / Enable.
 //!
 //! Auditors read it for access reviews; the port decides who may change
 //! what, and this page only leaves out buttons that would be refused.
@@ -184,7 +185,26 @@ fn Row(user: UserSummary, manage: bool, change: ServerAction<SetUserAccess>) -> 
                     {user.email.clone().map(|e| view! { " · " {e} })}
                 </span>
             </th>
-            <td>{user.source.label()}</td>
+            <td>
+                {if user.scim_managed {
+                    view! {
+                        <span class="badge badge-run" data-managed="scim">"SCIM"</span>
+                        <span class="user-provisioned">
+                            " provisioned "
+                            {user.provisioned_at.map(|at| view! { <Time at /> })}
+                        </span>
+                    }
+                        .into_any()
+                } else {
+                    view! { {user.source.label()} }.into_any()
+                }}
+                {(!user.groups.is_empty())
+                    .then(|| {
+                        view! {
+                            <span class="user-groups">"Groups: " {user.groups.join(", ")}</span>
+                        }
+                    })}
+            </td>
             <td>{roles}</td>
             <td>{last}</td>
             <td>

@@ -92,6 +92,10 @@ pub struct UserRecord {
     /// The generation of sessions that counts: each session keeps the one
     /// it started in, and disabling the account moves it on.
     pub session_epoch: i64,
+    /// The identity provider manages it over SCIM.
+    pub scim_managed: bool,
+    /// When SCIM last changed it.
+    pub provisioned_at: Option<DateTime<Utc>>,
 }
 
 /// An account `--dev` seeds, with the roles it holds.

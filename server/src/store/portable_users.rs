@@ -26,6 +26,8 @@ fn user_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<UserRecord> {
         created_at: row.try_get("created_at")?,
         last_sign_in_at: row.try_get("last_sign_in_at")?,
         session_epoch: row.try_get("session_epoch")?,
+        scim_managed: row.try_get("scim_managed")?,
+        provisioned_at: row.try_get("provisioned_at")?,
     })
 }
 
@@ -34,7 +36,8 @@ macro_rules! select_user_where {
     ($cond:literal) => {
         concat!(
             "SELECT id, username, display_name, email, source, disabled, preferences, created_at, \
-             last_sign_in_at, session_epoch FROM users WHERE ",
+             last_sign_in_at, session_epoch, \
+             scim_resource IS NOT NULL AS scim_managed, provisioned_at FROM users WHERE ",
             $cond
         )
     };

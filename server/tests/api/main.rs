@@ -26,6 +26,7 @@ mod rest_api;
 mod run_pages;
 mod scim;
 mod scim_compliance;
+mod scim_sequences;
 mod step_up;
 mod token_pages;
 mod tokens;

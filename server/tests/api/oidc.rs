@@ -11,17 +11,17 @@ use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const CLIENT_SECRET: &str = "gantry-test-secret";
+pub const CLIENT_SECRET: &str = "gantry-test-secret";
 
 /// A running provider; killed when dropped.
-struct Provider {
-    url: String,
+pub struct Provider {
+    pub url: String,
     _child: Child,
 }
 
 /// Where the provider's claims travel.
 #[derive(Clone, Copy)]
-enum Claims {
+pub enum Claims {
     /// Profile, email and groups in the ID token.
     InIdToken,
     /// Only from UserInfo, as providers do for scope-requested claims.
@@ -29,7 +29,7 @@ enum Claims {
 }
 
 impl Provider {
-    async fn start(claims: Claims) -> Provider {
+    pub async fn start(claims: Claims) -> Provider {
         Self::start_on(claims, 0).await
     }
 
@@ -171,7 +171,7 @@ async fn through_provider(app: &TestApp, browser: &Client, user: &str, next: &st
 }
 
 /// Signs in through the provider as `user`; the callback's response.
-async fn sign_in(app: &TestApp, browser: &Client, user: &str) -> reqwest::Response {
+pub async fn sign_in(app: &TestApp, browser: &Client, user: &str) -> reqwest::Response {
     let callback = through_provider(app, browser, user, "%2Fruns").await;
     browser.get(callback).send().await.unwrap()
 }
@@ -193,7 +193,7 @@ fn form_action(html: &str) -> Option<String> {
 }
 
 /// `GET /api/v1/me` with the browser's session.
-async fn me(app: &TestApp, browser: &Client) -> (u16, Value) {
+pub async fn me(app: &TestApp, browser: &Client) -> (u16, Value) {
     let resp = browser.get(app.url("/api/v1/me")).send().await.unwrap();
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
@@ -215,7 +215,7 @@ fn roles(me: &Value) -> Vec<String> {
         .collect()
 }
 
-fn sign_in_error(resp: &reqwest::Response) -> String {
+pub fn sign_in_error(resp: &reqwest::Response) -> String {
     let to = location(resp);
     assert!(to.starts_with("/sign-in?"), "back to sign-in, got {to}");
     let query = to.trim_start_matches("/sign-in?");

@@ -188,6 +188,16 @@ async fn people_and_groups_are_provisioned_and_roles_follow_groups(backend: Back
     );
     let user = scim(&app, Method::GET, &format!("/Users/{id}"), &token, None).await;
     assert_eq!(user.body["groups"][0]["display"], "sre");
+    let (_, users) = app.api_get("/users").await;
+    let summary = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "alice@example.com")
+        .unwrap();
+    assert_eq!(summary["scim_managed"], true);
+    assert_eq!(summary["groups"], json!(["sre"]));
+    assert!(summary["provisioned_at"].is_string(), "{summary}");
 
     // Entra removes her from the group with a PATCH: the roles go at once.
     let removed = scim(
@@ -390,4 +400,44 @@ async fn bad_requests_get_scim_errors_and_change_nothing() {
     assert_eq!(resp.body["scimType"], "invalidValue");
     let resp = scim(&app, Method::GET, "/Groups", &token, None).await;
     assert_eq!(resp.body["totalResults"], 0);
+}
+
+#[tokio::test]
+async fn the_users_page_shows_who_is_provisioned_and_their_groups() {
+    let (app, token) = scim_app(Backend::Sqlite, &["--dev"]).await;
+    let created = scim(
+        &app,
+        Method::POST,
+        "/Users",
+        &token,
+        Some(okta_user("erin@example.com", "Erin", "Eck")),
+    )
+    .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    scim(
+        &app,
+        Method::POST,
+        "/Groups",
+        &token,
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "sre",
+            "members": [{"value": id}]
+        })),
+    )
+    .await;
+    app.sign_in_as("auditor").await;
+    let (status, html) = app.get_html("/admin/users").await;
+    assert_eq!(status, 200);
+    // Without the hydration markers between text pieces.
+    let html = html.replace("<!>", "");
+    let row = html
+        .split("<tr")
+        .find(|r| r.contains("erin@example.com"))
+        .unwrap_or_else(|| panic!("a row for erin in {html}"));
+    assert!(row.contains(r#"data-managed="scim""#), "{row}");
+    assert!(row.contains("provisioned"), "{row}");
+    assert!(row.contains("Groups: sre"), "{row}");
+    assert!(row.contains("operator@dev"), "{row}");
+    assert!(row.contains("group:sre"), "{row}");
 }
