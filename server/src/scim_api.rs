@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use gantry_core::port::{RequestContext, SharedControlPlane};
 use gantry_core::scim::{ResourceKind, ScimAnswer, ScimError, ScimRequest};
 use serde_json::Value;
@@ -26,6 +26,28 @@ pub fn router() -> Router<AppState> {
         .route("/Schemas", get(schemas))
         .route("/Schemas/{id}", get(schema))
         .route("/.search", post(search_all))
+        // Advertised as unsupported in ServiceProviderConfig; RFC 7644
+        // answers 501 for both (§3.7, §3.11).
+        .route(
+            "/Bulk",
+            any(|| async {
+                error(&ScimError::new(
+                    501,
+                    None,
+                    "bulk operations are not supported; send each change on its own",
+                ))
+            }),
+        )
+        .route(
+            "/Me",
+            any(|| async {
+                error(&ScimError::new(
+                    501,
+                    None,
+                    "/Me is not supported: a SCIM token acts for a provider, not a person",
+                ))
+            }),
+        )
         .route("/{resource}", get(list).post(create))
         .route(
             "/{resource}/{id}",

@@ -383,6 +383,23 @@ async fn bad_requests_get_scim_errors_and_change_nothing() {
     assert_eq!(resp.body["scimType"], "invalidFilter");
     let resp = scim(&app, Method::GET, "/Users", &token, None).await;
     assert_eq!(resp.body["totalResults"], 0, "nothing was made");
+    // What SCIM defines but this server doesn't offer: 501, and a POST to a
+    // resource is no SCIM operation.
+    let bulk = scim(&app, Method::POST, "/Bulk", &token, Some(json!({}))).await;
+    assert_eq!(bulk.status, 501, "{}", bulk.body);
+    assert_eq!(
+        scim(&app, Method::GET, "/Me", &token, None).await.status,
+        501
+    );
+    let post = scim(
+        &app,
+        Method::POST,
+        "/Users/some-id",
+        &token,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(post.status, 405, "{}", post.body);
     // A group naming someone not provisioned.
     let resp = scim(
         &app,
