@@ -192,7 +192,11 @@ impl GantryPlane {
             };
             parsed_any = true;
             (start_index, count) = (parsed.start_index, parsed.count);
-            for full in self.scim_all(kind).await? {
+            let candidates = match parsed.filter.as_ref().and_then(|f| unique_key(kind, f)) {
+                Some(name) => self.scim_named(kind, name).await?,
+                None => self.scim_all(kind).await?,
+            };
+            for full in candidates {
                 if parsed
                     .filter
                     .as_ref()
@@ -231,6 +235,29 @@ impl GantryPlane {
                 .map_err(store_error)?
                 .into_iter()
                 .map(|row| self.group_full(row))
+                .collect(),
+        })
+    }
+
+    /// The resource whose unique name (userName, a group's displayName) is
+    /// `name`, as a list of at most one: what `unique_key` filters need.
+    async fn scim_named(&self, kind: ResourceKind, name: &str) -> Result<Vec<Value>, ScimError> {
+        Ok(match kind {
+            ResourceKind::User => self
+                .store
+                .scim_user_named(name)
+                .await
+                .map_err(store_error)?
+                .map(|row| self.user_full(row))
+                .into_iter()
+                .collect(),
+            ResourceKind::Group => self
+                .store
+                .scim_group_named(name)
+                .await
+                .map_err(store_error)?
+                .map(|row| self.group_full(row))
+                .into_iter()
                 .collect(),
         })
     }
@@ -593,6 +620,27 @@ impl GantryPlane {
             .await
             .map_err(store_error)
     }
+}
+
+/// The name a filter asks for when it is exactly `userName eq "…"` (or a
+/// group's `displayName eq "…"`): the lookup providers make before every
+/// create, answered by one indexed read instead of a scan. The filter is
+/// still applied to what that read finds.
+fn unique_key(kind: ResourceKind, filter: &scim::Filter) -> Option<&str> {
+    let scim::Filter::Compare {
+        path,
+        op: scim::CompareOp::Eq,
+        value: scim::CompValue::Str(name),
+    } = filter
+    else {
+        return None;
+    };
+    let key = match kind {
+        ResourceKind::User => "userName",
+        ResourceKind::Group => "displayName",
+    };
+    (path.is_core() && path.sub.is_none() && path.name.eq_ignore_ascii_case(key))
+        .then_some(name.as_str())
 }
 
 fn resource_prefix(kind: ResourceKind) -> &'static str {

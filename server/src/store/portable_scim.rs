@@ -139,6 +139,31 @@ impl ScimStore for Adapter {
         user_row(&row, groups).map(Some)
     }
 
+    async fn scim_user_named(&self, user_name: &str) -> StoreResult<Option<ScimUserRow>> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM users WHERE lower(username) = lower($1) AND scim_resource IS NOT NULL",
+        )
+        .bind(user_name)
+        .fetch_optional(&self.pool)
+        .await?;
+        match id {
+            Some(id) => self.scim_user(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn scim_group_named(&self, name: &str) -> StoreResult<Option<ScimGroupRow>> {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM scim_groups WHERE lower(display_name) = lower($1)")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        match id {
+            Some(id) => self.scim_group(&id).await,
+            None => Ok(None),
+        }
+    }
+
     async fn scim_groups(&self) -> StoreResult<Vec<ScimGroupRow>> {
         let rows = sqlx::query(
             "SELECT id, resource, version, created_at, updated_at FROM scim_groups

@@ -110,10 +110,17 @@ pub trait ScimStore: Send + Sync + 'static {
 
     async fn scim_user(&self, id: &str) -> StoreResult<Option<ScimUserRow>>;
 
+    /// The managed person with this userName, case aside (the lookup
+    /// providers make before every create).
+    async fn scim_user_named(&self, user_name: &str) -> StoreResult<Option<ScimUserRow>>;
+
     /// Every group, by display name.
     async fn scim_groups(&self) -> StoreResult<Vec<ScimGroupRow>>;
 
     async fn scim_group(&self, id: &str) -> StoreResult<Option<ScimGroupRow>>;
+
+    /// The group with this displayName, case aside.
+    async fn scim_group_named(&self, name: &str) -> StoreResult<Option<ScimGroupRow>>;
 
     /// Applies one write with its audit record, in one transaction.
     ///
