@@ -73,6 +73,23 @@ test('an admin creates a token, sees its secret once and revokes it', async ({ p
   expect((await page.request.get('/api/v1/me', { headers: bearer })).status()).toBe(401);
 });
 
+test('an admin makes a SCIM token: it provisions at /scim/v2 and nothing else', async ({ page }) => {
+  await signIn(page, 'admin', '/admin/tokens');
+  await hydrated(page);
+  const name = uniqueName('e2e-scim');
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByRole('checkbox', { name: 'SCIM provisioning token' }).check();
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = await page.getByLabel(`Secret of ${name}`).inputValue();
+  await expect(tokenRow(page, name)).toContainText('SCIM provisioning');
+
+  const bearer = { Authorization: `Bearer ${secret}` };
+  const config = await page.request.get('/scim/v2/ServiceProviderConfig', { headers: bearer });
+  expect(config.status()).toBe(200);
+  expect(config.headers()['content-type']).toContain('application/scim+json');
+  expect((await page.request.get('/api/v1/me', { headers: bearer })).status()).toBe(401);
+});
+
 test('a refused token request is explained beside its field', async ({ page }) => {
   await signIn(page, 'admin', '/admin/tokens');
   await hydrated(page);
