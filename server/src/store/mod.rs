@@ -60,6 +60,14 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+impl StoreError {
+    /// A unique index refused the write: someone else took the name in a
+    /// concurrent transaction.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
 /// How the database's schema compares with the migrations this binary carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationStatus {

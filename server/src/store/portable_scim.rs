@@ -210,21 +210,31 @@ impl ScimStore for Adapter {
         audit: ScimRecord,
     ) -> StoreResult<ScimWritten> {
         let mut tx = begin_write(&self.pool).await?;
-        let outcome = match write {
-            ScimWrite::CreateUser(fields) => create_user(&mut tx, fields, now).await?,
-            ScimWrite::ReplaceUser {
-                id,
-                version,
-                fields,
-            } => replace_user(&mut tx, id, version, fields, now).await?,
-            ScimWrite::DeleteUser { id } => delete_user(&mut tx, id, now).await?,
-            ScimWrite::CreateGroup(fields) => create_group(&mut tx, fields, now).await?,
-            ScimWrite::ReplaceGroup {
-                id,
-                version,
-                fields,
-            } => replace_group(&mut tx, id, version, fields, now).await?,
-            ScimWrite::DeleteGroup { id } => delete_group(&mut tx, id).await?,
+        let outcome = async {
+            match write {
+                ScimWrite::CreateUser(fields) => create_user(&mut tx, fields, now).await,
+                ScimWrite::ReplaceUser {
+                    id,
+                    version,
+                    fields,
+                } => replace_user(&mut tx, id, version, fields, now).await,
+                ScimWrite::DeleteUser { id } => delete_user(&mut tx, id, now).await,
+                ScimWrite::CreateGroup(fields) => create_group(&mut tx, fields, now).await,
+                ScimWrite::ReplaceGroup {
+                    id,
+                    version,
+                    fields,
+                } => replace_group(&mut tx, id, version, fields, now).await,
+                ScimWrite::DeleteGroup { id } => delete_group(&mut tx, id).await,
+            }
+        }
+        .await;
+        // The checks above read before writing; on PostgreSQL a concurrent
+        // transaction can still take the same name first, and the unique
+        // index answers. The transaction is dropped, so nothing changed.
+        let outcome = match outcome {
+            Err(e) if e.is_unique_violation() => return Ok(ScimWritten::Taken),
+            other => other?,
         };
         let ScimWritten::Done { id } = &outcome.written else {
             return Ok(outcome.written);

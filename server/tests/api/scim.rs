@@ -8,7 +8,10 @@ use crate::on_both_backends;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-on_both_backends!(people_and_groups_are_provisioned_and_roles_follow_groups);
+on_both_backends!(
+    people_and_groups_are_provisioned_and_roles_follow_groups,
+    racing_creates_of_one_name_make_one_person
+);
 
 /// Gantry with `sre` mapped to roles, and a SCIM token for it.
 pub async fn scim_app(backend: Backend, extra: &[&str]) -> (TestApp, String) {
@@ -457,4 +460,39 @@ async fn the_users_page_shows_who_is_provisioned_and_their_groups() {
     assert!(row.contains("Groups: sre"), "{row}");
     assert!(row.contains("operator@dev"), "{row}");
     assert!(row.contains("group:sre"), "{row}");
+}
+
+/// Providers retry and run in parallel: eight creates of one userName at
+/// once make one person; the rest hear 409, never a 500.
+async fn racing_creates_of_one_name_make_one_person(backend: Backend) {
+    let (app, token) = scim_app(backend, &[]).await;
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (app, token) = (app.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let name = if i % 2 == 0 {
+                "race@example.com"
+            } else {
+                "RACE@example.com"
+            };
+            scim(
+                &app,
+                Method::POST,
+                "/Users",
+                &token,
+                Some(okta_user(name, "Race", "Condition")),
+            )
+            .await
+            .status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409]);
+    let list = scim(&app, Method::GET, "/Users", &token, None).await;
+    assert_eq!(list.body["totalResults"], 1);
 }
