@@ -100,15 +100,9 @@ impl GantryPlane {
                 body,
                 if_match,
             } => {
-                let event = self
-                    .scim_event(ctx, kind, "update", &id)
-                    .detail("method", "PUT");
-                let result = self
-                    .scim_update(kind, &id, if_match.as_deref(), &event, |_| {
-                        scim::normalize(kind, &body)
-                    })
-                    .await;
-                self.scim_settle(event, result).await
+                let replace = |_: &Value| scim::normalize(kind, &body);
+                self.scim_change(ctx, kind, &id, if_match.as_deref(), "PUT", replace)
+                    .await
             }
             ScimRequest::Patch {
                 kind,
@@ -116,15 +110,9 @@ impl GantryPlane {
                 body,
                 if_match,
             } => {
-                let event = self
-                    .scim_event(ctx, kind, "update", &id)
-                    .detail("method", "PATCH");
-                let result = self
-                    .scim_update(kind, &id, if_match.as_deref(), &event, |stored| {
-                        scim::apply_patch(kind, stored, &body)
-                    })
-                    .await;
-                self.scim_settle(event, result).await
+                let patch = |stored: &Value| scim::apply_patch(kind, stored, &body);
+                self.scim_change(ctx, kind, &id, if_match.as_deref(), "PATCH", patch)
+                    .await
             }
             ScimRequest::Delete { kind, id, if_match } => {
                 let event = self.scim_event(ctx, kind, "delete", &id);
@@ -152,6 +140,23 @@ impl GantryPlane {
             (ResourceKind::Group, _) => AuditAction::ScimGroupUpdate,
         };
         self.event(ctx, action, format!("{}/{id}", resource_prefix(kind)))
+    }
+
+    /// PUT or PATCH (`method`), audited.
+    async fn scim_change(
+        &self,
+        ctx: &RequestContext,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<&str>,
+        method: &str,
+        change: impl Fn(&Value) -> Result<Value, ScimError>,
+    ) -> Result<ScimAnswer, ScimError> {
+        let event = self
+            .scim_event(ctx, kind, "update", id)
+            .detail("method", method);
+        let result = self.scim_update(kind, id, if_match, &event, change).await;
+        self.scim_settle(event, result).await
     }
 
     /// Records a refused or failed change (a success is on the record with

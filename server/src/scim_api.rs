@@ -100,8 +100,15 @@ fn answer(result: Result<ScimAnswer, ScimError>) -> Response {
     resp
 }
 
-async fn ask(plane: &SharedControlPlane, ctx: &RequestContext, request: ScimRequest) -> Response {
-    answer(plane.scim(ctx, request).await)
+async fn ask(
+    plane: &SharedControlPlane,
+    ctx: &RequestContext,
+    request: Result<ScimRequest, ScimError>,
+) -> Response {
+    match request {
+        Ok(request) => answer(plane.scim(ctx, request).await),
+        Err(e) => error(&e),
+    }
 }
 
 fn kind_of(resource: &str) -> Result<ResourceKind, ScimError> {
@@ -157,14 +164,14 @@ async fn service_provider_config(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
 ) -> Response {
-    ask(&plane, &ctx, ScimRequest::ServiceProviderConfig).await
+    ask(&plane, &ctx, Ok(ScimRequest::ServiceProviderConfig)).await
 }
 
 async fn resource_types(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
 ) -> Response {
-    ask(&plane, &ctx, ScimRequest::ResourceTypes).await
+    ask(&plane, &ctx, Ok(ScimRequest::ResourceTypes)).await
 }
 
 async fn resource_type(
@@ -172,14 +179,14 @@ async fn resource_type(
     Extension(ctx): Extension<RequestContext>,
     Path(name): Path<String>,
 ) -> Response {
-    ask(&plane, &ctx, ScimRequest::ResourceType(name)).await
+    ask(&plane, &ctx, Ok(ScimRequest::ResourceType(name))).await
 }
 
 async fn schemas(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
 ) -> Response {
-    ask(&plane, &ctx, ScimRequest::Schemas).await
+    ask(&plane, &ctx, Ok(ScimRequest::Schemas)).await
 }
 
 async fn schema(
@@ -187,7 +194,7 @@ async fn schema(
     Extension(ctx): Extension<RequestContext>,
     Path(id): Path<String>,
 ) -> Response {
-    ask(&plane, &ctx, ScimRequest::Schema(id)).await
+    ask(&plane, &ctx, Ok(ScimRequest::Schema(id))).await
 }
 
 async fn list(
@@ -196,13 +203,11 @@ async fn list(
     Path(resource): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match kind_of(&resource) {
-        Ok(kind) => {
-            let query = pairs(query);
-            ask(&plane, &ctx, ScimRequest::List { kind, query }).await
-        }
-        Err(e) => error(&e),
-    }
+    let request = kind_of(&resource).map(|kind| ScimRequest::List {
+        kind,
+        query: pairs(query),
+    });
+    ask(&plane, &ctx, request).await
 }
 
 async fn read(
@@ -211,13 +216,12 @@ async fn read(
     Path((resource, id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match kind_of(&resource) {
-        Ok(kind) => {
-            let query = pairs(query);
-            ask(&plane, &ctx, ScimRequest::Get { kind, id, query }).await
-        }
-        Err(e) => error(&e),
-    }
+    let request = kind_of(&resource).map(|kind| ScimRequest::Get {
+        kind,
+        id,
+        query: pairs(query),
+    });
+    ask(&plane, &ctx, request).await
 }
 
 async fn create(
@@ -232,10 +236,19 @@ async fn create(
         let body = json_body(&headers, body).await?;
         Ok(ScimRequest::Create { kind, body })
     };
-    match request.await {
-        Ok(request) => ask(&plane, &ctx, request).await,
-        Err(e) => error(&e),
-    }
+    ask(&plane, &ctx, request.await).await
+}
+
+/// PUT and PATCH: the resource or PatchOp in the body, `If-Match` beside it.
+async fn change(
+    resource: &str,
+    headers: &HeaderMap,
+    body: Body,
+    build: impl FnOnce(ResourceKind, Value, Option<String>) -> ScimRequest,
+) -> Result<ScimRequest, ScimError> {
+    let kind = kind_of(resource)?;
+    let body = json_body(headers, body).await?;
+    Ok(build(kind, body, if_match(headers)))
 }
 
 async fn replace(
@@ -245,21 +258,15 @@ async fn replace(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let request = async {
-        let kind = kind_of(&resource)?;
-        let body = json_body(&headers, body).await?;
-        let if_match = if_match(&headers);
-        Ok(ScimRequest::Replace {
+    let request = change(&resource, &headers, body, |kind, body, if_match| {
+        ScimRequest::Replace {
             kind,
             id,
             body,
             if_match,
-        })
-    };
-    match request.await {
-        Ok(request) => ask(&plane, &ctx, request).await,
-        Err(e) => error(&e),
-    }
+        }
+    });
+    ask(&plane, &ctx, request.await).await
 }
 
 async fn patch(
@@ -269,21 +276,15 @@ async fn patch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let request = async {
-        let kind = kind_of(&resource)?;
-        let body = json_body(&headers, body).await?;
-        let if_match = if_match(&headers);
-        Ok(ScimRequest::Patch {
+    let request = change(&resource, &headers, body, |kind, body, if_match| {
+        ScimRequest::Patch {
             kind,
             id,
             body,
             if_match,
-        })
-    };
-    match request.await {
-        Ok(request) => ask(&plane, &ctx, request).await,
-        Err(e) => error(&e),
-    }
+        }
+    });
+    ask(&plane, &ctx, request.await).await
 }
 
 async fn delete(
@@ -292,13 +293,12 @@ async fn delete(
     Path((resource, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    match kind_of(&resource) {
-        Ok(kind) => {
-            let if_match = if_match(&headers);
-            ask(&plane, &ctx, ScimRequest::Delete { kind, id, if_match }).await
-        }
-        Err(e) => error(&e),
-    }
+    let request = kind_of(&resource).map(|kind| ScimRequest::Delete {
+        kind,
+        id,
+        if_match: if_match(&headers),
+    });
+    ask(&plane, &ctx, request).await
 }
 
 async fn search_all(
@@ -312,10 +312,7 @@ async fn search_all(
         let query = gantry_core::scim::search_query(&body)?;
         Ok(ScimRequest::Search { kind: None, query })
     };
-    match request.await {
-        Ok(request) => ask(&plane, &ctx, request).await,
-        Err(e) => error(&e),
-    }
+    ask(&plane, &ctx, request.await).await
 }
 
 /// `POST /{resource}/.search`; a POST to any other resource path is not
@@ -343,8 +340,5 @@ async fn search(
             query,
         })
     };
-    match request.await {
-        Ok(request) => ask(&plane, &ctx, request).await,
-        Err(e) => error(&e),
-    }
+    ask(&plane, &ctx, request.await).await
 }

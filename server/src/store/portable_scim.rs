@@ -287,23 +287,8 @@ async fn create_user(tx: &mut Tx, f: UserFields<'_>, now: DateTime<Utc>) -> Stor
     };
     let id = match adopt {
         Some(id) => {
-            sqlx::query(
-                "UPDATE users SET username = $1, display_name = $2, email = $3, external_id = $4,
-                        scim_resource = $5, scim_version = scim_version + 1, provisioned_at = $6,
-                        updated_at = $6, disabled = $7,
-                        session_epoch = CASE WHEN $7 THEN session_epoch + 1 ELSE session_epoch END
-                 WHERE id = $8",
-            )
-            .bind(f.username)
-            .bind(f.display_name)
-            .bind(f.email)
-            .bind(f.external_id)
-            .bind(Json(f.resource))
-            .bind(now)
-            .bind(!f.active)
-            .bind(&id)
-            .execute(&mut **tx)
-            .await?;
+            // Adopted inactive: whatever sessions it had end now.
+            write_user(tx, &id, f, now, !f.active).await?;
             id
         }
         None => {
@@ -357,7 +342,19 @@ async fn replace_user(
         return Outcome::refused(ScimWritten::Taken);
     }
     // Deactivating ends every session at once; reactivating revives none.
-    let ends_sessions = !f.active && !disabled;
+    write_user(tx, id, f, now, !f.active && !disabled).await?;
+    Outcome::done(id.to_owned(), Vec::new())
+}
+
+/// Sets a managed person's row from their resource (a new version), ending
+/// their sessions when `ends_sessions`.
+async fn write_user(
+    tx: &mut Tx,
+    id: &str,
+    f: UserFields<'_>,
+    now: DateTime<Utc>,
+    ends_sessions: bool,
+) -> StoreResult<()> {
     sqlx::query(
         "UPDATE users SET username = $1, display_name = $2, email = $3, external_id = $4,
                 scim_resource = $5, scim_version = scim_version + 1, provisioned_at = $6,
@@ -376,7 +373,7 @@ async fn replace_user(
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    Outcome::done(id.to_owned(), Vec::new())
+    Ok(())
 }
 
 async fn delete_user(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> StoreResult<Outcome> {
