@@ -24,6 +24,12 @@ pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
 /// from a fresh read this many times before answering 409.
 const WRITE_ATTEMPTS: usize = 5;
 
+/// A resource as the store has it.
+enum Row {
+    User(ScimUserRow),
+    Group(ScimGroupRow),
+}
+
 /// A resource as loaded: its stored document and version.
 struct Loaded {
     id: String,
@@ -267,31 +273,37 @@ impl GantryPlane {
         })
     }
 
+    /// One resource as stored; 404 when there is none.
+    async fn scim_row(&self, kind: ResourceKind, id: &str) -> Result<Row, ScimError> {
+        let row = match kind {
+            ResourceKind::User => self
+                .store
+                .scim_user(id)
+                .await
+                .map_err(store_error)?
+                .map(Row::User),
+            ResourceKind::Group => self
+                .store
+                .scim_group(id)
+                .await
+                .map_err(store_error)?
+                .map(Row::Group),
+        };
+        row.ok_or_else(|| ScimError::not_found(format!("no {} {id:?}", kind.name())))
+    }
+
     /// One resource in full, with its version; 404 when there is none.
     async fn scim_full(&self, kind: ResourceKind, id: &str) -> Result<(Value, i64), ScimError> {
-        let missing = || ScimError::not_found(format!("no {} {id:?}", kind.name()));
-        match kind {
-            ResourceKind::User => {
-                let row = self
-                    .store
-                    .scim_user(id)
-                    .await
-                    .map_err(store_error)?
-                    .ok_or_else(missing)?;
+        Ok(match self.scim_row(kind, id).await? {
+            Row::User(row) => {
                 let version = row.version;
-                Ok((self.user_full(row), version))
+                (self.user_full(row), version)
             }
-            ResourceKind::Group => {
-                let row = self
-                    .store
-                    .scim_group(id)
-                    .await
-                    .map_err(store_error)?
-                    .ok_or_else(missing)?;
+            Row::Group(row) => {
                 let version = row.version;
-                Ok((self.group_full(row), version))
+                (self.group_full(row), version)
             }
-        }
+        })
     }
 
     fn user_full(&self, row: ScimUserRow) -> Value {
@@ -359,28 +371,13 @@ impl GantryPlane {
     /// A loaded resource as the PATCH rules see it: stored attributes, and
     /// for a group its members as `{value}` (they are rows of their own).
     async fn scim_load(&self, kind: ResourceKind, id: &str) -> Result<Loaded, ScimError> {
-        let missing = || ScimError::not_found(format!("no {} {id:?}", kind.name()));
-        match kind {
-            ResourceKind::User => {
-                let row = self
-                    .store
-                    .scim_user(id)
-                    .await
-                    .map_err(store_error)?
-                    .ok_or_else(missing)?;
-                Ok(Loaded {
-                    id: row.id.0,
-                    stored: row.resource,
-                    version: row.version,
-                })
-            }
-            ResourceKind::Group => {
-                let row = self
-                    .store
-                    .scim_group(id)
-                    .await
-                    .map_err(store_error)?
-                    .ok_or_else(missing)?;
+        Ok(match self.scim_row(kind, id).await? {
+            Row::User(row) => Loaded {
+                id: row.id.0,
+                stored: row.resource,
+                version: row.version,
+            },
+            Row::Group(row) => {
                 let mut stored = row.resource;
                 if !row.members.is_empty() {
                     stored["members"] = row
@@ -389,13 +386,13 @@ impl GantryPlane {
                         .map(|m| json!({"value": m.id, "display": m.display}))
                         .collect();
                 }
-                Ok(Loaded {
+                Loaded {
                     id: row.id,
                     stored,
                     version: row.version,
-                })
+                }
             }
-        }
+        })
     }
 
     async fn scim_create(

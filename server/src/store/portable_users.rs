@@ -43,6 +43,23 @@ macro_rules! select_user_where {
     };
 }
 
+/// Runs an UPDATE meant for exactly one row and, when it found its row,
+/// appends `audit` in the same transaction. False (nothing changed) when
+/// the row is not there.
+async fn update_one_then_record<'q>(
+    pool: &sqlx::Pool<Db>,
+    update: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>,
+    audit: AuditEvent,
+) -> StoreResult<bool> {
+    let mut tx = begin_write(pool).await?;
+    if update.execute(&mut *tx).await?.rows_affected() != 1 {
+        return Ok(false);
+    }
+    append_in(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 #[async_trait]
 impl UserStore for Adapter {
     async fn upsert_seed_user(&self, seed: &SeedUser, now: DateTime<Utc>) -> StoreResult<UserId> {
@@ -223,19 +240,12 @@ impl UserStore for Adapter {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
-        let done = sqlx::query("UPDATE users SET preferences = $1, updated_at = $2 WHERE id = $3")
-            .bind(Json(preferences))
-            .bind(now)
-            .bind(&id.0)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        append_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        let update =
+            sqlx::query("UPDATE users SET preferences = $1, updated_at = $2 WHERE id = $3")
+                .bind(Json(preferences))
+                .bind(now)
+                .bind(&id.0);
+        update_one_then_record(&self.pool, update, audit).await
     }
 
     async fn record_sign_in(
@@ -244,19 +254,11 @@ impl UserStore for Adapter {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
-        let done =
+        let update =
             sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2 AND NOT disabled")
                 .bind(now)
-                .bind(&id.0)
-                .execute(&mut *tx)
-                .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        append_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+                .bind(&id.0);
+        update_one_then_record(&self.pool, update, audit).await
     }
 
     async fn list_users(&self) -> StoreResult<Vec<(UserRecord, Vec<RoleGrant>)>> {
@@ -296,24 +298,16 @@ impl UserStore for Adapter {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
         // Disabling also moves the session generation on, so sessions
         // started before stay ended even once the account is enabled again.
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE users SET disabled = $1, updated_at = $2,
                     session_epoch = CASE WHEN $1 THEN session_epoch + 1 ELSE session_epoch END
              WHERE id = $3",
         )
         .bind(disabled)
         .bind(now)
-        .bind(&id.0)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        append_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        .bind(&id.0);
+        update_one_then_record(&self.pool, update, audit).await
     }
 }
