@@ -19,6 +19,9 @@ pub enum Action {
     ViewAdmin,
     /// Read the audit log.
     ViewAudit,
+    /// See one environment's runs, their logs and its approval requests
+    /// (lists leave out environments the caller may not see).
+    ViewEnvironment { environment: Environment },
     /// Register a workflow version; it becomes active in `environment` (the
     /// first one, `dev` by default).
     ApplyWorkflow { environment: Environment },
@@ -96,6 +99,18 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
                 Decision::Allow
             } else {
                 Decision::deny("the audit log needs the admin or auditor role")
+            }
+        }
+        Action::ViewEnvironment { environment } => {
+            if in_env(
+                &[Role::Viewer, Role::Operator, Role::Approver, Role::Admin],
+                environment,
+            ) {
+                Decision::Allow
+            } else {
+                Decision::deny(format!(
+                    "seeing runs and requests in {environment} needs a role there (viewer, operator, approver or admin)"
+                ))
             }
         }
         Action::ApplyWorkflow { environment } => {
@@ -344,6 +359,30 @@ mod tests {
             let p = scoped(grants);
             assert_eq!(
                 decide(&p, action).is_allowed(),
+                *allowed,
+                "{grants:?} {action:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_environment_is_seen_by_those_with_a_role_there() {
+        use Role::*;
+        let see = |e: &str| Action::ViewEnvironment {
+            environment: Environment::parse(e).unwrap(),
+        };
+        type Case = (&'static [(Role, &'static str)], Action, bool);
+        let cases: &[Case] = &[
+            (&[(Viewer, "dev")], see("dev"), true),
+            (&[(Viewer, "dev")], see("prod"), false),
+            (&[(Operator, "*")], see("prod"), true),
+            (&[(Approver, "prod")], see("prod"), true),
+            (&[(Admin, "stage")], see("prod"), false),
+            (&[(Auditor, "*")], see("dev"), false),
+        ];
+        for (grants, action, allowed) in cases {
+            assert_eq!(
+                decide(&scoped(grants), action).is_allowed(),
                 *allowed,
                 "{grants:?} {action:?}"
             );

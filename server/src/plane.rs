@@ -140,6 +140,44 @@ impl GantryPlane {
     }
 }
 
+impl GantryPlane {
+    /// The environments whose runs and requests `principal` may see; `None`
+    /// when that is every one (nothing to narrow).
+    pub(crate) fn visible_environments(&self, principal: &Principal) -> Option<Vec<String>> {
+        let all = self.settings.environments.iter().count();
+        let visible: Vec<String> = self
+            .settings
+            .environments
+            .iter()
+            .filter(|e| {
+                decide(
+                    principal,
+                    &Action::ViewEnvironment {
+                        environment: (*e).clone(),
+                    },
+                )
+                .is_allowed()
+            })
+            .map(|e| e.as_str().to_owned())
+            .collect();
+        (visible.len() < all).then_some(visible)
+    }
+
+    /// Authorizes reading something that lives in `environment` (a run, its
+    /// logs, an approval request); a refusal is audited as `view.denied`.
+    pub(crate) async fn authorize_environment_view(
+        &self,
+        ctx: &RequestContext,
+        environment: &str,
+        resource: &str,
+    ) -> Result<(), PortError> {
+        let environment = gantry_core::Environment::parse(environment).map_err(internal)?;
+        self.authorize_view(ctx, &Action::ViewEnvironment { environment }, resource)
+            .await
+            .map(|_| ())
+    }
+}
+
 /// Ids Gantry makes are UUIDs; anything else cannot exist, so it is
 /// `NotFound` without a lookup. `what` names the kind (`run`, …).
 pub(crate) fn uuid_or_not_found(what: &str, id: &str) -> Result<(), PortError> {

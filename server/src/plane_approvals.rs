@@ -78,12 +78,18 @@ impl GantryPlane {
         ctx: &RequestContext,
         pending: Option<bool>,
     ) -> Result<Vec<ApprovalRequest>, PortError> {
-        self.authorize_view(ctx, &Action::ViewDashboard, "approval/")
+        let me = self
+            .authorize_view(ctx, &Action::ViewDashboard, "approval/")
             .await?;
-        self.store
+        let mut requests = self
+            .store
             .list_approvals(pending, self.clock.now(), 200)
             .await
-            .map_err(internal)
+            .map_err(internal)?;
+        if let Some(visible) = self.visible_environments(me) {
+            requests.retain(|r| visible.contains(&r.environment));
+        }
+        Ok(requests)
     }
 
     pub(crate) async fn do_approval(
@@ -94,12 +100,16 @@ impl GantryPlane {
         self.authorize_view(ctx, &Action::ViewDashboard, &format!("approval/{id}"))
             .await?;
         check_id(id)?;
-        self.store
+        let request = self
+            .store
             .approval(id)
             .await
             .map_err(internal)?
             .map(|s| s.request)
-            .ok_or_else(|| PortError::not_found(format!("approval request {id}")))
+            .ok_or_else(|| PortError::not_found(format!("approval request {id}")))?;
+        self.authorize_environment_view(ctx, &request.environment, &format!("approval/{id}"))
+            .await?;
+        Ok(request)
     }
 
     pub(crate) async fn do_decide_approval(

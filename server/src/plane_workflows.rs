@@ -127,17 +127,24 @@ impl GantryPlane {
         name: &str,
         version: Option<u32>,
     ) -> Result<WorkflowDetail, PortError> {
-        self.authorize_view(ctx, &Action::ViewDashboard, &format!("workflow/{name}"))
+        let me = self
+            .authorize_view(ctx, &Action::ViewDashboard, &format!("workflow/{name}"))
             .await?;
         let found = self
             .store
             .workflow_detail(name, version, &self.environment_names())
             .await
             .map_err(internal)?;
-        found.ok_or_else(|| match version {
+        let mut detail = found.ok_or_else(|| match version {
             Some(v) => PortError::not_found(format!("version {v} of workflow {name:?}")),
             None => PortError::not_found(format!("workflow {name:?}")),
-        })
+        })?;
+        if let Some(visible) = self.visible_environments(me) {
+            detail
+                .recent_runs
+                .retain(|r| visible.contains(&r.environment));
+        }
+        Ok(detail)
     }
 
     pub(crate) async fn do_trigger(
@@ -253,11 +260,15 @@ impl GantryPlane {
         ctx: &RequestContext,
         filter: RunFilter,
     ) -> Result<RunPage, PortError> {
-        self.authorize_view(ctx, &Action::ViewDashboard, "run/")
+        let me = self
+            .authorize_view(ctx, &Action::ViewDashboard, "run/")
             .await?;
+        let mut filter = filter;
         if let Some(env) = &filter.environment {
             self.environment(env)?;
+            self.authorize_environment_view(ctx, env, "run/").await?;
         }
+        filter.visible_environments = self.visible_environments(me);
         if let Some(before) = &filter.before
             && uuid::Uuid::parse_str(before).is_err()
         {
@@ -277,11 +288,15 @@ impl GantryPlane {
         self.authorize_view(ctx, &Action::ViewDashboard, &format!("run/{id}"))
             .await?;
         check_run_id(id)?;
-        self.store
+        let detail = self
+            .store
             .run_detail(id)
             .await
             .map_err(internal)?
-            .ok_or_else(|| PortError::not_found(format!("run {id}")))
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
+        self.authorize_environment_view(ctx, &detail.summary.environment, &format!("run/{id}"))
+            .await?;
+        Ok(detail)
     }
 
     pub(crate) async fn do_run_logs(
@@ -293,6 +308,14 @@ impl GantryPlane {
         self.authorize_view(ctx, &Action::ViewDashboard, &format!("run/{id}"))
             .await?;
         check_run_id(id)?;
+        let run = self
+            .store
+            .run_summary(id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
+        self.authorize_environment_view(ctx, &run.environment, &format!("run/{id}"))
+            .await?;
         self.store
             .run_logs(id, &query)
             .await

@@ -118,6 +118,7 @@ pub(crate) fn parse_run_filter(
         status,
         before: given(before),
         limit: None,
+        visible_environments: None,
     })
 }
 

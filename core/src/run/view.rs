@@ -118,6 +118,10 @@ pub struct RunFilter {
     /// Return runs older than this run id (from the previous page).
     pub before: Option<String>,
     pub limit: Option<u32>,
+    /// Set by the server: the environments the caller may see runs in
+    /// (`None`: all). Never read from a request.
+    #[serde(skip)]
+    pub visible_environments: Option<Vec<String>>,
 }
 
 impl RunFilter {

@@ -216,6 +216,7 @@ pub async fn list(
         status,
         before: q.before.filter(|b| !b.is_empty()),
         limit: q.limit,
+        visible_environments: None,
     };
     Ok(Json(plane.list_runs(&ctx, filter).await?))
 }

@@ -1198,6 +1198,18 @@ impl WorkflowStore for Adapter {
         if let Some(e) = &filter.environment {
             q.push(" AND environment = ").push_bind(e.clone());
         }
+        if let Some(visible) = &filter.visible_environments {
+            // Empty: nothing visible (an impossible name keeps the SQL valid).
+            q.push(" AND environment IN (");
+            let mut list = q.separated(", ");
+            for env in visible {
+                list.push_bind(env.clone());
+            }
+            if visible.is_empty() {
+                list.push_bind(String::new());
+            }
+            q.push(")");
+        }
         if let Some(s) = filter.status {
             q.push(" AND status = ").push_bind(s.as_str());
         }

@@ -217,11 +217,11 @@ fn table() -> Vec<Row> {
         rest("post", "/runs", InEnv(OPERATORS), ENVS, |t| {
             Body::Json(json!({"workflow": WORKFLOW, "environment": t.env}))
         }),
-        rest("get", "/runs/{id}", Anywhere(VIEWERS), ENVS, empty),
-        rest("get", "/runs/{id}/logs", Anywhere(VIEWERS), ENVS, empty),
+        rest("get", "/runs/{id}", InEnv(VIEWERS), ENVS, empty),
+        rest("get", "/runs/{id}/logs", InEnv(VIEWERS), ENVS, empty),
         rest("post", "/runs/{id}/cancel", InEnv(OPERATORS), ENVS, empty),
         rest("get", "/approvals", Anywhere(VIEWERS), NONE, empty),
-        rest("get", "/approvals/{id}", Anywhere(VIEWERS), ENVS, empty),
+        rest("get", "/approvals/{id}", InEnv(VIEWERS), ENVS, empty),
         rest(
             "post",
             "/approvals/{id}/approve",
@@ -275,15 +275,15 @@ fn table() -> Vec<Row> {
             form(&[("workflow", WORKFLOW), ("environment", t.env)])
         }),
         server_fn("runs", Anywhere(VIEWERS), NONE, empty),
-        server_fn("run", Anywhere(VIEWERS), ENVS, |t| form(&[("id", &t.run)])),
-        server_fn("run_logs", Anywhere(VIEWERS), ENVS, |t| {
+        server_fn("run", InEnv(VIEWERS), ENVS, |t| form(&[("id", &t.run)])),
+        server_fn("run_logs", InEnv(VIEWERS), ENVS, |t| {
             form(&[("id", &t.run)])
         }),
         server_fn("cancel_run", InEnv(OPERATORS), ENVS, |t| {
             form(&[("id", &t.run)])
         }),
         server_fn("approvals", Anywhere(VIEWERS), NONE, empty),
-        server_fn("approval", Anywhere(VIEWERS), ENVS, |t| {
+        server_fn("approval", InEnv(VIEWERS), ENVS, |t| {
             form(&[("id", &t.approval)])
         }),
         server_fn("decide_approval", InEnv(APPROVERS), ENVS, |t| {

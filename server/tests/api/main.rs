@@ -27,6 +27,7 @@ mod run_pages;
 mod scim;
 mod scim_compliance;
 mod scim_sequences;
+mod scoped_reads;
 mod step_up;
 mod token_pages;
 mod tokens;

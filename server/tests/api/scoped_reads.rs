@@ -1,0 +1,107 @@
+//! Reads are environment-scoped: someone with a role in dev only sees dev's
+//! runs, logs and approval requests; prod's are left out of lists and
+//! refused when asked for by id.
+
+use crate::helpers::TestApp;
+use serde_json::{Value, json};
+
+const SPEC: &str = "name: deploy\nsteps:\n  - id: go\n    run: echo hi\n";
+const GATED: &str =
+    "name: gated\napproval: { required_in: [dev, prod] }\nsteps:\n  - id: go\n    run: echo hi\n";
+
+/// Both workflows active in every environment (no route promotes yet).
+async fn everywhere(app: &TestApp) {
+    for spec in [SPEC, GATED] {
+        assert_eq!(app.apply(spec).await.0, 201);
+    }
+    for env in ["stage", "prod"] {
+        app.exec_sql(&format!(
+            "INSERT INTO workflow_environments
+                 (workflow_id, environment, version, schedule_enabled, next_fire_at, activated_at, activated_by)
+             SELECT workflow_id, '{env}', version, schedule_enabled, next_fire_at, activated_at, activated_by
+             FROM workflow_environments WHERE environment = 'dev'"
+        ))
+        .await;
+    }
+}
+
+async fn as_token(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    let resp = app
+        .client
+        .get(app.url(&format!("/api/v1{path}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+fn environments(list: &Value) -> Vec<String> {
+    let mut envs: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["environment"].as_str().unwrap().to_owned())
+        .collect();
+    envs.sort();
+    envs.dedup();
+    envs
+}
+
+#[tokio::test]
+async fn a_dev_viewer_sees_dev_only() {
+    let app = TestApp::spawn_with(&["--worker-slots", "0"]).await;
+    everywhere(&app).await;
+    let mut runs = Vec::new();
+    for env in ["dev", "prod"] {
+        let (status, run) = app
+            .api_post("/workflows/deploy/runs", json!({"environment": env}))
+            .await;
+        assert_eq!(status, 201, "{run}");
+        runs.push(run["id"].as_str().unwrap().to_owned());
+        let (status, asked) = app
+            .api_post("/workflows/gated/runs", json!({"environment": env}))
+            .await;
+        assert_eq!(status, 202, "{asked}");
+    }
+    let (_, made) = app
+        .api_post(
+            "/tokens",
+            json!({"name": "dev-eyes", "roles": ["viewer@dev"]}),
+        )
+        .await;
+    let token = made["secret"].as_str().unwrap().to_owned();
+
+    let (status, page) = as_token(&app, &token, "/runs").await;
+    assert_eq!(status, 200);
+    assert_eq!(environments(&page["runs"]), ["dev"]);
+    let (status, _) = as_token(&app, &token, "/runs?environment=prod").await;
+    assert_eq!(status, 403);
+    let (status, approvals) = as_token(&app, &token, "/approvals").await;
+    assert_eq!(status, 200);
+    assert_eq!(environments(&approvals), ["dev"]);
+    let (_, workflow) = as_token(&app, &token, "/workflows/deploy").await;
+    assert_eq!(environments(&workflow["recent_runs"]), ["dev"]);
+
+    let (dev_run, prod_run) = (&runs[0], &runs[1]);
+    assert_eq!(
+        as_token(&app, &token, &format!("/runs/{dev_run}")).await.0,
+        200
+    );
+    let (status, body) = as_token(&app, &token, &format!("/runs/{prod_run}")).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("prod"),
+        "{body}"
+    );
+    assert_eq!(
+        as_token(&app, &token, &format!("/runs/{prod_run}/logs"))
+            .await
+            .0,
+        403
+    );
+    // Someone with a role everywhere still sees everything.
+    let (_, all) = app.api_get("/runs").await;
+    assert_eq!(environments(&all["runs"]), ["dev", "prod"]);
+}
