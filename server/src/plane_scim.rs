@@ -58,9 +58,16 @@ impl GantryPlane {
                 ));
             }
             Some(p) if p.kind != PrincipalKind::ScimClient => {
-                return Err(ScimError::forbidden(
-                    "only a SCIM token provisions; make one on Admin → Service tokens",
-                ));
+                let refusal = "only a SCIM token provisions; make one on Admin → Service tokens";
+                let event = self
+                    .event(ctx, AuditAction::ViewDenied, "scim/v2")
+                    .detail("error", refusal);
+                self.append_standalone(AuditEvent {
+                    outcome: gantry_core::audit::Outcome::Denied,
+                    ..event
+                })
+                .await;
+                return Err(ScimError::forbidden(refusal));
             }
             Some(_) => {}
         }

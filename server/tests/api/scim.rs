@@ -312,6 +312,14 @@ async fn only_a_scim_token_provisions() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 403);
+    // Both refusals are on the record.
+    let denied: Vec<Value> = crate::audit::all_records(&app)
+        .await
+        .into_iter()
+        .filter(|r| r["action"] == "view.denied" && r["resource"] == "scim/v2")
+        .collect();
+    assert_eq!(denied.len(), 2, "{denied:#?}");
+    assert!(denied.iter().all(|r| r["outcome"] == "denied"));
 }
 
 #[tokio::test]
