@@ -316,12 +316,41 @@ async fn the_cli_makes_the_first_token_before_any_server_runs() {
         .unwrap();
     assert_eq!(me["username"], "first-admin");
 
+    // A SCIM token for the identity provider, no roles: it provisions.
+    let scim = gantry_token(&["create", "--database-url", &db, "--name", "okta", "--scim"]).await;
+    assert!(
+        scim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&scim.stderr)
+    );
+    let scim_secret = String::from_utf8_lossy(&scim.stdout).trim().to_owned();
+    let config = client
+        .get(format!("http://{addr}/scim/v2/ServiceProviderConfig"))
+        .bearer_auth(&scim_secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.status(), 200);
+    let mixed = gantry_token(&[
+        "create",
+        "--database-url",
+        &db,
+        "--name",
+        "y",
+        "--scim",
+        "--role",
+        "viewer",
+    ])
+    .await;
+    assert_eq!(mixed.status.code(), Some(2), "--scim takes no --role");
+
     let list = gantry_token(&["list", "--database-url", &db]).await;
     let listed = String::from_utf8_lossy(&list.stdout);
     assert!(
         listed.contains("first-admin") && listed.contains("active"),
         "{listed}"
     );
+    assert!(listed.contains("(SCIM provisioning)"), "{listed}");
     assert!(!listed.contains(&secret));
     let out = gantry_token(&["revoke", "--database-url", &db, "first-admin"]).await;
     assert!(
