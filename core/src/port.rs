@@ -16,7 +16,7 @@ use crate::run::{
 };
 use crate::scim::{ScimAnswer, ScimError, ScimRequest};
 use crate::token::{CreatedToken, NewToken, ServiceToken};
-use crate::user::UserSummary;
+use crate::user::{UserQuery, UserSummary};
 use crate::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use std::sync::Arc;
 
@@ -189,9 +189,13 @@ pub trait ControlPlane: Send + Sync + 'static {
         id_or_name: &str,
     ) -> Result<ServiceToken, PortError>;
 
-    /// Every account with the roles it holds and what granted each (access
-    /// reviews). Admins and auditors.
-    async fn list_users(&self, ctx: &RequestContext) -> Result<Vec<UserSummary>, PortError>;
+    /// The accounts `query` asks for (all by default), each with the roles
+    /// it holds and what granted each (access reviews). Admins and auditors.
+    async fn list_users(
+        &self,
+        ctx: &RequestContext,
+        query: UserQuery,
+    ) -> Result<Vec<UserSummary>, PortError>;
 
     /// One account, by id or username. Admins and auditors.
     async fn user(

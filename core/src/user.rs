@@ -72,9 +72,85 @@ pub struct UserSummary {
     pub provisioned_at: Option<DateTime<Utc>>,
 }
 
+/// What the Users page and `GET /api/v1/users` narrow the list to; every
+/// part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserQuery {
+    /// Part of a name, username or e-mail address, case aside.
+    pub q: Option<String>,
+    pub source: Option<UserSource>,
+    /// Only disabled (`true`) or only active (`false`) accounts.
+    pub disabled: Option<bool>,
+}
+
+impl UserQuery {
+    pub fn matches(&self, user: &UserSummary) -> bool {
+        let text = self
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_lowercase);
+        let text_matches = text.is_none_or(|q| {
+            [
+                Some(user.display_name.as_str()),
+                Some(user.username.as_str()),
+                user.email.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|field| field.to_lowercase().contains(&q))
+        });
+        text_matches
+            && self.source.is_none_or(|s| s == user.source)
+            && self.disabled.is_none_or(|d| d == user.disabled)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user(name: &str, username: &str, email: Option<&str>) -> UserSummary {
+        UserSummary {
+            id: "1".into(),
+            username: username.into(),
+            display_name: name.into(),
+            email: email.map(str::to_owned),
+            source: UserSource::Oidc,
+            disabled: false,
+            roles: vec![],
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            last_sign_in_at: None,
+            scim_managed: false,
+            groups: vec![],
+            provisioned_at: None,
+        }
+    }
+
+    #[test]
+    fn a_query_matches_names_addresses_source_and_state() {
+        let alice = user("Alice Anders", "alice", Some("alice@Example.com"));
+        let q = |q: &str| UserQuery {
+            q: Some(q.into()),
+            ..UserQuery::default()
+        };
+        assert!(UserQuery::default().matches(&alice));
+        assert!(q("ANDERS").matches(&alice));
+        assert!(q(" example.COM ").matches(&alice));
+        assert!(q("").matches(&alice));
+        assert!(!q("bob").matches(&alice));
+        let scim_only = UserQuery {
+            source: Some(UserSource::Scim),
+            ..UserQuery::default()
+        };
+        assert!(!scim_only.matches(&alice));
+        let disabled = UserQuery {
+            disabled: Some(true),
+            ..UserQuery::default()
+        };
+        assert!(!disabled.matches(&alice));
+    }
 
     #[test]
     fn sources_round_trip_and_reject_the_unknown() {

@@ -22,7 +22,7 @@ use gantry_core::run::{
 use gantry_core::scim::{ScimAnswer, ScimError, ScimRequest};
 use gantry_core::step_up;
 use gantry_core::token::{CreatedToken, NewToken, ServiceToken};
-use gantry_core::user::UserSummary;
+use gantry_core::user::{UserQuery, UserSummary};
 use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use gantry_core::{DevUser, Environments, Me, PortError, Preferences, Principal, VerifiedIdentity};
 use std::sync::Arc;
@@ -431,8 +431,12 @@ impl ControlPlane for GantryPlane {
             .await
     }
 
-    async fn list_users(&self, ctx: &RequestContext) -> Result<Vec<UserSummary>, PortError> {
-        self.do_list_users(ctx).await
+    async fn list_users(
+        &self,
+        ctx: &RequestContext,
+        query: UserQuery,
+    ) -> Result<Vec<UserSummary>, PortError> {
+        self.do_list_users(ctx, &query).await
     }
 
     async fn user(

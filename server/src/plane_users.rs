@@ -8,7 +8,7 @@ use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::identity::explain_roles;
 use gantry_core::port::RequestContext;
 use gantry_core::rbac::Action;
-use gantry_core::user::{UserSource, UserSummary};
+use gantry_core::user::{UserQuery, UserSource, UserSummary};
 use gantry_core::{PortError, RoleGrant, UserId};
 use std::collections::HashMap;
 
@@ -16,6 +16,7 @@ impl GantryPlane {
     pub(crate) async fn do_list_users(
         &self,
         ctx: &RequestContext,
+        query: &UserQuery,
     ) -> Result<Vec<UserSummary>, PortError> {
         self.authorize_view(ctx, &Action::ViewUsers, "user/")
             .await?;
@@ -33,13 +34,15 @@ impl GantryPlane {
                 )
             })
             .collect();
-        users
-            .into_iter()
-            .map(|(user, grants)| {
-                let groups = groups.remove(&user.id.0).unwrap_or_default();
-                summary(user, &grants, groups)
-            })
-            .collect()
+        let mut listed = Vec::new();
+        for (user, grants) in users {
+            let groups = groups.remove(&user.id.0).unwrap_or_default();
+            let user = summary(user, &grants, groups)?;
+            if query.matches(&user) {
+                listed.push(user);
+            }
+        }
+        Ok(listed)
     }
 
     pub(crate) async fn do_user(

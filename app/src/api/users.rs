@@ -3,7 +3,8 @@
 //! port decides both.
 
 use crate::error::AppError;
-use gantry_core::user::UserSummary;
+use gantry_core::PortError;
+use gantry_core::user::{UserQuery, UserSource, UserSummary};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -12,11 +13,48 @@ use super::ssr;
 /// The Users page, where its forms return to without JavaScript.
 pub const USERS_PAGE: &str = "/admin/users";
 
-/// Every account with its roles and what granted each.
+/// The accounts the search form asks for, with their roles and what
+/// granted each. The fields arrive as text (empty: any), so a bad value is
+/// named rather than a decode failure.
 #[server(prefix = "/ui", endpoint = "users")]
-pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
+pub async fn list_users(
+    #[server(default)] q: String,
+    #[server(default)] source: String,
+    #[server(default)] state: String,
+) -> Result<Vec<UserSummary>, AppError> {
     let (plane, ctx) = ssr::port().await?;
-    ssr::answer(plane.list_users(&ctx).await)
+    let query = match user_query(&q, &source, &state) {
+        Ok(query) => query,
+        Err(e) => return ssr::answer(Err(e)),
+    };
+    ssr::answer(plane.list_users(&ctx, query).await)
+}
+
+/// The search form's fields as a query; empty fields mean "any".
+pub fn user_query(q: &str, source: &str, state: &str) -> Result<UserQuery, PortError> {
+    let source = match source.trim() {
+        "" => None,
+        s => Some(UserSource::parse(s).ok_or_else(|| {
+            PortError::invalid("source", format!("{s:?} is not dev, oidc or scim"))
+        })?),
+    };
+    let disabled = match state.trim() {
+        "" => None,
+        "active" => Some(false),
+        "disabled" => Some(true),
+        other => {
+            return Err(PortError::invalid(
+                "state",
+                format!("{other:?} is neither active nor disabled"),
+            ));
+        }
+    };
+    let q = q.trim();
+    Ok(UserQuery {
+        q: (!q.is_empty()).then(|| q.to_owned()),
+        source,
+        disabled,
+    })
 }
 
 /// Disables (`disabled` = `true`) or enables (`false`) an account. The

@@ -18,6 +18,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 /// The accounts, and what the person looking may do to them.
@@ -36,10 +37,17 @@ pub fn UsersPage() -> impl IntoView {
     // Read again after every change on this page. Who is looking comes
     // along: their own row gets no Disable button, and only admins of every
     // environment get buttons at all.
+    let params = use_query_map();
+    let search = Memo::new(move |_| {
+        params.with(|p| {
+            let get = |k: &str| p.get(k).unwrap_or_default();
+            (get("q"), get("source"), get("state"))
+        })
+    });
     let list = Resource::new(
-        move || change.version().get(),
-        move |_| async move {
-            let users = list_users().await?;
+        move || (change.version().get(), search.get()),
+        move |(_, (q, source, state))| async move {
+            let users = list_users(q, source, state).await?;
             let viewer = shell.principal().await;
             let me = viewer.as_ref().map(|p| p.id.0.clone()).unwrap_or_default();
             let may_manage = viewer
@@ -79,10 +87,49 @@ pub fn UsersPage() -> impl IntoView {
         <p class="lead">
             "Everyone with an account here, each role they hold per environment, and what granted it. Roles from single sign-on follow the identity provider's groups and are renewed at every sign-in."
         </p>
+        <SearchForm search />
         <div aria-live="polite">{outcome}</div>
         <Loaded resource=list let:listing>
             <UsersTable listing change />
         </Loaded>
+    }
+}
+
+/// A GET form: bookmarkable, and it works without JavaScript.
+#[component]
+fn SearchForm(search: Memo<(String, String, String)>) -> impl IntoView {
+    let (q, source, state) = search.get_untracked();
+    let option = |value: &'static str, text: &'static str, current: &str| {
+        let selected = value == current;
+        view! { <option value=value selected=selected>{text}</option> }
+    };
+    view! {
+        <form method="get" action="/admin/users" class="filters user-search" role="search" aria-label="Find people">
+            <div class="field">
+                <label for="user-q">"Name, username or e-mail"</label>
+                <input id="user-q" name="q" type="search" value=q />
+            </div>
+            <div class="field">
+                <label for="user-source">"Source"</label>
+                <select id="user-source" name="source">
+                    {option("", "Any", &source)}
+                    {option("scim", "SCIM", &source)}
+                    {option("oidc", "Single sign-on", &source)}
+                    {option("dev", "Demo account", &source)}
+                </select>
+            </div>
+            <div class="field">
+                <label for="user-state">"State"</label>
+                <select id="user-state" name="state">
+                    {option("", "Any", &state)}
+                    {option("active", "Active", &state)}
+                    {option("disabled", "Disabled", &state)}
+                </select>
+            </div>
+            <div class="actions">
+                <button type="submit">"Find"</button>
+            </div>
+        </form>
     }
 }
 
@@ -94,8 +141,12 @@ fn UsersTable(listing: Listing, change: ServerAction<SetUserAccess>) -> impl Int
         may_manage,
     } = listing;
     if users.is_empty() {
-        return view! { <p class="empty-state">"No accounts yet: people appear at their first sign-in."</p> }
-            .into_any();
+        return view! {
+            <p class="empty-state">
+                "No accounts match. People appear at their first sign-in, or when the identity provider provisions them."
+            </p>
+        }
+        .into_any();
     }
     let rows = users
         .into_iter()

@@ -1,11 +1,27 @@
 //! `/api/v1/users…`: accounts for access reviews, and disabling or enabling
 //! one (offboarding, incident response).
 
-use super::error::{ApiResult, ErrorEnvelope};
+use super::error::{ApiError, ApiResult, ErrorEnvelope};
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
 use gantry_core::port::{RequestContext, SharedControlPlane};
-use gantry_core::user::UserSummary;
+use gantry_core::user::{UserQuery, UserSource, UserSummary};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Part of a name, username or e-mail address, case aside.
+    q: Option<String>,
+    /// `dev`, `oidc` or `scim`.
+    #[param(value_type = Option<String>)]
+    source: Option<UserSource>,
+    /// `true`: only disabled accounts; `false`: only active ones.
+    disabled: Option<bool>,
+}
 
 /// Every account with each role it holds and what granted it.
 #[utoipa::path(
@@ -13,8 +29,10 @@ use gantry_core::user::UserSummary;
     path = "/api/v1/users",
     operation_id = "list_users",
     tag = "identity",
+    params(ListQuery),
     responses(
-        (status = 200, description = "Every account, by display name.", body = Vec<UserSummary>),
+        (status = 200, description = "The accounts asked for (all by default), by display name.", body = Vec<UserSummary>),
+        (status = 400, description = "A malformed query.", body = ErrorEnvelope),
         (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
         (status = 403, description = "Only admins and auditors review access.", body = ErrorEnvelope),
         (status = 500, description = "Internal error.", body = ErrorEnvelope),
@@ -23,8 +41,16 @@ use gantry_core::user::UserSummary;
 pub async fn list(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<UserSummary>>> {
-    Ok(Json(plane.list_users(&ctx).await?))
+    let Query(q) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.body_text()))?;
+    let query = UserQuery {
+        q: q.q,
+        source: q.source,
+        disabled: q.disabled,
+    };
+    Ok(Json(plane.list_users(&ctx, query).await?))
 }
 
 /// One account, by id or username.

@@ -221,3 +221,38 @@ async fn the_users_page_explains_roles_and_disables_without_javascript() {
     assert!(html.contains(r#"href="/admin/users""#));
     assert!(!html.contains(r#"href="/admin/tokens""#));
 }
+
+#[tokio::test]
+async fn people_are_found_by_name_source_and_state() {
+    let app = TestApp::spawn().await;
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, found) = app.api_get("/users?q=OPER").await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(names(&found), ["operator"]);
+    let (_, none) = app.api_get("/users?source=scim").await;
+    assert_eq!(names(&none), Vec::<String>::new());
+    app.api_post("/users/viewer/disable", json!({})).await;
+    let (_, disabled) = app.api_get("/users?disabled=true").await;
+    assert_eq!(names(&disabled), ["viewer"]);
+    let (status, bad) = app.api_get("/users?source=ldap").await;
+    assert_eq!(status, 400, "{bad}");
+
+    // The page's GET form, without JavaScript.
+    app.sign_in_as("admin").await;
+    let (status, html) = app.get_html("/admin/users?q=oper&state=active").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"data-user="operator""#), "{html}");
+    assert!(!html.contains(r#"data-user="approver""#));
+    assert!(
+        html.contains(r#"<input id="user-q" name="q" type="search" value="oper""#),
+        "{html}"
+    );
+    let (_, html) = app.get_html("/admin/users?state=maybe").await;
+    assert!(html.contains("neither active nor disabled"), "{html}");
+}
