@@ -72,15 +72,15 @@ pub async fn principal_for(
     }))
 }
 
-/// Paths anyone may request. Server functions (`/ui/…`) are public here
-/// because the port answers them with 401 itself. Of the REST API only its
-/// OpenAPI document is public, by exact path. (Static assets and probes
-/// are routed outside this middleware altogether.)
 /// The SCIM 2.0 service provider's paths.
 pub fn is_scim(path: &str) -> bool {
     path == "/scim/v2" || path.starts_with("/scim/v2/")
 }
 
+/// Paths anyone may request. Server functions (`/ui/…`) are public here
+/// because the port answers them with 401 itself. Of the REST API only its
+/// OpenAPI document is public, by exact path. (Static assets and probes
+/// are routed outside this middleware altogether.)
 fn is_public(path: &str) -> bool {
     matches!(path, "/sign-in" | "/favicon.ico" | "/api/v1/openapi.json")
         || path.starts_with("/auth/")
