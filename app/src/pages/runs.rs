@@ -3,12 +3,14 @@
 //! sparkline of durations when one workflow is picked.
 
 use crate::api::{get_overview, list_runs, list_workflows};
+use crate::components::layout::use_shell;
 use crate::components::loaded::Loaded;
 use crate::components::runs_table::RunsTable;
 use crate::components::sparkline::{SparkPoint, Sparkline};
 use crate::components::status_badge::label;
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
+use gantry_core::rbac::{Action, decide};
 use gantry_core::run::{RunPage, RunStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -92,9 +94,13 @@ pub fn RunsPage() -> impl IntoView {
             before: get("before"),
         }
     });
+    let shell = use_shell();
     let choices = Resource::new(
         || (),
-        |_| async {
+        move |_| async move {
+            // Only environments whose runs the caller may see: the server
+            // refuses the others anyway.
+            let principal = shell.principal().await;
             Ok::<_, AppError>(FilterChoices {
                 workflows: list_workflows()
                     .await?
@@ -104,8 +110,19 @@ pub fn RunsPage() -> impl IntoView {
                 environments: get_overview()
                     .await?
                     .environments
-                    .iter()
-                    .map(ToString::to_string)
+                    .into_iter()
+                    .filter(|env| {
+                        principal.as_ref().is_some_and(|p| {
+                            decide(
+                                p,
+                                &Action::ViewEnvironment {
+                                    environment: env.clone(),
+                                },
+                            )
+                            .is_allowed()
+                        })
+                    })
+                    .map(|env| env.to_string())
                     .collect(),
             })
         },

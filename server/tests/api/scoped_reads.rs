@@ -105,3 +105,21 @@ async fn a_dev_viewer_sees_dev_only() {
     let (_, all) = app.api_get("/runs").await;
     assert_eq!(environments(&all["runs"]), ["dev", "prod"]);
 }
+
+#[tokio::test]
+async fn the_runs_page_offers_only_the_environments_one_may_see() {
+    let app = TestApp::spawn().await;
+    app.exec_sql(
+        "UPDATE role_grants SET environment = 'dev'
+         WHERE user_id = (SELECT id FROM users WHERE username = 'viewer')",
+    )
+    .await;
+    app.sign_in_as("viewer").await;
+    let (status, html) = app.get_html("/runs").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"<option value="dev""#), "{html}");
+    assert!(!html.contains(r#"<option value="prod""#), "{html}");
+    let (status, html) = app.get_html("/runs?environment=prod").await;
+    assert_eq!(status, 403);
+    assert!(html.contains("needs a role there"), "{html}");
+}
