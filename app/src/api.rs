@@ -117,21 +117,12 @@ pub mod ssr {
     /// that server functions use to report errors, so their status is left
     /// alone.
     pub fn answer<T>(result: Result<T, PortError>) -> Result<T, AppError> {
-        if let Err(err) = &result {
-            let plain_form_post = use_context::<Parts>()
-                .and_then(|p| {
-                    p.headers
-                        .get(ACCEPT)
-                        .and_then(|v| v.to_str().ok())
-                        .map(|v| v.contains("text/html"))
-                })
-                .unwrap_or(false);
-            if !plain_form_post
-                && let Some(resp) = use_context::<ResponseOptions>()
-                && let Ok(status) = axum::http::StatusCode::from_u16(err.http_status())
-            {
-                resp.set_status(status);
-            }
+        if let Err(err) = &result
+            && !plain_form_post()
+            && let Some(resp) = use_context::<ResponseOptions>()
+            && let Ok(status) = axum::http::StatusCode::from_u16(err.http_status())
+        {
+            resp.set_status(status);
         }
         result.map_err(AppError::from)
     }
@@ -146,6 +137,16 @@ pub mod ssr {
                     .map(|v| v.contains("text/html"))
             })
             .unwrap_or(false)
+    }
+
+    /// Keeps this answer out of every cache (it carries a secret).
+    pub fn no_store() {
+        if let Some(resp) = use_context::<ResponseOptions>() {
+            resp.insert_header(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+        }
     }
 
     /// Where the browser goes after a successful form post: a real 302 for

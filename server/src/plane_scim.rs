@@ -237,47 +237,37 @@ impl GantryPlane {
 
     /// Every resource of `kind`, in full.
     async fn scim_all(&self, kind: ResourceKind) -> Result<Vec<Value>, ScimError> {
-        Ok(match kind {
-            ResourceKind::User => self
-                .store
-                .scim_users()
-                .await
-                .map_err(store_error)?
-                .into_iter()
-                .map(|row| self.user_full(row))
-                .collect(),
-            ResourceKind::Group => self
-                .store
-                .scim_groups()
-                .await
-                .map_err(store_error)?
-                .into_iter()
-                .map(|row| self.group_full(row))
-                .collect(),
-        })
+        let rows: Vec<Row> = match kind {
+            ResourceKind::User => {
+                let users = self.store.scim_users().await.map_err(store_error)?;
+                users.into_iter().map(Row::User).collect()
+            }
+            ResourceKind::Group => {
+                let groups = self.store.scim_groups().await.map_err(store_error)?;
+                groups.into_iter().map(Row::Group).collect()
+            }
+        };
+        Ok(rows.into_iter().map(|row| self.full(row).0).collect())
     }
 
     /// The resource whose unique name (userName, a group's displayName) is
     /// `name`, as a list of at most one: what `unique_key` filters need.
     async fn scim_named(&self, kind: ResourceKind, name: &str) -> Result<Vec<Value>, ScimError> {
-        Ok(match kind {
+        let row = match kind {
             ResourceKind::User => self
                 .store
                 .scim_user_named(name)
                 .await
                 .map_err(store_error)?
-                .map(|row| self.user_full(row))
-                .into_iter()
-                .collect(),
+                .map(Row::User),
             ResourceKind::Group => self
                 .store
                 .scim_group_named(name)
                 .await
                 .map_err(store_error)?
-                .map(|row| self.group_full(row))
-                .into_iter()
-                .collect(),
-        })
+                .map(Row::Group),
+        };
+        Ok(row.into_iter().map(|row| self.full(row).0).collect())
     }
 
     /// One resource as stored; 404 when there is none.
@@ -301,7 +291,12 @@ impl GantryPlane {
 
     /// One resource in full, with its version; 404 when there is none.
     async fn scim_full(&self, kind: ResourceKind, id: &str) -> Result<(Value, i64), ScimError> {
-        Ok(match self.scim_row(kind, id).await? {
+        Ok(self.full(self.scim_row(kind, id).await?))
+    }
+
+    /// A stored resource as clients see it, with its version.
+    fn full(&self, row: Row) -> (Value, i64) {
+        match row {
             Row::User(row) => {
                 let version = row.version;
                 (self.user_full(row), version)
@@ -310,7 +305,7 @@ impl GantryPlane {
                 let version = row.version;
                 (self.group_full(row), version)
             }
-        })
+        }
     }
 
     fn user_full(&self, row: ScimUserRow) -> Value {

@@ -10,7 +10,6 @@ use gantry_core::port::RequestContext;
 use gantry_core::rbac::Action;
 use gantry_core::user::{UserQuery, UserSource, UserSummary};
 use gantry_core::{PortError, RoleGrant, UserId};
-use std::collections::HashMap;
 
 impl GantryPlane {
     pub(crate) async fn do_list_users(
@@ -21,22 +20,15 @@ impl GantryPlane {
         self.authorize_view(ctx, &Action::ViewUsers, "user/")
             .await?;
         let users = self.store.list_users().await.map_err(internal)?;
-        let mut groups: HashMap<String, Vec<String>> = self
-            .store
-            .scim_users()
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|row| {
-                (
-                    row.id.0,
-                    row.groups.into_iter().map(|g| g.display).collect(),
-                )
-            })
-            .collect();
+        let mut groups = self.store.scim_memberships().await.map_err(internal)?;
         let mut listed = Vec::new();
         for (user, grants) in users {
-            let groups = groups.remove(&user.id.0).unwrap_or_default();
+            let groups = groups
+                .remove(&user.id.0)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|g| g.display)
+                .collect();
             let user = summary(user, &grants, groups)?;
             if query.matches(&user) {
                 listed.push(user);

@@ -105,13 +105,13 @@ pub async fn create_token(
     #[server(default)] scim: String,
 ) -> Result<CreatedToken, AppError> {
     let (plane, ctx) = ssr::port().await?;
-    if http::plain_form_post() {
+    if ssr::plain_form_post() {
         return ssr::answer(Err(gantry_core::PortError::invalid(
             "form",
             format!("post this form to {TOKENS_PAGE}, which shows the new secret"),
         )));
     }
-    http::no_store();
+    ssr::no_store();
     let request = token_request(&name, &roles, &expires_in, checked(&scim));
     ssr::answer(plane.create_token(&ctx, request).await)
 }
@@ -123,37 +123,10 @@ pub async fn create_token(
 pub async fn revoke_token(id: String) -> Result<ServiceToken, AppError> {
     let (plane, ctx) = ssr::port().await?;
     let token = ssr::answer(plane.revoke_token(&ctx, &id).await)?;
-    if http::plain_form_post() {
+    if ssr::plain_form_post() {
         ssr::redirect_to(TOKENS_PAGE);
     }
     Ok(token)
-}
-
-#[cfg(feature = "ssr")]
-mod http {
-    use axum::http::header::{ACCEPT, CACHE_CONTROL, HeaderValue};
-    use axum::http::request::Parts;
-    use leptos::prelude::*;
-    use leptos_axum::ResponseOptions;
-
-    /// A form the browser posted itself (no JavaScript): it asks for HTML.
-    pub fn plain_form_post() -> bool {
-        use_context::<Parts>()
-            .and_then(|p| {
-                p.headers
-                    .get(ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|v| v.contains("text/html"))
-            })
-            .unwrap_or(false)
-    }
-
-    /// Keeps this answer out of every cache.
-    pub fn no_store() {
-        if let Some(resp) = use_context::<ResponseOptions>() {
-            resp.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        }
-    }
 }
 
 #[cfg(test)]

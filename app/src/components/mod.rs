@@ -3,6 +3,7 @@ pub mod audit_filters;
 pub mod cancel_form;
 pub mod chain_banner;
 pub mod dag_svg;
+pub mod data_table;
 pub mod error_box;
 pub mod layout;
 pub mod loaded;

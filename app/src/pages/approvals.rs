@@ -2,6 +2,7 @@
 //! history of those decided or left to expire.
 
 use crate::api::{ApprovalList, approval_href, list_approvals};
+use crate::components::data_table::DataTable;
 use crate::components::loaded::Loaded;
 use crate::components::runs_table::{Time, short_id};
 use crate::components::status_badge::ApprovalBadge;
@@ -84,23 +85,9 @@ fn Inbox(requests: Vec<ApprovalRequest>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table class="data approvals">
-                <caption>"Requests waiting for a decision, newest first"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Request"</th>
-                        <th scope="col">"Workflow"</th>
-                        <th scope="col">"Environment"</th>
-                        <th scope="col">"Requested by"</th>
-                        <th scope="col">"Reason"</th>
-                        <th scope="col">"Asked at"</th>
-                        <th scope="col">"Expires at"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable class="approvals" caption="Requests waiting for a decision, newest first" headers=&["Request", "Workflow", "Environment", "Requested by", "Reason", "Asked at", "Expires at"]>
+            {rows}
+        </DataTable>
     }
     .into_any()
 }
@@ -146,24 +133,9 @@ fn History(requests: Vec<ApprovalRequest>, now: DateTime<Utc>) -> impl IntoView 
         })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table class="data approvals">
-                <caption>"Decided and expired requests, newest first"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Request"</th>
-                        <th scope="col">"Workflow"</th>
-                        <th scope="col">"Environment"</th>
-                        <th scope="col">"Requested by"</th>
-                        <th scope="col">"Outcome"</th>
-                        <th scope="col">"Decided by"</th>
-                        <th scope="col">"Comment"</th>
-                        <th scope="col">"Run"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable class="approvals" caption="Decided and expired requests, newest first" headers=&["Request", "Workflow", "Environment", "Requested by", "Outcome", "Decided by", "Comment", "Run"]>
+            {rows}
+        </DataTable>
     }
     .into_any()
 }

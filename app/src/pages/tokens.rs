@@ -7,6 +7,7 @@
 //! the log), not one per section.
 
 use crate::api::{CreateToken, PlainCreate, RevokeToken, TokenList, get_overview, list_tokens};
+use crate::components::data_table::DataTable;
 use crate::components::error_box::ErrorBox;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
@@ -140,24 +141,9 @@ fn TokensTable(list: TokenList, revoke: ServerAction<RevokeToken>) -> impl IntoV
         .map(|token| view! { <Row token now revoke /> })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table class="data tokens">
-                <caption>"Service tokens, newest first"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Roles"</th>
-                        <th scope="col">"Hint"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Expires"</th>
-                        <th scope="col">"Last used"</th>
-                        <th scope="col">"State"</th>
-                        <th scope="col"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable class="tokens" caption="Service tokens, newest first" headers=&["Name", "Roles", "Hint", "Created", "Expires", "Last used", "State", ""]>
+            {rows}
+        </DataTable>
     }
     .into_any()
 }

@@ -7,6 +7,7 @@
 //! what, and this page only leaves out buttons that would be refused.
 
 use crate::api::{SetUserAccess, list_users};
+use crate::components::data_table::DataTable;
 use crate::components::error_box::ErrorBox;
 use crate::components::layout::use_shell;
 use crate::components::loaded::Loaded;
@@ -156,22 +157,9 @@ fn UsersTable(listing: Listing, change: ServerAction<SetUserAccess>) -> impl Int
         })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table class="data users">
-                <caption>"Accounts, by name"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Person"</th>
-                        <th scope="col">"Source"</th>
-                        <th scope="col">"Roles, and why"</th>
-                        <th scope="col">"Last sign-in"</th>
-                        <th scope="col">"State"</th>
-                        <th scope="col"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable class="users" caption="Accounts, by name" headers=&["Person", "Source", "Roles, and why", "Last sign-in", "State", ""]>
+            {rows}
+        </DataTable>
     }
     .into_any()
 }

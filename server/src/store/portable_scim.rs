@@ -117,6 +117,10 @@ impl ScimStore for Adapter {
             .collect()
     }
 
+    async fn scim_memberships(&self) -> StoreResult<HashMap<String, Vec<Ref>>> {
+        memberships_of_users(&self.pool).await
+    }
+
     async fn scim_user(&self, id: &str) -> StoreResult<Option<ScimUserRow>> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND scim_resource IS NOT NULL"

@@ -10,6 +10,7 @@ use gantry_core::UserId;
 use gantry_core::audit::AuditEvent;
 use gantry_core::role_mapping::RoleMapping;
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// A group a person belongs to, or a member of a group, by id and name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +114,10 @@ pub trait ScimStore: Send + Sync + 'static {
     /// The managed person with this userName, case aside (the lookup
     /// providers make before every create).
     async fn scim_user_named(&self, user_name: &str) -> StoreResult<Option<ScimUserRow>>;
+
+    /// Each managed person's groups (by user id), without their resources:
+    /// what the Users page shows.
+    async fn scim_memberships(&self) -> StoreResult<HashMap<String, Vec<Ref>>>;
 
     /// Every group, by display name.
     async fn scim_groups(&self) -> StoreResult<Vec<ScimGroupRow>>;
