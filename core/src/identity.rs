@@ -80,6 +80,9 @@ pub enum PrincipalKind {
     /// An identity provider provisioning over SCIM with its SCIM token:
     /// holds no roles, and is let in on `/scim/v2` only.
     ScimClient,
+    /// A worker holding a worker token: holds no roles, and is let in on
+    /// the execution API (`/exec/v1`) only, for the steps it leased.
+    Worker,
     System,
 }
 

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod dag;
 pub mod environment;
 pub mod error;
+pub mod execution;
 pub mod identity;
 pub mod overview;
 pub mod preferences;

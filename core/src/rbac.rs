@@ -43,6 +43,9 @@ pub enum Action {
     /// Disable or re-enable a person's account. It cuts access in every
     /// environment, so it needs admin in every one.
     ManageUsers,
+    /// Lease, heartbeat, log and report step attempts through the execution
+    /// API: worker tokens only, and nothing else for them.
+    ExecuteSteps,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,6 +199,17 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
                 )
             }
         }
+        Action::ExecuteSteps => {
+            // Roles don't enter into it: an admin's token that could claim
+            // steps would be a way around the execution boundary.
+            if principal.kind == PrincipalKind::Worker {
+                Decision::Allow
+            } else {
+                Decision::deny(
+                    "only a worker token may lease and report steps (make one with gantry token create --worker)",
+                )
+            }
+        }
         Action::CancelRun { environment } => {
             if in_env(&[Role::Operator, Role::Admin], environment) {
                 Decision::Allow
@@ -311,6 +325,12 @@ mod tests {
             (user, &[Auditor], ViewAudit, true),
             (user, &[Admin], ViewAudit, true),
             (user, &[Operator], ViewAudit, false),
+            (PrincipalKind::Worker, &[], ExecuteSteps, true),
+            (user, &[Admin], ExecuteSteps, false),
+            (PrincipalKind::ServiceToken, &[Admin], ExecuteSteps, false),
+            (PrincipalKind::ScimClient, &[], ExecuteSteps, false),
+            (PrincipalKind::System, &[Admin], ExecuteSteps, false),
+            (PrincipalKind::Worker, &[], ViewDashboard, false),
         ];
         for (kind, roles, action, allowed) in table {
             let d = decide(&with(*kind, roles), action);

@@ -44,6 +44,9 @@ pub enum TokenKind {
     #[default]
     Service,
     Scim,
+    /// A worker's credential for the execution API (`/exec/v1`): holds no
+    /// roles, and can only lease, heartbeat, log and report step attempts.
+    Worker,
 }
 
 impl TokenKind {
@@ -51,11 +54,12 @@ impl TokenKind {
         match self {
             TokenKind::Service => "service",
             TokenKind::Scim => "scim",
+            TokenKind::Worker => "worker",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [TokenKind::Service, TokenKind::Scim]
+        [TokenKind::Service, TokenKind::Scim, TokenKind::Worker]
             .into_iter()
             .find(|k| k.as_str() == s)
     }
@@ -103,6 +107,10 @@ pub struct NewToken {
     /// Making one needs admin in every environment.
     #[serde(default)]
     pub scim: bool,
+    /// A worker token for `gantry worker --server` (no roles; accepted on
+    /// the execution API only). Making one needs admin in every environment.
+    #[serde(default)]
+    pub worker: bool,
 }
 
 /// The answer to a creation: the only time the secret is shown.
@@ -163,13 +171,25 @@ pub fn plan_token(
             "use 1 to 64 characters: lowercase letters, digits, - _ or .",
         ));
     }
+    if request.scim && request.worker {
+        return Err(PortError::invalid(
+            "worker",
+            "a token is either for SCIM provisioning or for a worker, not both",
+        ));
+    }
+    if request.worker && !request.roles.is_empty() {
+        return Err(PortError::invalid(
+            "roles",
+            "a worker token holds no roles (it only runs the steps it leases); leave roles empty",
+        ));
+    }
     if request.scim && !request.roles.is_empty() {
         return Err(PortError::invalid(
             "roles",
             "a SCIM token holds no roles (it only provisions users and groups); leave roles empty",
         ));
     }
-    if !request.scim && request.roles.is_empty() {
+    if !request.scim && !request.worker && request.roles.is_empty() {
         return Err(PortError::invalid(
             "roles",
             "give at least one role, e.g. operator@dev",
@@ -204,6 +224,8 @@ pub fn plan_token(
         name: request.name.clone(),
         kind: if request.scim {
             TokenKind::Scim
+        } else if request.worker {
+            TokenKind::Worker
         } else {
             TokenKind::Service
         },
@@ -231,6 +253,7 @@ mod tests {
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             expires_in: expires_in.map(str::to_owned),
             scim: false,
+            worker: false,
         }
     }
 
@@ -304,6 +327,33 @@ mod tests {
         );
         let service = plan_token(&request("ci", &["viewer"], None), &envs(), now).unwrap();
         assert_eq!(service.kind, TokenKind::Service);
+    }
+
+    #[test]
+    fn a_worker_token_holds_no_roles_and_is_not_also_a_scim_token() {
+        let now = Utc::now();
+        let worker = NewToken {
+            worker: true,
+            ..request("runners", &[], None)
+        };
+        let plan = plan_token(&worker, &envs(), now).unwrap();
+        assert_eq!(plan.kind, TokenKind::Worker);
+        assert!(plan.grants.is_empty());
+        let with_roles = NewToken {
+            worker: true,
+            ..request("runners", &["operator@dev"], None)
+        };
+        assert!(
+            plan_token(&with_roles, &envs(), now)
+                .unwrap_err()
+                .to_string()
+                .contains("worker token holds no roles")
+        );
+        let both = NewToken {
+            scim: true,
+            ..worker
+        };
+        assert!(plan_token(&both, &envs(), now).is_err());
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub enum Command {
     // A flag typed twice (or once in --config and once typed) takes the last.
     #[command(args_override_self = true)]
     Serve(Box<ServeArgs>),
-    /// Run a worker only, against the database of a `serve` process (PostgreSQL for several machines).
+    /// Run a worker only: it leases steps from a `serve` process over its execution API, with a
+    /// worker token and no database credentials (see docs/workers.md).
     Worker(WorkerArgs),
     /// Register workflow specs (a YAML/JSON file, or every *.yaml, *.yml, *.json in a folder).
     Apply(crate::client::ApplyArgs),
@@ -192,23 +193,14 @@ pub struct WorkerFlags {
 
 #[derive(Debug, Clone, Args)]
 pub struct WorkerArgs {
-    /// Database shared with the `serve` process(es).
-    #[arg(
-        long,
-        env = "GANTRY_DATABASE_URL",
-        value_name = "URL",
-        default_value = "sqlite://data/gantry.db",
-        hide_env_values = true
-    )]
-    pub database_url: String,
+    /// The URL a `gantry serve` answers at; the worker leases and reports steps through its
+    /// execution API (/exec/v1) and never touches the database.
+    #[arg(long, env = "GANTRY_SERVER", value_name = "URL")]
+    pub server: String,
 
-    #[arg(
-        long,
-        env = "GANTRY_DATABASE_MAX_CONNECTIONS",
-        value_name = "N",
-        default_value_t = 10
-    )]
-    pub database_max_connections: u32,
+    /// File holding a worker token (`gantry token create --name NAME --worker`).
+    #[arg(long, env = "GANTRY_WORKER_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: PathBuf,
 
     #[command(flatten)]
     pub worker: WorkerFlags,

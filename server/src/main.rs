@@ -5,9 +5,9 @@ use gantry_server::cli::{Cli, Command};
 use gantry_server::client;
 use gantry_server::clock::SystemClock;
 use gantry_server::config::Config;
+use gantry_server::engine::remote::RemoteSource;
 use gantry_server::engine::{Worker, WorkerSettings, worker_id};
 use gantry_server::startup::Application;
-use gantry_server::store::{self, DatabaseUrl};
 use gantry_server::telemetry;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -40,51 +40,54 @@ async fn main() -> ExitCode {
     }
 }
 
-/// A worker-only process: claims steps from the shared database.
+/// A worker-only process: leases steps from a server's execution API with
+/// a worker token; it holds no database credential.
 async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
-    let url = match DatabaseUrl::parse(&args.database_url) {
-        Ok(u) => u,
-        Err(e) => {
-            eprintln!("gantry: invalid configuration: --database-url (GANTRY_DATABASE_URL): {e}");
-            return ExitCode::from(2);
-        }
-    };
     telemetry::init(
         args.log_format
             .unwrap_or(gantry_server::cli::LogFormat::Json),
         &args.log,
     );
-    let store = match store::connect(&url, args.database_max_connections).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("gantry: cannot open the database: {e}");
-            return ExitCode::from(1);
+    let token = match std::fs::read_to_string(&args.token_file) {
+        Ok(t)
+            if t.trim()
+                .starts_with(gantry_server::auth::tokens::TOKEN_PREFIX) =>
+        {
+            t.trim().to_owned()
         }
-    };
-    match store.migration_status().await {
-        Ok(m) if m.is_current() => {}
         Ok(_) => {
             eprintln!(
-                "gantry: the database schema does not match this binary; start `gantry serve` (which migrates) first"
+                "gantry: invalid configuration: --token-file (GANTRY_WORKER_TOKEN_FILE): the file holds no Gantry token (gantry_…)"
             );
-            return ExitCode::from(1);
+            return ExitCode::from(2);
         }
         Err(e) => {
-            eprintln!("gantry: cannot read the database: {e}");
-            return ExitCode::from(1);
+            eprintln!(
+                "gantry: invalid configuration: --token-file (GANTRY_WORKER_TOKEN_FILE): cannot read {}: {e}",
+                args.token_file.display()
+            );
+            return ExitCode::from(2);
         }
-    }
-    if let Err(e) = store.listen_for_work().await {
-        eprintln!("gantry: cannot subscribe to work notifications: {e}");
-        return ExitCode::from(1);
-    }
+    };
     let settings = WorkerSettings::from_flags(worker_id(0), &args.worker);
+    let instance = settings.id.clone();
+    let source = match RemoteSource::new(&args.server, token, instance) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("gantry: invalid configuration: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     println!(
-        "Gantry worker {} started ({} slots)",
-        settings.id, settings.slots
+        "Gantry worker {} started ({} slots) against {}",
+        settings.id, settings.slots, args.server
     );
     let stop = CancellationToken::new();
-    let w = Arc::new(Worker::new(store, Arc::new(SystemClock), settings));
+    let w = Arc::new(Worker::with_source(
+        Arc::new(source),
+        Arc::new(SystemClock),
+        settings,
+    ));
     let running = tokio::spawn(w.run(stop.clone()));
     shutdown_signal().await;
     stop.cancel();

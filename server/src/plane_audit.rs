@@ -19,6 +19,7 @@ pub fn actor_of(principal: &Principal) -> Actor {
             PrincipalKind::User => ActorKind::User,
             PrincipalKind::ServiceToken => ActorKind::ServiceToken,
             PrincipalKind::ScimClient => ActorKind::ScimClient,
+            PrincipalKind::Worker => ActorKind::Worker,
             PrincipalKind::System => ActorKind::System,
         },
         id: principal.id.0.clone(),

@@ -50,9 +50,10 @@ impl GantryPlane {
         let me = self.authorize(ctx, &Action::ManageTokens)?;
         let now = self.clock.now();
         let plan = plan_token(&request, &self.settings.environments, now)?;
-        if plan.kind == TokenKind::Scim {
+        if matches!(plan.kind, TokenKind::Scim | TokenKind::Worker) {
             // Provisioning decides who exists and (through groups) who
-            // holds what, everywhere.
+            // holds what, everywhere; a worker runs steps of every
+            // environment.
             self.authorize(ctx, &Action::ManageUsers)?;
         }
         for (role, scope) in &plan.grants {
@@ -119,7 +120,7 @@ impl GantryPlane {
                 .await
                 .map_err(internal)?
                 .ok_or_else(|| PortError::not_found(format!("token {id_or_name:?}")))?;
-            if token.kind == TokenKind::Scim {
+            if matches!(token.kind, TokenKind::Scim | TokenKind::Worker) {
                 self.authorize(ctx, &Action::ManageUsers)?;
             }
             for text in &token.roles {

@@ -264,10 +264,12 @@ fn build_router(
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
+    let execution: gantry_core::port::SharedExecutionPort = plane.clone();
     let plane: SharedControlPlane = plane;
     let state = AppState {
         leptos_options: leptos_options.clone(),
         plane: plane.clone(),
+        execution,
         store: store.clone(),
         auth: Arc::new(AuthSettings {
             dev_mode: config.dev,
@@ -298,7 +300,12 @@ fn build_router(
     let sessionless = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .nest_service("/pkg", ServeDir::new(config.site_root.join("pkg")));
+        .nest_service("/pkg", ServeDir::new(config.site_root.join("pkg")))
+        // Workers authenticate with bearer tokens only: no session layer.
+        .nest(
+            crate::exec_api::PREFIX,
+            crate::exec_api::router(state.clone()),
+        );
 
     let routes = generate_route_list(App);
     let with_session = Router::new()

@@ -11,6 +11,8 @@ use std::time::Duration;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub plane: SharedControlPlane,
+    /// The execution API's port (`/exec/v1`), implemented by the same plane.
+    pub execution: gantry_core::port::SharedExecutionPort,
     pub store: SharedStore,
     pub auth: Arc<AuthSettings>,
     /// Single sign-on, when configured.

@@ -58,13 +58,17 @@ pub struct CreateArgs {
     #[arg(
         long = "role",
         value_name = "ROLE@ENV",
-        required_unless_present = "scim"
+        required_unless_present_any = ["scim", "worker"]
     )]
     pub roles: Vec<String>,
     /// A SCIM provisioning token instead: no roles, accepted on /scim/v2 only (for Okta or
     /// Microsoft Entra ID provisioning).
     #[arg(long, conflicts_with = "roles")]
     pub scim: bool,
+    /// A worker token instead: no roles, accepted on the execution API only (for
+    /// `gantry worker --server URL --token-file FILE`; see docs/workers.md).
+    #[arg(long, conflicts_with_all = ["roles", "scim"])]
+    pub worker: bool,
     /// Lifetime, at most 365d.
     #[arg(long, value_name = "DURATION", default_value = "90d")]
     pub expires: String,
@@ -152,6 +156,7 @@ fn describe(t: &ServiceToken) -> String {
     });
     let roles = match t.kind {
         TokenKind::Scim => "(SCIM provisioning)".to_owned(),
+        TokenKind::Worker => "(worker: execution API)".to_owned(),
         TokenKind::Service => t.roles.join(","),
     };
     format!(
@@ -173,6 +178,7 @@ async fn execute(command: TokenCommand) -> anyhow::Result<()> {
                         roles: args.roles,
                         expires_in: Some(args.expires),
                         scim: args.scim,
+                        worker: args.worker,
                     },
                 )
                 .await?;

@@ -165,6 +165,7 @@ fn Row(
     let state = token.state(now);
     let roles = match token.kind {
         TokenKind::Scim => view! { <li>"SCIM provisioning"</li> }.into_any(),
+        TokenKind::Worker => view! { <li>"Worker (execution API)"</li> }.into_any(),
         TokenKind::Service => token
             .roles
             .iter()

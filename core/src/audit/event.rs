@@ -13,16 +13,19 @@ pub enum ActorKind {
     User,
     ServiceToken,
     ScimClient,
+    /// A worker through the execution API, with its worker token.
+    Worker,
     System,
     /// Nobody was signed in (a failed sign-in, a rejected token).
     Anonymous,
 }
 
 impl ActorKind {
-    pub const ALL: [ActorKind; 5] = [
+    pub const ALL: [ActorKind; 6] = [
         ActorKind::User,
         ActorKind::ServiceToken,
         ActorKind::ScimClient,
+        ActorKind::Worker,
         ActorKind::System,
         ActorKind::Anonymous,
     ];
@@ -32,6 +35,7 @@ impl ActorKind {
             ActorKind::User => "user",
             ActorKind::ServiceToken => "service_token",
             ActorKind::ScimClient => "scim_client",
+            ActorKind::Worker => "worker",
             ActorKind::System => "system",
             ActorKind::Anonymous => "anonymous",
         }

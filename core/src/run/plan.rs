@@ -101,7 +101,8 @@ fn outcome_of(statuses: impl Iterator<Item = StepStatus>) -> RunStatus {
 }
 
 /// How an attempt ended, as the worker (or the lease reaper) saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AttemptEnd {
     Succeeded,
     Failed,

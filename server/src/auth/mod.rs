@@ -110,6 +110,13 @@ pub async fn resolve_context(
                         "this is a SCIM provisioning token: it is accepted on /scim/v2 only",
                     );
                 }
+                // Likewise a worker token only runs steps, and the
+                // execution API has its own door (`exec_api.rs`).
+                Ok(Some(p)) if p.kind == PrincipalKind::Worker => {
+                    return api_unauthenticated(
+                        "this is a worker token: it is accepted on the execution API (/exec/v1) only",
+                    );
+                }
                 Ok(Some(p)) => Some(p),
                 Ok(None) => {
                     let reason = "the bearer token is unknown, revoked or expired";
@@ -164,6 +171,53 @@ pub async fn resolve_context(
         };
     }
     let ctx = request_context(&req, principal, ip);
+    req.extensions_mut().insert(ctx);
+    next.run(req).await
+}
+
+/// The execution API's door (`/exec/v1`): a bearer token and nothing else
+/// (no session cookie, so no session round trip per worker call). What the
+/// principal may do there is the port's to decide (`Action::ExecuteSteps`).
+pub async fn resolve_bearer_only(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let ip = source_ip(&req, &state.auth.trusted_proxies);
+    let Some(token) = bearer_token(req.headers()) else {
+        return api_unauthenticated(
+            "send Authorization: Bearer with a worker token (gantry token create --worker)",
+        );
+    };
+    if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now())) {
+        return too_many_failures(wait);
+    }
+    let principal = match tokens::principal_for_token(&state.store, token, chrono::Utc::now()).await
+    {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            let reason = "the bearer token is unknown, revoked or expired";
+            let anonymous = request_context(&req, None, ip);
+            state
+                .plane
+                .record_rejected_credential(&anonymous, reason)
+                .await;
+            if let Some(ip) = ip {
+                state.auth.lockout.record_failure(ip, Instant::now());
+            }
+            return api_unauthenticated(reason);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not check a bearer token");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "database unavailable; try again shortly",
+            )
+            .into_response();
+        }
+    };
+    let ctx = request_context(&req, Some(principal), ip);
     req.extensions_mut().insert(ctx);
     next.run(req).await
 }

@@ -55,11 +55,13 @@ pub async fn principal_for_token(
             kind: match t.kind {
                 TokenKind::Service => PrincipalKind::ServiceToken,
                 TokenKind::Scim => PrincipalKind::ScimClient,
+                TokenKind::Worker => PrincipalKind::Worker,
             },
             username: t.name.clone(),
             display_name: match t.kind {
                 TokenKind::Service => format!("token {}", t.name),
                 TokenKind::Scim => format!("SCIM client {}", t.name),
+                TokenKind::Worker => format!("worker {}", t.name),
             },
             email: None,
             grants: t.grants,

@@ -2,9 +2,9 @@
 //! A step that prints a gigabyte costs us a bounded number of rows and says
 //! what it dropped.
 
+use super::source::SharedSource;
 use crate::clock::Clock;
-use crate::store::SharedStore;
-use crate::store::records::NewLogLine;
+use gantry_core::execution::{Lease, LogLine};
 use gantry_core::run::LogStream;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,16 +49,14 @@ impl LogSink {
 /// Starts the writer task of one attempt; await the handle after dropping
 /// every sink to flush the last batch.
 pub fn start(
-    store: SharedStore,
+    source: SharedSource,
     clock: Arc<dyn Clock>,
-    run_id: String,
-    step_id: String,
-    attempt: u32,
+    lease: Lease,
     limits: LogLimits,
 ) -> (LogSink, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<(LogStream, String)>(1024);
     let handle = tokio::spawn(async move {
-        let mut batch: Vec<NewLogLine> = Vec::new();
+        let mut batch: Vec<LogLine> = Vec::new();
         let mut line_no: u32 = 0;
         let mut bytes = 0usize;
         let (mut dropped_lines, mut dropped_bytes) = (0u64, 0usize);
@@ -81,29 +79,23 @@ pub fn start(
                     }
                     bytes += text.len();
                     line_no += 1;
-                    batch.push(NewLogLine {
-                        run_id: run_id.clone(),
-                        step_id: step_id.clone(),
-                        attempt,
+                    batch.push(LogLine {
                         line: line_no,
                         stream,
                         at: clock.now(),
                         text,
                     });
                     if batch.len() >= 256 {
-                        write(&store, &mut batch).await;
+                        write(&source, &lease, &mut batch).await;
                     }
                 }
                 Ok(None) => break,
-                Err(_) => write(&store, &mut batch).await,
+                Err(_) => write(&source, &lease, &mut batch).await,
             }
         }
         if dropped_lines > 0 {
             line_no += 1;
-            batch.push(NewLogLine {
-                run_id: run_id.clone(),
-                step_id: step_id.clone(),
-                attempt,
+            batch.push(LogLine {
                 line: line_no,
                 stream: LogStream::System,
                 at: clock.now(),
@@ -114,16 +106,16 @@ pub fn start(
                 ),
             });
         }
-        write(&store, &mut batch).await;
+        write(&source, &lease, &mut batch).await;
     });
     (LogSink { tx }, handle)
 }
 
-async fn write(store: &SharedStore, batch: &mut Vec<NewLogLine>) {
+async fn write(source: &SharedSource, lease: &Lease, batch: &mut Vec<LogLine>) {
     if batch.is_empty() {
         return;
     }
-    if let Err(e) = store.append_logs(batch).await {
+    if let Err(e) = source.append_logs(lease, batch.clone()).await {
         // Logs are best effort; the step's outcome is recorded separately.
         tracing::warn!(error = %e, lines = batch.len(), "could not store log lines");
     }

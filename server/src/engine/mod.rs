@@ -4,8 +4,10 @@
 
 pub mod http;
 pub mod logs;
+pub mod remote;
 pub mod scheduler;
 pub mod shell;
+pub mod source;
 pub mod worker;
 
 pub use scheduler::Scheduler;

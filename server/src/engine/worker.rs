@@ -5,9 +5,10 @@
 use super::http::{self, HttpJob};
 use super::logs::{self, LogLimits, LogSink};
 use super::shell::{self, ShellJob};
+use super::source::{LocalSource, Outcome, SharedSource};
 use crate::clock::Clock;
 use crate::store::SharedStore;
-use crate::store::records::{AttemptResult, Beat, Claim};
+use gantry_core::execution::{Beat, Lease};
 use gantry_core::run::AttemptEnd;
 use gantry_core::spec::{StepKind, StepSpec, TemplateContext, render, render_shell};
 use std::collections::BTreeMap;
@@ -29,9 +30,12 @@ pub struct WorkerSettings {
     /// Parent of each attempt's working directory.
     pub work_root: PathBuf,
     pub logs: LogLimits,
-    /// Longest wait between queue checks when no wake-up arrives (a safety
-    /// net: wake-ups normally come from the work signal).
+    /// Longest a claim waits for work before asking again (the work signal
+    /// or the execution API's long poll normally answers sooner).
     pub idle_poll: Duration,
+    /// Pause after a failed claim, so an unreachable database or server
+    /// isn't hammered.
+    pub retry_pause: Duration,
 }
 
 impl WorkerSettings {
@@ -63,6 +67,7 @@ impl WorkerSettings {
             work_root,
             logs: LogLimits::default(),
             idle_poll: Duration::from_secs(5),
+            retry_pause: Duration::from_secs(1),
         }
     }
 }
@@ -76,20 +81,45 @@ pub fn worker_id(n: usize) -> String {
 }
 
 pub struct Worker {
-    store: SharedStore,
+    source: SharedSource,
     clock: Arc<dyn Clock>,
     settings: WorkerSettings,
     http: reqwest::Client,
 }
 
+/// What an attempt's execution came to; `None` when the lease was lost.
+type Executed = (
+    AttemptEnd,
+    Option<i32>,
+    Option<String>,
+    BTreeMap<String, String>,
+);
+
 impl Worker {
+    /// A worker on the store itself (inside the process that owns the
+    /// database: `gantry serve`).
     pub fn new(store: SharedStore, clock: Arc<dyn Clock>, settings: WorkerSettings) -> Self {
+        let source = Arc::new(LocalSource::new(
+            store,
+            clock.clone(),
+            settings.id.clone(),
+            settings.idle_poll,
+        ));
+        Self::with_source(source, clock, settings)
+    }
+
+    /// A worker on any source (the execution API for `gantry worker --server`).
+    pub fn with_source(
+        source: SharedSource,
+        clock: Arc<dyn Clock>,
+        settings: WorkerSettings,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .user_agent(concat!("gantry/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
         Self {
-            store,
+            source,
             clock,
             settings,
             http,
@@ -97,109 +127,63 @@ impl Worker {
     }
 
     /// Claims and runs steps until `shutdown` fires; then stops claiming and
-    /// abandons in-flight attempts (their leases expire and they are retried
-    /// elsewhere as new attempts).
+    /// abandons in-flight attempts (their processes are killed; their leases
+    /// expire and they are retried elsewhere as new attempts).
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        let signal = self.store.work_signal();
         let mut running: JoinSet<()> = JoinSet::new();
         loop {
-            let notified = signal.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-
+            while running.try_join_next().is_some() {}
             let free = self.settings.slots.saturating_sub(running.len());
-            let mut claimed = 0;
-            if free > 0 {
-                let limit = u32::try_from(free).unwrap_or(u32::MAX);
-                match self
-                    .store
-                    .claim_steps(
-                        &self.settings.id,
-                        limit,
-                        self.clock.now(),
-                        self.settings.lease,
-                    )
-                    .await
-                {
-                    Ok(claims) => {
-                        claimed = claims.len();
-                        for claim in claims {
-                            let me = self.clone();
-                            let span = tracing::info_span!("step", run = %claim.run_id, step = %claim.step_id, attempt = claim.attempt);
-                            running.spawn(async move { me.attempt(claim).await }.instrument(span));
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "claiming steps failed"),
+            if free == 0 {
+                // Every slot is busy: nothing to claim until one frees.
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    Some(_) = running.join_next() => {}
                 }
-            }
-            if claimed > 0 && claimed == free {
                 continue;
             }
-            // With every slot busy there is nothing to claim: wait for a slot
-            // or a wake-up without asking the database, whose answer (a
-            // backlog ready now) would turn this loop into a spin.
-            let wait = if running.len() >= self.settings.slots {
-                self.settings.idle_poll
-            } else {
-                self.idle_wait().await
-            };
-            tokio::select! {
+            let limit = u32::try_from(free).unwrap_or(u32::MAX);
+            // A claim waits for work itself (on the work signal, or the
+            // execution API's long poll); it is never cut short but by
+            // shutdown, so no lease it takes goes unseen.
+            let claimed = tokio::select! {
                 () = shutdown.cancelled() => break,
-                () = &mut notified => {}
-                Some(_) = running.join_next(), if !running.is_empty() => {}
-                () = tokio::time::sleep(wait) => {}
+                c = self.source.claim(limit, self.settings.idle_poll, self.settings.lease) => c,
+            };
+            match claimed {
+                Ok(leases) => {
+                    for lease in leases {
+                        let me = self.clone();
+                        let span = tracing::info_span!("step", run = %lease.run_id, step = %lease.step_id, attempt = lease.attempt);
+                        running.spawn(async move { me.attempt(lease).await }.instrument(span));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming steps failed");
+                    // Don't spin against a failing database or server.
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(self.settings.retry_pause) => {}
+                    }
+                }
             }
         }
         running.abort_all();
+        while running.join_next().await.is_some() {}
     }
 
-    /// Until the next retry becomes ready, bounded by the idle poll.
-    async fn idle_wait(&self) -> Duration {
-        match self.store.next_ready_at().await {
-            Ok(Some(at)) => (at - self.clock.now())
-                .to_std()
-                .unwrap_or(Duration::ZERO)
-                .min(self.settings.idle_poll),
-            _ => self.settings.idle_poll,
-        }
-    }
-
-    async fn attempt(&self, claim: Claim) {
-        let spec = match self
-            .store
-            .version_spec(&claim.workflow_id, claim.version)
-            .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot load the spec; the lease will expire and the step retry");
-                return;
-            }
-        };
-        let Some(step) = spec.step(&claim.step_id) else {
-            self.report(
-                &claim,
-                AttemptEnd::Failed,
-                None,
-                Some("step missing from its spec".into()),
-                BTreeMap::new(),
-            )
-            .await;
-            return;
-        };
+    async fn attempt(&self, claim: Lease) {
         let (sink, writer) = logs::start(
-            self.store.clone(),
+            self.source.clone(),
             self.clock.clone(),
-            claim.run_id.clone(),
-            claim.step_id.clone(),
-            claim.attempt,
+            claim.clone(),
             self.settings.logs,
         );
         let stop = CancellationToken::new();
         let lost = CancellationToken::new();
         let beats = self.heartbeats(&claim, stop.clone(), lost.clone());
         let outcome = tokio::select! {
-            o = self.execute(&claim, step, &sink, &stop) => Some(o),
+            o = self.execute(&claim, &claim.step, &sink, &stop) => Some(o),
             () = lost.cancelled() => None,
         };
         beats.abort();
@@ -213,42 +197,69 @@ impl Worker {
         let _ = writer.await;
         match outcome {
             Some((end, exit_code, error, outputs)) => {
-                self.report(&claim, end, exit_code, error, outputs).await;
+                self.report(
+                    &claim,
+                    Outcome {
+                        end,
+                        exit_code,
+                        error,
+                        outputs,
+                    },
+                )
+                .await;
             }
-            None => tracing::warn!("lease lost; abandoning the attempt"),
+            None => tracing::warn!("lease lost; the attempt was stopped and abandoned"),
         }
     }
 
     /// Extends the lease until the attempt ends; trips `stop` when the run is
-    /// being stopped and `lost` when another worker owns the step now.
+    /// being stopped and `lost` when another worker owns the step now, or
+    /// when no heartbeat got through for most of a lease: by then the
+    /// server may be about to hand the step to another worker, and two
+    /// attempts of one step must never run at once (self-fencing).
     fn heartbeats(
         &self,
-        claim: &Claim,
+        claim: &Lease,
         stop: CancellationToken,
         lost: CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
-        let store = self.store.clone();
-        let clock = self.clock.clone();
+        let source = self.source.clone();
         let claim = claim.clone();
-        let (id, every, lease) = (
-            self.settings.id.clone(),
-            self.settings.heartbeat,
-            self.settings.lease,
-        );
+        let (every, lease) = (self.settings.heartbeat, self.settings.lease);
+        let fence = lease * 7 / 10;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await;
+            // The lease was granted no earlier than this.
+            let mut extended = tokio::time::Instant::now();
             loop {
                 tick.tick().await;
-                match store.heartbeat(&claim, &id, clock.now(), lease).await {
-                    Ok(Beat::Continue) => {}
-                    Ok(Beat::Stop) => stop.cancel(),
-                    Ok(Beat::Lost) => {
+                let sent = tokio::time::Instant::now();
+                let beat = tokio::time::timeout(
+                    every.max(Duration::from_secs(1)),
+                    source.heartbeat(&claim, lease),
+                )
+                .await;
+                match beat {
+                    Ok(Ok(Beat::Continue)) => extended = sent,
+                    Ok(Ok(Beat::Stop)) => {
+                        extended = sent;
+                        stop.cancel();
+                    }
+                    Ok(Ok(Beat::Lost)) => {
                         lost.cancel();
                         return;
                     }
-                    // A blip: keep going; the lease covers several beats.
-                    Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+                    // A blip: keep going while the lease covers it.
+                    Ok(Err(e)) => tracing::warn!(error = %e, "heartbeat failed"),
+                    Err(_) => tracing::warn!("heartbeat timed out"),
+                }
+                if extended.elapsed() >= fence {
+                    tracing::warn!(
+                        "no heartbeat got through for most of a lease; stopping the attempt"
+                    );
+                    lost.cancel();
+                    return;
                 }
             }
         })
@@ -256,16 +267,11 @@ impl Worker {
 
     async fn execute(
         &self,
-        claim: &Claim,
+        claim: &Lease,
         step: &StepSpec,
         logs: &LogSink,
         stop: &CancellationToken,
-    ) -> (
-        AttemptEnd,
-        Option<i32>,
-        Option<String>,
-        BTreeMap<String, String>,
-    ) {
+    ) -> Executed {
         let ctx = TemplateContext {
             inputs: &claim.inputs,
             outputs: &claim.outputs,
@@ -282,8 +288,12 @@ impl Worker {
                 BTreeMap::new(),
             );
         }
-        logs.system(format!("attempt {} on {}", claim.attempt, self.settings.id))
-            .await;
+        logs.system(format!(
+            "attempt {} on {}",
+            claim.attempt,
+            self.source.owner()
+        ))
+        .await;
         match step.kind() {
             StepKind::Shell(script) => {
                 self.shell(claim, step, script, &ctx, timeout, logs, stop)
@@ -325,19 +335,14 @@ impl Worker {
     #[allow(clippy::too_many_arguments)]
     async fn shell(
         &self,
-        claim: &Claim,
+        claim: &Lease,
         step: &StepSpec,
         script: &str,
         ctx: &TemplateContext<'_>,
         timeout: Option<Duration>,
         logs: &LogSink,
         stop: &CancellationToken,
-    ) -> (
-        AttemptEnd,
-        Option<i32>,
-        Option<String>,
-        BTreeMap<String, String>,
-    ) {
+    ) -> Executed {
         let fail = |msg: String| (AttemptEnd::Failed, None, Some(msg), BTreeMap::new());
         let rendered = match render_shell(script, ctx) {
             Ok(r) => r,
@@ -395,7 +400,7 @@ impl Worker {
     }
 
     /// The step's own timeout, shortened to the run's deadline.
-    fn timeout_for(&self, claim: &Claim, step: &StepSpec) -> Option<Duration> {
+    fn timeout_for(&self, claim: &Lease, step: &StepSpec) -> Option<Duration> {
         let own = step.timeout.as_ref().map(|t| t.0);
         let left = claim
             .deadline
@@ -406,45 +411,20 @@ impl Worker {
         }
     }
 
-    async fn report(
-        &self,
-        claim: &Claim,
-        end: AttemptEnd,
-        exit_code: Option<i32>,
-        error: Option<String>,
-        outputs: BTreeMap<String, String>,
-    ) {
-        let result = AttemptResult {
-            run_id: claim.run_id.clone(),
-            step_id: claim.step_id.clone(),
-            attempt: claim.attempt,
-            worker: self.settings.id.clone(),
-            end,
-            exit_code,
-            error,
-            outputs,
-        };
-        // A few quick retries ride out a database blip; beyond that the
-        // lease expires and the reaper settles the attempt as lost.
+    async fn report(&self, claim: &Lease, outcome: Outcome) {
+        // A few quick retries ride out a blip; beyond that the lease
+        // expires and the reaper settles the attempt as lost.
         for delay in [0u64, 200, 1000, 3000] {
             // Even a zero sleep waits for the timer's next tick (about 1 ms).
             if delay > 0 {
                 tokio::time::sleep(Duration::from_millis(delay)).await;
             }
-            match self
-                .store
-                .finish_attempt(result.clone(), self.clock.now())
-                .await
-            {
-                Ok(settled) => {
-                    if settled.run_finished
-                        && let Err(e) = self
-                            .store
-                            .admit(&claim.workflow_id, &claim.environment, self.clock.now())
-                            .await
-                    {
-                        tracing::warn!(error = %e, "admitting queued runs failed");
-                    }
+            match self.source.report(claim, outcome.clone()).await {
+                Ok(true) => return,
+                Ok(false) => {
+                    tracing::info!(
+                        "the report was stale (the lease had moved on); nothing changed"
+                    );
                     return;
                 }
                 Err(e) => tracing::warn!(error = %e, "reporting the attempt failed"),

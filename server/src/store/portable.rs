@@ -13,8 +13,8 @@
 use super::portable_audit::append_in;
 use super::{Adapter, Db, FOR_UPDATE, SKIP_LOCKED, begin_write, notify_work};
 use crate::store::records::{
-    ActiveSpec, AttemptResult, Beat, CancelOutcome, Claim, DueSchedule, NewLogLine, NewRun,
-    NewVersion, Settled, TokenRecord, epoch_ms, epoch_ms_ceil,
+    ActiveSpec, AttemptKey, AttemptResult, Beat, CancelOutcome, Claim, DueSchedule, NewLogLine,
+    NewRun, NewVersion, Settled, TokenRecord, epoch_ms, epoch_ms_ceil,
 };
 use crate::store::workflows::WorkflowStore;
 use crate::store::{StoreError, StoreResult, grant_from_row};
@@ -761,7 +761,7 @@ impl WorkflowStore for Adapter {
 
     async fn heartbeat(
         &self,
-        claim: &Claim,
+        claim: AttemptKey<'_>,
         worker: &str,
         now: DateTime<Utc>,
         lease: Duration,
@@ -772,8 +772,8 @@ impl WorkflowStore for Adapter {
              WHERE run_id = $2 AND step_id = $3 AND attempt = $4 AND lease_owner = $5 AND status = 'running'",
         )
         .bind(until)
-        .bind(&claim.run_id)
-        .bind(&claim.step_id)
+        .bind(claim.run_id)
+        .bind(claim.step_id)
         .bind(db_int(claim.attempt))
         .bind(worker)
         .execute(&self.pool)
@@ -783,7 +783,7 @@ impl WorkflowStore for Adapter {
         }
         let stopping: Option<String> =
             sqlx::query_scalar("SELECT stopping FROM runs WHERE id = $1")
-                .bind(&claim.run_id)
+                .bind(claim.run_id)
                 .fetch_one(&self.pool)
                 .await?;
         Ok(if stopping.is_some() {
@@ -901,6 +901,8 @@ impl WorkflowStore for Adapter {
             accepted: true,
             queued: queued || requeued,
             run_finished,
+            workflow_id: run.workflow_id.clone(),
+            environment: run.summary.environment.clone(),
         })
     }
 
@@ -926,6 +928,20 @@ impl WorkflowStore for Adapter {
             insert.build().execute(&self.pool).await?;
         }
         Ok(())
+    }
+
+    async fn attempt_held_by(&self, attempt: AttemptKey<'_>, worker: &str) -> StoreResult<bool> {
+        let held: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM run_steps
+             WHERE run_id = $1 AND step_id = $2 AND attempt = $3 AND lease_owner = $4 AND status = 'running'",
+        )
+        .bind(attempt.run_id)
+        .bind(attempt.step_id)
+        .bind(db_int(attempt.attempt))
+        .bind(worker)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(held.is_some())
     }
 
     async fn reap_expired_leases(&self, now: DateTime<Utc>) -> StoreResult<u32> {
@@ -1435,7 +1451,7 @@ impl WorkflowStore for Adapter {
     ) -> StoreResult<Option<TokenRecord>> {
         let row: Option<(String, String, String)> = sqlx::query_as(
             "SELECT id, name, kind FROM api_tokens
-             WHERE token_hash = $1 AND kind IN ('service', 'scim') AND revoked_at IS NULL
+             WHERE token_hash = $1 AND kind IN ('service', 'scim', 'worker') AND revoked_at IS NULL
                AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(token_hash)
@@ -1450,11 +1466,17 @@ impl WorkflowStore for Adapter {
                 .bind(&id)
                 .fetch_all(&self.pool)
                 .await?;
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(&id)
-            .execute(&self.pool)
-            .await?;
+        // Last use to the minute: a busy worker or CI token would otherwise
+        // cost a write on every request.
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1
+             WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(now)
+        .bind(&id)
+        .bind(now - chrono::Duration::minutes(1))
+        .execute(&self.pool)
+        .await?;
         let grants = grants
             .into_iter()
             .map(|(role, env)| grant_from_row(&role, &env, format!("token {name}")))

@@ -118,7 +118,7 @@ impl TokenStore for Adapter {
 
     async fn list_tokens(&self) -> StoreResult<Vec<ServiceToken>> {
         let rows = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind IN ('service', 'scim') ORDER BY created_at DESC, name"
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind IN ('service', 'scim', 'worker') ORDER BY created_at DESC, name"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -127,7 +127,7 @@ impl TokenStore for Adapter {
 
     async fn find_token(&self, id_or_name: &str) -> StoreResult<Option<ServiceToken>> {
         let rows = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind IN ('service', 'scim') AND (id = $1 OR name = $1)"
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind IN ('service', 'scim', 'worker') AND (id = $1 OR name = $1)"
         ))
         .bind(id_or_name)
         .fetch_all(&self.pool)
@@ -144,7 +144,7 @@ impl TokenStore for Adapter {
     ) -> StoreResult<Option<ServiceToken>> {
         let mut tx = begin_write(&self.pool).await?;
         let row: Option<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
-            "SELECT id, revoked_at FROM api_tokens WHERE kind IN ('service', 'scim') AND (id = $1 OR name = $1)",
+            "SELECT id, revoked_at FROM api_tokens WHERE kind IN ('service', 'scim', 'worker') AND (id = $1 OR name = $1)",
         )
         .bind(id_or_name)
         .fetch_optional(&mut *tx)

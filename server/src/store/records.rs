@@ -39,6 +39,34 @@ pub struct NewRun<'a> {
     pub scheduled_for: Option<DateTime<Utc>>,
 }
 
+/// Which attempt a heartbeat or report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptKey<'a> {
+    pub run_id: &'a str,
+    pub step_id: &'a str,
+    pub attempt: u32,
+}
+
+impl<'a> AttemptKey<'a> {
+    pub fn of(lease: &'a gantry_core::execution::Lease) -> Self {
+        Self {
+            run_id: &lease.run_id,
+            step_id: &lease.step_id,
+            attempt: lease.attempt,
+        }
+    }
+}
+
+impl Claim {
+    pub fn key(&self) -> AttemptKey<'_> {
+        AttemptKey {
+            run_id: &self.run_id,
+            step_id: &self.step_id,
+            attempt: self.attempt,
+        }
+    }
+}
+
 /// A step attempt a worker now owns, with what it needs to execute it.
 #[derive(Debug, Clone)]
 pub struct Claim {
@@ -55,17 +83,8 @@ pub struct Claim {
     pub deadline: Option<DateTime<Utc>>,
 }
 
-/// The answer to a worker's heartbeat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Beat {
-    /// Lease extended; carry on.
-    Continue,
-    /// The run is being cancelled or timed out: stop the step.
-    Stop,
-    /// This worker no longer owns the attempt (its lease expired and the
-    /// step moved on): abandon it without reporting.
-    Lost,
-}
+/// The answer to a worker's heartbeat (the execution API's own type).
+pub use gantry_core::execution::Beat;
 
 /// How a worker's attempt ended.
 #[derive(Debug, Clone)]
@@ -81,7 +100,7 @@ pub struct AttemptResult {
 }
 
 /// What finishing an attempt changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settled {
     /// False when the report was stale (lease lost, run moved on): nothing
     /// was written.
@@ -90,6 +109,10 @@ pub struct Settled {
     pub queued: bool,
     /// The run reached a final status, freeing a concurrency slot.
     pub run_finished: bool,
+    /// The run's lane (workflow and environment), to admit into once the
+    /// run finished.
+    pub workflow_id: String,
+    pub environment: String,
 }
 
 /// One captured line to store.

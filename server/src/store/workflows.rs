@@ -3,8 +3,8 @@
 
 use super::StoreResult;
 use super::records::{
-    ActiveSpec, AttemptResult, Beat, CancelOutcome, Claim, DueSchedule, NewLogLine, NewRun,
-    NewVersion, Settled, TokenRecord,
+    ActiveSpec, AttemptKey, AttemptResult, Beat, CancelOutcome, Claim, DueSchedule, NewLogLine,
+    NewRun, NewVersion, Settled, TokenRecord,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -74,7 +74,7 @@ pub trait WorkflowStore: Send + Sync + 'static {
 
     async fn heartbeat(
         &self,
-        claim: &Claim,
+        claim: AttemptKey<'_>,
         worker: &str,
         now: DateTime<Utc>,
         lease: Duration,
@@ -89,6 +89,10 @@ pub trait WorkflowStore: Send + Sync + 'static {
     ) -> StoreResult<Settled>;
 
     async fn append_logs(&self, lines: &[NewLogLine]) -> StoreResult<()>;
+
+    /// Whether `worker` holds this attempt's lease right now (the execution
+    /// API checks it before taking a remote worker's log lines).
+    async fn attempt_held_by(&self, attempt: AttemptKey<'_>, worker: &str) -> StoreResult<bool>;
 
     /// Ends attempts whose lease expired as `lost`; returns how many.
     async fn reap_expired_leases(&self, now: DateTime<Utc>) -> StoreResult<u32>;

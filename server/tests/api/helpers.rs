@@ -381,3 +381,44 @@ where
         }
     }
 }
+
+/// Remote workers (`gantry worker --server`), as real processes.
+impl TestApp {
+    /// A worker token, made through the REST API with the bootstrap token.
+    pub async fn worker_token(&self, name: &str) -> String {
+        let (status, body) = self
+            .api_post(
+                "/tokens",
+                serde_json::json!({ "name": name, "worker": true }),
+            )
+            .await;
+        assert_eq!(status, 201, "worker token: {body}");
+        body["secret"].as_str().expect("secret").to_owned()
+    }
+
+    /// Starts `gantry worker --server` against this server with `token`
+    /// (from a file, as operators would), under `name` in the test's temp
+    /// dir. Its environment holds nothing of the test's: no database URL.
+    pub fn spawn_worker_process(
+        &self,
+        token: &str,
+        name: &str,
+        extra: &[&str],
+    ) -> tokio::process::Child {
+        let token_file = self.dir.path().join(format!("{name}.token"));
+        std::fs::write(&token_file, token).expect("token file");
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .args(["worker", "--server", &self.url(""), "--log", "warn"])
+            .arg("--token-file")
+            .arg(&token_file)
+            .arg("--work-dir")
+            .arg(self.dir.path().join(name))
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start gantry worker")
+    }
+}

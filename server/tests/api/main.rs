@@ -22,6 +22,7 @@ mod openapi;
 mod pages;
 mod preferences;
 mod recovery;
+mod remote_workers;
 mod rest_api;
 mod run_pages;
 mod scim;

@@ -14,7 +14,7 @@ use gantry_server::store::{self, DatabaseUrl};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 on_both_backends!(
     a_killed_worker_loses_its_lease_and_the_step_runs_again,
@@ -23,29 +23,16 @@ on_both_backends!(
     a_disabled_schedule_never_fires,
 );
 
-fn spawn_worker(app: &TestApp, name: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_gantry"))
-        .args([
-            "worker",
-            "--database-url",
-            &app.db_url,
-            "--worker-lease",
-            "2s",
-            "--log",
-            "warn",
-        ])
-        .arg("--work-dir")
-        .arg(app.dir.path().join(name))
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start gantry worker")
+/// A remote worker process (execution API, worker token) with a short lease.
+fn spawn_worker(app: &TestApp, token: &str, name: &str) -> Child {
+    app.spawn_worker_process(token, name, &["--worker-lease", "2s"])
 }
 
 async fn a_killed_worker_loses_its_lease_and_the_step_runs_again(backend: Backend) {
     // The server runs the scheduler (which reaps leases) but no worker.
     let app = TestApp::spawn_on(backend, &["--dev", "--worker-slots", "0"]).await;
-    let mut first = spawn_worker(&app, "w1");
+    let token = app.worker_token("workers").await;
+    let mut first = spawn_worker(&app, &token, "w1");
     let id = app
         .apply_and_run(
             r#"
@@ -67,7 +54,7 @@ steps:
     first.start_kill().unwrap();
     first.wait().await.unwrap();
 
-    let _second = spawn_worker(&app, "w2");
+    let _second = spawn_worker(&app, &token, "w2");
     let run = app.finished_run(&id).await;
     assert_eq!(run["status"], "succeeded", "{run:#}");
     let attempts = run["steps"][0]["attempts"].as_array().unwrap();

@@ -1,0 +1,242 @@
+//! Where a worker gets its work and where it reports: the store itself (the
+//! worker inside `gantry serve`, which already holds the database) or the
+//! execution API (`gantry worker --server`, which holds a worker token and
+//! nothing else; `remote.rs`). The worker loop is the same for both.
+
+use crate::clock::Clock;
+use crate::store::SharedStore;
+use crate::store::records::{AttemptKey, AttemptResult, Claim, NewLogLine};
+use async_trait::async_trait;
+use gantry_core::execution::{Beat, Lease, LogLine};
+use gantry_core::run::AttemptEnd;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How an attempt ended, as the worker saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub end: AttemptEnd,
+    pub exit_code: Option<i32>,
+    pub error: Option<String>,
+    pub outputs: BTreeMap<String, String>,
+}
+
+impl Outcome {
+    pub fn failed(error: impl Into<String>) -> Self {
+        Self {
+            end: AttemptEnd::Failed,
+            exit_code: None,
+            error: Some(error.into()),
+            outputs: BTreeMap::new(),
+        }
+    }
+}
+
+#[async_trait]
+pub trait WorkSource: Send + Sync + 'static {
+    /// The lease owner as attempts show it (`host:pid:n`, or
+    /// `token/instance` through the execution API).
+    fn owner(&self) -> &str;
+
+    /// Leases up to `limit` ready steps, waiting up to `wait` for one;
+    /// empty when none became ready in time.
+    async fn claim(
+        &self,
+        limit: u32,
+        wait: Duration,
+        lease: Duration,
+    ) -> anyhow::Result<Vec<Lease>>;
+
+    async fn heartbeat(&self, lease: &Lease, duration: Duration) -> anyhow::Result<Beat>;
+
+    async fn append_logs(&self, lease: &Lease, lines: Vec<LogLine>) -> anyhow::Result<()>;
+
+    /// Records the end; `false` when the report was stale (changed nothing).
+    async fn report(&self, lease: &Lease, outcome: Outcome) -> anyhow::Result<bool>;
+}
+
+pub type SharedSource = Arc<dyn WorkSource>;
+
+/// The store, for the worker in the process that owns the database.
+pub struct LocalSource {
+    store: SharedStore,
+    clock: Arc<dyn Clock>,
+    owner: String,
+    /// Longest wait between queue checks when no wake-up arrives (a safety
+    /// net: wake-ups normally come from the work signal).
+    idle_poll: Duration,
+}
+
+impl LocalSource {
+    pub fn new(
+        store: SharedStore,
+        clock: Arc<dyn Clock>,
+        owner: String,
+        idle_poll: Duration,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            owner,
+            idle_poll,
+        }
+    }
+
+    /// Until the next retry becomes ready, bounded by the idle poll.
+    async fn idle_wait(&self) -> Duration {
+        match self.store.next_ready_at().await {
+            Ok(Some(at)) => (at - self.clock.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(self.idle_poll),
+            _ => self.idle_poll,
+        }
+    }
+
+    /// A claim with its step's spec, or `None` after settling an attempt
+    /// whose step is missing from its (immutable) spec.
+    async fn lease_of(&self, claim: Claim) -> anyhow::Result<Option<Lease>> {
+        let spec = self
+            .store
+            .version_spec(&claim.workflow_id, claim.version)
+            .await?;
+        let Some(step) = spec.step(&claim.step_id).cloned() else {
+            let result = self.result(claim.key(), Outcome::failed("step missing from its spec"));
+            self.store.finish_attempt(result, self.clock.now()).await?;
+            return Ok(None);
+        };
+        Ok(Some(Lease {
+            run_id: claim.run_id,
+            step_id: claim.step_id,
+            attempt: claim.attempt,
+            workflow: claim.workflow,
+            version: claim.version,
+            environment: claim.environment,
+            inputs: claim.inputs,
+            outputs: claim.outputs,
+            deadline: claim.deadline,
+            step,
+        }))
+    }
+
+    /// Stores an attempt's log lines (the execution API checks the lease
+    /// first; the worker in `serve` holds it by construction).
+    pub async fn append_logs_of(
+        &self,
+        key: AttemptKey<'_>,
+        lines: Vec<LogLine>,
+    ) -> anyhow::Result<()> {
+        let rows: Vec<NewLogLine> = lines
+            .into_iter()
+            .map(|l| NewLogLine {
+                run_id: key.run_id.to_owned(),
+                step_id: key.step_id.to_owned(),
+                attempt: key.attempt,
+                line: l.line,
+                stream: l.stream,
+                at: l.at,
+                text: l.text,
+            })
+            .collect();
+        Ok(self.store.append_logs(&rows).await?)
+    }
+
+    /// Records an attempt's end as this source's owner; `false` when stale.
+    pub async fn report_of(&self, key: AttemptKey<'_>, outcome: Outcome) -> anyhow::Result<bool> {
+        let result = self.result(key, outcome);
+        let settled = self.store.finish_attempt(result, self.clock.now()).await?;
+        // A finished run frees a slot in its lane for a queued one.
+        if settled.run_finished
+            && let Err(e) = self
+                .store
+                .admit(&settled.workflow_id, &settled.environment, self.clock.now())
+                .await
+        {
+            tracing::warn!(error = %e, "admitting queued runs failed");
+        }
+        Ok(settled.accepted)
+    }
+
+    fn result(&self, key: AttemptKey<'_>, outcome: Outcome) -> AttemptResult {
+        AttemptResult {
+            run_id: key.run_id.to_owned(),
+            step_id: key.step_id.to_owned(),
+            attempt: key.attempt,
+            worker: self.owner.clone(),
+            end: outcome.end,
+            exit_code: outcome.exit_code,
+            error: outcome.error,
+            outputs: outcome.outputs,
+        }
+    }
+}
+
+#[async_trait]
+impl WorkSource for LocalSource {
+    fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    async fn claim(
+        &self,
+        limit: u32,
+        wait: Duration,
+        lease: Duration,
+    ) -> anyhow::Result<Vec<Lease>> {
+        let until = tokio::time::Instant::now() + wait;
+        let signal = self.store.work_signal();
+        loop {
+            // Armed before the query, so a wake-up between the query and
+            // the wait is not lost.
+            let notified = signal.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let claims = self
+                .store
+                .claim_steps(&self.owner, limit, self.clock.now(), lease)
+                .await?;
+            if !claims.is_empty() {
+                let mut leases = Vec::with_capacity(claims.len());
+                for claim in claims {
+                    match self.lease_of(claim).await {
+                        Ok(Some(lease)) => leases.push(lease),
+                        Ok(None) => {}
+                        // The lease expires and the step is retried.
+                        Err(e) => tracing::warn!(error = %e, "cannot load a claimed step's spec"),
+                    }
+                }
+                return Ok(leases);
+            }
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Ok(Vec::new());
+            }
+            let nap = self.idle_wait().await.min(left);
+            tokio::select! {
+                () = &mut notified => {}
+                () = tokio::time::sleep(nap) => {}
+            }
+        }
+    }
+
+    async fn heartbeat(&self, lease: &Lease, duration: Duration) -> anyhow::Result<Beat> {
+        Ok(self
+            .store
+            .heartbeat(
+                AttemptKey::of(lease),
+                &self.owner,
+                self.clock.now(),
+                duration,
+            )
+            .await?)
+    }
+
+    async fn append_logs(&self, lease: &Lease, lines: Vec<LogLine>) -> anyhow::Result<()> {
+        self.append_logs_of(AttemptKey::of(lease), lines).await
+    }
+
+    async fn report(&self, lease: &Lease, outcome: Outcome) -> anyhow::Result<bool> {
+        self.report_of(AttemptKey::of(lease), outcome).await
+    }
+}

@@ -1,0 +1,97 @@
+//! The execution API (`/exec/v1`): what `gantry worker --server` calls to
+//! lease, heartbeat, log and report step attempts. A thin layer over the
+//! port's `ExecutionPort`, like `/api/v1` over `ControlPlane`; it answers in
+//! the REST API's error shape. Only bearer tokens are read here (no session
+//! layer), and only worker tokens get past the port.
+
+use crate::api::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use gantry_core::execution::{
+    AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, MAX_LOG_BATCH,
+    MAX_LOG_LINE_BYTES, Settlement,
+};
+use gantry_core::port::{RequestContext, SharedExecutionPort};
+use serde::{Deserialize, Serialize};
+
+pub const PREFIX: &str = "/exec/v1";
+
+/// Room for a full log batch of the longest lines, JSON-escaped.
+const MAX_BODY_BYTES: usize = MAX_LOG_BATCH * MAX_LOG_LINE_BYTES / 2;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/claim", post(claim))
+        .route("/heartbeat", post(heartbeat))
+        .route("/logs", post(logs))
+        .route("/report", post(report))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::auth::resolve_bearer_only,
+        ))
+}
+
+/// A heartbeat's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeatAnswer {
+    pub beat: Beat,
+}
+
+fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    body.map(|Json(b)| b)
+        .map_err(|e| ApiError::new(e.status(), "invalid", e.body_text()))
+}
+
+async fn claim(
+    State(exec): State<SharedExecutionPort>,
+    Extension(ctx): Extension<RequestContext>,
+    body: Result<Json<ClaimRequest>, JsonRejection>,
+) -> ApiResult<Json<Vec<Lease>>> {
+    let request = json_body(body)?;
+    Ok(Json(exec.claim_steps(&ctx, request).await?))
+}
+
+async fn heartbeat(
+    State(exec): State<SharedExecutionPort>,
+    Extension(ctx): Extension<RequestContext>,
+    body: Result<Json<HeartbeatRequest>, JsonRejection>,
+) -> ApiResult<Json<BeatAnswer>> {
+    let request = json_body(body)?;
+    let beat = exec.heartbeat(&ctx, request).await?;
+    Ok(Json(BeatAnswer { beat }))
+}
+
+async fn logs(
+    State(exec): State<SharedExecutionPort>,
+    Extension(ctx): Extension<RequestContext>,
+    body: Result<Json<LogBatch>, JsonRejection>,
+) -> ApiResult<StatusCode> {
+    let batch = json_body(body)?;
+    exec.append_logs(&ctx, batch).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn report(
+    State(exec): State<SharedExecutionPort>,
+    Extension(ctx): Extension<RequestContext>,
+    body: Result<Json<AttemptReport>, JsonRejection>,
+) -> ApiResult<Json<Settlement>> {
+    let report = json_body(body)?;
+    Ok(Json(exec.report_attempt(&ctx, report).await?))
+}
+
+async fn not_found() -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such execution API endpoint (claim, heartbeat, logs, report)",
+    )
+    .into_response()
+}

@@ -1,0 +1,143 @@
+//! The execution API's half of the port: remote workers lease, heartbeat,
+//! log and report step attempts here. Only a worker token's principal gets
+//! through (`Action::ExecuteSteps`; a refusal is audited), and it acts as
+//! the lease owner `token/instance`, so one worker can't touch another's
+//! attempts: the store compares owners on every heartbeat and report, and
+//! log lines are taken only for an attempt the caller holds.
+
+use crate::engine::source::{LocalSource, Outcome, WorkSource};
+use crate::plane::{GantryPlane, internal};
+use crate::store::records::AttemptKey;
+use async_trait::async_trait;
+use gantry_core::PortError;
+use gantry_core::execution::{
+    self, AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, Settlement,
+};
+use gantry_core::port::{ExecutionPort, RequestContext};
+use gantry_core::rbac::Action;
+use std::time::Duration;
+
+/// A claim re-checks the queue at least this often while it waits (the
+/// work signal normally wakes it first).
+const CLAIM_POLL: Duration = Duration::from_secs(1);
+
+impl GantryPlane {
+    /// The caller's lease owner name, once it is known to be a worker.
+    async fn worker_owner(
+        &self,
+        ctx: &RequestContext,
+        instance: &str,
+        resource: &str,
+    ) -> Result<String, PortError> {
+        let worker = self
+            .authorize_view(ctx, &Action::ExecuteSteps, resource)
+            .await?;
+        execution::check_instance(instance).map_err(invalid)?;
+        Ok(execution::lease_owner(&worker.username, instance))
+    }
+
+    fn source_for(&self, owner: String) -> LocalSource {
+        LocalSource::new(self.store.clone(), self.clock.clone(), owner, CLAIM_POLL)
+    }
+}
+
+fn invalid((field, message): (&'static str, String)) -> PortError {
+    PortError::invalid(field, message)
+}
+
+/// The attempt a request names, as the store addresses it.
+fn key(attempt: &execution::AttemptRef) -> AttemptKey<'_> {
+    AttemptKey {
+        run_id: &attempt.run_id,
+        step_id: &attempt.step_id,
+        attempt: attempt.attempt,
+    }
+}
+
+#[async_trait]
+impl ExecutionPort for GantryPlane {
+    async fn claim_steps(
+        &self,
+        ctx: &RequestContext,
+        request: ClaimRequest,
+    ) -> Result<Vec<Lease>, PortError> {
+        let owner = self
+            .worker_owner(ctx, &request.instance, "exec/claim")
+            .await?;
+        execution::check_claim(&request).map_err(invalid)?;
+        self.source_for(owner)
+            .claim(
+                request.limit,
+                Duration::from_millis(u64::from(request.wait_ms)),
+                Duration::from_millis(u64::from(request.lease_ms)),
+            )
+            .await
+            .map_err(internal)
+    }
+
+    async fn heartbeat(
+        &self,
+        ctx: &RequestContext,
+        request: HeartbeatRequest,
+    ) -> Result<Beat, PortError> {
+        let owner = self
+            .worker_owner(ctx, &request.attempt.instance, "exec/heartbeat")
+            .await?;
+        execution::check_lease(request.lease_ms).map_err(invalid)?;
+        self.store
+            .heartbeat(
+                key(&request.attempt),
+                &owner,
+                self.clock.now(),
+                Duration::from_millis(u64::from(request.lease_ms)),
+            )
+            .await
+            .map_err(internal)
+    }
+
+    async fn append_logs(&self, ctx: &RequestContext, batch: LogBatch) -> Result<(), PortError> {
+        let owner = self
+            .worker_owner(ctx, &batch.attempt.instance, "exec/logs")
+            .await?;
+        execution::check_logs(&batch).map_err(invalid)?;
+        let held = self
+            .store
+            .attempt_held_by(key(&batch.attempt), &owner)
+            .await
+            .map_err(internal)?;
+        if !held {
+            return Err(PortError::Conflict {
+                message: "you don't hold this attempt's lease (it expired, or another worker holds it): stop the attempt".into(),
+            });
+        }
+        self.source_for(owner)
+            .append_logs_of(key(&batch.attempt), batch.lines)
+            .await
+            .map_err(internal)
+    }
+
+    async fn report_attempt(
+        &self,
+        ctx: &RequestContext,
+        report: AttemptReport,
+    ) -> Result<Settlement, PortError> {
+        let owner = self
+            .worker_owner(ctx, &report.attempt.instance, "exec/report")
+            .await?;
+        execution::check_report(&report).map_err(invalid)?;
+        let accepted = self
+            .source_for(owner)
+            .report_of(
+                key(&report.attempt),
+                Outcome {
+                    end: report.end,
+                    exit_code: report.exit_code,
+                    error: report.error,
+                    outputs: report.outputs,
+                },
+            )
+            .await
+            .map_err(internal)?;
+        Ok(Settlement { accepted })
+    }
+}
