@@ -20,6 +20,9 @@ use gantry_core::port::{RequestContext, SharedExecutionPort};
 use serde::{Deserialize, Serialize};
 
 pub const PREFIX: &str = "/exec/v1";
+/// Every call the execution API answers (the authorization matrix checks
+/// it has a rule for each).
+pub const ENDPOINTS: [&str; 4] = ["claim", "heartbeat", "logs", "report"];
 
 /// Room for a full log batch of the longest lines, JSON-escaped.
 const MAX_BODY_BYTES: usize = MAX_LOG_BATCH * MAX_LOG_LINE_BYTES / 2;

@@ -65,6 +65,10 @@ enum Rule {
     AdminOver,
     /// Admin in every environment (admin@*): changes that reach everywhere.
     AdminEverywhere,
+    /// Worker tokens only, whatever the roles of anyone else: the execution
+    /// API. Other tokens reach the port and are refused (403); sessions are
+    /// no credential there (401).
+    Workers,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,6 +78,8 @@ enum Edge {
     Rest(&'static str, &'static str),
     /// A server function, by its endpoint under `/ui/`.
     ServerFn(&'static str),
+    /// An execution API call, by its endpoint under `/exec/v1/`.
+    Exec(&'static str),
 }
 
 impl std::fmt::Display for Edge {
@@ -81,6 +87,7 @@ impl std::fmt::Display for Edge {
         match self {
             Edge::Rest(method, path) => write!(f, "{} /api/v1{path}", method.to_uppercase()),
             Edge::ServerFn(name) => write!(f, "server fn /ui/{name}"),
+            Edge::Exec(name) => write!(f, "POST /exec/v1/{name}"),
         }
     }
 }
@@ -164,6 +171,27 @@ fn server_fn(
         decides: false,
         body,
     }
+}
+
+fn exec(name: &'static str, body: fn(&Target) -> Body) -> Row {
+    Row {
+        edge: Edge::Exec(name),
+        rule: Rule::Workers,
+        envs: NONE,
+        decides: false,
+        body,
+    }
+}
+
+/// An attempt of the environment's queued run (not leased: an allowed
+/// heartbeat hears `lost`, an allowed report is stale, allowed log lines are
+/// refused with 409, and nothing changes).
+fn attempt(t: &Target, extra: Value) -> Body {
+    let mut body = json!({"instance": "mx", "run_id": t.run, "step_id": "greet", "attempt": 1});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    Body::Json(body)
 }
 
 fn empty(_: &Target) -> Body {
@@ -311,6 +339,19 @@ fn table() -> Vec<Row> {
             form(&[("seq", "1")])
         }),
         server_fn("audit_status", Anywhere(AUDITORS), NONE, empty),
+        // The execution API (remote workers). An allowed claim may lease a
+        // fixture run's step for a second; nothing here reads its status.
+        exec("claim", |_| {
+            Body::Json(json!({"instance": "mx", "limit": 1, "wait_ms": 0, "lease_ms": 1000}))
+        }),
+        exec("heartbeat", |t| attempt(t, json!({"lease_ms": 5000}))),
+        exec("logs", |t| {
+            attempt(
+                t,
+                json!({"lines": [{"line": 1, "stream": "stdout", "at": "2026-01-01T00:00:00Z", "text": "x"}]}),
+            )
+        }),
+        exec("report", |t| attempt(t, json!({"end": "failed"}))),
     ]
 }
 
@@ -335,6 +376,8 @@ enum Kind {
     Anonymous,
     Person,
     Token,
+    /// A worker token: good on the execution API only.
+    Worker,
 }
 
 /// A caller: its roles as `(role, scope)` and how it authenticates.
@@ -368,6 +411,14 @@ enum Expect {
 }
 
 fn expect(rule: Rule, who: &Who, env: Option<&str>) -> Expect {
+    // A worker token is no credential outside the execution API, not even
+    // for public routes (the edge refuses it before anything else).
+    if who.kind == Kind::Worker {
+        return match rule {
+            Rule::Workers => Expect::Allow,
+            _ => Expect::Unauthenticated,
+        };
+    }
     let allowed = match rule {
         Rule::Public => return Expect::Allow,
         _ if who.kind == Kind::Anonymous => return Expect::Unauthenticated,
@@ -381,6 +432,9 @@ fn expect(rule: Rule, who: &Who, env: Option<&str>) -> Expect {
             scope => who.holds(ADMINS, Some(scope)),
         },
         Rule::AdminEverywhere => who.grants.contains(&(Admin, "*")),
+        // Only bearer tokens are read there: a session is nobody.
+        Rule::Workers if who.kind == Kind::Person => return Expect::Unauthenticated,
+        Rule::Workers => false,
     };
     if allowed {
         Expect::Allow
@@ -430,6 +484,17 @@ async fn principals(app: &TestApp) -> Vec<Who> {
             bearer: Some(created["secret"].as_str().unwrap().to_owned()),
         });
     }
+    let (status, created) = app
+        .api_post("/tokens", json!({"name": "mx-worker", "worker": true}))
+        .await;
+    assert_eq!(status, 201, "worker token: {created}");
+    all.push(Who {
+        label: "worker token".into(),
+        kind: Kind::Worker,
+        grants: Vec::new(),
+        client: new_client(),
+        bearer: Some(created["secret"].as_str().unwrap().to_owned()),
+    });
     // The dev-mode demo users, each holding their role in every environment.
     for role in Role::ALL {
         let client = new_client();
@@ -453,7 +518,8 @@ async fn principals(app: &TestApp) -> Vec<Who> {
 
 /// The test server's principals really hold what the matrix assumes.
 async fn check_grants(app: &TestApp, who: &Who) {
-    if who.kind == Kind::Anonymous {
+    // (A worker token can't even ask who it is: `/me` refuses it.)
+    if matches!(who.kind, Kind::Anonymous | Kind::Worker) {
         return;
     }
     let mut req = who.client.get(app.url("/api/v1/me"));
@@ -554,6 +620,7 @@ async fn send(base: &str, who: &Who, row: &Row, target: &Target) -> (u16, Value)
             concrete_path(template, target),
         ),
         Edge::ServerFn(name) => (Method::POST, format!("/ui/{name}")),
+        Edge::Exec(name) => (Method::POST, format!("/exec/v1/{name}")),
     };
     let mut req = who.client.request(method, format!("{base}{path}"));
     if let Edge::ServerFn(_) = row.edge {
@@ -583,8 +650,12 @@ async fn send(base: &str, who: &Who, row: &Row, target: &Target) -> (u16, Value)
 /// server function's `PortError` kind.
 fn error_kind(edge: Edge, body: &Value) -> Option<&str> {
     match edge {
-        Edge::Rest(..) => body["error"]["code"].as_str(),
-        Edge::ServerFn(_) => body["Port"]["kind"].as_str(),
+        Edge::Rest(..) | Edge::Exec(_) => body["error"]["code"].as_str(),
+        // A credential the edge refuses never reaches the server function,
+        // and is answered in the REST shape.
+        Edge::ServerFn(_) => body["Port"]["kind"]
+            .as_str()
+            .or(body["error"]["code"].as_str()),
     }
 }
 
@@ -658,6 +729,11 @@ async fn every_route_answers_every_principal_as_the_table_says() {
     }
     let mut existing = documented_operations(&app).await;
     existing.extend(registered_server_fns());
+    existing.extend(
+        gantry_server::exec_api::ENDPOINTS
+            .iter()
+            .map(|name| Edge::Exec(name)),
+    );
     let missing: Vec<String> = existing.difference(&tabled).map(Edge::to_string).collect();
     assert!(
         missing.is_empty(),
