@@ -116,6 +116,12 @@ impl Application {
         })
     }
 
+    /// The store this application serves (for tools that drive it in the
+    /// same process, like `gantry-bench`).
+    pub fn store(&self) -> SharedStore {
+        self.store.clone()
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()

@@ -10,6 +10,10 @@
 //! `finished_at`), which the engine stamps from the same system clock the
 //! benchmark reads.
 //!
+//! Remote workers are measured the same way against a `gantry serve` built
+//! in this process (no worker of its own), leasing over its execution API
+//! on loopback with a worker token, as `gantry worker --server` does.
+//!
 //! Last come the audit log's appends: the store's hash-chained
 //! `append_audit` beside plain INSERTs into the same table, then a
 //! verification of the whole chain the run wrote (a failure fails the
@@ -20,10 +24,15 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, ValueEnum};
 use gantry_core::port::{ControlPlane, RequestContext};
 use gantry_core::run::{RunFilter, RunStatus, RunSummary, Trigger, TriggerOutcome, TriggerRequest};
+use gantry_core::token::NewToken;
 use gantry_core::{EnvScope, Environments, Principal, PrincipalKind, Role, RoleGrant, UserId};
+use gantry_server::cli::{Cli, Command};
 use gantry_server::clock::{Clock, SystemClock};
+use gantry_server::config::Config;
+use gantry_server::engine::remote::RemoteSource;
 use gantry_server::engine::{Scheduler, Worker, WorkerSettings};
 use gantry_server::plane::{GantryPlane, PlaneSettings};
+use gantry_server::startup::Application;
 use gantry_server::store::{self, DatabaseUrl, SharedStore};
 use serde_json::json;
 use sqlx::Connection;
@@ -323,7 +332,12 @@ struct Report {
     /// Engine steps per second, per concurrency.
     shell: Vec<f64>,
     http: Vec<f64>,
+    /// No-op shell steps through the execution API (`gantry worker
+    /// --server`), per concurrency.
+    remote_shell: Vec<f64>,
     latency_start: Percentiles,
+    /// Trigger → first step start with only a remote worker.
+    remote_latency_start: Percentiles,
     latency_finish: Percentiles,
     latency_samples: usize,
     /// The issue's goal for p99 trigger → first step start, if any.
@@ -413,6 +427,12 @@ impl Report {
             ),
             row("  ratio to baseline", "", ratio(&self.shell)),
             row(
+                "remote worker over the execution API, no-op shell step",
+                "steps/s",
+                per(&self.remote_shell),
+            ),
+            row("  ratio to baseline", "", ratio(&self.remote_shell)),
+            row(
                 "engine, no-op HTTP step (local server)",
                 "steps/s",
                 per(&self.http),
@@ -457,11 +477,17 @@ impl Report {
             b.push_str(&format!("; target p99 < {target:.0} ms: {verdict}"));
         }
         let [c, d] = pct(&self.latency_finish);
+        let [e, f] = pct(&self.remote_latency_start);
         let chain_ms = self.chain.as_secs_f64() * 1000.0 / self.chain_steps as f64;
         let parallel_steps = (self.chain_steps * self.parallel_runs) as f64;
         vec![
             ["trigger → first step start, idle".into(), a, b],
             ["trigger → 1-step run finished, idle".into(), c, d],
+            [
+                "trigger → first step start, remote worker (execution API), idle".into(),
+                e,
+                f,
+            ],
             [
                 format!("one {}-step sequential workflow", self.chain_steps),
                 format!("{:.2} s", self.chain.as_secs_f64()),
@@ -496,7 +522,9 @@ impl Report {
     fn notes(&self) -> String {
         format!(
             "Throughput: raw loops with {c0} and {c1} concurrent tasks; the engine with one worker of {c0} and {c1} \
-             slots draining a queue of {{runs}} × {{steps}}. Latency and wall times: one worker of {slots} slots; \
+             slots draining a queue of {{runs}} × {{steps}}; the remote worker the same through the execution API \
+             of a `gantry serve` in this process (HTTP on loopback, a worker token, long-poll claims). \
+             Latency and wall times: one worker of {slots} slots; \
              wall times are the median of {repeat}. Audit: {c0} and {c1} concurrent writers for {audit} each, \
              through `append_audit` (one transaction per record, chain head locked) and, as the baseline, \
              plain one-row INSERT transactions of the same records with constant hashes into the same \
@@ -581,6 +609,61 @@ impl Report {
 }
 
 /// The admin the benchmark acts as (like the `--dev` demo seeding).
+/// A `gantry serve` on the benchmark's database serving the execution API
+/// on loopback, with no worker of its own.
+struct RemoteServer {
+    url: String,
+    store: SharedStore,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RemoteServer {
+    async fn start(database_url: &str, dir: &std::path::Path) -> Result<Self> {
+        let site = dir.join("site");
+        let work = dir.join("server-work");
+        let argv = [
+            "gantry",
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+            "--worker-slots",
+            "0",
+            "--environments",
+            ENVIRONMENT,
+            "--log",
+            "warn",
+            "--site-root",
+            site.to_str().unwrap_or("site"),
+            "--work-dir",
+            work.to_str().unwrap_or("work"),
+        ];
+        let Command::Serve(args) = Cli::try_parse_from(argv)?.command else {
+            bail!("not a serve command");
+        };
+        let config = Config::from_args(*args).map_err(|e| anyhow!("{e}"))?;
+        let app = Application::build(config).await?;
+        let url = format!("http://{}", app.local_addr());
+        let store = app.store();
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let task = tokio::spawn(app.run_until_stopped(async move { stopped.cancelled().await }));
+        Ok(Self {
+            url,
+            store,
+            stop,
+            task,
+        })
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
 fn admin_context() -> RequestContext {
     RequestContext {
         principal: Some(Principal {
@@ -626,6 +709,31 @@ impl RunningWorker {
 }
 
 impl Engine {
+    /// The engine on `store`, driven through the port as the admin.
+    fn over(store: SharedStore, clock: Arc<dyn Clock>, work_root: PathBuf) -> Result<Self> {
+        let plane = Arc::new(GantryPlane::new(
+            store.clone(),
+            clock.clone(),
+            PlaneSettings {
+                dev_mode: false,
+                audit_key: None,
+                environments: Environments::parse_list(ENVIRONMENT)?,
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                sso: None,
+                public_url: "http://127.0.0.1".to_owned(),
+                role_mapping: Default::default(),
+                step_up_max_age: std::time::Duration::from_secs(15 * 60),
+            },
+        ));
+        Ok(Self {
+            store,
+            plane,
+            clock,
+            ctx: admin_context(),
+            work_root,
+        })
+    }
+
     async fn apply(&self, spec: serde_json::Value) -> Result<String> {
         let name = spec["name"].as_str().unwrap_or_default().to_owned();
         self.plane
@@ -668,6 +776,80 @@ impl Engine {
         let stop = CancellationToken::new();
         let task = tokio::spawn(worker.run(stop.clone()));
         RunningWorker { stop, task }
+    }
+
+    /// A worker of `slots` that leases over the execution API at `url`.
+    fn start_remote_worker(
+        &self,
+        slots: usize,
+        label: &str,
+        url: &str,
+        token: &str,
+    ) -> Result<RunningWorker> {
+        let mut settings = WorkerSettings::new(format!("bench-{label}"), self.work_root.clone());
+        settings.slots = slots;
+        let source = RemoteSource::new(url, token.to_owned(), settings.id.clone())?;
+        let worker = Arc::new(Worker::with_source(
+            Arc::new(source),
+            self.clock.clone(),
+            settings,
+        ));
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(worker.run(stop.clone()));
+        Ok(RunningWorker { stop, task })
+    }
+
+    /// A worker token, made through the port as the admin.
+    async fn worker_token(&self) -> Result<String> {
+        let created = self
+            .plane
+            .create_token(
+                &self.ctx,
+                NewToken {
+                    name: "bench-workers".into(),
+                    worker: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .context("making a worker token")?;
+        Ok(created.secret)
+    }
+
+    /// Trigger → first step start and trigger → finish (ms) of `samples`
+    /// single-step runs of `workflow`, one at a time, with a worker idle.
+    async fn start_latencies(
+        &self,
+        workflow: &str,
+        samples: usize,
+        timeout: Duration,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let mut to_start = Vec::with_capacity(samples);
+        let mut to_finish = Vec::with_capacity(samples);
+        // One untimed run first, so every timed one finds the worker idle and
+        // warmed up (spec cache, connections).
+        let warm = self.trigger(workflow).await?;
+        self.finished(&warm.id, timeout).await?;
+        for _ in 0..samples {
+            // A pause between samples, so each trigger finds the worker waiting.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let t0 = self.clock.now();
+            let run = self.trigger(workflow).await?;
+            let detail = self.finished(&run.id, timeout).await?;
+            let started = detail
+                .steps
+                .first()
+                .and_then(|s| s.attempts.first())
+                .map(|a| a.started_at)
+                .ok_or_else(|| anyhow!("run {} has no attempt", run.id))?;
+            let finished = detail
+                .summary
+                .finished_at
+                .ok_or_else(|| anyhow!("run {} has no finish time", run.id))?;
+            to_start.push(ms_between(t0, started));
+            to_finish.push(ms_between(t0, finished));
+        }
+        Ok((to_start, to_finish))
     }
 
     /// Every run of `workflow`, once none is queued or running (polled).
@@ -880,27 +1062,7 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
     store.migrate().await?;
     store.listen_for_work().await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let plane = Arc::new(GantryPlane::new(
-        store.clone(),
-        clock.clone(),
-        PlaneSettings {
-            dev_mode: false,
-            audit_key: None,
-            environments: Environments::parse_list(ENVIRONMENT)?,
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            sso: None,
-            public_url: "http://127.0.0.1".to_owned(),
-            role_mapping: Default::default(),
-            step_up_max_age: std::time::Duration::from_secs(15 * 60),
-        },
-    ));
-    let engine = Engine {
-        store: store.clone(),
-        plane,
-        clock: clock.clone(),
-        ctx: admin_context(),
-        work_root: dir.join("work"),
-    };
+    let engine = Engine::over(store.clone(), clock.clone(), dir.join("work"))?;
     // The scheduler runs throughout, as in `gantry serve`.
     let scheduler_stop = CancellationToken::new();
     let scheduler =
@@ -945,36 +1107,59 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
         }
     }
 
+    // The same through the execution API: a `gantry serve` (no worker of
+    // its own) on this database, and remote workers talking HTTP to it
+    // over loopback with a worker token, as `gantry worker --server` does.
+    let remote = RemoteServer::start(&db.url, dir).await?;
+    // Triggered through the server's own store, as a trigger reaching that
+    // server would be: its long-poll claims wake on its work signal (on
+    // SQLite the only one; PostgreSQL's NOTIFY reaches every process).
+    let served = Engine::over(remote.store.clone(), clock.clone(), dir.join("work"))?;
+    let worker_token = served.worker_token().await?;
+    let mut remote_shell = Vec::new();
+    for slots in CONCURRENCY {
+        let name = served
+            .apply(fanout_spec(
+                &format!("bench-remote-{slots}"),
+                args.steps_per_run,
+                &shell_step,
+            ))
+            .await?;
+        for _ in 0..runs {
+            served.trigger(&name).await?;
+        }
+        let start = clock.now();
+        let worker = served.start_remote_worker(slots, &name, &remote.url, &worker_token)?;
+        let done = served.settled_runs(&name, generous).await;
+        worker.stop().await;
+        let done = done?;
+        let end = done
+            .iter()
+            .filter_map(|r| r.finished_at)
+            .max()
+            .ok_or_else(|| anyhow!("no finished run of {name}"))?;
+        remote_shell.push(total_steps as f64 * 1000.0 / ms_between(start, end));
+    }
+    let single_remote = served
+        .apply(fanout_spec("bench-single-remote", 1, &shell_step))
+        .await?;
+    let worker =
+        served.start_remote_worker(args.slots, "remote-latency", &remote.url, &worker_token)?;
+    let remote_to_start = served
+        .start_latencies(&single_remote, args.latency_samples, generous)
+        .await?
+        .0;
+    worker.stop().await;
+    remote.stop().await;
+
     // Latency on an idle system: one single-step run at a time.
     let single = engine
         .apply(fanout_spec("bench-single", 1, &shell_step))
         .await?;
     let worker = engine.start_worker(args.slots, "latency");
-    let mut to_start = Vec::with_capacity(args.latency_samples);
-    let mut to_finish = Vec::with_capacity(args.latency_samples);
-    // One untimed run first, so every timed one finds the worker idle and
-    // warmed up (spec cache, connections).
-    let warm = engine.trigger(&single).await?;
-    engine.finished(&warm.id, generous).await?;
-    for _ in 0..args.latency_samples {
-        // A pause between samples, so each trigger finds the worker waiting.
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let t0 = clock.now();
-        let run = engine.trigger(&single).await?;
-        let detail = engine.finished(&run.id, generous).await?;
-        let started = detail
-            .steps
-            .first()
-            .and_then(|s| s.attempts.first())
-            .map(|a| a.started_at)
-            .ok_or_else(|| anyhow!("run {} has no attempt", run.id))?;
-        let finished = detail
-            .summary
-            .finished_at
-            .ok_or_else(|| anyhow!("run {} has no finish time", run.id))?;
-        to_start.push(ms_between(t0, started));
-        to_finish.push(ms_between(t0, finished));
-    }
+    let (to_start, to_finish) = engine
+        .start_latencies(&single, args.latency_samples, generous)
+        .await?;
 
     // Wall times of sequential workflows, alone and ten at once.
     let chain = engine.apply(chain_spec("bench-chain", args.chain)).await?;
@@ -1051,7 +1236,9 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
         raw_two_tx,
         shell,
         http,
+        remote_shell,
         latency_start: Percentiles::of(&to_start),
+        remote_latency_start: Percentiles::of(&remote_to_start),
         latency_finish: Percentiles::of(&to_finish),
         latency_samples: args.latency_samples,
         latency_target_ms: (db.backend == BackendArg::Postgres).then_some(50.0),
