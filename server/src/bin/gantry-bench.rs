@@ -22,11 +22,13 @@ use gantry_core::port::{ControlPlane, RequestContext};
 use gantry_core::run::{RunFilter, RunStatus, RunSummary, Trigger, TriggerOutcome, TriggerRequest};
 use gantry_core::{EnvScope, Environments, Principal, PrincipalKind, Role, RoleGrant, UserId};
 use gantry_server::clock::{Clock, SystemClock};
+use gantry_server::engine::egress::{AllowEntry, EgressPolicy};
 use gantry_server::engine::{Scheduler, Worker, WorkerSettings};
 use gantry_server::plane::{GantryPlane, PlaneSettings};
 use gantry_server::store::{self, DatabaseUrl, SharedStore};
 use serde_json::json;
 use sqlx::Connection;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -660,6 +662,12 @@ impl Engine {
     fn start_worker(&self, slots: usize, label: &str) -> RunningWorker {
         let mut settings = WorkerSettings::new(format!("bench:{label}"), self.work_root.clone());
         settings.slots = slots;
+        // The HTTP steps' target listens on loopback, which steps may not
+        // reach by default (the operator's --http-step-allow, here).
+        settings.http_egress = Arc::new(EgressPolicy::new(&[AllowEntry {
+            net: IpAddr::from(Ipv4Addr::LOCALHOST).into(),
+            environment: None,
+        }]));
         let worker = Arc::new(Worker::new(
             self.store.clone(),
             self.clock.clone(),

@@ -2,7 +2,9 @@
 //! under a heartbeated lease, and reports how it ended. Several workers (in
 //! one process or many) share the queue; the store's claim is atomic.
 
+use super::egress::EgressPolicy;
 use super::http::{self, HttpJob};
+use super::http_clients::StepClients;
 use super::logs::{self, LogLimits, LogSink};
 use super::shell::{self, ShellJob};
 use crate::clock::Clock;
@@ -32,6 +34,8 @@ pub struct WorkerSettings {
     /// Longest wait between queue checks when no wake-up arrives (a safety
     /// net: wake-ups normally come from the work signal).
     pub idle_poll: Duration,
+    /// Which reserved addresses HTTP steps may reach, per environment.
+    pub http_egress: Arc<EgressPolicy>,
 }
 
 impl WorkerSettings {
@@ -42,6 +46,7 @@ impl WorkerSettings {
         s.lease = flags.worker_lease.max(Duration::from_secs(1));
         // Several beats fit in a lease, so one slow round trip loses nothing.
         s.heartbeat = (s.lease / 5).clamp(Duration::from_millis(200), Duration::from_secs(3));
+        s.http_egress = Arc::new(EgressPolicy::new(&flags.http_step_allow));
         s
     }
 
@@ -63,6 +68,7 @@ impl WorkerSettings {
             work_root,
             logs: LogLimits::default(),
             idle_poll: Duration::from_secs(5),
+            http_egress: Arc::default(),
         }
     }
 }
@@ -79,15 +85,12 @@ pub struct Worker {
     store: SharedStore,
     clock: Arc<dyn Clock>,
     settings: WorkerSettings,
-    http: reqwest::Client,
+    http: StepClients,
 }
 
 impl Worker {
     pub fn new(store: SharedStore, clock: Arc<dyn Clock>, settings: WorkerSettings) -> Self {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("gantry/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+        let http = StepClients::new(settings.http_egress.clone());
         Self {
             store,
             clock,
@@ -316,7 +319,7 @@ impl Worker {
                     }
                 };
                 // HTTP steps declare no outputs (validation refuses them).
-                let out = http::run(&self.http, job, logs, stop).await;
+                let out = http::run(&self.http, &claim.environment, job, logs, stop).await;
                 (out.end, None, out.error, BTreeMap::new())
             }
         }
