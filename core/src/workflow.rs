@@ -27,6 +27,7 @@ pub struct WorkflowSummary {
     /// version are absent.
     pub active: Vec<ActiveVersion>,
     pub schedule: Option<String>,
+    /// The newest run in an environment the reader may see.
     pub last_run: Option<RunSummary>,
 }
 
@@ -54,6 +55,7 @@ pub struct WorkflowDetail {
     pub spec: WorkflowSpec,
     /// The text as it was applied (comments kept).
     pub source: String,
+    /// The newest runs (up to 20) in environments the reader may see.
     pub recent_runs: Vec<RunSummary>,
 }
 

@@ -189,6 +189,14 @@ pub struct WorkerFlags {
         default_value = "data/work"
     )]
     pub work_dir: PathBuf,
+
+    /// Reserved addresses HTTP steps may reach after all (loopback, link-local and cloud
+    /// metadata addresses are refused by default; private ranges are allowed): addresses or
+    /// networks, each for every environment (10.0.0.0/8) or one (127.0.0.1@dev), comma-separated,
+    /// repeatable. See docs/security.md.
+    #[arg(long, env = "GANTRY_HTTP_STEP_ALLOW", value_name = "CIDR[@ENV],…",
+          value_delimiter = ',', value_parser = crate::engine::egress::parse_allow)]
+    pub http_step_allow: Vec<crate::engine::egress::AllowEntry>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,8 +7,8 @@ use crate::audit::sink::SinkSettings;
 use crate::cli::{LogFormat, ServeArgs};
 use crate::config_oidc::OidcSettings;
 use crate::store::DatabaseUrl;
-use gantry_core::Environments;
 use gantry_core::role_mapping::RoleMapping;
+use gantry_core::{Environment, Environments};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -175,6 +175,17 @@ impl Config {
             Ok(v) => v,
             Err(e) => return fail(e),
         };
+        let allowed = crate::engine::egress::EgressPolicy::new(&args.worker.http_step_allow);
+        if let Some(env) = allowed
+            .environments()
+            .find(|e| Environment::parse(e).map_or(true, |e| !environments.contains(&e)))
+        {
+            return fail(format!(
+                "--http-step-allow (GANTRY_HTTP_STEP_ALLOW) names environment {env:?}, which this \
+                 server doesn't have (it has {}): write CIDR@ENV with one of them",
+                args.environments
+            ));
+        }
         let secure_cookies = public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"));
@@ -256,6 +267,7 @@ mod tests {
             ),
             (&["--log", "info,[["], "--log"),
             (&["--bootstrap-token", "hunter2"], "--bootstrap-token"),
+            (&["--http-step-allow", "127.0.0.1@prd"], "--http-step-allow"),
         ];
         for (argv, flag) in cases {
             let err = parse(argv).unwrap_err();
@@ -263,6 +275,20 @@ mod tests {
             assert!(!err.0.contains('\n'), "one line: {err}");
             assert!(!err.0.contains("hunter2"), "never echo secrets: {err}");
         }
+    }
+
+    #[test]
+    fn http_step_allow_entries_accumulate_across_repeats() {
+        let c = parse(&[
+            "--http-step-allow",
+            "10.0.0.0/8,127.0.0.1@dev",
+            "--http-step-allow",
+            "::1@dev",
+        ])
+        .unwrap();
+        let entries = &c.worker.http_step_allow;
+        assert_eq!(entries.len(), 3, "{entries:?}");
+        assert_eq!(entries[2].environment.as_deref(), Some("dev"));
     }
 
     #[test]

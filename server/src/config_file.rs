@@ -226,6 +226,30 @@ mod tests {
     }
 
     #[test]
+    fn lists_of_http_step_allowances_become_one_flag() {
+        let args = serve_with(
+            "http_step_allow = [\"10.0.0.0/8\", \"127.0.0.1@dev\"]\n",
+            &["--http-step-allow", "::1@dev"],
+            &[],
+        )
+        .unwrap();
+        let nets: Vec<String> = args
+            .worker
+            .http_step_allow
+            .iter()
+            .map(|e| format!("{}@{:?}", e.net, e.environment))
+            .collect();
+        assert_eq!(
+            nets,
+            [
+                "10.0.0.0/8@None",
+                "127.0.0.1/32@Some(\"dev\")",
+                "::1/128@Some(\"dev\")"
+            ]
+        );
+    }
+
+    #[test]
     fn typed_flags_beat_the_environment_which_beats_the_file() {
         let file = "bind = \"127.0.0.1:4000\"\nlog = \"debug\"\n";
         let args = serve_with(

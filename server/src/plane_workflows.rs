@@ -3,6 +3,7 @@
 
 use crate::plane::{GantryPlane, internal, uuid_or_not_found};
 use crate::store::records::{CancelOutcome, NewRun, NewVersion};
+use crate::store::workflows::WorkflowView;
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::RequestContext;
 use gantry_core::rbac::Action;
@@ -113,10 +114,15 @@ impl GantryPlane {
         &self,
         ctx: &RequestContext,
     ) -> Result<Vec<WorkflowSummary>, PortError> {
-        self.authorize_view(ctx, &Action::ViewDashboard, "workflow/")
+        let me = self
+            .authorize_view(ctx, &Action::ViewDashboard, "workflow/")
             .await?;
+        let visible = self.visible_environments(me);
         self.store
-            .list_workflows(&self.environment_names())
+            .list_workflows(WorkflowView {
+                environments: &self.environment_names(),
+                runs_in: visible.as_deref(),
+            })
             .await
             .map_err(internal)
     }
@@ -130,21 +136,25 @@ impl GantryPlane {
         let me = self
             .authorize_view(ctx, &Action::ViewDashboard, &format!("workflow/{name}"))
             .await?;
+        // Runs (the last one, the recent ones) only from environments the
+        // reader may see: their ids, triggers and people are prod's business.
+        let visible = self.visible_environments(me);
         let found = self
             .store
-            .workflow_detail(name, version, &self.environment_names())
+            .workflow_detail(
+                name,
+                version,
+                WorkflowView {
+                    environments: &self.environment_names(),
+                    runs_in: visible.as_deref(),
+                },
+            )
             .await
             .map_err(internal)?;
-        let mut detail = found.ok_or_else(|| match version {
+        found.ok_or_else(|| match version {
             Some(v) => PortError::not_found(format!("version {v} of workflow {name:?}")),
             None => PortError::not_found(format!("workflow {name:?}")),
-        })?;
-        if let Some(visible) = self.visible_environments(me) {
-            detail
-                .recent_runs
-                .retain(|r| visible.contains(&r.environment));
-        }
-        Ok(detail)
+        })
     }
 
     pub(crate) async fn do_trigger(

@@ -29,6 +29,7 @@ use gantry_core::{EnvScope, Environments, Principal, PrincipalKind, Role, RoleGr
 use gantry_server::cli::{Cli, Command};
 use gantry_server::clock::{Clock, SystemClock};
 use gantry_server::config::Config;
+use gantry_server::engine::egress::{AllowEntry, EgressPolicy};
 use gantry_server::engine::remote::RemoteSource;
 use gantry_server::engine::{Scheduler, Worker, WorkerSettings};
 use gantry_server::plane::{GantryPlane, PlaneSettings};
@@ -36,6 +37,7 @@ use gantry_server::startup::Application;
 use gantry_server::store::{self, DatabaseUrl, SharedStore};
 use serde_json::json;
 use sqlx::Connection;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -768,6 +770,12 @@ impl Engine {
     fn start_worker(&self, slots: usize, label: &str) -> RunningWorker {
         let mut settings = WorkerSettings::new(format!("bench:{label}"), self.work_root.clone());
         settings.slots = slots;
+        // The HTTP steps' target listens on loopback, which steps may not
+        // reach by default (the operator's --http-step-allow, here).
+        settings.http_egress = Arc::new(EgressPolicy::new(&[AllowEntry {
+            net: IpAddr::from(Ipv4Addr::LOCALHOST).into(),
+            environment: None,
+        }]));
         let worker = Arc::new(Worker::new(
             self.store.clone(),
             self.clock.clone(),

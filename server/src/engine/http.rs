@@ -1,6 +1,7 @@
 //! HTTP steps: one request, judged by its status code. The response body
 //! goes to the step's log (capped like any output).
 
+use super::http_clients::{StepClients, refusal};
 use super::logs::LogSink;
 use gantry_core::run::{AttemptEnd, LogStream};
 use std::collections::BTreeMap;
@@ -28,8 +29,11 @@ const MAX_BODY: usize = 256 * 1024;
 /// Requests without their own timeout still end.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// Sends `job` with the client of the step's environment, whose egress
+/// policy decides which addresses it may connect to.
 pub async fn run(
-    client: &reqwest::Client,
+    clients: &StepClients,
+    environment: &str,
     job: HttpJob,
     logs: &LogSink,
     stop: &CancellationToken,
@@ -42,18 +46,25 @@ pub async fn run(
         Ok(m) => m,
         Err(_) => return fail(AttemptEnd::Failed, format!("invalid method {}", job.method)),
     };
+    // The URL may carry a rendered input; it is the caller's own value, and
+    // we log only scheme, host and path (never the query, which may hold a key).
+    let shown = redact_url(&job.url);
+    logs.system(format!("{method} {shown}")).await;
+    let client = match clients.for_environment(environment) {
+        Ok(c) => c,
+        Err(e) => return fail(AttemptEnd::Failed, e),
+    };
     let timeout = job.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let mut request = client.request(method.clone(), &job.url).timeout(timeout);
+    let mut request = match client.request(method, &job.url) {
+        Ok(r) => r.timeout(timeout),
+        Err(refused) => return fail(AttemptEnd::Failed, refused.to_string()),
+    };
     for (k, v) in &job.headers {
         request = request.header(k, v);
     }
     if let Some(body) = job.body {
         request = request.body(body);
     }
-    // The URL may carry a rendered input; it is the caller's own value, and
-    // we log only scheme, host and path (never the query, which may hold a key).
-    let shown = redact_url(&job.url);
-    logs.system(format!("{method} {shown}")).await;
     let started = Instant::now();
     let response = tokio::select! {
         r = request.send() => r,
@@ -66,10 +77,12 @@ pub async fn run(
             return fail(AttemptEnd::TimedOut, format!("no response within {t}"));
         }
         Err(e) => {
-            return fail(
-                AttemptEnd::Failed,
-                format!("request failed: {}", without_url(&e)),
-            );
+            // Refused by the egress policy (at resolution or on a redirect).
+            let error = match refusal(&e) {
+                Some(refused) => refused.to_string(),
+                None => format!("request failed: {}", without_url(&e)),
+            };
+            return fail(AttemptEnd::Failed, error);
         }
     };
     let status = response.status().as_u16();

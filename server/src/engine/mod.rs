@@ -2,7 +2,9 @@
 //! by the database queue. Pure decisions (what runs next, retries) come from
 //! `gantry_core::run`; this module does the I/O.
 
+pub mod egress;
 pub mod http;
+pub mod http_clients;
 pub mod logs;
 pub mod remote;
 pub mod scheduler;

@@ -2,7 +2,9 @@
 //! under a heartbeated lease, and reports how it ended. Several workers (in
 //! one process or many) share the queue; the store's claim is atomic.
 
+use super::egress::EgressPolicy;
 use super::http::{self, HttpJob};
+use super::http_clients::StepClients;
 use super::logs::{self, LogLimits, LogSink};
 use super::shell::{self, ShellJob};
 use super::source::{LocalSource, Outcome, SharedSource};
@@ -36,6 +38,8 @@ pub struct WorkerSettings {
     /// Pause after a failed claim, so an unreachable database or server
     /// isn't hammered.
     pub retry_pause: Duration,
+    /// Which reserved addresses HTTP steps may reach, per environment.
+    pub http_egress: Arc<EgressPolicy>,
 }
 
 impl WorkerSettings {
@@ -46,6 +50,7 @@ impl WorkerSettings {
         s.lease = flags.worker_lease.max(Duration::from_secs(1));
         // Several beats fit in a lease, so one slow round trip loses nothing.
         s.heartbeat = (s.lease / 5).clamp(Duration::from_millis(200), Duration::from_secs(3));
+        s.http_egress = Arc::new(EgressPolicy::new(&flags.http_step_allow));
         s
     }
 
@@ -68,6 +73,7 @@ impl WorkerSettings {
             logs: LogLimits::default(),
             idle_poll: Duration::from_secs(5),
             retry_pause: Duration::from_secs(1),
+            http_egress: Arc::default(),
         }
     }
 }
@@ -84,7 +90,7 @@ pub struct Worker {
     source: SharedSource,
     clock: Arc<dyn Clock>,
     settings: WorkerSettings,
-    http: reqwest::Client,
+    http: StepClients,
 }
 
 /// What an attempt's execution came to; `None` when the lease was lost.
@@ -114,10 +120,7 @@ impl Worker {
         clock: Arc<dyn Clock>,
         settings: WorkerSettings,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("gantry/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+        let http = StepClients::new(settings.http_egress.clone());
         Self {
             source,
             clock,
@@ -326,7 +329,7 @@ impl Worker {
                     }
                 };
                 // HTTP steps declare no outputs (validation refuses them).
-                let out = http::run(&self.http, job, logs, stop).await;
+                let out = http::run(&self.http, &claim.environment, job, logs, stop).await;
                 (out.end, None, out.error, BTreeMap::new())
             }
         }

@@ -16,7 +16,7 @@ use crate::store::records::{
     ActiveSpec, AttemptKey, AttemptResult, Beat, CancelOutcome, Claim, DueSchedule, NewLogLine,
     NewRun, NewVersion, Settled, TokenRecord, epoch_ms, epoch_ms_ceil,
 };
-use crate::store::workflows::WorkflowStore;
+use crate::store::workflows::{WorkflowStore, WorkflowView};
 use crate::store::{StoreError, StoreResult, grant_from_row};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -336,17 +336,26 @@ impl Adapter {
         rows.iter().map(|r| Ok(run_head(r)?.summary)).collect()
     }
 
-    async fn last_runs(&self) -> StoreResult<BTreeMap<String, RunSummary>> {
-        // The newest run per workflow; ids are time-ordered.
-        let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE id IN (SELECT max(id) FROM runs GROUP BY workflow_id)"
-        );
-        Ok(self
-            .summaries(&sql, None)
-            .await?
-            .into_iter()
-            .map(|r| (r.workflow.clone(), r))
-            .collect())
+    /// The newest run per workflow among the environments the reader may
+    /// see (ids are time-ordered).
+    async fn last_runs(
+        &self,
+        runs_in: Option<&[String]>,
+    ) -> StoreResult<BTreeMap<String, RunSummary>> {
+        let mut q = QueryBuilder::<Db>::new(format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE id IN (SELECT max(id) FROM runs WHERE 1 = 1"
+        ));
+        if let Some(visible) = runs_in {
+            push_environment_filter(&mut q, visible);
+        }
+        q.push(" GROUP BY workflow_id)");
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let run = run_head(r)?.summary;
+                Ok((run.workflow.clone(), run))
+            })
+            .collect()
     }
 
     async fn active_versions(
@@ -387,7 +396,7 @@ impl Adapter {
     async fn summaries_of_workflows(
         &self,
         only: Option<&str>,
-        environments: &[String],
+        view: WorkflowView<'_>,
     ) -> StoreResult<Vec<(String, WorkflowSummary)>> {
         let rows = sqlx::query(
             "SELECT w.id, w.name, v.version, v.spec
@@ -400,8 +409,8 @@ impl Adapter {
         .bind(only)
         .fetch_all(&self.pool)
         .await?;
-        let mut active = self.active_versions(environments).await?;
-        let mut last = self.last_runs().await?;
+        let mut active = self.active_versions(view.environments).await?;
+        let mut last = self.last_runs(view.runs_in).await?;
         rows.iter()
             .map(|row| {
                 let id: String = row.try_get("id")?;
@@ -421,6 +430,20 @@ impl Adapter {
             })
             .collect()
     }
+}
+
+/// ` AND environment IN (…)`: only runs of environments the reader may see.
+fn push_environment_filter<'a>(q: &mut QueryBuilder<'a, Db>, visible: &'a [String]) {
+    // Empty: nothing visible (an impossible name keeps the SQL valid).
+    q.push(" AND environment IN (");
+    let mut list = q.separated(", ");
+    for env in visible {
+        list.push_bind(env.as_str());
+    }
+    if visible.is_empty() {
+        list.push_bind("");
+    }
+    q.push(")");
 }
 
 #[async_trait]
@@ -1134,9 +1157,9 @@ impl WorkflowStore for Adapter {
         Ok(ms.and_then(DateTime::from_timestamp_millis))
     }
 
-    async fn list_workflows(&self, environments: &[String]) -> StoreResult<Vec<WorkflowSummary>> {
+    async fn list_workflows(&self, view: WorkflowView<'_>) -> StoreResult<Vec<WorkflowSummary>> {
         Ok(self
-            .summaries_of_workflows(None, environments)
+            .summaries_of_workflows(None, view)
             .await?
             .into_iter()
             .map(|(_, s)| s)
@@ -1147,10 +1170,10 @@ impl WorkflowStore for Adapter {
         &self,
         workflow: &str,
         version: Option<u32>,
-        environments: &[String],
+        view: WorkflowView<'_>,
     ) -> StoreResult<Option<WorkflowDetail>> {
         let Some((workflow_id, summary)) = self
-            .summaries_of_workflows(Some(workflow), environments)
+            .summaries_of_workflows(Some(workflow), view)
             .await?
             .into_iter()
             .next()
@@ -1187,14 +1210,21 @@ impl WorkflowStore for Adapter {
         .fetch_one(&self.pool)
         .await?;
         let spec = self.version_spec(&workflow_id, wanted).await?;
-        let recent_runs = self
-            .summaries(
-                &format!(
-                    "SELECT {RUN_COLUMNS} FROM runs WHERE workflow_name = $1 ORDER BY id DESC LIMIT 20"
-                ),
-                Some(workflow),
-            )
-            .await?;
+        let mut q = QueryBuilder::<Db>::new(format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE workflow_name = "
+        ));
+        q.push_bind(workflow);
+        if let Some(visible) = view.runs_in {
+            push_environment_filter(&mut q, visible);
+        }
+        q.push(" ORDER BY id DESC LIMIT 20");
+        let recent_runs = q
+            .build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(run_head(r)?.summary))
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Some(WorkflowDetail {
             summary,
             versions,
@@ -1215,16 +1245,7 @@ impl WorkflowStore for Adapter {
             q.push(" AND environment = ").push_bind(e.clone());
         }
         if let Some(visible) = &filter.visible_environments {
-            // Empty: nothing visible (an impossible name keeps the SQL valid).
-            q.push(" AND environment IN (");
-            let mut list = q.separated(", ");
-            for env in visible {
-                list.push_bind(env.clone());
-            }
-            if visible.is_empty() {
-                list.push_bind(String::new());
-            }
-            q.push(")");
+            push_environment_filter(&mut q, visible);
         }
         if let Some(s) = filter.status {
             q.push(" AND status = ").push_bind(s.as_str());

@@ -15,6 +15,17 @@ use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, Workflo
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How workflow reads are shaped for the one asking.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkflowView<'a> {
+    /// The configured environments in promotion order (active versions are
+    /// listed in it).
+    pub environments: &'a [String],
+    /// The environments whose runs the reader may see (`last_run` and
+    /// `recent_runs` come only from them); `None`: every one.
+    pub runs_in: Option<&'a [String]>,
+}
+
 #[async_trait]
 pub trait WorkflowStore: Send + Sync + 'static {
     /// Registers a version (or finds the identical one) in one transaction.
@@ -135,13 +146,13 @@ pub trait WorkflowStore: Send + Sync + 'static {
     /// Earliest time a queued step becomes ready, if any is waiting.
     async fn next_ready_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
 
-    async fn list_workflows(&self, environments: &[String]) -> StoreResult<Vec<WorkflowSummary>>;
+    async fn list_workflows(&self, view: WorkflowView<'_>) -> StoreResult<Vec<WorkflowSummary>>;
 
     async fn workflow_detail(
         &self,
         workflow: &str,
         version: Option<u32>,
-        environments: &[String],
+        view: WorkflowView<'_>,
     ) -> StoreResult<Option<WorkflowDetail>>;
 
     async fn list_runs(&self, filter: &RunFilter) -> StoreResult<RunPage>;

@@ -382,7 +382,9 @@ steps:
 }
 
 async fn http_steps_are_judged_by_status(backend: Backend) {
-    let app = app(backend).await;
+    // The targets are this server and a closed port on loopback, which HTTP
+    // steps reach only when the operator allows it.
+    let app = TestApp::spawn_on(backend, &["--dev", "--http-step-allow", "127.0.0.1@dev"]).await;
     let health = app.url("/healthz");
     let yaml = format!(
         r#"

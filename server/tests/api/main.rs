@@ -16,6 +16,7 @@ mod cli;
 mod engine;
 mod health;
 mod helpers;
+mod http_egress;
 mod lockout;
 mod oidc;
 mod openapi;

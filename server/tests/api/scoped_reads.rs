@@ -2,8 +2,12 @@
 //! runs, logs and approval requests; prod's are left out of lists and
 //! refused when asked for by id.
 
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_backends;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+on_both_backends!(workflow_summaries_show_runs_only_from_visible_environments);
 
 const SPEC: &str = "name: deploy\nsteps:\n  - id: go\n    run: echo hi\n";
 const GATED: &str =
@@ -122,4 +126,66 @@ async fn the_runs_page_offers_only_the_environments_one_may_see() {
     let (status, html) = app.get_html("/runs?environment=prod").await;
     assert_eq!(status, 403);
     assert!(html.contains("needs a role there"), "{html}");
+}
+
+/// `last_run` and `recent_runs` ride along with workflows, so they must be
+/// scoped like the runs list: a dev-only reader never learns a prod run's
+/// id, environment or who started it, through the API or the pages.
+async fn workflow_summaries_show_runs_only_from_visible_environments(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev", "--worker-slots", "0"]).await;
+    everywhere(&app).await;
+    let mut runs = BTreeMap::new();
+    // prod's run is the newest, so it would be everyone's `last_run`.
+    for env in ["dev", "prod"] {
+        let (status, run) = app
+            .api_post("/workflows/deploy/runs", json!({"environment": env}))
+            .await;
+        assert_eq!(status, 201, "{run}");
+        runs.insert(env, run["id"].as_str().unwrap().to_owned());
+    }
+    let (dev_run, prod_run) = (&runs["dev"], &runs["prod"]);
+    let (_, made) = app
+        .api_post(
+            "/tokens",
+            json!({"name": "dev-eyes", "roles": ["viewer@dev"]}),
+        )
+        .await;
+    let token = made["secret"].as_str().unwrap().to_owned();
+
+    let (status, list) = as_token(&app, &token, "/workflows").await;
+    assert_eq!(status, 200, "{list}");
+    let deploy = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "deploy")
+        .unwrap();
+    assert_eq!(deploy["last_run"]["id"], dev_run.as_str(), "{deploy}");
+    assert!(!list.to_string().contains(prod_run.as_str()), "{list}");
+    let (status, detail) = as_token(&app, &token, "/workflows/deploy").await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["last_run"]["id"], dev_run.as_str(), "{detail}");
+    assert_eq!(environments(&detail["recent_runs"]), ["dev"]);
+    assert!(!detail.to_string().contains(prod_run.as_str()), "{detail}");
+    let (_, gated) = as_token(&app, &token, "/workflows/gated").await;
+    assert!(gated["last_run"].is_null(), "never run in dev: {gated}");
+
+    // Someone with a role everywhere sees prod's run as the last one.
+    let (_, all) = app.api_get("/workflows/deploy").await;
+    assert_eq!(all["last_run"]["id"], prod_run.as_str(), "{all}");
+
+    // The pages read through the same port: a person with a role in dev only.
+    app.exec_sql(
+        "UPDATE role_grants SET environment = 'dev'
+         WHERE user_id = (SELECT id FROM users WHERE username = 'viewer')",
+    )
+    .await;
+    app.sign_in_as("viewer").await;
+    for page in ["/workflows", "/workflows/deploy", "/"] {
+        let (status, html) = app.get_html(page).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(!html.contains(prod_run.as_str()), "{page} shows prod's run");
+    }
+    let (_, html) = app.get_html("/workflows").await;
+    assert!(html.contains(dev_run.as_str()), "{html}");
 }
