@@ -65,6 +65,10 @@ pub struct CreateArgs {
     /// Microsoft Entra ID provisioning).
     #[arg(long, conflicts_with = "roles")]
     pub scim: bool,
+    /// The token may make tokens itself (none outliving it): for automation that hands out
+    /// short-lived tokens.
+    #[arg(long, conflicts_with = "scim")]
+    pub can_create_tokens: bool,
     /// Lifetime, at most 365d.
     #[arg(long, value_name = "DURATION", default_value = "90d")]
     pub expires: String,
@@ -113,6 +117,8 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             public_url: "http://127.0.0.1".to_owned(),
             role_mapping: Default::default(),
             step_up_max_age: std::time::Duration::from_secs(15 * 60),
+            // The CLI decides no approvals.
+            token_approvals: Vec::new(),
         },
     ))
 }
@@ -173,6 +179,7 @@ async fn execute(command: TokenCommand) -> anyhow::Result<()> {
                         roles: args.roles,
                         expires_in: Some(args.expires),
                         scim: args.scim,
+                        can_create_tokens: args.can_create_tokens,
                     },
                 )
                 .await?;

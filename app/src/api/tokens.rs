@@ -53,6 +53,8 @@ pub fn token_request(name: &str, roles: &[String], expires_in: &str, scim: bool)
             .collect(),
         expires_in: (!expires_in.is_empty()).then(|| expires_in.to_owned()),
         scim,
+        // The dashboard's form makes tokens for scripts, never token makers.
+        can_create_tokens: false,
     }
 }
 
@@ -161,6 +163,7 @@ mod tests {
                 ],
                 expires_in: Some("30d".into()),
                 scim: false,
+                can_create_tokens: false,
             }
         );
         let empty = token_request_from_form(&[]);

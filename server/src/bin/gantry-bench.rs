@@ -892,6 +892,7 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
             public_url: "http://127.0.0.1".to_owned(),
             role_mapping: Default::default(),
             step_up_max_age: std::time::Duration::from_secs(15 * 60),
+            token_approvals: Vec::new(),
         },
     ));
     let engine = Engine {

@@ -315,6 +315,25 @@ async fn the_cli_makes_the_first_token_before_any_server_runs() {
         .await
         .unwrap();
     assert_eq!(me["username"], "first-admin");
+    // Made on the command line: it acts for the system, and may not make
+    // tokens unless made with --can-create-tokens.
+    let listed: Value = client
+        .get(format!("http://{addr}/api/v1/tokens"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "first-admin")
+        .unwrap();
+    assert_eq!(first["maker"]["id"], "system", "{first}");
+    assert_eq!(first["can_create_tokens"], false, "{first}");
 
     // A SCIM token for the identity provider, no roles: it provisions.
     let scim = gantry_token(&["create", "--database-url", &db, "--name", "okta", "--scim"]).await;
