@@ -183,7 +183,12 @@ async fn token_requests_are_checked_and_scoped_admins_grant_only_their_reach() {
     let (status, _) = create(&app, json!({"name": "x", "roles": ["viewer"], "extra": 1})).await;
     assert_eq!(status, 422, "unknown fields are refused");
 
-    let (_, dev_admin) = create(&app, json!({"name": "dev-admin", "roles": ["admin@dev"]})).await;
+    // A token that may make tokens (none outliving it), within its reach.
+    let (_, dev_admin) = create(
+        &app,
+        json!({"name": "dev-admin", "roles": ["admin@dev"], "can_create_tokens": true}),
+    )
+    .await;
     let dev_admin = dev_admin["secret"].as_str().unwrap().to_owned();
     assert_eq!(
         create(&app, json!({"name": "dev-admin", "roles": ["viewer"]}))
@@ -192,7 +197,7 @@ async fn token_requests_are_checked_and_scoped_admins_grant_only_their_reach() {
         409
     );
     let post = reqwest::Method::POST;
-    let make = |name: &str, role: &str| json!({"name": name, "roles": [role]});
+    let make = |name: &str, role: &str| json!({"name": name, "roles": [role], "expires_in": "30d"});
     let (status, answer) = call(
         &app,
         post.clone(),
