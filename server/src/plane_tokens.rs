@@ -107,7 +107,10 @@ impl GantryPlane {
             Created::Token(token) => {
                 tracing::info!(request_id = %ctx.request_id, user = %me.username, token = %token.name,
                     "service token created");
-                Ok(CreatedToken { token, secret })
+                Ok(CreatedToken {
+                    token: *token,
+                    secret,
+                })
             }
             Created::NameTaken => Err(PortError::Conflict {
                 message: format!(

@@ -121,7 +121,7 @@ impl TokenStore for Adapter {
         )
         .await?;
         tx.commit().await?;
-        Ok(Created::Token(ServiceToken {
+        Ok(Created::Token(Box::new(ServiceToken {
             id,
             name: new.name.to_owned(),
             kind: new.kind,
@@ -134,7 +134,7 @@ impl TokenStore for Adapter {
             expires_at: new.expires_at,
             last_used_at: None,
             revoked_at: None,
-        }))
+        })))
     }
 
     async fn list_tokens(&self) -> StoreResult<Vec<ServiceToken>> {

@@ -28,7 +28,7 @@ pub struct NewTokenRecord<'a> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Created {
-    Token(ServiceToken),
+    Token(Box<ServiceToken>),
     /// Names are unique for good (revoked tokens keep theirs).
     NameTaken,
 }
