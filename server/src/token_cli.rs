@@ -160,8 +160,11 @@ fn describe(t: &ServiceToken) -> String {
         TokenKind::Scim => "(SCIM provisioning)".to_owned(),
         TokenKind::Service => t.roles.join(","),
     };
+    // The person it acts for in four eyes (`unknown` for tokens made
+    // before Gantry recorded it).
+    let maker = t.maker.as_ref().map_or("unknown", |m| m.name.as_str());
     format!(
-        "{:<24} {:<8} {:<14} roles {roles:<32} expires {expires:<20} last used {used}",
+        "{:<24} {:<8} {:<14} roles {roles:<32} for {maker:<16} expires {expires:<20} last used {used}",
         t.name, state, t.hint,
     )
 }

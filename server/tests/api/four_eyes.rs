@@ -17,6 +17,7 @@ on_both_backends!(
     the_author_of_a_version_cannot_approve_running_it,
     tokens_do_not_decide_in_the_last_environment_unless_configured,
     a_token_makes_tokens_only_when_granted_and_none_outliving_it,
+    a_token_whose_maker_was_never_recorded_cannot_decide,
 );
 
 /// Runs wait for a second person in every environment.
@@ -415,4 +416,56 @@ async fn a_token_makes_tokens_only_when_granted_and_none_outliving_it(backend: B
         .unwrap();
     assert_eq!(made["outcome"], "succeeded");
     assert_eq!(made["details"]["maker"], token("ada-maker")["maker"]["id"]);
+}
+
+async fn a_token_whose_maker_was_never_recorded_cannot_decide(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev", "--worker-slots", "0"]).await;
+    assert_eq!(app.apply(GUARDED).await.0, 201);
+    let admin = person(&app, "admin").await;
+    let old = make_token(
+        &app,
+        &admin,
+        None,
+        json!({"name": "from-before", "roles": ["approver@dev", "operator@dev"]}),
+    )
+    .await;
+    // As migration 0009 leaves tokens made before it: no known maker.
+    app.exec_sql(
+        "UPDATE api_tokens SET made_by_person = NULL, made_by_person_name = NULL \
+         WHERE name = 'from-before'",
+    )
+    .await;
+    let operator = person(&app, "operator").await;
+    let id = ask(&app, &operator, None, "dev").await;
+    let (status, body) = call(
+        &app,
+        &admin,
+        Some(&old),
+        &format!("/approvals/{id}/approve"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(message(&body).contains("never recorded"), "{body}");
+    assert_eq!(status_of(&app, &id).await, "pending");
+    // It may still ask; a person then decides.
+    let asked = ask(&app, &admin, Some(&old), "dev").await;
+    let approver = person(&app, "approver").await;
+    let (status, body) = call(
+        &app,
+        &approver,
+        None,
+        &format!("/approvals/{asked}/approve"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, list) = app.api_get("/tokens").await;
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "from-before")
+        .unwrap();
+    assert_eq!(listed["maker"], Value::Null, "{listed}");
 }

@@ -375,6 +375,10 @@ async fn the_cli_makes_the_first_token_before_any_server_runs() {
         "{listed}"
     );
     assert!(listed.contains("(SCIM provisioning)"), "{listed}");
+    assert!(
+        listed.contains("for system"),
+        "CLI-made tokens act for the system: {listed}"
+    );
     assert!(!listed.contains(&secret));
     let out = gantry_token(&["revoke", "--database-url", &db, "first-admin"]).await;
     assert!(
