@@ -2,10 +2,16 @@
 //! environment whose workflow requires approval there) that a *different*
 //! person holding `approver` or `admin` in that environment approves or
 //! rejects before it expires. On approval the action runs as the requester.
+//!
+//! Four eyes compare people, not credentials: a token acts for the person
+//! who made it (through any chain of tokens), so the requester, the author
+//! of the version that would run, and their tokens are one party
+//! ([`Parties`]). Tokens decide only in the environments the server allows
+//! them to ([`check_token_may_decide`]).
 
 use crate::environment::Environment;
 use crate::error::PortError;
-use crate::identity::Principal;
+use crate::identity::{Principal, PrincipalKind};
 use crate::rbac::{Action, Decision, decide};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -47,6 +53,10 @@ impl ApprovalStatus {
         .find(|x| x.as_str() == s)
     }
 }
+
+/// The party the bootstrap token, `gantry token create` and the tokens they
+/// made act for: one party, so two of them never make four eyes.
+pub const SYSTEM_PERSON: &str = "system";
 
 /// Someone, by stable id and the name shown at the time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,9 +124,69 @@ pub struct ApprovalDecided {
     pub run: Option<crate::run::RunSummary>,
 }
 
+impl Person {
+    /// The system's party (see [`SYSTEM_PERSON`]).
+    pub fn system() -> Self {
+        Person {
+            id: SYSTEM_PERSON.into(),
+            name: SYSTEM_PERSON.into(),
+        }
+    }
+}
+
+/// The people behind a decision, by person id: a person is themself, a
+/// token its maker's person (see `ServiceToken::maker`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parties<'a> {
+    /// Who decides; `None` for a token whose maker was never recorded,
+    /// which can't stand for a second person.
+    pub decider: Option<&'a str>,
+    /// Who asked.
+    pub requester: &'a str,
+    /// Who wrote the version that would run, where recorded.
+    pub author: Option<&'a str>,
+}
+
+/// Four eyes by person: refuses a decider who is, behind whatever
+/// credential, the person who asked or who wrote the version that would
+/// run, or a token that stands for no known person. The port checks this
+/// before [`check_decider`], which knows only the credentials.
+pub fn check_people(
+    principal: &Principal,
+    parties: &Parties<'_>,
+    request: &ApprovalRequest,
+) -> Result<(), PortError> {
+    let who = if principal.kind == PrincipalKind::ServiceToken {
+        "this token acts for the person who made it, who"
+    } else {
+        "you"
+    };
+    let Some(decider) = parties.decider else {
+        return Err(PortError::forbidden(
+            "this token's maker was never recorded (it predates four eyes by person), so it \
+             can't be the second person (four eyes); decide as a person, or with a token made since",
+        ));
+    };
+    if decider == parties.requester {
+        return Err(PortError::forbidden(format!(
+            "{who} asked for this (tokens count as the person who made them); someone else \
+             must approve or reject it (four eyes)"
+        )));
+    }
+    if parties.author == Some(decider) {
+        return Err(PortError::forbidden(format!(
+            "{who} wrote version {} of {}; someone else must approve or reject running it \
+             (four eyes)",
+            request.version, request.workflow
+        )));
+    }
+    Ok(())
+}
+
 /// Whether `principal` may decide `request` now: it must be pending and
 /// unexpired, the decider someone other than the requester, holding
-/// `approver` or `admin` in its environment.
+/// `approver` or `admin` in its environment. (The dashboard asks this to
+/// offer the buttons; the port also applies [`check_people`].)
 pub fn check_decider(
     principal: &Principal,
     request: &ApprovalRequest,
@@ -145,6 +215,33 @@ pub fn check_decider(
             ),
         }),
     }
+}
+
+/// Tokens decide approvals only in `allowed` (`--token-approvals`; by
+/// default every environment but the last, where deciding needs a person
+/// with a recent sign-in: see `step_up`). People and the system are not
+/// limited here.
+pub fn check_token_may_decide(
+    principal: &Principal,
+    environment: &Environment,
+    allowed: &[Environment],
+) -> Result<(), PortError> {
+    if principal.kind != PrincipalKind::ServiceToken || allowed.contains(environment) {
+        return Ok(());
+    }
+    let allowed = if allowed.is_empty() {
+        "none".to_owned()
+    } else {
+        allowed
+            .iter()
+            .map(Environment::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(PortError::forbidden(format!(
+        "tokens may not approve or reject in {environment}: a person signed in recently must \
+         (tokens may decide in: {allowed}; see --token-approvals)"
+    )))
 }
 
 /// A reason or comment, trimmed, empty as none, bounded.
@@ -229,6 +326,84 @@ mod tests {
         }
         let own = check_decider(&person("olga", &[(Admin, "*")]), &r, now).unwrap_err();
         assert!(own.to_string().contains("four eyes"), "{own}");
+    }
+
+    fn parties(decider: &str) -> Parties<'_> {
+        Parties {
+            decider: Some(decider),
+            requester: "olga",
+            author: Some("walt"),
+        }
+    }
+
+    fn token(id: &str, grants: &[(Role, &str)]) -> Principal {
+        Principal {
+            kind: PrincipalKind::ServiceToken,
+            ..person(id, grants)
+        }
+    }
+
+    #[test]
+    fn four_eyes_compare_the_people_behind_credentials() {
+        let now = Utc::now();
+        let r = request(now);
+        let approver = token("t-1", &[(Role::Approver, "*")]);
+        let refused = |parties: Parties<'_>| {
+            let err = check_people(&approver, &parties, &r).unwrap_err();
+            assert_eq!(err.http_status(), 403, "{err}");
+            assert!(err.to_string().contains("four eyes"), "{err}");
+            err.to_string()
+        };
+        // The requester's own token, made by them.
+        let own = refused(Parties {
+            decider: Some("olga"),
+            ..parties("x")
+        });
+        assert!(own.contains("acts for the person who made it"), "{own}");
+        // The author of the version, through a token.
+        let author = refused(Parties {
+            decider: Some("walt"),
+            ..parties("x")
+        });
+        assert!(author.contains("wrote version 1 of deploy"), "{author}");
+        // A token whose maker is unknown stands for nobody.
+        let unknown = refused(Parties {
+            decider: None,
+            ..parties("x")
+        });
+        assert!(unknown.contains("never recorded"), "{unknown}");
+        // Someone else's token decides; so does anyone when no author is known.
+        assert!(check_people(&approver, &parties("avery"), &r).is_ok());
+        let no_author = Parties {
+            author: None,
+            ..parties("walt")
+        };
+        assert!(check_people(&approver, &no_author, &r).is_ok());
+        // Two system-made tokens are one party.
+        let system = Parties {
+            decider: Some(SYSTEM_PERSON),
+            requester: SYSTEM_PERSON,
+            author: None,
+        };
+        refused(system);
+    }
+
+    #[test]
+    fn tokens_decide_only_where_allowed() {
+        let env = |e: &str| Environment::parse(e).unwrap();
+        let allowed = [env("dev"), env("stage")];
+        let t = token("t-1", &[(Role::Approver, "*")]);
+        assert!(check_token_may_decide(&t, &env("dev"), &allowed).is_ok());
+        let err = check_token_may_decide(&t, &env("prod"), &allowed).unwrap_err();
+        assert_eq!(err.http_status(), 403);
+        assert!(err.to_string().contains("in prod"), "{err}");
+        assert!(err.to_string().contains("dev, stage"), "{err}");
+        assert!(err.to_string().contains("--token-approvals"), "{err}");
+        let none = check_token_may_decide(&t, &env("dev"), &[]).unwrap_err();
+        assert!(none.to_string().contains("decide in: none"), "{none}");
+        // People are not limited by this rule (step-up applies to them).
+        let p = person("avery", &[(Role::Approver, "*")]);
+        assert!(check_token_may_decide(&p, &env("prod"), &[]).is_ok());
     }
 
     #[test]

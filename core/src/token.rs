@@ -1,7 +1,9 @@
 //! Service tokens: named, scoped credentials for CI systems and scripts.
 //! What one looks like to the UI and API, and the pure rules for making one
-//! (names, `role@environment` grants, lifetimes of at most a year).
+//! (names, `role@environment` grants, lifetimes of at most a year), and
+//! what a token may make when it is the maker ([`check_token_maker`]).
 
+use crate::approval::Person;
 use crate::environment::{EnvScope, Environments};
 use crate::error::PortError;
 use crate::identity::Role;
@@ -29,6 +31,16 @@ pub struct ServiceToken {
     pub hint: String,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
+    /// The person answerable for it, whom it acts for in four-eyes: who
+    /// made it, or for a token made by a token, that token's maker;
+    /// `system` for the bootstrap token and tokens made with
+    /// `gantry token create`. `None` for tokens made before Gantry
+    /// recorded it (they can't approve).
+    #[serde(default)]
+    pub maker: Option<Person>,
+    /// It may make tokens itself (never outliving it).
+    #[serde(default)]
+    pub can_create_tokens: bool,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -111,6 +123,10 @@ pub struct NewToken {
     /// the execution API only). Making one needs admin in every environment.
     #[serde(default)]
     pub worker: bool,
+    /// The token may make tokens itself (none that outlive it). Only a
+    /// person who manages tokens, or a token that holds this, grants it.
+    #[serde(default)]
+    pub can_create_tokens: bool,
 }
 
 /// The answer to a creation: the only time the secret is shown.
@@ -129,6 +145,74 @@ pub struct TokenPlan {
     pub kind: TokenKind,
     pub grants: Vec<(Role, EnvScope)>,
     pub expires_at: DateTime<Utc>,
+    pub can_create_tokens: bool,
+}
+
+/// Who is making a token, as far as the rules care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenMaker {
+    /// A signed-in person, or the system (the CLI): the usual lifetime
+    /// rules.
+    Person,
+    /// A token: it needs `can_create_tokens`, and what it makes can't
+    /// outlive it.
+    Token {
+        name: String,
+        expires_at: Option<DateTime<Utc>>,
+        can_create_tokens: bool,
+    },
+}
+
+/// Refuses a token that its maker may not make: a token without
+/// `can_create_tokens` makes none, and none that outlives it.
+pub fn check_token_maker(
+    maker: &TokenMaker,
+    plan: &TokenPlan,
+    now: DateTime<Utc>,
+) -> Result<(), PortError> {
+    let TokenMaker::Token {
+        name,
+        expires_at,
+        can_create_tokens,
+    } = maker
+    else {
+        return Ok(());
+    };
+    if !can_create_tokens {
+        return Err(PortError::forbidden(format!(
+            "token {name} may not make tokens: only tokens granted can_create_tokens may; \
+             ask a person who manages tokens"
+        )));
+    }
+    if let Some(limit) = expires_at
+        && plan.expires_at > *limit
+    {
+        let left = (*limit - now).num_seconds().max(0);
+        return Err(PortError::invalid(
+            "expires_in",
+            format!(
+                "a token can't outlive the token that makes it: {name} expires at {}; \
+                 ask for at most {}",
+                limit.format("%Y-%m-%d %H:%M UTC"),
+                describe_seconds(left)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `12d`, `5h`, `42m` or `30s`: the largest whole unit, rounded down, so
+/// asking for it stays within the limit.
+fn describe_seconds(s: i64) -> String {
+    if s >= 86_400 {
+        format!("{}d", s / 86_400)
+    } else if s >= 3600 {
+        format!("{}h", s / 3600)
+    } else if s >= 60 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
 }
 
 pub fn valid_token_name(name: &str) -> bool {
@@ -189,6 +273,18 @@ pub fn plan_token(
             "a SCIM token holds no roles (it only provisions users and groups); leave roles empty",
         ));
     }
+    if request.scim && request.can_create_tokens {
+        return Err(PortError::invalid(
+            "can_create_tokens",
+            "a SCIM token only provisions users and groups; it can't make tokens",
+        ));
+    }
+    if request.worker && request.can_create_tokens {
+        return Err(PortError::invalid(
+            "can_create_tokens",
+            "a worker token only runs the steps it leases; it can't make tokens",
+        ));
+    }
     if !request.scim && !request.worker && request.roles.is_empty() {
         return Err(PortError::invalid(
             "roles",
@@ -231,6 +327,7 @@ pub fn plan_token(
         },
         grants,
         expires_at: now + lifetime,
+        can_create_tokens: request.can_create_tokens,
     })
 }
 
@@ -254,6 +351,7 @@ mod tests {
             expires_in: expires_in.map(str::to_owned),
             scim: false,
             worker: false,
+            can_create_tokens: false,
         }
     }
 
@@ -357,6 +455,48 @@ mod tests {
     }
 
     #[test]
+    fn a_token_makes_tokens_only_when_granted_and_never_outliving_itself() {
+        let now = Utc::now();
+        let plan = |days: &str| {
+            plan_token(&request("child", &["viewer"], Some(days)), &envs(), now).unwrap()
+        };
+        let maker = |can: bool, days: Option<i64>| TokenMaker::Token {
+            name: "ci".into(),
+            expires_at: days.map(|d| now + Duration::days(d)),
+            can_create_tokens: can,
+        };
+        // People and the system keep the usual rules.
+        assert!(check_token_maker(&TokenMaker::Person, &plan("365d"), now).is_ok());
+        // A token without the permission makes nothing.
+        let err = check_token_maker(&maker(false, Some(90)), &plan("1d"), now).unwrap_err();
+        assert_eq!(err.http_status(), 403, "{err}");
+        assert!(err.to_string().contains("can_create_tokens"), "{err}");
+        // A 90-day token can't make a 365-day one; the limit is named.
+        match check_token_maker(&maker(true, Some(90)), &plan("365d"), now) {
+            Err(PortError::Invalid { field, message }) => {
+                assert_eq!(field, "expires_in");
+                assert!(message.contains("at most 90d"), "{message}");
+                assert!(message.contains("can't outlive"), "{message}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert!(check_token_maker(&maker(true, Some(90)), &plan("90d"), now).is_ok());
+        // A token that never expires (the bootstrap token) has no limit.
+        assert!(check_token_maker(&maker(true, None), &plan("365d"), now).is_ok());
+    }
+
+    #[test]
+    fn a_scim_token_cannot_make_tokens() {
+        let scim = NewToken {
+            scim: true,
+            can_create_tokens: true,
+            ..request("okta", &[], None)
+        };
+        let err = plan_token(&scim, &envs(), Utc::now()).unwrap_err();
+        assert!(err.to_string().contains("can't make tokens"), "{err}");
+    }
+
+    #[test]
     fn state_follows_revocation_then_expiry() {
         let now = Utc::now();
         let mut t = ServiceToken {
@@ -367,6 +507,8 @@ mod tests {
             hint: "gantry_ab".into(),
             created_at: now,
             created_by: "me".into(),
+            maker: None,
+            can_create_tokens: false,
             expires_at: Some(now + Duration::days(1)),
             last_used_at: None,
             revoked_at: None,

@@ -329,6 +329,12 @@ pub struct ServeArgs {
     )]
     pub step_up_max_age: Duration,
 
+    /// Environments where service tokens may approve or reject requests (comma-separated, or
+    /// "none"). Default: every environment but the last, where a person with a recent sign-in
+    /// must decide.
+    #[arg(long, env = "GANTRY_TOKEN_APPROVALS", value_name = "ENV,…")]
+    pub token_approvals: Option<String>,
+
     /// API token with the admin role everywhere, for automation before service tokens exist
     /// (must start with "gantry_"). Without it, the first start generates one and prints it once.
     #[arg(

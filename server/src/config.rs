@@ -28,6 +28,8 @@ pub struct Config {
     pub session_max_lifetime: Duration,
     /// Sensitive actions need a sign-in at most this old.
     pub step_up_max_age: Duration,
+    /// Where service tokens may decide approvals.
+    pub token_approvals: Vec<Environment>,
     pub log_format: LogFormat,
     pub log_filter: String,
     pub bootstrap_token: Option<Secret>,
@@ -97,6 +99,11 @@ impl Config {
         let environments = match Environments::parse_list(&args.environments) {
             Ok(e) => e,
             Err(e) => return fail(format!("--environments (GANTRY_ENVIRONMENTS): {e}")),
+        };
+        let token_approvals = match token_approvals(args.token_approvals.as_deref(), &environments)
+        {
+            Ok(t) => t,
+            Err(e) => return fail(format!("--token-approvals (GANTRY_TOKEN_APPROVALS): {e}")),
         };
         let public_url = args.public_url.map(|u| u.trim_end_matches('/').to_owned());
         if let Some(u) = &public_url
@@ -201,6 +208,7 @@ impl Config {
             session_idle_timeout: args.session_idle_timeout,
             session_max_lifetime: args.session_max_lifetime,
             step_up_max_age: args.step_up_max_age,
+            token_approvals,
             log_format: args.log_format.unwrap_or(if args.dev {
                 LogFormat::Text
             } else {
@@ -219,6 +227,43 @@ impl Config {
             role_mapping,
         })
     }
+}
+
+/// `--token-approvals`: the environments listed (known ones only), `none`,
+/// or by default every environment but the last.
+fn token_approvals(
+    list: Option<&str>,
+    environments: &Environments,
+) -> Result<Vec<Environment>, String> {
+    let Some(list) = list.map(str::trim) else {
+        let last = environments.last();
+        return Ok(environments
+            .iter()
+            .filter(|e| *e != last)
+            .cloned()
+            .collect());
+    };
+    if list == "none" {
+        return Ok(Vec::new());
+    }
+    let mut allowed = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let env = Environment::parse(name).map_err(|e| format!("{name:?}: {e}"))?;
+        if !environments.contains(&env) {
+            let known: Vec<&str> = environments.iter().map(|e| e.as_str()).collect();
+            return Err(format!(
+                "unknown environment {name}; this server has {} (or none)",
+                known.join(", ")
+            ));
+        }
+        if !allowed.contains(&env) {
+            allowed.push(env);
+        }
+    }
+    if allowed.is_empty() {
+        return Err("list environments, e.g. dev,stage, or say none".into());
+    }
+    Ok(allowed)
 }
 
 #[cfg(test)]
@@ -289,6 +334,22 @@ mod tests {
         let entries = &c.worker.http_step_allow;
         assert_eq!(entries.len(), 3, "{entries:?}");
         assert_eq!(entries[2].environment.as_deref(), Some("dev"));
+    }
+
+    #[test]
+    fn tokens_approve_everywhere_but_the_last_environment_unless_configured() {
+        let names = |c: &Config| -> Vec<String> {
+            c.token_approvals.iter().map(|e| e.to_string()).collect()
+        };
+        assert_eq!(names(&parse(&[]).unwrap()), ["dev", "stage"]);
+        let c = parse(&["--environments", "qa,live", "--token-approvals", "qa, live"]).unwrap();
+        assert_eq!(names(&c), ["qa", "live"]);
+        let none = parse(&["--token-approvals", "none"]).unwrap();
+        assert!(none.token_approvals.is_empty());
+        let err = parse(&["--token-approvals", "dev,qa"]).unwrap_err();
+        assert!(err.0.contains("--token-approvals"), "{err}");
+        assert!(err.0.contains("unknown environment qa"), "{err}");
+        assert!(parse(&["--token-approvals", ","]).is_err());
     }
 
     #[test]

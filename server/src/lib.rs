@@ -20,6 +20,7 @@ mod plane_audit;
 mod plane_audit_log;
 mod plane_execution;
 mod plane_identity;
+mod plane_people;
 pub mod plane_scim;
 mod plane_tokens;
 mod plane_users;

@@ -40,6 +40,9 @@ pub struct PlaneSettings {
     pub role_mapping: RoleMapping,
     /// Sensitive actions need a sign-in at most this old (`--step-up-max-age`).
     pub step_up_max_age: std::time::Duration,
+    /// Where tokens may decide approvals (`--token-approvals`; by default
+    /// every environment but the last).
+    pub token_approvals: Vec<gantry_core::Environment>,
     /// Where people and identity providers reach this server (`--public-url`,
     /// or the bound address): SCIM resource locations start with it.
     pub public_url: String,

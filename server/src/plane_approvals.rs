@@ -7,7 +7,8 @@ use crate::plane::{GantryPlane, internal, uuid_or_not_found};
 use crate::store::approvals::{Decided, NewApproval, StoreDecision};
 use crate::store::records::{ActiveSpec, NewRun};
 use gantry_core::approval::{
-    ApprovalDecided, ApprovalDecision, ApprovalRequest, Person, check_decider, clean_text,
+    ApprovalDecided, ApprovalDecision, ApprovalRequest, Parties, Person, check_decider,
+    check_people, check_token_may_decide, clean_text,
 };
 use gantry_core::audit::AuditAction;
 use gantry_core::port::RequestContext;
@@ -41,6 +42,11 @@ impl GantryPlane {
     ) -> Result<ApprovalRequest, PortError> {
         let me = ctx.require_principal()?;
         let reason = clean_text("reason", reason)?;
+        // A token whose maker is unknown stands for itself.
+        let requester_person = self
+            .person_behind(me)
+            .await?
+            .map_or_else(|| me.id.0.clone(), |p| p.id);
         let mut event = self
             .event(
                 ctx,
@@ -62,6 +68,7 @@ impl GantryPlane {
                     inputs,
                     reason: reason.as_deref(),
                     requested_by: &person(me),
+                    requester_person: &requester_person,
                 },
                 self.clock.now(),
                 event,
@@ -139,13 +146,19 @@ impl GantryPlane {
             event.set_detail("workflow", request.workflow.clone());
             event.set_detail("comment", comment.clone());
             let now = self.clock.now();
+            let decider = self.person_behind(me).await?;
+            let parties = Parties {
+                decider: decider.as_ref().map(|p| p.id.as_str()),
+                requester: &stored.requester_person,
+                author: stored.author_person.as_deref(),
+            };
+            event.set_detail("decider_person", parties.decider);
+            event.set_detail("requester_person", parties.requester);
+            check_people(me, &parties, request)?;
             check_decider(me, request, now)?;
-            self.require_recent_sign_in(
-                me,
-                Some(&Action::DecideApproval {
-                    environment: self.environment(&request.environment)?,
-                }),
-            )?;
+            let environment = self.environment(&request.environment)?;
+            check_token_may_decide(me, &environment, &self.settings.token_approvals)?;
+            self.require_recent_sign_in(me, Some(&Action::DecideApproval { environment }))?;
             // The version that was asked for runs, even if another is active
             // by now: that is what the approver approved. (A rejection runs
             // nothing, so it reads no spec.)

@@ -8,7 +8,8 @@ use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::RequestContext;
 use gantry_core::rbac::Action;
 use gantry_core::token::{
-    CreatedToken, NewToken, ServiceToken, TokenKind, parse_grant, plan_token,
+    CreatedToken, NewToken, ServiceToken, TokenKind, TokenMaker, check_token_maker, parse_grant,
+    plan_token,
 };
 use gantry_core::{EnvScope, Role};
 use gantry_core::{Me, PortError};
@@ -65,6 +66,18 @@ impl GantryPlane {
                 },
             )?;
         }
+        // A token makes tokens only when granted to, never one outliving
+        // it; what it makes acts for the same person it does.
+        let maker = match self.token_behind(me).await? {
+            Some(token) => TokenMaker::Token {
+                name: token.name,
+                expires_at: token.expires_at,
+                can_create_tokens: token.can_create_tokens,
+            },
+            None => TokenMaker::Person,
+        };
+        check_token_maker(&maker, &plan, now)?;
+        let person = self.person_behind(me).await?;
         self.require_recent_sign_in(me, None)?;
         let secret = tokens::generate();
         let grants: Vec<_> = plan
@@ -82,6 +95,8 @@ impl GantryPlane {
                     grants: &grants,
                     expires_at: Some(plan.expires_at),
                     created_by: &me.display_name,
+                    maker: person.as_ref(),
+                    can_create_tokens: plan.can_create_tokens,
                     kind: plan.kind,
                 },
                 now,
@@ -93,7 +108,10 @@ impl GantryPlane {
             Created::Token(token) => {
                 tracing::info!(request_id = %ctx.request_id, user = %me.username, token = %token.name,
                     "service token created");
-                Ok(CreatedToken { token, secret })
+                Ok(CreatedToken {
+                    token: *token,
+                    secret,
+                })
             }
             Created::NameTaken => Err(PortError::Conflict {
                 message: format!(

@@ -90,6 +90,7 @@ impl GantryPlane {
                 .next_after(now),
             None => None,
         };
+        let author = self.person_behind(me).await?;
         let outcome = self
             .store
             .apply_version(
@@ -97,6 +98,7 @@ impl GantryPlane {
                     spec: &spec,
                     source,
                     created_by: &me.display_name,
+                    created_by_person: author.as_ref().map(|p| p.id.as_str()),
                     activate_in: first.as_str(),
                     next_fire_at,
                 },

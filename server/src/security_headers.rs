@@ -1,6 +1,8 @@
 //! Response headers every answer carries.
 
+use axum::http::header::{CACHE_CONTROL, SET_COOKIE};
 use axum::http::{HeaderName, HeaderValue};
+use axum::response::Response;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// `(name, value)` pairs set on every response unless a handler set them.
@@ -27,4 +29,16 @@ pub fn layers() -> Vec<SetResponseHeaderLayer<HeaderValue>> {
             )
         })
         .collect()
+}
+
+/// A response that sets a cookie hands out a credential (the session id,
+/// or a sign-in's state): no cache may keep it, whatever else it carries.
+/// (Responses carrying other secrets, such as a new token, set `no-store`
+/// themselves.)
+pub async fn no_store_with_cookies(mut resp: Response) -> Response {
+    if resp.headers().contains_key(SET_COOKIE) {
+        resp.headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
 }

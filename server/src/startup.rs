@@ -92,6 +92,7 @@ impl Application {
                 sso: oidc.as_ref().map(|o| o.status()),
                 role_mapping: config.role_mapping.clone(),
                 step_up_max_age: config.step_up_max_age,
+                token_approvals: config.token_approvals.clone(),
                 public_url: config
                     .public_url
                     .clone()
@@ -334,7 +335,11 @@ fn build_router(
         ))
         .layer(sessions);
 
-    let mut router = sessionless.merge(with_session);
+    let mut router = sessionless
+        .merge(with_session)
+        .layer(axum::middleware::map_response(
+            security_headers::no_store_with_cookies,
+        ));
     for header in security_headers::layers() {
         router = router.layer(header);
     }

@@ -67,8 +67,12 @@ pub struct CreateArgs {
     pub scim: bool,
     /// A worker token instead: no roles, accepted on the execution API only (for
     /// `gantry worker --server URL --token-file FILE`; see docs/workers.md).
-    #[arg(long, conflicts_with_all = ["roles", "scim"])]
+    #[arg(long, conflicts_with_all = ["roles", "scim", "can_create_tokens"])]
     pub worker: bool,
+    /// The token may make tokens itself (none outliving it): for automation that hands out
+    /// short-lived tokens.
+    #[arg(long, conflicts_with = "scim")]
+    pub can_create_tokens: bool,
     /// Lifetime, at most 365d.
     #[arg(long, value_name = "DURATION", default_value = "90d")]
     pub expires: String,
@@ -117,6 +121,8 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             public_url: "http://127.0.0.1".to_owned(),
             role_mapping: Default::default(),
             step_up_max_age: std::time::Duration::from_secs(15 * 60),
+            // The CLI decides no approvals.
+            token_approvals: Vec::new(),
         },
     ))
 }
@@ -159,8 +165,11 @@ fn describe(t: &ServiceToken) -> String {
         TokenKind::Worker => "(worker: execution API)".to_owned(),
         TokenKind::Service => t.roles.join(","),
     };
+    // The person it acts for in four eyes (`unknown` for tokens made
+    // before Gantry recorded it).
+    let maker = t.maker.as_ref().map_or("unknown", |m| m.name.as_str());
     format!(
-        "{:<24} {:<8} {:<14} roles {roles:<32} expires {expires:<20} last used {used}",
+        "{:<24} {:<8} {:<14} roles {roles:<32} for {maker:<16} expires {expires:<20} last used {used}",
         t.name, state, t.hint,
     )
 }
@@ -179,6 +188,7 @@ async fn execute(command: TokenCommand) -> anyhow::Result<()> {
                         expires_in: Some(args.expires),
                         scim: args.scim,
                         worker: args.worker,
+                        can_create_tokens: args.can_create_tokens,
                     },
                 )
                 .await?;

@@ -55,6 +55,8 @@ pub fn token_request(name: &str, roles: &[String], expires_in: &str, scim: bool)
         scim,
         // Worker tokens are made on the CLI or REST API (docs/workers.md).
         worker: false,
+        // The dashboard's form makes tokens for scripts, never token makers.
+        can_create_tokens: false,
     }
 }
 
@@ -164,6 +166,7 @@ mod tests {
                 expires_in: Some("30d".into()),
                 scim: false,
                 worker: false,
+                can_create_tokens: false,
             }
         );
         let empty = token_request_from_form(&[]);

@@ -189,6 +189,12 @@ fn Row(
             </ActionForm>
         }
     });
+    // A token made by a token acts for that token's person: say whom.
+    let acts_for = token
+        .maker
+        .as_ref()
+        .filter(|m| m.name != token.created_by)
+        .map(|m| view! { <span class="token-person">{format!("for {}", m.name)}</span> });
     view! {
         <tr>
             <th scope="row">{token.name.clone()}</th>
@@ -196,6 +202,7 @@ fn Row(
             <td><code class="token-hint">{token.hint.clone()}</code></td>
             <td>
                 <span class="token-maker">{token.created_by.clone()}</span>
+                {acts_for}
                 <Time at=token.created_at />
             </td>
             <td>{time_or(token.expires_at, "Never")}</td>

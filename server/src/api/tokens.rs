@@ -4,7 +4,7 @@ use super::error::{ApiError, ApiResult, ErrorEnvelope};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use gantry_core::Me;
 use gantry_core::port::{RequestContext, SharedControlPlane};
 use gantry_core::token::{CreatedToken, NewToken, ServiceToken};
@@ -57,7 +57,7 @@ pub async fn list(
     tag = "identity",
     request_body(content = NewToken, content_type = "application/json"),
     responses(
-        (status = 201, description = "Created; copy `secret` now.", body = CreatedToken),
+        (status = 201, description = "Created; copy `secret` now. Sent with `Cache-Control: no-store`.", body = CreatedToken),
         (status = 400, description = "A bad name, role, environment or lifetime (the field is named).", body = ErrorEnvelope),
         (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
         (status = 403, description = "Not an admin, or a role beyond the caller's own admin reach.", body = ErrorEnvelope),
@@ -71,10 +71,16 @@ pub async fn create(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
     body: Result<Json<NewToken>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+) -> ApiResult<(
+    StatusCode,
+    [(header::HeaderName, HeaderValue); 1],
+    Json<CreatedToken>,
+)> {
     let Json(request) = body.map_err(|e| ApiError::new(e.status(), "invalid", e.body_text()))?;
     Ok((
         StatusCode::CREATED,
+        // The answer holds the secret: no cache (browser, proxy) may keep it.
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
         Json(plane.create_token(&ctx, request).await?),
     ))
 }

@@ -725,6 +725,7 @@ impl Engine {
                 public_url: "http://127.0.0.1".to_owned(),
                 role_mapping: Default::default(),
                 step_up_max_age: std::time::Duration::from_secs(15 * 60),
+                token_approvals: Vec::new(),
             },
         ));
         Ok(Self {

@@ -19,12 +19,19 @@ pub struct NewApproval<'a> {
     pub inputs: &'a BTreeMap<String, Value>,
     pub reason: Option<&'a str>,
     pub requested_by: &'a Person,
+    /// The person behind the requester's credential (four eyes).
+    pub requester_person: &'a str,
 }
 
 /// A request as stored, with what its run needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredApproval {
     pub request: ApprovalRequest,
+    /// The person behind who asked (four eyes compares people).
+    pub requester_person: String,
+    /// The person behind who wrote the version that would run, where
+    /// recorded.
+    pub author_person: Option<String>,
     pub workflow_id: String,
     pub inputs: BTreeMap<String, Value>,
 }

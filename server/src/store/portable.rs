@@ -519,8 +519,9 @@ impl WorkflowStore for Adapter {
                 .await?;
         let version = latest.unwrap_or(0) + 1;
         sqlx::query(
-            "INSERT INTO workflow_versions (workflow_id, version, content_hash, spec, source, created_at, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO workflow_versions (workflow_id, version, content_hash, spec, source, created_at,
+                 created_by, created_by_person)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&workflow_id)
         .bind(version)
@@ -529,6 +530,7 @@ impl WorkflowStore for Adapter {
         .bind(new.source)
         .bind(now)
         .bind(new.created_by)
+        .bind(new.created_by_person)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -1422,8 +1424,11 @@ impl WorkflowStore for Adapter {
         let mut tx = begin_write(&self.pool).await?;
         let id: String = sqlx::query_scalar(
             // The same secret configured again does not undo a revocation;
-            // a new one replaces it.
-            "INSERT INTO api_tokens (id, name, token_hash, created_at, hint) VALUES ($1, $2, $3, $4, $5)
+            // a new one replaces it. It is the system's own token: it may
+            // make tokens, and acts for the system in four-eyes.
+            "INSERT INTO api_tokens (id, name, token_hash, created_at, hint, made_by_person,
+                 made_by_person_name, can_create_tokens)
+             VALUES ($1, $2, $3, $4, $5, 'system', 'system', TRUE)
              ON CONFLICT (name) DO UPDATE SET
                 token_hash = excluded.token_hash, hint = excluded.hint,
                 revoked_at = CASE WHEN api_tokens.token_hash = excluded.token_hash

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 const COLUMNS: &str = "id, action, workflow_id, workflow, version, environment, inputs, reason, \
     requested_by_id, requested_by_name, created_at, expires_at, status, decided_by_id, \
-    decided_by_name, decided_at, comment, run_id";
+    decided_by_name, decided_at, comment, run_id, requested_by_person";
 
 type DbRow = <Db as sqlx::Database>::Row;
 
@@ -32,7 +32,14 @@ fn request_from_row(row: &DbRow) -> StoreResult<StoredApproval> {
         (Some(id), Some(name)) => Some(Person { id, name }),
         _ => None,
     };
+    let requested_by_id: String = row.try_get("requested_by_id")?;
     Ok(StoredApproval {
+        // Requests filed before people were recorded: the credential
+        // itself is the requester.
+        requester_person: row
+            .try_get::<Option<String>, _>("requested_by_person")?
+            .unwrap_or_else(|| requested_by_id.clone()),
+        author_person: None,
         workflow_id: row.try_get("workflow_id")?,
         request: ApprovalRequest {
             id: row.try_get("id")?,
@@ -42,7 +49,7 @@ fn request_from_row(row: &DbRow) -> StoreResult<StoredApproval> {
             environment: row.try_get("environment")?,
             input_names: inputs.keys().cloned().collect(),
             requested_by: Person {
-                id: row.try_get("requested_by_id")?,
+                id: requested_by_id,
                 name: row.try_get("requested_by_name")?,
             },
             reason: row.try_get("reason")?,
@@ -72,8 +79,9 @@ impl ApprovalStore for Adapter {
         let mut tx = begin_write(&self.pool).await?;
         sqlx::query(
             "INSERT INTO approval_requests (id, action, workflow_id, workflow, version, environment,
-                 inputs, reason, requested_by_id, requested_by_name, created_at, expires_at, status)
-             VALUES ($1, 'run', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending')",
+                 inputs, reason, requested_by_id, requested_by_name, created_at, expires_at, status,
+                 requested_by_person)
+             VALUES ($1, 'run', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12)",
         )
         .bind(&id)
         .bind(new.workflow_id)
@@ -86,9 +94,16 @@ impl ApprovalStore for Adapter {
         .bind(&new.requested_by.name)
         .bind(now)
         .bind(expires_at)
+        .bind(new.requester_person)
         .execute(&mut *tx)
         .await?;
-        append_in(&mut tx, audit.detail("approval_id", id.clone())).await?;
+        append_in(
+            &mut tx,
+            audit
+                .detail("approval_id", id.clone())
+                .detail("requester_person", new.requester_person),
+        )
+        .await?;
         tx.commit().await?;
         Ok(ApprovalRequest {
             id,
@@ -116,7 +131,18 @@ impl ApprovalStore for Adapter {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(request_from_row).transpose()
+        let Some(mut stored) = row.as_ref().map(request_from_row).transpose()? else {
+            return Ok(None);
+        };
+        stored.author_person = sqlx::query_scalar(
+            "SELECT created_by_person FROM workflow_versions WHERE workflow_id = $1 AND version = $2",
+        )
+        .bind(&stored.workflow_id)
+        .bind(i32::try_from(stored.request.version).unwrap_or(i32::MAX))
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten();
+        Ok(Some(stored))
     }
 
     async fn list_approvals(

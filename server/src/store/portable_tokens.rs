@@ -7,13 +7,14 @@ use crate::store::StoreResult;
 use crate::store::tokens::{Created, NewTokenRecord, TokenStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gantry_core::approval::Person;
 use gantry_core::audit::AuditEvent;
 use gantry_core::token::{ServiceToken, TokenKind};
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-const TOKEN_COLUMNS: &str =
-    "id, name, kind, hint, created_at, created_by, expires_at, last_used_at, revoked_at";
+const TOKEN_COLUMNS: &str = "id, name, kind, hint, created_at, created_by, expires_at, \
+     last_used_at, revoked_at, made_by_person, made_by_person_name, can_create_tokens";
 
 /// Tokens with their grants, in the order the query gave them. (Token
 /// counts are small: one query for every grant beats one per token.)
@@ -37,7 +38,19 @@ async fn with_grants(
         .map(|row| {
             let id: String = row.try_get("id")?;
             let kind: String = row.try_get("kind")?;
+            let maker = match (
+                row.try_get::<Option<String>, _>("made_by_person")?,
+                row.try_get::<Option<String>, _>("made_by_person_name")?,
+            ) {
+                (Some(id), name) => Some(Person {
+                    name: name.unwrap_or_else(|| id.clone()),
+                    id,
+                }),
+                (None, _) => None,
+            };
             Ok(ServiceToken {
+                maker,
+                can_create_tokens: row.try_get("can_create_tokens")?,
                 kind: TokenKind::parse(&kind).unwrap_or_default(),
                 roles: by_token.remove(&id).unwrap_or_default(),
                 id,
@@ -64,8 +77,9 @@ impl TokenStore for Adapter {
         let mut tx = begin_write(&self.pool).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let inserted = sqlx::query(
-            "INSERT INTO api_tokens (id, name, token_hash, created_at, expires_at, created_by, hint, kind)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO api_tokens (id, name, token_hash, created_at, expires_at, created_by, hint,
+                 kind, made_by_person, made_by_person_name, can_create_tokens)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(&id)
@@ -76,6 +90,9 @@ impl TokenStore for Adapter {
         .bind(new.created_by)
         .bind(new.hint)
         .bind(new.kind.as_str())
+        .bind(new.maker.map(|p| p.id.as_str()))
+        .bind(new.maker.map(|p| p.name.as_str()))
+        .bind(new.can_create_tokens)
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -98,11 +115,13 @@ impl TokenStore for Adapter {
                 .detail("token_id", id.clone())
                 .detail("kind", new.kind.as_str())
                 .detail("grants", roles.clone())
-                .detail("expires_at", new.expires_at.map(|e| e.to_rfc3339())),
+                .detail("expires_at", new.expires_at.map(|e| e.to_rfc3339()))
+                .detail("maker", new.maker.map(|p| p.id.clone()))
+                .detail("may_make_tokens", new.can_create_tokens),
         )
         .await?;
         tx.commit().await?;
-        Ok(Created::Token(ServiceToken {
+        Ok(Created::Token(Box::new(ServiceToken {
             id,
             name: new.name.to_owned(),
             kind: new.kind,
@@ -110,10 +129,12 @@ impl TokenStore for Adapter {
             hint: new.hint.to_owned(),
             created_at: now,
             created_by: new.created_by.to_owned(),
+            maker: new.maker.cloned(),
+            can_create_tokens: new.can_create_tokens,
             expires_at: new.expires_at,
             last_used_at: None,
             revoked_at: None,
-        }))
+        })))
     }
 
     async fn list_tokens(&self) -> StoreResult<Vec<ServiceToken>> {

@@ -21,11 +21,16 @@ mod portable_audit;
 #[path = "portable_scim.rs"]
 mod portable_scim;
 #[allow(clippy::duplicate_mod)]
+#[path = "portable_sessions.rs"]
+mod portable_sessions;
+#[allow(clippy::duplicate_mod)]
 #[path = "portable_tokens.rs"]
 mod portable_tokens;
 #[allow(clippy::duplicate_mod)]
 #[path = "portable_users.rs"]
 mod portable_users;
+
+pub(super) use portable_sessions::SessionTable;
 
 /// What `portable.rs` is compiled against in this adapter.
 type Db = sqlx::Postgres;
@@ -122,8 +127,6 @@ impl Store for PgStore {
     }
 
     fn sessions(&self) -> SessionBackend {
-        SessionBackend::Postgres(tower_sessions_sqlx_store::PostgresStore::new(
-            self.pool.clone(),
-        ))
+        SessionBackend::Postgres(SessionTable::new(self.pool.clone()))
     }
 }

@@ -13,6 +13,8 @@ pub struct NewVersion<'a> {
     pub spec: &'a WorkflowSpec,
     pub source: &'a str,
     pub created_by: &'a str,
+    /// The person behind `created_by`, for four eyes (`None`: unknown).
+    pub created_by_person: Option<&'a str>,
     /// Where a newly created version becomes active (the first environment).
     pub activate_in: &'a str,
     /// First fire of its schedule there, if it has one.

@@ -1,15 +1,16 @@
 //! The session store for whichever database Gantry runs on, so sessions live
-//! beside everything else and survive restarts.
+//! beside everything else and survive restarts. Each adapter compiles
+//! `portable_sessions.rs`, which keeps only a hash of each session id.
 
+use super::{postgres, sqlite};
 use async_trait::async_trait;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
-use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 #[derive(Debug, Clone)]
 pub enum SessionBackend {
-    Sqlite(SqliteStore),
-    Postgres(PostgresStore),
+    Sqlite(sqlite::SessionTable),
+    Postgres(postgres::SessionTable),
 }
 
 #[async_trait]

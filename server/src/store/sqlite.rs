@@ -25,11 +25,16 @@ mod portable_audit;
 #[path = "portable_scim.rs"]
 mod portable_scim;
 #[allow(clippy::duplicate_mod)]
+#[path = "portable_sessions.rs"]
+mod portable_sessions;
+#[allow(clippy::duplicate_mod)]
 #[path = "portable_tokens.rs"]
 mod portable_tokens;
 #[allow(clippy::duplicate_mod)]
 #[path = "portable_users.rs"]
 mod portable_users;
+
+pub(super) use portable_sessions::SessionTable;
 
 /// What `portable.rs` is compiled against in this adapter.
 type Db = sqlx::Sqlite;
@@ -124,8 +129,6 @@ impl Store for SqliteStore {
     }
 
     fn sessions(&self) -> SessionBackend {
-        SessionBackend::Sqlite(tower_sessions_sqlx_store::SqliteStore::new(
-            self.pool.clone(),
-        ))
+        SessionBackend::Sqlite(SessionTable::new(self.pool.clone()))
     }
 }

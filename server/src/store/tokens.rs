@@ -6,6 +6,7 @@ use super::StoreResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::Role;
+use gantry_core::approval::Person;
 use gantry_core::audit::AuditEvent;
 use gantry_core::token::{ServiceToken, TokenKind};
 
@@ -18,12 +19,16 @@ pub struct NewTokenRecord<'a> {
     pub grants: &'a [(Role, String)],
     pub expires_at: Option<DateTime<Utc>>,
     pub created_by: &'a str,
+    /// The person answerable for it (`None`: unknown, for a token made by
+    /// a token whose own maker was never recorded).
+    pub maker: Option<&'a Person>,
+    pub can_create_tokens: bool,
     pub kind: TokenKind,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Created {
-    Token(ServiceToken),
+    Token(Box<ServiceToken>),
     /// Names are unique for good (revoked tokens keep theirs).
     NameTaken,
 }

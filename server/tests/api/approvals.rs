@@ -14,11 +14,34 @@ const GUARDED: &str = "name: deploy\napproval:\n  required_in: [dev]\n\
     inputs:\n  version:\n    type: string\n    default: '1.0'\n\
     steps:\n  - id: ship\n    run: echo shipping\n";
 
+/// A token made with the bootstrap token: it acts for the system.
 async fn token(app: &TestApp, name: &str, role: &str) -> String {
     let (status, made) = app
         .api_post("/tokens", json!({"name": name, "roles": [role]}))
         .await;
     assert_eq!(status, 201, "{made}");
+    made["secret"].as_str().unwrap().to_owned()
+}
+
+/// A token the admin makes in their session: it acts for the admin, a
+/// second person beside the system (four eyes compares people).
+async fn admins_token(app: &TestApp, name: &str, role: &str) -> String {
+    let admin = crate::helpers::new_client();
+    let resp = admin
+        .post(app.url("/auth/dev/sign-in"))
+        .form(&[("username", "admin")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let resp = admin
+        .post(app.url("/api/v1/tokens"))
+        .json(&json!({"name": name, "roles": [role]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let made: Value = resp.json().await.unwrap();
     made["secret"].as_str().unwrap().to_owned()
 }
 
@@ -59,12 +82,12 @@ async fn ask(app: &TestApp, requester: &str) -> Value {
 }
 
 async fn a_run_needing_approval_waits_for_a_second_person(backend: Backend) {
-    let app = TestApp::spawn_on(backend, &["--worker-slots", "0"]).await;
+    let app = TestApp::spawn_on(backend, &["--dev", "--worker-slots", "0"]).await;
     assert_eq!(app.apply(GUARDED).await.0, 201);
     let requester = token(&app, "requester", "operator@dev").await;
-    let dev_approver = token(&app, "dev-approver", "approver@dev").await;
-    let prod_approver = token(&app, "prod-approver", "approver@prod").await;
-    let operator = token(&app, "other-operator", "operator@*").await;
+    let dev_approver = admins_token(&app, "dev-approver", "approver@dev").await;
+    let prod_approver = admins_token(&app, "prod-approver", "approver@prod").await;
+    let operator = admins_token(&app, "other-operator", "operator@*").await;
 
     // Asking files a request; nothing runs yet.
     let request = ask(&app, &requester).await;
@@ -201,10 +224,10 @@ async fn gantry(app: &TestApp, token: &str, args: &[&str]) -> (Option<i32>, Stri
 
 #[tokio::test]
 async fn the_cli_asks_lists_and_approves() {
-    let app = TestApp::spawn_with(&["--worker-slots", "0"]).await;
+    let app = TestApp::spawn_with(&["--dev", "--worker-slots", "0"]).await;
     assert_eq!(app.apply(GUARDED).await.0, 201);
     let requester = token(&app, "requester", "operator@dev").await;
-    let approver = token(&app, "approver", "approver@*").await;
+    let approver = admins_token(&app, "approver", "approver@*").await;
 
     let (code, out) = gantry(
         &app,

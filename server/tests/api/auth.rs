@@ -180,7 +180,7 @@ async fn a_session_idle_past_its_timeout_is_over() {
     app.sign_in_as("viewer").await;
     assert_eq!(app.get("/runs").await.status(), 200);
     // Idle: the store's expiry (which every request slides forward) passed.
-    sqlx::query("UPDATE tower_sessions SET expiry_date = ?")
+    sqlx::query("UPDATE sessions SET expiry_date = ?")
         .bind(chrono::Utc::now().timestamp() - 1)
         .execute(&app.db().await)
         .await

@@ -8,7 +8,8 @@
 //! approval requests in each environment (the port looks them up before it
 //! knows the environment to authorize in), a fresh pending request for each
 //! decision (a decided one answers 409 before anyone's roles are checked;
-//! the bootstrap token asks, so four-eyes never gets in the way), a workflow
+//! the bootstrap token asks and wrote the workflows, and the matrix's tokens
+//! are made by a person, so four-eyes never gets in the way), a workflow
 //! with a required input (allowed triggers stop at 422 and start nothing),
 //! an identical spec (allowed applies change nothing), a taken token name
 //! (allowed creations stop at 409), an unknown account (allowed disables
@@ -61,8 +62,12 @@ enum Rule {
     /// One of these roles in the request's environment.
     InEnv(&'static [Role]),
     /// Making a token whose role is granted in the request's scope: an admin
-    /// whose admin role covers that scope (`*` needs admin@*).
+    /// whose admin role covers that scope (`*` needs admin@*); a token also
+    /// needs `can_create_tokens`.
     AdminOver,
+    /// Deciding an approval: approver or admin in the request's environment;
+    /// tokens not in the last environment (`--token-approvals` default).
+    Decide,
     /// Admin in every environment (admin@*): changes that reach everywhere.
     AdminEverywhere,
     /// Worker tokens only, whatever the roles of anyone else: the execution
@@ -250,25 +255,16 @@ fn table() -> Vec<Row> {
         rest("post", "/runs/{id}/cancel", InEnv(OPERATORS), ENVS, empty),
         rest("get", "/approvals", Anywhere(VIEWERS), NONE, empty),
         rest("get", "/approvals/{id}", InEnv(VIEWERS), ENVS, empty),
-        rest(
-            "post",
-            "/approvals/{id}/approve",
-            InEnv(APPROVERS),
-            ENVS,
-            empty,
-        )
-        .deciding(),
-        rest(
-            "post",
-            "/approvals/{id}/reject",
-            InEnv(APPROVERS),
-            ENVS,
-            empty,
-        )
-        .deciding(),
+        rest("post", "/approvals/{id}/approve", Decide, ENVS, empty).deciding(),
+        rest("post", "/approvals/{id}/reject", Decide, ENVS, empty).deciding(),
         rest("get", "/tokens", Anywhere(ADMINS), NONE, empty),
         rest("post", "/tokens", AdminOver, SCOPES, |t| {
-            Body::Json(json!({"name": TAKEN_TOKEN, "roles": [format!("viewer@{}", t.env)]}))
+            // Short-lived, so a token that may make tokens isn't refused
+            // for outliving itself.
+            Body::Json(
+                json!({"name": TAKEN_TOKEN, "roles": [format!("viewer@{}", t.env)],
+                              "expires_in": "1d"}),
+            )
         }),
         rest("delete", "/tokens/{token}", Anywhere(ADMINS), NONE, empty),
         rest("get", "/users", Anywhere(AUDITORS), NONE, empty),
@@ -314,7 +310,7 @@ fn table() -> Vec<Row> {
         server_fn("approval", InEnv(VIEWERS), ENVS, |t| {
             form(&[("id", &t.approval)])
         }),
-        server_fn("decide_approval", InEnv(APPROVERS), ENVS, |t| {
+        server_fn("decide_approval", Decide, ENVS, |t| {
             form(&[("id", &t.approval), ("decision", "approve")])
         })
         .deciding(),
@@ -323,6 +319,7 @@ fn table() -> Vec<Row> {
             form(&[
                 ("name", TAKEN_TOKEN),
                 ("roles[]", &format!("viewer@{}", t.env)),
+                ("expires_in", "1d"),
             ])
         }),
         server_fn("revoke_token", Anywhere(ADMINS), NONE, |_| {
@@ -385,6 +382,8 @@ struct Who {
     label: String,
     kind: Kind,
     grants: Vec<(Role, &'static str)>,
+    /// A token granted `can_create_tokens`.
+    makes_tokens: bool,
     client: Client,
     bearer: Option<String>,
 }
@@ -426,6 +425,11 @@ fn expect(rule: Rule, who: &Who, env: Option<&str>) -> Expect {
         Rule::People => who.kind == Kind::Person,
         Rule::Anywhere(roles) => who.holds(roles, None),
         Rule::InEnv(roles) => who.holds(roles, Some(env.expect("an environment-scoped rule"))),
+        Rule::AdminOver if who.kind == Kind::Token && !who.makes_tokens => false,
+        Rule::Decide => {
+            let env = env.expect("an environment-scoped rule");
+            who.holds(APPROVERS, Some(env)) && !(who.kind == Kind::Token && env == "prod")
+        }
         Rule::AdminOver => match env.expect("a scope") {
             // Only admin@* may grant in every environment.
             "*" => who.grants.contains(&(Admin, "*")),
@@ -462,24 +466,53 @@ const TOKENS: &[(&str, &[(Role, &str)])] = &[
     ),
 ];
 
+/// Tokens granted `can_create_tokens`: only they may make tokens, within
+/// their own admin reach.
+const MAKER_TOKENS: &[(&str, &[(Role, &str)])] = &[
+    ("mx-maker-admin-dev", &[(Admin, "dev")]),
+    ("mx-maker-viewer-all", &[(Viewer, "*")]),
+];
+
 async fn principals(app: &TestApp) -> Vec<Who> {
     let mut all = vec![Who {
         label: "anonymous".into(),
         kind: Kind::Anonymous,
         grants: Vec::new(),
+        makes_tokens: false,
         client: new_client(),
         bearer: None,
     }];
-    for (name, grants) in TOKENS {
+    // Made by a person (not the bootstrap token, which asks for the
+    // approvals), so four eyes leaves the decisions to authorization.
+    let admin = new_client();
+    let resp = admin
+        .post(app.url("/auth/dev/sign-in"))
+        .form(&[("username", "admin")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303, "sign in as admin");
+    let made = TOKENS
+        .iter()
+        .map(|t| (t, false))
+        .chain(MAKER_TOKENS.iter().map(|t| (t, true)));
+    for ((name, grants), makes_tokens) in made {
         let roles: Vec<String> = grants.iter().map(|(r, s)| format!("{r}@{s}")).collect();
-        let (status, created) = app
-            .api_post("/tokens", json!({"name": name, "roles": roles}))
-            .await;
+        let resp = admin
+            .post(app.url("/api/v1/tokens"))
+            .json(&json!({"name": name, "roles": roles, "can_create_tokens": makes_tokens}))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let created: Value = resp.json().await.unwrap();
         assert_eq!(status, 201, "token {name}: {created}");
+        let maker = if makes_tokens { " (makes tokens)" } else { "" };
         all.push(Who {
-            label: format!("token {}", roles.join("+")),
+            label: format!("token {}{maker}", roles.join("+")),
             kind: Kind::Token,
             grants: grants.to_vec(),
+            makes_tokens,
             client: new_client(),
             bearer: Some(created["secret"].as_str().unwrap().to_owned()),
         });
@@ -492,6 +525,7 @@ async fn principals(app: &TestApp) -> Vec<Who> {
         label: "worker token".into(),
         kind: Kind::Worker,
         grants: Vec::new(),
+        makes_tokens: false,
         client: new_client(),
         bearer: Some(created["secret"].as_str().unwrap().to_owned()),
     });
@@ -509,6 +543,7 @@ async fn principals(app: &TestApp) -> Vec<Who> {
             label: format!("user {role}@*"),
             kind: Kind::Person,
             grants: vec![(role, "*")],
+            makes_tokens: false,
             client,
             bearer: None,
         });

@@ -6,7 +6,6 @@
 
 use crate::helpers::TestApp;
 use serde_json::{Value, json};
-use tower_sessions::session::Record;
 
 const SPEC: &str = "name: deploy\nsteps:\n  - id: go\n    run: echo hi\n";
 
@@ -66,19 +65,19 @@ async fn create_token(app: &TestApp, name: &str) -> (u16, Value) {
 /// Moves every stored session's sign-in an hour into the past.
 pub async fn age_sessions(app: &TestApp) {
     let pool = app.db().await;
-    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT id, data FROM tower_sessions")
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id_hash, data FROM sessions")
         .fetch_all(&pool)
         .await
         .unwrap();
     assert!(!rows.is_empty(), "a session is stored");
-    for (id, data) in rows {
-        let mut record: Record = rmp_serde::from_slice(&data).unwrap();
-        if let Some(auth) = record.data.get_mut("auth") {
+    for (id_hash, data) in rows {
+        let mut data: Value = serde_json::from_str(&data).unwrap();
+        if let Some(auth) = data.get_mut("auth") {
             auth["signed_in_at"] = json!(chrono::Utc::now().timestamp() - 3600);
         }
-        sqlx::query("UPDATE tower_sessions SET data = ? WHERE id = ?")
-            .bind(rmp_serde::to_vec(&record).unwrap())
-            .bind(id)
+        sqlx::query("UPDATE sessions SET data = ? WHERE id_hash = ?")
+            .bind(data.to_string())
+            .bind(id_hash)
             .execute(&pool)
             .await
             .unwrap();

@@ -183,7 +183,12 @@ async fn token_requests_are_checked_and_scoped_admins_grant_only_their_reach() {
     let (status, _) = create(&app, json!({"name": "x", "roles": ["viewer"], "extra": 1})).await;
     assert_eq!(status, 422, "unknown fields are refused");
 
-    let (_, dev_admin) = create(&app, json!({"name": "dev-admin", "roles": ["admin@dev"]})).await;
+    // A token that may make tokens (none outliving it), within its reach.
+    let (_, dev_admin) = create(
+        &app,
+        json!({"name": "dev-admin", "roles": ["admin@dev"], "can_create_tokens": true}),
+    )
+    .await;
     let dev_admin = dev_admin["secret"].as_str().unwrap().to_owned();
     assert_eq!(
         create(&app, json!({"name": "dev-admin", "roles": ["viewer"]}))
@@ -192,7 +197,7 @@ async fn token_requests_are_checked_and_scoped_admins_grant_only_their_reach() {
         409
     );
     let post = reqwest::Method::POST;
-    let make = |name: &str, role: &str| json!({"name": name, "roles": [role]});
+    let make = |name: &str, role: &str| json!({"name": name, "roles": [role], "expires_in": "30d"});
     let (status, answer) = call(
         &app,
         post.clone(),
@@ -315,6 +320,25 @@ async fn the_cli_makes_the_first_token_before_any_server_runs() {
         .await
         .unwrap();
     assert_eq!(me["username"], "first-admin");
+    // Made on the command line: it acts for the system, and may not make
+    // tokens unless made with --can-create-tokens.
+    let listed: Value = client
+        .get(format!("http://{addr}/api/v1/tokens"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "first-admin")
+        .unwrap();
+    assert_eq!(first["maker"]["id"], "system", "{first}");
+    assert_eq!(first["can_create_tokens"], false, "{first}");
 
     // A SCIM token for the identity provider, no roles: it provisions.
     let scim = gantry_token(&["create", "--database-url", &db, "--name", "okta", "--scim"]).await;
@@ -351,6 +375,10 @@ async fn the_cli_makes_the_first_token_before_any_server_runs() {
         "{listed}"
     );
     assert!(listed.contains("(SCIM provisioning)"), "{listed}");
+    assert!(
+        listed.contains("for system"),
+        "CLI-made tokens act for the system: {listed}"
+    );
     assert!(!listed.contains(&secret));
     let out = gantry_token(&["revoke", "--database-url", &db, "first-admin"]).await;
     assert!(
