@@ -51,6 +51,9 @@ pub enum Command {
     /// Create, list or revoke service tokens (works on the database directly).
     #[command(subcommand)]
     Token(crate::token_cli::TokenCommand),
+    /// Supervise one shell step (started by workers; reads its job from standard input).
+    #[command(hide = true)]
+    StepExec,
 }
 
 /// The audit log's checkpoint signing and streaming sink (`serve` only).
@@ -188,6 +191,9 @@ pub struct WorkerFlags {
         default_value = "data/work"
     )]
     pub work_dir: PathBuf,
+
+    #[command(flatten)]
+    pub sandbox: crate::engine::sandbox::StepSandboxFlags,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -13,8 +13,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // A step's supervisor confines itself before any thread exists, so it
+    // runs before (and without) the multi-threaded runtime.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "step-exec") {
+        return gantry_server::engine::sandbox::supervisor::main();
+    }
     let argv = match gantry_server::config_file::expand(std::env::args_os().collect()) {
         Ok(argv) => argv,
         Err(e) => {
@@ -23,6 +27,19 @@ async fn main() -> ExitCode {
         }
     };
     let cli = Cli::parse_from(argv);
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run(cli)),
+        Err(e) => {
+            eprintln!("gantry: cannot start the async runtime: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Worker(args) => worker(args).await,
@@ -37,6 +54,7 @@ async fn main() -> ExitCode {
         Command::Reject(args) => client::decide(args, false).await,
         Command::Audit(command) => gantry_server::audit::cli::run(command).await,
         Command::Token(command) => gantry_server::token_cli::run(command).await,
+        Command::StepExec => gantry_server::engine::sandbox::supervisor::main(),
     }
 }
 
@@ -78,7 +96,23 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
         eprintln!("gantry: cannot subscribe to work notifications: {e}");
         return ExitCode::from(1);
     }
-    let settings = WorkerSettings::from_flags(worker_id(0), &args.worker);
+    let mut settings = WorkerSettings::from_flags(worker_id(0), &args.worker);
+    let protected = gantry_server::engine::sandbox::protected_paths(
+        &args.worker.work_dir,
+        Some(&args.database_url),
+        &[],
+    );
+    settings.sandbox = match gantry_server::engine::sandbox::StepSandbox::from_flags(
+        &args.worker.sandbox,
+        &protected,
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("gantry: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    gantry_server::startup::log_isolation(&settings.sandbox.isolation());
     println!(
         "Gantry worker {} started ({} slots)",
         settings.id, settings.slots

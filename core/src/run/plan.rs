@@ -324,6 +324,7 @@ mod tests {
             retries,
             env: BTreeMap::new(),
             outputs: vec![],
+            limits: None,
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod logs;
+pub mod sandbox;
 pub mod scheduler;
 pub mod shell;
 pub mod worker;

@@ -32,6 +32,8 @@ pub struct WorkerSettings {
     /// Longest wait between queue checks when no wake-up arrives (a safety
     /// net: wake-ups normally come from the work signal).
     pub idle_poll: Duration,
+    /// How shell steps are confined (`--step-*` flags).
+    pub sandbox: super::sandbox::StepSandbox,
 }
 
 impl WorkerSettings {
@@ -56,6 +58,7 @@ impl WorkerSettings {
                 .unwrap_or(work_root)
         };
         Self {
+            sandbox: super::sandbox::StepSandbox::defaults(&work_root),
             id,
             slots: 4,
             lease: Duration::from_secs(15),
@@ -100,6 +103,8 @@ impl Worker {
     /// abandons in-flight attempts (their leases expire and they are retried
     /// elsewhere as new attempts).
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        // Before claiming: steps a crashed predecessor left running die.
+        super::sandbox::reap::kill_leftovers(&self.settings.work_root);
         let signal = self.store.work_signal();
         let mut running: JoinSet<()> = JoinSet::new();
         loop {
@@ -377,8 +382,12 @@ impl Worker {
             ShellJob {
                 script: &rendered.script,
                 workdir: &workdir,
+                attempt_dir: &dir,
+                output_file: &output_file,
                 env,
                 timeout,
+                sandbox: &self.settings.sandbox,
+                limits: step.limits.as_ref(),
             },
             logs,
             stop,
