@@ -12,6 +12,7 @@ pub mod config_file;
 pub mod config_oidc;
 mod demo;
 pub mod engine;
+pub mod hardening;
 pub mod health;
 pub mod plane;
 mod plane_approvals;

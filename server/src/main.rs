@@ -19,7 +19,15 @@ fn main() -> ExitCode {
     if std::env::args_os().nth(1).is_some_and(|a| a == "step-exec") {
         return gantry_server::engine::sandbox::supervisor::main();
     }
-    let argv = match gantry_server::config_file::expand(std::env::args_os().collect()) {
+    // `serve` and `worker` keep no credential in /proc/PID/{environ,cmdline}.
+    let recovered = gantry_server::hardening::scrub(std::env::args_os().collect());
+    let secret_env = recovered.env;
+    let argv = match gantry_server::config_file::expand_with(recovered.argv, |name| {
+        secret_env
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var_os(name))
+    }) {
         Ok(argv) => argv,
         Err(e) => {
             eprintln!("gantry: invalid configuration: {e}");
@@ -60,6 +68,7 @@ async fn run(cli: Cli) -> ExitCode {
 
 /// A worker-only process: claims steps from the shared database.
 async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
+    gantry_server::hardening::make_undumpable();
     let url = match DatabaseUrl::parse(&args.database_url) {
         Ok(u) => u,
         Err(e) => {
@@ -127,6 +136,7 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
 }
 
 async fn serve(args: gantry_server::cli::ServeArgs) -> ExitCode {
+    gantry_server::hardening::make_undumpable();
     let config = match Config::from_args(args) {
         Ok(c) => c,
         Err(e) => {

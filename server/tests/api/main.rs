@@ -28,6 +28,7 @@ mod scim;
 mod scim_compliance;
 mod scim_sequences;
 mod scoped_reads;
+mod step_sandbox;
 mod step_up;
 mod token_pages;
 mod tokens;
