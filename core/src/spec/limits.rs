@@ -94,13 +94,13 @@ impl SpecBytes {
 impl fmt::Display for SpecBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (unit, size) in [("Ti", TI), ("Gi", GI), ("Mi", MI), ("Ki", KI)] {
-            if self.0 >= size && self.0 % size == 0 {
+            if self.0 >= size && self.0.is_multiple_of(size) {
                 return write!(f, "{}{unit}", self.0 / size);
             }
         }
         // Not a whole number of KiB: written in decimal kilobytes is not
         // exact either, so say it in bytes with the smallest unit that fits.
-        if self.0 % 1000 == 0 && self.0 > 0 {
+        if self.0.is_multiple_of(1000) && self.0 > 0 {
             return write!(f, "{}K", self.0 / 1000);
         }
         write!(f, "{}Ki", self.0.div_ceil(KI))
