@@ -321,3 +321,33 @@ async fn get_json(app: &TestApp, path: &str) -> (u16, serde_json::Value) {
     let resp = app.get(path).await;
     (resp.status().as_u16(), resp.json().await.unwrap())
 }
+
+#[tokio::test]
+async fn a_worker_keeps_no_database_url_in_its_process_environment() {
+    // The server runs no worker; a `gantry worker` process gets the URL
+    // from its environment.
+    let app = TestApp::spawn_on(Backend::Sqlite, &["--dev", "--worker-slots", "0"]).await;
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["worker", "--log", "warn", "--worker-lease", "2s"])
+        .arg("--work-dir")
+        .arg(app.dir.path().join("w"))
+        .env("GANTRY_DATABASE_URL", &app.db_url)
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = worker.id().unwrap();
+    let id = app
+        .apply_and_run(
+            "name: remote\nsteps:\n  - id: hello\n    run: echo hello\n",
+            json!({}),
+        )
+        .await;
+    let run = app.finished_run(&id).await;
+    assert_eq!(run["status"], "succeeded", "{run:#}");
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let environ = String::from_utf8_lossy(&environ);
+    assert!(!environ.contains("GANTRY_DATABASE_URL"), "{environ}");
+    assert!(!environ.contains(&app.db_url), "{environ}");
+    worker.start_kill().unwrap();
+}

@@ -206,6 +206,34 @@ mod tests {
     }
 
     #[test]
+    fn a_group_left_by_a_dead_worker_is_killed() {
+        use std::os::unix::process::{CommandExt, ExitStatusExt};
+        let root = tempfile::tempdir().unwrap();
+        let attempt = root.path().join("run1").join("a-1");
+        std::fs::create_dir_all(&attempt).unwrap();
+        // A "supervisor" leading its own group, as the worker starts them.
+        let mut leftover = std::process::Command::new("sleep")
+            .arg("300")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pid = i32::try_from(leftover.id()).unwrap();
+        let supervisor = ProcessId::of(pid).unwrap();
+        std::fs::write(
+            attempt.join(SUPERVISOR_FILE),
+            format!(
+                "{} {} 2147483646 1\n",
+                supervisor.pid, supervisor.start_time
+            ),
+        )
+        .unwrap();
+        assert_eq!(kill_leftovers(root.path()), 1);
+        let status = leftover.wait().unwrap();
+        assert_eq!(status.signal(), Some(Signal::SIGKILL as i32));
+        assert!(!attempt.exists());
+    }
+
+    #[test]
     fn attempts_of_a_dead_owner_are_removed_without_killing_recycled_pids() {
         let root = tempfile::tempdir().unwrap();
         let attempt = root.path().join("run1").join("a-1");

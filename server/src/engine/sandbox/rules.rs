@@ -60,7 +60,8 @@ pub fn readable_paths(system: &[&str], protected: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 fn expand(path: &Path, protected: &[PathBuf], out: &mut Vec<PathBuf>) {
-    if protected.iter().any(|p| p == path) {
+    // The path is protected itself, or lies inside a protected one.
+    if protected.iter().any(|p| path.starts_with(p)) {
         return;
     }
     if !protected.iter().any(|p| p.starts_with(path)) {

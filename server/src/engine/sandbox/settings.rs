@@ -342,3 +342,90 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gantry_core::spec::SpecDuration;
+
+    fn sandbox(max_memory: Option<u64>, max_cpu: Option<u64>) -> StepSandbox {
+        let mut s = StepSandbox::defaults(Path::new("/nonexistent/work"));
+        s.max_memory = max_memory.map(SpecBytes);
+        s.max_cpu = max_cpu.map(Duration::from_secs);
+        s
+    }
+
+    #[test]
+    fn step_limits_are_capped_by_the_platform_maximums_which_are_also_defaults() {
+        const MI: u64 = 1024 * 1024;
+        let s = sandbox(Some(64 * MI), Some(60));
+        let asked = StepLimits {
+            memory: Some(SpecBytes(1024 * MI)),
+            cpu: Some(SpecDuration(Duration::from_secs(30))),
+        };
+        let (limits, notes) = s.limits_for(Some(&asked));
+        assert_eq!(limits.memory, Some(64 * MI));
+        assert_eq!(limits.cpu_seconds, Some(30));
+        assert_eq!(
+            notes,
+            vec!["memory limit 1Gi lowered to the platform maximum 64Mi".to_owned()]
+        );
+        let (defaults, notes) = s.limits_for(None);
+        assert_eq!(defaults.memory, Some(64 * MI));
+        assert_eq!(defaults.cpu_seconds, Some(60));
+        assert!(notes.is_empty());
+        let (unlimited, _) = sandbox(None, None).limits_for(None);
+        assert_eq!((unlimited.memory, unlimited.cpu_seconds), (None, None));
+    }
+
+    #[test]
+    fn an_attempt_may_write_only_its_own_paths_and_the_devices() {
+        let s = sandbox(None, None);
+        let rules = s
+            .access_for(vec![PathBuf::from("/w/run/a-1/work")])
+            .unwrap();
+        assert!(rules.write.contains(&PathBuf::from("/w/run/a-1/work")));
+        assert!(rules.write.contains(&PathBuf::from("/dev/null")));
+        assert!(!rules.write.iter().any(|p| p.starts_with("/tmp")));
+        assert!(
+            !rules
+                .read
+                .iter()
+                .any(|p| p.starts_with("/tmp") || p == Path::new("/"))
+        );
+    }
+
+    #[test]
+    fn switching_the_sandbox_off_is_reported_as_degraded() {
+        let mut s = sandbox(None, None);
+        s.mode = SandboxMode::Off;
+        assert!(s.access_for(vec![]).is_none());
+        let isolation = s.isolation();
+        assert_eq!(isolation.sandbox, "off");
+        assert!(isolation.degraded);
+        assert!(isolation.to_string().contains("DEGRADED ISOLATION"));
+    }
+
+    #[test]
+    fn protected_paths_cover_the_sqlite_folder_and_the_given_files() {
+        let p = protected_paths(
+            Path::new("/srv/work"),
+            Some("sqlite:///var/lib/gantry/gantry.db?mode=rwc"),
+            &[Some(Path::new("/etc/gantry/gantry.toml")), None],
+        );
+        assert_eq!(
+            p,
+            vec![
+                PathBuf::from("/srv/work"),
+                PathBuf::from("/var/lib/gantry"),
+                PathBuf::from("/etc/gantry/gantry.toml"),
+            ]
+        );
+        let here = protected_paths(Path::new("w"), Some("sqlite:g.db"), &[]);
+        assert!(here.contains(&PathBuf::from("g.db-wal")));
+        assert_eq!(
+            protected_paths(Path::new("w"), Some("postgres://h/db"), &[]),
+            vec![PathBuf::from("w")]
+        );
+    }
+}

@@ -191,6 +191,15 @@ fn supervise(job: StepExecJob, socket: UnixStream, confinement: &str) -> Report 
         }
         let mut child = match cmd.spawn() {
             Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && job.user.is_some() => {
+                return Report::Failed {
+                    error: format!(
+                        "could not start /bin/sh in {} as the step user: {e}; every folder above \
+                         --work-dir must be traversable (o+x) by that user",
+                        job.workdir.display()
+                    ),
+                };
+            }
             Err(e) => {
                 return Report::Failed {
                     error: format!("could not start /bin/sh: {e}"),
