@@ -15,6 +15,7 @@ use tokio::process::{Child, Command};
 on_both_backends!(
     a_step_gets_nothing_usable_from_the_server_it_runs_under,
     killing_the_server_kills_its_steps,
+    killing_a_worker_kills_its_steps,
     limits_in_the_spec_stop_a_step_that_uses_more,
 );
 
@@ -163,9 +164,10 @@ steps:
     assert!(!data_dir.join("planted").exists());
 }
 
-async fn killing_the_server_kills_its_steps(backend: Backend) {
-    let mut server = start_real_server(backend, &[]).await;
-    let app = &server.app;
+/// Starts a step that leaves a background child and a `setsid` one (which
+/// leaves the process group) and waits; answers their pids and the shell's
+/// once the step printed them.
+async fn start_lingering_step(app: &TestApp) -> Vec<i32> {
     let id = app
         .apply_and_run(
             r#"
@@ -184,7 +186,7 @@ steps:
         )
         .await;
     let deadline = Instant::now() + Duration::from_secs(60);
-    let pids: Vec<i32> = loop {
+    loop {
         let log = step_log(app, &id, "linger").await;
         let pids: Vec<i32> = ["background ", "escaped ", "shell "]
             .iter()
@@ -195,24 +197,51 @@ steps:
             })
             .collect();
         if pids.len() == 3 {
-            break pids;
+            assert!(pids.iter().all(|p| !gone_or_zombie(*p)), "{pids:?} run");
+            return pids;
         }
         assert!(Instant::now() < deadline, "the step never started: {log}");
         tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(pids.iter().all(|p| !gone_or_zombie(*p)), "{pids:?} run");
-    // kill -9: no clean-up code of the server runs.
-    server.child.start_kill().unwrap();
-    server.child.wait().await.unwrap();
-    assert!(gone_or_zombie(server.pid));
+    }
+}
+
+/// Polls until every pid is gone (bounded).
+async fn all_vanish(pids: &[i32]) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !pids.iter().all(|p| gone_or_zombie(*p)) {
         assert!(
             Instant::now() < deadline,
-            "step processes {pids:?} outlived the server"
+            "step processes {pids:?} outlived their worker"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+async fn killing_the_server_kills_its_steps(backend: Backend) {
+    let mut server = start_real_server(backend, &[]).await;
+    let pids = start_lingering_step(&server.app).await;
+    // kill -9: no clean-up code of the server runs.
+    server.child.start_kill().unwrap();
+    server.child.wait().await.unwrap();
+    assert!(gone_or_zombie(server.pid));
+    all_vanish(&pids).await;
+}
+
+async fn killing_a_worker_kills_its_steps(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev", "--worker-slots", "0"]).await;
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["worker", "--log", "warn"])
+        .arg("--work-dir")
+        .arg(app.dir.path().join("w"))
+        .env("GANTRY_DATABASE_URL", &app.db_url)
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pids = start_lingering_step(&app).await;
+    worker.start_kill().unwrap();
+    worker.wait().await.unwrap();
+    all_vanish(&pids).await;
 }
 
 async fn limits_in_the_spec_stop_a_step_that_uses_more(backend: Backend) {
