@@ -52,6 +52,9 @@ pub enum Command {
     /// Create, list or revoke service tokens (works on the database directly).
     #[command(subcommand)]
     Token(crate::token_cli::TokenCommand),
+    /// Supervise one shell step (started by workers; reads its job from standard input).
+    #[command(hide = true)]
+    StepExec,
 }
 
 /// The audit log's checkpoint signing and streaming sink (`serve` only).
@@ -197,6 +200,8 @@ pub struct WorkerFlags {
     #[arg(long, env = "GANTRY_HTTP_STEP_ALLOW", value_name = "CIDR[@ENV],…",
           value_delimiter = ',', value_parser = crate::engine::egress::parse_allow)]
     pub http_step_allow: Vec<crate::engine::egress::AllowEntry>,
+    #[command(flatten)]
+    pub sandbox: crate::engine::sandbox::StepSandboxFlags,
 }
 
 #[derive(Debug, Clone, Args)]

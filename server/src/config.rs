@@ -49,6 +49,8 @@ pub struct Config {
     pub oidc: Option<OidcSettings>,
     /// Provider groups → roles.
     pub role_mapping: RoleMapping,
+    /// How shell steps are confined.
+    pub step_sandbox: crate::engine::sandbox::StepSandbox,
 }
 
 /// A configured secret: usable, never printed.
@@ -193,6 +195,23 @@ impl Config {
                 args.environments
             ));
         }
+        let step_sandbox = {
+            use crate::engine::sandbox::{StepSandbox, protected_paths};
+            let protected = protected_paths(
+                &args.worker.work_dir,
+                Some(&args.database_url),
+                &[
+                    args.config.as_deref(),
+                    args.audit.audit_signing_key.as_deref(),
+                    args.audit.audit_sink_token_file.as_deref(),
+                    args.oidc.oidc_client_secret_file.as_deref(),
+                ],
+            );
+            match StepSandbox::from_flags(&args.worker.sandbox, &protected) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            }
+        };
         let secure_cookies = public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"));
@@ -225,6 +244,7 @@ impl Config {
             audit_sink,
             oidc,
             role_mapping,
+            step_sandbox,
         })
     }
 }

@@ -1,6 +1,8 @@
 //! Probes for orchestrators and load balancers. `/healthz`: the process
 //! answers. `/readyz`: the database answers and its schema is the one this
-//! binary expects.
+//! binary expects; it also says how steps are isolated (`step_isolation`,
+//! with `degraded: true` where the kernel lacks Landlock, the sandbox is
+//! off, or steps run as root), without failing for it.
 
 use crate::state::AppState;
 use axum::Json;
@@ -15,9 +17,16 @@ pub async fn healthz() -> Json<Value> {
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = state.store.backend().to_string();
     match state.store.migration_status().await {
+        // Degraded step isolation is reported, not a reason to be taken
+        // out of rotation: restarting wouldn't give the kernel Landlock.
         Ok(m) if m.is_current() => (
             StatusCode::OK,
-            Json(json!({ "status": "ready", "database": database, "migrations": m.applied })),
+            Json(json!({
+                "status": "ready",
+                "database": database,
+                "migrations": m.applied,
+                "step_isolation": state.step_isolation.as_deref(),
+            })),
         ),
         Ok(m) => {
             let reason = if m.pending.is_empty() {

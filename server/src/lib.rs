@@ -13,6 +13,7 @@ pub mod config_oidc;
 mod demo;
 pub mod engine;
 pub mod exec_api;
+pub mod hardening;
 pub mod health;
 pub mod plane;
 mod plane_approvals;

@@ -13,9 +13,21 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let argv = match gantry_server::config_file::expand(std::env::args_os().collect()) {
+fn main() -> ExitCode {
+    // A step's supervisor confines itself before any thread exists, so it
+    // runs before (and without) the multi-threaded runtime.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "step-exec") {
+        return gantry_server::engine::sandbox::supervisor::main();
+    }
+    // `serve` and `worker` keep no credential in /proc/PID/{environ,cmdline}.
+    let recovered = gantry_server::hardening::scrub(std::env::args_os().collect());
+    let secret_env = recovered.env;
+    let argv = match gantry_server::config_file::expand_with(recovered.argv, |name| {
+        secret_env
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var_os(name))
+    }) {
         Ok(argv) => argv,
         Err(e) => {
             eprintln!("gantry: invalid configuration: {e}");
@@ -23,6 +35,19 @@ async fn main() -> ExitCode {
         }
     };
     let cli = Cli::parse_from(argv);
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run(cli)),
+        Err(e) => {
+            eprintln!("gantry: cannot start the async runtime: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Worker(args) => worker(args).await,
@@ -37,12 +62,14 @@ async fn main() -> ExitCode {
         Command::Reject(args) => client::decide(args, false).await,
         Command::Audit(command) => gantry_server::audit::cli::run(command).await,
         Command::Token(command) => gantry_server::token_cli::run(command).await,
+        Command::StepExec => gantry_server::engine::sandbox::supervisor::main(),
     }
 }
 
 /// A worker-only process: leases steps from a server's execution API with
 /// a worker token; it holds no database credential.
 async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
+    gantry_server::hardening::make_undumpable();
     telemetry::init(
         args.log_format
             .unwrap_or(gantry_server::cli::LogFormat::Json),
@@ -69,7 +96,24 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let settings = WorkerSettings::from_flags(worker_id(0), &args.worker);
+    let mut settings = WorkerSettings::from_flags(worker_id(0), &args.worker);
+    // The worker token's file is a credential: no step may read it.
+    let protected = gantry_server::engine::sandbox::protected_paths(
+        &args.worker.work_dir,
+        None,
+        &[Some(args.token_file.as_path())],
+    );
+    settings.sandbox = match gantry_server::engine::sandbox::StepSandbox::from_flags(
+        &args.worker.sandbox,
+        &protected,
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("gantry: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    gantry_server::startup::log_isolation(&settings.sandbox.isolation());
     let instance = settings.id.clone();
     let source = match RemoteSource::new(&args.server, token, instance) {
         Ok(s) => s,
@@ -96,6 +140,7 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
 }
 
 async fn serve(args: gantry_server::cli::ServeArgs) -> ExitCode {
+    gantry_server::hardening::make_undumpable();
     let config = match Config::from_args(args) {
         Ok(c) => c,
         Err(e) => {

@@ -103,9 +103,15 @@ impl Application {
             seed_demo_workflows(&store, &plane).await?;
         }
         warn_if_assets_missing(&config);
+        if config.worker.worker_slots > 0 {
+            log_isolation(&config.step_sandbox.isolation());
+        }
         let router = build_router(&config, store.clone(), plane, addr, oidc);
-        let worker = (config.worker.worker_slots > 0)
-            .then(|| WorkerSettings::from_flags(worker_id(0), &config.worker));
+        let worker = (config.worker.worker_slots > 0).then(|| {
+            let mut settings = WorkerSettings::from_flags(worker_id(0), &config.worker);
+            settings.sandbox = config.step_sandbox.clone();
+            settings
+        });
         Ok(Self {
             listener,
             router,
@@ -248,6 +254,16 @@ async fn start_oidc(
     Ok(Some(oidc))
 }
 
+/// One line saying how steps are confined; a warning when less than the
+/// default promise (no Landlock, sandbox off, steps as root).
+pub fn log_isolation(isolation: &crate::engine::sandbox::Isolation) {
+    if isolation.degraded {
+        tracing::warn!(step_isolation = %isolation, "degraded step isolation");
+    } else {
+        tracing::info!(step_isolation = %isolation, "step sandbox ready");
+    }
+}
+
 fn warn_if_assets_missing(config: &Config) {
     let js = config.site_root.join("pkg").join("gantry.js");
     if !js.exists() {
@@ -288,6 +304,8 @@ fn build_router(
             trusted_proxies: config.trusted_proxies.clone(),
         }),
         oidc,
+        step_isolation: (config.worker.worker_slots > 0)
+            .then(|| Arc::new(config.step_sandbox.isolation())),
     };
 
     let sessions = SessionManagerLayer::new(store.sessions())

@@ -17,6 +17,8 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     /// Single sign-on, when configured.
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
+    /// How this process's worker confines steps (None: it runs none).
+    pub step_isolation: Option<Arc<crate::engine::sandbox::Isolation>>,
 }
 
 pub struct AuthSettings {

@@ -325,6 +325,7 @@ mod tests {
             retries,
             env: BTreeMap::new(),
             outputs: vec![],
+            limits: None,
         }
     }
 

@@ -13,6 +13,7 @@
 
 mod duration;
 pub mod inputs;
+mod limits;
 pub mod names;
 mod problem;
 mod retry;
@@ -29,6 +30,7 @@ mod validate_steps;
 
 pub use duration::{MAX_DURATION, SpecDuration};
 pub use inputs::resolve_inputs;
+pub use limits::{MAX_MEMORY, MIN_MEMORY, SpecBytes, StepLimits};
 pub use problem::{SpecProblem, SpecRejection};
 pub use template::{
     Expr, ShellScript, TemplateContext, TemplateError, expressions, render, render_shell,
@@ -172,6 +174,9 @@ pub struct StepSpec {
     /// as `${{ steps.ID.outputs.KEY }}`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<String>,
+    /// Resource limits for a shell step's processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<StepLimits>,
 }
 
 /// An HTTP request made by the engine.
@@ -278,6 +283,7 @@ mod tests {
             retries: None,
             env: BTreeMap::new(),
             outputs: vec![],
+            limits: None,
         }
     }
 

@@ -111,6 +111,7 @@ mod tests {
             retries: None,
             env: Default::default(),
             outputs: vec![],
+            limits: None,
         };
         assert_eq!(step.max_attempts(), 1);
         step.retries = Some(policy(Backoff::Fixed, None, None));

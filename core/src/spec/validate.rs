@@ -470,6 +470,30 @@ mod tests {
                 "steps form a cycle: a → c → b → a",
             ),
             // Durations and retries.
+            // Resource limits.
+            (
+                "memory limit too small",
+                steps("  - id: a\n    run: x\n    limits: {memory: 1Mi}\n"),
+                "steps[0].limits.memory",
+                Some(5),
+                "below the 16Mi minimum",
+            ),
+            (
+                "cpu limit under a second",
+                steps("  - id: a\n    run: x\n    limits: {cpu: 500ms}\n"),
+                "steps[0].limits.cpu",
+                Some(5),
+                "whole seconds",
+            ),
+            (
+                "limits on an http step",
+                steps(
+                    "  - id: a\n    http: {method: GET, url: 'http://x'}\n    limits: {memory: 64Mi}\n",
+                ),
+                "steps[0].limits",
+                Some(5),
+                "shell steps (run) only",
+            ),
             (
                 "step timeout zero",
                 steps("  - id: a\n    run: x\n    timeout: 0m\n"),

@@ -56,6 +56,7 @@ pub(super) fn check_steps(spec: &WorkflowSpec, problems: &mut Problems) {
         check_retries(step, &path, problems);
         check_env(step, &path, problems);
         check_outputs(step, &path, problems);
+        check_limits(step, &path, problems);
         if let Some(http) = &step.http {
             check_http(http, &format!("{path}.http"), problems);
         }
@@ -96,6 +97,33 @@ fn check_needs(step: &StepSpec, path: &str, known: &HashMap<&str, usize>, proble
         } else if step.needs[..j].contains(need) {
             problems.add(at, format!("\"{need}\" is listed twice in needs"));
         }
+    }
+}
+
+/// Limits bound a shell step's processes; an HTTP step has none to bound.
+fn check_limits(step: &StepSpec, path: &str, problems: &mut Problems) {
+    let Some(limits) = &step.limits else {
+        return;
+    };
+    let path = format!("{path}.limits");
+    if step.http.is_some() {
+        problems.add(
+            &path,
+            "limits apply to shell steps (run) only; remove them from this http step",
+        );
+    }
+    if let Some(why) = limits.memory.and_then(|m| m.out_of_memory_bounds()) {
+        problems.add(format!("{path}.memory"), format!("memory {why}"));
+    }
+    check_duration(&format!("{path}.cpu"), limits.cpu, problems);
+    if let Some(cpu) = limits.cpu
+        && !cpu.0.is_zero()
+        && cpu.0 < std::time::Duration::from_secs(1)
+    {
+        problems.add(
+            format!("{path}.cpu"),
+            "cpu is counted in whole seconds; use at least 1s",
+        );
     }
 }
 

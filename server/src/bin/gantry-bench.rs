@@ -134,6 +134,11 @@ enum BackendArg {
 }
 
 fn main() -> Result<()> {
+    // The bench's in-process workers re-execute this binary as each shell
+    // step's supervisor.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "step-exec") {
+        std::process::exit(i32::from(gantry_server::engine::sandbox::supervisor::run()));
+    }
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))

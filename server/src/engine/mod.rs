@@ -7,6 +7,7 @@ pub mod http;
 pub mod http_clients;
 pub mod logs;
 pub mod remote;
+pub mod sandbox;
 pub mod scheduler;
 pub mod shell;
 pub mod source;

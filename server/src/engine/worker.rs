@@ -40,6 +40,8 @@ pub struct WorkerSettings {
     pub retry_pause: Duration,
     /// Which reserved addresses HTTP steps may reach, per environment.
     pub http_egress: Arc<EgressPolicy>,
+    /// How shell steps are confined (`--step-*` flags).
+    pub sandbox: super::sandbox::StepSandbox,
 }
 
 impl WorkerSettings {
@@ -65,6 +67,7 @@ impl WorkerSettings {
                 .unwrap_or(work_root)
         };
         Self {
+            sandbox: super::sandbox::StepSandbox::defaults(&work_root),
             id,
             slots: 4,
             lease: Duration::from_secs(15),
@@ -133,6 +136,8 @@ impl Worker {
     /// abandons in-flight attempts (their processes are killed; their leases
     /// expire and they are retried elsewhere as new attempts).
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        // Before claiming: steps a crashed predecessor left running die.
+        super::sandbox::reap::kill_leftovers(&self.settings.work_root);
         let mut running: JoinSet<()> = JoinSet::new();
         loop {
             while running.try_join_next().is_some() {}
@@ -385,8 +390,12 @@ impl Worker {
             ShellJob {
                 script: &rendered.script,
                 workdir: &workdir,
+                attempt_dir: &dir,
+                output_file: &output_file,
                 env,
                 timeout,
+                sandbox: &self.settings.sandbox,
+                limits: step.limits.as_ref(),
             },
             logs,
             stop,

@@ -24,6 +24,29 @@ async fn app(backend: Backend) -> TestApp {
     TestApp::spawn_on(backend, &["--dev"]).await
 }
 
+/// A server whose steps may also write `shared` (`--step-allow-write`): the
+/// sandbox keeps steps out of the test's own folder, so a step that leaves
+/// evidence for the test (a counter, a pid) leaves it there.
+async fn app_sharing(backend: Backend) -> (TestApp, tempfile::TempDir) {
+    let shared = tempfile::tempdir().unwrap();
+    // Writable by the step user (`nobody` when the tests run as root).
+    std::fs::set_permissions(
+        shared.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let app = TestApp::spawn_on(
+        backend,
+        &[
+            "--dev",
+            "--step-allow-write",
+            shared.path().to_str().unwrap(),
+        ],
+    )
+    .await;
+    (app, shared)
+}
+
 fn attempts(run: &serde_json::Value, step: &str) -> Vec<serde_json::Value> {
     run["steps"]
         .as_array()
@@ -115,8 +138,8 @@ steps:
 }
 
 async fn retries_follow_the_policy_until_success(backend: Backend) {
-    let app = app(backend).await;
-    let counter = app.dir.path().join("count");
+    let (app, shared) = app_sharing(backend).await;
+    let counter = shared.path().join("count");
     let yaml = format!(
         r#"
 name: flaky
@@ -148,8 +171,8 @@ steps:
 }
 
 async fn step_timeout_kills_the_whole_process_group(backend: Backend) {
-    let app = app(backend).await;
-    let pidfile = app.dir.path().join("child.pid");
+    let (app, shared) = app_sharing(backend).await;
+    let pidfile = shared.path().join("child.pid");
     let yaml = format!(
         r#"
 name: slow

@@ -62,6 +62,14 @@ impl TestApp {
     /// A dev-mode server on `backend` with these extra flags.
     pub async fn spawn_on(backend: Backend, flags: &[&str]) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
+        // Steps run as `nobody` when the tests run as root: the work root
+        // below must be reachable (the sandbox, not this folder's mode,
+        // keeps steps out of the database beside it).
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o711),
+        )
+        .expect("temp dir mode");
         let db_path = dir.path().join("gantry.db");
         let db_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", db_path.display()),
@@ -87,6 +95,10 @@ impl TestApp {
             "--no-demo",
             "--work-dir",
             work_dir.to_str().expect("utf-8 path"),
+            // The server runs inside this test process: its steps'
+            // supervisor is the real binary.
+            "--step-runner",
+            env!("CARGO_BIN_EXE_gantry"),
         ];
         argv.extend_from_slice(flags);
         let Command::Serve(args) = Cli::try_parse_from(argv).expect("flags parse").command else {

@@ -32,6 +32,7 @@ mod scim_compliance;
 mod scim_sequences;
 mod scoped_reads;
 mod sessions;
+mod step_sandbox;
 mod step_up;
 mod token_pages;
 mod tokens;
