@@ -36,11 +36,11 @@ name: chaos
 steps:
   - id: first
     run: '{tick}'
-    retries: {{ max_attempts: 40, backoff: fixed, initial: 100ms }}
+    retries: {{ max_attempts: 20, backoff: fixed, initial: 100ms }}
   - id: second
     needs: [first]
     run: '{tick}'
-    retries: {{ max_attempts: 40, backoff: fixed, initial: 100ms }}
+    retries: {{ max_attempts: 20, backoff: fixed, initial: 100ms }}
 "#
     )
 }

@@ -13,6 +13,7 @@ mod audit_processes;
 mod auth;
 mod authz_matrix;
 mod cli;
+mod crash_chaos;
 mod engine;
 mod four_eyes;
 mod health;

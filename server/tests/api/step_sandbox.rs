@@ -229,15 +229,8 @@ async fn killing_the_server_kills_its_steps(backend: Backend) {
 
 async fn killing_a_worker_kills_its_steps(backend: Backend) {
     let app = TestApp::spawn_on(backend, &["--dev", "--worker-slots", "0"]).await;
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_gantry"))
-        .args(["worker", "--log", "warn"])
-        .arg("--work-dir")
-        .arg(app.dir.path().join("w"))
-        .env("GANTRY_DATABASE_URL", &app.db_url)
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let token = app.worker_token("lingering").await;
+    let mut worker = app.spawn_worker_process(&token, "w", &[]);
     let pids = start_lingering_step(&app).await;
     worker.start_kill().unwrap();
     worker.wait().await.unwrap();
@@ -352,15 +345,20 @@ async fn get_json(app: &TestApp, path: &str) -> (u16, serde_json::Value) {
 }
 
 #[tokio::test]
-async fn a_worker_keeps_no_database_url_in_its_process_environment() {
-    // The server runs no worker; a `gantry worker` process gets the URL
-    // from its environment.
+async fn a_worker_keeps_no_credential_in_its_process_environment() {
+    // The server runs no worker; a `gantry worker` process leases over the
+    // execution API with a token it reads from a file: neither that token
+    // nor any database URL shows in its process.
     let app = TestApp::spawn_on(Backend::Sqlite, &["--dev", "--worker-slots", "0"]).await;
+    let token = app.worker_token("remote").await;
+    let token_file = app.dir.path().join("remote.token");
+    std::fs::write(&token_file, &token).unwrap();
     let mut worker = Command::new(env!("CARGO_BIN_EXE_gantry"))
         .args(["worker", "--log", "warn", "--worker-lease", "2s"])
         .arg("--work-dir")
         .arg(app.dir.path().join("w"))
-        .env("GANTRY_DATABASE_URL", &app.db_url)
+        .env("GANTRY_SERVER", app.url(""))
+        .env("GANTRY_WORKER_TOKEN_FILE", &token_file)
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
@@ -374,9 +372,12 @@ async fn a_worker_keeps_no_database_url_in_its_process_environment() {
         .await;
     let run = app.finished_run(&id).await;
     assert_eq!(run["status"], "succeeded", "{run:#}");
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
-    let environ = String::from_utf8_lossy(&environ);
-    assert!(!environ.contains("GANTRY_DATABASE_URL"), "{environ}");
-    assert!(!environ.contains(&app.db_url), "{environ}");
+    for what in ["environ", "cmdline"] {
+        let text = std::fs::read(format!("/proc/{pid}/{what}")).unwrap();
+        let text = String::from_utf8_lossy(&text);
+        assert!(!text.contains("GANTRY_DATABASE_URL"), "{what}: {text}");
+        assert!(!text.contains(&app.db_url), "{what}: {text}");
+        assert!(!text.contains(&token), "{what}: {text}");
+    }
     worker.start_kill().unwrap();
 }
