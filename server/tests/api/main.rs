@@ -13,6 +13,7 @@ mod audit_processes;
 mod auth;
 mod authz_matrix;
 mod cli;
+mod edge;
 mod engine;
 mod health;
 mod helpers;
