@@ -159,3 +159,100 @@ impl HttpBody for BoundedBody {
         self.inner.size_hint()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    /// A body that sends `chunks` frames of 64 KiB, then stalls forever
+    /// (`stall`) or ends.
+    struct Drip {
+        chunks: usize,
+        stall: bool,
+    }
+
+    impl HttpBody for Drip {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            if self.chunks == 0 {
+                return if self.stall {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(None)
+                };
+            }
+            self.chunks -= 1;
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'a'; 64 * 1024])))))
+        }
+    }
+
+    async fn send(body: Drip, limits: BodyLimits) -> (StatusCode, String) {
+        let app = Router::new()
+            .route(
+                "/",
+                post(|body: Bytes| async move { body.len().to_string() }),
+            )
+            .layer(axum::middleware::from_fn_with_state(limits, bound_bodies));
+        let request = Request::post("/").body(Body::new(body)).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    const LIMITS: BodyLimits = BodyLimits {
+        read_timeout: Duration::from_millis(200),
+        max_bytes: 256 * 1024,
+    };
+
+    #[tokio::test]
+    async fn a_body_without_a_length_is_cut_off_at_the_limit() {
+        let (status, text) = send(
+            Drip {
+                chunks: 5,
+                stall: false,
+            },
+            LIMITS,
+        )
+        .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
+        assert!(text.contains("too_large"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_stalled_body_times_out_with_408() {
+        let (status, text) = send(
+            Drip {
+                chunks: 1,
+                stall: true,
+            },
+            LIMITS,
+        )
+        .await;
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_body_within_the_limits_reaches_the_handler() {
+        let (status, text) = send(
+            Drip {
+                chunks: 4,
+                stall: false,
+            },
+            LIMITS,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(text, (4 * 64 * 1024).to_string());
+    }
+}
