@@ -178,8 +178,8 @@ pub struct EdgeFlags {
           default_value = "30s", value_parser = humantime::parse_duration)]
     pub body_read_timeout: Duration,
 
-    /// Open connections one client address may hold at once; more are closed as they arrive
-    /// (0: no cap). Behind a reverse proxy every client shares the proxy's address.
+    /// Open connections one client address (an IPv6 /64) may hold at once; more are closed as
+    /// they arrive (0: no cap). Behind a reverse proxy every client shares the proxy's address.
     #[arg(
         long,
         env = "GANTRY_MAX_CONNECTIONS_PER_ADDRESS",

@@ -55,7 +55,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(slot) = counts.admit(peer.ip(), limits.max_per_address) else {
+        let Some(slot) = counts.admit(client_of(peer.ip()), limits.max_per_address) else {
             tracing::debug!(peer = %peer.ip(), "connection refused: too many from this address");
             refuse(stream);
             continue;
@@ -79,6 +79,18 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Whom a connection counts against: an IPv4 address, or an IPv6 /64,
+/// which one host usually owns whole (as for sign-in lockout).
+fn client_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+    }
 }
 
 /// Closes a connection over the cap at once. Nothing is written: the client
@@ -145,6 +157,17 @@ mod tests {
             counts.admit(a, 2).is_some(),
             "a closed connection frees its place"
         );
+    }
+
+    #[test]
+    fn an_ipv6_host_counts_as_its_slash_64() {
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_of(a), client_of(b));
+        assert_ne!(client_of(a), client_of(other));
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(client_of(mapped), IpAddr::from([10, 0, 0, 1]));
     }
 
     #[test]
