@@ -8,11 +8,14 @@
 //! more.
 
 use crate::api::error::ApiError;
+use app::error::AppError;
+use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use gantry_core::PortError;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use std::future::Future as _;
 use std::pin::Pin;
@@ -42,8 +45,9 @@ pub async fn bound_bodies(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    let caller = Caller::of(&request);
     if declared.is_some_and(|n| n > limits.max_bytes as u64) {
-        return refuse(Broken::TooLarge, limits);
+        return refuse(Broken::TooLarge, limits, caller);
     }
     let broken = Arc::new(Mutex::new(None));
     let request = request.map(|body| {
@@ -58,8 +62,26 @@ pub async fn bound_bodies(
     let response = next.run(request).await;
     let why = *broken.lock().unwrap_or_else(|p| p.into_inner());
     match why {
-        Some(why) => refuse(why, limits),
+        Some(why) => refuse(why, limits, caller),
         None => response,
+    }
+}
+
+/// Who reads the refusal: the dashboard's server functions decode their
+/// own error shape (`AppError`), everyone else reads the REST API's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    ServerFunction,
+    Other,
+}
+
+impl Caller {
+    fn of(request: &Request) -> Self {
+        if request.uri().path().starts_with("/ui/") {
+            Caller::ServerFunction
+        } else {
+            Caller::Other
+        }
     }
 }
 
@@ -70,9 +92,9 @@ enum Broken {
     TooLarge,
 }
 
-fn refuse(why: Broken, limits: BodyLimits) -> Response {
-    let error = match why {
-        Broken::TooSlow => ApiError::new(
+fn refuse(why: Broken, limits: BodyLimits, caller: Caller) -> Response {
+    let (status, code, message) = match why {
+        Broken::TooSlow => (
             StatusCode::REQUEST_TIMEOUT,
             "request_timeout",
             format!(
@@ -80,7 +102,7 @@ fn refuse(why: Broken, limits: BodyLimits) -> Response {
                 humantime::format_duration(limits.read_timeout)
             ),
         ),
-        Broken::TooLarge => ApiError::new(
+        Broken::TooLarge => (
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             format!(
@@ -89,7 +111,16 @@ fn refuse(why: Broken, limits: BodyLimits) -> Response {
             ),
         ),
     };
-    let mut response = error.into_response();
+    let mut response = match caller {
+        Caller::Other => ApiError::new(status, code, message).into_response(),
+        Caller::ServerFunction => {
+            let error = match why {
+                Broken::TooLarge => PortError::TooLarge { message },
+                Broken::TooSlow => PortError::invalid("request", message),
+            };
+            (status, Json(AppError::Port(error))).into_response()
+        }
+    };
     // The rest of the body may still be on its way: don't read it.
     response
         .headers_mut()
