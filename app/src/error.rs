@@ -20,7 +20,50 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        if let Some(refused) = ssr::malformed_request(&value) {
+            return refused;
+        }
         AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    //! A request a server function could not read is the caller's mistake:
+    //! 400 with the usual error shape, never a 500 echoing the decoder's
+    //! message. (A body too large or too slow is answered 413 or 408 by the
+    //! server's edge before this answer leaves.)
+
+    use super::AppError;
+    use gantry_core::PortError;
+    use leptos::prelude::use_context;
+    use leptos::server_fn::error::ServerFnErrorErr;
+    use leptos_axum::ResponseOptions;
+
+    /// The refusal for a request that failed to decode on the server, or
+    /// `None` outside a server function's request (or for other errors).
+    pub(super) fn malformed_request(error: &ServerFnErrorErr) -> Option<AppError> {
+        let message = match error {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => {
+                "the form's fields are missing, malformed or of the wrong type; reload the page and try again"
+            }
+            ServerFnErrorErr::MissingArg(_) => {
+                "a required field is missing; reload the page and try again"
+            }
+            _ => return None,
+        };
+        // Only a server function answering a request has response options.
+        let response = use_context::<ResponseOptions>()?;
+        let error = PortError::invalid("request", message);
+        // A plain form post keeps its redirect back to the form, which
+        // shows the error.
+        if !crate::api::ssr::plain_form_post()
+            && let Ok(status) = axum::http::StatusCode::from_u16(error.http_status())
+        {
+            response.set_status(status);
+        }
+        Some(AppError::Port(error))
     }
 }
 

@@ -255,6 +255,10 @@ pub fn clean_text(field: &str, text: Option<&str>) -> Result<Option<String>, Por
             format!("keep it under {MAX_TEXT_CHARS} characters"),
         ));
     }
+    // Shown to the other person deciding: nothing that reorders or hides
+    // what they read.
+    crate::text::check(text, MAX_TEXT_CHARS, crate::text::Lines::Many)
+        .map_err(|why| PortError::invalid(field, format!("{field} {why}")))?;
     Ok(Some(text.to_owned()))
 }
 
@@ -432,5 +436,13 @@ mod tests {
         );
         assert_eq!(clean_text("reason", Some("   ")).unwrap(), None);
         assert!(clean_text("comment", Some(&"x".repeat(1001))).is_err());
+        assert_eq!(
+            clean_text("reason", Some("line one\nline two"))
+                .unwrap()
+                .as_deref(),
+            Some("line one\nline two")
+        );
+        let err = clean_text("reason", Some("approve \u{202E}tsol")).unwrap_err();
+        assert!(err.to_string().contains("U+202E"), "{err}");
     }
 }

@@ -22,6 +22,7 @@ pub mod run;
 pub mod scim;
 pub mod spec;
 pub mod step_up;
+pub mod text;
 pub mod token;
 pub mod user;
 pub mod workflow;

@@ -166,6 +166,33 @@ pub struct OidcFlags {
     pub role_mapping: Vec<String>,
 }
 
+/// How long clients may take and how many connections one may hold (`serve`
+/// only; see docs/security.md, "The edge").
+#[derive(Debug, Clone, Args)]
+pub struct EdgeFlags {
+    /// Close a connection whose request headers haven't all arrived this long after it opened
+    /// (or after its previous answer, for a kept-alive connection).
+    #[arg(long, env = "GANTRY_HEADER_READ_TIMEOUT", value_name = "DURATION",
+          default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// Answer 408 and close the connection when a request body hasn't arrived whole this long
+    /// after its headers.
+    #[arg(long, env = "GANTRY_BODY_READ_TIMEOUT", value_name = "DURATION",
+          default_value = "30s", value_parser = humantime::parse_duration)]
+    pub body_read_timeout: Duration,
+
+    /// Open connections one client address (an IPv6 /64) may hold at once; more are closed as
+    /// they arrive (0: no cap). Behind a reverse proxy every client shares the proxy's address.
+    #[arg(
+        long,
+        env = "GANTRY_MAX_CONNECTIONS_PER_ADDRESS",
+        value_name = "N",
+        default_value_t = 128
+    )]
+    pub max_connections_per_address: usize,
+}
+
 /// Where a worker runs steps; shared by `serve` and `worker`.
 #[derive(Debug, Clone, Args)]
 pub struct WorkerFlags {
@@ -371,6 +398,9 @@ pub struct ServeArgs {
     #[arg(long, env = "GANTRY_TRUSTED_PROXIES", value_name = "CIDR,…",
           value_delimiter = ',', value_parser = crate::auth::client_ip::parse_trusted)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    #[command(flatten)]
+    pub edge: EdgeFlags,
 
     #[command(flatten)]
     pub worker: WorkerFlags,

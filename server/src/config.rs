@@ -51,6 +51,10 @@ pub struct Config {
     pub role_mapping: RoleMapping,
     /// How shell steps are confined.
     pub step_sandbox: crate::engine::sandbox::StepSandbox,
+    /// Header deadline and connections per address.
+    pub connections: crate::listener::ConnectionLimits,
+    /// Body deadline and size.
+    pub bodies: crate::edge::BodyLimits,
 }
 
 /// A configured secret: usable, never printed.
@@ -151,6 +155,11 @@ impl Config {
                 "--auth-failure-limit and --auth-failure-window must be above zero".into(),
             );
         }
+        if args.edge.header_read_timeout.is_zero() || args.edge.body_read_timeout.is_zero() {
+            return fail(
+                "--header-read-timeout and --body-read-timeout must be longer than zero".into(),
+            );
+        }
         let audit_checkpoints = match &args.audit.audit_signing_key {
             None => None,
             Some(path) => {
@@ -245,6 +254,14 @@ impl Config {
             oidc,
             role_mapping,
             step_sandbox,
+            connections: crate::listener::ConnectionLimits {
+                header_read_timeout: args.edge.header_read_timeout,
+                max_per_address: args.edge.max_connections_per_address,
+            },
+            bodies: crate::edge::BodyLimits {
+                read_timeout: args.edge.body_read_timeout,
+                max_bytes: crate::edge::MAX_REQUEST_BODY_BYTES,
+            },
         })
     }
 }
@@ -333,6 +350,8 @@ mod tests {
             (&["--log", "info,[["], "--log"),
             (&["--bootstrap-token", "hunter2"], "--bootstrap-token"),
             (&["--http-step-allow", "127.0.0.1@prd"], "--http-step-allow"),
+            (&["--header-read-timeout", "0s"], "--header-read-timeout"),
+            (&["--body-read-timeout", "0s"], "--body-read-timeout"),
         ];
         for (argv, flag) in cases {
             let err = parse(argv).unwrap_err();

@@ -41,7 +41,39 @@ pub fn normalize(kind: ResourceKind, body: &Value) -> Result<Value, ScimError> {
         .as_object()
         .ok_or_else(|| ScimError::invalid_syntax("the body must be a JSON object"))?;
     check_schemas(kind, object)?;
-    normalize_doc(kind, object).map(Value::Object)
+    let doc = normalize_doc(kind, object)?;
+    check_labels(kind, &doc)?;
+    Ok(Value::Object(doc))
+}
+
+/// Longest name Gantry shows for a person or group.
+const MAX_LABEL_CHARS: usize = 256;
+
+/// The names the dashboard shows for a person or group (`crate::text`): no
+/// control or invisible formatting characters, and bounded, whatever the
+/// provisioning client sends.
+pub(super) fn check_labels(kind: ResourceKind, doc: &Map<String, Value>) -> Result<(), ScimError> {
+    let labels: &[&str] = match kind {
+        ResourceKind::User => &["userName", "displayName", "nickName", "title"],
+        ResourceKind::Group => &["displayName"],
+    };
+    let name = doc.get("name").and_then(Value::as_object);
+    let found = labels
+        .iter()
+        .map(|attr| ((*attr).to_owned(), doc.get(*attr)))
+        .chain(
+            ["formatted", "familyName", "givenName", "middleName"]
+                .iter()
+                .map(|sub| (format!("name.{sub}"), name.and_then(|n| n.get(*sub)))),
+        );
+    for (path, value) in found {
+        if let Some(text) = value.and_then(Value::as_str)
+            && let Err(why) = crate::text::check(text, MAX_LABEL_CHARS, crate::text::Lines::One)
+        {
+            return Err(ScimError::invalid_value(format!("{path} {why}")));
+        }
+    }
+    Ok(())
 }
 
 /// The object's value for `name`, ignoring ASCII case.
@@ -384,6 +416,55 @@ mod tests {
                 ]
             })
         );
+    }
+
+    #[test]
+    fn names_shown_on_the_dashboard_refuse_bidi_overrides_controls_and_floods() {
+        let user = |attrs: Value| {
+            let mut body = json!({"schemas": [USER_SCHEMA], "userName": "bjensen"});
+            body.as_object_mut()
+                .unwrap()
+                .extend(attrs.as_object().unwrap().clone());
+            normalize(ResourceKind::User, &body)
+        };
+        for (attrs, path, what) in [
+            (
+                json!({"displayName": "Babs \u{202E}nesnej"}),
+                "displayName",
+                "U+202E",
+            ),
+            (json!({"userName": "b\u{2066}jensen"}), "userName", "U+2066"),
+            (
+                json!({"name": {"givenName": "Bar\nbara"}}),
+                "name.givenName",
+                "one line",
+            ),
+            (
+                json!({"userName": "u".repeat(300)}),
+                "userName",
+                "keep it to 256",
+            ),
+        ] {
+            let e = user(attrs).unwrap_err();
+            assert_eq!(e.status, 400, "{path}");
+            assert!(
+                e.detail.starts_with(path) && e.detail.contains(what),
+                "{}",
+                e.detail
+            );
+        }
+        assert!(user(json!({"displayName": "Barbara Jensen \u{1F680}"})).is_ok());
+        let group = json!({"schemas": [GROUP_SCHEMA], "displayName": "ops\u{202E}"});
+        assert!(normalize(ResourceKind::Group, &group).is_err());
+
+        // A PATCH can't slip one in either.
+        let stored = user(json!({})).unwrap();
+        let patch = json!({
+            "schemas": [crate::scim::PATCH_OP],
+            "Operations": [{"op": "replace", "path": "displayName", "value": "x\u{202E}y"}]
+        });
+        let e = crate::scim::apply_patch(ResourceKind::User, &stored, &patch).unwrap_err();
+        assert!(e.detail.contains("U+202E"), "{}", e.detail);
     }
 
     #[test]

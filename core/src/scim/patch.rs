@@ -36,7 +36,7 @@
 
 use super::error::ScimError;
 use super::filter::{CompValue, CompareOp, Filter};
-use super::normalize::{get_ci, normalize_doc};
+use super::normalize::{check_labels, get_ci, normalize_doc};
 use super::path::PatchPath;
 use super::schema::{
     AttrDef, PATCH_OP, Resolved, ResourceKind, SchemaCaseExact, SchemaDef, Target, display_name,
@@ -76,7 +76,9 @@ pub fn apply_patch(kind: ResourceKind, stored: &Value, patch: &Value) -> Result<
     for (i, operation) in operations.iter().enumerate() {
         apply(kind, &mut doc, operation).map_err(|e| e.context(format_args!("Operations[{i}]")))?;
     }
-    normalize_doc(kind, &doc).map(Value::Object)
+    let doc = normalize_doc(kind, &doc)?;
+    check_labels(kind, &doc)?;
+    Ok(Value::Object(doc))
 }
 
 fn parse(patch: &Value) -> Result<Vec<Operation<'_>>, ScimError> {

@@ -27,6 +27,8 @@ mod parse;
 mod validate;
 #[cfg(feature = "ssr")]
 mod validate_steps;
+#[cfg(feature = "ssr")]
+mod validate_text;
 
 pub use duration::{MAX_DURATION, SpecDuration};
 pub use inputs::resolve_inputs;

@@ -4,8 +4,11 @@
 
 use super::inputs::check_default;
 use super::names::is_input_name;
-use super::{InputType, SpecDuration, SpecProblem, WorkflowSpec, names, validate_steps};
+use super::{
+    InputType, SpecDuration, SpecProblem, WorkflowSpec, names, validate_steps, validate_text,
+};
 use crate::schedule::{CronSchedule, parse_timezone};
+use crate::text::quoted;
 use chrono::DateTime;
 
 /// Checks a deserialized spec. Problems carry paths but no lines; [`super::parse`]
@@ -24,6 +27,7 @@ pub fn validate(spec: &WorkflowSpec) -> Result<(), Vec<SpecProblem>> {
     check_approval(spec, &mut problems);
     check_inputs(spec, &mut problems);
     validate_steps::check_steps(spec, &mut problems);
+    validate_text::check_texts(spec, &mut problems);
     problems.into_result()
 }
 
@@ -77,8 +81,8 @@ fn check_name(spec: &WorkflowSpec, problems: &mut Problems) {
         problems.add(
             "name",
             format!(
-                "name \"{}\" must be 1-64 lowercase letters, digits and dashes, starting and ending with a letter or digit",
-                spec.name
+                "name {} must be 1-64 lowercase letters, digits and dashes, starting and ending with a letter or digit",
+                quoted(&spec.name)
             ),
         );
     }
@@ -126,7 +130,8 @@ fn check_inputs(spec: &WorkflowSpec, problems: &mut Problems) {
             problems.add(
                 &path,
                 format!(
-                    "input name \"{name}\" must be 1-63 lowercase letters, digits and _, not starting with a digit"
+                    "input name {} must be 1-63 lowercase letters, digits and _, not starting with a digit",
+                    quoted(name)
                 ),
             );
         }
@@ -144,7 +149,7 @@ fn check_inputs(spec: &WorkflowSpec, problems: &mut Problems) {
                     if options[..j].contains(option) {
                         problems.add(
                             format!("{path}.options[{j}]"),
-                            format!("option \"{option}\" is listed twice"),
+                            format!("option {} is listed twice", quoted(option)),
                         );
                     }
                 }
@@ -623,6 +628,59 @@ mod tests {
                 Some(7),
                 "line break",
             ),
+            // Free text shown as labels.
+            (
+                "description with a bidi override",
+                with_steps("description: \"safe \\u202Eexe.tab\"\n"),
+                "description",
+                Some(2),
+                "U+202E",
+            ),
+            (
+                "description over 2000 characters",
+                with_steps(&format!("description: {}\n", "d".repeat(2001))),
+                "description",
+                Some(2),
+                "keep it to 2000",
+            ),
+            (
+                "step name with an isolate",
+                steps("  - id: a\n    name: \"x\\u2066y\"\n    run: x\n"),
+                "steps[0].name",
+                Some(4),
+                "U+2066",
+            ),
+            (
+                "step name of 100,000 characters",
+                steps(&format!(
+                    "  - id: a\n    name: {}\n    run: x\n",
+                    "n".repeat(100_000)
+                )),
+                "steps[0].name",
+                Some(4),
+                "is 100000 characters long; keep it to 100",
+            ),
+            (
+                "step name on two lines",
+                steps("  - id: a\n    name: \"one\\ntwo\"\n    run: x\n"),
+                "steps[0].name",
+                Some(4),
+                "one line",
+            ),
+            (
+                "input description with an escape sequence",
+                with_steps("inputs:\n  t:\n    type: string\n    description: \"\\e[31mred\"\n"),
+                "inputs.t.description",
+                Some(5),
+                "control character",
+            ),
+            (
+                "choice option with a right-to-left mark",
+                with_steps("inputs:\n  c: {type: choice, options: [\"a\\u200Fb\"]}\n"),
+                "inputs.c.options[0]",
+                Some(3),
+                "U+200F",
+            ),
             // Templates.
             (
                 "undeclared input in template",
@@ -741,6 +799,24 @@ mod tests {
         );
         let lines: Vec<Option<u32>> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [Some(1), Some(2), Some(5), Some(7), Some(8)]);
+    }
+
+    #[test]
+    fn a_huge_bad_name_is_quoted_short_in_its_message() {
+        let source = format!(
+            "name: \"{}\\u202E\"\nsteps:\n  - {{id: a, run: x}}\n",
+            "a".repeat(100_000)
+        );
+        let problems = problems_of(&source);
+        let name = problems.iter().find(|p| p.path == "name").unwrap();
+        assert!(name.message.len() < 300, "{}", name.message.len());
+        assert!(!name.message.contains('\u{202E}'));
+    }
+
+    #[test]
+    fn prose_keeps_its_paragraphs_and_any_script() {
+        let source = "name: w\ndescription: |\n  Nightly backup.\n\n  Sauvegarde \u{e0} 3 h, \u{646}\u{633}\u{62e}.\nsteps:\n  - {id: a, name: 'Dump \u{1F680}', run: x}\n";
+        assert!(parse(source).is_ok(), "{:?}", parse(source));
     }
 
     #[test]

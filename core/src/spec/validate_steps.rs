@@ -30,8 +30,8 @@ pub(super) fn check_steps(spec: &WorkflowSpec, problems: &mut Problems) {
             problems.add(
                 format!("{path}.id"),
                 format!(
-                    "step id \"{}\" must start with a lowercase letter, followed by up to 62 lowercase letters, digits, _ or -",
-                    step.id
+                    "step id {} must start with a lowercase letter, followed by up to 62 lowercase letters, digits, _ or -",
+                    crate::text::quoted(&step.id)
                 ),
             );
         }

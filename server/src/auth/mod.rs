@@ -5,6 +5,7 @@
 
 pub mod client_ip;
 pub mod lockout;
+pub mod login_cookie;
 pub mod oidc;
 pub mod oidc_routes;
 pub mod routes;

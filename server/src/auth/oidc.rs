@@ -74,9 +74,9 @@ struct Discovered {
     end_session: Option<String>,
 }
 
-/// A sign-in in progress, kept server-side in the (pre-sign-in) session
-/// until the provider sends the browser back. Secrets that never leave the
-/// server: the PKCE verifier and the nonce.
+/// A sign-in in progress, kept sealed in a cookie (`login_cookie.rs`) until
+/// the provider sends the browser back. Its secrets, the PKCE verifier and
+/// the nonce, travel encrypted: the browser carries them but can't read them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PendingLogin {
     pub state: String,
@@ -142,6 +142,8 @@ pub struct Oidc {
     http: reqwest::Client,
     discovered: RwLock<Option<Arc<Discovered>>>,
     status: Arc<SsoStatus>,
+    /// Attempts in flight travel sealed in a cookie (`login_cookie.rs`).
+    login: super::login_cookie::LoginSealer,
 }
 
 /// Whether the provider answered the last discovery: what the sign-in page
@@ -168,7 +170,12 @@ impl Oidc {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
             .build()?;
+        let login = super::login_cookie::LoginSealer::new(
+            settings.client_secret.expose(),
+            base_url.starts_with("https://"),
+        )?;
         Ok(Self {
+            login,
             settings,
             redirect_url,
             post_logout_url: format!("{base_url}/sign-in"),
@@ -176,6 +183,11 @@ impl Oidc {
             discovered: RwLock::new(None),
             status: Arc::default(),
         })
+    }
+
+    /// Seals and opens the attempts in flight.
+    pub fn login_cookie(&self) -> &super::login_cookie::LoginSealer {
+        &self.login
     }
 
     pub fn redirect_url(&self) -> &str {

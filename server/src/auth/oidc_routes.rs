@@ -7,7 +7,8 @@ use super::oidc::{Oidc, PendingLogin, SignInFailure};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use gantry_core::port::RequestContext;
 use gantry_core::redirect::safe_next_path;
@@ -15,9 +16,6 @@ use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
 use tower_sessions::Session;
-
-/// Where a sign-in in progress waits in the session.
-const PENDING_KEY: &str = "oidc_pending";
 
 /// How long a person may take at the provider.
 const PENDING_LIFETIME_SECS: i64 = 600;
@@ -32,7 +30,6 @@ pub struct LoginQuery {
 pub async fn login(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestContext>,
-    session: Session,
     Query(query): Query<LoginQuery>,
 ) -> Response {
     let next = safe_next_path(query.next.as_deref()).to_owned();
@@ -55,14 +52,19 @@ pub async fn login(
         Ok(v) => v,
         Err(e) => return refused(&state, &ctx, &e, &next).await,
     };
-    if let Err(e) = session.insert(PENDING_KEY, pending).await {
-        tracing::error!(error = %e, "could not keep a sign-in attempt in the session");
-        return super::routes::back_to_sign_in(
-            "could not start signing in; try again",
-            Some(&next),
-        );
-    }
-    Redirect::to(&url).into_response()
+    // In a sealed cookie, not the session: an anonymous request must not
+    // cost a database row.
+    let cookie = match oidc.login_cookie().cookie(&pending) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "could not seal a sign-in attempt");
+            return super::routes::back_to_sign_in(
+                "could not start signing in; try again",
+                Some(&next),
+            );
+        }
+    };
+    ([(SET_COOKIE, cookie)], Redirect::to(&url)).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,32 +79,41 @@ pub async fn callback(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestContext>,
     session: Session,
+    headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
     let Some(oidc) = state.oidc.clone() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let ip = super::routes::client_ip(&ctx);
+    let clear = oidc.login_cookie().clear();
+    let mut response = finish_callback(&state, &ctx, &oidc, &session, &headers, query).await;
+    // One attempt, one answer: whatever happens, the attempt is used up,
+    // so neither its state nor its code can be played again.
+    response.headers_mut().append(SET_COOKIE, clear);
+    response
+}
+
+async fn finish_callback(
+    state: &AppState,
+    ctx: &RequestContext,
+    oidc: &Oidc,
+    session: &Session,
+    headers: &HeaderMap,
+    query: CallbackQuery,
+) -> Response {
+    let ip = super::routes::client_ip(ctx);
     if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now())) {
         return super::routes::locked_out(wait);
     }
-    // One attempt, one answer: whatever happens, the attempt is used up,
-    // so neither its state nor its code can be played again.
-    let pending: Option<PendingLogin> = match session.remove(PENDING_KEY).await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "session store unavailable");
-            None
-        }
-    };
+    let pending: Option<PendingLogin> = oidc.login_cookie().open(headers);
     let next = pending
         .as_ref()
         .map_or_else(|| "/".to_owned(), |p| p.next.clone());
-    let identity = match verify_return(&oidc, pending, query).await {
+    let identity = match verify_return(oidc, pending, query).await {
         Ok(identity) => identity,
-        Err(e) => return refused(&state, &ctx, &e, &next).await,
+        Err(e) => return refused(state, ctx, &e, &next).await,
     };
-    let principal = match state.plane.oidc_sign_in(&ctx, identity).await {
+    let principal = match state.plane.oidc_sign_in(ctx, identity).await {
         Ok(p) => p,
         // The port has put this refusal on the record itself.
         Err(e) => {
@@ -113,7 +124,7 @@ pub async fn callback(
         }
     };
     if let Err(resp) =
-        super::routes::start_session(&state.store, &session, &principal, true, Some(&next)).await
+        super::routes::start_session(&state.store, session, &principal, true, Some(&next)).await
     {
         return resp;
     }

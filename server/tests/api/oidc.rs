@@ -712,3 +712,108 @@ async fn groups_left_out_for_overage_are_refused_with_an_explanation() {
     let failed = sign_ins(&app, "failed").await;
     assert_eq!(failed.len(), 1, "{failed:#?}");
 }
+
+/// Rows in the session table (the same on either database).
+async fn session_rows(app: &TestApp) -> i64 {
+    app.count_sql("SELECT COUNT(*) FROM sessions").await
+}
+
+/// As found (issue 12): every anonymous `GET /auth/login` stored a session
+/// row, so a request loop grew the database. The attempt now travels in a
+/// sealed cookie.
+async fn anonymous_login_attempts_store_no_session_rows(backend: Backend) {
+    let provider = Provider::start(Claims::InIdToken).await;
+    let app = gantry_on(backend, &provider).await;
+    let before = session_rows(&app).await;
+    for _ in 0..30 {
+        // A fresh client each time, as a request loop would be.
+        let resp = new_client()
+            .get(app.url("/auth/login?next=%2Fruns"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303);
+        assert!(session_cookie(&resp).is_none(), "no session cookie");
+        let attempt = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|c| c.to_str().ok())
+            .find(|c| c.starts_with("gantry_login="))
+            .expect("the attempt's cookie")
+            .to_owned();
+        assert!(attempt.contains("HttpOnly") && attempt.contains("Max-Age=600"));
+    }
+    assert_eq!(session_rows(&app).await, before, "no rows for attempts");
+    // An attempt still completes, and only then is a session stored.
+    let alice = new_client();
+    assert_eq!(sign_in(&app, &alice, "alice").await.status(), 303);
+    assert_eq!(me(&app, &alice).await.0, 200);
+    assert_eq!(session_rows(&app).await, before + 1);
+}
+
+crate::on_both_backends!(anonymous_login_attempts_store_no_session_rows);
+
+#[tokio::test]
+async fn a_forged_or_tampered_attempt_cookie_is_refused() {
+    let provider = Provider::start(Claims::InIdToken).await;
+    let app = gantry_for(&provider).await;
+    // A client that keeps no cookies: the test hands them over itself.
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = bare.get(app.url("/auth/login")).send().await.unwrap();
+    let cookie = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("gantry_login="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let state = reqwest::Url::parse(&location(&resp))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let callback = app.url(&format!("/auth/callback?state={state}&code=guess"));
+    let mut tampered = cookie.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    for (how, cookie) in [
+        ("tampered", tampered),
+        (
+            "forged",
+            "gantry_login=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned(),
+        ),
+        ("absent", String::new()),
+    ] {
+        let resp = bare
+            .get(&callback)
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303, "{how}");
+        assert!(
+            sign_in_error(&resp).contains("unknown"),
+            "{how}: {}",
+            sign_in_error(&resp)
+        );
+        assert!(session_cookie(&resp).is_none(), "{how}");
+    }
+    // The genuine cookie with another state is refused too.
+    let resp = bare
+        .get(app.url("/auth/callback?state=forged&code=guess"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(sign_in_error(&resp).contains("(state)"));
+}
