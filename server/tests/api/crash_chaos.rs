@@ -58,7 +58,12 @@ impl Rng {
     }
 }
 
-async fn api(addr: SocketAddr, method: reqwest::Method, path: &str, body: Option<Value>) -> Option<(u16, Value)> {
+async fn api(
+    addr: SocketAddr,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Option<(u16, Value)> {
     let client = reqwest::Client::new();
     let mut req = client
         .request(method, format!("http://{addr}/api/v1{path}"))
@@ -81,7 +86,14 @@ fn worker(addr: SocketAddr, token_file: &Path, dir: &Path, allow: &Path) -> Chil
         .arg(token_file)
         .arg("--work-dir")
         .arg(dir)
-        .args(["--worker-slots", "2", "--worker-lease", "2s", "--log", "error"])
+        .args([
+            "--worker-slots",
+            "2",
+            "--worker-lease",
+            "2s",
+            "--log",
+            "error",
+        ])
         .arg("--step-allow-write")
         .arg(allow)
         .stdout(std::process::Stdio::null())
@@ -200,7 +212,8 @@ async fn sigkills_at_random_never_run_two_attempts_of_a_step_at_once(backend: Ba
     let mut attempts = 0;
     for id in &runs {
         loop {
-            if let Some((200, run)) = api(addr, reqwest::Method::GET, &format!("/runs/{id}"), None).await
+            if let Some((200, run)) =
+                api(addr, reqwest::Method::GET, &format!("/runs/{id}"), None).await
                 && !matches!(run["status"].as_str(), Some("queued" | "running"))
             {
                 assert_eq!(run["status"], "succeeded", "seed {seed}: {run:#}");
@@ -212,7 +225,10 @@ async fn sigkills_at_random_never_run_two_attempts_of_a_step_at_once(backend: Ba
                     .sum::<usize>();
                 break;
             }
-            assert!(Instant::now() < deadline, "seed {seed}: run {id} never finished");
+            assert!(
+                Instant::now() < deadline,
+                "seed {seed}: run {id} never finished"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

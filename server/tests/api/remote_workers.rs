@@ -29,6 +29,9 @@ steps:
   - id: environment
     needs: [build]
     run: env
+  - id: steal
+    needs: [build]
+    run: cat TOKEN_FILE /proc/$PPID/environ; echo "after stealing"
 "#;
 
 async fn a_remote_worker_with_only_a_worker_token_runs_workflows_end_to_end(backend: Backend) {
@@ -61,12 +64,13 @@ async fn a_remote_worker_with_only_a_worker_token_runs_workflows_end_to_end(back
         .filter_map(|l| l["text"].as_str())
         .collect();
     assert!(text.contains(&"building for remote"), "{text:#?}");
+    assert!(text.contains(&"after stealing"), "{text:#?}");
     assert!(
         text.contains(&"deploying build-42"),
         "outputs travel between steps: {text:#?}"
     );
-    // The worker holds no database URL or other credential, so its steps
-    // can't be handed one.
+    // The worker holds no database URL, and its token file and environment
+    // are closed to its steps: nothing a step printed is a credential.
     let all = text.join("\n");
     for secret in ["sqlite://", "postgres://", "gantry_", TOKEN, token.as_str()] {
         assert!(!all.contains(secret), "a step saw {secret:?}:\n{all}");
