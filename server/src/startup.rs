@@ -144,7 +144,10 @@ impl Application {
     ) -> std::io::Result<()> {
         let sessions = self.store.sessions();
         let sweeper = tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(60));
+            // The first sweep a period after start: expired sessions can't
+            // sign anyone in meanwhile (loading one checks its expiry).
+            let period = Duration::from_secs(60);
+            let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
             loop {
                 every.tick().await;
                 if let Err(e) = sessions.delete_expired().await {
