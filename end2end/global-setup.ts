@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,6 +37,9 @@ function startAnnouncing(
  *  5-second step-up window (GANTRY_STEP_UP_URL). */
 export default async function globalSetup() {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-e2e-'));
+  // As root, steps run as `nobody`, who must be able to pass through to
+  // their working directories (not list or read this folder).
+  chmodSync(dir, 0o711);
   const bin = process.env.GANTRY_BIN ?? '../target/debug/gantry';
   const siteRoot = process.env.GANTRY_SITE_ROOT ?? '../target/site';
   const gantryArgs = (name: string) => [

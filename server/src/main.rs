@@ -114,6 +114,7 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
         }
     };
     gantry_server::startup::log_isolation(&settings.sandbox.isolation());
+    gantry_server::startup::warn_if_work_dir_unreachable(&settings.sandbox, &args.worker.work_dir);
     let instance = settings.id.clone();
     let source = match RemoteSource::new(&args.server, token, instance) {
         Ok(s) => s,

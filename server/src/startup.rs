@@ -106,6 +106,7 @@ impl Application {
         warn_if_assets_missing(&config);
         if config.worker.worker_slots > 0 {
             log_isolation(&config.step_sandbox.isolation());
+            warn_if_work_dir_unreachable(&config.step_sandbox, &config.worker.work_dir);
         }
         let router = build_router(&config, store.clone(), plane, addr, oidc);
         let worker = (config.worker.worker_slots > 0).then(|| {
@@ -261,6 +262,17 @@ pub fn log_isolation(isolation: &crate::engine::sandbox::Isolation) {
         tracing::warn!(step_isolation = %isolation, "degraded step isolation");
     } else {
         tracing::info!(step_isolation = %isolation, "step sandbox ready");
+    }
+}
+
+/// One line when the step user can't reach the work folder: every shell
+/// step would fail at its start (each says so too), so say it up front.
+pub fn warn_if_work_dir_unreachable(
+    sandbox: &crate::engine::sandbox::StepSandbox,
+    work_dir: &std::path::Path,
+) {
+    if let Err(problem) = sandbox.check_work_dir(work_dir) {
+        tracing::warn!("{problem}");
     }
 }
 

@@ -109,6 +109,41 @@ impl StepSandbox {
         })
     }
 
+    /// Whether the step user can pass through to the work folder: every
+    /// shell step fails at its start otherwise. Folders not made yet are
+    /// fine (Gantry makes them, traversable).
+    pub fn check_work_dir(&self, work_root: &Path) -> Result<(), String> {
+        use std::os::unix::fs::MetadataExt;
+        let Some(user) = &self.user else {
+            return Ok(());
+        };
+        let absolute = std::path::absolute(work_root).unwrap_or_else(|_| work_root.to_owned());
+        for dir in absolute.ancestors() {
+            let Ok(meta) = std::fs::metadata(dir) else {
+                continue;
+            };
+            // The shell runs with the user's primary group only.
+            let bit = if meta.uid() == user.uid {
+                0o100
+            } else if meta.gid() == user.gid {
+                0o010
+            } else {
+                0o001
+            };
+            if meta.mode() & bit == 0 {
+                return Err(format!(
+                    "--work-dir (GANTRY_WORK_DIR): shell steps run as {}, who can't pass through {} \
+                     (mode {:o}); make it traversable (chmod o+x {}) or choose another --work-dir",
+                    user.name,
+                    dir.display(),
+                    meta.mode() & 0o7777,
+                    dir.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The defaults (`serve` without sandbox flags), for workers built in
     /// code rather than from flags.
     pub fn defaults(work_root: &Path) -> Self {
@@ -353,6 +388,31 @@ mod tests {
         s.max_memory = max_memory.map(SpecBytes);
         s.max_cpu = max_cpu.map(Duration::from_secs);
         s
+    }
+
+    #[test]
+    fn a_work_dir_the_step_user_cannot_pass_through_is_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let closed = dir.path().join("closed");
+        std::fs::create_dir(&closed).unwrap();
+        std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let work = closed.join("work");
+        let mut s = sandbox(None, None);
+        s.user = Some(StepUser {
+            name: "nobody".into(),
+            uid: 65534,
+            gid: 65534,
+        });
+        let err = s.check_work_dir(&work).unwrap_err();
+        assert!(err.contains("can't pass through"), "{err}");
+        assert!(err.contains(&closed.display().to_string()), "{err}");
+        std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o711)).unwrap();
+        assert!(s.check_work_dir(&work).is_ok());
+        // Without a step user, steps run as Gantry itself: nothing to check.
+        s.user = None;
+        std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(s.check_work_dir(&work).is_ok());
     }
 
     #[test]

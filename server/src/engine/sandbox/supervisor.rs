@@ -158,23 +158,12 @@ fn supervise(job: StepExecJob, socket: UnixStream, confinement: &str) -> Report 
     runtime.block_on(async move {
         use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
         use tokio::signal::unix::{SignalKind, signal};
-        if let Err(e) = socket.set_nonblocking(true) {
-            return Report::Failed {
-                error: format!("cannot use the worker's socket: {e}"),
-            };
-        }
-        let socket = match tokio::net::UnixStream::from_std(socket) {
-            Ok(s) => s,
-            Err(e) => {
-                return Report::Failed {
-                    error: format!("cannot use the worker's socket: {e}"),
-                };
-            }
-        };
-        let (read, mut write) = socket.into_split();
         // The worker stops a step with SIGTERM to the whole group, us
         // included: we outlive it (the shell gets the default action).
         let mut term = signal(SignalKind::terminate()).ok();
+        // Started before the socket is split: a failure here returns with the
+        // socket whole, so the caller can still send the report (dropping a
+        // split write half would shut the socket down for writing).
         let mut cmd = tokio::process::Command::new("/bin/sh");
         cmd.arg("-c")
             .arg(&job.script)
@@ -206,6 +195,20 @@ fn supervise(job: StepExecJob, socket: UnixStream, confinement: &str) -> Report 
                 };
             }
         };
+        if let Err(e) = socket.set_nonblocking(true) {
+            return Report::Failed {
+                error: format!("cannot use the worker's socket: {e}"),
+            };
+        }
+        let socket = match tokio::net::UnixStream::from_std(socket) {
+            Ok(s) => s,
+            Err(e) => {
+                return Report::Failed {
+                    error: format!("cannot use the worker's socket: {e}"),
+                };
+            }
+        };
+        let (read, mut write) = socket.into_split();
         let started = Report::Started {
             pid: child.id().unwrap_or(0),
             confinement: confinement.to_owned(),
