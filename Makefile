@@ -29,10 +29,16 @@ help:
 
 ## ---- the two commands ------------------------------------------------------
 
+# As root, steps run as `nobody` (the step sandbox), who must be able to pass
+# through to their working folders; a checkout under /root (mode 700) can't
+# hold them, so they go under the system's temp folder then.
 run: tools-build site server
 	@mkdir -p data
 	@echo "Starting Gantry at http://127.0.0.1:3000 (dev mode; Ctrl-C to stop)"
-	$(GANTRY) serve --dev --bind 127.0.0.1:3000 --database-url sqlite://data/gantry.db --site-root $(SITE_ROOT)
+	@work=data/work; \
+	if [ "$$(id -u)" = 0 ] && ! runuser -u nobody -- test -x "$(CURDIR)" 2>/dev/null; then \
+	  work=/tmp/gantry-dev-work; echo "Steps run as nobody, who can't reach $(CURDIR): their working folders go under $$work"; fi; \
+	exec $(GANTRY) serve --dev --bind 127.0.0.1:3000 --database-url sqlite://data/gantry.db --site-root $(SITE_ROOT) --work-dir "$$work"
 
 test: tools-build tools-e2e tools-postgres tools-nextest tools-scim
 	$(MAKE) fmt-check
