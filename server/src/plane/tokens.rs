@@ -1,9 +1,10 @@
-//! The identity half of the port: who am I, and service tokens (list,
-//! create, revoke), each change audited in its own transaction.
+//! Service tokens through the port: list, create, revoke, each change
+//! audited in its own transaction.
 
 use crate::auth::tokens;
 use crate::plane::{GantryPlane, internal};
 use crate::store::tokens::{Created, NewTokenRecord};
+use gantry_core::PortError;
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::RequestContext;
 use gantry_core::rbac::Action;
@@ -12,13 +13,8 @@ use gantry_core::token::{
     plan_token,
 };
 use gantry_core::{EnvScope, Role};
-use gantry_core::{Me, PortError};
 
 impl GantryPlane {
-    pub(crate) fn do_me(&self, ctx: &RequestContext) -> Result<Me, PortError> {
-        Ok(Me::from(ctx.require_principal()?))
-    }
-
     pub(crate) async fn do_list_tokens(
         &self,
         ctx: &RequestContext,

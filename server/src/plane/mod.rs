@@ -1,17 +1,27 @@
-//! The control-plane port's implementation. Every method authorizes through
-//! `gantry_core::rbac::decide` here, once, whichever edge called it, and
-//! every change and refusal is audited here (`plane_audit.rs`).
+//! The control-plane port's implementation, one file per capability. Every
+//! method authorizes through `gantry_core::rbac::decide` here, once,
+//! whichever edge called it, and every change and refusal is audited here
+//! (`audit.rs`). This file holds the plane itself and the helpers every
+//! capability shares.
 
-use crate::auth::principal_for;
+mod approvals;
+mod audit;
+mod audit_log;
+mod execution;
+mod identity;
+mod people;
+mod runs;
+pub mod scim;
+mod tokens;
+mod users;
+mod workflows;
+
 use crate::clock::Clock;
-use crate::plane_audit::actor_of;
 use crate::store::SharedStore;
 use async_trait::async_trait;
 use gantry_core::approval::{ApprovalDecided, ApprovalDecision, ApprovalRequest};
-use gantry_core::audit::{
-    AuditAction, AuditEvent, AuditFilter, AuditPage, AuditRecord, ChainStatus, Outcome,
-};
-use gantry_core::overview::{Overview, ShellInfo, SignInOptions, SystemInfo};
+use gantry_core::audit::{AuditFilter, AuditPage, AuditRecord, ChainStatus};
+use gantry_core::overview::{Overview, ShellInfo, SignInOptions};
 use gantry_core::port::{ControlPlane, RequestContext};
 use gantry_core::rbac::{Action, Decision, decide};
 use gantry_core::role_mapping::RoleMapping;
@@ -24,7 +34,9 @@ use gantry_core::step_up;
 use gantry_core::token::{CreatedToken, NewToken, ServiceToken};
 use gantry_core::user::{UserQuery, UserSummary};
 use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
-use gantry_core::{DevUser, Environments, Me, PortError, Preferences, Principal, VerifiedIdentity};
+use gantry_core::{
+    Environment, Environments, Me, PortError, Preferences, Principal, VerifiedIdentity,
+};
 use std::sync::Arc;
 
 pub struct PlaneSettings {
@@ -112,38 +124,31 @@ impl GantryPlane {
         }
         Ok(())
     }
-
-    async fn dev_sign_in_checked(
-        &self,
-        ctx: &RequestContext,
-        username: &str,
-    ) -> Result<Principal, PortError> {
-        if !DevUser::seeds().iter().any(|u| u.username == username) {
-            let names: Vec<String> = DevUser::seeds().into_iter().map(|u| u.username).collect();
-            return Err(PortError::invalid(
-                "username",
-                format!(
-                    "no demo user named {username:?}; pick one of {}",
-                    names.join(", ")
-                ),
-            ));
-        }
-        let user = self
-            .store
-            .user_by_username(username)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| PortError::not_found(format!("demo user {username:?}")))?;
-        let principal = principal_for(&self.store, &user.id, None)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| PortError::forbidden(format!("the account {username:?} is disabled")))?;
-        tracing::info!(request_id = %ctx.request_id, user = %principal.username, "dev sign-in");
-        Ok(principal)
-    }
 }
 
 impl GantryPlane {
+    /// `name` as one of this server's environments, or why not.
+    pub(crate) fn environment(&self, name: &str) -> Result<Environment, PortError> {
+        let env = Environment::parse(name)
+            .map_err(|e| PortError::invalid("environment", e.to_string()))?;
+        if !self.settings.environments.contains(&env) {
+            let known: Vec<&str> = self
+                .settings
+                .environments
+                .iter()
+                .map(|e| e.as_str())
+                .collect();
+            return Err(PortError::invalid(
+                "environment",
+                format!(
+                    "unknown environment {name:?}; this server has {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        Ok(env)
+    }
+
     /// The environments whose runs and requests `principal` may see; `None`
     /// when that is every one (nothing to narrow).
     pub(crate) fn visible_environments(&self, principal: &Principal) -> Option<Vec<String>> {
@@ -200,34 +205,11 @@ pub fn internal(err: impl std::fmt::Display) -> PortError {
 #[async_trait]
 impl ControlPlane for GantryPlane {
     async fn shell(&self, ctx: &RequestContext) -> Result<ShellInfo, PortError> {
-        let preferences = match &ctx.principal {
-            Some(p) => self
-                .store
-                .user_by_id(&p.id)
-                .await
-                .map_err(internal)?
-                .map(|u| u.preferences)
-                .unwrap_or_default(),
-            None => Preferences::default(),
-        };
-        Ok(ShellInfo {
-            dev_mode: self.settings.dev_mode,
-            principal: ctx.principal.clone(),
-            preferences,
-            version: self.settings.version.clone(),
-        })
+        self.do_shell(ctx).await
     }
 
-    async fn sign_in_options(&self, _ctx: &RequestContext) -> Result<SignInOptions, PortError> {
-        Ok(SignInOptions {
-            dev_users: if self.settings.dev_mode {
-                DevUser::seeds()
-            } else {
-                Vec::new()
-            },
-            sso: self.settings.sso.is_some(),
-            sso_unavailable: self.settings.sso.as_ref().is_some_and(|s| !s.reachable()),
-        })
+    async fn sign_in_options(&self, ctx: &RequestContext) -> Result<SignInOptions, PortError> {
+        self.do_sign_in_options(ctx).await
     }
 
     async fn dev_sign_in(
@@ -235,36 +217,7 @@ impl ControlPlane for GantryPlane {
         ctx: &RequestContext,
         username: &str,
     ) -> Result<Principal, PortError> {
-        if !self.settings.dev_mode {
-            return Err(PortError::not_found("dev sign-in"));
-        }
-        let event = self
-            .event(ctx, AuditAction::SignIn, format!("user/{username}"))
-            .detail("method", "dev");
-        match self.dev_sign_in_checked(ctx, username).await {
-            Ok(principal) => {
-                // Signing in changes nothing in our tables, so the record is
-                // its own transaction; if it can't be written, no session.
-                let event = AuditEvent {
-                    actor: actor_of(&principal),
-                    resource: format!("user/{}", principal.id),
-                    ..event
-                };
-                let recorded = self
-                    .store
-                    .record_sign_in(&principal.id, self.clock.now(), event.clone())
-                    .await
-                    .map_err(internal)?;
-                if !recorded {
-                    let denied = PortError::forbidden(format!(
-                        "the account {username:?} was disabled meanwhile"
-                    ));
-                    return self.settle(event, Err(denied)).await;
-                }
-                Ok(principal)
-            }
-            Err(e) => self.settle(event, Err(e)).await,
-        }
+        self.do_dev_sign_in(ctx, username).await
     }
 
     async fn oidc_sign_in(
@@ -280,41 +233,19 @@ impl ControlPlane for GantryPlane {
     }
 
     async fn sign_out(&self, ctx: &RequestContext) -> Result<(), PortError> {
-        let Some(principal) = &ctx.principal else {
-            return Ok(());
-        };
-        let event = self.event(ctx, AuditAction::SignOut, format!("user/{}", principal.id));
-        self.store.append_audit(event).await.map_err(internal)?;
-        Ok(())
+        self.do_sign_out(ctx).await
     }
 
     async fn record_rejected_credential(&self, ctx: &RequestContext, reason: &str) {
-        let mut event = self
-            .event(ctx, AuditAction::TokenRejected, "token")
-            .detail("reason", reason);
-        event.outcome = Outcome::Denied;
-        self.append_standalone(event).await;
+        self.do_record_rejected_credential(ctx, reason).await;
     }
 
     async fn overview(&self, ctx: &RequestContext) -> Result<Overview, PortError> {
-        self.authorize_view(ctx, &Action::ViewDashboard, "overview")
-            .await?;
-        let migrations = self.store.migration_status().await.map_err(internal)?;
-        Ok(Overview {
-            environments: self.settings.environments.iter().cloned().collect(),
-            system: SystemInfo {
-                version: self.settings.version.clone(),
-                database: self.store.backend().to_string(),
-                migrations_applied: migrations.applied,
-            },
-        })
+        self.do_overview(ctx).await
     }
 
     async fn preferences(&self, ctx: &RequestContext) -> Result<Preferences, PortError> {
-        let me = self.authorize(ctx, &Action::UpdateOwnPreferences)?;
-        let user = self.store.user_by_id(&me.id).await.map_err(internal)?;
-        user.map(|u| u.preferences)
-            .ok_or(PortError::Unauthenticated)
+        self.do_preferences(ctx).await
     }
 
     async fn update_preferences(
@@ -322,30 +253,7 @@ impl ControlPlane for GantryPlane {
         ctx: &RequestContext,
         preferences: Preferences,
     ) -> Result<Preferences, PortError> {
-        let resource = ctx
-            .principal
-            .as_ref()
-            .map_or_else(|| "user".to_owned(), |p| format!("user/{}", p.id));
-        let event = self
-            .event(ctx, AuditAction::PreferencesUpdate, resource)
-            .detail(
-                "preferences",
-                serde_json::to_value(preferences).unwrap_or_default(),
-            );
-        let result = async {
-            let me = self.authorize(ctx, &Action::UpdateOwnPreferences)?;
-            let found = self
-                .store
-                .set_preferences(&me.id, &preferences, self.clock.now(), event.clone())
-                .await
-                .map_err(internal)?;
-            if !found {
-                return Err(PortError::Unauthenticated);
-            }
-            Ok(preferences)
-        }
-        .await;
-        self.settle(event, result).await
+        self.do_update_preferences(ctx, preferences).await
     }
 
     async fn apply_workflow(
