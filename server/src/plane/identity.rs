@@ -8,19 +8,21 @@ use crate::auth::principal_for;
 use crate::plane::audit::actor_of;
 use crate::plane::{GantryPlane, internal};
 use crate::store::users::OidcUpsert;
+use async_trait::async_trait;
 use gantry_core::audit::{
     Actor, ActorKind, AuditAction, AuditEvent, MAX_FIELD_CHARS, Outcome, clip,
 };
 use gantry_core::overview::{Overview, ShellInfo, SignInOptions, SystemInfo};
-use gantry_core::port::RequestContext;
+use gantry_core::port::{IdentityPort, RequestContext};
 use gantry_core::rbac::Action;
 use gantry_core::{DevUser, Me, PortError, Preferences, Principal, UserId, VerifiedIdentity};
 
 /// How audit records name the sign-in method.
 const METHOD: &str = "oidc";
 
-impl GantryPlane {
-    pub(crate) async fn do_shell(&self, ctx: &RequestContext) -> Result<ShellInfo, PortError> {
+#[async_trait]
+impl IdentityPort for GantryPlane {
+    async fn shell(&self, ctx: &RequestContext) -> Result<ShellInfo, PortError> {
         let preferences = match &ctx.principal {
             Some(p) => self
                 .store
@@ -39,10 +41,7 @@ impl GantryPlane {
         })
     }
 
-    pub(crate) async fn do_sign_in_options(
-        &self,
-        _ctx: &RequestContext,
-    ) -> Result<SignInOptions, PortError> {
+    async fn sign_in_options(&self, _ctx: &RequestContext) -> Result<SignInOptions, PortError> {
         Ok(SignInOptions {
             dev_users: if self.settings.dev_mode {
                 DevUser::seeds()
@@ -54,7 +53,7 @@ impl GantryPlane {
         })
     }
 
-    pub(crate) async fn do_dev_sign_in(
+    async fn dev_sign_in(
         &self,
         ctx: &RequestContext,
         username: &str,
@@ -91,7 +90,7 @@ impl GantryPlane {
         }
     }
 
-    pub(crate) async fn do_sign_out(&self, ctx: &RequestContext) -> Result<(), PortError> {
+    async fn sign_out(&self, ctx: &RequestContext) -> Result<(), PortError> {
         let Some(principal) = &ctx.principal else {
             return Ok(());
         };
@@ -100,7 +99,7 @@ impl GantryPlane {
         Ok(())
     }
 
-    pub(crate) async fn do_record_rejected_credential(&self, ctx: &RequestContext, reason: &str) {
+    async fn record_rejected_credential(&self, ctx: &RequestContext, reason: &str) {
         let mut event = self
             .event(ctx, AuditAction::TokenRejected, "token")
             .detail("reason", reason);
@@ -108,7 +107,7 @@ impl GantryPlane {
         self.append_standalone(event).await;
     }
 
-    pub(crate) async fn do_overview(&self, ctx: &RequestContext) -> Result<Overview, PortError> {
+    async fn overview(&self, ctx: &RequestContext) -> Result<Overview, PortError> {
         self.authorize_view(ctx, &Action::ViewDashboard, "overview")
             .await?;
         let migrations = self.store.migration_status().await.map_err(internal)?;
@@ -122,17 +121,14 @@ impl GantryPlane {
         })
     }
 
-    pub(crate) async fn do_preferences(
-        &self,
-        ctx: &RequestContext,
-    ) -> Result<Preferences, PortError> {
+    async fn preferences(&self, ctx: &RequestContext) -> Result<Preferences, PortError> {
         let me = self.authorize(ctx, &Action::UpdateOwnPreferences)?;
         let user = self.store.user_by_id(&me.id).await.map_err(internal)?;
         user.map(|u| u.preferences)
             .ok_or(PortError::Unauthenticated)
     }
 
-    pub(crate) async fn do_update_preferences(
+    async fn update_preferences(
         &self,
         ctx: &RequestContext,
         preferences: Preferences,
@@ -163,11 +159,11 @@ impl GantryPlane {
         self.settle(event, result).await
     }
 
-    pub(crate) fn do_me(&self, ctx: &RequestContext) -> Result<Me, PortError> {
+    async fn me(&self, ctx: &RequestContext) -> Result<Me, PortError> {
         Ok(Me::from(ctx.require_principal()?))
     }
 
-    pub(crate) async fn do_oidc_sign_in(
+    async fn oidc_sign_in(
         &self,
         ctx: &RequestContext,
         identity: VerifiedIdentity,
@@ -233,7 +229,7 @@ impl GantryPlane {
         }
     }
 
-    pub(crate) async fn do_record_failed_sign_in(&self, ctx: &RequestContext, reason: &str) {
+    async fn record_failed_sign_in(&self, ctx: &RequestContext, reason: &str) {
         let mut event = self
             .event(ctx, AuditAction::SignIn, "user")
             .detail("method", METHOD)
@@ -241,7 +237,9 @@ impl GantryPlane {
         event.outcome = Outcome::Failed;
         self.append_standalone(event).await;
     }
+}
 
+impl GantryPlane {
     async fn dev_sign_in_checked(
         &self,
         ctx: &RequestContext,

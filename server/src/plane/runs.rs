@@ -4,8 +4,9 @@
 
 use crate::plane::{GantryPlane, internal, uuid_or_not_found};
 use crate::store::records::{CancelOutcome, NewRun};
+use async_trait::async_trait;
 use gantry_core::audit::{AuditAction, AuditEvent};
-use gantry_core::port::RequestContext;
+use gantry_core::port::{RequestContext, RunPort};
 use gantry_core::rbac::Action;
 use gantry_core::run::{
     LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerOutcome,
@@ -14,8 +15,9 @@ use gantry_core::run::{
 use gantry_core::spec;
 use gantry_core::{Environment, PortError};
 
-impl GantryPlane {
-    pub(crate) async fn do_trigger(
+#[async_trait]
+impl RunPort for GantryPlane {
+    async fn trigger_run(
         &self,
         ctx: &RequestContext,
         request: TriggerRequest,
@@ -37,6 +39,78 @@ impl GantryPlane {
         self.settle(event, result).await
     }
 
+    async fn list_runs(
+        &self,
+        ctx: &RequestContext,
+        filter: RunFilter,
+    ) -> Result<RunPage, PortError> {
+        let me = self
+            .authorize_view(ctx, &Action::ViewDashboard, "run/")
+            .await?;
+        let mut filter = filter;
+        if let Some(env) = &filter.environment {
+            self.environment(env)?;
+            self.authorize_environment_view(ctx, env, "run/").await?;
+        }
+        filter.visible_environments = self.visible_environments(me);
+        if let Some(before) = &filter.before
+            && uuid::Uuid::parse_str(before).is_err()
+        {
+            return Err(PortError::invalid(
+                "before",
+                "not a run id; pass next_before from the previous page",
+            ));
+        }
+        self.store.list_runs(&filter).await.map_err(internal)
+    }
+
+    async fn run(&self, ctx: &RequestContext, id: &str) -> Result<RunDetail, PortError> {
+        self.authorize_view(ctx, &Action::ViewDashboard, &format!("run/{id}"))
+            .await?;
+        check_run_id(id)?;
+        let detail = self
+            .store
+            .run_detail(id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
+        self.authorize_environment_view(ctx, &detail.summary.environment, &format!("run/{id}"))
+            .await?;
+        Ok(detail)
+    }
+
+    async fn run_logs(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        query: LogQuery,
+    ) -> Result<LogPage, PortError> {
+        self.authorize_view(ctx, &Action::ViewDashboard, &format!("run/{id}"))
+            .await?;
+        check_run_id(id)?;
+        let run = self
+            .store
+            .run_summary(id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
+        self.authorize_environment_view(ctx, &run.environment, &format!("run/{id}"))
+            .await?;
+        self.store
+            .run_logs(id, &query)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))
+    }
+
+    async fn cancel_run(&self, ctx: &RequestContext, id: &str) -> Result<RunSummary, PortError> {
+        let mut event = self.event(ctx, AuditAction::RunCancel, format!("run/{id}"));
+        let result = self.cancel_checked(ctx, id, &mut event).await;
+        self.settle(event, result).await
+    }
+}
+
+impl GantryPlane {
     async fn trigger_checked(
         &self,
         ctx: &RequestContext,
@@ -121,84 +195,6 @@ impl GantryPlane {
         Ok(TriggerOutcome::Started {
             run: fresh.unwrap_or(run),
         })
-    }
-
-    pub(crate) async fn do_list_runs(
-        &self,
-        ctx: &RequestContext,
-        filter: RunFilter,
-    ) -> Result<RunPage, PortError> {
-        let me = self
-            .authorize_view(ctx, &Action::ViewDashboard, "run/")
-            .await?;
-        let mut filter = filter;
-        if let Some(env) = &filter.environment {
-            self.environment(env)?;
-            self.authorize_environment_view(ctx, env, "run/").await?;
-        }
-        filter.visible_environments = self.visible_environments(me);
-        if let Some(before) = &filter.before
-            && uuid::Uuid::parse_str(before).is_err()
-        {
-            return Err(PortError::invalid(
-                "before",
-                "not a run id; pass next_before from the previous page",
-            ));
-        }
-        self.store.list_runs(&filter).await.map_err(internal)
-    }
-
-    pub(crate) async fn do_run(
-        &self,
-        ctx: &RequestContext,
-        id: &str,
-    ) -> Result<RunDetail, PortError> {
-        self.authorize_view(ctx, &Action::ViewDashboard, &format!("run/{id}"))
-            .await?;
-        check_run_id(id)?;
-        let detail = self
-            .store
-            .run_detail(id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
-        self.authorize_environment_view(ctx, &detail.summary.environment, &format!("run/{id}"))
-            .await?;
-        Ok(detail)
-    }
-
-    pub(crate) async fn do_run_logs(
-        &self,
-        ctx: &RequestContext,
-        id: &str,
-        query: LogQuery,
-    ) -> Result<LogPage, PortError> {
-        self.authorize_view(ctx, &Action::ViewDashboard, &format!("run/{id}"))
-            .await?;
-        check_run_id(id)?;
-        let run = self
-            .store
-            .run_summary(id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
-        self.authorize_environment_view(ctx, &run.environment, &format!("run/{id}"))
-            .await?;
-        self.store
-            .run_logs(id, &query)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| PortError::not_found(format!("run {id}")))
-    }
-
-    pub(crate) async fn do_cancel(
-        &self,
-        ctx: &RequestContext,
-        id: &str,
-    ) -> Result<RunSummary, PortError> {
-        let mut event = self.event(ctx, AuditAction::RunCancel, format!("run/{id}"));
-        let result = self.cancel_checked(ctx, id, &mut event).await;
-        self.settle(event, result).await
     }
 
     async fn cancel_checked(

@@ -4,9 +4,10 @@
 use crate::auth::tokens;
 use crate::plane::{GantryPlane, internal};
 use crate::store::tokens::{Created, NewTokenRecord};
+use async_trait::async_trait;
 use gantry_core::PortError;
 use gantry_core::audit::{AuditAction, AuditEvent};
-use gantry_core::port::RequestContext;
+use gantry_core::port::{RequestContext, TokenPort};
 use gantry_core::rbac::Action;
 use gantry_core::token::{
     CreatedToken, NewToken, ServiceToken, TokenKind, TokenMaker, check_token_maker, parse_grant,
@@ -14,17 +15,15 @@ use gantry_core::token::{
 };
 use gantry_core::{EnvScope, Role};
 
-impl GantryPlane {
-    pub(crate) async fn do_list_tokens(
-        &self,
-        ctx: &RequestContext,
-    ) -> Result<Vec<ServiceToken>, PortError> {
+#[async_trait]
+impl TokenPort for GantryPlane {
+    async fn list_tokens(&self, ctx: &RequestContext) -> Result<Vec<ServiceToken>, PortError> {
         self.authorize_view(ctx, &Action::ManageTokens, "token/")
             .await?;
         self.store.list_tokens().await.map_err(internal)
     }
 
-    pub(crate) async fn do_create_token(
+    async fn create_token(
         &self,
         ctx: &RequestContext,
         request: NewToken,
@@ -38,6 +37,52 @@ impl GantryPlane {
         self.settle(event, result).await
     }
 
+    async fn revoke_token(
+        &self,
+        ctx: &RequestContext,
+        id_or_name: &str,
+    ) -> Result<ServiceToken, PortError> {
+        let event = self.event(ctx, AuditAction::TokenRevoke, format!("token/{id_or_name}"));
+        let result = async {
+            let me = self.authorize(ctx, &Action::ManageTokens)?;
+            // Revoking is held to the same reach as granting: an admin of
+            // dev can't switch off a token that works in prod.
+            let token = self
+                .store
+                .find_token(id_or_name)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| PortError::not_found(format!("token {id_or_name:?}")))?;
+            if matches!(token.kind, TokenKind::Scim | TokenKind::Worker) {
+                self.authorize(ctx, &Action::ManageUsers)?;
+            }
+            for text in &token.roles {
+                let (role, scope) = parse_grant(text, &self.settings.environments)
+                    .or_else(|_| stored_grant(text))
+                    .map_err(internal)?;
+                self.authorize(ctx, &Action::GrantTokenRole { role, scope })?;
+            }
+            let revoked = self
+                .store
+                .revoke_token(
+                    id_or_name,
+                    &me.display_name,
+                    self.clock.now(),
+                    event.clone(),
+                )
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| PortError::not_found(format!("token {id_or_name:?}")))?;
+            tracing::info!(request_id = %ctx.request_id, user = %me.username, token = %revoked.name,
+                "service token revoked");
+            Ok(revoked)
+        }
+        .await;
+        self.settle(event, result).await
+    }
+}
+
+impl GantryPlane {
     async fn create_token_checked(
         &self,
         ctx: &RequestContext,
@@ -116,50 +161,6 @@ impl GantryPlane {
                 ),
             }),
         }
-    }
-
-    pub(crate) async fn do_revoke_token(
-        &self,
-        ctx: &RequestContext,
-        id_or_name: &str,
-    ) -> Result<ServiceToken, PortError> {
-        let event = self.event(ctx, AuditAction::TokenRevoke, format!("token/{id_or_name}"));
-        let result = async {
-            let me = self.authorize(ctx, &Action::ManageTokens)?;
-            // Revoking is held to the same reach as granting: an admin of
-            // dev can't switch off a token that works in prod.
-            let token = self
-                .store
-                .find_token(id_or_name)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| PortError::not_found(format!("token {id_or_name:?}")))?;
-            if matches!(token.kind, TokenKind::Scim | TokenKind::Worker) {
-                self.authorize(ctx, &Action::ManageUsers)?;
-            }
-            for text in &token.roles {
-                let (role, scope) = parse_grant(text, &self.settings.environments)
-                    .or_else(|_| stored_grant(text))
-                    .map_err(internal)?;
-                self.authorize(ctx, &Action::GrantTokenRole { role, scope })?;
-            }
-            let revoked = self
-                .store
-                .revoke_token(
-                    id_or_name,
-                    &me.display_name,
-                    self.clock.now(),
-                    event.clone(),
-                )
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| PortError::not_found(format!("token {id_or_name:?}")))?;
-            tracing::info!(request_id = %ctx.request_id, user = %me.username, token = %revoked.name,
-                "service token revoked");
-            Ok(revoked)
-        }
-        .await;
-        self.settle(event, result).await
     }
 }
 

@@ -4,24 +4,18 @@
 use crate::plane::{GantryPlane, internal};
 use crate::store::records::NewVersion;
 use crate::store::workflows::WorkflowView;
+use async_trait::async_trait;
 use gantry_core::PortError;
 use gantry_core::audit::{AuditAction, AuditEvent};
-use gantry_core::port::RequestContext;
+use gantry_core::port::{RequestContext, WorkflowPort};
 use gantry_core::rbac::Action;
 use gantry_core::schedule::CronSchedule;
 use gantry_core::spec::{self, MAX_SPEC_BYTES, SpecProblem, SpecRejection, WorkflowSpec};
 use gantry_core::workflow::{ActiveVersion, ApplyOutcome, WorkflowDetail, WorkflowSummary};
 
-impl GantryPlane {
-    fn environment_names(&self) -> Vec<String> {
-        self.settings
-            .environments
-            .iter()
-            .map(|e| e.as_str().to_owned())
-            .collect()
-    }
-
-    pub(crate) async fn do_apply(
+#[async_trait]
+impl WorkflowPort for GantryPlane {
+    async fn apply_workflow(
         &self,
         ctx: &RequestContext,
         source: &str,
@@ -34,6 +28,84 @@ impl GantryPlane {
         }
         let result = self.apply_checked(ctx, source, &mut event).await;
         self.settle(event, result).await
+    }
+
+    async fn list_workflows(
+        &self,
+        ctx: &RequestContext,
+    ) -> Result<Vec<WorkflowSummary>, PortError> {
+        let me = self
+            .authorize_view(ctx, &Action::ViewDashboard, "workflow/")
+            .await?;
+        let visible = self.visible_environments(me);
+        self.store
+            .list_workflows(WorkflowView {
+                environments: &self.environment_names(),
+                runs_in: visible.as_deref(),
+            })
+            .await
+            .map_err(internal)
+    }
+
+    async fn workflow(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<WorkflowDetail, PortError> {
+        let me = self
+            .authorize_view(ctx, &Action::ViewDashboard, &format!("workflow/{name}"))
+            .await?;
+        // Runs (the last one, the recent ones) only from environments the
+        // reader may see: their ids, triggers and people are prod's business.
+        let visible = self.visible_environments(me);
+        let found = self
+            .store
+            .workflow_detail(
+                name,
+                version,
+                WorkflowView {
+                    environments: &self.environment_names(),
+                    runs_in: visible.as_deref(),
+                },
+            )
+            .await
+            .map_err(internal)?;
+        found.ok_or_else(|| match version {
+            Some(v) => PortError::not_found(format!("version {v} of workflow {name:?}")),
+            None => PortError::not_found(format!("workflow {name:?}")),
+        })
+    }
+
+    async fn set_schedule(
+        &self,
+        ctx: &RequestContext,
+        workflow: &str,
+        environment: &str,
+        enabled: bool,
+    ) -> Result<ActiveVersion, PortError> {
+        let mut event = self
+            .event(
+                ctx,
+                AuditAction::ScheduleSet,
+                format!("workflow/{workflow}"),
+            )
+            .detail("enabled", enabled);
+        event.environment = Some(environment.to_owned());
+        let result = self
+            .set_schedule_checked(ctx, workflow, environment, enabled, &event)
+            .await;
+        self.settle(event, result).await
+    }
+}
+
+impl GantryPlane {
+    fn environment_names(&self) -> Vec<String> {
+        self.settings
+            .environments
+            .iter()
+            .map(|e| e.as_str().to_owned())
+            .collect()
     }
 
     async fn apply_checked(
@@ -85,74 +157,6 @@ impl GantryPlane {
         tracing::info!(request_id = %ctx.request_id, user = %me.username, workflow = %outcome.workflow,
             version = outcome.version, created = outcome.created, "workflow applied");
         Ok(outcome)
-    }
-
-    pub(crate) async fn do_list_workflows(
-        &self,
-        ctx: &RequestContext,
-    ) -> Result<Vec<WorkflowSummary>, PortError> {
-        let me = self
-            .authorize_view(ctx, &Action::ViewDashboard, "workflow/")
-            .await?;
-        let visible = self.visible_environments(me);
-        self.store
-            .list_workflows(WorkflowView {
-                environments: &self.environment_names(),
-                runs_in: visible.as_deref(),
-            })
-            .await
-            .map_err(internal)
-    }
-
-    pub(crate) async fn do_workflow(
-        &self,
-        ctx: &RequestContext,
-        name: &str,
-        version: Option<u32>,
-    ) -> Result<WorkflowDetail, PortError> {
-        let me = self
-            .authorize_view(ctx, &Action::ViewDashboard, &format!("workflow/{name}"))
-            .await?;
-        // Runs (the last one, the recent ones) only from environments the
-        // reader may see: their ids, triggers and people are prod's business.
-        let visible = self.visible_environments(me);
-        let found = self
-            .store
-            .workflow_detail(
-                name,
-                version,
-                WorkflowView {
-                    environments: &self.environment_names(),
-                    runs_in: visible.as_deref(),
-                },
-            )
-            .await
-            .map_err(internal)?;
-        found.ok_or_else(|| match version {
-            Some(v) => PortError::not_found(format!("version {v} of workflow {name:?}")),
-            None => PortError::not_found(format!("workflow {name:?}")),
-        })
-    }
-
-    pub(crate) async fn do_set_schedule(
-        &self,
-        ctx: &RequestContext,
-        workflow: &str,
-        environment: &str,
-        enabled: bool,
-    ) -> Result<ActiveVersion, PortError> {
-        let mut event = self
-            .event(
-                ctx,
-                AuditAction::ScheduleSet,
-                format!("workflow/{workflow}"),
-            )
-            .detail("enabled", enabled);
-        event.environment = Some(environment.to_owned());
-        let result = self
-            .set_schedule_checked(ctx, workflow, environment, enabled, &event)
-            .await;
-        self.settle(event, result).await
     }
 
     async fn set_schedule_checked(
