@@ -2,12 +2,13 @@
 //! dev and single sign-on sign-in, sign-out, `me`, preferences and the
 //! overview. Single sign-on: an identity the edge verified (`auth/oidc.rs`)
 //! becomes an account with the roles its groups map to, and every attempt,
-//! successful or not, is on the record.
+//! successful or not, is on the record. Also who an account is as a
+//! principal (`principal_for`), which the edges ask on every request.
 
-use crate::auth::principal_for;
 use crate::plane::audit::actor_of;
 use crate::plane::{GantryPlane, internal};
 use crate::store::users::OidcUpsert;
+use crate::store::{SharedStore, StoreResult};
 use async_trait::async_trait;
 use gantry_core::audit::{
     Actor, ActorKind, AuditAction, AuditEvent, MAX_FIELD_CHARS, Outcome, clip,
@@ -15,10 +16,58 @@ use gantry_core::audit::{
 use gantry_core::overview::{Overview, ShellInfo, SignInOptions, SystemInfo};
 use gantry_core::port::{IdentityPort, RequestContext};
 use gantry_core::rbac::Action;
-use gantry_core::{DevUser, Me, PortError, Preferences, Principal, UserId, VerifiedIdentity};
+use gantry_core::{
+    DevUser, Me, PortError, Preferences, Principal, PrincipalKind, UserId, VerifiedIdentity,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How audit records name the sign-in method.
 const METHOD: &str = "oidc";
+
+/// Whether the provider answered the last discovery: what the sign-in page
+/// says before anyone clicks, shared with the port.
+#[derive(Debug, Default)]
+pub struct SsoStatus {
+    reachable: AtomicBool,
+}
+
+impl SsoStatus {
+    pub fn reachable(&self) -> bool {
+        self.reachable.load(Ordering::Relaxed)
+    }
+
+    /// What the last discovery found (`auth/oidc.rs` sets it).
+    pub fn set_reachable(&self, reachable: bool) {
+        self.reachable.store(reachable, Ordering::Relaxed);
+    }
+}
+
+/// The user as a principal, or `None` when the account is gone or disabled,
+/// or (for a session of generation `session_epoch`) when disabling the
+/// account has ended that session since. Loaded on every request, so
+/// disabling an account takes effect at once.
+pub async fn principal_for(
+    store: &SharedStore,
+    id: &UserId,
+    session_epoch: Option<i64>,
+) -> StoreResult<Option<Principal>> {
+    let Some(user) = store.user_by_id(id).await? else {
+        return Ok(None);
+    };
+    if user.disabled || session_epoch.is_some_and(|epoch| epoch != user.session_epoch) {
+        return Ok(None);
+    }
+    let grants = store.grants_for(&user.id).await?;
+    Ok(Some(Principal {
+        id: user.id,
+        kind: PrincipalKind::User,
+        username: user.username,
+        display_name: user.display_name,
+        email: user.email,
+        grants,
+        signed_in_at: None,
+    }))
+}
 
 #[async_trait]
 impl IdentityPort for GantryPlane {

@@ -12,9 +12,11 @@ mod identity;
 mod people;
 mod runs;
 pub mod scim;
-mod tokens;
+pub mod tokens;
 mod users;
 mod workflows;
+
+pub use identity::{SsoStatus, principal_for};
 
 use crate::clock::Clock;
 use crate::store::SharedStore;
@@ -33,7 +35,7 @@ pub struct PlaneSettings {
     pub version: String,
     /// Single sign-on, when configured (the sign-in page offers it), with
     /// whether its provider answers.
-    pub sso: Option<Arc<crate::auth::oidc::SsoStatus>>,
+    pub sso: Option<Arc<SsoStatus>>,
     /// Identity-provider groups → roles, applied at every single sign-on.
     pub role_mapping: RoleMapping,
     /// Sensitive actions need a sign-in at most this old (`--step-up-max-age`).

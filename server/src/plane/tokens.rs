@@ -1,10 +1,14 @@
 //! Service tokens through the port: list, create, revoke, each change
-//! audited in its own transaction.
+//! audited in its own transaction; and their secrets: generated with a
+//! recognizable prefix (so secret scanners can find leaked ones), stored
+//! only as a SHA-256 hash. Tokens carry 256 random bits, so a plain hash is
+//! the right tool (a slow password hash buys nothing against guessing, and
+//! costs every request).
 
-use crate::auth::tokens;
 use crate::plane::{GantryPlane, internal};
 use crate::store::tokens::{Created, NewTokenRecord};
 use async_trait::async_trait;
+use base64::Engine;
 use gantry_core::PortError;
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::{RequestContext, TokenPort};
@@ -14,6 +18,8 @@ use gantry_core::token::{
     plan_token,
 };
 use gantry_core::{EnvScope, Role};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 #[async_trait]
 impl TokenPort for GantryPlane {
@@ -120,7 +126,7 @@ impl GantryPlane {
         check_token_maker(&maker, &plan, now)?;
         let person = self.person_behind(me).await?;
         self.require_recent_sign_in(me, None)?;
-        let secret = tokens::generate();
+        let secret = generate();
         let grants: Vec<_> = plan
             .grants
             .iter()
@@ -131,8 +137,8 @@ impl GantryPlane {
             .create_token(
                 NewTokenRecord {
                     name: &plan.name,
-                    token_hash: &tokens::hash(&secret),
-                    hint: &tokens::hint(&secret),
+                    token_hash: &hash(&secret),
+                    hint: &hint(&secret),
                     grants: &grants,
                     expires_at: Some(plan.expires_at),
                     created_by: &me.display_name,
@@ -173,4 +179,44 @@ fn stored_grant(text: &str) -> Result<(Role, EnvScope), String> {
     let role = Role::parse(role).ok_or_else(|| format!("stored role {role:?}"))?;
     let scope = EnvScope::parse(scope).map_err(|e| e.to_string())?;
     Ok((role, scope))
+}
+
+/// Every Gantry token starts with this.
+pub const TOKEN_PREFIX: &str = "gantry_";
+
+pub fn generate() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// The first characters of a token, shown to tell tokens apart: the prefix
+/// and 4 random characters (24 bits; the other 232 stay secret).
+pub fn hint(token: &str) -> String {
+    let shown: String = token.chars().take(TOKEN_PREFIX.len() + 4).collect();
+    format!("{shown}…")
+}
+
+pub fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_prefixed_random_and_hashed() {
+        let a = generate();
+        let b = generate();
+        assert!(a.starts_with(TOKEN_PREFIX));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), TOKEN_PREFIX.len() + 43);
+        assert_eq!(hash(&a).len(), 64);
+        assert_ne!(hash(&a), hash(&b));
+        assert!(!hash(&a).contains(&a));
+    }
 }
