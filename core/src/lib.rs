@@ -3,8 +3,9 @@
 //!
 //! Nothing here does I/O or reads the clock: callers pass `now` in. The crate
 //! builds for `wasm32-unknown-unknown` so the dashboard uses the very same types.
-//! The async port trait ([`port::ControlPlane`]) is only compiled with the `ssr`
-//! feature, keeping it out of the browser bundle.
+//! The async port (`port`: one trait per capability, combined by
+//! [`port::ControlPlane`]) is only compiled with the `ssr` feature, keeping
+//! it out of the browser bundle.
 
 pub mod approval;
 pub mod audit;

@@ -141,7 +141,7 @@ impl Config {
             ));
         }
         if let Some(t) = &args.bootstrap_token
-            && (!t.starts_with(crate::auth::tokens::TOKEN_PREFIX) || t.len() < 40)
+            && (!t.starts_with(crate::plane::tokens::TOKEN_PREFIX) || t.len() < 40)
         {
             // Never echo the value: it is a credential.
             return fail(

@@ -78,7 +78,7 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
     let token = match std::fs::read_to_string(&args.token_file) {
         Ok(t)
             if t.trim()
-                .starts_with(gantry_server::auth::tokens::TOKEN_PREFIX) =>
+                .starts_with(gantry_server::plane::tokens::TOKEN_PREFIX) =>
         {
             t.trim().to_owned()
         }

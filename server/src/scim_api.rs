@@ -2,9 +2,9 @@
 //! like the REST API: each handler turns the request into one
 //! [`ScimRequest`], asks the port, and writes the answer as
 //! `application/scim+json`. Authorization, validation and audit happen in
-//! the port (`plane_scim.rs`).
+//! the port (`plane/scim.rs`).
 
-use crate::plane_scim::MAX_PAYLOAD_BYTES;
+use crate::plane::scim::MAX_PAYLOAD_BYTES;
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;

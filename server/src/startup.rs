@@ -7,7 +7,7 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::engine::{Scheduler, Worker, WorkerSettings, worker_id};
 use crate::health;
-use crate::plane::{GantryPlane, PlaneSettings};
+use crate::plane::{GantryPlane, PlaneSettings, principal_for};
 use crate::security_headers;
 use crate::state::{AppState, AuthSettings};
 use crate::store::{self, DEV_SEED_SOURCE, SeedUser, SharedStore};
@@ -221,7 +221,7 @@ async fn seed_demo_workflows(store: &SharedStore, plane: &GantryPlane) -> anyhow
         .user_by_username("admin")
         .await?
         .context("the demo admin was not seeded")?;
-    let principal = auth::principal_for(store, &admin.id, None)
+    let principal = principal_for(store, &admin.id, None)
         .await?
         .context("the demo admin is disabled")?;
     crate::demo::seed(plane, principal).await

@@ -1,7 +1,7 @@
 //! Authentication at the edge: turns the session cookie into the
 //! `RequestContext` every port call carries, and keeps anonymous visitors
 //! out of pages. Deciding what a principal may do is not done here but in
-//! the port (`plane.rs`).
+//! the port (`plane/`).
 
 pub mod client_ip;
 pub mod lockout;
@@ -13,8 +13,8 @@ pub mod token_form;
 pub mod tokens;
 
 use crate::api::error::ApiError;
+use crate::plane::principal_for;
 use crate::state::AppState;
-use crate::store::{SharedStore, StoreResult};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -45,33 +45,6 @@ pub struct SessionAuth {
 
 pub const SESSION_AUTH_KEY: &str = "auth";
 pub const SESSION_COOKIE: &str = "gantry_session";
-
-/// The user as a principal, or `None` when the account is gone or disabled,
-/// or (for a session of generation `session_epoch`) when disabling the
-/// account has ended that session since. Loaded on every request, so
-/// disabling an account takes effect at once.
-pub async fn principal_for(
-    store: &SharedStore,
-    id: &UserId,
-    session_epoch: Option<i64>,
-) -> StoreResult<Option<Principal>> {
-    let Some(user) = store.user_by_id(id).await? else {
-        return Ok(None);
-    };
-    if user.disabled || session_epoch.is_some_and(|epoch| epoch != user.session_epoch) {
-        return Ok(None);
-    }
-    let grants = store.grants_for(&user.id).await?;
-    Ok(Some(Principal {
-        id: user.id,
-        kind: PrincipalKind::User,
-        username: user.username,
-        display_name: user.display_name,
-        email: user.email,
-        grants,
-        signed_in_at: None,
-    }))
-}
 
 /// The SCIM 2.0 service provider's paths.
 pub fn is_scim(path: &str) -> bool {

@@ -12,6 +12,7 @@
 //! its signing keys without a Gantry restart.
 
 use crate::config_oidc::OidcSettings;
+use crate::plane::SsoStatus;
 use gantry_core::VerifiedIdentity;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
@@ -30,7 +31,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::RwLock;
 
@@ -146,19 +146,6 @@ pub struct Oidc {
     login: super::login_cookie::LoginSealer,
 }
 
-/// Whether the provider answered the last discovery: what the sign-in page
-/// says before anyone clicks, shared with the port.
-#[derive(Debug, Default)]
-pub struct SsoStatus {
-    reachable: AtomicBool,
-}
-
-impl SsoStatus {
-    pub fn reachable(&self) -> bool {
-        self.reachable.load(Ordering::Relaxed)
-    }
-}
-
 impl Oidc {
     /// `base_url` is where people reach Gantry (`--public-url`, or the
     /// bound address); the redirect URI is `{base_url}/auth/callback`.
@@ -201,9 +188,7 @@ impl Oidc {
     /// Fetches the provider's metadata and keys, replacing what was cached.
     pub async fn discover(&self) -> Result<(), SignInFailure> {
         let found = self.fetch().await;
-        self.status
-            .reachable
-            .store(found.is_ok(), Ordering::Relaxed);
+        self.status.set_reachable(found.is_ok());
         *self.discovered.write().await = Some(Arc::new(found?));
         Ok(())
     }

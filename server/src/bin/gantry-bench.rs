@@ -22,7 +22,8 @@
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use chrono::{DateTime, Utc};
 use clap::{Parser, ValueEnum};
-use gantry_core::port::{ControlPlane, RequestContext};
+use gantry_core::port::RequestContext;
+use gantry_core::port::prelude::*;
 use gantry_core::run::{RunFilter, RunStatus, RunSummary, Trigger, TriggerOutcome, TriggerRequest};
 use gantry_core::token::NewToken;
 use gantry_core::{EnvScope, Environments, Principal, PrincipalKind, Role, RoleGrant, UserId};

@@ -5,7 +5,8 @@
 
 use crate::plane::GantryPlane;
 use gantry_core::Principal;
-use gantry_core::port::{ControlPlane, RequestContext};
+use gantry_core::port::RequestContext;
+use gantry_core::port::prelude::*;
 
 const DEMOS: [(&str, &str); 3] = [
     ("backup-verify.yaml", include_str!("backup-verify.yaml")),

@@ -6,12 +6,13 @@
 use crate::plane::{GantryPlane, internal, uuid_or_not_found};
 use crate::store::approvals::{Decided, NewApproval, StoreDecision};
 use crate::store::records::{ActiveSpec, NewRun};
+use async_trait::async_trait;
 use gantry_core::approval::{
     ApprovalDecided, ApprovalDecision, ApprovalRequest, Parties, Person, check_decider,
     check_people, check_token_may_decide, clean_text,
 };
 use gantry_core::audit::AuditAction;
-use gantry_core::port::RequestContext;
+use gantry_core::port::{ApprovalPort, RequestContext};
 use gantry_core::rbac::Action;
 use gantry_core::run::Trigger;
 use gantry_core::{PortError, Principal};
@@ -29,58 +30,9 @@ fn check_id(id: &str) -> Result<(), PortError> {
     uuid_or_not_found("approval request", id)
 }
 
-impl GantryPlane {
-    /// Files a request for a run the caller may start but that needs a
-    /// second person. (Authorization to trigger is already checked.)
-    pub(crate) async fn request_approval(
-        &self,
-        ctx: &RequestContext,
-        active: &ActiveSpec,
-        environment: &str,
-        inputs: &BTreeMap<String, Value>,
-        reason: Option<&str>,
-    ) -> Result<ApprovalRequest, PortError> {
-        let me = ctx.require_principal()?;
-        let reason = clean_text("reason", reason)?;
-        // A token whose maker is unknown stands for itself.
-        let requester_person = self
-            .person_behind(me)
-            .await?
-            .map_or_else(|| me.id.0.clone(), |p| p.id);
-        let mut event = self
-            .event(
-                ctx,
-                AuditAction::ApprovalRequest,
-                format!("workflow/{}", active.workflow),
-            )
-            .detail("version", active.version)
-            .detail("inputs", inputs.keys().cloned().collect::<Vec<_>>())
-            .detail("reason", reason.clone());
-        event.environment = Some(environment.to_owned());
-        let request = self
-            .store
-            .create_approval(
-                NewApproval {
-                    workflow_id: &active.workflow_id,
-                    workflow: &active.workflow,
-                    version: active.version,
-                    environment,
-                    inputs,
-                    reason: reason.as_deref(),
-                    requested_by: &person(me),
-                    requester_person: &requester_person,
-                },
-                self.clock.now(),
-                event,
-            )
-            .await
-            .map_err(internal)?;
-        tracing::info!(request_id = %ctx.request_id, user = %me.username, approval = %request.id,
-            workflow = %active.workflow, %environment, "run awaits approval");
-        Ok(request)
-    }
-
-    pub(crate) async fn do_list_approvals(
+#[async_trait]
+impl ApprovalPort for GantryPlane {
+    async fn list_approvals(
         &self,
         ctx: &RequestContext,
         pending: Option<bool>,
@@ -99,11 +51,7 @@ impl GantryPlane {
         Ok(requests)
     }
 
-    pub(crate) async fn do_approval(
-        &self,
-        ctx: &RequestContext,
-        id: &str,
-    ) -> Result<ApprovalRequest, PortError> {
+    async fn approval(&self, ctx: &RequestContext, id: &str) -> Result<ApprovalRequest, PortError> {
         self.authorize_view(ctx, &Action::ViewDashboard, &format!("approval/{id}"))
             .await?;
         check_id(id)?;
@@ -119,7 +67,7 @@ impl GantryPlane {
         Ok(request)
     }
 
-    pub(crate) async fn do_decide_approval(
+    async fn decide_approval(
         &self,
         ctx: &RequestContext,
         id: &str,
@@ -223,5 +171,57 @@ impl GantryPlane {
         }
         .await;
         self.settle(event, result).await
+    }
+}
+
+impl GantryPlane {
+    /// Files a request for a run the caller may start but that needs a
+    /// second person. (Authorization to trigger is already checked.)
+    pub(crate) async fn request_approval(
+        &self,
+        ctx: &RequestContext,
+        active: &ActiveSpec,
+        environment: &str,
+        inputs: &BTreeMap<String, Value>,
+        reason: Option<&str>,
+    ) -> Result<ApprovalRequest, PortError> {
+        let me = ctx.require_principal()?;
+        let reason = clean_text("reason", reason)?;
+        // A token whose maker is unknown stands for itself.
+        let requester_person = self
+            .person_behind(me)
+            .await?
+            .map_or_else(|| me.id.0.clone(), |p| p.id);
+        let mut event = self
+            .event(
+                ctx,
+                AuditAction::ApprovalRequest,
+                format!("workflow/{}", active.workflow),
+            )
+            .detail("version", active.version)
+            .detail("inputs", inputs.keys().cloned().collect::<Vec<_>>())
+            .detail("reason", reason.clone());
+        event.environment = Some(environment.to_owned());
+        let request = self
+            .store
+            .create_approval(
+                NewApproval {
+                    workflow_id: &active.workflow_id,
+                    workflow: &active.workflow,
+                    version: active.version,
+                    environment,
+                    inputs,
+                    reason: reason.as_deref(),
+                    requested_by: &person(me),
+                    requester_person: &requester_person,
+                },
+                self.clock.now(),
+                event,
+            )
+            .await
+            .map_err(internal)?;
+        tracing::info!(request_id = %ctx.request_id, user = %me.username, approval = %request.id,
+            workflow = %active.workflow, %environment, "run awaits approval");
+        Ok(request)
     }
 }

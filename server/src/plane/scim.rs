@@ -8,9 +8,10 @@ use crate::plane::GantryPlane;
 use crate::store::scim::{
     GroupFields, Ref, ScimGroupRow, ScimUserRow, ScimWrite, ScimWritten, UserFields,
 };
+use async_trait::async_trait;
 use gantry_core::PrincipalKind;
 use gantry_core::audit::{AuditAction, AuditEvent};
-use gantry_core::port::RequestContext;
+use gantry_core::port::{RequestContext, ScimPort};
 use gantry_core::scim::{
     self, ResourceKind, ScimAnswer, ScimError, ScimRequest, filter_matches, list_response,
 };
@@ -41,12 +42,9 @@ fn time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-impl GantryPlane {
-    fn base_url(&self) -> &str {
-        self.settings.public_url.trim_end_matches('/')
-    }
-
-    pub(crate) async fn do_scim(
+#[async_trait]
+impl ScimPort for GantryPlane {
+    async fn scim(
         &self,
         ctx: &RequestContext,
         request: ScimRequest,
@@ -135,6 +133,12 @@ impl GantryPlane {
                 self.scim_settle(event, result).await
             }
         }
+    }
+}
+
+impl GantryPlane {
+    fn base_url(&self) -> &str {
+        self.settings.public_url.trim_end_matches('/')
     }
 
     fn scim_event(

@@ -4,18 +4,20 @@
 
 use crate::plane::{GantryPlane, internal};
 use crate::store::UserRecord;
+use async_trait::async_trait;
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::identity::explain_roles;
-use gantry_core::port::RequestContext;
+use gantry_core::port::{RequestContext, UserPort};
 use gantry_core::rbac::Action;
 use gantry_core::user::{UserQuery, UserSource, UserSummary};
 use gantry_core::{PortError, RoleGrant, UserId};
 
-impl GantryPlane {
-    pub(crate) async fn do_list_users(
+#[async_trait]
+impl UserPort for GantryPlane {
+    async fn list_users(
         &self,
         ctx: &RequestContext,
-        query: &UserQuery,
+        query: UserQuery,
     ) -> Result<Vec<UserSummary>, PortError> {
         self.authorize_view(ctx, &Action::ViewUsers, "user/")
             .await?;
@@ -37,7 +39,7 @@ impl GantryPlane {
         Ok(listed)
     }
 
-    pub(crate) async fn do_user(
+    async fn user(
         &self,
         ctx: &RequestContext,
         id_or_username: &str,
@@ -48,7 +50,7 @@ impl GantryPlane {
         self.summary_of(user).await
     }
 
-    pub(crate) async fn do_set_user_disabled(
+    async fn set_user_disabled(
         &self,
         ctx: &RequestContext,
         id_or_username: &str,
@@ -89,7 +91,9 @@ impl GantryPlane {
         .await;
         self.settle(event, result).await
     }
+}
 
+impl GantryPlane {
     async fn summary_of(&self, user: UserRecord) -> Result<UserSummary, PortError> {
         let grants = self.store.grants_for(&user.id).await.map_err(internal)?;
         let groups = if user.scim_managed {

@@ -3,13 +3,15 @@
 
 use crate::audit::verify::verify_store;
 use crate::plane::{GantryPlane, internal};
+use async_trait::async_trait;
 use gantry_core::PortError;
 use gantry_core::audit::{AuditFilter, AuditPage, AuditRecord, ChainStatus, Outcome};
-use gantry_core::port::RequestContext;
+use gantry_core::port::{AuditPort, RequestContext};
 use gantry_core::rbac::Action;
 
-impl GantryPlane {
-    pub(crate) async fn do_audit_log(
+#[async_trait]
+impl AuditPort for GantryPlane {
+    async fn audit_log(
         &self,
         ctx: &RequestContext,
         filter: AuditFilter,
@@ -40,11 +42,7 @@ impl GantryPlane {
         self.store.audit_page(&filter).await.map_err(internal)
     }
 
-    pub(crate) async fn do_audit_record(
-        &self,
-        ctx: &RequestContext,
-        seq: u64,
-    ) -> Result<AuditRecord, PortError> {
+    async fn audit_record(&self, ctx: &RequestContext, seq: u64) -> Result<AuditRecord, PortError> {
         self.authorize_view(ctx, &Action::ViewAudit, &format!("audit/{seq}"))
             .await?;
         self.store
@@ -54,10 +52,7 @@ impl GantryPlane {
             .ok_or_else(|| PortError::not_found(format!("audit record {seq}")))
     }
 
-    pub(crate) async fn do_audit_status(
-        &self,
-        ctx: &RequestContext,
-    ) -> Result<ChainStatus, PortError> {
+    async fn audit_status(&self, ctx: &RequestContext) -> Result<ChainStatus, PortError> {
         self.authorize_view(ctx, &Action::ViewAudit, "audit/")
             .await?;
         verify_store(

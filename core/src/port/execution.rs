@@ -1,0 +1,45 @@
+//! The execution API's port: what remote workers call (`/exec/v1`).
+
+use super::RequestContext;
+use crate::error::PortError;
+use crate::execution::{
+    AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, Settlement,
+};
+use std::sync::Arc;
+
+/// The execution API's port: what workers call to lease, stream and report
+/// step attempts (`/exec/v1`). Only a worker token's principal may call it,
+/// and only about the attempts its own instances hold; every refusal is
+/// audited. The in-process worker of `gantry serve` keeps its direct path
+/// to the store; every other worker goes through here.
+#[async_trait::async_trait]
+pub trait ExecutionPort: Send + Sync + 'static {
+    /// Leases up to `limit` ready steps to the caller's instance, waiting up
+    /// to `wait_ms` for one to become ready.
+    async fn claim_steps(
+        &self,
+        ctx: &RequestContext,
+        request: ClaimRequest,
+    ) -> Result<Vec<Lease>, PortError>;
+
+    /// Extends a lease the caller holds; says whether to carry on, stop or
+    /// abandon the attempt.
+    async fn heartbeat(
+        &self,
+        ctx: &RequestContext,
+        request: HeartbeatRequest,
+    ) -> Result<Beat, PortError>;
+
+    /// Appends log lines of an attempt the caller still holds.
+    async fn append_logs(&self, ctx: &RequestContext, batch: LogBatch) -> Result<(), PortError>;
+
+    /// Records how an attempt ended and advances its run; a stale report
+    /// (the lease moved on) changes nothing and says so.
+    async fn report_attempt(
+        &self,
+        ctx: &RequestContext,
+        report: AttemptReport,
+    ) -> Result<Settlement, PortError>;
+}
+
+pub type SharedExecutionPort = Arc<dyn ExecutionPort>;

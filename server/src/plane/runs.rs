@@ -1,0 +1,239 @@
+//! Runs through the port: starting one (or filing an approval request
+//! where the workflow needs one), listing and reading runs and their logs,
+//! and cancelling.
+
+use crate::plane::{GantryPlane, internal, uuid_or_not_found};
+use crate::store::records::{CancelOutcome, NewRun};
+use async_trait::async_trait;
+use gantry_core::audit::{AuditAction, AuditEvent};
+use gantry_core::port::{RequestContext, RunPort};
+use gantry_core::rbac::Action;
+use gantry_core::run::{
+    LogPage, LogQuery, RunDetail, RunFilter, RunPage, RunSummary, Trigger, TriggerOutcome,
+    TriggerRequest,
+};
+use gantry_core::spec;
+use gantry_core::{Environment, PortError};
+
+#[async_trait]
+impl RunPort for GantryPlane {
+    async fn trigger_run(
+        &self,
+        ctx: &RequestContext,
+        request: TriggerRequest,
+        trigger: Trigger,
+    ) -> Result<TriggerOutcome, PortError> {
+        let mut event = self.event(
+            ctx,
+            AuditAction::RunTrigger,
+            format!("workflow/{}", request.workflow),
+        );
+        event.environment = Some(request.environment.clone());
+        event.set_detail("trigger", trigger.as_str());
+        // Input names only: values may be sensitive and stay with the run.
+        event.set_detail(
+            "inputs",
+            request.inputs.keys().cloned().collect::<Vec<String>>(),
+        );
+        let result = self.trigger_checked(ctx, request, trigger, &event).await;
+        self.settle(event, result).await
+    }
+
+    async fn list_runs(
+        &self,
+        ctx: &RequestContext,
+        filter: RunFilter,
+    ) -> Result<RunPage, PortError> {
+        let me = self
+            .authorize_view(ctx, &Action::ViewDashboard, "run/")
+            .await?;
+        let mut filter = filter;
+        if let Some(env) = &filter.environment {
+            self.environment(env)?;
+            self.authorize_environment_view(ctx, env, "run/").await?;
+        }
+        filter.visible_environments = self.visible_environments(me);
+        if let Some(before) = &filter.before
+            && uuid::Uuid::parse_str(before).is_err()
+        {
+            return Err(PortError::invalid(
+                "before",
+                "not a run id; pass next_before from the previous page",
+            ));
+        }
+        self.store.list_runs(&filter).await.map_err(internal)
+    }
+
+    async fn run(&self, ctx: &RequestContext, id: &str) -> Result<RunDetail, PortError> {
+        self.authorize_view(ctx, &Action::ViewDashboard, &format!("run/{id}"))
+            .await?;
+        check_run_id(id)?;
+        let detail = self
+            .store
+            .run_detail(id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
+        self.authorize_environment_view(ctx, &detail.summary.environment, &format!("run/{id}"))
+            .await?;
+        Ok(detail)
+    }
+
+    async fn run_logs(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        query: LogQuery,
+    ) -> Result<LogPage, PortError> {
+        self.authorize_view(ctx, &Action::ViewDashboard, &format!("run/{id}"))
+            .await?;
+        check_run_id(id)?;
+        let run = self
+            .store
+            .run_summary(id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
+        self.authorize_environment_view(ctx, &run.environment, &format!("run/{id}"))
+            .await?;
+        self.store
+            .run_logs(id, &query)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))
+    }
+
+    async fn cancel_run(&self, ctx: &RequestContext, id: &str) -> Result<RunSummary, PortError> {
+        let mut event = self.event(ctx, AuditAction::RunCancel, format!("run/{id}"));
+        let result = self.cancel_checked(ctx, id, &mut event).await;
+        self.settle(event, result).await
+    }
+}
+
+impl GantryPlane {
+    async fn trigger_checked(
+        &self,
+        ctx: &RequestContext,
+        request: TriggerRequest,
+        trigger: Trigger,
+        event: &AuditEvent,
+    ) -> Result<TriggerOutcome, PortError> {
+        let env = self.environment(&request.environment)?;
+        let action = Action::TriggerRun {
+            environment: env.clone(),
+        };
+        let me = self.authorize(ctx, &action)?;
+        self.require_recent_sign_in(me, Some(&action))?;
+        let active = self
+            .store
+            .active_spec(&request.workflow, env.as_str())
+            .await
+            .map_err(internal)?;
+        let Some(active) = active else {
+            return Err(
+                if self
+                    .store
+                    .workflow_exists(&request.workflow)
+                    .await
+                    .map_err(internal)?
+                {
+                    PortError::Conflict {
+                        message: format!(
+                            "workflow {:?} has no active version in {env}; promote one there first",
+                            request.workflow
+                        ),
+                    }
+                } else {
+                    PortError::not_found(format!("workflow {:?}", request.workflow))
+                },
+            );
+        };
+        let inputs =
+            spec::resolve_inputs(&active.spec.inputs, &request.inputs).map_err(|problems| {
+                PortError::Unprocessable {
+                    message: "the run's inputs are invalid".into(),
+                    problems,
+                }
+            })?;
+        let now = self.clock.now();
+        if trigger != Trigger::Schedule && active.spec.needs_approval_in(env.as_str()) {
+            let approval = self
+                .request_approval(
+                    ctx,
+                    &active,
+                    env.as_str(),
+                    &inputs,
+                    request.reason.as_deref(),
+                )
+                .await?;
+            return Ok(TriggerOutcome::AwaitingApproval { approval });
+        }
+        let run = self
+            .store
+            .create_run(
+                NewRun {
+                    active: &active,
+                    environment: env.as_str(),
+                    inputs: &inputs,
+                    trigger,
+                    triggered_by: &me.display_name,
+                    triggered_by_id: &me.id.0,
+                    scheduled_for: None,
+                },
+                now,
+                event.clone().detail("version", active.version),
+            )
+            .await
+            .map_err(internal)?;
+        self.store
+            .admit(&active.workflow_id, env.as_str(), now)
+            .await
+            .map_err(internal)?;
+        tracing::info!(request_id = %ctx.request_id, user = %me.username, run = %run.id,
+            workflow = %run.workflow, environment = %env, "run triggered");
+        let fresh = self.store.run_summary(&run.id).await.map_err(internal)?;
+        Ok(TriggerOutcome::Started {
+            run: fresh.unwrap_or(run),
+        })
+    }
+
+    async fn cancel_checked(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        event: &mut AuditEvent,
+    ) -> Result<RunSummary, PortError> {
+        check_run_id(id)?;
+        let run = self
+            .store
+            .run_summary(id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
+        event.environment = Some(run.environment.clone());
+        event.set_detail("workflow", run.workflow.clone());
+        let env = Environment::parse(&run.environment).map_err(internal)?;
+        let me = self.authorize(ctx, &Action::CancelRun { environment: env })?;
+        match self
+            .store
+            .cancel_run(id, self.clock.now(), event.clone())
+            .await
+            .map_err(internal)?
+        {
+            CancelOutcome::Accepted(summary) => {
+                tracing::info!(request_id = %ctx.request_id, user = %me.username, run = %id, "run cancelled");
+                Ok(summary)
+            }
+            CancelOutcome::AlreadyFinished(status) => Err(PortError::Conflict {
+                message: format!(
+                    "run {id} already finished ({status}); there is nothing to cancel"
+                ),
+            }),
+            CancelOutcome::NotFound => Err(PortError::not_found(format!("run {id}"))),
+        }
+    }
+}
+
+fn check_run_id(id: &str) -> Result<(), PortError> {
+    uuid_or_not_found("run", id)
+}
