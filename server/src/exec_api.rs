@@ -7,14 +7,13 @@
 use crate::api::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use gantry_core::execution::{
-    AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, MAX_LOG_BATCH,
-    MAX_LOG_LINE_BYTES, Settlement,
+    AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, Settlement,
 };
 use gantry_core::port::{RequestContext, SharedExecutionPort};
 use serde::{Deserialize, Serialize};
@@ -24,9 +23,6 @@ pub const PREFIX: &str = "/exec/v1";
 /// it has a rule for each).
 pub const ENDPOINTS: [&str; 4] = ["claim", "heartbeat", "logs", "report"];
 
-/// Room for a full log batch of the longest lines, JSON-escaped.
-const MAX_BODY_BYTES: usize = MAX_LOG_BATCH * MAX_LOG_LINE_BYTES / 2;
-
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/claim", post(claim))
@@ -34,7 +30,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logs", post(logs))
         .route("/report", post(report))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Bodies are bounded by the edge (2 MiB); workers keep log batches
+        // far below that (`engine/logs.rs`).
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::auth::resolve_bearer_only,

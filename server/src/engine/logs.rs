@@ -85,7 +85,9 @@ pub fn start(
                         at: clock.now(),
                         text,
                     });
-                    if batch.len() >= 256 {
+                    // Batches stay small in bytes too: a remote worker sends
+                    // each as one request, under the server's body limit.
+                    if batch.len() >= 256 || batch_bytes(&batch) >= MAX_BATCH_BYTES {
                         write(&source, &lease, &mut batch).await;
                     }
                 }
@@ -109,6 +111,14 @@ pub fn start(
         write(&source, &lease, &mut batch).await;
     });
     (LogSink { tx }, handle)
+}
+
+/// Text per log batch before it is sent: well under the server's 2 MiB
+/// request limit even if JSON escaping swells it several times.
+const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+fn batch_bytes(batch: &[LogLine]) -> usize {
+    batch.iter().map(|l| l.text.len()).sum()
 }
 
 async fn write(source: &SharedSource, lease: &Lease, batch: &mut Vec<LogLine>) {
