@@ -72,47 +72,24 @@ pub async fn resolve_context(
     let ip = source_ip(&req, &state.auth.trusted_proxies);
     let principal = match bearer_token(req.headers()) {
         Some(token) => {
-            if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now()))
+            match bearer_principal(&state, request_context(&req, None, ip), ip, &path, token).await
             {
-                return too_many_failures(wait);
-            }
-            match tokens::principal_for_token(&state.store, token, chrono::Utc::now()).await {
+                Err(refused) => return refused,
                 // A SCIM token only provisions; anywhere else it is no
                 // credential at all.
-                Ok(Some(p)) if p.kind == PrincipalKind::ScimClient && !is_scim(&path) => {
+                Ok(p) if p.kind == PrincipalKind::ScimClient && !is_scim(&path) => {
                     return api_unauthenticated(
                         "this is a SCIM provisioning token: it is accepted on /scim/v2 only",
                     );
                 }
                 // Likewise a worker token only runs steps, and the
                 // execution API has its own door (`exec_api.rs`).
-                Ok(Some(p)) if p.kind == PrincipalKind::Worker => {
+                Ok(p) if p.kind == PrincipalKind::Worker => {
                     return api_unauthenticated(
                         "this is a worker token: it is accepted on the execution API (/exec/v1) only",
                     );
                 }
-                Ok(Some(p)) => Some(p),
-                Ok(None) => {
-                    let reason = "the bearer token is unknown, revoked or expired";
-                    let anonymous = request_context(&req, None, ip);
-                    state
-                        .plane
-                        .record_rejected_credential(&anonymous, reason)
-                        .await;
-                    if let Some(ip) = ip {
-                        state.auth.lockout.record_failure(ip, Instant::now());
-                    }
-                    return unauthenticated(&path, reason);
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "could not check a bearer token");
-                    return ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "unavailable",
-                        "database unavailable; try again shortly",
-                    )
-                    .into_response();
-                }
+                Ok(p) => Some(p),
             }
         }
         None => match current_principal(&state, &session).await {
@@ -163,37 +140,54 @@ pub async fn resolve_bearer_only(
             "send Authorization: Bearer with a worker token (gantry token create --worker)",
         );
     };
-    if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now())) {
-        return too_many_failures(wait);
-    }
-    let principal = match tokens::principal_for_token(&state.store, token, chrono::Utc::now()).await
-    {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            let reason = "the bearer token is unknown, revoked or expired";
-            let anonymous = request_context(&req, None, ip);
-            state
-                .plane
-                .record_rejected_credential(&anonymous, reason)
-                .await;
-            if let Some(ip) = ip {
-                state.auth.lockout.record_failure(ip, Instant::now());
-            }
-            return api_unauthenticated(reason);
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "could not check a bearer token");
-            return ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "database unavailable; try again shortly",
-            )
-            .into_response();
-        }
+    let caller = request_context(&req, None, ip);
+    let principal = match bearer_principal(&state, caller, ip, req.uri().path(), token).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
     };
     let ctx = request_context(&req, Some(principal), ip);
     req.extensions_mut().insert(ctx);
     next.run(req).await
+}
+
+/// The live principal behind a bearer token, or the answer refusing it:
+/// 429 for an address locked out, 401 for an unknown, revoked or expired
+/// token (on the audit record, and counted toward the lockout), 503 when
+/// the database can't say.
+/// (`caller` is the request's context without a principal, for the record.)
+async fn bearer_principal(
+    state: &AppState,
+    caller: RequestContext,
+    ip: Option<IpAddr>,
+    path: &str,
+    token: &str,
+) -> Result<Principal, Response> {
+    if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now())) {
+        return Err(too_many_failures(wait));
+    }
+    match tokens::principal_for_token(&state.store, token, chrono::Utc::now()).await {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => {
+            let reason = "the bearer token is unknown, revoked or expired";
+            state
+                .plane
+                .record_rejected_credential(&caller, reason)
+                .await;
+            if let Some(ip) = ip {
+                state.auth.lockout.record_failure(ip, Instant::now());
+            }
+            Err(unauthenticated(path, reason))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not check a bearer token");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "database unavailable; try again shortly",
+            )
+            .into_response())
+        }
+    }
 }
 
 /// The client's address: the peer's, or behind a trusted proxy the one it
