@@ -7,6 +7,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod audit;
+pub mod client;
+pub mod token;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "gantry",
@@ -29,29 +33,29 @@ pub enum Command {
     /// worker token and no database credentials (see docs/workers.md).
     Worker(WorkerArgs),
     /// Register workflow specs (a YAML/JSON file, or every *.yaml, *.yml, *.json in a folder).
-    Apply(crate::client::ApplyArgs),
+    Apply(client::ApplyArgs),
     /// Start a run and optionally wait for it.
-    Run(crate::client::RunArgs),
+    Run(client::RunArgs),
     /// List recent runs.
-    Runs(crate::client::RunsArgs),
+    Runs(client::RunsArgs),
     /// Print a run's steps and logs.
-    Logs(crate::client::LogsArgs),
+    Logs(client::LogsArgs),
     /// Cancel a queued or running run.
-    Cancel(crate::client::CancelArgs),
+    Cancel(client::CancelArgs),
     /// Turn a workflow's schedule on or off in one environment.
-    Schedule(crate::client::ScheduleArgs),
+    Schedule(client::ScheduleArgs),
     /// List approval requests (--pending: the inbox).
-    Approvals(crate::client::ApprovalsArgs),
+    Approvals(client::ApprovalsArgs),
     /// Approve someone else's request; its run starts at once, as the requester.
-    Approve(crate::client::DecideArgs),
+    Approve(client::DecideArgs),
     /// Reject someone else's request.
-    Reject(crate::client::DecideArgs),
+    Reject(client::DecideArgs),
     /// Verify, export or archive the audit log (reads the database directly).
     #[command(subcommand)]
-    Audit(crate::audit::cli::AuditCommand),
+    Audit(audit::AuditCommand),
     /// Create, list or revoke service tokens (works on the database directly).
     #[command(subcommand)]
-    Token(crate::token_cli::TokenCommand),
+    Token(token::TokenCommand),
     /// Supervise one shell step (started by workers; reads its job from standard input).
     #[command(hide = true)]
     StepExec,

@@ -3,9 +3,9 @@
 //! checkpoint key pair. Exit codes: 0 fine, 1 the chain is broken, 2 bad
 //! usage or an unreachable database.
 
-use super::file::{FORMAT, Header, Line, write_line};
-use super::keys;
-use super::verify::{FileVerifyError, verify_file, verify_store};
+use crate::audit::file::{FORMAT, Header, Line, write_line};
+use crate::audit::keys;
+use crate::audit::verify::{FileVerifyError, verify_file, verify_store};
 use crate::store::{self, DatabaseUrl, SharedStore};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand, ValueEnum};

@@ -5,13 +5,19 @@
 use crate::audit::checkpoint::CheckpointSettings;
 use crate::audit::sink::SinkSettings;
 use crate::cli::{LogFormat, ServeArgs};
-use crate::config_oidc::OidcSettings;
 use crate::store::DatabaseUrl;
 use gantry_core::role_mapping::RoleMapping;
 use gantry_core::{Environment, Environments};
+use oidc::OidcSettings;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+pub mod file;
+pub mod oidc;
+mod secret;
+
+pub use secret::Secret;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -55,26 +61,6 @@ pub struct Config {
     pub connections: crate::listener::ConnectionLimits,
     /// Body deadline and size.
     pub bodies: crate::edge::BodyLimits,
-}
-
-/// A configured secret: usable, never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Self {
-        Secret(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -189,7 +175,7 @@ impl Config {
             Ok(sink) => sink,
             Err(e) => return fail(e),
         };
-        let (oidc, role_mapping) = match crate::config_oidc::from_flags(&args.oidc, &environments) {
+        let (oidc, role_mapping) = match oidc::from_flags(&args.oidc, &environments) {
             Ok(v) => v,
             Err(e) => return fail(e),
         };
@@ -243,7 +229,7 @@ impl Config {
                 LogFormat::Json
             }),
             log_filter: args.log,
-            bootstrap_token: args.bootstrap_token.map(Secret),
+            bootstrap_token: args.bootstrap_token.map(Secret::new),
             auth_failure_limit: args.auth_failure_limit,
             auth_failure_window: args.auth_failure_window,
             trusted_proxies: args.trusted_proxies,
