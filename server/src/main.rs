@@ -20,7 +20,10 @@ fn main() -> ExitCode {
         return gantry_server::engine::sandbox::supervisor::main();
     }
     // `serve` and `worker` keep no credential in /proc/PID/{environ,cmdline}.
-    let recovered = gantry_server::hardening::scrub(std::env::args_os().collect());
+    let recovered = gantry_server::hardening::scrub(
+        std::env::args_os().collect(),
+        gantry_server::cli::secret_args,
+    );
     let secret_env = recovered.env;
     let argv = match gantry_server::config::file::expand_with(recovered.argv, |name| {
         secret_env
@@ -72,7 +75,8 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
     gantry_server::hardening::make_undumpable();
     telemetry::init(
         args.log_format
-            .unwrap_or(gantry_server::cli::LogFormat::Json),
+            .map(telemetry::LogFormat::from)
+            .unwrap_or(telemetry::LogFormat::Json),
         &args.log,
     );
     let token = match std::fs::read_to_string(&args.token_file) {

@@ -7,8 +7,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use secrets::secret_args;
+
 pub mod audit;
 pub mod client;
+mod secrets;
 pub mod token;
 
 #[derive(Debug, Parser)]
@@ -267,6 +270,15 @@ pub enum LogFormat {
     Json,
     /// Human-readable lines, for a terminal.
     Text,
+}
+
+impl From<LogFormat> for crate::telemetry::LogFormat {
+    fn from(format: LogFormat) -> Self {
+        match format {
+            LogFormat::Json => Self::Json,
+            LogFormat::Text => Self::Text,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -4,8 +4,9 @@
 
 use crate::audit::checkpoint::CheckpointSettings;
 use crate::audit::sink::SinkSettings;
-use crate::cli::{LogFormat, ServeArgs};
+use crate::cli::ServeArgs;
 use crate::store::DatabaseUrl;
+use crate::telemetry::LogFormat;
 use gantry_core::role_mapping::RoleMapping;
 use gantry_core::{Environment, Environments};
 use oidc::OidcSettings;
@@ -13,9 +14,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod audit_sink;
 pub mod file;
 pub mod oidc;
 mod secret;
+mod worker;
 
 pub use secret::Secret;
 
@@ -223,7 +226,7 @@ impl Config {
             session_max_lifetime: args.session_max_lifetime,
             step_up_max_age: args.step_up_max_age,
             token_approvals,
-            log_format: args.log_format.unwrap_or(if args.dev {
+            log_format: args.log_format.map(LogFormat::from).unwrap_or(if args.dev {
                 LogFormat::Text
             } else {
                 LogFormat::Json
