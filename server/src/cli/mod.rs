@@ -11,6 +11,7 @@ pub use secrets::secret_args;
 
 pub mod audit;
 pub mod client;
+pub mod sandbox;
 mod secrets;
 pub mod token;
 
@@ -235,7 +236,7 @@ pub struct WorkerFlags {
           value_delimiter = ',', value_parser = crate::engine::egress::parse_allow)]
     pub http_step_allow: Vec<crate::engine::egress::AllowEntry>,
     #[command(flatten)]
-    pub sandbox: crate::engine::sandbox::StepSandboxFlags,
+    pub sandbox: sandbox::StepSandboxFlags,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -17,6 +17,7 @@ use std::time::Duration;
 mod audit_sink;
 pub mod file;
 pub mod oidc;
+mod sandbox;
 mod secret;
 mod worker;
 
