@@ -282,6 +282,20 @@ impl From<LogFormat> for crate::telemetry::LogFormat {
     }
 }
 
+/// `--database-url`, the same for `serve`, `token` and `audit`.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database: sqlite://PATH (embedded, created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "GANTRY_DATABASE_URL",
+        value_name = "URL",
+        default_value = "sqlite://data/gantry.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// A TOML file of these flags' settings (keys are the flags' names; see docs/configuration.md).
@@ -298,15 +312,8 @@ pub struct ServeArgs {
     )]
     pub bind: SocketAddr,
 
-    /// Database: sqlite://PATH (embedded, created if missing) or postgres://USER@HOST/DB.
-    #[arg(
-        long,
-        env = "GANTRY_DATABASE_URL",
-        value_name = "URL",
-        default_value = "sqlite://data/gantry.db",
-        hide_env_values = true
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     /// Most database connections this process opens.
     #[arg(

@@ -82,7 +82,7 @@ impl Config {
                 args.bind.port()
             ));
         }
-        let database_url = match DatabaseUrl::parse(&args.database_url) {
+        let database_url = match DatabaseUrl::parse(&args.database.database_url) {
             Ok(u) => u,
             Err(e) => return fail(format!("--database-url (GANTRY_DATABASE_URL): {e}")),
         };
@@ -198,7 +198,7 @@ impl Config {
             use crate::engine::sandbox::{StepSandbox, protected_paths};
             let protected = protected_paths(
                 &args.worker.work_dir,
-                Some(&args.database_url),
+                Some(&args.database.database_url),
                 &[
                     args.config.as_deref(),
                     args.audit.audit_signing_key.as_deref(),
