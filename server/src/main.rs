@@ -1,8 +1,8 @@
 //! `gantry`: the single binary.
 
 use clap::Parser;
+use gantry_server::cli::client;
 use gantry_server::cli::{Cli, Command};
-use gantry_server::client;
 use gantry_server::clock::SystemClock;
 use gantry_server::config::Config;
 use gantry_server::engine::remote::RemoteSource;
@@ -20,9 +20,12 @@ fn main() -> ExitCode {
         return gantry_server::engine::sandbox::supervisor::main();
     }
     // `serve` and `worker` keep no credential in /proc/PID/{environ,cmdline}.
-    let recovered = gantry_server::hardening::scrub(std::env::args_os().collect());
+    let recovered = gantry_server::hardening::scrub(
+        std::env::args_os().collect(),
+        gantry_server::cli::secret_args,
+    );
     let secret_env = recovered.env;
-    let argv = match gantry_server::config_file::expand_with(recovered.argv, |name| {
+    let argv = match gantry_server::config::file::expand_with(recovered.argv, |name| {
         secret_env
             .get(name)
             .cloned()
@@ -60,8 +63,8 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Approvals(args) => client::approvals(args).await,
         Command::Approve(args) => client::decide(args, true).await,
         Command::Reject(args) => client::decide(args, false).await,
-        Command::Audit(command) => gantry_server::audit::cli::run(command).await,
-        Command::Token(command) => gantry_server::token_cli::run(command).await,
+        Command::Audit(command) => gantry_server::cli::audit::run(command).await,
+        Command::Token(command) => gantry_server::cli::token::run(command).await,
         Command::StepExec => gantry_server::engine::sandbox::supervisor::main(),
     }
 }
@@ -72,7 +75,8 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
     gantry_server::hardening::make_undumpable();
     telemetry::init(
         args.log_format
-            .unwrap_or(gantry_server::cli::LogFormat::Json),
+            .map(telemetry::LogFormat::from)
+            .unwrap_or(telemetry::LogFormat::Json),
         &args.log,
     );
     let token = match std::fs::read_to_string(&args.token_file) {

@@ -5,7 +5,6 @@
 //! transaction.
 
 pub mod checkpoint;
-pub mod cli;
 pub mod file;
 pub mod keys;
 pub mod sink;

@@ -3,7 +3,6 @@
 //! database, so a restart resumes after the last acknowledged batch; a
 //! lease on it means that of several processes only one sends at a time.
 
-use crate::cli::AuditFlags;
 use crate::clock::Clock;
 use crate::config::Secret;
 use crate::store::SharedStore;
@@ -42,43 +41,6 @@ pub fn sink_name(url: &reqwest::Url) -> String {
 }
 
 pub const MAX_BATCH: u32 = 1000;
-
-impl SinkSettings {
-    pub fn from_flags(flags: &AuditFlags) -> Result<Option<Self>, String> {
-        let Some(raw) = &flags.audit_sink_url else {
-            return Ok(None);
-        };
-        let url = reqwest::Url::parse(raw)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-            .ok_or_else(|| {
-                "--audit-sink-url (GANTRY_AUDIT_SINK_URL) must be an http:// or https:// URL"
-                    .to_owned()
-            })?;
-        if !(1..=MAX_BATCH).contains(&flags.audit_sink_batch) {
-            return Err(format!(
-                "--audit-sink-batch (GANTRY_AUDIT_SINK_BATCH) must be between 1 and {MAX_BATCH}"
-            ));
-        }
-        let token = match &flags.audit_sink_token_file {
-            None => None,
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    format!(
-                        "--audit-sink-token-file (GANTRY_AUDIT_SINK_TOKEN_FILE): cannot read {}: {e}",
-                        path.display()
-                    )
-                })?;
-                Some(Secret::new(text.trim().to_owned()))
-            }
-        };
-        Ok(Some(SinkSettings {
-            url,
-            token,
-            batch: flags.audit_sink_batch,
-        }))
-    }
-}
 
 /// How long a sender owns the cursor without renewing it.
 const LEASE: Duration = Duration::from_secs(30);

@@ -11,7 +11,7 @@
 //! (metadata and keys) and a second verification, so the provider can rotate
 //! its signing keys without a Gantry restart.
 
-use crate::config_oidc::OidcSettings;
+use crate::config::oidc::OidcSettings;
 use crate::plane::SsoStatus;
 use gantry_core::VerifiedIdentity;
 use openidconnect::core::{

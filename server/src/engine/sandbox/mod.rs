@@ -8,21 +8,22 @@
 //! closes, so a step never outlives the worker that leased it. What this
 //! does and does not promise: docs/security.md, "The step sandbox".
 //!
-//! - [`settings`]: what the operator configured, resolved once at start-up.
+//! - [`request`]: what the operator configured.
+//! - [`settings`]: that, resolved once at start-up.
 //! - [`job`]: the messages between worker and supervisor.
 //! - [`supervisor`]: the `step-exec` process.
 //! - [`rules`]: which paths a step may read or write.
 //! - [`landlock_rules`]: applying them with Landlock.
 //! - [`reap`]: killing what a step left, and what a dead worker left.
 
-mod flags;
 pub mod job;
 #[cfg(target_os = "linux")]
 mod landlock_rules;
 pub mod reap;
+mod request;
 pub mod rules;
 pub mod settings;
 pub mod supervisor;
 
-pub use flags::StepSandboxFlags;
-pub use settings::{Isolation, SandboxMode, StepSandbox, StepUser, protected_paths};
+pub use request::{SandboxMode, SandboxRequest};
+pub use settings::{Isolation, StepSandbox, StepUser, protected_paths};

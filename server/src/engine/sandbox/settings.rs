@@ -2,9 +2,8 @@
 //! binary, the step user, the readable paths, the limits, and what the
 //! kernel can enforce.
 
-pub use super::flags::SandboxMode;
-use super::flags::StepSandboxFlags;
 use super::job::{AccessRules, ProcessLimits, RunAs};
+use super::request::{SandboxMode, SandboxRequest};
 use super::rules;
 use gantry_core::spec::{SpecBytes, StepLimits};
 use serde::Serialize;
@@ -55,10 +54,10 @@ pub struct Isolation {
 }
 
 impl StepSandbox {
-    /// Resolves the flags; `protected` are Gantry's own paths (data
+    /// Resolves the request; `protected` are Gantry's own paths (data
     /// directory, configuration and key files, work root) that steps must
     /// not read even where they lie inside a system path.
-    pub fn from_flags(flags: &StepSandboxFlags, protected: &[PathBuf]) -> Result<Self, String> {
+    pub fn resolve(flags: &SandboxRequest, protected: &[PathBuf]) -> Result<Self, String> {
         let runner = match &flags.step_runner {
             Some(p) => p.clone(),
             None => std::env::current_exe().map_err(|e| {
@@ -147,7 +146,7 @@ impl StepSandbox {
     /// The defaults (`serve` without sandbox flags), for workers built in
     /// code rather than from flags.
     pub fn defaults(work_root: &Path) -> Self {
-        let flags = StepSandboxFlags {
+        let flags = SandboxRequest {
             step_runner: None,
             step_sandbox: SandboxMode::On,
             step_user: None,
@@ -157,7 +156,7 @@ impl StepSandbox {
             step_max_open_files: 1024,
             step_allow_write: Vec::new(),
         };
-        Self::from_flags(&flags, &[work_root.to_owned()]).unwrap_or_else(|_| Self {
+        Self::resolve(&flags, &[work_root.to_owned()]).unwrap_or_else(|_| Self {
             runner: PathBuf::from("gantry"),
             mode: SandboxMode::On,
             landlock_abi: probe_landlock(),

@@ -1,5 +1,6 @@
 //! The step sandbox's flags, shared by `serve` and `worker` (flattened into
-//! `cli::WorkerFlags`). Documented in docs/configuration.md.
+//! `cli::WorkerFlags`; `config/` turns them into the engine's
+//! `SandboxRequest`). Documented in docs/configuration.md.
 
 use clap::{Args, ValueEnum};
 use gantry_core::spec::SpecBytes;
@@ -81,4 +82,14 @@ pub enum SandboxMode {
     Required,
     /// No Landlock ruleset (steps still run as the step user, with limits).
     Off,
+}
+
+impl From<SandboxMode> for crate::engine::sandbox::SandboxMode {
+    fn from(mode: SandboxMode) -> Self {
+        match mode {
+            SandboxMode::On => Self::On,
+            SandboxMode::Required => Self::Required,
+            SandboxMode::Off => Self::Off,
+        }
+    }
 }

@@ -27,15 +27,8 @@ pub enum TokenCommand {
 
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// The database of the Gantry server.
-    #[arg(
-        long,
-        env = "GANTRY_DATABASE_URL",
-        value_name = "URL",
-        default_value = "sqlite://data/gantry.db",
-        hide_env_values = true
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub database: super::DatabaseArgs,
 
     /// The server's environments, in promotion order (as for `gantry serve`).
     #[arg(
@@ -98,7 +91,7 @@ pub async fn run(command: TokenCommand) -> ExitCode {
 }
 
 async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
-    let url = DatabaseUrl::parse(&db.database_url)
+    let url = DatabaseUrl::parse(&db.database.database_url)
         .map_err(|e| anyhow::anyhow!("--database-url (GANTRY_DATABASE_URL): {e}"))?;
     let environments = Environments::parse_list(&db.environments)
         .map_err(|e| anyhow::anyhow!("--environments (GANTRY_ENVIRONMENTS): {e}"))?;

@@ -1,15 +1,17 @@
 //! The CLI's client commands (`apply`, `run`, `runs`, `logs`, `cancel`):
 //! thin callers of the REST API, reading `GANTRY_URL` and `GANTRY_TOKEN`.
 
+use api_client::{Client, Failure, fail, urlencode};
 use clap::Args;
 use gantry_core::approval::ApprovalRequest;
 use gantry_core::run::{LogPage, RunDetail, RunPage, RunSummary};
-use gantry_core::spec::SpecProblem;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+
+mod api_client;
 
 #[derive(Debug, Clone, Args)]
 pub struct Connection {
@@ -135,86 +137,6 @@ macro_rules! say {
             std::process::exit(0);
         }
     }};
-}
-
-struct Client {
-    base: String,
-    token: Option<String>,
-    http: reqwest::Client,
-}
-
-/// A failed call, ready to print.
-struct Failure(String);
-
-impl Client {
-    fn new(conn: &Connection) -> Self {
-        Self {
-            base: conn.url.trim_end_matches('/').to_owned(),
-            token: conn.token.clone(),
-            http: reqwest::Client::builder()
-                .user_agent(concat!("gantry-cli/", env!("CARGO_PKG_VERSION")))
-                .timeout(Duration::from_secs(60))
-                .build()
-                .unwrap_or_default(),
-        }
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<(u16, Value), Failure> {
-        let req = match &self.token {
-            Some(t) => req.bearer_auth(t),
-            None => req,
-        };
-        let resp = req.send().await.map_err(|e| {
-            Failure(format!(
-                "cannot reach Gantry at {} ({}); set GANTRY_URL",
-                self.base,
-                e.without_url()
-            ))
-        })?;
-        let status = resp.status().as_u16();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        if status >= 400 {
-            return Err(Failure(describe_error(status, &body)));
-        }
-        Ok((status, body))
-    }
-
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, Failure> {
-        let (_, body) = self
-            .send(self.http.get(format!("{}{path}", self.base)))
-            .await?;
-        serde_json::from_value(body)
-            .map_err(|e| Failure(format!("unexpected answer from Gantry: {e}")))
-    }
-}
-
-fn describe_error(status: u16, body: &Value) -> String {
-    let err = &body["error"];
-    let mut out = match err["message"].as_str() {
-        Some(m) => m.to_owned(),
-        None => format!("HTTP {status}"),
-    };
-    if status == 401 {
-        out.push_str(" (set GANTRY_TOKEN)");
-    }
-    if let Some(problems) = err["details"]["problems"].as_array() {
-        out = err["message"]
-            .as_str()
-            .and_then(|m| m.split(": ").next())
-            .unwrap_or("invalid")
-            .to_owned();
-        for p in problems {
-            if let Ok(p) = serde_json::from_value::<SpecProblem>(p.clone()) {
-                out.push_str(&format!("\n  {p}"));
-            }
-        }
-    }
-    out
-}
-
-fn fail(f: Failure) -> ExitCode {
-    eprintln!("gantry: {}", f.0);
-    ExitCode::from(1)
 }
 
 fn spec_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
@@ -539,10 +461,6 @@ pub async fn decide(args: DecideArgs, approve: bool) -> ExitCode {
         }
         Err(e) => fail(e),
     }
-}
-
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 pub async fn schedule(args: ScheduleArgs) -> ExitCode {

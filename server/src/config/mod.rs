@@ -4,14 +4,24 @@
 
 use crate::audit::checkpoint::CheckpointSettings;
 use crate::audit::sink::SinkSettings;
-use crate::cli::{LogFormat, ServeArgs};
-use crate::config_oidc::OidcSettings;
+use crate::cli::ServeArgs;
 use crate::store::DatabaseUrl;
+use crate::telemetry::LogFormat;
 use gantry_core::role_mapping::RoleMapping;
 use gantry_core::{Environment, Environments};
+use oidc::OidcSettings;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+mod audit_sink;
+pub mod file;
+pub mod oidc;
+mod sandbox;
+mod secret;
+mod worker;
+
+pub use secret::Secret;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -57,26 +67,6 @@ pub struct Config {
     pub bodies: crate::edge::BodyLimits,
 }
 
-/// A configured secret: usable, never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Self {
-        Secret(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(String);
@@ -92,7 +82,7 @@ impl Config {
                 args.bind.port()
             ));
         }
-        let database_url = match DatabaseUrl::parse(&args.database_url) {
+        let database_url = match DatabaseUrl::parse(&args.database.database_url) {
             Ok(u) => u,
             Err(e) => return fail(format!("--database-url (GANTRY_DATABASE_URL): {e}")),
         };
@@ -189,7 +179,7 @@ impl Config {
             Ok(sink) => sink,
             Err(e) => return fail(e),
         };
-        let (oidc, role_mapping) = match crate::config_oidc::from_flags(&args.oidc, &environments) {
+        let (oidc, role_mapping) = match oidc::from_flags(&args.oidc, &environments) {
             Ok(v) => v,
             Err(e) => return fail(e),
         };
@@ -208,7 +198,7 @@ impl Config {
             use crate::engine::sandbox::{StepSandbox, protected_paths};
             let protected = protected_paths(
                 &args.worker.work_dir,
-                Some(&args.database_url),
+                Some(&args.database.database_url),
                 &[
                     args.config.as_deref(),
                     args.audit.audit_signing_key.as_deref(),
@@ -237,13 +227,13 @@ impl Config {
             session_max_lifetime: args.session_max_lifetime,
             step_up_max_age: args.step_up_max_age,
             token_approvals,
-            log_format: args.log_format.unwrap_or(if args.dev {
+            log_format: args.log_format.map(LogFormat::from).unwrap_or(if args.dev {
                 LogFormat::Text
             } else {
                 LogFormat::Json
             }),
             log_filter: args.log,
-            bootstrap_token: args.bootstrap_token.map(Secret),
+            bootstrap_token: args.bootstrap_token.map(Secret::new),
             auth_failure_limit: args.auth_failure_limit,
             auth_failure_window: args.auth_failure_window,
             trusted_proxies: args.trusted_proxies,

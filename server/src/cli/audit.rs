@@ -3,9 +3,10 @@
 //! checkpoint key pair. Exit codes: 0 fine, 1 the chain is broken, 2 bad
 //! usage or an unreachable database.
 
-use super::file::{FORMAT, Header, Line, write_line};
-use super::keys;
-use super::verify::{FileVerifyError, verify_file, verify_store};
+use super::DatabaseArgs;
+use crate::audit::file::{FORMAT, Header, Line, write_line};
+use crate::audit::keys;
+use crate::audit::verify::{FileVerifyError, verify_file, verify_store};
 use crate::store::{self, DatabaseUrl, SharedStore};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand, ValueEnum};
@@ -24,19 +25,6 @@ pub enum AuditCommand {
     Archive(ArchiveArgs),
     /// Make an Ed25519 key pair for signing checkpoints.
     Keygen(KeygenArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct DatabaseArgs {
-    /// The database whose audit log to read.
-    #[arg(
-        long,
-        env = "GANTRY_DATABASE_URL",
-        value_name = "URL",
-        default_value = "sqlite://data/gantry.db",
-        hide_env_values = true
-    )]
-    pub database_url: String,
 }
 
 #[derive(Debug, Args)]

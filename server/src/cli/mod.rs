@@ -7,6 +7,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use secrets::secret_args;
+
+pub mod audit;
+pub mod client;
+pub mod sandbox;
+mod secrets;
+pub mod token;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "gantry",
@@ -29,29 +37,29 @@ pub enum Command {
     /// worker token and no database credentials (see docs/workers.md).
     Worker(WorkerArgs),
     /// Register workflow specs (a YAML/JSON file, or every *.yaml, *.yml, *.json in a folder).
-    Apply(crate::client::ApplyArgs),
+    Apply(client::ApplyArgs),
     /// Start a run and optionally wait for it.
-    Run(crate::client::RunArgs),
+    Run(client::RunArgs),
     /// List recent runs.
-    Runs(crate::client::RunsArgs),
+    Runs(client::RunsArgs),
     /// Print a run's steps and logs.
-    Logs(crate::client::LogsArgs),
+    Logs(client::LogsArgs),
     /// Cancel a queued or running run.
-    Cancel(crate::client::CancelArgs),
+    Cancel(client::CancelArgs),
     /// Turn a workflow's schedule on or off in one environment.
-    Schedule(crate::client::ScheduleArgs),
+    Schedule(client::ScheduleArgs),
     /// List approval requests (--pending: the inbox).
-    Approvals(crate::client::ApprovalsArgs),
+    Approvals(client::ApprovalsArgs),
     /// Approve someone else's request; its run starts at once, as the requester.
-    Approve(crate::client::DecideArgs),
+    Approve(client::DecideArgs),
     /// Reject someone else's request.
-    Reject(crate::client::DecideArgs),
+    Reject(client::DecideArgs),
     /// Verify, export or archive the audit log (reads the database directly).
     #[command(subcommand)]
-    Audit(crate::audit::cli::AuditCommand),
+    Audit(audit::AuditCommand),
     /// Create, list or revoke service tokens (works on the database directly).
     #[command(subcommand)]
-    Token(crate::token_cli::TokenCommand),
+    Token(token::TokenCommand),
     /// Supervise one shell step (started by workers; reads its job from standard input).
     #[command(hide = true)]
     StepExec,
@@ -228,7 +236,7 @@ pub struct WorkerFlags {
           value_delimiter = ',', value_parser = crate::engine::egress::parse_allow)]
     pub http_step_allow: Vec<crate::engine::egress::AllowEntry>,
     #[command(flatten)]
-    pub sandbox: crate::engine::sandbox::StepSandboxFlags,
+    pub sandbox: sandbox::StepSandboxFlags,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -265,6 +273,29 @@ pub enum LogFormat {
     Text,
 }
 
+impl From<LogFormat> for crate::telemetry::LogFormat {
+    fn from(format: LogFormat) -> Self {
+        match format {
+            LogFormat::Json => Self::Json,
+            LogFormat::Text => Self::Text,
+        }
+    }
+}
+
+/// `--database-url`, the same for `serve`, `token` and `audit`.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database: sqlite://PATH (embedded, created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "GANTRY_DATABASE_URL",
+        value_name = "URL",
+        default_value = "sqlite://data/gantry.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// A TOML file of these flags' settings (keys are the flags' names; see docs/configuration.md).
@@ -281,15 +312,8 @@ pub struct ServeArgs {
     )]
     pub bind: SocketAddr,
 
-    /// Database: sqlite://PATH (embedded, created if missing) or postgres://USER@HOST/DB.
-    #[arg(
-        long,
-        env = "GANTRY_DATABASE_URL",
-        value_name = "URL",
-        default_value = "sqlite://data/gantry.db",
-        hide_env_values = true
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     /// Most database connections this process opens.
     #[arg(

@@ -299,7 +299,7 @@ roles = ["auditor"]
         let argv = ["gantry", "serve", "--config", path.to_str().unwrap()]
             .map(std::ffi::OsString::from)
             .to_vec();
-        let expanded = crate::config_file::expand_with(argv, |_| None).unwrap();
+        let expanded = crate::config::file::expand_with(argv, |_| None).unwrap();
         let Command::Serve(args) = Cli::try_parse_from(expanded).unwrap().command else {
             unreachable!("a serve command")
         };
