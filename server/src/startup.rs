@@ -340,8 +340,8 @@ fn build_router(
         .nest_service("/pkg", ServeDir::new(config.site_root.join("pkg")))
         // Workers authenticate with bearer tokens only: no session layer.
         .nest(
-            crate::exec_api::PREFIX,
-            crate::exec_api::router(state.clone()),
+            crate::api::exec::PREFIX,
+            crate::api::exec::router(state.clone()),
         );
 
     let routes = generate_route_list(App);
@@ -353,7 +353,7 @@ fn build_router(
         // The create-token form without JavaScript; GET is the Leptos page.
         .route(app::api::TOKENS_PAGE, post(auth::token_form::create))
         .nest("/api/v1", api::router())
-        .nest("/scim/v2", crate::scim_api::router())
+        .nest("/scim/v2", crate::api::scim::router())
         .leptos_routes_with_context(&state, routes, move || provide_context(plane.clone()), {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -5,8 +5,10 @@
 mod approvals;
 mod audit;
 pub mod error;
+pub mod exec;
 pub mod openapi;
 mod runs;
+pub mod scim;
 mod tokens;
 mod users;
 mod workflows;

@@ -83,7 +83,7 @@ pub async fn resolve_context(
                     );
                 }
                 // Likewise a worker token only runs steps, and the
-                // execution API has its own door (`exec_api.rs`).
+                // execution API has its own door (`api/exec.rs`).
                 Ok(p) if p.kind == PrincipalKind::Worker => {
                     return api_unauthenticated(
                         "this is a worker token: it is accepted on the execution API (/exec/v1) only",
@@ -281,7 +281,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// the API's JSON error elsewhere.
 fn unauthenticated(path: &str, message: &str) -> Response {
     if is_scim(path) {
-        crate::scim_api::error(&gantry_core::scim::ScimError::unauthorized(message))
+        crate::api::scim::error(&gantry_core::scim::ScimError::unauthorized(message))
     } else {
         api_unauthenticated(message)
     }

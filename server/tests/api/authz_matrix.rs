@@ -765,7 +765,7 @@ async fn every_route_answers_every_principal_as_the_table_says() {
     let mut existing = documented_operations(&app).await;
     existing.extend(registered_server_fns());
     existing.extend(
-        gantry_server::exec_api::ENDPOINTS
+        gantry_server::api::exec::ENDPOINTS
             .iter()
             .map(|name| Edge::Exec(name)),
     );
