@@ -1355,7 +1355,7 @@ mod audit {
     /// SHA-256), but never computed.
     const PLAIN_HASH: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
-    /// The store's own statement (`store/portable_audit.rs`).
+    /// The store's own statement (`store/portable/audit.rs`).
     const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_kind, actor_id, actor_name, \
         action, resource, environment, outcome, request_id, trace_id, source_ip, user_agent, \
         details, prev_hash, hash) \

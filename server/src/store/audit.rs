@@ -1,5 +1,5 @@
 //! The audit half of the store. Appends that record a change happen inside
-//! the change's own transaction (see `portable_audit::append_in`); the
+//! the change's own transaction (see `portable/audit.rs`'s `append_in`); the
 //! methods here serve standalone records (denials, sign-ins), reading,
 //! verification, export, archiving and sinks.
 

@@ -1,8 +1,8 @@
 //! Storage behind capability traits (`WorkflowStore`, `UserStore`, …,
 //! combined by `Store`), with one adapter per database: SQLite (the embedded
 //! default) and PostgreSQL (several processes or machines). Both adapters
-//! compile the same SQL and transaction logic from the `portable*.rs`
-//! sources (included with `#[path]`); each supplies only its driver, its
+//! compile the same SQL and transaction logic from `portable/`
+//! (one file per capability, included with `#[path]`); each supplies only its driver, its
 //! row-lock clauses and its wake-up mechanism. The integration tests run on
 //! both databases (`on_both_backends!`), which holds them to one behaviour.
 

@@ -1,7 +1,7 @@
 //! SCIM provisioning in the store: the resources an identity provider
 //! manages (people and groups), each write in one transaction with its
 //! audit record and with the group-derived grants of everyone it touches
-//! recomputed. Both adapters implement it from `portable_scim.rs`.
+//! recomputed. Both adapters implement it from `portable/scim.rs`.
 
 use super::StoreResult;
 use async_trait::async_trait;

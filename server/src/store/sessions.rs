@@ -1,6 +1,6 @@
 //! The session store for whichever database Gantry runs on, so sessions live
 //! beside everything else and survive restarts. Each adapter compiles
-//! `portable_sessions.rs`, which keeps only a hash of each session id.
+//! `portable/sessions.rs`, which keeps only a hash of each session id.
 
 use super::{postgres, sqlite};
 use async_trait::async_trait;

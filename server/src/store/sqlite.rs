@@ -11,32 +11,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use std::str::FromStr;
 use std::time::Duration;
 
-// Deliberate: one source file, compiled once per database driver.
+// Deliberate: one source folder, compiled once per database driver.
 #[allow(clippy::duplicate_mod)]
-#[path = "portable.rs"]
+#[path = "portable/mod.rs"]
 mod portable;
-#[allow(clippy::duplicate_mod)]
-#[path = "portable_approvals.rs"]
-mod portable_approvals;
-#[allow(clippy::duplicate_mod)]
-#[path = "portable_audit.rs"]
-mod portable_audit;
-#[allow(clippy::duplicate_mod)]
-#[path = "portable_scim.rs"]
-mod portable_scim;
-#[allow(clippy::duplicate_mod)]
-#[path = "portable_sessions.rs"]
-mod portable_sessions;
-#[allow(clippy::duplicate_mod)]
-#[path = "portable_tokens.rs"]
-mod portable_tokens;
-#[allow(clippy::duplicate_mod)]
-#[path = "portable_users.rs"]
-mod portable_users;
 
-pub(super) use portable_sessions::SessionTable;
+pub(super) use portable::sessions::SessionTable;
 
-/// What `portable.rs` is compiled against in this adapter.
+/// What `portable/` is compiled against in this adapter.
 type Db = sqlx::Sqlite;
 type Adapter = SqliteStore;
 /// Row locks: none needed, a write transaction locks the whole file.

@@ -1,5 +1,5 @@
 //! The people half of the store: accounts, their role grants and display
-//! preferences. Both adapters implement it from `portable_users.rs`.
+//! preferences. Both adapters implement it from `portable/users.rs`.
 
 use super::{SeedUser, StoreResult, UserRecord};
 use async_trait::async_trait;

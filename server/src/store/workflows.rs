@@ -1,5 +1,5 @@
 //! The workflow, run and queue half of the store. Both adapters implement
-//! it from the same source file (`portable.rs`), compiled once per database.
+//! it from the same source file (`portable/workflows.rs`), compiled once per database.
 
 use super::StoreResult;
 use super::records::{

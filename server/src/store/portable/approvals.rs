@@ -1,7 +1,7 @@
 //! Approval requests' SQL for both databases, compiled once per adapter
-//! like `portable.rs`.
+//! like the rest of `portable/`.
 
-use super::portable_audit::append_in;
+use super::audit::append_in;
 use super::{Adapter, Db, FOR_UPDATE, begin_write};
 use crate::store::approvals::{ApprovalStore, Decided, NewApproval, StoreDecision, StoredApproval};
 use crate::store::{StoreError, StoreResult};

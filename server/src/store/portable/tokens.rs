@@ -1,7 +1,7 @@
 //! Service tokens' SQL for both databases, compiled once per adapter like
-//! `portable.rs`.
+//! the rest of `portable/`.
 
-use super::portable_audit::append_in;
+use super::audit::append_in;
 use super::{Adapter, Db, begin_write};
 use crate::store::StoreResult;
 use crate::store::tokens::{Created, NewTokenRecord, TokenStore};

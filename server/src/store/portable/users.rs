@@ -1,7 +1,7 @@
 //! The people half of the store (users, role grants, preferences): one SQL
-//! source for both databases, compiled once per adapter like `portable.rs`.
+//! source for both databases, compiled once per adapter like the rest of `portable/`.
 
-use super::portable_audit::append_in;
+use super::audit::append_in;
 use super::{Adapter, Db, begin_write};
 use crate::store::users::{OidcUpsert, SignInRecord, UserStore};
 use crate::store::{DEV_SEED_SOURCE, SeedUser, StoreResult, UserRecord, grant_from_row};

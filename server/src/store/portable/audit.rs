@@ -1,5 +1,5 @@
 //! The audit log's SQL for both databases, compiled once per adapter like
-//! `portable.rs`. Every append locks the single `audit_chain` row first
+//! the rest of `portable/`. Every append locks the single `audit_chain` row first
 //! (`FOR UPDATE` on PostgreSQL; SQLite's write transaction is already
 //! exclusive), so concurrent writers, in any number of processes, take turns
 //! and the chain has no gaps or forks.

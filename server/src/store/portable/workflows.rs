@@ -10,7 +10,7 @@
 //! its run; admitting locks the lane and then runs, in a separate
 //! transaction, so the two never wait on each other in a cycle.
 
-use super::portable_audit::append_in;
+use super::audit::append_in;
 use super::{Adapter, Db, FOR_UPDATE, SKIP_LOCKED, begin_write, notify_work};
 use crate::store::records::{
     ActiveSpec, AttemptKey, AttemptResult, Beat, CancelOutcome, Claim, DueSchedule, NewLogLine,

@@ -1,9 +1,9 @@
 //! SCIM provisioning's SQL for both databases, compiled once per adapter
-//! like `portable.rs`. Every write checks, changes, recomputes grants and
+//! like the rest of `portable/`. Every write checks, changes, recomputes grants and
 //! appends its audit record in one transaction; a write that can't be done
 //! returns before changing anything (the transaction is dropped).
 
-use super::portable_audit::append_in;
+use super::audit::append_in;
 use super::{Adapter, Db, begin_write};
 use crate::store::StoreResult;
 use crate::store::scim::{

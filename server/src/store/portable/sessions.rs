@@ -1,5 +1,5 @@
 //! The session store's SQL for both databases, compiled once per adapter
-//! like `portable.rs`. Rows are keyed by the SHA-256 of the session id: the
+//! like the rest of `portable/`. Rows are keyed by the SHA-256 of the session id: the
 //! id itself lives only in the browser's cookie, so someone who reads the
 //! database (a backup, a step that reached the file) finds no session they
 //! could use.
