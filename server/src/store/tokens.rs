@@ -3,6 +3,7 @@
 //! bootstrap token, are in `WorkflowStore` beside the rest of start-up.)
 
 use super::StoreResult;
+use super::records::TokenRecord;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::Role;
@@ -35,6 +36,27 @@ pub enum Created {
 
 #[async_trait]
 pub trait TokenStore: Send + Sync + 'static {
+    /// Creates or replaces the named token's hash and grants.
+    async fn upsert_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        hint: &str,
+        grants: &[(Role, String)],
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<()>;
+
+    /// Whether a token of this name was ever made (revoked ones count).
+    async fn token_exists(&self, name: &str) -> StoreResult<bool>;
+
+    /// The live (unrevoked, unexpired) token with this hash; records its use.
+    async fn token_by_hash(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<TokenRecord>>;
+
     async fn create_token(
         &self,
         new: NewTokenRecord<'_>,

@@ -4,7 +4,7 @@
 use super::StoreResult;
 use super::records::{
     ActiveSpec, AttemptKey, AttemptResult, Beat, CancelOutcome, Claim, DueSchedule, NewLogLine,
-    NewRun, NewVersion, Settled, TokenRecord,
+    NewRun, NewVersion, Settled,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -162,25 +162,4 @@ pub trait WorkflowStore: Send + Sync + 'static {
     async fn run_summary(&self, id: &str) -> StoreResult<Option<RunSummary>>;
 
     async fn run_logs(&self, id: &str, query: &LogQuery) -> StoreResult<Option<LogPage>>;
-
-    /// Creates or replaces the named token's hash and grants.
-    async fn upsert_token(
-        &self,
-        name: &str,
-        token_hash: &str,
-        hint: &str,
-        grants: &[(gantry_core::Role, String)],
-        now: DateTime<Utc>,
-        audit: AuditEvent,
-    ) -> StoreResult<()>;
-
-    /// Whether a token of this name was ever made (revoked ones count).
-    async fn token_exists(&self, name: &str) -> StoreResult<bool>;
-
-    /// The live (unrevoked, unexpired) token with this hash; records its use.
-    async fn token_by_hash(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<TokenRecord>>;
 }

@@ -3,8 +3,9 @@
 
 use super::audit::append_in;
 use super::{Adapter, Db, begin_write};
-use crate::store::StoreResult;
+use crate::store::records::TokenRecord;
 use crate::store::tokens::{Created, NewTokenRecord, TokenStore};
+use crate::store::{StoreResult, grant_from_row};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::approval::Person;
@@ -68,6 +69,109 @@ async fn with_grants(
 
 #[async_trait]
 impl TokenStore for Adapter {
+    async fn upsert_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        hint: &str,
+        grants: &[(gantry_core::Role, String)],
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = begin_write(&self.pool).await?;
+        let id: String = sqlx::query_scalar(
+            // The same secret configured again does not undo a revocation;
+            // a new one replaces it. It is the system's own token: it may
+            // make tokens, and acts for the system in four-eyes.
+            "INSERT INTO api_tokens (id, name, token_hash, created_at, hint, made_by_person,
+                 made_by_person_name, can_create_tokens)
+             VALUES ($1, $2, $3, $4, $5, 'system', 'system', TRUE)
+             ON CONFLICT (name) DO UPDATE SET
+                token_hash = excluded.token_hash, hint = excluded.hint,
+                revoked_at = CASE WHEN api_tokens.token_hash = excluded.token_hash
+                                  THEN api_tokens.revoked_at ELSE NULL END
+             RETURNING id",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(name)
+        .bind(token_hash)
+        .bind(now)
+        .bind(hint)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM api_token_grants WHERE token_id = $1")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        for (role, env) in grants {
+            sqlx::query(
+                "INSERT INTO api_token_grants (token_id, role, environment) VALUES ($1, $2, $3)",
+            )
+            .bind(&id)
+            .bind(role.as_str())
+            .bind(env)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let granted: Vec<String> = grants.iter().map(|(r, e)| format!("{r}@{e}")).collect();
+        append_in(&mut tx, audit.detail("grants", granted)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn token_exists(&self, name: &str) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn token_by_hash(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<TokenRecord>> {
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT id, name, kind FROM api_tokens
+             WHERE token_hash = $1 AND kind IN ('service', 'scim', 'worker') AND revoked_at IS NULL
+               AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((id, name, kind)) = row else {
+            return Ok(None);
+        };
+        let grants: Vec<(String, String)> =
+            sqlx::query_as("SELECT role, environment FROM api_token_grants WHERE token_id = $1")
+                .bind(&id)
+                .fetch_all(&self.pool)
+                .await?;
+        // Last use to the minute: a busy worker or CI token would otherwise
+        // cost a write on every request.
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1
+             WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(now)
+        .bind(&id)
+        .bind(now - chrono::Duration::minutes(1))
+        .execute(&self.pool)
+        .await?;
+        let grants = grants
+            .into_iter()
+            .map(|(role, env)| grant_from_row(&role, &env, format!("token {name}")))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some(TokenRecord {
+            id,
+            name,
+            kind: TokenKind::parse(&kind).unwrap_or_default(),
+            grants,
+        }))
+    }
+
     async fn create_token(
         &self,
         new: NewTokenRecord<'_>,
