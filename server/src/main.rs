@@ -3,12 +3,12 @@
 use clap::Parser;
 use gantry_server::cli::client;
 use gantry_server::cli::{Cli, Command};
-use gantry_server::clock::SystemClock;
 use gantry_server::config::Config;
 use gantry_server::engine::remote::RemoteSource;
 use gantry_server::engine::{Worker, WorkerSettings, worker_id};
+use gantry_server::runtime::clock::SystemClock;
+use gantry_server::runtime::telemetry;
 use gantry_server::startup::Application;
-use gantry_server::telemetry;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         return gantry_server::engine::sandbox::supervisor::main();
     }
     // `serve` and `worker` keep no credential in /proc/PID/{environ,cmdline}.
-    let recovered = gantry_server::hardening::scrub(
+    let recovered = gantry_server::runtime::hardening::scrub(
         std::env::args_os().collect(),
         gantry_server::cli::secret_args,
     );
@@ -72,7 +72,7 @@ async fn run(cli: Cli) -> ExitCode {
 /// A worker-only process: leases steps from a server's execution API with
 /// a worker token; it holds no database credential.
 async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
-    gantry_server::hardening::make_undumpable();
+    gantry_server::runtime::hardening::make_undumpable();
     telemetry::init(
         args.log_format
             .map(telemetry::LogFormat::from)
@@ -145,7 +145,7 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
 }
 
 async fn serve(args: gantry_server::cli::ServeArgs) -> ExitCode {
-    gantry_server::hardening::make_undumpable();
+    gantry_server::runtime::hardening::make_undumpable();
     let config = match Config::from_args(args) {
         Ok(c) => c,
         Err(e) => {

@@ -5,7 +5,7 @@
 //! with database access rewrote and rehashed everything after an edit.
 
 use super::keys;
-use crate::clock::Clock;
+use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use ed25519_dalek::SigningKey;
 use gantry_core::audit::{ChainLink, Checkpoint};

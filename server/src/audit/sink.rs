@@ -3,8 +3,8 @@
 //! database, so a restart resumes after the last acknowledged batch; a
 //! lease on it means that of several processes only one sends at a time.
 
-use crate::clock::Clock;
 use crate::config::Secret;
+use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use std::sync::Arc;
 use std::time::Duration;

@@ -28,12 +28,12 @@ use gantry_core::run::{RunFilter, RunStatus, RunSummary, Trigger, TriggerOutcome
 use gantry_core::token::NewToken;
 use gantry_core::{EnvScope, Environments, Principal, PrincipalKind, Role, RoleGrant, UserId};
 use gantry_server::cli::{Cli, Command};
-use gantry_server::clock::{Clock, SystemClock};
 use gantry_server::config::Config;
 use gantry_server::engine::egress::{AllowEntry, EgressPolicy};
 use gantry_server::engine::remote::RemoteSource;
 use gantry_server::engine::{Scheduler, Worker, WorkerSettings};
 use gantry_server::plane::{GantryPlane, PlaneSettings};
+use gantry_server::runtime::clock::{Clock, SystemClock};
 use gantry_server::startup::Application;
 use gantry_server::store::{self, DatabaseUrl, SharedStore};
 use serde_json::json;

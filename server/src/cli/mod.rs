@@ -273,7 +273,7 @@ pub enum LogFormat {
     Text,
 }
 
-impl From<LogFormat> for crate::telemetry::LogFormat {
+impl From<LogFormat> for crate::runtime::telemetry::LogFormat {
     fn from(format: LogFormat) -> Self {
         match format {
             LogFormat::Json => Self::Json,

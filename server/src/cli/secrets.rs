@@ -2,7 +2,7 @@
 //! `hide_env_values`), for `hardening::scrub` to keep out of /proc.
 
 use super::Cli;
-use crate::hardening::SecretArg;
+use crate::runtime::hardening::SecretArg;
 use clap::CommandFactory;
 
 /// The flags of `subcommand` marked `hide_env_values`.

@@ -4,8 +4,8 @@
 //! system principal: whoever can reach the database is already trusted with
 //! it.
 
-use crate::clock::SystemClock;
 use crate::plane::{GantryPlane, PlaneSettings};
+use crate::runtime::clock::SystemClock;
 use crate::store::{self, DatabaseUrl};
 use clap::{Args, Subcommand};
 use gantry_core::port::RequestContext;

@@ -5,8 +5,8 @@
 use crate::audit::checkpoint::CheckpointSettings;
 use crate::audit::sink::SinkSettings;
 use crate::cli::ServeArgs;
+use crate::runtime::telemetry::LogFormat;
 use crate::store::DatabaseUrl;
-use crate::telemetry::LogFormat;
 use gantry_core::role_mapping::RoleMapping;
 use gantry_core::{Environment, Environments};
 use oidc::OidcSettings;
@@ -62,9 +62,9 @@ pub struct Config {
     /// How shell steps are confined.
     pub step_sandbox: crate::engine::sandbox::StepSandbox,
     /// Header deadline and connections per address.
-    pub connections: crate::listener::ConnectionLimits,
+    pub connections: crate::http::listener::ConnectionLimits,
     /// Body deadline and size.
-    pub bodies: crate::edge::BodyLimits,
+    pub bodies: crate::http::edge::BodyLimits,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -244,13 +244,13 @@ impl Config {
             oidc,
             role_mapping,
             step_sandbox,
-            connections: crate::listener::ConnectionLimits {
+            connections: crate::http::listener::ConnectionLimits {
                 header_read_timeout: args.edge.header_read_timeout,
                 max_per_address: args.edge.max_connections_per_address,
             },
-            bodies: crate::edge::BodyLimits {
+            bodies: crate::http::edge::BodyLimits {
                 read_timeout: args.edge.body_read_timeout,
-                max_bytes: crate::edge::MAX_REQUEST_BODY_BYTES,
+                max_bytes: crate::http::edge::MAX_REQUEST_BODY_BYTES,
             },
         })
     }

@@ -3,7 +3,7 @@
 //! what it dropped.
 
 use super::source::SharedSource;
-use crate::clock::Clock;
+use crate::runtime::clock::Clock;
 use gantry_core::execution::{Lease, LogLine};
 use gantry_core::run::LogStream;
 use std::sync::Arc;

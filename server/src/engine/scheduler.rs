@@ -4,7 +4,7 @@
 //! run in several processes at once: every change it makes is a guarded
 //! transaction in the store.
 
-use crate::clock::Clock;
+use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use crate::store::records::{DueSchedule, NewRun};
 use gantry_core::audit::{Actor, AuditAction, AuditEvent};

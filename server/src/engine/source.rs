@@ -3,7 +3,7 @@
 //! execution API (`gantry worker --server`, which holds a worker token and
 //! nothing else; `remote.rs`). The worker loop is the same for both.
 
-use crate::clock::Clock;
+use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use crate::store::records::{AttemptKey, AttemptResult, Claim, NewLogLine};
 use async_trait::async_trait;

@@ -8,7 +8,7 @@ use super::http_clients::StepClients;
 use super::logs::{self, LogLimits, LogSink};
 use super::shell::{self, ShellJob};
 use super::source::{LocalSource, Outcome, SharedSource};
-use crate::clock::Clock;
+use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use gantry_core::execution::{Beat, Lease};
 use gantry_core::run::AttemptEnd;

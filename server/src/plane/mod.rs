@@ -18,7 +18,7 @@ mod workflows;
 
 pub use identity::{SsoStatus, principal_for};
 
-use crate::clock::Clock;
+use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use gantry_core::port::RequestContext;
 use gantry_core::rbac::{Action, Decision, decide};

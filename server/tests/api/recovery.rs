@@ -7,8 +7,8 @@
 use crate::helpers::{Backend, TestApp, step_statuses};
 use crate::on_both_backends;
 use gantry_core::run::AttemptEnd;
-use gantry_server::clock::SystemClock;
 use gantry_server::engine::Scheduler;
+use gantry_server::runtime::clock::SystemClock;
 use gantry_server::store::records::AttemptResult;
 use gantry_server::store::{self, DatabaseUrl};
 use serde_json::json;

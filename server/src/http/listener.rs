@@ -2,7 +2,7 @@
 //! for request headers and a cap on concurrent connections per client
 //! address, so a client that opens connections and sends nothing (or half a
 //! request) can't hold the server's sockets. `axum::serve` offers neither.
-//! Bodies are bounded in time and size by [`crate::edge`], inside the router.
+//! Bodies are bounded in time and size by [`crate::http::edge`], inside the router.
 
 use axum::Router;
 use axum::extract::ConnectInfo;

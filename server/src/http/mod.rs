@@ -1,0 +1,10 @@
+//! The HTTP plumbing every route shares, below the routes themselves: the
+//! accept loop with its header deadline and per-address connection cap
+//! (`listener`), body limits and deadlines (`edge`), security headers,
+//! same-origin form redirects, and the probes (`health`).
+
+pub mod edge;
+pub mod form_redirects;
+pub mod health;
+pub mod listener;
+pub mod security_headers;
