@@ -3,7 +3,6 @@
 use clap::Parser;
 use gantry_server::cli::client;
 use gantry_server::cli::{Cli, Command};
-use gantry_server::config::Config;
 use gantry_server::engine::remote::RemoteSource;
 use gantry_server::engine::{Worker, WorkerSettings, worker_id};
 use gantry_server::runtime::clock::SystemClock;
@@ -25,7 +24,7 @@ fn main() -> ExitCode {
         gantry_server::cli::secret_args,
     );
     let secret_env = recovered.env;
-    let argv = match gantry_server::config::file::expand_with(recovered.argv, |name| {
+    let argv = match gantry_server::cli::settings::file::expand_with(recovered.argv, |name| {
         secret_env
             .get(name)
             .cloned()
@@ -146,7 +145,7 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
 
 async fn serve(args: gantry_server::cli::ServeArgs) -> ExitCode {
     gantry_server::runtime::hardening::make_undumpable();
-    let config = match Config::from_args(args) {
+    let config = match args.into_config() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("gantry: invalid configuration: {e}");

@@ -21,6 +21,7 @@ use gantry_core::port::SharedControlPlane;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -62,7 +63,7 @@ impl Application {
         }
         let new_bootstrap_token = tokens::ensure_bootstrap(
             &store,
-            config.bootstrap_token.as_ref().map(|s| s.expose()),
+            config.bootstrap_token.as_ref().map(|s| s.expose_secret()),
             chrono::Utc::now(),
         )
         .await
@@ -104,16 +105,12 @@ impl Application {
             seed_demo_workflows(&store, &plane).await?;
         }
         warn_if_assets_missing(&config);
-        if config.worker.worker_slots > 0 {
-            log_isolation(&config.step_sandbox.isolation());
-            warn_if_work_dir_unreachable(&config.step_sandbox, &config.worker.work_dir);
+        if let Some(worker) = &config.worker {
+            log_isolation(&worker.sandbox.isolation());
+            warn_if_work_dir_unreachable(&worker.sandbox, &worker.work_root);
         }
         let router = build_router(&config, store.clone(), plane, addr, oidc);
-        let worker = (config.worker.worker_slots > 0).then(|| {
-            let mut settings = WorkerSettings::from_flags(worker_id(0), &config.worker);
-            settings.sandbox = config.step_sandbox.clone();
-            settings
-        });
+        let worker = config.worker.clone();
         Ok(Self {
             listener,
             router,
@@ -317,8 +314,10 @@ fn build_router(
             trusted_proxies: config.trusted_proxies.clone(),
         }),
         oidc,
-        step_isolation: (config.worker.worker_slots > 0)
-            .then(|| Arc::new(config.step_sandbox.isolation())),
+        step_isolation: config
+            .worker
+            .as_ref()
+            .map(|w| Arc::new(w.sandbox.isolation())),
     };
 
     let sessions = SessionManagerLayer::new(store.sessions())

@@ -3,9 +3,9 @@
 //! database, so a restart resumes after the last acknowledged batch; a
 //! lease on it means that of several processes only one sends at a time.
 
-use crate::config::Secret;
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub struct SinkSettings {
     pub url: reqwest::Url,
-    pub token: Option<Secret>,
+    pub token: Option<SecretString>,
     pub batch: u32,
 }
 
@@ -143,7 +143,7 @@ async fn pass(
         .header("Gantry-Audit-Last-Seq", last.to_string())
         .body(body);
     if let Some(token) = &settings.token {
-        request = request.bearer_auth(token.expose());
+        request = request.bearer_auth(token.expose_secret());
     }
     match request.send().await {
         Ok(resp) if resp.status().is_success() => {}

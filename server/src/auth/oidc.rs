@@ -11,7 +11,6 @@
 //! (metadata and keys) and a second verification, so the provider can rotate
 //! its signing keys without a Gantry restart.
 
-use crate::config::oidc::OidcSettings;
 use crate::plane::SsoStatus;
 use gantry_core::VerifiedIdentity;
 use openidconnect::core::{
@@ -27,12 +26,25 @@ use openidconnect::{
     SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
     UserInfoClaims,
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::RwLock;
+
+/// How Gantry talks to the identity provider.
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    /// Exactly as configured: it must equal the ID tokens' `iss`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub scopes: Vec<String>,
+    pub groups_claim: String,
+    pub username_claim: String,
+}
 
 /// Claims beyond the standard ones (groups, or a custom username claim).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -158,7 +170,7 @@ impl Oidc {
             .timeout(Duration::from_secs(10))
             .build()?;
         let login = super::login_cookie::LoginSealer::new(
-            settings.client_secret.expose(),
+            settings.client_secret.expose_secret(),
             base_url.starts_with("https://"),
         )?;
         Ok(Self {
@@ -232,7 +244,7 @@ impl Oidc {
             metadata,
             ClientId::new(self.settings.client_id.clone()),
             Some(ClientSecret::new(
-                self.settings.client_secret.expose().to_owned(),
+                self.settings.client_secret.expose_secret().to_owned(),
             )),
         )
         .set_redirect_uri(self.redirect_url.clone());

@@ -28,7 +28,6 @@ use gantry_core::run::{RunFilter, RunStatus, RunSummary, Trigger, TriggerOutcome
 use gantry_core::token::NewToken;
 use gantry_core::{EnvScope, Environments, Principal, PrincipalKind, Role, RoleGrant, UserId};
 use gantry_server::cli::{Cli, Command};
-use gantry_server::config::Config;
 use gantry_server::engine::egress::{AllowEntry, EgressPolicy};
 use gantry_server::engine::remote::RemoteSource;
 use gantry_server::engine::{Scheduler, Worker, WorkerSettings};
@@ -651,7 +650,7 @@ impl RemoteServer {
         let Command::Serve(args) = Cli::try_parse_from(argv)?.command else {
             bail!("not a serve command");
         };
-        let config = Config::from_args(*args).map_err(|e| anyhow!("{e}"))?;
+        let config = args.into_config().map_err(|e| anyhow!("{e}"))?;
         let app = Application::build(config).await?;
         let url = format!("http://{}", app.local_addr());
         let store = app.store();

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod client;
 pub mod sandbox;
 mod secrets;
+pub mod settings;
 pub mod token;
 
 #[derive(Debug, Parser)]

@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
-pub trait Clock: Send + Sync + 'static {
+pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
     fn now(&self) -> DateTime<Utc>;
 }
 
+#[derive(Debug)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {

@@ -2,7 +2,6 @@
 
 use clap::Parser;
 use gantry_server::cli::{Cli, Command};
-use gantry_server::config::Config;
 use gantry_server::startup::Application;
 use reqwest::{Client, Response, redirect};
 use std::net::SocketAddr;
@@ -104,7 +103,7 @@ impl TestApp {
         let Command::Serve(args) = Cli::try_parse_from(argv).expect("flags parse").command else {
             unreachable!("a serve command")
         };
-        let config = Config::from_args(*args).expect("valid config");
+        let config = args.into_config().expect("valid config");
         let app = Application::build(config).await.expect("app builds");
         let addr = app.local_addr();
         tokio::spawn(app.run_until_stopped(std::future::pending()));

@@ -210,7 +210,7 @@ async fn a_zero_step_up_window_is_refused_at_start_up() {
     let gantry_server::cli::Command::Serve(args) = args.command else {
         unreachable!()
     };
-    let Err(err) = gantry_server::config::Config::from_args(*args) else {
+    let Err(err) = args.into_config() else {
         panic!("a zero --step-up-max-age is accepted")
     };
     assert!(err.to_string().contains("--step-up-max-age"), "{err}");

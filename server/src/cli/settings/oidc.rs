@@ -1,22 +1,11 @@
 //! Validating the single sign-on flags (`--oidc-…`, `--role-mapping`):
 //! every problem is one line naming the flag, and never shows a secret.
 
+use crate::auth::oidc::OidcSettings;
 use crate::cli::OidcFlags;
-use crate::config::Secret;
 use gantry_core::Environments;
 use gantry_core::role_mapping::{MappingRule, RoleMapping};
-
-/// How Gantry talks to the identity provider.
-#[derive(Debug, Clone)]
-pub struct OidcSettings {
-    /// Exactly as configured: it must equal the ID tokens' `iss`.
-    pub issuer: String,
-    pub client_id: String,
-    pub client_secret: Secret,
-    pub scopes: Vec<String>,
-    pub groups_claim: String,
-    pub username_claim: String,
-}
+use secrecy::SecretString;
 
 pub fn from_flags(
     flags: &OidcFlags,
@@ -110,7 +99,7 @@ pub fn from_flags(
         Some(OidcSettings {
             issuer: issuer.to_owned(),
             client_id,
-            client_secret: Secret::new(client_secret),
+            client_secret: SecretString::from(client_secret),
             scopes,
             groups_claim: flags.oidc_groups_claim.trim().to_owned(),
             username_claim: flags.oidc_username_claim.trim().to_owned(),
@@ -154,7 +143,7 @@ mod tests {
         let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command else {
             unreachable!("parsed a serve command")
         };
-        Config::from_args(*args).map_err(|e| e.to_string())
+        args.into_config().map_err(|e| e.to_string())
     }
 
     const OK: &[&str] = &[
@@ -269,7 +258,8 @@ mod tests {
             file.to_str().unwrap(),
         ])
         .unwrap();
-        assert_eq!(c.oidc.unwrap().client_secret.expose(), "from-file");
+        use secrecy::ExposeSecret;
+        assert_eq!(c.oidc.unwrap().client_secret.expose_secret(), "from-file");
     }
 
     #[test]
@@ -299,11 +289,11 @@ roles = ["auditor"]
         let argv = ["gantry", "serve", "--config", path.to_str().unwrap()]
             .map(std::ffi::OsString::from)
             .to_vec();
-        let expanded = crate::config::file::expand_with(argv, |_| None).unwrap();
+        let expanded = crate::cli::settings::file::expand_with(argv, |_| None).unwrap();
         let Command::Serve(args) = Cli::try_parse_from(expanded).unwrap().command else {
             unreachable!("a serve command")
         };
-        let c = Config::from_args(*args).unwrap();
+        let c = args.into_config().unwrap();
         let oidc = c.oidc.unwrap();
         assert_eq!(oidc.scopes, ["openid", "profile", "groups"]);
         assert_eq!(oidc.groups_claim, "roles");

@@ -1,9 +1,9 @@
 //! The audit sink's settings from the `--audit-sink-*` flags, so `audit/`
 //! never sees a clap type.
 
-use super::Secret;
 use crate::audit::sink::{MAX_BATCH, SinkSettings};
 use crate::cli::AuditFlags;
+use secrecy::SecretString;
 
 impl SinkSettings {
     pub fn from_flags(flags: &AuditFlags) -> Result<Option<Self>, String> {
@@ -31,7 +31,7 @@ impl SinkSettings {
                         path.display()
                     )
                 })?;
-                Some(Secret::new(text.trim().to_owned()))
+                Some(SecretString::from(text.trim().to_owned()))
             }
         };
         Ok(Some(SinkSettings {
