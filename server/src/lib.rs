@@ -9,6 +9,7 @@ pub mod config;
 mod demo;
 pub mod engine;
 pub mod http;
+pub mod pages;
 pub mod plane;
 pub mod runtime;
 pub mod startup;

@@ -3,24 +3,24 @@
 
 use crate::api;
 use crate::auth::{self, tokens};
+use crate::auth::{AuthSettings, AuthState};
 use crate::config::Config;
 use crate::engine::{Scheduler, Worker, WorkerSettings, worker_id};
 use crate::http::health;
 use crate::http::security_headers;
 use crate::plane::{GantryPlane, PlaneSettings, principal_for};
-use crate::runtime::clock::SystemClock;
-use crate::state::{AppState, AuthSettings};
+use crate::runtime::clock::Clock;
+use crate::state::AppState;
 use crate::store::{self, DEV_SEED_SOURCE, SeedUser, SharedStore};
 use anyhow::Context;
-use app::{App, shell};
+
 use axum::Router;
 use axum::http::Request;
 use axum::routing::{get, post};
 use gantry_core::DevUser;
 use gantry_core::port::SharedControlPlane;
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+
 use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,6 +40,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: SharedStore,
+    clock: Arc<dyn Clock>,
     worker: Option<WorkerSettings>,
     audit_checkpoints: Option<crate::audit::checkpoint::CheckpointSettings>,
     audit_sink: Option<crate::audit::sink::SinkSettings>,
@@ -59,12 +60,12 @@ impl Application {
             .await
             .context("cannot apply database migrations")?;
         if config.dev {
-            seed_dev_users(&store).await?;
+            seed_dev_users(&store, config.clock.now()).await?;
         }
         let new_bootstrap_token = tokens::ensure_bootstrap(
             &store,
             config.bootstrap_token.as_ref().map(|s| s.expose_secret()),
-            chrono::Utc::now(),
+            config.clock.now(),
         )
         .await
         .context("cannot install the bootstrap API token")?;
@@ -82,7 +83,7 @@ impl Application {
         let oidc = start_oidc(&config, addr).await?;
         let plane = Arc::new(GantryPlane::new(
             store.clone(),
-            Arc::new(SystemClock),
+            config.clock.clone(),
             PlaneSettings {
                 dev_mode: config.dev,
                 audit_key: config
@@ -115,6 +116,7 @@ impl Application {
             listener,
             router,
             store,
+            clock: config.clock.clone(),
             worker,
             audit_checkpoints: config.audit_checkpoints.clone(),
             audit_sink: config.audit_sink.clone(),
@@ -154,7 +156,7 @@ impl Application {
             }
         });
         let stop = CancellationToken::new();
-        let clock: Arc<dyn crate::runtime::clock::Clock> = Arc::new(SystemClock);
+        let clock = self.clock;
         let scheduler =
             tokio::spawn(Scheduler::new(self.store.clone(), clock.clone()).run(stop.clone()));
         let worker = self.worker.map(|settings| {
@@ -196,8 +198,10 @@ impl Application {
     }
 }
 
-async fn seed_dev_users(store: &SharedStore) -> anyhow::Result<()> {
-    let now = chrono::Utc::now();
+async fn seed_dev_users(
+    store: &SharedStore,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
     for user in DevUser::seeds() {
         let seed = SeedUser {
             username: user.username.clone(),
@@ -304,16 +308,21 @@ fn build_router(
         plane: plane.clone(),
         execution,
         store: store.clone(),
-        auth: Arc::new(AuthSettings {
-            dev_mode: config.dev,
-            max_lifetime: config.session_max_lifetime,
-            lockout: auth::lockout::Lockout::new(
-                config.auth_failure_limit,
-                config.auth_failure_window,
-            ),
-            trusted_proxies: config.trusted_proxies.clone(),
-        }),
-        oidc,
+        auth: AuthState {
+            store: store.clone(),
+            plane: plane.clone(),
+            settings: Arc::new(AuthSettings {
+                dev_mode: config.dev,
+                max_lifetime: config.session_max_lifetime,
+                lockout: auth::lockout::Lockout::new(
+                    config.auth_failure_limit,
+                    config.auth_failure_window,
+                ),
+                trusted_proxies: config.trusted_proxies.clone(),
+            }),
+            oidc,
+            clock: config.clock.clone(),
+        },
         step_isolation: config
             .worker
             .as_ref()
@@ -344,21 +353,14 @@ fn build_router(
             crate::api::exec::router(state.clone()),
         );
 
-    let routes = generate_route_list(App);
     let with_session = Router::new()
         .route("/auth/dev/sign-in", post(auth::routes::dev_sign_in))
         .route("/auth/sign-out", post(auth::routes::sign_out))
         .route("/auth/login", get(auth::oidc_routes::login))
         .route("/auth/callback", get(auth::oidc_routes::callback))
-        // The create-token form without JavaScript; GET is the Leptos page.
-        .route(app::api::TOKENS_PAGE, post(auth::token_form::create))
         .nest("/api/v1", api::router())
         .nest("/scim/v2", crate::api::scim::router())
-        .leptos_routes_with_context(&state, routes, move || provide_context(plane.clone()), {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .merge(crate::pages::router(&state))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::resolve_context,

@@ -9,12 +9,16 @@ pub mod login_cookie;
 pub mod oidc;
 pub mod oidc_routes;
 pub mod routes;
-pub mod token_form;
 pub mod tokens;
 
 use crate::api::error::ApiError;
 use crate::plane::principal_for;
-use crate::state::AppState;
+use crate::runtime::clock::Clock;
+use crate::store::SharedStore;
+use gantry_core::port::SharedControlPlane;
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -43,6 +47,29 @@ pub struct SessionAuth {
     pub epoch: i64,
 }
 
+/// What authentication needs from the application's state (`AppState`
+/// hands it out through `FromRef`), so `auth/` never names `AppState`.
+#[derive(Clone)]
+pub struct AuthState {
+    pub store: SharedStore,
+    pub plane: SharedControlPlane,
+    pub settings: Arc<AuthSettings>,
+    /// Single sign-on, when configured.
+    pub oidc: Option<Arc<oidc::Oidc>>,
+    /// Session ages and token expiry are judged by this clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+pub struct AuthSettings {
+    pub dev_mode: bool,
+    /// Sessions end this long after sign-in, however active.
+    pub max_lifetime: Duration,
+    /// Sources that keep failing to authenticate wait.
+    pub lockout: lockout::Lockout,
+    /// Proxies whose X-Forwarded-For names the client (`--trusted-proxies`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
 pub const SESSION_AUTH_KEY: &str = "auth";
 pub const SESSION_COOKIE: &str = "gantry_session";
 
@@ -62,14 +89,14 @@ fn is_public(path: &str) -> bool {
 }
 
 pub async fn resolve_context(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     session: Session,
     mut req: Request,
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_owned();
     let is_api = path.starts_with("/api/");
-    let ip = source_ip(&req, &state.auth.trusted_proxies);
+    let ip = source_ip(&req, &state.settings.trusted_proxies);
     let principal = match bearer_token(req.headers()) {
         Some(token) => {
             match bearer_principal(&state, request_context(&req, None, ip), ip, &path, token).await
@@ -130,11 +157,11 @@ pub async fn resolve_context(
 /// (no session cookie, so no session round trip per worker call). What the
 /// principal may do there is the port's to decide (`Action::ExecuteSteps`).
 pub async fn resolve_bearer_only(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let ip = source_ip(&req, &state.auth.trusted_proxies);
+    let ip = source_ip(&req, &state.settings.trusted_proxies);
     let Some(token) = bearer_token(req.headers()) else {
         return api_unauthenticated(
             "send Authorization: Bearer with a worker token (gantry token create --worker)",
@@ -156,16 +183,16 @@ pub async fn resolve_bearer_only(
 /// the database can't say.
 /// (`caller` is the request's context without a principal, for the record.)
 async fn bearer_principal(
-    state: &AppState,
+    state: &AuthState,
     caller: RequestContext,
     ip: Option<IpAddr>,
     path: &str,
     token: &str,
 ) -> Result<Principal, Response> {
-    if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now())) {
+    if let Some(wait) = ip.and_then(|ip| state.settings.lockout.retry_after(ip, Instant::now())) {
         return Err(too_many_failures(wait));
     }
-    match tokens::principal_for_token(&state.store, token, chrono::Utc::now()).await {
+    match tokens::principal_for_token(&state.store, token, state.clock.now()).await {
         Ok(Some(p)) => Ok(p),
         Ok(None) => {
             let reason = "the bearer token is unknown, revoked or expired";
@@ -174,7 +201,7 @@ async fn bearer_principal(
                 .record_rejected_credential(&caller, reason)
                 .await;
             if let Some(ip) = ip {
-                state.auth.lockout.record_failure(ip, Instant::now());
+                state.settings.lockout.record_failure(ip, Instant::now());
             }
             Err(unauthenticated(path, reason))
         }
@@ -229,7 +256,7 @@ fn request_context(
 
 /// The signed-in principal, `None` for anonymous or expired sessions.
 async fn current_principal(
-    state: &AppState,
+    state: &AuthState,
     session: &Session,
 ) -> Result<Option<Principal>, Response> {
     let auth: Option<SessionAuth> = session.get(SESSION_AUTH_KEY).await.map_err(|e| {
@@ -243,8 +270,8 @@ async fn current_principal(
     let Some(auth) = auth else {
         return Ok(None);
     };
-    let age = chrono::Utc::now().timestamp() - auth.signed_in_at;
-    if age > i64::try_from(state.auth.max_lifetime.as_secs()).unwrap_or(i64::MAX) {
+    let age = state.clock.now().timestamp() - auth.signed_in_at;
+    if age > i64::try_from(state.settings.max_lifetime.as_secs()).unwrap_or(i64::MAX) {
         // Past the absolute lifetime: end the session however active it is.
         let _ = session.flush().await;
         return Ok(None);

@@ -3,8 +3,8 @@
 //! answers 500: it goes back to the sign-in page with a readable message,
 //! and is audited as a failed `session.sign_in`.
 
+use super::AuthState;
 use super::oidc::{Oidc, PendingLogin, SignInFailure};
-use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
@@ -28,7 +28,7 @@ pub struct LoginQuery {
 }
 
 pub async fn login(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     Extension(ctx): Extension<RequestContext>,
     Query(query): Query<LoginQuery>,
 ) -> Response {
@@ -46,7 +46,7 @@ pub async fn login(
         return StatusCode::NOT_FOUND.into_response();
     };
     let (url, pending) = match oidc
-        .begin(&next, chrono::Utc::now().timestamp(), step_up)
+        .begin(&next, state.clock.now().timestamp(), step_up)
         .await
     {
         Ok(v) => v,
@@ -76,7 +76,7 @@ pub struct CallbackQuery {
 }
 
 pub async fn callback(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     Extension(ctx): Extension<RequestContext>,
     session: Session,
     headers: HeaderMap,
@@ -94,7 +94,7 @@ pub async fn callback(
 }
 
 async fn finish_callback(
-    state: &AppState,
+    state: &AuthState,
     ctx: &RequestContext,
     oidc: &Oidc,
     session: &Session,
@@ -102,14 +102,14 @@ async fn finish_callback(
     query: CallbackQuery,
 ) -> Response {
     let ip = super::routes::client_ip(ctx);
-    if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now())) {
+    if let Some(wait) = ip.and_then(|ip| state.settings.lockout.retry_after(ip, Instant::now())) {
         return super::routes::locked_out(wait);
     }
     let pending: Option<PendingLogin> = oidc.login_cookie().open(headers);
     let next = pending
         .as_ref()
         .map_or_else(|| "/".to_owned(), |p| p.next.clone());
-    let identity = match verify_return(oidc, pending, query).await {
+    let identity = match verify_return(oidc, pending, query, state.clock.now()).await {
         Ok(identity) => identity,
         Err(e) => return refused(state, ctx, &e, &next).await,
     };
@@ -118,13 +118,13 @@ async fn finish_callback(
         // The port has put this refusal on the record itself.
         Err(e) => {
             if let Some(ip) = ip {
-                state.auth.lockout.record_failure(ip, Instant::now());
+                state.settings.lockout.record_failure(ip, Instant::now());
             }
             return super::routes::back_to_sign_in(&e.to_string(), Some(&next));
         }
     };
     if let Err(resp) =
-        super::routes::start_session(&state.store, session, &principal, true, Some(&next)).await
+        super::routes::start_session(state, session, &principal, true, Some(&next)).await
     {
         return resp;
     }
@@ -135,6 +135,7 @@ async fn verify_return(
     oidc: &Oidc,
     pending: Option<PendingLogin>,
     query: CallbackQuery,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<gantry_core::VerifiedIdentity, SignInFailure> {
     if let Some(error) = query.error {
         let description = query
@@ -157,7 +158,7 @@ async fn verify_return(
                 .into(),
         ));
     }
-    if chrono::Utc::now().timestamp() - pending.started_at > PENDING_LIFETIME_SECS {
+    if now.timestamp() - pending.started_at > PENDING_LIFETIME_SECS {
         return Err(SignInFailure(
             "this sign-in attempt took too long; start again".into(),
         ));
@@ -172,7 +173,7 @@ async fn verify_return(
 
 /// Back to the sign-in page with the reason, on the record.
 async fn refused(
-    state: &AppState,
+    state: &AuthState,
     ctx: &RequestContext,
     e: &SignInFailure,
     next: &str,
@@ -180,7 +181,7 @@ async fn refused(
     tracing::info!(request_id = %ctx.request_id, reason = %e, "single sign-on refused");
     state.plane.record_failed_sign_in(ctx, &e.0).await;
     if let Some(ip) = super::routes::client_ip(ctx) {
-        state.auth.lockout.record_failure(ip, Instant::now());
+        state.settings.lockout.record_failure(ip, Instant::now());
     }
     super::routes::back_to_sign_in(&e.0, Some(next))
 }

@@ -1,9 +1,8 @@
 //! Plain HTML form endpoints that start and end sessions. They work without
 //! JavaScript; single sign-on adds its own routes beside them.
 
+use super::AuthState;
 use super::{SESSION_AUTH_KEY, SessionAuth};
-use crate::state::AppState;
-use crate::store::SharedStore;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -22,35 +21,29 @@ pub struct DevSignInForm {
 }
 
 pub async fn dev_sign_in(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     Extension(ctx): Extension<RequestContext>,
     session: Session,
     Form(form): Form<DevSignInForm>,
 ) -> Response {
     let ip = client_ip(&ctx);
-    if let Some(wait) = ip.and_then(|ip| state.auth.lockout.retry_after(ip, Instant::now())) {
+    if let Some(wait) = ip.and_then(|ip| state.settings.lockout.retry_after(ip, Instant::now())) {
         return locked_out(wait);
     }
     let principal = match state.plane.dev_sign_in(&ctx, &form.username).await {
         Ok(p) => p,
-        Err(PortError::NotFound { .. }) if !state.auth.dev_mode => {
+        Err(PortError::NotFound { .. }) if !state.settings.dev_mode => {
             return StatusCode::NOT_FOUND.into_response();
         }
         Err(e) => {
             if let Some(ip) = ip {
-                state.auth.lockout.record_failure(ip, Instant::now());
+                state.settings.lockout.record_failure(ip, Instant::now());
             }
             return back_to_sign_in(&e.to_string(), form.next.as_deref());
         }
     };
-    if let Err(resp) = start_session(
-        &state.store,
-        &session,
-        &principal,
-        false,
-        form.next.as_deref(),
-    )
-    .await
+    if let Err(resp) =
+        start_session(&state, &session, &principal, false, form.next.as_deref()).await
     {
         return resp;
     }
@@ -58,7 +51,7 @@ pub async fn dev_sign_in(
 }
 
 pub async fn sign_out(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     Extension(ctx): Extension<RequestContext>,
     session: Session,
 ) -> Response {
@@ -95,7 +88,7 @@ pub async fn sign_out(
 /// Signs `principal` in on this session (dev form or single sign-on alike);
 /// on failure, the answer sending the person back to the sign-in page.
 pub(crate) async fn start_session(
-    store: &SharedStore,
+    state: &AuthState,
     session: &Session,
     principal: &gantry_core::Principal,
     via_sso: bool,
@@ -104,7 +97,8 @@ pub(crate) async fn start_session(
     let started = async {
         // The generation this session belongs to; read after the sign-in
         // was recorded, so a disable in between ends this session too.
-        let epoch = store
+        let epoch = state
+            .store
             .user_by_id(&principal.id)
             .await
             .map_err(|e| e.to_string())?
@@ -117,7 +111,7 @@ pub(crate) async fn start_session(
                 SESSION_AUTH_KEY,
                 SessionAuth {
                     user_id: principal.id.0.clone(),
-                    signed_in_at: chrono::Utc::now().timestamp(),
+                    signed_in_at: state.clock.now().timestamp(),
                     via_sso,
                     epoch,
                 },

@@ -7,6 +7,7 @@ use super::DatabaseArgs;
 use crate::audit::file::{FORMAT, Header, Line, write_line};
 use crate::audit::keys;
 use crate::audit::verify::{FileVerifyError, verify_file, verify_store};
+use crate::runtime::clock::{Clock, SystemClock};
 use crate::store::{self, DatabaseUrl, SharedStore};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand, ValueEnum};
@@ -156,7 +157,7 @@ async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let store = open(&args.db).await?;
-    let status = verify_store(store.as_ref(), key.as_ref(), Utc::now()).await?;
+    let status = verify_store(store.as_ref(), key.as_ref(), SystemClock.now()).await?;
     Ok(match &status.problem {
         None => {
             println!(
@@ -196,7 +197,7 @@ async fn write_stretch(
         &Line::Header(Header {
             format: FORMAT.into(),
             kind: kind.into(),
-            created_at: Utc::now(),
+            created_at: SystemClock.now(),
             anchor: anchor.clone(),
             last: through.clone(),
         }),
@@ -285,7 +286,12 @@ async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn cli_event(action: AuditAction, resource: &str) -> AuditEvent {
-    let mut event = AuditEvent::new(Utc::now(), Actor::system("gantry audit"), action, resource);
+    let mut event = AuditEvent::new(
+        SystemClock.now(),
+        Actor::system("gantry audit"),
+        action,
+        resource,
+    );
     event.user_agent = Some(format!("gantry/{} cli", env!("CARGO_PKG_VERSION")));
     event
 }
@@ -318,7 +324,7 @@ async fn archive(args: ArchiveArgs) -> anyhow::Result<ExitCode> {
     };
     // First verify what is to be archived: an archive must never bless a
     // tampered stretch.
-    let status = verify_store(store.as_ref(), None, Utc::now()).await?;
+    let status = verify_store(store.as_ref(), None, SystemClock.now()).await?;
     if let Some(b) = status.problem.filter(|b| b.seq <= through.seq) {
         eprintln!("BROKEN: {b}; not archiving a chain that does not verify");
         return Ok(ExitCode::from(1));

@@ -5,7 +5,7 @@
 //! it.
 
 use crate::plane::{GantryPlane, PlaneSettings};
-use crate::runtime::clock::SystemClock;
+use crate::runtime::clock::{Clock, SystemClock};
 use crate::store::{self, DatabaseUrl};
 use clap::{Args, Subcommand};
 use gantry_core::port::RequestContext;
@@ -146,7 +146,7 @@ fn cli_context() -> RequestContext {
 }
 
 fn describe(t: &ServiceToken) -> String {
-    let now = chrono::Utc::now();
+    let now = SystemClock.now();
     let state = format!("{:?}", t.state(now)).to_lowercase();
     let expires = t.expires_at.map_or("never".to_owned(), |e| {
         e.format("%Y-%m-%d %H:%M UTC").to_string()

@@ -1,6 +1,7 @@
 //! The CLI's client commands (`apply`, `run`, `runs`, `logs`, `cancel`):
 //! thin callers of the REST API, reading `GANTRY_URL` and `GANTRY_TOKEN`.
 
+use crate::runtime::clock::{Clock, SystemClock};
 use api_client::{Client, Failure, fail, urlencode};
 use clap::Args;
 use gantry_core::approval::ApprovalRequest;
@@ -414,7 +415,7 @@ pub async fn approvals(args: ApprovalsArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
-    let now = chrono::Utc::now();
+    let now = SystemClock.now();
     for a in list {
         say!(
             "{}  {:<9} {} v{} in {}, asked by {} {}{}",

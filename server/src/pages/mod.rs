@@ -1,0 +1,29 @@
+//! The dashboard's pages: the Leptos routes (rendered on the server, then
+//! hydrated) and the form routes a page posts to when it can't use a server
+//! function. Sign-in and sign-out stay in `auth/`: they start and end
+//! sessions.
+
+pub mod token_form;
+
+use crate::state::AppState;
+use app::{App, shell};
+use axum::Router;
+use axum::routing::post;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+/// Every page, the token form route, and the fallback (assets, then 404).
+pub fn router(state: &AppState) -> Router<AppState> {
+    let plane = state.plane.clone();
+    let options = state.leptos_options.clone();
+    Router::new()
+        // The create-token form without JavaScript; GET is the Leptos page.
+        .route(app::api::TOKENS_PAGE, post(token_form::create))
+        .leptos_routes_with_context(
+            state,
+            generate_route_list(App),
+            move || provide_context(plane.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+}
