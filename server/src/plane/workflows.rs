@@ -2,8 +2,8 @@
 //! and switching their schedules per environment.
 
 use crate::plane::{GantryPlane, internal};
-use crate::store::records::NewVersion;
-use crate::store::workflows::WorkflowView;
+use crate::store::versions::NewVersion;
+use crate::store::versions::WorkflowView;
 use async_trait::async_trait;
 use gantry_core::PortError;
 use gantry_core::audit::{AuditAction, AuditEvent};

@@ -1,15 +1,27 @@
-//! Storage behind capability traits (`WorkflowStore`, `UserStore`, …,
-//! combined by `Store`), with one adapter per database: SQLite (the embedded
-//! default) and PostgreSQL (several processes or machines). Both adapters
-//! compile the same SQL and transaction logic from `portable/`
-//! (one file per capability, included with `#[path]`); each supplies only its driver, its
-//! row-lock clauses and its wake-up mechanism. The integration tests run on
+//! Storage behind capability traits, combined by `Store`, with one adapter
+//! per database: SQLite (the embedded default) and PostgreSQL (several
+//! processes or machines). Both adapters compile the same SQL and
+//! transaction logic from `portable/` (one file per capability, included
+//! with `#[path]`); each adapter file (`sqlite.rs`, `postgres.rs`) is that
+//! database's whole seam: its driver and connection, its row-lock clauses,
+//! its wake-up mechanism and its migrations. The integration tests run on
 //! both databases (`on_both_backends!`), which holds them to one behaviour.
+//!
+//! A capability is a trait here (`versions.rs` has `VersionStore` and the
+//! records it takes and gives) and its SQL in `portable/` under the same
+//! name. A new one, say promotions, adds `promotions.rs` with
+//! `PromotionStore`, `portable/promotions.rs` with `impl PromotionStore for
+//! Adapter`, a `mod` line in `portable/mod.rs` and the trait in `Store`'s
+//! list below; the adapters need no change unless the capability needs
+//! something that differs between the databases.
 
 pub mod approvals;
 pub mod audit;
 mod postgres;
-pub mod records;
+pub mod queue;
+pub mod run_views;
+pub mod runs;
+pub mod schedules;
 pub mod scim;
 mod sessions;
 mod signal;
@@ -17,16 +29,20 @@ mod spec_cache;
 mod sqlite;
 pub mod tokens;
 pub mod users;
-pub mod workflows;
+pub mod versions;
 
 pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
+pub use queue::QueueStore;
+pub use run_views::RunViewStore;
+pub use runs::RunStore;
+pub use schedules::ScheduleStore;
 pub use scim::ScimStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
 pub use tokens::TokenStore;
 pub use users::UserStore;
-pub use workflows::WorkflowStore;
+pub use versions::VersionStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -122,7 +138,16 @@ pub const DEV_SEED_SOURCE: &str = "dev seed";
 
 #[async_trait]
 pub trait Store:
-    WorkflowStore + UserStore + AuditStore + TokenStore + ApprovalStore + ScimStore
+    VersionStore
+    + RunStore
+    + QueueStore
+    + ScheduleStore
+    + RunViewStore
+    + UserStore
+    + AuditStore
+    + TokenStore
+    + ApprovalStore
+    + ScimStore
 {
     fn backend(&self) -> Backend;
 

@@ -1,15 +1,15 @@
 //! Service tokens in the store: creation, listing and revocation, each
-//! audited in its own transaction. (Looking a presented token up, and the
-//! bootstrap token, are in `WorkflowStore` beside the rest of start-up.)
+//! audited in its own transaction; looking a presented token up; and the
+//! bootstrap token start-up writes. Both adapters implement it from
+//! `portable/tokens.rs`.
 
 use super::StoreResult;
-use super::records::TokenRecord;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use gantry_core::Role;
 use gantry_core::approval::Person;
 use gantry_core::audit::AuditEvent;
 use gantry_core::token::{ServiceToken, TokenKind};
+use gantry_core::{Role, RoleGrant};
 
 /// A token to store: its secret only as a hash.
 pub struct NewTokenRecord<'a> {
@@ -25,6 +25,15 @@ pub struct NewTokenRecord<'a> {
     pub maker: Option<&'a Person>,
     pub can_create_tokens: bool,
     pub kind: TokenKind,
+}
+
+/// An API token that matched.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: String,
+    pub name: String,
+    pub kind: TokenKind,
+    pub grants: Vec<RoleGrant>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

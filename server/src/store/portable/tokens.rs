@@ -3,8 +3,7 @@
 
 use super::audit::append_in;
 use super::{Adapter, Db, begin_write};
-use crate::store::records::TokenRecord;
-use crate::store::tokens::{Created, NewTokenRecord, TokenStore};
+use crate::store::tokens::{Created, NewTokenRecord, TokenRecord, TokenStore};
 use crate::store::{StoreResult, grant_from_row};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
