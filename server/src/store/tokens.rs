@@ -27,6 +27,17 @@ pub struct NewTokenRecord<'a> {
     pub kind: TokenKind,
 }
 
+/// A token the system itself holds (the bootstrap token): made by and
+/// acting for `system`, and allowed to make tokens. Its secret only as a
+/// hash.
+pub struct SystemToken<'a> {
+    pub name: &'a str,
+    pub token_hash: &'a str,
+    pub hint: &'a str,
+    /// `(role, "*" or environment)`.
+    pub grants: &'a [(Role, String)],
+}
+
 /// An API token that matched.
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
@@ -45,13 +56,10 @@ pub enum Created {
 
 #[async_trait]
 pub trait TokenStore: Send + Sync + 'static {
-    /// Creates or replaces the named token's hash and grants.
+    /// Creates or replaces the named system token's hash and grants.
     async fn upsert_token(
         &self,
-        name: &str,
-        token_hash: &str,
-        hint: &str,
-        grants: &[(Role, String)],
+        token: SystemToken<'_>,
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<()>;
