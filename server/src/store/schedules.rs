@@ -20,16 +20,22 @@ pub struct DueSchedule {
     pub next_fire_at: DateTime<Utc>,
 }
 
+/// A lane's schedule switched on or off.
+pub struct ScheduleSwitch<'a> {
+    pub workflow: &'a str,
+    pub environment: &'a str,
+    pub enabled: bool,
+    /// Its next slot (`None` while off).
+    pub next_fire_at: Option<DateTime<Utc>>,
+}
+
 #[async_trait]
 pub trait ScheduleStore: Send + Sync + 'static {
     /// Sets a lane's schedule switch (and its next fire time); `None` when
     /// the workflow is not active in that environment.
     async fn set_schedule_enabled(
         &self,
-        workflow: &str,
-        environment: &str,
-        enabled: bool,
-        next_fire_at: Option<DateTime<Utc>>,
+        switch: ScheduleSwitch<'_>,
         audit: AuditEvent,
     ) -> StoreResult<Option<ActiveVersion>>;
 

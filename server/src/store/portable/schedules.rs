@@ -7,7 +7,7 @@ use super::run_rows::{db_int, u32_of};
 use super::{Adapter, begin_write};
 use crate::store::StoreResult;
 use crate::store::runs::NewRun;
-use crate::store::schedules::{DueSchedule, ScheduleStore};
+use crate::store::schedules::{DueSchedule, ScheduleStore, ScheduleSwitch};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::audit::AuditEvent;
@@ -19,12 +19,15 @@ use sqlx::Row;
 impl ScheduleStore for Adapter {
     async fn set_schedule_enabled(
         &self,
-        workflow: &str,
-        environment: &str,
-        enabled: bool,
-        next_fire_at: Option<DateTime<Utc>>,
+        switch: ScheduleSwitch<'_>,
         audit: AuditEvent,
     ) -> StoreResult<Option<ActiveVersion>> {
+        let ScheduleSwitch {
+            workflow,
+            environment,
+            enabled,
+            next_fire_at,
+        } = switch;
         let mut tx = begin_write(&self.pool).await?;
         let row: Option<(i32,)> = sqlx::query_as(
             "UPDATE workflow_environments SET schedule_enabled = $1, next_fire_at = $2
