@@ -7,13 +7,17 @@
 //! its wake-up mechanism and its migrations. The integration tests run on
 //! both databases (`on_both_backends!`), which holds them to one behaviour.
 //!
-//! A capability is a trait here (`versions.rs` has `VersionStore` and the
-//! records it takes and gives) and its SQL in `portable/` under the same
-//! name. A new one, say promotions, adds `promotions.rs` with
-//! `PromotionStore`, `portable/promotions.rs` with `impl PromotionStore for
-//! Adapter`, a `mod` line in `portable/mod.rs` and the trait in `Store`'s
-//! list below; the adapters need no change unless the capability needs
-//! something that differs between the databases.
+//! Each capability is a trait here with the records it takes and gives
+//! (`versions.rs`: `VersionStore`, `NewVersion`, …) and its SQL under the
+//! same name in `portable/`. Adding one, say promotions:
+//! - `promotions.rs`: the `PromotionStore` trait and its records;
+//! - `portable/promotions.rs`: `impl PromotionStore for Adapter`;
+//! - `mod promotions;` in `portable/mod.rs`, and here `pub mod`, `pub use`
+//!   and `+ PromotionStore` in `Store`'s list.
+//!
+//! No adapter changes, unless the capability needs something that differs
+//! between the databases (a lock clause, a wake-up): that is one item in
+//! `sqlite.rs` and one in `postgres.rs`, used from the portable file.
 
 pub mod approvals;
 pub mod audit;
