@@ -5,6 +5,7 @@
 
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
+use crate::store::audit::SinkHolder;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,9 +76,13 @@ pub async fn run(
         }
     };
     let name = sink_name(&settings.url);
+    let holder = SinkHolder {
+        sink: &name,
+        owner: &owner,
+    };
     let mut backoff = Duration::from_secs(1);
     while !stop.is_cancelled() {
-        let pause = match pass(&store, clock.as_ref(), &settings, &client, &name, &owner).await {
+        let pause = match pass(&store, clock.as_ref(), &settings, &client, holder).await {
             Pass::Sent => {
                 backoff = Duration::from_secs(1);
                 Duration::ZERO
@@ -98,7 +103,7 @@ pub async fn run(
             () = tokio::time::sleep(pause) => {}
         }
     }
-    if let Err(e) = store.release_audit_sink(&name, &owner).await {
+    if let Err(e) = store.release_audit_sink(holder).await {
         tracing::warn!(sink = %name, error = %e, "could not release the audit sink's lease; it expires by itself");
     }
 }
@@ -108,12 +113,12 @@ async fn pass(
     clock: &dyn Clock,
     settings: &SinkSettings,
     client: &reqwest::Client,
-    name: &str,
-    owner: &str,
+    holder: SinkHolder<'_>,
 ) -> Pass {
+    let name = holder.sink;
     let now = clock.now();
     let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
-    let delivered = match store.lease_audit_sink(name, owner, now, lease_until).await {
+    let delivered = match store.lease_audit_sink(holder, now, lease_until).await {
         Ok(Some(d)) => d,
         // Another process is sending.
         Ok(None) => return Pass::Idle,
@@ -151,10 +156,7 @@ async fn pass(
         Ok(resp) => return Pass::Failed(format!("the collector answered {}", resp.status())),
         Err(e) => return Pass::Failed(e.without_url().to_string()),
     }
-    match store
-        .set_audit_sink_cursor(name, owner, last, clock.now())
-        .await
-    {
+    match store.set_audit_sink_cursor(holder, last, clock.now()).await {
         Ok(true) => {
             tracing::debug!(sink = %name, first, last, "audit records delivered");
             Pass::Sent

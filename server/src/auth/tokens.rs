@@ -3,6 +3,7 @@
 //! plane's (`plane/tokens.rs`).
 
 use crate::plane::tokens::{TOKEN_PREFIX, generate, hash, hint};
+use crate::store::tokens::SystemToken;
 use crate::store::{SharedStore, StoreResult};
 use chrono::{DateTime, Utc};
 use gantry_core::audit::{Actor, AuditAction, AuditEvent};
@@ -65,10 +66,12 @@ pub async fn ensure_bootstrap(
     if let Some(token) = configured {
         store
             .upsert_token(
-                BOOTSTRAP_TOKEN_NAME,
-                &hash(token),
-                &hint(token),
-                &grants,
+                SystemToken {
+                    name: BOOTSTRAP_TOKEN_NAME,
+                    token_hash: &hash(token),
+                    hint: &hint(token),
+                    grants: &grants,
+                },
                 now,
                 audit("configured"),
             )
@@ -81,10 +84,12 @@ pub async fn ensure_bootstrap(
     let token = generate();
     store
         .upsert_token(
-            BOOTSTRAP_TOKEN_NAME,
-            &hash(&token),
-            &hint(&token),
-            &grants,
+            SystemToken {
+                name: BOOTSTRAP_TOKEN_NAME,
+                token_hash: &hash(&token),
+                hint: &hint(&token),
+                grants: &grants,
+            },
             now,
             audit("generated"),
         )

@@ -6,7 +6,9 @@
 
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
-use crate::store::records::{DueSchedule, NewRun};
+use crate::store::runs::NewRun;
+use crate::store::schedules::DueSchedule;
+use crate::store::versions::ActiveSpec;
 use gantry_core::audit::{Actor, AuditAction, AuditEvent};
 use gantry_core::run::Trigger;
 use gantry_core::schedule::CronSchedule;
@@ -100,7 +102,7 @@ impl Scheduler {
                     .join("; ")
             )
         })?;
-        let active = crate::store::records::ActiveSpec {
+        let active = ActiveSpec {
             workflow_id: due.workflow_id.clone(),
             workflow: due.workflow.clone(),
             version: due.version,

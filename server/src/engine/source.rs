@@ -5,7 +5,7 @@
 
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
-use crate::store::records::{AttemptKey, AttemptResult, Claim, NewLogLine};
+use crate::store::queue::{AttemptKey, AttemptResult, Claim, NewLogLine};
 use async_trait::async_trait;
 use gantry_core::execution::{Beat, Lease, LogLine};
 use gantry_core::run::AttemptEnd;

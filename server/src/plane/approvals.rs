@@ -5,7 +5,8 @@
 
 use crate::plane::{GantryPlane, internal, uuid_or_not_found};
 use crate::store::approvals::{Decided, NewApproval, StoreDecision};
-use crate::store::records::{ActiveSpec, NewRun};
+use crate::store::runs::NewRun;
+use crate::store::versions::ActiveSpec;
 use async_trait::async_trait;
 use gantry_core::approval::{
     ApprovalDecided, ApprovalDecision, ApprovalRequest, Parties, Person, check_decider,

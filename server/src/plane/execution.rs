@@ -7,7 +7,7 @@
 
 use crate::engine::source::{LocalSource, Outcome, WorkSource};
 use crate::plane::{GantryPlane, internal};
-use crate::store::records::AttemptKey;
+use crate::store::queue::AttemptKey;
 use async_trait::async_trait;
 use gantry_core::PortError;
 use gantry_core::execution::{

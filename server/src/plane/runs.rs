@@ -3,7 +3,7 @@
 //! and cancelling.
 
 use crate::plane::{GantryPlane, internal, uuid_or_not_found};
-use crate::store::records::{CancelOutcome, NewRun};
+use crate::store::runs::{CancelOutcome, NewRun};
 use async_trait::async_trait;
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::{RequestContext, RunPort};

@@ -2,8 +2,9 @@
 //! and switching their schedules per environment.
 
 use crate::plane::{GantryPlane, internal};
-use crate::store::records::NewVersion;
-use crate::store::workflows::WorkflowView;
+use crate::store::schedules::ScheduleSwitch;
+use crate::store::versions::NewVersion;
+use crate::store::versions::WorkflowView;
 use async_trait::async_trait;
 use gantry_core::PortError;
 use gantry_core::audit::{AuditAction, AuditEvent};
@@ -214,7 +215,15 @@ impl GantryPlane {
         };
         let updated = self
             .store
-            .set_schedule_enabled(workflow, env.as_str(), enabled, next_fire_at, event.clone())
+            .set_schedule_enabled(
+                ScheduleSwitch {
+                    workflow,
+                    environment: env.as_str(),
+                    enabled,
+                    next_fire_at,
+                },
+                event.clone(),
+            )
             .await
             .map_err(internal)?
             .ok_or_else(|| PortError::not_found(format!("workflow {workflow:?} in {env}")))?;

@@ -2,7 +2,7 @@
 //! (the run, on approval) and its audit record commit together.
 
 use super::StoreResult;
-use super::records::NewRun;
+use super::runs::NewRun;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::approval::{ApprovalDecided, ApprovalRequest, ApprovalStatus, Person};

@@ -28,6 +28,14 @@ pub struct Archived {
     pub note: AuditRecord,
 }
 
+/// A process sending to a sink: the lease on the sink's cursor is
+/// `owner`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SinkHolder<'a> {
+    pub sink: &'a str,
+    pub owner: &'a str,
+}
+
 #[async_trait]
 pub trait AuditStore: Send + Sync + 'static {
     /// Appends one record in its own transaction.
@@ -68,22 +76,20 @@ pub trait AuditStore: Send + Sync + 'static {
     /// first batch); `None` while another process holds it.
     async fn lease_audit_sink(
         &self,
-        sink: &str,
-        owner: &str,
+        holder: SinkHolder<'_>,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<u64>>;
 
     /// Gives the lease up (on shutdown), so a restarted process resumes at
     /// once instead of waiting for it to expire.
-    async fn release_audit_sink(&self, sink: &str, owner: &str) -> StoreResult<()>;
+    async fn release_audit_sink(&self, holder: SinkHolder<'_>) -> StoreResult<()>;
 
-    /// Moves the sink's cursor after a delivered batch; false when `owner`
+    /// Moves the sink's cursor after a delivered batch; false when the holder
     /// lost the lease meanwhile (the cursor is then left alone).
     async fn set_audit_sink_cursor(
         &self,
-        sink: &str,
-        owner: &str,
+        holder: SinkHolder<'_>,
         delivered: u64,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;

@@ -1,15 +1,31 @@
-//! Storage behind capability traits (`WorkflowStore`, `UserStore`, …,
-//! combined by `Store`), with one adapter per database: SQLite (the embedded
-//! default) and PostgreSQL (several processes or machines). Both adapters
-//! compile the same SQL and transaction logic from `portable/`
-//! (one file per capability, included with `#[path]`); each supplies only its driver, its
-//! row-lock clauses and its wake-up mechanism. The integration tests run on
+//! Storage behind capability traits, combined by `Store`, with one adapter
+//! per database: SQLite (the embedded default) and PostgreSQL (several
+//! processes or machines). Both adapters compile the same SQL and
+//! transaction logic from `portable/` (one file per capability, included
+//! with `#[path]`); each adapter file (`sqlite.rs`, `postgres.rs`) is that
+//! database's whole seam: its driver and connection, its row-lock clauses,
+//! its wake-up mechanism and its migrations. The integration tests run on
 //! both databases (`on_both_backends!`), which holds them to one behaviour.
+//!
+//! Each capability is a trait here with the records it takes and gives
+//! (`versions.rs`: `VersionStore`, `NewVersion`, …) and its SQL under the
+//! same name in `portable/`. Adding one, say promotions:
+//! - `promotions.rs`: the `PromotionStore` trait and its records;
+//! - `portable/promotions.rs`: `impl PromotionStore for Adapter`;
+//! - `mod promotions;` in `portable/mod.rs`, and here `pub mod`, `pub use`
+//!   and `+ PromotionStore` in `Store`'s list.
+//!
+//! No adapter changes, unless the capability needs something that differs
+//! between the databases (a lock clause, a wake-up): that is one item in
+//! `sqlite.rs` and one in `postgres.rs`, used from the portable file.
 
 pub mod approvals;
 pub mod audit;
 mod postgres;
-pub mod records;
+pub mod queue;
+pub mod run_views;
+pub mod runs;
+pub mod schedules;
 pub mod scim;
 mod sessions;
 mod signal;
@@ -17,16 +33,20 @@ mod spec_cache;
 mod sqlite;
 pub mod tokens;
 pub mod users;
-pub mod workflows;
+pub mod versions;
 
 pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
+pub use queue::QueueStore;
+pub use run_views::RunViewStore;
+pub use runs::RunStore;
+pub use schedules::ScheduleStore;
 pub use scim::ScimStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
 pub use tokens::TokenStore;
 pub use users::UserStore;
-pub use workflows::WorkflowStore;
+pub use versions::VersionStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -122,7 +142,16 @@ pub const DEV_SEED_SOURCE: &str = "dev seed";
 
 #[async_trait]
 pub trait Store:
-    WorkflowStore + UserStore + AuditStore + TokenStore + ApprovalStore + ScimStore
+    VersionStore
+    + RunStore
+    + QueueStore
+    + ScheduleStore
+    + RunViewStore
+    + UserStore
+    + AuditStore
+    + TokenStore
+    + ApprovalStore
+    + ScimStore
 {
     fn backend(&self) -> Backend;
 

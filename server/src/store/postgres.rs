@@ -1,4 +1,9 @@
-//! The PostgreSQL adapter, for several Gantry processes sharing one database.
+//! The PostgreSQL adapter, for several Gantry processes sharing one
+//! database, and everything that differs on PostgreSQL: the driver and its
+//! connection, real row locks (`FOR UPDATE`, and `SKIP LOCKED` for claims),
+//! the wake-up across processes (`NOTIFY` in the writing transaction,
+//! `LISTEN` in every process), and its migrations. The SQL itself is
+//! `portable/`'s.
 
 use super::spec_cache::SpecCache;
 use super::{MigrationStatus, SessionBackend, Store, StoreResult, WorkSignal, compare_migrations};

@@ -1,4 +1,8 @@
-//! The embedded SQLite adapter: one file, WAL journal, foreign keys on.
+//! The embedded SQLite adapter (one file, WAL journal, foreign keys on),
+//! and everything that differs on SQLite: the driver and its connection,
+//! no row locks (a write transaction takes the whole file, so it begins
+//! `IMMEDIATE`), a wake-up within the process only (one process owns the
+//! file), and its migrations. The SQL itself is `portable/`'s.
 
 use super::spec_cache::SpecCache;
 use super::{

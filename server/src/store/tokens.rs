@@ -1,15 +1,15 @@
 //! Service tokens in the store: creation, listing and revocation, each
-//! audited in its own transaction. (Looking a presented token up, and the
-//! bootstrap token, are in `WorkflowStore` beside the rest of start-up.)
+//! audited in its own transaction; looking a presented token up; and the
+//! bootstrap token start-up writes. Both adapters implement it from
+//! `portable/tokens.rs`.
 
 use super::StoreResult;
-use super::records::TokenRecord;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use gantry_core::Role;
 use gantry_core::approval::Person;
 use gantry_core::audit::AuditEvent;
 use gantry_core::token::{ServiceToken, TokenKind};
+use gantry_core::{Role, RoleGrant};
 
 /// A token to store: its secret only as a hash.
 pub struct NewTokenRecord<'a> {
@@ -27,6 +27,26 @@ pub struct NewTokenRecord<'a> {
     pub kind: TokenKind,
 }
 
+/// A token the system itself holds (the bootstrap token): made by and
+/// acting for `system`, and allowed to make tokens. Its secret only as a
+/// hash.
+pub struct SystemToken<'a> {
+    pub name: &'a str,
+    pub token_hash: &'a str,
+    pub hint: &'a str,
+    /// `(role, "*" or environment)`.
+    pub grants: &'a [(Role, String)],
+}
+
+/// An API token that matched.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: String,
+    pub name: String,
+    pub kind: TokenKind,
+    pub grants: Vec<RoleGrant>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Created {
     Token(Box<ServiceToken>),
@@ -36,13 +56,10 @@ pub enum Created {
 
 #[async_trait]
 pub trait TokenStore: Send + Sync + 'static {
-    /// Creates or replaces the named token's hash and grants.
+    /// Creates or replaces the named system token's hash and grants.
     async fn upsert_token(
         &self,
-        name: &str,
-        token_hash: &str,
-        hint: &str,
-        grants: &[(Role, String)],
+        token: SystemToken<'_>,
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<()>;

@@ -9,7 +9,7 @@ use crate::on_both_backends;
 use gantry_core::run::AttemptEnd;
 use gantry_server::engine::Scheduler;
 use gantry_server::runtime::clock::SystemClock;
-use gantry_server::store::records::AttemptResult;
+use gantry_server::store::queue::AttemptResult;
 use gantry_server::store::{self, DatabaseUrl};
 use serde_json::json;
 use std::collections::BTreeMap;

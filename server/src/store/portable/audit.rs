@@ -5,7 +5,7 @@
 //! and the chain has no gaps or forks.
 
 use super::{Adapter, Db, FOR_UPDATE, begin_write};
-use crate::store::audit::{Archived, AuditStore, ChainEnds};
+use crate::store::audit::{Archived, AuditStore, ChainEnds, SinkHolder};
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -294,8 +294,7 @@ impl AuditStore for Adapter {
 
     async fn lease_audit_sink(
         &self,
-        sink: &str,
-        owner: &str,
+        holder: SinkHolder<'_>,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<u64>> {
@@ -304,7 +303,7 @@ impl AuditStore for Adapter {
             "INSERT INTO audit_sink_cursors (sink, delivered_seq, updated_at) VALUES ($1, 0, $2)
              ON CONFLICT (sink) DO NOTHING",
         )
-        .bind(sink)
+        .bind(holder.sink)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -313,9 +312,9 @@ impl AuditStore for Adapter {
              WHERE sink = $3 AND (leased_by IS NULL OR leased_by = $1 OR lease_until < $4)
              RETURNING delivered_seq",
         )
-        .bind(owner)
+        .bind(holder.owner)
         .bind(lease_until)
-        .bind(sink)
+        .bind(holder.sink)
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
@@ -323,13 +322,13 @@ impl AuditStore for Adapter {
         delivered.map(seq_of).transpose()
     }
 
-    async fn release_audit_sink(&self, sink: &str, owner: &str) -> StoreResult<()> {
+    async fn release_audit_sink(&self, holder: SinkHolder<'_>) -> StoreResult<()> {
         sqlx::query(
             "UPDATE audit_sink_cursors SET leased_by = NULL, lease_until = NULL
              WHERE sink = $1 AND leased_by = $2",
         )
-        .bind(sink)
-        .bind(owner)
+        .bind(holder.sink)
+        .bind(holder.owner)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -337,8 +336,7 @@ impl AuditStore for Adapter {
 
     async fn set_audit_sink_cursor(
         &self,
-        sink: &str,
-        owner: &str,
+        holder: SinkHolder<'_>,
         delivered: u64,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
@@ -348,8 +346,8 @@ impl AuditStore for Adapter {
         )
         .bind(db_seq(delivered))
         .bind(now)
-        .bind(sink)
-        .bind(owner)
+        .bind(holder.sink)
+        .bind(holder.owner)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

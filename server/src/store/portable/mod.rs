@@ -1,16 +1,23 @@
 //! The SQL and transaction logic both database adapters share, one file per
-//! capability. Each adapter includes this folder once (`#[path =
-//! "portable/mod.rs"] mod portable;`) and supplies what it is compiled
-//! against: its driver (`Db`, `Adapter`), its row-lock clauses
-//! (`FOR_UPDATE`, `SKIP_LOCKED`) and its wake-up (`begin_write`,
-//! `notify_work`). Plain Rust, no macros, no generics over the database.
+//! store capability (`versions.rs` implements `VersionStore`, `queue.rs`
+//! `QueueStore`, …), plus `run_rows.rs`, how the run files read a run row.
+//! Each adapter includes this folder once (`#[path = "portable/mod.rs"] mod
+//! portable;`) and supplies what it is compiled against: its driver (`Db`,
+//! `Adapter`), its row-lock clauses (`FOR_UPDATE`, `SKIP_LOCKED`) and its
+//! wake-up (`begin_write`, `notify_work`). Placeholders are `$N`, which both
+//! drivers accept. Plain Rust, no macros, no generics over the database.
 
 use super::{Adapter, Db, FOR_UPDATE, SKIP_LOCKED, begin_write, notify_work};
 
 mod approvals;
 mod audit;
+mod queue;
+mod run_rows;
+mod run_views;
+mod runs;
+mod schedules;
 mod scim;
 pub(super) mod sessions;
 mod tokens;
 mod users;
-mod workflows;
+mod versions;

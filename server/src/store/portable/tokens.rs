@@ -3,8 +3,7 @@
 
 use super::audit::append_in;
 use super::{Adapter, Db, begin_write};
-use crate::store::records::TokenRecord;
-use crate::store::tokens::{Created, NewTokenRecord, TokenStore};
+use crate::store::tokens::{Created, NewTokenRecord, SystemToken, TokenRecord, TokenStore};
 use crate::store::{StoreResult, grant_from_row};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -71,10 +70,7 @@ async fn with_grants(
 impl TokenStore for Adapter {
     async fn upsert_token(
         &self,
-        name: &str,
-        token_hash: &str,
-        hint: &str,
-        grants: &[(gantry_core::Role, String)],
+        token: SystemToken<'_>,
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<()> {
@@ -93,17 +89,17 @@ impl TokenStore for Adapter {
              RETURNING id",
         )
         .bind(uuid::Uuid::new_v4().to_string())
-        .bind(name)
-        .bind(token_hash)
+        .bind(token.name)
+        .bind(token.token_hash)
         .bind(now)
-        .bind(hint)
+        .bind(token.hint)
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM api_token_grants WHERE token_id = $1")
             .bind(&id)
             .execute(&mut *tx)
             .await?;
-        for (role, env) in grants {
+        for (role, env) in token.grants {
             sqlx::query(
                 "INSERT INTO api_token_grants (token_id, role, environment) VALUES ($1, $2, $3)",
             )
@@ -113,7 +109,11 @@ impl TokenStore for Adapter {
             .execute(&mut *tx)
             .await?;
         }
-        let granted: Vec<String> = grants.iter().map(|(r, e)| format!("{r}@{e}")).collect();
+        let granted: Vec<String> = token
+            .grants
+            .iter()
+            .map(|(r, e)| format!("{r}@{e}"))
+            .collect();
         append_in(&mut tx, audit.detail("grants", granted)).await?;
         tx.commit().await?;
         Ok(())

@@ -1,45 +1,19 @@
-//! What the workflow store takes and gives, beside the core views.
+//! The step queue workers lease from: claiming ready steps, heartbeats,
+//! log lines, reports, and reaping the attempts of workers that went
+//! silent. `run_steps` is the queue: a `queued` step whose `ready_at_ms`
+//! has passed is claimable. Both adapters implement it from
+//! `portable/queue.rs`.
 
+use super::StoreResult;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use gantry_core::RoleGrant;
-use gantry_core::run::{AttemptEnd, LogStream, RunStatus, RunSummary, Trigger};
-use gantry_core::spec::WorkflowSpec;
+use gantry_core::run::{AttemptEnd, LogStream};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::time::Duration;
 
-/// A validated spec to register.
-pub struct NewVersion<'a> {
-    pub spec: &'a WorkflowSpec,
-    pub source: &'a str,
-    pub created_by: &'a str,
-    /// The person behind `created_by`, for four eyes (`None`: unknown).
-    pub created_by_person: Option<&'a str>,
-    /// Where a newly created version becomes active (the first environment).
-    pub activate_in: &'a str,
-    /// First fire of its schedule there, if it has one.
-    pub next_fire_at: Option<DateTime<Utc>>,
-}
-
-/// The version active in one environment, with its spec.
-#[derive(Debug, Clone)]
-pub struct ActiveSpec {
-    pub workflow_id: String,
-    pub workflow: String,
-    pub version: u32,
-    pub spec: Arc<WorkflowSpec>,
-}
-
-/// A run to create (inputs already resolved against the spec).
-pub struct NewRun<'a> {
-    pub active: &'a ActiveSpec,
-    pub environment: &'a str,
-    pub inputs: &'a BTreeMap<String, Value>,
-    pub trigger: Trigger,
-    pub triggered_by: &'a str,
-    pub triggered_by_id: &'a str,
-    pub scheduled_for: Option<DateTime<Utc>>,
-}
+/// The answer to a worker's heartbeat (the execution API's own type).
+pub use gantry_core::execution::Beat;
 
 /// Which attempt a heartbeat or report is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,16 +29,6 @@ impl<'a> AttemptKey<'a> {
             run_id: &lease.run_id,
             step_id: &lease.step_id,
             attempt: lease.attempt,
-        }
-    }
-}
-
-impl Claim {
-    pub fn key(&self) -> AttemptKey<'_> {
-        AttemptKey {
-            run_id: &self.run_id,
-            step_id: &self.step_id,
-            attempt: self.attempt,
         }
     }
 }
@@ -85,8 +49,15 @@ pub struct Claim {
     pub deadline: Option<DateTime<Utc>>,
 }
 
-/// The answer to a worker's heartbeat (the execution API's own type).
-pub use gantry_core::execution::Beat;
+impl Claim {
+    pub fn key(&self) -> AttemptKey<'_> {
+        AttemptKey {
+            run_id: &self.run_id,
+            step_id: &self.step_id,
+            attempt: self.attempt,
+        }
+    }
+}
 
 /// How a worker's attempt ended.
 #[derive(Debug, Clone)]
@@ -129,41 +100,54 @@ pub struct NewLogLine {
     pub text: String,
 }
 
-/// A schedule whose next fire time has come.
-#[derive(Debug, Clone)]
-pub struct DueSchedule {
-    pub workflow_id: String,
-    pub workflow: String,
-    pub environment: String,
-    pub version: u32,
-    pub next_fire_at: DateTime<Utc>,
-}
+#[async_trait]
+pub trait QueueStore: Send + Sync + 'static {
+    /// Claims up to `limit` ready steps for `worker`, leasing each until
+    /// `now + lease`.
+    async fn claim_steps(
+        &self,
+        worker: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> StoreResult<Vec<Claim>>;
 
-/// What a cancel request did.
-#[derive(Debug, Clone)]
-pub enum CancelOutcome {
-    /// Stopped (at once if nothing was running, else being stopped).
-    Accepted(RunSummary),
-    AlreadyFinished(RunStatus),
-    NotFound,
-}
+    async fn heartbeat(
+        &self,
+        claim: AttemptKey<'_>,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> StoreResult<Beat>;
 
-/// An API token that matched.
-#[derive(Debug, Clone)]
-pub struct TokenRecord {
-    pub id: String,
-    pub name: String,
-    pub kind: gantry_core::token::TokenKind,
-    pub grants: Vec<RoleGrant>,
+    /// Records an attempt's end and advances its run, in one transaction.
+    /// Stale reports (wrong attempt, lease lost) change nothing.
+    async fn finish_attempt(
+        &self,
+        result: AttemptResult,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Settled>;
+
+    async fn append_logs(&self, lines: &[NewLogLine]) -> StoreResult<()>;
+
+    /// Whether `worker` holds this attempt's lease right now (the execution
+    /// API checks it before taking a remote worker's log lines).
+    async fn attempt_held_by(&self, attempt: AttemptKey<'_>, worker: &str) -> StoreResult<bool>;
+
+    /// Ends attempts whose lease expired as `lost`; returns how many.
+    async fn reap_expired_leases(&self, now: DateTime<Utc>) -> StoreResult<u32>;
+
+    /// Earliest time a queued step becomes ready, if any is waiting.
+    async fn next_ready_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
 }
 
 /// Unix milliseconds, the unit of the queue's time columns.
-pub fn epoch_ms(t: DateTime<Utc>) -> i64 {
+pub(super) fn epoch_ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
 /// Milliseconds since the epoch, rounded up.
-pub fn epoch_ms_ceil(t: DateTime<Utc>) -> i64 {
+pub(super) fn epoch_ms_ceil(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis() + i64::from(!t.timestamp_subsec_nanos().is_multiple_of(1_000_000))
 }
 

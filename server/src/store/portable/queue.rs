@@ -1,0 +1,329 @@
+//! The step queue's SQL for both databases, compiled once per adapter like
+//! the rest of `portable/`: claims (`SKIP_LOCKED` on PostgreSQL, so
+//! workers in several processes never wait on each other's rows), leases,
+//! heartbeats, log lines and reports.
+
+use super::run_rows::{RUN_COLUMNS, RunHead, Tx, corrupt, db_int, run_head, step_status, u32_of};
+use super::{Adapter, Db, SKIP_LOCKED, begin_write, notify_work};
+use crate::store::StoreResult;
+use crate::store::queue::{
+    AttemptKey, AttemptResult, Beat, Claim, NewLogLine, QueueStore, Settled, epoch_ms,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gantry_core::run::{AttemptEnd, AttemptStatus, StepNext, StepStatus, after_attempt};
+use serde_json::Value;
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Row};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+impl Adapter {
+    async fn outputs_of(
+        &self,
+        tx: &mut Tx,
+        run_id: &str,
+    ) -> StoreResult<BTreeMap<String, BTreeMap<String, String>>> {
+        let rows: Vec<(String, Json<BTreeMap<String, String>>)> = sqlx::query_as(
+            "SELECT step_id, outputs FROM run_steps WHERE run_id = $1 AND status = 'succeeded'",
+        )
+        .bind(run_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        Ok(rows.into_iter().map(|(k, Json(v))| (k, v)).collect())
+    }
+}
+
+#[async_trait]
+impl QueueStore for Adapter {
+    async fn claim_steps(
+        &self,
+        worker: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> StoreResult<Vec<Claim>> {
+        let now_ms = epoch_ms(now);
+        let until = now_ms + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let mut tx = begin_write(&self.pool).await?;
+        let sql = format!(
+            "UPDATE run_steps SET status = 'running', attempt = attempt + 1, lease_owner = $1,
+                    lease_until_ms = $2, ready_at_ms = NULL, started_at = COALESCE(started_at, $3)
+             WHERE (run_id, step_id) IN (
+                 SELECT run_id, step_id FROM run_steps
+                 WHERE status = 'queued' AND ready_at_ms <= $4
+                 ORDER BY ready_at_ms LIMIT $5{SKIP_LOCKED})
+             RETURNING run_id, step_id, attempt"
+        );
+        let claimed: Vec<(String, String, i32)> = sqlx::query_as(&sql)
+            .bind(worker)
+            .bind(until)
+            .bind(now)
+            .bind(now_ms)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut claims = Vec::with_capacity(claimed.len());
+        let mut runs: BTreeMap<String, (RunHead, BTreeMap<String, Value>)> = BTreeMap::new();
+        for (run_id, step_id, attempt) in claimed {
+            sqlx::query(
+                "INSERT INTO step_attempts (run_id, step_id, attempt, status, worker, started_at)
+                 VALUES ($1, $2, $3, 'running', $4, $5)",
+            )
+            .bind(&run_id)
+            .bind(&step_id)
+            .bind(attempt)
+            .bind(worker)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if !runs.contains_key(&run_id) {
+                let sql = format!("SELECT {RUN_COLUMNS}, inputs FROM runs WHERE id = $1");
+                let row = sqlx::query(&sql).bind(&run_id).fetch_one(&mut *tx).await?;
+                let Json(inputs): Json<BTreeMap<String, Value>> = row.try_get("inputs")?;
+                runs.insert(run_id.clone(), (run_head(&row)?, inputs));
+            }
+            let Some((head, inputs)) = runs.get(&run_id) else {
+                continue;
+            };
+            claims.push(Claim {
+                outputs: self.outputs_of(&mut tx, &run_id).await?,
+                run_id,
+                step_id,
+                attempt: u32_of(attempt, "attempt")?,
+                workflow_id: head.workflow_id.clone(),
+                workflow: head.summary.workflow.clone(),
+                version: head.summary.version,
+                environment: head.summary.environment.clone(),
+                inputs: inputs.clone(),
+                deadline: head.deadline,
+            });
+        }
+        tx.commit().await?;
+        Ok(claims)
+    }
+
+    async fn heartbeat(
+        &self,
+        claim: AttemptKey<'_>,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> StoreResult<Beat> {
+        let until = epoch_ms(now) + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let done = sqlx::query(
+            "UPDATE run_steps SET lease_until_ms = $1
+             WHERE run_id = $2 AND step_id = $3 AND attempt = $4 AND lease_owner = $5 AND status = 'running'",
+        )
+        .bind(until)
+        .bind(claim.run_id)
+        .bind(claim.step_id)
+        .bind(db_int(claim.attempt))
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(Beat::Lost);
+        }
+        let stopping: Option<String> =
+            sqlx::query_scalar("SELECT stopping FROM runs WHERE id = $1")
+                .bind(claim.run_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(if stopping.is_some() {
+            Beat::Stop
+        } else {
+            Beat::Continue
+        })
+    }
+
+    async fn finish_attempt(
+        &self,
+        result: AttemptResult,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Settled> {
+        let mut tx = begin_write(&self.pool).await?;
+        let Some(mut run) = self.lock_run(&mut tx, &result.run_id).await? else {
+            return Ok(Settled::default());
+        };
+        let row: Option<(String, i32, Option<String>)> = sqlx::query_as(
+            "SELECT status, attempt, lease_owner FROM run_steps WHERE run_id = $1 AND step_id = $2",
+        )
+        .bind(&result.run_id)
+        .bind(&result.step_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((status, attempt, owner)) = row else {
+            return Ok(Settled::default());
+        };
+        let status = step_status(&status)?;
+        // A report from a worker that no longer owns this attempt (its lease
+        // was reaped, a newer attempt runs) must not touch anything.
+        if status != StepStatus::Running
+            || u32_of(attempt, "attempt")? != result.attempt
+            || owner.as_deref() != Some(result.worker.as_str())
+        {
+            return Ok(Settled::default());
+        }
+        // Past the run's deadline the run is timing out, whether or not the
+        // sweeper has noticed yet (the worker cut the step at the deadline).
+        if run.stopping.is_none() && run.deadline.is_some_and(|d| now >= d) {
+            self.start_timing_out(&mut tx, &mut run).await?;
+        }
+        let spec = self
+            .spec_in(&mut tx, &run.workflow_id, run.summary.version)
+            .await?;
+        let step = spec
+            .step(&result.step_id)
+            .ok_or_else(|| corrupt(format!("step {} not in spec", result.step_id)))?;
+        let attempt_status = match result.end {
+            AttemptEnd::Succeeded => AttemptStatus::Succeeded,
+            AttemptEnd::Failed => AttemptStatus::Failed,
+            AttemptEnd::TimedOut => AttemptStatus::TimedOut,
+            AttemptEnd::Stopped => AttemptStatus::Cancelled,
+            AttemptEnd::Lost => AttemptStatus::Lost,
+        };
+        sqlx::query(
+            "UPDATE step_attempts SET status = $1, finished_at = $2, exit_code = $3, error = $4
+             WHERE run_id = $5 AND step_id = $6 AND attempt = $7 AND status = 'running'",
+        )
+        .bind(attempt_status.as_str())
+        .bind(now)
+        .bind(result.exit_code)
+        .bind(&result.error)
+        .bind(&result.run_id)
+        .bind(&result.step_id)
+        .bind(attempt)
+        .execute(&mut *tx)
+        .await?;
+        let mut requeued = false;
+        match after_attempt(step, result.attempt, result.end, run.mode()) {
+            StepNext::Finish(next) => {
+                status.transition(next).map_err(corrupt)?;
+                let outputs = if next == StepStatus::Succeeded {
+                    result.outputs.clone()
+                } else {
+                    BTreeMap::new()
+                };
+                sqlx::query(
+                    "UPDATE run_steps SET status = $1, finished_at = $2, lease_owner = NULL,
+                            lease_until_ms = NULL, outputs = $3
+                     WHERE run_id = $4 AND step_id = $5",
+                )
+                .bind(next.as_str())
+                .bind(now)
+                .bind(Json(&outputs))
+                .bind(&result.run_id)
+                .bind(&result.step_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            StepNext::Retry { after } => {
+                status.transition(StepStatus::Queued).map_err(corrupt)?;
+                let ready =
+                    epoch_ms(now) + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2);
+                sqlx::query(
+                    "UPDATE run_steps SET status = 'queued', ready_at_ms = $1, lease_owner = NULL,
+                            lease_until_ms = NULL
+                     WHERE run_id = $2 AND step_id = $3",
+                )
+                .bind(ready)
+                .bind(&result.run_id)
+                .bind(&result.step_id)
+                .execute(&mut *tx)
+                .await?;
+                notify_work(&mut tx).await?;
+                requeued = true;
+            }
+        }
+        let (queued, run_finished) = self.settle(&mut tx, &run, now).await?;
+        tx.commit().await?;
+        if queued || requeued {
+            self.signal.notify();
+        }
+        Ok(Settled {
+            accepted: true,
+            queued: queued || requeued,
+            run_finished,
+            workflow_id: run.workflow_id.clone(),
+            environment: run.summary.environment.clone(),
+        })
+    }
+
+    async fn append_logs(&self, lines: &[NewLogLine]) -> StoreResult<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        // Bounded batches keep under both databases' bind-parameter limits.
+        for chunk in lines.chunks(500) {
+            let mut insert = QueryBuilder::<Db>::new(
+                "INSERT INTO step_logs (run_id, step_id, attempt, line, stream, at, text) ",
+            );
+            insert.push_values(chunk, |mut b, l| {
+                b.push_bind(&l.run_id)
+                    .push_bind(&l.step_id)
+                    .push_bind(db_int(l.attempt))
+                    .push_bind(db_int(l.line))
+                    .push_bind(l.stream.as_str())
+                    .push_bind(l.at)
+                    .push_bind(&l.text);
+            });
+            insert.push(" ON CONFLICT DO NOTHING");
+            insert.build().execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    async fn attempt_held_by(&self, attempt: AttemptKey<'_>, worker: &str) -> StoreResult<bool> {
+        let held: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM run_steps
+             WHERE run_id = $1 AND step_id = $2 AND attempt = $3 AND lease_owner = $4 AND status = 'running'",
+        )
+        .bind(attempt.run_id)
+        .bind(attempt.step_id)
+        .bind(db_int(attempt.attempt))
+        .bind(worker)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(held.is_some())
+    }
+
+    async fn reap_expired_leases(&self, now: DateTime<Utc>) -> StoreResult<u32> {
+        let expired: Vec<(String, String, i32, String)> = sqlx::query_as(
+            "SELECT run_id, step_id, attempt, lease_owner FROM run_steps
+             WHERE status = 'running' AND lease_until_ms < $1 AND lease_owner IS NOT NULL",
+        )
+        .bind(epoch_ms(now))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut reaped = 0;
+        for (run_id, step_id, attempt, worker) in expired {
+            let settled = self
+                .finish_attempt(
+                    AttemptResult {
+                        run_id,
+                        step_id,
+                        attempt: u32_of(attempt, "attempt")?,
+                        worker,
+                        end: AttemptEnd::Lost,
+                        exit_code: None,
+                        error: Some("the worker stopped heartbeating (crashed or cut off); its lease expired".into()),
+                        outputs: BTreeMap::new(),
+                    },
+                    now,
+                )
+                .await?;
+            if settled.accepted {
+                reaped += 1;
+            }
+        }
+        Ok(reaped)
+    }
+    async fn next_ready_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        let ms: Option<i64> =
+            sqlx::query_scalar("SELECT min(ready_at_ms) FROM run_steps WHERE status = 'queued'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(ms.and_then(DateTime::from_timestamp_millis))
+    }
+}

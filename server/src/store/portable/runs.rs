@@ -1,0 +1,364 @@
+//! Runs' SQL for both databases, compiled once per adapter like the rest
+//! of `portable/`: creating, admitting, cancelling and timing out runs,
+//! and `settle`, which applies the planner's decision to a locked run
+//! (the queue calls it after every attempt).
+//!
+//! Lock order (PostgreSQL): a lane (workflow × environment) row before any
+//! run row; a run row before its step rows. Completing an attempt locks only
+//! its run; admitting locks the lane and then runs, in a separate
+//! transaction, so the two never wait on each other in a cycle.
+
+use super::audit::append_in;
+use super::run_rows::{RUN_COLUMNS, RunHead, Tx, corrupt, db_int, run_head, step_status};
+use super::{Adapter, Db, FOR_UPDATE, begin_write, notify_work};
+use crate::store::StoreResult;
+use crate::store::queue::epoch_ms_ceil;
+use crate::store::runs::{CancelOutcome, NewRun, RunStore};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gantry_core::audit::AuditEvent;
+use gantry_core::dag::Dag;
+use gantry_core::run::{RunStatus, RunSummary, StepStatus, advance};
+use sqlx::QueryBuilder;
+use sqlx::types::Json;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+impl Adapter {
+    pub(super) async fn lock_run(&self, tx: &mut Tx, id: &str) -> StoreResult<Option<RunHead>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1{FOR_UPDATE}");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+        row.as_ref().map(run_head).transpose()
+    }
+
+    async fn step_statuses(
+        &self,
+        tx: &mut Tx,
+        run_id: &str,
+    ) -> StoreResult<BTreeMap<String, StepStatus>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT step_id, status FROM run_steps WHERE run_id = $1")
+                .bind(run_id)
+                .fetch_all(&mut **tx)
+                .await?;
+        rows.into_iter()
+            .map(|(id, s)| Ok((id, step_status(&s)?)))
+            .collect()
+    }
+
+    /// Applies the planner's decision for a locked run. Returns (queued any,
+    /// run finished).
+    pub(super) async fn settle(
+        &self,
+        tx: &mut Tx,
+        run: &RunHead,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(bool, bool)> {
+        let spec = self
+            .spec_in(tx, &run.workflow_id, run.summary.version)
+            .await?;
+        let dag = Dag::from_spec(&spec).map_err(corrupt)?;
+        let statuses = self.step_statuses(tx, &run.summary.id).await?;
+        let plan = advance(&dag, &statuses, run.mode());
+        // Rounded up: claims compare whole milliseconds, so a step readied
+        // at 12:00:00.000900 must not be claimable at .000500 (its start
+        // would then read as before its dependency finished).
+        let now_ms = epoch_ms_ceil(now);
+        for step in &plan.queue {
+            sqlx::query(
+                "UPDATE run_steps SET status = 'queued', ready_at_ms = $1
+                 WHERE run_id = $2 AND step_id = $3 AND status = 'pending'",
+            )
+            .bind(now_ms)
+            .bind(&run.summary.id)
+            .bind(step)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for step in &plan.skip {
+            sqlx::query(
+                "UPDATE run_steps SET status = 'skipped', finished_at = $1
+                 WHERE run_id = $2 AND step_id = $3 AND status = 'pending'",
+            )
+            .bind(now)
+            .bind(&run.summary.id)
+            .bind(step)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for step in &plan.cancel {
+            sqlx::query(
+                "UPDATE run_steps SET status = 'cancelled', finished_at = $1, ready_at_ms = NULL
+                 WHERE run_id = $2 AND step_id = $3 AND status IN ('pending', 'queued')",
+            )
+            .bind(now)
+            .bind(&run.summary.id)
+            .bind(step)
+            .execute(&mut **tx)
+            .await?;
+        }
+        let mut finished = false;
+        if let Some(status) = plan.finish_run {
+            run.summary.status.transition(status).map_err(corrupt)?;
+            sqlx::query(
+                "UPDATE runs SET status = $1, finished_at = $2
+                 WHERE id = $3 AND status IN ('queued', 'running')",
+            )
+            .bind(status.as_str())
+            .bind(now)
+            .bind(&run.summary.id)
+            .execute(&mut **tx)
+            .await?;
+            finished = true;
+        }
+        if !plan.queue.is_empty() {
+            notify_work(tx).await?;
+        }
+        Ok((!plan.queue.is_empty(), finished))
+    }
+
+    pub(super) async fn start_timing_out(&self, tx: &mut Tx, run: &mut RunHead) -> StoreResult<()> {
+        let timeout = run
+            .timeout_ms
+            .map(|ms| {
+                humantime::format_duration(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
+                    .to_string()
+            })
+            .unwrap_or_default();
+        let error = format!("the run exceeded its {timeout} timeout");
+        sqlx::query("UPDATE runs SET stopping = 'timeout', error = $1 WHERE id = $2")
+            .bind(&error)
+            .bind(&run.summary.id)
+            .execute(&mut **tx)
+            .await?;
+        run.stopping = Some("timeout".into());
+        run.error = Some(error);
+        run.summary.cancel_requested = true;
+        Ok(())
+    }
+
+    pub(super) async fn insert_run(
+        &self,
+        tx: &mut Tx,
+        new: &NewRun<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RunSummary> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let spec = &new.active.spec;
+        let timeout_ms = spec
+            .timeout
+            .as_ref()
+            .map(|t| i64::try_from(t.0.as_millis()).unwrap_or(i64::MAX));
+        sqlx::query(
+            "INSERT INTO runs (id, workflow_id, workflow_name, version, environment, status,
+                               trigger_kind, triggered_by, triggered_by_id, inputs, timeout_ms,
+                               scheduled_for, created_at)
+             VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&id)
+        .bind(&new.active.workflow_id)
+        .bind(&new.active.workflow)
+        .bind(db_int(new.active.version))
+        .bind(new.environment)
+        .bind(new.trigger.as_str())
+        .bind(new.triggered_by)
+        .bind(new.triggered_by_id)
+        .bind(Json(new.inputs))
+        .bind(timeout_ms)
+        .bind(new.scheduled_for)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        let mut insert =
+            QueryBuilder::<Db>::new("INSERT INTO run_steps (run_id, step_id, position, status) ");
+        insert.push_values(spec.steps.iter().enumerate(), |mut b, (i, step)| {
+            b.push_bind(&id)
+                .push_bind(&step.id)
+                .push_bind(i32::try_from(i).unwrap_or(i32::MAX))
+                .push_bind("pending");
+        });
+        insert.build().execute(&mut **tx).await?;
+        Ok(RunSummary {
+            id,
+            workflow: new.active.workflow.clone(),
+            version: new.active.version,
+            environment: new.environment.to_owned(),
+            status: RunStatus::Queued,
+            trigger: new.trigger,
+            triggered_by: new.triggered_by.to_owned(),
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            cancel_requested: false,
+        })
+    }
+}
+
+#[async_trait]
+impl RunStore for Adapter {
+    async fn create_run(
+        &self,
+        new: NewRun<'_>,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<RunSummary> {
+        let mut tx = begin_write(&self.pool).await?;
+        let run = self.insert_run(&mut tx, &new, now).await?;
+        append_in(&mut tx, audit.detail("run_id", run.id.clone())).await?;
+        tx.commit().await?;
+        Ok(run)
+    }
+
+    async fn admit(
+        &self,
+        workflow_id: &str,
+        environment: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = begin_write(&self.pool).await?;
+        // The lane row serializes admissions across processes.
+        let lane: Option<i32> = sqlx::query_scalar(&format!(
+            "SELECT version FROM workflow_environments WHERE workflow_id = $1 AND environment = $2{FOR_UPDATE}"
+        ))
+        .bind(workflow_id)
+        .bind(environment)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if lane.is_none() {
+            return Ok(false);
+        }
+        let running: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM runs WHERE workflow_id = $1 AND environment = $2 AND status = 'running'",
+        )
+        .bind(workflow_id)
+        .bind(environment)
+        .fetch_one(&mut *tx)
+        .await?;
+        let queued: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM runs WHERE workflow_id = $1 AND environment = $2 AND status = 'queued'
+             ORDER BY id LIMIT 100",
+        )
+        .bind(workflow_id)
+        .bind(environment)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut running = running;
+        let mut started = false;
+        for id in queued {
+            let Some(head) = self.lock_run(&mut tx, &id).await? else {
+                continue;
+            };
+            if head.summary.status != RunStatus::Queued {
+                continue;
+            }
+            let spec = self
+                .spec_in(&mut tx, workflow_id, head.summary.version)
+                .await?;
+            // Each run obeys the limit of the version it runs.
+            if let Some(limit) = spec.concurrency
+                && running >= i64::from(limit)
+            {
+                break;
+            }
+            let deadline = head
+                .timeout_ms
+                .map(|ms| now + chrono::Duration::milliseconds(ms));
+            head.summary
+                .status
+                .transition(RunStatus::Running)
+                .map_err(corrupt)?;
+            sqlx::query(
+                "UPDATE runs SET status = 'running', started_at = $1, deadline = $2 WHERE id = $3",
+            )
+            .bind(now)
+            .bind(deadline)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+            let mut head = head;
+            head.summary.status = RunStatus::Running;
+            self.settle(&mut tx, &head, now).await?;
+            running += 1;
+            started = true;
+        }
+        tx.commit().await?;
+        if started {
+            self.signal.notify();
+        }
+        Ok(started)
+    }
+
+    async fn admit_all(&self, now: DateTime<Utc>) -> StoreResult<bool> {
+        let lanes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT workflow_id, environment FROM runs WHERE status = 'queued'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut any = false;
+        for (workflow_id, env) in lanes {
+            any |= self.admit(&workflow_id, &env, now).await?;
+        }
+        Ok(any)
+    }
+
+    async fn cancel_run(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<CancelOutcome> {
+        let mut tx = begin_write(&self.pool).await?;
+        let Some(mut run) = self.lock_run(&mut tx, id).await? else {
+            return Ok(CancelOutcome::NotFound);
+        };
+        if run.summary.status.is_terminal() {
+            return Ok(CancelOutcome::AlreadyFinished(run.summary.status));
+        }
+        if run.stopping.is_none() {
+            sqlx::query("UPDATE runs SET stopping = 'cancel' WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            run.stopping = Some("cancel".into());
+        }
+        let (_, finished) = self.settle(&mut tx, &run, now).await?;
+        notify_work(&mut tx).await?;
+        append_in(&mut tx, audit.detail("finished", finished)).await?;
+        tx.commit().await?;
+        self.signal.notify();
+        let mut summary = run.summary;
+        summary.cancel_requested = true;
+        if finished {
+            summary.status = RunStatus::Cancelled;
+            summary.finished_at = Some(now);
+        }
+        Ok(CancelOutcome::Accepted(summary))
+    }
+    async fn sweep_deadlines(&self, now: DateTime<Utc>) -> StoreResult<u32> {
+        let late: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM runs WHERE status = 'running' AND stopping IS NULL AND deadline < $1",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut swept = 0;
+        for id in late {
+            let mut tx = begin_write(&self.pool).await?;
+            let Some(mut run) = self.lock_run(&mut tx, &id).await? else {
+                continue;
+            };
+            if run.summary.status != RunStatus::Running || run.stopping.is_some() {
+                continue;
+            }
+            self.start_timing_out(&mut tx, &mut run).await?;
+            self.settle(&mut tx, &run, now).await?;
+            notify_work(&mut tx).await?;
+            tx.commit().await?;
+            swept += 1;
+        }
+        if swept > 0 {
+            self.signal.notify();
+        }
+        Ok(swept)
+    }
+}

@@ -1,0 +1,67 @@
+//! A run's life around its steps: creating it, admitting it under its
+//! workflow's concurrency limit, cancelling it and timing it out. (Its steps'
+//! attempts are the queue's, `queue.rs`.) Both adapters implement it from
+//! `portable/runs.rs`.
+
+use super::StoreResult;
+use super::versions::ActiveSpec;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gantry_core::audit::AuditEvent;
+use gantry_core::run::{RunStatus, RunSummary, Trigger};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A run to create (inputs already resolved against the spec).
+pub struct NewRun<'a> {
+    pub active: &'a ActiveSpec,
+    pub environment: &'a str,
+    pub inputs: &'a BTreeMap<String, Value>,
+    pub trigger: Trigger,
+    pub triggered_by: &'a str,
+    pub triggered_by_id: &'a str,
+    pub scheduled_for: Option<DateTime<Utc>>,
+}
+
+/// What a cancel request did.
+#[derive(Debug, Clone)]
+pub enum CancelOutcome {
+    /// Stopped (at once if nothing was running, else being stopped).
+    Accepted(RunSummary),
+    AlreadyFinished(RunStatus),
+    NotFound,
+}
+
+#[async_trait]
+pub trait RunStore: Send + Sync + 'static {
+    /// Creates a queued run with pending steps. Call [`Self::admit`] after.
+    async fn create_run(
+        &self,
+        new: NewRun<'_>,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<RunSummary>;
+
+    /// Starts queued runs of one workflow in one environment while its
+    /// concurrency allows. Returns whether any started.
+    async fn admit(
+        &self,
+        workflow_id: &str,
+        environment: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Admits in every lane that has queued runs (after a crash between a
+    /// run finishing and its lane's admission).
+    async fn admit_all(&self, now: DateTime<Utc>) -> StoreResult<bool>;
+
+    async fn cancel_run(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<CancelOutcome>;
+
+    /// Starts timing out running runs past their deadline; returns how many.
+    async fn sweep_deadlines(&self, now: DateTime<Utc>) -> StoreResult<u32>;
+}
