@@ -1,0 +1,5 @@
+//! Promotion: moving the version active in environment N to N+1.
+pub mod checklist;
+pub mod duration;
+pub mod evaluation;
+pub mod policy;
