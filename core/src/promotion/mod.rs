@@ -1,5 +1,7 @@
 //! Promotion: moving the version active in environment N to N+1.
 pub mod checklist;
+pub mod diff;
 pub mod duration;
 pub mod evaluation;
+pub mod hosts;
 pub mod policy;
