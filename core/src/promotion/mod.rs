@@ -3,5 +3,8 @@ pub mod checklist;
 pub mod diff;
 pub mod duration;
 pub mod evaluation;
+pub mod gate;
 pub mod hosts;
+pub mod order;
 pub mod policy;
+pub mod request;
