@@ -1,5 +1,6 @@
 //! Promotion: moving the version active in environment N to N+1.
 pub mod checklist;
+pub mod delegation;
 pub mod diff;
 pub mod duration;
 pub mod evaluation;
@@ -7,4 +8,6 @@ pub mod gate;
 pub mod hosts;
 pub mod order;
 pub mod policy;
+pub mod refusal;
 pub mod request;
+pub mod rules;
