@@ -43,3 +43,6 @@ pub use ledger::{Deployment, DeploymentKind};
 pub use policy::{EnvironmentPolicy, EnvironmentPosition};
 pub use refusal::{PromotionAct, Refusal};
 pub use request::{PromotionApproval, PromotionRequest, PromotionState, ReviewBasis};
+
+#[cfg(test)]
+mod properties;
