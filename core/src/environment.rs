@@ -101,6 +101,44 @@ impl Environments {
     }
 }
 
+/// Order questions promotion asks: where an environment stands, what comes
+/// after it and before it.
+impl Environments {
+    /// Where `env` stands in the promotion order (0 = first); `None` when it
+    /// is not configured.
+    pub fn position(&self, env: &Environment) -> Option<usize> {
+        self.0.iter().position(|e| e == env)
+    }
+
+    /// The environment a promotion from `env` goes to; `None` for the last
+    /// one, or one that is not configured.
+    pub fn next_after(&self, env: &Environment) -> Option<&Environment> {
+        self.position(env).and_then(|i| self.0.get(i + 1))
+    }
+
+    /// The environment a promotion into `env` comes from; `None` for the
+    /// first one, or one that is not configured.
+    pub fn previous_before(&self, env: &Environment) -> Option<&Environment> {
+        self.position(env)
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| self.0.get(i))
+    }
+
+    /// Whether `env` is the last (most critical) environment.
+    pub fn is_last(&self, env: &Environment) -> bool {
+        self.last() == env
+    }
+
+    /// The names in order, comma-separated, for messages: `dev, stage, prod`.
+    pub fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(Environment::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 impl Default for Environments {
     fn default() -> Self {
         Self(
@@ -185,6 +223,47 @@ mod tests {
             Environments::parse_list(" , "),
             Err(EnvironmentError::Empty)
         );
+    }
+
+    #[test]
+    fn order_helpers_walk_the_promotion_order() {
+        let envs = Environments::parse_list("dev,stage,prod").unwrap();
+        let env = |e: &str| Environment::parse(e).unwrap();
+        // (environment, position, next, previous, last)
+        type Row = (
+            &'static str,
+            Option<usize>,
+            Option<&'static str>,
+            Option<&'static str>,
+            bool,
+        );
+        let rows: &[Row] = &[
+            ("dev", Some(0), Some("stage"), None, false),
+            ("stage", Some(1), Some("prod"), Some("dev"), false),
+            ("prod", Some(2), None, Some("stage"), true),
+            ("qa", None, None, None, false),
+        ];
+        for (name, position, next, previous, last) in rows {
+            let e = env(name);
+            assert_eq!(envs.position(&e), *position, "{name}");
+            assert_eq!(
+                envs.next_after(&e).map(Environment::as_str),
+                *next,
+                "{name}"
+            );
+            assert_eq!(
+                envs.previous_before(&e).map(Environment::as_str),
+                *previous,
+                "{name}"
+            );
+            assert_eq!(envs.is_last(&e), *last, "{name}");
+        }
+        assert_eq!(envs.describe(), "dev, stage, prod");
+        // One environment is first and last at once: nothing to promote to.
+        let single = Environments::parse_list("prod").unwrap();
+        assert!(single.is_last(&env("prod")));
+        assert_eq!(single.next_after(&env("prod")), None);
+        assert_eq!(single.previous_before(&env("prod")), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod execution;
 pub mod identity;
 pub mod overview;
 pub mod preferences;
+pub mod promotion;
 pub mod rbac;
 pub mod redirect;
 pub mod role_mapping;

@@ -38,8 +38,10 @@ pub fn needs_step_up_for_token_creation(
     is_stale(principal, now, max_age)
 }
 
-/// A person whose sign-in is older than `max_age`, or unknown.
-fn is_stale(principal: &Principal, now: DateTime<Utc>, max_age: Duration) -> bool {
+/// A person whose sign-in is older than `max_age`, or unknown. Public for
+/// the rules that decide themselves whether an act is sensitive
+/// (`promotion::rules`).
+pub fn is_stale(principal: &Principal, now: DateTime<Utc>, max_age: Duration) -> bool {
     if principal.kind != PrincipalKind::User {
         return false;
     }
