@@ -14,6 +14,7 @@ mod approvals;
 mod audit;
 mod execution;
 mod identity;
+mod promotions;
 mod runs;
 mod scim;
 mod tokens;
@@ -24,6 +25,7 @@ pub use approvals::ApprovalPort;
 pub use audit::AuditPort;
 pub use execution::{ExecutionPort, SharedExecutionPort};
 pub use identity::IdentityPort;
+pub use promotions::PromotionPort;
 pub use runs::RunPort;
 pub use scim::ScimPort;
 pub use tokens::TokenPort;
@@ -67,6 +69,7 @@ pub trait ControlPlane:
     + UserPort
     + ScimPort
     + AuditPort
+    + PromotionPort
     + Send
     + Sync
     + 'static
@@ -82,6 +85,7 @@ impl<T> ControlPlane for T where
         + UserPort
         + ScimPort
         + AuditPort
+        + PromotionPort
         + Send
         + Sync
         + 'static
@@ -96,7 +100,7 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 /// (rather than through [`SharedControlPlane`]).
 pub mod prelude {
     pub use super::{
-        ApprovalPort, AuditPort, ControlPlane, ExecutionPort, IdentityPort, RunPort, ScimPort,
-        TokenPort, UserPort, WorkflowPort,
+        ApprovalPort, AuditPort, ControlPlane, ExecutionPort, IdentityPort, PromotionPort, RunPort,
+        ScimPort, TokenPort, UserPort, WorkflowPort,
     };
 }

@@ -17,7 +17,8 @@
 //!   own or delegated, for run approvals too; [`refusal`]: why not);
 //! - [`ledger`]: deployments, the version active at a time, rollback
 //!   targets, rolled-back versions;
-//! - [`duration`]: durations in policies (`"7d"`).
+//! - [`duration`]: durations in policies (`"7d"`);
+//! - [`view`]: what the port takes and answers.
 
 pub mod checklist;
 pub mod delegation;
@@ -32,6 +33,7 @@ pub mod policy;
 pub mod refusal;
 pub mod request;
 pub mod rules;
+pub mod view;
 
 pub use checklist::{ChecklistItemTemplate, ItemCheck};
 pub use delegation::{Actor, ApprovalRight, Delegation, FourEyes};

@@ -26,6 +26,7 @@ pub const MAX_REQUEST_TTL: PolicyDuration = PolicyDuration::from_days(30);
 /// Where an environment stands in the promotion order, which decides its
 /// default policy and the step-up floor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EnvironmentPosition {
     /// Versions become active here on apply; nothing is promoted into it.

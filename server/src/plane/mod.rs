@@ -10,6 +10,7 @@ mod audit_log;
 mod execution;
 mod identity;
 mod people;
+mod promotions;
 mod runs;
 pub mod scim;
 pub mod tokens;
