@@ -1,6 +1,8 @@
-//! Server functions: the dashboard's only way to the control plane. Each one
-//! resolves the port and the caller's context, calls exactly one port method
-//! and returns its typed result. No business logic lives here.
+//! Server functions: the dashboard's way to the control plane (the only
+//! others are the plain form routes that start or end a session and the
+//! token form posted without JavaScript, see `tokens`). Each one resolves
+//! the port and the caller's context, calls exactly one port method and
+//! returns its typed result. No business logic lives here.
 
 mod approvals;
 mod audit;

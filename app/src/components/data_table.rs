@@ -1,22 +1,45 @@
-//! The frame every list table shares: a scrolling wrapper, a caption for
-//! screen readers and sighted people alike, column headers, and the rows a
-//! page renders. An empty header names a column of row actions for screen
-//! readers only.
+//! The frame every table shares: a scrolling wrapper, a caption, column
+//! headers, and the rows a page renders. The caption names the table for
+//! screen readers and sighted people alike, unless a heading or legend
+//! beside the table already says it for the eye (`caption_hidden`). An
+//! empty header names a column of row actions for screen readers only.
 
 use leptos::prelude::*;
 
+/// The column headers, left to right: fixed labels (`&["Name", "Roles"]`)
+/// or ones a page builds (a column per environment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Headers(Vec<String>);
+
+impl<const N: usize> From<&'static [&'static str; N]> for Headers {
+    fn from(labels: &'static [&'static str; N]) -> Self {
+        Self(labels.iter().map(|&l| l.to_owned()).collect())
+    }
+}
+
+impl From<Vec<String>> for Headers {
+    fn from(labels: Vec<String>) -> Self {
+        Self(labels)
+    }
+}
+
 #[component]
 pub fn DataTable(
-    /// Added to `data`, e.g. `tokens`.
+    /// Added to `data`, e.g. `tokens`; none for a plain table.
+    #[prop(optional)]
     class: &'static str,
     #[prop(into)] caption: String,
-    headers: &'static [&'static str],
+    /// Show the caption to screen readers only.
+    #[prop(optional)]
+    caption_hidden: bool,
+    #[prop(into)] headers: Headers,
     /// The `<tr>`s.
     children: Children,
 ) -> impl IntoView {
     let headers = headers
-        .iter()
-        .map(|&h| {
+        .0
+        .into_iter()
+        .map(|h| {
             if h.is_empty() {
                 view! { <th scope="col"><span class="sr-only">"Actions"</span></th> }.into_any()
             } else {
@@ -24,10 +47,22 @@ pub fn DataTable(
             }
         })
         .collect_view();
+    // Two elements rather than an optional class: an absent class still
+    // renders as `class=" "` on the server.
+    let caption = if caption_hidden {
+        view! { <caption class="sr-only">{caption}</caption> }.into_any()
+    } else {
+        view! { <caption>{caption}</caption> }.into_any()
+    };
+    let class = if class.is_empty() {
+        "data".to_owned()
+    } else {
+        format!("data {class}")
+    };
     view! {
         <div class="table-scroll">
-            <table class=format!("data {class}")>
-                <caption>{caption}</caption>
+            <table class=class>
+                {caption}
                 <thead>
                     <tr>{headers}</tr>
                 </thead>

@@ -1,5 +1,8 @@
-//! A table of runs, used by the Runs page and a workflow's page.
+//! A table of runs, used by the Runs page and a workflow's page, and the
+//! pieces other pages show runs and times with: [`short_id`],
+//! [`run_duration`] and [`Time`].
 
+use super::data_table::DataTable;
 use super::status_badge::StatusBadge;
 use crate::time::{format_duration, format_time, iso};
 use chrono::{DateTime, Utc};
@@ -64,24 +67,9 @@ pub fn RunsTable(
         })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table class="data">
-                <caption>{caption}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Run"</th>
-                        <th scope="col">"Workflow"</th>
-                        <th scope="col">"Environment"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Trigger"</th>
-                        <th scope="col">"Triggered by"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Duration"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable caption headers=&["Run", "Workflow", "Environment", "Status", "Trigger", "Triggered by", "Created", "Duration"]>
+            {rows}
+        </DataTable>
     }
 }
 

@@ -1,5 +1,6 @@
 //! A run's steps as a table: status, attempts, timing and needs.
 
+use super::data_table::DataTable;
 use super::runs_table::Time;
 use super::status_badge::StatusBadge;
 use crate::time::format_duration;
@@ -67,22 +68,8 @@ pub fn StepsTable(steps: Vec<StepRun>, now: DateTime<Utc>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table class="data">
-                <caption>"Each step: status, attempts and timing, in spec order"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Step"</th>
-                        <th scope="col">"Kind"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Attempts"</th>
-                        <th scope="col">"Started"</th>
-                        <th scope="col">"Duration"</th>
-                        <th scope="col">"Needs"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable caption="Each step: status, attempts and timing, in spec order" headers=&["Step", "Kind", "Status", "Attempts", "Started", "Duration", "Needs"]>
+            {rows}
+        </DataTable>
     }
 }

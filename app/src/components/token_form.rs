@@ -5,6 +5,7 @@
 //! the secret in place. Either way the secret is shown once, here, and
 //! never put in a URL, a cookie or the session.
 
+use super::data_table::DataTable;
 use super::error_box::ErrorBox;
 use crate::api::{CreateToken, PlainCreate, TOKENS_PAGE};
 use crate::error::{AppError, url_error_for};
@@ -191,16 +192,12 @@ pub fn CreateTokenForm(action: ServerAction<CreateToken>, setup: TokenFormSetup)
         .map(EnvScope::Only)
         .chain([EnvScope::All])
         .collect();
-    let headers = scopes
-        .iter()
-        .map(|s| {
-            let text = match s {
-                EnvScope::All => "All environments".to_owned(),
-                EnvScope::Only(env) => env.to_string(),
-            };
-            view! { <th scope="col">{text}</th> }
-        })
-        .collect_view();
+    let headers: Vec<String> = std::iter::once("Role".to_owned())
+        .chain(scopes.iter().map(|s| match s {
+            EnvScope::All => "All environments".to_owned(),
+            EnvScope::Only(env) => env.to_string(),
+        }))
+        .collect();
     let rows = Role::ALL
         .iter()
         .map(|&role| {
@@ -288,18 +285,9 @@ pub fn CreateTokenForm(action: ServerAction<CreateToken>, setup: TokenFormSetup)
                 <p class="hint" id="token-roles-hint">
                     "Tick what the token may do in each environment. All environments includes ones added later. Boxes beyond your own admin role are disabled."
                 </p>
-                <div class="table-scroll">
-                    <table class="data role-table">
-                        <caption class="sr-only">"Roles per environment"</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">"Role"</th>
-                                {headers}
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
+                <DataTable class="role-table" caption="Roles per environment" caption_hidden=true headers>
+                    {rows}
+                </DataTable>
                 {field_error("token-roles-error", roles_problem)}
             </fieldset>
             {scim_allowed

@@ -10,6 +10,7 @@ use super::runs::encode;
 use crate::api::{AuditQuery, get_audit_status, list_audit};
 use crate::components::audit_filters::FilterForm;
 use crate::components::chain_banner::ChainBanner;
+use crate::components::data_table::DataTable;
 use crate::components::loaded::Loaded;
 use crate::components::runs_table::Time;
 use crate::components::status_badge::{OutcomeBadge, label};
@@ -169,24 +170,9 @@ fn LogBody(data: LogData) -> impl IntoView {
         .map(|r| view! { <Row r /> })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table class="data audit-log">
-                <caption>{caption}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Record"</th>
-                        <th scope="col">"Time"</th>
-                        <th scope="col">"Actor"</th>
-                        <th scope="col">"Action"</th>
-                        <th scope="col">"Resource"</th>
-                        <th scope="col">"Environment"</th>
-                        <th scope="col">"Outcome"</th>
-                        <th scope="col">"Source IP"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable class="audit-log" caption headers=&["Record", "Time", "Actor", "Action", "Resource", "Environment", "Outcome", "Source IP"]>
+            {rows}
+        </DataTable>
         {pager}
     }
     .into_any()

@@ -3,6 +3,7 @@
 
 use crate::api::get_workflow;
 use crate::components::dag_svg::DagSvg;
+use crate::components::data_table::DataTable;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
 use crate::components::run_form::RunForm;
@@ -212,19 +213,8 @@ fn VersionsTable(name: String, versions: Vec<VersionInfo>, shown: u32) -> impl I
         })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table class="data">
-                <caption>"Versions of " {name.clone()} ", newest first"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Version"</th>
-                        <th scope="col">"Content hash"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Created by"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable caption=format!("Versions of {name}, newest first") headers=&["Version", "Content hash", "Created", "Created by"]>
+            {rows}
+        </DataTable>
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::api::{get_overview, list_workflows};
 use crate::components::apply_form::ApplyForm;
+use crate::components::data_table::DataTable;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
 use crate::components::runs_table::{Time, short_id};
@@ -94,10 +95,11 @@ fn WorkflowsBody(data: WorkflowsData) -> impl IntoView {
 
 #[component]
 fn WorkflowsTable(workflows: Vec<WorkflowSummary>, environments: Vec<String>) -> impl IntoView {
-    let env_headers = environments
-        .iter()
-        .map(|e| view! { <th scope="col">"Active in " {e.clone()}</th> })
-        .collect_view();
+    let headers: Vec<String> = ["Name".to_owned(), "Description".to_owned()]
+        .into_iter()
+        .chain(environments.iter().map(|e| format!("Active in {e}")))
+        .chain(["Schedule".to_owned(), "Last run".to_owned()])
+        .collect();
     let rows = workflows
         .into_iter()
         .map(|w| {
@@ -148,20 +150,8 @@ fn WorkflowsTable(workflows: Vec<WorkflowSummary>, environments: Vec<String>) ->
         })
         .collect_view();
     view! {
-        <div class="table-scroll">
-            <table class="data">
-                <caption>"Registered workflows"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Description"</th>
-                        {env_headers}
-                        <th scope="col">"Schedule"</th>
-                        <th scope="col">"Last run"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable caption="Registered workflows" headers>
+            {rows}
+        </DataTable>
     }
 }

@@ -5,7 +5,7 @@
 
 use super::filter::FilterError;
 use super::path::PathError;
-use super::schema::ERROR_SCHEMA;
+use super::schema::{ERROR_SCHEMA, ResourceKind};
 use serde_json::{Value, json};
 use std::fmt;
 
@@ -101,6 +101,42 @@ impl ScimError {
     /// 500.
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(500, None, detail)
+    }
+
+    /// 412: the resource changed between reading and writing it, under a
+    /// client that sent `If-Match` (without one, the server retries).
+    pub fn changed_meanwhile(kind: ResourceKind) -> Self {
+        Self::precondition(format!(
+            "the {} changed meanwhile; read it again",
+            kind.name()
+        ))
+    }
+
+    /// 409: the resource kept changing under every retry.
+    pub fn keeps_changing(kind: ResourceKind) -> Self {
+        Self::new(
+            409,
+            None,
+            format!("the {} keeps changing; try again", kind.name()),
+        )
+    }
+
+    /// 409 `uniqueness`: another resource has this one's unique name.
+    pub fn name_taken(kind: ResourceKind) -> Self {
+        Self::uniqueness(match kind {
+            ResourceKind::User => "another user has that userName",
+            ResourceKind::Group => "another group has that displayName",
+        })
+    }
+
+    /// 400 `invalidValue`: a group's members name ids no provisioned
+    /// person has (the first five of them).
+    pub fn unknown_members(ids: &[String]) -> Self {
+        let some: Vec<String> = ids.iter().take(5).map(|id| format!("{id:?}")).collect();
+        Self::invalid_value(format!(
+            "members: no provisioned user has the id {}",
+            some.join(", ")
+        ))
     }
 
     /// The same error with `context` in front of its detail, e.g. which
@@ -211,6 +247,35 @@ mod tests {
         assert_eq!(
             ScimError::no_target("x").context("Operations[2]").detail,
             "Operations[2]: x"
+        );
+    }
+
+    #[test]
+    fn refused_writes_say_what_to_do() {
+        let stale = ScimError::changed_meanwhile(ResourceKind::User);
+        assert_eq!(
+            (stale.status, stale.detail.as_str()),
+            (412, "the User changed meanwhile; read it again")
+        );
+        let busy = ScimError::keeps_changing(ResourceKind::Group);
+        assert_eq!(
+            (busy.status, busy.scim_type, busy.detail.as_str()),
+            (409, None, "the Group keeps changing; try again")
+        );
+        let taken = ScimError::name_taken(ResourceKind::Group);
+        assert_eq!(
+            (taken.status, taken.scim_type, taken.detail.as_str()),
+            (
+                409,
+                Some("uniqueness"),
+                "another group has that displayName"
+            )
+        );
+        let ids: Vec<String> = (1..=7).map(|i| format!("u{i}")).collect();
+        let unknown = ScimError::unknown_members(&ids);
+        assert_eq!(
+            unknown.detail,
+            r#"members: no provisioned user has the id "u1", "u2", "u3", "u4", "u5""#
         );
     }
 

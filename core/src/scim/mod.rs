@@ -23,10 +23,16 @@
 //!   [`apply_patch`] a PatchOp atomically, [`with_meta`] for the full
 //!   representation and [`project`] for `attributes`/`excludedAttributes`;
 //! - [`list`]: list query parameters, schema-checked filters, paging and
-//!   the ListResponse;
+//!   the ListResponse; [`search`]: a search over several types, and the
+//!   one-name lookup providers make before a create;
+//! - [`represent`](mod@represent): a stored resource as clients see it (`meta`, a
+//!   person's groups, a group's members, `$ref`s) and the document PATCH
+//!   starts from; [`columns`]: what the server keeps beside a document
+//!   (username, display name, e-mail, a group's members);
 //! - [`error`]: [`ScimError`], every refusal with its status, `scimType`
 //!   and RFC 7644 §3.12 body.
 
+pub mod columns;
 pub mod discovery;
 pub mod error;
 pub mod eval;
@@ -37,11 +43,14 @@ mod normalize;
 mod patch;
 pub mod path;
 mod project;
+pub mod represent;
 pub mod request;
 pub mod resource;
 pub mod schema;
+pub mod search;
 mod value;
 
+pub use columns::{GroupColumns, UserColumns, group_columns, user_columns};
 pub use error::ScimError;
 pub use eval::{CaseExact, CoreCaseExact};
 pub use filter::{
@@ -53,13 +62,17 @@ pub use list::{
     parse_list_query,
 };
 pub use path::{PatchPath, PathError};
+pub use represent::{ResourceRef, StoredResource, patch_base, represent};
 pub use request::{SEARCH_REQUEST, ScimAnswer, ScimRequest, search_query};
-pub use resource::{MAX_OPERATIONS, apply_patch, etag, if_match, normalize, project, with_meta};
+pub use resource::{
+    MAX_OPERATIONS, apply_patch, check_if_match, etag, if_match, normalize, project, with_meta,
+};
 pub use schema::{
     ENTERPRISE_USER_SCHEMA, ERROR_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE, PATCH_OP, ResourceKind,
     SchemaCaseExact, USER_SCHEMA, resource_type, resource_types, schema, schemas_document,
     service_provider_config,
 };
+pub use search::{parse_search, search_response, unique_name, wanted};
 
 #[cfg(test)]
 mod fuzz;

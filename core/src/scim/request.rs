@@ -2,6 +2,7 @@
 //! type for every SCIM operation, so authorization and audit stay in one
 //! place whatever the route.
 
+use super::resource::etag;
 use super::schema::ResourceKind;
 use serde_json::Value;
 
@@ -75,6 +76,36 @@ impl ScimAnswer {
             location: None,
         }
     }
+
+    /// 200 with one resource (a full representation) at `version`, whose
+    /// ETag the client sends back in `If-Match` (RFC 7644 §3.14).
+    pub fn resource(full: Value, version: i64) -> Self {
+        Self {
+            etag: Some(etag(&version.to_string())),
+            ..Self::ok(full)
+        }
+    }
+
+    /// 201 with the resource just created, and its `meta.location` as the
+    /// `Location` header (RFC 7644 §3.3).
+    pub fn created(full: Value, version: i64) -> Self {
+        let location = full["meta"]["location"].as_str().map(str::to_owned);
+        Self {
+            status: 201,
+            location,
+            ..Self::resource(full, version)
+        }
+    }
+
+    /// 204: deleted.
+    pub fn no_content() -> Self {
+        Self {
+            status: 204,
+            body: None,
+            etag: None,
+            location: None,
+        }
+    }
 }
 
 /// The SearchRequest message (RFC 7644 §3.4.3).
@@ -135,5 +166,27 @@ mod tests {
         assert_eq!(pairs.len(), 4);
         assert!(search_query(&json!({"attributes": [1]})).is_err());
         assert!(search_query(&json!([])).is_err());
+    }
+
+    #[test]
+    fn answers_carry_their_etag_and_location() {
+        let full = json!({"id": "u1", "meta": {"location": "https://h/scim/v2/Users/u1"}});
+        let read = ScimAnswer::resource(full.clone(), 3);
+        assert_eq!(
+            (read.status, read.etag.as_deref(), read.location.as_deref()),
+            (200, Some("W/\"3\""), None)
+        );
+        assert_eq!(read.body.as_ref(), Some(&full));
+        let created = ScimAnswer::created(full, 1);
+        assert_eq!(
+            (created.status, created.etag.as_deref()),
+            (201, Some("W/\"1\""))
+        );
+        assert_eq!(
+            created.location.as_deref(),
+            Some("https://h/scim/v2/Users/u1")
+        );
+        let gone = ScimAnswer::no_content();
+        assert_eq!((gone.status, gone.body, gone.etag), (204, None, None));
     }
 }

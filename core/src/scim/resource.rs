@@ -10,6 +10,7 @@ pub use super::normalize::normalize;
 pub use super::patch::{MAX_OPERATIONS, apply_patch};
 pub use super::project::project;
 
+use super::error::ScimError;
 use super::schema::ResourceKind;
 use serde_json::{Map, Value};
 
@@ -34,6 +35,23 @@ pub fn if_match(header: &str, version: &str) -> bool {
     header
         .split(',')
         .any(|tag| tag.trim() == "*" || strip(tag) == current)
+}
+
+/// Refuses a change to `kind`'s resource at `version` when the client's
+/// `If-Match` names another version: 412, so it reads the resource again
+/// instead of overwriting a change it hasn't seen.
+pub fn check_if_match(
+    kind: ResourceKind,
+    header: Option<&str>,
+    version: i64,
+) -> Result<(), ScimError> {
+    match header {
+        Some(tag) if !if_match(tag, &version.to_string()) => Err(ScimError::precondition(format!(
+            "the {} changed since that ETag; read it again",
+            kind.name()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The full representation: `schemas` (the core schema, plus each
@@ -169,5 +187,17 @@ mod tests {
         for (header, ok) in cases {
             assert_eq!(if_match(header, "5"), *ok, "{header}");
         }
+    }
+
+    #[test]
+    fn a_stale_if_match_is_a_412_and_none_is_no_condition() {
+        assert!(check_if_match(ResourceKind::User, None, 5).is_ok());
+        assert!(check_if_match(ResourceKind::User, Some("W/\"5\""), 5).is_ok());
+        let err = check_if_match(ResourceKind::Group, Some("W/\"4\""), 5).unwrap_err();
+        assert_eq!(err.status, 412);
+        assert_eq!(
+            err.detail,
+            "the Group changed since that ETag; read it again"
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! `/api/v1/approvals…`: four-eyes requests, and deciding them.
 
 use super::error::{ApiError, ApiResult, ErrorEnvelope};
+use super::extract::{ApiBody, ApiQuery};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Path, State};
 use gantry_core::approval::{ApprovalDecided, ApprovalDecision, ApprovalRequest};
 use gantry_core::port::{RequestContext, SharedControlPlane};
 use serde::Deserialize;
@@ -42,9 +42,8 @@ pub struct DecisionBody {
 pub async fn list(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<ApprovalRequest>>> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     Ok(Json(plane.list_approvals(&ctx, q.pending).await?))
 }
 
@@ -115,7 +114,7 @@ pub async fn approve(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
     Path(id): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody,
 ) -> ApiResult<Json<ApprovalDecided>> {
     decide(plane, ctx, id, true, body).await
 }
@@ -141,7 +140,7 @@ pub async fn reject(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
     Path(id): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody,
 ) -> ApiResult<Json<ApprovalDecided>> {
     decide(plane, ctx, id, false, body).await
 }

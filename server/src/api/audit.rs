@@ -2,9 +2,10 @@
 //! access reviews). Read-only: records are only ever appended by the port.
 
 use super::error::{ApiError, ApiResult, ErrorEnvelope};
+use super::extract::ApiQuery;
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Extension, Path, State};
 use chrono::{DateTime, Utc};
 use gantry_core::audit::{AuditFilter, AuditPage, AuditRecord, ChainStatus, Outcome};
 use gantry_core::port::{RequestContext, SharedControlPlane};
@@ -87,9 +88,8 @@ impl AuditQuery {
 pub async fn list(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
-    query: Result<Query<AuditQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     Ok(Json(plane.audit_log(&ctx, q.into_filter()?).await?))
 }
 

@@ -1,5 +1,6 @@
 //! The REST API's one error shape:
-//! `{"error": {"code": "…", "message": "…", "details": …}}`.
+//! `{"error": {"code": "…", "message": "…", "details": …}}`, whose `code`
+//! is one of [`ErrorCode`]'s wire strings.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -11,13 +12,13 @@ use serde_json::{Value, json};
 
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub details: Value,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -27,7 +28,19 @@ impl ApiError {
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, message)
+    }
+
+    /// A request the extractors could not read, with axum's status for it
+    /// (400 malformed, 415 not JSON, 422 not the expected fields, 413 too
+    /// large): `too_large` for 413, `invalid` for the rest.
+    pub fn unreadable(status: StatusCode, message: impl Into<String>) -> Self {
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ErrorCode::TooLarge
+        } else {
+            ErrorCode::Invalid
+        };
+        Self::new(status, code, message)
     }
 }
 
@@ -37,18 +50,20 @@ impl From<PortError> for ApiError {
             StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let message = e.to_string();
         let (code, details) = match &e {
-            PortError::Unauthenticated => ("unauthenticated", Value::Null),
-            PortError::Forbidden { .. } => ("forbidden", Value::Null),
-            PortError::StepUpRequired { .. } => ("step_up_required", Value::Null),
-            PortError::NotFound { .. } => ("not_found", Value::Null),
-            PortError::Invalid { field, .. } => ("invalid", json!({ "field": field })),
+            PortError::Unauthenticated => (ErrorCode::Unauthenticated, Value::Null),
+            PortError::Forbidden { .. } => (ErrorCode::Forbidden, Value::Null),
+            PortError::StepUpRequired { .. } => (ErrorCode::StepUpRequired, Value::Null),
+            PortError::NotFound { .. } => (ErrorCode::NotFound, Value::Null),
+            PortError::Invalid { field, .. } => (ErrorCode::Invalid, json!({ "field": field })),
             PortError::Unprocessable { problems, .. } => {
-                ("unprocessable", json!({ "problems": problems }))
+                (ErrorCode::Unprocessable, json!({ "problems": problems }))
             }
-            PortError::TooLarge { .. } => ("too_large", Value::Null),
-            PortError::Conflict { .. } => ("conflict", Value::Null),
-            PortError::Unavailable { .. } => ("unavailable", Value::Null),
-            PortError::Internal { reference } => ("internal", json!({ "reference": reference })),
+            PortError::TooLarge { .. } => (ErrorCode::TooLarge, Value::Null),
+            PortError::Conflict { .. } => (ErrorCode::Conflict, Value::Null),
+            PortError::Unavailable { .. } => (ErrorCode::Unavailable, Value::Null),
+            PortError::Internal { reference } => {
+                (ErrorCode::Internal, json!({ "reference": reference }))
+            }
         };
         Self {
             status,
@@ -81,8 +96,7 @@ pub struct ErrorEnvelope {
 /// What went wrong, for programs (`code`) and for people (`message`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    #[schema(value_type = ErrorCode)]
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// What is wrong and how to fix it.
     pub message: String,
     #[serde(skip_serializing_if = "Value::is_null")]
@@ -90,9 +104,10 @@ pub struct ErrorBody {
     pub details: Value,
 }
 
-/// The machine-readable kind of an error. Documentation only: handlers name
-/// codes as strings, and a test keeps every code they use listed here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+/// The machine-readable kind of an error: every `code` the API sends. The
+/// wire strings are part of the API (clients and the OpenAPI document rely
+/// on them): add codes, never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 401: no credentials, or an unknown, revoked or expired token.
@@ -109,10 +124,13 @@ pub enum ErrorCode {
     Invalid,
     /// 422: well-formed, but the content breaks rules; `details.problems` lists them.
     Unprocessable,
-    /// 413: the body (a spec) is over the size limit.
+    /// 413: the body (a spec, or any request) is over the size limit.
     TooLarge,
     /// 409: conflicts with the current state.
     Conflict,
+    /// 408: the request body did not arrive in time; send it whole and at
+    /// once.
+    RequestTimeout,
     /// 429: too many failed authentication attempts from this address;
     /// wait for `Retry-After` seconds.
     RateLimited,
@@ -179,6 +197,12 @@ mod tests {
         let mut errors: Vec<ApiError> =
             every_port_error().into_iter().map(ApiError::from).collect();
         errors.push(ApiError::bad_request("m"));
+        errors.push(ApiError::unreadable(StatusCode::PAYLOAD_TOO_LARGE, "m"));
+        errors.push(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::RequestTimeout,
+            "m",
+        ));
         for e in errors {
             let status = e.status;
             let resp = e.into_response();
@@ -202,17 +226,42 @@ mod tests {
         }
     }
 
-    /// Codes named as strings elsewhere in the server are documented too.
+    /// The wire strings clients match on never change.
     #[test]
-    fn codes_used_by_handlers_are_documented() {
-        for code in [
-            "unauthenticated",
-            "unavailable",
-            "invalid",
-            "too_large",
-            "not_found",
+    fn every_code_keeps_its_wire_string() {
+        let codes = [
+            (ErrorCode::Unauthenticated, "unauthenticated"),
+            (ErrorCode::StepUpRequired, "step_up_required"),
+            (ErrorCode::Forbidden, "forbidden"),
+            (ErrorCode::NotFound, "not_found"),
+            (ErrorCode::Invalid, "invalid"),
+            (ErrorCode::Unprocessable, "unprocessable"),
+            (ErrorCode::TooLarge, "too_large"),
+            (ErrorCode::Conflict, "conflict"),
+            (ErrorCode::RequestTimeout, "request_timeout"),
+            (ErrorCode::RateLimited, "rate_limited"),
+            (ErrorCode::Unavailable, "unavailable"),
+            (ErrorCode::Internal, "internal"),
+        ];
+        for (code, wire) in codes {
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(wire));
+            assert_eq!(
+                serde_json::from_value::<ErrorCode>(json!(wire)).unwrap(),
+                code
+            );
+        }
+    }
+
+    #[test]
+    fn unreadable_requests_are_invalid_unless_too_large() {
+        for (status, code) in [
+            (StatusCode::BAD_REQUEST, ErrorCode::Invalid),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::Invalid),
+            (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid),
+            (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge),
         ] {
-            serde_json::from_value::<ErrorCode>(json!(code)).unwrap();
+            let e = ApiError::unreadable(status, "m");
+            assert_eq!((e.status, e.code), (status, code));
         }
     }
 }

@@ -4,9 +4,9 @@
 //! the REST API's error shape. Only bearer tokens are read here (no session
 //! layer), and only worker tokens get past the port.
 
-use crate::api::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult, ErrorCode};
+use crate::api::extract::ApiJson;
 use crate::state::AppState;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -44,26 +44,19 @@ pub struct BeatAnswer {
     pub beat: Beat,
 }
 
-fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError::new(e.status(), "invalid", e.body_text()))
-}
-
 async fn claim(
     State(exec): State<SharedExecutionPort>,
     Extension(ctx): Extension<RequestContext>,
-    body: Result<Json<ClaimRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<ClaimRequest>,
 ) -> ApiResult<Json<Vec<Lease>>> {
-    let request = json_body(body)?;
     Ok(Json(exec.claim_steps(&ctx, request).await?))
 }
 
 async fn heartbeat(
     State(exec): State<SharedExecutionPort>,
     Extension(ctx): Extension<RequestContext>,
-    body: Result<Json<HeartbeatRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<HeartbeatRequest>,
 ) -> ApiResult<Json<BeatAnswer>> {
-    let request = json_body(body)?;
     let beat = exec.heartbeat(&ctx, request).await?;
     Ok(Json(BeatAnswer { beat }))
 }
@@ -71,9 +64,8 @@ async fn heartbeat(
 async fn logs(
     State(exec): State<SharedExecutionPort>,
     Extension(ctx): Extension<RequestContext>,
-    body: Result<Json<LogBatch>, JsonRejection>,
+    ApiJson(batch): ApiJson<LogBatch>,
 ) -> ApiResult<StatusCode> {
-    let batch = json_body(body)?;
     exec.append_logs(&ctx, batch).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -81,16 +73,15 @@ async fn logs(
 async fn report(
     State(exec): State<SharedExecutionPort>,
     Extension(ctx): Extension<RequestContext>,
-    body: Result<Json<AttemptReport>, JsonRejection>,
+    ApiJson(report): ApiJson<AttemptReport>,
 ) -> ApiResult<Json<Settlement>> {
-    let report = json_body(body)?;
     Ok(Json(exec.report_attempt(&ctx, report).await?))
 }
 
 async fn not_found() -> Response {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "not_found",
+        ErrorCode::NotFound,
         "no such execution API endpoint (claim, heartbeat, logs, report)",
     )
     .into_response()

@@ -1,4 +1,5 @@
-//! REST API v1 (JSON). Thin: every handler parses its request, calls one
+//! REST API v1 (JSON). Thin: every handler parses its request (with the
+//! `extract` extractors, which refuse in the API's error shape), calls one
 //! port method with the caller's `RequestContext`, and maps the answer.
 //! Authorization and validation happen in the port.
 
@@ -6,6 +7,7 @@ mod approvals;
 mod audit;
 pub mod error;
 pub mod exec;
+pub mod extract;
 pub mod openapi;
 mod runs;
 pub mod scim;
@@ -18,7 +20,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
-use error::ApiError;
+use error::{ApiError, ErrorCode};
 use gantry_core::spec::MAX_SPEC_BYTES;
 
 pub fn router() -> Router<AppState> {
@@ -57,7 +59,7 @@ pub fn router() -> Router<AppState> {
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "not_found",
+        ErrorCode::NotFound,
         "no such API endpoint; see /api/v1/openapi.json",
     )
 }

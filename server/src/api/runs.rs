@@ -1,9 +1,9 @@
 //! `/api/v1/runs…`
 
 use super::error::{ApiError, ApiResult, ErrorEnvelope};
+use super::extract::{ApiJson, ApiQuery};
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gantry_core::approval::ApprovalRequest;
@@ -47,11 +47,6 @@ pub struct TriggerBody {
 enum RequestedTrigger {
     Api,
     Manual,
-}
-
-fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError::new(e.status(), "invalid", e.body_text()))
 }
 
 async fn start(
@@ -110,9 +105,8 @@ async fn start(
 pub async fn trigger(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
-    body: Result<Json<TriggerBody>, JsonRejection>,
+    ApiJson(mut body): ApiJson<TriggerBody>,
 ) -> ApiResult<Response> {
-    let mut body = json_body(body)?;
     let workflow = body
         .workflow
         .take()
@@ -149,9 +143,8 @@ pub async fn trigger_named(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
     Path(name): Path<String>,
-    body: Result<Json<TriggerBody>, JsonRejection>,
+    ApiJson(body): ApiJson<TriggerBody>,
 ) -> ApiResult<Response> {
-    let body = json_body(body)?;
     if body.workflow.as_ref().is_some_and(|w| *w != name) {
         return Err(ApiError::bad_request(
             "workflow in the body differs from the one in the URL; drop it from the body",
@@ -197,9 +190,8 @@ pub struct ListQuery {
 pub async fn list(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<RunPage>> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
@@ -269,9 +261,8 @@ pub async fn logs(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
     Path(id): Path<String>,
-    query: Result<Query<LogQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<LogQuery>,
 ) -> ApiResult<Json<LogPage>> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     Ok(Json(plane.run_logs(&ctx, &id, q).await?))
 }
 

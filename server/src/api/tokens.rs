@@ -1,8 +1,8 @@
 //! `/api/v1/me` and `/api/v1/tokens…`: who is calling, and service tokens.
 
-use super::error::{ApiError, ApiResult, ErrorEnvelope};
+use super::error::{ApiResult, ErrorEnvelope};
+use super::extract::ApiJson;
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use gantry_core::Me;
@@ -70,13 +70,12 @@ pub async fn list(
 pub async fn create(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
-    body: Result<Json<NewToken>, JsonRejection>,
+    ApiJson(request): ApiJson<NewToken>,
 ) -> ApiResult<(
     StatusCode,
     [(header::HeaderName, HeaderValue); 1],
     Json<CreatedToken>,
 )> {
-    let Json(request) = body.map_err(|e| ApiError::new(e.status(), "invalid", e.body_text()))?;
     Ok((
         StatusCode::CREATED,
         // The answer holds the secret: no cache (browser, proxy) may keep it.

@@ -1,11 +1,10 @@
 //! `/api/v1/users…`: accounts for access reviews, and disabling or enabling
 //! one (offboarding, incident response).
 
-use super::error::{ApiError, ApiResult, ErrorEnvelope};
+use super::error::{ApiResult, ErrorEnvelope};
+use super::extract::ApiQuery;
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Extension, Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Extension, Path, State};
 use gantry_core::port::{RequestContext, SharedControlPlane};
 use gantry_core::user::{UserQuery, UserSource, UserSummary};
 use serde::Deserialize;
@@ -41,10 +40,8 @@ pub struct ListQuery {
 pub async fn list(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<UserSummary>>> {
-    let Query(q) =
-        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.body_text()))?;
     let query = UserQuery {
         q: q.q,
         source: q.source,

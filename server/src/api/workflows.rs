@@ -1,10 +1,9 @@
 //! `/api/v1/workflows…`
 
 use super::error::{ApiError, ApiResult, ErrorEnvelope};
+use super::extract::{ApiBody, ApiJson, ApiQuery};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gantry_core::port::{RequestContext, SharedControlPlane};
@@ -76,19 +75,8 @@ pub struct ApplyResponse {
 pub async fn apply(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
-    body: Result<Bytes, BytesRejection>,
+    ApiBody(body): ApiBody,
 ) -> ApiResult<Response> {
-    let body = body.map_err(|e| {
-        ApiError::new(
-            e.status(),
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                "too_large"
-            } else {
-                "invalid"
-            },
-            format!("could not read the request body: {}", e.body_text()),
-        )
-    })?;
     let source = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("the spec must be UTF-8 text (YAML or JSON)"))?;
     let outcome = plane.apply_workflow(&ctx, source).await?;
@@ -136,9 +124,8 @@ pub async fn get(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
     Path(name): Path<String>,
-    query: Result<Query<VersionQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<VersionQuery>,
 ) -> ApiResult<Response> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     Ok(Json(plane.workflow(&ctx, &name, q.version).await?).into_response())
 }
 
@@ -199,9 +186,8 @@ pub async fn set_schedule(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
     Path(name): Path<String>,
-    body: Result<Json<ScheduleBody>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<ScheduleBody>,
 ) -> ApiResult<Json<ActiveVersion>> {
-    let Json(body) = body.map_err(|e| ApiError::new(e.status(), "invalid", e.body_text()))?;
     Ok(Json(
         plane
             .set_schedule(&ctx, &name, &body.environment, body.enabled)

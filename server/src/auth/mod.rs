@@ -11,7 +11,7 @@ pub mod oidc_routes;
 pub mod routes;
 pub mod tokens;
 
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, ErrorCode};
 use crate::plane::principal_for;
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
@@ -209,7 +209,7 @@ async fn bearer_principal(
             tracing::error!(error = %e, "could not check a bearer token");
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
+                ErrorCode::Unavailable,
                 "database unavailable; try again shortly",
             )
             .into_response())
@@ -230,7 +230,7 @@ fn too_many_failures(wait: std::time::Duration) -> Response {
     let secs = lockout::retry_after_secs(wait);
     let mut resp = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
+        ErrorCode::RateLimited,
         format!("too many failed attempts from your address; try again in {secs} s"),
     )
     .into_response();
@@ -315,8 +315,12 @@ fn unauthenticated(path: &str, message: &str) -> Response {
 }
 
 fn api_unauthenticated(message: &str) -> Response {
-    let mut resp =
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message).into_response();
+    let mut resp = ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthenticated,
+        message,
+    )
+    .into_response();
     resp.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         axum::http::HeaderValue::from_static("Bearer"),

@@ -7,7 +7,7 @@
 //! broken body. Routes may accept less (`DefaultBodyLimit`); none accepts
 //! more.
 
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, ErrorCode};
 use app::error::AppError;
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -96,7 +96,7 @@ fn refuse(why: Broken, limits: BodyLimits, caller: Caller) -> Response {
     let (status, code, message) = match why {
         Broken::TooSlow => (
             StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            ErrorCode::RequestTimeout,
             format!(
                 "the request body did not arrive within {}; send it whole and at once",
                 humantime::format_duration(limits.read_timeout)
@@ -104,7 +104,7 @@ fn refuse(why: Broken, limits: BodyLimits, caller: Caller) -> Response {
         ),
         Broken::TooLarge => (
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             format!(
                 "the request body is over the limit of {} bytes",
                 limits.max_bytes

@@ -9,15 +9,12 @@ use chrono::{DateTime, Utc};
 use gantry_core::UserId;
 use gantry_core::audit::AuditEvent;
 use gantry_core::role_mapping::RoleMapping;
+use gantry_core::scim::{ResourceKind, StoredResource};
 use serde_json::Value;
 use std::collections::HashMap;
 
 /// A group a person belongs to, or a member of a group, by id and name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ref {
-    pub id: String,
-    pub display: String,
-}
+pub use gantry_core::scim::ResourceRef as Ref;
 
 /// A person the identity provider manages.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +37,36 @@ pub struct ScimGroupRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub members: Vec<Ref>,
+}
+
+impl ScimUserRow {
+    /// The row as `core::scim`'s representation rules see it.
+    pub fn stored(&self) -> StoredResource<'_> {
+        StoredResource {
+            kind: ResourceKind::User,
+            id: &self.id.0,
+            document: &self.resource,
+            created: self.created_at,
+            last_modified: self.provisioned_at,
+            version: self.version,
+            related: &self.groups,
+        }
+    }
+}
+
+impl ScimGroupRow {
+    /// The row as `core::scim`'s representation rules see it.
+    pub fn stored(&self) -> StoredResource<'_> {
+        StoredResource {
+            kind: ResourceKind::Group,
+            id: &self.id,
+            document: &self.resource,
+            created: self.created_at,
+            last_modified: self.updated_at,
+            version: self.version,
+            related: &self.members,
+        }
+    }
 }
 
 /// The columns a person's resource sets.
