@@ -1025,7 +1025,7 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
     // Raw baselines first, on the same (still empty) database.
     let (title, settings, raw_one_tx, raw_two_tx) = match db.backend {
         BackendArg::Sqlite => {
-            let pool = raw::sqlite_pool(&db.url, u32::try_from(CONCURRENCY[1])? + 1).await?;
+            let pool = store::open_sqlite_pool(&db.url, u32::try_from(CONCURRENCY[1])? + 1).await?;
             let version: String = sqlx::query_scalar("SELECT sqlite_version()")
                 .fetch_one(&pool)
                 .await?;
@@ -1045,10 +1045,8 @@ async fn run_all(db: &Database, args: &Args, dir: &std::path::Path) -> Result<Re
             )
         }
         BackendArg::Postgres => {
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(u32::try_from(CONCURRENCY[1])? + 1)
-                .connect(&db.url)
-                .await?;
+            let pool =
+                store::open_postgres_pool(&db.url, u32::try_from(CONCURRENCY[1])? + 1).await?;
             let version: String = sqlx::query_scalar("SHOW server_version")
                 .fetch_one(&pool)
                 .await?;
@@ -1285,7 +1283,7 @@ async fn measure_audit(db: &Database, store: &SharedStore, time: Duration) -> Re
     let mut inserted = 0;
     let deleted = match db.backend {
         BackendArg::Sqlite => {
-            let pool = raw::sqlite_pool(&db.url, POOL_CONNECTIONS).await?;
+            let pool = store::open_sqlite_pool(&db.url, POOL_CONNECTIONS).await?;
             for c in CONCURRENCY {
                 let (n, per_s) = audit::plain_sqlite(&pool, c, time, &next).await?;
                 inserted += n;
@@ -1300,12 +1298,7 @@ async fn measure_audit(db: &Database, store: &SharedStore, time: Duration) -> Re
             deleted
         }
         BackendArg::Postgres => {
-            // As `PgStore::connect` opens its pool.
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(POOL_CONNECTIONS)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(&db.url)
-                .await?;
+            let pool = store::open_postgres_pool(&db.url, POOL_CONNECTIONS).await?;
             for c in CONCURRENCY {
                 let (n, per_s) = audit::plain_postgres(&pool, c, time, &next).await?;
                 inserted += n;
@@ -1531,29 +1524,12 @@ mod audit {
 mod raw {
     use anyhow::{Context, Result};
     use sqlx::Connection;
-    use sqlx::sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-    };
-    use std::str::FromStr;
+    use sqlx::sqlite::SqlitePool;
     use std::time::{Duration, Instant};
     use tokio::task::JoinSet;
 
     /// Enough queued rows that no loop runs dry (it stops early if one does).
     const ROWS: i64 = 200_000;
-
-    /// The store's own connection settings (`store/sqlite.rs`).
-    pub async fn sqlite_pool(url: &str, max_connections: u32) -> Result<SqlitePool> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        Ok(SqlitePoolOptions::new()
-            .max_connections(max_connections)
-            .connect_with(options)
-            .await?)
-    }
 
     pub async fn sqlite_drop(pool: &SqlitePool) -> Result<()> {
         sqlx::raw_sql("DROP TABLE IF EXISTS bench_jobs")

@@ -21,9 +21,11 @@ pub mod workflows;
 
 pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
+pub use postgres::open_postgres_pool;
 pub use scim::ScimStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
+pub use sqlite::open_sqlite_pool;
 pub use tokens::TokenStore;
 pub use users::UserStore;
 pub use workflows::WorkflowStore;
