@@ -133,7 +133,7 @@ release: tools-build binaryen
 BENCH_BIN = $(or $(CARGO_TARGET_DIR),target)/release/gantry-bench
 BENCH_ARGS ?=
 bench: tools-postgres
-	$(CARGO) build --locked --release -p gantry-server --bin gantry-bench
+	$(CARGO) build --locked --release -p gantry-bench
 	scripts/with-postgres.sh $(BENCH_BIN) $(BENCH_ARGS)
 
 # Raw and gzip sizes of the debug and release browser bundles.

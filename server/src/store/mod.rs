@@ -37,6 +37,7 @@ pub mod versions;
 
 pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
+pub use postgres::open_postgres_pool;
 pub use queue::QueueStore;
 pub use run_views::RunViewStore;
 pub use runs::RunStore;
@@ -44,6 +45,7 @@ pub use schedules::ScheduleStore;
 pub use scim::ScimStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
+pub use sqlite::open_sqlite_pool;
 pub use tokens::TokenStore;
 pub use users::UserStore;
 pub use versions::VersionStore;

@@ -46,15 +46,21 @@ pub struct PgStore {
     signal: WorkSignal,
 }
 
+/// Opens a pool with the store's connection settings. The store opens its
+/// own with it, and so do the benchmark's raw baselines, so that they
+/// measure identically configured connections.
+pub async fn open_postgres_pool(url: &str, max_connections: u32) -> StoreResult<PgPool> {
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await?)
+}
+
 impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
-            .await?;
         Ok(Self {
-            pool,
+            pool: open_postgres_pool(url, max_connections).await?,
             specs: SpecCache::default(),
             signal: WorkSignal::default(),
         })

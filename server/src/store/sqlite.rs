@@ -48,31 +48,37 @@ pub struct SqliteStore {
     signal: WorkSignal,
 }
 
+/// Opens a pool with the store's connection settings. The store opens its
+/// own with it, and so do the benchmark's raw baselines, so that they
+/// measure identically configured connections.
+pub async fn open_sqlite_pool(url: &str, max_connections: u32) -> StoreResult<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL is durable across application crashes in WAL mode; only
+        // an OS crash can lose the last commits.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    // `create_if_missing` makes the file, not the folder it lives in.
+    let path = options.get_filename();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Database(sqlx::Error::Configuration(
+                format!("cannot create database folder {}: {e}", dir.display()).into(),
+            ))
+        })?;
+    }
+    Ok(SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options)
+        .await?)
+}
+
 impl SqliteStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // NORMAL is durable across application crashes in WAL mode; only
-            // an OS crash can lose the last commits.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        // `create_if_missing` makes the file, not the folder it lives in.
-        let path = options.get_filename();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Database(sqlx::Error::Configuration(
-                    format!("cannot create database folder {}: {e}", dir.display()).into(),
-                ))
-            })?;
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
-            .connect_with(options)
-            .await?;
         Ok(Self {
-            pool,
+            pool: open_sqlite_pool(url, max_connections).await?,
             specs: SpecCache::default(),
             signal: WorkSignal::default(),
         })

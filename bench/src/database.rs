@@ -1,0 +1,66 @@
+//! The throwaway database each backend is measured on: a new SQLite file, or
+//! a new PostgreSQL database created through the admin URL and dropped at
+//! the end.
+
+use crate::{Args, BackendArg};
+use anyhow::{Context, Result, anyhow};
+use sqlx::Connection;
+use std::path::Path;
+
+/// A fresh database for one backend.
+pub struct Database {
+    pub backend: BackendArg,
+    pub url: String,
+    /// PostgreSQL: the admin URL and the database to drop afterwards.
+    admin: Option<(String, String)>,
+}
+
+impl Database {
+    pub async fn create(backend: BackendArg, args: &Args, dir: &Path) -> Result<Self> {
+        match backend {
+            BackendArg::Sqlite => Ok(Self {
+                backend,
+                url: format!("sqlite://{}", dir.join("bench.db").display()),
+                admin: None,
+            }),
+            BackendArg::Postgres => {
+                let admin = args.postgres_admin_url.clone().ok_or_else(|| {
+                    anyhow!("PostgreSQL needs --postgres-admin-url or GANTRY_TEST_POSTGRES_URL (scripts/with-postgres.sh sets it)")
+                })?;
+                let name = format!("gantry_bench_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .context("cannot connect to the PostgreSQL admin URL")?;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await?;
+                conn.close().await?;
+                let (base, query) = admin
+                    .split_once('?')
+                    .map_or((admin.as_str(), ""), |(b, q)| (b, q));
+                let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+                let url = if query.is_empty() {
+                    format!("{base}/{name}")
+                } else {
+                    format!("{base}/{name}?{query}")
+                };
+                Ok(Self {
+                    backend,
+                    url,
+                    admin: Some((admin, name)),
+                })
+            }
+        }
+    }
+
+    pub async fn drop_database(&self) -> Result<()> {
+        if let Some((admin, name)) = &self.admin {
+            let mut conn = sqlx::PgConnection::connect(admin).await?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await?;
+            conn.close().await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,303 @@
+//! `gantry-bench`: the engine's step throughput, trigger latency and
+//! workflow wall times on SQLite and PostgreSQL, each printed beside a raw
+//! baseline measured in the same run on the same database. `make bench` runs
+//! it; `docs/benchmarks.md` records and explains the figures.
+//!
+//! Everything goes through the real code paths: specs are applied and runs
+//! triggered through the control-plane port (as an admin), and in-process
+//! workers and the scheduler execute them exactly as `gantry serve` does
+//! ([`harness`]). Timings come from the run views (attempt `started_at`, run
+//! `finished_at`), which the engine stamps from the same system clock the
+//! benchmark reads.
+//!
+//! Remote workers are measured the same way against a `gantry serve` built
+//! in this process (no worker of its own), leasing over its execution API
+//! on loopback with a worker token, as `gantry worker --server` does
+//! ([`remote`]).
+//!
+//! Last come the audit log's appends: the store's hash-chained
+//! `append_audit` beside plain INSERTs into the same table, then a
+//! verification of the whole chain the run wrote, a failure failing the
+//! benchmark ([`audit`]).
+//!
+//! This file holds the arguments and the order of the measurements.
+
+mod audit;
+mod database;
+mod engine;
+mod harness;
+mod raw;
+mod remote;
+mod report;
+mod stats;
+mod workload;
+
+use anyhow::{Context, Result, anyhow, ensure};
+use clap::{Parser, ValueEnum};
+use database::Database;
+use gantry_server::engine::Scheduler;
+use gantry_server::runtime::clock::{Clock, SystemClock};
+use gantry_server::store::{self, DatabaseUrl};
+use harness::Engine;
+use report::Report;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The worker concurrencies every throughput figure is measured at.
+const CONCURRENCY: [usize; 2] = [1, 4];
+const ENVIRONMENT: &str = "dev";
+/// Connections in the store's pool (the `serve` default); the audit
+/// baseline's pool gets the same number.
+const POOL_CONNECTIONS: u32 = 10;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gantry-bench",
+    about = "Measures Gantry's engine against a raw queue baseline on SQLite and PostgreSQL"
+)]
+struct Args {
+    /// Database to measure (repeatable). Default: SQLite, plus PostgreSQL when an admin URL is set.
+    #[arg(long = "backend", value_enum)]
+    backends: Vec<BackendArg>,
+
+    /// A PostgreSQL URL allowed to CREATE DATABASE; each run creates a fresh database there and
+    /// drops it afterwards. `scripts/with-postgres.sh` sets the variable.
+    #[arg(
+        long,
+        env = "GANTRY_TEST_POSTGRES_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    postgres_admin_url: Option<String>,
+
+    /// Folder for the SQLite file and the steps' working directories (a fresh subfolder is made
+    /// and removed). Pick one on the disk you want to measure.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+
+    /// No-op steps per throughput measurement.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    steps: usize,
+
+    /// Independent steps per run in the throughput workload (runs = steps / this).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    steps_per_run: usize,
+
+    /// Sequential single-step runs for the latency percentiles.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    latency_samples: usize,
+
+    /// Steps in the sequential workflow.
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    chain: usize,
+
+    /// Sequential workflows triggered at once for the parallel wall time.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    parallel_runs: usize,
+
+    /// Worker slots for the latency and wall-time figures (`gantry serve` defaults to 4).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    slots: usize,
+
+    /// Times each wall-time figure is measured; the median is reported.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    repeat: usize,
+
+    /// How long each raw baseline loop runs.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
+    baseline_time: Duration,
+
+    /// How long each audit-append loop (hash-chained, and the plain-INSERT baseline) runs.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
+    audit_time: Duration,
+
+    /// Also print the tables as Markdown (for docs/benchmarks.md).
+    #[arg(long)]
+    markdown: bool,
+
+    /// Log filter for the engine's own messages. (PostgreSQL's notice that a rollback found no
+    /// transaction comes from attempts abandoned when a worker stops between figures.)
+    #[arg(
+        long,
+        value_name = "FILTER",
+        default_value = "warn,sqlx::postgres::notice=error"
+    )]
+    log: String,
+}
+
+impl Args {
+    /// Runs in the throughput workload.
+    fn runs(&self) -> usize {
+        self.steps.div_ceil(self.steps_per_run)
+    }
+
+    /// Steps in the throughput workload (`--steps`, rounded up to whole runs).
+    fn total_steps(&self) -> usize {
+        self.runs() * self.steps_per_run
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    Sqlite,
+    Postgres,
+}
+
+fn main() -> Result<()> {
+    // The bench's in-process workers re-execute this binary as each shell
+    // step's supervisor.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "step-exec") {
+        std::process::exit(i32::from(gantry_server::engine::sandbox::supervisor::run()));
+    }
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
+        .with_writer(std::io::stderr)
+        .init();
+    ensure!(
+        args.steps_per_run > 0 && args.steps >= args.steps_per_run,
+        "--steps must be at least --steps-per-run (> 0)"
+    );
+    ensure!(
+        args.latency_samples > 0 && args.chain > 0 && args.parallel_runs > 0 && args.repeat > 0,
+        "counts must be positive"
+    );
+    ensure!(args.slots > 0, "--slots must be positive");
+    let mut backends = args.backends.clone();
+    if backends.is_empty() {
+        backends.push(BackendArg::Sqlite);
+        if args.postgres_admin_url.is_some() {
+            backends.push(BackendArg::Postgres);
+        } else {
+            eprintln!(
+                "gantry-bench: no PostgreSQL admin URL (GANTRY_TEST_POSTGRES_URL); measuring SQLite only"
+            );
+        }
+    }
+    let root = args
+        .dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("gantry-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
+    println!(
+        "gantry-bench: {} CPUs, {}; {} no-op steps per throughput figure, {} latency samples, median of {} for wall times",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        os_name(),
+        args.steps,
+        args.latency_samples,
+        args.repeat,
+    );
+    let workload = format!(
+        "{} runs of {} independent no-op steps",
+        args.runs(),
+        args.steps_per_run
+    );
+    let mut reports = Vec::new();
+    let mut failure = None;
+    for backend in backends {
+        match measure_backend(backend, &args, &root) {
+            Ok(report) => {
+                report.print_text(&workload);
+                reports.push(report);
+            }
+            Err(e) => {
+                eprintln!("gantry-bench: {backend:?} failed: {e:#}");
+                failure = Some(e);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    if args.markdown {
+        for r in &reports {
+            r.print_markdown(&workload);
+        }
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn os_name() -> String {
+    std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=")
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+        })
+        .unwrap_or_else(|| std::env::consts::OS.to_owned())
+}
+
+/// One backend from a fresh database to teardown. Each backend gets its own
+/// runtime, so nothing it spawned (workers, LISTEN task) outlives it.
+fn measure_backend(backend: BackendArg, args: &Args, root: &Path) -> Result<Report> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let dir = root.join(match backend {
+        BackendArg::Sqlite => "sqlite",
+        BackendArg::Postgres => "postgres",
+    });
+    std::fs::create_dir_all(&dir)?;
+    let db = runtime.block_on(Database::create(backend, args, &dir))?;
+    let result = runtime.block_on(run_all(&db, args, &dir));
+    // Stops the workers, the scheduler and the LISTEN task before the
+    // database goes away.
+    runtime.shutdown_background();
+    let cleanup = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    if let Err(e) = cleanup.block_on(db.drop_database()) {
+        eprintln!("gantry-bench: could not remove the benchmark database: {e:#}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// Every figure of one backend, in an order that keeps them apart: the raw
+/// baselines on the still empty database, the engine's throughput, remote
+/// workers, latency and wall times, and the audit appends last, with the
+/// engine quiet.
+async fn run_all(db: &Database, args: &Args, dir: &Path) -> Result<Report> {
+    let url = DatabaseUrl::parse(&db.url).map_err(|e| anyhow!(e))?;
+    let raw = raw::measure(db, args.baseline_time).await?;
+
+    let store = store::connect(&url, POOL_CONNECTIONS).await?;
+    store.migrate().await?;
+    store.listen_for_work().await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let engine = Engine::over(store.clone(), clock.clone(), dir.join("work"))?;
+    // The scheduler runs throughout, as in `gantry serve`.
+    let scheduler_stop = CancellationToken::new();
+    let scheduler =
+        tokio::spawn(Scheduler::new(store.clone(), clock.clone()).run(scheduler_stop.clone()));
+
+    let throughput = engine::throughput(&engine, args).await?;
+    let remote = remote::measure(&db.url, dir, clock, args).await?;
+    let timings = engine::timings(engine, args).await?;
+    scheduler_stop.cancel();
+    let _ = scheduler.await;
+
+    // The chain verified at the end then also holds every record the
+    // engine figures wrote.
+    let audit = audit::measure(db, &store, args.audit_time).await?;
+
+    Ok(Report {
+        raw,
+        throughput,
+        remote,
+        timings,
+        audit,
+        latency_samples: args.latency_samples,
+        latency_target_ms: (db.backend == BackendArg::Postgres).then_some(50.0),
+        chain_steps: args.chain,
+        parallel_runs: args.parallel_runs,
+        slots: args.slots,
+        repeat: args.repeat,
+    })
+}

@@ -1,0 +1,288 @@
+//! The report of one backend: the throughput table (each engine figure
+//! beside its raw baseline and the ratio) and the latency and wall-time
+//! table, printed as aligned text and, with `--markdown`, as the Markdown
+//! tables `docs/benchmarks.md` records.
+
+use crate::audit::AuditFigures;
+use crate::engine::{Throughput, Timings};
+use crate::raw::RawFigures;
+use crate::remote::RemoteFigures;
+use crate::stats::Percentiles;
+use crate::{CONCURRENCY, POOL_CONNECTIONS};
+
+/// Everything measured on one backend.
+pub struct Report {
+    pub raw: RawFigures,
+    pub throughput: Throughput,
+    pub remote: RemoteFigures,
+    pub timings: Timings,
+    pub audit: AuditFigures,
+    pub latency_samples: usize,
+    /// The issue's goal for p99 trigger → first step start, if any.
+    pub latency_target_ms: Option<f64>,
+    pub chain_steps: usize,
+    pub parallel_runs: usize,
+    pub slots: usize,
+    pub repeat: usize,
+}
+
+/// 12345.6 → "12,346"; small rates keep a decimal.
+fn rate(v: f64) -> String {
+    if v < 100.0 {
+        return format!("{v:.1}");
+    }
+    grouped(&format!("{v:.0}"))
+}
+
+/// 1234567 → "1,234,567".
+fn count(n: u64) -> String {
+    grouped(&n.to_string())
+}
+
+fn grouped(digits: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn percent(engine: f64, raw: f64) -> String {
+    format!("{:.1} %", 100.0 * engine / raw)
+}
+
+impl Report {
+    /// Figure, unit, then one column per concurrency.
+    fn throughput_rows(&self) -> Vec<[String; 4]> {
+        let row = |figure: &str, unit: &str, v: [String; 2]| {
+            let [a, b] = v;
+            [figure.to_owned(), unit.to_owned(), a, b]
+        };
+        let per = |v: &[f64]| [rate(v[0]), rate(v[1])];
+        let ratio = |e: &[f64]| {
+            [
+                percent(e[0], self.raw.one_tx[0]),
+                percent(e[1], self.raw.one_tx[1]),
+            ]
+        };
+        vec![
+            row(
+                "raw claim+complete, 1 tx per job (baseline)",
+                "jobs/s",
+                per(&self.raw.one_tx),
+            ),
+            row(
+                "raw claim tx, then complete tx",
+                "jobs/s",
+                per(&self.raw.two_tx),
+            ),
+            row(
+                "engine, no-op shell step (`true`)",
+                "steps/s",
+                per(&self.throughput.shell),
+            ),
+            row("  ratio to baseline", "", ratio(&self.throughput.shell)),
+            row(
+                "remote worker over the execution API, no-op shell step",
+                "steps/s",
+                per(&self.remote.shell),
+            ),
+            row("  ratio to baseline", "", ratio(&self.remote.shell)),
+            row(
+                "engine, no-op HTTP step (local server)",
+                "steps/s",
+                per(&self.throughput.http),
+            ),
+            row("  ratio to baseline", "", ratio(&self.throughput.http)),
+            row(
+                "audit: plain INSERT, 1 tx per row (baseline)",
+                "rows/s",
+                per(&self.audit.plain),
+            ),
+            row(
+                "audit: append_audit, hash-chained",
+                "appends/s",
+                per(&self.audit.chained),
+            ),
+            row(
+                "  ratio to baseline",
+                "",
+                [
+                    percent(self.audit.chained[0], self.audit.plain[0]),
+                    percent(self.audit.chained[1], self.audit.plain[1]),
+                ],
+            ),
+        ]
+    }
+
+    /// Figure, value, detail.
+    fn timing_rows(&self) -> Vec<[String; 3]> {
+        let pct = |p: &Percentiles| {
+            [
+                format!("p50 {:.1} ms, p99 {:.1} ms", p.p50, p.p99),
+                format!("max {:.1} ms, {} runs", p.max, self.latency_samples),
+            ]
+        };
+        let [a, mut b] = pct(&self.timings.latency_start);
+        if let Some(target) = self.latency_target_ms {
+            let verdict = if self.timings.latency_start.p99 < target {
+                "met"
+            } else {
+                "NOT MET"
+            };
+            b.push_str(&format!("; target p99 < {target:.0} ms: {verdict}"));
+        }
+        let [c, d] = pct(&self.timings.latency_finish);
+        let [e, f] = pct(&self.remote.latency_start);
+        let chain_ms = self.timings.chain.as_secs_f64() * 1000.0 / self.chain_steps as f64;
+        let parallel_steps = (self.chain_steps * self.parallel_runs) as f64;
+        vec![
+            ["trigger → first step start, idle".into(), a, b],
+            ["trigger → 1-step run finished, idle".into(), c, d],
+            [
+                "trigger → first step start, remote worker (execution API), idle".into(),
+                e,
+                f,
+            ],
+            [
+                format!("one {}-step sequential workflow", self.chain_steps),
+                format!("{:.2} s", self.timings.chain.as_secs_f64()),
+                format!(
+                    "{chain_ms:.1} ms/step: {:.1} claim → report, {:.1} report → next claim",
+                    self.timings.chain_in_step_ms, self.timings.chain_between_ms
+                ),
+            ],
+            [
+                format!(
+                    "{} parallel {}-step workflows",
+                    self.parallel_runs, self.chain_steps
+                ),
+                format!("{:.2} s", self.timings.parallel.as_secs_f64()),
+                format!(
+                    "{} steps/s",
+                    rate(parallel_steps / self.timings.parallel.as_secs_f64())
+                ),
+            ],
+            [
+                "verify the audit chain (verify_store)".into(),
+                format!("{:.0} ms", self.audit.verify.as_secs_f64() * 1000.0),
+                format!(
+                    "{} records, {} records/s; intact",
+                    count(self.audit.verified),
+                    rate(self.audit.verified as f64 / self.audit.verify.as_secs_f64())
+                ),
+            ],
+        ]
+    }
+
+    fn notes(&self) -> String {
+        format!(
+            "Throughput: raw loops with {c0} and {c1} concurrent tasks; the engine with one worker of {c0} and {c1} \
+             slots draining a queue of {{runs}} × {{steps}}; the remote worker the same through the execution API \
+             of a `gantry serve` in this process (HTTP on loopback, a worker token, long-poll claims). \
+             Latency and wall times: one worker of {slots} slots; \
+             wall times are the median of {repeat}. Audit: {c0} and {c1} concurrent writers for {audit} each, \
+             through `append_audit` (one transaction per record, chain head locked) and, as the baseline, \
+             plain one-row INSERT transactions of the same records with constant hashes into the same \
+             table, over a pool of the store's settings ({pool} connections); the chain is then verified.",
+            c0 = CONCURRENCY[0],
+            c1 = CONCURRENCY[1],
+            slots = self.slots,
+            repeat = self.repeat,
+            audit = humantime::format_duration(self.audit.time),
+            pool = POOL_CONNECTIONS,
+        )
+    }
+
+    pub fn print_text(&self, workload: &str) {
+        println!();
+        println!("== {} ({})", self.raw.database, self.raw.settings);
+        let header = [
+            String::new(),
+            String::new(),
+            format!("{} slot/task", CONCURRENCY[0]),
+            format!("{} slots/tasks", CONCURRENCY[1]),
+        ];
+        let rows = self.throughput_rows();
+        let timing = self.timing_rows();
+        let w0 = rows
+            .iter()
+            .map(|r| r[0].chars().count())
+            .chain(timing.iter().map(|r| r[0].chars().count()))
+            .max()
+            .unwrap_or(0);
+        let w2 = rows
+            .iter()
+            .chain([&header])
+            .map(|r| r[2].chars().count())
+            .max()
+            .unwrap_or(0);
+        let w3 = rows
+            .iter()
+            .chain([&header])
+            .map(|r| r[3].chars().count())
+            .max()
+            .unwrap_or(0);
+        let wu = rows.iter().map(|r| r[1].chars().count()).max().unwrap_or(0);
+        for r in [&header].into_iter().chain(rows.iter()) {
+            println!(
+                "  {:<w0$}  {:<wu$}  {:>w2$}  {:>w3$}",
+                r[0], r[1], r[2], r[3]
+            );
+        }
+        let w1 = timing
+            .iter()
+            .map(|r| r[1].chars().count())
+            .max()
+            .unwrap_or(0);
+        for r in &timing {
+            println!("  {:<w0$}  {:<w1$}  ({})", r[0], r[1], r[2]);
+        }
+        println!("  {}", self.notes().replace("{runs} × {steps}", workload));
+    }
+
+    pub fn print_markdown(&self, workload: &str) {
+        println!();
+        println!("#### {} ({})", self.raw.database, self.raw.settings);
+        println!();
+        println!(
+            "| throughput | unit | {} slot / task | {} slots / tasks |",
+            CONCURRENCY[0], CONCURRENCY[1]
+        );
+        println!("|---|---|---:|---:|");
+        for r in self.throughput_rows() {
+            println!("| {} | {} | {} | {} |", r[0].trim(), r[1], r[2], r[3]);
+        }
+        println!();
+        println!("| latency and wall time | value | detail |");
+        println!("|---|---:|---|");
+        for r in self.timing_rows() {
+            println!("| {} | {} | {} |", r[0], r[1], r[2]);
+        }
+        println!();
+        println!("{}", self.notes().replace("{runs} × {steps}", workload));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_read_well() {
+        assert_eq!(rate(23105.4), "23,105");
+        assert_eq!(rate(1234567.0), "1,234,567");
+        assert_eq!(rate(999.6), "1,000");
+        assert_eq!(rate(42.25), "42.2");
+    }
+
+    #[test]
+    fn counts_read_well() {
+        assert_eq!(count(7), "7");
+        assert_eq!(count(1234), "1,234");
+        assert_eq!(count(1234567), "1,234,567");
+    }
+}
