@@ -5,7 +5,9 @@
 
 mod approvals;
 mod audit;
-pub mod error;
+/// The error envelope lives with the HTTP plumbing, which answers in it
+/// too (the edge's 408/413, authentication's 401/429).
+pub use crate::http::error;
 pub mod exec;
 pub mod extract;
 pub mod openapi;

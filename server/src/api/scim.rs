@@ -16,7 +16,7 @@ use gantry_core::port::{RequestContext, SharedControlPlane};
 use gantry_core::scim::{ResourceKind, ScimAnswer, ScimError, ScimRequest};
 use serde_json::Value;
 
-pub const SCIM_JSON: &str = "application/scim+json";
+pub use crate::http::error::SCIM_JSON;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -60,20 +60,7 @@ pub fn router() -> Router<AppState> {
         .fallback(|| async { error(&ScimError::not_found("no such SCIM endpoint")) })
 }
 
-/// A SCIM error as the client hears it.
-pub fn error(err: &ScimError) -> Response {
-    let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut resp = (status, err.body().to_string()).into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
-    if status == StatusCode::UNAUTHORIZED {
-        resp.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"gantry-scim\""),
-        );
-    }
-    resp
-}
+pub use crate::http::error::scim_error as error;
 
 fn answer(result: Result<ScimAnswer, ScimError>) -> Response {
     let answer = match result {

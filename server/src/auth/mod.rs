@@ -11,7 +11,7 @@ pub mod oidc_routes;
 pub mod routes;
 pub mod tokens;
 
-use crate::api::error::{ApiError, ErrorCode};
+use crate::http::error::{ApiError, ErrorCode, scim_error};
 use crate::plane::principal_for;
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
@@ -308,7 +308,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// the API's JSON error elsewhere.
 fn unauthenticated(path: &str, message: &str) -> Response {
     if is_scim(path) {
-        crate::api::scim::error(&gantry_core::scim::ScimError::unauthorized(message))
+        scim_error(&gantry_core::scim::ScimError::unauthorized(message))
     } else {
         api_unauthenticated(message)
     }

@@ -7,7 +7,7 @@
 //! broken body. Routes may accept less (`DefaultBodyLimit`); none accepts
 //! more.
 
-use crate::api::error::{ApiError, ErrorCode};
+use super::error::{ApiError, ErrorCode};
 use app::error::AppError;
 use axum::Json;
 use axum::body::{Body, Bytes};

@@ -4,19 +4,24 @@
 //! with `degraded: true` where the kernel lacks Landlock, the sandbox is
 //! off, or steps run as root), without failing for it.
 
-use crate::state::AppState;
+use crate::engine::sandbox::Isolation;
+use crate::store::SharedStore;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let database = state.store.backend().to_string();
-    match state.store.migration_status().await {
+pub async fn readyz(
+    State(store): State<SharedStore>,
+    State(step_isolation): State<Option<Arc<Isolation>>>,
+) -> (StatusCode, Json<Value>) {
+    let database = store.backend().to_string();
+    match store.migration_status().await {
         // Degraded step isolation is reported, not a reason to be taken
         // out of rotation: restarting wouldn't give the kernel Landlock.
         Ok(m) if m.is_current() => (
@@ -25,7 +30,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
                 "status": "ready",
                 "database": database,
                 "migrations": m.applied,
-                "step_isolation": state.step_isolation.as_deref(),
+                "step_isolation": step_isolation.as_deref(),
             })),
         ),
         Ok(m) => {

@@ -4,6 +4,7 @@
 //! same-origin form redirects, and the probes (`health`).
 
 pub mod edge;
+pub mod error;
 pub mod form_redirects;
 pub mod health;
 pub mod listener;

@@ -1,4 +1,4 @@
-//! The REST API's one error shape:
+//! The error bodies machines get: SCIM's (RFC 7644) and the REST API's one shape,
 //! `{"error": {"code": "…", "message": "…", "details": …}}`, whose `code`
 //! is one of [`ErrorCode`]'s wire strings.
 
@@ -156,6 +156,25 @@ pub struct ErrorDetails {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// SCIM's media type (RFC 7644 §3.1).
+pub const SCIM_JSON: &str = "application/scim+json";
+
+/// A SCIM error as the client hears it.
+pub fn scim_error(err: &gantry_core::scim::ScimError) -> Response {
+    use axum::http::{HeaderValue, header};
+    let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (status, err.body().to_string()).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"gantry-scim\""),
+        );
+    }
+    resp
+}
 
 #[cfg(test)]
 mod tests {
