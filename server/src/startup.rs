@@ -40,6 +40,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: SharedStore,
+    plane: Arc<GantryPlane>,
     clock: Arc<dyn Clock>,
     worker: Option<WorkerSettings>,
     audit_checkpoints: Option<crate::audit::checkpoint::CheckpointSettings>,
@@ -110,12 +111,13 @@ impl Application {
             log_isolation(&worker.sandbox.isolation());
             warn_if_work_dir_unreachable(&worker.sandbox, &worker.work_root);
         }
-        let router = build_router(&config, store.clone(), plane, addr, oidc);
+        let router = build_router(&config, store.clone(), plane.clone(), addr, oidc);
         let worker = config.worker.clone();
         Ok(Self {
             listener,
             router,
             store,
+            plane,
             clock: config.clock.clone(),
             worker,
             audit_checkpoints: config.audit_checkpoints.clone(),
@@ -179,6 +181,7 @@ impl Application {
                 stop.clone(),
             ))
         });
+        let gate = tokio::spawn(promotion_gate(self.plane.clone(), stop.clone()));
         let served =
             crate::http::listener::serve(self.listener, self.router, self.connections, shutdown)
                 .await;
@@ -191,10 +194,28 @@ impl Application {
             let _ = task.await;
         }
         let _ = scheduler.await;
+        let _ = gate.await;
         if let Some(w) = worker {
             let _ = w.await;
         }
         served
+    }
+}
+
+/// Promotes pending requests whose gate turned green without anyone
+/// clicking (a stage run arriving, a soak time passing) and expires overdue
+/// ones, every two seconds until `stop`.
+async fn promotion_gate(plane: Arc<GantryPlane>, stop: CancellationToken) {
+    let mut every = tokio::time::interval(Duration::from_secs(2));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if let Err(e) = plane.advance_promotions().await {
+            tracing::warn!(error = %e, "could not advance pending promotions");
+        }
     }
 }
 

@@ -130,10 +130,20 @@ pub enum AuditAction {
     AuditArchive,
     /// A view of the dashboard or API refused by authorization.
     ViewDenied,
+    PromotionRequest,
+    PromotionApprove,
+    PromotionReject,
+    PromotionCancel,
+    PromotionExpire,
+    PromotionCheck,
+    PromotionUncheck,
+    WorkflowPromote,
+    WorkflowRollback,
+    PolicyUpdate,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -158,6 +168,16 @@ impl AuditAction {
         AuditAction::AuditExport,
         AuditAction::AuditArchive,
         AuditAction::ViewDenied,
+        AuditAction::PromotionRequest,
+        AuditAction::PromotionApprove,
+        AuditAction::PromotionReject,
+        AuditAction::PromotionCancel,
+        AuditAction::PromotionExpire,
+        AuditAction::PromotionCheck,
+        AuditAction::PromotionUncheck,
+        AuditAction::WorkflowPromote,
+        AuditAction::WorkflowRollback,
+        AuditAction::PolicyUpdate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -186,6 +206,16 @@ impl AuditAction {
             AuditAction::AuditExport => "audit.export",
             AuditAction::AuditArchive => "audit.archive",
             AuditAction::ViewDenied => "view.denied",
+            AuditAction::PromotionRequest => "promotion.request",
+            AuditAction::PromotionApprove => "promotion.approve",
+            AuditAction::PromotionReject => "promotion.reject",
+            AuditAction::PromotionCancel => "promotion.cancel",
+            AuditAction::PromotionExpire => "promotion.expire",
+            AuditAction::PromotionCheck => "promotion.check",
+            AuditAction::PromotionUncheck => "promotion.uncheck",
+            AuditAction::WorkflowPromote => "workflow.promote",
+            AuditAction::WorkflowRollback => "workflow.rollback",
+            AuditAction::PolicyUpdate => "environment.policy_update",
         }
     }
 

@@ -11,6 +11,7 @@ pub use crate::http::error;
 pub mod exec;
 pub mod extract;
 pub mod openapi;
+mod promotions;
 mod runs;
 pub mod scim;
 mod tokens;
@@ -40,6 +41,21 @@ pub fn router() -> Router<AppState> {
         .route("/approvals/{id}", get(approvals::get))
         .route("/approvals/{id}/approve", post(approvals::approve))
         .route("/approvals/{id}/reject", post(approvals::reject))
+        .route("/workflows/{name}/promotions", post(promotions::request))
+        .route("/workflows/{name}/rollback", post(promotions::roll_back))
+        .route("/workflows/{name}/diff", get(promotions::diff))
+        .route("/promotions", get(promotions::list))
+        .route("/promotions/{id}", get(promotions::get))
+        .route("/promotions/{id}/approve", post(promotions::approve))
+        .route("/promotions/{id}/reject", post(promotions::reject))
+        .route("/promotions/{id}/cancel", post(promotions::cancel))
+        .route("/promotions/{id}/checklist/{item}", post(promotions::mark))
+        .route("/deployments", get(promotions::deployments))
+        .route("/environments/policies", get(promotions::policies))
+        .route(
+            "/environments/{env}/policy",
+            get(promotions::policy).put(promotions::set_policy),
+        )
         .route("/me", get(tokens::me))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{token}", delete(tokens::revoke))

@@ -5,7 +5,7 @@
 //! token (see `auth::is_public`).
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
-use super::{approvals, audit, runs, tokens, users, workflows};
+use super::{approvals, audit, promotions, runs, tokens, users, workflows};
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
 use gantry_core::approval::{ApprovalDecided, ApprovalRequest, ApprovalStatus, Person};
@@ -61,6 +61,19 @@ pub const SESSION_SCHEME: &str = "session";
         approvals::get,
         approvals::approve,
         approvals::reject,
+        promotions::request,
+        promotions::list,
+        promotions::get,
+        promotions::approve,
+        promotions::reject,
+        promotions::cancel,
+        promotions::mark,
+        promotions::roll_back,
+        promotions::deployments,
+        promotions::diff,
+        promotions::policies,
+        promotions::policy,
+        promotions::set_policy,
         tokens::me,
         tokens::list,
         tokens::create,
@@ -113,6 +126,7 @@ pub const SESSION_SCHEME: &str = "session";
         ApprovalDecided,
         Person,
         approvals::DecisionBody,
+        promotions::CommentBody,
         Me,
         MeRole,
         Role,
@@ -137,6 +151,7 @@ pub const SESSION_SCHEME: &str = "session";
         (name = "workflows", description = "Workflow specs and their immutable versions."),
         (name = "runs", description = "Starting, watching and cancelling runs."),
         (name = "approvals", description = "Four-eyes approval requests and decisions."),
+        (name = "promotions", description = "Promoting versions dev → stage → prod, rollback, the deployment ledger and environment policies."),
         (name = "identity", description = "Who is calling, service tokens (admins) and accounts (access reviews, disabling)."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),
         (name = "meta", description = "The API itself."),

@@ -22,6 +22,7 @@
 pub mod approvals;
 pub mod audit;
 mod postgres;
+pub mod promotions;
 pub mod queue;
 pub mod run_views;
 pub mod runs;
@@ -38,6 +39,7 @@ pub mod versions;
 pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
 pub use postgres::open_postgres_pool;
+pub use promotions::PromotionStore;
 pub use queue::QueueStore;
 pub use run_views::RunViewStore;
 pub use runs::RunStore;
@@ -154,6 +156,7 @@ pub trait Store:
     + TokenStore
     + ApprovalStore
     + ScimStore
+    + PromotionStore
 {
     fn backend(&self) -> Backend;
 

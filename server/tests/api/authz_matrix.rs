@@ -29,6 +29,8 @@ use std::sync::Arc;
 const ENVS: &[&str] = &["dev", "stage", "prod"];
 /// Scopes a new token's role can be granted in.
 const SCOPES: &[&str] = &["dev", "stage", "prod", "*"];
+/// Promotion requests go into the last environment.
+const LAST: &[&str] = &["prod"];
 /// Applying a workflow activates it in the first environment.
 const FIRST: &[&str] = &["dev"];
 /// Not environment-scoped: one case per principal.
@@ -39,6 +41,9 @@ const NONE: &[&str] = &[];
 const SPEC: &str =
     "name: matrix\ninputs:\n  who: { type: string }\nsteps:\n  - id: greet\n    run: echo hi\n";
 const WORKFLOW: &str = "matrix";
+/// Its next version: what the fixture's promotion request moves.
+const SPEC_V2: &str =
+    "name: matrix\ninputs:\n  who: { type: string }\nsteps:\n  - id: greet\n    run: echo hello\n";
 /// Runs of this one wait for a second person in every environment.
 const GATED: &str = "name: matrix-gated\napproval: { required_in: [dev, stage, prod] }\nsteps:\n  - id: greet\n    run: echo hi\n";
 const GATED_WORKFLOW: &str = "matrix-gated";
@@ -106,6 +111,9 @@ enum Body {
 
 /// What the requests refer to, made once.
 struct Fixture {
+    /// A pending promotion request into the last environment (its
+    /// checklist can't turn green here, so no case promotes it).
+    promotion: String,
     /// A queued run per environment.
     runs: BTreeMap<&'static str, String>,
     /// A pending approval request per environment, for reads.
@@ -122,6 +130,8 @@ struct Target {
     /// A pending approval request in `env`: the shared one, or one made for
     /// this case alone when the row decides it.
     approval: String,
+    /// The fixture's promotion request (into the last environment).
+    promotion: String,
 }
 
 struct Row {
@@ -257,6 +267,70 @@ fn table() -> Vec<Row> {
         rest("get", "/approvals/{id}", InEnv(VIEWERS), ENVS, empty),
         rest("post", "/approvals/{id}/approve", Decide, ENVS, empty).deciding(),
         rest("post", "/approvals/{id}/reject", Decide, ENVS, empty).deciding(),
+        // Promotion: who may ask, decide, tick and roll back is the target
+        // environment's policy; these are the defaults (request and roll
+        // back: operator; decide: approver; the manual item: operator).
+        rest(
+            "post",
+            "/workflows/{name}/promotions",
+            InEnv(OPERATORS),
+            ENVS,
+            |t| Body::Json(json!({"to_environment": t.env, "reason": "matrix"})),
+        ),
+        rest(
+            "post",
+            "/workflows/{name}/rollback",
+            InEnv(OPERATORS),
+            ENVS,
+            |t| Body::Json(json!({"environment": t.env, "reason": "matrix"})),
+        ),
+        rest(
+            "get",
+            "/workflows/{name}/diff",
+            Anywhere(VIEWERS),
+            NONE,
+            empty,
+        ),
+        rest("get", "/promotions", Anywhere(VIEWERS), NONE, empty),
+        rest("get", "/promotions/{id}", InEnv(VIEWERS), LAST, empty),
+        rest("post", "/promotions/{id}/approve", Decide, LAST, empty),
+        rest("post", "/promotions/{id}/reject", Decide, LAST, empty),
+        rest(
+            "post",
+            "/promotions/{id}/cancel",
+            InEnv(ADMINS),
+            LAST,
+            empty,
+        ),
+        rest(
+            "post",
+            "/promotions/{id}/checklist/{item}",
+            InEnv(OPERATORS),
+            LAST,
+            |_| Body::Json(json!({"checked": true})),
+        ),
+        rest("get", "/deployments", Anywhere(VIEWERS), NONE, empty),
+        rest(
+            "get",
+            "/environments/policies",
+            Anywhere(VIEWERS),
+            NONE,
+            empty,
+        ),
+        rest(
+            "get",
+            "/environments/{env}/policy",
+            Anywhere(VIEWERS),
+            NONE,
+            empty,
+        ),
+        rest(
+            "put",
+            "/environments/{env}/policy",
+            InEnv(ADMINS),
+            ENVS,
+            |_| Body::Json(json!({"required_approvals": 0})),
+        ),
         rest("get", "/tokens", Anywhere(ADMINS), NONE, empty),
         rest("post", "/tokens", AdminOver, SCOPES, |t| {
             // Short-lived, so a token that may make tokens isn't refused
@@ -356,16 +430,25 @@ fn table() -> Vec<Row> {
 fn concrete_path(template: &str, target: &Target) -> String {
     let id = if template.starts_with("/approvals/") {
         &target.approval
+    } else if template.starts_with("/promotions/") {
+        &target.promotion
     } else {
         &target.run
+    };
+    let query = if template.ends_with("/diff") {
+        "?from=1&to=2"
+    } else {
+        ""
     };
     let path = template
         .replace("{name}", WORKFLOW)
         .replace("{id}", id)
+        .replace("{item}", "on_call_aware")
+        .replace("{env}", target.env)
         .replace("{token}", "no-such-token")
         .replace("{user}", "no-such-user")
         .replace("{seq}", "1");
-    format!("/api/v1{path}")
+    format!("/api/v1{path}{query}")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -608,7 +691,33 @@ async fn fixture(app: &TestApp) -> Fixture {
         runs.insert(*env, run["id"].as_str().unwrap().to_owned());
         approvals.insert(*env, pending_approval(&app.client, &app.url(""), env).await);
     }
-    Fixture { runs, approvals }
+    // Version 2 (same input) goes to stage at once; into prod it waits
+    // for an approval and a checklist no case can complete.
+    let (status, body) = app.apply(SPEC_V2).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = app
+        .api_post(
+            &format!("/workflows/{WORKFLOW}/promotions"),
+            json!({"to_environment": "stage", "reason": "matrix"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .api_post(
+            &format!("/workflows/{WORKFLOW}/promotions"),
+            json!({"to_environment": "prod", "reason": "matrix"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let promotion = body["promotion"]["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Fixture {
+        promotion,
+        runs,
+        approvals,
+    }
 }
 
 /// A new approval request in `env`, asked for with the bootstrap token (so
@@ -644,6 +753,7 @@ async fn target(
         env,
         run: fixture.runs.get(env).cloned().unwrap_or_default(),
         approval,
+        promotion: fixture.promotion.clone(),
     }
 }
 

@@ -2,9 +2,11 @@
 
 use clap::Parser;
 use gantry_server::cli::{Cli, Command};
+use gantry_server::runtime::clock::{Clock, SystemClock};
 use gantry_server::startup::Application;
 use reqwest::{Client, Response, redirect};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tempfile::TempDir;
 
 /// The bootstrap token every test server gets.
@@ -60,6 +62,16 @@ impl TestApp {
 
     /// A dev-mode server on `backend` with these extra flags.
     pub async fn spawn_on(backend: Backend, flags: &[&str]) -> TestApp {
+        Self::spawn_with_clock(backend, flags, Arc::new(SystemClock)).await
+    }
+
+    /// A dev-mode server whose wall time is `clock` (a `ShiftedClock` lets a
+    /// test jump over a soak time or an expiry).
+    pub async fn spawn_with_clock(
+        backend: Backend,
+        flags: &[&str],
+        clock: Arc<dyn Clock>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         // Steps run as `nobody` when the tests run as root: the work root
         // below must be reachable (the sandbox, not this folder's mode,
@@ -103,7 +115,8 @@ impl TestApp {
         let Command::Serve(args) = Cli::try_parse_from(argv).expect("flags parse").command else {
             unreachable!("a serve command")
         };
-        let config = args.into_config().expect("valid config");
+        let mut config = args.into_config().expect("valid config");
+        config.clock = clock;
         let app = Application::build(config).await.expect("app builds");
         let addr = app.local_addr();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
@@ -431,5 +444,66 @@ impl TestApp {
             .kill_on_drop(true)
             .spawn()
             .expect("start gantry worker")
+    }
+}
+
+/// A browser signed in as one of the demo users, calling the REST API with
+/// its session cookie: what a person does, as opposed to the bootstrap
+/// token (the system).
+pub struct Person {
+    base: String,
+    client: Client,
+}
+
+impl TestApp {
+    pub async fn person(&self, username: &str) -> Person {
+        let client = new_client();
+        let resp = client
+            .post(self.url("/auth/dev/sign-in"))
+            .form(&[("username", username)])
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(resp.status(), 303, "sign in as {username}");
+        Person {
+            base: self.url("/api/v1"),
+            client,
+        }
+    }
+}
+
+impl Person {
+    async fn send(&self, req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+        let resp = req.send().await.expect("API call");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("API body");
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        self.send(self.client.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(self.client.post(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(self.client.put(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
+    /// Applies a spec as this person (they become its author).
+    pub async fn apply(&self, yaml: &str) -> (u16, serde_json::Value) {
+        self.send(
+            self.client
+                .post(format!("{}/workflows", self.base))
+                .header("content-type", "application/yaml")
+                .body(yaml.to_owned()),
+        )
+        .await
     }
 }

@@ -3,13 +3,16 @@
 //! version active in each environment, and the workflow list and detail.
 
 use super::audit::append_in;
+use super::promotions::insert_deployment;
 use super::run_rows::{RUN_COLUMNS, Tx, db_int, push_environment_filter, run_head, u32_of};
 use super::{Adapter, Db, FOR_UPDATE, begin_write};
 use crate::store::StoreResult;
 use crate::store::versions::{ActiveSpec, NewVersion, VersionStore, WorkflowView};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gantry_core::approval::Person;
 use gantry_core::audit::AuditEvent;
+use gantry_core::promotion::ledger::{Deployment, DeploymentKind};
 use gantry_core::run::RunSummary;
 use gantry_core::spec::WorkflowSpec;
 use gantry_core::workflow::{
@@ -240,6 +243,13 @@ impl VersionStore for Adapter {
         .bind(new.created_by_person)
         .execute(&mut *tx)
         .await?;
+        let replaced: Option<i32> = sqlx::query_scalar(
+            "SELECT version FROM workflow_environments WHERE workflow_id = $1 AND environment = $2",
+        )
+        .bind(&workflow_id)
+        .bind(new.activate_in)
+        .fetch_optional(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO workflow_environments (workflow_id, environment, version, schedule_enabled,
                                                 next_fire_at, activated_at, activated_by)
@@ -256,6 +266,30 @@ impl VersionStore for Adapter {
         .bind(now)
         .bind(new.created_by)
         .execute(&mut *tx)
+        .await?;
+        // Activation on apply is a pointer move like any other: the ledger
+        // has it.
+        insert_deployment(
+            &mut tx,
+            &workflow_id,
+            &Deployment {
+                id: uuid::Uuid::now_v7().to_string(),
+                workflow: name.clone(),
+                environment: new.activate_in.to_owned(),
+                from_version: replaced.map(|v| u32_of(v, "version")).transpose()?,
+                to_version: u32_of(version, "version")?,
+                kind: DeploymentKind::Apply,
+                actor: Person {
+                    id: new.created_by_person.unwrap_or(new.created_by).to_owned(),
+                    name: new.created_by.to_owned(),
+                },
+                at: now,
+                reason: None,
+                request_id: None,
+                approvers: Vec::new(),
+                checklist: None,
+            },
+        )
         .await?;
         append_in(
             &mut tx,
