@@ -102,7 +102,15 @@ pub fn plan_promotion(
     };
     let in_source = active.get(from).copied();
     let replaces = active.get(to).copied();
-    let Some(version) = version.or(in_source) else {
+    // Nothing named and nothing in the source: if a version waits further
+    // back, the answer is where it must go next (skipping is the mistake).
+    let fallback = version.or(in_source).or_else(|| {
+        envs.iter()
+            .take(position.saturating_sub(1))
+            .filter_map(|e| active.get(e).copied())
+            .last()
+    });
+    let Some(version) = fallback else {
         return Err(StepRefusal::NothingToPromote {
             from: from.to_string(),
             to: to.to_string(),
@@ -253,8 +261,11 @@ mod tests {
         // Nothing in stage yet: the first promotion into it replaces nothing.
         let step = plan_promotion(&envs, &active(&[("dev", 1)]), &env("stage"), None).unwrap();
         assert_eq!(step.replaces, None);
-        // Nothing in stage: nothing to promote to prod.
+        // Nothing in stage but version 1 waits in dev: it must go to stage.
         let err = plan_promotion(&envs, &active(&[("dev", 1)]), &env("prod"), None).unwrap_err();
+        assert!(matches!(err, StepRefusal::Skipping { ref next, .. } if next == "stage"));
+        // Nothing anywhere before: nothing to promote.
+        let err = plan_promotion(&envs, &active(&[]), &env("prod"), None).unwrap_err();
         assert_eq!(
             err.to_string(),
             "nothing is active in stage, so there is nothing to promote to prod"

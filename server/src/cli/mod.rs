@@ -55,6 +55,19 @@ pub enum Command {
     Approve(client::DecideArgs),
     /// Reject someone else's request.
     Reject(client::DecideArgs),
+    /// Ask to move a workflow's version into the next environment (dev -> stage -> prod).
+    // `--version N` is the workflow version here, not the program's.
+    #[command(disable_version_flag = true)]
+    Promote(client::PromoteArgs),
+    /// List promotion requests (--pending: those still waiting).
+    Promotions(client::PromotionsArgs),
+    /// Show, approve, reject or cancel a promotion request, or tick its checklist.
+    #[command(subcommand)]
+    Promotion(client::PromotionCommand),
+    /// Return an environment to a version active there before, without a new approval.
+    Rollback(client::RollbackArgs),
+    /// The deployment ledger: every move of an active version (--at: what was active then).
+    Deployments(client::DeploymentsArgs),
     /// Verify, export or archive the audit log (reads the database directly).
     #[command(subcommand)]
     Audit(audit::AuditCommand),

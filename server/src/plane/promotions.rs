@@ -23,7 +23,7 @@ use gantry_core::promotion::gate::{counted_approvals, gate};
 use gantry_core::promotion::ledger::{
     Deployment, DeploymentKind, active_now, rollback_target, rolled_back_versions,
 };
-use gantry_core::promotion::order::{check_not_rolled_back, plan_promotion};
+use gantry_core::promotion::order::{StepRefusal, check_not_rolled_back, plan_promotion};
 use gantry_core::promotion::request::{
     NewRequest, PromotionApproval, PromotionRequest, PromotionState, ReviewBasis, clean_reason,
     expiry_from, on_new_request,
@@ -411,15 +411,13 @@ impl GantryPlane {
         event.environment = Some(to.as_str().to_owned());
         // Who may ask is decided before anything about the workflow is
         // revealed (or found wrong).
-        let to = self.environment(to.as_str()).map_err(|_| {
-            PortError::invalid(
-                "to_environment",
-                format!(
-                    "unknown environment {to:?}; this server has {}",
-                    self.settings.environments.describe()
-                ),
-            )
-        })?;
+        if !self.settings.environments.contains(&to) {
+            return Err(StepRefusal::UnknownEnvironment {
+                environment: to.to_string(),
+                configured: self.settings.environments.describe(),
+            }
+            .into());
+        }
         let (policy, _) = self.policy_in(&to).await?;
         let target = Target {
             environment: &to,

@@ -25,6 +25,7 @@ mod oidc;
 mod openapi;
 mod pages;
 mod preferences;
+mod promotion_cli;
 mod promotions;
 mod recovery;
 mod remote_workers;

@@ -1,5 +1,6 @@
-//! The CLI's client commands (`apply`, `run`, `runs`, `logs`, `cancel`):
-//! thin callers of the REST API, reading `GANTRY_URL` and `GANTRY_TOKEN`.
+//! The CLI's client commands (`apply`, `run`, `runs`, `logs`, `cancel`, the
+//! approvals and the promotions): thin callers of the REST API, reading
+//! `GANTRY_URL` and `GANTRY_TOKEN`.
 
 use crate::runtime::clock::{Clock, SystemClock};
 use api_client::{Client, Failure, fail, urlencode};
@@ -139,6 +140,17 @@ macro_rules! say {
         }
     }};
 }
+
+// After `say!`, which they use.
+mod promotion_args;
+mod promotion_render;
+mod promotions;
+
+pub use promotion_args::{
+    CheckArgs, DeploymentsArgs, PromoteArgs, PromotionCommand, PromotionDecideArgs,
+    PromotionIdArgs, PromotionsArgs, RollbackArgs,
+};
+pub use promotions::{deployments, promote, promotion, promotions, rollback};
 
 fn spec_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
     if path.is_dir() {
