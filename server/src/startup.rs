@@ -247,7 +247,14 @@ async fn seed_demo_workflows(store: &SharedStore, plane: &GantryPlane) -> anyhow
     let principal = principal_for(store, &admin.id, None)
         .await?
         .context("the demo admin is disabled")?;
-    crate::demo::seed(plane, principal).await
+    let operator = store
+        .user_by_username("operator")
+        .await?
+        .context("the demo operator was not seeded")?;
+    let operator = principal_for(store, &operator.id, None)
+        .await?
+        .context("the demo operator is disabled")?;
+    crate::demo::seed(plane, store, principal, operator).await
 }
 
 /// Single sign-on's relying party, with the provider discovered if it

@@ -3,7 +3,10 @@
 //! parallel dead-letter-queue re-drive, and a sync that fails a third of
 //! the time on a five-minute schedule.
 
+mod promotions;
+
 use crate::plane::GantryPlane;
+use crate::store::SharedStore;
 use gantry_core::Principal;
 use gantry_core::port::RequestContext;
 use gantry_core::port::prelude::*;
@@ -14,11 +17,16 @@ const DEMOS: [(&str, &str); 3] = [
     ("flaky-sync.yaml", include_str!("flaky-sync.yaml")),
 ];
 
-/// Applies the demos; identical re-applies are no-ops, so restarts are
-/// harmless.
-pub async fn seed(plane: &GantryPlane, admin: Principal) -> anyhow::Result<()> {
+/// Applies the demos (identical re-applies are no-ops, so restarts are
+/// harmless) and seeds the promotion demo.
+pub async fn seed(
+    plane: &GantryPlane,
+    store: &SharedStore,
+    admin: Principal,
+    operator: Principal,
+) -> anyhow::Result<()> {
     let ctx = RequestContext {
-        principal: Some(admin),
+        principal: Some(admin.clone()),
         request_id: "dev-seed".into(),
         trace_id: None,
         source_ip: None,
@@ -30,7 +38,7 @@ pub async fn seed(plane: &GantryPlane, admin: Principal) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("demo workflow {file}: {e}"))?;
     }
-    Ok(())
+    promotions::seed(plane, store, admin, operator, DEMOS[0].1).await
 }
 
 #[cfg(test)]

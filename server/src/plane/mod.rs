@@ -17,6 +17,7 @@ pub mod tokens;
 mod users;
 mod workflows;
 
+pub use audit::actor_of;
 pub use identity::{SsoStatus, principal_for};
 
 use crate::runtime::clock::Clock;

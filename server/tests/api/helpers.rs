@@ -72,6 +72,21 @@ impl TestApp {
         flags: &[&str],
         clock: Arc<dyn Clock>,
     ) -> TestApp {
+        Self::launch(backend, flags, clock, false).await
+    }
+
+    /// A dev-mode server with the demo workflows and the promotion demo
+    /// `gantry serve --dev` seeds.
+    pub async fn spawn_with_demo(backend: Backend) -> TestApp {
+        Self::launch(backend, &["--dev"], Arc::new(SystemClock), true).await
+    }
+
+    async fn launch(
+        backend: Backend,
+        flags: &[&str],
+        clock: Arc<dyn Clock>,
+        demo: bool,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         // Steps run as `nobody` when the tests run as root: the work root
         // below must be reachable (the sandbox, not this folder's mode,
@@ -103,7 +118,6 @@ impl TestApp {
             "warn",
             "--bootstrap-token",
             TOKEN,
-            "--no-demo",
             "--work-dir",
             work_dir.to_str().expect("utf-8 path"),
             // The server runs inside this test process: its steps'
@@ -111,6 +125,9 @@ impl TestApp {
             "--step-runner",
             env!("CARGO_BIN_EXE_gantry"),
         ];
+        if !demo {
+            argv.push("--no-demo");
+        }
         argv.extend_from_slice(flags);
         let Command::Serve(args) = Cli::try_parse_from(argv).expect("flags parse").command else {
             unreachable!("a serve command")

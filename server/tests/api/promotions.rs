@@ -22,6 +22,7 @@ on_both_backends!(
     policies_are_validated_and_only_admins_edit_them,
     bad_input_gets_clear_errors,
     soak_time_counts_from_activation_and_requests_expire,
+    dev_mode_seeds_a_living_promotion_demo,
 );
 
 const FLOW: &str = "name: ship\nsteps:\n  - id: go\n    run: echo v1\n";
@@ -653,4 +654,48 @@ async fn soak_time_counts_from_activation_and_requests_expire(backend: Backend) 
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(active_in(&app, "prod").await, Some(1));
+}
+
+async fn dev_mode_seeds_a_living_promotion_demo(backend: Backend) {
+    let app = TestApp::spawn_with_demo(backend).await;
+    let (status, board) = app.api_get("/workflows/backup-verify").await;
+    assert_eq!(status, 200, "{board}");
+    let active: Vec<(String, u64)> = board["active"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["environment"].as_str().unwrap().to_owned(),
+                a["version"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        active,
+        [
+            ("dev".to_owned(), 3),
+            ("stage".to_owned(), 2),
+            ("prod".to_owned(), 1)
+        ]
+    );
+    let (_, pending) = app.api_get("/promotions?state=pending").await;
+    let pending = pending.as_array().unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let id = pending[0]["id"].as_str().unwrap();
+    let (_, detail) = app.api_get(&format!("/promotions/{id}")).await;
+    assert_eq!(detail["request"]["version"], 2);
+    let items = detail["checklist"]["items"].as_array().unwrap();
+    let state = |id: &str| {
+        items.iter().find(|i| i["id"] == id).unwrap()["status"]["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(state("stage_runs"), "fail", "{items:?}");
+    assert_ne!(state("on_call_aware"), "unchecked", "{items:?}");
+    // Five applies (three versions of backup-verify, one each of the other
+    // demos), v1 into stage and prod, v2 into stage.
+    let rows = app.count_sql("SELECT count(*) FROM deployments").await;
+    assert_eq!(rows, 8);
 }
