@@ -8,6 +8,7 @@ pub mod error_box;
 pub mod layout;
 pub mod loaded;
 pub mod nav;
+pub mod promotion_badges;
 pub mod run_form;
 pub mod runs_table;
 pub mod sparkline;

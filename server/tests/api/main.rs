@@ -23,6 +23,7 @@ mod http_egress;
 mod lockout;
 mod oidc;
 mod openapi;
+mod overview_page;
 mod pages;
 mod preferences;
 mod recovery;
