@@ -20,9 +20,10 @@ use leptos_router::{SsrMode, path};
 use pages::{
     admin::AdminPage, approval::ApprovalPage, approvals::ApprovalsPage, audit::AuditLogPage,
     audit_record::AuditRecordPage, not_found::NotFound, overview::OverviewPage,
-    preferences::PreferencesPage, promotions::PromotionsPage, run_detail::RunDetailPage,
-    runs::RunsPage, section::SectionPage, sign_in::SignInPage, tokens::TokensPage,
-    users::UsersPage, workflow_detail::WorkflowDetailPage, workflows::WorkflowsPage,
+    preferences::PreferencesPage, promotion::PromotionPage, promotions::PromotionsPage,
+    run_detail::RunDetailPage, runs::RunsPage, section::SectionPage, sign_in::SignInPage,
+    tokens::TokensPage, users::UsersPage, workflow_detail::WorkflowDetailPage,
+    workflows::WorkflowsPage,
 };
 
 /// The document around the app, rendered on the server only.
@@ -68,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async />
                     <Route path=path!("/runs/:id") view=RunDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/promotions") view=PromotionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/promotions/:id") view=PromotionPage ssr=SsrMode::Async />
                     <Route path=path!("/approvals") view=ApprovalsPage ssr=SsrMode::Async />
                     <Route path=path!("/approvals/:id") view=ApprovalPage ssr=SsrMode::Async />
                     <Route path=path!("/alerts") view=|| view! { <SectionPage section="alerts" /> } ssr=SsrMode::Async />

@@ -6,6 +6,7 @@ pub mod audit_record;
 pub mod not_found;
 pub mod overview;
 pub mod preferences;
+pub mod promotion;
 pub mod promotions;
 pub mod run_detail;
 pub mod runs;
