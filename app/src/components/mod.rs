@@ -6,6 +6,7 @@ pub mod checklist_table;
 pub mod dag_svg;
 pub mod data_table;
 pub mod error_box;
+pub mod history_svg;
 pub mod layout;
 pub mod loaded;
 pub mod nav;

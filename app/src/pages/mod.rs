@@ -3,6 +3,7 @@ pub mod approval;
 pub mod approvals;
 pub mod audit;
 pub mod audit_record;
+pub mod ledger;
 pub mod not_found;
 pub mod overview;
 pub mod preferences;
