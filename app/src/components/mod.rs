@@ -10,6 +10,7 @@ pub mod history_svg;
 pub mod layout;
 pub mod loaded;
 pub mod nav;
+pub mod policy_form;
 pub mod promotion_actions;
 pub mod promotion_badges;
 pub mod promotion_cell;

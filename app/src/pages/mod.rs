@@ -6,6 +6,7 @@ pub mod audit_record;
 pub mod ledger;
 pub mod not_found;
 pub mod overview;
+pub mod policies;
 pub mod preferences;
 pub mod promotion;
 pub mod promotions;

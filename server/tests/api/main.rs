@@ -26,6 +26,7 @@ mod openapi;
 mod overview_page;
 mod pages;
 mod preferences;
+mod promotion_pages;
 mod recovery;
 mod remote_workers;
 mod rest_api;
