@@ -6,6 +6,8 @@
 
 mod approvals;
 mod audit;
+mod policies;
+mod promotions;
 mod runs;
 mod tokens;
 mod users;
@@ -13,6 +15,8 @@ mod workflows;
 
 pub use approvals::*;
 pub use audit::*;
+pub use policies::*;
+pub use promotions::*;
 pub use runs::*;
 pub use tokens::*;
 pub use users::*;
@@ -117,9 +121,12 @@ pub mod ssr {
     /// Passes a port result through, giving errors their real HTTP status.
     /// Plain form posts (no JavaScript) keep the redirect back to the form
     /// that server functions use to report errors, so their status is left
-    /// alone.
+    /// alone. So is a page's: while a page renders, the server functions
+    /// it calls leave its status to the page (`Loaded`), where a part that
+    /// may fail alone (the Overview's promotions) doesn't fail the page.
     pub fn answer<T>(result: Result<T, PortError>) -> Result<T, AppError> {
         if let Err(err) = &result
+            && serving_server_function()
             && !plain_form_post()
             && let Some(resp) = use_context::<ResponseOptions>()
             && let Ok(status) = axum::http::StatusCode::from_u16(err.http_status())
@@ -127,6 +134,12 @@ pub mod ssr {
             resp.set_status(status);
         }
         result.map_err(AppError::from)
+    }
+
+    /// This request is a server function's own (`/ui/…`), not a page
+    /// calling it while it renders.
+    fn serving_server_function() -> bool {
+        use_context::<Parts>().is_some_and(|p| p.uri.path().starts_with("/ui/"))
     }
 
     /// A form the browser posted itself (no JavaScript): it asks for HTML.
@@ -156,12 +169,72 @@ pub mod ssr {
     pub fn redirect_to(path: &str) {
         leptos_axum::redirect(path);
     }
+
+    /// After a plain form post (no JavaScript) that succeeded: back to the
+    /// page it came from, without the error an earlier attempt left in
+    /// its URL (which would still show). The hydrated page stays put.
+    pub fn redirect_back() {
+        if !plain_form_post() {
+            return;
+        }
+        let referer = use_context::<Parts>().and_then(|p| {
+            p.headers
+                .get(axum::http::header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+        if let Some(referer) = referer {
+            // The edge keeps the Location on this site (`form_redirects`).
+            redirect_to(&super::without_form_error(&referer));
+        }
+    }
+}
+
+/// `url` without the `__err` and `__path` parameters a failed plain form
+/// post added to it.
+#[cfg(any(feature = "ssr", test))]
+fn without_form_error(url: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let (path, query) = base.split_once('?').unwrap_or((base, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            !pair.is_empty() && name != "__err" && name != "__path"
+        })
+        .collect();
+    let mut out = path.to_owned();
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use gantry_core::{Theme, TimeDisplay};
+
+    #[test]
+    fn going_back_drops_only_the_form_error() {
+        assert_eq!(
+            without_form_error("http://h/promotions?__err=abc&__path=/ui/roll_back"),
+            "http://h/promotions"
+        );
+        assert_eq!(
+            without_form_error("/workflows/x?version=2&__err=abc#active"),
+            "/workflows/x?version=2#active"
+        );
+        assert_eq!(without_form_error("/promotions"), "/promotions");
+    }
 
     #[test]
     fn preference_fields_are_parsed_or_named_in_the_error() {

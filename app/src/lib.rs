@@ -19,8 +19,9 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::{
     admin::AdminPage, approval::ApprovalPage, approvals::ApprovalsPage, audit::AuditLogPage,
-    audit_record::AuditRecordPage, not_found::NotFound, overview::OverviewPage,
-    preferences::PreferencesPage, run_detail::RunDetailPage, runs::RunsPage, section::SectionPage,
+    audit_record::AuditRecordPage, ledger::LedgerPage, not_found::NotFound, overview::OverviewPage,
+    policies::PoliciesPage, preferences::PreferencesPage, promotion::PromotionPage,
+    promotions::PromotionsPage, run_detail::RunDetailPage, runs::RunsPage, section::SectionPage,
     sign_in::SignInPage, tokens::TokensPage, users::UsersPage, workflow_detail::WorkflowDetailPage,
     workflows::WorkflowsPage,
 };
@@ -67,7 +68,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/workflows/:name") view=WorkflowDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async />
                     <Route path=path!("/runs/:id") view=RunDetailPage ssr=SsrMode::Async />
-                    <Route path=path!("/promotions") view=|| view! { <SectionPage section="promotions" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/promotions") view=PromotionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/promotions/ledger") view=LedgerPage ssr=SsrMode::Async />
+                    <Route path=path!("/promotions/policies") view=PoliciesPage ssr=SsrMode::Async />
+                    <Route path=path!("/promotions/:id") view=PromotionPage ssr=SsrMode::Async />
                     <Route path=path!("/approvals") view=ApprovalsPage ssr=SsrMode::Async />
                     <Route path=path!("/approvals/:id") view=ApprovalPage ssr=SsrMode::Async />
                     <Route path=path!("/alerts") view=|| view! { <SectionPage section="alerts" /> } ssr=SsrMode::Async />

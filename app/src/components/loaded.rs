@@ -11,7 +11,14 @@ use leptos::prelude::*;
 /// `Transition`: when the resource's inputs change (new filters, next page)
 /// the previous content stays until the new data arrives.
 #[component]
-pub fn Loaded<T, F, V>(resource: Resource<Result<T, AppError>>, children: F) -> impl IntoView
+pub fn Loaded<T, F, V>(
+    resource: Resource<Result<T, AppError>>,
+    /// A part of the page that may fail while the rest works (the
+    /// Overview's promotions): its error shows, the page's status stays.
+    #[prop(optional)]
+    part: bool,
+    children: F,
+) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
     F: Fn(T) -> V + Clone + Send + Sync + 'static,
@@ -25,7 +32,9 @@ where
                     match resource.await {
                         Ok(data) => children(data).into_any(),
                         Err(error) => {
-                            set_page_status(&error);
+                            if !part {
+                                set_page_status(&error);
+                            }
                             view! { <ErrorBox error /> }.into_any()
                         }
                     }

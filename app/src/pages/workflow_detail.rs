@@ -1,17 +1,22 @@
-//! One workflow: where it is active, a form to run it, its step graph, its
-//! recent runs, its versions and the spec of the version shown.
+//! One workflow: where it is active, with the Promote and Roll back forms
+//! per environment, a form to run it, its step graph, its recent runs, its
+//! versions and the spec of the version shown.
 
-use crate::api::get_workflow;
+use crate::api::{BoardAt, RequestPromotion, RollBack, get_promotion_board, get_workflow};
 use crate::components::dag_svg::DagSvg;
 use crate::components::data_table::DataTable;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
+use crate::components::promotion_actions::{Powers, id_part, load_powers};
+use crate::components::promotion_cell::CellBody;
 use crate::components::run_form::RunForm;
 use crate::components::runs_table::{RunsTable, Time};
 use crate::error::AppError;
+use crate::pages::promotions::ActionOutcome;
 use crate::time::format_time;
 use chrono::{DateTime, Utc};
 use gantry_core::Environment;
+use gantry_core::promotion::view::BoardRow;
 use gantry_core::rbac::{Action, decide};
 use gantry_core::workflow::{VersionInfo, WorkflowDetail};
 use leptos::prelude::*;
@@ -95,6 +100,7 @@ fn WorkflowBody(data: DetailData) -> impl IntoView {
         {detail.summary.description.clone().map(|d| view! { <p class="lead">{d}</p> })}
         <p>{which}</p>
         <ActiveVersions detail=detail.clone() />
+        <PromotionSection name=name.clone() />
         <section aria-labelledby="run-heading">
             <h2 id="run-heading">"Run version " {shown}</h2>
             <RunSection detail=detail.clone() run_envs />
@@ -159,6 +165,74 @@ fn ActiveVersions(detail: WorkflowDetail) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// The workflow's row of the Promotions page, one environment after the
+/// other. A separate read: when it fails, this section says so and the
+/// rest of the page works.
+#[component]
+fn PromotionSection(name: String) -> impl IntoView {
+    let shell = use_shell();
+    let request = ServerAction::<RequestPromotion>::new();
+    let roll = ServerAction::<RollBack>::new();
+    let workflow = name.clone();
+    let data = Resource::new(
+        move || (request.version().get(), roll.version().get()),
+        move |_| {
+            let workflow = workflow.clone();
+            async move {
+                let BoardAt { board, .. } = get_promotion_board().await?;
+                let powers = load_powers(shell, &board.environments).await;
+                let row = board.rows.into_iter().find(|r| r.workflow == workflow);
+                Ok::<_, AppError>((row, powers))
+            }
+        },
+    );
+    let ledger = format!("/promotions/ledger?workflow={name}");
+    view! {
+        <section aria-labelledby="promotion-heading">
+            <h2 id="promotion-heading">"Promotion"</h2>
+            <ActionOutcome request roll />
+            <Loaded resource=data part=true let:data>
+                <PromotionCells row=data.0 powers=data.1 request roll />
+            </Loaded>
+            <p><a href=ledger>"History in the deployment ledger"</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn PromotionCells(
+    row: Option<BoardRow>,
+    powers: Powers,
+    request: ServerAction<RequestPromotion>,
+    roll: ServerAction<RollBack>,
+) -> impl IntoView {
+    let Some(row) = row else {
+        return view! { <p>"Not active in any environment."</p> }.into_any();
+    };
+    let items = row
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| {
+            let id = format!("wf-cell-{}", id_part(&cell.environment));
+            view! {
+                <dt>{cell.environment.clone()}</dt>
+                <dd id=id data-environment=cell.environment.clone()>
+                    <CellBody
+                        workflow=row.workflow.clone()
+                        cell=cell.clone()
+                        next=row.cells.get(i + 1).cloned()
+                        powers=powers.clone()
+                        request
+                        roll
+                    />
+                </dd>
+            }
+        })
+        .collect_view();
+    view! { <dl class="facts env-cells">{items}</dl> }.into_any()
 }
 
 #[component]

@@ -8,10 +8,14 @@
 use crate::plane::audit::actor_of;
 use crate::plane::{GantryPlane, internal};
 use crate::store::users::OidcUpsert;
+use crate::store::versions::WorkflowView;
 use crate::store::{SharedStore, StoreResult};
 use async_trait::async_trait;
 use gantry_core::audit::{
     Actor, ActorKind, AuditAction, AuditEvent, MAX_FIELD_CHARS, Outcome, clip,
+};
+use gantry_core::overview::health::{
+    EnvironmentHealth, HealthFacts, RUN_WINDOW_HOURS, environment_health,
 };
 use gantry_core::overview::{Overview, ShellInfo, SignInOptions, SystemInfo};
 use gantry_core::port::{IdentityPort, RequestContext};
@@ -67,6 +71,50 @@ pub async fn principal_for(
         grants,
         signed_in_at: None,
     }))
+}
+
+/// Most pending run approvals the Overview counts per read: more than a
+/// team can work through, so "200" is as good as the exact number.
+const PENDING_APPROVALS_READ: u32 = 200;
+
+impl GantryPlane {
+    /// Each environment `me` may see, as the Overview shows it.
+    async fn environment_health(
+        &self,
+        me: &Principal,
+    ) -> Result<Vec<EnvironmentHealth>, PortError> {
+        let all: Vec<String> = self
+            .settings
+            .environments
+            .iter()
+            .map(|e| e.as_str().to_owned())
+            .collect();
+        let visible = self.visible_environments(me);
+        let now = self.clock.now();
+        let since = now - chrono::Duration::hours(i64::from(RUN_WINDOW_HOURS));
+        let workflows = self
+            .store
+            .list_workflows(WorkflowView {
+                environments: &all,
+                runs_in: visible.as_deref(),
+            })
+            .await
+            .map_err(internal)?;
+        let run_counts = self.store.run_counts_since(since).await.map_err(internal)?;
+        let last_finished = self.store.last_finished_runs().await.map_err(internal)?;
+        let pending_approvals = self
+            .store
+            .list_approvals(Some(true), now, PENDING_APPROVALS_READ)
+            .await
+            .map_err(internal)?;
+        Ok(environment_health(HealthFacts {
+            environments: visible.as_deref().unwrap_or(&all),
+            workflows: &workflows,
+            run_counts: &run_counts,
+            last_finished: &last_finished,
+            pending_approvals: &pending_approvals,
+        }))
+    }
 }
 
 #[async_trait]
@@ -157,11 +205,15 @@ impl IdentityPort for GantryPlane {
     }
 
     async fn overview(&self, ctx: &RequestContext) -> Result<Overview, PortError> {
-        self.authorize_view(ctx, &Action::ViewDashboard, "overview")
+        let me = self
+            .authorize_view(ctx, &Action::ViewDashboard, "overview")
             .await?;
         let migrations = self.store.migration_status().await.map_err(internal)?;
+        let health = self.environment_health(me).await?;
         Ok(Overview {
             environments: self.settings.environments.iter().cloned().collect(),
+            health,
+            run_window_hours: RUN_WINDOW_HOURS,
             system: SystemInfo {
                 version: self.settings.version.clone(),
                 database: self.store.backend().to_string(),

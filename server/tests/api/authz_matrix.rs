@@ -388,6 +388,46 @@ fn table() -> Vec<Row> {
             form(&[("id", &t.approval), ("decision", "approve")])
         })
         .deciding(),
+        server_fn("promotion_board", Anywhere(VIEWERS), NONE, empty),
+        server_fn("promotions", Anywhere(VIEWERS), NONE, empty),
+        server_fn("deployments", Anywhere(VIEWERS), NONE, empty),
+        server_fn("environment_policies", Anywhere(VIEWERS), NONE, empty),
+        server_fn("promotion", InEnv(VIEWERS), LAST, |t| {
+            form(&[("id", &t.promotion)])
+        }),
+        server_fn("request_promotion", InEnv(OPERATORS), ENVS, |t| {
+            form(&[
+                ("workflow", WORKFLOW),
+                ("to_environment", t.env),
+                ("reason", "matrix"),
+            ])
+        }),
+        server_fn("decide_promotion", Decide, LAST, |t| {
+            form(&[("id", &t.promotion), ("decision", "approve")])
+        }),
+        server_fn("mark_checklist_item", InEnv(OPERATORS), LAST, |t| {
+            form(&[
+                ("id", &t.promotion),
+                ("item", "on_call_aware"),
+                ("checked", "true"),
+            ])
+        }),
+        server_fn("roll_back", InEnv(OPERATORS), ENVS, |t| {
+            form(&[
+                ("workflow", WORKFLOW),
+                ("environment", t.env),
+                ("reason", "matrix"),
+            ])
+        }),
+        server_fn("set_environment_policy", InEnv(ADMINS), ENVS, |t| {
+            form(&[
+                ("environment", t.env),
+                ("required_approvals", "0"),
+                ("request_role", "operator"),
+                ("rollback_role", "operator"),
+                ("request_ttl", "7d"),
+            ])
+        }),
         server_fn("tokens", Anywhere(ADMINS), NONE, empty),
         server_fn("create_token", AdminOver, SCOPES, |t| {
             form(&[

@@ -9,9 +9,11 @@ use crate::store::StoreResult;
 use crate::store::run_views::RunViewStore;
 use crate::store::versions::VersionStore;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gantry_core::overview::health::RunCount;
 use gantry_core::run::{
     AttemptStatus, AttemptView, LogLine, LogPage, LogQuery, LogStream, RunDetail, RunFilter,
-    RunPage, RunSummary, StepRun,
+    RunPage, RunStatus, RunSummary, StepRun,
 };
 use gantry_core::spec::StepKind;
 use serde_json::Value;
@@ -205,5 +207,41 @@ impl RunViewStore for Adapter {
             last_seq,
             complete: run.status.is_terminal(),
         }))
+    }
+
+    async fn run_counts_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<RunCount>> {
+        let rows = sqlx::query(
+            "SELECT environment, status, COUNT(*) AS n FROM runs WHERE created_at >= $1
+             GROUP BY environment, status ORDER BY environment, status",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                let n: i64 = r.try_get("n")?;
+                Ok(RunCount {
+                    environment: r.try_get("environment")?,
+                    status: RunStatus::parse(&status)
+                        .ok_or_else(|| corrupt(format!("run status {status:?}")))?,
+                    count: u32::try_from(n).unwrap_or(u32::MAX),
+                })
+            })
+            .collect()
+    }
+
+    async fn last_finished_runs(&self) -> StoreResult<Vec<RunSummary>> {
+        // Run ids are UUIDv7, so the greatest is the newest.
+        self.summaries(
+            &format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE id IN (
+                     SELECT MAX(id) FROM runs WHERE finished_at IS NOT NULL
+                     GROUP BY workflow_id, environment)
+                 ORDER BY workflow_name, environment"
+            ),
+            None,
+        )
+        .await
     }
 }

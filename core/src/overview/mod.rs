@@ -1,5 +1,8 @@
 //! Read models the dashboard shows: the shell around every page, the
-//! sign-in choices and the Overview page.
+//! sign-in choices and the Overview page ([`health`]: each environment as
+//! the on-call engineer needs it).
+
+pub mod health;
 
 use crate::environment::Environment;
 use crate::identity::{DevUser, Principal};
@@ -39,6 +42,13 @@ pub struct SystemInfo {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overview {
+    /// Every configured environment, in promotion order.
     pub environments: Vec<Environment>,
+    /// The environments the reader may see, in the same order.
+    #[serde(default)]
+    pub health: Vec<health::EnvironmentHealth>,
+    /// The window `health` counts runs in.
+    #[serde(default)]
+    pub run_window_hours: u32,
     pub system: SystemInfo,
 }
