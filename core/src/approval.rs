@@ -122,6 +122,10 @@ pub struct ApprovalDecision {
 pub struct ApprovalDecided {
     pub request: ApprovalRequest,
     pub run: Option<crate::run::RunSummary>,
+    /// Whose approval right the decider used, when it was delegated to
+    /// them (`decided_by` is who decided).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<Person>,
 }
 
 impl Person {
@@ -205,6 +209,12 @@ pub fn check_decider(
     if let Decision::Deny { reason } = decide(principal, &Action::DecideApproval { environment }) {
         return Err(PortError::Forbidden { reason });
     }
+    check_pending(request, now)
+}
+
+/// A request can be decided while it is pending and unexpired. (Ask after
+/// the right to decide: a caller without one learns nothing of its state.)
+pub fn check_pending(request: &ApprovalRequest, now: DateTime<Utc>) -> Result<(), PortError> {
     match request.status_at(now) {
         ApprovalStatus::Pending => Ok(()),
         other => Err(PortError::Conflict {

@@ -140,10 +140,12 @@ pub enum AuditAction {
     WorkflowPromote,
     WorkflowRollback,
     PolicyUpdate,
+    ApprovalDelegate,
+    ApprovalDelegationRevoke,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 36] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -178,6 +180,8 @@ impl AuditAction {
         AuditAction::WorkflowPromote,
         AuditAction::WorkflowRollback,
         AuditAction::PolicyUpdate,
+        AuditAction::ApprovalDelegate,
+        AuditAction::ApprovalDelegationRevoke,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -216,6 +220,8 @@ impl AuditAction {
             AuditAction::WorkflowPromote => "workflow.promote",
             AuditAction::WorkflowRollback => "workflow.rollback",
             AuditAction::PolicyUpdate => "environment.policy_update",
+            AuditAction::ApprovalDelegate => "approval.delegate",
+            AuditAction::ApprovalDelegationRevoke => "approval.delegation_revoke",
         }
     }
 

@@ -12,6 +12,7 @@
 
 mod approvals;
 mod audit;
+mod delegations;
 mod execution;
 mod identity;
 mod promotions;
@@ -23,6 +24,7 @@ mod workflows;
 
 pub use approvals::ApprovalPort;
 pub use audit::AuditPort;
+pub use delegations::DelegationPort;
 pub use execution::{ExecutionPort, SharedExecutionPort};
 pub use identity::IdentityPort;
 pub use promotions::PromotionPort;
@@ -70,6 +72,7 @@ pub trait ControlPlane:
     + ScimPort
     + AuditPort
     + PromotionPort
+    + DelegationPort
     + Send
     + Sync
     + 'static
@@ -86,6 +89,7 @@ impl<T> ControlPlane for T where
         + ScimPort
         + AuditPort
         + PromotionPort
+        + DelegationPort
         + Send
         + Sync
         + 'static
@@ -100,7 +104,7 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 /// (rather than through [`SharedControlPlane`]).
 pub mod prelude {
     pub use super::{
-        ApprovalPort, AuditPort, ControlPlane, ExecutionPort, IdentityPort, PromotionPort, RunPort,
-        ScimPort, TokenPort, UserPort, WorkflowPort,
+        ApprovalPort, AuditPort, ControlPlane, DelegationPort, ExecutionPort, IdentityPort,
+        PromotionPort, RunPort, ScimPort, TokenPort, UserPort, WorkflowPort,
     };
 }

@@ -245,6 +245,25 @@ pub fn check_delegation(
     Ok(())
 }
 
+/// Whether `who` may revoke `delegation` (in `environment`): the person
+/// who delegated (behind whatever credential: withdrawing a right needs no
+/// more than having given it), or an admin there.
+pub fn may_revoke(
+    who: &Actor<'_>,
+    delegation: &Delegation,
+    environment: &Environment,
+) -> Result<(), Refusal> {
+    if who.person == Some(delegation.from.id.as_str())
+        || who.principal.holds(Role::Admin, environment)
+    {
+        Ok(())
+    } else {
+        Err(Refusal::NotDelegator {
+            environment: environment.to_string(),
+        })
+    }
+}
+
 #[cfg(test)]
 #[path = "delegation_tests.rs"]
 mod tests;

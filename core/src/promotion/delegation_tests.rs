@@ -368,3 +368,45 @@ fn a_delegate_cannot_delegate_further() {
         "{err:?}"
     );
 }
+
+#[test]
+fn the_delegator_or_an_admin_there_revokes() {
+    let d = delegation("avery", "dana", "prod");
+    let avery = user("avery", &[(Role::Approver, "prod")]);
+    let dana = user("dana", &[(Role::Operator, "*")]);
+    let prod_admin = user("ada", &[(Role::Admin, "prod")]);
+    let stage_admin = user("sam", &[(Role::Admin, "stage")]);
+    let admin_token = principal("t-1", PrincipalKind::ServiceToken, &[(Role::Admin, "*")]);
+    // A token avery made acts for avery.
+    let averys_token = principal("t-2", PrincipalKind::ServiceToken, &[]);
+    let cases: [(Actor<'_>, bool); 6] = [
+        (Actor::person(&avery), true),
+        (Actor::person(&dana), false),
+        (Actor::person(&prod_admin), true),
+        (Actor::person(&stage_admin), false),
+        (
+            Actor {
+                principal: &admin_token,
+                person: None,
+            },
+            true,
+        ),
+        (
+            Actor {
+                principal: &averys_token,
+                person: Some("avery"),
+            },
+            true,
+        ),
+    ];
+    for (who, allowed) in cases {
+        let got = may_revoke(&who, &d, &env("prod"));
+        assert_eq!(got.is_ok(), allowed, "{}: {got:?}", who.principal.id.0);
+        if let Err(refusal) = got {
+            assert!(
+                matches!(refusal, Refusal::NotDelegator { .. }),
+                "{refusal:?}"
+            );
+        }
+    }
+}

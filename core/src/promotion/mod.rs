@@ -18,10 +18,12 @@
 //! - [`ledger`]: deployments, the version active at a time, rollback
 //!   targets, rolled-back versions;
 //! - [`duration`]: durations in policies (`"7d"`);
-//! - [`view`]: what the port takes and answers.
+//! - [`view`]: what the port takes and answers ([`delegation_view`]: for
+//!   delegations).
 
 pub mod checklist;
 pub mod delegation;
+pub mod delegation_view;
 pub mod diff;
 pub mod duration;
 pub mod evaluation;

@@ -112,6 +112,10 @@ pub enum Refusal {
         "only the person who asked for this promotion, or an admin in {environment}, can cancel it"
     )]
     NotRequester { environment: String },
+    #[error(
+        "only the person who delegated, or an admin in {environment}, can revoke this delegation"
+    )]
+    NotDelegator { environment: String },
     #[error("{} needs a person signed in; tokens can't", act.phrase().split(" in").next().unwrap_or("this"))]
     PeopleOnly { act: PromotionAct },
     #[error("item {item} is checked automatically from Gantry's data; nobody ticks it")]
@@ -244,6 +248,13 @@ mod tests {
                 },
                 403,
                 "only the person who asked for this promotion, or an admin in prod, can cancel it",
+            ),
+            (
+                Refusal::NotDelegator {
+                    environment: "prod".into(),
+                },
+                403,
+                "only the person who delegated, or an admin in prod, can revoke this delegation",
             ),
             (
                 Refusal::PeopleOnly {

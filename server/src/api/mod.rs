@@ -5,6 +5,7 @@
 
 mod approvals;
 mod audit;
+mod delegations;
 /// The error envelope lives with the HTTP plumbing, which answers in it
 /// too (the edge's 408/413, authentication's 401/429).
 pub use crate::http::error;
@@ -41,6 +42,11 @@ pub fn router() -> Router<AppState> {
         .route("/approvals/{id}", get(approvals::get))
         .route("/approvals/{id}/approve", post(approvals::approve))
         .route("/approvals/{id}/reject", post(approvals::reject))
+        .route(
+            "/delegations",
+            get(delegations::list).post(delegations::create),
+        )
+        .route("/delegations/{id}/revoke", post(delegations::revoke))
         .route("/workflows/{name}/promotions", post(promotions::request))
         .route("/workflows/{name}/rollback", post(promotions::roll_back))
         .route("/workflows/{name}/diff", get(promotions::diff))

@@ -5,7 +5,7 @@
 //! token (see `auth::is_public`).
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
-use super::{approvals, audit, promotions, runs, tokens, users, workflows};
+use super::{approvals, audit, delegations, promotions, runs, tokens, users, workflows};
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
 use gantry_core::approval::{ApprovalDecided, ApprovalRequest, ApprovalStatus, Person};
@@ -61,6 +61,9 @@ pub const SESSION_SCHEME: &str = "session";
         approvals::get,
         approvals::approve,
         approvals::reject,
+        delegations::create,
+        delegations::list,
+        delegations::revoke,
         promotions::request,
         promotions::list,
         promotions::get,
@@ -150,7 +153,7 @@ pub const SESSION_SCHEME: &str = "session";
     tags(
         (name = "workflows", description = "Workflow specs and their immutable versions."),
         (name = "runs", description = "Starting, watching and cancelling runs."),
-        (name = "approvals", description = "Four-eyes approval requests and decisions."),
+        (name = "approvals", description = "Four-eyes approval requests and decisions, and approvers' delegations."),
         (name = "promotions", description = "Promoting versions dev → stage → prod, rollback, the deployment ledger and environment policies."),
         (name = "identity", description = "Who is calling, service tokens (admins) and accounts (access reviews, disabling)."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),

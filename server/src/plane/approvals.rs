@@ -4,19 +4,23 @@
 //! decision and its audit record (which names both people).
 
 use crate::plane::{GantryPlane, internal, uuid_or_not_found};
-use crate::store::approvals::{Decided, NewApproval, StoreDecision};
+use crate::store::approvals::{Decided, NewApproval, StoreDecision, StoredApproval};
 use crate::store::runs::NewRun;
 use crate::store::versions::ActiveSpec;
 use async_trait::async_trait;
 use gantry_core::approval::{
     ApprovalDecided, ApprovalDecision, ApprovalRequest, Parties, Person, check_decider,
-    check_people, check_token_may_decide, clean_text,
+    check_pending, check_people, check_token_may_decide, clean_text,
 };
 use gantry_core::audit::AuditAction;
 use gantry_core::port::{ApprovalPort, RequestContext};
+use gantry_core::promotion::delegation::{
+    Actor, ApprovalRight, DelegatedRight, FourEyes, approval_right,
+};
+use gantry_core::promotion::{PromotionAct, Refusal};
 use gantry_core::rbac::Action;
 use gantry_core::run::Trigger;
-use gantry_core::{PortError, Principal};
+use gantry_core::{Environment, PortError, Principal};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -104,8 +108,17 @@ impl ApprovalPort for GantryPlane {
             event.set_detail("decider_person", parties.decider);
             event.set_detail("requester_person", parties.requester);
             check_people(me, &parties, request)?;
-            check_decider(me, request, now)?;
             let environment = self.environment(&request.environment)?;
+            let on_behalf_of = match self
+                .run_decision_right(me, decider.as_ref(), &stored, &environment, now)
+                .await?
+            {
+                ApprovalRight::Own => None,
+                ApprovalRight::Delegated { from } => Some(from),
+            };
+            if let Some(from) = &on_behalf_of {
+                event.set_detail("on_behalf_of", serde_json::json!(from));
+            }
             check_token_may_decide(me, &environment, &self.settings.token_approvals)?;
             self.require_recent_sign_in(me, Some(&Action::DecideApproval { environment }))?;
             // The version that was asked for runs, even if another is active
@@ -159,7 +172,10 @@ impl ApprovalPort for GantryPlane {
                     }
                     tracing::info!(request_id = %ctx.request_id, user = %me.username, approval = %id,
                         approved = decision.approve, "approval decided");
-                    Ok(*done)
+                    Ok(ApprovalDecided {
+                        on_behalf_of,
+                        ..*done
+                    })
                 }
                 Decided::NoLongerPending(status) => Err(PortError::Conflict {
                     message: format!(
@@ -176,6 +192,65 @@ impl ApprovalPort for GantryPlane {
 }
 
 impl GantryPlane {
+    /// Whose right `me` (acting for `decider`) decides `stored` with: their
+    /// own role, else a delegation in force from someone who holds it there
+    /// now, under the same four eyes (never for a request the delegate or
+    /// the delegator made, or a version either applied). Without either,
+    /// the refusal is the one a missing role always gave.
+    async fn run_decision_right(
+        &self,
+        me: &Principal,
+        decider: Option<&Person>,
+        stored: &StoredApproval,
+        environment: &Environment,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ApprovalRight, PortError> {
+        let request = &stored.request;
+        let denied = match check_decider(me, request, now) {
+            Ok(()) => return Ok(ApprovalRight::Own),
+            Err(denied @ PortError::Forbidden { .. }) => denied,
+            Err(other) => return Err(other),
+        };
+        let Some(decider) = decider else {
+            return Err(denied);
+        };
+        let loaded = self.delegated_rights(environment).await?;
+        let rights: Vec<DelegatedRight<'_>> = loaded
+            .iter()
+            .map(|(delegation, delegator)| DelegatedRight {
+                delegation,
+                delegator,
+            })
+            .collect();
+        let authors: Vec<String> = stored.author_person.iter().cloned().collect();
+        let parties = FourEyes {
+            workflow: &request.workflow,
+            version: request.version,
+            requester: &stored.requester_person,
+            authors: &authors,
+        };
+        let actor = Actor {
+            principal: me,
+            person: Some(&decider.id),
+        };
+        match approval_right(
+            &actor,
+            environment,
+            &parties,
+            &rights,
+            PromotionAct::DecideRun,
+            now,
+        ) {
+            Ok(right @ ApprovalRight::Delegated { .. }) => {
+                check_pending(request, now)?;
+                Ok(right)
+            }
+            Err(refusal @ Refusal::DelegatorIsParty { .. }) => Err(refusal.into()),
+            // No usable delegation: say what the role would have allowed.
+            Ok(ApprovalRight::Own) | Err(_) => Err(denied),
+        }
+    }
+
     /// Files a request for a run the caller may start but that needs a
     /// second person. (Authorization to trigger is already checked.)
     pub(crate) async fn request_approval(

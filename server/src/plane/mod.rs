@@ -7,6 +7,7 @@
 mod approvals;
 mod audit;
 mod audit_log;
+mod delegations;
 mod execution;
 mod identity;
 mod people;

@@ -5,7 +5,7 @@
 //! gathers the facts, asks them, and hands the store one transaction per
 //! change with its audit record.
 
-use crate::plane::{GantryPlane, internal, principal_for, uuid_or_not_found};
+use crate::plane::{GantryPlane, internal, uuid_or_not_found};
 use crate::store::promotions::{
     LedgerQuery, Moved, NewPromotion, PointerMove, PromotionClose, PromotionQuery, StoredPolicy,
     StoredPromotion,
@@ -55,7 +55,7 @@ struct Pointers {
 }
 
 impl GantryPlane {
-    fn freshness(&self) -> Freshness {
+    pub(super) fn freshness(&self) -> Freshness {
         Freshness {
             now: self.clock.now(),
             max_age: chrono::Duration::from_std(self.settings.step_up_max_age)
@@ -375,28 +375,6 @@ impl GantryPlane {
         }
     }
 
-    /// The delegations in force in `env` whose delegators are loaded.
-    async fn delegated_rights(
-        &self,
-        env: &Environment,
-    ) -> Result<Vec<(gantry_core::promotion::Delegation, Principal)>, PortError> {
-        let mut out = Vec::new();
-        for d in self
-            .store
-            .delegations(env.as_str(), self.clock.now())
-            .await
-            .map_err(internal)?
-        {
-            if let Some(p) = principal_for(&self.store, &UserId(d.from.id.clone()), None)
-                .await
-                .map_err(internal)?
-            {
-                out.push((d, p));
-            }
-        }
-        Ok(out)
-    }
-
     async fn request_checked(
         &self,
         ctx: &RequestContext,
@@ -613,6 +591,9 @@ impl GantryPlane {
                     gantry_core::promotion::ApprovalRight::Own => None,
                     gantry_core::promotion::ApprovalRight::Delegated { from } => Some(from),
                 };
+                if let Some(from) = &on_behalf_of {
+                    event.set_detail("on_behalf_of", serde_json::json!(from));
+                }
                 let approval = PromotionApproval {
                     by: person.clone(),
                     on_behalf_of,
@@ -635,7 +616,10 @@ impl GantryPlane {
             }
             PromotionDecision::Reject | PromotionDecision::Cancel => {
                 let (state, action) = if decision == PromotionDecision::Reject {
-                    may_reject(&actor, &target, &parties, &rights, &fresh)?;
+                    let right = may_reject(&actor, &target, &parties, &rights, &fresh)?;
+                    if let gantry_core::promotion::ApprovalRight::Delegated { from } = right {
+                        event.set_detail("on_behalf_of", serde_json::json!(from));
+                    }
                     gantry_core::approval::check_token_may_decide(
                         me,
                         &env,

@@ -13,7 +13,8 @@
 //! with a required input (allowed triggers stop at 422 and start nothing),
 //! an identical spec (allowed applies change nothing), a taken token name
 //! (allowed creations stop at 409), an unknown account (allowed disables
-//! stop at 404). Allowed means the answer is neither 401
+//! and delegations stop at 404), a delegation revoked already (allowed
+//! revocations stop at 409). Allowed means the answer is neither 401
 //! nor 403 nor a sign that the request never reached the port (400, 405,
 //! 415, 5xx); denied means 403 with the `forbidden` error, or 401 with
 //! `unauthenticated` for anonymous callers.
@@ -75,6 +76,12 @@ enum Rule {
     Decide,
     /// Admin in every environment (admin@*): changes that reach everywhere.
     AdminEverywhere,
+    /// Delegating one's approvals: a person (never a token) holding
+    /// approver or admin in the request's environment.
+    Delegate,
+    /// Revoking the fixture's delegation: the person who made it (the
+    /// approver user) or an admin of its environment.
+    DelegatorOrAdmin,
     /// Worker tokens only, whatever the roles of anyone else: the execution
     /// API. Other tokens reach the port and are refused (403); sessions are
     /// no credential there (401).
@@ -118,6 +125,9 @@ struct Fixture {
     runs: BTreeMap<&'static str, String>,
     /// A pending approval request per environment, for reads.
     approvals: BTreeMap<&'static str, String>,
+    /// A delegation in the last environment by the approver user, revoked
+    /// already (so no case gains a delegated right from it).
+    delegation: String,
 }
 
 /// What one case's request refers to.
@@ -132,6 +142,8 @@ struct Target {
     approval: String,
     /// The fixture's promotion request (into the last environment).
     promotion: String,
+    /// The fixture's (revoked) delegation.
+    delegation: String,
 }
 
 struct Row {
@@ -267,6 +279,20 @@ fn table() -> Vec<Row> {
         rest("get", "/approvals/{id}", InEnv(VIEWERS), ENVS, empty),
         rest("post", "/approvals/{id}/approve", Decide, ENVS, empty).deciding(),
         rest("post", "/approvals/{id}/reject", Decide, ENVS, empty).deciding(),
+        // Delegations: an unknown delegate (allowed delegations stop at 404)
+        // and the fixture's revoked delegation (allowed revocations: 409).
+        rest("get", "/delegations", Anywhere(VIEWERS), NONE, empty),
+        rest("post", "/delegations", Delegate, ENVS, |t| {
+            let until = chrono::Utc::now() + chrono::Duration::days(1);
+            Body::Json(json!({"to": "no-such-user", "environment": t.env, "until": until}))
+        }),
+        rest(
+            "post",
+            "/delegations/{id}/revoke",
+            DelegatorOrAdmin,
+            LAST,
+            empty,
+        ),
         // Promotion: who may ask, decide, tick and roll back is the target
         // environment's policy; these are the defaults (request and roll
         // back: operator; decide: approver; the manual item: operator).
@@ -472,6 +498,8 @@ fn concrete_path(template: &str, target: &Target) -> String {
         &target.approval
     } else if template.starts_with("/promotions/") {
         &target.promotion
+    } else if template.starts_with("/delegations/") {
+        &target.delegation
     } else {
         &target.run
     };
@@ -559,6 +587,14 @@ fn expect(rule: Rule, who: &Who, env: Option<&str>) -> Expect {
             scope => who.holds(ADMINS, Some(scope)),
         },
         Rule::AdminEverywhere => who.grants.contains(&(Admin, "*")),
+        Rule::Delegate => {
+            who.kind == Kind::Person
+                && who.holds(APPROVERS, Some(env.expect("an environment-scoped rule")))
+        }
+        Rule::DelegatorOrAdmin => {
+            (who.kind == Kind::Person && who.grants == [(Approver, "*")])
+                || who.holds(ADMINS, Some(env.expect("an environment-scoped rule")))
+        }
         // Only bearer tokens are read there: a session is nobody.
         Rule::Workers if who.kind == Kind::Person => return Expect::Unauthenticated,
         Rule::Workers => false,
@@ -757,7 +793,28 @@ async fn fixture(app: &TestApp) -> Fixture {
         promotion,
         runs,
         approvals,
+        delegation: revoked_delegation(app).await,
     }
+}
+
+/// A delegation by the approver user in the last environment, revoked at
+/// once.
+async fn revoked_delegation(app: &TestApp) -> String {
+    let approver = app.person("approver").await;
+    let until = chrono::Utc::now() + chrono::Duration::days(1);
+    let (status, body) = approver
+        .post(
+            "/delegations",
+            json!({"to": "operator", "environment": LAST[0], "until": until}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    let (status, body) = approver
+        .post(&format!("/delegations/{id}/revoke"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    id
 }
 
 /// A new approval request in `env`, asked for with the bootstrap token (so
@@ -794,6 +851,7 @@ async fn target(
         run: fixture.runs.get(env).cloned().unwrap_or_default(),
         approval,
         promotion: fixture.promotion.clone(),
+        delegation: fixture.delegation.clone(),
     }
 }
 

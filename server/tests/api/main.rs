@@ -14,6 +14,7 @@ mod auth;
 mod authz_matrix;
 mod cli;
 mod crash_chaos;
+mod delegations;
 mod edge;
 mod engine;
 mod four_eyes;

@@ -237,6 +237,10 @@ impl ApprovalStore for Adapter {
         )
         .await?;
         tx.commit().await?;
-        Ok(Decided::Done(Box::new(ApprovalDecided { request, run })))
+        Ok(Decided::Done(Box::new(ApprovalDecided {
+            request,
+            run,
+            on_behalf_of: None,
+        })))
     }
 }
