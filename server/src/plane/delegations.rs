@@ -5,7 +5,7 @@
 //! [`GantryPlane::delegated_rights`].
 
 use crate::plane::{GantryPlane, internal, principal_for, uuid_or_not_found};
-use crate::store::promotions::{DelegationQuery, Revoked, StoredDelegation};
+use crate::store::delegations::{DelegationQuery, Revoked, StoredDelegation};
 use async_trait::async_trait;
 use gantry_core::approval::Person;
 use gantry_core::audit::{AuditAction, AuditEvent};

@@ -21,6 +21,7 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod delegations;
 mod postgres;
 pub mod promotions;
 pub mod queue;
@@ -38,6 +39,7 @@ pub mod versions;
 
 pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
+pub use delegations::DelegationStore;
 pub use postgres::open_postgres_pool;
 pub use promotions::PromotionStore;
 pub use queue::QueueStore;
@@ -157,6 +159,7 @@ pub trait Store:
     + ApprovalStore
     + ScimStore
     + PromotionStore
+    + DelegationStore
 {
     fn backend(&self) -> Backend;
 

@@ -11,10 +11,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::approval::Person;
 use gantry_core::audit::AuditEvent;
+use gantry_core::promotion::EnvironmentPolicy;
 use gantry_core::promotion::evaluation::{ChecklistSnapshot, ChecklistTick};
 use gantry_core::promotion::ledger::{Deployment, DeploymentKind};
 use gantry_core::promotion::request::{PromotionApproval, PromotionRequest, PromotionState};
-use gantry_core::promotion::{Delegation, EnvironmentPolicy};
 use gantry_core::run::RunStatus;
 
 /// A policy an admin saved.
@@ -116,33 +116,6 @@ pub struct LedgerQuery<'a> {
     pub limit: u32,
 }
 
-/// A delegation as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredDelegation {
-    pub id: String,
-    pub delegation: Delegation,
-    pub created_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-/// Which delegations to list.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DelegationQuery<'a> {
-    pub environment: Option<&'a str>,
-    /// Only delegations in these environments; `None`: every one.
-    pub visible: Option<&'a [String]>,
-    pub limit: u32,
-}
-
-/// What revoking a delegation did.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Revoked {
-    Done(Box<StoredDelegation>),
-    /// It was revoked already (at that moment): nothing changed.
-    Already(DateTime<Utc>),
-    NotFound,
-}
-
 #[async_trait]
 pub trait PromotionStore: Send + Sync + 'static {
     /// A workflow's id by name.
@@ -232,35 +205,4 @@ pub trait PromotionStore: Send + Sync + 'static {
 
     /// The people who wrote a version (for four eyes), where recorded.
     async fn version_authors(&self, workflow_id: &str, version: u32) -> StoreResult<Vec<String>>;
-
-    /// Delegations in force in `environment` at `at`.
-    async fn delegations(
-        &self,
-        environment: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Vec<Delegation>>;
-
-    /// Stores a new delegation with its audit record.
-    async fn create_delegation(
-        &self,
-        delegation: &StoredDelegation,
-        audit: AuditEvent,
-    ) -> StoreResult<()>;
-
-    async fn delegation(&self, id: &str) -> StoreResult<Option<StoredDelegation>>;
-
-    /// Delegations whatever their state, newest first.
-    async fn delegation_list(
-        &self,
-        query: DelegationQuery<'_>,
-    ) -> StoreResult<Vec<StoredDelegation>>;
-
-    /// Revokes a delegation at `at` with its audit record, unless it was
-    /// revoked already.
-    async fn revoke_delegation(
-        &self,
-        id: &str,
-        at: DateTime<Utc>,
-        audit: AuditEvent,
-    ) -> StoreResult<Revoked>;
 }

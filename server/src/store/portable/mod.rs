@@ -11,6 +11,7 @@ use super::{Adapter, Db, FOR_UPDATE, SKIP_LOCKED, begin_write, notify_work};
 
 mod approvals;
 mod audit;
+mod delegations;
 mod promotions;
 mod queue;
 mod run_rows;
