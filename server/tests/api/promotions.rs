@@ -23,6 +23,9 @@ on_both_backends!(
     bad_input_gets_clear_errors,
     soak_time_counts_from_activation_and_requests_expire,
     dev_mode_seeds_a_living_promotion_demo,
+    approving_into_prod_needs_a_recent_sign_in,
+    a_newer_version_supersedes_the_pending_request,
+    new_http_hosts_need_an_acknowledgement_naming_them,
 );
 
 const FLOW: &str = "name: ship\nsteps:\n  - id: go\n    run: echo v1\n";
@@ -698,4 +701,126 @@ async fn dev_mode_seeds_a_living_promotion_demo(backend: Backend) {
     // demos), v1 into stage and prod, v2 into stage.
     let rows = app.count_sql("SELECT count(*) FROM deployments").await;
     assert_eq!(rows, 8);
+}
+
+async fn approving_into_prod_needs_a_recent_sign_in(backend: Backend) {
+    let clock = Arc::new(ShiftedClock::default());
+    let app = TestApp::spawn_with_clock(backend, &["--dev"], clock.clone()).await;
+    apply(&app, FLOW).await;
+    set_policy(
+        &app,
+        "prod",
+        json!({ "required_approvals": 1, "step_up": true }),
+    )
+    .await;
+    let operator = app.person("operator").await;
+    to_stage(&operator).await;
+    let id = ask_prod(&operator).await;
+    let approver = app.person("approver").await;
+    // Two hours after signing in, the approver's sign-in is too old.
+    clock.advance(chrono::Duration::hours(2));
+    let (status, body) = approver
+        .post(&format!("/promotions/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "step_up_required", "{body}");
+    assert_eq!(active_in(&app, "prod").await, None);
+    // Signing in again is enough.
+    let approver = app.person("approver").await;
+    let (status, body) = approver
+        .post(&format!("/promotions/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["request"]["state"], "promoted", "{body}");
+}
+
+async fn a_newer_version_supersedes_the_pending_request(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev"]).await;
+    apply(&app, FLOW).await;
+    set_policy(
+        &app,
+        "prod",
+        json!({ "required_approvals": 1, "step_up": true }),
+    )
+    .await;
+    let operator = app.person("operator").await;
+    to_stage(&operator).await;
+    let first = ask_prod(&operator).await;
+    // Asking again for the same version names the open request.
+    let (status, body) = operator
+        .post("/workflows/ship/promotions", ask("prod"))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(message(&body).contains(&first), "{body}");
+    apply(&app, FLOW_V2).await;
+    to_stage(&operator).await;
+    let second = ask_prod(&operator).await;
+    assert_ne!(first, second);
+    let (_, old) = operator.get(&format!("/promotions/{first}")).await;
+    assert_eq!(old["request"]["state"], "superseded", "{old}");
+    let (_, pending) = app.api_get("/promotions?workflow=ship&state=pending").await;
+    let pending: Vec<&str> = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(pending, [second.as_str()]);
+}
+
+async fn new_http_hosts_need_an_acknowledgement_naming_them(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev"]).await;
+    apply(&app, FLOW).await;
+    set_policy(
+        &app,
+        "prod",
+        json!({ "required_approvals": 1, "step_up": true, "checklist": [
+            { "id": "http_hosts", "check": { "kind": "no_new_http_hosts" } } ] }),
+    )
+    .await;
+    let operator = app.person("operator").await;
+    to_stage(&operator).await;
+    // Version 2 calls a host nothing active in prod calls.
+    apply(
+        &app,
+        "name: ship\nsteps:\n  - id: go\n    run: echo v2\n  - id: notify\n    needs: [go]\n    \
+         http: { method: POST, url: \"https://hooks.example.com/deploy\" }\n",
+    )
+    .await;
+    to_stage(&operator).await;
+    // Only what is active in stage can go to prod.
+    let (status, body) = operator
+        .post(
+            "/workflows/ship/promotions",
+            json!({ "to_environment": "prod", "version": 1, "reason": "baseline" }),
+        )
+        .await;
+    assert_eq!(status, 409, "v1 is no longer active in stage: {body}");
+    let id = ask_prod(&operator).await;
+    let (_, detail) = operator.get(&format!("/promotions/{id}")).await;
+    assert!(
+        detail["diff"]["new_http_hosts"]
+            .to_string()
+            .contains("hooks.example.com"),
+        "{detail}"
+    );
+    let item = &detail["checklist"]["items"][0];
+    assert_eq!(item["status"]["state"], "needs_acknowledgement", "{item}");
+    assert!(item.to_string().contains("hooks.example.com"), "{item}");
+    // The requester can't acknowledge what they ask to ship; an approver can.
+    let path = format!("/promotions/{id}/checklist/http_hosts");
+    let (status, body) = operator.post(&path, json!({ "checked": true })).await;
+    assert_eq!(status, 403, "{body}");
+    let approver = app.person("approver").await;
+    let (status, body) = approver.post(&path, json!({ "checked": true })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["checklist"]["items"][0]["status"]["state"], "acknowledged",
+        "{body}"
+    );
+    let (status, body) = approver
+        .post(&format!("/promotions/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["request"]["state"], "promoted", "{body}");
 }

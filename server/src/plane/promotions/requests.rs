@@ -211,12 +211,14 @@ impl GantryPlane {
                     approvals: &r.approvals,
                     basis: &basis,
                 };
-                let right = may_approve(&actor, &target, &review, &rights, &fresh)?;
+                // A token where tokens may not decide is refused before
+                // anything about the request is told (even "already approved").
                 gantry_core::approval::check_token_may_decide(
                     me,
                     &env,
                     &self.settings.token_approvals,
                 )?;
+                let right = may_approve(&actor, &target, &review, &rights, &fresh)?;
                 let on_behalf_of = match right {
                     gantry_core::promotion::ApprovalRight::Own => None,
                     gantry_core::promotion::ApprovalRight::Delegated { from } => Some(from),
@@ -246,15 +248,15 @@ impl GantryPlane {
             }
             PromotionDecision::Reject | PromotionDecision::Cancel => {
                 let (state, action) = if decision == PromotionDecision::Reject {
-                    let right = may_reject(&actor, &target, &parties, &rights, &fresh)?;
-                    if let gantry_core::promotion::ApprovalRight::Delegated { from } = right {
-                        event.set_detail("on_behalf_of", serde_json::json!(from));
-                    }
                     gantry_core::approval::check_token_may_decide(
                         me,
                         &env,
                         &self.settings.token_approvals,
                     )?;
+                    let right = may_reject(&actor, &target, &parties, &rights, &fresh)?;
+                    if let gantry_core::promotion::ApprovalRight::Delegated { from } = right {
+                        event.set_detail("on_behalf_of", serde_json::json!(from));
+                    }
                     (PromotionState::Rejected, AuditAction::PromotionReject)
                 } else {
                     may_cancel(&actor, &target, &r.requested_by.id)?;
