@@ -44,7 +44,9 @@ async function registerGuarded(browser: Browser, name: string) {
 /** Asks for a run of `name` from its page as the signed-in operator; ends on
  *  the Approvals page and returns the request's page. */
 async function ask(page: Page, name: string, reason: string) {
-  await page.getByLabel(/^Reason/).fill(reason);
+  // The run form's reason (the page's Promotion section has its own).
+  const runForm = page.locator('form', { has: page.getByRole('button', { name: 'Start run' }) });
+  await runForm.getByLabel(/^Reason/).fill(reason);
   await page.getByRole('button', { name: 'Start run' }).click();
   await expect(page).toHaveURL(/\/approvals$/);
   const row = page

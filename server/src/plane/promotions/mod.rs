@@ -126,7 +126,12 @@ impl GantryPlane {
         self.store
             .version_spec(workflow_id, version)
             .await
-            .map_err(|_| PortError::not_found(format!("version {version}")))
+            .map_err(|e| match e {
+                crate::store::StoreError::Database(sqlx::Error::RowNotFound) => {
+                    PortError::not_found(format!("version {version}"))
+                }
+                other => internal(other),
+            })
     }
 
     /// The candidate against the version active in the target now.

@@ -39,6 +39,10 @@ impl GantryPlane {
         };
         may_request(&actor, &target, &self.freshness())?;
         let pointers = self.pointers(workflow).await?;
+        if let Some(v) = ask.version {
+            // A version that doesn't exist is unknown (404), not misplaced.
+            self.spec_of(&pointers.workflow_id, v).await?;
+        }
         let step = plan_promotion(
             &self.settings.environments,
             &pointers.active,
