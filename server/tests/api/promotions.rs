@@ -641,6 +641,14 @@ async fn soak_time_counts_from_activation_and_requests_expire(backend: Backend) 
     clock.advance(chrono::Duration::minutes(61));
     let (_, detail) = operator.get(&format!("/promotions/{id}")).await;
     assert_eq!(detail["request"]["state"], "expired", "{detail}");
+    // The gate expired it, whoever looked first.
+    let (_, audit) = app.api_get("/audit?action=promotion.expire").await;
+    let records = audit["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{audit}");
+    assert_eq!(
+        records[0]["actor"]["name"], "Gantry (promotion gate)",
+        "{audit}"
+    );
     let (status, _) = operator
         .post(
             &format!("/promotions/{id}/checklist/soak"),

@@ -191,13 +191,15 @@ impl GantryPlane {
 
     /// Closes a request past its expiry (recorded once, by whoever looks
     /// first).
-    pub(super) async fn expire_if_due(&self, ctx: &RequestContext, stored: &StoredPromotion) {
+    /// Whoever happens to look first, the expiry is the gate's doing, and
+    /// its audit record says so.
+    pub(super) async fn expire_if_due(&self, stored: &StoredPromotion) {
         let r = &stored.request;
         if r.state == PromotionState::Pending
             && r.state_at(self.clock.now()) == PromotionState::Expired
         {
             let mut event = self.event(
-                ctx,
+                &gate_context(),
                 AuditAction::PromotionExpire,
                 format!("promotion/{}", r.id),
             );
@@ -223,21 +225,7 @@ impl GantryPlane {
     /// overdue ones. `serve` calls it every few seconds; racing callers
     /// promote a request once (the store's compare-and-set).
     pub async fn advance_promotions(&self) -> Result<(), PortError> {
-        let ctx = RequestContext {
-            principal: Some(Principal {
-                id: UserId("system:promotions".into()),
-                kind: gantry_core::PrincipalKind::System,
-                username: "gantry-promotions".into(),
-                display_name: "Gantry (promotion gate)".into(),
-                email: None,
-                grants: Vec::new(),
-                signed_in_at: None,
-            }),
-            request_id: uuid::Uuid::new_v4().to_string(),
-            trace_id: None,
-            source_ip: None,
-            user_agent: None,
-        };
+        let ctx = gate_context();
         let pending = self
             .store
             .promotion_requests(PromotionQuery {
@@ -249,11 +237,31 @@ impl GantryPlane {
             .map_err(internal)?;
         for stored in pending {
             if stored.request.state_at(self.clock.now()) == PromotionState::Expired {
-                self.expire_if_due(&ctx, &stored).await;
+                self.expire_if_due(&stored).await;
             } else {
                 self.promote_if_ready(&ctx, &stored.request.id).await?;
             }
         }
         Ok(())
+    }
+}
+
+/// The promotion gate acting on its own: promoting requests that turned
+/// green, expiring overdue ones.
+fn gate_context() -> RequestContext {
+    RequestContext {
+        principal: Some(Principal {
+            id: UserId("system:promotions".into()),
+            kind: gantry_core::PrincipalKind::System,
+            username: "gantry-promotions".into(),
+            display_name: "Gantry (promotion gate)".into(),
+            email: None,
+            grants: Vec::new(),
+            signed_in_at: None,
+        }),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        trace_id: None,
+        source_ip: None,
+        user_agent: None,
     }
 }

@@ -238,7 +238,7 @@ impl PromotionPort for GantryPlane {
             &format!("promotion/{id}"),
         )
         .await?;
-        self.expire_if_due(ctx, &stored).await;
+        self.expire_if_due(&stored).await;
         self.detail_of(self.stored_request(id).await?).await
     }
 

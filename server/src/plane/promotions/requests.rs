@@ -149,7 +149,7 @@ impl GantryPlane {
     ) -> Result<PromotionDetail, PortError> {
         let me = ctx.require_principal()?;
         let stored = self.stored_request(id).await?;
-        self.expire_if_due(ctx, &stored).await;
+        self.expire_if_due(&stored).await;
         let stored = self.stored_request(id).await?;
         let r = stored.request.clone();
         event.environment = Some(r.to_environment.clone());
@@ -302,7 +302,7 @@ impl GantryPlane {
     ) -> Result<PromotionDetail, PortError> {
         let me = ctx.require_principal()?;
         let stored = self.stored_request(id).await?;
-        self.expire_if_due(ctx, &stored).await;
+        self.expire_if_due(&stored).await;
         let stored = self.stored_request(id).await?;
         let r = stored.request.clone();
         event.environment = Some(r.to_environment.clone());
