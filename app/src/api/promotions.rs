@@ -246,7 +246,7 @@ pub async fn list_deployments(
 }
 
 /// A text field left empty is not given.
-#[cfg(any(feature = "ssr", test))]
+#[cfg(feature = "ssr")]
 fn given(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }

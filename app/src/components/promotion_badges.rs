@@ -30,7 +30,7 @@ pub fn PromotionBadge(state: PromotionState) -> impl IntoView {
         PromotionState::Promoted => ("ok", "✓"),
         PromotionState::Rejected => ("err", "✕"),
         PromotionState::Cancelled => ("stop", "⊘"),
-        PromotionState::Expired => ("stop", "⧗"),
+        PromotionState::Expired => ("stop", "◔"),
         PromotionState::Superseded => ("stop", "↷"),
     };
     badge(
@@ -81,7 +81,7 @@ pub fn kind_label(kind: DeploymentKind) -> &'static str {
 #[component]
 pub fn KindBadge(kind: DeploymentKind) -> impl IntoView {
     let (tone, symbol) = match kind {
-        DeploymentKind::Apply => ("wait", "＋"),
+        DeploymentKind::Apply => ("wait", "+"),
         DeploymentKind::Promotion => ("run", "↑"),
         DeploymentKind::Rollback => ("stop", "↶"),
         DeploymentKind::Canary => ("run", "◐"),
