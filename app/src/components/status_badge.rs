@@ -29,7 +29,7 @@ fn symbol(status: &str) -> &'static str {
     match status {
         "succeeded" => "✓",
         "failed" | "lost" => "✕",
-        "timed_out" => "⧗",
+        "timed_out" => "◔",
         "running" => "▶",
         "cancelled" => "⊘",
         "skipped" => "↷",
@@ -98,7 +98,7 @@ pub fn ApprovalBadge(status: gantry_core::approval::ApprovalStatus) -> impl Into
         ApprovalStatus::Pending => ("wait", "○"),
         ApprovalStatus::Approved => ("ok", "✓"),
         ApprovalStatus::Rejected => ("err", "✕"),
-        ApprovalStatus::Expired => ("stop", "⧗"),
+        ApprovalStatus::Expired => ("stop", "◔"),
     };
     view! {
         <span class=format!("badge badge-{tone}") data-approval=status.as_str()>
