@@ -12,7 +12,7 @@
 //! declaration.
 
 use super::hosts::{HttpHost, http_hosts};
-use crate::spec::{InputSpec, StepSpec, WorkflowSpec};
+use crate::spec::{InputSpec, SecretMount, StepSpec, WorkflowSpec};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -97,12 +97,27 @@ impl SpecDiff {
     }
 }
 
-/// The secret references a spec makes. Specs have none yet: the secrets
-/// issue adds per-step `secrets:` references such as
-/// `vault:kv/data/{env}/db#password`, and fills this in so the diff and the
-/// `no_new_secret_references` checklist item see them.
-pub fn secret_references(_spec: &WorkflowSpec) -> BTreeSet<String> {
-    BTreeSet::new()
+/// The secret references a spec makes, one per step and name, as
+/// `steps.ID.secrets.NAME: provider:path#key` (placeholders unfilled, `as
+/// file` marked). Keyed by step and name as well as the reference: giving an
+/// existing reference to another step is new access, and the diff and the
+/// `no_new_secret_references` checklist item must see it.
+pub fn secret_references(spec: &WorkflowSpec) -> BTreeSet<String> {
+    spec.steps
+        .iter()
+        .flat_map(|step| {
+            step.secrets.iter().map(move |(name, secret)| {
+                let file = match secret.mount {
+                    SecretMount::File => " (as file)",
+                    SecretMount::Env => "",
+                };
+                format!(
+                    "steps.{}.secrets.{name}: {}{file}",
+                    step.id, secret.reference
+                )
+            })
+        })
+        .collect()
 }
 
 /// Compares `candidate` with `active`, the version active in the target
@@ -361,6 +376,13 @@ fn step_fields(step: &StepSpec) -> Fields {
     );
     for (name, value) in &step.env {
         put(&mut f, 10, format!("env.{name}"), Some(value.clone()));
+    }
+    for (name, secret) in &step.secrets {
+        let value = match secret.mount {
+            SecretMount::Env => secret.reference.clone(),
+            SecretMount::File => format!("{} (as file)", secret.reference),
+        };
+        put(&mut f, 10, format!("secrets.{name}"), Some(value));
     }
     put(&mut f, 11, "outputs", set_text(&step.outputs));
     if let Some(limits) = &step.limits {

@@ -330,10 +330,68 @@ fn new_hosts_are_called_out_with_templated_ones_marked() {
 }
 
 #[test]
-fn secret_references_are_empty_until_specs_have_secrets() {
+fn a_spec_without_secrets_references_none() {
     let s = spec(base());
     assert!(secret_references(&s).is_empty());
     assert!(diff(None, &s).new_secret_references.is_empty());
+}
+
+fn with_secrets(build: serde_json::Value, notify: serde_json::Value) -> WorkflowSpec {
+    let mut v = base();
+    v["steps"][0]["secrets"] = build;
+    v["steps"][1]["secrets"] = notify;
+    spec(v)
+}
+
+#[test]
+fn new_secret_references_are_called_out_by_step_and_name() {
+    let active = with_secrets(json!({"DB": "vault:kv/data/{env}/db#password"}), json!({}));
+    let candidate = with_secrets(
+        json!({
+            "DB": "vault:kv/data/{env}/db#password",
+            "CA": {"ref": "file:/run/secrets/ca.pem", "as": "file"}
+        }),
+        json!({"DB": "vault:kv/data/{env}/db#password"}),
+    );
+    assert_eq!(
+        secret_references(&candidate)
+            .into_iter()
+            .collect::<Vec<_>>(),
+        vec![
+            "steps.build.secrets.CA: file:/run/secrets/ca.pem (as file)",
+            "steps.build.secrets.DB: vault:kv/data/{env}/db#password",
+            "steps.notify.secrets.DB: vault:kv/data/{env}/db#password",
+        ]
+    );
+    let d = diff(Some(&active), &candidate);
+    // The same reference given to another step is new access too.
+    assert_eq!(
+        d.new_secret_references,
+        vec![
+            "steps.build.secrets.CA: file:/run/secrets/ca.pem (as file)",
+            "steps.notify.secrets.DB: vault:kv/data/{env}/db#password",
+        ]
+    );
+    let build = d.steps.iter().find(|s| s.id == "build").unwrap();
+    assert_eq!(build.fields.len(), 1);
+    assert_eq!(build.fields[0].field, "secrets.CA");
+    assert!(!d.is_empty());
+}
+
+#[test]
+fn removed_or_unchanged_secret_references_are_not_new() {
+    let active = with_secrets(
+        json!({"DB": "vault:kv/data/{env}/db#password", "TOKEN": "env:TOKEN"}),
+        json!({}),
+    );
+    let fewer = with_secrets(json!({"DB": "vault:kv/data/{env}/db#password"}), json!({}));
+    assert!(diff(Some(&active), &fewer).new_secret_references.is_empty());
+    assert!(diff(Some(&active), &active).is_empty());
+    let moved = with_secrets(json!({"DB": "vault:kv/data/{env}/db2#password"}), json!({}));
+    assert_eq!(
+        diff(Some(&fewer), &moved).new_secret_references,
+        vec!["steps.build.secrets.DB: vault:kv/data/{env}/db2#password"]
+    );
 }
 
 #[test]

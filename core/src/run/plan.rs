@@ -324,6 +324,7 @@ mod tests {
             timeout: None,
             retries,
             env: BTreeMap::new(),
+            secrets: Default::default(),
             outputs: vec![],
             limits: None,
         }

@@ -17,6 +17,7 @@ mod limits;
 pub mod names;
 mod problem;
 mod retry;
+pub mod secrets;
 pub mod template;
 
 #[cfg(feature = "ssr")]
@@ -26,6 +27,8 @@ mod parse;
 #[cfg(feature = "ssr")]
 mod validate;
 #[cfg(feature = "ssr")]
+mod validate_secrets;
+#[cfg(feature = "ssr")]
 mod validate_steps;
 #[cfg(feature = "ssr")]
 mod validate_text;
@@ -34,8 +37,10 @@ pub use duration::{MAX_DURATION, SpecDuration};
 pub use inputs::resolve_inputs;
 pub use limits::{MAX_MEMORY, MIN_MEMORY, SpecBytes, StepLimits};
 pub use problem::{SpecProblem, SpecRejection};
+pub use secrets::{Placeholder, SecretMount, SecretRef, StepSecret, referenced_providers};
 pub use template::{
     Expr, ShellScript, TemplateContext, TemplateError, expressions, render, render_shell,
+    render_with_secrets,
 };
 
 #[cfg(feature = "ssr")]
@@ -172,6 +177,12 @@ pub struct StepSpec {
     /// Extra environment variables; names starting with `GANTRY_` are reserved.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    /// Secrets the step needs, by the name it sees them as (see
+    /// [`secrets`]); references only, never values.
+    /// Each value is `"provider:path#key"` or `{ref: "provider:path#key", as: env|file}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Object>))]
+    pub secrets: BTreeMap<String, StepSecret>,
     /// Output keys the step writes to `$GANTRY_OUTPUT`; later steps read them
     /// as `${{ steps.ID.outputs.KEY }}`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -284,6 +295,7 @@ mod tests {
             timeout: None,
             retries: None,
             env: BTreeMap::new(),
+            secrets: BTreeMap::new(),
             outputs: vec![],
             limits: None,
         }

@@ -110,6 +110,7 @@ mod tests {
             timeout: None,
             retries: None,
             env: Default::default(),
+            secrets: Default::default(),
             outputs: vec![],
             limits: None,
         };

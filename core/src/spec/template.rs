@@ -2,7 +2,8 @@
 //!
 //! The expression language is deliberately tiny: a value lookup, nothing
 //! else. Allowed: `inputs.NAME`, `steps.ID.outputs.KEY`, `run.id`,
-//! `run.environment`, `workflow.name`. Validation (with the `ssr` feature)
+//! `run.environment`, `workflow.name`, and `secrets.NAME` in an HTTP step's
+//! headers and body when the step declares that secret. Validation (with the `ssr` feature)
 //! checks references against the spec; [`render`] and [`render_shell`] fill
 //! them in when a step starts.
 //!
@@ -29,6 +30,9 @@ pub enum Expr {
     RunEnvironment,
     /// `workflow.name`
     WorkflowName,
+    /// `secrets.NAME`: a secret the step declares. Only HTTP headers and
+    /// bodies may use it; shell steps get secrets as variables or files.
+    Secret { name: String },
 }
 
 impl fmt::Display for Expr {
@@ -39,6 +43,7 @@ impl fmt::Display for Expr {
             Expr::RunId => f.write_str("run.id"),
             Expr::RunEnvironment => f.write_str("run.environment"),
             Expr::WorkflowName => f.write_str("workflow.name"),
+            Expr::Secret { name } => write!(f, "secrets.{name}"),
         }
     }
 }
@@ -50,13 +55,17 @@ pub enum TemplateError {
     #[error("unterminated template \"{near}\": close every \"${{{{\" with \"}}}}\"")]
     Unterminated { near: String },
     #[error(
-        "unknown template expression \"{expr}\": use inputs.NAME, steps.ID.outputs.KEY, run.id, run.environment or workflow.name"
+        "unknown template expression \"{expr}\": use inputs.NAME, steps.ID.outputs.KEY, run.id, run.environment, workflow.name or secrets.NAME"
     )]
     UnknownExpression { expr: String },
     #[error("input {name} has no value: declare it under inputs, or give it when starting the run")]
     MissingInput { name: String },
     #[error("step {step} finished without writing output {key}")]
     MissingOutput { step: String, key: String },
+    #[error("secret {name} was not fetched for this attempt")]
+    MissingSecret { name: String },
+    #[error("secrets.{name} can't be written into a shell script; the step reads it as ${name}")]
+    SecretInScript { name: String },
 }
 
 /// The values templates are filled in from when a step starts.
@@ -138,6 +147,9 @@ fn parse_expr(src: &str) -> Result<Expr, TemplateError> {
         ["run", "id"] => Ok(Expr::RunId),
         ["run", "environment"] => Ok(Expr::RunEnvironment),
         ["workflow", "name"] => Ok(Expr::WorkflowName),
+        ["secrets", name] => Ok(Expr::Secret {
+            name: (*name).to_owned(),
+        }),
         _ => Err(unknown()),
     }
 }
@@ -167,8 +179,13 @@ pub(crate) fn with_placeholders(text: &str, placeholder: &str) -> Result<String,
         .collect())
 }
 
-/// The text an expression stands for in this run.
-fn lookup(expr: &Expr, ctx: &TemplateContext<'_>) -> Result<String, TemplateError> {
+/// The text an expression stands for in this run; `secrets` holds the
+/// values fetched for this attempt (name → value).
+fn lookup(
+    expr: &Expr,
+    ctx: &TemplateContext<'_>,
+    secrets: &BTreeMap<String, String>,
+) -> Result<String, TemplateError> {
     match expr {
         Expr::Input { name } => ctx
             .inputs
@@ -187,6 +204,10 @@ fn lookup(expr: &Expr, ctx: &TemplateContext<'_>) -> Result<String, TemplateErro
         Expr::RunId => Ok(ctx.run_id.to_owned()),
         Expr::RunEnvironment => Ok(ctx.environment.to_owned()),
         Expr::WorkflowName => Ok(ctx.workflow.to_owned()),
+        Expr::Secret { name } => secrets
+            .get(name)
+            .cloned()
+            .ok_or_else(|| TemplateError::MissingSecret { name: name.clone() }),
     }
 }
 
@@ -203,11 +224,21 @@ fn value_text(value: &serde_json::Value) -> String {
 /// Plain substitution, for places no shell parses: HTTP URL, headers and
 /// body, and env values (which the executor passes as data).
 pub fn render(text: &str, ctx: &TemplateContext<'_>) -> Result<String, TemplateError> {
+    render_with_secrets(text, ctx, &BTreeMap::new())
+}
+
+/// [`render`] for an HTTP step's headers and body, where `${{ secrets.NAME }}`
+/// takes its value from `secrets` (fetched for this attempt, never stored).
+pub fn render_with_secrets(
+    text: &str,
+    ctx: &TemplateContext<'_>,
+    secrets: &BTreeMap<String, String>,
+) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(text.len());
     for piece in pieces(text)? {
         match piece {
             Piece::Text(t) => out.push_str(t),
-            Piece::Expr(e) => out.push_str(&lookup(&e, ctx)?),
+            Piece::Expr(e) => out.push_str(&lookup(&e, ctx, secrets)?),
         }
     }
     Ok(out)
@@ -225,13 +256,18 @@ pub fn render_shell(script: &str, ctx: &TemplateContext<'_>) -> Result<ShellScri
     for piece in pieces(script)? {
         match piece {
             Piece::Text(t) => out.push_str(t),
+            // Validation refuses this; checked again so a script never
+            // carries a secret even from an unvalidated spec.
+            Piece::Expr(Expr::Secret { name }) => {
+                return Err(TemplateError::SecretInScript { name });
+            }
             Piece::Expr(e) => {
                 let n = match numbered.iter().position(|seen| *seen == e) {
                     Some(i) => i + 1,
                     None => {
                         env.push((
                             format!("GANTRY_EXPR_{}", numbered.len() + 1),
-                            lookup(&e, ctx)?,
+                            lookup(&e, ctx, &BTreeMap::new())?,
                         ));
                         numbered.push(e);
                         numbered.len()
@@ -376,6 +412,43 @@ mod tests {
             let err = render_shell(text, &f.ctx()).unwrap_err().to_string();
             assert!(err.contains(want), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn secrets_render_from_the_attempt_values_only() {
+        let f = Fixture::new();
+        let secrets: BTreeMap<String, String> = [("TOKEN".to_owned(), "s3cr3t".to_owned())]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            render_with_secrets("Bearer ${{ secrets.TOKEN }}", &f.ctx(), &secrets).as_deref(),
+            Ok("Bearer s3cr3t")
+        );
+        assert_eq!(
+            render("${{ secrets.TOKEN }}", &f.ctx())
+                .unwrap_err()
+                .to_string(),
+            "secret TOKEN was not fetched for this attempt"
+        );
+        assert_eq!(
+            render_shell("echo ${{ secrets.TOKEN }}", &f.ctx())
+                .unwrap_err()
+                .to_string(),
+            "secrets.TOKEN can't be written into a shell script; the step reads it as $TOKEN"
+        );
+        assert_eq!(
+            expressions("${{ secrets.TOKEN }}").unwrap(),
+            vec![Expr::Secret {
+                name: "TOKEN".into()
+            }]
+        );
+        assert_eq!(
+            Expr::Secret {
+                name: "TOKEN".into()
+            }
+            .to_string(),
+            "secrets.TOKEN"
+        );
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub(super) fn check_steps(spec: &WorkflowSpec, problems: &mut Problems) {
         check_duration(&format!("{path}.timeout"), step.timeout, problems);
         check_retries(step, &path, problems);
         check_env(step, &path, problems);
+        super::validate_secrets::check_secrets(step, &path, problems);
         check_outputs(step, &path, problems);
         check_limits(step, &path, problems);
         if let Some(http) = &step.http {
@@ -332,6 +333,9 @@ fn check_templates(
         // Computed on first use: most steps reference no outputs.
         let mut ancestors: Option<HashSet<&str>> = None;
         for (at, text) in fields {
+            let secrets_allowed = step.http.is_some()
+                && (at.starts_with(&format!("{path}.http.headers."))
+                    || at == format!("{path}.http.body"));
             let exprs = match expressions(text) {
                 Ok(exprs) => exprs,
                 Err(e) => {
@@ -351,6 +355,9 @@ fn check_templates(
                                 .unwrap_or_default()
                         });
                         output_problem(spec, step, first, dag.is_some(), ancestors, from, key)
+                    }
+                    Expr::Secret { name } => {
+                        super::validate_secrets::template_problem(step, name, secrets_allowed)
                     }
                     _ => None,
                 };

@@ -546,10 +546,10 @@ fn rejected() -> Vec<(
         ),
         (
             "unknown expression",
-            steps("  - id: a\n    run: x\n    env: {A: '${{ secrets.token }}'}\n"),
+            steps("  - id: a\n    run: x\n    env: {A: '${{ env.token }}'}\n"),
             "steps[0].env.A",
             Some(5),
-            "unknown template expression \"secrets.token\"",
+            "unknown template expression \"env.token\"",
         ),
         (
             "template in url",
