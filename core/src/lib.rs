@@ -22,6 +22,7 @@ pub mod redirect;
 pub mod role_mapping;
 pub mod run;
 pub mod scim;
+pub mod secret;
 pub mod spec;
 pub mod step_up;
 pub mod text;

@@ -1,0 +1,47 @@
+//! Masking secret values out of text before it is stored or shown (issue 16,
+//! "Never stored, never shown").
+//!
+//! A [`SecretValue`] is expanded into its common encodings
+//! ([`encoded_forms`]); a [`Masker`] replaces every occurrence of any form
+//! with [`MASK`], and a [`StreamMasker`] does the same for one output stream
+//! written in pieces, so a value split across two writes is still caught.
+//!
+//! Limits, by design: a value shorter than [`MIN_SECRET_LEN`] bytes is
+//! refused (masking every "abc" would destroy logs and hide nothing), forms
+//! shorter than [`MIN_FORM_LEN`] are never searched for, and a value that a
+//! step transforms in any other way (reversed, encrypted, mixed-case percent
+//! escapes, split by other text) is not recognised.
+
+mod forms;
+mod masker;
+mod stream;
+mod value;
+
+#[cfg(test)]
+mod forms_tests;
+#[cfg(test)]
+mod fuzz;
+#[cfg(test)]
+mod masker_tests;
+#[cfg(test)]
+mod stream_tests;
+
+pub use forms::encoded_forms;
+pub use masker::Masker;
+pub use stream::StreamMasker;
+pub use value::{SecretError, SecretValue};
+
+/// What a masked occurrence becomes.
+pub const MASK: &str = "***";
+
+/// The shortest value accepted as a secret, in bytes. Shorter values are
+/// refused rather than masked: a 1–3 byte string occurs everywhere in
+/// ordinary output, so masking it would wreck the logs while a value that
+/// short protects nothing anyway.
+pub const MIN_SECRET_LEN: usize = 4;
+
+/// The shortest form searched for. Every whole-value encoding of a value of
+/// [`MIN_SECRET_LEN`] bytes is at least this long; only the partial base64
+/// forms (a value inside a longer encoded text) can be shorter, and those
+/// are skipped.
+pub const MIN_FORM_LEN: usize = 4;
