@@ -131,6 +131,7 @@ impl GantryPlane {
         })?;
         event.resource = format!("workflow/{}", spec.name);
         check_schedulable(&spec)?;
+        check_secret_providers(&spec)?;
         let now = self.clock.now();
         let next_fire_at = match &spec.schedule {
             Some(expr) => CronSchedule::parse(expr, spec.timezone.as_deref())
@@ -250,6 +251,37 @@ fn invalid_spec(problems: Vec<SpecProblem>) -> PortError {
 
 /// A scheduled workflow must be runnable with no one there to fill in
 /// inputs.
+/// Deny by default: no secret provider is configured on this server yet, so
+/// a spec referencing one is refused at apply rather than run with its
+/// secrets missing.
+fn check_secret_providers(spec: &WorkflowSpec) -> Result<(), PortError> {
+    let problems: Vec<SpecProblem> = spec
+        .steps
+        .iter()
+        .enumerate()
+        .flat_map(|(i, step)| {
+            step.secrets.iter().map(move |(name, secret)| {
+                let provider = secret
+                    .reference
+                    .split_once(':')
+                    .map_or(secret.reference.as_str(), |(p, _)| p);
+                SpecProblem::new(
+                    format!("steps[{i}].secrets.{name}"),
+                    format!(
+                        "no secret provider {provider:?} is configured on this server, so this \
+                         reference can't be resolved; remove it until one is"
+                    ),
+                )
+            })
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid_spec(problems))
+    }
+}
+
 fn check_schedulable(spec: &WorkflowSpec) -> Result<(), PortError> {
     if spec.schedule.is_none() {
         return Ok(());

@@ -346,3 +346,20 @@ async fn bad_input_gets_a_4xx_that_says_what_to_fix() {
     let (_, list) = app.api_get("/workflows").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn specs_referencing_a_secret_provider_are_refused_until_one_is_configured() {
+    let app = TestApp::spawn().await;
+    let spec = "name: needs-db\nsteps:\n  - id: migrate\n    run: ./migrate\n    \
+                secrets:\n      DB_PASSWORD: \"vault:kv/data/{env}/db#password\"\n";
+    let (status, body) = app.apply(spec).await;
+    assert_eq!(status, 422, "{body}");
+    let problems = body["error"]["details"]["problems"].to_string();
+    assert!(problems.contains("steps[0].secrets.DB_PASSWORD"), "{body}");
+    assert!(
+        problems.contains("no secret provider \\\"vault\\\""),
+        "{body}"
+    );
+    let (status, _) = app.api_get("/workflows/needs-db").await;
+    assert_eq!(status, 404, "nothing was registered");
+}
