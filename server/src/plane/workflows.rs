@@ -249,8 +249,6 @@ fn invalid_spec(problems: Vec<SpecProblem>) -> PortError {
     }
 }
 
-/// A scheduled workflow must be runnable with no one there to fill in
-/// inputs.
 /// Deny by default: no secret provider is configured on this server yet, so
 /// a spec referencing one is refused at apply rather than run with its
 /// secrets missing.
@@ -282,6 +280,8 @@ fn check_secret_providers(spec: &WorkflowSpec) -> Result<(), PortError> {
     }
 }
 
+/// A scheduled workflow must be runnable with no one there to fill in
+/// inputs.
 fn check_schedulable(spec: &WorkflowSpec) -> Result<(), PortError> {
     if spec.schedule.is_none() {
         return Ok(());
