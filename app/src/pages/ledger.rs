@@ -120,6 +120,21 @@ pub fn LedgerPage() -> impl IntoView {
             })
         },
     );
+    // Both resources are made here, at the top, so the server and the
+    // browser number them alike (a resource made inside another's result
+    // can be paired with the wrong serialized value when hydrating).
+    let data = Resource::new(
+        move || filters.get(),
+        |f| async move {
+            let environments = get_overview()
+                .await?
+                .environments
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect();
+            load(f, environments).await
+        },
+    );
     view! {
         <Title text="Deployment ledger" />
         <h1>"Deployment ledger"</h1>
@@ -128,18 +143,17 @@ pub fn LedgerPage() -> impl IntoView {
         </p>
         <p><a href="/promotions">"Back to promotions"</a></p>
         <Loaded resource=choices let:choices>
-            <Ledger filters choices />
+            <Ledger filters choices data />
         </Loaded>
     }
 }
 
 #[component]
-fn Ledger(filters: Memo<Filters>, choices: Choices) -> impl IntoView {
-    let environments = choices.environments.clone();
-    let data = Resource::new(
-        move || filters.get(),
-        move |f| load(f, environments.clone()),
-    );
+fn Ledger(
+    filters: Memo<Filters>,
+    choices: Choices,
+    data: Resource<Result<LedgerData, AppError>>,
+) -> impl IntoView {
     view! {
         // Drawn again when the URL changes (a link followed in the
         // browser), so the form shows the filters in force.
