@@ -12,6 +12,7 @@ pub mod http;
 pub mod pages;
 pub mod plane;
 pub mod runtime;
+pub mod secrets;
 pub mod startup;
 pub mod state;
 pub mod store;

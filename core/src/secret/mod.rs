@@ -12,8 +12,11 @@
 //! step transforms in any other way (reversed, encrypted, mixed-case percent
 //! escapes, split by other text) is not recognised.
 
+mod access;
 mod forms;
 mod masker;
+#[cfg(feature = "ssr")]
+mod provider;
 mod stream;
 mod value;
 
@@ -26,9 +29,14 @@ mod masker_tests;
 #[cfg(test)]
 mod stream_tests;
 
+pub use access::SecretAccess;
 pub use forms::encoded_forms;
 pub use masker::Masker;
 pub use stream::StreamMasker;
+#[cfg(feature = "ssr")]
+pub use provider::{
+    FetchError, FetchRequest, Fetched, ProviderHealth, SecretLease, SecretProvider,
+};
 pub use value::{SecretError, SecretValue};
 
 /// What a masked occurrence becomes.
