@@ -4,6 +4,7 @@ use super::{MASK, SecretError, SecretValue, encoded_forms};
 use aho_corasick::{AhoCorasick, MatchKind};
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Replaces every form of every secret value with [`MASK`]. One
 /// Aho–Corasick automaton over all forms, so masking is a single pass,
@@ -12,6 +13,9 @@ use std::ops::Range;
 #[derive(Clone)]
 pub struct Masker {
     searcher: Option<AhoCorasick>,
+    /// The forms searched for, for telling whether a stream's tail could
+    /// begin one ([`Masker::partial_suffix_len`]).
+    forms: Arc<[String]>,
     max_form_len: usize,
 }
 
@@ -36,6 +40,7 @@ impl Masker {
             .map_err(|e| SecretError::TooMany(e.to_string()))?;
         Ok(Self {
             searcher: Some(searcher),
+            forms: forms.into(),
             max_form_len,
         })
     }
@@ -44,6 +49,7 @@ impl Masker {
     pub fn none() -> Self {
         Self {
             searcher: None,
+            forms: Arc::from(Vec::new()),
             max_form_len: 0,
         }
     }
@@ -52,6 +58,30 @@ impl Masker {
     /// masker holds back at most one byte less than this.
     pub fn max_form_len(&self) -> usize {
         self.max_form_len
+    }
+
+    /// The length of the longest end of `text` that is the beginning (but
+    /// not the whole) of some form: the bytes a stream must hold back,
+    /// since the next chunk could complete them into a value. Usually 0, so
+    /// a line is shown as soon as it is written.
+    pub fn partial_suffix_len(&self, text: &str) -> usize {
+        let text = text.as_bytes();
+        let Some(&last) = text.last() else {
+            return 0;
+        };
+        let mut longest = 0;
+        for form in self.forms.iter().map(String::as_bytes) {
+            // Only prefixes ending in `text`'s last byte can match; check
+            // the longest first and stop at the first that does.
+            let most = (form.len() - 1).min(text.len());
+            for k in (longest + 1..=most).rev() {
+                if form[k - 1] == last && text.ends_with(&form[..k]) {
+                    longest = k;
+                    break;
+                }
+            }
+        }
+        longest
     }
 
     /// `text` with every occurrence of any form replaced by [`MASK`];

@@ -32,11 +32,11 @@ mod stream_tests;
 pub use access::SecretAccess;
 pub use forms::encoded_forms;
 pub use masker::Masker;
-pub use stream::StreamMasker;
 #[cfg(feature = "ssr")]
 pub use provider::{
     FetchError, FetchRequest, Fetched, ProviderHealth, SecretLease, SecretProvider,
 };
+pub use stream::StreamMasker;
 pub use value::{SecretError, SecretValue};
 
 /// What a masked occurrence becomes.

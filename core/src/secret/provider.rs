@@ -92,7 +92,11 @@ pub trait SecretProvider: Send + Sync + 'static {
 
     /// Extends a dynamic credential's lease by about `increment`; returns
     /// the lease's new duration.
-    async fn renew(&self, lease: &SecretLease, increment: Duration) -> Result<Duration, FetchError> {
+    async fn renew(
+        &self,
+        lease: &SecretLease,
+        increment: Duration,
+    ) -> Result<Duration, FetchError> {
         let _ = increment;
         Err(FetchError::Other(format!(
             "this provider does not renew leases ({})",

@@ -10,11 +10,12 @@ use super::{MASK, Masker};
 /// text can't split a character. Feed lines *with* their `\n` so a value
 /// that spans lines (a PEM key) is still one occurrence.
 ///
-/// Latency trade-off: after each push, at most the last `max_form_len - 1`
-/// bytes are held back, since they could begin a value completed by the
-/// next chunk; they come out with a later push or with
-/// [`StreamMasker::finish`]. With no secrets nothing is held back. Emitted
-/// text is therefore not aligned to the chunks pushed.
+/// Latency: after each push, only the end of the text that could begin a
+/// form (at most `max_form_len - 1` bytes, usually none) is held back,
+/// since the next chunk could complete it into a value; it comes out with
+/// a later push or with [`StreamMasker::finish`]. A line of a PEM key is
+/// held until the next; ordinary output is not held at all. Emitted text
+/// is therefore not always aligned to the chunks pushed.
 #[derive(Debug)]
 pub struct StreamMasker {
     masker: Masker,
@@ -44,13 +45,15 @@ impl StreamMasker {
     /// emit (possibly empty).
     pub fn push(&mut self, chunk: &str) -> String {
         self.pending.push_str(chunk);
-        let hold = self.masker.max_form_len().saturating_sub(1);
         // An occurrence completed by later text ends past the current end,
-        // so it starts at `len - hold` or later, on a character boundary:
-        // nothing before the first boundary at or after that can change.
-        let mut cut = self.pending.len().saturating_sub(hold);
+        // so what is pending from its start on is the beginning of a form:
+        // nothing before the longest such end of `pending` can change.
+        let hold = self.masker.partial_suffix_len(&self.pending);
+        let mut cut = self.pending.len() - hold;
+        // A form starts on a character boundary, so this never moves; kept
+        // so a slice below can't split a character whatever happens.
         while !self.pending.is_char_boundary(cut) {
-            cut += 1;
+            cut -= 1;
         }
         self.emit_until(cut)
     }

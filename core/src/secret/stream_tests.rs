@@ -72,15 +72,33 @@ fn lines_pushed_with_their_newlines_mask_a_value_spanning_lines() {
 }
 
 #[test]
-fn text_is_released_once_it_can_no_longer_start_a_value() {
+fn only_a_tail_that_could_begin_a_value_is_held_back() {
     let masker = Masker::new(&values(&["hunter22"])).unwrap();
-    let hold = masker.max_form_len() - 1;
     let mut s = StreamMasker::new(masker);
-    let line = "x".repeat(100);
-    let out = s.push(&line);
-    assert_eq!(out.len(), 100 - hold);
-    assert_eq!(s.pending_len(), hold);
-    assert_eq!(s.finish(), "x".repeat(hold));
+    // Nothing here begins a form: all of it goes out at once.
+    assert_eq!(s.push(&"x".repeat(100)), "x".repeat(100));
+    assert_eq!(s.pending_len(), 0);
+    // "hunt" could become "hunter22": held until the next chunk says.
+    assert_eq!(s.push("a line\nhunt"), "a line\n");
+    assert_eq!(s.pending_len(), 4);
+    assert_eq!(s.push("ed\n"), "hunted\n");
+    assert_eq!(s.push("hunter2"), "");
+    assert_eq!(s.push("2!"), "***!");
+    assert_eq!(s.finish(), "");
+}
+
+#[test]
+fn a_multi_line_value_holds_its_first_line_until_the_next() {
+    let pem = "-----BEGIN KEY-----\nMIIBOgIBAAJBAK\n-----END KEY-----";
+    let masker = Masker::new(&values(&[pem])).unwrap();
+    let mut s = StreamMasker::new(masker);
+    assert_eq!(s.push("key:\n"), "key:\n");
+    assert_eq!(s.push("-----BEGIN KEY-----\n"), "");
+    assert_eq!(s.push("MIIBOgIBAAJBAK\n"), "");
+    assert_eq!(s.push("-----END KEY-----\n"), "***\n");
+    // A different key's first line is released by its second.
+    assert_eq!(s.push("-----BEGIN KEY-----\n"), "");
+    assert_eq!(s.push("other\n"), "-----BEGIN KEY-----\nother\n");
 }
 
 #[test]
