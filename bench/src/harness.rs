@@ -86,6 +86,7 @@ impl Engine {
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 sso: None,
                 public_url: "http://127.0.0.1".to_owned(),
+                secrets: Default::default(),
                 role_mapping: Default::default(),
                 step_up_max_age: std::time::Duration::from_secs(15 * 60),
                 token_approvals: Vec::new(),

@@ -107,6 +107,15 @@ pub struct LogBatch {
     pub lines: Vec<LogLine>,
 }
 
+/// The secret fetches of one attempt, reported by the worker that made them
+/// (with its own provider credentials) for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretAccessBatch {
+    #[serde(flatten)]
+    pub attempt: AttemptRef,
+    pub accesses: Vec<crate::secret::SecretAccess>,
+}
+
 /// How an attempt ended, as its worker saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttemptReport {
@@ -192,6 +201,32 @@ pub fn check_logs(batch: &LogBatch) -> Result<(), (&'static str, String)> {
         return Err((
             "lines",
             format!("a line holds at most {MAX_LOG_LINE_BYTES} bytes; cut longer ones"),
+        ));
+    }
+    Ok(())
+}
+
+/// The problem with a batch of secret accesses, if any.
+pub fn check_secret_accesses(batch: &SecretAccessBatch) -> Result<(), (&'static str, String)> {
+    check_instance(&batch.attempt.instance)?;
+    let most = crate::spec::MAX_SECRETS_PER_STEP;
+    if batch.accesses.is_empty() || batch.accesses.len() > most {
+        return Err((
+            "accesses",
+            format!("send 1 to {most} accesses, one per reference of the step"),
+        ));
+    }
+    let too_long = batch.accesses.iter().any(|a| {
+        [&a.name, &a.reference, &a.provider, &a.outcome]
+            .into_iter()
+            .chain(a.lease_id.as_ref())
+            .chain(a.error.as_ref())
+            .any(|f| f.len() > 1024)
+    });
+    if too_long {
+        return Err((
+            "accesses",
+            "a field of an access holds at most 1024 bytes".into(),
         ));
     }
     Ok(())

@@ -7,6 +7,7 @@ use gantry_server::engine::remote::RemoteSource;
 use gantry_server::engine::{Worker, WorkerSettings, worker_id};
 use gantry_server::runtime::clock::SystemClock;
 use gantry_server::runtime::telemetry;
+use gantry_server::secrets::SecretSettings;
 use gantry_server::startup::Application;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -52,7 +53,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(*args).await,
-        Command::Worker(args) => worker(args).await,
+        Command::Worker(args) => worker(*args).await,
         Command::Apply(args) => client::apply(args).await,
         Command::Run(args) => client::run(args).await,
         Command::Runs(args) => client::runs(args).await,
@@ -105,12 +106,30 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
         }
     };
     let mut settings = WorkerSettings::from_flags(worker_id(0), &args.worker);
-    // The worker token's file is a credential: no step may read it.
-    let protected = gantry_server::engine::sandbox::protected_paths(
+    // A worker may resolve secret references with its own provider
+    // credentials (a prod-only Vault role on prod workers).
+    let secrets = match SecretSettings::from_flags(&args.worker.secrets, None) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("gantry: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // The worker token's file is a credential: no step may read it, nor
+    // what secrets are fetched with.
+    let mut protected = gantry_server::engine::sandbox::protected_paths(
         &args.worker.work_dir,
         None,
         &[Some(args.token_file.as_path())],
     );
+    protected.extend(secrets.protected_paths());
+    settings.secrets = match secrets.build().await {
+        Ok(p) => std::sync::Arc::new(p),
+        Err(e) => {
+            eprintln!("gantry: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
     settings.sandbox = match gantry_server::engine::sandbox::StepSandbox::from_flags(
         &args.worker.sandbox,
         &protected,

@@ -82,6 +82,15 @@ impl Application {
             .with_context(|| format!("cannot listen on {} (--bind, GANTRY_BIND)", config.bind))?;
         let addr = listener.local_addr()?;
         let oidc = start_oidc(&config, addr).await?;
+        // Built, not contacted: a provider that is down fails fetches
+        // (clearly, per attempt), never the start.
+        let secrets = Arc::new(
+            config
+                .secrets
+                .build()
+                .await
+                .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?,
+        );
         let plane = Arc::new(GantryPlane::new(
             store.clone(),
             config.clock.clone(),
@@ -101,6 +110,7 @@ impl Application {
                     .public_url
                     .clone()
                     .unwrap_or_else(|| format!("http://{addr}")),
+                secrets: secrets.clone(),
             },
         ));
         if config.demo_workflows {
@@ -112,7 +122,10 @@ impl Application {
             warn_if_work_dir_unreachable(&worker.sandbox, &worker.work_root);
         }
         let router = build_router(&config, store.clone(), plane.clone(), addr, oidc);
-        let worker = config.worker.clone();
+        let worker = config.worker.clone().map(|mut w| {
+            w.secrets = secrets;
+            w
+        });
         Ok(Self {
             listener,
             router,

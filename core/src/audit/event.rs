@@ -142,10 +142,12 @@ pub enum AuditAction {
     PolicyUpdate,
     ApprovalDelegate,
     ApprovalDelegationRevoke,
+    /// A step attempt's fetch of one secret reference (never its value).
+    SecretFetch,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 36] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -182,6 +184,7 @@ impl AuditAction {
         AuditAction::PolicyUpdate,
         AuditAction::ApprovalDelegate,
         AuditAction::ApprovalDelegationRevoke,
+        AuditAction::SecretFetch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -222,6 +225,7 @@ impl AuditAction {
             AuditAction::PolicyUpdate => "environment.policy_update",
             AuditAction::ApprovalDelegate => "approval.delegate",
             AuditAction::ApprovalDelegationRevoke => "approval.delegation_revoke",
+            AuditAction::SecretFetch => "secret.fetch",
         }
     }
 

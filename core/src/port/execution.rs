@@ -3,7 +3,8 @@
 use super::RequestContext;
 use crate::error::PortError;
 use crate::execution::{
-    AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, Settlement,
+    AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, SecretAccessBatch,
+    Settlement,
 };
 use std::sync::Arc;
 
@@ -32,6 +33,15 @@ pub trait ExecutionPort: Send + Sync + 'static {
 
     /// Appends log lines of an attempt the caller still holds.
     async fn append_logs(&self, ctx: &RequestContext, batch: LogBatch) -> Result<(), PortError>;
+
+    /// Records the secret fetches a worker made for an attempt it holds
+    /// (one `secret.fetch` audit record each). The worker uses the values
+    /// only once this succeeded.
+    async fn record_secret_accesses(
+        &self,
+        ctx: &RequestContext,
+        batch: SecretAccessBatch,
+    ) -> Result<(), PortError>;
 
     /// Records how an attempt ended and advances its run; a stale report
     /// (the lease moved on) changes nothing and says so.

@@ -29,7 +29,7 @@ mod masker_tests;
 #[cfg(test)]
 mod stream_tests;
 
-pub use access::SecretAccess;
+pub use access::{FetchedBy, SecretAccess};
 pub use forms::encoded_forms;
 pub use masker::Masker;
 #[cfg(feature = "ssr")]

@@ -37,7 +37,9 @@ pub use duration::{MAX_DURATION, SpecDuration};
 pub use inputs::resolve_inputs;
 pub use limits::{MAX_MEMORY, MIN_MEMORY, SpecBytes, StepLimits};
 pub use problem::{SpecProblem, SpecRejection};
-pub use secrets::{Placeholder, SecretMount, SecretRef, StepSecret, referenced_providers};
+pub use secrets::{
+    MAX_SECRETS_PER_STEP, Placeholder, SecretMount, SecretRef, StepSecret, referenced_providers,
+};
 pub use template::{
     Expr, ShellScript, TemplateContext, TemplateError, expressions, render, render_shell,
     render_with_secrets,

@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use gantry_core::execution::{
-    AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, Settlement,
+    AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, SecretAccessBatch,
+    Settlement,
 };
 use gantry_core::port::{RequestContext, SharedExecutionPort};
 use serde::{Deserialize, Serialize};
@@ -21,13 +22,14 @@ use serde::{Deserialize, Serialize};
 pub const PREFIX: &str = "/exec/v1";
 /// Every call the execution API answers (the authorization matrix checks
 /// it has a rule for each).
-pub const ENDPOINTS: [&str; 4] = ["claim", "heartbeat", "logs", "report"];
+pub const ENDPOINTS: [&str; 5] = ["claim", "heartbeat", "logs", "secret-accesses", "report"];
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/claim", post(claim))
         .route("/heartbeat", post(heartbeat))
         .route("/logs", post(logs))
+        .route("/secret-accesses", post(secret_accesses))
         .route("/report", post(report))
         .fallback(not_found)
         // Bodies are bounded by the edge (2 MiB); workers keep log batches
@@ -70,6 +72,15 @@ async fn logs(
     Ok(StatusCode::NO_CONTENT)
 }
 
+async fn secret_accesses(
+    State(exec): State<SharedExecutionPort>,
+    Extension(ctx): Extension<RequestContext>,
+    ApiJson(batch): ApiJson<SecretAccessBatch>,
+) -> ApiResult<StatusCode> {
+    exec.record_secret_accesses(&ctx, batch).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn report(
     State(exec): State<SharedExecutionPort>,
     Extension(ctx): Extension<RequestContext>,
@@ -82,7 +93,7 @@ async fn not_found() -> Response {
     ApiError::new(
         StatusCode::NOT_FOUND,
         ErrorCode::NotFound,
-        "no such execution API endpoint (claim, heartbeat, logs, report)",
+        "no such execution API endpoint (claim, heartbeat, logs, secret-accesses, report)",
     )
     .into_response()
 }

@@ -12,6 +12,7 @@ pub use secrets::secret_args;
 pub mod audit;
 pub mod client;
 pub mod sandbox;
+pub mod secret_providers;
 mod secrets;
 pub mod settings;
 pub mod token;
@@ -36,7 +37,7 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Run a worker only: it leases steps from a `serve` process over its execution API, with a
     /// worker token and no database credentials (see docs/workers.md).
-    Worker(WorkerArgs),
+    Worker(Box<WorkerArgs>),
     /// Register workflow specs (a YAML/JSON file, or every *.yaml, *.yml, *.json in a folder).
     Apply(client::ApplyArgs),
     /// Start a run and optionally wait for it.
@@ -251,6 +252,8 @@ pub struct WorkerFlags {
     pub http_step_allow: Vec<crate::engine::egress::AllowEntry>,
     #[command(flatten)]
     pub sandbox: sandbox::StepSandboxFlags,
+    #[command(flatten)]
+    pub secrets: secret_providers::SecretProviderFlags,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -57,6 +57,8 @@ pub struct Config {
     pub oidc: Option<OidcSettings>,
     /// Provider groups → roles.
     pub role_mapping: RoleMapping,
+    /// Where steps' secret references are fetched from.
+    pub secrets: crate::secrets::SecretSettings,
     /// Header deadline and connections per address.
     pub connections: crate::http::listener::ConnectionLimits,
     /// Body deadline and size.

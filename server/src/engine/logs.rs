@@ -1,11 +1,14 @@
-//! Captured output on its way to the database: numbered, capped, batched.
-//! A step that prints a gigabyte costs us a bounded number of rows and says
-//! what it dropped.
+//! Captured output on its way to the database: masked, numbered, capped,
+//! batched. A step that prints a gigabyte costs us a bounded number of rows
+//! and says what it dropped; a step that prints a secret's value (in any of
+//! its encodings, even split across writes) stores `***` instead.
 
 use super::source::SharedSource;
 use crate::runtime::clock::Clock;
 use gantry_core::execution::{Lease, LogLine};
 use gantry_core::run::LogStream;
+use gantry_core::secret::{Masker, StreamMasker};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -29,20 +32,119 @@ impl Default for LogLimits {
     }
 }
 
+/// What a sink sends its writer.
+enum Message {
+    /// Text of one stream; `ends_line` unless a long line was cut while
+    /// being read (its next piece continues it).
+    Text {
+        stream: LogStream,
+        text: String,
+        ends_line: bool,
+    },
+    /// Mask these secrets' values in everything written after this.
+    Mask(Masker),
+}
+
 /// Where an attempt's lines go. Cheap to clone (one per stream reader).
 #[derive(Clone)]
 pub struct LogSink {
-    tx: mpsc::Sender<(LogStream, String)>,
+    tx: mpsc::Sender<Message>,
 }
 
 impl LogSink {
     pub async fn line(&self, stream: LogStream, text: impl Into<String>) {
+        self.piece(stream, text, true).await;
+    }
+
+    /// Part of a line: `ends_line` false when the next piece continues it.
+    pub async fn piece(&self, stream: LogStream, text: impl Into<String>, ends_line: bool) {
         // The writer only goes away after every sink is dropped.
-        let _ = self.tx.send((stream, text.into())).await;
+        let _ = self
+            .tx
+            .send(Message::Text {
+                stream,
+                text: text.into(),
+                ends_line,
+            })
+            .await;
     }
 
     pub async fn system(&self, text: impl Into<String>) {
         self.line(LogStream::System, text).await;
+    }
+
+    /// From now on, every stream is masked for these values (an attempt's
+    /// fetched secrets; sent before the step starts, so no output of the
+    /// step precedes it).
+    pub async fn mask(&self, masker: Masker) {
+        let _ = self.tx.send(Message::Mask(masker)).await;
+    }
+}
+
+/// Masking per stream: each stream is one text whose lines are rebuilt
+/// after masking, so a value spanning lines (a PEM key) or split across
+/// writes is still one occurrence.
+#[derive(Default)]
+struct Masking {
+    streams: BTreeMap<u8, (StreamMasker, String)>,
+    masker: Option<Masker>,
+}
+
+impl Masking {
+    /// The complete lines `text` finishes, masked.
+    fn push(&mut self, stream: LogStream, text: &str, ends_line: bool) -> Vec<String> {
+        let Some(masker) = &self.masker else {
+            return vec![text.to_owned()];
+        };
+        let (streamer, partial) = self
+            .streams
+            .entry(stream_key(stream))
+            .or_insert_with(|| (StreamMasker::new(masker.clone()), String::new()));
+        partial.push_str(&streamer.push(text));
+        if ends_line {
+            partial.push_str(&streamer.push("\n"));
+        }
+        take_lines(partial)
+    }
+
+    /// The rest of every stream, at the end.
+    fn finish(&mut self) -> Vec<(LogStream, String)> {
+        let mut out = Vec::new();
+        for (key, (streamer, partial)) in &mut self.streams {
+            partial.push_str(&streamer.finish());
+            let stream = stream_of(*key);
+            out.extend(take_lines(partial).into_iter().map(|l| (stream, l)));
+            if !partial.is_empty() {
+                out.push((stream, std::mem::take(partial)));
+            }
+        }
+        out
+    }
+}
+
+/// Removes the complete lines from the front of `buffer`.
+fn take_lines(buffer: &mut String) -> Vec<String> {
+    let Some(end) = buffer.rfind('\n') else {
+        return Vec::new();
+    };
+    let rest = buffer.split_off(end + 1);
+    let done = std::mem::replace(buffer, rest);
+    done[..end].split('\n').map(str::to_owned).collect()
+}
+
+fn stream_key(stream: LogStream) -> u8 {
+    match stream {
+        LogStream::Stdout => 0,
+        LogStream::Stderr => 1,
+        LogStream::System => 2,
+    }
+}
+
+fn stream_of(key: u8) -> LogStream {
+    match key {
+        0 => LogStream::Stdout,
+        1 => LogStream::Stderr,
+        _ => LogStream::System,
     }
 }
 
@@ -54,47 +156,50 @@ pub fn start(
     lease: Lease,
     limits: LogLimits,
 ) -> (LogSink, tokio::task::JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::channel::<(LogStream, String)>(1024);
+    let (tx, mut rx) = mpsc::channel::<Message>(1024);
     let handle = tokio::spawn(async move {
-        let mut batch: Vec<LogLine> = Vec::new();
-        let mut line_no: u32 = 0;
-        let mut bytes = 0usize;
-        let (mut dropped_lines, mut dropped_bytes) = (0u64, 0usize);
+        let mut out = Lines {
+            batch: Vec::new(),
+            line_no: 0,
+            bytes: 0,
+            dropped_lines: 0,
+            dropped_bytes: 0,
+            limits,
+        };
+        let mut masking = Masking::default();
         let flush_every = Duration::from_millis(150);
         loop {
             let next = tokio::time::timeout(flush_every, rx.recv()).await;
             match next {
-                Ok(Some((stream, mut text))) => {
-                    let over = line_no >= limits.max_lines || bytes + text.len() > limits.max_bytes;
-                    if over && stream != LogStream::System {
-                        dropped_lines += 1;
-                        dropped_bytes += text.len();
-                        continue;
+                Ok(Some(Message::Mask(masker))) => masking.masker = Some(masker),
+                Ok(Some(Message::Text {
+                    stream,
+                    text,
+                    ends_line,
+                })) => {
+                    for line in masking.push(stream, &text, ends_line) {
+                        out.add(stream, line, clock.now());
                     }
-                    if text.len() > limits.max_line_bytes {
-                        let cut = floor_char_boundary(&text, limits.max_line_bytes);
-                        let extra = text.len() - cut;
-                        text.truncate(cut);
-                        text.push_str(&format!(" … [line cut: {extra} more bytes]"));
-                    }
-                    bytes += text.len();
-                    line_no += 1;
-                    batch.push(LogLine {
-                        line: line_no,
-                        stream,
-                        at: clock.now(),
-                        text,
-                    });
                     // Batches stay small in bytes too: a remote worker sends
                     // each as one request, under the server's body limit.
-                    if batch.len() >= 256 || batch_bytes(&batch) >= MAX_BATCH_BYTES {
-                        write(&source, &lease, &mut batch).await;
+                    if out.batch.len() >= 256 || batch_bytes(&out.batch) >= MAX_BATCH_BYTES {
+                        write(&source, &lease, &mut out.batch).await;
                     }
                 }
                 Ok(None) => break,
-                Err(_) => write(&source, &lease, &mut batch).await,
+                Err(_) => write(&source, &lease, &mut out.batch).await,
             }
         }
+        for (stream, line) in masking.finish() {
+            out.add(stream, line, clock.now());
+        }
+        let Lines {
+            mut batch,
+            mut line_no,
+            dropped_lines,
+            dropped_bytes,
+            ..
+        } = out;
         if dropped_lines > 0 {
             line_no += 1;
             batch.push(LogLine {
@@ -111,6 +216,42 @@ pub fn start(
         write(&source, &lease, &mut batch).await;
     });
     (LogSink { tx }, handle)
+}
+
+/// The attempt's numbered lines so far, within its limits.
+struct Lines {
+    batch: Vec<LogLine>,
+    line_no: u32,
+    bytes: usize,
+    dropped_lines: u64,
+    dropped_bytes: usize,
+    limits: LogLimits,
+}
+
+impl Lines {
+    fn add(&mut self, stream: LogStream, mut text: String, at: chrono::DateTime<chrono::Utc>) {
+        let limits = self.limits;
+        let over = self.line_no >= limits.max_lines || self.bytes + text.len() > limits.max_bytes;
+        if over && stream != LogStream::System {
+            self.dropped_lines += 1;
+            self.dropped_bytes += text.len();
+            return;
+        }
+        if text.len() > limits.max_line_bytes {
+            let cut = floor_char_boundary(&text, limits.max_line_bytes);
+            let extra = text.len() - cut;
+            text.truncate(cut);
+            text.push_str(&format!(" … [line cut: {extra} more bytes]"));
+        }
+        self.bytes += text.len();
+        self.line_no += 1;
+        self.batch.push(LogLine {
+            line: self.line_no,
+            stream,
+            at,
+            text,
+        });
+    }
 }
 
 /// Text per log batch before it is sent: well under the server's 2 MiB

@@ -8,8 +8,9 @@ use anyhow::{Context, bail};
 use async_trait::async_trait;
 use gantry_core::execution::{
     AttemptRef, AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, LogLine,
-    Settlement,
+    SecretAccessBatch, Settlement,
 };
+use gantry_core::secret::SecretAccess;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -143,6 +144,20 @@ impl WorkSource for RemoteSource {
             lines,
         };
         let _: Option<serde_json::Value> = self.post("logs", &batch, CALL_TIMEOUT).await?;
+        Ok(())
+    }
+
+    async fn record_secret_accesses(
+        &self,
+        lease: &Lease,
+        accesses: Vec<SecretAccess>,
+    ) -> anyhow::Result<()> {
+        let batch = SecretAccessBatch {
+            attempt: self.attempt(lease),
+            accesses,
+        };
+        let _: Option<serde_json::Value> =
+            self.post("secret-accesses", &batch, CALL_TIMEOUT).await?;
         Ok(())
     }
 

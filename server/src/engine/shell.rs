@@ -34,6 +34,9 @@ pub struct ShellJob<'a> {
     pub sandbox: &'a StepSandbox,
     /// The step's `limits` from its spec.
     pub limits: Option<&'a StepLimits>,
+    /// `as: file` secrets: name and contents, written under the working
+    /// directory's `.gantry-secrets/` readable by the step's user only.
+    pub secret_files: Vec<(&'a str, &'a str)>,
 }
 
 pub struct ShellOutcome {
@@ -206,7 +209,7 @@ pub async fn run(mut job: ShellJob<'_>, logs: &LogSink, stop: &CancellationToken
 /// The working directory, a private temporary directory and the output
 /// file, owned by the step user when steps run as another user.
 fn prepare_dirs(job: &ShellJob<'_>) -> std::io::Result<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let tmp = job.attempt_dir.join("tmp");
     std::fs::create_dir_all(job.workdir)?;
     std::fs::create_dir_all(&tmp)?;
@@ -216,7 +219,29 @@ fn prepare_dirs(job: &ShellJob<'_>) -> std::io::Result<PathBuf> {
         .create(true)
         .append(true)
         .open(job.output_file)?;
-    for path in [job.workdir, tmp.as_path(), job.output_file] {
+    let mut owned = vec![
+        job.workdir.to_owned(),
+        tmp.clone(),
+        job.output_file.to_owned(),
+    ];
+    if !job.secret_files.is_empty() {
+        let dir = job.workdir.join(super::worker::SECRET_DIR);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        owned.push(dir.clone());
+        for (name, contents) in &job.secret_files {
+            let path = dir.join(name);
+            // Created private, then filled: never readable by others.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)?;
+            std::io::Write::write_all(&mut file, contents.as_bytes())?;
+            owned.push(path);
+        }
+    }
+    for path in &owned {
         if let Some(user) = &job.sandbox.user {
             std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid))?;
         }
@@ -333,10 +358,13 @@ fn pump(
             {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
+                    // Cut at 64 KiB: the next piece continues this line, so
+                    // masking sees the two as one text.
+                    let ends_line = buf.last() == Some(&b'\n');
                     while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                         buf.pop();
                     }
-                    logs.line(kind, String::from_utf8_lossy(&buf).into_owned())
+                    logs.piece(kind, String::from_utf8_lossy(&buf).into_owned(), ends_line)
                         .await;
                 }
             }

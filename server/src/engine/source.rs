@@ -7,8 +7,10 @@ use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use crate::store::queue::{AttemptKey, AttemptResult, Claim, NewLogLine};
 use async_trait::async_trait;
+use gantry_core::audit::{Actor, ActorKind};
 use gantry_core::execution::{Beat, Lease, LogLine};
 use gantry_core::run::AttemptEnd;
+use gantry_core::secret::{FetchedBy, SecretAccess};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +56,15 @@ pub trait WorkSource: Send + Sync + 'static {
 
     /// Records the end; `false` when the report was stale (changed nothing).
     async fn report(&self, lease: &Lease, outcome: Outcome) -> anyhow::Result<bool>;
+
+    /// Records the attempt's secret fetches in the audit log, one record
+    /// each. Fail closed: unless this succeeded the step must not run with
+    /// the values.
+    async fn record_secret_accesses(
+        &self,
+        lease: &Lease,
+        accesses: Vec<SecretAccess>,
+    ) -> anyhow::Result<()>;
 }
 
 pub type SharedSource = Arc<dyn WorkSource>;
@@ -158,6 +169,20 @@ impl LocalSource {
         Ok(settled.accepted)
     }
 
+    /// Appends one `secret.fetch` record per access, by `actor`.
+    pub async fn record_secret_accesses_of(
+        &self,
+        by: FetchedBy<'_>,
+        actor: &Actor,
+        accesses: &[SecretAccess],
+    ) -> anyhow::Result<()> {
+        for access in accesses {
+            let event = access.audit_event(by, actor.clone(), self.clock.now());
+            self.store.append_audit(event).await?;
+        }
+        Ok(())
+    }
+
     fn result(&self, key: AttemptKey<'_>, outcome: Outcome) -> AttemptResult {
         AttemptResult {
             run_id: key.run_id.to_owned(),
@@ -238,5 +263,25 @@ impl WorkSource for LocalSource {
 
     async fn report(&self, lease: &Lease, outcome: Outcome) -> anyhow::Result<bool> {
         self.report_of(AttemptKey::of(lease), outcome).await
+    }
+
+    async fn record_secret_accesses(
+        &self,
+        lease: &Lease,
+        accesses: Vec<SecretAccess>,
+    ) -> anyhow::Result<()> {
+        // The worker inside `serve` acts as itself.
+        let actor = Actor {
+            kind: ActorKind::Worker,
+            id: self.owner.clone(),
+            name: format!("worker {}", self.owner),
+        };
+        let by = FetchedBy {
+            run_id: &lease.run_id,
+            step_id: &lease.step_id,
+            attempt: lease.attempt,
+            environment: &lease.environment,
+        };
+        self.record_secret_accesses_of(by, &actor, &accesses).await
     }
 }

@@ -9,10 +9,14 @@ use super::logs::{self, LogLimits, LogSink};
 use super::shell::{self, ShellJob};
 use super::source::{LocalSource, Outcome, SharedSource};
 use crate::runtime::clock::Clock;
+use crate::secrets::AttemptSecrets;
 use crate::store::SharedStore;
 use gantry_core::execution::{Beat, Lease};
 use gantry_core::run::AttemptEnd;
-use gantry_core::spec::{StepKind, StepSpec, TemplateContext, render, render_shell};
+use gantry_core::secret::{Masker, SecretAccess};
+use gantry_core::spec::{
+    SecretMount, StepKind, StepSpec, TemplateContext, render, render_shell, render_with_secrets,
+};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,6 +46,8 @@ pub struct WorkerSettings {
     pub http_egress: Arc<EgressPolicy>,
     /// How shell steps are confined (`--step-*` flags).
     pub sandbox: super::sandbox::StepSandbox,
+    /// Where steps' secret references are fetched from.
+    pub secrets: Arc<crate::secrets::SecretProviders>,
 }
 
 impl WorkerSettings {
@@ -66,6 +72,7 @@ impl WorkerSettings {
             idle_poll: Duration::from_secs(5),
             retry_pause: Duration::from_secs(1),
             http_egress: Arc::default(),
+            secrets: Arc::default(),
         }
     }
 }
@@ -291,26 +298,118 @@ impl Worker {
             self.source.owner()
         ))
         .await;
+        let fetch_started = tokio::time::Instant::now();
+        let secrets = match self.fetch_secrets(claim, step, timeout, logs).await {
+            Ok(s) => s,
+            Err(message) => return (AttemptEnd::Failed, None, Some(message), BTreeMap::new()),
+        };
+        // Fetching counts against the step's own timeout.
+        let timeout = timeout.map(|t| t.saturating_sub(fetch_started.elapsed()));
+        let masker = match secrets.masker() {
+            Ok(m) => m,
+            Err(e) => {
+                return (
+                    AttemptEnd::Failed,
+                    None,
+                    Some(e.to_string()),
+                    BTreeMap::new(),
+                );
+            }
+        };
+        if !secrets.secrets.is_empty() {
+            logs.mask(masker.clone()).await;
+        }
+        let executed = self
+            .run_step(claim, step, &ctx, &secrets, timeout, logs, stop)
+            .await;
+        scrub(executed, &masker, logs).await
+    }
+
+    /// Fetches the step's secrets and records each fetch in the audit log;
+    /// `Err` with the attempt's error when any fetch failed or the records
+    /// could not be written (fail closed: no value is used unrecorded).
+    async fn fetch_secrets(
+        &self,
+        claim: &Lease,
+        step: &StepSpec,
+        limit: Option<Duration>,
+        logs: &LogSink,
+    ) -> Result<AttemptSecrets, String> {
+        if step.secrets.is_empty() {
+            return Ok(AttemptSecrets::default());
+        }
+        let fetched = crate::secrets::resolve(
+            &self.settings.secrets,
+            step,
+            &claim.environment,
+            &claim.workflow,
+            limit,
+        )
+        .await;
+        for access in &fetched.accesses {
+            logs.system(describe_access(access)).await;
+        }
+        if let Err(e) = self
+            .source
+            .record_secret_accesses(claim, fetched.accesses.clone())
+            .await
+        {
+            tracing::error!(error = %e, "could not record secret fetches in the audit log");
+            return Err(format!(
+                "the secret fetches could not be recorded in the audit log, so the step did not run: {e}"
+            ));
+        }
+        match fetched.failure {
+            Some(failure) => Err(failure),
+            None => Ok(fetched),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_step(
+        &self,
+        claim: &Lease,
+        step: &StepSpec,
+        ctx: &TemplateContext<'_>,
+        secrets: &AttemptSecrets,
+        timeout: Option<Duration>,
+        logs: &LogSink,
+        stop: &CancellationToken,
+    ) -> Executed {
+        if timeout == Some(Duration::ZERO) {
+            return (
+                AttemptEnd::TimedOut,
+                None,
+                Some("the step's timeout passed while its secrets were fetched".into()),
+                BTreeMap::new(),
+            );
+        }
         match step.kind() {
             StepKind::Shell(script) => {
-                self.shell(claim, step, script, &ctx, timeout, logs, stop)
+                self.shell(claim, step, script, ctx, secrets, timeout, logs, stop)
                     .await
             }
             StepKind::Http(h) => {
+                let values = secrets.template_values();
                 let rendered = (|| {
                     Ok::<_, gantry_core::spec::TemplateError>(HttpJob {
                         method: h.method.to_uppercase(),
-                        url: render(&h.url, &ctx)?,
+                        url: render(&h.url, ctx)?,
                         headers: h
                             .headers
                             .iter()
-                            .map(|(k, v)| Ok((k.clone(), render(v, &ctx)?)))
+                            .map(|(k, v)| Ok((k.clone(), render_with_secrets(v, ctx, &values)?)))
                             .collect::<Result<_, _>>()?,
-                        body: h.body.as_deref().map(|b| render(b, &ctx)).transpose()?,
+                        body: h
+                            .body
+                            .as_deref()
+                            .map(|b| render_with_secrets(b, ctx, &values))
+                            .transpose()?,
                         expect_status: h.expect_status.clone(),
                         timeout,
                     })
                 })();
+                drop(values);
                 let job = match rendered {
                     Ok(j) => j,
                     Err(e) => {
@@ -336,6 +435,7 @@ impl Worker {
         step: &StepSpec,
         script: &str,
         ctx: &TemplateContext<'_>,
+        secrets: &AttemptSecrets,
         timeout: Option<Duration>,
         logs: &LogSink,
         stop: &CancellationToken,
@@ -364,6 +464,22 @@ impl Worker {
         }
         env.insert("HOME".into(), workdir.display().to_string());
         env.extend(rendered.env);
+        // Secrets last: validation keeps their names apart from `env`'s and
+        // from the reserved ones, so nothing above is overridden.
+        let secret_dir = workdir.join(SECRET_DIR);
+        let mut secret_files = Vec::new();
+        for secret in &secrets.secrets {
+            match secret.mount {
+                SecretMount::Env => {
+                    env.insert(secret.name.clone(), secret.value.expose().to_owned());
+                }
+                SecretMount::File => {
+                    let path = secret_dir.join(&secret.name);
+                    env.insert(secret.name.clone(), path.display().to_string());
+                    secret_files.push((secret.name.as_str(), secret.value.expose()));
+                }
+            }
+        }
         for (k, v) in [
             ("GANTRY_WORKDIR", workdir.display().to_string()),
             ("GANTRY_OUTPUT", output_file.display().to_string()),
@@ -385,6 +501,7 @@ impl Worker {
                 timeout,
                 sandbox: &self.settings.sandbox,
                 limits: step.limits.as_ref(),
+                secret_files,
             },
             logs,
             stop,
@@ -432,6 +549,58 @@ impl Worker {
             }
         }
     }
+}
+
+/// Where `as: file` secrets are written, under the attempt's working
+/// directory (gone with it when the attempt ends).
+pub const SECRET_DIR: &str = ".gantry-secrets";
+
+/// One line of the attempt's log per fetch: what was fetched from where,
+/// and how it went (never the value).
+fn describe_access(access: &SecretAccess) -> String {
+    let name = &access.name;
+    let reference = &access.reference;
+    match &access.error {
+        None => {
+            let version = access
+                .version
+                .map(|v| format!(" version {v}"))
+                .unwrap_or_default();
+            format!(
+                "secret {name}: fetched {reference}{version} in {} ms",
+                access.millis
+            )
+        }
+        Some(error) => format!("secret {name}: {reference} failed: {error}"),
+    }
+}
+
+/// What is stored of an attempt never holds a secret's value: the error
+/// text is masked, and outputs holding one are refused (they would be
+/// stored and shown to later steps), failing the attempt.
+async fn scrub(executed: Executed, masker: &Masker, logs: &LogSink) -> Executed {
+    let (mut end, exit_code, error, outputs) = executed;
+    let mut error = error.map(|e| masker.mask(&e));
+    let leaking: Vec<&String> = outputs
+        .iter()
+        .filter(|(_, v)| masker.contains_secret(v))
+        .map(|(k, _)| k)
+        .collect();
+    if leaking.is_empty() {
+        return (end, exit_code, error, outputs);
+    }
+    let keys: Vec<&str> = leaking.iter().map(|k| k.as_str()).collect();
+    let message = format!(
+        "output {} holds a secret's value; outputs are stored and passed on, so this attempt's \
+         outputs were refused: write the secret's name or a reference instead",
+        keys.join(", ")
+    );
+    logs.system(message.clone()).await;
+    if end == AttemptEnd::Succeeded {
+        end = AttemptEnd::Failed;
+    }
+    error.get_or_insert(message);
+    (end, exit_code, error, BTreeMap::new())
 }
 
 /// Parses `key=value` lines from `$GANTRY_OUTPUT`, keeping declared keys.

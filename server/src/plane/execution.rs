@@ -6,15 +6,19 @@
 //! log lines are taken only for an attempt the caller holds.
 
 use crate::engine::source::{LocalSource, Outcome, WorkSource};
+use crate::plane::audit::actor_of;
 use crate::plane::{GantryPlane, internal};
 use crate::store::queue::AttemptKey;
 use async_trait::async_trait;
 use gantry_core::PortError;
+use gantry_core::audit::Actor;
 use gantry_core::execution::{
-    self, AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, Settlement,
+    self, AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, SecretAccessBatch,
+    Settlement,
 };
 use gantry_core::port::{ExecutionPort, RequestContext};
 use gantry_core::rbac::Action;
+use gantry_core::secret::FetchedBy;
 use std::time::Duration;
 
 /// A claim re-checks the queue at least this often while it waits (the
@@ -112,6 +116,50 @@ impl ExecutionPort for GantryPlane {
         }
         self.source_for(owner)
             .append_logs_of(key(&batch.attempt), batch.lines)
+            .await
+            .map_err(internal)
+    }
+
+    async fn record_secret_accesses(
+        &self,
+        ctx: &RequestContext,
+        batch: SecretAccessBatch,
+    ) -> Result<(), PortError> {
+        let owner = self
+            .worker_owner(ctx, &batch.attempt.instance, "exec/secret-accesses")
+            .await?;
+        execution::check_secret_accesses(&batch).map_err(invalid)?;
+        let held = self
+            .store
+            .attempt_held_by(key(&batch.attempt), &owner)
+            .await
+            .map_err(internal)?;
+        if !held {
+            return Err(PortError::Conflict {
+                message: "you don't hold this attempt's lease (it expired, or another worker holds it): stop the attempt".into(),
+            });
+        }
+        // The run's environment from the store, not the worker's word.
+        let run = self
+            .store
+            .run_summary(&batch.attempt.run_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::NotFound {
+                what: format!("run {}", batch.attempt.run_id),
+            })?;
+        let actor = ctx
+            .principal
+            .as_ref()
+            .map_or_else(Actor::anonymous, actor_of);
+        let by = FetchedBy {
+            run_id: &batch.attempt.run_id,
+            step_id: &batch.attempt.step_id,
+            attempt: batch.attempt.attempt,
+            environment: &run.environment,
+        };
+        self.source_for(owner)
+            .record_secret_accesses_of(by, &actor, &batch.accesses)
             .await
             .map_err(internal)
     }

@@ -49,6 +49,9 @@ pub struct PlaneSettings {
     /// Where people and identity providers reach this server (`--public-url`,
     /// or the bound address): SCIM resource locations start with it.
     pub public_url: String,
+    /// Where steps' secret references are fetched from (apply checks a
+    /// spec's providers against it; the Admin page shows their health).
+    pub secrets: Arc<crate::secrets::SecretProviders>,
 }
 
 pub struct GantryPlane {

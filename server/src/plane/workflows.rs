@@ -131,7 +131,7 @@ impl GantryPlane {
         })?;
         event.resource = format!("workflow/{}", spec.name);
         check_schedulable(&spec)?;
-        check_secret_providers(&spec)?;
+        check_secret_providers(&spec, &self.settings.secrets)?;
         let now = self.clock.now();
         let next_fire_at = match &spec.schedule {
             Some(expr) => CronSchedule::parse(expr, spec.timezone.as_deref())
@@ -249,27 +249,41 @@ fn invalid_spec(problems: Vec<SpecProblem>) -> PortError {
     }
 }
 
-/// Deny by default: no secret provider is configured on this server yet, so
-/// a spec referencing one is refused at apply rather than run with its
-/// secrets missing.
-fn check_secret_providers(spec: &WorkflowSpec) -> Result<(), PortError> {
+/// Deny by default: a spec naming a provider this server has not configured
+/// is refused at apply rather than run with its secrets missing. Nothing is
+/// fetched here: whether a value exists is the attempt's question.
+fn check_secret_providers(
+    spec: &WorkflowSpec,
+    providers: &crate::secrets::SecretProviders,
+) -> Result<(), PortError> {
+    let configured = providers.names();
     let problems: Vec<SpecProblem> = spec
         .steps
         .iter()
         .enumerate()
         .flat_map(|(i, step)| {
-            step.secrets.iter().map(move |(name, secret)| {
+            let configured = &configured;
+            step.secrets.iter().filter_map(move |(name, secret)| {
                 let provider = secret
                     .reference
                     .split_once(':')
                     .map_or(secret.reference.as_str(), |(p, _)| p);
-                SpecProblem::new(
+                if configured.iter().any(|c| c == provider) {
+                    return None;
+                }
+                let known = if configured.is_empty() {
+                    "none is".to_owned()
+                } else {
+                    format!("configured: {}", configured.join(", "))
+                };
+                Some(SpecProblem::new(
                     format!("steps[{i}].secrets.{name}"),
                     format!(
-                        "no secret provider {provider:?} is configured on this server, so this \
-                         reference can't be resolved; remove it until one is"
+                        "no secret provider {provider:?} is configured on this server ({known}), \
+                         so this reference can't be resolved; configure it (docs/secrets.md) or \
+                         name a configured one"
                     ),
-                )
+                ))
             })
         })
         .collect();

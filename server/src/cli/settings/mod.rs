@@ -18,6 +18,7 @@ mod audit_sink;
 pub mod file;
 pub mod oidc;
 mod sandbox;
+mod secrets;
 mod worker;
 
 impl ServeArgs {
@@ -145,9 +146,16 @@ impl ServeArgs {
                 args.environments
             ));
         }
+        let secrets = match crate::secrets::SecretSettings::from_flags(
+            &args.worker.secrets,
+            Some(&environments),
+        ) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
         let step_sandbox = {
             use crate::engine::sandbox::{StepSandbox, protected_paths};
-            let protected = protected_paths(
+            let mut protected = protected_paths(
                 &args.worker.work_dir,
                 Some(&args.database.database_url),
                 &[
@@ -157,6 +165,8 @@ impl ServeArgs {
                     args.oidc.oidc_client_secret_file.as_deref(),
                 ],
             );
+            // A step must not read what Gantry fetches secrets with.
+            protected.extend(secrets.protected_paths());
             match StepSandbox::from_flags(&args.worker.sandbox, &protected) {
                 Ok(s) => s,
                 Err(e) => return fail(e),
@@ -200,6 +210,7 @@ impl ServeArgs {
             audit_sink,
             oidc,
             role_mapping,
+            secrets,
             connections: crate::http::listener::ConnectionLimits {
                 header_read_timeout: args.edge.header_read_timeout,
                 max_per_address: args.edge.max_connections_per_address,
