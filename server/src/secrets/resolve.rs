@@ -12,6 +12,11 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
+/// Fetches by provider and outcome (`ok`, `not_found`, `timeout`, …).
+pub const FETCHES: &str = "gantry_secret_fetch_total";
+/// How long fetches take, by provider: what secrets add to a step's start.
+pub const FETCH_SECONDS: &str = "gantry_secret_fetch_duration_seconds";
+
 /// One secret, ready to hand to the step.
 pub struct ResolvedSecret {
     pub name: String,
@@ -96,6 +101,13 @@ pub async fn resolve(
     let mut out = AttemptSecrets::default();
     for (_, name, mount, provider, outcome, took) in done {
         let millis = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+        let (provider_name, result) = match &outcome {
+            Ok((_, p, _)) => (p.clone(), "ok"),
+            Err(failed) => (failed.provider.clone(), failed.outcome),
+        };
+        metrics::counter!(FETCHES, "provider" => provider_name.clone(), "outcome" => result)
+            .increment(1);
+        metrics::histogram!(FETCH_SECONDS, "provider" => provider_name).record(took.as_secs_f64());
         match outcome {
             Ok((reference, provider_name, fetched)) => {
                 out.accesses.push(SecretAccess {
@@ -208,3 +220,7 @@ fn seconds(d: Duration) -> String {
         format!("{:.1} s", d.as_secs_f64())
     }
 }
+
+#[cfg(test)]
+#[path = "resolve_tests.rs"]
+mod tests;

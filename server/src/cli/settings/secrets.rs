@@ -238,3 +238,152 @@ fn check_prefix(prefix: &str) -> Result<String, String> {
     }
     Ok(prefix.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use crate::config::Config;
+    use clap::Parser;
+
+    fn parse(extra: &[&str]) -> Result<Config, String> {
+        let mut argv = vec!["gantry", "serve"];
+        argv.extend_from_slice(extra);
+        let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command else {
+            unreachable!("parsed a serve command")
+        };
+        args.into_config().map_err(|e| e.0)
+    }
+
+    #[test]
+    fn each_bad_secret_setting_names_its_flag() {
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &[
+                    "--vault-addr",
+                    "http://10.0.0.5:8200",
+                    "--vault-token-file",
+                    "/t",
+                ],
+                "--vault-addr (GANTRY_VAULT_ADDR): http://10.0.0.5:8200 is plain http",
+            ),
+            (
+                &["--vault-addr", "vault:8200", "--vault-token-file", "/t"],
+                "--vault-addr",
+            ),
+            (
+                &["--vault-addr", "https://v:8200"],
+                "--vault-addr needs a login",
+            ),
+            (&["--vault-token-file", "/t"], "need --vault-addr"),
+            (
+                &["--vault-addr", "https://v", "--vault-role-id", "r"],
+                "--vault-role-id and --vault-secret-id-file go together",
+            ),
+            (
+                &[
+                    "--vault-addr",
+                    "https://v",
+                    "--vault-token-file",
+                    "/t",
+                    "--vault-role-id",
+                    "r",
+                    "--vault-secret-id-file",
+                    "/s",
+                ],
+                "not both",
+            ),
+            (&["--secrets-env-prefix", "GANTRY_"], "--secrets-env-prefix"),
+            (&["--secrets-env-prefix", "GAN"], "GANTRY_*"),
+            (&["--secrets-env-prefix", "A-B"], "letters, digits and _"),
+            (
+                &["--secrets-file-root", "/nonexistent/dir"],
+                "--secrets-file-root",
+            ),
+            (
+                &["--secrets-fetch-timeout", "0s"],
+                "--secrets-fetch-timeout",
+            ),
+            (
+                &["--vault-env-override", "prd:mount=kv-prod"],
+                "this server has no environment prd",
+            ),
+            (
+                &["--vault-env-override", "prod:mount=kv-prod"],
+                "without --vault-addr the override needs its own login",
+            ),
+            (
+                &[
+                    "--vault-addr",
+                    "https://v",
+                    "--vault-token-file",
+                    "/t",
+                    "--vault-env-override",
+                    "prod:colour=blue",
+                ],
+                "unknown key colour",
+            ),
+            (
+                &[
+                    "--vault-addr",
+                    "https://v",
+                    "--vault-token-file",
+                    "/t",
+                    "--vault-env-override",
+                    "prod:mount=a/b",
+                ],
+                "one path segment",
+            ),
+        ];
+        for (argv, expected) in cases {
+            let err = parse(argv).unwrap_err();
+            assert!(err.contains(expected), "{argv:?} -> {err}");
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+    }
+
+    #[test]
+    fn overrides_inherit_what_they_dont_say() {
+        let c = parse(&[
+            "--vault-addr",
+            "https://vault.example.com:8200/",
+            "--vault-token-file",
+            "/etc/gantry/vault-token",
+            "--vault-namespace",
+            "team-a",
+            "--vault-env-override",
+            "prod:mount=kv-prod",
+            "--vault-env-override",
+            "stage:addr=https://vault-stage:8200,role_id=r1,secret_id_file=/etc/s",
+        ])
+        .unwrap();
+        let vault = c.secrets.vault.as_ref().unwrap();
+        assert_eq!(vault.addr, "https://vault.example.com:8200");
+        let (env, prod) = &c.secrets.vault_overrides[0];
+        assert_eq!(env, "prod");
+        assert_eq!(prod.mount.as_deref(), Some("kv-prod"));
+        assert_eq!(prod.addr, vault.addr);
+        assert_eq!(prod.auth, vault.auth);
+        assert_eq!(prod.namespace.as_deref(), Some("team-a"));
+        let (_, stage) = &c.secrets.vault_overrides[1];
+        assert_eq!(stage.addr, "https://vault-stage:8200");
+        assert!(matches!(
+            &stage.auth,
+            crate::secrets::vault::VaultAuth::AppRole { role_id, mount, .. }
+                if role_id == "r1" && mount == "approle"
+        ));
+        // Loopback may be plain http (a dev server, an agent on the host).
+        assert!(
+            parse(&[
+                "--vault-addr",
+                "http://127.0.0.1:8200",
+                "--vault-token-file",
+                "/t"
+            ])
+            .is_ok()
+        );
+        // The token and secret-id files are out of steps' reach.
+        let protected = c.secrets.protected_paths();
+        assert!(protected.contains(&"/etc/gantry/vault-token".into()));
+        assert!(protected.contains(&"/etc/s".into()));
+    }
+}
