@@ -87,6 +87,7 @@ impl Engine {
                 sso: None,
                 public_url: "http://127.0.0.1".to_owned(),
                 secrets: Default::default(),
+                remote_worker_secrets: Default::default(),
                 role_mapping: Default::default(),
                 step_up_max_age: std::time::Duration::from_secs(15 * 60),
                 token_approvals: Vec::new(),

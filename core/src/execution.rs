@@ -60,6 +60,12 @@ pub struct Lease {
     pub outputs: BTreeMap<String, BTreeMap<String, String>>,
     pub deadline: Option<DateTime<Utc>>,
     pub step: StepSpec,
+    /// Who fetches this attempt's secrets: the worker itself with its own
+    /// provider credentials (`false`), or the server, which hands the
+    /// values over the execution API (`/exec/v1/secrets`) for workers
+    /// without credentials of their own (`--remote-worker-secrets`).
+    #[serde(default)]
+    pub secrets_from_server: bool,
 }
 
 /// Which attempt a heartbeat, log batch or report is about.
@@ -114,6 +120,37 @@ pub struct SecretAccessBatch {
     #[serde(flatten)]
     pub attempt: AttemptRef,
     pub accesses: Vec<crate::secret::SecretAccess>,
+}
+
+/// A worker asking the server for the secrets of an attempt it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretsRequest {
+    #[serde(flatten)]
+    pub attempt: AttemptRef,
+}
+
+/// One secret's value, on its way to the worker that runs the attempt.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveredSecret {
+    pub name: String,
+    pub value: String,
+}
+
+impl std::fmt::Debug for DeliveredSecret {
+    // Never the value, whoever prints a delivery.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DeliveredSecret({}: {})", self.name, crate::secret::MASK)
+    }
+}
+
+/// The server's answer: the values (when every fetch succeeded), the
+/// record of each fetch (already in the audit log), and the first failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretsDelivery {
+    pub secrets: Vec<DeliveredSecret>,
+    pub accesses: Vec<crate::secret::SecretAccess>,
+    #[serde(default)]
+    pub failure: Option<String>,
 }
 
 /// How an attempt ended, as its worker saw it.

@@ -111,6 +111,7 @@ impl Application {
                     .clone()
                     .unwrap_or_else(|| format!("http://{addr}")),
                 secrets: secrets.clone(),
+                remote_worker_secrets: config.remote_worker_secrets.clone(),
             },
         ));
         if config.demo_workflows {

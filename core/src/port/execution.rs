@@ -4,7 +4,7 @@ use super::RequestContext;
 use crate::error::PortError;
 use crate::execution::{
     AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, SecretAccessBatch,
-    Settlement,
+    SecretsDelivery, SecretsRequest, Settlement,
 };
 use std::sync::Arc;
 
@@ -42,6 +42,15 @@ pub trait ExecutionPort: Send + Sync + 'static {
         ctx: &RequestContext,
         batch: SecretAccessBatch,
     ) -> Result<(), PortError>;
+
+    /// Fetches, with the server's providers, the secrets of an attempt the
+    /// caller holds whose lease says the server resolves them; each fetch
+    /// is audited (as the caller) before any value is handed over.
+    async fn deliver_secrets(
+        &self,
+        ctx: &RequestContext,
+        request: SecretsRequest,
+    ) -> Result<SecretsDelivery, PortError>;
 
     /// Records how an attempt ended and advances its run; a stale report
     /// (the lease moved on) changes nothing and says so.

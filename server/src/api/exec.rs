@@ -14,7 +14,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use gantry_core::execution::{
     AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, SecretAccessBatch,
-    Settlement,
+    SecretsDelivery, SecretsRequest, Settlement,
 };
 use gantry_core::port::{RequestContext, SharedExecutionPort};
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,14 @@ use serde::{Deserialize, Serialize};
 pub const PREFIX: &str = "/exec/v1";
 /// Every call the execution API answers (the authorization matrix checks
 /// it has a rule for each).
-pub const ENDPOINTS: [&str; 5] = ["claim", "heartbeat", "logs", "secret-accesses", "report"];
+pub const ENDPOINTS: [&str; 6] = [
+    "claim",
+    "heartbeat",
+    "logs",
+    "secret-accesses",
+    "secrets",
+    "report",
+];
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -30,6 +37,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/heartbeat", post(heartbeat))
         .route("/logs", post(logs))
         .route("/secret-accesses", post(secret_accesses))
+        .route("/secrets", post(secrets))
         .route("/report", post(report))
         .fallback(not_found)
         // Bodies are bounded by the edge (2 MiB); workers keep log batches
@@ -81,6 +89,14 @@ async fn secret_accesses(
     Ok(StatusCode::NO_CONTENT)
 }
 
+async fn secrets(
+    State(exec): State<SharedExecutionPort>,
+    Extension(ctx): Extension<RequestContext>,
+    ApiJson(request): ApiJson<SecretsRequest>,
+) -> ApiResult<Json<SecretsDelivery>> {
+    Ok(Json(exec.deliver_secrets(&ctx, request).await?))
+}
+
 async fn report(
     State(exec): State<SharedExecutionPort>,
     Extension(ctx): Extension<RequestContext>,
@@ -93,7 +109,7 @@ async fn not_found() -> Response {
     ApiError::new(
         StatusCode::NOT_FOUND,
         ErrorCode::NotFound,
-        "no such execution API endpoint (claim, heartbeat, logs, secret-accesses, report)",
+        "no such execution API endpoint (claim, heartbeat, logs, secret-accesses, secrets, report)",
     )
     .into_response()
 }

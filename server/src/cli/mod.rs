@@ -436,6 +436,18 @@ pub struct ServeArgs {
     /// Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is
     /// believed: requests from them count as from the client it names, for lockout and the
     /// audit log. Without it, the header is ignored.
+    /// Who fetches the secrets of steps that remote workers (`gantry worker`) run: `worker` (with
+    /// the worker's own --vault-* credentials; values never cross the network) or `server` (the
+    /// server fetches them and hands them over the execution API, which then needs https outside
+    /// loopback), for every environment (`worker`) or one (`server@dev`); comma-separated.
+    #[arg(
+        long,
+        env = "GANTRY_REMOTE_WORKER_SECRETS",
+        value_name = "MODE[@ENV],…",
+        default_value = "worker"
+    )]
+    pub remote_worker_secrets: Vec<String>,
+
     #[arg(long, env = "GANTRY_TRUSTED_PROXIES", value_name = "CIDR,…",
           value_delimiter = ',', value_parser = crate::auth::client_ip::parse_trusted)]
     pub trusted_proxies: Vec<ipnet::IpNet>,

@@ -59,6 +59,8 @@ pub struct Config {
     pub role_mapping: RoleMapping,
     /// Where steps' secret references are fetched from.
     pub secrets: crate::secrets::SecretSettings,
+    /// Who resolves remote workers' secrets, per environment.
+    pub remote_worker_secrets: crate::secrets::remote::RemoteWorkerSecrets,
     /// Header deadline and connections per address.
     pub connections: crate::http::listener::ConnectionLimits,
     /// Body deadline and size.

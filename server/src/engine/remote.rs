@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use async_trait::async_trait;
 use gantry_core::execution::{
     AttemptRef, AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, LogLine,
-    SecretAccessBatch, Settlement,
+    SecretAccessBatch, SecretsDelivery, SecretsRequest, Settlement,
 };
 use gantry_core::secret::SecretAccess;
 use serde::Serialize;
@@ -100,6 +100,9 @@ impl RemoteSource {
 
 /// Every call but a claim answers at once; this bounds a stuck connection.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Delivering secrets waits for the server's own fetches (each bounded by
+/// its --secrets-fetch-timeout; they run concurrently).
+const SECRETS_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[async_trait]
 impl WorkSource for RemoteSource {
@@ -159,6 +162,29 @@ impl WorkSource for RemoteSource {
         let _: Option<serde_json::Value> =
             self.post("secret-accesses", &batch, CALL_TIMEOUT).await?;
         Ok(())
+    }
+
+    async fn delivered_secrets(&self, lease: &Lease) -> anyhow::Result<SecretsDelivery> {
+        // Values cross the network here: only over TLS or on this machine.
+        let host = self.base.host_str().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if self.base.scheme() != "https" && !loopback {
+            bail!(
+                "the server resolves this attempt's secrets, but --server is plain http to another \
+                 machine: use https, or give this worker provider credentials of its own"
+            );
+        }
+        let request = SecretsRequest {
+            attempt: self.attempt(lease),
+        };
+        // Fetching may take the server up to its fetch timeout per secret.
+        let delivery: Option<SecretsDelivery> =
+            self.post("secrets", &request, SECRETS_TIMEOUT).await?;
+        delivery.context("execution API secrets: empty answer")
     }
 
     async fn report(&self, lease: &Lease, outcome: Outcome) -> anyhow::Result<bool> {

@@ -8,7 +8,7 @@ use crate::store::SharedStore;
 use crate::store::queue::{AttemptKey, AttemptResult, Claim, NewLogLine};
 use async_trait::async_trait;
 use gantry_core::audit::{Actor, ActorKind};
-use gantry_core::execution::{Beat, Lease, LogLine};
+use gantry_core::execution::{Beat, Lease, LogLine, SecretsDelivery};
 use gantry_core::run::AttemptEnd;
 use gantry_core::secret::{FetchedBy, SecretAccess};
 use std::collections::BTreeMap;
@@ -65,6 +65,10 @@ pub trait WorkSource: Send + Sync + 'static {
         lease: &Lease,
         accesses: Vec<SecretAccess>,
     ) -> anyhow::Result<()>;
+
+    /// The secrets of an attempt whose lease says the server resolves them
+    /// (already audited by the server).
+    async fn delivered_secrets(&self, lease: &Lease) -> anyhow::Result<SecretsDelivery>;
 }
 
 pub type SharedSource = Arc<dyn WorkSource>;
@@ -128,6 +132,9 @@ impl LocalSource {
             outputs: claim.outputs,
             deadline: claim.deadline,
             step,
+            // The worker in `serve` resolves with the server's providers;
+            // the execution API decides for remote workers.
+            secrets_from_server: false,
         }))
     }
 
@@ -283,5 +290,9 @@ impl WorkSource for LocalSource {
             environment: &lease.environment,
         };
         self.record_secret_accesses_of(by, &actor, &accesses).await
+    }
+
+    async fn delivered_secrets(&self, _lease: &Lease) -> anyhow::Result<SecretsDelivery> {
+        anyhow::bail!("the worker inside `gantry serve` resolves secrets itself")
     }
 }

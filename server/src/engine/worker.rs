@@ -338,6 +338,9 @@ impl Worker {
         if step.secrets.is_empty() {
             return Ok(AttemptSecrets::default());
         }
+        if claim.secrets_from_server {
+            return self.secrets_from_server(claim, limit, logs).await;
+        }
         let fetched = crate::secrets::resolve(
             &self.settings.secrets,
             step,
@@ -363,6 +366,31 @@ impl Worker {
             Some(failure) => Err(failure),
             None => Ok(fetched),
         }
+    }
+
+    /// The values the server fetched for this attempt (and audited).
+    async fn secrets_from_server(
+        &self,
+        claim: &Lease,
+        limit: Option<Duration>,
+        logs: &LogSink,
+    ) -> Result<AttemptSecrets, String> {
+        let asked = self.source.delivered_secrets(claim);
+        let delivery = match limit {
+            Some(limit) => tokio::time::timeout(limit, asked).await.map_err(|_| {
+                "the step's timeout passed while the server fetched its secrets".to_owned()
+            })?,
+            None => asked.await,
+        }
+        .map_err(|e| format!("the server's secrets for this attempt didn't arrive: {e:#}"))?;
+        for access in &delivery.accesses {
+            logs.system(format!("{} (by the server)", describe_access(access)))
+                .await;
+        }
+        if let Some(failure) = delivery.failure {
+            return Err(failure);
+        }
+        AttemptSecrets::delivered(&claim.step, delivery.secrets)
     }
 
     #[allow(clippy::too_many_arguments)]

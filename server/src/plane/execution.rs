@@ -8,13 +8,14 @@
 use crate::engine::source::{LocalSource, Outcome, WorkSource};
 use crate::plane::audit::actor_of;
 use crate::plane::{GantryPlane, internal};
+use crate::secrets::remote::Resolver;
 use crate::store::queue::AttemptKey;
 use async_trait::async_trait;
 use gantry_core::PortError;
 use gantry_core::audit::Actor;
 use gantry_core::execution::{
     self, AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, SecretAccessBatch,
-    Settlement,
+    SecretsDelivery, SecretsRequest, Settlement,
 };
 use gantry_core::port::{ExecutionPort, RequestContext};
 use gantry_core::rbac::Action;
@@ -38,6 +39,14 @@ impl GantryPlane {
             .await?;
         execution::check_instance(instance).map_err(invalid)?;
         Ok(execution::lease_owner(&worker.username, instance))
+    }
+
+    /// Whether the server fetches remote workers' secrets in `environment`.
+    fn server_resolves(&self, environment: &str) -> bool {
+        self.settings
+            .remote_worker_secrets
+            .resolver_for(environment)
+            == Resolver::Server
     }
 
     fn source_for(&self, owner: String) -> LocalSource {
@@ -69,14 +78,19 @@ impl ExecutionPort for GantryPlane {
             .worker_owner(ctx, &request.instance, "exec/claim")
             .await?;
         execution::check_claim(&request).map_err(invalid)?;
-        self.source_for(owner)
+        let mut leases = self
+            .source_for(owner)
             .claim(
                 request.limit,
                 Duration::from_millis(u64::from(request.wait_ms)),
                 Duration::from_millis(u64::from(request.lease_ms)),
             )
             .await
-            .map_err(internal)
+            .map_err(internal)?;
+        for lease in &mut leases {
+            lease.secrets_from_server = self.server_resolves(&lease.environment);
+        }
+        Ok(leases)
     }
 
     async fn heartbeat(
@@ -162,6 +176,98 @@ impl ExecutionPort for GantryPlane {
             .record_secret_accesses_of(by, &actor, &batch.accesses)
             .await
             .map_err(internal)
+    }
+
+    async fn deliver_secrets(
+        &self,
+        ctx: &RequestContext,
+        request: SecretsRequest,
+    ) -> Result<SecretsDelivery, PortError> {
+        let attempt = &request.attempt;
+        let owner = self
+            .worker_owner(ctx, &attempt.instance, "exec/secrets")
+            .await?;
+        execution::check_instance(&attempt.instance).map_err(invalid)?;
+        let held = self
+            .store
+            .attempt_held_by(key(attempt), &owner)
+            .await
+            .map_err(internal)?;
+        if !held {
+            return Err(PortError::Conflict {
+                message: "you don't hold this attempt's lease (it expired, or another worker holds it): stop the attempt".into(),
+            });
+        }
+        let run = self
+            .store
+            .run_summary(&attempt.run_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::NotFound {
+                what: format!("run {}", attempt.run_id),
+            })?;
+        // Deny by default: values leave the server only where configured.
+        if !self.server_resolves(&run.environment) {
+            return Err(PortError::Forbidden {
+                reason: format!(
+                    "the server doesn't hand out {}'s secrets (--remote-worker-secrets): this worker resolves them with its own credentials",
+                    run.environment
+                ),
+            });
+        }
+        let workflow_id = self
+            .store
+            .workflow_id(&run.workflow)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::NotFound {
+                what: format!("workflow {}", run.workflow),
+            })?;
+        let spec = self
+            .store
+            .version_spec(&workflow_id, run.version)
+            .await
+            .map_err(internal)?;
+        let step = spec
+            .step(&attempt.step_id)
+            .ok_or_else(|| PortError::NotFound {
+                what: format!(
+                    "step {} of {} v{}",
+                    attempt.step_id, run.workflow, run.version
+                ),
+            })?;
+        let fetched = crate::secrets::resolve(
+            &self.settings.secrets,
+            step,
+            &run.environment,
+            &run.workflow,
+            None,
+        )
+        .await;
+        let actor = ctx
+            .principal
+            .as_ref()
+            .map_or_else(Actor::anonymous, actor_of);
+        let by = FetchedBy {
+            run_id: &attempt.run_id,
+            step_id: &attempt.step_id,
+            attempt: attempt.attempt,
+            environment: &run.environment,
+        };
+        // Fail closed: no value leaves unless every fetch is on record.
+        self.source_for(owner)
+            .record_secret_accesses_of(by, &actor, &fetched.accesses)
+            .await
+            .map_err(internal)?;
+        let secrets = match fetched.failure {
+            Some(_) => Vec::new(),
+            None => fetched.to_delivery(),
+        };
+        Ok(SecretsDelivery {
+            secrets,
+            accesses: fetched.accesses.clone(),
+            failure: fetched.failure.clone(),
+        })
     }
 
     async fn report_attempt(

@@ -52,6 +52,8 @@ pub struct PlaneSettings {
     /// Where steps' secret references are fetched from (apply checks a
     /// spec's providers against it; the Admin page shows their health).
     pub secrets: Arc<crate::secrets::SecretProviders>,
+    /// Who resolves remote workers' secrets, per environment.
+    pub remote_worker_secrets: crate::secrets::remote::RemoteWorkerSecrets,
 }
 
 pub struct GantryPlane {

@@ -7,6 +7,7 @@
 pub mod env;
 pub mod file;
 pub mod registry;
+pub mod remote;
 pub mod resolve;
 pub mod settings;
 pub mod vault;

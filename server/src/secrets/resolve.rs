@@ -51,6 +51,42 @@ impl AttemptSecrets {
         Masker::new(&values)
     }
 
+    /// What the server fetched for a remote worker, as if fetched here
+    /// (mounts from the step's own declarations).
+    pub fn delivered(
+        step: &StepSpec,
+        delivered: Vec<gantry_core::execution::DeliveredSecret>,
+    ) -> Result<Self, String> {
+        let mut out = AttemptSecrets::default();
+        for secret in delivered {
+            let declared = step.secrets.get(&secret.name).ok_or_else(|| {
+                format!(
+                    "the server delivered a secret {} the step doesn't declare",
+                    secret.name
+                )
+            })?;
+            let value = SecretValue::new(secret.value)
+                .map_err(|e| format!("secret {}: {e}", secret.name))?;
+            out.secrets.push(ResolvedSecret {
+                name: secret.name,
+                mount: declared.mount,
+                value,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The values to deliver to a remote worker.
+    pub fn to_delivery(&self) -> Vec<gantry_core::execution::DeliveredSecret> {
+        self.secrets
+            .iter()
+            .map(|s| gantry_core::execution::DeliveredSecret {
+                name: s.name.clone(),
+                value: s.value.expose().to_owned(),
+            })
+            .collect()
+    }
+
     /// The values by name, for an HTTP step's `${{ secrets.NAME }}`.
     pub fn template_values(&self) -> BTreeMap<String, String> {
         self.secrets

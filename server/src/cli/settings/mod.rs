@@ -153,6 +153,23 @@ impl ServeArgs {
             Ok(s) => s,
             Err(e) => return fail(e),
         };
+        let remote_worker_secrets =
+            match crate::secrets::remote::RemoteWorkerSecrets::parse(&args.remote_worker_secrets) {
+                Ok(r) => r,
+                Err(e) => {
+                    return fail(format!(
+                        "--remote-worker-secrets (GANTRY_REMOTE_WORKER_SECRETS): {e}"
+                    ));
+                }
+            };
+        if let Some(env) = remote_worker_secrets
+            .environments()
+            .find(|e| Environment::parse(e).map_or(true, |e| !environments.contains(&e)))
+        {
+            return fail(format!(
+                "--remote-worker-secrets (GANTRY_REMOTE_WORKER_SECRETS) names environment {env:?}, which this server doesn't have"
+            ));
+        }
         let step_sandbox = {
             use crate::engine::sandbox::{StepSandbox, protected_paths};
             let mut protected = protected_paths(
@@ -211,6 +228,7 @@ impl ServeArgs {
             oidc,
             role_mapping,
             secrets,
+            remote_worker_secrets,
             connections: crate::http::listener::ConnectionLimits {
                 header_read_timeout: args.edge.header_read_timeout,
                 max_per_address: args.edge.max_connections_per_address,
