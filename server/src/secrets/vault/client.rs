@@ -9,8 +9,8 @@
 //! environment (a stray `VAULT_SKIP_VERIFY` would turn off certificate
 //! checks) and whose address setter panics on a bad URL.
 
-use super::failure::{bounded, Failure};
 use super::VaultSettings;
+use super::failure::{Failure, bounded};
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
@@ -36,7 +36,9 @@ impl Server {
             // Sent as a header: anything a header can't carry fails here, not
             // inside the HTTP stack at the first fetch.
             if namespace.is_empty() || reqwest::header::HeaderValue::from_str(namespace).is_err() {
-                return Err(format!("--vault-namespace: {namespace:?} is not a namespace path"));
+                return Err(format!(
+                    "--vault-namespace: {namespace:?} is not a namespace path"
+                ));
             }
         }
         let mut http = reqwest::Client::builder()
@@ -47,9 +49,8 @@ impl Server {
             // strip on a redirect to another host: follow none.
             .redirect(reqwest::redirect::Policy::none());
         if let Some(path) = &settings.ca_cert {
-            let pem = std::fs::read(path).map_err(|e| {
-                format!("--vault-ca-cert: cannot read {}: {e}", path.display())
-            })?;
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("--vault-ca-cert: cannot read {}: {e}", path.display()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .ok()
                 .filter(|certs| !certs.is_empty())
@@ -78,8 +79,9 @@ impl Server {
         self.timeout
     }
 
+    /// The address as error texts show it (without the trailing slash).
     pub fn addr(&self) -> &str {
-        self.base.as_str()
+        self.base.as_str().trim_end_matches('/')
     }
 
     /// A vaultrs client sending `token` (empty: none, for a login).
@@ -156,7 +158,11 @@ fn parse_addr(addr: &str) -> Result<Url, String> {
     let host = url
         .host_str()
         .ok_or_else(|| format!("--vault-addr: {addr:?} names no host"))?;
-    let loopback = match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    let loopback = match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         Ok(ip) => ip.is_loopback(),
         Err(_) => host.eq_ignore_ascii_case("localhost"),
     };
@@ -166,7 +172,7 @@ fn parse_addr(addr: &str) -> Result<Url, String> {
         "http" => {
             return Err(format!(
                 "--vault-addr: {addr} would send the token in clear; use https:// (http is accepted only on loopback)"
-            ))
+            ));
         }
         other => return Err(format!("--vault-addr: scheme {other}:// is not http(s)")),
     }
@@ -193,12 +199,22 @@ mod tests {
         assert!(parse_addr("http://localhost:8200").is_ok());
         assert!(parse_addr("https://vault.example:8200").is_ok());
         let err = parse_addr("http://vault.example:8200").unwrap_err();
-        assert!(err.starts_with("--vault-addr:") && err.contains("https://"), "{err}");
+        assert!(
+            err.starts_with("--vault-addr:") && err.contains("https://"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_bad_address_names_the_flag() {
-        for bad in ["vault:8200", "vault.example", "ftp://vault", "https://u:p@vault", "https://vault?x=1", ""] {
+        for bad in [
+            "vault:8200",
+            "vault.example",
+            "ftp://vault",
+            "https://u:p@vault",
+            "https://vault?x=1",
+            "",
+        ] {
             let err = parse_addr(bad).unwrap_err();
             assert!(err.starts_with("--vault-addr:"), "{bad}: {err}");
         }

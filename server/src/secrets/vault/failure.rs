@@ -31,7 +31,10 @@ impl Failure {
     /// for getting no answer.
     pub fn from_client(error: ClientError, timeout: Duration) -> Self {
         match error {
-            ClientError::APIError { code, errors } => Failure::Status { code, errors },
+            ClientError::APIError { code, errors } => Failure::Status {
+                code,
+                errors: errors.iter().flat_map(|e| one_line(e)).collect(),
+            },
             ClientError::RestClientError { source } => Self::from_rest(source, timeout),
             other => Failure::Other(format!("unexpected answer from the server: {other}")),
         }
@@ -62,7 +65,10 @@ impl Failure {
         } else if error.is_connect() || error.is_request() {
             Failure::Unreachable(root_cause(error))
         } else {
-            Failure::Other(format!("unexpected answer from the server: {}", root_cause(error)))
+            Failure::Other(format!(
+                "unexpected answer from the server: {}",
+                root_cause(error)
+            ))
         }
     }
 
@@ -96,6 +102,18 @@ pub(super) async fn bounded<T>(
         .unwrap_or_else(|_| Err(Failure::Unreachable(no_answer_within(timeout))))
 }
 
+/// Vault wraps its reasons in a multi-line list ("1 error occurred:\n\t*
+/// permission denied\n\n"); error texts are one line, so keep the reasons.
+fn one_line(error: &str) -> Vec<String> {
+    error
+        .lines()
+        .map(|line| line.trim().trim_start_matches("* ").trim())
+        .filter(|line| !line.is_empty())
+        .filter(|line| !(line.ends_with("occurred:") && line.contains("error")))
+        .map(str::to_owned)
+        .collect()
+}
+
 pub(super) fn no_answer_within(timeout: Duration) -> String {
     format!("no answer within {}", human(timeout))
 }
@@ -103,13 +121,10 @@ pub(super) fn no_answer_within(timeout: Duration) -> String {
 /// `5 s`, `1.5 s`, `300 ms`: as the flag was most likely written.
 pub(super) fn human(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis >= 1000 && millis % 100 == 0 {
-        let seconds = duration.as_secs_f64();
-        if millis % 1000 == 0 {
-            format!("{} s", duration.as_secs())
-        } else {
-            format!("{seconds:.1} s")
-        }
+    if millis >= 1000 && millis.is_multiple_of(1000) {
+        format!("{} s", duration.as_secs())
+    } else if millis >= 1000 && millis.is_multiple_of(100) {
+        format!("{:.1} s", duration.as_secs_f64())
     } else {
         format!("{millis} ms")
     }
@@ -128,7 +143,19 @@ fn root_cause(error: &(dyn StdError + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::human;
+    use super::{human, one_line};
+
+    #[test]
+    fn vaults_error_lists_become_one_line_reasons() {
+        assert_eq!(
+            one_line("2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"),
+            ["permission denied", "invalid token"]
+        );
+        assert_eq!(
+            one_line("invalid role or secret ID"),
+            ["invalid role or secret ID"]
+        );
+    }
     use std::time::Duration;
 
     #[test]

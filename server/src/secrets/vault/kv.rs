@@ -4,7 +4,7 @@
 //! data, so the version recorded in the audit record costs nothing extra
 //! (vaultrs' `kv2::read` drops it; its `ReadSecretResponse` keeps it).
 
-use super::failure::{bounded, Failure};
+use super::failure::{Failure, bounded};
 use super::path::KvPath;
 use gantry_core::secret::{FetchError, Fetched, SecretValue};
 use serde_json::{Map, Value};
@@ -69,7 +69,7 @@ pub(super) fn pick(mut entry: Entry, key: &str, reference: &str) -> Result<Fetch
             return Err(FetchError::Unusable(format!(
                 "{reference}: the value is {}, not text (store it as a string)",
                 kind(&other)
-            )))
+            )));
         }
         None => {
             let mut keys: Vec<&String> = entry.data.keys().collect();
@@ -79,8 +79,8 @@ pub(super) fn pick(mut entry: Entry, key: &str, reference: &str) -> Result<Fetch
             )));
         }
     };
-    let value = SecretValue::new(value)
-        .map_err(|e| FetchError::Unusable(format!("{reference}: {e}")))?;
+    let value =
+        SecretValue::new(value).map_err(|e| FetchError::Unusable(format!("{reference}: {e}")))?;
     Ok(Fetched {
         value,
         version: Some(version),
@@ -101,7 +101,7 @@ fn kind(value: &Value) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::{pick, Entry};
+    use super::{Entry, pick};
     use gantry_core::secret::FetchError;
     use serde_json::json;
 
@@ -121,10 +121,19 @@ mod tests {
 
     #[test]
     fn a_missing_key_is_not_found_and_lists_the_keys_only() {
-        let err = pick(entry(json!({"user": "admin-7731"})), "password", "kv/db#password")
-            .unwrap_err();
-        let FetchError::NotFound(text) = err else { panic!("{err:?}") };
-        assert!(text.contains("kv/db#password") && text.contains("\"user\""), "{text}");
+        let err = pick(
+            entry(json!({"user": "admin-7731"})),
+            "password",
+            "kv/db#password",
+        )
+        .unwrap_err();
+        let FetchError::NotFound(text) = err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            text.contains("kv/db#password") && text.contains("\"user\""),
+            "{text}"
+        );
         assert!(!text.contains("admin-7731"), "{text}");
     }
 
@@ -136,15 +145,23 @@ mod tests {
             (json!({"inner": "s3cr3t-inner"}), "an object"),
         ] {
             let err = pick(entry(json!({ "k": value })), "k", "kv/x#k").unwrap_err();
-            let FetchError::Unusable(text) = err else { panic!("{err:?}") };
+            let FetchError::Unusable(text) = err else {
+                panic!("{err:?}")
+            };
             assert!(text.contains(word) && text.contains("kv/x#k"), "{text}");
-            assert!(!text.contains("8675309") && !text.contains("s3cr3t"), "{text}");
+            assert!(
+                !text.contains("8675309") && !text.contains("s3cr3t"),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn a_value_too_short_to_mask_is_unusable() {
         let err = pick(entry(json!({"pin": "123"})), "pin", "kv/x#pin").unwrap_err();
-        assert!(matches!(&err, FetchError::Unusable(t) if t.contains("at least 4")), "{err:?}");
+        assert!(
+            matches!(&err, FetchError::Unusable(t) if t.contains("at least 4")),
+            "{err:?}"
+        );
     }
 }

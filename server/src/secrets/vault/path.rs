@@ -34,7 +34,7 @@ impl KvPath {
             _ => {
                 return Err(format!(
                     "{path}: a vault path names a mount and a secret, like kv/data/prod/db"
-                ))
+                ));
             }
         };
         let rest = match rest {
@@ -81,7 +81,9 @@ fn check_segment(segment: &str) -> Result<(), &'static str> {
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '%' | '\\'))
     {
-        return Err("whitespace, control characters, `?`, `#`, `%` and `\\` are not allowed in a vault path");
+        return Err(
+            "whitespace, control characters, `?`, `#`, `%` and `\\` are not allowed in a vault path",
+        );
     }
     Ok(())
 }
@@ -97,7 +99,10 @@ mod tests {
 
     #[test]
     fn the_api_form_drops_the_data_infix() {
-        assert_eq!(parse("kv/data/prod/db", None), ("kv".into(), "prod/db".into()));
+        assert_eq!(
+            parse("kv/data/prod/db", None),
+            ("kv".into(), "prod/db".into())
+        );
     }
 
     #[test]
@@ -107,7 +112,10 @@ mod tests {
 
     #[test]
     fn data_elsewhere_in_the_path_is_part_of_the_name() {
-        assert_eq!(parse("kv/prod/data/x", None), ("kv".into(), "prod/data/x".into()));
+        assert_eq!(
+            parse("kv/prod/data/x", None),
+            ("kv".into(), "prod/data/x".into())
+        );
         // `kv/data` alone is a secret named `data`, not an empty path.
         assert_eq!(parse("kv/data", None), ("kv".into(), "data".into()));
     }
@@ -141,6 +149,9 @@ mod tests {
 
     #[test]
     fn an_override_may_name_a_nested_mount() {
-        assert_eq!(parse("kv/db", Some("team-a/kv")), ("team-a/kv".into(), "db".into()));
+        assert_eq!(
+            parse("kv/db", Some("team-a/kv")),
+            ("team-a/kv".into(), "db".into())
+        );
     }
 }

@@ -55,7 +55,17 @@ impl VaultProvider {
                     .sessions
                     .replace(session.generation, &self.server)
                     .await?;
-                kv::read(&fresh.client, path, timeout).await
+                match kv::read(&fresh.client, path, timeout).await {
+                    // Still refused with the new token: say so when the
+                    // token itself is the problem (a token file not yet
+                    // rewritten), not the path's policy.
+                    Err(again)
+                        if again.code() == Some(403) && self.token_rejected(&fresh).await =>
+                    {
+                        Err(Failure::Login(self.sessions.rejected_token()))
+                    }
+                    answer => answer,
+                }
             }
             answer => answer,
         }
@@ -88,7 +98,9 @@ impl VaultProvider {
                 "{reference}: {} is sealed or unavailable ({why})",
                 self.server.addr()
             )),
-            Failure::Status { code: 300..=399, .. } => FetchError::Other(format!(
+            Failure::Status {
+                code: 300..=399, ..
+            } => FetchError::Other(format!(
                 "{reference}: {} answered with a redirect ({why}); point --vault-addr at the active node",
                 self.server.addr()
             )),

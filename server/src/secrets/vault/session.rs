@@ -8,9 +8,9 @@
 //! generation and reuse it instead of logging in again (an AppRole
 //! secret-id may be limited to a few uses).
 
-use super::client::Server;
-use super::failure::{bounded, Failure};
 use super::VaultAuth;
+use super::client::Server;
+use super::failure::{Failure, bounded};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::path::Path;
@@ -105,6 +105,19 @@ impl Sessions {
         Ok(session)
     }
 
+    /// Why a token just obtained is refused, naming where it came from.
+    pub fn rejected_token(&self) -> String {
+        match &self.auth {
+            VaultAuth::TokenFile(path) => format!(
+                "the token in {} (--vault-token-file) is expired or revoked",
+                path.display()
+            ),
+            VaultAuth::AppRole { mount, .. } => {
+                format!("the token from the AppRole login at auth/{mount} is refused")
+            }
+        }
+    }
+
     fn peek(&self) -> Option<Arc<Session>> {
         self.current
             .lock()
@@ -137,13 +150,15 @@ impl Sessions {
                     .await
                     .map_err(|e| Failure::from_client(e, timeout))
                 };
-                let auth = bounded(timeout, login).await.map_err(|failure| match failure {
-                    Failure::Unreachable(why) => Failure::Unreachable(why),
-                    refused => Failure::Login(format!(
-                        "AppRole login at auth/{mount} failed: {}",
-                        refused.describe()
-                    )),
-                })?;
+                let auth = bounded(timeout, login)
+                    .await
+                    .map_err(|failure| match failure {
+                        Failure::Unreachable(why) => Failure::Unreachable(why),
+                        refused => Failure::Login(format!(
+                            "AppRole login at auth/{mount} failed: {}",
+                            refused.describe()
+                        )),
+                    })?;
                 Ok(SecretString::from(auth.client_token))
             }
         }
