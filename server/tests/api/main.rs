@@ -46,4 +46,5 @@ mod token_pages;
 mod tokens;
 mod users;
 mod vault_connection;
+mod vault_logs;
 mod vault_provider;
