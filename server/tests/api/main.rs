@@ -50,3 +50,4 @@ mod users;
 mod vault_connection;
 mod vault_logs;
 mod vault_provider;
+mod vault_secrets;

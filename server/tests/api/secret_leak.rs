@@ -9,6 +9,7 @@
 
 use crate::helpers::{Backend, TOKEN, fresh_postgres_database};
 use crate::on_both_backends;
+use crate::openbao::{OpenBao, secret_file};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
@@ -182,6 +183,7 @@ const PRINT_ALL: &str = r#"
       }
       show "$ENV_SECRET"
       show "$FILE_SECRET"
+      show "$VAULT_SECRET"
 "#;
 
 async fn no_form_of_any_secret_is_stored_logged_or_served(backend: Backend) {
@@ -195,6 +197,13 @@ async fn no_form_of_any_secret_is_stored_logged_or_served(backend: Backend) {
     let nonce = uuid::Uuid::new_v4().simple().to_string();
     let env_value = format!("Env-{}/+&=%\"é", &nonce[..16]);
     let file_value = format!("File-{} with space", &nonce[16..]);
+    let vault_value = format!("Vault<{}>\\n'q'", &nonce[8..24]);
+    let bao = OpenBao::from_env();
+    let mount = bao.kv_mount().await;
+    bao.put(&mount, "dev/api", json!({ "token": vault_value }))
+        .await;
+    let vault_token = bao.token(&[&bao.read_policy(&mount, "dev/*").await]).await;
+    let token_file = secret_file(dir.path(), "vault-token", &vault_token);
     let secrets = dir.path().join("secrets");
     std::fs::create_dir_all(&secrets).unwrap();
     std::fs::write(secrets.join("token"), &file_value).unwrap();
@@ -209,7 +218,14 @@ async fn no_form_of_any_secret_is_stored_logged_or_served(backend: Backend) {
         &db_url,
         dir.path(),
         &env_value,
-        &["--secrets-file-root", secrets.to_str().unwrap()],
+        &[
+            "--secrets-file-root",
+            secrets.to_str().unwrap(),
+            "--vault-addr",
+            &bao.addr,
+            "--vault-token-file",
+            token_file.to_str().unwrap(),
+        ],
     )
     .await;
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -223,6 +239,7 @@ steps:
     secrets:
       ENV_SECRET: "env:LEAK_SECRET_TOKEN"
       FILE_SECRET: "file:{root}/token"
+      VAULT_SECRET: "vault:{mount}/data/{{env}}/api#token"
     run: |{PRINT_ALL}
   - id: output
     secrets: {{ ENV_SECRET: "env:LEAK_SECRET_TOKEN" }}
@@ -370,7 +387,7 @@ steps:
         }
     }
     let mut all_forms: Vec<(String, String)> = Vec::new();
-    for value in [&env_value, &file_value] {
+    for value in [&env_value, &file_value, &vault_value] {
         all_forms.extend(forms(value));
     }
     let searched = all_forms.len();
