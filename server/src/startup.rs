@@ -43,6 +43,8 @@ pub struct Application {
     plane: Arc<GantryPlane>,
     clock: Arc<dyn Clock>,
     worker: Option<WorkerSettings>,
+    /// The secret providers (the lease keeper revokes and renews with them).
+    secrets: Arc<crate::secrets::SecretProviders>,
     audit_checkpoints: Option<crate::audit::checkpoint::CheckpointSettings>,
     audit_sink: Option<crate::audit::sink::SinkSettings>,
     connections: crate::http::listener::ConnectionLimits,
@@ -124,7 +126,7 @@ impl Application {
         }
         let router = build_router(&config, store.clone(), plane.clone(), addr, oidc);
         let worker = config.worker.clone().map(|mut w| {
-            w.secrets = secrets;
+            w.secrets = secrets.clone();
             w
         });
         Ok(Self {
@@ -134,6 +136,7 @@ impl Application {
             plane,
             clock: config.clock.clone(),
             worker,
+            secrets,
             audit_checkpoints: config.audit_checkpoints.clone(),
             audit_sink: config.audit_sink.clone(),
             connections: config.connections,
@@ -196,6 +199,12 @@ impl Application {
             ))
         });
         let gate = tokio::spawn(promotion_gate(self.plane.clone(), stop.clone()));
+        let lease_keeper = tokio::spawn(crate::secrets::keeper::run(
+            self.store.clone(),
+            self.secrets.clone(),
+            clock.clone(),
+            stop.clone(),
+        ));
         let served =
             crate::http::listener::serve(self.listener, self.router, self.connections, shutdown)
                 .await;
@@ -209,6 +218,7 @@ impl Application {
         }
         let _ = scheduler.await;
         let _ = gate.await;
+        let _ = lease_keeper.await;
         if let Some(w) = worker {
             let _ = w.await;
         }

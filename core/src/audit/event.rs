@@ -144,10 +144,12 @@ pub enum AuditAction {
     ApprovalDelegationRevoke,
     /// A step attempt's fetch of one secret reference (never its value).
     SecretFetch,
+    /// A dynamic credential's lease revoked after its attempt ended.
+    SecretRevoke,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 38] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -185,6 +187,7 @@ impl AuditAction {
         AuditAction::ApprovalDelegate,
         AuditAction::ApprovalDelegationRevoke,
         AuditAction::SecretFetch,
+        AuditAction::SecretRevoke,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -226,6 +229,7 @@ impl AuditAction {
             AuditAction::ApprovalDelegate => "approval.delegate",
             AuditAction::ApprovalDelegationRevoke => "approval.delegation_revoke",
             AuditAction::SecretFetch => "secret.fetch",
+            AuditAction::SecretRevoke => "secret.revoke",
         }
     }
 

@@ -24,6 +24,9 @@ pub struct SecretAccess {
     /// A dynamic credential's lease id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_id: Option<String>,
+    /// How long that lease runs before it must be renewed, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_seconds: Option<u64>,
     /// What went wrong, when it did (never a value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -82,6 +85,9 @@ impl SecretAccess {
         }
         if let Some(lease) = &self.lease_id {
             event.set_detail("lease_id", lease.as_str());
+        }
+        if let Some(seconds) = self.lease_seconds {
+            event.set_detail("lease_seconds", seconds);
         }
         if let Some(error) = &self.error {
             event.set_detail("error", error.as_str());

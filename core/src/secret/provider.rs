@@ -29,6 +29,9 @@ pub struct Fetched {
     /// A dynamic credential's lease, renewed while the attempt runs and
     /// revoked when it ends.
     pub lease: Option<SecretLease>,
+    /// More values of the same credential, by suffix: the step gets each as
+    /// `NAME_SUFFIX` (a database credential's `USERNAME`).
+    pub also: Vec<(String, SecretValue)>,
 }
 
 /// A lease on a dynamic credential. The id names the lease; it is not a

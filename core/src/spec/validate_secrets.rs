@@ -29,8 +29,12 @@ pub(super) fn check_secrets(step: &StepSpec, path: &str, problems: &mut Problems
                 ),
             );
         }
-        if let Err(why) = SecretRef::parse(&secret.reference) {
-            problems.add(&at, why);
+        match SecretRef::parse(&secret.reference) {
+            Err(why) => problems.add(&at, why),
+            Ok(r) if r.provider() == DYNAMIC_PROVIDER => {
+                check_dynamic(step, name, secret.mount, &at, problems)
+            }
+            Ok(_) => {}
         }
         if secret.mount == SecretMount::File && step.http.is_some() {
             problems.add(
@@ -38,6 +42,43 @@ pub(super) fn check_secrets(step: &StepSpec, path: &str, problems: &mut Problems
                 "as: file is for shell steps (run); an http step uses ${{ secrets.NAME }} in headers or body",
             );
         }
+    }
+}
+
+/// The provider of dynamic database credentials: a reference gives the step
+/// `$NAME` (the password) and `$NAME_USERNAME`.
+pub const DYNAMIC_PROVIDER: &str = "vault-db";
+
+/// A dynamic credential is a pair of variables for a shell step.
+fn check_dynamic(
+    step: &StepSpec,
+    name: &str,
+    mount: SecretMount,
+    at: &str,
+    problems: &mut Problems,
+) {
+    if step.http.is_some() {
+        problems.add(
+            at,
+            "vault-db credentials are for shell steps (run): they arrive as $NAME and $NAME_USERNAME",
+        );
+    } else if mount == SecretMount::File {
+        problems.add(
+            at,
+            "vault-db credentials arrive as $NAME and $NAME_USERNAME; as: file is not offered",
+        );
+    }
+    let username = format!("{name}_USERNAME");
+    if let Some(why) = secret_name_problem(&username) {
+        problems.add(
+            at,
+            format!("{username} (the credential's username variable): {why}"),
+        );
+    } else if step.secrets.contains_key(&username) || step.env.contains_key(&username) {
+        problems.add(
+            at,
+            format!("{username} is where this credential's username goes; it is declared elsewhere in the step too, rename one"),
+        );
     }
 }
 

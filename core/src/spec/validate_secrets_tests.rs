@@ -202,3 +202,31 @@ fn a_secret_is_only_visible_to_the_step_that_declares_it() {
         "line 13: steps[1].http.headers.Authorization: unknown secret \"TOKEN\" in ${{ secrets.TOKEN }}; declare it under this step's secrets"
     );
 }
+
+#[test]
+fn dynamic_credentials_are_two_variables_of_a_shell_step() {
+    // In an HTTP step, or mounted as a file: refused, saying what it is.
+    let in_http = only_problem(&http_step(
+        "        X: a\n",
+        "{}",
+        "      DB: \"vault-db:database/creds/ro\"\n",
+    ));
+    assert!(
+        in_http.contains("vault-db credentials are for shell steps"),
+        "{in_http}"
+    );
+    let as_file = only_problem(&shell_step(
+        "      DB: { ref: \"vault-db:database/creds/ro\", as: file }\n",
+    ));
+    assert!(as_file.contains("as: file is not offered"), "{as_file}");
+    // `DB_USERNAME` is where the username goes: it can't be declared too.
+    let clash = only_problem(&format!(
+        "{}    env:\n      DB_USERNAME: me\n",
+        shell_step("      DB: \"vault-db:database/creds/ro\"\n")
+    ));
+    assert!(
+        clash.contains("DB_USERNAME is where this credential's username goes"),
+        "{clash}"
+    );
+    assert!(parse(&shell_step("      DB: \"vault-db:database/creds/ro\"\n")).is_ok());
+}

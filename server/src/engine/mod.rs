@@ -5,6 +5,7 @@
 pub mod egress;
 pub mod http;
 pub mod http_clients;
+pub mod leases;
 pub mod logs;
 pub mod remote;
 pub mod sandbox;

@@ -6,6 +6,7 @@
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use crate::store::queue::{AttemptKey, AttemptResult, Claim, NewLogLine};
+use crate::store::secret_leases::StoredLease;
 use async_trait::async_trait;
 use gantry_core::audit::{Actor, ActorKind};
 use gantry_core::execution::{Beat, Lease, LogLine, SecretsDelivery};
@@ -176,17 +177,42 @@ impl LocalSource {
         Ok(settled.accepted)
     }
 
-    /// Appends one `secret.fetch` record per access, by `actor`.
+    /// Appends one `secret.fetch` record per access, by `actor`, and keeps
+    /// the leases they took for the lease keeper, in one transaction.
+    /// `server_renews`: the server fetched them (for a remote worker).
     pub async fn record_secret_accesses_of(
         &self,
         by: FetchedBy<'_>,
         actor: &Actor,
         accesses: &[SecretAccess],
+        server_renews: bool,
     ) -> anyhow::Result<()> {
-        for access in accesses {
-            let event = access.audit_event(by, actor.clone(), self.clock.now());
-            self.store.append_audit(event).await?;
-        }
+        let now = self.clock.now();
+        let events = accesses
+            .iter()
+            .map(|a| a.audit_event(by, actor.clone(), now))
+            .collect();
+        let leases = accesses
+            .iter()
+            .filter_map(|a| {
+                let id = a.lease_id.clone()?;
+                let seconds = a.lease_seconds.unwrap_or(0).min(u64::from(u32::MAX / 2));
+                Some(StoredLease {
+                    lease_id: id,
+                    provider: a.provider.clone(),
+                    environment: by.environment.to_owned(),
+                    run_id: by.run_id.to_owned(),
+                    step_id: by.step_id.to_owned(),
+                    attempt: by.attempt,
+                    reference: a.reference.clone(),
+                    server_renews,
+                    duration_secs: u32::try_from(seconds).unwrap_or(u32::MAX / 2),
+                    expires_at: now
+                        + chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(0)),
+                })
+            })
+            .collect();
+        self.store.record_secret_fetches(events, leases).await?;
         Ok(())
     }
 
@@ -289,7 +315,8 @@ impl WorkSource for LocalSource {
             attempt: lease.attempt,
             environment: &lease.environment,
         };
-        self.record_secret_accesses_of(by, &actor, &accesses).await
+        self.record_secret_accesses_of(by, &actor, &accesses, false)
+            .await
     }
 
     async fn delivered_secrets(&self, _lease: &Lease) -> anyhow::Result<SecretsDelivery> {

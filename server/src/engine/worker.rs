@@ -5,6 +5,7 @@
 use super::egress::EgressPolicy;
 use super::http::{self, HttpJob};
 use super::http_clients::StepClients;
+use super::leases::AttemptLeases;
 use super::logs::{self, LogLimits, LogSink};
 use super::shell::{self, ShellJob};
 use super::source::{LocalSource, Outcome, SharedSource};
@@ -299,10 +300,12 @@ impl Worker {
         ))
         .await;
         let fetch_started = tokio::time::Instant::now();
-        let secrets = match self.fetch_secrets(claim, step, timeout, logs).await {
+        let mut secrets = match self.fetch_secrets(claim, step, timeout, logs).await {
             Ok(s) => s,
             Err(message) => return (AttemptEnd::Failed, None, Some(message), BTreeMap::new()),
         };
+        // Renewed from now, revoked when the attempt ends however it ends.
+        let leases = AttemptLeases::hold(std::mem::take(&mut secrets.leases));
         // Fetching counts against the step's own timeout.
         let timeout = timeout.map(|t| t.saturating_sub(fetch_started.elapsed()));
         let masker = match secrets.masker() {
@@ -322,6 +325,7 @@ impl Worker {
         let executed = self
             .run_step(claim, step, &ctx, &secrets, timeout, logs, stop)
             .await;
+        leases.release(logs).await;
         scrub(executed, &masker, logs).await
     }
 
@@ -358,12 +362,17 @@ impl Worker {
             .await
         {
             tracing::error!(error = %e, "could not record secret fetches in the audit log");
+            AttemptLeases::hold(fetched.leases).release(logs).await;
             return Err(format!(
                 "the secret fetches could not be recorded in the audit log, so the step did not run: {e}"
             ));
         }
         match fetched.failure {
-            Some(failure) => Err(failure),
+            Some(failure) => {
+                // Credentials issued before another fetch failed go now.
+                AttemptLeases::hold(fetched.leases).release(logs).await;
+                Err(failure)
+            }
             None => Ok(fetched),
         }
     }

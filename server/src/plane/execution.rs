@@ -173,7 +173,7 @@ impl ExecutionPort for GantryPlane {
             environment: &run.environment,
         };
         self.source_for(owner)
-            .record_secret_accesses_of(by, &actor, &batch.accesses)
+            .record_secret_accesses_of(by, &actor, &batch.accesses, false)
             .await
             .map_err(internal)
     }
@@ -256,7 +256,7 @@ impl ExecutionPort for GantryPlane {
         };
         // Fail closed: no value leaves unless every fetch is on record.
         self.source_for(owner)
-            .record_secret_accesses_of(by, &actor, &fetched.accesses)
+            .record_secret_accesses_of(by, &actor, &fetched.accesses, true)
             .await
             .map_err(internal)?;
         let secrets = match fetched.failure {

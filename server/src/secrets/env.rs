@@ -43,6 +43,7 @@ impl SecretProvider for EnvProvider {
             value,
             version: None,
             lease: None,
+            also: Vec::new(),
         })
     }
 

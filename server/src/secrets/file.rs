@@ -72,6 +72,7 @@ impl SecretProvider for FileProvider {
             value,
             version: None,
             lease: None,
+            also: Vec::new(),
         })
     }
 

@@ -153,6 +153,7 @@ pub async fn resolve(
                     outcome: "ok".into(),
                     version: fetched.version,
                     lease_id: fetched.lease.as_ref().map(|l| l.id.clone()),
+                    lease_seconds: fetched.lease.as_ref().map(|l| l.duration.as_secs()),
                     error: None,
                     millis,
                 });
@@ -161,6 +162,13 @@ pub async fn resolve(
                         provider,
                         lease,
                         reference,
+                    });
+                }
+                for (suffix, value) in fetched.also {
+                    out.secrets.push(ResolvedSecret {
+                        name: format!("{name}_{suffix}"),
+                        mount: SecretMount::Env,
+                        value,
                     });
                 }
                 out.secrets.push(ResolvedSecret {
@@ -179,6 +187,7 @@ pub async fn resolve(
                     outcome: failed.outcome.into(),
                     version: None,
                     lease_id: None,
+                    lease_seconds: None,
                     error: Some(failed.error),
                     millis,
                 });

@@ -23,6 +23,7 @@ impl SecretProvider for Fixed {
             value: SecretValue::new(format!("{}:{}", self.label, request.path)).unwrap(),
             version: Some(7),
             lease: None,
+            also: Vec::new(),
         })
     }
 

@@ -49,12 +49,19 @@ impl SecretSettings {
         }
         if let Some(vault) = &self.vault {
             providers.insert("vault", super::vault::provider(vault.clone()).await?);
+            providers.insert(
+                "vault-db",
+                super::vault::dynamic_provider(vault.clone()).await?,
+            );
         }
         for (environment, vault) in &self.vault_overrides {
-            let provider = super::vault::provider(vault.clone())
+            let named = |e: String| format!("--vault-env-override {environment}: {e}");
+            let kv = super::vault::provider(vault.clone()).await.map_err(named)?;
+            providers.insert_for(environment, "vault", kv);
+            let db = super::vault::dynamic_provider(vault.clone())
                 .await
-                .map_err(|e| format!("--vault-env-override {environment}: {e}"))?;
-            providers.insert_for(environment, "vault", provider);
+                .map_err(named)?;
+            providers.insert_for(environment, "vault-db", db);
         }
         Ok(providers)
     }

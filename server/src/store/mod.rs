@@ -29,6 +29,7 @@ pub mod run_views;
 pub mod runs;
 pub mod schedules;
 pub mod scim;
+pub mod secret_leases;
 mod sessions;
 mod signal;
 mod spec_cache;
@@ -47,6 +48,7 @@ pub use run_views::RunViewStore;
 pub use runs::RunStore;
 pub use schedules::ScheduleStore;
 pub use scim::ScimStore;
+pub use secret_leases::SecretLeaseStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
 pub use sqlite::open_sqlite_pool;
@@ -160,6 +162,7 @@ pub trait Store:
     + ScimStore
     + PromotionStore
     + DelegationStore
+    + SecretLeaseStore
 {
     fn backend(&self) -> Backend;
 

@@ -48,6 +48,7 @@ mod token_pages;
 mod tokens;
 mod users;
 mod vault_connection;
+mod vault_dynamic;
 mod vault_logs;
 mod vault_provider;
 mod vault_secrets;

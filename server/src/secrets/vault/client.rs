@@ -121,11 +121,30 @@ impl Server {
         token: Option<&SecretString>,
         namespaced: bool,
     ) -> Result<(u16, serde_json::Value), Failure> {
+        self.call(reqwest::Method::GET, path, token, namespaced, None)
+            .await
+    }
+
+    /// Any request with a JSON body (lease renewals and revocations).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&SecretString>,
+        namespaced: bool,
+        body: Option<serde_json::Value>,
+    ) -> Result<(u16, serde_json::Value), Failure> {
         let url = self
             .base
             .join(&format!("v1/{path}"))
             .map_err(|e| Failure::Other(format!("cannot build the URL for {path}: {e}")))?;
-        let mut request = self.http.get(url).header("X-Vault-Request", "true");
+        let mut request = self
+            .http
+            .request(method, url)
+            .header("X-Vault-Request", "true");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
         if let Some(token) = token {
             request = request.header("X-Vault-Token", token.expose_secret());
         }

@@ -85,6 +85,7 @@ pub(super) fn pick(mut entry: Entry, key: &str, reference: &str) -> Result<Fetch
         value,
         version: Some(version),
         lease: None,
+        also: Vec::new(),
     })
 }
 

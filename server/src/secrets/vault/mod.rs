@@ -6,6 +6,7 @@
 //! `SecretProvider` port.
 
 mod client;
+mod dynamic;
 mod failure;
 mod kv;
 mod path;
@@ -18,7 +19,16 @@ pub use settings::{VaultAuth, VaultSettings};
 
 use super::registry::SharedProvider;
 
-/// The provider for `settings`; nothing is sent until the first fetch.
+/// The provider of `vault:` (KV v2) references for `settings`; nothing is
+/// sent until the first fetch.
 pub async fn provider(settings: VaultSettings) -> Result<SharedProvider, String> {
     Ok(std::sync::Arc::new(VaultProvider::connect(settings).await?))
+}
+
+/// The provider of `vault-db:` (dynamic database credentials) references,
+/// on the same server and login.
+pub async fn dynamic_provider(settings: VaultSettings) -> Result<SharedProvider, String> {
+    Ok(std::sync::Arc::new(
+        VaultProvider::connect(settings).await?.dynamic(),
+    ))
 }

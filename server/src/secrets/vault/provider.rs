@@ -11,7 +11,9 @@ use super::kv::{self, Entry};
 use super::path::KvPath;
 use super::session::{Session, Sessions};
 use super::{VaultAuth, VaultSettings};
-use gantry_core::secret::{FetchError, FetchRequest, Fetched, ProviderHealth, SecretProvider};
+use gantry_core::secret::{
+    FetchError, FetchRequest, Fetched, ProviderHealth, SecretLease, SecretProvider,
+};
 use std::fmt;
 
 /// `sys/health` answers 200 whatever the node's state when asked to, so a
@@ -23,6 +25,16 @@ pub struct VaultProvider {
     settings: VaultSettings,
     server: Server,
     sessions: Sessions,
+    engine: Engine,
+}
+
+/// Which secrets engine the references this provider answers name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    /// `vault:` — a key of a KV v2 entry.
+    Kv,
+    /// `vault-db:` — a fresh database credential under a lease.
+    Database,
 }
 
 impl VaultProvider {
@@ -36,7 +48,93 @@ impl VaultProvider {
             settings,
             server,
             sessions,
+            engine: Engine::Kv,
         })
+    }
+
+    /// The same server and login, answering `vault-db:` references.
+    pub fn dynamic(mut self) -> Self {
+        self.engine = Engine::Database;
+        self
+    }
+
+    /// A request through the current session; when refused because the
+    /// token itself died, once more after a new login (as [`Self::read`]).
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<(u16, serde_json::Value), Failure> {
+        let session = self.sessions.current(&self.server).await?;
+        let first = self
+            .server
+            .call(
+                method.clone(),
+                path,
+                Some(&session.token),
+                true,
+                body.clone(),
+            )
+            .await?;
+        if first.0 != 403 || !self.token_rejected(&session).await {
+            return Ok(first);
+        }
+        let fresh = self
+            .sessions
+            .replace(session.generation, &self.server)
+            .await?;
+        self.server
+            .call(method, path, Some(&fresh.token), true, body)
+            .await
+    }
+
+    /// An error status as a failure carrying the server's reasons only.
+    fn status(answer: (u16, serde_json::Value)) -> Result<serde_json::Value, Failure> {
+        match answer {
+            (200..=299, body) => Ok(body),
+            (code, body) => Err(Failure::Status {
+                code,
+                errors: body["errors"]
+                    .as_array()
+                    .map(|e| {
+                        e.iter()
+                            .filter_map(|x| x.as_str())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }),
+        }
+    }
+
+    async fn issue(&self, path: &str) -> Result<Fetched, FetchError> {
+        let reference = format!("vault-db:{path}");
+        let api_path = super::dynamic::api_path(path, self.settings.mount.as_deref())
+            .map_err(FetchError::Other)?;
+        let body = self
+            .call(reqwest::Method::GET, &api_path, None)
+            .await
+            .and_then(Self::status)
+            .map_err(|failure| self.lease_error(failure, &reference, &api_path))?;
+        super::dynamic::credential(&body, &reference)
+    }
+
+    fn lease_error(&self, failure: Failure, reference: &str, api_path: &str) -> FetchError {
+        let why = failure.describe();
+        match failure {
+            Failure::Status { code: 404, .. } | Failure::Status { code: 400, .. } => {
+                FetchError::NotFound(format!("{reference}: {api_path} ({why})"))
+            }
+            Failure::Status { code: 403, .. } => FetchError::Denied(format!(
+                "{reference}: Gantry's token may not use {api_path} ({why})"
+            )),
+            Failure::Unreachable(_) => {
+                FetchError::Unreachable(format!("{reference}: {}: {why}", self.server.addr()))
+            }
+            Failure::Login(_) => FetchError::Denied(format!("{reference}: {why}")),
+            _ => FetchError::Other(format!("{reference}: {why}")),
+        }
     }
 
     pub fn settings(&self) -> &VaultSettings {
@@ -145,6 +243,9 @@ impl VaultProvider {
 #[async_trait::async_trait]
 impl SecretProvider for VaultProvider {
     async fn fetch(&self, request: FetchRequest<'_>) -> Result<Fetched, FetchError> {
+        if self.engine == Engine::Database {
+            return self.issue(request.path).await;
+        }
         let reference = match request.key {
             Some(key) => format!("{}#{key}", request.path),
             None => request.path.to_owned(),
@@ -161,6 +262,32 @@ impl SecretProvider for VaultProvider {
             .await
             .map_err(|failure| self.fetch_error(failure, &reference, &path))?;
         kv::pick(entry, key, &reference)
+    }
+
+    async fn renew(
+        &self,
+        lease: &SecretLease,
+        increment: std::time::Duration,
+    ) -> Result<std::time::Duration, FetchError> {
+        let body = serde_json::json!({ "lease_id": lease.id, "increment": increment.as_secs() });
+        let answer = self
+            .call(reqwest::Method::PUT, "sys/leases/renew", Some(body))
+            .await
+            .and_then(Self::status)
+            .map_err(|f| self.lease_error(f, &format!("lease {}", lease.id), "sys/leases/renew"))?;
+        Ok(std::time::Duration::from_secs(
+            answer["lease_duration"].as_u64().unwrap_or(0),
+        ))
+    }
+
+    async fn revoke(&self, lease: &SecretLease) -> Result<(), FetchError> {
+        // Idempotent at the server: revoking a lease already gone is a 204.
+        let body = serde_json::json!({ "lease_id": lease.id });
+        self.call(reqwest::Method::PUT, "sys/leases/revoke", Some(body))
+            .await
+            .and_then(Self::status)
+            .map(|_| ())
+            .map_err(|f| self.lease_error(f, &format!("lease {}", lease.id), "sys/leases/revoke"))
     }
 
     async fn health(&self) -> ProviderHealth {

@@ -19,6 +19,7 @@ mod run_views;
 mod runs;
 mod schedules;
 mod scim;
+mod secret_leases;
 pub(super) mod sessions;
 mod tokens;
 mod users;
