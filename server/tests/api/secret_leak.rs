@@ -19,7 +19,10 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-on_both_backends!(no_form_of_any_secret_is_stored_logged_or_served);
+on_both_backends!(
+    no_form_of_any_secret_is_stored_logged_or_served,
+    nor_when_remote_workers_run_the_steps,
+);
 
 /// The server process, its address and every line it wrote.
 struct Server {
@@ -38,7 +41,6 @@ async fn serve(db_url: &str, dir: &Path, env_value: &str, extra: &[&str]) -> Ser
         .args(["--bootstrap-token", TOKEN, "--no-demo", "--dev"])
         // As chatty as an operator would ever make it.
         .args(["--log", "debug", "--log-format", "json"])
-        .args(["--secrets-env-prefix", "LEAK_SECRET_"])
         .args(["--http-step-allow", "127.0.0.1@dev"])
         .arg("--site-root")
         .arg(dir.join("site"))
@@ -187,6 +189,75 @@ const PRINT_ALL: &str = r#"
 "#;
 
 async fn no_form_of_any_secret_is_stored_logged_or_served(backend: Backend) {
+    leak_test(backend, false).await;
+}
+
+/// The same through `gantry worker` processes: dev's secrets handed over by
+/// the server (`--remote-worker-secrets server@dev`), stage's fetched by the
+/// worker with its own settings; the worker's log lines are searched too.
+async fn nor_when_remote_workers_run_the_steps(backend: Backend) {
+    leak_test(backend, true).await;
+}
+
+/// A `gantry worker` for the server at `addr`, its output kept in `lines`.
+fn spawn_worker(
+    addr: SocketAddr,
+    dir: &Path,
+    env_value: &str,
+    extra: &[&str],
+    lines: Arc<Mutex<Vec<String>>>,
+) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEAK_SECRET_TOKEN", env_value)
+        .args(["worker", "--server", &format!("http://{addr}")])
+        .args(["--log", "debug", "--log-format", "json"])
+        .arg("--token-file")
+        .arg(dir.join("worker.token"))
+        .arg("--work-dir")
+        .arg(dir.join("worker-work"))
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start gantry worker");
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    for stream in [
+        Box::new(out) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+        Box::new(err),
+    ] {
+        let keep = lines.clone();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(stream).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                keep.lock().unwrap().push(line);
+            }
+        });
+    }
+    child
+}
+
+/// Runs one SQL statement on the server's database (arranging what the API
+/// can't: a version active in stage without a promotion).
+async fn exec_sql(backend: Backend, url: &str, sql: &str) {
+    match backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+}
+
+async fn leak_test(backend: Backend, remote: bool) {
     let dir = tempfile::tempdir().unwrap();
     // Steps run as `nobody` when the tests run as root.
     std::fs::set_permissions(
@@ -200,9 +271,15 @@ async fn no_form_of_any_secret_is_stored_logged_or_served(backend: Backend) {
     let vault_value = format!("Vault<{}>\\n'q'", &nonce[8..24]);
     let bao = OpenBao::from_env();
     let mount = bao.kv_mount().await;
-    bao.put(&mount, "dev/api", json!({ "token": vault_value }))
+    for env in ["dev", "stage"] {
+        bao.put(
+            &mount,
+            &format!("{env}/api"),
+            json!({ "token": vault_value }),
+        )
         .await;
-    let vault_token = bao.token(&[&bao.read_policy(&mount, "dev/*").await]).await;
+    }
+    let vault_token = bao.token(&[&bao.read_policy(&mount, "*").await]).await;
     let token_file = secret_file(dir.path(), "vault-token", &vault_token);
     let secrets = dir.path().join("secrets");
     std::fs::create_dir_all(&secrets).unwrap();
@@ -214,20 +291,26 @@ async fn no_form_of_any_secret_is_stored_logged_or_served(backend: Backend) {
         }
         Backend::Postgres => (fresh_postgres_database().await, None),
     };
-    let mut server = serve(
-        &db_url,
-        dir.path(),
-        &env_value,
-        &[
-            "--secrets-file-root",
-            secrets.to_str().unwrap(),
-            "--vault-addr",
-            &bao.addr,
-            "--vault-token-file",
-            token_file.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let providers = [
+        "--secrets-env-prefix",
+        "LEAK_SECRET_",
+        "--secrets-file-root",
+        secrets.to_str().unwrap(),
+        "--vault-addr",
+        &bao.addr,
+        "--vault-token-file",
+        token_file.to_str().unwrap(),
+    ];
+    let mut server_flags = providers.to_vec();
+    if remote {
+        server_flags.extend([
+            "--worker-slots",
+            "0",
+            "--remote-worker-secrets",
+            "server@dev,worker",
+        ]);
+    }
+    let mut server = serve(&db_url, dir.path(), &env_value, &server_flags).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let echo = echo_server(seen.clone()).await;
     let root = secrets.display();
@@ -272,17 +355,6 @@ steps:
         .await
         .unwrap();
     assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
-    let run: Value = client
-        .post(api("/workflows/leak/runs"))
-        .bearer_auth(TOKEN)
-        .json(&json!({"environment": "dev"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = run["id"].as_str().unwrap().to_owned();
     let get = |path: String| {
         let client = client.clone();
         async move {
@@ -291,32 +363,95 @@ steps:
             resp.text().await.unwrap()
         }
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let run = loop {
-        let run: Value = serde_json::from_str(&get(api(&format!("/runs/{id}"))).await).unwrap();
-        if !matches!(run["status"].as_str(), Some("queued" | "running")) {
-            break run;
+    let mut _worker = None;
+    let environments: &[&str] = if remote { &["dev", "stage"] } else { &["dev"] };
+    if remote {
+        exec_sql(
+            backend,
+            &db_url,
+            "INSERT INTO workflow_environments
+                 (workflow_id, environment, version, schedule_enabled, next_fire_at, activated_at, activated_by)
+             SELECT workflow_id, 'stage', version, schedule_enabled, next_fire_at, activated_at, activated_by
+             FROM workflow_environments WHERE environment = 'dev'",
+        )
+        .await;
+        let token: Value = client
+            .post(api("/tokens"))
+            .bearer_auth(TOKEN)
+            .json(&json!({"name": "leak-worker", "worker": true}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        std::fs::write(
+            dir.path().join("worker.token"),
+            token["secret"].as_str().unwrap(),
+        )
+        .unwrap();
+        let mut worker_flags = providers.to_vec();
+        worker_flags.extend(["--http-step-allow", "127.0.0.1@dev,127.0.0.1@stage"]);
+        _worker = Some(spawn_worker(
+            server.addr,
+            dir.path(),
+            &env_value,
+            &worker_flags,
+            server.lines.clone(),
+        ));
+    }
+    let mut ids = Vec::new();
+    for env in environments {
+        let run: Value = client
+            .post(api("/workflows/leak/runs"))
+            .bearer_auth(TOKEN)
+            .json(&json!({"environment": env}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(run["id"].as_str().unwrap().to_owned());
+    }
+    let mut served = Vec::new();
+    for id in &ids {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let run = loop {
+            let run: Value = serde_json::from_str(&get(api(&format!("/runs/{id}"))).await).unwrap();
+            if !matches!(run["status"].as_str(), Some("queued" | "running")) {
+                break run;
+            }
+            assert!(std::time::Instant::now() < deadline, "{run:#}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        // The steps really ran and really had the values.
+        let status_of = |step: &str| {
+            run["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["id"] == step)
+                .map(|s| s["status"].as_str().unwrap().to_owned())
+                .unwrap()
+        };
+        assert_eq!(status_of("print"), "succeeded", "{run:#}");
+        assert_eq!(status_of("call"), "succeeded", "{run:#}");
+        assert_eq!(status_of("output"), "failed", "outputs refused: {run:#}");
+        assert_eq!(status_of("fail"), "failed", "{run:#}");
+        for path in [format!("/runs/{id}"), format!("/runs/{id}/logs?limit=5000")] {
+            served.push((format!("GET /api/v1{path}"), get(api(&path)).await));
         }
-        assert!(std::time::Instant::now() < deadline, "{run:#}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
-    // The steps really ran and really had the values.
-    let statuses: Vec<(String, String)> = run["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap().into(),
-                s["status"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    let status_of = |id: &str| statuses.iter().find(|s| s.0 == id).unwrap().1.clone();
-    assert_eq!(status_of("print"), "succeeded", "{run:#}");
-    assert_eq!(status_of("call"), "succeeded", "{run:#}");
-    assert_eq!(status_of("output"), "failed", "outputs refused: {run:#}");
-    assert_eq!(status_of("fail"), "failed", "{run:#}");
+        let logs = &served.last().unwrap().1;
+        assert!(logs.contains("raw: ***"), "the step printed: {logs}");
+        assert!(logs.contains("token *** was rejected"), "{logs}");
+        let by_server = logs.contains("(by the server)");
+        assert_eq!(
+            by_server,
+            remote && run["environment"] == "dev",
+            "who fetched: {logs}"
+        );
+    }
     assert!(
         seen.lock().unwrap().contains(&file_value),
         "the header arrived"
@@ -325,20 +460,14 @@ steps:
         seen.lock().unwrap().contains(&format!("value={env_value}")),
         "the body arrived"
     );
-    // Everything the API serves about the run.
-    let mut served = Vec::new();
+    // Everything else the API serves about the runs.
     for path in [
-        format!("/runs/{id}"),
-        format!("/runs/{id}/logs?limit=5000"),
         "/runs?limit=100".to_owned(),
         "/workflows/leak".to_owned(),
         "/audit?limit=500".to_owned(),
     ] {
         served.push((format!("GET /api/v1{path}"), get(api(&path)).await));
     }
-    let logs = &served[1].1;
-    assert!(logs.contains("raw: ***"), "the step printed: {logs}");
-    assert!(logs.contains("token *** was rejected"), "{logs}");
     let export = Command::new(env!("CARGO_BIN_EXE_gantry"))
         .args(["audit", "export", "--database-url", &db_url])
         .output()
