@@ -83,9 +83,9 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {} (--bind, GANTRY_BIND)", config.bind))?;
         let addr = listener.local_addr()?;
-        let oidc = start_oidc(&config, addr).await?;
-        // Built, not contacted: a provider that is down fails fetches
-        // (clearly, per attempt), never the start.
+        // Built, not contacted: a provider that is down fails steps' fetches
+        // (clearly, per attempt), never the start; only Gantry's own
+        // secrets given as references are read now.
         let secrets = Arc::new(
             config
                 .secrets
@@ -93,6 +93,8 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?,
         );
+        let config = read_own_secrets(config, &secrets).await?;
+        let oidc = start_oidc(&config, addr).await?;
         let plane = Arc::new(GantryPlane::new(
             store.clone(),
             config.clock.clone(),
@@ -285,6 +287,32 @@ async fn seed_demo_workflows(store: &SharedStore, plane: &GantryPlane) -> anyhow
 /// answers now; if not, Gantry starts anyway and discovery is retried in the
 /// background and at each sign-in attempt. The redirect URI is `{--public-url}/auth/callback`,
 /// or `http://{bound address}/auth/callback` without a public URL.
+/// Fills in Gantry's own secrets given as references (`--*-ref`).
+async fn read_own_secrets(
+    mut config: Config,
+    secrets: &crate::secrets::SecretProviders,
+) -> anyhow::Result<Config> {
+    use crate::secrets::own::read;
+    let fail = |e: String| anyhow::anyhow!("cannot read a secret Gantry needs: {e}");
+    if let Some(oidc) = config.oidc.as_mut()
+        && let Some(reference) = &oidc.client_secret_ref
+    {
+        oidc.client_secret = read(secrets, "--oidc-client-secret-ref", reference)
+            .await
+            .map_err(fail)?;
+    }
+    if let Some(sink) = config.audit_sink.as_mut()
+        && let Some(reference) = &sink.token_ref
+    {
+        sink.token = Some(
+            read(secrets, "--audit-sink-token-ref", reference)
+                .await
+                .map_err(fail)?,
+        );
+    }
+    Ok(config)
+}
+
 async fn start_oidc(
     config: &Config,
     addr: SocketAddr,

@@ -15,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 pub struct SinkSettings {
     pub url: reqwest::Url,
     pub token: Option<SecretString>,
+    /// Where the token is read from at start, when a reference.
+    pub token_ref: Option<gantry_core::spec::SecretRef>,
     pub batch: u32,
 }
 

@@ -41,6 +41,8 @@ pub struct OidcSettings {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: SecretString,
+    /// Where the client secret is read from at start, when a reference.
+    pub client_secret_ref: Option<gantry_core::spec::SecretRef>,
     pub scopes: Vec<String>,
     pub groups_claim: String,
     pub username_claim: String,

@@ -112,6 +112,11 @@ pub struct AuditFlags {
     #[arg(long, env = "GANTRY_AUDIT_SINK_TOKEN_FILE", value_name = "FILE")]
     pub audit_sink_token_file: Option<PathBuf>,
 
+    /// The sink's bearer token as a secret reference (`vault:kv/data/gantry/siem#token`), read
+    /// from its provider at start.
+    #[arg(long, env = "GANTRY_AUDIT_SINK_TOKEN_REF", value_name = "REF")]
+    pub audit_sink_token_ref: Option<String>,
+
     /// Records per sink request.
     #[arg(
         long,
@@ -148,6 +153,11 @@ pub struct OidcFlags {
     /// File holding the client secret.
     #[arg(long, env = "GANTRY_OIDC_CLIENT_SECRET_FILE", value_name = "FILE")]
     pub oidc_client_secret_file: Option<PathBuf>,
+
+    /// The client secret as a secret reference (`vault:kv/data/gantry/oidc#client_secret`),
+    /// read from its provider at start (see docs/secrets.md).
+    #[arg(long, env = "GANTRY_OIDC_CLIENT_SECRET_REF", value_name = "REF")]
+    pub oidc_client_secret_ref: Option<String>,
 
     /// Scopes to request, comma-separated (add `groups` where the provider needs it).
     #[arg(

@@ -7,6 +7,7 @@
 pub mod env;
 pub mod file;
 pub mod keeper;
+pub mod own;
 pub mod registry;
 pub mod remote;
 pub mod resolve;

@@ -201,7 +201,34 @@ async fn the_sink_delivers_in_order_retries_and_resumes(backend: Backend) {
     first.wait().await.unwrap();
     let delivered_before = collector.lock().unwrap().seqs.len();
 
-    let (_second, addr) = serve(&db_url, &dir.path().join("p"), &flags).await;
+    // Restarted with the token read from OpenBao instead of a file
+    // (`--audit-sink-token-ref`): the collector still gets the same one.
+    let bao = crate::openbao::OpenBao::from_env();
+    let mount = bao.kv_mount().await;
+    bao.put(
+        &mount,
+        "gantry/siem",
+        serde_json::json!({"token": "siem-secret"}),
+    )
+    .await;
+    let vault_token = bao
+        .token(&[&bao.read_policy(&mount, "gantry/*").await])
+        .await;
+    let vault_token_file = crate::openbao::secret_file(dir.path(), "vault-token", &vault_token);
+    let reference = format!("vault:{mount}/data/gantry/siem#token");
+    let from_vault = [
+        "--audit-sink-url",
+        &sink_url,
+        "--audit-sink-token-ref",
+        &reference,
+        "--vault-addr",
+        &bao.addr,
+        "--vault-token-file",
+        vault_token_file.to_str().unwrap(),
+        "--audit-sink-batch",
+        "4",
+    ];
+    let (_second, addr) = serve(&db_url, &dir.path().join("p"), &from_vault).await;
     assert_eq!(apply_many(addr, "two", 5).await, 5);
     eventually("the later records delivered", delivered_all).await;
 

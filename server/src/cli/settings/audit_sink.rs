@@ -22,6 +22,17 @@ impl SinkSettings {
                 "--audit-sink-batch (GANTRY_AUDIT_SINK_BATCH) must be between 1 and {MAX_BATCH}"
             ));
         }
+        if flags.audit_sink_token_file.is_some() && flags.audit_sink_token_ref.is_some() {
+            return Err(
+                "--audit-sink-token-file and --audit-sink-token-ref are both set: keep one".into(),
+            );
+        }
+        let token_ref = match &flags.audit_sink_token_ref {
+            Some(r) => Some(crate::secrets::own::check(r).map_err(|e| {
+                format!("--audit-sink-token-ref (GANTRY_AUDIT_SINK_TOKEN_REF): {e}")
+            })?),
+            None => None,
+        };
         let token = match &flags.audit_sink_token_file {
             None => None,
             Some(path) => {
@@ -37,6 +48,7 @@ impl SinkSettings {
         Ok(Some(SinkSettings {
             url,
             token,
+            token_ref,
             batch: flags.audit_sink_batch,
         }))
     }

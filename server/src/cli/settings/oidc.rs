@@ -29,6 +29,10 @@ pub fn from_flags(
                 flags.oidc_client_secret_file.is_some(),
                 "--oidc-client-secret-file",
             ),
+            (
+                flags.oidc_client_secret_ref.is_some(),
+                "--oidc-client-secret-ref",
+            ),
             // --role-mapping alone is fine: SCIM-provisioned groups use it too.
         ];
         if let Some((_, flag)) = stray.iter().find(|(set, _)| *set) {
@@ -48,19 +52,33 @@ pub fn from_flags(
             );
         }
     };
+    let given = [
+        flags.oidc_client_secret.is_some(),
+        flags.oidc_client_secret_file.is_some(),
+        flags.oidc_client_secret_ref.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(
+            "the OIDC client secret is set more than once (both set): give one of --oidc-client-secret, --oidc-client-secret-file, --oidc-client-secret-ref"
+                .into(),
+        );
+    }
+    let client_secret_ref = match &flags.oidc_client_secret_ref {
+        Some(r) => Some(crate::secrets::own::check(r).map_err(|e| {
+            format!("--oidc-client-secret-ref (GANTRY_OIDC_CLIENT_SECRET_REF): {e}")
+        })?),
+        None => None,
+    };
     let client_secret = match (&flags.oidc_client_secret, &flags.oidc_client_secret_file) {
-        (Some(_), Some(_)) => {
-            return Err(
-                "--oidc-client-secret and --oidc-client-secret-file are both set: keep one".into(),
-            );
-        }
+        // Read from its provider at start (startup fills it in).
+        _ if client_secret_ref.is_some() => "(from the reference)".to_owned(),
         (None, None) => {
             return Err(
                 "--oidc-issuer needs --oidc-client-secret-file (GANTRY_OIDC_CLIENT_SECRET_FILE) or --oidc-client-secret (GANTRY_OIDC_CLIENT_SECRET)"
                     .into(),
             );
         }
-        (Some(secret), None) => secret.trim().to_owned(),
+        (Some(secret), _) => secret.trim().to_owned(),
         (None, Some(path)) => std::fs::read_to_string(path)
             .map_err(|e| {
                 format!(
@@ -100,6 +118,7 @@ pub fn from_flags(
             issuer: issuer.to_owned(),
             client_id,
             client_secret: SecretString::from(client_secret),
+            client_secret_ref,
             scopes,
             groups_claim: flags.oidc_groups_claim.trim().to_owned(),
             username_claim: flags.oidc_username_claim.trim().to_owned(),

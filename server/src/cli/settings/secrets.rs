@@ -333,6 +333,39 @@ mod tests {
                 ],
                 "one path segment",
             ),
+            (
+                &[
+                    "--oidc-issuer",
+                    "https://idp.example",
+                    "--oidc-client-id",
+                    "g",
+                    "--oidc-client-secret",
+                    "s3cret",
+                    "--oidc-client-secret-ref",
+                    "vault:kv/data/g#s",
+                ],
+                "both set",
+            ),
+            (
+                &[
+                    "--oidc-issuer",
+                    "https://idp.example",
+                    "--oidc-client-id",
+                    "g",
+                    "--oidc-client-secret-ref",
+                    "vault:kv/data/{env}/g#s",
+                ],
+                "--oidc-client-secret-ref (GANTRY_OIDC_CLIENT_SECRET_REF): vault:kv/data/{env}/g#s has a placeholder",
+            ),
+            (
+                &[
+                    "--audit-sink-url",
+                    "https://siem.example",
+                    "--audit-sink-token-ref",
+                    "vault:kv/data/siem",
+                ],
+                "--audit-sink-token-ref",
+            ),
         ];
         for (argv, expected) in cases {
             let err = parse(argv).unwrap_err();
