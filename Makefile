@@ -147,9 +147,9 @@ release: tools-build binaryen
 # (docs/benchmarks.md). A few minutes; BENCH_ARGS=--help lists the knobs.
 BENCH_BIN = $(or $(CARGO_TARGET_DIR),target)/release/gantry-bench
 BENCH_ARGS ?=
-bench: tools-postgres
+bench: tools-postgres tools-openbao
 	$(CARGO) build --locked --release -p gantry-bench
-	scripts/with-postgres.sh $(BENCH_BIN) $(BENCH_ARGS)
+	scripts/with-postgres.sh scripts/with-openbao.sh $(BENCH_BIN) $(BENCH_ARGS)
 
 # Raw and gzip sizes of the debug and release browser bundles.
 bench-sizes: tools-build binaryen

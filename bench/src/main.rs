@@ -29,6 +29,7 @@ mod harness;
 mod raw;
 mod remote;
 mod report;
+mod secrets;
 mod stats;
 mod workload;
 
@@ -208,6 +209,15 @@ fn main() -> Result<()> {
                 failure = Some(e);
             }
         }
+    }
+    // What secrets add to a step's start (needs the harness's OpenBao).
+    let secrets = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(secrets::measure(&root));
+    if let Err(e) = secrets {
+        eprintln!("gantry-bench: secrets failed: {e:#}");
+        failure = Some(e);
     }
     let _ = std::fs::remove_dir_all(&root);
     if args.markdown {
