@@ -306,8 +306,12 @@ impl Worker {
         };
         // Renewed from now, revoked when the attempt ends however it ends.
         let leases = AttemptLeases::hold(std::mem::take(&mut secrets.leases));
-        // Fetching counts against the step's own timeout.
-        let timeout = timeout.map(|t| t.saturating_sub(fetch_started.elapsed()));
+        // Fetching counts against the step's own timeout (a step without
+        // secrets keeps its timeout exactly, as its messages quote it).
+        let timeout = match step.secrets.is_empty() {
+            true => timeout,
+            false => timeout.map(|t| t.saturating_sub(fetch_started.elapsed())),
+        };
         let masker = match secrets.masker() {
             Ok(m) => m,
             Err(e) => {
