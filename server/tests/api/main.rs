@@ -38,6 +38,7 @@ mod scim;
 mod scim_compliance;
 mod scim_sequences;
 mod scoped_reads;
+mod secret_views;
 mod secrets;
 mod sessions;
 mod step_sandbox;
