@@ -12,6 +12,7 @@ on_both_backends!(
     a_runs_fetches_are_listed_per_attempt_to_those_who_may_see_the_run,
     providers_are_shown_to_the_admin_areas_readers_with_health_and_last_fetch,
     the_workflow_page_shows_each_reference_where_it_resolves_and_flags_gaps,
+    dev_mode_demonstrates_a_secret_fetched_and_masked,
 );
 
 const DEV_TOKEN: &str = "s3cret-views-dev-token-0123456789";
@@ -365,4 +366,35 @@ async fn the_workflow_page_shows_each_reference_where_it_resolves_and_flags_gaps
     assert_eq!(status, 201);
     let (_, html) = without.get_html("/workflows/plain").await;
     assert!(!html.contains("secrets-heading"), "{html}");
+}
+
+async fn dev_mode_demonstrates_a_secret_fetched_and_masked(backend: Backend) {
+    let app = TestApp::spawn_with_demo(backend).await;
+    // Beside the database, or beside the work folder on PostgreSQL: the
+    // test's folder either way.
+    let file = app.dir.path().join("demo-secrets/dev/api-token");
+    let token = std::fs::read_to_string(&file).unwrap();
+    assert!(token.starts_with("demo-dev-"), "{token}");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+
+    let id = app.trigger("secret-demo", json!({})).await;
+    let run = app.finished_run(&id).await;
+    assert_eq!(run["status"], "succeeded", "{run:#}");
+    let (status, logs) = app.api_get(&format!("/runs/{id}/logs")).await;
+    assert_eq!(status, 200, "{logs}");
+    let text = logs.to_string();
+    assert!(text.contains("token is ***"), "{text}");
+    assert!(
+        text.contains(&format!("token length: {}", token.len())),
+        "{text}"
+    );
+    assert!(!text.contains(&token), "{text}");
+    let (_, list) = app.api_get(&format!("/runs/{id}/secret-accesses")).await;
+    assert_eq!(list[0]["access"]["name"], "API_TOKEN", "{list}");
+    assert_eq!(list[0]["access"]["outcome"], "ok", "{list}");
+    let (_, providers) = app.api_get("/secret-providers").await;
+    assert_eq!(providers[0]["provider"], "file", "{providers}");
+    assert_eq!(providers[0]["reachable"], true, "{providers}");
 }
