@@ -227,13 +227,10 @@ mod tests {
             Arc::new(Slow(None)),
         ];
         let started = std::time::Instant::now();
-        let healths = check_all(providers, Duration::from_millis(200)).await;
-        // At once, not one bound after the other.
-        assert!(
-            started.elapsed() < Duration::from_millis(390),
-            "{:?}",
-            started.elapsed()
-        );
+        let healths = check_all(providers, Duration::from_millis(500)).await;
+        // At once: one bound after the other would take a second.
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(1000), "{took:?}");
         assert_eq!(healths.len(), 3);
         assert!(healths[1].reachable && healths[1].error.is_none());
         for stuck in [&healths[0], &healths[2]] {
