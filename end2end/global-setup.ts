@@ -30,7 +30,8 @@ function startAnnouncing(
 }
 
 /** Starts the real server on port 0 with a fresh SQLite database and
- *  publishes its URL to the tests as GANTRY_URL. Also starts a real OpenID
+ *  publishes its URL to the tests as GANTRY_URL (and its folder as
+ *  GANTRY_E2E_DIR). Also starts a real OpenID
  *  provider (end2end/oidc/provider.mjs) and a second Gantry signing in
  *  through it, published as GANTRY_SSO_URL (and the provider as OIDC_URL),
  *  and a third like it with a provider of its own (OIDC_OWN_URL) and a
@@ -56,6 +57,9 @@ export default async function globalSetup() {
   const main = await startAnnouncing('gantry', bin, gantryArgs('e2e'), listening);
   children.push(main.child);
   process.env.GANTRY_URL = main.url;
+  // Where its demo secrets are (secrets.spec.ts reads the token to prove
+  // no page shows it).
+  process.env.GANTRY_E2E_DIR = dir;
 
   const provider = await startAnnouncing('the OIDC provider', 'node', ['oidc/provider.mjs', '--port', '0'], listening);
   children.push(provider.child);

@@ -21,8 +21,9 @@ use pages::{
     admin::AdminPage, approval::ApprovalPage, approvals::ApprovalsPage, audit::AuditLogPage,
     audit_record::AuditRecordPage, ledger::LedgerPage, not_found::NotFound, overview::OverviewPage,
     policies::PoliciesPage, preferences::PreferencesPage, promotion::PromotionPage,
-    promotions::PromotionsPage, run_detail::RunDetailPage, runs::RunsPage, section::SectionPage,
-    sign_in::SignInPage, tokens::TokensPage, users::UsersPage, workflow_detail::WorkflowDetailPage,
+    promotions::PromotionsPage, run_detail::RunDetailPage, runs::RunsPage,
+    secret_providers::SecretProvidersPage, section::SectionPage, sign_in::SignInPage,
+    tokens::TokensPage, users::UsersPage, workflow_detail::WorkflowDetailPage,
     workflows::WorkflowsPage,
 };
 
@@ -80,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/secret-providers") view=SecretProvidersPage ssr=SsrMode::Async />
                 </Routes>
             </Frame>
         </Router>

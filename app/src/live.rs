@@ -1,14 +1,15 @@
 //! Keeping a run's page current while it runs. Only in the hydrated
 //! browser: every [`INTERVAL`] it fetches the run again and tails the log
-//! of each step that may have new lines (`after` = the last line seen), and
-//! stops once the run has finished and every step's log has been read to
+//! of each step that may have new lines (`after` = the last line seen) and
+//! reads the run's secret fetches again, and stops once the run has finished and every step's log has been read to
 //! its end. Server rendering never starts it (effects run in the browser
 //! only), and leaving the page stops it.
 
-use crate::api::{get_run, get_run_logs};
+use crate::api::{get_run, get_run_logs, get_run_secret_accesses};
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
 use gantry_core::run::{LogLine, LogPage, LogQuery, RunDetail, StepStatus};
+use gantry_core::secret::AttemptSecretAccess;
 use leptos::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,13 +36,20 @@ pub struct LiveRun {
     pub logs: StoredValue<Vec<StepLog>>,
     /// Measures steps that are still running.
     pub now: RwSignal<DateTime<Utc>>,
+    /// The secrets its attempts fetched so far.
+    pub secrets: RwSignal<Vec<AttemptSecretAccess>>,
 }
 
 impl LiveRun {
     /// From the server-rendered data: the run, its first page of log lines
     /// (all steps, at most `LogQuery::DEFAULT_LIMIT` lines) and the time it
-    /// was read.
-    pub fn new(run: RunDetail, first_page: LogPage, now: DateTime<Utc>) -> Self {
+    /// was read, and the secrets fetched by then.
+    pub fn new(
+        run: RunDetail,
+        first_page: LogPage,
+        secrets: Vec<AttemptSecretAccess>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let truncated = first_page.lines.len() >= LogQuery::DEFAULT_LIMIT as usize;
         let finished = run.summary.status.is_terminal() && !truncated;
         let mut logs: Vec<StepLog> = run
@@ -82,6 +90,7 @@ impl LiveRun {
             run: RwSignal::new(run),
             logs: StoredValue::new(logs),
             now: RwSignal::new(now),
+            secrets: RwSignal::new(secrets),
         }
     }
 
@@ -167,8 +176,16 @@ impl LiveRun {
                 }
             });
         }
+        // Fetches are recorded as attempts start: read after the run, so
+        // the last round (run finished) sees every one.
+        let secrets = get_run_secret_accesses(id).await.ok();
         if !alive.load(Ordering::Relaxed) {
             return false;
+        }
+        if let Some(secrets) = secrets
+            && self.secrets.with_untracked(|s| s.len() != secrets.len())
+        {
+            self.secrets.set(secrets);
         }
         self.run.set(run);
         self.now.set(crate::time::now());

@@ -119,7 +119,7 @@ impl Application {
             },
         ));
         if config.demo_workflows {
-            seed_demo_workflows(&store, &plane).await?;
+            seed_demo_workflows(&store, &plane, config.secrets.file_root.as_deref()).await?;
         }
         warn_if_assets_missing(&config);
         if let Some(worker) = &config.worker {
@@ -265,7 +265,11 @@ async fn seed_dev_users(
 }
 
 /// Registers the demo workflows as the demo admin, through the port.
-async fn seed_demo_workflows(store: &SharedStore, plane: &GantryPlane) -> anyhow::Result<()> {
+async fn seed_demo_workflows(
+    store: &SharedStore,
+    plane: &GantryPlane,
+    secrets_root: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let admin = store
         .user_by_username("admin")
         .await?
@@ -280,7 +284,7 @@ async fn seed_demo_workflows(store: &SharedStore, plane: &GantryPlane) -> anyhow
     let operator = principal_for(store, &operator.id, None)
         .await?
         .context("the demo operator is disabled")?;
-    crate::demo::seed(plane, store, principal, operator).await
+    crate::demo::seed(plane, store, principal, operator, secrets_root).await
 }
 
 /// Single sign-on's relying party, with the provider discovered if it

@@ -176,4 +176,9 @@ mod tests {
         assert_eq!(f.iter().filter(|x| **x == "run.").count(), 1);
         assert!(f.iter().all(|x| x.ends_with('.')));
     }
+
+    #[test]
+    fn secret_fetches_have_a_family_of_their_own() {
+        assert!(families().contains(&"secret."), "{:?}", families());
+    }
 }

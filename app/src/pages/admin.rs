@@ -17,7 +17,7 @@ struct Area {
     needs: Action,
 }
 
-const AREAS: [Area; 2] = [
+const AREAS: [Area; 3] = [
     Area {
         href: "/admin/users",
         label: "Users",
@@ -29,6 +29,12 @@ const AREAS: [Area; 2] = [
         label: "Service tokens",
         hint: "Credentials for CI systems and scripts, each scoped to roles in environments and expiring within a year.",
         needs: Action::ManageTokens,
+    },
+    Area {
+        href: "/admin/secret-providers",
+        label: "Secret providers",
+        hint: "Where steps' secrets are fetched from (OpenBao/Vault, files, variables), whether each answers now, and its latest fetches; never a value.",
+        needs: Action::ViewAdmin,
     },
 ];
 

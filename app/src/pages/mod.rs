@@ -12,6 +12,7 @@ pub mod promotion;
 pub mod promotions;
 pub mod run_detail;
 pub mod runs;
+pub mod secret_providers;
 pub mod section;
 pub mod sign_in;
 pub mod tokens;

@@ -1,13 +1,14 @@
 //! One run: its status and facts, inputs, a Cancel button while it can
-//! still be stopped, a timeline and a table of its steps, and each step's
-//! log. While the run is going, the hydrated page follows it (see
+//! still be stopped, a timeline and a table of its steps, the secrets its
+//! attempts fetched, and each step's log. While the run is going, the hydrated page follows it (see
 //! [`crate::live`]); without JavaScript a note offers a reload.
 
-use crate::api::{get_run, get_run_logs};
+use crate::api::{get_run, get_run_logs, get_run_secret_accesses};
 use crate::components::cancel_form::CancelForm;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
 use crate::components::runs_table::{Time, run_duration, short_id};
+use crate::components::secret_accesses::SecretAccesses;
 use crate::components::status_badge::StatusBadge;
 use crate::components::step_logs::StepLogs;
 use crate::components::steps_table::StepsTable;
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 use gantry_core::Environment;
 use gantry_core::rbac::{Action, decide};
 use gantry_core::run::{LogPage, RunDetail};
+use gantry_core::secret::AttemptSecretAccess;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -29,13 +31,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 struct RunData {
     run: RunDetail,
     logs: LogPage,
+    secrets: Vec<AttemptSecretAccess>,
     now: DateTime<Utc>,
     can_cancel: bool,
 }
 
 async fn load(shell: Shell, id: String) -> Result<RunData, AppError> {
     let run = get_run(id.clone()).await?;
-    let logs = get_run_logs(id, None, None).await?;
+    let logs = get_run_logs(id.clone(), None, None).await?;
+    let secrets = get_run_secret_accesses(id).await?;
     let can_cancel = match (
         shell.principal().await,
         Environment::parse(&run.summary.environment),
@@ -46,6 +50,7 @@ async fn load(shell: Shell, id: String) -> Result<RunData, AppError> {
     Ok(RunData {
         run,
         logs,
+        secrets,
         now: crate::time::now(),
         can_cancel,
     })
@@ -72,12 +77,13 @@ fn RunView(data: RunData) -> impl IntoView {
     let RunData {
         run,
         logs,
+        secrets,
         now,
         can_cancel,
     } = data;
     let id = run.summary.id.clone();
     let inputs = run.inputs.clone();
-    let live = LiveRun::new(run, logs, now);
+    let live = LiveRun::new(run, logs, secrets, now);
     let alive = Arc::new(AtomicBool::new(true));
     {
         let alive = alive.clone();
@@ -132,6 +138,10 @@ fn RunView(data: RunData) -> impl IntoView {
         <section aria-labelledby="steps-heading">
             <h2 id="steps-heading">"Steps"</h2>
             {move || view! { <StepsTable steps=run.get().steps now=live.now.get() /> }}
+        </section>
+        <section aria-labelledby="secrets-heading">
+            <h2 id="secrets-heading">"Secrets"</h2>
+            {move || view! { <SecretAccesses accesses=live.secrets.get() /> }}
         </section>
         <section aria-labelledby="logs-heading">
             <h2 id="logs-heading">"Logs"</h2>

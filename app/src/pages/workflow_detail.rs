@@ -1,8 +1,11 @@
 //! One workflow: where it is active, with the Promote and Roll back forms
-//! per environment, a form to run it, its step graph, its recent runs, its
-//! versions and the spec of the version shown.
+//! per environment, a form to run it, its step graph, its steps' secret
+//! references (and where each resolves), its recent runs, its versions and
+//! the spec of the version shown.
 
-use crate::api::{BoardAt, RequestPromotion, RollBack, get_promotion_board, get_workflow};
+use crate::api::{
+    BoardAt, RequestPromotion, RollBack, get_promotion_board, get_secret_coverage, get_workflow,
+};
 use crate::components::dag_svg::DagSvg;
 use crate::components::data_table::DataTable;
 use crate::components::layout::{Shell, use_shell};
@@ -11,6 +14,7 @@ use crate::components::promotion_actions::{Powers, id_part, load_powers};
 use crate::components::promotion_cell::CellBody;
 use crate::components::run_form::RunForm;
 use crate::components::runs_table::{RunsTable, Time};
+use crate::components::secret_references::SecretReferences;
 use crate::error::AppError;
 use crate::pages::promotions::ActionOutcome;
 use crate::time::format_time;
@@ -18,6 +22,7 @@ use chrono::{DateTime, Utc};
 use gantry_core::Environment;
 use gantry_core::promotion::view::BoardRow;
 use gantry_core::rbac::{Action, decide};
+use gantry_core::secret::{SecretCoverage, step_secret_rows};
 use gantry_core::workflow::{VersionInfo, WorkflowDetail};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,6 +35,10 @@ struct DetailData {
     /// Where the caller may start the version shown: it is active there and
     /// their roles allow running there.
     run_envs: Vec<String>,
+    /// Which provider answers where; read only when the version shown
+    /// declares secrets. Loaded with the rest (one resource: see the
+    /// Ledger page on resources made inside another's result).
+    coverage: Option<SecretCoverage>,
     now: DateTime<Utc>,
 }
 
@@ -49,9 +58,15 @@ async fn load(shell: Shell, name: String, version: Option<u32>) -> Result<Detail
         })
         .map(|a| a.environment.clone())
         .collect();
+    let coverage = if detail.spec.steps.iter().any(|s| !s.secrets.is_empty()) {
+        Some(get_secret_coverage().await?)
+    } else {
+        None
+    };
     Ok(DetailData {
         detail,
         run_envs,
+        coverage,
         now: crate::time::now(),
     })
 }
@@ -86,6 +101,7 @@ fn WorkflowBody(data: DetailData) -> impl IntoView {
     let DetailData {
         detail,
         run_envs,
+        coverage,
         now,
     } = data;
     let name = detail.summary.name.clone();
@@ -109,6 +125,7 @@ fn WorkflowBody(data: DetailData) -> impl IntoView {
             <h2 id="graph-heading">"Step graph"</h2>
             <DagSvg spec=detail.spec.clone() />
         </section>
+        {coverage.map(|coverage| view! { <SecretsSection detail=detail.clone() coverage /> })}
         <section aria-labelledby="recent-heading">
             <h2 id="recent-heading">"Recent runs"</h2>
             {if detail.recent_runs.is_empty() {
@@ -128,6 +145,27 @@ fn WorkflowBody(data: DetailData) -> impl IntoView {
         <section aria-labelledby="spec-heading">
             <h2 id="spec-heading">"Spec of version " {shown}</h2>
             <pre class="source" tabindex="0" aria-labelledby="spec-heading"><code>{detail.source.clone()}</code></pre>
+        </section>
+    }
+}
+
+#[component]
+fn SecretsSection(detail: WorkflowDetail, coverage: SecretCoverage) -> impl IntoView {
+    let environments = coverage
+        .environments
+        .iter()
+        .map(|e| e.environment.clone())
+        .collect();
+    let rows = step_secret_rows(&detail.spec, &coverage);
+    view! {
+        <section aria-labelledby="secrets-heading">
+            <h2 id="secrets-heading">"Secrets of version " {detail.shown.version}</h2>
+            <p>
+                "Fetched from their provider when an attempt starts, never stored; "
+                <code>"{env}"</code> " and " <code>"{workflow}"</code>
+                " in a reference are filled in per run."
+            </p>
+            <SecretReferences rows environments />
         </section>
     }
 }

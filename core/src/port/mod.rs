@@ -18,6 +18,7 @@ mod identity;
 mod promotions;
 mod runs;
 mod scim;
+mod secrets;
 mod tokens;
 mod users;
 mod workflows;
@@ -30,6 +31,7 @@ pub use identity::IdentityPort;
 pub use promotions::PromotionPort;
 pub use runs::RunPort;
 pub use scim::ScimPort;
+pub use secrets::SecretPort;
 pub use tokens::TokenPort;
 pub use users::UserPort;
 pub use workflows::WorkflowPort;
@@ -73,6 +75,7 @@ pub trait ControlPlane:
     + AuditPort
     + PromotionPort
     + DelegationPort
+    + SecretPort
     + Send
     + Sync
     + 'static
@@ -90,6 +93,7 @@ impl<T> ControlPlane for T where
         + AuditPort
         + PromotionPort
         + DelegationPort
+        + SecretPort
         + Send
         + Sync
         + 'static
@@ -105,6 +109,6 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 pub mod prelude {
     pub use super::{
         ApprovalPort, AuditPort, ControlPlane, DelegationPort, ExecutionPort, IdentityPort,
-        PromotionPort, RunPort, ScimPort, TokenPort, UserPort, WorkflowPort,
+        PromotionPort, RunPort, ScimPort, SecretPort, TokenPort, UserPort, WorkflowPort,
     };
 }

@@ -13,12 +13,15 @@
 //! escapes, split by other text) is not recognised.
 
 mod access;
+mod fetch_summary;
 mod forms;
 mod masker;
 #[cfg(feature = "ssr")]
 mod provider;
+mod references;
 mod stream;
 mod value;
+mod view;
 
 #[cfg(test)]
 mod forms_tests;
@@ -30,14 +33,20 @@ mod masker_tests;
 mod stream_tests;
 
 pub use access::{FetchedBy, SecretAccess};
+pub use fetch_summary::{FetchSummary, summarize_fetches};
 pub use forms::encoded_forms;
 pub use masker::Masker;
 #[cfg(feature = "ssr")]
 pub use provider::{
     FetchError, FetchRequest, Fetched, ProviderHealth, SecretLease, SecretProvider,
 };
+pub use references::{ResolvedReference, StepSecretRow, step_secret_rows};
 pub use stream::StreamMasker;
 pub use value::{SecretError, SecretValue};
+pub use view::{
+    AttemptSecretAccess, EnvironmentProviders, LastFetch, ProviderAnswer, ProviderSource,
+    ReferenceVersion, SecretCoverage, SecretProviderStatus,
+};
 
 /// What a masked occurrence becomes.
 pub const MASK: &str = "***";

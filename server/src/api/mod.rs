@@ -15,6 +15,7 @@ pub mod openapi;
 mod promotions;
 mod runs;
 pub mod scim;
+mod secrets;
 mod tokens;
 mod users;
 mod workflows;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/runs/{id}", get(runs::get))
         .route("/runs/{id}/logs", get(runs::logs))
         .route("/runs/{id}/cancel", post(runs::cancel))
+        .route("/runs/{id}/secret-accesses", get(secrets::run_accesses))
         .route("/approvals", get(approvals::list))
         .route("/approvals/{id}", get(approvals::get))
         .route("/approvals/{id}/approve", post(approvals::approve))
@@ -69,6 +71,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/{user}", get(users::get))
         .route("/users/{user}/disable", post(users::disable))
         .route("/users/{user}/enable", post(users::enable))
+        .route("/secret-providers", get(secrets::providers))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/{seq}", get(audit::get))

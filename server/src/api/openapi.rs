@@ -5,7 +5,7 @@
 //! token (see `auth::is_public`).
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
-use super::{approvals, audit, delegations, promotions, runs, tokens, users, workflows};
+use super::{approvals, audit, delegations, promotions, runs, secrets, tokens, users, workflows};
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
 use gantry_core::approval::{ApprovalDecided, ApprovalRequest, ApprovalStatus, Person};
@@ -15,6 +15,9 @@ use gantry_core::audit::{
 use gantry_core::run::{
     AttemptStatus, AttemptView, LogLine, LogPage, LogStream, RunDetail, RunPage, RunStatus,
     RunSummary, StepRun, StepStatus, Trigger,
+};
+use gantry_core::secret::{
+    AttemptSecretAccess, LastFetch, ReferenceVersion, SecretAccess, SecretProviderStatus,
 };
 use gantry_core::spec::{
     Backoff, HttpStep, InputSpec, InputType, RetryPolicy, SpecDuration, SpecProblem, StepSpec,
@@ -57,6 +60,8 @@ pub const SESSION_SCHEME: &str = "session";
         runs::get,
         runs::logs,
         runs::cancel,
+        secrets::run_accesses,
+        secrets::providers,
         approvals::list,
         approvals::get,
         approvals::approve,
@@ -147,6 +152,11 @@ pub const SESSION_SCHEME: &str = "session";
         ChainStatus,
         Break,
         BreakKind,
+        SecretAccess,
+        AttemptSecretAccess,
+        SecretProviderStatus,
+        LastFetch,
+        ReferenceVersion,
     )),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session" = [])),
@@ -156,6 +166,7 @@ pub const SESSION_SCHEME: &str = "session";
         (name = "approvals", description = "Four-eyes approval requests and decisions, and approvers' delegations."),
         (name = "promotions", description = "Promoting versions dev → stage → prod, rollback, the deployment ledger and environment policies."),
         (name = "identity", description = "Who is calling, service tokens (admins) and accounts (access reviews, disabling)."),
+        (name = "secrets", description = "Secret providers' health (admins and auditors); never a value."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),
         (name = "meta", description = "The API itself."),
     )

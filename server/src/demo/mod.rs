@@ -1,9 +1,10 @@
 //! Demo workflows `--dev` registers (through the port, as the demo admin),
 //! so a newcomer sees a living dashboard: a nightly backup check, a
-//! parallel dead-letter-queue re-drive, and a sync that fails a third of
-//! the time on a five-minute schedule.
+//! parallel dead-letter-queue re-drive, a sync that fails a third of the
+//! time on a five-minute schedule, and (`secrets.rs`) a step using a secret.
 
 mod promotions;
+pub mod secrets;
 
 use crate::plane::GantryPlane;
 use crate::store::SharedStore;
@@ -18,12 +19,15 @@ const DEMOS: [(&str, &str); 3] = [
 ];
 
 /// Applies the demos (identical re-applies are no-ops, so restarts are
-/// harmless) and seeds the promotion demo.
+/// harmless) and seeds the promotion demo. `secrets_root` is the `file:`
+/// provider's folder: the secrets demo is registered when it is the one
+/// dev mode made ([`secrets::with_demo_file_root`]).
 pub async fn seed(
     plane: &GantryPlane,
     store: &SharedStore,
     admin: Principal,
     operator: Principal,
+    secrets_root: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let ctx = RequestContext {
         principal: Some(admin.clone()),
@@ -37,6 +41,12 @@ pub async fn seed(
             .apply_workflow(&ctx, source)
             .await
             .map_err(|e| anyhow::anyhow!("demo workflow {file}: {e}"))?;
+    }
+    if let Some(source) = secrets::demo_spec(secrets_root) {
+        plane
+            .apply_workflow(&ctx, &source)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo workflow secret-demo.yaml: {e}"))?;
     }
     promotions::seed(plane, store, admin, operator, DEMOS[0].1).await
 }

@@ -14,6 +14,7 @@ mod people;
 mod promotions;
 mod runs;
 pub mod scim;
+mod secrets;
 pub mod tokens;
 mod users;
 mod workflows;

@@ -275,6 +275,13 @@ fn table() -> Vec<Row> {
         rest("get", "/runs/{id}", InEnv(VIEWERS), ENVS, empty),
         rest("get", "/runs/{id}/logs", InEnv(VIEWERS), ENVS, empty),
         rest("post", "/runs/{id}/cancel", InEnv(OPERATORS), ENVS, empty),
+        rest(
+            "get",
+            "/runs/{id}/secret-accesses",
+            InEnv(VIEWERS),
+            ENVS,
+            empty,
+        ),
         rest("get", "/approvals", Anywhere(VIEWERS), NONE, empty),
         rest("get", "/approvals/{id}", InEnv(VIEWERS), ENVS, empty),
         rest("post", "/approvals/{id}/approve", Decide, ENVS, empty).deciding(),
@@ -377,6 +384,7 @@ fn table() -> Vec<Row> {
             empty,
         ),
         rest("post", "/users/{user}/enable", AdminEverywhere, NONE, empty),
+        rest("get", "/secret-providers", Anywhere(AUDITORS), NONE, empty),
         rest("get", "/audit", Anywhere(AUDITORS), NONE, empty),
         rest("get", "/audit/verify", Anywhere(AUDITORS), NONE, empty),
         rest("get", "/audit/{seq}", Anywhere(AUDITORS), NONE, empty),
@@ -406,6 +414,11 @@ fn table() -> Vec<Row> {
         server_fn("cancel_run", InEnv(OPERATORS), ENVS, |t| {
             form(&[("id", &t.run)])
         }),
+        server_fn("run_secret_accesses", InEnv(VIEWERS), ENVS, |t| {
+            form(&[("id", &t.run)])
+        }),
+        server_fn("secret_coverage", Anywhere(VIEWERS), NONE, empty),
+        server_fn("secret_providers", Anywhere(AUDITORS), NONE, empty),
         server_fn("approvals", Anywhere(VIEWERS), NONE, empty),
         server_fn("approval", InEnv(VIEWERS), ENVS, |t| {
             form(&[("id", &t.approval)])
@@ -489,6 +502,14 @@ fn table() -> Vec<Row> {
             )
         }),
         exec("report", |t| attempt(t, json!({"end": "failed"}))),
+        // An allowed record of a fetch by an attempt nobody leased: 409.
+        exec("secret-accesses", |t| {
+            attempt(
+                t,
+                json!({"accesses": [{"name": "X", "reference": "env:X", "provider": "env",
+                                     "outcome": "ok", "millis": 1}]}),
+            )
+        }),
     ]
 }
 

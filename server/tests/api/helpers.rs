@@ -81,11 +81,30 @@ impl TestApp {
         Self::launch(backend, &["--dev"], Arc::new(SystemClock), true).await
     }
 
+    /// A second server on this one's database, started with `flags` (a
+    /// restart with other settings, while the first keeps running).
+    pub async fn spawn_beside(&self, flags: &[&str]) -> TestApp {
+        let database = Some((self.db_url.clone(), self.db_path.clone()));
+        Self::launch_on(self.backend, flags, Arc::new(SystemClock), false, database).await
+    }
+
     async fn launch(
         backend: Backend,
         flags: &[&str],
         clock: Arc<dyn Clock>,
         demo: bool,
+    ) -> TestApp {
+        Self::launch_on(backend, flags, clock, demo, None).await
+    }
+
+    /// `database`: an existing one's URL and SQLite path; a fresh one when
+    /// `None`.
+    async fn launch_on(
+        backend: Backend,
+        flags: &[&str],
+        clock: Arc<dyn Clock>,
+        demo: bool,
+        database: Option<(String, std::path::PathBuf)>,
     ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         // Steps run as `nobody` when the tests run as root: the work root
@@ -96,10 +115,16 @@ impl TestApp {
             std::os::unix::fs::PermissionsExt::from_mode(0o711),
         )
         .expect("temp dir mode");
-        let db_path = dir.path().join("gantry.db");
-        let db_url = match backend {
-            Backend::Sqlite => format!("sqlite://{}", db_path.display()),
-            Backend::Postgres => fresh_postgres_database().await,
+        let (db_url, db_path) = match (database, backend) {
+            (Some(existing), _) => existing,
+            (None, Backend::Sqlite) => {
+                let path = dir.path().join("gantry.db");
+                (format!("sqlite://{}", path.display()), path)
+            }
+            (None, Backend::Postgres) => (
+                fresh_postgres_database().await,
+                dir.path().join("gantry.db"),
+            ),
         };
         let work_dir = dir.path().join("work");
         let site_root = dir.path().join("site");

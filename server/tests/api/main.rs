@@ -40,6 +40,7 @@ mod scim_compliance;
 mod scim_sequences;
 mod scoped_reads;
 mod secret_leak;
+mod secret_views;
 mod secrets;
 mod sessions;
 mod step_sandbox;

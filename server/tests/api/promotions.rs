@@ -705,10 +705,11 @@ async fn dev_mode_seeds_a_living_promotion_demo(backend: Backend) {
     };
     assert_eq!(state("stage_runs"), "fail", "{items:?}");
     assert_ne!(state("on_call_aware"), "unchecked", "{items:?}");
-    // Five applies (three versions of backup-verify, one each of the other
-    // demos), v1 into stage and prod, v2 into stage.
+    // Six applies (three versions of backup-verify, one each of the other
+    // demos, the secrets demo among them), v1 into stage and prod, v2 into
+    // stage.
     let rows = app.count_sql("SELECT count(*) FROM deployments").await;
-    assert_eq!(rows, 8);
+    assert_eq!(rows, 9);
 }
 
 async fn approving_into_prod_needs_a_recent_sign_in(backend: Backend) {

@@ -170,6 +170,21 @@ impl ServeArgs {
                 "--remote-worker-secrets (GANTRY_REMOTE_WORKER_SECRETS) names environment {env:?}, which this server doesn't have"
             ));
         }
+        // Dev mode's demo secrets (`demo/secrets.rs`), before the sandbox
+        // learns which folder steps must not read.
+        let secrets = if args.dev && !args.no_demo {
+            match crate::demo::secrets::with_demo_file_root(
+                secrets,
+                &args.database.database_url,
+                &args.worker.work_dir,
+                &environments,
+            ) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            }
+        } else {
+            secrets
+        };
         let step_sandbox = {
             use crate::engine::sandbox::{StepSandbox, protected_paths};
             let mut protected = protected_paths(
