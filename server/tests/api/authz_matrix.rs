@@ -510,6 +510,8 @@ fn table() -> Vec<Row> {
                                      "outcome": "ok", "millis": 1}]}),
             )
         }),
+        // An allowed request for an attempt nobody leased: 409.
+        exec("secrets", |t| attempt(t, json!({}))),
     ]
 }
 
