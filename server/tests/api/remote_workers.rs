@@ -78,7 +78,7 @@ async fn a_remote_worker_with_only_a_worker_token_runs_workflows_end_to_end(back
 }
 
 /// A raw execution API call.
-async fn exec(app: &TestApp, token: &str, endpoint: &str, body: Value) -> (u16, Value) {
+pub async fn exec(app: &TestApp, token: &str, endpoint: &str, body: Value) -> (u16, Value) {
     let resp = app
         .client
         .post(app.url(&format!("/exec/v1/{endpoint}")))

@@ -18,6 +18,7 @@ on_both_backends!(
     outputs_holding_a_secret_are_refused,
     http_steps_send_secrets_in_headers_and_responses_are_masked,
     a_remote_worker_resolves_with_its_own_provider_and_the_server_audits_it,
+    the_server_hands_values_only_where_configured_and_only_to_the_leaseholder,
 );
 
 const DB_PASSWORD: &str = "correct-horse-battery-staple-dev";
@@ -355,4 +356,64 @@ async fn a_remote_worker_resolves_with_its_own_provider_and_the_server_audits_it
     assert_eq!(records[0]["actor"]["kind"], "worker");
     assert_eq!(records[0]["environment"], "dev");
     assert_eq!(records[0]["details"]["result"], "ok");
+}
+
+async fn the_server_hands_values_only_where_configured_and_only_to_the_leaseholder(
+    backend: Backend,
+) {
+    use crate::remote_workers::exec;
+    let files = secret_files();
+    let root = files.path().display();
+    let app = app_with_files(
+        backend,
+        files.path(),
+        &["--worker-slots", "0", "--remote-worker-secrets", "server@stage"],
+    )
+    .await;
+    let holder = app.worker_token("holder").await;
+    let other = app.worker_token("other").await;
+    let spec = format!(
+        "name: handed\nsteps:\n  - id: use\n    secrets: {{ DB_PASSWORD: \"file:{root}/{{env}}/db\" }}\n    run: \"true\"\n"
+    );
+    let dev = app.apply_and_run(&spec, json!({})).await;
+    let claim = json!({ "instance": "w1", "limit": 1, "wait_ms": 5000, "lease_ms": 30000 });
+    let (status, leases) = exec(&app, &holder, "claim", claim.clone()).await;
+    assert_eq!(status, 200, "{leases}");
+    assert_eq!(leases[0]["run_id"], dev.as_str());
+    assert_eq!(leases[0]["secrets_from_server"], false, "dev is the worker's");
+    let attempt = json!({ "instance": "w1", "run_id": dev, "step_id": "use", "attempt": 1 });
+    // Deny by default: dev's values never leave the server.
+    let (status, body) = exec(&app, &holder, "secrets", attempt.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.to_string().contains("--remote-worker-secrets"), "{body}");
+    // Stage is set to `server`: the leaseholder gets the value, audited.
+    app.exec_sql(
+        "INSERT INTO workflow_environments
+             (workflow_id, environment, version, schedule_enabled, next_fire_at, activated_at, activated_by)
+         SELECT workflow_id, 'stage', version, schedule_enabled, next_fire_at, activated_at, activated_by
+         FROM workflow_environments WHERE environment = 'dev'",
+    )
+    .await;
+    let (status, stage) = app
+        .api_post("/workflows/handed/runs", json!({"environment": "stage"}))
+        .await;
+    assert_eq!(status, 201, "{stage}");
+    let stage = stage["id"].as_str().unwrap().to_owned();
+    let (status, leases) = exec(&app, &holder, "claim", claim).await;
+    assert_eq!(status, 200, "{leases}");
+    assert_eq!(leases[0]["run_id"], stage.as_str());
+    assert_eq!(leases[0]["secrets_from_server"], true);
+    let attempt = json!({ "instance": "w1", "run_id": stage, "step_id": "use", "attempt": 1 });
+    // Another worker can't have them, even naming the same instance.
+    let (status, body) = exec(&app, &other, "secrets", attempt.clone()).await;
+    assert_eq!(status, 409, "{body}");
+    let (status, delivery) = exec(&app, &holder, "secrets", attempt).await;
+    assert_eq!(status, 200, "{delivery}");
+    assert_eq!(delivery["secrets"][0]["name"], "DB_PASSWORD");
+    assert_eq!(delivery["secrets"][0]["value"], STAGE_PASSWORD);
+    assert_eq!(delivery["accesses"][0]["outcome"], "ok");
+    let records = fetch_records(&app, &stage).await;
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0]["actor"]["name"], "worker holder");
+    assert_eq!(records[0]["environment"], "stage");
 }
