@@ -46,6 +46,9 @@ pub enum Action {
     /// Lease, heartbeat, log and report step attempts through the execution
     /// API: worker tokens only, and nothing else for them.
     ExecuteSteps,
+    /// Drop cached secret values, so the next attempts fetch afresh. The
+    /// cache serves every environment, so it needs admin in every one.
+    InvalidateSecrets,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +187,19 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
                 Decision::Allow
             } else {
                 Decision::deny("the user list needs the admin or auditor role")
+            }
+        }
+        Action::InvalidateSecrets => {
+            let everywhere = principal
+                .grants
+                .iter()
+                .any(|g| g.role == Role::Admin && g.scope == EnvScope::All);
+            if everywhere {
+                Decision::Allow
+            } else {
+                Decision::deny(
+                    "invalidating cached secrets needs the admin role in every environment (admin@*)",
+                )
             }
         }
         Action::ManageUsers => {
@@ -422,6 +438,9 @@ mod tests {
                 false,
             ),
             (&[(Auditor, "*")], Action::ManageUsers, false),
+            (&[(Admin, "*")], Action::InvalidateSecrets, true),
+            (&[(Admin, "prod")], Action::InvalidateSecrets, false),
+            (&[(Auditor, "*")], Action::InvalidateSecrets, false),
             (&[(Admin, "dev")], Action::ViewUsers, true),
             (&[(Auditor, "*")], Action::ViewUsers, true),
             (&[(Approver, "*")], Action::ViewUsers, false),

@@ -59,6 +59,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Runs(args) => client::runs(args).await,
         Command::Logs(args) => client::logs(args).await,
         Command::Cancel(args) => client::cancel(args).await,
+        Command::Secrets(command) => client::secrets(command).await,
         Command::Schedule(args) => client::schedule(args).await,
         Command::Approvals(args) => client::approvals(args).await,
         Command::Approve(args) => client::decide(args, true).await,

@@ -146,10 +146,12 @@ pub enum AuditAction {
     SecretFetch,
     /// A dynamic credential's lease revoked after its attempt ended.
     SecretRevoke,
+    /// Cached secret values dropped on request.
+    SecretInvalidate,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 38] = [
+    pub const ALL: [AuditAction; 39] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -188,6 +190,7 @@ impl AuditAction {
         AuditAction::ApprovalDelegationRevoke,
         AuditAction::SecretFetch,
         AuditAction::SecretRevoke,
+        AuditAction::SecretInvalidate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -230,6 +233,7 @@ impl AuditAction {
             AuditAction::ApprovalDelegationRevoke => "approval.delegation_revoke",
             AuditAction::SecretFetch => "secret.fetch",
             AuditAction::SecretRevoke => "secret.revoke",
+            AuditAction::SecretInvalidate => "secret.invalidate",
         }
     }
 

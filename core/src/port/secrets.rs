@@ -4,7 +4,10 @@
 
 use super::RequestContext;
 use crate::error::PortError;
-use crate::secret::{AttemptSecretAccess, SecretCoverage, SecretProviderStatus};
+use crate::secret::{
+    AttemptSecretAccess, SecretCoverage, SecretInvalidated, SecretInvalidation,
+    SecretProviderStatus,
+};
 
 /// Reading the secrets side of runs and of the server's configuration.
 #[async_trait::async_trait]
@@ -31,4 +34,14 @@ pub trait SecretPort: Send + Sync {
         &self,
         ctx: &RequestContext,
     ) -> Result<Vec<SecretProviderStatus>, PortError>;
+
+    /// Drops values this server's providers cached (`--secrets-cache-ttl`),
+    /// so the next attempts fetch afresh. Admin in every environment;
+    /// audited as `secret.invalidate`. Remote workers' own caches are
+    /// theirs (they expire by their TTL).
+    async fn invalidate_secrets(
+        &self,
+        ctx: &RequestContext,
+        request: SecretInvalidation,
+    ) -> Result<SecretInvalidated, PortError>;
 }

@@ -45,7 +45,7 @@ pub use stream::StreamMasker;
 pub use value::{SecretError, SecretValue};
 pub use view::{
     AttemptSecretAccess, EnvironmentProviders, LastFetch, ProviderAnswer, ProviderSource,
-    ReferenceVersion, SecretCoverage, SecretProviderStatus,
+    ReferenceVersion, SecretCoverage, SecretInvalidated, SecretInvalidation, SecretProviderStatus,
 };
 
 /// What a masked occurrence becomes.

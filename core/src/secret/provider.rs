@@ -115,6 +115,13 @@ pub trait SecretProvider: Send + Sync + 'static {
         )))
     }
 
+    /// Drops cached values: the one `target` names, or all of them; returns
+    /// how many went. Providers without a cache have nothing to drop.
+    async fn invalidate(&self, target: Option<FetchRequest<'_>>) -> usize {
+        let _ = target;
+        0
+    }
+
     /// Whether the provider is reachable and accepts Gantry's credentials.
     async fn health(&self) -> ProviderHealth;
 }

@@ -301,3 +301,27 @@ mod tests {
         assert_eq!(env.source_of("env"), None);
     }
 }
+
+/// What to drop from the server's secret caches: one reference (with its
+/// placeholders filled, as fetches name it), or everything one provider
+/// cached.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretInvalidation {
+    /// `vault:kv/data/prod/db#password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// `vault`: every value this provider cached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+}
+
+/// How many cached values went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretInvalidated {
+    pub removed: usize,
+    /// Whether the provider caches at all (`--secrets-cache-ttl`); without
+    /// a cache every attempt fetches afresh and there is nothing to drop.
+    pub cached: bool,
+}

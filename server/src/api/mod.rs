@@ -72,6 +72,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/{user}/disable", post(users::disable))
         .route("/users/{user}/enable", post(users::enable))
         .route("/secret-providers", get(secrets::providers))
+        .route("/secrets/invalidate", post(secrets::invalidate))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/{seq}", get(audit::get))

@@ -17,7 +17,8 @@ use gantry_core::run::{
     RunSummary, StepRun, StepStatus, Trigger,
 };
 use gantry_core::secret::{
-    AttemptSecretAccess, LastFetch, ReferenceVersion, SecretAccess, SecretProviderStatus,
+    AttemptSecretAccess, LastFetch, ReferenceVersion, SecretAccess, SecretInvalidated,
+    SecretInvalidation, SecretProviderStatus,
 };
 use gantry_core::spec::{
     Backoff, HttpStep, InputSpec, InputType, RetryPolicy, SpecDuration, SpecProblem, StepSpec,
@@ -62,6 +63,7 @@ pub const SESSION_SCHEME: &str = "session";
         runs::cancel,
         secrets::run_accesses,
         secrets::providers,
+        secrets::invalidate,
         approvals::list,
         approvals::get,
         approvals::approve,
@@ -155,6 +157,8 @@ pub const SESSION_SCHEME: &str = "session";
         SecretAccess,
         AttemptSecretAccess,
         SecretProviderStatus,
+        SecretInvalidation,
+        SecretInvalidated,
         LastFetch,
         ReferenceVersion,
     )),

@@ -4,10 +4,13 @@
 //! value. Thin: every handler calls one `SecretPort` method.
 
 use super::error::{ApiResult, ErrorEnvelope};
+use super::extract::ApiJson;
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use gantry_core::port::{RequestContext, SharedControlPlane};
-use gantry_core::secret::{AttemptSecretAccess, SecretProviderStatus};
+use gantry_core::secret::{
+    AttemptSecretAccess, SecretInvalidated, SecretInvalidation, SecretProviderStatus,
+};
 
 /// The secrets a run's attempts fetched, oldest first: name, reference
 /// (placeholders filled), provider, outcome, version, lease and duration.
@@ -56,4 +59,31 @@ pub async fn providers(
     Extension(ctx): Extension<RequestContext>,
 ) -> ApiResult<Json<Vec<SecretProviderStatus>>> {
     Ok(Json(plane.secret_providers(&ctx).await?))
+}
+
+/// Drops values this server cached for a provider with
+/// `--secrets-cache-ttl`: one reference (placeholders filled), or all a
+/// provider cached. The next attempts fetch afresh. Admin in every
+/// environment; audited as `secret.invalidate`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/secrets/invalidate",
+    operation_id = "invalidate_secrets",
+    tag = "secrets",
+    request_body = SecretInvalidation,
+    responses(
+        (status = 200, description = "How many cached values went, and whether the provider caches at all.", body = SecretInvalidated),
+        (status = 400, description = "Neither or both of reference and provider, or a bad reference.", body = ErrorEnvelope),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "Not admin in every environment.", body = ErrorEnvelope),
+        (status = 404, description = "No provider of that name is configured here.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+    )
+)]
+pub async fn invalidate(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    ApiJson(request): ApiJson<SecretInvalidation>,
+) -> ApiResult<Json<SecretInvalidated>> {
+    Ok(Json(plane.invalidate_secrets(&ctx, request).await?))
 }

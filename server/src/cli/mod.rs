@@ -69,6 +69,10 @@ pub enum Command {
     Rollback(client::RollbackArgs),
     /// The deployment ledger: every move of an active version (--at: what was active then).
     Deployments(client::DeploymentsArgs),
+    /// Drop secret values the server cached (`--secrets-cache-ttl`), so the next attempts fetch
+    /// afresh.
+    #[command(subcommand)]
+    Secrets(client::SecretsCommand),
     /// Verify, export or archive the audit log (reads the database directly).
     #[command(subcommand)]
     Audit(audit::AuditCommand),

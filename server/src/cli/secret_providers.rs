@@ -66,6 +66,18 @@ pub struct SecretProviderFlags {
           value_parser = humantime::parse_duration)]
     pub secrets_fetch_timeout: Duration,
 
+    /// Cache a provider's values for a while, e.g. `vault=30s` (off by default: every attempt
+    /// fetches afresh, so a rotation is picked up at once). Cached values live in memory for the
+    /// TTL; `gantry secrets invalidate` drops them. Not for `vault-db` (each attempt needs its own
+    /// lease).
+    #[arg(
+        long,
+        env = "GANTRY_SECRETS_CACHE_TTL",
+        value_name = "PROVIDER=DURATION,…",
+        value_delimiter = ','
+    )]
+    pub secrets_cache_ttl: Vec<String>,
+
     /// Enables `env:NAME` references for variables whose names start with this prefix (for
     /// development, or platforms that inject secrets as variables); e.g. APP_SECRET_.
     #[arg(long, env = "GANTRY_SECRETS_ENV_PREFIX", value_name = "PREFIX")]

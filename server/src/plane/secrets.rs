@@ -15,8 +15,10 @@ use gantry_core::audit::{AuditAction, AuditFilter, AuditRecord};
 use gantry_core::port::{RequestContext, SecretPort};
 use gantry_core::rbac::Action;
 use gantry_core::secret::{
-    AttemptSecretAccess, ProviderHealth, SecretCoverage, SecretProviderStatus, summarize_fetches,
+    AttemptSecretAccess, FetchRequest, ProviderHealth, SecretCoverage, SecretInvalidated,
+    SecretInvalidation, SecretProviderStatus, summarize_fetches,
 };
+use gantry_core::spec::SecretRef;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -129,6 +131,26 @@ impl SecretPort for GantryPlane {
             })
             .collect())
     }
+
+    async fn invalidate_secrets(
+        &self,
+        ctx: &RequestContext,
+        request: SecretInvalidation,
+    ) -> Result<SecretInvalidated, PortError> {
+        let mut event = self.event(ctx, AuditAction::SecretInvalidate, "secrets/cache");
+        if let Some(r) = &request.reference {
+            event.set_detail("reference", r.as_str());
+        }
+        if let Some(p) = &request.provider {
+            event.set_detail("provider", p.as_str());
+        }
+        let result = self.invalidate_checked(ctx, &request).await;
+        if let Ok(done) = &result {
+            event.set_detail("removed", done.removed);
+            self.append_standalone(event.clone()).await;
+        }
+        self.settle(event, result).await
+    }
 }
 
 fn status_of(
@@ -237,5 +259,48 @@ mod tests {
             assert!(!stuck.reachable && !stuck.authenticated);
             assert_eq!(stuck.error.as_deref(), Some("no answer within 500ms"));
         }
+    }
+}
+
+impl GantryPlane {
+    async fn invalidate_checked(
+        &self,
+        ctx: &RequestContext,
+        request: &SecretInvalidation,
+    ) -> Result<SecretInvalidated, PortError> {
+        self.authorize(ctx, &Action::InvalidateSecrets)?;
+        let providers = &self.settings.secrets;
+        let (name, parsed) = match (&request.reference, &request.provider) {
+            (Some(reference), None) => {
+                let parsed =
+                    SecretRef::parse(reference).map_err(|e| PortError::invalid("reference", e))?;
+                if !parsed.placeholders().is_empty() {
+                    return Err(PortError::invalid(
+                        "reference",
+                        "name the reference as fetches do, with {env} and {workflow} filled in (e.g. vault:kv/data/prod/db#password)",
+                    ));
+                }
+                (parsed.provider().to_owned(), Some(parsed))
+            }
+            (None, Some(provider)) => (provider.clone(), None),
+            _ => {
+                return Err(PortError::invalid(
+                    "reference",
+                    "give either reference (one value) or provider (everything it cached)",
+                ));
+            }
+        };
+        if !providers.is_configured(&name) {
+            return Err(PortError::not_found(format!(
+                "secret provider {name:?} (none is configured on this server by that name)"
+            )));
+        }
+        let cached = providers.is_cached(&name);
+        let target = parsed.as_ref().map(|r| FetchRequest {
+            path: r.path(),
+            key: r.key(),
+        });
+        let removed = providers.invalidate(&name, target).await;
+        Ok(SecretInvalidated { removed, cached })
     }
 }

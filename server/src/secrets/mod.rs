@@ -4,6 +4,7 @@
 //! (`vault/`, `env.rs`, `file.rs`), the registry that picks one per
 //! reference and environment, and the per-attempt resolution.
 
+pub mod cache;
 pub mod env;
 pub mod file;
 pub mod keeper;

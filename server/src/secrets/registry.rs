@@ -20,6 +20,8 @@ pub struct SecretProviders {
     /// The longest one fetch may take (the step's own timeout may cut it
     /// shorter).
     fetch_timeout: Duration,
+    /// Providers with a cache in front, and its TTL.
+    cached: BTreeMap<String, Duration>,
 }
 
 /// The default bound on one fetch.
@@ -31,6 +33,7 @@ impl Default for SecretProviders {
             shared: BTreeMap::new(),
             per_environment: BTreeMap::new(),
             fetch_timeout: DEFAULT_FETCH_TIMEOUT,
+            cached: BTreeMap::new(),
         }
     }
 }
@@ -108,6 +111,42 @@ impl SecretProviders {
                 .map(move |(n, p)| (Some(env.as_str()), n.as_str(), p))
         });
         shared.chain(own).collect()
+    }
+
+    /// Puts a cache of `ttl` in front of every adapter named `name` (shared
+    /// and environments' own).
+    pub fn cache(&mut self, name: &str, ttl: Duration) {
+        let all = self
+            .shared
+            .iter_mut()
+            .chain(self.per_environment.values_mut().flat_map(|p| p.iter_mut()));
+        for (n, provider) in all {
+            if n == name {
+                *provider = Arc::new(super::cache::CachedProvider::new(provider.clone(), ttl));
+            }
+        }
+        self.cached.insert(name.to_owned(), ttl);
+    }
+
+    /// Whether `name`'s values are cached.
+    pub fn is_cached(&self, name: &str) -> bool {
+        self.cached.contains_key(name)
+    }
+
+    /// Drops what every adapter named `name` cached: the value `target`
+    /// names, or all; returns how many went.
+    pub async fn invalidate(
+        &self,
+        name: &str,
+        target: Option<gantry_core::secret::FetchRequest<'_>>,
+    ) -> usize {
+        let mut removed = 0;
+        for (_, n, provider) in self.each() {
+            if n == name {
+                removed += provider.invalidate(target.clone()).await;
+            }
+        }
+        removed
     }
 
     pub fn fetch_timeout(&self) -> Duration {

@@ -20,6 +20,8 @@ pub struct SecretSettings {
     /// `file:` references, for files under this directory.
     pub file_root: Option<PathBuf>,
     pub fetch_timeout: Duration,
+    /// Providers whose values are cached, and for how long.
+    pub cache_ttls: Vec<(String, Duration)>,
 }
 
 impl Default for SecretSettings {
@@ -30,6 +32,7 @@ impl Default for SecretSettings {
             env_prefix: None,
             file_root: None,
             fetch_timeout: super::DEFAULT_FETCH_TIMEOUT,
+            cache_ttls: Vec::new(),
         }
     }
 }
@@ -62,6 +65,9 @@ impl SecretSettings {
                 .await
                 .map_err(named)?;
             providers.insert_for(environment, "vault-db", db);
+        }
+        for (name, ttl) in &self.cache_ttls {
+            providers.cache(name, *ttl);
         }
         Ok(providers)
     }

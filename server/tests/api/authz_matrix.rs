@@ -385,6 +385,10 @@ fn table() -> Vec<Row> {
         ),
         rest("post", "/users/{user}/enable", AdminEverywhere, NONE, empty),
         rest("get", "/secret-providers", Anywhere(AUDITORS), NONE, empty),
+        // No such provider here: an allowed call stops at 404.
+        rest("post", "/secrets/invalidate", AdminEverywhere, NONE, |_| {
+            Body::Json(json!({"provider": "file"}))
+        }),
         rest("get", "/audit", Anywhere(AUDITORS), NONE, empty),
         rest("get", "/audit/verify", Anywhere(AUDITORS), NONE, empty),
         rest("get", "/audit/{seq}", Anywhere(AUDITORS), NONE, empty),

@@ -50,6 +50,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/users/{user}/disable"),
     ("post", "/api/v1/users/{user}/enable"),
     ("get", "/api/v1/secret-providers"),
+    ("post", "/api/v1/secrets/invalidate"),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/audit/verify"),
     ("get", "/api/v1/audit/{seq}"),

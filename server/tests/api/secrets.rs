@@ -367,7 +367,12 @@ async fn the_server_hands_values_only_where_configured_and_only_to_the_leasehold
     let app = app_with_files(
         backend,
         files.path(),
-        &["--worker-slots", "0", "--remote-worker-secrets", "server@stage"],
+        &[
+            "--worker-slots",
+            "0",
+            "--remote-worker-secrets",
+            "server@stage",
+        ],
     )
     .await;
     let holder = app.worker_token("holder").await;
@@ -380,12 +385,18 @@ async fn the_server_hands_values_only_where_configured_and_only_to_the_leasehold
     let (status, leases) = exec(&app, &holder, "claim", claim.clone()).await;
     assert_eq!(status, 200, "{leases}");
     assert_eq!(leases[0]["run_id"], dev.as_str());
-    assert_eq!(leases[0]["secrets_from_server"], false, "dev is the worker's");
+    assert_eq!(
+        leases[0]["secrets_from_server"], false,
+        "dev is the worker's"
+    );
     let attempt = json!({ "instance": "w1", "run_id": dev, "step_id": "use", "attempt": 1 });
     // Deny by default: dev's values never leave the server.
     let (status, body) = exec(&app, &holder, "secrets", attempt.clone()).await;
     assert_eq!(status, 403, "{body}");
-    assert!(body.to_string().contains("--remote-worker-secrets"), "{body}");
+    assert!(
+        body.to_string().contains("--remote-worker-secrets"),
+        "{body}"
+    );
     // Stage is set to `server`: the leaseholder gets the value, audited.
     app.exec_sql(
         "INSERT INTO workflow_environments

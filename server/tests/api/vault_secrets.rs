@@ -15,6 +15,7 @@ on_both_backends!(
     approle_kv_reads_follow_environments_and_rotations,
     a_slow_provider_fails_the_attempt_on_time_and_the_retry_reads_it,
     a_provider_that_is_down_says_so,
+    a_cached_value_serves_until_invalidated,
 );
 
 fn sha256_hex(text: &str) -> String {
@@ -269,4 +270,83 @@ async fn a_provider_that_is_down_says_so(backend: Backend) {
         "{error}"
     );
     assert!(!error.contains("s.not-a-real-token"), "{error}");
+}
+
+async fn a_cached_value_serves_until_invalidated(backend: Backend) {
+    let bao = OpenBao::from_env();
+    let mount = bao.kv_mount().await;
+    bao.put(&mount, "dev/db", json!({"password": "cached-v1"}))
+        .await;
+    let token = bao.token(&[&bao.read_policy(&mount, "dev/*").await]).await;
+    let creds = tempfile::tempdir().unwrap();
+    let token_file = secret_file(creds.path(), "token", &token);
+    let app = TestApp::spawn_on(
+        backend,
+        &[
+            "--dev",
+            "--vault-addr",
+            &bao.addr,
+            "--vault-token-file",
+            token_file.to_str().unwrap(),
+            "--secrets-cache-ttl",
+            "vault=1h",
+        ],
+    )
+    .await;
+    let spec = format!(
+        "name: cached\nsteps:\n  - id: use\n    secrets: {{ DB_PASSWORD: \"vault:{mount}/data/{{env}}/db#password\" }}{DIGEST_STEP}"
+    );
+    let (status, body) = app.apply(&spec).await;
+    assert_eq!(status, 201, "{body}");
+    let digest = |run: &Value| run["steps"][0]["outputs"]["digest"].clone();
+    assert_eq!(
+        digest(&run_in(&app, "cached", "dev").await),
+        sha256_hex("cached-v1")
+    );
+    bao.put(&mount, "dev/db", json!({"password": "cached-v2"}))
+        .await;
+    // Within the TTL the cached value still serves…
+    assert_eq!(
+        digest(&run_in(&app, "cached", "dev").await),
+        sha256_hex("cached-v1")
+    );
+    // …until someone drops it, through the CLI as an operator would.
+    let reference = format!("vault:{mount}/data/dev/db#password");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["secrets", "invalidate", &reference])
+        .env("GANTRY_URL", app.url(""))
+        .env("GANTRY_TOKEN", crate::helpers::TOKEN)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "dropped 1 cached value(s)"
+    );
+    assert_eq!(
+        digest(&run_in(&app, "cached", "dev").await),
+        sha256_hex("cached-v2")
+    );
+    // Recorded, by whom and what.
+    let (_, page) = app.api_get("/audit?action=secret.invalidate").await;
+    let record = &page["records"][0];
+    assert_eq!(record["details"]["reference"], reference.as_str());
+    assert_eq!(record["details"]["removed"], 1);
+    // Bad requests say what to fix; a provider without a cache says so.
+    let (status, body) = app
+        .api_post(
+            "/secrets/invalidate",
+            json!({"reference": "vault:kv/data/{env}/db#p"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("filled in"), "{body}");
+    let (status, body) = app.api_post("/secrets/invalidate", json!({})).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = app
+        .api_post("/secrets/invalidate", json!({"provider": "vault-db"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"removed": 0, "cached": false}));
 }

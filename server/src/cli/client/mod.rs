@@ -103,6 +103,25 @@ pub struct ScheduleArgs {
     pub state: String,
 }
 
+#[derive(Debug, clap::Subcommand)]
+pub enum SecretsCommand {
+    /// Drop one cached reference (`vault:kv/data/prod/db#password`), or with --provider all
+    /// a provider cached.
+    Invalidate(InvalidateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InvalidateArgs {
+    #[command(flatten)]
+    pub conn: Connection,
+    /// The reference as fetches name it (placeholders filled in).
+    #[arg(required_unless_present = "provider", conflicts_with = "provider")]
+    pub reference: Option<String>,
+    /// Every value this provider cached instead.
+    #[arg(long)]
+    pub provider: Option<String>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct CancelArgs {
     #[command(flatten)]
@@ -410,6 +429,27 @@ pub async fn cancel(args: CancelArgs) -> ExitCode {
                     ""
                 }
             );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+pub async fn secrets(command: SecretsCommand) -> ExitCode {
+    let SecretsCommand::Invalidate(args) = command;
+    let client = Client::new(&args.conn);
+    let body = serde_json::json!({ "reference": args.reference, "provider": args.provider });
+    let req = client
+        .http
+        .post(format!("{}/api/v1/secrets/invalidate", client.base))
+        .json(&body);
+    match client.send(req).await {
+        Ok((_, answer)) => {
+            if answer["cached"] == false {
+                say!("nothing to drop: this provider has no cache (every attempt fetches afresh)");
+            } else {
+                say!("dropped {} cached value(s)", answer["removed"]);
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

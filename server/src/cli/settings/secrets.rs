@@ -80,12 +80,37 @@ impl SecretSettings {
                 root.display()
             ));
         }
+        let mut cache_ttls = Vec::new();
+        for item in flags
+            .secrets_cache_ttl
+            .iter()
+            .map(|i| i.trim())
+            .filter(|i| !i.is_empty())
+        {
+            let bad = |why: &str| {
+                format!("--secrets-cache-ttl (GANTRY_SECRETS_CACHE_TTL) {item:?}: {why}")
+            };
+            let (name, ttl) = item
+                .split_once('=')
+                .ok_or_else(|| bad("write PROVIDER=DURATION, e.g. vault=30s"))?;
+            if !matches!(name, "vault" | "env" | "file") {
+                return Err(bad(
+                    "only vault, env and file values are cached (vault-db hands each attempt its own credential)",
+                ));
+            }
+            let ttl = humantime::parse_duration(ttl)
+                .ok()
+                .filter(|t| !t.is_zero() && *t <= std::time::Duration::from_secs(3600))
+                .ok_or_else(|| bad("the TTL is a duration from 1s to 1h"))?;
+            cache_ttls.push((name.to_owned(), ttl));
+        }
         Ok(SecretSettings {
             vault,
             vault_overrides,
             env_prefix,
             file_root: flags.secrets_file_root.clone(),
             fetch_timeout: flags.secrets_fetch_timeout,
+            cache_ttls,
         })
     }
 }
