@@ -213,6 +213,49 @@ fn unhealthy(error: String) -> ProviderHealth {
     }
 }
 
+impl GantryPlane {
+    async fn invalidate_checked(
+        &self,
+        ctx: &RequestContext,
+        request: &SecretInvalidation,
+    ) -> Result<SecretInvalidated, PortError> {
+        self.authorize(ctx, &Action::InvalidateSecrets)?;
+        let providers = &self.settings.secrets;
+        let (name, parsed) = match (&request.reference, &request.provider) {
+            (Some(reference), None) => {
+                let parsed =
+                    SecretRef::parse(reference).map_err(|e| PortError::invalid("reference", e))?;
+                if !parsed.placeholders().is_empty() {
+                    return Err(PortError::invalid(
+                        "reference",
+                        "name the reference as fetches do, with {env} and {workflow} filled in (e.g. vault:kv/data/prod/db#password)",
+                    ));
+                }
+                (parsed.provider().to_owned(), Some(parsed))
+            }
+            (None, Some(provider)) => (provider.clone(), None),
+            _ => {
+                return Err(PortError::invalid(
+                    "reference",
+                    "give either reference (one value) or provider (everything it cached)",
+                ));
+            }
+        };
+        if !providers.is_configured(&name) {
+            return Err(PortError::not_found(format!(
+                "secret provider {name:?} (none is configured on this server by that name)"
+            )));
+        }
+        let cached = providers.is_cached(&name);
+        let target = parsed.as_ref().map(|r| FetchRequest {
+            path: r.path(),
+            key: r.key(),
+        });
+        let removed = providers.invalidate(&name, target).await;
+        Ok(SecretInvalidated { removed, cached })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,48 +302,5 @@ mod tests {
             assert!(!stuck.reachable && !stuck.authenticated);
             assert_eq!(stuck.error.as_deref(), Some("no answer within 500ms"));
         }
-    }
-}
-
-impl GantryPlane {
-    async fn invalidate_checked(
-        &self,
-        ctx: &RequestContext,
-        request: &SecretInvalidation,
-    ) -> Result<SecretInvalidated, PortError> {
-        self.authorize(ctx, &Action::InvalidateSecrets)?;
-        let providers = &self.settings.secrets;
-        let (name, parsed) = match (&request.reference, &request.provider) {
-            (Some(reference), None) => {
-                let parsed =
-                    SecretRef::parse(reference).map_err(|e| PortError::invalid("reference", e))?;
-                if !parsed.placeholders().is_empty() {
-                    return Err(PortError::invalid(
-                        "reference",
-                        "name the reference as fetches do, with {env} and {workflow} filled in (e.g. vault:kv/data/prod/db#password)",
-                    ));
-                }
-                (parsed.provider().to_owned(), Some(parsed))
-            }
-            (None, Some(provider)) => (provider.clone(), None),
-            _ => {
-                return Err(PortError::invalid(
-                    "reference",
-                    "give either reference (one value) or provider (everything it cached)",
-                ));
-            }
-        };
-        if !providers.is_configured(&name) {
-            return Err(PortError::not_found(format!(
-                "secret provider {name:?} (none is configured on this server by that name)"
-            )));
-        }
-        let cached = providers.is_cached(&name);
-        let target = parsed.as_ref().map(|r| FetchRequest {
-            path: r.path(),
-            key: r.key(),
-        });
-        let removed = providers.invalidate(&name, target).await;
-        Ok(SecretInvalidated { removed, cached })
     }
 }
