@@ -45,6 +45,9 @@ pub struct Application {
     worker: Option<WorkerSettings>,
     /// The secret providers (the lease keeper revokes and renews with them).
     secrets: Arc<crate::secrets::SecretProviders>,
+    /// Gantry's own secrets given as references, read again on SIGHUP.
+    own_secrets: crate::secrets::own::OwnSecrets,
+    oidc: Option<Arc<auth::oidc::Oidc>>,
     audit_checkpoints: Option<crate::audit::checkpoint::CheckpointSettings>,
     audit_sink: Option<crate::audit::sink::SinkSettings>,
     connections: crate::http::listener::ConnectionLimits,
@@ -93,7 +96,7 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?,
         );
-        let config = read_own_secrets(config, &secrets).await?;
+        let (config, own_secrets) = read_own_secrets(config, &secrets).await?;
         let oidc = start_oidc(&config, addr).await?;
         let plane = Arc::new(GantryPlane::new(
             store.clone(),
@@ -126,7 +129,7 @@ impl Application {
             log_isolation(&worker.sandbox.isolation());
             warn_if_work_dir_unreachable(&worker.sandbox, &worker.work_root);
         }
-        let router = build_router(&config, store.clone(), plane.clone(), addr, oidc);
+        let router = build_router(&config, store.clone(), plane.clone(), addr, oidc.clone());
         let worker = config.worker.clone().map(|mut w| {
             w.secrets = secrets.clone();
             w
@@ -139,6 +142,8 @@ impl Application {
             clock: config.clock.clone(),
             worker,
             secrets,
+            own_secrets,
+            oidc,
             audit_checkpoints: config.audit_checkpoints.clone(),
             audit_sink: config.audit_sink.clone(),
             connections: config.connections,
@@ -201,6 +206,14 @@ impl Application {
             ))
         });
         let gate = tokio::spawn(promotion_gate(self.plane.clone(), stop.clone()));
+        let reloader = (!self.own_secrets.is_empty()).then(|| {
+            tokio::spawn(reload_on_hangup(
+                self.own_secrets.clone(),
+                self.secrets.clone(),
+                self.oidc.clone(),
+                stop.clone(),
+            ))
+        });
         let lease_keeper = tokio::spawn(crate::secrets::keeper::run(
             self.store.clone(),
             self.secrets.clone(),
@@ -221,6 +234,9 @@ impl Application {
         let _ = scheduler.await;
         let _ = gate.await;
         let _ = lease_keeper.await;
+        if let Some(task) = reloader {
+            let _ = task.await;
+        }
         if let Some(w) = worker {
             let _ = w.await;
         }
@@ -291,30 +307,67 @@ async fn seed_demo_workflows(
 /// answers now; if not, Gantry starts anyway and discovery is retried in the
 /// background and at each sign-in attempt. The redirect URI is `{--public-url}/auth/callback`,
 /// or `http://{bound address}/auth/callback` without a public URL.
-/// Fills in Gantry's own secrets given as references (`--*-ref`).
+/// Fills in Gantry's own secrets given as references (`--*-ref`), and
+/// returns them for reloading on SIGHUP.
 async fn read_own_secrets(
     mut config: Config,
     secrets: &crate::secrets::SecretProviders,
-) -> anyhow::Result<Config> {
-    use crate::secrets::own::read;
+) -> anyhow::Result<(Config, crate::secrets::own::OwnSecrets)> {
+    use crate::secrets::own::{OwnSecrets, Rotating, read};
     let fail = |e: String| anyhow::anyhow!("cannot read a secret Gantry needs: {e}");
+    let mut own = OwnSecrets::default();
     if let Some(oidc) = config.oidc.as_mut()
         && let Some(reference) = &oidc.client_secret_ref
     {
-        oidc.client_secret = read(secrets, "--oidc-client-secret-ref", reference)
-            .await
-            .map_err(fail)?;
+        let flag = "--oidc-client-secret-ref";
+        oidc.client_secret = Rotating::new(read(secrets, flag, reference).await.map_err(fail)?);
+        own.add(flag, reference.clone(), oidc.client_secret.clone());
     }
     if let Some(sink) = config.audit_sink.as_mut()
         && let Some(reference) = &sink.token_ref
     {
-        sink.token = Some(
-            read(secrets, "--audit-sink-token-ref", reference)
-                .await
-                .map_err(fail)?,
-        );
+        let flag = "--audit-sink-token-ref";
+        let token = Rotating::new(read(secrets, flag, reference).await.map_err(fail)?);
+        own.add(flag, reference.clone(), token.clone());
+        sink.token = Some(token);
     }
-    Ok(config)
+    Ok((config, own))
+}
+
+/// On SIGHUP: reads Gantry's own secrets again (and rediscovers the
+/// identity provider, so its client uses a new client secret). A failed
+/// reload keeps every old value and says why.
+async fn reload_on_hangup(
+    own: crate::secrets::own::OwnSecrets,
+    providers: Arc<crate::secrets::SecretProviders>,
+    oidc: Option<Arc<auth::oidc::Oidc>>,
+    stop: CancellationToken,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; secrets reload only at restart");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            got = hangups.recv() => if got.is_none() { return },
+        }
+        match own.reload(&providers).await {
+            Ok(changed) => {
+                tracing::info!(changed, "SIGHUP: Gantry's own secrets read again");
+                if let Some(oidc) = &oidc
+                    && oidc.discover().await.is_err()
+                {
+                    tracing::warn!("SIGHUP: the identity provider could not be reached; sign-in retries discovery");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "SIGHUP: reloading Gantry's own secrets failed; the old values stay"),
+        }
+    }
 }
 
 async fn start_oidc(

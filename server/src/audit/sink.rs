@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub struct SinkSettings {
     pub url: reqwest::Url,
-    pub token: Option<SecretString>,
+    /// Read at every request: a SIGHUP may have replaced it.
+    pub token: Option<crate::secrets::own::Rotating>,
     /// Where the token is read from at start, when a reference.
     pub token_ref: Option<gantry_core::spec::SecretRef>,
     pub batch: u32,
@@ -150,7 +151,7 @@ async fn pass(
         .header("Gantry-Audit-Last-Seq", last.to_string())
         .body(body);
     if let Some(token) = &settings.token {
-        request = request.bearer_auth(token.expose_secret());
+        request = request.bearer_auth(token.current().expose_secret());
     }
     match request.send().await {
         Ok(resp) if resp.status().is_success() => {}

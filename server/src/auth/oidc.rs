@@ -40,7 +40,9 @@ pub struct OidcSettings {
     /// Exactly as configured: it must equal the ID tokens' `iss`.
     pub issuer: String,
     pub client_id: String,
-    pub client_secret: SecretString,
+    /// Read at each discovery: a SIGHUP may replace it (then discovery
+    /// runs again so the client uses the new one).
+    pub client_secret: crate::secrets::own::Rotating,
     /// Where the client secret is read from at start, when a reference.
     pub client_secret_ref: Option<gantry_core::spec::SecretRef>,
     pub scopes: Vec<String>,
@@ -171,8 +173,9 @@ impl Oidc {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
             .build()?;
+        // Keyed once, so attempts in flight survive a secret's rotation.
         let login = super::login_cookie::LoginSealer::new(
-            settings.client_secret.expose_secret(),
+            settings.client_secret.current().expose_secret(),
             base_url.starts_with("https://"),
         )?;
         Ok(Self {
@@ -246,7 +249,7 @@ impl Oidc {
             metadata,
             ClientId::new(self.settings.client_id.clone()),
             Some(ClientSecret::new(
-                self.settings.client_secret.expose_secret().to_owned(),
+                self.settings.client_secret.current().expose_secret().to_owned(),
             )),
         )
         .set_redirect_uri(self.redirect_url.clone());

@@ -26,6 +26,7 @@ mod oidc;
 mod openapi;
 mod openbao;
 mod overview_page;
+mod own_secrets;
 mod pages;
 mod preferences;
 mod promotion_cli;

@@ -47,7 +47,7 @@ impl SinkSettings {
         };
         Ok(Some(SinkSettings {
             url,
-            token,
+            token: token.map(crate::secrets::own::Rotating::new),
             token_ref,
             batch: flags.audit_sink_batch,
         }))

@@ -117,7 +117,7 @@ pub fn from_flags(
         Some(OidcSettings {
             issuer: issuer.to_owned(),
             client_id,
-            client_secret: SecretString::from(client_secret),
+            client_secret: crate::secrets::own::Rotating::new(SecretString::from(client_secret)),
             client_secret_ref,
             scopes,
             groups_claim: flags.oidc_groups_claim.trim().to_owned(),
@@ -278,7 +278,7 @@ mod tests {
         ])
         .unwrap();
         use secrecy::ExposeSecret;
-        assert_eq!(c.oidc.unwrap().client_secret.expose_secret(), "from-file");
+        assert_eq!(c.oidc.unwrap().client_secret.current().expose_secret(), "from-file");
     }
 
     #[test]
