@@ -362,10 +362,14 @@ async fn reload_on_hangup(
                 if let Some(oidc) = &oidc
                     && oidc.discover().await.is_err()
                 {
-                    tracing::warn!("SIGHUP: the identity provider could not be reached; sign-in retries discovery");
+                    tracing::warn!(
+                        "SIGHUP: the identity provider could not be reached; sign-in retries discovery"
+                    );
                 }
             }
-            Err(e) => tracing::error!(error = %e, "SIGHUP: reloading Gantry's own secrets failed; the old values stay"),
+            Err(e) => {
+                tracing::error!(error = %e, "SIGHUP: reloading Gantry's own secrets failed; the old values stay")
+            }
         }
     }
 }

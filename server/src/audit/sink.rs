@@ -6,7 +6,7 @@
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use crate::store::audit::SinkHolder;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;

@@ -26,7 +26,7 @@ use openidconnect::{
     SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
     UserInfoClaims,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -249,7 +249,11 @@ impl Oidc {
             metadata,
             ClientId::new(self.settings.client_id.clone()),
             Some(ClientSecret::new(
-                self.settings.client_secret.current().expose_secret().to_owned(),
+                self.settings
+                    .client_secret
+                    .current()
+                    .expose_secret()
+                    .to_owned(),
             )),
         )
         .set_redirect_uri(self.redirect_url.clone());

@@ -21,7 +21,10 @@ impl Rotating {
 
     /// The value now (read it at each use, not once).
     pub fn current(&self) -> SecretString {
-        self.0.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn replace(&self, secret: SecretString) {

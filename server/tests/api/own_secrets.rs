@@ -39,7 +39,9 @@ async fn a_sink_token_rotated_in_vault_is_used_after_sighup(backend: Backend) {
     bao.put(&mount, "gantry/siem", json!({"token": "first-token-value"}))
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let vault_token = bao.token(&[&bao.read_policy(&mount, "gantry/*").await]).await;
+    let vault_token = bao
+        .token(&[&bao.read_policy(&mount, "gantry/*").await])
+        .await;
     let token_file = secret_file(dir.path(), "vault-token", &vault_token);
     let reference = format!("vault:{mount}/data/gantry/siem#token");
     let db_url = match backend {
@@ -59,7 +61,7 @@ async fn a_sink_token_rotated_in_vault_is_used_after_sighup(backend: Backend) {
     let (server, addr) = serve(&db_url, &dir.path().join("p"), &flags).await;
     let saw = |token: &str| {
         let wanted = format!("Bearer {token}");
-        seen.lock().unwrap().iter().any(|a| *a == wanted)
+        seen.lock().unwrap().contains(&wanted)
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !saw("first-token-value") {
@@ -67,8 +69,12 @@ async fn a_sink_token_rotated_in_vault_is_used_after_sighup(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     // Rotated in Vault; the server is told to read it again.
-    bao.put(&mount, "gantry/siem", json!({"token": "second-token-value"}))
-        .await;
+    bao.put(
+        &mount,
+        "gantry/siem",
+        json!({"token": "second-token-value"}),
+    )
+    .await;
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(server.id().unwrap() as i32),
         nix::sys::signal::Signal::SIGHUP,
@@ -88,7 +94,10 @@ async fn a_sink_token_rotated_in_vault_is_used_after_sighup(backend: Backend) {
     }
     // The process lived through it: SIGHUP reloads, it doesn't stop.
     assert_eq!(
-        reqwest::get(format!("http://{addr}/healthz")).await.unwrap().status(),
+        reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .unwrap()
+            .status(),
         200
     );
 }

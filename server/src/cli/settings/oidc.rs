@@ -278,7 +278,10 @@ mod tests {
         ])
         .unwrap();
         use secrecy::ExposeSecret;
-        assert_eq!(c.oidc.unwrap().client_secret.current().expose_secret(), "from-file");
+        assert_eq!(
+            c.oidc.unwrap().client_secret.current().expose_secret(),
+            "from-file"
+        );
     }
 
     #[test]
