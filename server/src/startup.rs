@@ -48,6 +48,8 @@ pub struct Application {
     /// Gantry's own secrets given as references, read again on SIGHUP.
     own_secrets: crate::secrets::own::OwnSecrets,
     oidc: Option<Arc<auth::oidc::Oidc>>,
+    /// The metrics registry and `--metrics-bind`'s listener.
+    metrics: crate::runtime::metrics::Metrics,
     audit_checkpoints: Option<crate::audit::checkpoint::CheckpointSettings>,
     audit_sink: Option<crate::audit::sink::SinkSettings>,
     connections: crate::http::listener::ConnectionLimits,
@@ -97,6 +99,9 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?,
         );
         let (config, own_secrets) = read_own_secrets(config, &secrets).await?;
+        let metrics = crate::runtime::metrics::Metrics::bind(config.metrics_bind, store.backend())
+            .await
+            .with_context(|| "cannot listen for metrics (--metrics-bind, GANTRY_METRICS_BIND)")?;
         let oidc = start_oidc(&config, addr).await?;
         let plane = Arc::new(GantryPlane::new(
             store.clone(),
@@ -144,6 +149,7 @@ impl Application {
             secrets,
             own_secrets,
             oidc,
+            metrics,
             audit_checkpoints: config.audit_checkpoints.clone(),
             audit_sink: config.audit_sink.clone(),
             connections: config.connections,
@@ -155,6 +161,11 @@ impl Application {
     /// same process, like `gantry-bench`).
     pub fn store(&self) -> SharedStore {
         self.store.clone()
+    }
+
+    /// Where `GET /metrics` answers (`--metrics-bind`), if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.addr()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -214,6 +225,7 @@ impl Application {
                 stop.clone(),
             ))
         });
+        let metrics = self.metrics.serve(stop.clone());
         let lease_keeper = tokio::spawn(crate::secrets::keeper::run(
             self.store.clone(),
             self.secrets.clone(),
@@ -234,6 +246,9 @@ impl Application {
         let _ = scheduler.await;
         let _ = gate.await;
         let _ = lease_keeper.await;
+        for task in metrics {
+            let _ = task.await;
+        }
         if let Some(task) = reloader {
             let _ = task.await;
         }
@@ -510,6 +525,8 @@ fn build_router(
 
     let mut router = sessionless
         .merge(with_session)
+        // Inside the routes, where the matched template is known.
+        .route_layer(axum::middleware::from_fn(crate::http::metrics::record))
         .layer(axum::middleware::map_response(
             security_headers::no_store_with_cookies,
         ))

@@ -450,6 +450,12 @@ pub struct ServeArgs {
     /// Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is
     /// believed: requests from them count as from the client it names, for lockout and the
     /// audit log. Without it, the header is ignored.
+    /// Serve Prometheus metrics at `GET /metrics` on this address, a listener of its own (e.g.
+    /// 127.0.0.1:9464; anyone who can reach it reads them, so keep it on loopback or a private
+    /// network). Off by default; never served on the main port. See docs/observability.md.
+    #[arg(long, env = "GANTRY_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Who fetches the secrets of steps that remote workers (`gantry worker`) run: `worker` (with
     /// the worker's own --vault-* credentials; values never cross the network) or `server` (the
     /// server fetches them and hands them over the execution API, which then needs https outside

@@ -59,6 +59,8 @@ pub struct Config {
     pub role_mapping: RoleMapping,
     /// Where steps' secret references are fetched from.
     pub secrets: crate::secrets::SecretSettings,
+    /// Where `GET /metrics` is served (its own listener), if anywhere.
+    pub metrics_bind: Option<SocketAddr>,
     /// Who resolves remote workers' secrets, per environment.
     pub remote_worker_secrets: crate::secrets::remote::RemoteWorkerSecrets,
     /// Header deadline and connections per address.

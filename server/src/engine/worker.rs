@@ -187,11 +187,26 @@ impl Worker {
         let stop = CancellationToken::new();
         let lost = CancellationToken::new();
         let beats = self.heartbeats(&claim, stop.clone(), lost.clone());
+        let kind = match claim.step.kind() {
+            StepKind::Shell(_) => "shell",
+            StepKind::Http(_) => "http",
+        };
+        if claim.attempt > 1 {
+            metrics::counter!("gantry_step_retries_total", "kind" => kind).increment(1);
+        }
+        let started = std::time::Instant::now();
         let outcome = tokio::select! {
             o = self.execute(&claim, &claim.step, &sink, &stop) => Some(o),
             () = lost.cancelled() => None,
         };
         beats.abort();
+        let end = outcome
+            .as_ref()
+            .map_or("lost", |(end, ..)| attempt_outcome(*end));
+        metrics::counter!("gantry_steps_finished_total", "kind" => kind, "outcome" => end)
+            .increment(1);
+        metrics::histogram!("gantry_step_duration_seconds", "kind" => kind, "outcome" => end)
+            .record(started.elapsed().as_secs_f64());
         if let Some((end, _, Some(error), _)) = &outcome
             && *end != AttemptEnd::Succeeded
         {
@@ -589,6 +604,17 @@ impl Worker {
                 Err(e) => tracing::warn!(error = %e, "reporting the attempt failed"),
             }
         }
+    }
+}
+
+/// An attempt's end as a metric label.
+fn attempt_outcome(end: AttemptEnd) -> &'static str {
+    match end {
+        AttemptEnd::Succeeded => "succeeded",
+        AttemptEnd::Failed => "failed",
+        AttemptEnd::TimedOut => "timed_out",
+        AttemptEnd::Stopped => "stopped",
+        AttemptEnd::Lost => "lost",
     }
 }
 

@@ -8,4 +8,5 @@ pub mod error;
 pub mod form_redirects;
 pub mod health;
 pub mod listener;
+pub mod metrics;
 pub mod security_headers;

@@ -4,4 +4,5 @@
 
 pub mod clock;
 pub mod hardening;
+pub mod metrics;
 pub mod telemetry;

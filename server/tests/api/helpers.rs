@@ -27,6 +27,8 @@ pub struct TestApp {
     pub db_url: String,
     pub backend: Backend,
     pub dir: TempDir,
+    /// Where `GET /metrics` answers, when started with `--metrics-bind`.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// A fresh, empty PostgreSQL database on the harness's private cluster
@@ -161,6 +163,7 @@ impl TestApp {
         config.clock = clock;
         let app = Application::build(config).await.expect("app builds");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         TestApp {
             addr,
@@ -169,6 +172,7 @@ impl TestApp {
             db_url,
             backend,
             dir,
+            metrics_addr,
         }
     }
 

@@ -22,6 +22,7 @@ mod health;
 mod helpers;
 mod http_egress;
 mod lockout;
+mod metrics;
 mod oidc;
 mod openapi;
 mod openbao;

@@ -75,6 +75,7 @@ async fn start_real_server(backend: Backend, extra: &[&str]) -> RealServer {
             db_url,
             backend,
             dir,
+            metrics_addr: None,
         },
         child,
         pid,

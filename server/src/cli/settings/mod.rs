@@ -244,6 +244,7 @@ impl ServeArgs {
             role_mapping,
             secrets,
             remote_worker_secrets,
+            metrics_bind: args.metrics_bind,
             connections: crate::http::listener::ConnectionLimits {
                 header_read_timeout: args.edge.header_read_timeout,
                 max_per_address: args.edge.max_connections_per_address,
