@@ -99,9 +99,13 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?,
         );
         let (config, own_secrets) = read_own_secrets(config, &secrets).await?;
-        let metrics = crate::runtime::metrics::Metrics::bind(config.metrics_bind, store.backend())
-            .await
-            .with_context(|| "cannot listen for metrics (--metrics-bind, GANTRY_METRICS_BIND)")?;
+        let metrics = crate::runtime::metrics::Metrics::bind(
+            config.metrics_bind,
+            store.clone(),
+            config.clock.clone(),
+        )
+        .await
+        .with_context(|| "cannot listen for metrics (--metrics-bind, GANTRY_METRICS_BIND)")?;
         let oidc = start_oidc(&config, addr).await?;
         let plane = Arc::new(GantryPlane::new(
             store.clone(),

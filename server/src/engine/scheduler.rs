@@ -136,6 +136,22 @@ impl Scheduler {
             .await?
         {
             tracing::info!(run = %created.id, workflow = %due.workflow, environment = %due.environment, "scheduled run created");
+            crate::runtime::metrics::run_started(
+                &due.workflow,
+                &due.environment,
+                Trigger::Schedule.as_str(),
+            );
+            // How late the slot's run started (the scheduler's tick, a
+            // restart, a catch-up after downtime).
+            metrics::histogram!(
+                "gantry_run_schedule_delay_seconds",
+                "workflow" => crate::runtime::metrics::workflow_label(&due.workflow)
+            )
+            .record(
+                (now - fire.scheduled_for)
+                    .to_std()
+                    .map_or(0.0, |d| d.as_secs_f64()),
+            );
             self.store
                 .admit(&due.workflow_id, &due.environment, now)
                 .await?;

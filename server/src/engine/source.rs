@@ -165,6 +165,9 @@ impl LocalSource {
     pub async fn report_of(&self, key: AttemptKey<'_>, outcome: Outcome) -> anyhow::Result<bool> {
         let result = self.result(key, outcome);
         let settled = self.store.finish_attempt(result, self.clock.now()).await?;
+        if settled.run_finished {
+            self.count_finished_run(key.run_id).await;
+        }
         // A finished run frees a slot in its lane for a queued one.
         if settled.run_finished
             && let Err(e) = self
@@ -214,6 +217,23 @@ impl LocalSource {
             .collect();
         self.store.record_secret_fetches(events, leases).await?;
         Ok(())
+    }
+
+    /// `gantry_runs_finished_total` and the run's duration, read back from
+    /// the run (only when one finished: one small query).
+    async fn count_finished_run(&self, run_id: &str) {
+        if let Ok(Some(run)) = self.store.run_summary(run_id).await {
+            let seconds = match (run.started_at, run.finished_at) {
+                (Some(s), Some(f)) => (f - s).to_std().ok().map(|d| d.as_secs_f64()),
+                _ => None,
+            };
+            crate::runtime::metrics::run_finished(
+                &run.workflow,
+                &run.environment,
+                run.status.as_str(),
+                seconds,
+            );
+        }
     }
 
     fn result(&self, key: AttemptKey<'_>, outcome: Outcome) -> AttemptResult {

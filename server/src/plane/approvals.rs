@@ -164,11 +164,16 @@ impl ApprovalPort for GantryPlane {
                 .map_err(internal)?;
             match decided {
                 Decided::Done(done) => {
-                    if done.run.is_some() {
+                    if let Some(run) = &done.run {
                         self.store
                             .admit(&stored.workflow_id, &done.request.environment, now)
                             .await
                             .map_err(internal)?;
+                        crate::runtime::metrics::run_started(
+                            &run.workflow,
+                            &done.request.environment,
+                            Trigger::Manual.as_str(),
+                        );
                     }
                     tracing::info!(request_id = %ctx.request_id, user = %me.username, approval = %id,
                         approved = decision.approve, "approval decided");

@@ -191,6 +191,7 @@ impl GantryPlane {
             .map_err(internal)?;
         tracing::info!(request_id = %ctx.request_id, user = %me.username, run = %run.id,
             workflow = %run.workflow, environment = %env, "run triggered");
+        crate::runtime::metrics::run_started(&run.workflow, env.as_str(), trigger.as_str());
         let fresh = self.store.run_summary(&run.id).await.map_err(internal)?;
         Ok(TriggerOutcome::Started {
             run: fresh.unwrap_or(run),

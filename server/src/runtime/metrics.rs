@@ -77,30 +77,79 @@ pub async fn upkeep(handle: PrometheusHandle, stop: tokio_util::sync::Cancellati
     }
 }
 
+/// What the metrics listener needs: the registry, and the database for the
+/// gauges that mirror it (read at each scrape, so they equal the SQL count
+/// and every process reports the same).
+#[derive(Clone)]
+pub struct Scrape {
+    handle: PrometheusHandle,
+    store: crate::store::SharedStore,
+    clock: std::sync::Arc<dyn crate::runtime::clock::Clock>,
+    /// Environment/state pairs reported before, so one that emptied reads 0.
+    seen_runs: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<(String, String)>>>,
+}
+
+/// Longest the database gauges may hold a scrape up.
+const GAUGE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// `GET /metrics` in Prometheus's text format.
 pub async fn serve_metrics(
-    axum::extract::State(handle): axum::extract::State<PrometheusHandle>,
+    axum::extract::State(scrape): axum::extract::State<Scrape>,
 ) -> impl axum::response::IntoResponse {
+    let now = scrape.clock.now();
+    match tokio::time::timeout(GAUGE_TIMEOUT, scrape.store.queue_gauges(now)).await {
+        Ok(Ok(g)) => {
+            for (state, n) in [
+                ("ready", g.ready),
+                ("waiting", g.waiting),
+                ("running", g.running),
+            ] {
+                metrics::gauge!("gantry_queue_depth", "state" => state).set(n as f64);
+            }
+            metrics::gauge!("gantry_queue_oldest_ready_age_seconds")
+                .set(g.oldest_ready_ms.map_or(0.0, |ms| ms as f64 / 1000.0));
+            let mut seen = scrape
+                .seen_runs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for key in seen.iter() {
+                if !g.runs.iter().any(|(e, s, _)| (e, s) == (&key.0, &key.1)) {
+                    metrics::gauge!("gantry_runs_active", "environment" => key.0.clone(), "state" => key.1.clone())
+                        .set(0.0);
+                }
+            }
+            for (environment, state, n) in g.runs {
+                metrics::gauge!("gantry_runs_active", "environment" => environment.clone(), "state" => state.clone())
+                    .set(n as f64);
+                seen.insert((environment, state));
+            }
+        }
+        // The rest still renders; the gauges keep their last values.
+        Ok(Err(e)) => tracing::warn!(error = %e, "metrics: could not read the queue gauges"),
+        Err(_) => tracing::warn!("metrics: the queue gauges took over 2 s"),
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        handle.render(),
+        scrape.handle.render(),
     )
 }
 
 /// The router of the metrics listener.
-pub fn router(handle: PrometheusHandle) -> axum::Router {
+pub fn router(scrape: Scrape) -> axum::Router {
     axum::Router::new()
         .route("/metrics", axum::routing::get(serve_metrics))
-        .with_state(handle)
+        .with_state(scrape)
 }
 
 /// The registry and, with `--metrics-bind`, the listener serving it.
 pub struct Metrics {
     handle: PrometheusHandle,
     listener: Option<tokio::net::TcpListener>,
+    store: crate::store::SharedStore,
+    clock: std::sync::Arc<dyn crate::runtime::clock::Clock>,
 }
 
 impl Metrics {
@@ -108,10 +157,11 @@ impl Metrics {
     /// binds `addr` if given: a taken port fails the start, not later.
     pub async fn bind(
         addr: Option<std::net::SocketAddr>,
-        backend: crate::store::Backend,
+        store: crate::store::SharedStore,
+        clock: std::sync::Arc<dyn crate::runtime::clock::Clock>,
     ) -> std::io::Result<Self> {
         let handle = handle();
-        record_build_info(match backend {
+        record_build_info(match store.backend() {
             crate::store::Backend::Sqlite => "sqlite",
             crate::store::Backend::Postgres => "postgres",
         });
@@ -119,7 +169,12 @@ impl Metrics {
             Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
             None => None,
         };
-        Ok(Self { handle, listener })
+        Ok(Self {
+            handle,
+            listener,
+            store,
+            clock,
+        })
     }
 
     pub fn addr(&self) -> Option<std::net::SocketAddr> {
@@ -133,7 +188,12 @@ impl Metrics {
     ) -> Vec<tokio::task::JoinHandle<()>> {
         let mut tasks = vec![tokio::spawn(upkeep(self.handle.clone(), stop.clone()))];
         if let Some(listener) = self.listener {
-            let app = router(self.handle);
+            let app = router(Scrape {
+                handle: self.handle,
+                store: self.store,
+                clock: self.clock,
+                seen_runs: std::sync::Arc::default(),
+            });
             tasks.push(tokio::spawn(async move {
                 let served = axum::serve(listener, app)
                     .with_graceful_shutdown(async move { stop.cancelled().await })
@@ -144,5 +204,81 @@ impl Metrics {
             }));
         }
         tasks
+    }
+}
+
+/// Most distinct `workflow` label values one process reports; the rest are
+/// counted under `workflow="_other"`, so thousands of workflows can't
+/// explode the series count.
+pub const MAX_WORKFLOW_LABELS: usize = 500;
+
+static WORKFLOWS: OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> = OnceLock::new();
+
+/// `workflow` as a label value, within the cap.
+pub fn workflow_label(workflow: &str) -> String {
+    let seen = WORKFLOWS.get_or_init(Default::default);
+    let mut seen = seen
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if seen.contains(workflow) {
+        return workflow.to_owned();
+    }
+    if seen.len() < MAX_WORKFLOW_LABELS {
+        seen.insert(workflow.to_owned());
+        return workflow.to_owned();
+    }
+    "_other".to_owned()
+}
+
+/// A run was created (by a person, a token, the schedule or an approval).
+pub fn run_started(workflow: &str, environment: &str, trigger: &str) {
+    metrics::counter!(
+        "gantry_runs_started_total",
+        "workflow" => workflow_label(workflow),
+        "environment" => environment.to_owned(),
+        "trigger" => trigger.to_owned()
+    )
+    .increment(1);
+}
+
+/// A run reached a final status after `seconds` (from its start).
+pub fn run_finished(workflow: &str, environment: &str, outcome: &str, seconds: Option<f64>) {
+    let workflow = workflow_label(workflow);
+    metrics::counter!(
+        "gantry_runs_finished_total",
+        "workflow" => workflow.clone(),
+        "environment" => environment.to_owned(),
+        "outcome" => outcome.to_owned()
+    )
+    .increment(1);
+    if let Some(seconds) = seconds {
+        metrics::histogram!(
+            "gantry_run_duration_seconds",
+            "workflow" => workflow,
+            "environment" => environment.to_owned(),
+            "outcome" => outcome.to_owned()
+        )
+        .record(seconds);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_thousand_workflows_stay_under_the_label_cap() {
+        let labels: std::collections::HashSet<String> = (0..2000)
+            .map(|i| workflow_label(&format!("wf-{i}")))
+            .collect();
+        assert_eq!(
+            labels.len(),
+            MAX_WORKFLOW_LABELS + 1,
+            "500 names and _other"
+        );
+        assert!(labels.contains("_other"));
+        // A name seen before the cap keeps its own series.
+        assert_eq!(workflow_label("wf-7"), "wf-7");
+        assert_eq!(workflow_label("wf-1999"), "_other");
     }
 }

@@ -139,6 +139,24 @@ pub trait QueueStore: Send + Sync + 'static {
 
     /// Earliest time a queued step becomes ready, if any is waiting.
     async fn next_ready_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
+
+    /// The queue and the unfinished runs as the metrics' gauges report them.
+    async fn queue_gauges(&self, now: DateTime<Utc>) -> StoreResult<QueueGauges>;
+}
+
+/// Counts read straight from the database (so several processes agree).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueGauges {
+    /// Steps claimable now.
+    pub ready: i64,
+    /// Steps queued behind a backoff (a retry's wait).
+    pub waiting: i64,
+    /// Steps a worker holds.
+    pub running: i64,
+    /// The oldest ready step's wait so far, in milliseconds.
+    pub oldest_ready_ms: Option<i64>,
+    /// Unfinished runs by environment and status (`queued`, `running`).
+    pub runs: Vec<(String, String, i64)>,
 }
 
 /// Unix milliseconds, the unit of the queue's time columns.

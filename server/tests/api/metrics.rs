@@ -6,7 +6,10 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 use serde_json::json;
 
-on_both_backends!(metrics_count_what_happened_on_their_own_listener);
+on_both_backends!(
+    metrics_count_what_happened_on_their_own_listener,
+    queue_gauges_equal_the_database_and_show_the_wait,
+);
 
 /// The value of the sample `name{labels}` (labels as rendered, sorted as
 /// the exporter writes them), if present.
@@ -74,6 +77,31 @@ async fn metrics_count_what_happened_on_their_own_listener(backend: Backend) {
         Some(1.0),
         "{text}"
     );
+    // Runs by workflow, environment and trigger or outcome.
+    assert_eq!(
+        sample(
+            &text,
+            "gantry_runs_started_total{workflow=\"counted\",environment=\"dev\",trigger=\"api\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "gantry_runs_finished_total{workflow=\"counted\",environment=\"dev\",outcome=\"failed\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "gantry_run_duration_seconds_count{workflow=\"counted\",environment=\"dev\",outcome=\"failed\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
     // A histogram with our buckets, not a summary.
     assert!(
         text.contains("# TYPE gantry_step_duration_seconds histogram"),
@@ -96,4 +124,52 @@ async fn metrics_count_what_happened_on_their_own_listener(backend: Backend) {
     // Never anonymous on the main port.
     let (status, _) = app.get_html("/metrics").await;
     assert_ne!(status, 200);
+}
+
+async fn queue_gauges_equal_the_database_and_show_the_wait(backend: Backend) {
+    // No worker: steps stay queued while the clock moves on.
+    let clock = std::sync::Arc::new(gantry_server::runtime::clock::ShiftedClock::default());
+    let app = TestApp::spawn_with_clock(
+        backend,
+        &[
+            "--dev",
+            "--worker-slots",
+            "0",
+            "--metrics-bind",
+            "127.0.0.1:0",
+        ],
+        clock.clone(),
+    )
+    .await;
+    app.apply_and_run(
+        "name: waiting\nsteps:\n  - id: a\n    run: \"true\"\n  - id: b\n    run: \"true\"\n  - id: c\n    run: \"true\"\n",
+        json!({}),
+    )
+    .await;
+    clock.advance(chrono::Duration::seconds(90));
+    let text = scrape(&app).await;
+    let queued = app
+        .count_sql("SELECT COUNT(*) FROM run_steps WHERE status = 'queued'")
+        .await;
+    assert_eq!(queued, 3);
+    assert_eq!(
+        sample(&text, "gantry_queue_depth{state=\"ready\"}"),
+        Some(queued as f64),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "gantry_queue_depth{state=\"running\"}"),
+        Some(0.0)
+    );
+    let age = sample(&text, "gantry_queue_oldest_ready_age_seconds").unwrap();
+    assert!((90.0..120.0).contains(&age), "waited at least 90 s: {age}");
+    let active = app
+        .count_sql("SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')")
+        .await;
+    let reported: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("gantry_runs_active{environment=\"dev\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(reported, active as f64, "{text}");
 }

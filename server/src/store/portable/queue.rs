@@ -7,7 +7,7 @@ use super::run_rows::{RUN_COLUMNS, RunHead, Tx, corrupt, db_int, run_head, step_
 use super::{Adapter, Db, SKIP_LOCKED, begin_write, notify_work};
 use crate::store::StoreResult;
 use crate::store::queue::{
-    AttemptKey, AttemptResult, Beat, Claim, NewLogLine, QueueStore, Settled, epoch_ms,
+    AttemptKey, AttemptResult, Beat, Claim, NewLogLine, QueueGauges, QueueStore, Settled, epoch_ms,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -319,6 +319,34 @@ impl QueueStore for Adapter {
         }
         Ok(reaped)
     }
+    async fn queue_gauges(&self, now: DateTime<Utc>) -> StoreResult<QueueGauges> {
+        let now_ms = epoch_ms(now);
+        let (ready, waiting, running, oldest): (i64, i64, i64, Option<i64>) = sqlx::query_as(
+            "SELECT
+                 COALESCE(SUM(CASE WHEN status = 'queued' AND ready_at_ms <= $1 THEN 1 ELSE 0 END), 0),
+                 COALESCE(SUM(CASE WHEN status = 'queued' AND ready_at_ms > $1 THEN 1 ELSE 0 END), 0),
+                 COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0),
+                 MIN(CASE WHEN status = 'queued' AND ready_at_ms <= $1 THEN ready_at_ms END)
+             FROM run_steps WHERE status IN ('queued', 'running')",
+        )
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        let runs: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT environment, status, COUNT(*) FROM runs
+             WHERE status IN ('queued', 'running') GROUP BY environment, status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(QueueGauges {
+            ready,
+            waiting,
+            running,
+            oldest_ready_ms: oldest.map(|t| (now_ms - t).max(0)),
+            runs,
+        })
+    }
+
     async fn next_ready_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
         let ms: Option<i64> =
             sqlx::query_scalar("SELECT min(ready_at_ms) FROM run_steps WHERE status = 'queued'")
