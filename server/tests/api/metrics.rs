@@ -121,6 +121,27 @@ async fn metrics_count_what_happened_on_their_own_listener(backend: Backend) {
         text.contains("route=\"/api/v1/runs/{id}\",status=\"200\",le=\"0.005\"}"),
         "HTTP buckets start at 5 ms: {text}"
     );
+    // promtool (Debian's Prometheus, unpacked by `make tools-prometheus`)
+    // finds nothing to complain about.
+    let promtool = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/prometheus/usr/bin/promtool");
+    let mut check = tokio::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}; run `make tools-prometheus`", promtool.display()));
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = check.stdin.take().unwrap();
+        stdin.write_all(text.as_bytes()).await.unwrap();
+    }
+    let checked = check.wait_with_output().await.unwrap();
+    assert!(
+        checked.status.success() && checked.stdout.is_empty() && checked.stderr.is_empty(),
+        "promtool: {checked:?}"
+    );
     // Never anonymous on the main port.
     let (status, _) = app.get_html("/metrics").await;
     assert_ne!(status, 200);
