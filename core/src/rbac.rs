@@ -51,6 +51,31 @@ pub enum Action {
     InvalidateSecrets,
 }
 
+impl Action {
+    /// The action's kind as a metric label: no environment, role or scope,
+    /// so the label's values stay few.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::ViewDashboard => "view_dashboard",
+            Action::UpdateOwnPreferences => "update_own_preferences",
+            Action::ViewAdmin => "view_admin",
+            Action::ViewAudit => "view_audit",
+            Action::ViewEnvironment { .. } => "view_environment",
+            Action::ApplyWorkflow { .. } => "apply_workflow",
+            Action::TriggerRun { .. } => "trigger_run",
+            Action::CancelRun { .. } => "cancel_run",
+            Action::ConfigureSchedule { .. } => "configure_schedule",
+            Action::DecideApproval { .. } => "decide_approval",
+            Action::ManageTokens => "manage_tokens",
+            Action::GrantTokenRole { .. } => "grant_token_role",
+            Action::ViewUsers => "view_users",
+            Action::ManageUsers => "manage_users",
+            Action::ExecuteSteps => "execute_steps",
+            Action::InvalidateSecrets => "invalidate_secrets",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Decision {
     Allow,

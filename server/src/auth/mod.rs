@@ -200,6 +200,7 @@ async fn bearer_principal(
                 .plane
                 .record_rejected_credential(&caller, reason)
                 .await;
+            crate::runtime::metrics::auth_failure("token");
             if let Some(ip) = ip {
                 state.settings.lockout.record_failure(ip, Instant::now());
             }

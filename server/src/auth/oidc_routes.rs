@@ -117,6 +117,7 @@ async fn finish_callback(
         Ok(p) => p,
         // The port has put this refusal on the record itself.
         Err(e) => {
+            crate::runtime::metrics::auth_failure("oidc");
             if let Some(ip) = ip {
                 state.settings.lockout.record_failure(ip, Instant::now());
             }
@@ -180,6 +181,7 @@ async fn refused(
 ) -> Response {
     tracing::info!(request_id = %ctx.request_id, reason = %e, "single sign-on refused");
     state.plane.record_failed_sign_in(ctx, &e.0).await;
+    crate::runtime::metrics::auth_failure("oidc");
     if let Some(ip) = super::routes::client_ip(ctx) {
         state.settings.lockout.record_failure(ip, Instant::now());
     }

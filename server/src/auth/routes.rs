@@ -36,6 +36,7 @@ pub async fn dev_sign_in(
             return StatusCode::NOT_FOUND.into_response();
         }
         Err(e) => {
+            crate::runtime::metrics::auth_failure("dev");
             if let Some(ip) = ip {
                 state.settings.lockout.record_failure(ip, Instant::now());
             }

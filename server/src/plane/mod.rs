@@ -82,6 +82,8 @@ impl GantryPlane {
         match decide(principal, action) {
             Decision::Allow => Ok(principal),
             Decision::Deny { reason } => {
+                metrics::counter!("gantry_authz_denied_total", "action" => action.name())
+                    .increment(1);
                 tracing::info!(
                     request_id = %ctx.request_id,
                     user = %principal.username,

@@ -97,6 +97,14 @@ fn describe() {
         "Unfinished runs by environment and state, from the database."
     );
     describe_counter!(
+        "gantry_authz_denied_total",
+        "Requests authorization refused, by action (a security signal)."
+    );
+    describe_counter!(
+        "gantry_auth_failures_total",
+        "Refused credentials and sign-ins, by method (token, oidc, dev)."
+    );
+    describe_counter!(
         "gantry_secret_fetch_total",
         "Secret fetches by provider and outcome (never a value)."
     );
@@ -300,6 +308,11 @@ pub fn workflow_label(workflow: &str) -> String {
         return workflow.to_owned();
     }
     "_other".to_owned()
+}
+
+/// A credential or sign-in was refused (`token`, `oidc`, `dev`).
+pub fn auth_failure(method: &'static str) {
+    metrics::counter!("gantry_auth_failures_total", "method" => method).increment(1);
 }
 
 /// A run was created (by a person, a token, the schedule or an approval).

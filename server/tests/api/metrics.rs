@@ -45,7 +45,30 @@ async fn metrics_count_what_happened_on_their_own_listener(backend: Backend) {
     app.finished_run(&id).await;
     let (status, _) = app.api_get(&format!("/runs/{id}")).await;
     assert_eq!(status, 200);
+    // A refusal and a bad credential, for the security counters.
+    let viewer = app.person("viewer").await;
+    let (status, _) = viewer
+        .post("/workflows/counted/runs", json!({"environment": "dev"}))
+        .await;
+    assert_eq!(status, 403);
+    let bad = reqwest::Client::new()
+        .get(app.url("/api/v1/runs"))
+        .bearer_auth("gantry_not-a-real-token-0123456789abcdef")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
     let text = scrape(&app).await;
+    assert_eq!(
+        sample(&text, "gantry_authz_denied_total{action=\"trigger_run\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "gantry_auth_failures_total{method=\"token\"}"),
+        Some(1.0),
+        "{text}"
+    );
     let database = match backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
