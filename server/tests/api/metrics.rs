@@ -9,6 +9,7 @@ use serde_json::json;
 on_both_backends!(
     metrics_count_what_happened_on_their_own_listener,
     queue_gauges_equal_the_database_and_show_the_wait,
+    a_real_prometheus_scrapes_exact_counts,
 );
 
 /// The value of the sample `name{labels}` (labels as rendered, sorted as
@@ -216,4 +217,133 @@ async fn queue_gauges_equal_the_database_and_show_the_wait(backend: Backend) {
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum();
     assert_eq!(reported, active as f64, "{text}");
+}
+
+/// A real Prometheus (Debian's, unpacked by `make tools-prometheus`)
+/// scraping `addr` every second, killed on drop.
+struct Prometheus {
+    child: tokio::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    async fn scraping(addr: std::net::SocketAddr) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global: {{ scrape_interval: 1s, evaluation_interval: 1s }}\n\
+                 scrape_configs:\n  - job_name: gantry\n    static_configs: [{{ targets: [\"{addr}\"] }}]\n"
+            ),
+        )
+        .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/prometheus/usr/bin/prometheus");
+        let child = tokio::process::Command::new(&binary)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}; run `make tools-prometheus`", binary.display()));
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+
+    /// The value of an instant query's single sample, once there is one.
+    async fn query(&self, expr: &str) -> Option<f64> {
+        let answer: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/query", self.url))
+            .query(&[("query", expr)])
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        answer["data"]["result"][0]["value"][1]
+            .as_str()?
+            .parse()
+            .ok()
+    }
+
+    /// Polls `expr` until it equals `want` (bounded: 60 s).
+    async fn until(&self, expr: &str, want: f64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let got = self.query(expr).await;
+            if got == Some(want) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Prometheus says {expr} = {got:?}, not {want}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+async fn a_real_prometheus_scrapes_exact_counts(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev", "--metrics-bind", "127.0.0.1:0"]).await;
+    let prometheus = Prometheus::scraping(app.metrics_addr.unwrap()).await;
+    // The target is up before anything happens.
+    prometheus.until("up{job=\"gantry\"}", 1.0).await;
+    let spec = "name: scripted\ninputs: { fail: { type: string, default: \"no\" } }\nsteps:\n  - id: s\n    run: test \"${{ inputs.fail }}\" = no\n";
+    let (status, body) = app.apply(spec).await;
+    assert_eq!(status, 201, "{body}");
+    for fail in ["no", "yes", "no", "no", "yes"] {
+        let id = app.trigger("scripted", json!({ "fail": fail })).await;
+        app.finished_run(&id).await;
+    }
+    prometheus
+        .until(
+            "sum(gantry_runs_finished_total{workflow=\"scripted\",outcome=\"succeeded\"})",
+            3.0,
+        )
+        .await;
+    prometheus
+        .until(
+            "sum(gantry_runs_finished_total{workflow=\"scripted\",outcome=\"failed\"})",
+            2.0,
+        )
+        .await;
+    prometheus
+        .until(
+            "sum(gantry_runs_started_total{workflow=\"scripted\",environment=\"dev\"})",
+            5.0,
+        )
+        .await;
+    // Histograms aggregate in PromQL (buckets, not a summary).
+    prometheus
+        .until(
+            "sum(gantry_run_duration_seconds_count{workflow=\"scripted\"})",
+            5.0,
+        )
+        .await;
+    let p99 = prometheus
+        .query("histogram_quantile(0.99, sum by (le) (gantry_step_duration_seconds_bucket))")
+        .await;
+    assert!(p99.is_some_and(|v| v > 0.0 && v <= 60.0), "{p99:?}");
 }
