@@ -155,7 +155,21 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
         "Gantry worker {} started ({} slots) against {}",
         settings.id, settings.slots, args.server
     );
+    let metrics =
+        match gantry_server::runtime::metrics::Metrics::bind_worker(args.metrics_bind).await {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!(
+                    "gantry: cannot listen for metrics (--metrics-bind, GANTRY_METRICS_BIND): {e}"
+                );
+                return ExitCode::from(2);
+            }
+        };
+    if let Some(addr) = metrics.addr() {
+        println!("Gantry worker metrics on http://{addr}/metrics");
+    }
     let stop = CancellationToken::new();
+    let metrics = metrics.serve(stop.clone());
     let w = Arc::new(Worker::with_source(
         Arc::new(source),
         Arc::new(SystemClock),
@@ -165,6 +179,9 @@ async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
     shutdown_signal().await;
     stop.cancel();
     let _ = running.await;
+    for task in metrics {
+        let _ = task.await;
+    }
     ExitCode::SUCCESS
 }
 

@@ -284,6 +284,11 @@ pub struct WorkerArgs {
     #[command(flatten)]
     pub worker: WorkerFlags,
 
+    /// Serve this worker's Prometheus metrics (its steps, secret fetches) at `GET /metrics` on
+    /// this address. Off by default.
+    #[arg(long, env = "GANTRY_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
+
     #[arg(long, env = "GANTRY_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
 

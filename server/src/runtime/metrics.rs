@@ -163,7 +163,9 @@ pub async fn upkeep(handle: PrometheusHandle, stop: tokio_util::sync::Cancellati
 #[derive(Clone)]
 pub struct Scrape {
     handle: PrometheusHandle,
-    store: crate::store::SharedStore,
+    /// The database, for the gauges that mirror it (`None` in a `gantry
+    /// worker`, which has none).
+    store: Option<crate::store::SharedStore>,
     clock: std::sync::Arc<dyn crate::runtime::clock::Clock>,
     /// Environment/state pairs reported before, so one that emptied reads 0.
     seen_runs: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<(String, String)>>>,
@@ -176,8 +178,22 @@ const GAUGE_TIMEOUT: Duration = Duration::from_secs(2);
 pub async fn serve_metrics(
     axum::extract::State(scrape): axum::extract::State<Scrape>,
 ) -> impl axum::response::IntoResponse {
+    if let Some(store) = &scrape.store {
+        database_gauges(&scrape, store).await;
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        scrape.handle.render(),
+    )
+}
+
+/// Reads the queue and unfinished runs into their gauges (bounded).
+async fn database_gauges(scrape: &Scrape, store: &crate::store::SharedStore) {
     let now = scrape.clock.now();
-    match tokio::time::timeout(GAUGE_TIMEOUT, scrape.store.queue_gauges(now)).await {
+    match tokio::time::timeout(GAUGE_TIMEOUT, store.queue_gauges(now)).await {
         Ok(Ok(g)) => {
             for (state, n) in [
                 ("ready", g.ready),
@@ -208,13 +224,6 @@ pub async fn serve_metrics(
         Ok(Err(e)) => tracing::warn!(error = %e, "metrics: could not read the queue gauges"),
         Err(_) => tracing::warn!("metrics: the queue gauges took over 2 s"),
     }
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        scrape.handle.render(),
-    )
 }
 
 /// The router of the metrics listener.
@@ -228,7 +237,7 @@ pub fn router(scrape: Scrape) -> axum::Router {
 pub struct Metrics {
     handle: PrometheusHandle,
     listener: Option<tokio::net::TcpListener>,
-    store: crate::store::SharedStore,
+    store: Option<crate::store::SharedStore>,
     clock: std::sync::Arc<dyn crate::runtime::clock::Clock>,
 }
 
@@ -252,8 +261,23 @@ impl Metrics {
         Ok(Self {
             handle,
             listener,
-            store,
+            store: Some(store),
             clock,
+        })
+    }
+
+    /// A `gantry worker`'s: its own steps' metrics, no database gauges.
+    pub async fn bind_worker(addr: Option<std::net::SocketAddr>) -> std::io::Result<Self> {
+        let handle = handle();
+        let listener = match addr {
+            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
+            None => None,
+        };
+        Ok(Self {
+            handle,
+            listener,
+            store: None,
+            clock: std::sync::Arc::new(crate::runtime::clock::SystemClock),
         })
     }
 

@@ -10,6 +10,7 @@ on_both_backends!(
     metrics_count_what_happened_on_their_own_listener,
     queue_gauges_equal_the_database_and_show_the_wait,
     a_real_prometheus_scrapes_exact_counts,
+    a_remote_worker_serves_its_own_step_metrics,
 );
 
 /// The value of the sample `name{labels}` (labels as rendered, sorted as
@@ -346,4 +347,40 @@ async fn a_real_prometheus_scrapes_exact_counts(backend: Backend) {
         .query("histogram_quantile(0.99, sum by (le) (gantry_step_duration_seconds_bucket))")
         .await;
     assert!(p99.is_some_and(|v| v > 0.0 && v <= 60.0), "{p99:?}");
+}
+
+async fn a_remote_worker_serves_its_own_step_metrics(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev", "--worker-slots", "0"]).await;
+    let token = app.worker_token("measured").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let _worker = app.spawn_worker_process(&token, "measured", &["--metrics-bind", &bind]);
+    let id = app
+        .apply_and_run(
+            "name: remote-counted\nsteps:\n  - id: s\n    run: \"true\"\n",
+            json!({}),
+        )
+        .await;
+    let run = app.finished_run(&id).await;
+    assert_eq!(run["status"], "succeeded", "{run:#}");
+    let text = reqwest::get(format!("http://{bind}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        sample(
+            &text,
+            "gantry_steps_finished_total{kind=\"shell\",outcome=\"succeeded\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    // A worker has no database: no queue gauges of its own.
+    assert!(!text.contains("gantry_queue_depth{"), "{text}");
 }
