@@ -141,6 +141,14 @@ impl Scheduler {
                 &due.environment,
                 Trigger::Schedule.as_str(),
             );
+            // Slots collapsed into this catch-up run never ran.
+            if fire.missed > 0 {
+                metrics::counter!(
+                    "gantry_schedule_missed_total",
+                    "workflow" => crate::runtime::metrics::workflow_label(&due.workflow)
+                )
+                .increment(u64::from(fire.missed));
+            }
             // How late the slot's run started (the scheduler's tick, a
             // restart, a catch-up after downtime).
             metrics::histogram!(

@@ -136,6 +136,8 @@ impl Worker {
         // Before claiming: steps a crashed predecessor left running die.
         super::sandbox::reap::kill_leftovers(&self.settings.work_root);
         let mut running: JoinSet<()> = JoinSet::new();
+        metrics::gauge!("gantry_worker_slots", "state" => "busy").set(0.0);
+        metrics::gauge!("gantry_worker_slots", "state" => "free").set(self.settings.slots as f64);
         loop {
             while running.try_join_next().is_some() {}
             let free = self.settings.slots.saturating_sub(running.len());
@@ -160,7 +162,13 @@ impl Worker {
                     for lease in leases {
                         let me = self.clone();
                         let span = tracing::info_span!("step", run = %lease.run_id, step = %lease.step_id, attempt = lease.attempt);
-                        running.spawn(async move { me.attempt(lease).await }.instrument(span));
+                        running.spawn(
+                            async move {
+                                let _slot = BusySlot::take();
+                                me.attempt(lease).await
+                            }
+                            .instrument(span),
+                        );
                     }
                 }
                 Err(e) => {
@@ -604,6 +612,25 @@ impl Worker {
                 Err(e) => tracing::warn!(error = %e, "reporting the attempt failed"),
             }
         }
+    }
+}
+
+/// One slot counted busy in `gantry_worker_slots` while it lives (released
+/// however the attempt ends, an abort included).
+struct BusySlot;
+
+impl BusySlot {
+    fn take() -> Self {
+        metrics::gauge!("gantry_worker_slots", "state" => "busy").increment(1.0);
+        metrics::gauge!("gantry_worker_slots", "state" => "free").decrement(1.0);
+        BusySlot
+    }
+}
+
+impl Drop for BusySlot {
+    fn drop(&mut self) {
+        metrics::gauge!("gantry_worker_slots", "state" => "busy").decrement(1.0);
+        metrics::gauge!("gantry_worker_slots", "state" => "free").increment(1.0);
     }
 }
 

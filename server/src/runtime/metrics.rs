@@ -97,6 +97,14 @@ fn describe() {
         "Unfinished runs by environment and state, from the database."
     );
     describe_counter!(
+        "gantry_schedule_missed_total",
+        "Cron slots that never ran (collapsed into one catch-up run after downtime), by workflow."
+    );
+    describe_gauge!(
+        "gantry_worker_slots",
+        "This process's worker slots by state (busy, free)."
+    );
+    describe_counter!(
         "gantry_authz_denied_total",
         "Requests authorization refused, by action (a security signal)."
     );

@@ -11,6 +11,7 @@ on_both_backends!(
     queue_gauges_equal_the_database_and_show_the_wait,
     a_real_prometheus_scrapes_exact_counts,
     a_remote_worker_serves_its_own_step_metrics,
+    missed_cron_slots_and_worker_slots_are_counted,
 );
 
 /// The value of the sample `name{labels}` (labels as rendered, sorted as
@@ -125,6 +126,17 @@ async fn metrics_count_what_happened_on_their_own_listener(backend: Backend) {
             "gantry_run_duration_seconds_count{workflow=\"counted\",environment=\"dev\",outcome=\"failed\"}"
         ),
         Some(1.0),
+        "{text}"
+    );
+    // The worker's 4 slots are free again.
+    assert_eq!(
+        sample(&text, "gantry_worker_slots{state=\"busy\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "gantry_worker_slots{state=\"free\"}"),
+        Some(4.0),
         "{text}"
     );
     // A histogram with our buckets, not a summary.
@@ -383,4 +395,66 @@ async fn a_remote_worker_serves_its_own_step_metrics(backend: Backend) {
     );
     // A worker has no database: no queue gauges of its own.
     assert!(!text.contains("gantry_queue_depth{"), "{text}");
+}
+
+async fn missed_cron_slots_and_worker_slots_are_counted(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev", "--metrics-bind", "127.0.0.1:0"]).await;
+    let (status, body) = app
+        .apply("name: nightly\nschedule: \"0 3 * * *\"\nsteps:\n  - id: work\n    run: \"true\"\n")
+        .await;
+    assert_eq!(status, 201, "{body}");
+    // As if the server had been down for three days: the slots since then
+    // collapse into one catch-up run for the latest.
+    let now = chrono::Utc::now();
+    // A real slot three days ago (the stored next slot always is one).
+    let since = (now.date_naive() - chrono::Duration::days(3))
+        .and_hms_opt(3, 0, 0)
+        .unwrap()
+        .and_utc();
+    let past = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    // The 03:00 UTC slots from then to now; all but the latest are missed.
+    let slots = (0..=4)
+        .map(|d| {
+            (since.date_naive() + chrono::Duration::days(d))
+                .and_hms_opt(3, 0, 0)
+                .unwrap()
+                .and_utc()
+        })
+        .filter(|t| *t >= since && *t <= now)
+        .count();
+    app.exec_sql(&format!(
+        "UPDATE workflow_environments SET next_fire_at = '{past}'"
+    ))
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let text = loop {
+        let text = scrape(&app).await;
+        if sample(&text, "gantry_schedule_missed_total{workflow=\"nightly\"}").is_some() {
+            break text;
+        }
+        assert!(std::time::Instant::now() < deadline, "{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        sample(&text, "gantry_schedule_missed_total{workflow=\"nightly\"}"),
+        Some((slots - 1) as f64),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "gantry_runs_started_total{workflow=\"nightly\",environment=\"dev\",trigger=\"schedule\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    // Late by most of a day (the latest slot was up to 24 h ago).
+    assert_eq!(
+        sample(
+            &text,
+            "gantry_run_schedule_delay_seconds_count{workflow=\"nightly\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
 }
