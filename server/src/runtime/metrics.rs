@@ -96,6 +96,10 @@ fn describe() {
         "gantry_runs_active",
         "Unfinished runs by environment and state, from the database."
     );
+    describe_gauge!(
+        "gantry_db_pool_connections",
+        "This process's database connections by state (idle, used)."
+    );
     describe_counter!(
         "gantry_schedule_missed_total",
         "Cron slots that never ran (collapsed into one catch-up run after downtime), by workflow."
@@ -200,6 +204,11 @@ pub async fn serve_metrics(
 
 /// Reads the queue and unfinished runs into their gauges (bounded).
 async fn database_gauges(scrape: &Scrape, store: &crate::store::SharedStore) {
+    let (open, idle) = store.pool_connections();
+    let idle = idle as f64;
+    metrics::gauge!("gantry_db_pool_connections", "state" => "idle").set(idle);
+    metrics::gauge!("gantry_db_pool_connections", "state" => "used")
+        .set((f64::from(open) - idle).max(0.0));
     let now = scrape.clock.now();
     match tokio::time::timeout(GAUGE_TIMEOUT, store.queue_gauges(now)).await {
         Ok(Ok(g)) => {

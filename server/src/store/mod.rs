@@ -166,6 +166,9 @@ pub trait Store:
 {
     fn backend(&self) -> Backend;
 
+    /// The connection pool now: connections open, and how many are idle.
+    fn pool_connections(&self) -> (u32, usize);
+
     /// Fires when steps may have become claimable.
     fn work_signal(&self) -> WorkSignal;
 

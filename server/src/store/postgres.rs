@@ -98,6 +98,10 @@ impl Store for PgStore {
         super::Backend::Postgres
     }
 
+    fn pool_connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         // sqlx takes an advisory lock, so concurrent starts apply each
         // migration exactly once.

@@ -128,6 +128,17 @@ async fn metrics_count_what_happened_on_their_own_listener(backend: Backend) {
         Some(1.0),
         "{text}"
     );
+    // The pool has connections (the scrape itself uses one).
+    let pool: f64 = ["idle", "used"]
+        .iter()
+        .filter_map(|s| {
+            sample(
+                &text,
+                &format!("gantry_db_pool_connections{{state=\"{s}\"}}"),
+            )
+        })
+        .sum();
+    assert!(pool >= 1.0, "{text}");
     // The worker's 4 slots are free again.
     assert_eq!(
         sample(&text, "gantry_worker_slots{state=\"busy\"}"),
