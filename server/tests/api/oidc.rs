@@ -576,12 +576,9 @@ async fn a_disabled_account_cannot_sign_in() {
 
 #[tokio::test]
 async fn an_unreachable_provider_means_single_sign_on_is_unavailable_not_a_crash() {
-    // A port nothing listens on: bind one, then let it go.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port nothing listens on: 1 is privileged and never bound here (one
+    // bound and let go could be taken at once by another test's server).
+    let port = 1;
     let app = TestApp::spawn_with(&[
         "--oidc-issuer",
         &format!("http://127.0.0.1:{port}"),

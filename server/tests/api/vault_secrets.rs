@@ -241,10 +241,9 @@ async fn a_slow_provider_fails_the_attempt_on_time_and_the_retry_reads_it(backen
 }
 
 async fn a_provider_that_is_down_says_so(backend: Backend) {
-    // A port nothing listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    // Port 1 on loopback: privileged and never bound here, so refused at
+    // once (a port freed by this test could be taken by another's server).
+    let addr = "http://127.0.0.1:1".to_owned();
     let creds = tempfile::tempdir().unwrap();
     let token_file = secret_file(creds.path(), "token", "s.not-a-real-token");
     let app = TestApp::spawn_on(
