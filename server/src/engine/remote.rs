@@ -166,12 +166,7 @@ impl WorkSource for RemoteSource {
 
     async fn delivered_secrets(&self, lease: &Lease) -> anyhow::Result<SecretsDelivery> {
         // Values cross the network here: only over TLS or on this machine.
-        let host = self.base.host_str().unwrap_or_default();
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let loopback = host == "localhost"
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
+        let loopback = crate::runtime::net::is_loopback_host(&self.base);
         if self.base.scheme() != "https" && !loopback {
             bail!(
                 "the server resolves this attempt's secrets, but --server is plain http to another \

@@ -27,6 +27,13 @@ pub fn actor_of(principal: &Principal) -> Actor {
     }
 }
 
+/// The caller as an audit actor (anonymous when there is none).
+pub fn actor_for(ctx: &RequestContext) -> Actor {
+    ctx.principal
+        .as_ref()
+        .map_or_else(Actor::anonymous, actor_of)
+}
+
 impl GantryPlane {
     /// A record of `action` on `resource` by the caller, stamped now, with
     /// where the request came from.
@@ -36,10 +43,7 @@ impl GantryPlane {
         action: AuditAction,
         resource: impl Into<String>,
     ) -> AuditEvent {
-        let actor = ctx
-            .principal
-            .as_ref()
-            .map_or_else(Actor::anonymous, actor_of);
+        let actor = actor_for(ctx);
         let field = |v: &Option<String>| v.clone().map(|v| clip(v, MAX_FIELD_CHARS));
         AuditEvent {
             request_id: field(&Some(ctx.request_id.clone())).filter(|r| !r.is_empty()),

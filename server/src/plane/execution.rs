@@ -6,13 +6,12 @@
 //! log lines are taken only for an attempt the caller holds.
 
 use crate::engine::source::{LocalSource, Outcome, WorkSource};
-use crate::plane::audit::actor_of;
+use crate::plane::audit::actor_for;
 use crate::plane::{GantryPlane, internal};
 use crate::secrets::remote::Resolver;
 use crate::store::queue::AttemptKey;
 use async_trait::async_trait;
 use gantry_core::PortError;
-use gantry_core::audit::Actor;
 use gantry_core::execution::{
     self, AttemptReport, Beat, ClaimRequest, HeartbeatRequest, Lease, LogBatch, SecretAccessBatch,
     SecretsDelivery, SecretsRequest, Settlement,
@@ -47,6 +46,34 @@ impl GantryPlane {
             .remote_worker_secrets
             .resolver_for(environment)
             == Resolver::Server
+    }
+
+    /// Refuses a call about an attempt whose lease `owner` doesn't hold.
+    async fn require_held(
+        &self,
+        attempt: &execution::AttemptRef,
+        owner: &str,
+    ) -> Result<(), PortError> {
+        let held = self
+            .store
+            .attempt_held_by(key(attempt), owner)
+            .await
+            .map_err(internal)?;
+        if held {
+            Ok(())
+        } else {
+            Err(PortError::Conflict {
+                message: "you don't hold this attempt's lease (it expired, or another worker holds it): stop the attempt".into(),
+            })
+        }
+    }
+
+    async fn run_of(&self, run_id: &str) -> Result<gantry_core::run::RunSummary, PortError> {
+        self.store
+            .run_summary(run_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| PortError::not_found(format!("run {run_id}")))
     }
 
     fn source_for(&self, owner: String) -> LocalSource {
@@ -118,16 +145,7 @@ impl ExecutionPort for GantryPlane {
             .worker_owner(ctx, &batch.attempt.instance, "exec/logs")
             .await?;
         execution::check_logs(&batch).map_err(invalid)?;
-        let held = self
-            .store
-            .attempt_held_by(key(&batch.attempt), &owner)
-            .await
-            .map_err(internal)?;
-        if !held {
-            return Err(PortError::Conflict {
-                message: "you don't hold this attempt's lease (it expired, or another worker holds it): stop the attempt".into(),
-            });
-        }
+        self.require_held(&batch.attempt, &owner).await?;
         self.source_for(owner)
             .append_logs_of(key(&batch.attempt), batch.lines)
             .await
@@ -143,29 +161,10 @@ impl ExecutionPort for GantryPlane {
             .worker_owner(ctx, &batch.attempt.instance, "exec/secret-accesses")
             .await?;
         execution::check_secret_accesses(&batch).map_err(invalid)?;
-        let held = self
-            .store
-            .attempt_held_by(key(&batch.attempt), &owner)
-            .await
-            .map_err(internal)?;
-        if !held {
-            return Err(PortError::Conflict {
-                message: "you don't hold this attempt's lease (it expired, or another worker holds it): stop the attempt".into(),
-            });
-        }
+        self.require_held(&batch.attempt, &owner).await?;
         // The run's environment from the store, not the worker's word.
-        let run = self
-            .store
-            .run_summary(&batch.attempt.run_id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| PortError::NotFound {
-                what: format!("run {}", batch.attempt.run_id),
-            })?;
-        let actor = ctx
-            .principal
-            .as_ref()
-            .map_or_else(Actor::anonymous, actor_of);
+        let run = self.run_of(&batch.attempt.run_id).await?;
+        let actor = actor_for(ctx);
         let by = FetchedBy {
             run_id: &batch.attempt.run_id,
             step_id: &batch.attempt.step_id,
@@ -187,25 +186,8 @@ impl ExecutionPort for GantryPlane {
         let owner = self
             .worker_owner(ctx, &attempt.instance, "exec/secrets")
             .await?;
-        execution::check_instance(&attempt.instance).map_err(invalid)?;
-        let held = self
-            .store
-            .attempt_held_by(key(attempt), &owner)
-            .await
-            .map_err(internal)?;
-        if !held {
-            return Err(PortError::Conflict {
-                message: "you don't hold this attempt's lease (it expired, or another worker holds it): stop the attempt".into(),
-            });
-        }
-        let run = self
-            .store
-            .run_summary(&attempt.run_id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| PortError::NotFound {
-                what: format!("run {}", attempt.run_id),
-            })?;
+        self.require_held(attempt, &owner).await?;
+        let run = self.run_of(&attempt.run_id).await?;
         // Deny by default: values leave the server only where configured.
         if !self.server_resolves(&run.environment) {
             return Err(PortError::Forbidden {
@@ -244,10 +226,7 @@ impl ExecutionPort for GantryPlane {
             None,
         )
         .await;
-        let actor = ctx
-            .principal
-            .as_ref()
-            .map_or_else(Actor::anonymous, actor_of);
+        let actor = actor_for(ctx);
         let by = FetchedBy {
             run_id: &attempt.run_id,
             step_id: &attempt.step_id,

@@ -5,4 +5,5 @@
 pub mod clock;
 pub mod hardening;
 pub mod metrics;
+pub mod net;
 pub mod telemetry;

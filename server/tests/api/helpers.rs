@@ -369,6 +369,18 @@ impl TestApp {
         .await
     }
 
+    /// Makes every workflow's dev version active in stage too, without a
+    /// promotion (for tests about something else).
+    pub async fn activate_dev_versions_in_stage(&self) {
+        self.exec_sql(
+            "INSERT INTO workflow_environments
+                 (workflow_id, environment, version, schedule_enabled, next_fire_at, activated_at, activated_by)
+             SELECT workflow_id, 'stage', version, schedule_enabled, next_fire_at, activated_at, activated_by
+             FROM workflow_environments WHERE environment = 'dev'",
+        )
+        .await;
+    }
+
     /// Runs one SQL statement on the app's database (arranging states the
     /// API can't reach).
     pub async fn exec_sql(&self, sql: &str) {

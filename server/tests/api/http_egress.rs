@@ -160,13 +160,7 @@ async fn an_allowance_for_one_environment_leaves_the_others_refused(backend: Bac
     );
     let dev_run = app.apply_and_run(&yaml, json!({})).await;
     // Active in stage too (promotion is not what this test is about).
-    app.exec_sql(
-        "INSERT INTO workflow_environments
-             (workflow_id, environment, version, schedule_enabled, next_fire_at, activated_at, activated_by)
-         SELECT workflow_id, 'stage', version, schedule_enabled, next_fire_at, activated_at, activated_by
-         FROM workflow_environments WHERE environment = 'dev'",
-    )
-    .await;
+    app.activate_dev_versions_in_stage().await;
     let (status, stage_run) = app
         .api_post("/workflows/health/runs", json!({"environment": "stage"}))
         .await;

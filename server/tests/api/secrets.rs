@@ -160,13 +160,7 @@ async fn references_resolve_per_environment(backend: Backend) {
     );
     let dev = app.apply_and_run(&spec, json!({})).await;
     // Active in stage too (promotion is not what this test is about).
-    app.exec_sql(
-        "INSERT INTO workflow_environments
-             (workflow_id, environment, version, schedule_enabled, next_fire_at, activated_at, activated_by)
-         SELECT workflow_id, 'stage', version, schedule_enabled, next_fire_at, activated_at, activated_by
-         FROM workflow_environments WHERE environment = 'dev'",
-    )
-    .await;
+    app.activate_dev_versions_in_stage().await;
     let (status, stage) = app
         .api_post("/workflows/per-env/runs", json!({"environment": "stage"}))
         .await;
@@ -398,13 +392,7 @@ async fn the_server_hands_values_only_where_configured_and_only_to_the_leasehold
         "{body}"
     );
     // Stage is set to `server`: the leaseholder gets the value, audited.
-    app.exec_sql(
-        "INSERT INTO workflow_environments
-             (workflow_id, environment, version, schedule_enabled, next_fire_at, activated_at, activated_by)
-         SELECT workflow_id, 'stage', version, schedule_enabled, next_fire_at, activated_at, activated_by
-         FROM workflow_environments WHERE environment = 'dev'",
-    )
-    .await;
+    app.activate_dev_versions_in_stage().await;
     let (status, stage) = app
         .api_post("/workflows/handed/runs", json!({"environment": "stage"}))
         .await;

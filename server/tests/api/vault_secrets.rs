@@ -29,17 +29,6 @@ const DIGEST_STEP: &str = r#"
       echo "digest=$(printf '%s' "$DB_PASSWORD" | sha256sum | cut -c1-64)" >> "$GANTRY_OUTPUT"
 "#;
 
-/// Copies the dev version into stage, so a run can start there.
-async fn activate_in_stage(app: &TestApp) {
-    app.exec_sql(
-        "INSERT INTO workflow_environments
-             (workflow_id, environment, version, schedule_enabled, next_fire_at, activated_at, activated_by)
-         SELECT workflow_id, 'stage', version, schedule_enabled, next_fire_at, activated_at, activated_by
-         FROM workflow_environments WHERE environment = 'dev'",
-    )
-    .await;
-}
-
 async fn run_in(app: &TestApp, workflow: &str, environment: &str) -> Value {
     let (status, run) = app
         .api_post(
@@ -107,7 +96,7 @@ async fn approle_kv_reads_follow_environments_and_rotations(backend: Backend) {
     );
     let (status, body) = app.apply(&spec).await;
     assert_eq!(status, 201, "{body}");
-    activate_in_stage(&app).await;
+    app.activate_dev_versions_in_stage().await;
     let dev = run_in(&app, "kv", "dev").await;
     assert_eq!(dev["status"], "succeeded", "{dev:#}");
     assert_eq!(

@@ -122,12 +122,7 @@ fn check_addr(addr: &str) -> Result<String, String> {
         .ok()
         .filter(|u| u.host_str().is_some())
         .ok_or_else(|| format!("{addr:?} is not a URL like https://vault.example.com:8200"))?;
-    let host = url.host_str().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+    let loopback = crate::runtime::net::is_loopback_host(&url);
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}

@@ -13,7 +13,6 @@ use super::VaultSettings;
 use super::failure::{Failure, bounded};
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
-use std::net::IpAddr;
 use std::time::Duration;
 use vaultrs::api::EndpointMiddleware;
 use vaultrs::client::{VaultClient, VaultClientSettings};
@@ -174,17 +173,10 @@ impl Server {
 /// silently misplaced rather than honoured.
 fn parse_addr(addr: &str) -> Result<Url, String> {
     let url = Url::parse(addr).map_err(|e| format!("--vault-addr: {addr:?} is not a URL: {e}"))?;
-    let host = url
-        .host_str()
-        .ok_or_else(|| format!("--vault-addr: {addr:?} names no host"))?;
-    let loopback = match host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-    {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
-    };
+    if url.host_str().is_none() {
+        return Err(format!("--vault-addr: {addr:?} names no host"));
+    }
+    let loopback = crate::runtime::net::is_loopback_host(&url);
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
