@@ -160,6 +160,9 @@ async function journey(browser: Browser, javaScriptEnabled: boolean) {
   if (javaScriptEnabled) await hydrated(approver.page);
   await approver.page.locator('#promotion-comment').fill('diff reviewed');
   await approver.page.getByRole('button', { name: 'Approve' }).click();
+  // The decision must be recorded before the page is reloaded: navigating
+  // away mid-request would abort it.
+  await expect(approver.page.getByRole('table', { name: 'Approvals given' })).toBeVisible();
   await expect(async () => {
     await approver.page.goto(requestPage);
     await expect(approver.page.locator('[data-badge=promotion]')).toHaveAttribute('data-value', 'promoted', {
@@ -195,6 +198,8 @@ test.beforeAll(async ({ browser }) => {
 test('a version goes to prod through its checklist and a second person, then on-call rolls it back', async ({
   browser,
 }) => {
+  // Two people, three pages and a stage run: 16 s on a quiet machine.
+  test.slow();
   requestPageForAxe = await journey(browser, true);
 });
 
@@ -215,6 +220,7 @@ test('the promotion pages have no serious accessibility violations', async ({ pa
 
 test.describe('without JavaScript', () => {
   test('the same journey works as plain HTML forms', async ({ browser }) => {
+    test.slow();
     await journey(browser, false);
   });
 });
