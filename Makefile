@@ -40,7 +40,7 @@ run: tools-build site server
 	  work=/tmp/gantry-dev-work; echo "Steps run as nobody, who can't reach $(CURDIR): their working folders go under $$work"; fi; \
 	exec $(GANTRY) serve --dev --bind 127.0.0.1:3000 --database-url sqlite://data/gantry.db --site-root $(SITE_ROOT) --work-dir "$$work"
 
-test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus
+test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus ops-check
 	$(MAKE) fmt-check
 	$(MAKE) clippy
 	$(MAKE) unit
@@ -169,6 +169,10 @@ bench-sizes: tools-build binaryen
 	@$(MAKE) release >/dev/null && printf "release wasm: %8d bytes raw, %8d gzip\n" $$(stat -c %s $(PKG_DIR)/gantry_bg.wasm) $$(gzip -9c $(PKG_DIR)/gantry_bg.wasm | wc -c)
 
 ## ---- checks ----------------------------------------------------------------
+
+# The shipped dashboard and Prometheus rules (docs/ops/): promtool check and test, metric names served.
+ops-check: tools-prometheus
+	PROMTOOL=$(PROMETHEUS_DIR)/usr/bin/promtool scripts/check-ops.sh
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
