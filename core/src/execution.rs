@@ -66,6 +66,10 @@ pub struct Lease {
     /// without credentials of their own (`--remote-worker-secrets`).
     #[serde(default)]
     pub secrets_from_server: bool,
+    /// The W3C traceparent of the step's span, when the run is traced: the
+    /// attempt's span is its child, in whichever process runs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// Which attempt a heartbeat, log batch or report is about.

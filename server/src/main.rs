@@ -79,12 +79,18 @@ async fn run(cli: Cli) -> ExitCode {
 /// a worker token; it holds no database credential.
 async fn worker(args: gantry_server::cli::WorkerArgs) -> ExitCode {
     gantry_server::runtime::hardening::make_undumpable();
-    telemetry::init(
+    let _telemetry = match telemetry::init(
         args.log_format
             .map(telemetry::LogFormat::from)
             .unwrap_or(telemetry::LogFormat::Json),
         &args.log,
-    );
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("gantry: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let token = match std::fs::read_to_string(&args.token_file) {
         Ok(t)
             if t.trim()
@@ -194,7 +200,13 @@ async fn serve(args: gantry_server::cli::ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format, &config.log_filter);
+    let _telemetry = match telemetry::init(config.log_format, &config.log_filter) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("gantry: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let dev = config.dev;
     let app = match Application::build(config).await {
         Ok(app) => app,

@@ -531,6 +531,9 @@ fn build_router(
         .merge(with_session)
         // Inside the routes, where the matched template is known.
         .route_layer(axum::middleware::from_fn(crate::http::metrics::record))
+        .route_layer(axum::middleware::from_fn(
+            crate::http::request_span::observe,
+        ))
         .layer(axum::middleware::map_response(
             security_headers::no_store_with_cookies,
         ))
@@ -546,19 +549,12 @@ fn build_router(
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                        let request_id = req
-                            .headers()
-                            .get("x-request-id")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default();
-                        tracing::info_span!(
-                            "request",
-                            method = %req.method(),
-                            path = %req.uri().path(),
-                            request_id
-                        )
+                        crate::http::request_span::make_span(req)
                     }),
                 )
+                .layer(axum::middleware::from_fn(
+                    crate::http::request_span::remember,
+                ))
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         // Outermost: an oversized or slow body is refused before anything

@@ -246,10 +246,19 @@ fn request_context(
     principal: Option<Principal>,
     ip: Option<IpAddr>,
 ) -> RequestContext {
+    if let Some(p) = &principal {
+        // Every log line of the request names who made it.
+        tracing::Span::current().record("user", p.username.as_str());
+    }
+    // The trace this request is part of: the request span's when tracing
+    // is on (the caller's trace if it sent one), else the caller's header.
+    let trace_id = crate::runtime::telemetry::context::current_span_context()
+        .map(|cx| cx.trace_id().to_string())
+        .or_else(|| header_str(req.headers(), "traceparent").and_then(|v| trace_id_of(&v)));
     RequestContext {
         principal,
         request_id: header_str(req.headers(), "x-request-id").unwrap_or_default(),
-        trace_id: header_str(req.headers(), "traceparent").and_then(|v| trace_id_of(&v)),
+        trace_id,
         source_ip: ip.map(|ip| ip.to_string()),
         user_agent: header_str(req.headers(), header::USER_AGENT.as_str()),
     }

@@ -108,6 +108,15 @@ impl Scheduler {
             version: due.version,
             spec: spec.clone(),
         };
+        // The schedule tick is the root of the run's trace (a span of its
+        // own, closed at once: the run's span follows from the database).
+        let tick = tracing::info_span!(
+            "schedule",
+            otel.name = %format!("schedule {}", due.workflow),
+            workflow = %due.workflow,
+            environment = %due.environment,
+        );
+        let traceparent = tick.in_scope(crate::runtime::telemetry::context::current_traceparent);
         let run = NewRun {
             active: &active,
             environment: &due.environment,
@@ -116,6 +125,7 @@ impl Scheduler {
             triggered_by: SCHEDULER_ACTOR,
             triggered_by_id: SCHEDULER_ACTOR,
             scheduled_for: Some(fire.scheduled_for),
+            traceparent: traceparent.clone(),
         };
         let audit = AuditEvent::new(
             now,
@@ -128,6 +138,10 @@ impl Scheduler {
         .detail("scheduled_for", fire.scheduled_for.to_rfc3339());
         let audit = AuditEvent {
             environment: Some(due.environment.clone()),
+            trace_id: traceparent
+                .as_deref()
+                .and_then(crate::runtime::telemetry::context::trace_id_of)
+                .map(|t| t.to_string()),
             ..audit
         };
         if let Some(created) = self

@@ -4,6 +4,7 @@
 //! nothing else; `remote.rs`). The worker loop is the same for both.
 
 use crate::runtime::clock::Clock;
+use crate::runtime::telemetry::{context, finished};
 use crate::store::SharedStore;
 use crate::store::queue::{AttemptKey, AttemptResult, Claim, NewLogLine};
 use crate::store::secret_leases::StoredLease;
@@ -122,7 +123,15 @@ impl LocalSource {
             self.store.finish_attempt(result, self.clock.now()).await?;
             return Ok(None);
         };
+        let traceparent = claim
+            .traceparent
+            .as_deref()
+            .and_then(|t| context::parse(t, None))
+            .map(|run| {
+                context::traceparent(&context::step_span(&run, &claim.run_id, &claim.step_id))
+            });
         Ok(Some(Lease {
+            traceparent,
             run_id: claim.run_id,
             step_id: claim.step_id,
             attempt: claim.attempt,
@@ -165,8 +174,21 @@ impl LocalSource {
     pub async fn report_of(&self, key: AttemptKey<'_>, outcome: Outcome) -> anyhow::Result<bool> {
         let result = self.result(key, outcome);
         let settled = self.store.finish_attempt(result, self.clock.now()).await?;
+        if let Some(step) = &settled.step_finished {
+            let now = self.clock.now();
+            finished::step_ended(finished::StepEnd {
+                traceparent: settled.traceparent.as_deref(),
+                run_id: key.run_id,
+                step_id: key.step_id,
+                status: step.status.as_str(),
+                attempts: step.attempts,
+                started_at: step.started_at.unwrap_or(now),
+                finished_at: now,
+            });
+        }
         if settled.run_finished {
-            self.count_finished_run(key.run_id).await;
+            self.count_finished_run(key.run_id, settled.traceparent.as_deref())
+                .await;
         }
         // A finished run frees a slot in its lane for a queued one.
         if settled.run_finished
@@ -221,8 +243,17 @@ impl LocalSource {
 
     /// `gantry_runs_finished_total` and the run's duration, read back from
     /// the run (only when one finished: one small query).
-    async fn count_finished_run(&self, run_id: &str) {
+    async fn count_finished_run(&self, run_id: &str, traceparent: Option<&str>) {
         if let Ok(Some(run)) = self.store.run_summary(run_id).await {
+            finished::run_ended(finished::RunEnd {
+                traceparent,
+                run_id,
+                workflow: &run.workflow,
+                environment: &run.environment,
+                status: run.status.as_str(),
+                created_at: run.created_at,
+                finished_at: run.finished_at.unwrap_or_else(|| self.clock.now()),
+            });
             let seconds = match (run.started_at, run.finished_at) {
                 (Some(s), Some(f)) => (f - s).to_std().ok().map(|d| d.as_secs_f64()),
                 _ => None,

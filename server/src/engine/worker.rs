@@ -10,6 +10,7 @@ use super::logs::{self, LogLimits, LogSink};
 use super::shell::{self, ShellJob};
 use super::source::{LocalSource, Outcome, SharedSource};
 use crate::runtime::clock::Clock;
+use crate::runtime::telemetry::context;
 use crate::secrets::AttemptSecrets;
 use crate::store::SharedStore;
 use gantry_core::execution::{Beat, Lease};
@@ -25,6 +26,7 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -161,14 +163,11 @@ impl Worker {
                 Ok(leases) => {
                     for lease in leases {
                         let me = self.clone();
-                        let span = tracing::info_span!("step", run = %lease.run_id, step = %lease.step_id, attempt = lease.attempt);
-                        running.spawn(
-                            async move {
-                                let _slot = BusySlot::take();
-                                me.attempt(lease).await
-                            }
-                            .instrument(span),
-                        );
+                        // The attempt opens its own span (`attempt`).
+                        running.spawn(async move {
+                            let _slot = BusySlot::take();
+                            me.attempt(lease).await
+                        });
                     }
                 }
                 Err(e) => {
@@ -185,7 +184,34 @@ impl Worker {
         while running.join_next().await.is_some() {}
     }
 
+    /// One attempt, inside its span: a child of the step's span when the
+    /// run is traced, carrying the fields every log line of the attempt
+    /// shows (`run_id`, `step`, `attempt`, …).
     async fn attempt(&self, claim: Lease) {
+        let span = tracing::info_span!(
+            "attempt",
+            otel.name = %format!("attempt {} of {}", claim.attempt, claim.step_id),
+            otel.status_code = tracing::field::Empty,
+            run_id = %claim.run_id,
+            workflow = %claim.workflow,
+            environment = %claim.environment,
+            step = %claim.step_id,
+            attempt = claim.attempt,
+            gantry.outcome = tracing::field::Empty,
+        );
+        if let Some(parent) = claim
+            .traceparent
+            .as_deref()
+            .and_then(|t| context::parse(t, None))
+        {
+            let _ = span.set_parent(context::as_parent(&parent));
+        }
+        self.attempt_in_span(claim, span.clone())
+            .instrument(span)
+            .await;
+    }
+
+    async fn attempt_in_span(&self, claim: Lease, span: tracing::Span) {
         let (sink, writer) = logs::start(
             self.source.clone(),
             self.clock.clone(),
@@ -211,6 +237,10 @@ impl Worker {
         let end = outcome
             .as_ref()
             .map_or("lost", |(end, ..)| attempt_outcome(*end));
+        span.record("gantry.outcome", end);
+        if end != "succeeded" {
+            span.record("otel.status_code", "error");
+        }
         metrics::counter!("gantry_steps_finished_total", "kind" => kind, "outcome" => end)
             .increment(1);
         metrics::histogram!("gantry_step_duration_seconds", "kind" => kind, "outcome" => end)
@@ -474,7 +504,7 @@ impl Worker {
                     })
                 })();
                 drop(values);
-                let job = match rendered {
+                let mut job = match rendered {
                     Ok(j) => j,
                     Err(e) => {
                         return (
@@ -485,6 +515,17 @@ impl Worker {
                         );
                     }
                 };
+                // The callee joins the trace as a child of this attempt,
+                // unless the step sends a traceparent of its own.
+                if let Some(parent) = context::current_span_context()
+                    && !job
+                        .headers
+                        .keys()
+                        .any(|k| k.eq_ignore_ascii_case("traceparent"))
+                {
+                    job.headers
+                        .insert("traceparent".into(), context::traceparent(&parent));
+                }
                 // HTTP steps declare no outputs (validation refuses them).
                 let out = http::run(&self.http, &claim.environment, job, logs, stop).await;
                 (out.end, None, out.error, BTreeMap::new())
@@ -510,6 +551,15 @@ impl Worker {
             Err(e) => return fail(e.to_string()),
         };
         let mut env = shell::base_env();
+        // OpenTelemetry's environment carrier: an instrumented script joins
+        // the trace as a child of this attempt (the step's own env wins).
+        if let Some(parent) = context::current_span_context() {
+            env.insert("TRACEPARENT".into(), context::traceparent(&parent));
+            let state = parent.trace_state().header();
+            if !state.is_empty() {
+                env.insert("TRACESTATE".into(), state);
+            }
+        }
         for (k, v) in &step.env {
             match render(v, ctx) {
                 Ok(v) => env.insert(k.clone(), v),

@@ -9,4 +9,5 @@ pub mod form_redirects;
 pub mod health;
 pub mod listener;
 pub mod metrics;
+pub mod request_span;
 pub mod security_headers;

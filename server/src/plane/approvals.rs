@@ -146,6 +146,7 @@ impl ApprovalPort for GantryPlane {
                 triggered_by: &request.requested_by.name,
                 triggered_by_id: &request.requested_by.id,
                 scheduled_for: None,
+                traceparent: crate::runtime::telemetry::context::current_traceparent(),
             });
             let decided = self
                 .store

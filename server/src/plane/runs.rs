@@ -179,6 +179,7 @@ impl GantryPlane {
                     triggered_by: &me.display_name,
                     triggered_by_id: &me.id.0,
                     scheduled_for: None,
+                    traceparent: crate::runtime::telemetry::context::current_traceparent(),
                 },
                 now,
                 event.clone().detail("version", active.version),

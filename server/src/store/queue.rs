@@ -47,6 +47,8 @@ pub struct Claim {
     /// Outputs of the run's steps that succeeded so far.
     pub outputs: BTreeMap<String, BTreeMap<String, String>>,
     pub deadline: Option<DateTime<Utc>>,
+    /// The span that created the run (W3C traceparent), when traced.
+    pub traceparent: Option<String>,
 }
 
 impl Claim {
@@ -86,6 +88,18 @@ pub struct Settled {
     /// run finished.
     pub workflow_id: String,
     pub environment: String,
+    /// The span that created the run, for the step's and run's spans.
+    pub traceparent: Option<String>,
+    /// The step reached its final status with this attempt.
+    pub step_finished: Option<StepFinished>,
+}
+
+/// A step's end, for its trace span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepFinished {
+    pub status: gantry_core::run::StepStatus,
+    pub attempts: u32,
+    pub started_at: Option<DateTime<Utc>>,
 }
 
 /// One captured line to store.

@@ -21,6 +21,8 @@ pub struct NewRun<'a> {
     pub triggered_by: &'a str,
     pub triggered_by_id: &'a str,
     pub scheduled_for: Option<DateTime<Utc>>,
+    /// The W3C traceparent of the span creating the run, when tracing is on.
+    pub traceparent: Option<String>,
 }
 
 /// What a cancel request did.

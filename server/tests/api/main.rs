@@ -49,6 +49,7 @@ mod step_sandbox;
 mod step_up;
 mod token_pages;
 mod tokens;
+mod traces;
 mod users;
 mod vault_connection;
 mod vault_dynamic;

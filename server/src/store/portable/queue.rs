@@ -7,7 +7,8 @@ use super::run_rows::{RUN_COLUMNS, RunHead, Tx, corrupt, db_int, run_head, step_
 use super::{Adapter, Db, SKIP_LOCKED, begin_write, notify_work};
 use crate::store::StoreResult;
 use crate::store::queue::{
-    AttemptKey, AttemptResult, Beat, Claim, NewLogLine, QueueGauges, QueueStore, Settled, epoch_ms,
+    AttemptKey, AttemptResult, Beat, Claim, NewLogLine, QueueGauges, QueueStore, Settled,
+    StepFinished, epoch_ms,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -97,6 +98,7 @@ impl QueueStore for Adapter {
                 environment: head.summary.environment.clone(),
                 inputs: inputs.clone(),
                 deadline: head.deadline,
+                traceparent: head.traceparent.clone(),
             });
         }
         tx.commit().await?;
@@ -146,14 +148,14 @@ impl QueueStore for Adapter {
         let Some(mut run) = self.lock_run(&mut tx, &result.run_id).await? else {
             return Ok(Settled::default());
         };
-        let row: Option<(String, i32, Option<String>)> = sqlx::query_as(
-            "SELECT status, attempt, lease_owner FROM run_steps WHERE run_id = $1 AND step_id = $2",
+        let row: Option<(String, i32, Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT status, attempt, lease_owner, started_at FROM run_steps WHERE run_id = $1 AND step_id = $2",
         )
         .bind(&result.run_id)
         .bind(&result.step_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((status, attempt, owner)) = row else {
+        let Some((status, attempt, owner, step_started)) = row else {
             return Ok(Settled::default());
         };
         let status = step_status(&status)?;
@@ -197,9 +199,15 @@ impl QueueStore for Adapter {
         .execute(&mut *tx)
         .await?;
         let mut requeued = false;
+        let mut step_finished = None;
         match after_attempt(step, result.attempt, result.end, run.mode()) {
             StepNext::Finish(next) => {
                 status.transition(next).map_err(corrupt)?;
+                step_finished = Some(StepFinished {
+                    status: next,
+                    attempts: result.attempt,
+                    started_at: step_started,
+                });
                 let outputs = if next == StepStatus::Succeeded {
                     result.outputs.clone()
                 } else {
@@ -247,6 +255,8 @@ impl QueueStore for Adapter {
             run_finished,
             workflow_id: run.workflow_id.clone(),
             environment: run.summary.environment.clone(),
+            traceparent: run.traceparent.clone(),
+            step_finished,
         })
     }
 

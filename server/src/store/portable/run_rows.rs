@@ -12,7 +12,7 @@ pub(super) type Tx = Transaction<'static, Db>;
 type DbRow = <Db as sqlx::Database>::Row;
 
 pub(super) const RUN_COLUMNS: &str = "id, workflow_id, workflow_name, version, environment, status, stopping, \
-     trigger_kind, triggered_by, created_at, started_at, finished_at, deadline, error, timeout_ms";
+     trigger_kind, triggered_by, created_at, started_at, finished_at, deadline, error, timeout_ms, traceparent";
 
 /// The columns of a run the engine needs, read under the run's lock.
 pub(super) struct RunHead {
@@ -22,6 +22,8 @@ pub(super) struct RunHead {
     pub(super) deadline: Option<DateTime<Utc>>,
     pub(super) error: Option<String>,
     pub(super) timeout_ms: Option<i64>,
+    /// The span that created the run (`runtime::telemetry::context`).
+    pub(super) traceparent: Option<String>,
 }
 
 impl RunHead {
@@ -68,6 +70,7 @@ pub(super) fn run_head(row: &DbRow) -> StoreResult<RunHead> {
         deadline: row.try_get("deadline")?,
         error: row.try_get("error")?,
         timeout_ms: row.try_get("timeout_ms")?,
+        traceparent: row.try_get("traceparent")?,
     })
 }
 

@@ -152,8 +152,8 @@ impl Adapter {
         sqlx::query(
             "INSERT INTO runs (id, workflow_id, workflow_name, version, environment, status,
                                trigger_kind, triggered_by, triggered_by_id, inputs, timeout_ms,
-                               scheduled_for, created_at)
-             VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11, $12)",
+                               scheduled_for, created_at, traceparent)
+             VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&id)
         .bind(&new.active.workflow_id)
@@ -167,6 +167,7 @@ impl Adapter {
         .bind(timeout_ms)
         .bind(new.scheduled_for)
         .bind(now)
+        .bind(&new.traceparent)
         .execute(&mut **tx)
         .await?;
         let mut insert =

@@ -1,0 +1,411 @@
+//! OpenTelemetry traces, received by a real OTLP/gRPC receiver in this
+//! process (`fake-opentelemetry-collector`) from real `gantry serve` and
+//! `gantry worker` processes configured only by the standard `OTEL_*`
+//! variables. One trace runs from the caller's `traceparent` through the
+//! API span, the run, its steps and their attempts, into the step's own
+//! process (`TRACEPARENT`) and the HTTP step's callee (`traceparent`).
+
+use crate::helpers::{Backend, TOKEN, fresh_postgres_database};
+use crate::on_both_backends;
+use fake_opentelemetry_collector::{ExportedSpan, FakeCollectorServer};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+on_both_backends!(
+    a_run_is_one_trace_from_the_api_call_into_the_steps_own_process,
+    a_re_claimed_step_continues_the_trace_on_another_worker
+);
+
+const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN: &str = "00f067aa0ba902b7";
+
+pub struct Serve {
+    _child: Child,
+    pub addr: SocketAddr,
+    client: reqwest::Client,
+}
+
+/// A real `gantry serve` with `env` set; returns once it listens.
+pub async fn serve(db_url: &str, dir: &Path, env: &[(&str, &str)], extra: &[&str]) -> Serve {
+    std::fs::create_dir_all(dir.join("site/pkg")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", db_url])
+        .args(["--bootstrap-token", TOKEN, "--log", "warn"])
+        .arg("--site-root")
+        .arg(dir.join("site"))
+        .arg("--work-dir")
+        .arg(dir.join("work"))
+        .args(extra)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start gantry serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.strip_prefix("Gantry is listening on http://") {
+                return rest.split_whitespace().next().unwrap().parse().unwrap();
+            }
+        }
+        panic!("gantry serve exited before listening");
+    })
+    .await
+    .expect("gantry serve listens within 30 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Serve {
+        _child: child,
+        addr,
+        client: reqwest::Client::new(),
+    }
+}
+
+impl Serve {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn apply(&self, yaml: &str) {
+        let resp = self
+            .client
+            .post(self.url("/api/v1/workflows"))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/yaml")
+            .body(yaml.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_success(),
+            "apply: {}",
+            resp.text().await.unwrap()
+        );
+    }
+
+    /// Starts a run as a caller already inside a trace.
+    pub async fn trigger_traced(&self, workflow: &str) -> String {
+        let resp = self
+            .client
+            .post(self.url(&format!("/api/v1/workflows/{workflow}/runs")))
+            .bearer_auth(TOKEN)
+            .header("traceparent", format!("00-{CALLER_TRACE}-{CALLER_SPAN}-01"))
+            .json(&json!({ "environment": "dev" }))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        self.client
+            .get(self.url(&format!("/api/v1{path}")))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn finished(&self, run: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = self.get(&format!("/runs/{run}")).await;
+            // (A 503 answer says "try again shortly": it has no status.)
+            if r["status"].is_string()
+                && !matches!(r["status"].as_str(), Some("queued" | "running"))
+            {
+                return r;
+            }
+            assert!(Instant::now() < deadline, "run never finished: {r:#}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn log_text(&self, run: &str) -> String {
+        self.get(&format!("/runs/{run}/logs")).await.to_string()
+    }
+}
+
+async fn database(backend: Backend, dir: &Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("gantry.db").display()),
+        Backend::Postgres => fresh_postgres_database().await,
+    }
+}
+
+/// The variables an operator sets to send traces to a gRPC collector.
+fn otel_env(collector: &FakeCollectorServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".into()),
+        ("OTEL_SERVICE_NAME", "gantry-under-test".into()),
+        // Export within 100 ms instead of 5 s: the test waits for spans.
+        ("OTEL_BSP_SCHEDULE_DELAY", "100".into()),
+    ]
+}
+
+/// Collects the caller's trace's spans until `done` holds for them.
+async fn spans_until(
+    collector: &mut FakeCollectorServer,
+    done: impl Fn(&[ExportedSpan]) -> bool,
+) -> Vec<ExportedSpan> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut all = Vec::new();
+    while !done(&all) {
+        assert!(
+            Instant::now() < deadline,
+            "spans never arrived; got: {:#?}",
+            all.iter()
+                .map(|s: &ExportedSpan| &s.name)
+                .collect::<Vec<_>>()
+        );
+        all.extend(
+            collector
+                .exported_spans(1, Duration::from_millis(500))
+                .await
+                .into_iter()
+                .filter(|s| s.trace_id == CALLER_TRACE),
+        );
+    }
+    all
+}
+
+fn named<'a>(spans: &'a [ExportedSpan], name: &str) -> Vec<&'a ExportedSpan> {
+    spans.iter().filter(|s| s.name == name).collect()
+}
+
+fn one<'a>(spans: &'a [ExportedSpan], name: &str) -> &'a ExportedSpan {
+    let found = named(spans, name);
+    assert_eq!(
+        found.len(),
+        1,
+        "one span {name:?} among {:#?}",
+        names(spans)
+    );
+    found[0]
+}
+
+fn names(spans: &[ExportedSpan]) -> Vec<(String, String, String)> {
+    spans
+        .iter()
+        .map(|s| (s.name.clone(), s.span_id.clone(), s.parent_span_id.clone()))
+        .collect()
+}
+
+/// An attribute's value (the receiver keeps them in their debug form).
+fn attr(span: &ExportedSpan, key: &str) -> String {
+    let raw = span
+        .attributes
+        .get(key)
+        .unwrap_or_else(|| panic!("{} has no {key}: {:?}", span.name, span.attributes));
+    for (open, close) in [("StringValue(\"", "\")"), ("IntValue(", ")")] {
+        if let Some(at) = raw.find(open) {
+            let rest = &raw[at + open.len()..];
+            return rest[..rest.find(close).unwrap()].to_owned();
+        }
+    }
+    raw.clone()
+}
+
+/// `TRACEPARENT=…` as a step printed it.
+fn printed_traceparent(logs: &str) -> String {
+    let at = logs
+        .find("TRACEPARENT=")
+        .expect("the step printed TRACEPARENT")
+        + 12;
+    logs[at..at + 55].to_owned()
+}
+
+async fn a_run_is_one_trace_from_the_api_call_into_the_steps_own_process(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, dir.path()).await;
+    let mut collector = FakeCollectorServer::start().await.unwrap();
+    let env = otel_env(&collector);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let gantry = serve(
+        &db,
+        dir.path(),
+        &env,
+        &["--http-step-allow", "127.0.0.1@dev"],
+    )
+    .await;
+    let health = gantry.url("/healthz");
+    gantry
+        .apply(&format!(
+            r#"
+name: traced
+steps:
+  - id: hello
+    run: echo "TRACEPARENT=$TRACEPARENT"
+  - id: call
+    needs: [hello]
+    http: {{ method: GET, url: "{health}", expect_status: [200] }}
+  - id: flaky
+    needs: [hello]
+    retries: {{ max_attempts: 2, backoff: fixed, initial: 100ms }}
+    run: exit 3
+"#
+        ))
+        .await;
+    let run = gantry.trigger_traced("traced").await;
+    let finished = gantry.finished(&run).await;
+    assert_eq!(finished["status"], "failed", "{finished:#}");
+
+    // (Only spans of the caller's trace are collected: the test's own
+    // polling makes traces of its own.)
+    let spans = spans_until(&mut collector, |s| {
+        !named(s, "run traced").is_empty() && named(s, "GET /healthz").len() == 1
+    })
+    .await;
+
+    // API call → run → steps → attempts.
+    let api = one(&spans, "POST /api/v1/workflows/{name}/runs");
+    assert_eq!(
+        api.parent_span_id, CALLER_SPAN,
+        "the API span continues the caller's"
+    );
+    assert_eq!(api.kind, "SPAN_KIND_SERVER");
+    let run_span = one(&spans, "run traced");
+    assert_eq!(run_span.parent_span_id, api.span_id);
+    assert_eq!(attr(run_span, "gantry.run_id"), run);
+    assert_eq!(attr(run_span, "gantry.run.status"), "failed");
+    let step = |id: &str| one(&spans, &format!("step {id}"));
+    for id in ["hello", "call", "flaky"] {
+        assert_eq!(
+            step(id).parent_span_id,
+            run_span.span_id,
+            "step {id} under the run"
+        );
+    }
+    assert_eq!(attr(step("flaky"), "gantry.step.attempts"), "2");
+    let hello = one(&spans, "attempt 1 of hello");
+    assert_eq!(hello.parent_span_id, step("hello").span_id);
+    // Retries are sibling attempts under their step.
+    let flaky: Vec<_> = ["attempt 1 of flaky", "attempt 2 of flaky"]
+        .iter()
+        .map(|n| one(&spans, n))
+        .collect();
+    for a in &flaky {
+        assert_eq!(a.parent_span_id, step("flaky").span_id);
+        assert_eq!(attr(a, "gantry.outcome"), "failed");
+    }
+
+    // Into the step's own process: its TRACEPARENT names its attempt span.
+    let logs = gantry.log_text(&run).await;
+    assert_eq!(
+        printed_traceparent(&logs),
+        format!("00-{CALLER_TRACE}-{}-01", hello.span_id)
+    );
+    // And to the HTTP step's callee (here, Gantry's own /healthz).
+    let call = one(&spans, "attempt 1 of call");
+    let callee = one(&spans, "GET /healthz");
+    assert_eq!(callee.parent_span_id, call.span_id);
+
+    // The audit record of the trigger carries the trace id.
+    let audit = gantry.get("/audit?action=run.trigger").await;
+    assert!(
+        audit.to_string().contains(CALLER_TRACE),
+        "the trigger's audit record names the trace: {audit}"
+    );
+}
+
+async fn a_re_claimed_step_continues_the_trace_on_another_worker(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, dir.path()).await;
+    let mut collector = FakeCollectorServer::start().await.unwrap();
+    let env = otel_env(&collector);
+    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // No worker in the server: remote workers run the steps, and a lost
+    // lease comes back after 2 s.
+    let gantry = serve(&db, dir.path(), &env_ref, &["--worker-slots", "0"]).await;
+    gantry
+        .apply(
+            r#"
+name: crashy
+steps:
+  - id: slow
+    run: echo "TRACEPARENT=$TRACEPARENT"; sleep 2
+"#,
+        )
+        .await;
+    let token: Value = gantry
+        .client
+        .post(gantry.url("/api/v1/tokens"))
+        .bearer_auth(TOKEN)
+        .json(&json!({ "name": "w", "worker": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["secret"].as_str().unwrap().to_owned();
+    let worker = |name: &str| {
+        let file = dir.path().join(format!("{name}.token"));
+        std::fs::write(&file, &token).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .args(["worker", "--server", &gantry.url(""), "--log", "warn"])
+            .args(["--worker-lease", "2s"])
+            .arg("--token-file")
+            .arg(&file)
+            .arg("--work-dir")
+            .arg(dir.path().join(name))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let mut first = worker("first");
+    let run = gantry.trigger_traced("crashy").await;
+    // The first worker dies (SIGKILL) once its attempt is running.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = gantry.get(&format!("/runs/{run}")).await;
+        if r["steps"][0]["status"] == "running" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never started: {r:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.start_kill().unwrap();
+    first.wait().await.unwrap();
+    let _second = worker("second");
+    let finished = gantry.finished(&run).await;
+    assert_eq!(finished["status"], "succeeded", "{finished:#}");
+
+    let spans = spans_until(&mut collector, |s| {
+        !named(s, "run crashy").is_empty() && !named(s, "attempt 2 of slow").is_empty()
+    })
+    .await;
+    let by_name: BTreeMap<_, _> = spans.iter().map(|s| (s.name.as_str(), s)).collect();
+    let step = by_name["step slow"];
+    let run_span = by_name["run crashy"];
+    assert_eq!(step.parent_span_id, run_span.span_id);
+    // The first attempt died with its process; the second, on another
+    // worker, is a child of the same step span in the same trace.
+    let second = by_name["attempt 2 of slow"];
+    assert_eq!(second.trace_id, CALLER_TRACE);
+    assert_eq!(second.parent_span_id, step.span_id);
+    assert_eq!(attr(second, "gantry.outcome"), "succeeded");
+    let logs = gantry.log_text(&run).await;
+    assert!(
+        logs.contains(&format!(
+            "TRACEPARENT=00-{CALLER_TRACE}-{}-01",
+            second.span_id
+        )),
+        "the re-claimed attempt's process joined the trace: {logs}"
+    );
+}
