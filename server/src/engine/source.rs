@@ -74,6 +74,19 @@ pub trait WorkSource: Send + Sync + 'static {
 
 pub type SharedSource = Arc<dyn WorkSource>;
 
+/// `gantry_runs_finished_total` and the run's duration, read back from the
+/// run; for whoever's change finished it (a step's report, the scheduler
+/// reaping a lost attempt or timing a run out), so it counts once.
+pub async fn count_finished_run(store: &SharedStore, run_id: &str) {
+    match store.run_summary(run_id).await {
+        Ok(Some(run)) => crate::runtime::metrics::run_summary_finished(&run),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, run = %run_id, "metrics: could not read a finished run")
+        }
+    }
+}
+
 /// The store, for the worker in the process that owns the database.
 pub struct LocalSource {
     store: SharedStore,
@@ -118,10 +131,17 @@ impl LocalSource {
             .version_spec(&claim.workflow_id, claim.version)
             .await?;
         let Some(step) = spec.step(&claim.step_id).cloned() else {
-            let result = self.result(claim.key(), Outcome::failed("step missing from its spec"));
-            self.store.finish_attempt(result, self.clock.now()).await?;
+            self.report_of(claim.key(), Outcome::failed("step missing from its spec"))
+                .await?;
             return Ok(None);
         };
+        // Counted where the claim is made, for the worker in `serve` and
+        // remote workers alike.
+        let kind = match step.kind() {
+            gantry_core::spec::StepKind::Shell(_) => "shell",
+            gantry_core::spec::StepKind::Http(_) => "http",
+        };
+        crate::runtime::metrics::step_queue_wait(kind, claim.queue_wait.as_secs_f64());
         Ok(Some(Lease {
             run_id: claim.run_id,
             step_id: claim.step_id,
@@ -166,7 +186,7 @@ impl LocalSource {
         let result = self.result(key, outcome);
         let settled = self.store.finish_attempt(result, self.clock.now()).await?;
         if settled.run_finished {
-            self.count_finished_run(key.run_id).await;
+            count_finished_run(&self.store, key.run_id).await;
         }
         // A finished run frees a slot in its lane for a queued one.
         if settled.run_finished
@@ -217,23 +237,6 @@ impl LocalSource {
             .collect();
         self.store.record_secret_fetches(events, leases).await?;
         Ok(())
-    }
-
-    /// `gantry_runs_finished_total` and the run's duration, read back from
-    /// the run (only when one finished: one small query).
-    async fn count_finished_run(&self, run_id: &str) {
-        if let Ok(Some(run)) = self.store.run_summary(run_id).await {
-            let seconds = match (run.started_at, run.finished_at) {
-                (Some(s), Some(f)) => (f - s).to_std().ok().map(|d| d.as_secs_f64()),
-                _ => None,
-            };
-            crate::runtime::metrics::run_finished(
-                &run.workflow,
-                &run.environment,
-                run.status.as_str(),
-                seconds,
-            );
-        }
     }
 
     fn result(&self, key: AttemptKey<'_>, outcome: Outcome) -> AttemptResult {
