@@ -83,6 +83,9 @@ pub enum PrincipalKind {
     /// A worker holding a worker token: holds no roles, and is let in on
     /// the execution API (`/exec/v1`) only, for the steps it leased.
     Worker,
+    /// Prometheus (or another scraper) holding a metrics token: holds no
+    /// roles, and reads `GET /metrics` on the main port only.
+    MetricsScraper,
     System,
 }
 

@@ -49,6 +49,9 @@ pub enum Action {
     /// Drop cached secret values, so the next attempts fetch afresh. The
     /// cache serves every environment, so it needs admin in every one.
     InvalidateSecrets,
+    /// Read `GET /metrics` on the main port: metrics tokens only, and
+    /// nothing else for them.
+    ScrapeMetrics,
 }
 
 impl Action {
@@ -72,6 +75,7 @@ impl Action {
             Action::ManageUsers => "manage_users",
             Action::ExecuteSteps => "execute_steps",
             Action::InvalidateSecrets => "invalidate_secrets",
+            Action::ScrapeMetrics => "scrape_metrics",
         }
     }
 }
@@ -251,6 +255,18 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
                 )
             }
         }
+        Action::ScrapeMetrics => {
+            // Like steps: a credential of its own kind, so the secret a
+            // Prometheus server holds can read metrics and do nothing else,
+            // and no admin token needs to sit in its configuration.
+            if principal.kind == PrincipalKind::MetricsScraper {
+                Decision::Allow
+            } else {
+                Decision::deny(
+                    "only a metrics token may read /metrics (make one with gantry token create --metrics)",
+                )
+            }
+        }
         Action::CancelRun { environment } => {
             if in_env(&[Role::Operator, Role::Admin], environment) {
                 Decision::Allow
@@ -372,6 +388,12 @@ mod tests {
             (PrincipalKind::ScimClient, &[], ExecuteSteps, false),
             (PrincipalKind::System, &[Admin], ExecuteSteps, false),
             (PrincipalKind::Worker, &[], ViewDashboard, false),
+            (PrincipalKind::MetricsScraper, &[], ScrapeMetrics, true),
+            (user, &[Admin], ScrapeMetrics, false),
+            (PrincipalKind::ServiceToken, &[Admin], ScrapeMetrics, false),
+            (PrincipalKind::Worker, &[], ScrapeMetrics, false),
+            (PrincipalKind::MetricsScraper, &[], ViewDashboard, false),
+            (PrincipalKind::MetricsScraper, &[], ExecuteSteps, false),
         ];
         for (kind, roles, action, allowed) in table {
             let d = decide(&with(*kind, roles), action);

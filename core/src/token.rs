@@ -59,6 +59,9 @@ pub enum TokenKind {
     /// A worker's credential for the execution API (`/exec/v1`): holds no
     /// roles, and can only lease, heartbeat, log and report step attempts.
     Worker,
+    /// A Prometheus scraper's credential for `GET /metrics` on the main
+    /// port: holds no roles, and reads metrics only.
+    Metrics,
 }
 
 impl TokenKind {
@@ -67,13 +70,19 @@ impl TokenKind {
             TokenKind::Service => "service",
             TokenKind::Scim => "scim",
             TokenKind::Worker => "worker",
+            TokenKind::Metrics => "metrics",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [TokenKind::Service, TokenKind::Scim, TokenKind::Worker]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            TokenKind::Service,
+            TokenKind::Scim,
+            TokenKind::Worker,
+            TokenKind::Metrics,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -123,6 +132,10 @@ pub struct NewToken {
     /// the execution API only). Making one needs admin in every environment.
     #[serde(default)]
     pub worker: bool,
+    /// A metrics token for Prometheus (no roles; accepted on `GET /metrics`
+    /// only). Making one needs admin in every environment.
+    #[serde(default)]
+    pub metrics: bool,
     /// The token may make tokens itself (none that outlive it). Only a
     /// person who manages tokens, or a token that holds this, grants it.
     #[serde(default)]
@@ -255,10 +268,11 @@ pub fn plan_token(
             "use 1 to 64 characters: lowercase letters, digits, - _ or .",
         ));
     }
-    if request.scim && request.worker {
+    let kinds = [request.scim, request.worker, request.metrics];
+    if kinds.iter().filter(|k| **k).count() > 1 {
         return Err(PortError::invalid(
-            "worker",
-            "a token is either for SCIM provisioning or for a worker, not both",
+            "kind",
+            "a token is for one of SCIM provisioning, a worker or metrics: set at most one of scim, worker, metrics",
         ));
     }
     if request.worker && !request.roles.is_empty() {
@@ -285,7 +299,19 @@ pub fn plan_token(
             "a worker token only runs the steps it leases; it can't make tokens",
         ));
     }
-    if !request.scim && !request.worker && request.roles.is_empty() {
+    if request.metrics && !request.roles.is_empty() {
+        return Err(PortError::invalid(
+            "roles",
+            "a metrics token holds no roles (it only reads GET /metrics); leave roles empty",
+        ));
+    }
+    if request.metrics && request.can_create_tokens {
+        return Err(PortError::invalid(
+            "can_create_tokens",
+            "a metrics token only reads GET /metrics; it can't make tokens",
+        ));
+    }
+    if !request.scim && !request.worker && !request.metrics && request.roles.is_empty() {
         return Err(PortError::invalid(
             "roles",
             "give at least one role, e.g. operator@dev",
@@ -322,6 +348,8 @@ pub fn plan_token(
             TokenKind::Scim
         } else if request.worker {
             TokenKind::Worker
+        } else if request.metrics {
+            TokenKind::Metrics
         } else {
             TokenKind::Service
         },
@@ -351,6 +379,7 @@ mod tests {
             expires_in: expires_in.map(str::to_owned),
             scim: false,
             worker: false,
+            metrics: false,
             can_create_tokens: false,
         }
     }
@@ -452,6 +481,43 @@ mod tests {
             ..worker
         };
         assert!(plan_token(&both, &envs(), now).is_err());
+    }
+
+    #[test]
+    fn a_metrics_token_holds_no_roles_and_is_one_kind_only() {
+        let now = Utc::now();
+        let metrics = NewToken {
+            metrics: true,
+            ..request("prometheus", &[], Some("30d"))
+        };
+        let plan = plan_token(&metrics, &envs(), now).unwrap();
+        assert_eq!(plan.kind, TokenKind::Metrics);
+        assert!(plan.grants.is_empty());
+        assert_eq!(TokenKind::parse("metrics"), Some(TokenKind::Metrics));
+        let refused = |r: NewToken| match plan_token(&r, &envs(), now) {
+            Err(PortError::Invalid { field, message }) => (field, message),
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        let (field, message) = refused(NewToken {
+            metrics: true,
+            ..request("prometheus", &["viewer"], None)
+        });
+        assert_eq!(field, "roles");
+        assert!(
+            message.contains("metrics token holds no roles"),
+            "{message}"
+        );
+        let (field, _) = refused(NewToken {
+            can_create_tokens: true,
+            ..metrics.clone()
+        });
+        assert_eq!(field, "can_create_tokens");
+        let (field, message) = refused(NewToken {
+            worker: true,
+            ..metrics
+        });
+        assert_eq!(field, "kind");
+        assert!(message.contains("at most one"), "{message}");
     }
 
     #[test]

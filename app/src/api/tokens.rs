@@ -55,6 +55,8 @@ pub fn token_request(name: &str, roles: &[String], expires_in: &str, scim: bool)
         scim,
         // Worker tokens are made on the CLI or REST API (docs/workers.md).
         worker: false,
+        // Metrics tokens too (docs/observability.md).
+        metrics: false,
         // The dashboard's form makes tokens for scripts, never token makers.
         can_create_tokens: false,
     }
@@ -166,6 +168,7 @@ mod tests {
                 expires_in: Some("30d".into()),
                 scim: false,
                 worker: false,
+                metrics: false,
                 can_create_tokens: false,
             }
         );

@@ -166,6 +166,7 @@ fn Row(
     let roles = match token.kind {
         TokenKind::Scim => view! { <li>"SCIM provisioning"</li> }.into_any(),
         TokenKind::Worker => view! { <li>"Worker (execution API)"</li> }.into_any(),
+        TokenKind::Metrics => view! { <li>"Metrics (GET /metrics)"</li> }.into_any(),
         TokenKind::Service => token
             .roles
             .iter()

@@ -15,17 +15,20 @@ pub enum ActorKind {
     ScimClient,
     /// A worker through the execution API, with its worker token.
     Worker,
+    /// A scraper with a metrics token (its refusals are on record).
+    MetricsScraper,
     System,
     /// Nobody was signed in (a failed sign-in, a rejected token).
     Anonymous,
 }
 
 impl ActorKind {
-    pub const ALL: [ActorKind; 6] = [
+    pub const ALL: [ActorKind; 7] = [
         ActorKind::User,
         ActorKind::ServiceToken,
         ActorKind::ScimClient,
         ActorKind::Worker,
+        ActorKind::MetricsScraper,
         ActorKind::System,
         ActorKind::Anonymous,
     ];
@@ -36,6 +39,7 @@ impl ActorKind {
             ActorKind::ServiceToken => "service_token",
             ActorKind::ScimClient => "scim_client",
             ActorKind::Worker => "worker",
+            ActorKind::MetricsScraper => "metrics_scraper",
             ActorKind::System => "system",
             ActorKind::Anonymous => "anonymous",
         }

@@ -48,6 +48,10 @@ pub trait IdentityPort: Send + Sync {
     /// bearer token), described by `reason`; never the credential itself.
     async fn record_rejected_credential(&self, ctx: &RequestContext, reason: &str);
 
+    /// Whether the caller may read `GET /metrics` on the main port (metrics
+    /// tokens only); a refusal is on record.
+    async fn authorize_metrics_scrape(&self, ctx: &RequestContext) -> Result<(), PortError>;
+
     /// The caller and every role they hold, with what granted it.
     async fn me(&self, ctx: &RequestContext) -> Result<Me, PortError>;
 

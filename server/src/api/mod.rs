@@ -11,6 +11,7 @@ mod delegations;
 pub use crate::http::error;
 pub mod exec;
 pub mod extract;
+pub mod metrics;
 pub mod openapi;
 mod promotions;
 mod runs;

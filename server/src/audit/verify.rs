@@ -38,13 +38,62 @@ fn check_signature(cp: &Checkpoint, key: Option<&VerifyingKey>) -> Result<(), Br
 /// Verifies the database's chain from its anchor to its head. Appends that
 /// land while it runs are taken in stride: the head is re-read after each
 /// page, so a record only counts as inserted when no append put it there.
+/// A break found is counted in `gantry_audit_chain_gap_total`.
 pub async fn verify_store(
     store: &dyn Store,
     key: Option<&VerifyingKey>,
     now: DateTime<Utc>,
 ) -> StoreResult<ChainStatus> {
+    Ok(verify_from(store, key, now, None).await?.status)
+}
+
+/// Where a verification got to: what the next one may start from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The anchor the chain had (an archive moves it: then start over).
+    pub anchor: ChainLink,
+    /// The last record verified (the anchor when there were none).
+    pub last: ChainLink,
+}
+
+/// A verification's status, and where it got to when the chain held.
+pub struct Verification {
+    pub status: ChainStatus,
+    pub verified: Option<Verified>,
+}
+
+/// Verifies the records appended after `since` (an earlier verification's
+/// end, so each record is read once), or the whole chain when `since` is
+/// `None` or the anchor moved since. The record `since` names must still
+/// end in its hash: the first new record links to it.
+pub async fn verify_store_since(
+    store: &dyn Store,
+    key: Option<&VerifyingKey>,
+    now: DateTime<Utc>,
+    since: Option<&Verified>,
+) -> StoreResult<Verification> {
+    verify_from(store, key, now, since).await
+}
+
+async fn verify_from(
+    store: &dyn Store,
+    key: Option<&VerifyingKey>,
+    now: DateTime<Utc>,
+    since: Option<&Verified>,
+) -> StoreResult<Verification> {
     let ends = store.audit_chain_ends().await?;
-    let checkpoints = store.audit_checkpoints(ends.anchor.seq).await?;
+    let start = match since {
+        // A head behind where the last pass got to is itself suspect: look
+        // at everything again.
+        Some(v)
+            if v.anchor == ends.anchor
+                && (ends.anchor.seq..=ends.head.seq).contains(&v.last.seq) =>
+        {
+            v.last.clone()
+        }
+        _ => ends.anchor.clone(),
+    };
+    let checkpoints = store.audit_checkpoints(start.seq).await?;
     let mut status = ChainStatus {
         checked_at: now,
         records: 0,
@@ -53,20 +102,26 @@ pub async fn verify_store(
         checkpoints: 0,
         problem: None,
     };
+    let broken = |mut status: ChainStatus, problem: Break| {
+        crate::runtime::metrics::audit_chain_gap();
+        status.problem = Some(problem);
+        Ok(Verification {
+            status,
+            verified: None,
+        })
+    };
     if let Some(bad) = checkpoints
         .iter()
         .find_map(|cp| check_signature(cp, key).err())
     {
-        status.problem = Some(bad);
-        return Ok(status);
+        return broken(status, bad);
     }
     if let Some(bad) = unaccounted_anchor(store, &ends.anchor).await? {
-        status.problem = Some(bad);
-        return Ok(status);
+        return broken(status, bad);
     }
-    let mut verifier = ChainVerifier::new(ends.anchor.clone(), Some(ends.head))
+    let mut verifier = ChainVerifier::new(start.clone(), Some(ends.head))
         .with_checkpoints(checkpoints.into_iter().map(|cp| (cp.seq, cp.hash)));
-    let mut after = ends.anchor.seq;
+    let mut after = start.seq;
     let mut empty_pages = 0;
     loop {
         let page = store.audit_records_after(after, PAGE).await?;
@@ -86,8 +141,7 @@ pub async fn verify_store(
         for record in page {
             after = record.seq;
             if let Err(b) = verifier.push(record) {
-                status.problem = Some(b);
-                return Ok(status);
+                return broken(status, b);
             }
         }
     }
@@ -96,10 +150,16 @@ pub async fn verify_store(
             status.records = report.records;
             status.first_seq = report.first_seq;
             status.checkpoints = report.checkpoints;
+            Ok(Verification {
+                status,
+                verified: Some(Verified {
+                    anchor: ends.anchor,
+                    last: report.last,
+                }),
+            })
         }
-        Err(b) => status.problem = Some(b),
+        Err(b) => broken(status, b),
     }
-    Ok(status)
 }
 
 /// An anchor past the genesis means records were archived; the archive

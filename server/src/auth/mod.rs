@@ -116,6 +116,13 @@ pub async fn resolve_context(
                         "this is a worker token: it is accepted on the execution API (/exec/v1) only",
                     );
                 }
+                // And a metrics token only reads `GET /metrics`, which has
+                // a door of its own (`resolve_metrics_scraper`).
+                Ok(p) if p.kind == PrincipalKind::MetricsScraper => {
+                    return api_unauthenticated(
+                        "this is a metrics token: it is accepted on GET /metrics only",
+                    );
+                }
                 Ok(p) => Some(p),
             }
         }
@@ -158,17 +165,44 @@ pub async fn resolve_context(
 /// principal may do there is the port's to decide (`Action::ExecuteSteps`).
 pub async fn resolve_bearer_only(
     State(state): State<AuthState>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response {
+    bearer_door(
+        &state,
+        req,
+        next,
+        "send Authorization: Bearer with a worker token (gantry token create --worker)",
+    )
+    .await
+}
+
+/// `GET /metrics` on the main port: a bearer token and nothing else (a
+/// session cookie is no credential here, so a browser can't read it
+/// anonymously or by accident); the port lets only metrics tokens in
+/// (`Action::ScrapeMetrics`).
+pub async fn resolve_metrics_scraper(
+    State(state): State<AuthState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    bearer_door(
+        &state,
+        req,
+        next,
+        "send Authorization: Bearer with a metrics token (gantry token create --metrics)",
+    )
+    .await
+}
+
+/// A door that reads a bearer token only; `missing` says which to send.
+async fn bearer_door(state: &AuthState, mut req: Request, next: Next, missing: &str) -> Response {
     let ip = source_ip(&req, &state.settings.trusted_proxies);
     let Some(token) = bearer_token(req.headers()) else {
-        return api_unauthenticated(
-            "send Authorization: Bearer with a worker token (gantry token create --worker)",
-        );
+        return api_unauthenticated(missing);
     };
     let caller = request_context(&req, None, ip);
-    let principal = match bearer_principal(&state, caller, ip, req.uri().path(), token).await {
+    let principal = match bearer_principal(state, caller, ip, req.uri().path(), token).await {
         Ok(p) => p,
         Err(refused) => return refused,
     };

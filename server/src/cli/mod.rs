@@ -11,6 +11,7 @@ pub use secrets::secret_args;
 
 pub mod audit;
 pub mod client;
+pub mod metrics_flags;
 pub mod sandbox;
 pub mod secret_providers;
 mod secrets;
@@ -106,6 +107,13 @@ pub struct AuditFlags {
     #[arg(long, env = "GANTRY_AUDIT_CHECKPOINT_INTERVAL", value_name = "DURATION",
           default_value = "10m", value_parser = humantime::parse_duration)]
     pub audit_checkpoint_interval: Duration,
+
+    /// Verify the audit chain this often (the records appended since the last verification;
+    /// the whole chain at start and after an archive), counting breaks in
+    /// gantry_audit_chain_gap_total (0: never).
+    #[arg(long, env = "GANTRY_AUDIT_VERIFY_INTERVAL", value_name = "DURATION",
+          default_value = "10m", value_parser = humantime::parse_duration)]
+    pub audit_verify_interval: Duration,
 
     /// Stream audit records to this HTTP(S) endpoint (a SIEM collector) as JSON-lines batches,
     /// in order, at least once, resuming where it left off after a restart.
@@ -452,14 +460,15 @@ pub struct ServeArgs {
           default_value = "5m", value_parser = humantime::parse_duration)]
     pub auth_failure_window: Duration,
 
-    /// Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is
-    /// believed: requests from them count as from the client it names, for lockout and the
-    /// audit log. Without it, the header is ignored.
     /// Serve Prometheus metrics at `GET /metrics` on this address, a listener of its own (e.g.
     /// 127.0.0.1:9464; anyone who can reach it reads them, so keep it on loopback or a private
-    /// network). Off by default; never served on the main port. See docs/observability.md.
+    /// network). Off by default. The main port answers `GET /metrics` too, to metrics tokens only
+    /// (`gantry token create --metrics`). See docs/observability.md.
     #[arg(long, env = "GANTRY_METRICS_BIND", value_name = "ADDR")]
     pub metrics_bind: Option<SocketAddr>,
+
+    #[command(flatten)]
+    pub metrics: metrics_flags::MetricsFlags,
 
     /// Who fetches the secrets of steps that remote workers (`gantry worker`) run: `worker` (with
     /// the worker's own --vault-* credentials; values never cross the network) or `server` (the
@@ -473,6 +482,9 @@ pub struct ServeArgs {
     )]
     pub remote_worker_secrets: Vec<String>,
 
+    /// Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is
+    /// believed: requests from them count as from the client it names, for lockout and the
+    /// audit log. Without it, the header is ignored.
     #[arg(long, env = "GANTRY_TRUSTED_PROXIES", value_name = "CIDR,…",
           value_delimiter = ',', value_parser = crate::auth::client_ip::parse_trusted)]
     pub trusted_proxies: Vec<ipnet::IpNet>,

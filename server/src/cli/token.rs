@@ -52,7 +52,7 @@ pub struct CreateArgs {
     #[arg(
         long = "role",
         value_name = "ROLE@ENV",
-        required_unless_present_any = ["scim", "worker"]
+        required_unless_present_any = ["scim", "worker", "metrics"]
     )]
     pub roles: Vec<String>,
     /// A SCIM provisioning token instead: no roles, accepted on /scim/v2 only (for Okta or
@@ -63,6 +63,10 @@ pub struct CreateArgs {
     /// `gantry worker --server URL --token-file FILE`; see docs/workers.md).
     #[arg(long, conflicts_with_all = ["roles", "scim", "can_create_tokens"])]
     pub worker: bool,
+    /// A metrics token instead: no roles, accepted on `GET /metrics` on the main port only (for
+    /// Prometheus's `authorization: { credentials_file: … }`; see docs/observability.md).
+    #[arg(long, conflicts_with_all = ["roles", "scim", "worker", "can_create_tokens"])]
+    pub metrics: bool,
     /// The token may make tokens itself (none outliving it): for automation that hands out
     /// short-lived tokens.
     #[arg(long, conflicts_with = "scim")]
@@ -159,6 +163,7 @@ fn describe(t: &ServiceToken) -> String {
     let roles = match t.kind {
         TokenKind::Scim => "(SCIM provisioning)".to_owned(),
         TokenKind::Worker => "(worker: execution API)".to_owned(),
+        TokenKind::Metrics => "(metrics: GET /metrics)".to_owned(),
         TokenKind::Service => t.roles.join(","),
     };
     // The person it acts for in four eyes (`unknown` for tokens made
@@ -184,6 +189,7 @@ async fn execute(command: TokenCommand) -> anyhow::Result<()> {
                         expires_in: Some(args.expires),
                         scim: args.scim,
                         worker: args.worker,
+                        metrics: args.metrics,
                         can_create_tokens: args.can_create_tokens,
                     },
                 )

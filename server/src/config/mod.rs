@@ -59,8 +59,11 @@ pub struct Config {
     pub role_mapping: RoleMapping,
     /// Where steps' secret references are fetched from.
     pub secrets: crate::secrets::SecretSettings,
-    /// Where `GET /metrics` is served (its own listener), if anywhere.
-    pub metrics_bind: Option<SocketAddr>,
+    /// Where `GET /metrics` is served besides the main port, and the
+    /// bounds on its series.
+    pub metrics: crate::runtime::metrics::MetricsSettings,
+    /// How often `serve` verifies the audit chain (`None`: never).
+    pub audit_verify_interval: Option<Duration>,
     /// Who resolves remote workers' secrets, per environment.
     pub remote_worker_secrets: crate::secrets::remote::RemoteWorkerSecrets,
     /// Header deadline and connections per address.

@@ -51,11 +51,14 @@ impl Scheduler {
     /// One pass; errors are logged and retried on the next tick.
     pub async fn once(&self) {
         let now = self.clock.now();
-        if let Err(e) = self.store.reap_expired_leases(now).await {
-            tracing::warn!(error = %e, "reaping expired leases failed");
+        // Runs these finish end without a step's report: counted here.
+        match self.store.reap_expired_leases(now).await {
+            Ok(finished) => self.count_finished(&finished).await,
+            Err(e) => tracing::warn!(error = %e, "reaping expired leases failed"),
         }
-        if let Err(e) = self.store.sweep_deadlines(now).await {
-            tracing::warn!(error = %e, "sweeping run deadlines failed");
+        match self.store.sweep_deadlines(now).await {
+            Ok(finished) => self.count_finished(&finished).await,
+            Err(e) => tracing::warn!(error = %e, "sweeping run deadlines failed"),
         }
         match self.store.due_schedules(now).await {
             Ok(due) => {
@@ -69,6 +72,12 @@ impl Scheduler {
         }
         if let Err(e) = self.store.admit_all(self.clock.now()).await {
             tracing::warn!(error = %e, "admitting queued runs failed");
+        }
+    }
+
+    async fn count_finished(&self, runs: &[String]) {
+        for run in runs {
+            crate::engine::source::count_finished_run(&self.store, run, None).await;
         }
     }
 

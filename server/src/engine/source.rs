@@ -75,6 +75,30 @@ pub trait WorkSource: Send + Sync + 'static {
 
 pub type SharedSource = Arc<dyn WorkSource>;
 
+/// `gantry_runs_finished_total` and the run's duration, read back from the
+/// run; for whoever's change finished it (a step's report, the scheduler
+/// reaping a lost attempt or timing a run out), so it counts once.
+pub async fn count_finished_run(store: &SharedStore, run_id: &str, traceparent: Option<&str>) {
+    match store.run_summary(run_id).await {
+        Ok(Some(run)) => {
+            crate::runtime::metrics::run_summary_finished(&run);
+            finished::run_ended(finished::RunEnd {
+                traceparent,
+                run_id,
+                workflow: &run.workflow,
+                environment: &run.environment,
+                status: run.status.as_str(),
+                created_at: run.created_at,
+                finished_at: run.finished_at.unwrap_or_else(chrono::Utc::now),
+            });
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, run = %run_id, "metrics: could not read a finished run")
+        }
+    }
+}
+
 /// The store, for the worker in the process that owns the database.
 pub struct LocalSource {
     store: SharedStore,
@@ -119,10 +143,26 @@ impl LocalSource {
             .version_spec(&claim.workflow_id, claim.version)
             .await?;
         let Some(step) = spec.step(&claim.step_id).cloned() else {
-            let result = self.result(claim.key(), Outcome::failed("step missing from its spec"));
-            self.store.finish_attempt(result, self.clock.now()).await?;
+            self.report_of(claim.key(), Outcome::failed("step missing from its spec"))
+                .await?;
             return Ok(None);
         };
+        // Counted where the claim is made, for the worker in `serve` and
+        // remote workers alike.
+        let kind = match step.kind() {
+            gantry_core::spec::StepKind::Shell(_) => "shell",
+            gantry_core::spec::StepKind::Http(_) => "http",
+        };
+        crate::runtime::metrics::step_queue_wait(kind, claim.queue_wait.as_secs_f64());
+        let now = self.clock.now();
+        finished::queue_waited(finished::QueueWait {
+            traceparent: claim.traceparent.as_deref(),
+            run_id: &claim.run_id,
+            step_id: &claim.step_id,
+            attempt: claim.attempt,
+            ready_at: now - chrono::Duration::from_std(claim.queue_wait).unwrap_or_default(),
+            claimed_at: now,
+        });
         let traceparent = claim
             .traceparent
             .as_deref()
@@ -187,8 +227,7 @@ impl LocalSource {
             });
         }
         if settled.run_finished {
-            self.count_finished_run(key.run_id, settled.traceparent.as_deref())
-                .await;
+            count_finished_run(&self.store, key.run_id, settled.traceparent.as_deref()).await;
         }
         // A finished run frees a slot in its lane for a queued one.
         if settled.run_finished
@@ -239,32 +278,6 @@ impl LocalSource {
             .collect();
         self.store.record_secret_fetches(events, leases).await?;
         Ok(())
-    }
-
-    /// `gantry_runs_finished_total` and the run's duration, read back from
-    /// the run (only when one finished: one small query).
-    async fn count_finished_run(&self, run_id: &str, traceparent: Option<&str>) {
-        if let Ok(Some(run)) = self.store.run_summary(run_id).await {
-            finished::run_ended(finished::RunEnd {
-                traceparent,
-                run_id,
-                workflow: &run.workflow,
-                environment: &run.environment,
-                status: run.status.as_str(),
-                created_at: run.created_at,
-                finished_at: run.finished_at.unwrap_or_else(|| self.clock.now()),
-            });
-            let seconds = match (run.started_at, run.finished_at) {
-                (Some(s), Some(f)) => (f - s).to_std().ok().map(|d| d.as_secs_f64()),
-                _ => None,
-            };
-            crate::runtime::metrics::run_finished(
-                &run.workflow,
-                &run.environment,
-                run.status.as_str(),
-                seconds,
-            );
-        }
     }
 
     fn result(&self, key: AttemptKey<'_>, outcome: Outcome) -> AttemptResult {

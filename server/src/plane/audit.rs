@@ -20,6 +20,7 @@ pub fn actor_of(principal: &Principal) -> Actor {
             PrincipalKind::ServiceToken => ActorKind::ServiceToken,
             PrincipalKind::ScimClient => ActorKind::ScimClient,
             PrincipalKind::Worker => ActorKind::Worker,
+            PrincipalKind::MetricsScraper => ActorKind::MetricsScraper,
             PrincipalKind::System => ActorKind::System,
         },
         id: principal.id.0.clone(),

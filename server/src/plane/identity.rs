@@ -204,6 +204,12 @@ impl IdentityPort for GantryPlane {
         self.append_standalone(event).await;
     }
 
+    async fn authorize_metrics_scrape(&self, ctx: &RequestContext) -> Result<(), PortError> {
+        self.authorize_view(ctx, &Action::ScrapeMetrics, "metrics")
+            .await
+            .map(|_| ())
+    }
+
     async fn overview(&self, ctx: &RequestContext) -> Result<Overview, PortError> {
         let me = self
             .authorize_view(ctx, &Action::ViewDashboard, "overview")

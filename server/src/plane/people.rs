@@ -25,8 +25,8 @@ impl GantryPlane {
     }
 
     /// The person `principal` acts for; `None` for a token whose maker was
-    /// never recorded (and for SCIM clients and workers, which act for
-    /// nobody: they can neither ask nor decide).
+    /// never recorded (and for SCIM clients, workers and metrics scrapers,
+    /// which act for nobody: they can neither ask nor decide).
     pub(crate) async fn person_behind(
         &self,
         principal: &Principal,
@@ -41,7 +41,9 @@ impl GantryPlane {
                 .token_behind(principal)
                 .await?
                 .and_then(|token| token.maker),
-            PrincipalKind::ScimClient | PrincipalKind::Worker => None,
+            PrincipalKind::ScimClient | PrincipalKind::Worker | PrincipalKind::MetricsScraper => {
+                None
+            }
         })
     }
 }

@@ -224,6 +224,11 @@ impl GantryPlane {
         {
             CancelOutcome::Accepted(summary) => {
                 tracing::info!(request_id = %ctx.request_id, user = %me.username, run = %id, "run cancelled");
+                // Finished by this cancel (nothing was running): no step's
+                // report will count it.
+                if summary.status.is_terminal() {
+                    crate::runtime::metrics::run_summary_finished(&summary);
+                }
                 Ok(summary)
             }
             CancelOutcome::AlreadyFinished(status) => Err(PortError::Conflict {

@@ -59,7 +59,10 @@ impl TokenPort for GantryPlane {
                 .await
                 .map_err(internal)?
                 .ok_or_else(|| PortError::not_found(format!("token {id_or_name:?}")))?;
-            if matches!(token.kind, TokenKind::Scim | TokenKind::Worker) {
+            if matches!(
+                token.kind,
+                TokenKind::Scim | TokenKind::Worker | TokenKind::Metrics
+            ) {
                 self.authorize(ctx, &Action::ManageUsers)?;
             }
             for text in &token.roles {
@@ -98,10 +101,13 @@ impl GantryPlane {
         let me = self.authorize(ctx, &Action::ManageTokens)?;
         let now = self.clock.now();
         let plan = plan_token(&request, &self.settings.environments, now)?;
-        if matches!(plan.kind, TokenKind::Scim | TokenKind::Worker) {
+        if matches!(
+            plan.kind,
+            TokenKind::Scim | TokenKind::Worker | TokenKind::Metrics
+        ) {
             // Provisioning decides who exists and (through groups) who
             // holds what, everywhere; a worker runs steps of every
-            // environment.
+            // environment; metrics name the workflows of every one.
             self.authorize(ctx, &Action::ManageUsers)?;
         }
         for (role, scope) in &plan.grants {

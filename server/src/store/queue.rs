@@ -47,6 +47,9 @@ pub struct Claim {
     /// Outputs of the run's steps that succeeded so far.
     pub outputs: BTreeMap<String, BTreeMap<String, String>>,
     pub deadline: Option<DateTime<Utc>>,
+    /// How long the step was claimable (ready, after any retry backoff)
+    /// before this claim.
+    pub queue_wait: Duration,
     /// The span that created the run (W3C traceparent), when traced.
     pub traceparent: Option<String>,
 }
@@ -148,8 +151,9 @@ pub trait QueueStore: Send + Sync + 'static {
     /// API checks it before taking a remote worker's log lines).
     async fn attempt_held_by(&self, attempt: AttemptKey<'_>, worker: &str) -> StoreResult<bool>;
 
-    /// Ends attempts whose lease expired as `lost`; returns how many.
-    async fn reap_expired_leases(&self, now: DateTime<Utc>) -> StoreResult<u32>;
+    /// Ends attempts whose lease expired as `lost`; returns the runs that
+    /// this finished (to be counted: no step's report did).
+    async fn reap_expired_leases(&self, now: DateTime<Utc>) -> StoreResult<Vec<String>>;
 
     /// Earliest time a queued step becomes ready, if any is waiting.
     async fn next_ready_at(&self) -> StoreResult<Option<DateTime<Utc>>>;

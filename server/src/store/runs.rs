@@ -64,6 +64,8 @@ pub trait RunStore: Send + Sync + 'static {
         audit: AuditEvent,
     ) -> StoreResult<CancelOutcome>;
 
-    /// Starts timing out running runs past their deadline; returns how many.
-    async fn sweep_deadlines(&self, now: DateTime<Utc>) -> StoreResult<u32>;
+    /// Starts timing out running runs past their deadline; returns the runs
+    /// that this finished (those with no step running; the others finish
+    /// when their running steps report).
+    async fn sweep_deadlines(&self, now: DateTime<Utc>) -> StoreResult<Vec<String>>;
 }

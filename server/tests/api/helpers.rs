@@ -478,6 +478,20 @@ impl TestApp {
         body["secret"].as_str().expect("secret").to_owned()
     }
 
+    /// A metrics token for Prometheus, made through the REST API with the
+    /// bootstrap token.
+    pub async fn metrics_token(&self, name: &str) -> String {
+        let (status, body) = self
+            .api_post(
+                "/tokens",
+                serde_json::json!({ "name": name, "metrics": true }),
+            )
+            .await;
+        assert_eq!(status, 201, "metrics token: {body}");
+        assert_eq!(body["token"]["kind"], "metrics", "{body}");
+        body["secret"].as_str().expect("secret").to_owned()
+    }
+
     /// Starts `gantry worker --server` against this server with `token`
     /// (from a file, as operators would), under `name` in the test's temp
     /// dir. Its environment holds nothing of the test's: no database URL.

@@ -1,6 +1,7 @@
 //! `GET /metrics` on `--metrics-bind`'s own listener: Prometheus's text
 //! format, histograms with explicit buckets, routes as templates (never
-//! ids), step outcomes counted as they happen; never on the main port.
+//! ids), step outcomes counted as they happen; never anonymous on the main
+//! port (`metrics_token.rs` covers the main port's token door).
 
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
@@ -16,7 +17,7 @@ on_both_backends!(
 
 /// The value of the sample `name{labels}` (labels as rendered, sorted as
 /// the exporter writes them), if present.
-fn sample(text: &str, series: &str) -> Option<f64> {
+pub fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines().find_map(|l| {
         l.strip_prefix(series)?
             .strip_prefix(' ')?
@@ -26,7 +27,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
     })
 }
 
-async fn scrape(app: &TestApp) -> String {
+pub async fn scrape(app: &TestApp) -> String {
     let addr = app.metrics_addr.expect("started with --metrics-bind");
     let resp = reqwest::get(format!("http://{addr}/metrics"))
         .await
@@ -192,7 +193,7 @@ async fn metrics_count_what_happened_on_their_own_listener(backend: Backend) {
     );
     // Never anonymous on the main port.
     let (status, _) = app.get_html("/metrics").await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 401);
 }
 
 async fn queue_gauges_equal_the_database_and_show_the_wait(backend: Backend) {

@@ -226,6 +226,29 @@ mod tests {
     }
 
     #[test]
+    fn metrics_bounds_and_audit_verification_come_from_the_file() {
+        let args = serve_with(
+            "[metrics]\nworkflow_cap = 50\nseries_idle = \"0\"\n[audit]\nverify_interval = \"1h\"\n",
+            &[],
+            &[],
+        )
+        .unwrap();
+        let config = args.into_config().unwrap();
+        assert_eq!(config.metrics.workflow_cap, 50);
+        assert_eq!(config.metrics.series_idle, None, "0 keeps series");
+        assert_eq!(
+            config.audit_verify_interval,
+            Some(std::time::Duration::from_secs(3600))
+        );
+        let defaults = serve_with("", &[], &[]).unwrap().into_config().unwrap();
+        assert_eq!(defaults.metrics.workflow_cap, 500);
+        assert_eq!(
+            defaults.metrics.series_idle,
+            Some(std::time::Duration::from_secs(14 * 24 * 3600))
+        );
+    }
+
+    #[test]
     fn lists_of_http_step_allowances_become_one_flag() {
         let args = serve_with(
             "http_step_allow = [\"10.0.0.0/8\", \"127.0.0.1@dev\"]\n",

@@ -244,7 +244,12 @@ impl ServeArgs {
             role_mapping,
             secrets,
             remote_worker_secrets,
-            metrics_bind: args.metrics_bind,
+            metrics: crate::runtime::metrics::MetricsSettings {
+                bind: args.metrics_bind,
+                workflow_cap: args.metrics.metrics_workflow_cap,
+                series_idle: Some(args.metrics.metrics_series_idle).filter(|d| !d.is_zero()),
+            },
+            audit_verify_interval: Some(args.audit.audit_verify_interval).filter(|d| !d.is_zero()),
             connections: crate::http::listener::ConnectionLimits {
                 header_read_timeout: args.edge.header_read_timeout,
                 max_per_address: args.edge.max_connections_per_address,

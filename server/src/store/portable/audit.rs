@@ -92,6 +92,8 @@ async fn lock_chain(tx: &mut Tx) -> StoreResult<ChainEnds> {
 /// Appends `event` inside the caller's transaction: it commits with the
 /// change it records or not at all. Call it last, after the change's own
 /// row locks, so lock order is always "domain rows, then chain head".
+/// Counted in `gantry_audit_events_total` once written (every caller
+/// commits right after, so only a failed commit counts one too many).
 pub(super) async fn append_in(tx: &mut Tx, event: AuditEvent) -> StoreResult<AuditRecord> {
     let ends = lock_chain(tx).await?;
     let record = event.sequence(ends.head.seq + 1, &ends.head.hash);
@@ -122,6 +124,8 @@ pub(super) async fn append_in(tx: &mut Tx, event: AuditEvent) -> StoreResult<Aud
         .bind(&record.hash)
         .execute(&mut **tx)
         .await?;
+    metrics::counter!("gantry_audit_events_total", "outcome" => record.outcome.as_str())
+        .increment(1);
     Ok(record)
 }
 

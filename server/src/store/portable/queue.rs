@@ -47,16 +47,18 @@ impl QueueStore for Adapter {
         let now_ms = epoch_ms(now);
         let until = now_ms + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
         let mut tx = begin_write(&self.pool).await?;
+        // `ready_at_ms` stays as it was (claims look at queued rows only):
+        // when the step became claimable, for the time it waited.
         let sql = format!(
             "UPDATE run_steps SET status = 'running', attempt = attempt + 1, lease_owner = $1,
-                    lease_until_ms = $2, ready_at_ms = NULL, started_at = COALESCE(started_at, $3)
+                    lease_until_ms = $2, started_at = COALESCE(started_at, $3)
              WHERE (run_id, step_id) IN (
                  SELECT run_id, step_id FROM run_steps
                  WHERE status = 'queued' AND ready_at_ms <= $4
                  ORDER BY ready_at_ms LIMIT $5{SKIP_LOCKED})
-             RETURNING run_id, step_id, attempt"
+             RETURNING run_id, step_id, attempt, ready_at_ms"
         );
-        let claimed: Vec<(String, String, i32)> = sqlx::query_as(&sql)
+        let claimed: Vec<(String, String, i32, Option<i64>)> = sqlx::query_as(&sql)
             .bind(worker)
             .bind(until)
             .bind(now)
@@ -66,7 +68,7 @@ impl QueueStore for Adapter {
             .await?;
         let mut claims = Vec::with_capacity(claimed.len());
         let mut runs: BTreeMap<String, (RunHead, BTreeMap<String, Value>)> = BTreeMap::new();
-        for (run_id, step_id, attempt) in claimed {
+        for (run_id, step_id, attempt, ready_at_ms) in claimed {
             sqlx::query(
                 "INSERT INTO step_attempts (run_id, step_id, attempt, status, worker, started_at)
                  VALUES ($1, $2, $3, 'running', $4, $5)",
@@ -87,7 +89,9 @@ impl QueueStore for Adapter {
             let Some((head, inputs)) = runs.get(&run_id) else {
                 continue;
             };
+            let waited = ready_at_ms.map_or(0, |ready| (now_ms - ready).max(0));
             claims.push(Claim {
+                queue_wait: Duration::from_millis(u64::try_from(waited).unwrap_or(0)),
                 outputs: self.outputs_of(&mut tx, &run_id).await?,
                 run_id,
                 step_id,
@@ -298,7 +302,7 @@ impl QueueStore for Adapter {
         Ok(held.is_some())
     }
 
-    async fn reap_expired_leases(&self, now: DateTime<Utc>) -> StoreResult<u32> {
+    async fn reap_expired_leases(&self, now: DateTime<Utc>) -> StoreResult<Vec<String>> {
         let expired: Vec<(String, String, i32, String)> = sqlx::query_as(
             "SELECT run_id, step_id, attempt, lease_owner FROM run_steps
              WHERE status = 'running' AND lease_until_ms < $1 AND lease_owner IS NOT NULL",
@@ -306,12 +310,12 @@ impl QueueStore for Adapter {
         .bind(epoch_ms(now))
         .fetch_all(&self.pool)
         .await?;
-        let mut reaped = 0;
+        let mut finished = Vec::new();
         for (run_id, step_id, attempt, worker) in expired {
             let settled = self
                 .finish_attempt(
                     AttemptResult {
-                        run_id,
+                        run_id: run_id.clone(),
                         step_id,
                         attempt: u32_of(attempt, "attempt")?,
                         worker,
@@ -323,11 +327,11 @@ impl QueueStore for Adapter {
                     now,
                 )
                 .await?;
-            if settled.accepted {
-                reaped += 1;
+            if settled.run_finished {
+                finished.push(run_id);
             }
         }
-        Ok(reaped)
+        Ok(finished)
     }
     async fn queue_gauges(&self, now: DateTime<Utc>) -> StoreResult<QueueGauges> {
         let now_ms = epoch_ms(now);

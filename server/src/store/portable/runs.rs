@@ -335,7 +335,7 @@ impl RunStore for Adapter {
         }
         Ok(CancelOutcome::Accepted(summary))
     }
-    async fn sweep_deadlines(&self, now: DateTime<Utc>) -> StoreResult<u32> {
+    async fn sweep_deadlines(&self, now: DateTime<Utc>) -> StoreResult<Vec<String>> {
         let late: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM runs WHERE status = 'running' AND stopping IS NULL AND deadline < $1",
         )
@@ -343,6 +343,7 @@ impl RunStore for Adapter {
         .fetch_all(&self.pool)
         .await?;
         let mut swept = 0;
+        let mut finished = Vec::new();
         for id in late {
             let mut tx = begin_write(&self.pool).await?;
             let Some(mut run) = self.lock_run(&mut tx, &id).await? else {
@@ -352,14 +353,17 @@ impl RunStore for Adapter {
                 continue;
             }
             self.start_timing_out(&mut tx, &mut run).await?;
-            self.settle(&mut tx, &run, now).await?;
+            let (_, done) = self.settle(&mut tx, &run, now).await?;
             notify_work(&mut tx).await?;
             tx.commit().await?;
             swept += 1;
+            if done {
+                finished.push(id);
+            }
         }
         if swept > 0 {
             self.signal.notify();
         }
-        Ok(swept)
+        Ok(finished)
     }
 }

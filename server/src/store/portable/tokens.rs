@@ -13,6 +13,10 @@ use gantry_core::token::{ServiceToken, TokenKind};
 use sqlx::Row;
 use std::collections::BTreeMap;
 
+/// The kinds of token this version knows (`TokenKind`); a row of any
+/// other kind (written by a newer version) is neither shown nor accepted.
+const KNOWN_KINDS: &str = "kind IN ('service', 'scim', 'worker', 'metrics')";
+
 const TOKEN_COLUMNS: &str = "id, name, kind, hint, created_at, created_by, expires_at, \
      last_used_at, revoked_at, made_by_person, made_by_person_name, can_create_tokens";
 
@@ -132,11 +136,11 @@ impl TokenStore for Adapter {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<TokenRecord>> {
-        let row: Option<(String, String, String)> = sqlx::query_as(
+        let row: Option<(String, String, String)> = sqlx::query_as(&format!(
             "SELECT id, name, kind FROM api_tokens
-             WHERE token_hash = $1 AND kind IN ('service', 'scim', 'worker') AND revoked_at IS NULL
+             WHERE token_hash = $1 AND {KNOWN_KINDS} AND revoked_at IS NULL
                AND (expires_at IS NULL OR expires_at > $2)",
-        )
+        ))
         .bind(token_hash)
         .bind(now)
         .fetch_optional(&self.pool)
@@ -243,7 +247,7 @@ impl TokenStore for Adapter {
 
     async fn list_tokens(&self) -> StoreResult<Vec<ServiceToken>> {
         let rows = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind IN ('service', 'scim', 'worker') ORDER BY created_at DESC, name"
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE {KNOWN_KINDS} ORDER BY created_at DESC, name"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -252,7 +256,7 @@ impl TokenStore for Adapter {
 
     async fn find_token(&self, id_or_name: &str) -> StoreResult<Option<ServiceToken>> {
         let rows = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE kind IN ('service', 'scim', 'worker') AND (id = $1 OR name = $1)"
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE {KNOWN_KINDS} AND (id = $1 OR name = $1)"
         ))
         .bind(id_or_name)
         .fetch_all(&self.pool)
@@ -268,9 +272,9 @@ impl TokenStore for Adapter {
         audit: AuditEvent,
     ) -> StoreResult<Option<ServiceToken>> {
         let mut tx = begin_write(&self.pool).await?;
-        let row: Option<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
-            "SELECT id, revoked_at FROM api_tokens WHERE kind IN ('service', 'scim', 'worker') AND (id = $1 OR name = $1)",
-        )
+        let row: Option<(String, Option<DateTime<Utc>>)> = sqlx::query_as(&format!(
+            "SELECT id, revoked_at FROM api_tokens WHERE {KNOWN_KINDS} AND (id = $1 OR name = $1)",
+        ))
         .bind(id_or_name)
         .fetch_optional(&mut *tx)
         .await?;

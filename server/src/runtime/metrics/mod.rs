@@ -1,37 +1,117 @@
-//! The process's metrics registry (`metrics` facade, rendered by
+//! The process's metrics (`metrics` facade, rendered by
 //! `metrics-exporter-prometheus`): installed once, with explicit histogram
 //! buckets per family (the exporter renders summaries otherwise), served at
-//! `GET /metrics` on `--metrics-bind`'s own listener.
+//! `GET /metrics` on `--metrics-bind`'s own listener and, behind a metrics
+//! token, on the main port.
+
+mod labels;
+mod recorder;
+mod scrape;
+
+pub use scrape::{Scrape, router};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
-use std::time::Duration;
+use metrics_util::MetricKindMask;
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
-static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// What `serve` (or `gantry worker`) configures about its metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// `--metrics-bind`: a listener of its own, if any.
+    pub bind: Option<std::net::SocketAddr>,
+    /// `--metrics-workflow-cap`: distinct `workflow` label values.
+    pub workflow_cap: usize,
+    /// `--metrics-series-idle`: series of a workflow unused this long
+    /// leave the output and free its slot (`None`: never).
+    pub series_idle: Option<Duration>,
+}
+
+/// Most distinct `workflow` label values one process reports by default.
+pub const DEFAULT_WORKFLOW_CAP: usize = 500;
+/// How long a workflow's series stay without use by default: longer than
+/// a weekly job's gap, so its counters don't restart between runs.
+pub const DEFAULT_SERIES_IDLE: Duration = Duration::from_secs(14 * 24 * 3600);
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            bind: None,
+            workflow_cap: DEFAULT_WORKFLOW_CAP,
+            series_idle: Some(DEFAULT_SERIES_IDLE),
+        }
+    }
+}
+
+/// The two registries (see `recorder.rs`), rendered as one.
+#[derive(Clone)]
+pub struct Registry {
+    lasting: PrometheusHandle,
+    by_workflow: PrometheusHandle,
+}
+
+impl Registry {
+    pub fn render(&self) -> String {
+        let mut text = self.lasting.render();
+        text.push_str(&self.by_workflow.render());
+        text
+    }
+
+    fn run_upkeep(&self) {
+        self.lasting.run_upkeep();
+        self.by_workflow.run_upkeep();
+    }
+}
+
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+static WORKFLOWS: OnceLock<Mutex<labels::WorkflowLabels>> = OnceLock::new();
 
 /// Request latencies: 5 ms … 10 s.
 const HTTP_BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
-/// Step and run durations: 10 ms … 6 h.
+/// Step and run durations, schedule delays: 10 ms … 6 h.
 const WORK_BUCKETS: [f64; 14] = [
     0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 21600.0,
+];
+/// Time in the queue: 10 ms … 1 h.
+const QUEUE_BUCKETS: [f64; 14] = [
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0,
 ];
 /// Secret fetches: 1 ms … 10 s.
 const FETCH_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 10.0];
 
-/// The registry, installed as the global recorder the first time (several
-/// servers in one test process share it).
-pub fn handle() -> PrometheusHandle {
-    HANDLE
+/// The registry, installed as the global recorder the first time with
+/// `settings` (several servers in one test process share it, with the
+/// first one's settings).
+pub fn install(settings: &MetricsSettings) -> Registry {
+    REGISTRY
         .get_or_init(|| {
-            let recorder = buckets(PrometheusBuilder::new()).build_recorder();
-            let handle = recorder.handle();
+            let lasting = buckets(PrometheusBuilder::new()).build_recorder();
+            // Only the workflow families' counters and histograms expire:
+            // they have no gauges.
+            let by_workflow = buckets(PrometheusBuilder::new())
+                .idle_timeout(
+                    MetricKindMask::COUNTER | MetricKindMask::HISTOGRAM,
+                    settings.series_idle,
+                )
+                .build_recorder();
+            let registry = Registry {
+                lasting: lasting.handle(),
+                by_workflow: by_workflow.handle(),
+            };
+            let _ = WORKFLOWS.set(Mutex::new(labels::WorkflowLabels::new(
+                settings.workflow_cap,
+                settings.series_idle,
+            )));
             // Fails only if another recorder is already global (a test's):
             // then this registry simply stays empty.
-            let _ = metrics::set_global_recorder(recorder);
+            let _ = metrics::set_global_recorder(recorder::SplitRecorder {
+                lasting,
+                by_workflow,
+            });
             describe();
-            handle
+            registry
         })
         .clone()
 }
@@ -61,6 +141,28 @@ fn describe() {
         metrics::Unit::Seconds,
         "A step attempt's duration (secret fetching included), by kind and outcome."
     );
+    describe_histogram!(
+        "gantry_step_queue_wait_seconds",
+        metrics::Unit::Seconds,
+        "Time from a step becoming claimable (after any retry backoff) to a worker claiming it, by kind."
+    );
+    describe_counter!(
+        "gantry_audit_events_total",
+        "Audit records written, by outcome (succeeded, denied, failed)."
+    );
+    describe_counter!(
+        "gantry_audit_chain_gap_total",
+        "Verifications of the audit chain that found it broken (edited, deleted, inserted or reordered records)."
+    );
+    describe_counter!(
+        "gantry_telemetry_dropped_total",
+        "Telemetry dropped, by signal (traces): the export queue was full, or the collector refused or could not be reached."
+    );
+    // Present from the start at 0, so `increase()` sees the first one: an
+    // alert on a counter that only appears when something goes wrong would
+    // miss it.
+    metrics::counter!("gantry_audit_chain_gap_total").absolute(0);
+    metrics::counter!("gantry_telemetry_dropped_total", "signal" => "traces").absolute(0);
     describe_counter!(
         "gantry_step_retries_total",
         "Step attempts after the first, by kind."
@@ -128,10 +230,12 @@ fn describe() {
 }
 
 fn buckets(builder: PrometheusBuilder) -> PrometheusBuilder {
-    let families: [(&str, &[f64]); 4] = [
+    let families: [(&str, &[f64]); 6] = [
         ("gantry_http_server_request_duration_seconds", &HTTP_BUCKETS),
         ("gantry_step_duration_seconds", &WORK_BUCKETS),
         ("gantry_run_duration_seconds", &WORK_BUCKETS),
+        ("gantry_run_schedule_delay_seconds", &WORK_BUCKETS),
+        ("gantry_step_queue_wait_seconds", &QUEUE_BUCKETS),
         ("gantry_secret_fetch_duration_seconds", &FETCH_BUCKETS),
     ];
     families.into_iter().fold(builder, |b, (name, values)| {
@@ -159,142 +263,64 @@ pub fn record_build_info(database: &str) {
 }
 
 /// Drains histogram buffers now and then, so rendering stays cheap.
-pub async fn upkeep(handle: PrometheusHandle, stop: tokio_util::sync::CancellationToken) {
+async fn upkeep(registry: Registry, stop: tokio_util::sync::CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
-            _ = tick.tick() => handle.run_upkeep(),
+            _ = tick.tick() => registry.run_upkeep(),
         }
     }
-}
-
-/// What the metrics listener needs: the registry, and the database for the
-/// gauges that mirror it (read at each scrape, so they equal the SQL count
-/// and every process reports the same).
-#[derive(Clone)]
-pub struct Scrape {
-    handle: PrometheusHandle,
-    /// The database, for the gauges that mirror it (`None` in a `gantry
-    /// worker`, which has none).
-    store: Option<crate::store::SharedStore>,
-    clock: std::sync::Arc<dyn crate::runtime::clock::Clock>,
-    /// Environment/state pairs reported before, so one that emptied reads 0.
-    seen_runs: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<(String, String)>>>,
-}
-
-/// Longest the database gauges may hold a scrape up.
-const GAUGE_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// `GET /metrics` in Prometheus's text format.
-pub async fn serve_metrics(
-    axum::extract::State(scrape): axum::extract::State<Scrape>,
-) -> impl axum::response::IntoResponse {
-    if let Some(store) = &scrape.store {
-        database_gauges(&scrape, store).await;
-    }
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        scrape.handle.render(),
-    )
-}
-
-/// Reads the queue and unfinished runs into their gauges (bounded).
-async fn database_gauges(scrape: &Scrape, store: &crate::store::SharedStore) {
-    let (open, idle) = store.pool_connections();
-    let idle = idle as f64;
-    metrics::gauge!("gantry_db_pool_connections", "state" => "idle").set(idle);
-    metrics::gauge!("gantry_db_pool_connections", "state" => "used")
-        .set((f64::from(open) - idle).max(0.0));
-    let now = scrape.clock.now();
-    match tokio::time::timeout(GAUGE_TIMEOUT, store.queue_gauges(now)).await {
-        Ok(Ok(g)) => {
-            for (state, n) in [
-                ("ready", g.ready),
-                ("waiting", g.waiting),
-                ("running", g.running),
-            ] {
-                metrics::gauge!("gantry_queue_depth", "state" => state).set(n as f64);
-            }
-            metrics::gauge!("gantry_queue_oldest_ready_age_seconds")
-                .set(g.oldest_ready_ms.map_or(0.0, |ms| ms as f64 / 1000.0));
-            let mut seen = scrape
-                .seen_runs
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for key in seen.iter() {
-                if !g.runs.iter().any(|(e, s, _)| (e, s) == (&key.0, &key.1)) {
-                    metrics::gauge!("gantry_runs_active", "environment" => key.0.clone(), "state" => key.1.clone())
-                        .set(0.0);
-                }
-            }
-            for (environment, state, n) in g.runs {
-                metrics::gauge!("gantry_runs_active", "environment" => environment.clone(), "state" => state.clone())
-                    .set(n as f64);
-                seen.insert((environment, state));
-            }
-        }
-        // The rest still renders; the gauges keep their last values.
-        Ok(Err(e)) => tracing::warn!(error = %e, "metrics: could not read the queue gauges"),
-        Err(_) => tracing::warn!("metrics: the queue gauges took over 2 s"),
-    }
-}
-
-/// The router of the metrics listener.
-pub fn router(scrape: Scrape) -> axum::Router {
-    axum::Router::new()
-        .route("/metrics", axum::routing::get(serve_metrics))
-        .with_state(scrape)
 }
 
 /// The registry and, with `--metrics-bind`, the listener serving it.
 pub struct Metrics {
-    handle: PrometheusHandle,
+    scrape: Scrape,
     listener: Option<tokio::net::TcpListener>,
-    store: Option<crate::store::SharedStore>,
-    clock: std::sync::Arc<dyn crate::runtime::clock::Clock>,
 }
 
 impl Metrics {
     /// Installs the registry (once per process), records the build, and
-    /// binds `addr` if given: a taken port fails the start, not later.
+    /// binds `settings.bind` if given: a taken port fails the start, not
+    /// later.
     pub async fn bind(
-        addr: Option<std::net::SocketAddr>,
+        settings: &MetricsSettings,
         store: crate::store::SharedStore,
         clock: std::sync::Arc<dyn crate::runtime::clock::Clock>,
     ) -> std::io::Result<Self> {
-        let handle = handle();
+        let registry = install(settings);
         record_build_info(match store.backend() {
             crate::store::Backend::Sqlite => "sqlite",
             crate::store::Backend::Postgres => "postgres",
         });
-        let listener = match addr {
-            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
-            None => None,
-        };
-        Ok(Self {
-            handle,
-            listener,
-            store: Some(store),
-            clock,
-        })
+        Self::listen(settings.bind, registry, Some(store), clock).await
     }
 
     /// A `gantry worker`'s: its own steps' metrics, no database gauges.
     pub async fn bind_worker(addr: Option<std::net::SocketAddr>) -> std::io::Result<Self> {
-        let handle = handle();
+        let registry = install(&MetricsSettings::default());
+        let clock = std::sync::Arc::new(crate::runtime::clock::SystemClock);
+        Self::listen(addr, registry, None, clock).await
+    }
+
+    async fn listen(
+        addr: Option<std::net::SocketAddr>,
+        registry: Registry,
+        store: Option<crate::store::SharedStore>,
+        clock: std::sync::Arc<dyn crate::runtime::clock::Clock>,
+    ) -> std::io::Result<Self> {
         let listener = match addr {
             Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
             None => None,
         };
         Ok(Self {
-            handle,
+            scrape: Scrape {
+                registry,
+                store,
+                clock,
+                seen_runs: std::sync::Arc::default(),
+            },
             listener,
-            store: None,
-            clock: std::sync::Arc::new(crate::runtime::clock::SystemClock),
         })
     }
 
@@ -302,19 +328,22 @@ impl Metrics {
         self.listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
+    /// What answers a scrape (the main port's `GET /metrics` uses it too).
+    pub fn scrape(&self) -> Scrape {
+        self.scrape.clone()
+    }
+
     /// Starts the upkeep and, if bound, the listener; both end with `stop`.
     pub fn serve(
         self,
         stop: tokio_util::sync::CancellationToken,
     ) -> Vec<tokio::task::JoinHandle<()>> {
-        let mut tasks = vec![tokio::spawn(upkeep(self.handle.clone(), stop.clone()))];
+        let mut tasks = vec![tokio::spawn(upkeep(
+            self.scrape.registry.clone(),
+            stop.clone(),
+        ))];
         if let Some(listener) = self.listener {
-            let app = router(Scrape {
-                handle: self.handle,
-                store: self.store,
-                clock: self.clock,
-                seen_runs: std::sync::Arc::default(),
-            });
+            let app = router(self.scrape);
             tasks.push(tokio::spawn(async move {
                 let served = axum::serve(listener, app)
                     .with_graceful_shutdown(async move { stop.cancelled().await })
@@ -328,27 +357,19 @@ impl Metrics {
     }
 }
 
-/// Most distinct `workflow` label values one process reports; the rest are
-/// counted under `workflow="_other"`, so thousands of workflows can't
-/// explode the series count.
-pub const MAX_WORKFLOW_LABELS: usize = 500;
-
-static WORKFLOWS: OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> = OnceLock::new();
-
-/// `workflow` as a label value, within the cap.
+/// `workflow` as a label value, within `--metrics-workflow-cap` (the rest
+/// are `workflow="_other"`).
 pub fn workflow_label(workflow: &str) -> String {
-    let seen = WORKFLOWS.get_or_init(Default::default);
-    let mut seen = seen
+    let labels = WORKFLOWS.get_or_init(|| {
+        Mutex::new(labels::WorkflowLabels::new(
+            DEFAULT_WORKFLOW_CAP,
+            Some(DEFAULT_SERIES_IDLE),
+        ))
+    });
+    labels
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if seen.contains(workflow) {
-        return workflow.to_owned();
-    }
-    if seen.len() < MAX_WORKFLOW_LABELS {
-        seen.insert(workflow.to_owned());
-        return workflow.to_owned();
-    }
-    "_other".to_owned()
+        .unwrap_or_else(PoisonError::into_inner)
+        .label(workflow, Instant::now())
 }
 
 /// A credential or sign-in was refused (`token`, `oidc`, `dev`).
@@ -388,23 +409,29 @@ pub fn run_finished(workflow: &str, environment: &str, outcome: &str, seconds: O
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A finished run, as its summary says: from its start to its end, or
+/// from its creation for one that never started (cancelled while it
+/// waited for a concurrency slot), so every finished run has a duration.
+pub fn run_summary_finished(run: &gantry_core::run::RunSummary) {
+    let start = run.started_at.unwrap_or(run.created_at);
+    let seconds = run
+        .finished_at
+        .and_then(|f| (f - start).to_std().ok())
+        .map(|d| d.as_secs_f64());
+    run_finished(
+        &run.workflow,
+        &run.environment,
+        run.status.as_str(),
+        seconds,
+    );
+}
 
-    #[test]
-    fn two_thousand_workflows_stay_under_the_label_cap() {
-        let labels: std::collections::HashSet<String> = (0..2000)
-            .map(|i| workflow_label(&format!("wf-{i}")))
-            .collect();
-        assert_eq!(
-            labels.len(),
-            MAX_WORKFLOW_LABELS + 1,
-            "500 names and _other"
-        );
-        assert!(labels.contains("_other"));
-        // A name seen before the cap keeps its own series.
-        assert_eq!(workflow_label("wf-7"), "wf-7");
-        assert_eq!(workflow_label("wf-1999"), "_other");
-    }
+/// A step of `kind` waited `seconds` from claimable to claimed.
+pub fn step_queue_wait(kind: &'static str, seconds: f64) {
+    metrics::histogram!("gantry_step_queue_wait_seconds", "kind" => kind).record(seconds);
+}
+
+/// A verification found the audit chain broken.
+pub fn audit_chain_gap() {
+    metrics::counter!("gantry_audit_chain_gap_total").increment(1);
 }
