@@ -207,6 +207,7 @@ async fn serve(args: gantry_server::cli::ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    gantry_server::http::request_span::set_sample_rate(config.log_request_sample);
     let dev = config.dev;
     let app = match Application::build(config).await {
         Ok(app) => app,

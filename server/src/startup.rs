@@ -131,6 +131,7 @@ impl Application {
                     .unwrap_or_else(|| format!("http://{addr}")),
                 secrets: secrets.clone(),
                 remote_worker_secrets: config.remote_worker_secrets.clone(),
+                trace_link_template: config.trace_link_template.clone(),
             },
         ));
         if config.demo_workflows {

@@ -156,6 +156,20 @@ fn RunFacts(run: RunDetail, now: DateTime<Utc>) -> impl IntoView {
     let workflow_href = format!("/workflows/{}?version={}", s.workflow, s.version);
     let duration = run_duration(s, now);
     let finished = s.finished_at;
+    // The trace the run is part of: a link when the server knows where
+    // traces are shown (`--trace-link-template`), else the id to search.
+    let trace = run.trace_id.clone().map(|id| {
+        let shown = match run.trace_url.clone() {
+            Some(url) => view! {
+                <a href=url data-trace=id.clone() rel="noopener noreferrer">
+                    <code>{id.clone()}</code>
+                </a>
+            }
+            .into_any(),
+            None => view! { <code data-trace=id.clone()>{id.clone()}</code> }.into_any(),
+        };
+        view! { <dt>"Trace"</dt> <dd>{shown}</dd> }
+    });
     view! {
         <dl class="facts">
             <dt>"Workflow"</dt>
@@ -186,6 +200,7 @@ fn RunFacts(run: RunDetail, now: DateTime<Utc>) -> impl IntoView {
             {run.error.clone().map(|e| view! { <dt>"Error"</dt> <dd class="error-text">{e}</dd> })}
             <dt>"Run id"</dt>
             <dd><code>{s.id.clone()}</code></dd>
+            {trace}
         </dl>
     }
 }

@@ -107,6 +107,12 @@ pub struct RunDetail {
     pub error: Option<String>,
     pub deadline: Option<DateTime<Utc>>,
     pub steps: Vec<StepRun>,
+    /// The OpenTelemetry trace the run is part of, when it was traced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+    /// Where that trace is shown (the server's `--trace-link-template`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_url: Option<String>,
 }
 
 /// Filters of the runs list; all optional.

@@ -467,6 +467,12 @@ pub struct ServeArgs {
     #[arg(long, env = "GANTRY_METRICS_BIND", value_name = "ADDR")]
     pub metrics_bind: Option<SocketAddr>,
 
+    /// Link a run's trace from its page: a URL with `{trace_id}` in it, e.g. Jaeger's
+    /// https://jaeger.example/trace/{trace_id} or Grafana Tempo's explore URL.
+    #[arg(long, env = "GANTRY_TRACE_LINK_TEMPLATE", value_name = "URL",
+          value_parser = parse_trace_link)]
+    pub trace_link_template: Option<String>,
+
     #[command(flatten)]
     pub metrics: metrics_flags::MetricsFlags,
 
@@ -513,4 +519,32 @@ pub struct ServeArgs {
         default_value = "info"
     )]
     pub log: String,
+
+    /// Share of successful requests written to the log, per route: 1 all, 0.1 one in ten, 0
+    /// none. Refused and failed requests are always written.
+    #[arg(long, env = "GANTRY_LOG_REQUEST_SAMPLE", value_name = "RATIO", default_value = "1",
+          value_parser = parse_ratio)]
+    pub log_request_sample: f64,
+}
+
+/// An http(s) URL template naming `{trace_id}`.
+fn parse_trace_link(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if !(text.starts_with("https://") || text.starts_with("http://")) {
+        return Err(format!("{text:?} is not an http(s) URL"));
+    }
+    if !text.contains("{trace_id}") {
+        return Err(format!(
+            "{text:?} has no {{trace_id}} where the run's trace id goes"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// A ratio from 0 to 1.
+fn parse_ratio(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("{text:?} is not a ratio from 0 to 1 (e.g. 0.1)")),
+    }
 }

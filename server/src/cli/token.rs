@@ -119,6 +119,7 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             public_url: "http://127.0.0.1".to_owned(),
             secrets: Default::default(),
             remote_worker_secrets: Default::default(),
+            trace_link_template: None,
             role_mapping: Default::default(),
             step_up_max_age: std::time::Duration::from_secs(15 * 60),
             // The CLI decides no approvals.

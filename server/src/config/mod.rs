@@ -39,6 +39,8 @@ pub struct Config {
     pub token_approvals: Vec<Environment>,
     pub log_format: LogFormat,
     pub log_filter: String,
+    /// Share of successful requests logged per route (`http::request_span`).
+    pub log_request_sample: f64,
     pub bootstrap_token: Option<SecretString>,
     /// Failed authentications per source and window before 429s.
     pub auth_failure_limit: u32,
@@ -62,6 +64,8 @@ pub struct Config {
     /// Where `GET /metrics` is served besides the main port, and the
     /// bounds on its series.
     pub metrics: crate::runtime::metrics::MetricsSettings,
+    /// A run page's link to its trace (`{trace_id}` replaced).
+    pub trace_link_template: Option<String>,
     /// How often `serve` verifies the audit chain (`None`: never).
     pub audit_verify_interval: Option<Duration>,
     /// Who resolves remote workers' secrets, per environment.

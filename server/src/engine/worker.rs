@@ -379,6 +379,13 @@ impl Worker {
         if !secrets.secrets.is_empty() {
             logs.mask(masker.clone()).await;
         }
+        // This process's own log lines mask the values too while the
+        // attempt holds them (an HTTP client's error naming a URL, say).
+        let _in_logs = (!secrets.secrets.is_empty()).then(|| {
+            crate::runtime::telemetry::redact::hold(
+                secrets.secrets.iter().map(|s| s.value.clone()).collect(),
+            )
+        });
         let executed = self
             .run_step(claim, step, &ctx, &secrets, timeout, logs, stop)
             .await;

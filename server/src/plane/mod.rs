@@ -55,6 +55,8 @@ pub struct PlaneSettings {
     pub secrets: Arc<crate::secrets::SecretProviders>,
     /// Who resolves remote workers' secrets, per environment.
     pub remote_worker_secrets: crate::secrets::remote::RemoteWorkerSecrets,
+    /// Where a run's trace is shown (`--trace-link-template`).
+    pub trace_link_template: Option<String>,
 }
 
 pub struct GantryPlane {

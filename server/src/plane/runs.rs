@@ -68,7 +68,7 @@ impl RunPort for GantryPlane {
         self.authorize_view(ctx, &Action::ViewDashboard, &format!("run/{id}"))
             .await?;
         check_run_id(id)?;
-        let detail = self
+        let mut detail = self
             .store
             .run_detail(id)
             .await
@@ -76,6 +76,11 @@ impl RunPort for GantryPlane {
             .ok_or_else(|| PortError::not_found(format!("run {id}")))?;
         self.authorize_environment_view(ctx, &detail.summary.environment, &format!("run/{id}"))
             .await?;
+        detail.trace_url = detail
+            .trace_id
+            .as_deref()
+            .zip(self.settings.trace_link_template.as_deref())
+            .map(|(id, template)| template.replace("{trace_id}", id));
         Ok(detail)
     }
 

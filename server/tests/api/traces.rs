@@ -12,13 +12,16 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 on_both_backends!(
     a_run_is_one_trace_from_the_api_call_into_the_steps_own_process,
-    a_re_claimed_step_continues_the_trace_on_another_worker
+    a_re_claimed_step_continues_the_trace_on_another_worker,
+    traces_go_to_an_otlp_http_receiver_by_default,
+    an_unreachable_collector_costs_runs_nothing_and_drops_are_counted
 );
 
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -28,6 +31,8 @@ pub struct Serve {
     _child: Child,
     pub addr: SocketAddr,
     client: reqwest::Client,
+    /// Its log lines (stdout), as printed.
+    printed: Arc<Mutex<Vec<String>>>,
 }
 
 /// A real `gantry serve` with `env` set; returns once it listens.
@@ -58,11 +63,18 @@ pub async fn serve(db_url: &str, dir: &Path, env: &[(&str, &str)], extra: &[&str
     })
     .await
     .expect("gantry serve listens within 30 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let keep = printed.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            keep.lock().unwrap().push(line);
+        }
+    });
     Serve {
         _child: child,
         addr,
         client: reqwest::Client::new(),
+        printed,
     }
 }
 
@@ -130,6 +142,16 @@ impl Serve {
             assert!(Instant::now() < deadline, "run never finished: {r:#}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Its JSON log lines so far.
+    pub fn log_lines(&self) -> Vec<Value> {
+        self.printed
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 
     pub async fn log_text(&self, run: &str) -> String {
@@ -237,7 +259,14 @@ async fn a_run_is_one_trace_from_the_api_call_into_the_steps_own_process(backend
         &db,
         dir.path(),
         &env,
-        &["--http-step-allow", "127.0.0.1@dev"],
+        &[
+            "--http-step-allow",
+            "127.0.0.1@dev",
+            "--log",
+            "info",
+            "--trace-link-template",
+            "https://tempo.example/trace/{trace_id}",
+        ],
     )
     .await;
     let health = gantry.url("/healthz");
@@ -311,6 +340,36 @@ steps:
     let call = one(&spans, "attempt 1 of call");
     let callee = one(&spans, "GET /healthz");
     assert_eq!(callee.parent_span_id, call.span_id);
+
+    // The run names its trace, and links it where traces are shown.
+    assert_eq!(finished["trace_id"], CALLER_TRACE);
+    assert_eq!(
+        finished["trace_url"],
+        format!("https://tempo.example/trace/{CALLER_TRACE}")
+    );
+
+    // Log lines carry the ids that join them to the trace and the request.
+    let lines = gantry.log_lines();
+    let triggered = lines
+        .iter()
+        .find(|l| l["message"] == "run triggered")
+        .unwrap_or_else(|| panic!("no 'run triggered' line in {lines:#?}"));
+    assert_eq!(triggered["trace_id"], CALLER_TRACE, "{triggered}");
+    assert_eq!(triggered["span_id"], api.span_id, "{triggered}");
+    assert_eq!(triggered["user"], "bootstrap", "{triggered}");
+    assert!(triggered["request_id"].is_string(), "{triggered}");
+    for key in ["timestamp", "level", "target"] {
+        assert!(triggered[key].is_string(), "{key} in {triggered}");
+    }
+    assert!(
+        !gantry
+            .printed
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(TOKEN)),
+        "no log line holds the bootstrap token"
+    );
 
     // The audit record of the trigger carries the trace id.
     let audit = gantry.get("/audit?action=run.trigger").await;
@@ -408,4 +467,161 @@ steps:
         )),
         "the re-claimed attempt's process joined the trace: {logs}"
     );
+}
+
+/// An OTLP/HTTP receiver (`POST /v1/traces`, protobuf bodies), as a
+/// collector's `otlphttp` receiver implements the protocol.
+struct HttpReceiver {
+    addr: SocketAddr,
+    spans: Arc<Mutex<Vec<(String, opentelemetry_proto::tonic::trace::v1::Span)>>>,
+}
+
+impl HttpReceiver {
+    async fn start() -> Self {
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        use prost::Message;
+        let spans: Arc<Mutex<Vec<_>>> = Arc::default();
+        let keep = spans.clone();
+        let app = axum::Router::new().route(
+            "/v1/traces",
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let keep = keep.clone();
+                    async move {
+                        assert_eq!(headers["content-type"], "application/x-protobuf");
+                        let request =
+                            ExportTraceServiceRequest::decode(body).expect("OTLP protobuf");
+                        for resource in request.resource_spans {
+                            let service = resource
+                                .resource
+                                .iter()
+                                .flat_map(|r| r.attributes.iter())
+                                .find(|kv| kv.key == "service.name")
+                                .and_then(|kv| kv.value.as_ref())
+                                .map(|v| format!("{:?}", v.value))
+                                .unwrap_or_default();
+                            for scope in resource.scope_spans {
+                                for span in scope.spans {
+                                    keep.lock().unwrap().push((service.clone(), span));
+                                }
+                            }
+                        }
+                        // An empty ExportTraceServiceResponse.
+                        (
+                            [("content-type", "application/x-protobuf")],
+                            Vec::<u8>::new(),
+                        )
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { addr, spans }
+    }
+
+    fn names_in(&self, trace: &str) -> Vec<String> {
+        self.spans
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, s)| hex::encode(&s.trace_id) == trace)
+            .map(|(_, s)| s.name.clone())
+            .collect()
+    }
+}
+
+async fn traces_go_to_an_otlp_http_receiver_by_default(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, dir.path()).await;
+    let receiver = HttpReceiver::start().await;
+    let endpoint = format!("http://{}", receiver.addr);
+    // No protocol named: OTLP's default, http/protobuf; no service name:
+    // "gantry".
+    let gantry = serve(
+        &db,
+        dir.path(),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+        &[],
+    )
+    .await;
+    gantry
+        .apply("name: over-http\nsteps:\n  - id: only\n    run: echo hi\n")
+        .await;
+    let run = gantry.trigger_traced("over-http").await;
+    assert_eq!(gantry.finished(&run).await["status"], "succeeded");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let wanted = ["run over-http", "step only", "attempt 1 of only"];
+    while !wanted
+        .iter()
+        .all(|w| receiver.names_in(CALLER_TRACE).iter().any(|n| n == w))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "spans never arrived over OTLP/HTTP: {:?}",
+            receiver.names_in(CALLER_TRACE)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let services: Vec<String> = receiver
+        .spans
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(s, _)| s.clone())
+        .collect();
+    assert!(
+        services.iter().all(|s| s.contains("\"gantry\"")),
+        "service.name defaults to gantry: {services:?}"
+    );
+}
+
+async fn an_unreachable_collector_costs_runs_nothing_and_drops_are_counted(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, dir.path()).await;
+    let metrics = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let metrics_addr = metrics.local_addr().unwrap().to_string();
+    drop(metrics);
+    // Nothing listens on port 1.
+    let gantry = serve(
+        &db,
+        dir.path(),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+        &["--metrics-bind", &metrics_addr],
+    )
+    .await;
+    gantry
+        .apply("name: no-collector\nsteps:\n  - id: only\n    run: echo hi\n")
+        .await;
+    let run = gantry.trigger_traced("no-collector").await;
+    assert_eq!(gantry.finished(&run).await["status"], "succeeded");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = reqwest::get(format!("http://{metrics_addr}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let dropped = text
+            .lines()
+            .find_map(|l| l.strip_prefix("gantry_telemetry_dropped_total{signal=\"traces\"} "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if dropped > 0.0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no dropped spans counted: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -232,6 +232,7 @@ impl ServeArgs {
                 LogFormat::Json
             }),
             log_filter: args.log,
+            log_request_sample: args.log_request_sample,
             bootstrap_token: args.bootstrap_token.map(SecretString::from),
             auth_failure_limit: args.auth_failure_limit,
             auth_failure_window: args.auth_failure_window,
@@ -249,6 +250,7 @@ impl ServeArgs {
                 workflow_cap: args.metrics.metrics_workflow_cap,
                 series_idle: Some(args.metrics.metrics_series_idle).filter(|d| !d.is_zero()),
             },
+            trace_link_template: args.trace_link_template,
             audit_verify_interval: Some(args.audit.audit_verify_interval).filter(|d| !d.is_zero()),
             connections: crate::http::listener::ConnectionLimits {
                 header_read_timeout: args.edge.header_read_timeout,

@@ -146,7 +146,16 @@ impl RunViewStore for Adapter {
                 id: step_id,
             });
         }
+        // `00-TRACEID-SPANID-FLAGS`, as the run's creator span stored it.
+        let trace_id = head
+            .traceparent
+            .as_deref()
+            .and_then(|t| t.split('-').nth(1))
+            .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(str::to_owned);
         Ok(Some(RunDetail {
+            trace_id,
+            trace_url: None,
             inputs,
             error: head.error.clone(),
             deadline: head.deadline,
