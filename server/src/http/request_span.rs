@@ -104,12 +104,13 @@ pub async fn observe(request: Request, next: Next) -> Response {
         .extensions()
         .get::<RequestSpan>()
         .map_or_else(tracing::Span::current, |s| s.0.clone());
-    // Once something has asked for the span's context (the audit's trace
-    // id, a run's traceparent) the OpenTelemetry span has started and only
-    // takes a new name through its own API.
-    span.context()
-        .span()
-        .update_name(format!("{method} {route}"));
+    // Recorded for the log lines; and once something has asked for the
+    // span's context (the audit's trace id, a run's traceparent) the
+    // OpenTelemetry span has started and takes a new name only through its
+    // own API.
+    let name = format!("{method} {route}");
+    span.record("otel.name", name.as_str());
+    span.context().span().update_name(name);
     span.record("http.route", route.as_str());
     let started = Instant::now();
     let response = next.run(request).await;

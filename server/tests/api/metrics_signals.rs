@@ -36,13 +36,15 @@ async fn a_step_held_back_shows_its_queue_wait(backend: Backend) {
     )
     .await;
     let token = app.worker_token("late").await;
-    let queued_at = Instant::now();
     let id = app
         .apply_and_run(
             "name: held\nsteps:\n  - id: s\n    run: \"true\"\n",
             json!({}),
         )
         .await;
+    // The step was ready before the trigger answered: held from here on,
+    // it waits at least HELD.
+    let queued_at = Instant::now();
     // Held back until HELD has passed, the queue depth equal to the SQL
     // count at every look.
     let mut looks = 0;

@@ -293,8 +293,20 @@ steps:
 
     // (Only spans of the caller's trace are collected: the test's own
     // polling makes traces of its own.)
+    // Spans arrive in the order they end, from several export batches.
+    let wanted = [
+        "run traced",
+        "step hello",
+        "step call",
+        "step flaky",
+        "attempt 1 of hello",
+        "attempt 1 of call",
+        "attempt 1 of flaky",
+        "attempt 2 of flaky",
+        "GET /healthz",
+    ];
     let spans = spans_until(&mut collector, |s| {
-        !named(s, "run traced").is_empty() && named(s, "GET /healthz").len() == 1
+        wanted.iter().all(|w| !named(s, w).is_empty())
     })
     .await;
 
@@ -446,7 +458,9 @@ steps:
     assert_eq!(finished["status"], "succeeded", "{finished:#}");
 
     let spans = spans_until(&mut collector, |s| {
-        !named(s, "run crashy").is_empty() && !named(s, "attempt 2 of slow").is_empty()
+        ["run crashy", "step slow", "attempt 2 of slow"]
+            .iter()
+            .all(|w| !named(s, w).is_empty())
     })
     .await;
     let by_name: BTreeMap<_, _> = spans.iter().map(|s| (s.name.as_str(), s)).collect();
