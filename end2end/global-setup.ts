@@ -9,8 +9,9 @@ function startAnnouncing(
   command: string,
   args: string[],
   pattern: RegExp,
+  env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 30 s:\n${out}`)), 30_000);
@@ -54,7 +55,15 @@ export default async function globalSetup() {
   const listening = /listening on (http:\/\/\S+)/;
   const children: ChildProcess[] = [];
 
-  const main = await startAnnouncing('gantry', bin, gantryArgs('e2e'), listening);
+  // Traced, so run pages link their trace; the collector address is one
+  // nothing listens on (spans are dropped and counted, runs don't notice).
+  const main = await startAnnouncing(
+    'gantry',
+    bin,
+    [...gantryArgs('e2e'), '--trace-link-template', 'https://traces.example/trace/{trace_id}'],
+    listening,
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' },
+  );
   children.push(main.child);
   process.env.GANTRY_URL = main.url;
   // Where its demo secrets are (secrets.spec.ts reads the token to prove

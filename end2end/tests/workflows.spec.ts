@@ -25,6 +25,11 @@ test('runs a workflow from its page and watches it finish without reloading', as
   expect(await page.evaluate(() => (window as unknown as { marker: string }).marker)).toBe('same document');
   await expect(page.getByLabel('Output of dump')).toContainText('dumping replica');
   await expect(page.getByLabel('Output of report')).toContainText('backup of replica verified in dev');
+  // The run names the trace its start began, linked where traces are shown.
+  const trace = page.locator('a[data-trace]');
+  const id = await trace.getAttribute('data-trace');
+  expect(id).toMatch(/^[0-9a-f]{32}$/);
+  await expect(trace).toHaveAttribute('href', `https://traces.example/trace/${id}`);
 });
 
 test('cancels a running run from its page', async ({ page }) => {
