@@ -7,6 +7,7 @@
 //! [`port::ControlPlane`]) is only compiled with the `ssr` feature, keeping
 //! it out of the browser bundle.
 
+pub mod alert;
 pub mod approval;
 pub mod audit;
 pub mod dag;

@@ -1,0 +1,24 @@
+//! Alerts, the pure part: what a rule says (`rule`), how one alert
+//! instance (rule × workflow × environment) moves between ok, pending,
+//! firing and resolved and which notifications that sends (`state`), how a
+//! rule judges a run history (`evaluate`), and the replay of a history
+//! through both that the rule form shows before saving (`backtest`).
+//!
+//! Gantry judges alerts from its own exact run records, one observation per
+//! finished run (or per evaluation pass for time-based kinds), so "three
+//! failures in a row" means exactly that, not a rate that approximates it.
+
+pub mod backtest;
+pub mod evaluate;
+pub mod rule;
+pub mod state;
+
+#[cfg(test)]
+mod backtest_tests;
+#[cfg(test)]
+mod state_tests;
+
+pub use backtest::{Backtest, Moment, backtest};
+pub use evaluate::{RunOutcome, observe};
+pub use rule::{RuleError, RuleKind, RuleSpec};
+pub use state::{Instance, Notice, Observation, Phase, Policy, fingerprint};
