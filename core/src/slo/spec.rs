@@ -205,4 +205,19 @@ mod tests {
                 .contains("90 day limit")
         );
     }
+
+    /// The server lists its schemas by hand and relies on utoipa collecting
+    /// the ones they refer to; a type missing here would be a dangling
+    /// `$ref` in the OpenAPI document.
+    #[cfg(feature = "openapi")]
+    #[test]
+    fn the_workflow_spec_schema_brings_the_slo_schemas_along() {
+        use utoipa::ToSchema;
+        let mut schemas = Vec::new();
+        crate::spec::WorkflowSpec::schemas(&mut schemas);
+        let names: Vec<&str> = schemas.iter().map(|(n, _)| n.as_str()).collect();
+        for name in ["SloSpec", "DurationObjective", "Target", "SpecDuration"] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+    }
 }

@@ -70,8 +70,8 @@ impl Target {
         }
     }
 
-    /// A fraction from a spec number. `None` when it is not a fraction in
-    /// 0..=1 or has more precision than one ppm.
+    /// A fraction from a spec number; refused when it is not in 0..=1 or
+    /// is finer than one ppm.
     fn from_fraction(v: f64) -> Result<Self, String> {
         if !v.is_finite() || !(0.0..=1.0).contains(&v) {
             return Err(if v > 1.0 && v <= 100.0 {

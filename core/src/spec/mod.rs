@@ -94,7 +94,9 @@ pub struct WorkflowSpec {
     /// Left out of the canonical form when empty, so specs written before
     /// SLOs existed keep their content hash.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub slo: crate::slo::SloSection,
+    // Spelled out rather than `slo::SloSection`: utoipa would take the
+    // alias for a schema of its own (named `BTreeMap`).
+    pub slo: BTreeMap<String, crate::slo::SloSpec>,
     pub steps: Vec<StepSpec>,
 }
 
