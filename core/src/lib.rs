@@ -24,6 +24,7 @@ pub mod role_mapping;
 pub mod run;
 pub mod scim;
 pub mod secret;
+pub mod slo;
 pub mod spec;
 pub mod step_up;
 pub mod text;

@@ -61,7 +61,8 @@ pub struct SpecDiff {
     /// Nothing is active in the target: everything is new.
     pub first_deployment: bool,
     /// Workflow-level fields: description, schedule, timezone,
-    /// concurrency, timeout, approval, and the order of inputs and steps.
+    /// concurrency, timeout, approval, SLOs per environment, and the order
+    /// of inputs and steps.
     pub workflow: Vec<FieldChange>,
     pub inputs: Vec<InputDiff>,
     pub steps: Vec<StepDiff>,
@@ -275,6 +276,10 @@ fn workflow_fields(spec: &WorkflowSpec) -> Fields {
             .as_ref()
             .and_then(|a| set_text(&a.required_in)),
     );
+    // Objectives move with the version: a reviewer sees them change.
+    for (env, slo) in &spec.slo {
+        put(&mut f, 6, format!("slo.{env}"), Some(slo.to_string()));
+    }
     f
 }
 

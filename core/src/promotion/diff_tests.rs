@@ -284,6 +284,12 @@ fn workflow_settings_table() {
             None,
         ),
         (
+            |v| v["slo"] = json!({"prod": {"window": "28d", "success": 0.99}}),
+            "slo.prod",
+            None,
+            Some("99% succeed over 28days"),
+        ),
+        (
             |v| v["description"] = json!("Ships it faster"),
             "description",
             Some("Ships it"),

@@ -90,6 +90,13 @@ pub struct WorkflowSpec {
     /// Four eyes: where a manual or API run waits for a second person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<ApprovalSpec>,
+    /// Service level objectives per environment (see [`crate::slo`]).
+    /// Left out of the canonical form when empty, so specs written before
+    /// SLOs existed keep their content hash.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    // Spelled out rather than `slo::SloSection`: utoipa would take the
+    // alias for a schema of its own (named `BTreeMap`).
+    pub slo: BTreeMap<String, crate::slo::SloSpec>,
     pub steps: Vec<StepSpec>,
 }
 
@@ -313,6 +320,7 @@ mod tests {
             concurrency: None,
             timeout: None,
             approval: None,
+            slo: BTreeMap::new(),
             steps: vec![step("a"), step("b")],
         }
     }

@@ -354,6 +354,46 @@ inputs: {target: {default: primary, type: string}}
         assert_eq!(a.canonical_json(), b.canonical_json());
     }
 
+    /// Pinned before `slo:` existed: a spec that doesn't use a newer field
+    /// must keep the hash it was stored under.
+    #[test]
+    fn a_spec_without_newer_fields_keeps_its_pinned_hash() {
+        assert_eq!(
+            parse(EXAMPLE).unwrap().content_hash(),
+            "cab94ef10f53261a11bcedc044cf8ba614850698b3d8e6582f4d3a7e5fa8f95c"
+        );
+    }
+
+    #[test]
+    fn an_slo_section_parses_and_hashes_by_meaning() {
+        let with = |slo: &str| parse(&EXAMPLE.replacen("steps:", &format!("{slo}steps:"), 1));
+        let spec = with(
+            "slo:\n  prod:\n    window: 28d\n    success: 99.5%\n    duration: { within: 10m, target: 0.95 }\n  dev: { window: 7d, success: 0.9 }\n",
+        )
+        .unwrap();
+        let prod = &spec.slo["prod"];
+        assert_eq!(prod.success.map(|t| t.ppm()), Some(995_000));
+        assert_eq!(
+            prod.duration
+                .as_ref()
+                .map(|d| (d.within.0.as_secs(), d.target.ppm())),
+            Some((600, 950_000))
+        );
+        assert!(spec.canonical_json().contains(
+            r#""slo":{"dev":{"window":"7days","success":"90%"},"prod":{"window":"28days","success":"99.5%","duration":{"within":"10m","target":"95%"}}}"#
+        ));
+        let base = parse(EXAMPLE).unwrap().content_hash();
+        assert_ne!(spec.content_hash(), base);
+        // The same objectives written otherwise hash the same.
+        let rewritten = with(
+            "slo:\n  dev: { success: 90%, window: 1week }\n  prod:\n    duration: { target: 95%, within: 600s }\n    success: 0.995\n    window: 4weeks\n",
+        )
+        .unwrap();
+        assert_eq!(rewritten.content_hash(), spec.content_hash());
+        // An empty section is no section.
+        assert_eq!(with("slo: {}\n").unwrap().content_hash(), base);
+    }
+
     #[test]
     fn changing_a_value_changes_the_hash() {
         let base = parse(EXAMPLE).unwrap().content_hash();

@@ -25,6 +25,7 @@ pub fn validate(spec: &WorkflowSpec) -> Result<(), Vec<SpecProblem>> {
     }
     check_duration("timeout", spec.timeout, &mut problems);
     check_approval(spec, &mut problems);
+    problems.0.extend(crate::slo::validate(&spec.slo));
     check_inputs(spec, &mut problems);
     validate_steps::check_steps(spec, &mut problems);
     validate_text::check_texts(spec, &mut problems);

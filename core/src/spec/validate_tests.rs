@@ -76,6 +76,51 @@ fn rejected() -> Vec<(
             Some(2),
             "expected",
         ),
+        // SLOs: validation problems and shape errors both land on their line.
+        (
+            "slo window too short",
+            with_steps("slo:\n  prod:\n    window: 12h\n    success: 99%\n"),
+            "slo.prod.window",
+            Some(4),
+            "shorter than 1 day",
+        ),
+        (
+            "slo without an objective",
+            with_steps("slo:\n  prod: { window: 28d }\n"),
+            "slo.prod",
+            Some(3),
+            "needs an objective",
+        ),
+        (
+            "slo target of 100%",
+            with_steps(
+                "slo:\n  prod:\n    window: 28d\n    duration: { within: 10m, target: 100% }\n",
+            ),
+            "slo.prod.duration.target",
+            Some(5),
+            "no error budget",
+        ),
+        (
+            "slo target written as a percentage number",
+            with_steps("slo:\n  prod:\n    window: 28d\n    success: 99\n"),
+            "slo.prod.success",
+            Some(5),
+            "write 0.99 or \"99%\"",
+        ),
+        (
+            "slo in a malformed environment",
+            with_steps("slo:\n  Prod: { window: 28d, success: 0.9 }\n"),
+            "slo.Prod",
+            Some(3),
+            "environment name",
+        ),
+        (
+            "unknown slo field",
+            with_steps("slo:\n  prod: { window: 28d, latency: 10m }\n"),
+            "slo.prod.latency",
+            None,
+            "unknown field \"latency\"",
+        ),
         // Workflow fields.
         (
             "bad name",
