@@ -304,6 +304,7 @@ steps:
         "attempt 1 of call",
         "attempt 1 of flaky",
         "attempt 2 of flaky",
+        "queued (attempt 2)",
         "GET /healthz",
     ];
     let spans = spans_until(&mut collector, |s| {
@@ -342,6 +343,12 @@ steps:
         assert_eq!(a.parent_span_id, step("flaky").span_id);
         assert_eq!(attr(a, "gantry.outcome"), "failed");
     }
+    // The retry's wait in the queue, from claimable (after its backoff)
+    // to claimed, is a span of its own that ends as the attempt starts.
+    let queued = one(&spans, "queued (attempt 2)");
+    assert_eq!(queued.parent_span_id, step("flaky").span_id);
+    assert!(queued.start_time_unix_nano <= queued.end_time_unix_nano);
+    assert!(queued.end_time_unix_nano <= flaky[1].start_time_unix_nano + 1_000_000);
 
     // Into the step's own process: its TRACEPARENT names its attempt span.
     let logs = gantry.log_text(&run).await;
