@@ -2,7 +2,7 @@
 //! a new PostgreSQL database created through the admin URL and dropped at
 //! the end.
 
-use crate::{Args, BackendArg};
+use crate::BackendArg;
 use anyhow::{Context, Result, anyhow};
 use sqlx::Connection;
 use std::path::Path;
@@ -16,7 +16,8 @@ pub struct Database {
 }
 
 impl Database {
-    pub async fn create(backend: BackendArg, args: &Args, dir: &Path) -> Result<Self> {
+    /// `admin_url`: the PostgreSQL URL allowed to CREATE DATABASE.
+    pub async fn create(backend: BackendArg, admin_url: Option<&str>, dir: &Path) -> Result<Self> {
         match backend {
             BackendArg::Sqlite => Ok(Self {
                 backend,
@@ -24,7 +25,7 @@ impl Database {
                 admin: None,
             }),
             BackendArg::Postgres => {
-                let admin = args.postgres_admin_url.clone().ok_or_else(|| {
+                let admin = admin_url.map(str::to_owned).ok_or_else(|| {
                     anyhow!("PostgreSQL needs --postgres-admin-url or GANTRY_TEST_POSTGRES_URL (scripts/with-postgres.sh sets it)")
                 })?;
                 let name = format!("gantry_bench_{}", uuid::Uuid::new_v4().simple());

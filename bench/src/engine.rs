@@ -77,35 +77,16 @@ pub async fn timings(engine: Engine, args: &Args) -> Result<Timings> {
         .await?;
 
     let chain = engine.apply(chain_spec("bench-chain", args.chain)).await?;
-    // (wall, mean claim → report ms, mean report → next claim ms) per run.
-    let mut chain_runs: Vec<(Duration, f64, f64)> = Vec::new();
+    let mut chain_runs = Vec::new();
     for _ in 0..args.repeat {
-        let t0 = engine.clock.now();
-        let run = engine.trigger(&chain).await?;
-        let detail = engine.finished(&run.id, RUN_TIMEOUT).await?;
-        let end = detail
-            .summary
-            .finished_at
-            .ok_or_else(|| anyhow!("run {} has no finish time", run.id))?;
-        let attempts: Vec<(DateTime<Utc>, DateTime<Utc>)> = detail
-            .steps
-            .iter()
-            .filter_map(|s| s.attempts.first())
-            .filter_map(|a| Some((a.started_at, a.finished_at?)))
-            .collect();
-        let in_step: Vec<f64> = attempts.iter().map(|(s, f)| ms_between(*s, *f)).collect();
-        let between: Vec<f64> = attempts
-            .windows(2)
-            .map(|w| ms_between(w[0].1, w[1].0))
-            .collect();
-        chain_runs.push((
-            Duration::from_secs_f64(ms_between(t0, end) / 1000.0),
-            mean(&in_step),
-            mean(&between),
-        ));
+        chain_runs.push(time_chain(&engine, &chain).await?);
     }
-    chain_runs.sort_by_key(|r| r.0);
-    let (chain_wall, chain_in_step_ms, chain_between_ms) = chain_runs
+    chain_runs.sort_by_key(|r| r.wall);
+    let ChainRun {
+        wall: chain_wall,
+        in_step_ms: chain_in_step_ms,
+        between_ms: chain_between_ms,
+    } = chain_runs
         .get(chain_runs.len() / 2)
         .copied()
         .ok_or_else(|| anyhow!("no sequential run measured"))?;
@@ -144,5 +125,43 @@ pub async fn timings(engine: Engine, args: &Args) -> Result<Timings> {
         chain_in_step_ms,
         chain_between_ms,
         parallel: median(parallel_walls),
+    })
+}
+
+/// One run of a sequential workflow.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainRun {
+    /// From just before the trigger to the run's `finished_at`.
+    pub wall: Duration,
+    /// Mean ms from a step's claim to its report.
+    pub in_step_ms: f64,
+    /// Mean ms from one step's report to the next step's claim.
+    pub between_ms: f64,
+}
+
+/// Triggers the sequential workflow `chain` and times it once.
+pub async fn time_chain(engine: &Engine, chain: &str) -> Result<ChainRun> {
+    let t0 = engine.clock.now();
+    let run = engine.trigger(chain).await?;
+    let detail = engine.finished(&run.id, RUN_TIMEOUT).await?;
+    let end = detail
+        .summary
+        .finished_at
+        .ok_or_else(|| anyhow!("run {} has no finish time", run.id))?;
+    let attempts: Vec<(DateTime<Utc>, DateTime<Utc>)> = detail
+        .steps
+        .iter()
+        .filter_map(|s| s.attempts.first())
+        .filter_map(|a| Some((a.started_at, a.finished_at?)))
+        .collect();
+    let in_step: Vec<f64> = attempts.iter().map(|(s, f)| ms_between(*s, *f)).collect();
+    let between: Vec<f64> = attempts
+        .windows(2)
+        .map(|w| ms_between(w[0].1, w[1].0))
+        .collect();
+    Ok(ChainRun {
+        wall: Duration::from_secs_f64(ms_between(t0, end) / 1000.0),
+        in_step_ms: mean(&in_step),
+        between_ms: mean(&between),
     })
 }

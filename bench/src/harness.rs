@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// How long any run or set of runs may take before the benchmark gives up:
 /// generous, it only stops a hang.
@@ -112,7 +113,16 @@ impl Engine {
         Ok(name)
     }
 
+    /// Triggers a run inside a span like the API's request span, so that
+    /// with tracing on the run carries a trace context as one triggered
+    /// over REST does (with tracing off the span is never exported).
     pub async fn trigger(&self, workflow: &str) -> Result<RunSummary> {
+        let request = tracing::info_span!(
+            "request",
+            otel.name = "POST /api/v1/workflows/{name}/runs",
+            otel.kind = "server",
+            request_id = "gantry-bench",
+        );
         self.plane
             .trigger_run(
                 &self.ctx,
@@ -124,6 +134,7 @@ impl Engine {
                 },
                 Trigger::Api,
             )
+            .instrument(request)
             .await
             .with_context(|| format!("triggering {workflow}"))
             .and_then(|outcome| match outcome {

@@ -20,12 +20,19 @@
 //! verification of the whole chain the run wrote, a failure failing the
 //! benchmark ([`audit`]).
 //!
+//! Then, per backend, what metrics and tracing cost: trigger latency and
+//! the sequential workflow in two processes of this binary, one with the
+//! Prometheus recorder and OTLP export to a live receiver, one without,
+//! taking turns; an overhead of 5 % or more beyond the noise fails the
+//! benchmark ([`overhead`]).
+//!
 //! This file holds the arguments and the order of the measurements.
 
 mod audit;
 mod database;
 mod engine;
 mod harness;
+mod overhead;
 mod raw;
 mod remote;
 mod report;
@@ -114,6 +121,24 @@ struct Args {
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
     audit_time: Duration,
 
+    /// Trigger → first step start samples per side (metrics and tracing off, on) for the
+    /// overhead comparison; 0 skips it.
+    #[arg(long, value_name = "N", default_value_t = 800)]
+    overhead_samples: usize,
+
+    /// Sequential workflows timed per side for the overhead comparison.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    overhead_chains: usize,
+
+    /// Alternating rounds the overhead samples are taken in (each side's batch comes first in
+    /// every other round).
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    overhead_rounds: usize,
+
+    /// Log filter of both overhead processes' JSON log lines (spans at info are on regardless).
+    #[arg(long, value_name = "FILTER", default_value = "info")]
+    overhead_log: String,
+
     /// Also print the tables as Markdown (for docs/benchmarks.md).
     #[arg(long)]
     markdown: bool,
@@ -152,6 +177,13 @@ fn main() -> Result<()> {
     if std::env::args_os().nth(1).is_some_and(|a| a == "step-exec") {
         std::process::exit(i32::from(gantry_server::engine::sandbox::supervisor::run()));
     }
+    // The two sides of the metrics-and-tracing overhead comparison.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == overhead::child::ARG)
+    {
+        return overhead::child::main();
+    }
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
@@ -166,6 +198,10 @@ fn main() -> Result<()> {
         "counts must be positive"
     );
     ensure!(args.slots > 0, "--slots must be positive");
+    ensure!(
+        args.overhead_rounds > 0 && args.overhead_chains > 0,
+        "--overhead-rounds and --overhead-chains must be positive"
+    );
     let mut backends = args.backends.clone();
     if backends.is_empty() {
         backends.push(BackendArg::Sqlite);
@@ -202,6 +238,21 @@ fn main() -> Result<()> {
         match measure_backend(backend, &args, &root) {
             Ok(report) => {
                 report.print_text(&workload);
+                if let Some(o) = &report.overhead {
+                    if let Err(e) = o.verdict() {
+                        eprintln!("gantry-bench: {backend:?}: FAILED: {e:#}");
+                        failure = Some(e);
+                    } else if [o.p99, o.chain]
+                        .iter()
+                        .any(|v| v.verdict() == overhead::Verdict::Unresolved)
+                    {
+                        eprintln!(
+                            "gantry-bench: {backend:?}: the metrics and tracing overhead is not resolved: \
+                             its interval spans {} % on this machine's noise (rerun when it is quiet)",
+                            overhead::LIMIT_PERCENT
+                        );
+                    }
+                }
                 reports.push(report);
             }
             Err(e) => {
@@ -249,12 +300,13 @@ fn measure_backend(backend: BackendArg, args: &Args, root: &Path) -> Result<Repo
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let dir = root.join(match backend {
-        BackendArg::Sqlite => "sqlite",
-        BackendArg::Postgres => "postgres",
-    });
+    let dir = root.join(backend_name(backend));
     std::fs::create_dir_all(&dir)?;
-    let db = runtime.block_on(Database::create(backend, args, &dir))?;
+    let db = runtime.block_on(Database::create(
+        backend,
+        args.postgres_admin_url.as_deref(),
+        &dir,
+    ))?;
     let result = runtime.block_on(run_all(&db, args, &dir));
     // Stops the workers, the scheduler and the LISTEN task before the
     // database goes away.
@@ -266,7 +318,21 @@ fn measure_backend(backend: BackendArg, args: &Args, root: &Path) -> Result<Repo
         eprintln!("gantry-bench: could not remove the benchmark database: {e:#}");
     }
     let _ = std::fs::remove_dir_all(&dir);
-    result
+    let mut report = result?;
+    if args.overhead_samples > 0 {
+        let dir = root.join(format!("overhead-{}", backend_name(backend)));
+        let figures = overhead::measure(backend, args, &dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        report.overhead = Some(figures?);
+    }
+    Ok(report)
+}
+
+fn backend_name(backend: BackendArg) -> &'static str {
+    match backend {
+        BackendArg::Sqlite => "sqlite",
+        BackendArg::Postgres => "postgres",
+    }
 }
 
 /// Every figure of one backend, in an order that keeps them apart: the raw
@@ -309,5 +375,6 @@ async fn run_all(db: &Database, args: &Args, dir: &Path) -> Result<Report> {
         parallel_runs: args.parallel_runs,
         slots: args.slots,
         repeat: args.repeat,
+        overhead: None,
     })
 }

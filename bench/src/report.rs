@@ -5,6 +5,7 @@
 
 use crate::audit::AuditFigures;
 use crate::engine::{Throughput, Timings};
+use crate::overhead::{self, LIMIT_PERCENT, Verdict};
 use crate::raw::RawFigures;
 use crate::remote::RemoteFigures;
 use crate::stats::Percentiles;
@@ -24,6 +25,8 @@ pub struct Report {
     pub parallel_runs: usize,
     pub slots: usize,
     pub repeat: usize,
+    /// Metrics and tracing off against on (`None` with `--overhead-samples 0`).
+    pub overhead: Option<overhead::Figures>,
 }
 
 /// 12345.6 → "12,346"; small rates keep a decimal.
@@ -197,6 +200,68 @@ impl Report {
         )
     }
 
+    /// Figure, off, on, overhead [90 % interval], verdict.
+    fn overhead_rows(&self, o: &overhead::Figures) -> Vec<[String; 5]> {
+        let verdict = |v: &overhead::Overhead| match v.verdict() {
+            Verdict::Under => format!("under {LIMIT_PERCENT} %"),
+            Verdict::Over => format!("{LIMIT_PERCENT} % or more: FAILED"),
+            Verdict::Unresolved => "not resolved: too noisy".to_owned(),
+        };
+        vec![
+            [
+                "trigger → first step start, p50".into(),
+                format!("{:.2} ms", o.off.latency.p50),
+                format!("{:.2} ms", o.on.latency.p50),
+                format!("{:+.1} %", o.p50_overhead()),
+                String::new(),
+            ],
+            [
+                "trigger → first step start, p99".into(),
+                format!("{:.2} ms", o.off.latency.p99),
+                format!("{:.2} ms", o.on.latency.p99),
+                o.p99.describe(),
+                verdict(&o.p99),
+            ],
+            [
+                format!("one {}-step sequential workflow, median", self.chain_steps),
+                format!("{:.3} s", o.off.chain.as_secs_f64()),
+                format!("{:.3} s", o.on.chain.as_secs_f64()),
+                o.chain.describe(),
+                verdict(&o.chain),
+            ],
+            [
+                "JSON log lines written".into(),
+                count(o.off.log_lines as u64),
+                count(o.on.log_lines as u64),
+                String::new(),
+                String::new(),
+            ],
+        ]
+    }
+
+    fn overhead_notes(o: &overhead::Figures) -> String {
+        format!(
+            "Metrics and tracing: \"on\" is the Prometheus recorder installed and served as `serve` \
+             does it ({steps} of {ran} finished steps counted, {dropped} spans dropped) and OTLP/gRPC \
+             export to a live receiver in the benchmark ({spans} spans received, {run_spans} run spans \
+             for {runs} runs traced); \"off\" is neither. Each is a process of its own on a fresh \
+             database, both write JSON log lines, and each is stopped while the other measures. \
+             {samples} samples and {chains} workflows per side in {rounds} alternating rounds, \
+             {elapsed:.0} s. Brackets: 90 % interval of a paired bootstrap over the rounds; the \
+             benchmark fails when a whole interval is at or over {LIMIT_PERCENT} %.",
+            steps = count(o.steps_counted as u64),
+            ran = count(o.steps_ran as u64),
+            dropped = count(o.dropped as u64),
+            spans = count(o.spans as u64),
+            run_spans = count(o.run_spans as u64),
+            runs = count(o.runs_traced as u64),
+            samples = count(o.samples as u64),
+            chains = o.chains,
+            rounds = o.rounds,
+            elapsed = o.elapsed.as_secs_f64(),
+        )
+    }
+
     pub fn print_text(&self, workload: &str) {
         println!();
         println!("== {} ({})", self.raw.database, self.raw.settings);
@@ -242,6 +307,31 @@ impl Report {
             println!("  {:<w0$}  {:<w1$}  ({})", r[0], r[1], r[2]);
         }
         println!("  {}", self.notes().replace("{runs} × {steps}", workload));
+        if let Some(o) = &self.overhead {
+            let header = [
+                "metrics and tracing".to_owned(),
+                "off".to_owned(),
+                "on".to_owned(),
+                "overhead [90 % interval]".to_owned(),
+                String::new(),
+            ];
+            let rows = self.overhead_rows(o);
+            let width = |i: usize| {
+                rows.iter()
+                    .chain([&header])
+                    .map(|r| r[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            };
+            let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
+            for r in [&header].into_iter().chain(rows.iter()) {
+                println!(
+                    "  {:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {}",
+                    r[0], r[1], r[2], r[3], r[4]
+                );
+            }
+            println!("  {}", Self::overhead_notes(o));
+        }
     }
 
     pub fn print_markdown(&self, workload: &str) {
@@ -264,6 +354,16 @@ impl Report {
         }
         println!();
         println!("{}", self.notes().replace("{runs} × {steps}", workload));
+        if let Some(o) = &self.overhead {
+            println!();
+            println!("| metrics and tracing | off | on | overhead [90 % interval] | verdict |");
+            println!("|---|---:|---:|---:|---|");
+            for r in self.overhead_rows(o) {
+                println!("| {} | {} | {} | {} | {} |", r[0], r[1], r[2], r[3], r[4]);
+            }
+            println!();
+            println!("{}", Self::overhead_notes(o));
+        }
     }
 }
 

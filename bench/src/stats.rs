@@ -1,7 +1,9 @@
 //! Turning timestamps and samples into figures: milliseconds between two
-//! instants, means, medians and nearest-rank percentiles.
+//! instants, means, medians, nearest-rank percentiles and bootstrap
+//! intervals.
 
 use chrono::{DateTime, Utc};
+use rand::{Rng, SeedableRng};
 use std::time::Duration;
 
 /// Nearest-rank percentiles of a sample, in milliseconds.
@@ -43,6 +45,32 @@ pub fn median(mut v: Vec<Duration>) -> Duration {
     v.get(v.len() / 2).copied().unwrap_or_default()
 }
 
+/// The 5th and 95th percentiles of `statistic` over `resamples` draws of
+/// `n` indices from `0..n` with replacement (a bootstrap 90 % interval).
+/// Seeded, so the same samples always give the same interval.
+pub fn bootstrap_interval(
+    n: usize,
+    resamples: usize,
+    statistic: impl Fn(&[usize]) -> f64,
+) -> (f64, f64) {
+    if n == 0 || resamples == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    let mut picked = vec![0; n];
+    let mut values: Vec<f64> = (0..resamples)
+        .map(|_| {
+            for p in &mut picked {
+                *p = rng.random_range(0..n);
+            }
+            statistic(&picked)
+        })
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let at = |p: f64| values[((p * resamples as f64) as usize).min(resamples - 1)];
+    (at(0.05), at(0.95))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +82,20 @@ mod tests {
         assert_eq!((p.p50, p.p99, p.max), (50.0, 99.0, 100.0));
         let one = Percentiles::of(&[7.0]);
         assert_eq!((one.p50, one.p99), (7.0, 7.0));
+    }
+
+    #[test]
+    fn bootstrap_intervals_bracket_the_statistic() {
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        let mean_of = |picked: &[usize]| picked.iter().map(|&i| values[i]).sum::<f64>() / 100.0;
+        let (low, high) = bootstrap_interval(values.len(), 1000, mean_of);
+        // The mean is 50.5 with a standard error of about 2.9.
+        assert!(low < 50.5 && 50.5 < high, "{low} {high}");
+        assert!(high - low > 5.0 && high - low < 14.0, "{low} {high}");
+        assert_eq!(
+            bootstrap_interval(values.len(), 1000, mean_of),
+            (low, high),
+            "seeded"
+        );
     }
 }

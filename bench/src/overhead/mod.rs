@@ -1,0 +1,191 @@
+//! What metrics and tracing cost (issue 17's done-when): trigger → first
+//! step start and the sequential workflow, with the Prometheus recorder and
+//! OTLP trace export on versus off, in the same run, on the same database
+//! kind, under the same load.
+//!
+//! A global recorder and subscriber can be installed once per process, so
+//! each side is a process of its own: this binary again ([`child`]), one
+//! with no `OTEL_*` variable and no recorder ("off"), one exporting over
+//! OTLP/gRPC to a live receiver in this process ([`receiver`]) with the
+//! recorder installed and served as `serve` does ("on"). Both write JSON
+//! log lines through `telemetry::init` with the same filter. Both stay up
+//! and take their samples in small alternating batches (off first in even
+//! rounds, on first in odd ones), so a burst of load from elsewhere on the
+//! machine lands on both sides alike; the side not measuring is stopped
+//! (SIGSTOP), so its background work (the "on" side's span exports, both
+//! schedulers' ticks) never lands in the other's samples. [`figures`] turns
+//! the samples into overheads with a 90 % interval and a verdict.
+
+pub mod child;
+mod figures;
+mod process;
+mod receiver;
+
+pub use figures::{Figures, LIMIT_PERCENT, Overhead, Side, Verdict};
+
+use crate::stats::{Percentiles, median};
+use crate::{Args, BackendArg};
+use anyhow::{Result, anyhow};
+use clap::ValueEnum;
+use process::Process;
+use receiver::Receiver;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Prefixes a child's answers on its stderr (its stdout is log lines).
+pub const REPLY: &str = "gantry-bench-overhead: ";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    Off,
+    On,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::On => "on",
+        }
+    }
+}
+
+const STEPS_FINISHED: &str = "gantry_steps_finished_total";
+
+/// The "on" process's `/metrics`, once it counts every step it has run
+/// (a worker counts a step just after recording its end) or after 5 s.
+async fn scrape(on: &Process) -> Result<String> {
+    let addr = on
+        .metrics
+        .as_deref()
+        .ok_or_else(|| anyhow!("the on process serves no metrics"))?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = reqwest::get(format!("http://{addr}/metrics"))
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        if family_sum(&text, STEPS_FINISHED) >= on.steps as f64 || Instant::now() >= deadline {
+            return Ok(text);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The sum of a family's samples in Prometheus text.
+fn family_sum(text: &str, family: &str) -> f64 {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(family)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Both sides on `backend`, each on a fresh database of its own.
+pub fn measure(backend: BackendArg, args: &Args, dir: &Path) -> Result<Figures> {
+    std::fs::create_dir_all(dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(compare(backend, args, dir));
+    runtime.shutdown_background();
+    result
+}
+
+async fn compare(backend: BackendArg, args: &Args, dir: &Path) -> Result<Figures> {
+    let began = Instant::now();
+    let receiver = Receiver::start().await?;
+    let (off, on) = tokio::try_join!(
+        Process::start(Mode::Off, backend, args, dir, &receiver.endpoint),
+        Process::start(Mode::On, backend, args, dir, &receiver.endpoint),
+    )?;
+    let mut sides = [off, on];
+    let rounds = args.overhead_rounds;
+    let batch = args.overhead_samples.div_ceil(rounds);
+    // The workflows spread evenly over the rounds.
+    let chains_in = |round: usize| {
+        ((round + 1) * args.overhead_chains).div_ceil(rounds)
+            - (round * args.overhead_chains).div_ceil(rounds)
+    };
+    for side in &sides {
+        side.pause()?;
+    }
+    for round in 0..rounds {
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for i in order {
+            sides[i].resume()?;
+            sides[i].latency(round, batch).await?;
+            for _ in 0..chains_in(round) {
+                sides[i].chain().await?;
+            }
+            sides[i].pause()?;
+        }
+    }
+    for side in &sides {
+        side.resume()?;
+    }
+    let [off, on] = sides;
+    let scraped = scrape(&on).await?;
+    let p99 = figures::p99_overhead(&off.samples, &on.samples);
+    let chain = figures::median_overhead(&off.chains, &on.chains);
+    let side = |p: &Process| Side {
+        latency: Percentiles::of(&p.samples.concat()),
+        chain: median(p.chains.clone()),
+        log_lines: 0,
+    };
+    let (off_figures, on_figures) = (side(&off), side(&on));
+    let steps_ran = on.steps;
+    let (_, runs_traced) = tokio::try_join!(off.quit(), on.quit())?;
+    receiver
+        .wait_for_runs(runs_traced, Duration::from_secs(15))
+        .await;
+    let received = receiver.received.clone();
+    receiver.stop().await;
+    // The log files are complete now that both processes have ended.
+    let lines = |mode: Mode| {
+        std::fs::read_to_string(dir.join(format!("{}.log", mode.name())))
+            .map_or(0, |s| s.lines().count())
+    };
+    Ok(Figures {
+        off: Side {
+            log_lines: lines(Mode::Off),
+            ..off_figures
+        },
+        on: Side {
+            log_lines: lines(Mode::On),
+            ..on_figures
+        },
+        p99,
+        chain,
+        samples: batch * rounds,
+        chains: args.overhead_chains,
+        rounds,
+        spans: received.all(),
+        run_spans: received.runs(),
+        runs_traced,
+        steps_counted: family_sum(&scraped, STEPS_FINISHED),
+        steps_ran,
+        dropped: family_sum(&scraped, "gantry_telemetry_dropped_total"),
+        elapsed: began.elapsed(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn family_sums_add_every_series_of_one_family_only() {
+        let text = "# HELP gantry_steps_finished_total x\n\
+                    gantry_steps_finished_total{kind=\"shell\",outcome=\"succeeded\"} 40\n\
+                    gantry_steps_finished_total{kind=\"http\",outcome=\"failed\"} 2\n\
+                    gantry_steps_finished_total_other 7\n\
+                    gantry_telemetry_dropped_total{signal=\"traces\"} 0\n";
+        assert_eq!(family_sum(text, "gantry_steps_finished_total"), 42.0);
+        assert_eq!(family_sum(text, "gantry_telemetry_dropped_total"), 0.0);
+        assert_eq!(family_sum(text, "gantry_absent_total"), 0.0);
+    }
+}
