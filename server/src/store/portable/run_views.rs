@@ -146,13 +146,11 @@ impl RunViewStore for Adapter {
                 id: step_id,
             });
         }
-        // `00-TRACEID-SPANID-FLAGS`, as the run's creator span stored it.
         let trace_id = head
             .traceparent
             .as_deref()
-            .and_then(|t| t.split('-').nth(1))
-            .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-            .map(str::to_owned);
+            .and_then(crate::runtime::telemetry::context::trace_id_of)
+            .map(|t| t.to_string());
         Ok(Some(RunDetail {
             trace_id,
             trace_url: None,
