@@ -9,7 +9,9 @@
 //! failures in a row" means exactly that, not a rate that approximates it.
 
 pub mod backtest;
+pub mod channel;
 pub mod evaluate;
+pub mod notification;
 pub mod rule;
 pub mod state;
 
@@ -19,6 +21,8 @@ mod backtest_tests;
 mod state_tests;
 
 pub use backtest::{Backtest, Moment, backtest};
+pub use channel::{ChannelError, ChannelKind, ChannelSpec, ChannelView, SigningKey};
 pub use evaluate::{RunOutcome, observe};
+pub use notification::{NoticeKind, Notification, Severity};
 pub use rule::{RuleError, RuleKind, RuleSpec};
 pub use state::{Instance, Notice, Observation, Phase, Policy, fingerprint};

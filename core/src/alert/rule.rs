@@ -53,6 +53,8 @@ pub struct RuleSpec {
     pub renotify: Option<SpecDuration>,
     #[serde(default)]
     pub channels: Vec<String>,
+    #[serde(default)]
+    pub severity: super::notification::Severity,
 }
 
 fn one() -> u32 {
