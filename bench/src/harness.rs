@@ -90,6 +90,7 @@ impl Engine {
                 secrets: Default::default(),
                 remote_worker_secrets: Default::default(),
                 trace_link_template: None,
+                alerts: Default::default(),
                 role_mapping: Default::default(),
                 step_up_max_age: std::time::Duration::from_secs(15 * 60),
                 token_approvals: Vec::new(),

@@ -52,6 +52,14 @@ pub enum Action {
     /// Read `GET /metrics` on the main port: metrics tokens only, and
     /// nothing else for them.
     ScrapeMetrics,
+    /// Create, change or delete alert rules and silences covering `scope`:
+    /// the on-call role (operator) or admin there; every environment needs
+    /// it in every one.
+    ManageAlerts { scope: EnvScope },
+    /// Create, change or delete notification channels. A channel carries
+    /// every environment's alerts to wherever its URL points, so it needs
+    /// admin in every environment.
+    ManageAlertChannels,
 }
 
 impl Action {
@@ -76,6 +84,8 @@ impl Action {
             Action::ExecuteSteps => "execute_steps",
             Action::InvalidateSecrets => "invalidate_secrets",
             Action::ScrapeMetrics => "scrape_metrics",
+            Action::ManageAlerts { .. } => "manage_alerts",
+            Action::ManageAlertChannels => "manage_alert_channels",
         }
     }
 }
@@ -264,6 +274,38 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
             } else {
                 Decision::deny(
                     "only a metrics token may read /metrics (make one with gantry token create --metrics)",
+                )
+            }
+        }
+        Action::ManageAlerts { scope } => {
+            let covered = principal.grants.iter().any(|g| {
+                matches!(g.role, Role::Operator | Role::Admin)
+                    && match scope {
+                        EnvScope::All => g.scope == EnvScope::All,
+                        EnvScope::Only(env) => g.scope.covers(env),
+                    }
+            });
+            if covered {
+                Decision::Allow
+            } else {
+                Decision::deny(match scope {
+                    EnvScope::All => "alert rules and silences for every environment need the operator or admin role in every environment".to_owned(),
+                    EnvScope::Only(env) => format!(
+                        "alert rules and silences in {env} need the operator or admin role there"
+                    ),
+                })
+            }
+        }
+        Action::ManageAlertChannels => {
+            let everywhere = principal
+                .grants
+                .iter()
+                .any(|g| g.role == Role::Admin && g.scope == EnvScope::All);
+            if everywhere {
+                Decision::Allow
+            } else {
+                Decision::deny(
+                    "notification channels need the admin role in every environment (admin@*)",
                 )
             }
         }

@@ -110,6 +110,10 @@ impl Application {
         .await
         .with_context(|| "cannot listen for metrics (--metrics-bind, GANTRY_METRICS_BIND)")?;
         let oidc = start_oidc(&config, addr).await?;
+        let alerts = crate::alerting::AlertSettings {
+            sealer: open_alert_sealer(&config)?,
+            wake: Arc::default(),
+        };
         let plane = Arc::new(GantryPlane::new(
             store.clone(),
             config.clock.clone(),
@@ -132,6 +136,7 @@ impl Application {
                 secrets: secrets.clone(),
                 remote_worker_secrets: config.remote_worker_secrets.clone(),
                 trace_link_template: config.trace_link_template.clone(),
+                alerts: alerts.clone(),
             },
         ));
         if config.demo_workflows {
@@ -291,6 +296,34 @@ impl Application {
             let _ = w.await;
         }
         served
+    }
+}
+
+/// The sealer for channel credentials: `--alert-credentials-key-file`, or
+/// with SQLite a key beside the database (made on first start). PostgreSQL
+/// serves several processes, which must share one key: no default there.
+fn open_alert_sealer(
+    config: &Config,
+) -> anyhow::Result<Option<Arc<crate::alerting::seal::Sealer>>> {
+    use crate::alerting::seal::{Sealer, default_key_path};
+    if let Some(path) = &config.alerting.key_file {
+        return Sealer::from_file(path, false)
+            .map(|s| Some(Arc::new(s)))
+            .context("--alert-credentials-key-file (GANTRY_ALERT_CREDENTIALS_KEY_FILE)");
+    }
+    match &config.database_url {
+        store::DatabaseUrl::Sqlite(url) => match default_key_path(url) {
+            Some(path) => Sealer::from_file(&path, true)
+                .map(|s| Some(Arc::new(s)))
+                .context("the alert credentials key beside the database"),
+            None => Ok(None),
+        },
+        store::DatabaseUrl::Postgres(_) => {
+            tracing::info!(
+                "no --alert-credentials-key-file: notification channels can't be created until one is set"
+            );
+            Ok(None)
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// One moment a notice would have gone out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Moment {
     pub at: DateTime<Utc>,
     /// `firing` or `resolved`.
@@ -17,6 +18,7 @@ pub struct Moment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Backtest {
     pub runs: u32,
     pub fired: u32,

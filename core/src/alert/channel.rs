@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ChannelKind {
     /// JSON to any URL, signed with HMAC-SHA256 (see `docs/alerting.md`).
     Webhook,
@@ -36,6 +37,7 @@ pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue"
 /// A webhook signing key. Two may be active at once, so a receiver can
 /// rotate without a gap: every request carries a signature per key.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SigningKey {
     /// Sent in `Gantry-Signature` next to its signature, so the receiver
     /// knows which of its keys to check.
@@ -55,6 +57,7 @@ impl std::fmt::Debug for SigningKey {
 /// (`validate` says what is missing or out of place).
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelSpec {
     pub name: String,
     pub kind: Option<ChannelKind>,
@@ -209,6 +212,7 @@ pub fn url_problem(url: &str) -> Option<String> {
 
 /// A channel as shown back: never a credential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelView {
     pub name: String,
     pub kind: ChannelKind,

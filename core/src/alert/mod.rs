@@ -14,6 +14,7 @@ pub mod evaluate;
 pub mod notification;
 pub mod rule;
 pub mod state;
+pub mod view;
 
 #[cfg(test)]
 mod backtest_tests;

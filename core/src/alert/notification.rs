@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// gets it as the `severity` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Severity {
     Critical,
     Error,
@@ -50,6 +51,7 @@ impl Notice {
 
 /// A notification to deliver to one channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     /// The outbox entry's id: receivers may use it to drop a repeat
     /// (sent as `Idempotency-Key` where the channel allows headers).
@@ -81,6 +83,7 @@ pub struct Notification {
 /// `Notice` as stored and sent (serde-friendly).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum NoticeKind {
     Firing,
     Reminder,

@@ -13,6 +13,7 @@ use std::time::Duration;
 /// pass.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RuleKind {
     /// The last `threshold` runs all failed.
     ConsecutiveFailures { threshold: u32 },
@@ -31,6 +32,7 @@ pub enum RuleKind {
 
 /// A rule: a kind, a scope and how it fires and resolves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleSpec {
     pub name: String,
     #[serde(flatten)]

@@ -152,10 +152,22 @@ pub enum AuditAction {
     SecretRevoke,
     /// Cached secret values dropped on request.
     SecretInvalidate,
+    /// An alert rule created.
+    AlertRuleCreate,
+    AlertRuleUpdate,
+    AlertRuleDelete,
+    /// A notification channel created (never its credentials).
+    AlertChannelCreate,
+    AlertChannelUpdate,
+    AlertChannelDelete,
+    AlertChannelTest,
+    /// A silence or mute window created.
+    SilenceCreate,
+    SilenceExpire,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 39] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -195,6 +207,15 @@ impl AuditAction {
         AuditAction::SecretFetch,
         AuditAction::SecretRevoke,
         AuditAction::SecretInvalidate,
+        AuditAction::AlertRuleCreate,
+        AuditAction::AlertRuleUpdate,
+        AuditAction::AlertRuleDelete,
+        AuditAction::AlertChannelCreate,
+        AuditAction::AlertChannelUpdate,
+        AuditAction::AlertChannelDelete,
+        AuditAction::AlertChannelTest,
+        AuditAction::SilenceCreate,
+        AuditAction::SilenceExpire,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -238,6 +259,15 @@ impl AuditAction {
             AuditAction::SecretFetch => "secret.fetch",
             AuditAction::SecretRevoke => "secret.revoke",
             AuditAction::SecretInvalidate => "secret.invalidate",
+            AuditAction::AlertRuleCreate => "alert.rule_create",
+            AuditAction::AlertRuleUpdate => "alert.rule_update",
+            AuditAction::AlertRuleDelete => "alert.rule_delete",
+            AuditAction::AlertChannelCreate => "alert.channel_create",
+            AuditAction::AlertChannelUpdate => "alert.channel_update",
+            AuditAction::AlertChannelDelete => "alert.channel_delete",
+            AuditAction::AlertChannelTest => "alert.channel_test",
+            AuditAction::SilenceCreate => "alert.silence_create",
+            AuditAction::SilenceExpire => "alert.silence_expire",
         }
     }
 

@@ -10,6 +10,7 @@
 //! [`SharedControlPlane`] call every method without importing anything;
 //! callers holding the implementation itself `use` [`prelude`].
 
+mod alerts;
 mod approvals;
 mod audit;
 mod delegations;
@@ -23,6 +24,7 @@ mod tokens;
 mod users;
 mod workflows;
 
+pub use alerts::AlertPort;
 pub use approvals::ApprovalPort;
 pub use audit::AuditPort;
 pub use delegations::DelegationPort;
@@ -76,6 +78,7 @@ pub trait ControlPlane:
     + PromotionPort
     + DelegationPort
     + SecretPort
+    + AlertPort
     + Send
     + Sync
     + 'static
@@ -94,6 +97,7 @@ impl<T> ControlPlane for T where
         + PromotionPort
         + DelegationPort
         + SecretPort
+        + AlertPort
         + Send
         + Sync
         + 'static
@@ -108,7 +112,8 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 /// (rather than through [`SharedControlPlane`]).
 pub mod prelude {
     pub use super::{
-        ApprovalPort, AuditPort, ControlPlane, DelegationPort, ExecutionPort, IdentityPort,
-        PromotionPort, RunPort, ScimPort, SecretPort, TokenPort, UserPort, WorkflowPort,
+        AlertPort, ApprovalPort, AuditPort, ControlPlane, DelegationPort, ExecutionPort,
+        IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, TokenPort, UserPort,
+        WorkflowPort,
     };
 }

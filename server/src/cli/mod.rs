@@ -9,6 +9,7 @@ use std::time::Duration;
 
 pub use secrets::secret_args;
 
+pub mod alert_flags;
 pub mod audit;
 pub mod client;
 pub mod metrics_flags;
@@ -475,6 +476,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub metrics: metrics_flags::MetricsFlags,
+
+    #[command(flatten)]
+    pub alerts: alert_flags::AlertFlags,
 
     /// Who fetches the secrets of steps that remote workers (`gantry worker`) run: `worker` (with
     /// the worker's own --vault-* credentials; values never cross the network) or `server` (the

@@ -120,6 +120,7 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             secrets: Default::default(),
             remote_worker_secrets: Default::default(),
             trace_link_template: None,
+            alerts: Default::default(),
             role_mapping: Default::default(),
             step_up_max_age: std::time::Duration::from_secs(15 * 60),
             // The CLI decides no approvals.

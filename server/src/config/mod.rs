@@ -66,6 +66,8 @@ pub struct Config {
     pub metrics: crate::runtime::metrics::MetricsSettings,
     /// A run page's link to its trace (`{trace_id}` replaced).
     pub trace_link_template: Option<String>,
+    /// Alert evaluation and notification delivery.
+    pub alerting: AlertingConfig,
     /// How often `serve` verifies the audit chain (`None`: never).
     pub audit_verify_interval: Option<Duration>,
     /// Who resolves remote workers' secrets, per environment.
@@ -74,6 +76,16 @@ pub struct Config {
     pub connections: crate::http::listener::ConnectionLimits,
     /// Body deadline and size.
     pub bodies: crate::http::edge::BodyLimits,
+}
+
+/// `--alert-*` and `--notification-*`.
+#[derive(Debug, Clone)]
+pub struct AlertingConfig {
+    /// `None`: the SQLite default beside the database, or none on PostgreSQL.
+    pub key_file: Option<PathBuf>,
+    pub evaluation_interval: Duration,
+    pub timeout: Duration,
+    pub give_up_after: Duration,
 }
 
 /// What is wrong with the configuration, as one line naming the flag.

@@ -4,6 +4,7 @@
 //! called it, and every change and refusal is audited here (`audit.rs`).
 //! This file holds the plane itself and the helpers every capability shares.
 
+mod alerts;
 mod approvals;
 mod audit;
 mod audit_log;
@@ -57,6 +58,8 @@ pub struct PlaneSettings {
     pub remote_worker_secrets: crate::secrets::remote::RemoteWorkerSecrets,
     /// Where a run's trace is shown (`--trace-link-template`).
     pub trace_link_template: Option<String>,
+    /// Channel credentials' sealer and the evaluation loop's wake-up.
+    pub alerts: crate::alerting::AlertSettings,
 }
 
 pub struct GantryPlane {

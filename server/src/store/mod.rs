@@ -19,6 +19,7 @@
 //! between the databases (a lock clause, a wake-up): that is one item in
 //! `sqlite.rs` and one in `postgres.rs`, used from the portable file.
 
+pub mod alerts;
 pub mod approvals;
 pub mod audit;
 pub mod delegations;
@@ -38,6 +39,7 @@ pub mod tokens;
 pub mod users;
 pub mod versions;
 
+pub use alerts::AlertStore;
 pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
 pub use delegations::DelegationStore;
@@ -163,6 +165,7 @@ pub trait Store:
     + PromotionStore
     + DelegationStore
     + SecretLeaseStore
+    + AlertStore
 {
     fn backend(&self) -> Backend;
 

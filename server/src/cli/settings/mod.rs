@@ -251,6 +251,15 @@ impl ServeArgs {
                 series_idle: Some(args.metrics.metrics_series_idle).filter(|d| !d.is_zero()),
             },
             trace_link_template: args.trace_link_template,
+            alerting: crate::config::AlertingConfig {
+                key_file: args.alerts.alert_credentials_key_file,
+                evaluation_interval: args
+                    .alerts
+                    .alert_evaluation_interval
+                    .max(std::time::Duration::from_millis(50)),
+                timeout: args.alerts.notification_timeout,
+                give_up_after: args.alerts.notification_give_up_after,
+            },
             audit_verify_interval: Some(args.audit.audit_verify_interval).filter(|d| !d.is_zero()),
             connections: crate::http::listener::ConnectionLimits {
                 header_read_timeout: args.edge.header_read_timeout,

@@ -9,6 +9,8 @@
 
 use super::{Adapter, Db, FOR_UPDATE, SKIP_LOCKED, begin_write, notify_work};
 
+mod alert_pass;
+mod alerts;
 mod approvals;
 mod audit;
 mod delegations;

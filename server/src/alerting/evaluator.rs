@@ -1,0 +1,489 @@
+//! The evaluation pass: judges finished runs (from the inbox the database
+//! fills as runs end) and the passing of time (pending alerts whose `for`
+//! elapsed, reminders, ratios whose window moved, silences that ended)
+//! with `core::alert`'s rules, and commits the transitions with their
+//! notifications in one transaction (`AlertStore::commit_alert_pass`).
+//!
+//! Every serve process runs passes; the commit holds only over what the
+//! pass read, so with several processes one wins and the others read again.
+
+use crate::store::SharedStore;
+use crate::store::alerts::{
+    AlertPass, HistoryRun, InboxRun, NewNotification, NewTransition, PassCommit, StoredInstance,
+    StoredRule,
+};
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use gantry_core::alert::view::SilenceView;
+use gantry_core::alert::{
+    Instance, Notice, NoticeKind, Notification, Observation, Phase, RuleKind, RunOutcome,
+    fingerprint, observe,
+};
+use std::collections::HashMap;
+
+/// Inbox runs judged per pass; the rest wait for the next.
+const INBOX_BATCH: u32 = 500;
+/// Most runs read for a failure ratio's window.
+const RATIO_HISTORY_CAP: u32 = 10_000;
+/// Tries when another process's pass moved an instance first.
+const STALE_RETRIES: u32 = 5;
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PassReport {
+    pub runs_judged: usize,
+    pub transitions: usize,
+    pub notifications: usize,
+}
+
+/// Where links in notifications point.
+#[derive(Debug, Clone)]
+pub struct Links {
+    pub public_url: String,
+}
+
+impl Links {
+    fn run(&self, run_id: &str) -> String {
+        format!("{}/runs/{run_id}", self.public_url.trim_end_matches('/'))
+    }
+
+    fn alert(&self, rule: &str) -> String {
+        let rule: String = form_urlencoded::byte_serialize(rule.as_bytes()).collect();
+        format!(
+            "{}/alerts?rule={rule}",
+            self.public_url.trim_end_matches('/')
+        )
+    }
+}
+
+/// Runs passes until the inbox is drained (each commit judges up to
+/// [`INBOX_BATCH`] runs).
+pub async fn evaluate(
+    store: &SharedStore,
+    now: DateTime<Utc>,
+    links: &Links,
+) -> anyhow::Result<PassReport> {
+    let mut total = PassReport::default();
+    loop {
+        let report = pass(store, now, links).await?;
+        total.runs_judged += report.runs_judged;
+        total.transitions += report.transitions;
+        total.notifications += report.notifications;
+        if report.runs_judged < INBOX_BATCH as usize {
+            return Ok(total);
+        }
+    }
+}
+
+/// One pass, retried when another process committed first.
+pub async fn pass(
+    store: &SharedStore,
+    now: DateTime<Utc>,
+    links: &Links,
+) -> anyhow::Result<PassReport> {
+    for _ in 0..STALE_RETRIES {
+        let (work, report) = decide(store, now, links).await?;
+        if work.judged_runs.is_empty() && work.instances.is_empty() {
+            return Ok(report);
+        }
+        match store
+            .commit_alert_pass(work)
+            .await
+            .context("committing an alert evaluation pass")?
+        {
+            PassCommit::Done => {
+                record_metrics(&report);
+                return Ok(report);
+            }
+            PassCommit::Stale => continue,
+        }
+    }
+    anyhow::bail!("alert evaluation kept racing another process; will try again")
+}
+
+fn record_metrics(report: &PassReport) {
+    if report.transitions > 0 {
+        metrics::counter!("gantry_alert_transitions_total").increment(report.transitions as u64);
+    }
+}
+
+/// Reads what a pass needs and decides, without writing.
+async fn decide(
+    store: &SharedStore,
+    now: DateTime<Utc>,
+    links: &Links,
+) -> anyhow::Result<(AlertPass, PassReport)> {
+    let inbox = store.alert_inbox(INBOX_BATCH).await?;
+    let rules = store.alert_rules().await?;
+    let silences = store.silences(now).await?;
+    let stored: HashMap<String, StoredInstance> = store
+        .alert_instances()
+        .await?
+        .into_iter()
+        .map(|i| (i.fingerprint.clone(), i))
+        .collect();
+    let mut pass = Pass {
+        now,
+        links,
+        silences: &silences,
+        stored: &stored,
+        changed: HashMap::new(),
+        out: AlertPass {
+            at: now,
+            ..AlertPass::default()
+        },
+    };
+    let histories = load_histories(store, &inbox, &rules).await?;
+    for run in &inbox {
+        pass.out.judged_runs.push(run.run_id.clone());
+        let Some(_) = run.succeeded else {
+            continue;
+        };
+        let history = histories
+            .get(&(run.workflow.clone(), run.environment.clone()))
+            .map(|h| upto(h, run.finished_at))
+            .unwrap_or_default();
+        for rule in rules.iter().filter(|r| judges_runs(r) && covers(r, run)) {
+            let seen = observe(&rule.spec.kind, &history, run.finished_at);
+            pass.observe(rule, &run.workflow, &run.environment, seen, Some(run));
+        }
+    }
+    // Time passing: every instance not at rest and not just judged.
+    let rule_by_id: HashMap<&str, &StoredRule> = rules.iter().map(|r| (r.id.as_str(), r)).collect();
+    let waiting: Vec<StoredInstance> = stored
+        .values()
+        .filter(|i| matches!(i.state.phase, Phase::Pending | Phase::Firing))
+        .filter(|i| !pass.changed.contains_key(&i.fingerprint))
+        .cloned()
+        .collect();
+    for instance in waiting {
+        let Some(rule) = rule_by_id.get(instance.rule_id.as_str()) else {
+            continue;
+        };
+        if let RuleKind::FailureRatio { window, .. } = &rule.spec.kind {
+            // The window moves with time: runs age out of it.
+            let since = now - chrono::Duration::from_std(window.0).unwrap_or_default();
+            let history = store
+                .run_history(
+                    &instance.workflow,
+                    &instance.environment,
+                    now,
+                    Some(since),
+                    RATIO_HISTORY_CAP,
+                )
+                .await?;
+            let seen = observe(&rule.spec.kind, &outcomes(&history), now);
+            if seen != Observation::Breach || instance.state.phase == Phase::Pending {
+                pass.observe(rule, &instance.workflow, &instance.environment, seen, None);
+                continue;
+            }
+        }
+        pass.tick(rule, &instance);
+    }
+    let report = PassReport {
+        runs_judged: pass.out.judged_runs.len(),
+        transitions: pass.out.transitions.len(),
+        notifications: pass.out.notifications.len(),
+    };
+    let mut out = pass.out;
+    out.instances = pass.changed.into_values().collect();
+    Ok((out, report))
+}
+
+/// Each inbox pair's history, once, up to its latest run in the batch.
+async fn load_histories(
+    store: &SharedStore,
+    inbox: &[InboxRun],
+    rules: &[StoredRule],
+) -> anyhow::Result<HashMap<(String, String), Vec<RunOutcome>>> {
+    let mut pairs: HashMap<(String, String), (DateTime<Utc>, DateTime<Utc>, u32)> = HashMap::new();
+    for run in inbox.iter().filter(|r| r.succeeded.is_some()) {
+        let entry = pairs
+            .entry((run.workflow.clone(), run.environment.clone()))
+            .or_insert((run.finished_at, run.finished_at, 0));
+        entry.0 = entry.0.min(run.finished_at);
+        entry.1 = entry.1.max(run.finished_at);
+        entry.2 += 1;
+    }
+    let mut out = HashMap::new();
+    for ((workflow, environment), (first, last, count)) in pairs {
+        let probe = InboxRun {
+            run_id: String::new(),
+            workflow: workflow.clone(),
+            environment: environment.clone(),
+            succeeded: Some(true),
+            finished_at: last,
+        };
+        let mut limit = 0u32;
+        let mut since: Option<DateTime<Utc>> = None;
+        for rule in rules.iter().filter(|r| judges_runs(r) && covers(r, &probe)) {
+            match &rule.spec.kind {
+                RuleKind::ConsecutiveFailures { threshold } => {
+                    limit = limit.max(threshold.saturating_add(count));
+                }
+                RuleKind::FailureRatio { window, .. } => {
+                    limit = RATIO_HISTORY_CAP;
+                    let from = first - chrono::Duration::from_std(window.0).unwrap_or_default();
+                    since = Some(since.map_or(from, |s| s.min(from)));
+                }
+            }
+        }
+        if limit == 0 {
+            continue;
+        }
+        // A ratio reads its window; a streak reads a count. Both at once:
+        // the window, bounded by the cap.
+        let history = store
+            .run_history(&workflow, &environment, last, since, limit)
+            .await?;
+        out.insert((workflow, environment), outcomes(&history));
+    }
+    Ok(out)
+}
+
+fn outcomes(history: &[HistoryRun]) -> Vec<RunOutcome> {
+    history
+        .iter()
+        .map(|h| RunOutcome {
+            finished_at: h.finished_at,
+            succeeded: h.succeeded,
+        })
+        .collect()
+}
+
+fn upto(history: &[RunOutcome], at: DateTime<Utc>) -> Vec<RunOutcome> {
+    history
+        .iter()
+        .take_while(|r| r.finished_at <= at)
+        .copied()
+        .collect()
+}
+
+fn judges_runs(rule: &StoredRule) -> bool {
+    matches!(
+        rule.spec.kind,
+        RuleKind::ConsecutiveFailures { .. } | RuleKind::FailureRatio { .. }
+    )
+}
+
+fn covers(rule: &StoredRule, run: &InboxRun) -> bool {
+    rule.spec
+        .workflow
+        .as_deref()
+        .is_none_or(|w| w == run.workflow)
+        && rule
+            .spec
+            .environment
+            .as_deref()
+            .is_none_or(|e| e == run.environment)
+}
+
+/// One pass's decisions so far.
+struct Pass<'a> {
+    now: DateTime<Utc>,
+    links: &'a Links,
+    silences: &'a [SilenceView],
+    stored: &'a HashMap<String, StoredInstance>,
+    /// Instances this pass moved, with the version it read (`None`: new).
+    changed: HashMap<String, (StoredInstance, Option<i64>)>,
+    out: AlertPass,
+}
+
+impl Pass<'_> {
+    /// The instance as this pass has it, and the version read.
+    fn current(
+        &self,
+        rule: &StoredRule,
+        workflow: &str,
+        environment: &str,
+        at: DateTime<Utc>,
+    ) -> (StoredInstance, Option<i64>) {
+        let fp = fingerprint(&rule.id, workflow, environment);
+        if let Some(c) = self.changed.get(&fp) {
+            return c.clone();
+        }
+        if let Some(s) = self.stored.get(&fp) {
+            return (s.clone(), Some(s.version));
+        }
+        (
+            StoredInstance {
+                fingerprint: fp,
+                rule_id: rule.id.clone(),
+                workflow: workflow.to_owned(),
+                environment: environment.to_owned(),
+                state: Instance::new(at),
+                summary: String::new(),
+                last_run_id: None,
+                version: 0,
+            },
+            None,
+        )
+    }
+
+    fn observe(
+        &mut self,
+        rule: &StoredRule,
+        workflow: &str,
+        environment: &str,
+        seen: Observation,
+        run: Option<&InboxRun>,
+    ) {
+        let at = run.map_or(self.now, |r| r.finished_at);
+        let (mut instance, read) = self.current(rule, workflow, environment, at);
+        let silenced = super::silences::silenced(
+            self.silences,
+            &rule.spec.name,
+            workflow,
+            environment,
+            self.now,
+        );
+        let before = instance.state.clone();
+        let notice = instance
+            .state
+            .observe(seen, at, &rule.spec.policy(), silenced);
+        if let Some(run) = run {
+            instance.last_run_id = Some(run.run_id.clone());
+        }
+        self.settle(
+            rule,
+            instance,
+            read,
+            &before,
+            notice,
+            silenced,
+            run.map(|r| r.run_id.as_str()),
+        );
+    }
+
+    fn tick(&mut self, rule: &StoredRule, stored: &StoredInstance) {
+        let (mut instance, read) =
+            self.current(rule, &stored.workflow, &stored.environment, self.now);
+        let silenced = super::silences::silenced(
+            self.silences,
+            &rule.spec.name,
+            &instance.workflow,
+            &instance.environment,
+            self.now,
+        );
+        let before = instance.state.clone();
+        let notice = instance.state.tick(self.now, &rule.spec.policy(), silenced);
+        self.settle(rule, instance, read, &before, notice, silenced, None);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn settle(
+        &mut self,
+        rule: &StoredRule,
+        mut instance: StoredInstance,
+        read: Option<i64>,
+        before: &Instance,
+        notice: Option<Notice>,
+        silenced: bool,
+        run_id: Option<&str>,
+    ) {
+        if instance.state == *before && read.is_some() && notice.is_none() {
+            return;
+        }
+        let moved = instance.state.phase != before.phase;
+        if moved || read.is_none() {
+            instance.summary = summary(&rule.spec.kind, instance.state.phase, &rule.spec);
+        }
+        if moved {
+            self.out.transitions.push(NewTransition {
+                id: uuid::Uuid::now_v7().to_string(),
+                fingerprint: instance.fingerprint.clone(),
+                rule_id: rule.id.clone(),
+                rule_name: rule.spec.name.clone(),
+                workflow: instance.workflow.clone(),
+                environment: instance.environment.clone(),
+                from: before.phase,
+                to: instance.state.phase,
+                silenced,
+                run_id: run_id.map(str::to_owned),
+                summary: instance.summary.clone(),
+                at: self.now,
+            });
+        }
+        if let Some(notice) = notice {
+            self.notify(rule, &instance, notice, run_id);
+        }
+        // A brand-new instance that stayed at rest needn't be stored.
+        if read.is_none() && instance.state.phase == Phase::Ok {
+            return;
+        }
+        self.changed
+            .insert(instance.fingerprint.clone(), (instance, read));
+    }
+
+    fn notify(
+        &mut self,
+        rule: &StoredRule,
+        instance: &StoredInstance,
+        notice: Notice,
+        run_id: Option<&str>,
+    ) {
+        let run_id = run_id
+            .map(str::to_owned)
+            .or_else(|| instance.last_run_id.clone());
+        let started_at = if notice == Notice::Resolved {
+            instance
+                .state
+                .recent_firings
+                .last()
+                .copied()
+                .unwrap_or(instance.state.since)
+        } else {
+            instance.state.since
+        };
+        for channel in &rule.spec.channels {
+            self.out.notifications.push(NewNotification {
+                channel: channel.clone(),
+                notification: Notification {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    notice: NoticeKind::from(notice),
+                    fingerprint: instance.fingerprint.clone(),
+                    rule: rule.spec.name.clone(),
+                    rule_kind: kind_name(&rule.spec.kind).to_owned(),
+                    severity: rule.spec.severity,
+                    workflow: instance.workflow.clone(),
+                    environment: instance.environment.clone(),
+                    summary: instance.summary.clone(),
+                    started_at,
+                    resolved_at: (notice == Notice::Resolved).then_some(self.now),
+                    run_url: run_id.as_deref().map(|r| self.links.run(r)),
+                    run_id: run_id.clone(),
+                    alert_url: self.links.alert(&rule.spec.name),
+                },
+                at: self.now,
+            });
+        }
+    }
+}
+
+pub fn kind_name(kind: &RuleKind) -> &'static str {
+    match kind {
+        RuleKind::ConsecutiveFailures { .. } => "consecutive_failures",
+        RuleKind::FailureRatio { .. } => "failure_ratio",
+    }
+}
+
+/// One line saying what the instance's phase means.
+fn summary(kind: &RuleKind, phase: Phase, spec: &gantry_core::alert::RuleSpec) -> String {
+    match (kind, phase) {
+        (RuleKind::ConsecutiveFailures { threshold }, Phase::Pending | Phase::Firing) => {
+            format!("{threshold} runs in a row failed")
+        }
+        (RuleKind::FailureRatio { ratio, window, .. }, Phase::Pending | Phase::Firing) => {
+            format!(
+                "at least {:.0}% of runs within {window} failed",
+                ratio * 100.0
+            )
+        }
+        (_, Phase::Resolved) => format!(
+            "resolved: {} clear evaluation{} in a row",
+            spec.resolve_after,
+            if spec.resolve_after == 1 { "" } else { "s" }
+        ),
+        (_, Phase::Ok) => "ok".to_owned(),
+    }
+}
