@@ -3,6 +3,7 @@
 //! port method with the caller's `RequestContext`, and maps the answer.
 //! Authorization and validation happen in the port.
 
+mod alerts;
 mod approvals;
 mod audit;
 mod delegations;
@@ -74,6 +75,34 @@ pub fn router() -> Router<AppState> {
         .route("/users/{user}/enable", post(users::enable))
         .route("/secret-providers", get(secrets::providers))
         .route("/secrets/invalidate", post(secrets::invalidate))
+        .route("/alerts", get(alerts::list_instances))
+        .route("/alerts/history", get(alerts::list_history))
+        .route("/alerts/notifications", get(alerts::list_notifications))
+        .route(
+            "/alerts/rules",
+            get(alerts::list_rules).post(alerts::create_rule),
+        )
+        .route("/alerts/rules/backtest", post(alerts::backtest_rule))
+        .route(
+            "/alerts/rules/{name}",
+            get(alerts::get_rule)
+                .put(alerts::replace_rule)
+                .delete(alerts::delete_rule),
+        )
+        .route(
+            "/alerts/channels",
+            get(alerts::list_channels).post(alerts::create_channel),
+        )
+        .route(
+            "/alerts/channels/{name}",
+            put(alerts::replace_channel).delete(alerts::delete_channel),
+        )
+        .route("/alerts/channels/{name}/test", post(alerts::test_channel))
+        .route(
+            "/alerts/silences",
+            get(alerts::list_silences).post(alerts::create_silence),
+        )
+        .route("/alerts/silences/{id}/expire", post(alerts::expire_silence))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/{seq}", get(audit::get))

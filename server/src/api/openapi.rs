@@ -5,7 +5,9 @@
 //! token (see `auth::is_public`).
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
-use super::{approvals, audit, delegations, promotions, runs, secrets, tokens, users, workflows};
+use super::{
+    alerts, approvals, audit, delegations, promotions, runs, secrets, tokens, users, workflows,
+};
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
 use gantry_core::approval::{ApprovalDecided, ApprovalRequest, ApprovalStatus, Person};
@@ -95,6 +97,23 @@ pub const SESSION_SCHEME: &str = "session";
         audit::list,
         audit::get,
         audit::verify,
+        alerts::list_rules,
+        alerts::create_rule,
+        alerts::get_rule,
+        alerts::replace_rule,
+        alerts::delete_rule,
+        alerts::backtest_rule,
+        alerts::list_channels,
+        alerts::create_channel,
+        alerts::replace_channel,
+        alerts::delete_channel,
+        alerts::test_channel,
+        alerts::list_instances,
+        alerts::list_history,
+        alerts::list_notifications,
+        alerts::list_silences,
+        alerts::create_silence,
+        alerts::expire_silence,
         document,
     ),
     components(schemas(
@@ -171,6 +190,7 @@ pub const SESSION_SCHEME: &str = "session";
         (name = "promotions", description = "Promoting versions dev → stage → prod, rollback, the deployment ledger and environment policies."),
         (name = "identity", description = "Who is calling, service tokens (admins) and accounts (access reviews, disabling)."),
         (name = "secrets", description = "Secret providers' health (admins and auditors); never a value."),
+        (name = "alerts", description = "Alert rules with backtests, notification channels (credentials write-only), silences and mute windows, what fired and what was sent."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),
         (name = "meta", description = "The API itself."),
     )
