@@ -1,6 +1,7 @@
 //! Gantry's server: implements the `gantry_core` control-plane port over a
 //! SQL store and serves the dashboard, probes and (later) the REST API.
 
+pub mod alerting;
 pub mod api;
 pub mod audit;
 pub mod auth;
