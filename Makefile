@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-rotel ops-check binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
+.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -40,7 +40,7 @@ run: tools-build site server
 	  work=/tmp/gantry-dev-work; echo "Steps run as nobody, who can't reach $(CURDIR): their working folders go under $$work"; fi; \
 	exec $(GANTRY) serve --dev --bind 127.0.0.1:3000 --database-url sqlite://data/gantry.db --site-root $(SITE_ROOT) --work-dir "$$work"
 
-test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus ops-check
+test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-alertmanager ops-check
 	$(MAKE) fmt-check
 	$(MAKE) clippy
 	$(MAKE) unit
@@ -48,7 +48,7 @@ test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openba
 
 ## ---- tools (idempotent) ----------------------------------------------------
 
-tools: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus
+tools: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-alertmanager
 
 # Checks are cheap, so they run every time: a removed tool is reinstalled.
 tools-build:
@@ -128,6 +128,18 @@ tools-prometheus:
 	  && dpkg -x $(PROMETHEUS_DIR)/prometheus_*.deb $(PROMETHEUS_DIR) \
 	  && rm -f $(PROMETHEUS_DIR)/prometheus_*.deb; fi
 
+# Alertmanager from Debian's package, unpacked the same way (never installed,
+# which would start a system service): the alert delivery test starts it on
+# 127.0.0.1 with its own config and storage (server/tests/api/alert_delivery.rs).
+ALERTMANAGER_DEB_VERSION := 0.25.0-1+b4
+ALERTMANAGER_DIR := target/alertmanager
+tools-alertmanager:
+	@if $(ALERTMANAGER_DIR)/usr/bin/prometheus-alertmanager --version 2>&1 | grep -F "revision: $(ALERTMANAGER_DEB_VERSION)" >/dev/null; then :; else \
+	  $(MAKE) $(APT_UPDATED) && rm -rf $(ALERTMANAGER_DIR) && mkdir -p $(ALERTMANAGER_DIR) \
+	  && (cd $(ALERTMANAGER_DIR) && apt-get download -qq "prometheus-alertmanager=$(ALERTMANAGER_DEB_VERSION)" 2>/dev/null) \
+	  && dpkg -x $(ALERTMANAGER_DIR)/prometheus-alertmanager_*.deb $(ALERTMANAGER_DIR) \
+	  && rm -f $(ALERTMANAGER_DIR)/prometheus-alertmanager_*.deb; fi
+
 # The test harness starts a private cluster from Debian's server binaries
 # (scripts/with-postgres.sh); the distribution's own cluster is not used.
 tools-postgres:
@@ -199,7 +211,7 @@ clippy:
 # Unit tests and the integration tests that boot the real server, on SQLite
 # and on a throwaway PostgreSQL cluster, with a throwaway OpenBao server; the
 # harness starts and stops both.
-unit: tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-rotel
+unit: tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-alertmanager tools-rotel
 	SCIM2=$(abspath $(SCIM2)) scripts/with-postgres.sh scripts/with-openbao.sh $(CARGO) nextest run --locked --workspace --exclude frontend
 
 # Playwright against the real server on Debian's Chromium. The binary comes

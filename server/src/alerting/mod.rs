@@ -4,8 +4,11 @@
 //! through `deliver`'s channel formats). Rules, channels and silences are
 //! managed through the port (`plane/alerts.rs`).
 
+pub mod deliver;
 pub mod evaluator;
+pub mod run;
 pub mod seal;
+pub mod sender;
 pub mod silences;
 
 use std::sync::Arc;

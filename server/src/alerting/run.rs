@@ -2,8 +2,8 @@
 //! at once when woken: a test notification queued, a silence ended), one
 //! evaluation pass and then every due notification delivered.
 
-use super::evaluator::{Links, evaluate};
 use super::AlertSettings;
+use super::evaluator::{Links, evaluate};
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use std::sync::Arc;
@@ -24,7 +24,13 @@ pub async fn run(
     settings: LoopSettings,
     stop: CancellationToken,
 ) {
-    let client = super::sender::client();
+    let client = match super::deliver::client() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the notification client; alerting is off");
+            return;
+        }
+    };
     loop {
         let now = clock.now();
         if let Err(e) = evaluate(&store, now, &settings.links).await {

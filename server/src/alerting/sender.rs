@@ -24,16 +24,6 @@ fn lease(settings: &DeliverySettings) -> Duration {
     settings.timeout * 2 + Duration::from_secs(5)
 }
 
-/// The HTTP client notifications go out with: no redirects (a receiver
-/// that moved must be reconfigured, not followed with our credentials).
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Gantry/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
-}
-
 /// Delivers every due notification; how many it attempted.
 pub async fn deliver_due(
     store: &SharedStore,
@@ -83,7 +73,10 @@ async fn attempt(
         at: clock.now(),
     };
     let Some(channel) = store.alert_channel(&claimed.channel).await? else {
-        return Ok(failed(format!("the channel {:?} was deleted", claimed.channel)));
+        return Ok(failed(format!(
+            "the channel {:?} was deleted",
+            claimed.channel
+        )));
     };
     let Some(credentials) = sealer.and_then(|s| s.open(&channel.name, &channel.sealed)) else {
         return Ok(failed(
@@ -99,9 +92,19 @@ async fn attempt(
         routing_key: credentials.routing_key.clone(),
         bearer_token: credentials.bearer_token.clone(),
     };
-    let request = deliver::request(&target, &claimed.notification, clock.now());
-    let shown = deliver::shown(&target, &request);
-    let outcome = deliver::send(client, &request, settings.timeout).await;
+    // Usually one request; PagerDuty's test is a trigger and its resolve.
+    let requests = deliver::requests(&target, &claimed.notification, clock.now());
+    let shown = requests
+        .first()
+        .map(|r| deliver::shown(&target, r))
+        .unwrap_or_default();
+    let mut outcome = Outcome::Delivered { status: 0 };
+    for request in &requests {
+        outcome = deliver::send(client, request, settings.timeout).await;
+        if !matches!(outcome, Outcome::Delivered { .. }) {
+            break;
+        }
+    }
     let now = clock.now();
     let waited = (now - claimed.created_at).to_std().unwrap_or_default();
     Ok(match outcome {
@@ -121,7 +124,11 @@ async fn attempt(
             next_attempt_at: now,
             at: now,
         },
-        Outcome::Retry { status, after, error } => {
+        Outcome::Retry {
+            status,
+            after,
+            error,
+        } => {
             let wait = deliver::backoff(claimed.attempts + 1, after);
             let give_up = waited + wait > settings.give_up_after;
             DeliveryRecord {
