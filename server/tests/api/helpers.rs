@@ -155,6 +155,18 @@ impl TestApp {
         if !demo {
             argv.push("--no-demo");
         }
+        // SQLite keeps its alert credentials key beside the database;
+        // PostgreSQL has no default, like several serve processes.
+        let alert_key = dir.path().join("alert-credentials.key");
+        if backend == Backend::Postgres && !flags.contains(&"--alert-credentials-key-file") {
+            std::fs::write(
+                &alert_key,
+                "test-alert-key-0123456789abcdefghijklmnopqrstuvwxyz",
+            )
+            .expect("alert key");
+            argv.push("--alert-credentials-key-file");
+            argv.push(alert_key.to_str().expect("utf-8 path"));
+        }
         argv.extend_from_slice(flags);
         let Command::Serve(args) = Cli::try_parse_from(argv).expect("flags parse").command else {
             unreachable!("a serve command")
