@@ -58,6 +58,32 @@ impl GantryPlane {
             .map(|s| s.unwrap_or(EnvScope::All))
     }
 
+    /// Refuses, before anything is looked up, callers who manage alerts
+    /// nowhere: whether a rule or silence exists is not theirs to learn
+    /// from a 404. The scoped check follows once the object is known.
+    fn may_manage_some_alerts(&self, ctx: &RequestContext) -> Result<(), PortError> {
+        let principal = ctx.require_principal()?;
+        let somewhere = self.settings.environments.iter().any(|env| {
+            gantry_core::rbac::decide(
+                principal,
+                &Action::ManageAlerts {
+                    scope: EnvScope::Only(env.clone()),
+                },
+            )
+            .is_allowed()
+        });
+        if somewhere {
+            return Ok(());
+        }
+        self.authorize(
+            ctx,
+            &Action::ManageAlerts {
+                scope: EnvScope::All,
+            },
+        )
+        .map(|_| ())
+    }
+
     async fn checked_rule(&self, spec: &RuleSpec) -> Result<EnvScope, PortError> {
         let mut problems: Vec<(String, String)> = spec
             .validate()
@@ -146,8 +172,9 @@ impl GantryPlane {
         };
         event.resource = format!("alert_rule/{}", spec.name);
         event.environment = spec.environment.clone();
-        let scope = self.checked_rule(&spec).await?;
+        let scope = self.alert_scope(spec.environment.as_deref())?;
         self.authorize(ctx, &Action::ManageAlerts { scope })?;
+        self.checked_rule(&spec).await?;
         let now = self.clock.now();
         let rule = StoredRule {
             id: uuid::Uuid::now_v7().to_string(),
@@ -182,7 +209,7 @@ impl GantryPlane {
         spec: RuleSpec,
         event: &mut AuditEvent,
     ) -> Result<RuleView, PortError> {
-        ctx.require_principal()?;
+        self.may_manage_some_alerts(ctx)?;
         let old = self.rule_named(name).await?;
         event.environment = old.spec.environment.clone();
         // Both where it applied and where it will: moving a prod rule to
@@ -194,8 +221,9 @@ impl GantryPlane {
             name: spec.name.trim().to_owned(),
             ..spec
         };
-        let scope = self.checked_rule(&spec).await?;
+        let scope = self.alert_scope(spec.environment.as_deref())?;
         self.authorize(ctx, &Action::ManageAlerts { scope })?;
+        self.checked_rule(&spec).await?;
         let reset = old.spec.kind != spec.kind
             || old.spec.workflow != spec.workflow
             || old.spec.environment != spec.environment;
@@ -232,7 +260,7 @@ impl GantryPlane {
         name: &str,
         event: &mut AuditEvent,
     ) -> Result<(), PortError> {
-        ctx.require_principal()?;
+        self.may_manage_some_alerts(ctx)?;
         let old = self.rule_named(name).await?;
         event.environment = old.spec.environment.clone();
         let scope = self.alert_scope(old.spec.environment.as_deref())?;
@@ -597,7 +625,7 @@ impl GantryPlane {
         id: &str,
         event: &mut AuditEvent,
     ) -> Result<SilenceView, PortError> {
-        ctx.require_principal()?;
+        self.may_manage_some_alerts(ctx)?;
         uuid_or_not_found("silence", id)?;
         let silence = self
             .store

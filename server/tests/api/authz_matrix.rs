@@ -392,6 +392,102 @@ fn table() -> Vec<Row> {
         rest("get", "/audit", Anywhere(AUDITORS), NONE, empty),
         rest("get", "/audit/verify", Anywhere(AUDITORS), NONE, empty),
         rest("get", "/audit/{seq}", Anywhere(AUDITORS), NONE, empty),
+        // Alerting: rules and silences by operators where they apply,
+        // channels by admins everywhere. Allowed creations stop at 409 after
+        // the first (one name per environment); the `{name}` and `{id}`
+        // used don't exist, and only callers who manage alerts somewhere
+        // learn that (404), the rest are refused first.
+        rest("get", "/alerts", Anywhere(VIEWERS), NONE, empty),
+        rest("get", "/alerts/history", Anywhere(VIEWERS), NONE, empty),
+        rest(
+            "get",
+            "/alerts/notifications",
+            Anywhere(VIEWERS),
+            NONE,
+            empty,
+        ),
+        rest("get", "/alerts/rules", Anywhere(VIEWERS), NONE, empty),
+        rest("post", "/alerts/rules", InEnv(OPERATORS), ENVS, |t| {
+            Body::Json(
+                json!({"name": format!("mx-{}", t.env), "kind": "consecutive_failures",
+                              "threshold": 2, "environment": t.env}),
+            )
+        }),
+        rest(
+            "post",
+            "/alerts/rules/backtest",
+            Anywhere(VIEWERS),
+            NONE,
+            |_| Body::Json(json!({"name": "mx", "kind": "consecutive_failures", "threshold": 2})),
+        ),
+        rest(
+            "get",
+            "/alerts/rules/{name}",
+            Anywhere(VIEWERS),
+            NONE,
+            empty,
+        ),
+        rest(
+            "put",
+            "/alerts/rules/{name}",
+            Anywhere(OPERATORS),
+            NONE,
+            |_| {
+                Body::Json(
+                    json!({"name": WORKFLOW, "kind": "consecutive_failures", "threshold": 2}),
+                )
+            },
+        ),
+        rest(
+            "delete",
+            "/alerts/rules/{name}",
+            Anywhere(OPERATORS),
+            NONE,
+            empty,
+        ),
+        rest("get", "/alerts/channels", Anywhere(VIEWERS), NONE, empty),
+        rest("post", "/alerts/channels", AdminEverywhere, NONE, |_| {
+            Body::Json(
+                json!({"name": "mx-channel", "kind": "webhook", "url": "http://127.0.0.1:1/"}),
+            )
+        }),
+        rest(
+            "put",
+            "/alerts/channels/{name}",
+            AdminEverywhere,
+            NONE,
+            |_| {
+                Body::Json(
+                    json!({"name": WORKFLOW, "kind": "webhook", "url": "http://127.0.0.1:1/"}),
+                )
+            },
+        ),
+        rest(
+            "delete",
+            "/alerts/channels/{name}",
+            AdminEverywhere,
+            NONE,
+            empty,
+        ),
+        rest(
+            "post",
+            "/alerts/channels/{name}/test",
+            AdminEverywhere,
+            NONE,
+            empty,
+        ),
+        rest("get", "/alerts/silences", Anywhere(VIEWERS), NONE, empty),
+        rest("post", "/alerts/silences", InEnv(OPERATORS), ENVS, |t| {
+            let ends = chrono::Utc::now() + chrono::Duration::hours(1);
+            Body::Json(json!({"environment": t.env, "ends_at": ends, "reason": "matrix"}))
+        }),
+        rest(
+            "post",
+            "/alerts/silences/{id}/expire",
+            Anywhere(OPERATORS),
+            NONE,
+            empty,
+        ),
         // Server functions (the dashboard).
         server_fn("shell", Public, NONE, empty),
         server_fn("sign_in_options", Public, NONE, empty),
