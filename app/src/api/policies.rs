@@ -198,6 +198,7 @@ fn item_check(
             min: duration(&item.min, &at("check.min"), problems)?,
         },
         "target_not_failing" => ItemCheck::TargetNotFailing,
+        "no_firing_alerts" => ItemCheck::NoFiringAlerts,
         "no_new_http_hosts" => ItemCheck::NoNewHttpHosts,
         "no_new_secret_references" => ItemCheck::NoNewSecretReferences,
         "manual" => ItemCheck::Manual {

@@ -17,13 +17,14 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 /// The kinds of item, as the form's `kind` values and their names.
-pub const KINDS: [(&str, &str); 6] = [
+pub const KINDS: [(&str, &str); 7] = [
     (
         "successful_runs_in_previous",
         "Successful runs in the previous environment",
     ),
     ("soak_time", "Soak time in the previous environment"),
     ("target_not_failing", "The target's last run is not failing"),
+    ("no_firing_alerts", "No alerts firing on the workflow"),
     ("no_new_http_hosts", "No new HTTP hosts (else acknowledge)"),
     (
         "no_new_secret_references",
@@ -40,6 +41,7 @@ pub fn kind_key(check: &ItemCheck) -> &'static str {
         ItemCheck::SuccessfulRunsInPrevious { .. } => "successful_runs_in_previous",
         ItemCheck::SoakTime { .. } => "soak_time",
         ItemCheck::TargetNotFailing => "target_not_failing",
+        ItemCheck::NoFiringAlerts => "no_firing_alerts",
         ItemCheck::NoNewHttpHosts => "no_new_http_hosts",
         ItemCheck::NoNewSecretReferences => "no_new_secret_references",
         ItemCheck::Manual { .. } => "manual",

@@ -60,6 +60,10 @@ pub enum ItemCheck {
     /// The workflow's last finished run in the target environment did not
     /// fail (or time out): don't pile a change onto an incident.
     TargetNotFailing,
+    /// No alert fires on the workflow in the previous or the target
+    /// environment (docs/alerting.md): don't promote into an incident, or
+    /// what one is still tracking.
+    NoFiringAlerts,
     /// The diff adds no HTTP host; otherwise an approver acknowledges the
     /// new ones by name.
     NoNewHttpHosts,
@@ -108,6 +112,9 @@ impl ItemCheck {
             ),
             ItemCheck::SoakTime { min } => format!("Active in {previous} for at least {min}"),
             ItemCheck::TargetNotFailing => format!("The last run in {target} is not failing"),
+            ItemCheck::NoFiringAlerts => {
+                format!("No alerts firing on the workflow in {previous} or {target}")
+            }
             ItemCheck::NoNewHttpHosts => "No new HTTP hosts".to_owned(),
             ItemCheck::NoNewSecretReferences => "No new secret references".to_owned(),
             ItemCheck::Manual { text, .. } => text.clone(),
@@ -173,6 +180,7 @@ impl ChecklistItemTemplate {
                 }
             }
             ItemCheck::TargetNotFailing
+            | ItemCheck::NoFiringAlerts
             | ItemCheck::NoNewHttpHosts
             | ItemCheck::NoNewSecretReferences => {}
         }
@@ -207,6 +215,7 @@ fn id_problem(id: &str) -> Option<String> {
 ///   an hourly schedule to fire and for dashboards to show a regression;
 /// - `target_healthy`: the last run in the target didn't fail (fix the
 ///   incident first, or roll back; don't stack changes);
+/// - `no_firing_alerts`: no alert fires on the workflow in stage or prod;
 /// - `http_hosts` and `secret_references`: anything new the change reaches
 ///   out to, or reads, is acknowledged by an approver by name;
 /// - `on_call_aware`: the on-call operator knows it is going out and how to
@@ -232,6 +241,7 @@ pub fn default_checklist() -> Vec<ChecklistItemTemplate> {
             },
         ),
         item("target_healthy", ItemCheck::TargetNotFailing),
+        item("no_firing_alerts", ItemCheck::NoFiringAlerts),
         item("http_hosts", ItemCheck::NoNewHttpHosts),
         item("secret_references", ItemCheck::NoNewSecretReferences),
         item(
@@ -291,13 +301,14 @@ mod tests {
                 "At least 3 successful runs in stage in the last 7 d, 90% of finished runs succeeding",
                 "Active in stage for at least 1 h",
                 "The last run in prod is not failing",
+                "No alerts firing on the workflow in stage or prod",
                 "No new HTTP hosts",
                 "No new secret references",
                 "The on-call engineer knows this change is going out and how to roll it back",
             ]
         );
         let automatic = items.iter().filter(|i| i.check.is_automatic()).count();
-        assert_eq!(automatic, 5);
+        assert_eq!(automatic, 6);
     }
 
     #[test]

@@ -63,6 +63,10 @@ pub struct ChecklistFacts {
     /// (`SpecDiff::new_host_labels`, `SpecDiff::new_secret_references`).
     pub new_http_hosts: Vec<String>,
     pub new_secret_references: Vec<String>,
+    /// Alerts firing on the workflow in the previous or target
+    /// environment: `rule (environment)` each.
+    #[serde(default)]
+    pub firing_alerts: Vec<String>,
 }
 
 /// Someone ticking a manual item, or acknowledging what a "no new …" item
@@ -245,6 +249,25 @@ fn evaluate_item(
                 }
             }
         },
+        ItemCheck::NoFiringAlerts => {
+            if facts.firing_alerts.is_empty() {
+                (
+                    ItemStatus::Pass,
+                    format!(
+                        "no alert fires on it in {} or {target}",
+                        facts.previous_environment
+                    ),
+                )
+            } else {
+                (
+                    ItemStatus::Fail,
+                    format!(
+                        "firing: {}; resolve or silence them first (the Alerts page)",
+                        facts.firing_alerts.join(", ")
+                    ),
+                )
+            }
+        }
         ItemCheck::NoNewHttpHosts => {
             acknowledgement(&facts.new_http_hosts, tick, ("HTTP host", "HTTP hosts"))
         }

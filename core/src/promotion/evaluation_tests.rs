@@ -29,6 +29,7 @@ fn facts() -> ChecklistFacts {
         }),
         new_http_hosts: vec![],
         new_secret_references: vec![],
+        firing_alerts: vec![],
     }
 }
 
@@ -263,6 +264,7 @@ fn new_hosts_and_references_need_an_acknowledgement_naming_them() {
     let hosts = ChecklistFacts {
         new_http_hosts: vec!["api.example.com".into(), "${{ inputs.host }}".into()],
         new_secret_references: vec!["vault:kv/data/prod/db#password".into()],
+        firing_alerts: vec![],
         ..facts()
     };
     let (status, why) = one(ItemCheck::NoNewHttpHosts, &facts(), &[]);
@@ -371,7 +373,7 @@ fn the_default_checklist_waits_for_its_manual_item_then_is_green() {
     assert_eq!(snapshot.evaluated_at, now());
     assert!(!snapshot.all_green());
     assert!(!all_green(&snapshot));
-    assert_eq!(snapshot.progress(), (5, 6));
+    assert_eq!(snapshot.progress(), (6, 7));
     let blocking: Vec<&str> = snapshot.blocking().map(|i| i.id.as_str()).collect();
     assert_eq!(blocking, ["on_call_aware"]);
 
@@ -382,7 +384,7 @@ fn the_default_checklist_waits_for_its_manual_item_then_is_green() {
         &[tick("stray", "oscar"), tick("on_call_aware", "oscar")],
     );
     assert!(snapshot.all_green(), "{snapshot:?}");
-    assert_eq!(snapshot.progress(), (6, 6));
+    assert_eq!(snapshot.progress(), (7, 7));
     // Items keep the policy's order, ids and titles.
     let ids: Vec<&str> = snapshot.items.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(
@@ -391,13 +393,14 @@ fn the_default_checklist_waits_for_its_manual_item_then_is_green() {
             "stage_runs",
             "soak",
             "target_healthy",
+            "no_firing_alerts",
             "http_hosts",
             "secret_references",
             "on_call_aware"
         ]
     );
     assert_eq!(snapshot.items[1].title, "Active in stage for at least 1 h");
-    assert!(snapshot.items[0].automatic && !snapshot.items[5].automatic);
+    assert!(snapshot.items[0].automatic && !snapshot.items[6].automatic);
 }
 
 #[test]
@@ -464,4 +467,15 @@ fn snapshots_round_trip_through_json() {
     );
     let back: ChecklistSnapshot = serde_json::from_str(&json).unwrap();
     assert_eq!(back, snapshot);
+}
+
+#[test]
+fn a_firing_alert_blocks_the_no_firing_alerts_item_by_name() {
+    let mut f = facts();
+    let (got, why) = one(ItemCheck::NoFiringAlerts, &f, &[]);
+    assert_eq!(got, ItemStatus::Pass, "{why}");
+    f.firing_alerts = vec!["nightly keeps failing (stage)".into()];
+    let (got, why) = one(ItemCheck::NoFiringAlerts, &f, &[]);
+    assert_eq!(got, ItemStatus::Fail);
+    assert!(why.contains("nightly keeps failing (stage)"), "{why}");
 }

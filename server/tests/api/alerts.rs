@@ -18,6 +18,7 @@ on_both_backends!(
     a_silence_holds_the_firing_notice_until_it_ends,
     a_failure_ratio_rule_fires_and_backtests,
     a_channel_test_is_delivered_and_shown_in_the_history,
+    a_firing_alert_holds_a_promotion_whose_checklist_asks_for_none,
 );
 
 /// A local receiver recording every notification body and its headers.
@@ -467,4 +468,45 @@ async fn a_channel_test_is_delivered_and_shown_in_the_history(backend: Backend) 
     assert_eq!(history[0]["last_status"], 200);
     let (status, _) = app.api_post("/alerts/channels/nope/test", json!({})).await;
     assert_eq!(status, 404);
+}
+
+async fn a_firing_alert_holds_a_promotion_whose_checklist_asks_for_none(backend: Backend) {
+    let app = app(backend).await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::PUT,
+            "/environments/stage/policy",
+            Some(json!({"checklist": [{"id": "calm", "check": {"kind": "no_firing_alerts"}}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .api_post(
+            "/alerts/rules",
+            json!({"name": "dev breaks", "kind": "consecutive_failures", "threshold": 1,
+                   "workflow": "flaky", "environment": "dev"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    run(&app, true).await;
+    judged(&app).await;
+    assert_eq!(instance(&app, "dev%20breaks").await["phase"], "firing");
+    let (status, asked) = app
+        .api_post(
+            "/workflows/flaky/promotions",
+            json!({"to_environment": "stage", "reason": "ship it"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{asked}");
+    assert_eq!(asked["outcome"], "pending", "{asked}");
+    let id = asked["promotion"]["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, detail) = app.api_get(&format!("/promotions/{id}")).await;
+    let item = &detail["checklist"]["items"][0];
+    assert_eq!(item["id"], "calm", "{detail:#}");
+    assert_eq!(item["status"]["state"], "fail", "{item:#}");
+    assert!(item.to_string().contains("dev breaks (dev)"), "{item:#}");
+    assert_eq!(detail["request"]["state"], "pending", "{detail:#}");
 }

@@ -104,8 +104,19 @@ impl GantryPlane {
             .await
             .map_err(internal)?
             .map(|(id, status)| LastRun { id, status });
+        let firing_alerts = if policy
+            .checklist
+            .iter()
+            .any(|i| i.check == gantry_core::promotion::checklist::ItemCheck::NoFiringAlerts)
+        {
+            self.firing_on(&r.workflow, &[&r.from_environment, &r.to_environment])
+                .await?
+        } else {
+            Vec::new()
+        };
         Ok(ChecklistFacts {
             now,
+            firing_alerts,
             previous_environment: r.from_environment.clone(),
             target_environment: r.to_environment.clone(),
             version: r.version,
@@ -115,6 +126,35 @@ impl GantryPlane {
             new_http_hosts: diff.new_host_labels(),
             new_secret_references: diff.new_secret_references.to_vec(),
         })
+    }
+
+    /// `rule (environment)` for each alert firing on `workflow` in one of
+    /// `environments`.
+    async fn firing_on(
+        &self,
+        workflow: &str,
+        environments: &[&str],
+    ) -> Result<Vec<String>, PortError> {
+        let rules = self.store.alert_rules().await.map_err(internal)?;
+        Ok(self
+            .store
+            .alert_instances()
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .filter(|i| {
+                i.workflow == workflow
+                    && environments.contains(&i.environment.as_str())
+                    && i.state.phase == gantry_core::alert::Phase::Firing
+            })
+            .map(|i| {
+                let rule = rules
+                    .iter()
+                    .find(|r| r.id == i.rule_id)
+                    .map_or("a deleted rule", |r| r.spec.name.as_str());
+                format!("{rule} ({})", i.environment)
+            })
+            .collect())
     }
 
     /// Promotes `stored` if its gate is green now (re-evaluated here, at
