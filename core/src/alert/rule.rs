@@ -259,6 +259,45 @@ fn one() -> u32 {
     1
 }
 
+/// One line with everything but the name (which the promotion diff shows
+/// as the key): `3 failed runs in a row; workflow etl-*, prod; resolve
+/// after 2; warning to ops`.
+impl fmt::Display for RuleSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        let mut scope: Vec<String> = Vec::new();
+        if let Some(w) = &self.workflow {
+            scope.push(format!("workflow {w}"));
+        }
+        if !self.labels.is_empty() {
+            let labels: Vec<String> = self
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            scope.push(format!("labels {}", labels.join(", ")));
+        }
+        if let Some(e) = &self.environment {
+            scope.push(e.clone());
+        }
+        if !scope.is_empty() {
+            write!(f, "; {}", scope.join(", "))?;
+        }
+        if let Some(d) = self.for_duration {
+            write!(f, "; for {d}")?;
+        }
+        write!(f, "; resolve after {}", self.resolve_after)?;
+        if let Some(every) = self.renotify {
+            write!(f, "; remind every {every}")?;
+        }
+        write!(f, "; {}", self.severity.as_str())?;
+        if !self.channels.is_empty() {
+            write!(f, " to {}", self.channels.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
 /// What is wrong with a rule, naming the field to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]

@@ -273,3 +273,31 @@ fn a_rule_serializes_without_empty_fields() {
         r#"{"name":"r","kind":"privilege_escalation","resolve_after":1,"severity":"warning"}"#
     );
 }
+
+#[test]
+fn a_rule_reads_as_one_line_for_reviewers() {
+    let r = rule(
+        json!({"name": "r", "kind": "run_too_long", "max_duration": "2h",
+        "workflow": "etl-*", "labels": {"team": "data"}, "environment": "prod",
+        "for_duration": "5m", "renotify": "4h", "severity": "critical", "channels": ["ops", "pager"]}),
+    );
+    assert_eq!(
+        r.to_string(),
+        "a run still going after 2h; workflow etl-*, labels team=data, prod; for 5m; resolve after 1; remind every 4h; critical to ops, pager"
+    );
+}
+
+/// The server lists its schemas by hand and relies on utoipa collecting
+/// the ones they refer to; a workflow spec now carries rules.
+#[cfg(feature = "openapi")]
+#[test]
+fn the_workflow_spec_schema_brings_the_rule_schemas_along() {
+    use utoipa::ToSchema;
+    let mut schemas = Vec::new();
+    crate::spec::WorkflowSpec::schemas(&mut schemas);
+    let names: Vec<&str> = schemas.iter().map(|(n, _)| n.as_str()).collect();
+    for name in ["RuleSpec", "RuleKind", "LongTarget", "AlertSeverity"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    assert!(!names.contains(&"Severity"), "{names:?}");
+}
