@@ -301,3 +301,23 @@ fn the_workflow_spec_schema_brings_the_rule_schemas_along() {
     }
     assert!(!names.contains(&"Severity"), "{names:?}");
 }
+
+#[test]
+fn a_name_hiding_characters_is_refused() {
+    for name in ["a\u{202E}b", "two\nlines"] {
+        let errors = rule(json!({"name": name, "kind": "privilege_escalation"})).validate();
+        assert_eq!(errors.len(), 1, "{name:?}");
+        assert_eq!(errors[0].field, "name");
+        assert!(
+            errors[0].message.starts_with("the name "),
+            "{}",
+            errors[0].message
+        );
+    }
+    let long = "é".repeat(100);
+    assert!(
+        rule(json!({"name": long, "kind": "privilege_escalation"}))
+            .validate()
+            .is_empty()
+    );
+}

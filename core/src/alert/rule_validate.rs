@@ -5,6 +5,7 @@
 use super::rule::{Reach, RuleError, RuleKind, RuleSpec};
 use super::scope;
 use crate::spec::SpecDuration;
+use crate::text::{self, Lines};
 use std::time::Duration;
 
 fn bad(field: &'static str, message: impl Into<String>) -> RuleError {
@@ -14,7 +15,7 @@ fn bad(field: &'static str, message: impl Into<String>) -> RuleError {
     }
 }
 
-const MAX_NAME: usize = 100;
+const MAX_NAME: usize = text::MAX_NAME_CHARS;
 const MAX_THRESHOLD: u32 = 1000;
 const MAX_WINDOW: Duration = Duration::from_secs(90 * 24 * 3600);
 const MINUTE: Duration = Duration::from_secs(60);
@@ -33,11 +34,15 @@ impl RuleSpec {
     pub fn validate(&self) -> Vec<RuleError> {
         let mut errors = Vec::new();
         let name = self.name.trim();
-        if name.is_empty() || name.len() > MAX_NAME || name.chars().any(char::is_control) {
+        if name.is_empty() || name.chars().count() > MAX_NAME {
             errors.push(bad(
                 "name",
                 format!("give the rule a name of 1 to {MAX_NAME} characters"),
             ));
+        } else if let Err(why) = text::check(name, MAX_NAME, Lines::One) {
+            // Shown on the page and in every notification: no control or
+            // invisible characters that would disguise it.
+            errors.push(bad("name", format!("the name {why}")));
         }
         check_kind(&self.kind, &mut errors);
         check_scope(self, &mut errors);
