@@ -69,6 +69,16 @@ impl RoleMapping {
         self.rules.is_empty()
     }
 
+    /// The groups whose members it grants `role` in some environment (the
+    /// privilege-escalation alert watches changes to the `admin` ones).
+    pub fn groups_granting(&self, role: Role) -> BTreeSet<String> {
+        self.rules
+            .iter()
+            .filter(|r| r.grants.iter().any(|(granted, _)| *granted == role))
+            .map(|r| r.group.clone())
+            .collect()
+    }
+
     /// The grants a member of `groups` holds, each with the group that gave
     /// it, without duplicates, in a stable order. Group names compare
     /// exactly (providers differ on case; Entra sends object ids).
@@ -163,6 +173,23 @@ mod tests {
         assert_eq!(
             texts(&m.grants_for(&["sre".to_owned(), "sre".to_owned()])),
             ["operator@dev from group:sre", "viewer@prod from group:sre"]
+        );
+    }
+
+    #[test]
+    fn the_groups_granting_a_role_anywhere() {
+        let m = mapping(&[
+            "sre=operator@dev,admin@dev",
+            "platform-admins=admin@*",
+            "security=auditor",
+        ]);
+        let admins: Vec<String> = m.groups_granting(Role::Admin).into_iter().collect();
+        assert_eq!(admins, ["platform-admins", "sre"]);
+        assert!(m.groups_granting(Role::Approver).is_empty());
+        assert!(
+            RoleMapping::default()
+                .groups_granting(Role::Admin)
+                .is_empty()
         );
     }
 

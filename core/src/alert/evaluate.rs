@@ -14,7 +14,9 @@ pub struct RunOutcome {
 }
 
 /// What `kind` makes of `runs` (oldest first, ending with the run that
-/// just finished) at `now`.
+/// just finished) at `now`. Kinds judged on evaluation passes
+/// ([`RuleKind::judged_on`] is `Pass`) are not judged on runs: for them
+/// this is always `Hold`, which changes nothing.
 pub fn observe(kind: &RuleKind, runs: &[RunOutcome], now: DateTime<Utc>) -> Observation {
     match kind {
         RuleKind::ConsecutiveFailures { threshold } => {
@@ -59,6 +61,12 @@ pub fn observe(kind: &RuleKind, runs: &[RunOutcome], now: DateTime<Utc>) -> Obse
                 Observation::Hold
             }
         }
+        RuleKind::RunTooLong { .. }
+        | RuleKind::MissedSchedule { .. }
+        | RuleKind::QueueBacklog { .. }
+        | RuleKind::AuthFailures { .. }
+        | RuleKind::PrivilegeEscalation {}
+        | RuleKind::SloBurn { .. } => Observation::Hold,
     }
 }
 
@@ -90,6 +98,17 @@ mod tests {
         assert_eq!(observe(&kind, &runs("fffsff"), now), Observation::Hold);
         assert_eq!(observe(&kind, &runs("fffs"), now), Observation::Clear);
         assert_eq!(observe(&kind, &[], now), Observation::Clear);
+    }
+
+    #[test]
+    fn pass_based_kinds_are_not_judged_on_runs() {
+        let kind = RuleKind::MissedSchedule {
+            grace: SpecDuration(Duration::from_secs(600)),
+        };
+        assert_eq!(
+            observe(&kind, &runs("fffff"), Utc::now()),
+            Observation::Hold
+        );
     }
 
     #[test]

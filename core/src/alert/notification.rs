@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 /// How urgent a rule's alerts are (PagerDuty's severities; Alertmanager
 /// gets it as the `severity` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+// Named apart from the SLO pairs' `Severity` (page, ticket) in the
+// OpenAPI document, where schemas share one namespace.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AlertSeverity))]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Severity {
     Critical,
     Error,

@@ -245,8 +245,14 @@ impl Instance {
 /// An instance's stable identity (and a receiver's dedup key): the same
 /// rule, workflow and environment always give the same fingerprint.
 pub fn fingerprint(rule_id: &str, workflow: &str, environment: &str) -> String {
+    fingerprint_of(&[rule_id, workflow, environment])
+}
+
+/// The fingerprint of any number of parts, each length-prefixed so no two
+/// different lists hash alike (`wf`+`prod` is not `wfp`+`rod`).
+pub fn fingerprint_of(parts: &[&str]) -> String {
     let mut hash = Sha256::new();
-    for part in [rule_id, workflow, environment] {
+    for part in parts {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part.as_bytes());
     }

@@ -61,8 +61,8 @@ pub struct SpecDiff {
     /// Nothing is active in the target: everything is new.
     pub first_deployment: bool,
     /// Workflow-level fields: description, schedule, timezone,
-    /// concurrency, timeout, approval, SLOs per environment, and the order
-    /// of inputs and steps.
+    /// concurrency, timeout, approval, SLOs per environment, labels, alert
+    /// rules by name, and the order of inputs and steps.
     pub workflow: Vec<FieldChange>,
     pub inputs: Vec<InputDiff>,
     pub steps: Vec<StepDiff>,
@@ -279,6 +279,27 @@ fn workflow_fields(spec: &WorkflowSpec) -> Fields {
     // Objectives move with the version: a reviewer sees them change.
     for (env, slo) in &spec.slo {
         put(&mut f, 6, format!("slo.{env}"), Some(slo.to_string()));
+    }
+    // Labels decide which rules on the Alerts page watch the workflow.
+    let labels: Vec<String> = spec
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    put(
+        &mut f,
+        7,
+        "labels",
+        (!labels.is_empty()).then(|| labels.join(", ")),
+    );
+    // The workflow's own alert rules, by name: who gets told what changes.
+    for rule in &spec.alerts {
+        put(
+            &mut f,
+            8,
+            format!("alerts.{}", rule.name),
+            Some(rule.to_string()),
+        );
     }
     f
 }

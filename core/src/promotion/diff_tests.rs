@@ -290,6 +290,21 @@ fn workflow_settings_table() {
             Some("99% succeed over 28days"),
         ),
         (
+            |v| v["labels"] = json!({"tier": "1", "team": "data"}),
+            "labels",
+            None,
+            Some("team=data, tier=1"),
+        ),
+        (
+            |v| {
+                v["alerts"] = json!([{"name": "failing", "kind": "consecutive_failures",
+                    "threshold": 3, "environment": "prod", "resolve_after": 2, "channels": ["ops"]}])
+            },
+            "alerts.failing",
+            None,
+            Some("3 failed runs in a row; prod; resolve after 2; warning to ops"),
+        ),
+        (
             |v| v["description"] = json!("Ships it faster"),
             "description",
             Some("Ships it"),

@@ -27,6 +27,8 @@ mod parse;
 #[cfg(feature = "ssr")]
 mod validate;
 #[cfg(feature = "ssr")]
+mod validate_alerts;
+#[cfg(feature = "ssr")]
 mod validate_secrets;
 #[cfg(feature = "ssr")]
 mod validate_steps;
@@ -71,6 +73,10 @@ pub struct WorkflowSpec {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// `key: value` pairs that alert rules select workflows by
+    /// (`labels: {team: data}`). Left out of the canonical form when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
     /// Cron: five fields, or one of `@hourly`, `@daily`, `@weekly`,
     /// `@monthly`, `@yearly`. Evaluated in UTC unless `timezone` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,6 +103,11 @@ pub struct WorkflowSpec {
     // Spelled out rather than `slo::SloSection`: utoipa would take the
     // alias for a schema of its own (named `BTreeMap`).
     pub slo: BTreeMap<String, crate::slo::SloSpec>,
+    /// The workflow's own alert rules (see [`crate::alert`]), versioned and
+    /// promoted with it; each is about this workflow, so none names one.
+    /// Left out of the canonical form when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<crate::alert::RuleSpec>,
     pub steps: Vec<StepSpec>,
 }
 
@@ -111,6 +122,17 @@ pub struct ApprovalSpec {
 }
 
 impl WorkflowSpec {
+    /// The spec's own alert rules, each scoped to this workflow.
+    pub fn alert_rules(&self) -> Vec<crate::alert::RuleSpec> {
+        self.alerts
+            .iter()
+            .map(|rule| crate::alert::RuleSpec {
+                workflow: Some(self.name.clone()),
+                ..rule.clone()
+            })
+            .collect()
+    }
+
     /// Whether runs asked for in `environment` need a second person.
     pub fn needs_approval_in(&self, environment: &str) -> bool {
         self.approval
@@ -321,6 +343,8 @@ mod tests {
             timeout: None,
             approval: None,
             slo: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            alerts: vec![],
             steps: vec![step("a"), step("b")],
         }
     }

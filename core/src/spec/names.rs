@@ -41,6 +41,28 @@ pub fn is_env_name(s: &str) -> bool {
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
+/// `^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$`: a label's key (`team`,
+/// `cost-center`), lowercase so `Team` and `team` can't both match.
+pub fn is_label_key(s: &str) -> bool {
+    let b = s.as_bytes();
+    let edge = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    (1..=63).contains(&b.len())
+        && b.first().is_some_and(edge)
+        && b.last().is_some_and(edge)
+        && b.iter().all(|c| edge(c) || matches!(c, b'.' | b'_' | b'-'))
+}
+
+/// `^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$`: a label's value
+/// (`data`, `Tier-1`), safe as a metric or Alertmanager label value.
+pub fn is_label_value(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=63).contains(&b.len())
+        && b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+}
+
 /// Environment names Gantry sets itself (`GANTRY_WORKDIR`, `GANTRY_OUTPUT`,
 /// `GANTRY_EXPR_N`, …); a spec may not override them.
 pub const RESERVED_ENV_PREFIX: &str = "GANTRY_";
@@ -80,6 +102,31 @@ mod tests {
         }
         for bad in ["", "1a", "A", "a-b", "a.b"] {
             assert!(!is_input_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn label_keys_and_values() {
+        let long_ok = "a".repeat(63);
+        let too_long = "a".repeat(64);
+        for ok in [
+            "team",
+            "a",
+            "cost-center",
+            "app.kubernetes.io",
+            "x_1",
+            long_ok.as_str(),
+        ] {
+            assert!(is_label_key(ok), "{ok}");
+        }
+        for bad in ["", "Team", "-a", "a-", "a b", "a/b", "é", too_long.as_str()] {
+            assert!(!is_label_key(bad), "{bad}");
+        }
+        for ok in ["data", "Tier-1", "v1.2", "A", long_ok.as_str()] {
+            assert!(is_label_value(ok), "{ok}");
+        }
+        for bad in ["", "-x", "x.", "a b", "a:b", too_long.as_str()] {
+            assert!(!is_label_value(bad), "{bad}");
         }
     }
 

@@ -5,7 +5,8 @@
 use super::inputs::check_default;
 use super::names::is_input_name;
 use super::{
-    InputType, SpecDuration, SpecProblem, WorkflowSpec, names, validate_steps, validate_text,
+    InputType, SpecDuration, SpecProblem, WorkflowSpec, names, validate_alerts, validate_steps,
+    validate_text,
 };
 use crate::schedule::{CronSchedule, parse_timezone};
 use crate::text::quoted;
@@ -26,6 +27,8 @@ pub fn validate(spec: &WorkflowSpec) -> Result<(), Vec<SpecProblem>> {
     check_duration("timeout", spec.timeout, &mut problems);
     check_approval(spec, &mut problems);
     problems.0.extend(crate::slo::validate(&spec.slo));
+    validate_alerts::check_labels(spec, &mut problems);
+    validate_alerts::check_alerts(spec, &mut problems);
     check_inputs(spec, &mut problems);
     validate_steps::check_steps(spec, &mut problems);
     validate_text::check_texts(spec, &mut problems);

@@ -14,6 +14,7 @@ use crate::store::alerts::{
 };
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
+use gantry_core::alert::rule::Judged;
 use gantry_core::alert::view::SilenceView;
 use gantry_core::alert::{
     Instance, Notice, NoticeKind, Notification, Observation, Phase, RuleKind, RunOutcome,
@@ -226,6 +227,8 @@ async fn load_histories(
                     let from = first - chrono::Duration::from_std(window.0).unwrap_or_default();
                     since = Some(since.map_or(from, |s| s.min(from)));
                 }
+                // Judged on passes, not on run history.
+                _ => {}
             }
         }
         if limit == 0 {
@@ -259,23 +262,23 @@ fn upto(history: &[RunOutcome], at: DateTime<Utc>) -> Vec<RunOutcome> {
         .collect()
 }
 
+/// Run-based kinds only: the pass kinds (run too long, missed schedule,
+/// queue backlog, authentication failures, privilege escalation, SLO
+/// burn) have their judging in `core::alert::kinds` but no facts read
+/// here yet, so their rules are stored and shown but don't fire.
 fn judges_runs(rule: &StoredRule) -> bool {
-    matches!(
-        rule.spec.kind,
-        RuleKind::ConsecutiveFailures { .. } | RuleKind::FailureRatio { .. }
-    )
+    rule.spec.kind.judged_on() == Judged::RunEnd
 }
 
+/// Whether the rule's scope takes the run. Label selectors need the
+/// workflow's labels, which the inbox doesn't carry yet: such rules match
+/// nothing rather than everything.
 fn covers(rule: &StoredRule, run: &InboxRun) -> bool {
-    rule.spec
-        .workflow
-        .as_deref()
-        .is_none_or(|w| w == run.workflow)
-        && rule
-            .spec
-            .environment
-            .as_deref()
-            .is_none_or(|e| e == run.environment)
+    rule.spec.matches(
+        &run.workflow,
+        &std::collections::BTreeMap::new(),
+        &run.environment,
+    )
 }
 
 /// One pass's decisions so far.
@@ -461,10 +464,7 @@ impl Pass<'_> {
 }
 
 pub fn kind_name(kind: &RuleKind) -> &'static str {
-    match kind {
-        RuleKind::ConsecutiveFailures { .. } => "consecutive_failures",
-        RuleKind::FailureRatio { .. } => "failure_ratio",
-    }
+    kind.as_str()
 }
 
 /// One line saying what the instance's phase means.
@@ -473,12 +473,7 @@ fn summary(kind: &RuleKind, phase: Phase, spec: &gantry_core::alert::RuleSpec) -
         (RuleKind::ConsecutiveFailures { threshold }, Phase::Pending | Phase::Firing) => {
             format!("{threshold} runs in a row failed")
         }
-        (RuleKind::FailureRatio { ratio, window, .. }, Phase::Pending | Phase::Firing) => {
-            format!(
-                "at least {:.0}% of runs within {window} failed",
-                ratio * 100.0
-            )
-        }
+        (_, Phase::Pending | Phase::Firing) => kind.to_string(),
         (_, Phase::Resolved) => format!(
             "resolved: {} clear evaluation{} in a row",
             spec.resolve_after,

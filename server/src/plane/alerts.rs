@@ -779,8 +779,8 @@ impl AlertPort for GantryPlane {
             instances: Vec::new(),
         };
         for (workflow, environment) in self.store.run_pairs_since(from).await.map_err(internal)? {
-            let covered = spec.workflow.as_deref().is_none_or(|w| w == workflow)
-                && spec.environment.as_deref().is_none_or(|e| e == environment)
+            // Label selectors: see the evaluator (labels aren't read yet).
+            let covered = spec.matches(&workflow, &Default::default(), &environment)
                 && visible.as_ref().is_none_or(|v| v.contains(&environment));
             if !covered {
                 continue;
