@@ -131,14 +131,20 @@ tools-prometheus:
 # Alertmanager from Debian's package, unpacked the same way (never installed,
 # which would start a system service): the alert delivery test starts it on
 # 127.0.0.1 with its own config and storage (server/tests/api/alert_delivery.rs).
+# Debian's build reads its default notification templates from a fixed path
+# and won't start without them, so those two files are put in place too.
 ALERTMANAGER_DEB_VERSION := 0.25.0-1+b4
 ALERTMANAGER_DIR := target/alertmanager
+ALERTMANAGER_TEMPLATES := /usr/share/prometheus/alertmanager
 tools-alertmanager:
 	@if $(ALERTMANAGER_DIR)/usr/bin/prometheus-alertmanager --version 2>&1 | grep -F "revision: $(ALERTMANAGER_DEB_VERSION)" >/dev/null; then :; else \
 	  $(MAKE) $(APT_UPDATED) && rm -rf $(ALERTMANAGER_DIR) && mkdir -p $(ALERTMANAGER_DIR) \
 	  && (cd $(ALERTMANAGER_DIR) && apt-get download -qq "prometheus-alertmanager=$(ALERTMANAGER_DEB_VERSION)" 2>/dev/null) \
 	  && dpkg -x $(ALERTMANAGER_DIR)/prometheus-alertmanager_*.deb $(ALERTMANAGER_DIR) \
 	  && rm -f $(ALERTMANAGER_DIR)/prometheus-alertmanager_*.deb; fi
+	@for t in default.tmpl email.tmpl; do \
+	  cmp -s $(ALERTMANAGER_DIR)$(ALERTMANAGER_TEMPLATES)/$$t $(ALERTMANAGER_TEMPLATES)/$$t \
+	  || install -D -m 644 $(ALERTMANAGER_DIR)$(ALERTMANAGER_TEMPLATES)/$$t $(ALERTMANAGER_TEMPLATES)/$$t || exit 1; done
 
 # The test harness starts a private cluster from Debian's server binaries
 # (scripts/with-postgres.sh); the distribution's own cluster is not used.

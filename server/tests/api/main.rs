@@ -4,6 +4,7 @@
 // A test crate: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alert_delivery;
 mod alert_outbox;
 mod alerts;
 mod approval_pages;

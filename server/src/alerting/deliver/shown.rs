@@ -12,7 +12,9 @@ pub const MASK: &str = "[masked]";
 
 /// The same request for the notification history, credentials masked.
 pub fn shown(target: &Target, req: &Request) -> Value {
-    let mut secrets = credentials_in(req);
+    // Not the URL's path: only Slack's is a credential (masked below), and
+    // a webhook's URL is shown on the channel too.
+    let mut secrets = sent_credentials(req);
     secrets.extend(credentials_of(target));
     // Longest first, so a secret containing another is masked whole.
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -118,6 +120,23 @@ fn slack_path(url: &str) -> Option<String> {
 /// (Slack's path is the credential; other receivers may put a token in a
 /// query string).
 pub(super) fn credentials_in(req: &Request) -> Vec<String> {
+    let mut out = sent_credentials(req);
+    if let Ok(u) = reqwest::Url::parse(&req.url) {
+        let path = u.path().trim_matches('/');
+        // Short paths ("hook", "api/v2/alerts") are no secret and masking
+        // them would garble the error text.
+        if path.len() >= 16 {
+            out.push(path.to_string());
+        }
+        out.extend(u.query().map(str::to_string));
+    }
+    out.retain(|s| !s.is_empty());
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out
+}
+
+/// Signature values, the bearer token and a routing key, as sent.
+fn sent_credentials(req: &Request) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(sigs) = req.header(super::SIGNATURE_HEADER) {
         out.extend(
@@ -134,17 +153,7 @@ pub(super) fn credentials_in(req: &Request) -> Vec<String> {
     {
         out.push(key.to_string());
     }
-    if let Ok(u) = reqwest::Url::parse(&req.url) {
-        let path = u.path().trim_matches('/');
-        // Short paths ("hook", "api/v2/alerts") are no secret and masking
-        // them would garble the error text.
-        if path.len() >= 16 {
-            out.push(path.to_string());
-        }
-        out.extend(u.query().map(str::to_string));
-    }
     out.retain(|s| !s.is_empty());
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
     out
 }
 
@@ -201,6 +210,11 @@ mod tests {
         assert_eq!(s["headers"]["Gantry-Signature"], "k1=[masked], k2=[masked]");
         assert_eq!(s["headers"]["Idempotency-Key"], "n-1");
         assert_eq!(s["body"]["rule"], "nightly keeps failing");
+
+        let mut long = fixture::webhook();
+        long.url = "https://hooks.example/gantry/alerts-for-the-ops-team".into();
+        let req = request(&long, &fixture::firing(), at(10, 5));
+        assert_eq!(shown(&long, &req)["url"], long.url);
 
         let req = request(&fixture::slack(), &fixture::firing(), at(10, 5));
         assert_eq!(
