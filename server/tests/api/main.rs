@@ -48,6 +48,7 @@ mod secret_leak;
 mod secret_views;
 mod secrets;
 mod sessions;
+mod slo_export;
 mod step_sandbox;
 mod step_up;
 mod token_pages;
