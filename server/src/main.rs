@@ -71,6 +71,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Deployments(args) => client::deployments(args).await,
         Command::Audit(command) => gantry_server::cli::audit::run(command).await,
         Command::Token(command) => gantry_server::cli::token::run(command).await,
+        Command::Slo(command) => gantry_server::cli::slo::run(command),
         Command::StepExec => gantry_server::engine::sandbox::supervisor::main(),
     }
 }

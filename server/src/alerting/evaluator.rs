@@ -197,7 +197,10 @@ async fn load_histories(
     inbox: &[InboxRun],
     rules: &[StoredRule],
 ) -> anyhow::Result<HashMap<(String, String), Vec<RunOutcome>>> {
-    let mut pairs: HashMap<(String, String), (DateTime<Utc>, DateTime<Utc>, u32)> = HashMap::new();
+    // Per workflow × environment: its first and last run in the batch, and
+    // how many runs.
+    type Span = (DateTime<Utc>, DateTime<Utc>, u32);
+    let mut pairs: HashMap<(String, String), Span> = HashMap::new();
     for run in inbox.iter().filter(|r| r.succeeded.is_some()) {
         let entry = pairs
             .entry((run.workflow.clone(), run.environment.clone()))

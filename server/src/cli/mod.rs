@@ -17,6 +17,8 @@ pub mod sandbox;
 pub mod secret_providers;
 mod secrets;
 pub mod settings;
+pub mod slo;
+mod spec_files;
 pub mod token;
 
 #[derive(Debug, Parser)]
@@ -81,6 +83,9 @@ pub enum Command {
     /// Create, list or revoke service tokens (works on the database directly).
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Prometheus rules for the SLOs in workflow specs (reads the files; needs no server).
+    #[command(subcommand)]
+    Slo(slo::SloCommand),
     /// Supervise one shell step (started by workers; reads its job from standard input).
     #[command(hide = true)]
     StepExec,

@@ -51,6 +51,7 @@ mod secret_leak;
 mod secret_views;
 mod secrets;
 mod sessions;
+mod slo_export;
 mod step_sandbox;
 mod step_up;
 mod token_pages;

@@ -9,7 +9,7 @@ use gantry_core::approval::ApprovalRequest;
 use gantry_core::run::{LogPage, RunDetail, RunPage, RunSummary};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -171,39 +171,14 @@ pub use promotion_args::{
 };
 pub use promotions::{deployments, promote, promotion, promotions, rollback};
 
-fn spec_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
-    if path.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.is_file()
-                    && p.extension()
-                        .and_then(|e| e.to_str())
-                        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-            })
-            .collect();
-        files.sort();
-        if files.is_empty() {
-            return Err(Failure(format!(
-                "{} holds no *.yaml, *.yml or *.json files",
-                path.display()
-            )));
-        }
-        Ok(files)
-    } else {
-        Ok(vec![path.to_owned()])
-    }
-}
-
 pub async fn apply(args: ApplyArgs) -> ExitCode {
     let client = Client::new(&args.conn);
     let mut failed = false;
     for path in &args.files {
-        let files = match spec_files(path) {
+        let files = match super::spec_files::spec_files(path) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!("gantry: {}", e.0);
+                eprintln!("gantry: {e}");
                 failed = true;
                 continue;
             }

@@ -70,7 +70,6 @@ fn diff() -> SpecDiff {
             templated: false,
         }],
         new_secret_references: vec![],
-        firing_alerts: vec![],
     }
 }
 
@@ -309,7 +308,6 @@ fn show_of_a_promoted_request_names_its_deployment_and_not_a_count() {
         steps: vec![],
         new_http_hosts: vec![],
         new_secret_references: vec![],
-        firing_alerts: vec![],
     };
     d.deployment = Some(deployment(DeploymentKind::Promotion, Some(3), 4));
     let lines = detail(&d, t(91));

@@ -7,6 +7,7 @@
 mod labels;
 mod recorder;
 mod scrape;
+pub mod slo_rules;
 
 pub use scrape::{Scrape, router};
 
@@ -74,6 +75,10 @@ const HTTP_BUCKETS: [f64; 12] = [
 const WORK_BUCKETS: [f64; 14] = [
     0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 21600.0,
 ];
+/// `gantry_run_duration_seconds`'s bucket bounds, in seconds: the only
+/// durations Prometheus can count runs finished within, so `gantry slo
+/// export` accepts only these as an SLO's `duration.within`.
+pub const RUN_DURATION_BUCKETS: [f64; 14] = WORK_BUCKETS;
 /// Time in the queue: 10 ms … 1 h.
 const QUEUE_BUCKETS: [f64; 14] = [
     0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0,
@@ -233,7 +238,7 @@ fn buckets(builder: PrometheusBuilder) -> PrometheusBuilder {
     let families: [(&str, &[f64]); 6] = [
         ("gantry_http_server_request_duration_seconds", &HTTP_BUCKETS),
         ("gantry_step_duration_seconds", &WORK_BUCKETS),
-        ("gantry_run_duration_seconds", &WORK_BUCKETS),
+        ("gantry_run_duration_seconds", &RUN_DURATION_BUCKETS),
         ("gantry_run_schedule_delay_seconds", &WORK_BUCKETS),
         ("gantry_step_queue_wait_seconds", &QUEUE_BUCKETS),
         ("gantry_secret_fetch_duration_seconds", &FETCH_BUCKETS),
