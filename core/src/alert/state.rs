@@ -108,6 +108,10 @@ pub struct Instance {
     pub last_notice: Option<DateTime<Utc>>,
     /// When it started firing lately (within the flap window).
     pub recent_firings: Vec<DateTime<Utc>>,
+    /// When Alertmanager channels were last told it fires: Alertmanager
+    /// ends an alert nobody repeats, so the server repeats it while firing.
+    #[serde(default)]
+    pub refreshed_at: Option<DateTime<Utc>>,
 }
 
 impl Instance {
@@ -120,6 +124,7 @@ impl Instance {
             firing_sent: false,
             last_notice: None,
             recent_firings: Vec::new(),
+            refreshed_at: None,
         }
     }
 

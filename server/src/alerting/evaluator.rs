@@ -26,6 +26,10 @@ use std::collections::HashMap;
 const INBOX_BATCH: u32 = 500;
 /// Most runs read for a failure ratio's window.
 const RATIO_HISTORY_CAP: u32 = 10_000;
+/// How often a firing alert is posted again to Alertmanager channels:
+/// well within the hold (`deliver::ALERTMANAGER_HOLD`) after which
+/// Alertmanager would end it by itself.
+const ALERTMANAGER_REFRESH: chrono::Duration = chrono::Duration::minutes(5);
 /// Tries when another process's pass moved an instance first.
 const STALE_RETRIES: u32 = 5;
 
@@ -123,9 +127,17 @@ async fn decide(
         .into_iter()
         .map(|i| (i.fingerprint.clone(), i))
         .collect();
+    let alertmanagers: Vec<String> = store
+        .alert_channels()
+        .await?
+        .into_iter()
+        .filter(|c| c.kind == gantry_core::alert::ChannelKind::Alertmanager)
+        .map(|c| c.name)
+        .collect();
     let mut pass = Pass {
         now,
         links,
+        alertmanagers: &alertmanagers,
         silences: &silences,
         stored: &stored,
         changed: HashMap::new(),
@@ -288,6 +300,8 @@ fn covers(rule: &StoredRule, run: &InboxRun) -> bool {
 struct Pass<'a> {
     now: DateTime<Utc>,
     links: &'a Links,
+    /// Channels of the Alertmanager kind, which need firing alerts repeated.
+    alertmanagers: &'a [String],
     silences: &'a [SilenceView],
     stored: &'a HashMap<String, StoredInstance>,
     /// Instances this pass moved, with the version it read (`None`: new).
@@ -373,6 +387,26 @@ impl Pass<'_> {
         );
         let before = instance.state.clone();
         let notice = instance.state.tick(self.now, &rule.spec.policy(), silenced);
+        let refresh_due = instance.state.phase == Phase::Firing
+            && instance.state.firing_sent
+            && !silenced
+            && instance
+                .state
+                .refreshed_at
+                .is_none_or(|at| self.now - at >= ALERTMANAGER_REFRESH);
+        if notice.is_none() && refresh_due {
+            let targets: Vec<String> = rule
+                .spec
+                .channels
+                .iter()
+                .filter(|c| self.alertmanagers.contains(c))
+                .cloned()
+                .collect();
+            if !targets.is_empty() {
+                instance.state.refreshed_at = Some(self.now);
+                self.notify_to(rule, &instance, Notice::Reminder, None, &targets);
+            }
+        }
         self.settle(rule, instance, read, &before, notice, silenced, None);
     }
 
@@ -411,7 +445,10 @@ impl Pass<'_> {
             });
         }
         if let Some(notice) = notice {
-            self.notify(rule, &instance, notice, run_id);
+            if notice != Notice::Resolved {
+                instance.state.refreshed_at = Some(self.now);
+            }
+            self.notify_to(rule, &instance, notice, run_id, &rule.spec.channels);
         }
         // A brand-new instance that stayed at rest needn't be stored.
         if read.is_none() && instance.state.phase == Phase::Ok {
@@ -421,12 +458,13 @@ impl Pass<'_> {
             .insert(instance.fingerprint.clone(), (instance, read));
     }
 
-    fn notify(
+    fn notify_to(
         &mut self,
         rule: &StoredRule,
         instance: &StoredInstance,
         notice: Notice,
         run_id: Option<&str>,
+        channels: &[String],
     ) {
         let run_id = run_id
             .map(str::to_owned)
@@ -441,7 +479,7 @@ impl Pass<'_> {
         } else {
             instance.state.since
         };
-        for channel in &rule.spec.channels {
+        for channel in channels {
             self.out.notifications.push(NewNotification {
                 channel: channel.clone(),
                 notification: Notification {

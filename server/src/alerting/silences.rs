@@ -79,7 +79,13 @@ mod tests {
         };
         assert!(active(&expired, at(1, 29)));
         assert!(!active(&expired, at(1, 30)));
-        assert!(silenced(&[s.clone()], "any", "nightly", "prod", at(1, 5)));
+        assert!(silenced(
+            std::slice::from_ref(&s),
+            "any",
+            "nightly",
+            "prod",
+            at(1, 5)
+        ));
         assert!(!silenced(&[s], "any", "hourly", "prod", at(1, 5)));
     }
 

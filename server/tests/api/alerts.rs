@@ -19,6 +19,7 @@ on_both_backends!(
     a_failure_ratio_rule_fires_and_backtests,
     a_channel_test_is_delivered_and_shown_in_the_history,
     a_firing_alert_holds_a_promotion_whose_checklist_asks_for_none,
+    a_firing_alert_is_posted_to_alertmanager_again_while_it_fires,
 );
 
 /// A local receiver recording every notification body and its headers.
@@ -31,6 +32,16 @@ impl Receiver {
     async fn start() -> (Receiver, String) {
         let receiver = Receiver::default();
         let app = axum::Router::new()
+            .route(
+                "/api/v2/alerts",
+                axum::routing::post(
+                    |State(r): State<Receiver>, headers: HeaderMap, body: axum::body::Bytes| async move {
+                        let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                        r.seen.lock().unwrap().push((headers, value));
+                        "ok"
+                    },
+                ),
+            )
             .route(
                 "/hook",
                 axum::routing::post(
@@ -509,4 +520,54 @@ async fn a_firing_alert_holds_a_promotion_whose_checklist_asks_for_none(backend:
     assert_eq!(item["status"]["state"], "fail", "{item:#}");
     assert!(item.to_string().contains("dev breaks (dev)"), "{item:#}");
     assert_eq!(detail["request"]["state"], "pending", "{detail:#}");
+}
+
+async fn a_firing_alert_is_posted_to_alertmanager_again_while_it_fires(backend: Backend) {
+    let clock = std::sync::Arc::new(gantry_server::runtime::clock::ShiftedClock::default());
+    let app = TestApp::spawn_with_clock(
+        backend,
+        &["--dev", "--alert-evaluation-interval", "100ms"],
+        clock.clone(),
+    )
+    .await;
+    let (status, body) = app.apply(FLAKY).await;
+    assert!(status == 201 || status == 200, "{body}");
+    let (receiver, url) = Receiver::start().await;
+    // Alertmanager's base URL: the channel posts to {url}/api/v2/alerts,
+    // which this receiver also answers.
+    let base = url.trim_end_matches("/hook").to_owned();
+    let (status, body) = app
+        .api_post(
+            "/alerts/channels",
+            json!({"name": "am", "kind": "alertmanager", "url": base}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = app
+        .api_post(
+            "/alerts/rules",
+            json!({"name": "am streak", "kind": "consecutive_failures", "threshold": 1,
+                   "workflow": "flaky", "channels": ["am"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    run(&app, true).await;
+    let first = receiver.wait_for(1).await;
+    assert_eq!(
+        first[0][0]["labels"]["alertname"], "am streak",
+        "{first:#?}"
+    );
+    // Alertmanager ends an alert nobody repeats; six minutes on, the
+    // server has posted it again, still firing.
+    clock.advance(chrono::Duration::minutes(6));
+    let both = receiver.wait_for(2).await;
+    assert_eq!(both[1][0]["labels"], both[0][0]["labels"], "{both:#?}");
+    let ends: chrono::DateTime<chrono::Utc> =
+        both[1][0]["endsAt"].as_str().unwrap().parse().unwrap();
+    let starts: chrono::DateTime<chrono::Utc> =
+        both[0][0]["endsAt"].as_str().unwrap().parse().unwrap();
+    assert!(
+        ends > starts,
+        "the repeat pushes the end further out: {both:#?}"
+    );
 }
