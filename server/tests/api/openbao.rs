@@ -95,7 +95,24 @@ impl OpenBao {
 
     /// A root API call that must succeed; returns the JSON body.
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let (status, answer) = self.call_as(&self.root_token, method, path, body).await;
+        // A KV v2 mount answers 400 "upgrading from non-versioned to
+        // versioned data" for a moment after it is enabled: poll it out
+        // (bounded), as OpenBao's own clients do.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let (mut status, mut answer) = self
+            .call_as(&self.root_token, method.clone(), path, body.clone())
+            .await;
+        while status == 400
+            && answer
+                .to_string()
+                .contains("Upgrading from non-versioned to versioned")
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            (status, answer) = self
+                .call_as(&self.root_token, method.clone(), path, body.clone())
+                .await;
+        }
         assert!(
             (200..300).contains(&status),
             "OpenBao {path}: status {status}: {answer}"
