@@ -186,11 +186,16 @@ impl Application {
             connections: config.connections,
             alerting: crate::alerting::run::LoopSettings {
                 every: config.alerting.evaluation_interval,
-                links: crate::alerting::evaluator::Links {
-                    public_url: config
-                        .public_url
-                        .clone()
-                        .unwrap_or_else(|| format!("http://{addr}")),
+                eval: crate::alerting::evaluator::EvalContext {
+                    links: crate::alerting::evaluator::Links {
+                        public_url: config
+                            .public_url
+                            .clone()
+                            .unwrap_or_else(|| format!("http://{addr}")),
+                    },
+                    facts: crate::alerting::facts::FactSettings {
+                        admin_groups: config.role_mapping.groups_granting(gantry_core::Role::Admin),
+                    },
                 },
                 alerts,
                 delivery: crate::alerting::sender::DeliverySettings {

@@ -37,6 +37,12 @@ pub struct InstanceView {
     pub rule: String,
     pub workflow: String,
     pub environment: String,
+    /// What else tells the instance apart: a source address
+    /// (`auth_failures` per source), an audit record (`audit:SEQ`,
+    /// `privilege_escalation`). Empty workflow and environment: about the
+    /// installation.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subject: String,
     pub phase: Phase,
     /// A silence or mute window covers it now: state is tracked, notices
     /// are held.
@@ -55,6 +61,8 @@ pub struct TransitionView {
     pub rule: String,
     pub workflow: String,
     pub environment: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subject: String,
     pub from: Phase,
     pub to: Phase,
     pub silenced: bool,

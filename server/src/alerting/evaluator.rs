@@ -18,9 +18,11 @@ use gantry_core::alert::rule::Judged;
 use gantry_core::alert::view::SilenceView;
 use gantry_core::alert::{
     Instance, Notice, NoticeKind, Notification, Observation, Phase, RuleKind, RunOutcome,
-    fingerprint, observe,
+    observe,
 };
-use std::collections::HashMap;
+use super::facts::{FactSettings, PassFacts};
+use gantry_core::alert::kinds::InstanceKey;
+use std::collections::{HashMap, HashSet};
 
 /// Inbox runs judged per pass; the rest wait for the next.
 const INBOX_BATCH: u32 = 500;
@@ -39,6 +41,13 @@ pub struct PassReport {
     pub runs_judged: usize,
     pub transitions: usize,
     pub notifications: usize,
+}
+
+/// What a pass needs besides the store and the time.
+#[derive(Debug, Clone)]
+pub struct EvalContext {
+    pub links: Links,
+    pub facts: FactSettings,
 }
 
 /// Where links in notifications point.
@@ -66,11 +75,11 @@ impl Links {
 pub async fn evaluate(
     store: &SharedStore,
     now: DateTime<Utc>,
-    links: &Links,
+    ctx: &EvalContext,
 ) -> anyhow::Result<PassReport> {
     let mut total = PassReport::default();
     loop {
-        let report = pass(store, now, links).await?;
+        let report = pass(store, now, ctx).await?;
         total.runs_judged += report.runs_judged;
         total.transitions += report.transitions;
         total.notifications += report.notifications;
@@ -84,11 +93,12 @@ pub async fn evaluate(
 pub async fn pass(
     store: &SharedStore,
     now: DateTime<Utc>,
-    links: &Links,
+    ctx: &EvalContext,
 ) -> anyhow::Result<PassReport> {
     for _ in 0..STALE_RETRIES {
-        let (work, report) = decide(store, now, links).await?;
-        if work.judged_runs.is_empty() && work.instances.is_empty() {
+        let (work, report) = decide(store, now, ctx).await?;
+        if work.judged_runs.is_empty() && work.instances.is_empty() && work.audit_cursor.is_none()
+        {
             return Ok(report);
         }
         match store
@@ -116,8 +126,9 @@ fn record_metrics(report: &PassReport) {
 async fn decide(
     store: &SharedStore,
     now: DateTime<Utc>,
-    links: &Links,
+    ctx: &EvalContext,
 ) -> anyhow::Result<(AlertPass, PassReport)> {
+    let links = &ctx.links;
     let inbox = store.alert_inbox(INBOX_BATCH).await?;
     let rules = store.alert_rules().await?;
     let silences = store.silences(now).await?;
@@ -141,12 +152,14 @@ async fn decide(
         silences: &silences,
         stored: &stored,
         changed: HashMap::new(),
+        judged: HashSet::new(),
         out: AlertPass {
             at: now,
             ..AlertPass::default()
         },
     };
-    let histories = load_histories(store, &inbox, &rules).await?;
+    let mut facts = PassFacts::new(store, now, &ctx.facts);
+    let histories = load_histories(store, &inbox, &rules, &mut facts).await?;
     for run in &inbox {
         pass.out.judged_runs.push(run.run_id.clone());
         let Some(_) = run.succeeded else {
@@ -156,17 +169,36 @@ async fn decide(
             .get(&(run.workflow.clone(), run.environment.clone()))
             .map(|h| upto(h, run.finished_at))
             .unwrap_or_default();
-        for rule in rules.iter().filter(|r| judges_runs(r) && covers(r, run)) {
+        for rule in rules.iter().filter(|r| judges_runs(r)) {
+            if !facts.covers(rule, &run.workflow, &run.environment).await? {
+                continue;
+            }
             let seen = observe(&rule.spec.kind, &history, run.finished_at);
-            pass.observe(rule, &run.workflow, &run.environment, seen, Some(run));
+            let key = InstanceKey::new(&run.workflow, &run.environment);
+            pass.observe(rule, &key, seen, Some(run), None);
         }
     }
+    // The kinds judged on every pass, from the facts they read.
+    for rule in rules.iter().filter(|r| !judges_runs(r)) {
+        let open: Vec<InstanceKey> = stored
+            .values()
+            .filter(|i| i.rule_id == rule.id)
+            .filter(|i| matches!(i.state.phase, Phase::Pending | Phase::Firing))
+            .map(key_of)
+            .collect();
+        for finding in facts.judge(rule, &open).await? {
+            pass.observe(rule, &finding.key, finding.seen, None, Some(&finding.summary));
+            pass.judged.insert(finding.key.fingerprint(&rule.id));
+        }
+    }
+    pass.out.audit_cursor = facts.audit_cursor();
     // Time passing: every instance not at rest and not just judged.
     let rule_by_id: HashMap<&str, &StoredRule> = rules.iter().map(|r| (r.id.as_str(), r)).collect();
     let waiting: Vec<StoredInstance> = stored
         .values()
         .filter(|i| matches!(i.state.phase, Phase::Pending | Phase::Firing))
         .filter(|i| !pass.changed.contains_key(&i.fingerprint))
+        .filter(|i| !pass.judged.contains(&i.fingerprint))
         .cloned()
         .collect();
     for instance in waiting {
@@ -187,7 +219,7 @@ async fn decide(
                 .await?;
             let seen = observe(&rule.spec.kind, &outcomes(&history), now);
             if seen != Observation::Breach || instance.state.phase == Phase::Pending {
-                pass.observe(rule, &instance.workflow, &instance.environment, seen, None);
+                pass.observe(rule, &key_of(&instance), seen, None, None);
                 continue;
             }
         }
@@ -208,6 +240,7 @@ async fn load_histories(
     store: &SharedStore,
     inbox: &[InboxRun],
     rules: &[StoredRule],
+    facts: &mut PassFacts<'_>,
 ) -> anyhow::Result<HashMap<(String, String), Vec<RunOutcome>>> {
     // Per workflow × environment: its first and last run in the batch, and
     // how many runs.
@@ -223,16 +256,12 @@ async fn load_histories(
     }
     let mut out = HashMap::new();
     for ((workflow, environment), (first, last, count)) in pairs {
-        let probe = InboxRun {
-            run_id: String::new(),
-            workflow: workflow.clone(),
-            environment: environment.clone(),
-            succeeded: Some(true),
-            finished_at: last,
-        };
         let mut limit = 0u32;
         let mut since: Option<DateTime<Utc>> = None;
-        for rule in rules.iter().filter(|r| judges_runs(r) && covers(r, &probe)) {
+        for rule in rules.iter().filter(|r| judges_runs(r)) {
+            if !facts.covers(rule, &workflow, &environment).await? {
+                continue;
+            }
             match &rule.spec.kind {
                 RuleKind::ConsecutiveFailures { threshold } => {
                     limit = limit.max(threshold.saturating_add(count));
@@ -277,23 +306,14 @@ fn upto(history: &[RunOutcome], at: DateTime<Utc>) -> Vec<RunOutcome> {
         .collect()
 }
 
-/// Run-based kinds only: the pass kinds (run too long, missed schedule,
-/// queue backlog, authentication failures, privilege escalation, SLO
-/// burn) have their judging in `core::alert::kinds` but no facts read
-/// here yet, so their rules are stored and shown but don't fire.
+/// Run-based kinds (judged on each finished run); the others are judged
+/// on every pass from the facts they read (`super::facts`).
 fn judges_runs(rule: &StoredRule) -> bool {
     rule.spec.kind.judged_on() == Judged::RunEnd
 }
 
-/// Whether the rule's scope takes the run. Label selectors need the
-/// workflow's labels, which the inbox doesn't carry yet: such rules match
-/// nothing rather than everything.
-fn covers(rule: &StoredRule, run: &InboxRun) -> bool {
-    rule.spec.matches(
-        &run.workflow,
-        &std::collections::BTreeMap::new(),
-        &run.environment,
-    )
+fn key_of(instance: &StoredInstance) -> InstanceKey {
+    InstanceKey::new(&instance.workflow, &instance.environment).with_subject(&instance.subject)
 }
 
 /// One pass's decisions so far.
@@ -306,6 +326,8 @@ struct Pass<'a> {
     stored: &'a HashMap<String, StoredInstance>,
     /// Instances this pass moved, with the version it read (`None`: new).
     changed: HashMap<String, (StoredInstance, Option<i64>)>,
+    /// Instances of pass kinds judged this pass (their time was judged too).
+    judged: HashSet<String>,
     out: AlertPass,
 }
 
@@ -314,11 +336,10 @@ impl Pass<'_> {
     fn current(
         &self,
         rule: &StoredRule,
-        workflow: &str,
-        environment: &str,
+        key: &InstanceKey,
         at: DateTime<Utc>,
     ) -> (StoredInstance, Option<i64>) {
-        let fp = fingerprint(&rule.id, workflow, environment);
+        let fp = key.fingerprint(&rule.id);
         if let Some(c) = self.changed.get(&fp) {
             return c.clone();
         }
@@ -329,8 +350,9 @@ impl Pass<'_> {
             StoredInstance {
                 fingerprint: fp,
                 rule_id: rule.id.clone(),
-                workflow: workflow.to_owned(),
-                environment: environment.to_owned(),
+                workflow: key.workflow.clone(),
+                environment: key.environment.clone(),
+                subject: key.subject.clone(),
                 state: Instance::new(at),
                 summary: String::new(),
                 last_run_id: None,
@@ -340,21 +362,24 @@ impl Pass<'_> {
         )
     }
 
+    /// Applies what was seen of one instance: a finished run (`run`) or a
+    /// pass kind's finding (`detail`: its one line, the summary while the
+    /// instance is pending or firing).
     fn observe(
         &mut self,
         rule: &StoredRule,
-        workflow: &str,
-        environment: &str,
+        key: &InstanceKey,
         seen: Observation,
         run: Option<&InboxRun>,
+        detail: Option<&str>,
     ) {
         let at = run.map_or(self.now, |r| r.finished_at);
-        let (mut instance, read) = self.current(rule, workflow, environment, at);
+        let (mut instance, read) = self.current(rule, key, at);
         let silenced = super::silences::silenced(
             self.silences,
             &rule.spec.name,
-            workflow,
-            environment,
+            &key.workflow,
+            &key.environment,
             self.now,
         );
         let before = instance.state.clone();
@@ -367,17 +392,19 @@ impl Pass<'_> {
         self.settle(
             rule,
             instance,
-            read,
-            &before,
-            notice,
-            silenced,
-            run.map(|r| r.run_id.as_str()),
+            Settle {
+                read,
+                before: &before,
+                notice,
+                silenced,
+                run_id: run.map(|r| r.run_id.as_str()),
+                detail,
+            },
         );
     }
 
     fn tick(&mut self, rule: &StoredRule, stored: &StoredInstance) {
-        let (mut instance, read) =
-            self.current(rule, &stored.workflow, &stored.environment, self.now);
+        let (mut instance, read) = self.current(rule, &key_of(stored), self.now);
         let silenced = super::silences::silenced(
             self.silences,
             &rule.spec.name,
@@ -407,26 +434,50 @@ impl Pass<'_> {
                 self.notify_to(rule, &instance, Notice::Reminder, None, &targets);
             }
         }
-        self.settle(rule, instance, read, &before, notice, silenced, None);
+        self.settle(
+            rule,
+            instance,
+            Settle {
+                read,
+                before: &before,
+                notice,
+                silenced,
+                run_id: None,
+                detail: None,
+            },
+        );
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn settle(
-        &mut self,
-        rule: &StoredRule,
-        mut instance: StoredInstance,
-        read: Option<i64>,
-        before: &Instance,
-        notice: Option<Notice>,
-        silenced: bool,
-        run_id: Option<&str>,
-    ) {
+    fn settle(&mut self, rule: &StoredRule, mut instance: StoredInstance, s: Settle<'_>) {
+        let Settle {
+            read,
+            before,
+            notice,
+            silenced,
+            run_id,
+            detail,
+        } = s;
         if instance.state == *before && read.is_some() && notice.is_none() {
             return;
         }
         let moved = instance.state.phase != before.phase;
         if moved || read.is_none() {
-            instance.summary = summary(&rule.spec.kind, instance.state.phase, &rule.spec);
+            instance.summary = match (detail, instance.state.phase) {
+                (Some(d), Phase::Pending | Phase::Firing) => d.to_owned(),
+                (_, phase) => summary(&rule.spec.kind, phase, &rule.spec),
+            };
+            if moved
+                && matches!(rule.spec.kind, RuleKind::MissedSchedule { .. })
+                && instance.state.phase == Phase::Pending
+            {
+                // A slot not started in its grace is a missed slot too
+                // (the scheduler counts those a catch-up run collapsed).
+                metrics::counter!(
+                    "gantry_schedule_missed_total",
+                    "workflow" => crate::runtime::metrics::workflow_label(&instance.workflow)
+                )
+                .increment(1);
+            }
         }
         if moved {
             self.out.transitions.push(NewTransition {
@@ -436,6 +487,7 @@ impl Pass<'_> {
                 rule_name: rule.spec.name.clone(),
                 workflow: instance.workflow.clone(),
                 environment: instance.environment.clone(),
+                subject: instance.subject.clone(),
                 from: before.phase,
                 to: instance.state.phase,
                 silenced,
@@ -502,6 +554,17 @@ impl Pass<'_> {
             });
         }
     }
+}
+
+/// What `Pass::settle` needs besides the instance.
+struct Settle<'a> {
+    /// The version read (`None`: a new instance).
+    read: Option<i64>,
+    before: &'a Instance,
+    notice: Option<Notice>,
+    silenced: bool,
+    run_id: Option<&'a str>,
+    detail: Option<&'a str>,
 }
 
 pub fn kind_name(kind: &RuleKind) -> &'static str {

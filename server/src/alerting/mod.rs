@@ -6,6 +6,7 @@
 
 pub mod deliver;
 pub mod evaluator;
+pub mod facts;
 pub mod run;
 pub mod seal;
 pub mod sender;

@@ -3,7 +3,7 @@
 //! evaluation pass and then every due notification delivered.
 
 use super::AlertSettings;
-use super::evaluator::{Links, evaluate};
+use super::evaluator::{EvalContext, evaluate};
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 pub struct LoopSettings {
     pub every: Duration,
-    pub links: Links,
+    pub eval: EvalContext,
     pub alerts: AlertSettings,
     pub delivery: super::sender::DeliverySettings,
 }
@@ -33,7 +33,7 @@ pub async fn run(
     };
     loop {
         let now = clock.now();
-        if let Err(e) = evaluate(&store, now, &settings.links).await {
+        if let Err(e) = evaluate(&store, now, &settings.eval).await {
             tracing::warn!(error = %e, "alert evaluation failed; trying again next pass");
         }
         if let Err(e) = super::sender::deliver_due(

@@ -914,6 +914,7 @@ impl AlertPort for GantryPlane {
                     rule: rule.spec.name.clone(),
                     workflow: i.workflow,
                     environment: i.environment,
+                    subject: i.subject,
                     phase: i.state.phase,
                     since: i.state.since,
                     summary: i.summary,

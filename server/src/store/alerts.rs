@@ -42,6 +42,9 @@ pub struct StoredInstance {
     pub rule_id: String,
     pub workflow: String,
     pub environment: String,
+    /// What else tells it apart (`core::alert::kinds::InstanceKey`): a
+    /// source address, an audit record; empty for most kinds.
+    pub subject: String,
     pub state: Instance,
     pub summary: String,
     pub last_run_id: Option<String>,
@@ -76,6 +79,7 @@ pub struct NewTransition {
     pub rule_name: String,
     pub workflow: String,
     pub environment: String,
+    pub subject: String,
     pub from: Phase,
     pub to: Phase,
     pub silenced: bool,
@@ -101,7 +105,19 @@ pub struct AlertPass {
     pub instances: Vec<(StoredInstance, Option<i64>)>,
     pub transitions: Vec<NewTransition>,
     pub notifications: Vec<NewNotification>,
+    /// How far the audit log has been judged now (privilege escalation),
+    /// when this pass read further.
+    pub audit_cursor: Option<AuditCursor>,
     pub at: DateTime<Utc>,
+}
+
+/// The audit cursor's move: from what the pass read (`None`: never set)
+/// to the last record it judged. The commit holds only if nobody moved it
+/// meanwhile, so each record is judged once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditCursor {
+    pub read: Option<u64>,
+    pub to: u64,
 }
 
 /// Why a pass didn't commit.

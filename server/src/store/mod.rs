@@ -19,6 +19,7 @@
 //! between the databases (a lock clause, a wake-up): that is one item in
 //! `sqlite.rs` and one in `postgres.rs`, used from the portable file.
 
+pub mod alert_facts;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
@@ -166,6 +167,7 @@ pub trait Store:
     + DelegationStore
     + SecretLeaseStore
     + AlertStore
+    + alert_facts::AlertFactStore
 {
     fn backend(&self) -> Backend;
 

@@ -128,6 +128,20 @@ pub(super) async fn commit(pool: &Pool, pass: AlertPass) -> StoreResult<PassComm
             return Ok(PassCommit::Stale);
         }
     }
+    if let Some(cursor) = pass.audit_cursor {
+        let read = cursor.read.map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX));
+        let moved = sqlx::query(
+            "UPDATE alert_evaluator SET audit_seq = $1 WHERE id = 1 AND COALESCE(audit_seq, -1) = $2",
+        )
+        .bind(i64::try_from(cursor.to).unwrap_or(i64::MAX))
+        .bind(read)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            // Another pass judged those records.
+            return Ok(PassCommit::Stale);
+        }
+    }
     for (instance, read_version) in &pass.instances {
         let state = serde_json::to_string(&instance.state)
             .map_err(|e| StoreError::Corrupt(format!("alert instance: {e}")))?;
@@ -164,8 +178,8 @@ pub(super) async fn commit(pool: &Pool, pass: AlertPass) -> StoreResult<PassComm
                 } else {
                     sqlx::query(
                         "INSERT INTO alert_instances (fingerprint, rule_id, workflow, environment,
-                                phase, state, summary, last_run_id, version, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+                                phase, state, summary, last_run_id, version, updated_at, subject)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
                     )
                     .bind(&instance.fingerprint)
                     .bind(&instance.rule_id)
@@ -176,6 +190,7 @@ pub(super) async fn commit(pool: &Pool, pass: AlertPass) -> StoreResult<PassComm
                     .bind(&instance.summary)
                     .bind(&instance.last_run_id)
                     .bind(pass.at)
+                    .bind(&instance.subject)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected()
@@ -189,8 +204,8 @@ pub(super) async fn commit(pool: &Pool, pass: AlertPass) -> StoreResult<PassComm
     for t in &pass.transitions {
         sqlx::query(
             "INSERT INTO alert_transitions (id, fingerprint, rule_id, rule_name, workflow,
-                    environment, from_phase, to_phase, silenced, run_id, summary, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    environment, from_phase, to_phase, silenced, run_id, summary, at, subject)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&t.id)
         .bind(&t.fingerprint)
@@ -204,6 +219,7 @@ pub(super) async fn commit(pool: &Pool, pass: AlertPass) -> StoreResult<PassComm
         .bind(&t.run_id)
         .bind(&t.summary)
         .bind(t.at)
+        .bind(&t.subject)
         .execute(&mut *tx)
         .await?;
     }

@@ -63,7 +63,7 @@ fn channel_from_row(row: &DbRow) -> StoreResult<StoredChannel> {
 }
 
 pub(super) const INSTANCE_COLUMNS: &str =
-    "fingerprint, rule_id, workflow, environment, state, summary, last_run_id, version";
+    "fingerprint, rule_id, workflow, environment, subject, state, summary, last_run_id, version";
 
 pub(super) fn instance_from_row(row: &DbRow) -> StoreResult<StoredInstance> {
     let state: String = row.try_get("state")?;
@@ -73,6 +73,7 @@ pub(super) fn instance_from_row(row: &DbRow) -> StoreResult<StoredInstance> {
         rule_id: row.try_get("rule_id")?,
         workflow: row.try_get("workflow")?,
         environment: row.try_get("environment")?,
+        subject: row.try_get("subject")?,
         state: serde_json::from_str(&state).map_err(|e| corrupt("alert instance", e))?,
         summary: row.try_get("summary")?,
         last_run_id: row.try_get("last_run_id")?,
@@ -396,8 +397,8 @@ impl AlertStore for Adapter {
         limit: u32,
     ) -> StoreResult<Vec<TransitionView>> {
         let mut q = QueryBuilder::<Db>::new(
-            "SELECT id, fingerprint, rule_name, workflow, environment, from_phase, to_phase,
-                    silenced, run_id, summary, at
+            "SELECT id, fingerprint, rule_name, workflow, environment, subject, from_phase,
+                    to_phase, silenced, run_id, summary, at
              FROM alert_transitions WHERE 1 = 1",
         );
         if let Some(r) = &filter.rule {
@@ -425,6 +426,7 @@ impl AlertStore for Adapter {
                     rule: row.try_get("rule_name")?,
                     workflow: row.try_get("workflow")?,
                     environment: row.try_get("environment")?,
+                    subject: row.try_get("subject")?,
                     from: phase(&from)?,
                     to: phase(&to)?,
                     silenced: row.try_get("silenced")?,

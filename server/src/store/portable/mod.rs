@@ -9,6 +9,7 @@
 
 use super::{Adapter, Db, FOR_UPDATE, SKIP_LOCKED, begin_write, notify_work};
 
+mod alert_facts;
 mod alert_pass;
 mod alerts;
 mod approvals;
