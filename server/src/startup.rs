@@ -194,7 +194,9 @@ impl Application {
                             .unwrap_or_else(|| format!("http://{addr}")),
                     },
                     facts: crate::alerting::facts::FactSettings {
-                        admin_groups: config.role_mapping.groups_granting(gantry_core::Role::Admin),
+                        admin_groups: config
+                            .role_mapping
+                            .groups_granting(gantry_core::Role::Admin),
                     },
                 },
                 alerts,

@@ -7,6 +7,7 @@
 //! Every serve process runs passes; the commit holds only over what the
 //! pass read, so with several processes one wins and the others read again.
 
+use super::facts::{FactSettings, PassFacts};
 use crate::store::SharedStore;
 use crate::store::alerts::{
     AlertPass, HistoryRun, InboxRun, NewNotification, NewTransition, PassCommit, StoredInstance,
@@ -14,14 +15,12 @@ use crate::store::alerts::{
 };
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
+use gantry_core::alert::kinds::InstanceKey;
 use gantry_core::alert::rule::Judged;
 use gantry_core::alert::view::SilenceView;
 use gantry_core::alert::{
-    Instance, Notice, NoticeKind, Notification, Observation, Phase, RuleKind, RunOutcome,
-    observe,
+    Instance, Notice, NoticeKind, Notification, Observation, Phase, RuleKind, RunOutcome, observe,
 };
-use super::facts::{FactSettings, PassFacts};
-use gantry_core::alert::kinds::InstanceKey;
 use std::collections::{HashMap, HashSet};
 
 /// Inbox runs judged per pass; the rest wait for the next.
@@ -97,8 +96,7 @@ pub async fn pass(
 ) -> anyhow::Result<PassReport> {
     for _ in 0..STALE_RETRIES {
         let (work, report) = decide(store, now, ctx).await?;
-        if work.judged_runs.is_empty() && work.instances.is_empty() && work.audit_cursor.is_none()
-        {
+        if work.judged_runs.is_empty() && work.instances.is_empty() && work.audit_cursor.is_none() {
             return Ok(report);
         }
         match store
@@ -187,7 +185,13 @@ async fn decide(
             .map(key_of)
             .collect();
         for finding in facts.judge(rule, &open).await? {
-            pass.observe(rule, &finding.key, finding.seen, None, Some(&finding.summary));
+            pass.observe(
+                rule,
+                &finding.key,
+                finding.seen,
+                None,
+                Some(&finding.summary),
+            );
             pass.judged.insert(finding.key.fingerprint(&rule.id));
         }
     }

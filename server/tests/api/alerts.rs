@@ -4,12 +4,10 @@
 //! resolve once with the same fingerprint); notifications delivered to a
 //! local webhook receiver, held by silences; everything audited.
 
+use crate::alert_receiver::Receiver;
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
-use axum::extract::State;
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 on_both_backends!(
@@ -21,70 +19,6 @@ on_both_backends!(
     a_firing_alert_holds_a_promotion_whose_checklist_asks_for_none,
     a_firing_alert_is_posted_to_alertmanager_again_while_it_fires,
 );
-
-/// A local receiver recording every notification body and its headers.
-#[derive(Clone, Default)]
-struct Receiver {
-    seen: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
-}
-
-impl Receiver {
-    async fn start() -> (Receiver, String) {
-        let receiver = Receiver::default();
-        let app = axum::Router::new()
-            .route(
-                "/api/v2/alerts",
-                axum::routing::post(
-                    |State(r): State<Receiver>, headers: HeaderMap, body: axum::body::Bytes| async move {
-                        let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                        r.seen.lock().unwrap().push((headers, value));
-                        "ok"
-                    },
-                ),
-            )
-            .route(
-                "/hook",
-                axum::routing::post(
-                    |State(r): State<Receiver>, headers: HeaderMap, body: axum::body::Bytes| async move {
-                        let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                        r.seen.lock().unwrap().push((headers, value));
-                        "ok"
-                    },
-                ),
-            )
-            .with_state(receiver.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (receiver, url)
-    }
-
-    fn bodies(&self) -> Vec<Value> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, b)| b.clone())
-            .collect()
-    }
-
-    /// Waits until `n` notifications arrived (bounded).
-    async fn wait_for(&self, n: usize) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let bodies = self.bodies();
-            if bodies.len() >= n {
-                return bodies;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "only {} of {n} notifications arrived: {bodies:#?}",
-                bodies.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
 
 const FLAKY: &str = r#"
 name: flaky

@@ -6,6 +6,8 @@
 
 mod alert_delivery;
 mod alert_outbox;
+mod alert_pass_kinds;
+mod alert_receiver;
 mod alerts;
 mod approval_pages;
 mod approvals;

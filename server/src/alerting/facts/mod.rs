@@ -6,11 +6,11 @@
 use crate::store::SharedStore;
 use crate::store::alerts::StoredRule;
 use chrono::{DateTime, Utc};
+use gantry_core::alert::RuleKind;
 use gantry_core::alert::kinds::{
     self, AuthFacts, DueSlot, Finding, InstanceKey, LongTarget, PrivilegeFacts, QueueFacts,
     Running, RunningFacts, ScheduleFacts, SloFacts,
 };
-use gantry_core::alert::RuleKind;
 use gantry_core::audit::AuditRecord;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
@@ -94,9 +94,7 @@ impl<'a> PassFacts<'a> {
         environment: &str,
     ) -> anyhow::Result<bool> {
         if rule.spec.labels.is_empty() {
-            return Ok(rule
-                .spec
-                .matches(workflow, &BTreeMap::new(), environment));
+            return Ok(rule.spec.matches(workflow, &BTreeMap::new(), environment));
         }
         let labels = self.labels().await?;
         Ok(rule

@@ -14,26 +14,31 @@ impl AlertFactStore for Adapter {
     async fn running_now(&self, target: LongTarget) -> StoreResult<Vec<Running>> {
         // `runs_active` serves the runs; a step is running only in a
         // running run, so the join starts there too.
-        let rows: Vec<(String, String, String, Option<String>, Option<DateTime<Utc>>)> =
-            match target {
-                LongTarget::Run => {
-                    sqlx::query_as(
-                        "SELECT workflow_name, environment, id, NULL, started_at FROM runs
+        let rows: Vec<(
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<DateTime<Utc>>,
+        )> = match target {
+            LongTarget::Run => {
+                sqlx::query_as(
+                    "SELECT workflow_name, environment, id, NULL, started_at FROM runs
                          WHERE status = 'running'",
-                    )
-                    .fetch_all(&self.pool)
-                    .await?
-                }
-                LongTarget::Step => {
-                    sqlx::query_as(
-                        "SELECT r.workflow_name, r.environment, r.id, s.step_id, s.started_at
+                )
+                .fetch_all(&self.pool)
+                .await?
+            }
+            LongTarget::Step => {
+                sqlx::query_as(
+                    "SELECT r.workflow_name, r.environment, r.id, s.step_id, s.started_at
                          FROM runs r JOIN run_steps s ON s.run_id = r.id
                          WHERE r.status = 'running' AND s.status = 'running'",
-                    )
-                    .fetch_all(&self.pool)
-                    .await?
-                }
-            };
+                )
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
         Ok(rows
             .into_iter()
             .filter_map(|(workflow, environment, run_id, step, started_at)| {
@@ -52,9 +57,14 @@ impl AlertFactStore for Adapter {
         // A slot not fired yet is `next_fire_at` itself (the scheduler is
         // down or behind). Otherwise the latest slot is the newest
         // scheduled run's, started once it began running.
-        let rows: Vec<(String, String, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
-            sqlx::query_as(
-                "SELECT w.name, we.environment, we.next_fire_at, last.scheduled_for, last.started_at
+        let rows: Vec<(
+            String,
+            String,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+        )> = sqlx::query_as(
+            "SELECT w.name, we.environment, we.next_fire_at, last.scheduled_for, last.started_at
                  FROM workflow_environments we
                  JOIN workflows w ON w.id = we.workflow_id
                  LEFT JOIN runs last ON last.id = (
@@ -63,9 +73,9 @@ impl AlertFactStore for Adapter {
                        AND r.trigger_kind = 'schedule'
                      ORDER BY r.scheduled_for DESC, r.id DESC LIMIT 1)
                  WHERE we.next_fire_at IS NOT NULL",
-            )
-            .fetch_all(&self.pool)
-            .await?;
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .into_iter()
             .filter_map(|(workflow, environment, next, scheduled_for, started_at)| {
@@ -87,10 +97,7 @@ impl AlertFactStore for Adapter {
             .collect())
     }
 
-    async fn auth_failures_since(
-        &self,
-        since: DateTime<Utc>,
-    ) -> StoreResult<Vec<SourceFailures>> {
+    async fn auth_failures_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<SourceFailures>> {
         // The actions are written out (constants, not input) so that the
         // partial index `audit_log_auth_failures` serves the query.
         let [sign_in, rejected] = AUTH_FAILURE_ACTIONS;
@@ -121,12 +128,14 @@ impl AlertFactStore for Adapter {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(workflow, workflow_id, environment, version)| ActiveVersion {
-                workflow,
-                workflow_id,
-                environment,
-                version: u32::try_from(version).unwrap_or(0),
-            })
+            .map(
+                |(workflow, workflow_id, environment, version)| ActiveVersion {
+                    workflow,
+                    workflow_id,
+                    environment,
+                    version: u32::try_from(version).unwrap_or(0),
+                },
+            )
             .collect())
     }
 

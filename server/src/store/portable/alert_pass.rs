@@ -129,7 +129,9 @@ pub(super) async fn commit(pool: &Pool, pass: AlertPass) -> StoreResult<PassComm
         }
     }
     if let Some(cursor) = pass.audit_cursor {
-        let read = cursor.read.map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX));
+        let read = cursor
+            .read
+            .map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX));
         let moved = sqlx::query(
             "UPDATE alert_evaluator SET audit_seq = $1 WHERE id = 1 AND COALESCE(audit_seq, -1) = $2",
         )
