@@ -19,6 +19,7 @@ pub mod notification;
 pub mod rule;
 mod rule_validate;
 pub mod scope;
+pub mod spec_rules;
 pub mod state;
 pub mod view;
 

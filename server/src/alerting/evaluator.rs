@@ -7,7 +7,7 @@
 //! Every serve process runs passes; the commit holds only over what the
 //! pass read, so with several processes one wins and the others read again.
 
-use super::facts::{FactSettings, PassFacts};
+use super::facts::{ActiveSpecs, FactSettings, PassFacts};
 use crate::store::SharedStore;
 use crate::store::alerts::{
     AlertPass, HistoryRun, InboxRun, NewNotification, NewTransition, PassCommit, StoredInstance,
@@ -128,7 +128,8 @@ async fn decide(
 ) -> anyhow::Result<(AlertPass, PassReport)> {
     let links = &ctx.links;
     let inbox = store.alert_inbox(INBOX_BATCH).await?;
-    let rules = store.alert_rules().await?;
+    let active = ActiveSpecs::load(store).await?;
+    let rules = super::spec_rules::sync(store, store.alert_rules().await?, &active, now).await?;
     let silences = store.silences(now).await?;
     let stored: HashMap<String, StoredInstance> = store
         .alert_instances()
@@ -156,7 +157,7 @@ async fn decide(
             ..AlertPass::default()
         },
     };
-    let mut facts = PassFacts::new(store, now, &ctx.facts);
+    let mut facts = PassFacts::new(store, now, &ctx.facts, &active);
     let histories = load_histories(store, &inbox, &rules, &mut facts).await?;
     for run in &inbox {
         pass.out.judged_runs.push(run.run_id.clone());
@@ -168,7 +169,7 @@ async fn decide(
             .map(|h| upto(h, run.finished_at))
             .unwrap_or_default();
         for rule in rules.iter().filter(|r| judges_runs(r)) {
-            if !facts.covers(rule, &run.workflow, &run.environment).await? {
+            if !facts.covers(rule, &run.workflow, &run.environment) {
                 continue;
             }
             let seen = observe(&rule.spec.kind, &history, run.finished_at);
@@ -263,7 +264,7 @@ async fn load_histories(
         let mut limit = 0u32;
         let mut since: Option<DateTime<Utc>> = None;
         for rule in rules.iter().filter(|r| judges_runs(r)) {
-            if !facts.covers(rule, &workflow, &environment).await? {
+            if !facts.covers(rule, &workflow, &environment) {
                 continue;
             }
             match &rule.spec.kind {

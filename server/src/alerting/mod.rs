@@ -11,6 +11,7 @@ pub mod run;
 pub mod seal;
 pub mod sender;
 pub mod silences;
+pub mod spec_rules;
 
 use std::sync::Arc;
 

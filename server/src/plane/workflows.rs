@@ -109,6 +109,51 @@ impl GantryPlane {
             .collect()
     }
 
+    /// A spec's own rules must name environments and channels that exist
+    /// here (the spec alone can't tell), or they would never fire or be
+    /// heard.
+    async fn check_spec_alerts(&self, spec: &WorkflowSpec) -> Result<(), PortError> {
+        if spec.alerts.is_empty() {
+            return Ok(());
+        }
+        let channels: Vec<String> = self
+            .store
+            .alert_channels()
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        let environments = self.environment_names();
+        let mut problems = Vec::new();
+        for (i, rule) in spec.alerts.iter().enumerate() {
+            if let Some(env) = &rule.environment
+                && !environments.contains(env)
+            {
+                problems.push(SpecProblem::new(
+                    format!("alerts[{i}].environment"),
+                    format!(
+                        "there is no environment {env:?} here (there are {})",
+                        environments.join(", ")
+                    ),
+                ));
+            }
+            for channel in rule.channels.iter().filter(|c| !channels.contains(c)) {
+                problems.push(SpecProblem::new(
+                    format!("alerts[{i}].channels"),
+                    format!(
+                        "there is no alert channel {channel:?}; create it on the Alerts page (or POST /api/v1/alerts/channels) first"
+                    ),
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid_spec(problems))
+        }
+    }
+
     async fn apply_checked(
         &self,
         ctx: &RequestContext,
@@ -132,6 +177,7 @@ impl GantryPlane {
         event.resource = format!("workflow/{}", spec.name);
         check_schedulable(&spec)?;
         check_secret_providers(&spec, &self.settings.secrets)?;
+        self.check_spec_alerts(&spec).await?;
         let now = self.clock.now();
         let next_fire_at = match &spec.schedule {
             Some(expr) => CronSchedule::parse(expr, spec.timezone.as_deref())

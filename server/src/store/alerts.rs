@@ -120,6 +120,22 @@ pub struct AuditCursor {
     pub to: u64,
 }
 
+/// How the stored spec rules change to match the active versions.
+#[derive(Debug, Default)]
+pub struct SpecRuleChanges {
+    pub insert: Vec<StoredRule>,
+    /// Each with whether its instances start over.
+    pub update: Vec<(StoredRule, bool)>,
+    /// Rule ids; their instances go with them.
+    pub delete: Vec<String>,
+}
+
+impl SpecRuleChanges {
+    pub fn is_empty(&self) -> bool {
+        self.insert.is_empty() && self.update.is_empty() && self.delete.is_empty()
+    }
+}
+
 /// Why a pass didn't commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PassCommit {
@@ -229,6 +245,10 @@ pub trait AlertStore: Send + Sync + 'static {
     /// The workflow × environment pairs with judged runs since `since`.
     async fn run_pairs_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(String, String)>>;
     async fn commit_alert_pass(&self, pass: AlertPass) -> StoreResult<PassCommit>;
+    /// Writes the spec rules' changes in one transaction; another process
+    /// doing the same at once is harmless (inserts of an existing rule, or
+    /// of a name an API rule holds, are skipped).
+    async fn sync_spec_rules(&self, changes: &SpecRuleChanges) -> StoreResult<()>;
 
     /// Queues notifications outside a pass (a channel's test), audited.
     async fn enqueue_notifications(

@@ -8,6 +8,7 @@ mod alert_delivery;
 mod alert_outbox;
 mod alert_pass_kinds;
 mod alert_receiver;
+mod alert_spec_rules;
 mod alerts;
 mod approval_pages;
 mod approvals;

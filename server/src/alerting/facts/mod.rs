@@ -12,12 +12,12 @@ use gantry_core::alert::kinds::{
     Running, RunningFacts, ScheduleFacts, SloFacts,
 };
 use gantry_core::audit::AuditRecord;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-pub mod labels;
+pub mod active;
 
-pub use labels::Labels;
+pub use active::ActiveSpecs;
 
 /// Most audit records judged per pass; the rest wait for the next.
 pub const AUDIT_BATCH: u32 = 1_000;
@@ -53,7 +53,7 @@ pub struct PassFacts<'a> {
     store: &'a SharedStore,
     now: DateTime<Utc>,
     settings: &'a FactSettings,
-    labels: Option<Labels>,
+    active: &'a ActiveSpecs,
     running: HashMap<LongTarget, Vec<Running>>,
     slots: Option<Vec<DueSlot>>,
     queue: Option<QueueFacts>,
@@ -63,12 +63,17 @@ pub struct PassFacts<'a> {
 }
 
 impl<'a> PassFacts<'a> {
-    pub fn new(store: &'a SharedStore, now: DateTime<Utc>, settings: &'a FactSettings) -> Self {
+    pub fn new(
+        store: &'a SharedStore,
+        now: DateTime<Utc>,
+        settings: &'a FactSettings,
+        active: &'a ActiveSpecs,
+    ) -> Self {
         Self {
             store,
             now,
             settings,
-            labels: None,
+            active,
             running: HashMap::new(),
             slots: None,
             queue: None,
@@ -78,28 +83,13 @@ impl<'a> PassFacts<'a> {
         }
     }
 
-    /// The workflows' labels (read once, only when a rule selects by them).
-    pub async fn labels(&mut self) -> anyhow::Result<&Labels> {
-        if self.labels.is_none() {
-            self.labels = Some(Labels::load(self.store).await?);
-        }
-        Ok(self.labels.get_or_insert_with(Labels::default))
-    }
-
     /// Whether `rule` covers `workflow` in `environment`, labels included.
-    pub async fn covers(
-        &mut self,
-        rule: &StoredRule,
-        workflow: &str,
-        environment: &str,
-    ) -> anyhow::Result<bool> {
-        if rule.spec.labels.is_empty() {
-            return Ok(rule.spec.matches(workflow, &BTreeMap::new(), environment));
-        }
-        let labels = self.labels().await?;
-        Ok(rule
-            .spec
-            .matches(workflow, labels.of(workflow, environment), environment))
+    pub fn covers(&self, rule: &StoredRule, workflow: &str, environment: &str) -> bool {
+        rule.spec.matches(
+            workflow,
+            self.active.labels(workflow, environment),
+            environment,
+        )
     }
 
     /// What the audit batch moved the cursor to, if this pass read it.
@@ -128,7 +118,7 @@ impl<'a> PassFacts<'a> {
                 let running = self.running(*target).await?;
                 let mut mine = Vec::new();
                 for r in running {
-                    if self.covers(rule, &r.workflow, &r.environment).await? {
+                    if self.covers(rule, &r.workflow, &r.environment) {
                         mine.push(r);
                     }
                 }
@@ -143,7 +133,7 @@ impl<'a> PassFacts<'a> {
                 let slots = self.slots().await?;
                 let mut mine = Vec::new();
                 for s in slots {
-                    if self.covers(rule, &s.workflow, &s.environment).await? {
+                    if self.covers(rule, &s.workflow, &s.environment) {
                         mine.push(s);
                     }
                 }
@@ -176,7 +166,7 @@ impl<'a> PassFacts<'a> {
                 let all = self.slo().await?;
                 let mut mine = SloFacts::default();
                 for i in all.instances {
-                    if self.covers(rule, &i.workflow, &i.environment).await? {
+                    if self.covers(rule, &i.workflow, &i.environment) {
                         mine.instances.push(i);
                     }
                 }

@@ -9,7 +9,7 @@
 use super::{Db, FOR_UPDATE, SKIP_LOCKED, begin_write};
 use crate::store::alerts::{
     AlertPass, ClaimedNotification, DeliveryRecord, HistoryRun, InboxRun, NewNotification,
-    PassCommit,
+    PassCommit, SpecRuleChanges,
 };
 use crate::store::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -234,6 +234,57 @@ pub(super) async fn commit(pool: &Pool, pass: AlertPass) -> StoreResult<PassComm
         .await?;
     tx.commit().await?;
     Ok(PassCommit::Done)
+}
+
+pub(super) async fn sync_spec_rules(pool: &Pool, changes: &SpecRuleChanges) -> StoreResult<()> {
+    let mut tx = begin_write(pool).await?;
+    for rule in &changes.insert {
+        let spec = serde_json::to_string(&rule.spec)
+            .map_err(|e| StoreError::Corrupt(format!("alert rule: {e}")))?;
+        sqlx::query(
+            "INSERT INTO alert_rules (id, name, spec, origin, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(&rule.id)
+        .bind(&rule.spec.name)
+        .bind(spec)
+        .bind(&rule.origin)
+        .bind(&rule.created_by)
+        .bind(rule.created_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (rule, reset) in &changes.update {
+        let spec = serde_json::to_string(&rule.spec)
+            .map_err(|e| StoreError::Corrupt(format!("alert rule: {e}")))?;
+        sqlx::query(
+            "UPDATE alert_rules SET spec = $2, created_by = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(&rule.id)
+        .bind(spec)
+        .bind(&rule.created_by)
+        .bind(rule.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        if *reset {
+            sqlx::query("DELETE FROM alert_instances WHERE rule_id = $1")
+                .bind(&rule.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    for id in &changes.delete {
+        sqlx::query("DELETE FROM alert_instances WHERE rule_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM alert_rules WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 pub(super) async fn enqueue_in(tx: &mut Tx, n: &NewNotification) -> StoreResult<()> {

@@ -6,7 +6,7 @@ use super::audit::append_in;
 use super::{Adapter, Db, FOR_UPDATE, begin_write};
 use crate::store::alerts::{
     AlertPass, AlertStore, ClaimedNotification, DeliveryRecord, HistoryRun, InboxRun,
-    NewNotification, PassCommit, StoredChannel, StoredInstance, StoredRule,
+    NewNotification, PassCommit, SpecRuleChanges, StoredChannel, StoredInstance, StoredRule,
 };
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -577,6 +577,10 @@ impl AlertStore for Adapter {
 
     async fn commit_alert_pass(&self, pass: AlertPass) -> StoreResult<PassCommit> {
         alert_pass::commit(&self.pool, pass).await
+    }
+
+    async fn sync_spec_rules(&self, changes: &SpecRuleChanges) -> StoreResult<()> {
+        alert_pass::sync_spec_rules(&self.pool, changes).await
     }
 
     async fn enqueue_notifications(
