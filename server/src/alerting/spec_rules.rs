@@ -51,12 +51,14 @@ fn changes(rules: &[StoredRule], active: &ActiveSpecs, now: DateTime<Utc>) -> Sp
             );
         }
     }
-    let mut out = SpecRuleChanges::default();
-    out.delete = stored
-        .keys()
-        .filter(|id| !wanted.contains_key(**id))
-        .map(|id| (*id).to_owned())
-        .collect();
+    let mut out = SpecRuleChanges {
+        delete: stored
+            .keys()
+            .filter(|id| !wanted.contains_key(**id))
+            .map(|id| (*id).to_owned())
+            .collect(),
+        ..SpecRuleChanges::default()
+    };
     for (id, rule) in wanted {
         match stored.get(id.as_str()) {
             None => out.insert.push(rule),
