@@ -210,13 +210,34 @@ pub fn url_problem(url: &str) -> Option<String> {
     None
 }
 
+/// What stands where a credential was in a URL shown back.
+pub const URL_MASK: &str = "[masked]";
+
+/// A channel's URL as it may be shown back (on the channel, in audit
+/// records and in the notification history). Slack's is all credential:
+/// scheme and host only. Any other URL's query may carry one (`?token=…`,
+/// `?code=…` of function endpoints), so the query is masked; the full URL
+/// is sealed with the channel's credentials and only the sender sees it.
+pub fn shown_url(kind: ChannelKind, url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    if kind == ChannelKind::Slack {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        return format!("{scheme}://{host}/{URL_MASK}");
+    }
+    match url.split_once(['?', '#']) {
+        Some((base, _)) => format!("{base}?{URL_MASK}"),
+        None => url.to_owned(),
+    }
+}
+
 /// A channel as shown back: never a credential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelView {
     pub name: String,
     pub kind: ChannelKind,
-    /// The URL where it isn't a credential; Slack's shows its host only.
+    /// The URL as [`shown_url`] shows it: Slack's host only, others
+    /// without their query.
     pub url: String,
     /// Ids of the active signing keys (webhook).
     #[serde(default)]
@@ -272,6 +293,32 @@ mod tests {
         );
         assert!(!format!("{s:?}").contains("sup3r"));
         assert!(!format!("{:?}", s.signing_keys).contains("sup3r"));
+    }
+
+    #[test]
+    fn urls_are_shown_without_what_may_be_a_credential() {
+        assert_eq!(
+            shown_url(
+                ChannelKind::Slack,
+                "https://hooks.slack.com/services/T0/B0/XyZ"
+            ),
+            "https://hooks.slack.com/[masked]"
+        );
+        assert_eq!(
+            shown_url(
+                ChannelKind::Webhook,
+                "https://fn.example/hook?code=s3cr3t&x=1"
+            ),
+            "https://fn.example/hook?[masked]"
+        );
+        assert_eq!(
+            shown_url(ChannelKind::Webhook, "https://hooks.example/a#frag"),
+            "https://hooks.example/a?[masked]"
+        );
+        assert_eq!(
+            shown_url(ChannelKind::Alertmanager, "http://127.0.0.1:9093"),
+            "http://127.0.0.1:9093"
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use gantry_core::alert::view::{
 };
 use gantry_core::alert::{
     ChannelKind, ChannelSpec, ChannelView, NoticeKind, Notification, Phase, RuleSpec, RunOutcome,
-    Severity, SigningKey, backtest,
+    Severity, SigningKey, backtest, channel::shown_url,
 };
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::{AlertPort, RequestContext};
@@ -317,13 +317,14 @@ impl GantryPlane {
             generated = Some(key.clone());
             signing_keys.push(key);
         }
-        let url = spec.url.clone().unwrap_or_default();
-        let (shown, secret_url) = match kind {
-            // The path of a Slack webhook URL is its secret.
-            ChannelKind::Slack => (url_host(&url), Some(url)),
-            ChannelKind::Pagerduty if url.is_empty() => (PAGERDUTY_EVENTS_URL.to_owned(), None),
-            _ => (url, None),
+        let url = match spec.url.clone() {
+            Some(url) => url,
+            None if kind == ChannelKind::Pagerduty => PAGERDUTY_EVENTS_URL.to_owned(),
+            None => String::new(),
         };
+        // What may be a credential in the URL is sealed, never shown.
+        let shown = shown_url(kind, &url);
+        let secret_url = (shown != url).then_some(url);
         let credentials = Credentials {
             url: secret_url,
             signing_keys: signing_keys.clone(),
@@ -668,12 +669,6 @@ fn random_secret() -> String {
 fn with_activity(mut view: SilenceView, now: chrono::DateTime<Utc>) -> SilenceView {
     view.active = silences::active(&view, now);
     view
-}
-
-fn url_host(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    format!("{scheme}://{host}/…")
 }
 
 fn channel_view(c: &StoredChannel) -> ChannelView {

@@ -8,20 +8,17 @@ use gantry_core::alert::ChannelKind;
 use serde_json::{Map, Value, json};
 
 /// What stands where a credential was.
-pub const MASK: &str = "[masked]";
+pub const MASK: &str = gantry_core::alert::channel::URL_MASK;
 
 /// The same request for the notification history, credentials masked.
 pub fn shown(target: &Target, req: &Request) -> Value {
-    // Not the URL's path: only Slack's is a credential (masked below), and
-    // a webhook's URL is shown on the channel too.
+    // The URL as the channel shows it: Slack's host only, others without
+    // their query.
     let mut secrets = sent_credentials(req);
     secrets.extend(credentials_of(target));
     // Longest first, so a secret containing another is masked whole.
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    let url = match target.kind {
-        ChannelKind::Slack => host_only(&req.url),
-        _ => req.url.clone(),
-    };
+    let url = gantry_core::alert::channel::shown_url(target.kind, &req.url);
     let mut headers = Map::new();
     for (name, value) in &req.headers {
         let value = if name.eq_ignore_ascii_case(super::SIGNATURE_HEADER) {
@@ -49,18 +46,6 @@ pub fn shown(target: &Target, req: &Request) -> Value {
     // Whatever the structure missed (a credential echoed into a summary).
     mask_strings(&mut shown, &secrets);
     shown
-}
-
-/// Scheme and host: Slack's path is the credential.
-fn host_only(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(u) => format!(
-            "{}://{}/{MASK}",
-            u.scheme(),
-            u.host_str().unwrap_or_default()
-        ),
-        Err(_) => MASK.to_string(),
-    }
 }
 
 /// `k1=<hex>, k2=<hex>` → `k1=[masked], k2=[masked]`: the key ids say
