@@ -3,7 +3,8 @@
 //! sender turns one into a webhook body, a Slack message, a PagerDuty event
 //! or an Alertmanager alert.
 
-use super::state::Notice;
+use super::rule::RuleSpec;
+use super::state::{Instance, Notice, Phase};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -118,5 +119,143 @@ impl From<Notice> for NoticeKind {
             Notice::Reminder => NoticeKind::Reminder,
             Notice::Resolved => NoticeKind::Resolved,
         }
+    }
+}
+
+/// Where notifications link back to: the server's public URL.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Links {
+    pub public_url: String,
+}
+
+impl Links {
+    pub fn run(&self, run_id: &str) -> String {
+        format!("{}/runs/{run_id}", self.public_url.trim_end_matches('/'))
+    }
+
+    pub fn alert(&self, rule: &str) -> String {
+        let rule: String = form_urlencoded::byte_serialize(rule.as_bytes()).collect();
+        format!(
+            "{}/alerts?rule={rule}",
+            self.public_url.trim_end_matches('/')
+        )
+    }
+}
+
+/// An instance going away with its rule (deleted, or changed so that its
+/// instances start over).
+#[derive(Debug, Clone)]
+pub struct Withdrawn<'a> {
+    pub rule: &'a RuleSpec,
+    pub fingerprint: &'a str,
+    pub workflow: &'a str,
+    pub environment: &'a str,
+    pub state: &'a Instance,
+    pub last_run_id: Option<&'a str>,
+    /// Why: "the rule was deleted".
+    pub why: &'a str,
+}
+
+impl Withdrawn<'_> {
+    /// The resolve notices owed when an instance that was announced firing
+    /// disappears: without them a receiver (a PagerDuty incident, an
+    /// Alertmanager alert) stays open with nothing left to resolve it. One
+    /// per channel of the rule; none if its firing was never sent (it was
+    /// silenced, or only pending). `ids` gives each notification its id.
+    pub fn resolves(
+        &self,
+        links: &Links,
+        now: DateTime<Utc>,
+        mut ids: impl FnMut() -> String,
+    ) -> Vec<(String, Notification)> {
+        if self.state.phase != Phase::Firing || !self.state.firing_sent {
+            return Vec::new();
+        }
+        let started_at = self
+            .state
+            .recent_firings
+            .last()
+            .copied()
+            .unwrap_or(self.state.since);
+        self.rule
+            .channels
+            .iter()
+            .map(|channel| {
+                (
+                    channel.clone(),
+                    Notification {
+                        id: ids(),
+                        notice: NoticeKind::Resolved,
+                        fingerprint: self.fingerprint.to_owned(),
+                        rule: self.rule.name.clone(),
+                        rule_kind: self.rule.kind.as_str().to_owned(),
+                        severity: self.rule.severity,
+                        workflow: self.workflow.to_owned(),
+                        environment: self.environment.to_owned(),
+                        summary: format!("resolved: {}", self.why),
+                        started_at,
+                        resolved_at: Some(now),
+                        run_id: self.last_run_id.map(str::to_owned),
+                        run_url: self.last_run_id.map(|r| links.run(r)),
+                        alert_url: links.alert(&self.rule.name),
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::state::Instance;
+
+    fn rule() -> RuleSpec {
+        serde_json::from_value(serde_json::json!({
+            "name": "nightly failing", "kind": "consecutive_failures", "threshold": 3,
+            "channels": ["ops", "pager"]}))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_announced_firing_is_owed_one_resolve_per_channel_when_withdrawn() {
+        let now = chrono::Utc::now();
+        let rule = rule();
+        let mut state = Instance::new(now);
+        let links = Links {
+            public_url: "https://gantry.example/".into(),
+        };
+        let gone = |state: &Instance| {
+            Withdrawn {
+                rule: &rule,
+                fingerprint: "fp",
+                workflow: "nightly",
+                environment: "prod",
+                state,
+                last_run_id: Some("r-9"),
+                why: "the rule was deleted",
+            }
+            .resolves(&links, now, || "n".into())
+        };
+        assert!(gone(&state).is_empty(), "never fired: nothing owed");
+        state.phase = Phase::Firing;
+        assert!(gone(&state).is_empty(), "firing but never announced");
+        state.firing_sent = true;
+        let owed = gone(&state);
+        let channels: Vec<&str> = owed.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(channels, ["ops", "pager"]);
+        let n = &owed[0].1;
+        assert_eq!(n.notice, NoticeKind::Resolved);
+        assert_eq!(n.fingerprint, "fp");
+        assert_eq!(n.summary, "resolved: the rule was deleted");
+        assert_eq!(n.resolved_at, Some(now));
+        assert_eq!(
+            n.run_url.as_deref(),
+            Some("https://gantry.example/runs/r-9")
+        );
+        assert_eq!(
+            n.alert_url,
+            "https://gantry.example/alerts?rule=nightly+failing"
+        );
     }
 }

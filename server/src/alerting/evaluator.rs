@@ -50,24 +50,7 @@ pub struct EvalContext {
 }
 
 /// Where links in notifications point.
-#[derive(Debug, Clone)]
-pub struct Links {
-    pub public_url: String,
-}
-
-impl Links {
-    fn run(&self, run_id: &str) -> String {
-        format!("{}/runs/{run_id}", self.public_url.trim_end_matches('/'))
-    }
-
-    fn alert(&self, rule: &str) -> String {
-        let rule: String = form_urlencoded::byte_serialize(rule.as_bytes()).collect();
-        format!(
-            "{}/alerts?rule={rule}",
-            self.public_url.trim_end_matches('/')
-        )
-    }
-}
+pub use gantry_core::alert::notification::Links;
 
 /// Runs passes until the inbox is drained (each commit judges up to
 /// [`INBOX_BATCH`] runs).
@@ -129,7 +112,8 @@ async fn decide(
     let links = &ctx.links;
     let inbox = store.alert_inbox(INBOX_BATCH).await?;
     let active = ActiveSpecs::load(store).await?;
-    let rules = super::spec_rules::sync(store, store.alert_rules().await?, &active, now).await?;
+    let rules =
+        super::spec_rules::sync(store, store.alert_rules().await?, &active, links, now).await?;
     let silences = store.silences(now).await?;
     let stored: HashMap<String, StoredInstance> = store
         .alert_instances()

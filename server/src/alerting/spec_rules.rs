@@ -6,8 +6,9 @@
 
 use super::facts::ActiveSpecs;
 use crate::store::SharedStore;
-use crate::store::alerts::{SpecRuleChanges, StoredRule};
+use crate::store::alerts::{SpecRuleChanges, StoredRule, Withdrawal};
 use chrono::{DateTime, Utc};
+use gantry_core::alert::notification::Links;
 use gantry_core::alert::spec_rules::{derive, is_spec_origin};
 use std::collections::BTreeMap;
 
@@ -17,13 +18,18 @@ pub async fn sync(
     store: &SharedStore,
     rules: Vec<StoredRule>,
     active: &ActiveSpecs,
+    links: &Links,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<StoredRule>> {
     let changes = changes(&rules, active, now);
     if changes.is_empty() {
         return Ok(rules);
     }
-    store.sync_spec_rules(&changes).await?;
+    let withdrawal = Withdrawal {
+        links: links.clone(),
+        at: now,
+    };
+    store.sync_spec_rules(&changes, &withdrawal).await?;
     Ok(store.alert_rules().await?)
 }
 

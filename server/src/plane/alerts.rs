@@ -6,10 +6,11 @@
 use crate::alerting::seal::Credentials;
 use crate::alerting::silences;
 use crate::plane::{GantryPlane, internal, uuid_or_not_found};
-use crate::store::alerts::{NewNotification, StoredChannel, StoredRule};
+use crate::store::alerts::{NewNotification, StoredChannel, StoredRule, Withdrawal};
 use async_trait::async_trait;
 use chrono::Utc;
 use gantry_core::alert::channel::PAGERDUTY_EVENTS_URL;
+use gantry_core::alert::notification::Links;
 use gantry_core::alert::view::{
     AlertFilter, BacktestView, CreatedChannel, InstanceBacktest, InstanceView, NotificationView,
     RuleView, SilenceSpec, SilenceView, TransitionView,
@@ -148,6 +149,16 @@ impl GantryPlane {
             .ok_or_else(|| PortError::not_found(format!("alert rule {name:?}")))
     }
 
+    /// For the resolves owed when a rule's firing instances go with it.
+    fn withdrawal(&self) -> Withdrawal {
+        Withdrawal {
+            links: Links {
+                public_url: self.settings.public_url.clone(),
+            },
+            at: self.clock.now(),
+        }
+    }
+
     fn api_owned(rule: &StoredRule) -> Result<(), PortError> {
         match rule.origin.strip_prefix("workflow:") {
             Some(workflow) => Err(PortError::Conflict {
@@ -236,7 +247,7 @@ impl GantryPlane {
         event.set_detail("instances_reset", reset);
         match self
             .store
-            .replace_alert_rule(name, &rule, reset, event.clone())
+            .replace_alert_rule(name, &rule, reset, event.clone(), &self.withdrawal())
             .await
             .map_err(internal)?
         {
@@ -268,7 +279,7 @@ impl GantryPlane {
         Self::api_owned(&old)?;
         if !self
             .store
-            .delete_alert_rule(name, event.clone())
+            .delete_alert_rule(name, event.clone(), &self.withdrawal())
             .await
             .map_err(internal)?
         {

@@ -120,6 +120,15 @@ pub struct AuditCursor {
     pub to: u64,
 }
 
+/// What the store needs to send the resolves owed when instances that
+/// were announced firing go away with their rule
+/// (`core::alert::notification::Withdrawn`).
+#[derive(Debug, Clone)]
+pub struct Withdrawal {
+    pub links: gantry_core::alert::notification::Links,
+    pub at: DateTime<Utc>,
+}
+
 /// How the stored spec rules change to match the active versions.
 #[derive(Debug, Default)]
 pub struct SpecRuleChanges {
@@ -177,14 +186,23 @@ pub trait AlertStore: Send + Sync + 'static {
     /// Replaces the rule named `name`; `reset` drops its instances (what
     /// it watches changed). `None`: no such rule; `Some(false)`: the new
     /// name is taken.
+    ///
+    /// Instances dropped (by `reset` or a delete) that were announced
+    /// firing get their resolve notices in the same transaction.
     async fn replace_alert_rule(
         &self,
         name: &str,
         rule: &StoredRule,
         reset: bool,
         audit: AuditEvent,
+        withdrawal: &Withdrawal,
     ) -> StoreResult<Option<bool>>;
-    async fn delete_alert_rule(&self, name: &str, audit: AuditEvent) -> StoreResult<bool>;
+    async fn delete_alert_rule(
+        &self,
+        name: &str,
+        audit: AuditEvent,
+        withdrawal: &Withdrawal,
+    ) -> StoreResult<bool>;
 
     async fn alert_channels(&self) -> StoreResult<Vec<StoredChannel>>;
     async fn alert_channel(&self, name: &str) -> StoreResult<Option<StoredChannel>>;
@@ -248,7 +266,11 @@ pub trait AlertStore: Send + Sync + 'static {
     /// Writes the spec rules' changes in one transaction; another process
     /// doing the same at once is harmless (inserts of an existing rule, or
     /// of a name an API rule holds, are skipped).
-    async fn sync_spec_rules(&self, changes: &SpecRuleChanges) -> StoreResult<()>;
+    async fn sync_spec_rules(
+        &self,
+        changes: &SpecRuleChanges,
+        withdrawal: &Withdrawal,
+    ) -> StoreResult<()>;
 
     /// Queues notifications outside a pass (a channel's test), audited.
     async fn enqueue_notifications(

@@ -118,9 +118,19 @@ async fn a_specs_rules_follow_the_active_version_in_each_environment(backend: Ba
     };
     assert_eq!(threshold("dev"), Some(json!(3)));
     assert_eq!(threshold("stage"), Some(json!(1)));
+    // A new threshold is a new condition: dev's instance, which was
+    // firing, starts over, and the receiver is told it resolved.
+    let both = receiver.wait_for(2).await;
+    assert_eq!(both[1]["status"], "resolved", "{both:#?}");
+    assert_eq!(both[1]["fingerprint"], both[0]["fingerprint"]);
+    assert_eq!(
+        both[1]["summary"],
+        "resolved: the rule changed what it watches"
+    );
 
     // Version 3 drops the rule: gone from dev, still in stage.
     assert_eq!(app.apply(&orders(None)).await.0, 201);
     let rules = spec_rules(&app, |r| r.len() == 1).await;
     assert_eq!(names(&rules), ["orders:failing@stage"]);
+    assert_eq!(receiver.bodies().len(), 2, "nothing was firing any more");
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     a_channel_test_is_delivered_and_shown_in_the_history,
     a_firing_alert_holds_a_promotion_whose_checklist_asks_for_none,
     a_firing_alert_is_posted_to_alertmanager_again_while_it_fires,
+    deleting_a_firing_rule_resolves_it_at_the_receiver,
 );
 
 const FLAKY: &str = r#"
@@ -504,4 +505,42 @@ async fn a_firing_alert_is_posted_to_alertmanager_again_while_it_fires(backend: 
         ends > starts,
         "the repeat pushes the end further out: {both:#?}"
     );
+}
+
+async fn deleting_a_firing_rule_resolves_it_at_the_receiver(backend: Backend) {
+    let app = app(backend).await;
+    let (receiver, url) = Receiver::start().await;
+    webhook(&app, "ops", &url).await;
+    for (name, threshold) in [("gone", 1), ("quiet", 5)] {
+        let (status, body) = app
+            .api_post(
+                "/alerts/rules",
+                json!({"name": name, "kind": "consecutive_failures", "threshold": threshold,
+                       "workflow": "flaky", "channels": ["ops"]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    run(&app, true).await;
+    let firing = receiver.wait_for(1).await;
+    assert_eq!(firing[0]["rule"], "gone");
+    judged(&app).await;
+    // A receiver would otherwise keep an incident open forever.
+    for name in ["gone", "quiet"] {
+        let (status, body) = app
+            .api(
+                reqwest::Method::DELETE,
+                &format!("/alerts/rules/{name}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 204, "{body}");
+    }
+    let both = receiver.wait_for(2).await;
+    assert_eq!(both[1]["status"], "resolved", "{both:#?}");
+    assert_eq!(both[1]["fingerprint"], both[0]["fingerprint"]);
+    assert_eq!(both[1]["summary"], "resolved: the rule was deleted");
+    // `quiet` never fired (one failure of five): nothing owed.
+    let (_, sent) = app.api_get("/alerts/notifications").await;
+    assert_eq!(sent.as_array().unwrap().len(), 2, "{sent:#}");
 }

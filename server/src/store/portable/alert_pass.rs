@@ -6,13 +6,15 @@
 //! are written in that same transaction, so a transition and its notices
 //! exist together or not at all.
 
+use super::alerts::{INSTANCE_COLUMNS, RULE_COLUMNS, instance_from_row, rule_from_row};
 use super::{Db, FOR_UPDATE, SKIP_LOCKED, begin_write};
 use crate::store::alerts::{
     AlertPass, ClaimedNotification, DeliveryRecord, HistoryRun, InboxRun, NewNotification,
-    PassCommit, SpecRuleChanges,
+    PassCommit, SpecRuleChanges, StoredRule, Withdrawal,
 };
 use crate::store::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
+use gantry_core::alert::notification::Withdrawn;
 use sqlx::Row;
 
 type Pool = sqlx::Pool<Db>;
@@ -236,7 +238,57 @@ pub(super) async fn commit(pool: &Pool, pass: AlertPass) -> StoreResult<PassComm
     Ok(PassCommit::Done)
 }
 
-pub(super) async fn sync_spec_rules(pool: &Pool, changes: &SpecRuleChanges) -> StoreResult<()> {
+/// Drops a rule's instances, queueing the resolve each one announced
+/// firing is owed (`why` says what happened to the rule).
+pub(super) async fn withdraw_in(
+    tx: &mut Tx,
+    rule: &StoredRule,
+    why: &str,
+    w: &Withdrawal,
+) -> StoreResult<()> {
+    let firing = sqlx::query(&format!(
+        "SELECT {INSTANCE_COLUMNS} FROM alert_instances WHERE rule_id = $1 AND phase = 'firing'"
+    ))
+    .bind(&rule.id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in &firing {
+        let i = instance_from_row(row)?;
+        let gone = Withdrawn {
+            rule: &rule.spec,
+            fingerprint: &i.fingerprint,
+            workflow: &i.workflow,
+            environment: &i.environment,
+            state: &i.state,
+            last_run_id: i.last_run_id.as_deref(),
+            why,
+        };
+        for (channel, notification) in
+            gone.resolves(&w.links, w.at, || uuid::Uuid::now_v7().to_string())
+        {
+            enqueue_in(
+                tx,
+                &NewNotification {
+                    channel,
+                    notification,
+                    at: w.at,
+                },
+            )
+            .await?;
+        }
+    }
+    sqlx::query("DELETE FROM alert_instances WHERE rule_id = $1")
+        .bind(&rule.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn sync_spec_rules(
+    pool: &Pool,
+    changes: &SpecRuleChanges,
+    w: &Withdrawal,
+) -> StoreResult<()> {
     let mut tx = begin_write(pool).await?;
     for rule in &changes.insert {
         let spec = serde_json::to_string(&rule.spec)
@@ -257,6 +309,18 @@ pub(super) async fn sync_spec_rules(pool: &Pool, changes: &SpecRuleChanges) -> S
     for (rule, reset) in &changes.update {
         let spec = serde_json::to_string(&rule.spec)
             .map_err(|e| StoreError::Corrupt(format!("alert rule: {e}")))?;
+        let old = sqlx::query(&format!(
+            "SELECT {RULE_COLUMNS} FROM alert_rules WHERE id = $1{FOR_UPDATE}"
+        ))
+        .bind(&rule.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(old) = old.as_ref().map(rule_from_row).transpose()? else {
+            continue;
+        };
+        if *reset {
+            withdraw_in(&mut tx, &old, "the rule changed what it watches", w).await?;
+        }
         sqlx::query(
             "UPDATE alert_rules SET spec = $2, created_by = $3, updated_at = $4 WHERE id = $1",
         )
@@ -266,18 +330,24 @@ pub(super) async fn sync_spec_rules(pool: &Pool, changes: &SpecRuleChanges) -> S
         .bind(rule.updated_at)
         .execute(&mut *tx)
         .await?;
-        if *reset {
-            sqlx::query("DELETE FROM alert_instances WHERE rule_id = $1")
-                .bind(&rule.id)
-                .execute(&mut *tx)
-                .await?;
-        }
     }
     for id in &changes.delete {
-        sqlx::query("DELETE FROM alert_instances WHERE rule_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let old = sqlx::query(&format!(
+            "SELECT {RULE_COLUMNS} FROM alert_rules WHERE id = $1{FOR_UPDATE}"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(old) = old.as_ref().map(rule_from_row).transpose()? else {
+            continue;
+        };
+        withdraw_in(
+            &mut tx,
+            &old,
+            "the workflow's active version no longer has the rule",
+            w,
+        )
+        .await?;
         sqlx::query("DELETE FROM alert_rules WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)

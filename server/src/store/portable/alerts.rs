@@ -7,6 +7,7 @@ use super::{Adapter, Db, FOR_UPDATE, begin_write};
 use crate::store::alerts::{
     AlertPass, AlertStore, ClaimedNotification, DeliveryRecord, HistoryRun, InboxRun,
     NewNotification, PassCommit, SpecRuleChanges, StoredChannel, StoredInstance, StoredRule,
+    Withdrawal,
 };
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -29,9 +30,9 @@ pub(super) fn phase(s: &str) -> StoreResult<Phase> {
         .map_err(|e| corrupt("alert phase", e))
 }
 
-const RULE_COLUMNS: &str = "id, name, spec, origin, created_by, created_at, updated_at";
+pub(super) const RULE_COLUMNS: &str = "id, name, spec, origin, created_by, created_at, updated_at";
 
-fn rule_from_row(row: &DbRow) -> StoreResult<StoredRule> {
+pub(super) fn rule_from_row(row: &DbRow) -> StoreResult<StoredRule> {
     let spec: String = row.try_get("spec")?;
     Ok(StoredRule {
         id: row.try_get("id")?,
@@ -221,17 +222,19 @@ impl AlertStore for Adapter {
         rule: &StoredRule,
         reset: bool,
         audit: AuditEvent,
+        withdrawal: &Withdrawal,
     ) -> StoreResult<Option<bool>> {
         let mut tx = begin_write(&self.pool).await?;
-        let id: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT id FROM alert_rules WHERE name = $1{FOR_UPDATE}"
+        let old = sqlx::query(&format!(
+            "SELECT {RULE_COLUMNS} FROM alert_rules WHERE name = $1{FOR_UPDATE}"
         ))
         .bind(name)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(id) = id else {
+        let Some(old) = old.as_ref().map(rule_from_row).transpose()? else {
             return Ok(None);
         };
+        let id = old.id.clone();
         if rule.spec.name != name {
             let taken: Option<String> =
                 sqlx::query_scalar("SELECT id FROM alert_rules WHERE name = $1")
@@ -250,31 +253,38 @@ impl AlertStore for Adapter {
             .execute(&mut *tx)
             .await?;
         if reset {
-            sqlx::query("DELETE FROM alert_instances WHERE rule_id = $1")
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+            alert_pass::withdraw_in(
+                &mut tx,
+                &old,
+                "the rule changed what it watches",
+                withdrawal,
+            )
+            .await?;
         }
         append_in(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(Some(true))
     }
 
-    async fn delete_alert_rule(&self, name: &str, audit: AuditEvent) -> StoreResult<bool> {
+    async fn delete_alert_rule(
+        &self,
+        name: &str,
+        audit: AuditEvent,
+        withdrawal: &Withdrawal,
+    ) -> StoreResult<bool> {
         let mut tx = begin_write(&self.pool).await?;
-        let id: Option<String> = sqlx::query_scalar("SELECT id FROM alert_rules WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(id) = id else {
+        let rule = sqlx::query(&format!(
+            "SELECT {RULE_COLUMNS} FROM alert_rules WHERE name = $1{FOR_UPDATE}"
+        ))
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(rule) = rule.as_ref().map(rule_from_row).transpose()? else {
             return Ok(false);
         };
-        sqlx::query("DELETE FROM alert_instances WHERE rule_id = $1")
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
+        alert_pass::withdraw_in(&mut tx, &rule, "the rule was deleted", withdrawal).await?;
         sqlx::query("DELETE FROM alert_rules WHERE id = $1")
-            .bind(&id)
+            .bind(&rule.id)
             .execute(&mut *tx)
             .await?;
         append_in(&mut tx, audit).await?;
@@ -579,8 +589,12 @@ impl AlertStore for Adapter {
         alert_pass::commit(&self.pool, pass).await
     }
 
-    async fn sync_spec_rules(&self, changes: &SpecRuleChanges) -> StoreResult<()> {
-        alert_pass::sync_spec_rules(&self.pool, changes).await
+    async fn sync_spec_rules(
+        &self,
+        changes: &SpecRuleChanges,
+        withdrawal: &Withdrawal,
+    ) -> StoreResult<()> {
+        alert_pass::sync_spec_rules(&self.pool, changes, withdrawal).await
     }
 
     async fn enqueue_notifications(
