@@ -33,6 +33,7 @@ pub mod scim;
 pub mod secret_leases;
 mod sessions;
 mod signal;
+pub mod slo;
 mod spec_cache;
 mod sqlite;
 pub mod tokens;
@@ -53,6 +54,7 @@ pub use scim::ScimStore;
 pub use secret_leases::SecretLeaseStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
+pub use slo::SloStore;
 pub use sqlite::open_sqlite_pool;
 pub use tokens::TokenStore;
 pub use users::UserStore;
@@ -166,6 +168,7 @@ pub trait Store:
     + DelegationStore
     + SecretLeaseStore
     + AlertStore
+    + SloStore
 {
     fn backend(&self) -> Backend;
 
