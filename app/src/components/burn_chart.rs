@@ -6,7 +6,7 @@
 //! bar has a title; the burn-window table beside it has the same figures.
 
 use crate::time::format_time;
-use chrono::{DateTime, Timelike, Utc};
+use chrono::Timelike;
 use gantry_core::slo::AlertPair;
 use gantry_core::slo::view::BurnPoint;
 use leptos::prelude::*;
@@ -224,7 +224,7 @@ pub fn BurnChart(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Duration, TimeZone};
+    use chrono::{Duration, TimeZone, Utc};
     use gantry_core::slo::Counts;
 
     fn points(rates: &[(i64, Option<(u64, u64)>)]) -> Vec<BurnPoint> {

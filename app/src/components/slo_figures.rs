@@ -106,9 +106,10 @@ pub fn BudgetBar(remaining: Option<f64>, #[prop(into)] label: String) -> impl In
     };
     let width = (fill * W).round();
     let overspent = remaining.is_some_and(|r| r < 0.0);
+    let title = label.clone();
     view! {
-        <svg class="budget-bar" role="img" aria-label=label.clone() viewBox="0 0 242 14" width="242" height="14">
-            <title>{label}</title>
+        <svg class="budget-bar" role="img" aria-label=label viewBox="0 0 242 14" width="242" height="14">
+            <title>{title}</title>
             <rect class="budget-track" x="1" y="1" width=W height="12" rx="2" />
             <rect class=format!("tone-{tone}") x="1" y="1" width=width height="12" rx="2" />
             {overspent.then(|| view! {

@@ -133,8 +133,9 @@ fn Objective(summary: ObjectiveSummary, detail: ObjectiveDetail, window: String)
     } else {
         "hint slo-volume"
     };
+    let labelled_by = heading_id.clone();
     view! {
-        <section class="slo-objective" aria-labelledby=heading_id.clone() data-objective=id>
+        <section class="slo-objective" aria-labelledby=labelled_by data-objective=id>
             <h2 id=heading_id>{objective_title(&summary)}</h2>
             <p class="slo-sli">{sli}</p>
             <div class="slo-budget">

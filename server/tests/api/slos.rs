@@ -122,7 +122,8 @@ async fn counts_real_runs_exactly(backend: Backend) {
     // In time: the 3 quick successes. Bad: 2 failures and the slow one.
     assert_eq!(counts(&duration["counts"]), (3, 3));
     assert!(close(&duration["budget_remaining"], 1.0 - 3.0 / 1.2), "{duration}");
-    assert_eq!(duration["too_few_runs"], true);
+    // 6 runs at 80% allow 1.2 bad ones: enough to judge.
+    assert_eq!(duration["too_few_runs"], false);
     // Success burns at 3.3× (over the 1d/2h ticket's 3×), duration at 2.5×
     // (over the 3d/6h ticket's 1× only); the most urgent is the 1d ticket.
     assert_eq!(
