@@ -107,7 +107,12 @@ pub fn layout(points: &[BurnPoint]) -> ChartLayout {
         .iter()
         .enumerate()
         .filter(|(_, p)| p.hour.hour() == 0)
-        .map(|(i, p)| (LABEL_W + i as i64 * BAR_W, p.hour.format("%b %-d").to_string()))
+        .map(|(i, p)| {
+            (
+                LABEL_W + i as i64 * BAR_W,
+                p.hour.format("%b %-d").to_string(),
+            )
+        })
         .collect();
     ChartLayout {
         width: LABEL_W + points.len() as i64 * BAR_W + 8,
@@ -280,10 +285,16 @@ mod tests {
 
     #[test]
     fn the_description_names_the_peak_and_the_fast_hours() {
-        let text = describe("success", &points(&[(0, Some((1, 1))), (1, Some((10, 0))), (2, None)]));
+        let text = describe(
+            "success",
+            &points(&[(0, Some((1, 1))), (1, Some((10, 0))), (2, None)]),
+        );
         assert!(text.contains("2 of the hours had runs"), "{text}");
         assert!(text.contains("the highest burn rate was 50×"), "{text}");
-        assert!(text.contains("1 of them burned faster than 14.4×"), "{text}");
+        assert!(
+            text.contains("1 of them burned faster than 14.4×"),
+            "{text}"
+        );
         let quiet = describe("success", &points(&[(0, Some((5, 0)))]));
         assert!(quiet.ends_with("none of them spent budget."), "{quiet}");
         let empty = describe("duration", &points(&[(0, None)]));

@@ -156,7 +156,10 @@ mod tests {
             decision_text(Decision::Page(AlertPair::Page1h)),
             "Page: the 1h/5m at 14.4× pair holds (both windows burn faster than that)."
         );
-        assert_eq!(decision_word(Decision::Ticket(AlertPair::Ticket3d)), "ticket");
+        assert_eq!(
+            decision_word(Decision::Ticket(AlertPair::Ticket3d)),
+            "ticket"
+        );
         assert_eq!(pair_label(AlertPair::Ticket1d), "1d/2h at 3×");
     }
 }

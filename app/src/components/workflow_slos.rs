@@ -39,8 +39,11 @@ fn SloRows(slos: Vec<SloSummary>) -> impl IntoView {
                 .map(move |o| {
                     let name = objective_name(o.objective);
                     let sli = o.sli.map_or_else(|| "no runs".to_owned(), percent);
-                    let left = o.budget_remaining.map_or_else(|| "no data".to_owned(), percent);
-                    let label = format!("{left} of the {name} objective's budget left in {environment}");
+                    let left = o
+                        .budget_remaining
+                        .map_or_else(|| "no data".to_owned(), percent);
+                    let label =
+                        format!("{left} of the {name} objective's budget left in {environment}");
                     let few = o.too_few_runs.then_some(" (too few runs to judge)");
                     view! {
                         <tr>

@@ -223,7 +223,11 @@ fn BadRuns(runs: Vec<BadRun>, limited: bool, window: String) -> impl IntoView {
             let label = format!("Run {}", short_id(&r.id));
             let duration = r.duration_ms.map_or_else(
                 || "never started".to_owned(),
-                |ms| format_duration(chrono::Duration::milliseconds(ms.try_into().unwrap_or(i64::MAX))),
+                |ms| {
+                    format_duration(chrono::Duration::milliseconds(
+                        ms.try_into().unwrap_or(i64::MAX),
+                    ))
+                },
             );
             let spent = r
                 .spent

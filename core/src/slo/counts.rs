@@ -247,7 +247,11 @@ mod tests {
                 }
                 let set = spec.objectives().iter().any(|(k, _)| *k == objective);
                 if set {
-                    assert_eq!(tally.counts(objective), by_verdict, "{objective:?} {spec:?}");
+                    assert_eq!(
+                        tally.counts(objective),
+                        by_verdict,
+                        "{objective:?} {spec:?}"
+                    );
                 }
             }
         }

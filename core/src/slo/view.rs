@@ -336,13 +336,14 @@ fn hourly(
     (0..i64::from(HISTORY_HOURS))
         .map(|i| {
             let hour = start + Duration::hours(i);
-            let counts = hours
-                .iter()
-                .filter(|h| h.hour == hour)
-                .fold(Counts::default(), |sum, h| {
-                    let c = h.tally.counts(objective);
-                    Counts::new(sum.good + c.good, sum.bad + c.bad)
-                });
+            let counts =
+                hours
+                    .iter()
+                    .filter(|h| h.hour == hour)
+                    .fold(Counts::default(), |sum, h| {
+                        let c = h.tally.counts(objective);
+                        Counts::new(sum.good + c.good, sum.bad + c.bad)
+                    });
             BurnPoint {
                 hour,
                 counts,

@@ -56,7 +56,10 @@ fn close(a: Option<f64>, b: f64) -> bool {
 fn a_summary_has_each_objective_with_its_sli_budget_and_volume() {
     let slo = slo();
     // 1 000 runs: 996 succeeded, 950 of them within 10 minutes.
-    let s = summarize(subject(&slo), &everywhere(tally(1_000, 996, 950), tally(0, 0, 0)));
+    let s = summarize(
+        subject(&slo),
+        &everywhere(tally(1_000, 996, 950), tally(0, 0, 0)),
+    );
     assert_eq!(
         (s.workflow.as_str(), s.environment.as_str(), s.version),
         ("etl", "prod", 3)
@@ -76,7 +79,10 @@ fn a_summary_has_each_objective_with_its_sli_budget_and_volume() {
     assert!(!success.too_few_runs);
     assert_eq!(success.within, None);
     assert_eq!(duration.counts, Counts::new(950, 50));
-    assert_eq!(duration.within, Some(SpecDuration(StdDuration::from_secs(600))));
+    assert_eq!(
+        duration.within,
+        Some(SpecDuration(StdDuration::from_secs(600)))
+    );
     // 100 bad allowed, 50 spent.
     assert!(close(duration.budget_remaining, 0.5));
     assert_eq!(s.decision, Decision::Quiet);
@@ -100,7 +106,10 @@ fn the_summary_decision_is_the_most_urgent_objective() {
     let slo = slo();
     // Every burn window: 100 runs, 93 succeeded, 93 in time. Success burns
     // at 7× (a 6h page and both tickets), duration at 0.7×.
-    let s = summarize(subject(&slo), &everywhere(tally(100, 93, 93), tally(100, 93, 93)));
+    let s = summarize(
+        subject(&slo),
+        &everywhere(tally(100, 93, 93), tally(100, 93, 93)),
+    );
     assert_eq!(s.objectives[0].decision, Decision::Page(AlertPair::Page6h));
     assert_eq!(s.objectives[0].severity, Some(Severity::Page));
     assert_eq!(s.objectives[1].decision, Decision::Quiet);
@@ -133,7 +142,10 @@ fn the_status_lists_every_window_and_pair() {
         let i = BurnWindow::ALL.iter().position(|x| *x == w).unwrap();
         tallies.burn[i] = tally(20, 16, 16);
     }
-    let i5 = BurnWindow::ALL.iter().position(|x| *x == BurnWindow::M5).unwrap();
+    let i5 = BurnWindow::ALL
+        .iter()
+        .position(|x| *x == BurnWindow::M5)
+        .unwrap();
     tallies.burn[i5] = tally(2, 1, 1);
     let status = status(subject(&slo), &tallies, &[], Vec::new(), at());
     let success = &status.objectives[0];
@@ -184,7 +196,13 @@ fn the_history_is_every_hour_of_the_week_oldest_first() {
             tally: tally(5, 0, 0),
         },
     ];
-    let status = status(subject(&slo), &SloTallies::default(), &hours, Vec::new(), now);
+    let status = status(
+        subject(&slo),
+        &SloTallies::default(),
+        &hours,
+        Vec::new(),
+        now,
+    );
     let success = &status.objectives[0].history;
     assert_eq!(success.len(), HISTORY_HOURS as usize);
     assert_eq!(success[0].hour, start);
@@ -192,7 +210,10 @@ fn the_history_is_every_hour_of_the_week_oldest_first() {
     assert!(close(success[0].burn_rate, 0.0));
     assert_eq!(success[1].burn_rate, None);
     let last = success.last().unwrap();
-    assert_eq!(last.hour, Utc.with_ymd_and_hms(2026, 3, 10, 14, 0, 0).unwrap());
+    assert_eq!(
+        last.hour,
+        Utc.with_ymd_and_hms(2026, 3, 10, 14, 0, 0).unwrap()
+    );
     // 1 bad of 10 at 99%: 10×.
     assert!(close(last.burn_rate, 10.0));
     let duration = &status.objectives[1].history;

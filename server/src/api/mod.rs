@@ -105,10 +105,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/alerts/silences/{id}/expire", post(alerts::expire_silence))
         .route("/slos", get(slos::list))
-        .route(
-            "/workflows/{name}/slos/{environment}",
-            get(slos::get),
-        )
+        .route("/workflows/{name}/slos/{environment}", get(slos::get))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/{seq}", get(audit::get))

@@ -31,8 +31,7 @@ const SKIP_LOCKED: &str = "";
 /// A finished run's time from start to end in microseconds, counted in
 /// whole milliseconds: SQLite's date functions read a timestamp to the
 /// millisecond (`portable/slo.rs` compares it with a duration objective).
-const RAN_MICROS: &str =
-    "(CAST(ROUND((julianday(finished_at) - julianday(started_at)) * 86400000.0) AS INTEGER) * 1000)";
+const RAN_MICROS: &str = "(CAST(ROUND((julianday(finished_at) - julianday(started_at)) * 86400000.0) AS INTEGER) * 1000)";
 /// The UTC clock hour a run finished in, as `YYYY-MM-DDTHH`.
 const FINISHED_HOUR: &str = "strftime('%Y-%m-%dT%H', finished_at)";
 

@@ -20,7 +20,10 @@ async fn the_slo_page_shows_budget_burn_and_bad_runs(backend: Backend) {
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("<h1>SLO of slo-demo in dev</h1>"), "{html}");
     assert!(html.contains("90% succeed, 80% succeed within 3s over 7days"));
-    assert!(html.contains("Ticket: the 1d/2h at 3× pair holds"), "{html}");
+    assert!(
+        html.contains("Ticket: the 1d/2h at 3× pair holds"),
+        "{html}"
+    );
     assert!(html.contains("this page updates by itself"));
     // Each objective: its heading, SLI against target, budget bar and words.
     assert!(html.contains("Success: 90% of runs succeed"));
@@ -42,9 +45,16 @@ async fn the_slo_page_shows_budget_burn_and_bad_runs(backend: Backend) {
         "{html}"
     );
     // Burn windows and pairs as captioned tables.
-    assert!(html.contains("<caption>Burn rates of the success objective, per window ending now</caption>"));
+    assert!(
+        html.contains(
+            "<caption>Burn rates of the success objective, per window ending now</caption>"
+        )
+    );
     assert!(html.contains("<caption>Alert pairs of the duration objective"));
-    assert!(html.contains(r#"<tr data-holds="true"><th scope="row">1d/2h</th>"#), "{html}");
+    assert!(
+        html.contains(r#"<tr data-holds="true"><th scope="row">1d/2h</th>"#),
+        "{html}"
+    );
     // 1 bad of 2 at 90%: 5× in every window holding both runs.
     assert!(html.contains("<td>5×</td>"));
     // The chart: titled and described, with the factors' lines.
@@ -54,15 +64,26 @@ async fn the_slo_page_shows_budget_burn_and_bad_runs(backend: Backend) {
     assert_eq!(html.matches(r#"class="burn-factor""#).count(), 8);
     assert!(html.contains(">14.4×</text>"));
     // The run that spent budget links to its page.
-    assert!(html.contains("<caption>Runs that spent budget in the last 7days, newest first</caption>"));
-    assert!(html.contains(&format!(r#"href="/runs/{failed}""#)), "{html}");
+    assert!(
+        html.contains("<caption>Runs that spent budget in the last 7days, newest first</caption>")
+    );
+    assert!(
+        html.contains(&format!(r#"href="/runs/{failed}""#)),
+        "{html}"
+    );
     assert!(html.contains("<td>success, duration</td>"));
 
     // The workflow's page lists the SLO and links to it.
     let (status, html) = app.get_html("/workflows/slo-demo").await;
     assert_eq!(status, 200);
-    assert!(html.contains(r#"<h2 id="slos-heading">SLOs</h2>"#), "{html}");
-    assert!(html.contains(&format!(r#"<a href="{PAGE}">dev</a>"#)), "{html}");
+    assert!(
+        html.contains(r#"<h2 id="slos-heading">SLOs</h2>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(r#"<a href="{PAGE}">dev</a>"#)),
+        "{html}"
+    );
     assert!(html.contains("(too few runs to judge)"));
     assert!(html.contains("<td>ticket</td>"));
 }
@@ -84,7 +105,10 @@ async fn missing_or_hidden_slos_say_so_with_the_right_status(backend: Backend) {
 
     // A token that sees prod only is refused dev's SLO page.
     let (status, token) = app
-        .api_post("/tokens", json!({"name": "prod-eyes", "roles": ["viewer@prod"]}))
+        .api_post(
+            "/tokens",
+            json!({"name": "prod-eyes", "roles": ["viewer@prod"]}),
+        )
         .await;
     assert_eq!(status, 201, "{token}");
     let resp = crate::helpers::new_client()

@@ -114,14 +114,20 @@ async fn counts_real_runs_exactly(backend: Backend) {
     assert_eq!(counts(&success["counts"]), (4, 2));
     assert!(close(&success["sli"], 4.0 / 6.0), "{success}");
     // 6 runs at 90% allow 0.6 bad runs; 2 spent 2 ÷ 0.6 of it.
-    assert!(close(&success["budget_remaining"], 1.0 - 2.0 / 0.6), "{success}");
+    assert!(
+        close(&success["budget_remaining"], 1.0 - 2.0 / 0.6),
+        "{success}"
+    );
     // 6 runs cannot show 90%: it needs 10.
     assert_eq!(success["too_few_runs"], true);
     assert_eq!(duration["objective"], "duration");
     assert_eq!(duration["within"], "3s");
     // In time: the 3 quick successes. Bad: 2 failures and the slow one.
     assert_eq!(counts(&duration["counts"]), (3, 3));
-    assert!(close(&duration["budget_remaining"], 1.0 - 3.0 / 1.2), "{duration}");
+    assert!(
+        close(&duration["budget_remaining"], 1.0 - 3.0 / 1.2),
+        "{duration}"
+    );
     // 6 runs at 80% allow 1.2 bad ones: enough to judge.
     assert_eq!(duration["too_few_runs"], false);
     // Success burns at 3.3× (over the 1d/2h ticket's 3×), duration at 2.5×
@@ -259,8 +265,14 @@ async fn exactly_within_is_in_time(backend: Backend) {
     }
     let (status, detail) = app.api_get("/workflows/slo-demo/slos/dev").await;
     assert_eq!(status, 200, "{detail}");
-    assert_eq!(counts(&detail["summary"]["objectives"][1]["counts"]), (1, 1));
-    assert_eq!(counts(&detail["summary"]["objectives"][0]["counts"]), (2, 0));
+    assert_eq!(
+        counts(&detail["summary"]["objectives"][1]["counts"]),
+        (1, 1)
+    );
+    assert_eq!(
+        counts(&detail["summary"]["objectives"][0]["counts"]),
+        (2, 0)
+    );
     let bad = detail["bad_runs"].as_array().unwrap();
     assert_eq!(bad.len(), 1, "{bad:?}");
     assert_eq!(bad[0]["id"], over.as_str());
@@ -301,7 +313,12 @@ async fn what_is_not_declared_is_not_found(backend: Backend) {
     }
     let (status, body) = app.api_get("/workflows/slo-demo/slos/qa").await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("unknown environment"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown environment")
+    );
 
     let (status, list) = app.api_get("/slos?workflow=plain").await;
     assert_eq!((status, list), (200, json!([])));
@@ -316,7 +333,10 @@ async fn what_is_not_declared_is_not_found(backend: Backend) {
     assert_eq!(summary["budget_remaining"], Value::Null);
     assert_eq!(summary["decision"], json!({"decision": "quiet"}));
     let (_, detail) = app.api_get("/workflows/slo-demo/slos/dev").await;
-    assert_eq!(detail["objectives"][0]["budget"], json!({"state": "no_data"}));
+    assert_eq!(
+        detail["objectives"][0]["budget"],
+        json!({"state": "no_data"})
+    );
 }
 
 /// Reads are scoped like runs: a viewer of prod alone sees no dev SLO in
@@ -367,7 +387,10 @@ async fn only_environments_the_caller_sees(backend: Backend) {
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     let (status, detail) = get(dev_viewer, "/workflows/slo-demo/slos/dev").await;
     assert_eq!(status, 200, "{detail}");
-    assert_eq!(counts(&detail["summary"]["objectives"][0]["counts"]), (0, 1));
+    assert_eq!(
+        counts(&detail["summary"]["objectives"][0]["counts"]),
+        (0, 1)
+    );
 }
 
 on_both_backends!(

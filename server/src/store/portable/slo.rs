@@ -153,9 +153,10 @@ impl SloStore for Adapter {
         rows.iter()
             .map(|row| {
                 let text: String = row.try_get("finished_hour")?;
-                let hour = NaiveDateTime::parse_from_str(&format!("{text}:00:00"), "%Y-%m-%dT%H:%M:%S")
-                    .map_err(|e| corrupt(format!("an hour {text:?}: {e}")))?
-                    .and_utc();
+                let hour =
+                    NaiveDateTime::parse_from_str(&format!("{text}:00:00"), "%Y-%m-%dT%H:%M:%S")
+                        .map_err(|e| corrupt(format!("an hour {text:?}: {e}")))?
+                        .and_utc();
                 Ok(HourTally {
                     hour,
                     tally: RunTally {
