@@ -280,6 +280,89 @@ async fn exactly_within_is_in_time(backend: Backend) {
     assert_eq!(bad[0]["spent"], json!(["duration"]));
 }
 
+/// Moves a finished run's start and end back by `hours` (arranging what
+/// real time can't: runs that ended days ago).
+async fn shift_back(app: &TestApp, id: &str, hours: i64) {
+    match app.backend {
+        Backend::Postgres => {
+            app.exec_sql(&format!(
+                "UPDATE runs SET started_at = started_at - interval '{hours} hours',
+                        finished_at = finished_at - interval '{hours} hours' WHERE id = '{id}'"
+            ))
+            .await
+        }
+        // SQLite keeps timestamps as sqlx writes them (RFC 3339 text).
+        Backend::Sqlite => {
+            for column in ["started_at", "finished_at"] {
+                let at = app
+                    .scalar_text(&format!("SELECT {column} FROM runs WHERE id = '{id}'"))
+                    .await;
+                let at = chrono::DateTime::parse_from_rfc3339(&at).unwrap()
+                    - chrono::Duration::hours(hours);
+                app.exec_sql(&format!(
+                    "UPDATE runs SET {column} = '{}' WHERE id = '{id}'",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+                ))
+                .await;
+            }
+        }
+    }
+}
+
+/// A run counts in the windows its end falls in: one that ended 2 days ago
+/// is in 3d and the SLO window only, one 8 days ago in none (a 7-day SLO),
+/// and the chart puts each run in its hour.
+async fn runs_count_in_the_windows_their_end_falls_in(backend: Backend) {
+    let app = app_with_slo(backend).await;
+    let two_days = run(&app, "fail", "failed").await;
+    let eight_days = run(&app, "fail", "failed").await;
+    run(&app, "ok", "succeeded").await;
+    shift_back(&app, &two_days, 48).await;
+    shift_back(&app, &eight_days, 8 * 24).await;
+
+    let (status, detail) = app.api_get("/workflows/slo-demo/slos/dev").await;
+    assert_eq!(status, 200, "{detail}");
+    let success = &detail["objectives"][0];
+    assert_eq!(
+        counts(&detail["summary"]["objectives"][0]["counts"]),
+        (1, 1)
+    );
+    assert_eq!(counts(&window(success, "1d")["counts"]), (1, 0));
+    assert_eq!(counts(&window(success, "3d")["counts"]), (1, 1));
+    assert!(close(&window(success, "1d")["burn_rate"], 0.0));
+    // 1 bad of 2 at 90%: 5×; over 3d only, so only the 3d/6h pair's long
+    // window burns and no pair holds.
+    assert!(close(&window(success, "3d")["burn_rate"], 5.0));
+    assert!(
+        success["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["holds"] == false)
+    );
+    let history = success["history"].as_array().unwrap();
+    let with_runs: Vec<(usize, (u64, u64))> = history
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (i, counts(&h["counts"])))
+        .filter(|(_, c)| *c != (0, 0))
+        .collect();
+    // The success is in the current hour (the last bar, or the one before
+    // if an hour began since); the failure, moved 48 hours back, 48 bars
+    // before it (49 if an hour began between the two runs).
+    assert_eq!(with_runs.len(), 2, "{with_runs:?}");
+    assert_eq!(with_runs[0].1, (0, 1));
+    assert_eq!(with_runs[1].1, (1, 0));
+    assert!((166..=167).contains(&with_runs[1].0), "{with_runs:?}");
+    assert!(
+        (48..=49).contains(&(with_runs[1].0 - with_runs[0].0)),
+        "{with_runs:?}"
+    );
+    let bad = detail["bad_runs"].as_array().unwrap();
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0]["id"], two_days.as_str());
+}
+
 /// No SLO, no workflow, no SLO in that environment: 404 with what is
 /// missing; an environment the server lacks: 400. Nothing listed for a
 /// workflow without an SLO.
@@ -396,6 +479,7 @@ async fn only_environments_the_caller_sees(backend: Backend) {
 on_both_backends!(
     counts_real_runs_exactly,
     exactly_within_is_in_time,
+    runs_count_in_the_windows_their_end_falls_in,
     what_is_not_declared_is_not_found,
     only_environments_the_caller_sees,
 );
