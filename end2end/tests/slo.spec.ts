@@ -49,7 +49,7 @@ test('the SLO page shows the budget and follows a new failure without reloading'
   await expect(page).toHaveURL(new RegExp(`/workflows/${name}/slo/dev$`));
   await expect(page.getByRole('heading', { level: 1, name: `SLO of ${name} in dev` })).toBeVisible();
   await expect(page.getByRole('img', { name: "100% of the success objective's error budget left" })).toBeVisible();
-  await expect(page.getByRole('note')).toContainText('Too few runs to judge');
+  await expect(page.locator('.slo-volume')).toContainText('Too few runs to judge');
   await expect(page.getByText('No run spent budget in the last 7days.')).toBeVisible();
   await hydrated(page);
   await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same document'));
