@@ -9,6 +9,7 @@ pub mod api;
 mod components;
 pub mod error;
 mod live;
+mod live_slo;
 mod pages;
 pub mod time;
 
@@ -22,7 +23,7 @@ use pages::{
     audit_record::AuditRecordPage, ledger::LedgerPage, not_found::NotFound, overview::OverviewPage,
     policies::PoliciesPage, preferences::PreferencesPage, promotion::PromotionPage,
     promotions::PromotionsPage, run_detail::RunDetailPage, runs::RunsPage,
-    secret_providers::SecretProvidersPage, section::SectionPage, sign_in::SignInPage,
+    secret_providers::SecretProvidersPage, section::SectionPage, sign_in::SignInPage, slo::SloPage,
     tokens::TokensPage, users::UsersPage, workflow_detail::WorkflowDetailPage,
     workflows::WorkflowsPage,
 };
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/preferences") view=PreferencesPage ssr=SsrMode::Async />
                     <Route path=path!("/workflows") view=WorkflowsPage ssr=SsrMode::Async />
                     <Route path=path!("/workflows/:name") view=WorkflowDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("/workflows/:name/slo/:environment") view=SloPage ssr=SsrMode::Async />
                     <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async />
                     <Route path=path!("/runs/:id") view=RunDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/promotions") view=PromotionsPage ssr=SsrMode::Async />

@@ -15,6 +15,7 @@ pub mod runs;
 pub mod secret_providers;
 pub mod section;
 pub mod sign_in;
+pub mod slo;
 pub mod tokens;
 pub mod users;
 pub mod workflow_detail;

@@ -15,6 +15,7 @@ use crate::components::promotion_cell::CellBody;
 use crate::components::run_form::RunForm;
 use crate::components::runs_table::{RunsTable, Time};
 use crate::components::secret_references::SecretReferences;
+use crate::components::workflow_slos::WorkflowSlos;
 use crate::error::AppError;
 use crate::pages::promotions::ActionOutcome;
 use crate::time::format_time;
@@ -90,6 +91,7 @@ pub fn WorkflowDetailPage() -> impl IntoView {
     view! {
         <Title text=name />
         <h1>{name}</h1>
+        <WorkflowSlos name=Signal::derive(name) />
         <Loaded resource=data let:data>
             <WorkflowBody data />
         </Loaded>

@@ -20,6 +20,7 @@ mod promotions;
 mod runs;
 mod scim;
 mod secrets;
+mod slo;
 mod tokens;
 mod users;
 mod workflows;
@@ -34,6 +35,7 @@ pub use promotions::PromotionPort;
 pub use runs::RunPort;
 pub use scim::ScimPort;
 pub use secrets::SecretPort;
+pub use slo::SloPort;
 pub use tokens::TokenPort;
 pub use users::UserPort;
 pub use workflows::WorkflowPort;
@@ -79,6 +81,7 @@ pub trait ControlPlane:
     + DelegationPort
     + SecretPort
     + AlertPort
+    + SloPort
     + Send
     + Sync
     + 'static
@@ -98,6 +101,7 @@ impl<T> ControlPlane for T where
         + DelegationPort
         + SecretPort
         + AlertPort
+        + SloPort
         + Send
         + Sync
         + 'static
@@ -113,7 +117,7 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 pub mod prelude {
     pub use super::{
         AlertPort, ApprovalPort, AuditPort, ControlPlane, DelegationPort, ExecutionPort,
-        IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, TokenPort, UserPort,
+        IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, SloPort, TokenPort, UserPort,
         WorkflowPort,
     };
 }

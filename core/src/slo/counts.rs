@@ -90,6 +90,56 @@ pub fn verdict(slo: &SloSpec, objective: ObjectiveKind, run: FinishedRun) -> Opt
     }
 }
 
+/// Runs the server counted over one stretch of time, split the three ways
+/// the objectives need, so that one pass over the runs (one SQL query with a
+/// sum per part) serves both objectives. [`Self::counts`] turns it into an
+/// objective's good and bad runs exactly as [`verdict`] would one run at a
+/// time (the tests hold the two to each other).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RunTally {
+    /// Runs that count at all: they succeeded, failed or timed out.
+    /// Cancelled and unfinished runs are not in any part.
+    pub counted: u64,
+    /// Of those, the ones that succeeded.
+    pub succeeded: u64,
+    /// Of those, the ones that succeeded within the duration objective's
+    /// `within` (with a start time, took at most `within`); 0 when the SLO
+    /// sets no duration objective.
+    pub in_time: u64,
+}
+
+impl RunTally {
+    /// Good and bad runs for `objective`: every counted run is one or the
+    /// other, so bad is what is not good. Saturates on inconsistent input
+    /// (a part larger than `counted`) rather than wrapping.
+    pub fn counts(self, objective: ObjectiveKind) -> Counts {
+        let good = match objective {
+            ObjectiveKind::Success => self.succeeded,
+            ObjectiveKind::Duration => self.in_time,
+        }
+        .min(self.counted);
+        Counts::new(good, self.counted - good)
+    }
+
+    /// Counts one run in, by the same rules as [`verdict`] (for tests and
+    /// for callers holding runs rather than sums).
+    pub fn add(&mut self, slo: &SloSpec, run: FinishedRun) {
+        if !matches!(
+            run.status,
+            RunStatus::Succeeded | RunStatus::Failed | RunStatus::TimedOut
+        ) {
+            return;
+        }
+        self.counted += 1;
+        if run.status == RunStatus::Succeeded {
+            self.succeeded += 1;
+        }
+        if verdict(slo, ObjectiveKind::Duration, run) == Some(Verdict::Good) {
+            self.in_time += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +217,59 @@ mod tests {
         assert_eq!(c, Counts::new(2, 1));
         assert_eq!(c.total(), 3);
         assert_eq!(Counts::new(u64::MAX, 5).total(), u64::MAX);
+    }
+
+    #[test]
+    fn a_tally_counts_each_objective_as_verdict_does_run_by_run() {
+        use RunStatus::*;
+        let runs = [
+            run(Succeeded, Some(10)),
+            run(Succeeded, Some(600)),
+            run(Succeeded, Some(601)),
+            run(Succeeded, None),
+            run(Failed, Some(1)),
+            run(Failed, None),
+            run(TimedOut, Some(900)),
+            run(Cancelled, Some(2)),
+            run(Running, Some(3)),
+            run(Queued, None),
+        ];
+        for spec in [slo(true, Some(600)), slo(true, None), slo(false, Some(600))] {
+            let mut tally = RunTally::default();
+            for r in runs {
+                tally.add(&spec, r);
+            }
+            assert_eq!(tally.counted, 7);
+            for objective in [ObjectiveKind::Success, ObjectiveKind::Duration] {
+                let mut by_verdict = Counts::default();
+                for r in runs {
+                    by_verdict.add(verdict(&spec, objective, r));
+                }
+                let set = spec.objectives().iter().any(|(k, _)| *k == objective);
+                if set {
+                    assert_eq!(
+                        tally.counts(objective),
+                        by_verdict,
+                        "{objective:?} {spec:?}"
+                    );
+                }
+            }
+        }
+        let both = slo(true, Some(600));
+        let mut tally = RunTally::default();
+        runs.iter().for_each(|r| tally.add(&both, *r));
+        assert_eq!(tally.counts(ObjectiveKind::Success), Counts::new(4, 3));
+        assert_eq!(tally.counts(ObjectiveKind::Duration), Counts::new(2, 5));
+    }
+
+    #[test]
+    fn an_inconsistent_tally_saturates() {
+        let t = RunTally {
+            counted: 2,
+            succeeded: 5,
+            in_time: 1,
+        };
+        assert_eq!(t.counts(ObjectiveKind::Success), Counts::new(2, 0));
+        assert_eq!(t.counts(ObjectiveKind::Duration), Counts::new(1, 1));
     }
 }

@@ -7,6 +7,8 @@
 //! - [`burn`]: burn rates over 5m…3d and the workbook's multiwindow alerts.
 //! - [`volume`]: whether a window holds enough runs for its target to mean
 //!   anything.
+//! - [`view`]: the summaries and the status the port returns, shaped from
+//!   the server's tallies.
 //!
 //! Nothing here reads the clock or a database: callers count runs in the
 //! windows ending at their `now` and pass the counts in. Targets are exact
@@ -19,11 +21,12 @@ pub mod counts;
 pub mod spec;
 mod target;
 pub mod validate;
+pub mod view;
 pub mod volume;
 
 pub use budget::{Budget, BudgetFigures, budget};
 pub use burn::{AlertPair, BurnWindow, Decision, Severity, WindowCounts, burn_rate, decide};
-pub use counts::{Counts, FinishedRun, Verdict, verdict};
+pub use counts::{Counts, FinishedRun, RunTally, Verdict, verdict};
 pub use spec::{DurationObjective, MAX_WINDOW, MIN_WINDOW, ObjectiveKind, SloSection, SloSpec};
 pub use target::{PPM, Target};
 pub use validate::{unknown_environments, validate};

@@ -1,8 +1,9 @@
 //! Alerting in the server: evaluating rules over Gantry's own run records
-//! (`evaluator`), which silences hold notices (`silences`), channel
-//! credentials at rest (`seal`), and delivering the outbox (`sender`,
-//! through `deliver`'s channel formats). Rules, channels and silences are
-//! managed through the port (`plane/alerts.rs`).
+//! (`evaluator`, with what some kinds judge gathered in `facts`), which
+//! silences hold notices (`silences`), channel credentials at rest (`seal`),
+//! and delivering the outbox (`sender`, through `deliver`'s channel
+//! formats). Rules, channels and silences are managed through the port
+//! (`plane/alerts.rs`).
 
 pub mod deliver;
 pub mod evaluator;

@@ -18,6 +18,7 @@ mod promotions;
 mod runs;
 pub mod scim;
 mod secrets;
+mod slos;
 mod tokens;
 mod users;
 mod workflows;
@@ -103,6 +104,8 @@ pub fn router() -> Router<AppState> {
             get(alerts::list_silences).post(alerts::create_silence),
         )
         .route("/alerts/silences/{id}/expire", post(alerts::expire_silence))
+        .route("/slos", get(slos::list))
+        .route("/workflows/{name}/slos/{environment}", get(slos::get))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/{seq}", get(audit::get))

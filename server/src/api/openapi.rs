@@ -6,7 +6,8 @@
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
 use super::{
-    alerts, approvals, audit, delegations, promotions, runs, secrets, tokens, users, workflows,
+    alerts, approvals, audit, delegations, promotions, runs, secrets, slos, tokens, users,
+    workflows,
 };
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
@@ -114,6 +115,8 @@ pub const SESSION_SCHEME: &str = "session";
         alerts::list_silences,
         alerts::create_silence,
         alerts::expire_silence,
+        slos::list,
+        slos::get,
         document,
     ),
     components(schemas(
@@ -191,6 +194,7 @@ pub const SESSION_SCHEME: &str = "session";
         (name = "identity", description = "Who is calling, service tokens (admins) and accounts (access reviews, disabling)."),
         (name = "secrets", description = "Secret providers' health (admins and auditors); never a value."),
         (name = "alerts", description = "Alert rules with backtests, notification channels (credentials write-only), silences and mute windows, what fired and what was sent."),
+        (name = "slos", description = "Service level objectives per workflow and environment: SLI, error budget, burn rates and the runs that spent budget, from exact run counts."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),
         (name = "meta", description = "The API itself."),
     )

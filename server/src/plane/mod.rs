@@ -16,6 +16,7 @@ mod promotions;
 mod runs;
 pub mod scim;
 mod secrets;
+mod slo;
 pub mod tokens;
 mod users;
 mod workflows;

@@ -34,6 +34,7 @@ pub mod scim;
 pub mod secret_leases;
 mod sessions;
 mod signal;
+pub mod slo;
 mod spec_cache;
 mod sqlite;
 pub mod tokens;
@@ -54,6 +55,7 @@ pub use scim::ScimStore;
 pub use secret_leases::SecretLeaseStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
+pub use slo::SloStore;
 pub use sqlite::open_sqlite_pool;
 pub use tokens::TokenStore;
 pub use users::UserStore;
@@ -168,6 +170,7 @@ pub trait Store:
     + SecretLeaseStore
     + AlertStore
     + alert_facts::AlertFactStore
+    + SloStore
 {
     fn backend(&self) -> Backend;
 

@@ -25,6 +25,12 @@ type Adapter = PgStore;
 /// Row locks: real ones, several processes share the database.
 const FOR_UPDATE: &str = " FOR UPDATE";
 const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+/// A finished run's time from start to end in microseconds, PostgreSQL's
+/// timestamp precision (`portable/slo.rs` compares it with a duration
+/// objective).
+const RAN_MICROS: &str = "(EXTRACT(EPOCH FROM (finished_at - started_at)) * 1000000)";
+/// The UTC clock hour a run finished in, as `YYYY-MM-DDTHH`.
+const FINISHED_HOUR: &str = "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')";
 
 async fn begin_write(pool: &sqlx::Pool<Db>) -> StoreResult<sqlx::Transaction<'static, Db>> {
     Ok(pool.begin().await?)

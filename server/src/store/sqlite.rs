@@ -28,6 +28,12 @@ type Adapter = SqliteStore;
 /// Row locks: none needed, a write transaction locks the whole file.
 const FOR_UPDATE: &str = "";
 const SKIP_LOCKED: &str = "";
+/// A finished run's time from start to end in microseconds, counted in
+/// whole milliseconds: SQLite's date functions read a timestamp to the
+/// millisecond (`portable/slo.rs` compares it with a duration objective).
+const RAN_MICROS: &str = "(CAST(ROUND((julianday(finished_at) - julianday(started_at)) * 86400000.0) AS INTEGER) * 1000)";
+/// The UTC clock hour a run finished in, as `YYYY-MM-DDTHH`.
+const FINISHED_HOUR: &str = "strftime('%Y-%m-%dT%H', finished_at)";
 
 async fn begin_write(pool: &sqlx::Pool<Db>) -> StoreResult<sqlx::Transaction<'static, Db>> {
     // IMMEDIATE takes the write lock up front: a deferred transaction that

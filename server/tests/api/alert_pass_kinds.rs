@@ -1,8 +1,8 @@
 //! The alert kinds judged on every evaluation pass, from real state on
 //! both databases: a run and a step going on too long, a schedule slot
 //! queued behind a long run, a queue backlog, authentication failures from
-//! one address, an admin token made, and a rule selecting workflows by
-//! label. Each fires once and resolves once at a local webhook receiver.
+//! one address, an admin token made, an SLO burning its budget, and a rule
+//! selecting workflows by label. Each fires once and resolves once at a local webhook receiver.
 //!
 //! Where a condition needs time to pass (a run "three minutes old"), the
 //! test moves that record's start back rather than waiting, or shifts the
@@ -21,6 +21,7 @@ on_both_backends!(
     authentication_failures_from_one_address_fire_and_age_out,
     an_admin_token_fires_a_privilege_escalation_once,
     a_label_selector_takes_only_the_workflows_with_that_label,
+    an_slo_burning_its_budget_pages_and_resolves_once_its_windows_calm,
 );
 
 const FAST: &[&str] = &["--dev", "--alert-evaluation-interval", "100ms"];
@@ -383,4 +384,41 @@ async fn a_label_selector_takes_only_the_workflows_with_that_label(backend: Back
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(receiver.bodies().len(), 1);
+}
+
+async fn an_slo_burning_its_budget_pages_and_resolves_once_its_windows_calm(backend: Backend) {
+    let app = TestApp::spawn_on(backend, FAST).await;
+    let yaml = "name: checkout\ninputs:\n  fail: { type: boolean, default: false }\nslo:\n  dev: { window: 1d, success: 99% }\nsteps:\n  - id: go\n    run: test \"${{ inputs.fail }}\" != \"true\"\n";
+    assert_eq!(app.apply(yaml).await.0, 201);
+    let receiver = channel(&app).await;
+    rule(
+        &app,
+        json!({"name": "checkout-burn", "kind": "slo_burn", "pairs": "page",
+               "workflow": "checkout", "channels": ["ops"]}),
+    )
+    .await;
+    // One failure in one run spends budget at 100× on both page windows
+    // (1% allowed).
+    let failed = app.trigger("checkout", json!({"fail": true})).await;
+    app.finished_run(&failed).await;
+    let firing = wait_phase(&app, "checkout-burn", "firing").await;
+    assert_eq!(firing[0]["environment"], "dev");
+    let summary = firing[0]["summary"].as_str().unwrap();
+    assert!(summary.contains("success objective"), "{summary}");
+    // It resolves once both page pairs' long windows are back under their
+    // lines: 1h at most 14.4× and 6h at most 6×. Sixteen successes make
+    // the failure 1 of 17 runs, 5.9×, in both.
+    for _ in 0..16 {
+        let ok = app.trigger("checkout", json!({})).await;
+        app.finished_run(&ok).await;
+    }
+    wait_phase(&app, "checkout-burn", "resolved").await;
+    let bodies = receiver.wait_for(2).await;
+    assert_eq!(
+        notices(&bodies),
+        [
+            ("checkout-burn".to_owned(), "firing".to_owned()),
+            ("checkout-burn".to_owned(), "resolved".to_owned()),
+        ]
+    );
 }

@@ -488,6 +488,16 @@ fn table() -> Vec<Row> {
             NONE,
             empty,
         ),
+        // SLOs: reads, scoped like runs. The matrix workflow declares no
+        // SLO, so an allowed read of one stops at 404.
+        rest("get", "/slos", Anywhere(VIEWERS), NONE, empty),
+        rest(
+            "get",
+            "/workflows/{name}/slos/{environment}",
+            InEnv(VIEWERS),
+            ENVS,
+            empty,
+        ),
         // Server functions (the dashboard).
         server_fn("shell", Public, NONE, empty),
         server_fn("sign_in_options", Public, NONE, empty),
@@ -519,6 +529,12 @@ fn table() -> Vec<Row> {
         }),
         server_fn("secret_coverage", Anywhere(VIEWERS), NONE, empty),
         server_fn("secret_providers", Anywhere(AUDITORS), NONE, empty),
+        server_fn("slos", Anywhere(VIEWERS), NONE, |_| {
+            form(&[("workflow", WORKFLOW)])
+        }),
+        server_fn("slo", InEnv(VIEWERS), ENVS, |t| {
+            form(&[("workflow", WORKFLOW), ("environment", t.env)])
+        }),
         server_fn("approvals", Anywhere(VIEWERS), NONE, empty),
         server_fn("approval", InEnv(VIEWERS), ENVS, |t| {
             form(&[("id", &t.approval)])
@@ -636,6 +652,7 @@ fn concrete_path(template: &str, target: &Target) -> String {
         .replace("{id}", id)
         .replace("{item}", "on_call_aware")
         .replace("{env}", target.env)
+        .replace("{environment}", target.env)
         .replace("{token}", "no-such-token")
         .replace("{user}", "no-such-user")
         .replace("{seq}", "1");

@@ -55,6 +55,8 @@ mod secret_views;
 mod secrets;
 mod sessions;
 mod slo_export;
+mod slo_pages;
+mod slos;
 mod step_sandbox;
 mod step_up;
 mod token_pages;

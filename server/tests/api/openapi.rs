@@ -71,6 +71,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/alerts/silences"),
     ("post", "/api/v1/alerts/silences"),
     ("post", "/api/v1/alerts/silences/{id}/expire"),
+    ("get", "/api/v1/slos"),
+    ("get", "/api/v1/workflows/{name}/slos/{environment}"),
     ("get", "/api/v1/openapi.json"),
 ];
 
@@ -141,6 +143,7 @@ async fn openapi_document_is_public_and_lists_every_route() {
             .replace("{name}", "no-such-workflow")
             .replace("{id}", "00000000-0000-0000-0000-000000000000")
             .replace("{seq}", "1")
+            .replace("{environment}", "dev")
             .replace("{token}", "no-such-token");
         let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let resp = app

@@ -16,6 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 pub mod active;
+pub mod slo;
 
 pub use active::ActiveSpecs;
 
@@ -239,13 +240,8 @@ impl<'a> PassFacts<'a> {
 
     async fn slo(&mut self) -> anyhow::Result<SloFacts> {
         if self.slo.is_none() {
-            self.slo = Some(slo_facts(self.store, self.now).await?);
+            self.slo = Some(slo::slo_facts(self.store, self.now).await?);
         }
         Ok(self.slo.clone().unwrap_or_default())
     }
-}
-
-/// The SLO burn facts (until the SLO status lands: none).
-async fn slo_facts(_store: &SharedStore, _now: DateTime<Utc>) -> anyhow::Result<SloFacts> {
-    Ok(SloFacts::default())
 }
