@@ -7,6 +7,7 @@ use crate::api::{
     BoardAt, RequestPromotion, RollBack, get_promotion_board, get_secret_coverage, get_workflow,
 };
 use crate::components::dag_svg::DagSvg;
+use crate::components::firing_alerts::FiringAlerts;
 use crate::components::data_table::DataTable;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
@@ -116,6 +117,7 @@ fn WorkflowBody(data: DetailData) -> impl IntoView {
         {detail.summary.description.clone().map(|d| view! { <p class="lead">{d}</p> })}
         <p>{which}</p>
         <ActiveVersions detail=detail.clone() />
+        <FiringAlerts workflow=name.clone() />
         <PromotionSection name=name.clone() />
         <section aria-labelledby="run-heading">
             <h2 id="run-heading">"Run version " {shown}</h2>
