@@ -27,9 +27,8 @@ use pages::{
     audit_record::AuditRecordPage, ledger::LedgerPage, not_found::NotFound, overview::OverviewPage,
     policies::PoliciesPage, preferences::PreferencesPage, promotion::PromotionPage,
     promotions::PromotionsPage, run_detail::RunDetailPage, runs::RunsPage,
-    secret_providers::SecretProvidersPage, sign_in::SignInPage,
-    tokens::TokensPage, users::UsersPage, workflow_detail::WorkflowDetailPage,
-    workflows::WorkflowsPage,
+    secret_providers::SecretProvidersPage, sign_in::SignInPage, tokens::TokensPage,
+    users::UsersPage, workflow_detail::WorkflowDetailPage, workflows::WorkflowsPage,
 };
 
 /// The document around the app, rendered on the server only.

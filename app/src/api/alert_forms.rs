@@ -210,7 +210,11 @@ impl RuleFields {
             } => {
                 f.max_failures = max_failures.to_string();
                 f.window = window.to_string();
-                f.per_source = if *per_source { "true".into() } else { String::new() };
+                f.per_source = if *per_source {
+                    "true".into()
+                } else {
+                    String::new()
+                };
             }
             K::PrivilegeEscalation {} => {}
             K::SloBurn { pairs } => {
@@ -251,22 +255,24 @@ impl RuleFields {
             }
         };
         match (kind, resolve_after, for_duration, renotify, severity) {
-            (Some(kind), Some(resolve_after), Some(for_duration), Some(renotify), Some(severity))
-                if r.problems.is_empty() =>
-            {
-                Ok(RuleSpec {
-                    name: self.name.trim().to_owned(),
-                    kind,
-                    workflow: given(&self.workflow),
-                    labels,
-                    environment: given(&self.environment),
-                    resolve_after,
-                    for_duration,
-                    renotify,
-                    channels: self.channels.clone(),
-                    severity,
-                })
-            }
+            (
+                Some(kind),
+                Some(resolve_after),
+                Some(for_duration),
+                Some(renotify),
+                Some(severity),
+            ) if r.problems.is_empty() => Ok(RuleSpec {
+                name: self.name.trim().to_owned(),
+                kind,
+                workflow: given(&self.workflow),
+                labels,
+                environment: given(&self.environment),
+                resolve_after,
+                for_duration,
+                renotify,
+                channels: self.channels.clone(),
+                severity,
+            }),
             _ => Err(PortError::Unprocessable {
                 message: "the rule is not valid".into(),
                 problems: r.problems,
@@ -333,8 +339,11 @@ impl RuleFields {
                 }
             }
             "auth_failures" => {
-                let max_failures =
-                    r.number(&self.max_failures, "max_failures", "a whole number, e.g. 20");
+                let max_failures = r.number(
+                    &self.max_failures,
+                    "max_failures",
+                    "a whole number, e.g. 20",
+                );
                 let window = r.duration(&self.window, "window");
                 K::AuthFailures {
                     max_failures: max_failures?,
@@ -624,14 +633,20 @@ fn text_of(d: Option<SpecDuration>) -> String {
 
 fn parse_labels(text: &str, problems: &mut Vec<SpecProblem>) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::new();
-    for part in text.split([',', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
+    for part in text
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         match part.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => {
                 labels.insert(k.trim().to_owned(), v.trim().to_owned());
             }
             _ => problems.push(SpecProblem::new(
                 "labels",
-                format!("{part:?} is not a label; write key=value pairs, e.g. team=data, tier=gold"),
+                format!(
+                    "{part:?} is not a label; write key=value pairs, e.g. team=data, tier=gold"
+                ),
             )),
         }
     }

@@ -13,11 +13,11 @@
 pub use super::alert_forms::*;
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
-use gantry_core::alert::view::{
-    AlertFilter, BacktestView, CreatedChannel, InstanceView, NotificationView, RuleView,
-    SilenceView, TransitionView,
-};
 use gantry_core::alert::ChannelView;
+use gantry_core::alert::view::{
+    BacktestView, CreatedChannel, InstanceView, NotificationView, RuleView, SilenceView,
+    TransitionView,
+};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -217,9 +217,9 @@ fn filter(
     workflow: Option<String>,
     environment: Option<String>,
     state: Option<String>,
-) -> AlertFilter {
+) -> gantry_core::alert::view::AlertFilter {
     let given = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    AlertFilter {
+    gantry_core::alert::view::AlertFilter {
         rule: given(rule),
         workflow: given(workflow),
         environment: given(environment),

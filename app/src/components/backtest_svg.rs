@@ -96,10 +96,12 @@ pub fn BacktestResult(backtest: BacktestView) -> impl IntoView {
         } else {
             format!("would have fired {}", times(fired))
         };
-        format!(
-            "Over the last {days} days ({runs} runs), this rule {fired_text} and resolved {}.",
-            times(resolved)
-        )
+        let resolved_text = match (fired, resolved) {
+            (0, _) => String::new(),
+            (_, 0) => " and has not resolved since".to_owned(),
+            (_, n) => format!(" and resolved {}", times(n)),
+        };
+        format!("Over the last {days} days ({runs} runs), this rule {fired_text}{resolved_text}.")
     };
     let shown: Vec<_> = instances.iter().take(MAX_ROWS).cloned().collect();
     let height = AXIS_H + shown.len().max(1) as i64 * ROW_H + 4;
@@ -145,7 +147,12 @@ pub fn BacktestResult(backtest: BacktestView) -> impl IntoView {
         .iter()
         .flat_map(|inst| {
             inst.result.moments.iter().map(move |m| {
-                (m.at, m.what.clone(), inst.workflow.clone(), inst.environment.clone())
+                (
+                    m.at,
+                    m.what.clone(),
+                    inst.workflow.clone(),
+                    inst.environment.clone(),
+                )
             })
         })
         .collect::<Vec<_>>();

@@ -7,8 +7,8 @@ use crate::api::{
     BoardAt, RequestPromotion, RollBack, get_promotion_board, get_secret_coverage, get_workflow,
 };
 use crate::components::dag_svg::DagSvg;
-use crate::components::firing_alerts::FiringAlerts;
 use crate::components::data_table::DataTable;
+use crate::components::firing_alerts::FiringAlerts;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
 use crate::components::promotion_actions::{Powers, id_part, load_powers};

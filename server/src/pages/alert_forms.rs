@@ -14,8 +14,8 @@
 
 use crate::state::AppState;
 use app::api::{
-    ALERTS_PAGE, CHANNELS_PAGE, ChannelFields, PlainChannelPost, PlainRulePost,
-    PlainSilencePost, RuleFields, RuleOutcome, SILENCES_PAGE, SilenceFields,
+    ALERTS_PAGE, CHANNELS_PAGE, ChannelFields, PlainChannelPost, PlainRulePost, PlainSilencePost,
+    RuleFields, RuleOutcome, SILENCES_PAGE, SilenceFields,
 };
 use app::error::AppError;
 use axum::body::{Body, to_bytes};

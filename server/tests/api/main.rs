@@ -6,6 +6,7 @@
 
 mod alert_delivery;
 mod alert_outbox;
+mod alert_pages;
 mod alerts;
 mod approval_pages;
 mod approvals;

@@ -87,7 +87,8 @@ pub fn ChannelsPage() -> impl IntoView {
     );
     let test_url_error = url_error_for(<TestAlertChannel as ServerFn>::PATH);
     let delete_url_error = url_error_for(<DeleteAlertChannel as ServerFn>::PATH);
-    let outcome = move || match (test.value().get(), delete.value().get()) {
+    let outcome = move || {
+        match (test.value().get(), delete.value().get()) {
         (Some(Err(error)), _) | (_, Some(Err(error))) => Some(view! { <ErrorBox error /> }.into_any()),
         (Some(Ok(sent)), _) => Some(
             view! {
@@ -102,6 +103,7 @@ pub fn ChannelsPage() -> impl IntoView {
             .clone()
             .or_else(|| delete_url_error.clone())
             .map(|error| view! { <ErrorBox error /> }.into_any()),
+    }
     };
     let on_saved = Callback::new(move |()| saves.update(|n| *n += 1));
     let confirm = deleting.map(|name| view! { <ConfirmDelete name delete /> });
@@ -142,7 +144,10 @@ fn ConfirmDelete(name: String, delete: ServerAction<DeleteAlertChannel>) -> impl
 }
 
 #[component]
-fn ChannelsTable(channels: Vec<ChannelView>, test: ServerAction<TestAlertChannel>) -> impl IntoView {
+fn ChannelsTable(
+    channels: Vec<ChannelView>,
+    test: ServerAction<TestAlertChannel>,
+) -> impl IntoView {
     if channels.is_empty() {
         return view! { <p class="empty-state">"No channels yet: create one below, then pick it in a rule."</p> }.into_any();
     }

@@ -60,7 +60,10 @@ async fn load(fingerprint: String) -> Result<InstanceData, AppError> {
 #[component]
 pub fn InstancePage() -> impl IntoView {
     let params = use_params_map();
-    let fingerprint = params.read_untracked().get("fingerprint").unwrap_or_default();
+    let fingerprint = params
+        .read_untracked()
+        .get("fingerprint")
+        .unwrap_or_default();
     let tick = ticker();
     let fp = fingerprint.clone();
     let data = Resource::new(move || tick.get(), move |_| load(fp.clone()));
@@ -84,10 +87,9 @@ fn InstanceBody(data: InstanceData) -> impl IntoView {
     let silence = (i.phase == Phase::Firing).then(|| {
         view! { <p><a href=silence_href(&i) class="button">"Silence this alert"</a></p> }
     });
-    let run = i
-        .last_run_id
-        .clone()
-        .map(|id| view! { <dt>"Last run"</dt><dd><a href=format!("/runs/{id}")>{id.clone()}</a></dd> });
+    let run = i.last_run_id.clone().map(
+        |id| view! { <dt>"Last run"</dt><dd><a href=format!("/runs/{id}")>{id.clone()}</a></dd> },
+    );
     let rows = transitions
         .into_iter()
         .map(|t| {

@@ -84,9 +84,8 @@ pub fn RuleForm(setup: RuleFormSetup) -> impl IntoView {
             None => {}
         }
     });
-    let busy = move || {
-        create.pending().get() || replace.pending().get() || run_backtest.pending().get()
-    };
+    let busy =
+        move || create.pending().get() || replace.pending().get() || run_backtest.pending().get();
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let form = event_target::<leptos::web_sys::HtmlFormElement>(&ev);
@@ -154,7 +153,11 @@ pub fn RuleForm(setup: RuleFormSetup) -> impl IntoView {
     };
     let days_30 = fields.backtest_days() == 30;
     let top_error = move || refusal.get().map(|error| view! { <ErrorBox error /> });
-    let result = move || backtest.get().map(|backtest| view! { <BacktestResult backtest /> });
+    let result = move || {
+        backtest
+            .get()
+            .map(|backtest| view! { <BacktestResult backtest /> })
+    };
     let show_kind_button = {
         let action = action.clone();
         move || {

@@ -90,8 +90,7 @@ pub fn NewRulePage() -> impl IntoView {
 /// The kind named in the URL, for the heading.
 fn fields_kind() -> String {
     let query = use_query_map();
-    let kind = query.read_untracked().get("kind").unwrap_or_default();
-    kind
+    query.read_untracked().get("kind").unwrap_or_default()
 }
 
 fn kind_heading(kind: &str) -> String {
@@ -108,7 +107,9 @@ pub fn EditRulePage() -> impl IntoView {
     let (name, confirm) = {
         let q = query.read_untracked();
         (
-            q.get("rule").or_else(|| q.get("original")).unwrap_or_default(),
+            q.get("rule")
+                .or_else(|| q.get("original"))
+                .unwrap_or_default(),
             q.get("confirm").as_deref() == Some("delete"),
         )
     };

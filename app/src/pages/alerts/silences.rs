@@ -47,11 +47,16 @@ pub fn SilencesPage() -> impl IntoView {
     let expire_outcome = move || match expire.value().get() {
         Some(Err(error)) => Some(view! { <ErrorBox error /> }),
         Some(Ok(_)) => None,
-        None => expire_url_error.clone().map(|error| view! { <ErrorBox error /> }),
+        None => expire_url_error
+            .clone()
+            .map(|error| view! { <ErrorBox error /> }),
     };
     let (fields, outcome) = match plain {
         Some(p) => (p.fields, Some(p.result)),
-        None => (SilenceFields::from_pairs(&query_pairs(&SilenceFields::NAMES)), None),
+        None => (
+            SilenceFields::from_pairs(&query_pairs(&SilenceFields::NAMES)),
+            None,
+        ),
     };
     view! {
         <Title text="Silences" />
