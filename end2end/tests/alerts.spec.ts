@@ -69,7 +69,7 @@ async function run(page: Page, workflow: string, mode: 'ok' | 'fail') {
   expect(outcome.outcome).toBe('started');
   const id: string = outcome.run.id;
   await expect
-    .poll(async () => (await ui(page, 'run', { id })).summary.status, { timeout: 20_000 })
+    .poll(async () => (await ui(page, 'run', { id })).status, { timeout: 20_000 })
     .toBe(mode === 'fail' ? 'failed' : 'succeeded');
 }
 
@@ -82,6 +82,8 @@ test('a failing workflow fires one signed notification, is silenced from its ale
     const rule = `${workflow} keeps failing`;
     await signIn(page, 'admin', '/alerts');
     await ui(page, 'apply_workflow', { source: spec(workflow) });
+    // A run for the backtest to replay.
+    await run(page, workflow, 'ok');
 
     // The channel: a webhook, its signing key made by Gantry and shown once.
     await page.goto('/alerts/channels');
@@ -107,7 +109,8 @@ test('a failing workflow fires one signed notification, is silenced from its ale
     await page.getByRole('button', { name: 'Backtest' }).click();
     const backtest = page.getByRole('region', { name: 'Backtest' });
     await expect(backtest).toBeVisible();
-    await expect(backtest.getByRole('status')).toContainText('Over the last 7 days');
+    await expect(backtest.getByRole('status')).toContainText('Over the last 7 days (1 run), this rule would not have fired.');
+    await expect(backtest.getByRole('img', { name: /When the rule would have fired/ })).toBeVisible();
     // The kind's fields change in place once hydrated.
     await page.getByLabel('Kind').selectOption('failure_ratio');
     await expect(page.getByLabel('Failure ratio')).toBeVisible();

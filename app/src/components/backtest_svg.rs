@@ -101,7 +101,12 @@ pub fn BacktestResult(backtest: BacktestView) -> impl IntoView {
             (_, 0) => " and has not resolved since".to_owned(),
             (_, n) => format!(" and resolved {}", times(n)),
         };
-        format!("Over the last {days} days ({runs} runs), this rule {fired_text}{resolved_text}.")
+        let runs_text = if runs == 1 {
+            "1 run".to_owned()
+        } else {
+            format!("{runs} runs")
+        };
+        format!("Over the last {days} days ({runs_text}), this rule {fired_text}{resolved_text}.")
     };
     let shown: Vec<_> = instances.iter().take(MAX_ROWS).cloned().collect();
     let height = AXIS_H + shown.len().max(1) as i64 * ROW_H + 4;
