@@ -131,7 +131,7 @@ pub fn ChannelsPage() -> impl IntoView {
 #[component]
 fn ConfirmDelete(name: String, delete: ServerAction<DeleteAlertChannel>) -> impl IntoView {
     view! {
-        <div class="alert alert-warning" role="region" aria-label="Confirm deletion">
+        <div class="alert alert-warn" role="region" aria-label="Confirm deletion">
             <p>"Delete the channel " <strong>{name.clone()}</strong> "? Rules that send to it must be changed first; its notification history stays."</p>
             <ActionForm action=delete attr:class="inline-form">
                 <input type="hidden" name="name" value=name.clone() />

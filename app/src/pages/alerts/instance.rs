@@ -85,7 +85,7 @@ fn InstanceBody(data: InstanceData) -> impl IntoView {
         notifications,
     } = data;
     let silence = (i.phase == Phase::Firing).then(|| {
-        view! { <p><a href=silence_href(&i) class="button">"Silence this alert"</a></p> }
+        view! { <p><a href=silence_href(&i) class="button-link">"Silence this alert"</a></p> }
     });
     let run = i.last_run_id.clone().map(
         |id| view! { <dt>"Last run"</dt><dd><a href=format!("/runs/{id}")>{id.clone()}</a></dd> },

@@ -66,7 +66,7 @@ pub fn AlertsPage() -> impl IntoView {
             </section>
             <section aria-labelledby="rules-heading">
                 <h2 id="rules-heading">"Rules"</h2>
-                <p><a href=NEW_RULE_PAGE class="button">"New rule"</a></p>
+                <p><a href=NEW_RULE_PAGE class="button-link">"New rule"</a></p>
                 <RulesTable rules=data.rules.rules.clone() instances=data.instances.clone() />
             </section>
         </Loaded>

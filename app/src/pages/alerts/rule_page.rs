@@ -152,7 +152,7 @@ pub fn EditRulePage() -> impl IntoView {
                 let (setup, origin) = loaded;
                 let from_spec = origin.strip_prefix("workflow:").map(|w| {
                     view! {
-                        <p class="alert alert-info" role="note">
+                        <p class="alert alert-warn" role="note">
                             "This rule is carried by the spec of workflow "
                             <a href=format!("/workflows/{w}")>{w.to_owned()}</a>
                             ": change it there, and it versions and promotes with the workflow."
