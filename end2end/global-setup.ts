@@ -60,7 +60,14 @@ export default async function globalSetup() {
   const main = await startAnnouncing(
     'gantry',
     bin,
-    [...gantryArgs('e2e'), '--trace-link-template', 'https://traces.example/trace/{trace_id}'],
+    [
+      ...gantryArgs('e2e'),
+      '--trace-link-template',
+      'https://traces.example/trace/{trace_id}',
+      // Alerts judge finished runs at once (alerts.spec.ts).
+      '--alert-evaluation-interval',
+      '500ms',
+    ],
     listening,
     { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' },
   );

@@ -4,6 +4,8 @@
 //! the port and the caller's context, calls exactly one port method and
 //! returns its typed result. No business logic lives here.
 
+mod alert_forms;
+mod alerts;
 mod approvals;
 mod audit;
 mod policies;
@@ -15,6 +17,7 @@ mod tokens;
 mod users;
 mod workflows;
 
+pub use alerts::*;
 pub use approvals::*;
 pub use audit::*;
 pub use policies::*;

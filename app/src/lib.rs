@@ -18,14 +18,18 @@ use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
+use pages::alerts::{
+    channels::ChannelsPage, instance::InstancePage, list::AlertsPage,
+    notifications::NotificationsPage, rule_page::EditRulePage, rule_page::NewRulePage,
+    silences::SilencesPage,
+};
 use pages::{
     admin::AdminPage, approval::ApprovalPage, approvals::ApprovalsPage, audit::AuditLogPage,
     audit_record::AuditRecordPage, ledger::LedgerPage, not_found::NotFound, overview::OverviewPage,
     policies::PoliciesPage, preferences::PreferencesPage, promotion::PromotionPage,
     promotions::PromotionsPage, run_detail::RunDetailPage, runs::RunsPage,
-    secret_providers::SecretProvidersPage, section::SectionPage, sign_in::SignInPage, slo::SloPage,
-    tokens::TokensPage, users::UsersPage, workflow_detail::WorkflowDetailPage,
-    workflows::WorkflowsPage,
+    secret_providers::SecretProvidersPage, sign_in::SignInPage, slo::SloPage, tokens::TokensPage,
+    users::UsersPage, workflow_detail::WorkflowDetailPage, workflows::WorkflowsPage,
 };
 
 /// The document around the app, rendered on the server only.
@@ -77,7 +81,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/promotions/:id") view=PromotionPage ssr=SsrMode::Async />
                     <Route path=path!("/approvals") view=ApprovalsPage ssr=SsrMode::Async />
                     <Route path=path!("/approvals/:id") view=ApprovalPage ssr=SsrMode::Async />
-                    <Route path=path!("/alerts") view=|| view! { <SectionPage section="alerts" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async />
+                    <Route path=path!("/alerts/rules/new") view=NewRulePage ssr=SsrMode::Async />
+                    <Route path=path!("/alerts/rules/edit") view=EditRulePage ssr=SsrMode::Async />
+                    <Route path=path!("/alerts/channels") view=ChannelsPage ssr=SsrMode::Async />
+                    <Route path=path!("/alerts/silences") view=SilencesPage ssr=SsrMode::Async />
+                    <Route path=path!("/alerts/notifications") view=NotificationsPage ssr=SsrMode::Async />
+                    <Route path=path!("/alerts/instances/:fingerprint") view=InstancePage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async />
                     <Route path=path!("/audit/:seq") view=AuditRecordPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />

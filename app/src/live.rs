@@ -192,3 +192,33 @@ impl LiveRun {
         !self.finished()
     }
 }
+
+/// How often the alert pages read their lists again.
+pub const LIST_INTERVAL: Duration = Duration::from_secs(3);
+
+/// A count that goes up every [`LIST_INTERVAL`] while the page is open, in
+/// the hydrated browser only (effects never run on the server): resources
+/// keyed on it read their data again, and a `Transition` keeps the old rows
+/// on screen until the new ones arrive. Leaving the page stops it.
+pub fn ticker() -> ReadSignal<u32> {
+    let tick = RwSignal::new(0u32);
+    let alive = Arc::new(AtomicBool::new(true));
+    {
+        let alive = alive.clone();
+        on_cleanup(move || alive.store(false, Ordering::Relaxed));
+    }
+    Effect::new(move |_| tick_on(tick, alive.clone()));
+    tick.read_only()
+}
+
+fn tick_on(tick: RwSignal<u32>, alive: Arc<AtomicBool>) {
+    set_timeout(
+        move || {
+            if alive.load(Ordering::Relaxed) {
+                tick.update(|n| *n = n.wrapping_add(1));
+                tick_on(tick, alive);
+            }
+        },
+        LIST_INTERVAL,
+    );
+}

@@ -1,5 +1,7 @@
+pub mod alert_badges;
 pub mod apply_form;
 pub mod audit_filters;
+pub mod backtest_svg;
 pub mod burn_chart;
 pub mod cancel_form;
 pub mod chain_banner;
@@ -7,6 +9,7 @@ pub mod checklist_table;
 pub mod dag_svg;
 pub mod data_table;
 pub mod error_box;
+pub mod firing_alerts;
 pub mod history_svg;
 pub mod layout;
 pub mod loaded;

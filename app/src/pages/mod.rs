@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod alerts;
 pub mod approval;
 pub mod approvals;
 pub mod audit;
@@ -13,7 +14,6 @@ pub mod promotions;
 pub mod run_detail;
 pub mod runs;
 pub mod secret_providers;
-pub mod section;
 pub mod sign_in;
 pub mod slo;
 pub mod tokens;

@@ -9,6 +9,7 @@
 
 use crate::api::{get_overview, list_deployments, list_promotions, promotion_href};
 use crate::components::data_table::DataTable;
+use crate::components::firing_alerts::FiringAlerts;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
 use crate::components::promotion_badges::KindBadge;
@@ -141,6 +142,7 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
             <p class="lead">"Workflow versions are promoted through these environments, left to right. Runs are counted over the last " {hours} " hours."</p>
             <ol class="env-pipeline">{pipeline}</ol>
         </section>
+        <FiringAlerts />
         {environments}
         <PendingPromotions />
         <RecentDeployments />

@@ -8,6 +8,7 @@ use crate::api::{
 };
 use crate::components::dag_svg::DagSvg;
 use crate::components::data_table::DataTable;
+use crate::components::firing_alerts::FiringAlerts;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
 use crate::components::promotion_actions::{Powers, id_part, load_powers};
@@ -118,6 +119,7 @@ fn WorkflowBody(data: DetailData) -> impl IntoView {
         {detail.summary.description.clone().map(|d| view! { <p class="lead">{d}</p> })}
         <p>{which}</p>
         <ActiveVersions detail=detail.clone() />
+        <FiringAlerts workflow=name.clone() />
         <PromotionSection name=name.clone() />
         <section aria-labelledby="run-heading">
             <h2 id="run-heading">"Run version " {shown}</h2>

@@ -3,6 +3,7 @@
 //! function. Sign-in and sign-out stay in `auth/`: they start and end
 //! sessions.
 
+pub mod alert_forms;
 pub mod token_form;
 
 use crate::state::AppState;
@@ -12,13 +13,18 @@ use axum::routing::post;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
-/// Every page, the token form route, and the fallback (assets, then 404).
+/// Every page, the plain form routes, and the fallback (assets, then 404).
 pub fn router(state: &AppState) -> Router<AppState> {
     let plane = state.plane.clone();
     let options = state.leptos_options.clone();
     Router::new()
         // The create-token form without JavaScript; GET is the Leptos page.
         .route(app::api::TOKENS_PAGE, post(token_form::create))
+        // The Alerts page's forms without JavaScript (`alert_forms`).
+        .route(app::api::NEW_RULE_PAGE, post(alert_forms::rule))
+        .route(app::api::EDIT_RULE_PAGE, post(alert_forms::rule))
+        .route(app::api::CHANNELS_PAGE, post(alert_forms::channel))
+        .route(app::api::SILENCES_PAGE, post(alert_forms::silence))
         .leptos_routes_with_context(
             state,
             generate_route_list(App),

@@ -605,6 +605,74 @@ fn table() -> Vec<Row> {
             form(&[("seq", "1")])
         }),
         server_fn("audit_status", Anywhere(AUDITORS), NONE, empty),
+        // The Alerts pages: the same rules as the REST routes they mirror
+        // (forms arrive as `rule[…]`, `channel[…]`, `silence[…]`).
+        server_fn("alert_rules", Anywhere(VIEWERS), NONE, empty),
+        server_fn("alert_rule", Anywhere(VIEWERS), NONE, |_| {
+            form(&[("name", WORKFLOW)])
+        }),
+        server_fn("create_alert_rule", InEnv(OPERATORS), ENVS, |t| {
+            form(&[
+                ("rule[name]", &format!("mx-ui-{}", t.env)),
+                ("rule[kind]", "consecutive_failures"),
+                ("rule[threshold]", "2"),
+                ("rule[environment]", t.env),
+            ])
+        }),
+        server_fn("replace_alert_rule", Anywhere(OPERATORS), NONE, |_| {
+            form(&[
+                ("rule[original]", WORKFLOW),
+                ("rule[name]", WORKFLOW),
+                ("rule[kind]", "consecutive_failures"),
+                ("rule[threshold]", "2"),
+            ])
+        }),
+        server_fn("backtest_alert_rule", Anywhere(VIEWERS), NONE, |_| {
+            form(&[
+                ("rule[name]", "mx"),
+                ("rule[kind]", "consecutive_failures"),
+                ("rule[threshold]", "2"),
+            ])
+        }),
+        server_fn("delete_alert_rule", Anywhere(OPERATORS), NONE, |_| {
+            form(&[("name", WORKFLOW)])
+        }),
+        server_fn("alert_channels", Anywhere(VIEWERS), NONE, empty),
+        server_fn("create_alert_channel", AdminEverywhere, NONE, |_| {
+            form(&[
+                ("channel[name]", "mx-ui-channel"),
+                ("channel[kind]", "webhook"),
+                ("channel[url]", "http://127.0.0.1:1/"),
+            ])
+        }),
+        server_fn("replace_alert_channel", AdminEverywhere, NONE, |_| {
+            form(&[
+                ("channel[original]", WORKFLOW),
+                ("channel[name]", WORKFLOW),
+                ("channel[kind]", "webhook"),
+                ("channel[url]", "http://127.0.0.1:1/"),
+            ])
+        }),
+        server_fn("delete_alert_channel", AdminEverywhere, NONE, |_| {
+            form(&[("name", WORKFLOW)])
+        }),
+        server_fn("test_alert_channel", AdminEverywhere, NONE, |_| {
+            form(&[("name", WORKFLOW)])
+        }),
+        server_fn("alert_instances", Anywhere(VIEWERS), NONE, empty),
+        server_fn("alert_transitions", Anywhere(VIEWERS), NONE, empty),
+        server_fn("alert_notifications", Anywhere(VIEWERS), NONE, empty),
+        server_fn("silences", Anywhere(VIEWERS), NONE, empty),
+        server_fn("create_silence", InEnv(OPERATORS), ENVS, |t| {
+            form(&[
+                ("silence[environment]", t.env),
+                ("silence[lasts]", "1h"),
+                ("silence[reason]", "matrix"),
+            ])
+        }),
+        server_fn("expire_silence", Anywhere(OPERATORS), NONE, |_| {
+            form(&[("id", "no-such-silence")])
+        }),
         // The execution API (remote workers). An allowed claim may lease a
         // fixture run's step for a second; nothing here reads its status.
         exec("claim", |_| {

@@ -267,6 +267,11 @@ pub fn new_client() -> Client {
     Client::builder()
         .cookie_store(true)
         .redirect(redirect::Policy::none())
+        // The server closes a kept-alive connection idle for its header
+        // read timeout (10 s); a pooled one older than that may be closed
+        // just as a request goes out on it (IncompleteMessage), so the pool
+        // lets go well before.
+        .pool_idle_timeout(std::time::Duration::from_secs(5))
         .build()
         .expect("client")
 }

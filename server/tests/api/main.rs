@@ -6,6 +6,7 @@
 
 mod alert_delivery;
 mod alert_outbox;
+mod alert_pages;
 mod alert_pass_kinds;
 mod alert_receiver;
 mod alert_spec_rules;
