@@ -86,3 +86,24 @@ pub fn backtested() -> Result<RuleSpec> {
                   "threshold": 3, "workflow": "*", "resolve_after": 2 }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rules_are_valid_and_cover_every_kind_but_slo_burn() {
+        let rules: Vec<RuleSpec> = specs()
+            .into_iter()
+            .chain([serde_json::to_value(backtested().unwrap()).unwrap()])
+            .map(|s| parse(s).unwrap())
+            .collect();
+        for r in &rules {
+            assert!(r.validate().is_empty(), "{}: {:?}", r.name, r.validate());
+        }
+        let mut kinds: Vec<&str> = rules.iter().map(|r| r.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), 7, "{kinds:?}");
+    }
+}

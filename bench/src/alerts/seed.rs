@@ -150,9 +150,9 @@ pub async fn history(
         let failed = rng.random_bool(failure_chance(i));
         all.push(run(&active[i], i, started, Some(finished), failed)?);
     }
-    for i in 0..RUNNING.min(active.len()) {
+    for (i, workflow) in active.iter().enumerate().take(RUNNING) {
         let started = now - Duration::minutes(rng.random_range(150..300));
-        all.push(run(&active[i], i, started, None, false)?);
+        all.push(run(workflow, i, started, None, false)?);
     }
     pool.insert_runs(&all).await
 }
@@ -197,4 +197,22 @@ pub async fn finished_batch(
     }
     pool.insert_runs(&runs).await?;
     pool.finish_runs(&outcomes, Utc::now()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_specs_are_valid_and_mixed() {
+        let specs: Vec<_> = (0..100).map(spec).collect();
+        for s in &specs {
+            gantry_core::spec::parse(&s.to_string()).unwrap_or_else(|e| panic!("{s}: {e}"));
+        }
+        let count = |field: &str| specs.iter().filter(|s| s.get(field).is_some()).count();
+        assert_eq!(
+            (count("labels"), count("alerts"), count("schedule")),
+            (10, 2, 2)
+        );
+    }
 }
