@@ -66,7 +66,8 @@ fn notes(f: &AlertFigures) -> Vec<String> {
              inserted in batches ({:.1} s, not measured), {} runs at the end; {} rules ({} of them from \
              workflows' alerts:), all sending to one webhook channel on a loopback receiver (the pass \
              writes the outbox; delivery is not measured); {} instances stored, {} pending or firing; \
-             the timed passes made {} transitions and {} notifications.",
+             the timed batch passes made {} transitions and {} notifications, the steady ones {} \
+             transitions.",
             count(f.workflows as u64),
             f.apply.as_secs_f64(),
             count(f.seeded_runs as u64),
@@ -78,6 +79,7 @@ fn notes(f: &AlertFigures) -> Vec<String> {
             f.open,
             f.transitions,
             f.notifications,
+            f.steady_transitions,
         ),
         format!(
             "Repetitions: {} steady passes, {} batches ({:.3} ms per judged run), {} backtests \
