@@ -12,6 +12,7 @@ use gantry_core::run::{
 };
 use gantry_core::token::NewToken;
 use gantry_core::{EnvScope, Environments, Principal, PrincipalKind, Role, RoleGrant, UserId};
+use gantry_server::alerting::AlertSettings;
 use gantry_server::engine::egress::{AllowEntry, EgressPolicy};
 use gantry_server::engine::remote::RemoteSource;
 use gantry_server::engine::{Worker, WorkerSettings};
@@ -77,6 +78,17 @@ impl RunningWorker {
 impl Engine {
     /// The engine on `store`, driven through the port as the admin.
     pub fn over(store: SharedStore, clock: Arc<dyn Clock>, work_root: PathBuf) -> Result<Self> {
+        Self::with_alerts(store, clock, work_root, AlertSettings::default())
+    }
+
+    /// As [`Engine::over`], with alerting's settings (a sealer, so alert
+    /// channels can be stored).
+    pub fn with_alerts(
+        store: SharedStore,
+        clock: Arc<dyn Clock>,
+        work_root: PathBuf,
+        alerts: AlertSettings,
+    ) -> Result<Self> {
         let plane = Arc::new(GantryPlane::new(
             store.clone(),
             clock.clone(),
@@ -90,7 +102,7 @@ impl Engine {
                 secrets: Default::default(),
                 remote_worker_secrets: Default::default(),
                 trace_link_template: None,
-                alerts: Default::default(),
+                alerts,
                 role_mapping: Default::default(),
                 step_up_max_age: std::time::Duration::from_secs(15 * 60),
                 token_approvals: Vec::new(),
@@ -103,6 +115,12 @@ impl Engine {
             ctx: admin_context(),
             work_root,
         })
+    }
+
+    /// The port and the admin's request context, for calls this harness
+    /// doesn't wrap.
+    pub fn port(&self) -> (&GantryPlane, &RequestContext) {
+        (&self.plane, &self.ctx)
     }
 
     pub async fn apply(&self, spec: serde_json::Value) -> Result<String> {

@@ -26,8 +26,15 @@
 //! taking turns; an overhead of 5 % or more beyond the noise fails the
 //! benchmark ([`overhead`]).
 //!
+//! Last, per backend on a fresh database of its own, what alert
+//! evaluation costs with 1,000 workflows and 100,000 runs: a steady-state
+//! pass, a pass judging a full batch of finished runs, and a 30-day
+//! backtest, each beside the bare reads it must make ([`alerts`]).
+//! `--only alerts` measures just that section.
+//!
 //! This file holds the arguments and the order of the measurements.
 
+mod alerts;
 mod audit;
 mod database;
 mod engine;
@@ -139,6 +146,26 @@ struct Args {
     #[arg(long, value_name = "FILTER", default_value = "info")]
     overhead_log: String,
 
+    /// Measure only this section (default: all).
+    #[arg(long, value_enum, value_name = "SECTION")]
+    only: Option<Section>,
+
+    /// Workflows in the alert evaluation section.
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    alert_workflows: usize,
+
+    /// Finished runs over the last 30 days in the alert evaluation section.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    alert_runs: usize,
+
+    /// Steady-state passes, and batch passes, timed in the alert evaluation section.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    alert_samples: usize,
+
+    /// Backtests timed in the alert evaluation section.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    alert_backtests: usize,
+
     /// Also print the tables as Markdown (for docs/benchmarks.md).
     #[arg(long)]
     markdown: bool,
@@ -163,6 +190,15 @@ impl Args {
     fn total_steps(&self) -> usize {
         self.runs() * self.steps_per_run
     }
+}
+
+/// The sections `--only` picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Section {
+    /// Throughput, latency, wall times, audit appends, metrics and tracing overhead, secrets.
+    Engine,
+    /// Alert evaluation passes and backtests over 1,000 workflows and 100,000 runs.
+    Alerts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -199,6 +235,15 @@ fn main() -> Result<()> {
     );
     ensure!(args.slots > 0, "--slots must be positive");
     ensure!(
+        args.alert_workflows > 0
+            && args.alert_runs > 0
+            && args.alert_samples > 0
+            && args.alert_backtests > 0,
+        "the alert section's counts must be positive"
+    );
+    let engine_sections = args.only.is_none_or(|s| s == Section::Engine);
+    let alert_section = args.only.is_none_or(|s| s == Section::Alerts);
+    ensure!(
         args.overhead_rounds > 0 && args.overhead_chains > 0,
         "--overhead-rounds and --overhead-chains must be positive"
     );
@@ -219,22 +264,27 @@ fn main() -> Result<()> {
         .unwrap_or_else(std::env::temp_dir)
         .join(format!("gantry-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
-    println!(
-        "gantry-bench: {} CPUs, {}; {} no-op steps per throughput figure, {} latency samples, median of {} for wall times",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        os_name(),
-        args.steps,
-        args.latency_samples,
-        args.repeat,
-    );
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    if engine_sections {
+        println!(
+            "gantry-bench: {cpus} CPUs, {}; {} no-op steps per throughput figure, {} latency samples, median of {} for wall times",
+            os_name(),
+            args.steps,
+            args.latency_samples,
+            args.repeat,
+        );
+    } else {
+        println!("gantry-bench: {cpus} CPUs, {}", os_name());
+    }
     let workload = format!(
         "{} runs of {} independent no-op steps",
         args.runs(),
         args.steps_per_run
     );
     let mut reports = Vec::new();
+    let mut alert_figures = Vec::new();
     let mut failure = None;
-    for backend in backends {
+    for &backend in backends.iter().filter(|_| engine_sections) {
         match measure_backend(backend, &args, &root) {
             Ok(report) => {
                 report.print_text(&workload);
@@ -262,18 +312,35 @@ fn main() -> Result<()> {
         }
     }
     // What secrets add to a step's start (needs the harness's OpenBao).
-    let secrets = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(secrets::measure(&root));
-    if let Err(e) = secrets {
-        eprintln!("gantry-bench: secrets failed: {e:#}");
-        failure = Some(e);
+    if engine_sections {
+        let secrets = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(secrets::measure(&root));
+        if let Err(e) = secrets {
+            eprintln!("gantry-bench: secrets failed: {e:#}");
+            failure = Some(e);
+        }
+    }
+    for &backend in backends.iter().filter(|_| alert_section) {
+        match measure_alerts(backend, &args, &root) {
+            Ok(figures) => {
+                alerts::print_text(&figures);
+                alert_figures.push(figures);
+            }
+            Err(e) => {
+                eprintln!("gantry-bench: {backend:?}: alert evaluation failed: {e:#}");
+                failure = Some(e);
+            }
+        }
     }
     let _ = std::fs::remove_dir_all(&root);
     if args.markdown {
         for r in &reports {
             r.print_markdown(&workload);
+        }
+        for f in &alert_figures {
+            alerts::print_markdown(f);
         }
     }
     match failure {
@@ -326,6 +393,31 @@ fn measure_backend(backend: BackendArg, args: &Args, root: &Path) -> Result<Repo
         report.overhead = Some(figures?);
     }
     Ok(report)
+}
+
+/// The alert section on a fresh database of its own, in a runtime of its
+/// own (the receiver it starts goes with it).
+fn measure_alerts(backend: BackendArg, args: &Args, root: &Path) -> Result<alerts::AlertFigures> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let dir = root.join(format!("alerts-{}", backend_name(backend)));
+    std::fs::create_dir_all(&dir)?;
+    let db = runtime.block_on(Database::create(
+        backend,
+        args.postgres_admin_url.as_deref(),
+        &dir,
+    ))?;
+    let result = runtime.block_on(alerts::measure(&db, args, &dir));
+    runtime.shutdown_background();
+    let cleanup = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    if let Err(e) = cleanup.block_on(db.drop_database()) {
+        eprintln!("gantry-bench: could not remove the alert benchmark database: {e:#}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 fn backend_name(backend: BackendArg) -> &'static str {

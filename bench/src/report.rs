@@ -38,7 +38,7 @@ fn rate(v: f64) -> String {
 }
 
 /// 1234567 → "1,234,567".
-fn count(n: u64) -> String {
+pub fn count(n: u64) -> String {
     grouped(&n.to_string())
 }
 

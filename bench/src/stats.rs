@@ -18,16 +18,37 @@ impl Percentiles {
     pub fn of(samples: &[f64]) -> Self {
         let mut s = samples.to_vec();
         s.sort_by(f64::total_cmp);
-        let rank = |p: f64| {
-            let i = (p * s.len() as f64).ceil() as usize;
-            s.get(i.saturating_sub(1)).copied().unwrap_or(f64::NAN)
-        };
         Self {
-            p50: rank(0.50),
-            p99: rank(0.99),
+            p50: nearest_rank(&s, 0.50),
+            p99: nearest_rank(&s, 0.99),
             max: s.last().copied().unwrap_or(f64::NAN),
         }
     }
+}
+
+/// The median and 95th percentile (nearest rank) of a few repetitions, in
+/// milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Spread {
+    pub p50: f64,
+    pub p95: f64,
+}
+
+impl Spread {
+    pub fn of(samples: &[f64]) -> Self {
+        let mut s = samples.to_vec();
+        s.sort_by(f64::total_cmp);
+        Self {
+            p50: nearest_rank(&s, 0.50),
+            p95: nearest_rank(&s, 0.95),
+        }
+    }
+}
+
+/// The nearest-rank `p` percentile of `sorted`.
+fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
+    let i = (p * sorted.len() as f64).ceil() as usize;
+    sorted.get(i.saturating_sub(1)).copied().unwrap_or(f64::NAN)
 }
 
 pub fn ms_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
@@ -82,6 +103,8 @@ mod tests {
         assert_eq!((p.p50, p.p99, p.max), (50.0, 99.0, 100.0));
         let one = Percentiles::of(&[7.0]);
         assert_eq!((one.p50, one.p99), (7.0, 7.0));
+        let spread = Spread::of(&(1..=20).rev().map(f64::from).collect::<Vec<_>>());
+        assert_eq!((spread.p50, spread.p95), (10.0, 19.0));
     }
 
     #[test]
