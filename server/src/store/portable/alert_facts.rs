@@ -12,7 +12,9 @@ use gantry_core::alert::kinds::{
 #[async_trait]
 impl AlertFactStore for Adapter {
     async fn running_now(&self, target: LongTarget) -> StoreResult<Vec<Running>> {
-        // `runs_active` serves the runs; a step is running only in a
+        // The redundant `IN` makes the filter imply the partial index
+        // `runs_active`'s predicate, which SQLite needs before it uses it
+        // (else it scans every run ever made). A step is running only in a
         // running run, so the join starts there too.
         let rows: Vec<(
             String,
@@ -33,7 +35,8 @@ impl AlertFactStore for Adapter {
                 sqlx::query_as(
                     "SELECT r.workflow_name, r.environment, r.id, s.step_id, s.started_at
                          FROM runs r JOIN run_steps s ON s.run_id = r.id
-                         WHERE r.status = 'running' AND s.status = 'running'",
+                         WHERE r.status IN ('queued', 'running') AND r.status = 'running'
+                           AND s.status = 'running'",
                 )
                 .fetch_all(&self.pool)
                 .await?

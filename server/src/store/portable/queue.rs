@@ -335,17 +335,23 @@ impl QueueStore for Adapter {
     }
     async fn queue_gauges(&self, now: DateTime<Utc>) -> StoreResult<QueueGauges> {
         let now_ms = epoch_ms(now);
-        let (ready, waiting, running, oldest): (i64, i64, i64, Option<i64>) = sqlx::query_as(
+        // Two reads, each matching one partial index's predicate exactly
+        // (`run_steps_ready`, `run_steps_leases`): one filter on both
+        // statuses matches neither and scans every step ever run.
+        let (ready, waiting, oldest): (i64, i64, Option<i64>) = sqlx::query_as(
             "SELECT
-                 COALESCE(SUM(CASE WHEN status = 'queued' AND ready_at_ms <= $1 THEN 1 ELSE 0 END), 0),
-                 COALESCE(SUM(CASE WHEN status = 'queued' AND ready_at_ms > $1 THEN 1 ELSE 0 END), 0),
-                 COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0),
-                 MIN(CASE WHEN status = 'queued' AND ready_at_ms <= $1 THEN ready_at_ms END)
-             FROM run_steps WHERE status IN ('queued', 'running')",
+                 COALESCE(SUM(CASE WHEN ready_at_ms <= $1 THEN 1 ELSE 0 END), 0),
+                 COALESCE(SUM(CASE WHEN ready_at_ms > $1 THEN 1 ELSE 0 END), 0),
+                 MIN(CASE WHEN ready_at_ms <= $1 THEN ready_at_ms END)
+             FROM run_steps WHERE status = 'queued'",
         )
         .bind(now_ms)
         .fetch_one(&self.pool)
         .await?;
+        let running: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM run_steps WHERE status = 'running'")
+                .fetch_one(&self.pool)
+                .await?;
         let runs: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT environment, status, COUNT(*) FROM runs
              WHERE status IN ('queued', 'running') GROUP BY environment, status",
