@@ -9,34 +9,41 @@ use gantry_core::alert::kinds::{
     AUTH_FAILURE_ACTIONS, DueSlot, LongTarget, Running, SourceFailures,
 };
 
+/// Workflow, environment, run id, the run's or step's status, step id,
+/// started at.
+type RunningRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<DateTime<Utc>>,
+);
+
 #[async_trait]
 impl AlertFactStore for Adapter {
     async fn running_now(&self, target: LongTarget) -> StoreResult<Vec<Running>> {
-        // The redundant `IN` makes the filter imply the partial index
-        // `runs_active`'s predicate, which SQLite needs before it uses it
-        // (else it scans every run ever made). A step is running only in a
-        // running run, so the join starts there too.
-        let rows: Vec<(
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<DateTime<Utc>>,
-        )> = match target {
+        // Filtered on exactly the partial index `runs_active`'s predicate
+        // and narrowed to running ones here: on a database of 100,000 runs
+        // SQLite scanned them all for `status = 'running'` (the alerts
+        // bench), even with the predicate's own term added. A step is
+        // running only in a running run, so the steps' join starts there
+        // too.
+        let rows: Vec<RunningRow> = match target {
             LongTarget::Run => {
                 sqlx::query_as(
-                    "SELECT workflow_name, environment, id, NULL, started_at FROM runs
-                         WHERE status = 'running'",
+                    "SELECT workflow_name, environment, id, status, NULL, started_at FROM runs
+                         WHERE status IN ('queued', 'running')",
                 )
                 .fetch_all(&self.pool)
                 .await?
             }
             LongTarget::Step => {
                 sqlx::query_as(
-                    "SELECT r.workflow_name, r.environment, r.id, s.step_id, s.started_at
+                    "SELECT r.workflow_name, r.environment, r.id, s.status, s.step_id,
+                                s.started_at
                          FROM runs r JOIN run_steps s ON s.run_id = r.id
-                         WHERE r.status IN ('queued', 'running') AND r.status = 'running'
-                           AND s.status = 'running'",
+                         WHERE r.status IN ('queued', 'running')",
                 )
                 .fetch_all(&self.pool)
                 .await?
@@ -44,7 +51,8 @@ impl AlertFactStore for Adapter {
         };
         Ok(rows
             .into_iter()
-            .filter_map(|(workflow, environment, run_id, step, started_at)| {
+            .filter(|(_, _, _, status, _, _)| status == "running")
+            .filter_map(|(workflow, environment, run_id, _, step, started_at)| {
                 Some(Running {
                     workflow,
                     environment,
