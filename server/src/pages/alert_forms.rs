@@ -12,85 +12,22 @@
 //! them, the backtest, or the new key shown once. Those answers are never
 //! cached.
 
+use super::plain_form::{read, render, status_of};
 use crate::state::AppState;
 use app::api::{
     ALERTS_PAGE, CHANNELS_PAGE, ChannelFields, PlainChannelPost, PlainRulePost, PlainSilencePost,
     RuleFields, RuleOutcome, SILENCES_PAGE, SilenceFields,
 };
 use app::error::AppError;
-use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, HeaderValue};
-use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use gantry_core::PortError;
-use gantry_core::port::RequestContext;
-use leptos::prelude::provide_context;
-
-/// Far more than a rule, a channel or a silence needs.
-const MAX_FORM_BYTES: usize = 64 * 1024;
-
-/// The form's fields, the request's parts and the caller.
-async fn read(req: Request) -> Result<(Parts, Vec<(String, String)>, RequestContext), Response> {
-    let (parts, body) = req.into_parts();
-    let Ok(body) = to_bytes(body, MAX_FORM_BYTES).await else {
-        return Err((StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response());
-    };
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
-    let ctx = parts
-        .extensions
-        .get::<RequestContext>()
-        .cloned()
-        .unwrap_or_default();
-    Ok((parts, pairs, ctx))
-}
 
 fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs
         .iter()
         .find(|(k, _)| k == name)
         .map_or("", |(_, v)| v.as_str())
-}
-
-fn status_of(result: &Result<impl Sized, AppError>) -> StatusCode {
-    match result {
-        Err(AppError::Port(err)) => {
-            StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::BAD_REQUEST)
-        }
-        _ => StatusCode::OK,
-    }
-}
-
-/// Renders the page the form was posted to, as for a GET, with `outcome`
-/// in context; a page that failed to load for its own reason keeps its
-/// status, otherwise the outcome's.
-async fn render<T: Clone + Send + Sync + 'static>(
-    state: AppState,
-    mut parts: Parts,
-    outcome: T,
-    status: StatusCode,
-) -> Response {
-    parts.method = Method::GET;
-    let page_request = Request::from_parts(parts, Body::empty());
-    let options = state.leptos_options.clone();
-    let plane = state.plane.clone();
-    let render = leptos_axum::render_app_async_with_context(
-        move || {
-            provide_context(state.clone());
-            provide_context(plane.clone());
-            provide_context(outcome.clone());
-        },
-        move || app::shell(options.clone()),
-    );
-    let mut response = render(page_request).await;
-    if response.status() == StatusCode::OK {
-        *response.status_mut() = status;
-    }
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 fn encoded(text: &str) -> String {

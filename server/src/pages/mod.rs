@@ -4,6 +4,7 @@
 //! sessions.
 
 pub mod alert_forms;
+mod plain_form;
 pub mod token_form;
 
 use crate::state::AppState;

@@ -6,67 +6,27 @@
 //! tokens page rendered around the outcome: the secret shown once, or the
 //! form again with the problem. The answer is never cached.
 
+use super::plain_form::{read, render, status_of};
 use crate::state::AppState;
 use app::api::{PlainCreate, token_request_from_form};
 use app::error::AppError;
-use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, HeaderValue};
-use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use gantry_core::port::RequestContext;
-use leptos::prelude::provide_context;
-
-/// Far more than a name, a few dozen roles and a lifetime need.
-const MAX_FORM_BYTES: usize = 64 * 1024;
+use axum::response::Response;
 
 pub async fn create(State(state): State<AppState>, req: Request) -> Response {
-    let (mut parts, body) = req.into_parts();
-    let Ok(body) = to_bytes(body, MAX_FORM_BYTES).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
+    let (parts, pairs, ctx) = match read(req).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let request = token_request_from_form(&pairs);
-    let ctx = parts
-        .extensions
-        .get::<RequestContext>()
-        .cloned()
-        .unwrap_or_default();
     let result = state
         .plane
         .create_token(&ctx, request.clone())
         .await
         .map_err(AppError::from);
-    let refused = result.as_ref().err().and_then(|e| match e {
-        AppError::Port(err) => StatusCode::from_u16(err.http_status()).ok(),
-        AppError::Transport(_) => None,
-    });
-    let outcome = PlainCreate { request, result };
-
-    // The page, rendered as for `GET /admin/tokens`, with the outcome in
-    // context.
-    parts.method = Method::GET;
-    let page_request = Request::from_parts(parts, Body::empty());
-    let options = state.leptos_options.clone();
-    let plane = state.plane.clone();
-    let render = leptos_axum::render_app_async_with_context(
-        move || {
-            provide_context(state.clone());
-            provide_context(plane.clone());
-            provide_context(outcome.clone());
-        },
-        move || app::shell(options.clone()),
-    );
-    let mut response = render(page_request).await;
-    // A page that failed to load for its own reason (403 for non-admins)
-    // keeps that status; otherwise a refusal gives the page its status.
-    if response.status() == StatusCode::OK
-        && let Some(status) = refused
-    {
-        *response.status_mut() = status;
-    }
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    let status = status_of(&result);
+    // The tokens page, with the secret shown once or the form again with
+    // the problem; a page that failed to load for its own reason (403 for
+    // non-admins) keeps that status.
+    render(state, parts, PlainCreate { request, result }, status).await
 }
