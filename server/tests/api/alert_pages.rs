@@ -20,37 +20,22 @@ on_both_backends!(
     channel_and_silence_forms_work_without_javascript,
 );
 
-const FLAKY: &str = r#"
-name: flaky
-inputs:
-  fail: { type: boolean, default: false }
-steps:
-  - id: go
-    run: test "${{ inputs.fail }}" != "true"
-"#;
-
 const RULE: &str = "flaky keeps failing";
 
+/// The alert tests' server, signed in as the admin.
 async fn app(backend: Backend) -> TestApp {
-    let app = TestApp::spawn_on(backend, &["--dev", "--alert-evaluation-interval", "100ms"]).await;
-    let (status, body) = app.apply(FLAKY).await;
-    assert!(status == 201 || status == 200, "{body}");
+    let app = crate::alerts::app(backend).await;
     assert_eq!(app.sign_in_as("admin").await.status(), 303);
     app
 }
 
 async fn run(app: &TestApp, fail: bool) {
-    let id = app.trigger("flaky", json!({ "fail": fail })).await;
-    app.finished_run(&id).await;
+    crate::alerts::run(app, fail).await;
 }
 
 /// A receiver that answers 200 to everything (the history shows it).
 async fn receiver() -> String {
-    let router = axum::Router::new().fallback(|| async { "ok" });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    url
+    crate::alert_receiver::Receiver::start().await.1
 }
 
 /// Polls the REST list until the rule has an instance in `phase`.

@@ -21,7 +21,7 @@ on_both_backends!(
     deleting_a_firing_rule_resolves_it_at_the_receiver,
 );
 
-const FLAKY: &str = r#"
+pub(crate) const FLAKY: &str = r#"
 name: flaky
 inputs:
   fail: { type: boolean, default: false }
@@ -30,7 +30,8 @@ steps:
     run: test "${{ inputs.fail }}" != "true"
 "#;
 
-async fn app(backend: Backend) -> TestApp {
+/// A server evaluating every 100 ms, with `flaky` applied.
+pub(crate) async fn app(backend: Backend) -> TestApp {
     let app = TestApp::spawn_on(backend, &["--dev", "--alert-evaluation-interval", "100ms"]).await;
     let (status, body) = app.apply(FLAKY).await;
     assert!(status == 201 || status == 200, "{body}");
@@ -38,7 +39,7 @@ async fn app(backend: Backend) -> TestApp {
 }
 
 /// Runs `flaky` to its end, failing or not.
-async fn run(app: &TestApp, fail: bool) -> String {
+pub(crate) async fn run(app: &TestApp, fail: bool) -> String {
     let id = app.trigger("flaky", json!({ "fail": fail })).await;
     let run = app.finished_run(&id).await;
     let want = if fail { "failed" } else { "succeeded" };
