@@ -5,6 +5,7 @@
 
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
+use gantry_server::alerting::facts::ActiveSpecs;
 use gantry_server::alerting::facts::slo::slo_facts;
 use gantry_server::store::{self, DatabaseUrl};
 use serde_json::{Value, json};
@@ -223,7 +224,10 @@ async fn counts_real_runs_exactly(backend: Backend) {
     let store = store::connect(&DatabaseUrl::parse(&app.db_url).unwrap(), 2)
         .await
         .unwrap();
-    let facts = slo_facts(&store, chrono::Utc::now()).await.unwrap();
+    let active = ActiveSpecs::load(&store).await.unwrap();
+    let facts = slo_facts(&store, &active, chrono::Utc::now())
+        .await
+        .unwrap();
     assert_eq!(facts.instances.len(), 1, "{facts:?}");
     let instance = &facts.instances[0];
     assert_eq!(

@@ -240,7 +240,7 @@ impl<'a> PassFacts<'a> {
 
     async fn slo(&mut self) -> anyhow::Result<SloFacts> {
         if self.slo.is_none() {
-            self.slo = Some(slo::slo_facts(self.store, self.now).await?);
+            self.slo = Some(slo::slo_facts(self.store, self.active, self.now).await?);
         }
         Ok(self.slo.clone().unwrap_or_default())
     }
