@@ -23,6 +23,7 @@ pub mod alert_facts;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod canaries;
 pub mod delegations;
 mod postgres;
 pub mod promotions;
@@ -92,6 +93,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// A run was admitted to a canary that ended meanwhile: the caller
+    /// picks the run's version again.
+    #[error("the canary ended while the run was admitted")]
+    CanaryEnded,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -171,6 +176,7 @@ pub trait Store:
     + AlertStore
     + alert_facts::AlertFactStore
     + SloStore
+    + canaries::CanaryStore
 {
     fn backend(&self) -> Backend;
 
