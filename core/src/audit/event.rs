@@ -164,10 +164,25 @@ pub enum AuditAction {
     /// A silence or mute window created.
     SilenceCreate,
     SilenceExpire,
+    /// A promotion's gate passed into a canary (instead of a promotion).
+    CanaryStart,
+    /// A canary step passed: the next weight.
+    CanaryAdvance,
+    CanaryPause,
+    CanaryResume,
+    /// A canary became the active version (its last step passed, or a
+    /// person promoted it).
+    CanaryPromote,
+    /// A canary failed its analysis and was rolled back automatically.
+    CanaryRollback,
+    /// A person stopped a canary.
+    CanaryAbort,
+    /// A person let promotions complete again after an automatic rollback.
+    CanaryClearHold,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 56] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -216,6 +231,14 @@ impl AuditAction {
         AuditAction::AlertChannelTest,
         AuditAction::SilenceCreate,
         AuditAction::SilenceExpire,
+        AuditAction::CanaryStart,
+        AuditAction::CanaryAdvance,
+        AuditAction::CanaryPause,
+        AuditAction::CanaryResume,
+        AuditAction::CanaryPromote,
+        AuditAction::CanaryRollback,
+        AuditAction::CanaryAbort,
+        AuditAction::CanaryClearHold,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -268,6 +291,14 @@ impl AuditAction {
             AuditAction::AlertChannelTest => "alert.channel_test",
             AuditAction::SilenceCreate => "alert.silence_create",
             AuditAction::SilenceExpire => "alert.silence_expire",
+            AuditAction::CanaryStart => "canary.start",
+            AuditAction::CanaryAdvance => "canary.advance",
+            AuditAction::CanaryPause => "canary.pause",
+            AuditAction::CanaryResume => "canary.resume",
+            AuditAction::CanaryPromote => "canary.promote",
+            AuditAction::CanaryRollback => "canary.rollback",
+            AuditAction::CanaryAbort => "canary.abort",
+            AuditAction::CanaryClearHold => "canary.clear_hold",
         }
     }
 

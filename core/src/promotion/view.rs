@@ -56,6 +56,13 @@ pub struct PromotionDetail {
     /// Delegations in force in the target now (shown on the page).
     #[serde(default)]
     pub delegations: Vec<super::delegation::Delegation>,
+    /// The canary this request started, or the one a green request waits
+    /// for (live, or holding promotions after an automatic rollback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<crate::canary::Canary>,
+    /// Why a request whose gate is green still waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waits_for: Option<String>,
 }
 
 /// `GET /api/v1/promotions` filters.
@@ -180,6 +187,10 @@ pub struct BoardCell {
     /// (`None` in the last environment, or with nothing active here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotable: Option<u32>,
+    /// The canary live here, or the one whose automatic rollback holds
+    /// promotions (its bar on the Promotions page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<crate::canary::Canary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -152,6 +152,8 @@ fn pending() -> PromotionDetail {
         diff: diff(),
         deployment: None,
         delegations: vec![],
+        canary: None,
+        waits_for: None,
     }
 }
 
