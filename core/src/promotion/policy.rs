@@ -188,16 +188,14 @@ impl EnvironmentPolicy {
                 ),
             );
         }
-        if self.canary.is_some() {
-            if position == EnvironmentPosition::First {
-                add(
-                    "canary",
-                    format!(
-                        "nothing is promoted into {environment}, the first environment, so it \
-                         can't have canaries; set canary to null"
-                    ),
-                );
-            }
+        if self.canary.is_some() && position == EnvironmentPosition::First {
+            add(
+                "canary",
+                format!(
+                    "nothing is promoted into {environment}, the first environment, so it \
+                     can't have canaries; set canary to null"
+                ),
+            );
         }
         if let Some(why) = self.request_ttl.check(MIN_REQUEST_TTL, MAX_REQUEST_TTL) {
             add("request_ttl", why);
