@@ -164,10 +164,12 @@ pub enum AuditAction {
     /// A silence or mute window created.
     SilenceCreate,
     SilenceExpire,
+    /// Versions registered from a signed bundle another installation exported.
+    BundleImport,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 49] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -216,6 +218,7 @@ impl AuditAction {
         AuditAction::AlertChannelTest,
         AuditAction::SilenceCreate,
         AuditAction::SilenceExpire,
+        AuditAction::BundleImport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -268,6 +271,7 @@ impl AuditAction {
             AuditAction::AlertChannelTest => "alert.channel_test",
             AuditAction::SilenceCreate => "alert.silence_create",
             AuditAction::SilenceExpire => "alert.silence_expire",
+            AuditAction::BundleImport => "bundle.import",
         }
     }
 

@@ -13,6 +13,7 @@
 mod alerts;
 mod approvals;
 mod audit;
+mod bundles;
 mod delegations;
 mod execution;
 mod identity;
@@ -28,6 +29,7 @@ mod workflows;
 pub use alerts::AlertPort;
 pub use approvals::ApprovalPort;
 pub use audit::AuditPort;
+pub use bundles::BundlePort;
 pub use delegations::DelegationPort;
 pub use execution::{ExecutionPort, SharedExecutionPort};
 pub use identity::IdentityPort;
@@ -82,6 +84,7 @@ pub trait ControlPlane:
     + SecretPort
     + AlertPort
     + SloPort
+    + BundlePort
     + Send
     + Sync
     + 'static
@@ -102,6 +105,7 @@ impl<T> ControlPlane for T where
         + SecretPort
         + AlertPort
         + SloPort
+        + BundlePort
         + Send
         + Sync
         + 'static
@@ -116,8 +120,8 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 /// (rather than through [`SharedControlPlane`]).
 pub mod prelude {
     pub use super::{
-        AlertPort, ApprovalPort, AuditPort, ControlPlane, DelegationPort, ExecutionPort,
-        IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, SloPort, TokenPort, UserPort,
-        WorkflowPort,
+        AlertPort, ApprovalPort, AuditPort, BundlePort, ControlPlane, DelegationPort,
+        ExecutionPort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, SloPort,
+        TokenPort, UserPort, WorkflowPort,
     };
 }

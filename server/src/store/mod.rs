@@ -23,6 +23,7 @@ pub mod alert_facts;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod bundles;
 pub mod delegations;
 mod postgres;
 pub mod promotions;
@@ -171,6 +172,7 @@ pub trait Store:
     + AlertStore
     + alert_facts::AlertFactStore
     + SloStore
+    + bundles::BundleStore
 {
     fn backend(&self) -> Backend;
 

@@ -127,6 +127,17 @@ impl ServeArgs {
                 }
             }
         };
+        let mut bundle_trusted_keys = Vec::new();
+        for key in &args.bundle_trusted_key {
+            match crate::audit::keys::load_verifying_key(key) {
+                Ok(k) => bundle_trusted_keys.push(k),
+                Err(e) => {
+                    return fail(format!(
+                        "--bundle-trusted-key (GANTRY_BUNDLE_TRUSTED_KEYS): {e}"
+                    ));
+                }
+            }
+        }
         let audit_sink = match SinkSettings::from_flags(&args.audit) {
             Ok(sink) => sink,
             Err(e) => return fail(e),
@@ -251,6 +262,7 @@ impl ServeArgs {
                 series_idle: Some(args.metrics.metrics_series_idle).filter(|d| !d.is_zero()),
             },
             trace_link_template: args.trace_link_template,
+            bundle_trusted_keys,
             alerting: crate::config::AlertingConfig {
                 key_file: args.alerts.alert_credentials_key_file,
                 evaluation_interval: args

@@ -17,6 +17,7 @@ mod alert_pass;
 mod alerts;
 mod approvals;
 mod audit;
+mod bundles;
 mod delegations;
 mod promotions;
 mod queue;
