@@ -24,6 +24,7 @@ pub mod alerts;
 pub mod approvals;
 pub mod audit;
 pub mod bundles;
+pub mod canaries;
 pub mod delegations;
 mod postgres;
 pub mod promotions;
@@ -93,6 +94,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// A run was admitted to a canary that ended meanwhile: the caller
+    /// picks the run's version again.
+    #[error("the canary ended while the run was admitted")]
+    CanaryEnded,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -173,6 +178,7 @@ pub trait Store:
     + alert_facts::AlertFactStore
     + SloStore
     + bundles::BundleStore
+    + canaries::CanaryStore
 {
     fn backend(&self) -> Backend;
 

@@ -9,7 +9,8 @@
 //! accept. Plain Rust, no macros, no generics over the database.
 
 use super::{
-    Adapter, Db, FINISHED_HOUR, FOR_UPDATE, RAN_MICROS, SKIP_LOCKED, begin_write, notify_work,
+    Adapter, Db, FINISHED_HOUR, FOR_SHARE, FOR_UPDATE, RAN_MICROS, SKIP_LOCKED, begin_write,
+    notify_work,
 };
 
 mod alert_facts;
@@ -18,6 +19,7 @@ mod alerts;
 mod approvals;
 mod audit;
 mod bundles;
+mod canaries;
 mod delegations;
 mod promotions;
 mod queue;
