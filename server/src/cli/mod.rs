@@ -486,13 +486,13 @@ pub struct ServeArgs {
     pub trace_link_template: Option<String>,
 
     /// An Ed25519 public key whose signed bundles (`gantry export`) this server imports: PEM
-    /// from `gantry audit keygen` or 32 bytes in hex or base64, in a file or inline. Repeatable;
-    /// GANTRY_BUNDLE_TRUSTED_KEYS separates entries with `;`. Without one, imports are refused.
+    /// from `gantry audit keygen` or 32 bytes in hex or base64, in a file or inline. Repeatable,
+    /// or a comma-separated list. Without one, imports are refused.
     #[arg(
         long,
         env = "GANTRY_BUNDLE_TRUSTED_KEYS",
         value_name = "FILE",
-        value_delimiter = ';',
+        value_delimiter = ',',
         action = clap::ArgAction::Append
     )]
     pub bundle_trusted_key: Vec<String>,

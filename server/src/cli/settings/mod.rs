@@ -385,6 +385,41 @@ mod tests {
     }
 
     #[test]
+    fn bundle_trusted_keys_load_from_files_or_values_and_bad_ones_name_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, public) = crate::audit::keys::generate().unwrap();
+        let file = dir.path().join("exporter.pub");
+        std::fs::write(&file, public).unwrap();
+        let inline = hex::encode(
+            ed25519_dalek::SigningKey::from_bytes(&[9u8; 32])
+                .verifying_key()
+                .as_bytes(),
+        );
+        let c = parse(&[
+            "--bundle-trusted-key",
+            file.to_str().unwrap(),
+            "--bundle-trusted-key",
+            &inline,
+        ])
+        .unwrap();
+        assert_eq!(c.bundle_trusted_keys.len(), 2);
+        let listed = format!("{},{inline}", file.display());
+        assert_eq!(
+            parse(&["--bundle-trusted-key", &listed])
+                .unwrap()
+                .bundle_trusted_keys,
+            c.bundle_trusted_keys
+        );
+        assert!(parse(&[]).unwrap().bundle_trusted_keys.is_empty());
+        let err = parse(&["--bundle-trusted-key", "not-a-key"]).unwrap_err();
+        assert!(
+            err.0
+                .contains("--bundle-trusted-key (GANTRY_BUNDLE_TRUSTED_KEYS)"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn http_step_allow_entries_accumulate_across_repeats() {
         let args = serve_args(&[
             "--http-step-allow",
