@@ -179,10 +179,12 @@ pub enum AuditAction {
     CanaryAbort,
     /// A person let promotions complete again after an automatic rollback.
     CanaryClearHold,
+    /// Versions registered from a signed bundle another installation exported.
+    BundleImport,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 56] = [
+    pub const ALL: [AuditAction; 57] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -239,6 +241,7 @@ impl AuditAction {
         AuditAction::CanaryRollback,
         AuditAction::CanaryAbort,
         AuditAction::CanaryClearHold,
+        AuditAction::BundleImport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -299,6 +302,7 @@ impl AuditAction {
             AuditAction::CanaryRollback => "canary.rollback",
             AuditAction::CanaryAbort => "canary.abort",
             AuditAction::CanaryClearHold => "canary.clear_hold",
+            AuditAction::BundleImport => "bundle.import",
         }
     }
 

@@ -13,6 +13,7 @@
 mod alerts;
 mod approvals;
 mod audit;
+mod bundles;
 mod canaries;
 mod delegations;
 mod execution;
@@ -29,6 +30,7 @@ mod workflows;
 pub use alerts::AlertPort;
 pub use approvals::ApprovalPort;
 pub use audit::AuditPort;
+pub use bundles::BundlePort;
 pub use canaries::{CanaryFilter, CanaryPort};
 pub use delegations::DelegationPort;
 pub use execution::{ExecutionPort, SharedExecutionPort};
@@ -85,6 +87,7 @@ pub trait ControlPlane:
     + AlertPort
     + SloPort
     + CanaryPort
+    + BundlePort
     + Send
     + Sync
     + 'static
@@ -106,6 +109,7 @@ impl<T> ControlPlane for T where
         + AlertPort
         + SloPort
         + CanaryPort
+        + BundlePort
         + Send
         + Sync
         + 'static
@@ -120,7 +124,7 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 /// (rather than through [`SharedControlPlane`]).
 pub mod prelude {
     pub use super::{
-        AlertPort, ApprovalPort, AuditPort, CanaryPort, ControlPlane, DelegationPort,
+        AlertPort, ApprovalPort, AuditPort, BundlePort, CanaryPort, ControlPlane, DelegationPort,
         ExecutionPort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, SloPort,
         TokenPort, UserPort, WorkflowPort,
     };

@@ -23,6 +23,7 @@ pub mod alert_facts;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod bundles;
 pub mod canaries;
 pub mod delegations;
 mod postgres;
@@ -176,6 +177,7 @@ pub trait Store:
     + AlertStore
     + alert_facts::AlertFactStore
     + SloStore
+    + bundles::BundleStore
     + canaries::CanaryStore
 {
     fn backend(&self) -> Backend;
