@@ -573,6 +573,13 @@ fn table() -> Vec<Row> {
                 ("reason", "matrix"),
             ])
         }),
+        // No canary in the fixture (a run's id): readers reach the lookup.
+        server_fn("canary", Anywhere(VIEWERS), NONE, |t| {
+            form(&[("id", &t.run)])
+        }),
+        server_fn("control_canary", Anywhere(VIEWERS), NONE, |t| {
+            form(&[("id", &t.run), ("control", "pause")])
+        }),
         server_fn("decide_promotion", Decide, LAST, |t| {
             form(&[("id", &t.promotion), ("decision", "approve")])
         }),
