@@ -14,6 +14,7 @@ on_both_backends!(
     a_failing_canary_is_rolled_back_with_its_queued_and_running_runs,
     a_good_canary_advances_through_its_steps_and_becomes_active,
     manual_controls_need_their_roles_and_a_reason,
+    a_rollback_in_the_environment_ends_its_live_canary,
 );
 
 const V1: &str = "name: ship
@@ -536,6 +537,55 @@ async fn manual_controls_need_their_roles_and_a_reason(backend: Backend) {
         );
     }
     // After the abort, runs go to v1 again.
+    let (_, run) = trigger(&app, json!({ "environment": "prod" })).await;
+    assert_eq!(run["version"], 1, "{run}");
+}
+
+async fn a_rollback_in_the_environment_ends_its_live_canary(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev"]).await;
+    let plan = json!({ "steps": [{ "weight": 50, "min_runs": 1000 }] });
+    // v2's canary promoted by hand (an approver, with a reason), so v3's
+    // canary runs against v2 with v1 behind it to roll back to.
+    let (operator, c) = canary_of(&app, plan, V2_GOOD).await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let (status, body) = operator
+        .post(
+            &format!("/canaries/{id}/promote"),
+            json!({ "reason": "enough" }),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let approver = app.person("approver").await;
+    let (status, body) = approver
+        .post(
+            &format!("/canaries/{id}/promote"),
+            json!({ "reason": "looks right" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "promoted");
+    // Version 3 starts a canary against 2; rolling prod back to 1 ends it.
+    apply(&app, "name: ship\ninputs:\n  key: { type: string, default: none }\nsteps:\n  - id: go\n    run: echo v3\n").await;
+    promote(&operator, "stage").await;
+    let started = promote(&operator, "prod").await;
+    assert_eq!(started["deployment"]["kind"], "canary", "{started}");
+    let (_, live) = operator.get("/canaries?workflow=ship&live=true").await;
+    let live_id = live[0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = operator
+        .post(
+            "/workflows/ship/rollback",
+            json!({ "environment": "prod", "reason": "v2 misbehaves" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["deployment"]["to_version"], 1, "{body}");
+    let ended = canary(&app, &live_id).await;
+    assert_eq!(ended["canary"]["state"], "aborted", "{ended}");
+    assert_eq!(
+        ended["canary"]["why"],
+        "ended by Oscar Operator's rollback: v2 misbehaves"
+    );
+    // Runs go to the version the rollback made active.
     let (_, run) = trigger(&app, json!({ "environment": "prod" })).await;
     assert_eq!(run["version"], 1, "{run}");
 }

@@ -73,6 +73,44 @@ impl GantryPlane {
         })
     }
 
+    /// Ends the live canary of a workflow in an environment, if any, as a
+    /// person's rollback there does: the rollback decides what is active,
+    /// so the canary can't go on comparing against a version that left.
+    pub(super) async fn end_canary_for_rollback(
+        &self,
+        ctx: &RequestContext,
+        workflow_id: &str,
+        environment: &str,
+        person: &Person,
+        reason: &str,
+    ) -> Result<(), PortError> {
+        let Some(live) = self
+            .store
+            .live_canary(workflow_id, environment)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(());
+        };
+        let why = format!("ended by {}'s rollback: {reason}", person.name);
+        let stable = self.stable_spec(&live).await?;
+        self.change(
+            ctx,
+            &live,
+            AuditAction::CanaryAbort,
+            ChangeKind::End {
+                state: CanaryState::Aborted,
+                actor: person,
+                why: &why,
+                hold: false,
+                cancel_running: live.policy.running_on_failure == RunningOnFailure::Cancel,
+                stable: &stable,
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Why a green request into `environment` waits beyond its gate: a
     /// live canary of the workflow there, or the hold an automatic
     /// rollback left.
@@ -215,7 +253,7 @@ impl GantryPlane {
         self.change(&ctx, canary, action, what).await.map(|_| ())
     }
 
-    async fn stable_spec(&self, canary: &Canary) -> Result<ActiveSpec, PortError> {
+    pub(super) async fn stable_spec(&self, canary: &Canary) -> Result<ActiveSpec, PortError> {
         let workflow_id = self.canary_workflow_id(canary).await?;
         Ok(ActiveSpec {
             spec: self.spec_of(&workflow_id, canary.stable_version).await?,
@@ -244,7 +282,7 @@ impl GantryPlane {
 
     /// Applies one change with its audit record; an end re-admits the
     /// lane so queued runs moved to stable start.
-    async fn change(
+    pub(super) async fn change(
         &self,
         ctx: &RequestContext,
         canary: &Canary,

@@ -34,6 +34,8 @@ impl GantryPlane {
             .await
             .map_err(internal)?;
         let plan = rollback_target(&history, env.as_str(), ask.to_version)?;
+        self.end_canary_for_rollback(ctx, &pointers.workflow_id, env.as_str(), &person, &reason)
+            .await?;
         let spec = self.spec_of(&pointers.workflow_id, plan.to).await?;
         event.set_detail("reason", reason.clone());
         let moved = self
