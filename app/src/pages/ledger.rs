@@ -372,6 +372,7 @@ mod tests {
             request_id: None,
             approvers: vec![],
             checklist: None,
+            freeze_break: None,
         }
     }
 

@@ -216,6 +216,7 @@ mod tests {
             request_id: None,
             approvers: vec![],
             checklist: None,
+            freeze_break: None,
         }
     }
 

@@ -164,10 +164,17 @@ pub enum AuditAction {
     /// A silence or mute window created.
     SilenceCreate,
     SilenceExpire,
+    /// A freeze window declared.
+    FreezeCreate,
+    FreezeDelete,
+    /// A freeze broken for one promotion request (break-glass).
+    FreezeBreak,
+    /// A broken freeze reviewed by another admin.
+    FreezeReview,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 52] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -216,6 +223,10 @@ impl AuditAction {
         AuditAction::AlertChannelTest,
         AuditAction::SilenceCreate,
         AuditAction::SilenceExpire,
+        AuditAction::FreezeCreate,
+        AuditAction::FreezeDelete,
+        AuditAction::FreezeBreak,
+        AuditAction::FreezeReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -268,6 +279,10 @@ impl AuditAction {
             AuditAction::AlertChannelTest => "alert.channel_test",
             AuditAction::SilenceCreate => "alert.silence_create",
             AuditAction::SilenceExpire => "alert.silence_expire",
+            AuditAction::FreezeCreate => "freeze.create",
+            AuditAction::FreezeDelete => "freeze.delete",
+            AuditAction::FreezeBreak => crate::alert::kinds::privilege_escalation::FREEZE_BREAK_ACTION,
+            AuditAction::FreezeReview => "freeze.review",
         }
     }
 

@@ -15,6 +15,7 @@ mod approvals;
 mod audit;
 mod delegations;
 mod execution;
+mod freezes;
 mod identity;
 mod promotions;
 mod runs;
@@ -30,6 +31,7 @@ pub use approvals::ApprovalPort;
 pub use audit::AuditPort;
 pub use delegations::DelegationPort;
 pub use execution::{ExecutionPort, SharedExecutionPort};
+pub use freezes::FreezePort;
 pub use identity::IdentityPort;
 pub use promotions::PromotionPort;
 pub use runs::RunPort;
@@ -82,6 +84,7 @@ pub trait ControlPlane:
     + SecretPort
     + AlertPort
     + SloPort
+    + FreezePort
     + Send
     + Sync
     + 'static
@@ -102,6 +105,7 @@ impl<T> ControlPlane for T where
         + SecretPort
         + AlertPort
         + SloPort
+        + FreezePort
         + Send
         + Sync
         + 'static
@@ -117,7 +121,7 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 pub mod prelude {
     pub use super::{
         AlertPort, ApprovalPort, AuditPort, ControlPlane, DelegationPort, ExecutionPort,
-        IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, SloPort, TokenPort, UserPort,
+        FreezePort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, SloPort, TokenPort, UserPort,
         WorkflowPort,
     };
 }

@@ -56,6 +56,10 @@ pub struct PromotionDetail {
     /// Delegations in force in the target now (shown on the page).
     #[serde(default)]
     pub delegations: Vec<super::delegation::Delegation>,
+    /// The freeze in force in the target, and a break recorded for this
+    /// request (docs/ops/freezes.md).
+    #[serde(default)]
+    pub freeze: crate::freeze::RequestFreeze,
 }
 
 /// `GET /api/v1/promotions` filters.

@@ -10,6 +10,7 @@ mod audit;
 mod audit_log;
 mod delegations;
 mod execution;
+mod freezes;
 mod identity;
 mod people;
 mod promotions;

@@ -24,6 +24,7 @@ pub mod alerts;
 pub mod approvals;
 pub mod audit;
 pub mod delegations;
+pub mod freezes;
 mod postgres;
 pub mod promotions;
 pub mod queue;
@@ -45,6 +46,7 @@ pub use alerts::AlertStore;
 pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
 pub use delegations::DelegationStore;
+pub use freezes::FreezeStore;
 pub use postgres::open_postgres_pool;
 pub use promotions::PromotionStore;
 pub use queue::QueueStore;
@@ -171,6 +173,7 @@ pub trait Store:
     + AlertStore
     + alert_facts::AlertFactStore
     + SloStore
+    + FreezeStore
 {
     fn backend(&self) -> Backend;
 

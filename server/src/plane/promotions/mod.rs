@@ -57,6 +57,7 @@ struct Pointers {
 }
 
 mod board;
+mod freeze;
 mod gate;
 mod policies;
 mod requests;

@@ -18,6 +18,7 @@ mod alerts;
 mod approvals;
 mod audit;
 mod delegations;
+mod freezes;
 mod promotions;
 mod queue;
 mod run_rows;
