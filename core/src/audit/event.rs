@@ -281,7 +281,9 @@ impl AuditAction {
             AuditAction::SilenceExpire => "alert.silence_expire",
             AuditAction::FreezeCreate => "freeze.create",
             AuditAction::FreezeDelete => "freeze.delete",
-            AuditAction::FreezeBreak => crate::alert::kinds::privilege_escalation::FREEZE_BREAK_ACTION,
+            AuditAction::FreezeBreak => {
+                crate::alert::kinds::privilege_escalation::FREEZE_BREAK_ACTION
+            }
             AuditAction::FreezeReview => "freeze.review",
         }
     }

@@ -13,7 +13,10 @@
 //!   gap; one that falls into a repeated hour is its second occurrence (the
 //!   freeze holds the longer of the two).
 
-use super::{ActiveFreeze, FreezeAsk, FreezeSchedule, FreezeWindow, MAX_DURATION, MAX_REASON_CHARS, MIN_DURATION};
+use super::{
+    ActiveFreeze, FreezeAsk, FreezeSchedule, FreezeWindow, MAX_DURATION, MAX_REASON_CHARS,
+    MIN_DURATION,
+};
 use crate::promotion::duration::PolicyDuration;
 use crate::schedule::{CronSchedule, parse_timezone};
 use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};

@@ -43,8 +43,14 @@ fn until(windows: &[FreezeWindow], t: DateTime<Utc>) -> Option<DateTime<Utc>> {
 fn a_one_off_window_holds_from_its_start_up_to_its_end() {
     let w = [one_off("a", utc(2026, 5, 1, 10, 0), utc(2026, 5, 1, 12, 0))];
     assert_eq!(until(&w, utc(2026, 5, 1, 9, 59)), None);
-    assert_eq!(until(&w, utc(2026, 5, 1, 10, 0)), Some(utc(2026, 5, 1, 12, 0)));
-    assert_eq!(until(&w, utc(2026, 5, 1, 11, 59)), Some(utc(2026, 5, 1, 12, 0)));
+    assert_eq!(
+        until(&w, utc(2026, 5, 1, 10, 0)),
+        Some(utc(2026, 5, 1, 12, 0))
+    );
+    assert_eq!(
+        until(&w, utc(2026, 5, 1, 11, 59)),
+        Some(utc(2026, 5, 1, 12, 0))
+    );
     assert_eq!(until(&w, utc(2026, 5, 1, 12, 0)), None);
     let a = active_at(&w, utc(2026, 5, 1, 11, 0)).unwrap();
     assert_eq!(a.window_id, "a");
@@ -68,39 +74,78 @@ fn overlapping_and_back_to_back_windows_hold_until_the_end_of_the_chain() {
 #[test]
 fn a_weekend_freeze_in_berlin_ends_on_monday_morning_local_across_the_spring_change() {
     // Clocks go forward on Sunday 2026-03-29: 59 hours that weekend.
-    let w = [recurring("0 18 * * 5", PolicyDuration::from_hours(60), "Europe/Berlin")];
+    let w = [recurring(
+        "0 18 * * 5",
+        PolicyDuration::from_hours(60),
+        "Europe/Berlin",
+    )];
     // Friday 18:00 CET is 17:00Z.
     assert_eq!(until(&w, utc(2026, 3, 27, 16, 59)), None);
-    assert_eq!(until(&w, utc(2026, 3, 27, 17, 0)), Some(utc(2026, 3, 30, 4, 0)));
+    assert_eq!(
+        until(&w, utc(2026, 3, 27, 17, 0)),
+        Some(utc(2026, 3, 30, 4, 0))
+    );
     // Monday 06:00 CEST is 04:00Z.
-    assert_eq!(until(&w, utc(2026, 3, 30, 3, 59)), Some(utc(2026, 3, 30, 4, 0)));
+    assert_eq!(
+        until(&w, utc(2026, 3, 30, 3, 59)),
+        Some(utc(2026, 3, 30, 4, 0))
+    );
     assert_eq!(until(&w, utc(2026, 3, 30, 4, 0)), None);
     // The weekend before, in winter time throughout: 60 hours.
-    assert_eq!(until(&w, utc(2026, 3, 22, 12, 0)), Some(utc(2026, 3, 23, 5, 0)));
+    assert_eq!(
+        until(&w, utc(2026, 3, 22, 12, 0)),
+        Some(utc(2026, 3, 23, 5, 0))
+    );
     // The weekend after, in summer time: Friday 18:00 CEST is 16:00Z.
     assert_eq!(until(&w, utc(2026, 4, 3, 15, 59)), None);
-    assert_eq!(until(&w, utc(2026, 4, 3, 16, 0)), Some(utc(2026, 4, 6, 4, 0)));
+    assert_eq!(
+        until(&w, utc(2026, 4, 3, 16, 0)),
+        Some(utc(2026, 4, 6, 4, 0))
+    );
 }
 
 #[test]
 fn a_weekend_freeze_in_berlin_lasts_61_hours_when_the_clocks_go_back() {
-    let w = [recurring("0 18 * * 5", PolicyDuration::from_hours(60), "Europe/Berlin")];
+    let w = [recurring(
+        "0 18 * * 5",
+        PolicyDuration::from_hours(60),
+        "Europe/Berlin",
+    )];
     // Friday 2026-10-23 18:00 CEST (16:00Z) to Monday 06:00 CET (05:00Z).
-    assert_eq!(until(&w, utc(2026, 10, 23, 16, 0)), Some(utc(2026, 10, 26, 5, 0)));
-    assert_eq!(until(&w, utc(2026, 10, 26, 4, 59)), Some(utc(2026, 10, 26, 5, 0)));
+    assert_eq!(
+        until(&w, utc(2026, 10, 23, 16, 0)),
+        Some(utc(2026, 10, 26, 5, 0))
+    );
+    assert_eq!(
+        until(&w, utc(2026, 10, 26, 4, 59)),
+        Some(utc(2026, 10, 26, 5, 0))
+    );
     assert_eq!(until(&w, utc(2026, 10, 26, 5, 0)), None);
 }
 
 #[test]
 fn a_night_freeze_in_new_york_follows_both_changes() {
     // Saturday 22:00 for 6 hours, ends Sunday 04:00 local.
-    let w = [recurring("0 22 * * 6", PolicyDuration::from_hours(6), "America/New_York")];
+    let w = [recurring(
+        "0 22 * * 6",
+        PolicyDuration::from_hours(6),
+        "America/New_York",
+    )];
     // 2026-03-07 22:00 EST = 03:00Z; 04:00 EDT = 08:00Z (5 hours).
-    assert_eq!(until(&w, utc(2026, 3, 8, 3, 0)), Some(utc(2026, 3, 8, 8, 0)));
+    assert_eq!(
+        until(&w, utc(2026, 3, 8, 3, 0)),
+        Some(utc(2026, 3, 8, 8, 0))
+    );
     assert_eq!(until(&w, utc(2026, 3, 8, 8, 0)), None);
     // 2026-10-31 22:00 EDT = 02:00Z; 04:00 EST = 09:00Z (7 hours).
-    assert_eq!(until(&w, utc(2026, 11, 1, 2, 0)), Some(utc(2026, 11, 1, 9, 0)));
-    assert_eq!(until(&w, utc(2026, 11, 1, 8, 59)), Some(utc(2026, 11, 1, 9, 0)));
+    assert_eq!(
+        until(&w, utc(2026, 11, 1, 2, 0)),
+        Some(utc(2026, 11, 1, 9, 0))
+    );
+    assert_eq!(
+        until(&w, utc(2026, 11, 1, 8, 59)),
+        Some(utc(2026, 11, 1, 9, 0))
+    );
     assert_eq!(until(&w, utc(2026, 11, 1, 1, 59)), None);
 }
 
@@ -108,55 +153,108 @@ fn a_night_freeze_in_new_york_follows_both_changes() {
 fn an_occurrence_in_the_skipped_hour_starts_when_the_clock_jumps() {
     // 02:30 does not exist in Berlin on 2026-03-29: the window starts at
     // 03:00 CEST (01:00Z) and lasts its hour from there.
-    let w = [recurring("30 2 * * *", PolicyDuration::from_hours(1), "Europe/Berlin")];
+    let w = [recurring(
+        "30 2 * * *",
+        PolicyDuration::from_hours(1),
+        "Europe/Berlin",
+    )];
     assert_eq!(until(&w, utc(2026, 3, 29, 0, 59)), None);
-    assert_eq!(until(&w, utc(2026, 3, 29, 1, 0)), Some(utc(2026, 3, 29, 2, 0)));
+    assert_eq!(
+        until(&w, utc(2026, 3, 29, 1, 0)),
+        Some(utc(2026, 3, 29, 2, 0))
+    );
     assert_eq!(until(&w, utc(2026, 3, 29, 2, 0)), None);
-    assert_eq!(next_start(&w[0], utc(2026, 3, 28, 12, 0)), Some(utc(2026, 3, 29, 1, 0)));
+    assert_eq!(
+        next_start(&w[0], utc(2026, 3, 28, 12, 0)),
+        Some(utc(2026, 3, 29, 1, 0))
+    );
 }
 
 #[test]
 fn an_occurrence_in_the_repeated_hour_starts_once_and_ends_on_the_wall_clock() {
     // 02:30 happens twice in Berlin on 2026-10-25: the window starts at the
     // first (CEST, 00:30Z) and ends at 03:30 CET (02:30Z), two hours later.
-    let w = [recurring("30 2 * * *", PolicyDuration::from_hours(1), "Europe/Berlin")];
+    let w = [recurring(
+        "30 2 * * *",
+        PolicyDuration::from_hours(1),
+        "Europe/Berlin",
+    )];
     assert_eq!(until(&w, utc(2026, 10, 25, 0, 29)), None);
-    assert_eq!(until(&w, utc(2026, 10, 25, 0, 30)), Some(utc(2026, 10, 25, 2, 30)));
-    assert_eq!(until(&w, utc(2026, 10, 25, 1, 30)), Some(utc(2026, 10, 25, 2, 30)));
+    assert_eq!(
+        until(&w, utc(2026, 10, 25, 0, 30)),
+        Some(utc(2026, 10, 25, 2, 30))
+    );
+    assert_eq!(
+        until(&w, utc(2026, 10, 25, 1, 30)),
+        Some(utc(2026, 10, 25, 2, 30))
+    );
     assert_eq!(until(&w, utc(2026, 10, 25, 2, 30)), None);
-    assert_eq!(next_start(&w[0], utc(2026, 10, 25, 0, 30)), Some(utc(2026, 10, 26, 1, 30)));
+    assert_eq!(
+        next_start(&w[0], utc(2026, 10, 25, 0, 30)),
+        Some(utc(2026, 10, 26, 1, 30))
+    );
 }
 
 #[test]
 fn an_end_in_the_skipped_hour_is_the_first_instant_after_the_gap() {
     // 01:00 CET + 90 min = 02:30, which doesn't exist: 03:00 CEST (01:00Z).
-    let w = [recurring("0 1 * * *", PolicyDuration::from_mins(90), "Europe/Berlin")];
-    assert_eq!(until(&w, utc(2026, 3, 29, 0, 0)), Some(utc(2026, 3, 29, 1, 0)));
+    let w = [recurring(
+        "0 1 * * *",
+        PolicyDuration::from_mins(90),
+        "Europe/Berlin",
+    )];
+    assert_eq!(
+        until(&w, utc(2026, 3, 29, 0, 0)),
+        Some(utc(2026, 3, 29, 1, 0))
+    );
 }
 
 #[test]
 fn an_end_in_the_repeated_hour_is_its_second_occurrence() {
     // 01:00 CEST + 90 min = 02:30, twice: the later, 02:30 CET (01:30Z).
-    let w = [recurring("0 1 * * *", PolicyDuration::from_mins(90), "Europe/Berlin")];
-    assert_eq!(until(&w, utc(2026, 10, 24, 23, 0)), Some(utc(2026, 10, 25, 1, 30)));
-    assert_eq!(until(&w, utc(2026, 10, 25, 1, 29)), Some(utc(2026, 10, 25, 1, 30)));
+    let w = [recurring(
+        "0 1 * * *",
+        PolicyDuration::from_mins(90),
+        "Europe/Berlin",
+    )];
+    assert_eq!(
+        until(&w, utc(2026, 10, 24, 23, 0)),
+        Some(utc(2026, 10, 25, 1, 30))
+    );
+    assert_eq!(
+        until(&w, utc(2026, 10, 25, 1, 29)),
+        Some(utc(2026, 10, 25, 1, 30))
+    );
     assert_eq!(until(&w, utc(2026, 10, 25, 1, 30)), None);
 }
 
 #[test]
 fn occurrences_longer_than_their_interval_chain_into_one_freeze() {
     // Hourly for 90 minutes: once in, it never lets go until the last slot.
-    let w = [recurring("0 9-11 * * *", PolicyDuration::from_mins(90), "UTC")];
-    assert_eq!(until(&w, utc(2026, 5, 1, 9, 10)), Some(utc(2026, 5, 1, 12, 30)));
+    let w = [recurring(
+        "0 9-11 * * *",
+        PolicyDuration::from_mins(90),
+        "UTC",
+    )];
+    assert_eq!(
+        until(&w, utc(2026, 5, 1, 9, 10)),
+        Some(utc(2026, 5, 1, 12, 30))
+    );
     assert_eq!(until(&w, utc(2026, 5, 1, 12, 30)), None);
 }
 
 #[test]
 fn next_start_of_a_one_off_window_is_its_start_until_it_begins() {
     let w = one_off("a", utc(2026, 5, 1, 10, 0), utc(2026, 5, 1, 12, 0));
-    assert_eq!(next_start(&w, utc(2026, 5, 1, 9, 0)), Some(utc(2026, 5, 1, 10, 0)));
+    assert_eq!(
+        next_start(&w, utc(2026, 5, 1, 9, 0)),
+        Some(utc(2026, 5, 1, 10, 0))
+    );
     assert_eq!(next_start(&w, utc(2026, 5, 1, 10, 0)), None);
-    assert_eq!(active_until(&w, utc(2026, 5, 1, 10, 0)), Some(utc(2026, 5, 1, 12, 0)));
+    assert_eq!(
+        active_until(&w, utc(2026, 5, 1, 10, 0)),
+        Some(utc(2026, 5, 1, 12, 0))
+    );
 }
 
 fn fields(ask: &FreezeAsk) -> Vec<&'static str> {
@@ -199,7 +297,11 @@ fn validation_names_the_field_to_fix() {
         ["reason"]
     );
     assert_eq!(
-        fields(&off(&"x".repeat(501), utc(2026, 5, 2, 0, 0), utc(2026, 5, 3, 0, 0))),
+        fields(&off(
+            &"x".repeat(501),
+            utc(2026, 5, 2, 0, 0),
+            utc(2026, 5, 3, 0, 0)
+        )),
         ["reason"]
     );
     assert_eq!(

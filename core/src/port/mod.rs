@@ -121,7 +121,7 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 pub mod prelude {
     pub use super::{
         AlertPort, ApprovalPort, AuditPort, ControlPlane, DelegationPort, ExecutionPort,
-        FreezePort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, SloPort, TokenPort, UserPort,
-        WorkflowPort,
+        FreezePort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, SloPort, TokenPort,
+        UserPort, WorkflowPort,
     };
 }

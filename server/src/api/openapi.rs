@@ -6,7 +6,7 @@
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
 use super::{
-    alerts, approvals, audit, delegations, promotions, runs, secrets, slos, tokens, users,
+    alerts, approvals, audit, delegations, freezes, promotions, runs, secrets, slos, tokens, users,
     workflows,
 };
 use crate::auth::SESSION_COOKIE;
@@ -87,6 +87,12 @@ pub const SESSION_SCHEME: &str = "session";
         promotions::policies,
         promotions::policy,
         promotions::set_policy,
+        freezes::overview,
+        freezes::list,
+        freezes::create,
+        freezes::delete,
+        freezes::break_freeze,
+        freezes::review,
         tokens::me,
         tokens::list,
         tokens::create,

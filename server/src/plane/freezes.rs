@@ -148,9 +148,7 @@ impl GantryPlane {
             .await
             .map_err(internal)?
         {
-            return Err(PortError::not_found(format!(
-                "freeze window {id} in {env}"
-            )));
+            return Err(PortError::not_found(format!("freeze window {id} in {env}")));
         }
         Ok(())
     }
@@ -272,9 +270,7 @@ impl FreezePort for GantryPlane {
             AuditAction::FreezeCreate,
             format!("environment/{environment}/freeze"),
         );
-        let result = self
-            .create_checked(ctx, environment, ask, &mut event)
-            .await;
+        let result = self.create_checked(ctx, environment, ask, &mut event).await;
         self.settle(event, result).await
     }
 
@@ -314,11 +310,7 @@ impl FreezePort for GantryPlane {
         id: &str,
         ask: ReviewAsk,
     ) -> Result<FreezeBreak, PortError> {
-        let mut event = self.event(
-            ctx,
-            AuditAction::FreezeReview,
-            format!("freeze_break/{id}"),
-        );
+        let mut event = self.event(ctx, AuditAction::FreezeReview, format!("freeze_break/{id}"));
         let result = self.review_checked(ctx, id, ask, &mut event).await;
         self.settle(event, result).await
     }

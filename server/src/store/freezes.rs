@@ -59,8 +59,7 @@ pub trait FreezeStore: Send + Sync + 'static {
     async fn freeze_break(&self, id: &str) -> StoreResult<Option<FreezeBreak>>;
 
     /// The break recorded for a request, if any.
-    async fn freeze_break_for_request(&self, request_id: &str)
-    -> StoreResult<Option<FreezeBreak>>;
+    async fn freeze_break_for_request(&self, request_id: &str) -> StoreResult<Option<FreezeBreak>>;
 
     /// Breaks not reviewed yet, in `visible` environments (`None`: all),
     /// newest first.

@@ -5,10 +5,10 @@
 //! themselves are `plane/freezes.rs`.
 
 use super::*;
-use gantry_core::freeze::{ActiveFreeze, BreakAsk, FreezeBreak, RequestFreeze, active_at};
-use gantry_core::identity::Role;
 use crate::store::freezes::BreakRecorded;
 use chrono::{DateTime, Utc};
+use gantry_core::freeze::{ActiveFreeze, BreakAsk, FreezeBreak, RequestFreeze, active_at};
+use gantry_core::identity::Role;
 
 impl GantryPlane {
     /// The freeze in force in `environment` at `now`, if any. Canary steps
@@ -134,9 +134,7 @@ impl GantryPlane {
             }
             BreakRecorded::AlreadyBroken => {
                 return Err(PortError::Conflict {
-                    message: format!(
-                        "the freeze was broken for promotion request {id} already"
-                    ),
+                    message: format!("the freeze was broken for promotion request {id} already"),
                 });
             }
         }

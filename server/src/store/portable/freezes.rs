@@ -220,10 +220,7 @@ impl FreezeStore for Adapter {
         row.as_ref().map(break_from_row).transpose()
     }
 
-    async fn freeze_break_for_request(
-        &self,
-        request_id: &str,
-    ) -> StoreResult<Option<FreezeBreak>> {
+    async fn freeze_break_for_request(&self, request_id: &str) -> StoreResult<Option<FreezeBreak>> {
         let row = sqlx::query(&format!(
             "SELECT {BREAK_COLUMNS} FROM freeze_breaks WHERE request_id = $1"
         ))

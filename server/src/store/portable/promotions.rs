@@ -15,13 +15,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::approval::Person;
 use gantry_core::audit::AuditEvent;
+use gantry_core::freeze::LedgerFreezeBreak;
 use gantry_core::promotion::EnvironmentPolicy;
 use gantry_core::promotion::evaluation::{ChecklistSnapshot, ChecklistTick};
 use gantry_core::promotion::ledger::{Deployment, DeploymentKind};
 use gantry_core::promotion::request::{
     PromotionApproval, PromotionRequest, PromotionState, ReviewBasis,
 };
-use gantry_core::freeze::LedgerFreezeBreak;
 use gantry_core::run::RunStatus;
 use sqlx::{QueryBuilder, Row};
 
