@@ -10,6 +10,7 @@ use gantry_core::PortError;
 use gantry_core::freeze::{FreezeBreak, FreezeOverview, FreezeView};
 use gantry_core::promotion::view::PromotionDetail;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use super::ssr;
@@ -20,10 +21,11 @@ pub async fn get_freezes() -> Result<FreezeOverview, AppError> {
     ssr::answer(plane.freezes(&ctx).await)
 }
 
-/// The create form as typed: `kind` is `one_off` (`start`, `end` as
-/// `datetime-local` values in UTC) or `recurring` (`cron`, `duration`,
-/// `timezone`).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The create form as typed (`window[reason]`, …): `kind` is `one_off`
+/// (`start`, `end` as `datetime-local` values in UTC) or `recurring`
+/// (`cron`, `duration`, `timezone`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FreezeFields {
     pub reason: String,
     pub kind: String,
@@ -38,25 +40,10 @@ pub struct FreezeFields {
 #[server(prefix = "/ui", endpoint = "create_freeze")]
 pub async fn create_freeze(
     environment: String,
-    #[server(default)] reason: String,
-    #[server(default)] kind: String,
-    #[server(default)] start: String,
-    #[server(default)] end: String,
-    #[server(default)] cron: String,
-    #[server(default)] duration: String,
-    #[server(default)] timezone: String,
+    #[server(default)] window: FreezeFields,
 ) -> Result<FreezeView, AppError> {
     let (plane, ctx) = ssr::port().await?;
-    let fields = FreezeFields {
-        reason,
-        kind,
-        start,
-        end,
-        cron,
-        duration,
-        timezone,
-    };
-    let ask = match parse_freeze_form(&fields) {
+    let ask = match parse_freeze_form(&window) {
         Ok(ask) => ask,
         Err(e) => return ssr::answer(Err(e)),
     };

@@ -196,37 +196,37 @@ fn CreateForm(environment: String, create: ServerAction<CreateFreeze>) -> impl I
                 <input type="hidden" name="environment" value=environment.clone() />
                 <div class="field">
                     <label for=id("reason")>"Reason"</label>
-                    <input id=id("reason") name="reason" maxlength="500" required />
+                    <input id=id("reason") name="window[reason]" maxlength="500" required />
                 </div>
                 <fieldset>
                     <legend>"When"</legend>
                     <div class="field field-check">
-                        <input type="radio" id=id("one-off") name="kind" value="one_off" checked />
+                        <input type="radio" id=id("one-off") name="window[kind]" value="one_off" checked />
                         <label for=id("one-off")>"Once: from a start to an end (UTC)"</label>
                     </div>
                     <div class="field">
                         <label for=id("start")>"Start (UTC)"</label>
-                        <input type="datetime-local" id=id("start") name="start" />
+                        <input type="datetime-local" id=id("start") name="window[start]" />
                     </div>
                     <div class="field">
                         <label for=id("end")>"End (UTC)"</label>
-                        <input type="datetime-local" id=id("end") name="end" />
+                        <input type="datetime-local" id=id("end") name="window[end]" />
                     </div>
                     <div class="field field-check">
-                        <input type="radio" id=id("recurring") name="kind" value="recurring" />
+                        <input type="radio" id=id("recurring") name="window[kind]" value="recurring" />
                         <label for=id("recurring")>"Recurring: at a cron schedule, for a while"</label>
                     </div>
                     <div class="field">
                         <label for=id("cron")>"Cron (minute hour day month weekday)"</label>
-                        <input id=id("cron") name="cron" placeholder="0 18 * * 5" />
+                        <input id=id("cron") name="window[cron]" placeholder="0 18 * * 5" />
                     </div>
                     <div class="field">
                         <label for=id("duration")>"Lasting (wall-clock time)"</label>
-                        <input id=id("duration") name="duration" placeholder="60h" />
+                        <input id=id("duration") name="window[duration]" placeholder="60h" />
                     </div>
                     <div class="field">
                         <label for=id("timezone")>"Time zone (IANA)"</label>
-                        <input id=id("timezone") name="timezone" placeholder="Europe/Berlin" />
+                        <input id=id("timezone") name="window[timezone]" placeholder="Europe/Berlin" />
                     </div>
                 </fieldset>
                 <div class="actions">

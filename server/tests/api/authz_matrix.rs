@@ -621,10 +621,10 @@ fn table() -> Vec<Row> {
         server_fn("create_freeze", InEnv(ADMINS), ENVS, |t| {
             form(&[
                 ("environment", t.env),
-                ("reason", "matrix"),
-                ("kind", "one_off"),
-                ("start", "2099-01-01T00:00"),
-                ("end", "2099-01-02T00:00"),
+                ("window[reason]", "matrix"),
+                ("window[kind]", "one_off"),
+                ("window[start]", "2099-01-01T00:00"),
+                ("window[end]", "2099-01-02T00:00"),
             ])
         }),
         server_fn("delete_freeze", InEnv(ADMINS), ENVS, |t| {

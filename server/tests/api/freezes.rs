@@ -613,10 +613,10 @@ async fn admins_declare_a_freeze_on_the_policies_page_without_javascript_and_it_
             "/promotions/policies",
             &[
                 ("environment", "stage"),
-                ("reason", "code freeze"),
-                ("kind", "one_off"),
-                ("start", "soon"),
-                ("end", &local(now + Duration::hours(2))),
+                ("window[reason]", "code freeze"),
+                ("window[kind]", "one_off"),
+                ("window[start]", "soon"),
+                ("window[end]", &local(now + Duration::hours(2))),
             ],
         )
         .await;
@@ -631,10 +631,10 @@ async fn admins_declare_a_freeze_on_the_policies_page_without_javascript_and_it_
             "/promotions/policies",
             &[
                 ("environment", "stage"),
-                ("reason", "code freeze"),
-                ("kind", "one_off"),
-                ("start", &start),
-                ("end", &end),
+                ("window[reason]", "code freeze"),
+                ("window[kind]", "one_off"),
+                ("window[start]", &start),
+                ("window[end]", &end),
             ],
         )
         .await;
