@@ -267,7 +267,7 @@ async fn a_request_during_a_one_off_freeze_is_refused_and_allowed_after_it(backe
     );
     assert!(text.contains("release week"), "{text}");
     assert!(
-        text.contains("an admin of stage may break the freeze"),
+        text.contains("an admin of stage may file it and break the freeze"),
         "{text}"
     );
     assert_eq!(active_in(&app, "stage").await, None);
@@ -560,13 +560,41 @@ async fn break_glass_lets_one_request_through_and_leaves_a_review_for_another_ad
         .post("/workflows/ship/promotions", ask("stage"))
         .await;
     assert_eq!(status, 409, "{body}");
+    // An admin may still file one: it waits for the freeze like any other,
+    // until broken for it.
+    let (status, body) = admin.post("/workflows/ship/promotions", ask("stage")).await;
+    assert_eq!(status, 201, "{body}");
+    let second = body["promotion"]["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        body["promotion"]["gate"]["reasons"][0]["kind"], "frozen",
+        "{body}"
+    );
+    let (status, body) = approver
+        .post(&format!("/promotions/{second}/approve"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["request"]["state"], "pending", "{body}");
+    let (status, body) = admin
+        .post(
+            &format!("/promotions/{second}/break-freeze"),
+            json!({ "reason": "second fix" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["request"]["state"], "promoted", "{body}");
+    assert_eq!(active_in(&app, "stage").await, Some(2));
 
     // The follow-up review: listed until another admin reviews it.
     let (_, all) = admin.get("/freezes").await;
     let waiting = all["awaiting_review"].as_array().unwrap();
-    assert_eq!(waiting.len(), 1, "{all}");
-    assert_eq!(waiting[0]["request_id"], id.as_str());
-    let break_id = waiting[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(waiting.len(), 2, "{all}");
+    // Newest first.
+    assert_eq!(waiting[0]["request_id"], second.as_str());
+    assert_eq!(waiting[1]["request_id"], id.as_str());
+    let break_id = waiting[1]["id"].as_str().unwrap().to_owned();
     let review = format!("/freeze-breaks/{break_id}/review");
     let (status, body) = admin.post(&review, json!({})).await;
     assert_eq!(status, 403, "{body}");
@@ -581,7 +609,9 @@ async fn break_glass_lets_one_request_through_and_leaves_a_review_for_another_ad
     let (status, body) = app.api_post(&review, json!({})).await;
     assert_eq!(status, 409, "{body}");
     let (_, all) = admin.get("/freezes").await;
-    assert_eq!(all["awaiting_review"].as_array().unwrap().len(), 0, "{all}");
+    let waiting = all["awaiting_review"].as_array().unwrap();
+    assert_eq!(waiting.len(), 1, "{all}");
+    assert_eq!(waiting[0]["request_id"], second.as_str());
     assert_eq!(
         audit(&app, "freeze.review")
             .await

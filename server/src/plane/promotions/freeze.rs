@@ -26,12 +26,21 @@ impl GantryPlane {
         Ok(active_at(&windows, now))
     }
 
-    /// Refuses filing a request into `env` while a freeze holds there.
-    pub(super) async fn refuse_if_frozen(&self, env: &Environment) -> Result<(), PortError> {
+    /// Refuses filing a request into `env` while a freeze holds there. An
+    /// admin of `env` may still file one: it waits like any pending
+    /// request, so that they can break the freeze for it.
+    pub(super) async fn refuse_if_frozen(
+        &self,
+        me: &Principal,
+        env: &Environment,
+    ) -> Result<(), PortError> {
+        if me.holds(Role::Admin, env) {
+            return Ok(());
+        }
         match self.active_freeze(env.as_str(), self.clock.now()).await? {
             Some(active) => Err(PortError::Conflict {
                 message: format!(
-                    "{} (an admin of {env} may break the freeze for one promotion)",
+                    "{} (an admin of {env} may file it and break the freeze for one promotion)",
                     active.describe(env.as_str())
                 ),
             }),
