@@ -338,3 +338,15 @@ fn the_ask_reads_from_json_with_a_kind_tag() {
     .unwrap();
     assert!(matches!(ask.schedule, FreezeSchedule::OneOff { .. }));
 }
+
+#[test]
+fn a_break_is_recorded_under_the_action_the_privilege_escalation_alert_reads() {
+    use crate::alert::kinds::privilege_escalation::{ESCALATION_ACTIONS, FREEZE_BREAK_ACTION};
+    use crate::audit::AuditAction;
+    assert_eq!(AuditAction::FreezeBreak.as_str(), FREEZE_BREAK_ACTION);
+    assert!(ESCALATION_ACTIONS.contains(&AuditAction::FreezeBreak.as_str()));
+    assert_eq!(
+        AuditAction::parse("freeze.break"),
+        Some(AuditAction::FreezeBreak)
+    );
+}

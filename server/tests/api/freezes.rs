@@ -577,15 +577,30 @@ async fn break_glass_lets_one_request_through_and_leaves_a_review_for_another_ad
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["request"]["state"], "pending", "{body}");
-    let (status, body) = admin
-        .post(
-            &format!("/promotions/{second}/break-freeze"),
-            json!({ "reason": "second fix" }),
+    // This time from the request's page, without JavaScript: only admins
+    // of the target see the form.
+    let page = format!("/promotions/{second}");
+    app.sign_in_as("approver").await;
+    let (_, html) = app.get_html(&page).await;
+    assert!(!html.contains(r#"id="break-freeze""#), "{html}");
+    app.sign_in_as("admin").await;
+    let (_, html) = app.get_html(&page).await;
+    assert!(html.contains(r#"id="break-freeze""#), "{html}");
+    let resp = app
+        .plain_form_post(
+            "break_freeze",
+            &page,
+            &[("id", second.as_str()), ("reason", "second fix")],
         )
         .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["request"]["state"], "promoted", "{body}");
+    assert_eq!(resp.status(), 302);
+    assert_eq!(location(&resp), page);
     assert_eq!(active_in(&app, "stage").await, Some(2));
+    let (_, html) = app.get_html("/promotions/ledger?workflow=ship").await;
+    assert!(html.contains("freeze-break"), "{html}");
+    assert!(html.contains("second fix"), "{html}");
+    let (_, html) = app.get_html("/promotions/policies").await;
+    assert!(html.contains("Broken freezes awaiting review"), "{html}");
 
     // The follow-up review: listed until another admin reviews it.
     let (_, all) = admin.get("/freezes").await;
