@@ -150,6 +150,7 @@ impl Engine {
                     environment: ENVIRONMENT.into(),
                     inputs: Default::default(),
                     reason: None,
+                    version: None,
                 },
                 Trigger::Api,
             )

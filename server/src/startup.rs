@@ -371,6 +371,9 @@ async fn promotion_gate(plane: Arc<GantryPlane>, stop: CancellationToken) {
         if let Err(e) = plane.advance_promotions().await {
             tracing::warn!(error = %e, "could not advance pending promotions");
         }
+        if let Err(e) = plane.advance_canaries().await {
+            tracing::warn!(error = %e, "could not judge the live canaries");
+        }
     }
 }
 

@@ -86,10 +86,16 @@ pub async fn set_environment_policy(
         request_ttl,
         checklist,
     };
-    let parsed = match parse_policy_form(&fields) {
+    let mut parsed = match parse_policy_form(&fields) {
         Ok(p) => p,
         Err(e) => return ssr::answer(Err(e)),
     };
+    // The form doesn't edit the canary plan (the API does): saving it
+    // keeps the one in force.
+    parsed.policy.canary = ssr::answer(plane.environment_policies(&ctx).await)?
+        .into_iter()
+        .find(|v| v.environment == fields.environment)
+        .and_then(|v| v.policy.canary);
     let saved = plane
         .set_environment_policy(&ctx, &fields.environment, parsed.policy)
         .await
@@ -154,6 +160,7 @@ pub fn parse_policy_form(fields: &PolicyFields) -> Result<ParsedPolicy, PortErro
                     step_up: fields.step_up,
                     checklist,
                     request_ttl,
+                    canary: None,
                 },
                 rows,
             })

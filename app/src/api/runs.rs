@@ -32,6 +32,7 @@ pub async fn trigger_run(
             .map(|(k, v)| (k, serde_json::Value::String(v)))
             .collect(),
         reason,
+        version: None,
     };
     let outcome = ssr::answer(plane.trigger_run(&ctx, request, Trigger::Manual).await)?;
     match &outcome {

@@ -3,6 +3,7 @@
 //! its last run, versions rolled back there, the open request into it, and
 //! the Promote and Roll back forms where the person may use them.
 
+use super::canary_bar::CanaryBar;
 use super::promotion_actions::{Powers, PromoteForm, PromoteTarget, RollbackForm, RollbackTarget};
 use super::promotion_badges::kind_label;
 use super::runs_table::Time;
@@ -98,9 +99,14 @@ pub fn CellBody(
         }
         _ => None,
     };
+    let canary = cell.canary.clone().map(|c| {
+        let href = promotion_href(&c.request_id);
+        view! { <a class="cell-canary" href=href><CanaryBar canary=c compact=true /></a> }
+    });
     view! {
         <div class="cell">
             {active}
+            {canary}
             {rolled_back}
             {pending}
             {promote}

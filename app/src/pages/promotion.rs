@@ -8,7 +8,8 @@
 //! offered follows core's rules as far as the page can tell; the port
 //! decides.
 
-use crate::api::{DecidePromotion, MarkChecklistItem, PromotionAt, get_promotion};
+use crate::api::{ControlCanary, DecidePromotion, MarkChecklistItem, PromotionAt, get_promotion};
+use crate::components::canary_controls::{CanaryRights, CanarySection};
 use crate::components::checklist_table::{ChecklistTable, MarkRights};
 use crate::components::data_table::DataTable;
 use crate::components::error_box::ErrorBox;
@@ -42,6 +43,7 @@ struct Rights {
     acknowledge: bool,
     /// Why they get no decision buttons, when they get none.
     why_not: Option<String>,
+    canary: CanaryRights,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -97,7 +99,12 @@ fn rights(p: Option<&Principal>, detail: &PromotionDetail, now: DateTime<Utc>) -
             )
         }
     });
+    let canary = CanaryRights {
+        steer: holds(detail.policy.rollback_role),
+        promote: holds(Role::Approver),
+    };
     Rights {
+        canary,
         approve,
         cancel,
         tick,
@@ -130,13 +137,21 @@ pub fn PromotionPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let decide = ServerAction::<DecidePromotion>::new();
     let mark = ServerAction::<MarkChecklistItem>::new();
+    let control = ServerAction::<ControlCanary>::new();
     let data = Resource::new(
-        move || (id(), decide.version().get(), mark.version().get()),
-        move |(id, _, _)| load(shell, id),
+        move || {
+            (
+                id(),
+                decide.version().get(),
+                mark.version().get(),
+                control.version().get(),
+            )
+        },
+        move |(id, _, _, _)| load(shell, id),
     );
     view! {
         <Loaded resource=data let:data>
-            <RequestView data decide mark />
+            <RequestView data decide mark control />
         </Loaded>
         <p><a href="/promotions">"Back to promotions"</a></p>
     }
@@ -147,6 +162,7 @@ fn RequestView(
     data: RequestData,
     decide: ServerAction<DecidePromotion>,
     mark: ServerAction<MarkChecklistItem>,
+    control: ServerAction<ControlCanary>,
 ) -> impl IntoView {
     let RequestData {
         detail,
@@ -259,6 +275,8 @@ fn RequestView(
                 {b.by.name.clone()} " " <Time at=b.at /> ": " {b.reason.clone()}
             </p>
         })}
+        {detail.waits_for.clone().map(|why| view! { <p class="alert alert-wait" id="waits-for">{why}</p> })}
+        {detail.canary.clone().map(|canary| view! { <CanarySection canary rights=rights.canary control /> })}
         <section aria-labelledby="checklist-heading">
             <h2 id="checklist-heading">"Rollout checklist"</h2>
             <p class="hint">

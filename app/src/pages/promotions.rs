@@ -33,6 +33,15 @@ async fn load(shell: Shell) -> Result<BoardData, AppError> {
 /// What a promotion that went through at once says.
 pub fn promoted_message(outcome: &PromotionOutcome) -> Option<String> {
     match outcome {
+        PromotionOutcome::Promoted { deployment }
+            if deployment.kind == gantry_core::promotion::DeploymentKind::Canary =>
+        {
+            Some(format!(
+                "A canary of version {} of {} started in {}: it takes a share of the runs and \
+                 advances as its analysis passes.",
+                deployment.to_version, deployment.workflow, deployment.environment
+            ))
+        }
         PromotionOutcome::Promoted { deployment } => Some(format!(
             "Version {} of {} is now active in {}.",
             deployment.to_version, deployment.workflow, deployment.environment

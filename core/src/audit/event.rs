@@ -171,10 +171,25 @@ pub enum AuditAction {
     FreezeBreak,
     /// A broken freeze reviewed by another admin.
     FreezeReview,
+    /// A promotion's gate passed into a canary (instead of a promotion).
+    CanaryStart,
+    /// A canary step passed: the next weight.
+    CanaryAdvance,
+    CanaryPause,
+    CanaryResume,
+    /// A canary became the active version (its last step passed, or a
+    /// person promoted it).
+    CanaryPromote,
+    /// A canary failed its analysis and was rolled back automatically.
+    CanaryRollback,
+    /// A person stopped a canary.
+    CanaryAbort,
+    /// A person let promotions complete again after an automatic rollback.
+    CanaryClearHold,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 52] = [
+    pub const ALL: [AuditAction; 60] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -227,6 +242,14 @@ impl AuditAction {
         AuditAction::FreezeDelete,
         AuditAction::FreezeBreak,
         AuditAction::FreezeReview,
+        AuditAction::CanaryStart,
+        AuditAction::CanaryAdvance,
+        AuditAction::CanaryPause,
+        AuditAction::CanaryResume,
+        AuditAction::CanaryPromote,
+        AuditAction::CanaryRollback,
+        AuditAction::CanaryAbort,
+        AuditAction::CanaryClearHold,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -285,6 +308,14 @@ impl AuditAction {
                 crate::alert::kinds::privilege_escalation::FREEZE_BREAK_ACTION
             }
             AuditAction::FreezeReview => "freeze.review",
+            AuditAction::CanaryStart => "canary.start",
+            AuditAction::CanaryAdvance => "canary.advance",
+            AuditAction::CanaryPause => "canary.pause",
+            AuditAction::CanaryResume => "canary.resume",
+            AuditAction::CanaryPromote => "canary.promote",
+            AuditAction::CanaryRollback => "canary.rollback",
+            AuditAction::CanaryAbort => "canary.abort",
+            AuditAction::CanaryClearHold => "canary.clear_hold",
         }
     }
 

@@ -14,6 +14,8 @@ pub struct Weight(u32);
 
 impl Weight {
     pub const MAX: u32 = 1_000_000;
+    /// No runs: a canary rolled back or aborted.
+    pub const ZERO: Weight = Weight(0);
 
     /// `None` above 100%.
     pub fn from_ppm(ppm: u32) -> Option<Self> {

@@ -13,6 +13,7 @@
 mod alerts;
 mod approvals;
 mod audit;
+mod canaries;
 mod delegations;
 mod execution;
 mod freezes;
@@ -29,6 +30,7 @@ mod workflows;
 pub use alerts::AlertPort;
 pub use approvals::ApprovalPort;
 pub use audit::AuditPort;
+pub use canaries::{CanaryFilter, CanaryPort};
 pub use delegations::DelegationPort;
 pub use execution::{ExecutionPort, SharedExecutionPort};
 pub use freezes::FreezePort;
@@ -85,6 +87,7 @@ pub trait ControlPlane:
     + AlertPort
     + SloPort
     + FreezePort
+    + CanaryPort
     + Send
     + Sync
     + 'static
@@ -106,6 +109,7 @@ impl<T> ControlPlane for T where
         + AlertPort
         + SloPort
         + FreezePort
+        + CanaryPort
         + Send
         + Sync
         + 'static
@@ -120,8 +124,8 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 /// (rather than through [`SharedControlPlane`]).
 pub mod prelude {
     pub use super::{
-        AlertPort, ApprovalPort, AuditPort, ControlPlane, DelegationPort, ExecutionPort,
-        FreezePort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, SloPort, TokenPort,
-        UserPort, WorkflowPort,
+        AlertPort, ApprovalPort, AuditPort, CanaryPort, ControlPlane, DelegationPort,
+        ExecutionPort, FreezePort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort,
+        SloPort, TokenPort, UserPort, WorkflowPort,
     };
 }

@@ -20,7 +20,9 @@ pub enum DeploymentKind {
     Apply,
     Promotion,
     Rollback,
-    /// Reserved for canary rollouts (a later issue).
+    /// A canary started: the version takes a share of the runs while the
+    /// pointer stays (a promotion row follows when it passes, a rollback
+    /// row when it fails).
     Canary,
 }
 
@@ -73,11 +75,20 @@ pub struct Deployment {
     pub freeze_break: Option<crate::freeze::LedgerFreezeBreak>,
 }
 
+/// The rows that moved `environment`'s pointer: a canary's start row
+/// records a share of runs, not a move, so it is left out of what was
+/// active when.
 fn in_env<'a>(
     rows: &'a [Deployment],
     environment: &'a str,
 ) -> impl DoubleEndedIterator<Item = &'a Deployment> {
-    rows.iter().filter(move |r| r.environment == environment)
+    rows.iter()
+        .filter(move |r| r.environment == environment && r.kind != DeploymentKind::Canary)
+}
+
+/// The last row that moved `environment`'s pointer.
+pub fn last_move<'a>(rows: &'a [Deployment], environment: &'a str) -> Option<&'a Deployment> {
+    in_env(rows, environment).next_back()
 }
 
 /// The version active in `environment` at `t`: the last row written for it
@@ -273,7 +284,12 @@ pub fn active_periods(rows: &[Deployment], environment: &str) -> Vec<ActivePerio
                 from: row.at,
                 until: next.map(|n| n.at),
                 kind: row.kind,
-                rolled_back: next.is_some_and(|n| n.kind == DeploymentKind::Rollback),
+                // A failed canary's rollback row leaves the stable version
+                // where it was: only a rollback *from* this version ends it
+                // as rolled back.
+                rolled_back: next.is_some_and(|n| {
+                    n.kind == DeploymentKind::Rollback && n.from_version == Some(row.to_version)
+                }),
             }
         })
         .collect()

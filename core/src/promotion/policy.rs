@@ -5,6 +5,7 @@
 
 use super::checklist::{ChecklistItemTemplate, default_checklist};
 use super::duration::PolicyDuration;
+use crate::canary::CanaryPolicy;
 use crate::environment::{Environment, Environments};
 use crate::error::PortError;
 use crate::identity::Role;
@@ -79,6 +80,11 @@ pub struct EnvironmentPolicy {
     /// How long a request waits before it expires, 1 h ..= 30 d. Default 7 d.
     #[serde(default = "default_ttl")]
     pub request_ttl: PolicyDuration,
+    /// Promotions into this environment become canaries taking a growing
+    /// share of its runs (docs/canary.md). `null`: the new version takes
+    /// every run at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryPolicy>,
 }
 
 fn operator() -> Role {
@@ -99,6 +105,7 @@ impl Default for EnvironmentPolicy {
             step_up: false,
             checklist: Vec::new(),
             request_ttl: DEFAULT_REQUEST_TTL,
+            canary: None,
         }
     }
 }
@@ -181,6 +188,15 @@ impl EnvironmentPolicy {
                 ),
             );
         }
+        if self.canary.is_some() && position == EnvironmentPosition::First {
+            add(
+                "canary",
+                format!(
+                    "nothing is promoted into {environment}, the first environment, so it \
+                     can't have canaries; set canary to null"
+                ),
+            );
+        }
         if let Some(why) = self.request_ttl.check(MIN_REQUEST_TTL, MAX_REQUEST_TTL) {
             add("request_ttl", why);
         }
@@ -206,6 +222,9 @@ impl EnvironmentPolicy {
                     ),
                 ));
             }
+        }
+        if let Some(canary) = &self.canary {
+            problems.extend(canary.problems("canary"));
         }
         problems
     }

@@ -25,6 +25,11 @@ pub enum PromotionAct {
     /// Approve or reject a run approval request (four eyes for runs, with
     /// the same delegations).
     DecideRun,
+    /// Pause, resume or abort a canary.
+    SteerCanary,
+    /// Promote a canary at once, or clear the hold an automatic rollback
+    /// left.
+    PromoteCanary,
 }
 
 impl PromotionAct {
@@ -43,6 +48,8 @@ impl PromotionAct {
             PromotionAct::EditPolicy => "changing the promotion policy of",
             PromotionAct::Delegate => "delegating approvals in",
             PromotionAct::DecideRun => "deciding run approvals in",
+            PromotionAct::SteerCanary => "pausing, resuming or aborting canaries in",
+            PromotionAct::PromoteCanary => "promoting canaries or clearing their holds in",
         }
     }
 

@@ -261,6 +261,36 @@ pub fn may_roll_back(
     fresh_enough(who, target.step_up(), fresh)
 }
 
+/// May `who` steer a canary into `target`? Pausing, resuming and
+/// aborting need the policy's rollback role (operator by default: on-call
+/// stops a bad canary at 3 a.m.); promoting at once and clearing a hold
+/// skip the analysis, so they need approver. Aborting and promoting are
+/// sensitive like a rollback.
+pub fn may_control_canary(
+    who: &Actor<'_>,
+    target: &Target<'_>,
+    control: crate::canary::CanaryControl,
+    fresh: &Freshness,
+) -> Result<(), Refusal> {
+    use crate::canary::CanaryControl as C;
+    match control {
+        C::Pause | C::Resume | C::Abort => role_or_admin(
+            who,
+            target.policy.rollback_role,
+            target,
+            PromotionAct::SteerCanary,
+        )?,
+        C::Promote | C::ClearHold => {
+            role_or_admin(who, Role::Approver, target, PromotionAct::PromoteCanary)?
+        }
+    }
+    fresh_enough(
+        who,
+        target.step_up() && matches!(control, C::Abort | C::Promote),
+        fresh,
+    )
+}
+
 /// May `who` replace the policy of `target` (whose `policy` is the one in
 /// force)?
 pub fn may_edit_policy(

@@ -60,6 +60,13 @@ pub struct PromotionDetail {
     /// request (docs/ops/freezes.md).
     #[serde(default)]
     pub freeze: crate::freeze::RequestFreeze,
+    /// The canary this request started, or the one a green request waits
+    /// for (live, or holding promotions after an automatic rollback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<crate::canary::Canary>,
+    /// Why a request whose gate is green still waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waits_for: Option<String>,
 }
 
 /// `GET /api/v1/promotions` filters.
@@ -184,6 +191,10 @@ pub struct BoardCell {
     /// (`None` in the last environment, or with nothing active here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotable: Option<u32>,
+    /// The canary live here, or the one whose automatic rollback holds
+    /// promotions (its bar on the Promotions page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<crate::canary::Canary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -241,6 +241,11 @@ pub struct TriggerRequest {
     /// Why, for the approver when the environment requires approval.
     #[serde(default)]
     pub reason: Option<String>,
+    /// Run this version rather than the one admission picks: the active
+    /// one, or a live canary's. Pinned runs are left out of the canary
+    /// analysis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
 }
 
 /// What asking for a run did: started it, or (where the workflow requires

@@ -6,6 +6,7 @@
 mod alerts;
 mod approvals;
 mod audit;
+mod canaries;
 mod delegations;
 mod freezes;
 /// The error envelope lives with the HTTP plumbing, which answers in it
@@ -63,6 +64,9 @@ pub fn router() -> Router<AppState> {
         .route("/promotions/{id}/cancel", post(promotions::cancel))
         .route("/promotions/{id}/checklist/{item}", post(promotions::mark))
         .route("/deployments", get(promotions::deployments))
+        .route("/canaries", get(canaries::list))
+        .route("/canaries/{id}", get(canaries::get))
+        .route("/canaries/{id}/{control}", post(canaries::control))
         .route("/environments/policies", get(promotions::policies))
         .route(
             "/environments/{env}/policy",

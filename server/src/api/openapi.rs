@@ -6,8 +6,8 @@
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
 use super::{
-    alerts, approvals, audit, delegations, freezes, promotions, runs, secrets, slos, tokens, users,
-    workflows,
+    alerts, approvals, audit, canaries, delegations, freezes, promotions, runs, secrets, slos,
+    tokens, users, workflows,
 };
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
@@ -83,6 +83,9 @@ pub const SESSION_SCHEME: &str = "session";
         promotions::mark,
         promotions::roll_back,
         promotions::deployments,
+        canaries::list,
+        canaries::get,
+        canaries::control,
         promotions::diff,
         promotions::policies,
         promotions::policy,

@@ -36,6 +36,11 @@ pub struct TriggerBody {
     trigger: Option<String>,
     /// Why: shown to the approver where the environment requires approval.
     reason: Option<String>,
+    /// Pin the version: the active one, or the canary's while a canary runs
+    /// there (the run is then left out of the canary's analysis). Default:
+    /// the version admission picks.
+    #[schema(minimum = 1)]
+    version: Option<u32>,
 }
 
 /// The triggers a client may claim (`schedule` is the scheduler's own).
@@ -69,6 +74,7 @@ async fn start(
         environment: body.environment,
         inputs: body.inputs,
         reason: body.reason,
+        version: body.version,
     };
     Ok(match plane.trigger_run(&ctx, request, trigger).await? {
         TriggerOutcome::Started { run } => (StatusCode::CREATED, Json(run)).into_response(),

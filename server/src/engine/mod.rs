@@ -2,6 +2,7 @@
 //! by the database queue. Pure decisions (what runs next, retries) come from
 //! `gantry_core::run`; this module does the I/O.
 
+pub mod admission;
 pub mod egress;
 pub mod http;
 pub mod http_clients;

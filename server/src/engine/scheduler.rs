@@ -4,9 +4,11 @@
 //! run in several processes at once: every change it makes is a guarded
 //! transaction in the store.
 
+use crate::engine::admission;
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
-use crate::store::runs::NewRun;
+use crate::store::StoreError;
+use crate::store::runs::{CanaryTag, NewRun};
 use crate::store::schedules::DueSchedule;
 use crate::store::versions::ActiveSpec;
 use gantry_core::audit::{Actor, AuditAction, AuditEvent};
@@ -126,38 +128,85 @@ impl Scheduler {
             environment = %due.environment,
         );
         let traceparent = tick.in_scope(crate::runtime::telemetry::context::current_traceparent);
-        let run = NewRun {
-            active: &active,
-            environment: &due.environment,
-            inputs: &inputs,
-            trigger: Trigger::Schedule,
-            triggered_by: SCHEDULER_ACTOR,
-            triggered_by_id: SCHEDULER_ACTOR,
-            scheduled_for: Some(fire.scheduled_for),
-            traceparent: traceparent.clone(),
-        };
-        let audit = AuditEvent::new(
-            now,
-            Actor::system(SCHEDULER_ACTOR),
-            AuditAction::RunTrigger,
-            format!("workflow/{}", due.workflow),
-        )
-        .detail("version", due.version)
-        .detail("trigger", Trigger::Schedule.as_str())
-        .detail("scheduled_for", fire.scheduled_for.to_rfc3339());
-        let audit = AuditEvent {
-            environment: Some(due.environment.clone()),
-            trace_id: traceparent
-                .as_deref()
-                .and_then(crate::runtime::telemetry::context::trace_id_of)
-                .map(|t| t.to_string()),
-            ..audit
-        };
-        if let Some(created) = self
-            .store
-            .fire_schedule(due, fire.next_fire_at, run, now, audit)
+        let run_id = uuid::Uuid::now_v7().to_string();
+        let mut tries = 0;
+        let created = loop {
+            tries += 1;
+            // The scheduler's runs take a canary's share like any other.
+            let admission = match admission::admit(
+                &*self.store,
+                active.clone(),
+                &due.environment,
+                &run_id,
+                &inputs,
+                None,
+            )
             .await?
-        {
+            {
+                Ok(a) => a,
+                Err(refused) => anyhow::bail!(refused.message),
+            };
+            let inputs = if admission.active.version == active.version {
+                inputs.clone()
+            } else {
+                resolve_inputs(&admission.active.spec.inputs, &BTreeMap::new()).map_err(|p| {
+                    anyhow::anyhow!(
+                        "the canary's version {} needs inputs without defaults: {}",
+                        admission.active.version,
+                        p.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                })?
+            };
+            let run = NewRun {
+                id: run_id.clone(),
+                active: &admission.active,
+                canary: admission.canary.as_ref().map(|(id, arm)| CanaryTag {
+                    canary_id: id,
+                    arm: *arm,
+                }),
+                pinned: false,
+                environment: &due.environment,
+                inputs: &inputs,
+                trigger: Trigger::Schedule,
+                triggered_by: SCHEDULER_ACTOR,
+                triggered_by_id: SCHEDULER_ACTOR,
+                scheduled_for: Some(fire.scheduled_for),
+                traceparent: traceparent.clone(),
+            };
+            let audit = AuditEvent::new(
+                now,
+                Actor::system(SCHEDULER_ACTOR),
+                AuditAction::RunTrigger,
+                format!("workflow/{}", due.workflow),
+            )
+            .detail("version", admission.active.version)
+            .detail("trigger", Trigger::Schedule.as_str())
+            .detail("scheduled_for", fire.scheduled_for.to_rfc3339());
+            let audit = AuditEvent {
+                environment: Some(due.environment.clone()),
+                trace_id: traceparent
+                    .as_deref()
+                    .and_then(crate::runtime::telemetry::context::trace_id_of)
+                    .map(|t| t.to_string()),
+                ..audit
+            };
+            let audit = match &admission.canary {
+                Some((_, arm)) => audit.detail("canary_arm", arm.as_str()),
+                None => audit,
+            };
+            match self
+                .store
+                .fire_schedule(due, fire.next_fire_at, run, now, audit)
+                .await
+            {
+                Err(StoreError::CanaryEnded) if tries < 3 => continue,
+                other => break other?,
+            }
+        };
+        if let Some(created) = created {
             tracing::info!(run = %created.id, workflow = %due.workflow, environment = %due.environment, "scheduled run created");
             crate::runtime::metrics::run_started(
                 &due.workflow,

@@ -139,7 +139,11 @@ impl ApprovalPort for GantryPlane {
                 None
             };
             let run = active.as_ref().map(|active| NewRun {
+                id: uuid::Uuid::now_v7().to_string(),
                 active,
+                // The approved version, outside any canary's analysis.
+                canary: None,
+                pinned: true,
                 environment: &request.environment,
                 inputs: &stored.inputs,
                 trigger: Trigger::Manual,

@@ -2,8 +2,10 @@
 //! where the workflow needs one), listing and reading runs and their logs,
 //! and cancelling.
 
+use crate::engine::admission;
 use crate::plane::{GantryPlane, internal, uuid_or_not_found};
-use crate::store::runs::{CancelOutcome, NewRun};
+use crate::store::StoreError;
+use crate::store::runs::{CanaryTag, CancelOutcome, NewRun};
 use async_trait::async_trait;
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::{RequestContext, RunPort};
@@ -161,6 +163,7 @@ impl GantryPlane {
                 }
             })?;
         let now = self.clock.now();
+        // Four eyes approve the version active now; it runs when approved.
         if trigger != Trigger::Schedule && active.spec.needs_approval_in(env.as_str()) {
             let approval = self
                 .request_approval(
@@ -173,24 +176,71 @@ impl GantryPlane {
                 .await?;
             return Ok(TriggerOutcome::AwaitingApproval { approval });
         }
-        let run = self
-            .store
-            .create_run(
-                NewRun {
-                    active: &active,
-                    environment: env.as_str(),
-                    inputs: &inputs,
-                    trigger,
-                    triggered_by: &me.display_name,
-                    triggered_by_id: &me.id.0,
-                    scheduled_for: None,
-                    traceparent: crate::runtime::telemetry::context::current_traceparent(),
-                },
-                now,
-                event.clone().detail("version", active.version),
+        let run_id = uuid::Uuid::now_v7().to_string();
+        // A canary ending between the pick and the write makes the store
+        // refuse the canary side; the next pick sees it ended.
+        let mut tries = 0;
+        let run = loop {
+            tries += 1;
+            let admission = admission::admit(
+                &*self.store,
+                active.clone(),
+                env.as_str(),
+                &run_id,
+                &inputs,
+                request.version,
             )
             .await
-            .map_err(internal)?;
+            .map_err(internal)?
+            .map_err(|refused| PortError::Conflict {
+                message: refused.message,
+            })?;
+            let inputs = if admission.active.version == active.version {
+                inputs.clone()
+            } else {
+                spec::resolve_inputs(&admission.active.spec.inputs, &request.inputs).map_err(
+                    |problems| PortError::Unprocessable {
+                        message: format!(
+                            "the run's inputs are invalid for version {}, which this run gets \
+                             (a canary of it runs in {env})",
+                            admission.active.version
+                        ),
+                        problems,
+                    },
+                )?
+            };
+            let mut audit = event.clone().detail("version", admission.active.version);
+            if let Some((_, arm)) = &admission.canary {
+                audit.set_detail("canary_arm", arm.as_str());
+            }
+            let created = self
+                .store
+                .create_run(
+                    NewRun {
+                        id: run_id.clone(),
+                        active: &admission.active,
+                        canary: admission.canary.as_ref().map(|(id, arm)| CanaryTag {
+                            canary_id: id,
+                            arm: *arm,
+                        }),
+                        pinned: admission.pinned,
+                        environment: env.as_str(),
+                        inputs: &inputs,
+                        trigger,
+                        triggered_by: &me.display_name,
+                        triggered_by_id: &me.id.0,
+                        scheduled_for: None,
+                        traceparent: crate::runtime::telemetry::context::current_traceparent(),
+                    },
+                    now,
+                    audit,
+                )
+                .await;
+            match created {
+                Err(StoreError::CanaryEnded) if tries < 3 => continue,
+                other => break other.map_err(internal)?,
+            }
+        };
         self.store
             .admit(&active.workflow_id, env.as_str(), now)
             .await

@@ -23,6 +23,7 @@ pub mod alert_facts;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod canaries;
 pub mod delegations;
 pub mod freezes;
 mod postgres;
@@ -94,6 +95,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// A run was admitted to a canary that ended meanwhile: the caller
+    /// picks the run's version again.
+    #[error("the canary ended while the run was admitted")]
+    CanaryEnded,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -174,6 +179,7 @@ pub trait Store:
     + alert_facts::AlertFactStore
     + SloStore
     + FreezeStore
+    + canaries::CanaryStore
 {
     fn backend(&self) -> Backend;
 

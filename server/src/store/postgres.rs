@@ -25,6 +25,8 @@ type Adapter = PgStore;
 /// Row locks: real ones, several processes share the database.
 const FOR_UPDATE: &str = " FOR UPDATE";
 const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+/// A row read that an update of the row waits for.
+const FOR_SHARE: &str = " FOR SHARE";
 /// A finished run's time from start to end in microseconds, PostgreSQL's
 /// timestamp precision (`portable/slo.rs` compares it with a duration
 /// objective).

@@ -8,13 +8,23 @@ use super::versions::ActiveSpec;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::audit::AuditEvent;
+use gantry_core::canary::Arm;
 use gantry_core::run::{RunStatus, RunSummary, Trigger};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// A run to create (inputs already resolved against the spec).
 pub struct NewRun<'a> {
+    /// A UUID v7 the caller made (a canary's assignment is decided from
+    /// it before the run exists).
+    pub id: String,
+    /// The version it runs: the active one, or a canary's.
     pub active: &'a ActiveSpec,
+    /// The canary it was admitted under, and which arm it got.
+    pub canary: Option<CanaryTag<'a>>,
+    /// The caller named the version: recorded, and left out of the canary
+    /// analysis.
+    pub pinned: bool,
     pub environment: &'a str,
     pub inputs: &'a BTreeMap<String, Value>,
     pub trigger: Trigger,
@@ -23,6 +33,13 @@ pub struct NewRun<'a> {
     pub scheduled_for: Option<DateTime<Utc>>,
     /// The W3C traceparent of the span creating the run, when tracing is on.
     pub traceparent: Option<String>,
+}
+
+/// A run admitted while a canary is live.
+#[derive(Debug, Clone, Copy)]
+pub struct CanaryTag<'a> {
+    pub canary_id: &'a str,
+    pub arm: Arm,
 }
 
 /// What a cancel request did.

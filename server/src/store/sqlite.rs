@@ -28,6 +28,8 @@ type Adapter = SqliteStore;
 /// Row locks: none needed, a write transaction locks the whole file.
 const FOR_UPDATE: &str = "";
 const SKIP_LOCKED: &str = "";
+/// A row read that an update must wait for (none needed on SQLite).
+const FOR_SHARE: &str = "";
 /// A finished run's time from start to end in microseconds, counted in
 /// whole milliseconds: SQLite's date functions read a timestamp to the
 /// millisecond (`portable/slo.rs` compares it with a duration objective).

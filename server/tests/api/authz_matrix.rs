@@ -343,6 +343,18 @@ fn table() -> Vec<Row> {
             |_| Body::Json(json!({"checked": true})),
         ),
         rest("get", "/deployments", Anywhere(VIEWERS), NONE, empty),
+        rest("get", "/canaries", Anywhere(VIEWERS), NONE, empty),
+        // The fixture has no canary (its id is a run's): every reader
+        // reaches the lookup (404). Who may steer a real one, by role and
+        // environment, is canaries.rs's manual-controls test.
+        rest("get", "/canaries/{id}", Anywhere(VIEWERS), NONE, empty),
+        rest(
+            "post",
+            "/canaries/{id}/{control}",
+            Anywhere(VIEWERS),
+            NONE,
+            empty,
+        ),
         rest(
             "get",
             "/environments/policies",
@@ -781,6 +793,7 @@ fn concrete_path(template: &str, target: &Target) -> String {
         .replace("{name}", WORKFLOW)
         .replace("{id}", id)
         .replace("{item}", "on_call_aware")
+        .replace("{control}", "pause")
         .replace("{env}", target.env)
         .replace("{environment}", target.env)
         .replace("{token}", "no-such-token")

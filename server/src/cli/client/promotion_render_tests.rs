@@ -153,6 +153,8 @@ fn pending() -> PromotionDetail {
         deployment: None,
         delegations: vec![],
         freeze: Default::default(),
+        canary: None,
+        waits_for: None,
     }
 }
 

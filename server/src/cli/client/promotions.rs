@@ -66,7 +66,12 @@ pub async fn promote(args: PromoteArgs) -> ExitCode {
     };
     match outcome {
         PromotionOutcome::Promoted { deployment } => {
-            say!("promoted: {}", render::deployment_line(&deployment));
+            let what = if deployment.kind == gantry_core::promotion::DeploymentKind::Canary {
+                "canary started"
+            } else {
+                "promoted"
+            };
+            say!("{what}: {}", render::deployment_line(&deployment));
             ExitCode::SUCCESS
         }
         PromotionOutcome::Pending { promotion } => {

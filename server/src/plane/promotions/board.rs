@@ -29,6 +29,7 @@ impl GantryPlane {
                     rollback_to: None,
                     rolled_back: Vec::new(),
                     promotable: None,
+                    canary: None,
                 });
                 continue;
             }
@@ -37,7 +38,7 @@ impl GantryPlane {
                 .deployment_history(&pointers.workflow_id, env.as_str())
                 .await
                 .map_err(internal)?;
-            let active = history.last().map(|d| ActiveCell {
+            let active = last_move(&history, env.as_str()).map(|d| ActiveCell {
                 version: d.to_version,
                 since: d.at,
                 by: d.actor.name.clone(),
@@ -100,6 +101,10 @@ impl GantryPlane {
                 active,
                 last_run,
                 pending,
+                canary: self
+                    .canary_blocks(&pointers.workflow_id, env.as_str())
+                    .await?
+                    .map(|(_, c)| c),
             });
         }
         Ok(cells)

@@ -53,6 +53,32 @@ impl GantryPlane {
             .delegations(&r.to_environment, now)
             .await
             .map_err(internal)?;
+        let (waits_for, canary) = if pending {
+            match self
+                .canary_blocks(&stored.workflow_id, &r.to_environment)
+                .await?
+            {
+                Some((why, c)) => (Some(why), Some(c)),
+                None => (None, None),
+            }
+        } else if deployment
+            .as_ref()
+            .is_some_and(|d| d.kind == DeploymentKind::Canary)
+        {
+            let started = self
+                .store
+                .canaries(crate::store::canaries::CanaryQuery {
+                    workflow: Some(&r.workflow),
+                    environment: Some(&r.to_environment),
+                    limit: LIST_LIMIT,
+                    ..Default::default()
+                })
+                .await
+                .map_err(internal)?;
+            (None, started.into_iter().find(|c| c.request_id == r.id))
+        } else {
+            (None, None)
+        };
         Ok(PromotionDetail {
             request: PromotionRequest {
                 state: r.state_at(now),
@@ -65,6 +91,8 @@ impl GantryPlane {
             deployment,
             delegations,
             freeze,
+            canary,
+            waits_for,
         })
     }
 
@@ -100,7 +128,7 @@ impl GantryPlane {
             .map_err(internal)?;
         let active_in_previous_since = (active_now(&history, &r.from_environment)
             == Some(r.version))
-        .then(|| history.last().map(|d| d.at))
+        .then(|| last_move(&history, &r.from_environment).map(|d| d.at))
         .flatten();
         let target_last_run = self
             .store
@@ -171,7 +199,10 @@ impl GantryPlane {
     ) -> Result<PromotionDetail, PortError> {
         let stored = self.stored_request(id).await?;
         let detail = self.detail_of(stored.clone()).await?;
-        if detail.request.state != PromotionState::Pending || !detail.gate.is_ready() {
+        if detail.request.state != PromotionState::Pending
+            || !detail.gate.is_ready()
+            || detail.waits_for.is_some()
+        {
             return Ok(detail);
         }
         let r = &stored.request;
@@ -189,6 +220,13 @@ impl GantryPlane {
             .await
             .map_err(internal)?
             .map(|a| a.version);
+        // A canary plan, and a version to compare with: the canary takes a
+        // share of the runs instead of the pointer moving.
+        if let (Some(plan), Some(stable)) = (&detail.policy.canary, active) {
+            self.start_canary(ctx, &stored, plan, stable, &approvers, &detail.checklist)
+                .await?;
+            return self.detail_of(self.stored_request(id).await?).await;
+        }
         let spec = self.spec_of(&stored.workflow_id, r.version).await?;
         let mut event = self.event(
             ctx,

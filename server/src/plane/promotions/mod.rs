@@ -23,7 +23,7 @@ use gantry_core::promotion::evaluation::{
 };
 use gantry_core::promotion::gate::{counted_approvals, gate};
 use gantry_core::promotion::ledger::{
-    Deployment, DeploymentKind, active_now, rollback_target, rolled_back_versions,
+    Deployment, DeploymentKind, active_now, last_move, rollback_target, rolled_back_versions,
 };
 use gantry_core::promotion::order::{StepRefusal, check_not_rolled_back, plan_promotion};
 use gantry_core::promotion::request::{
@@ -57,6 +57,7 @@ struct Pointers {
 }
 
 mod board;
+mod canaries;
 mod freeze;
 mod gate;
 mod policies;

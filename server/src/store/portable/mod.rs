@@ -9,7 +9,8 @@
 //! accept. Plain Rust, no macros, no generics over the database.
 
 use super::{
-    Adapter, Db, FINISHED_HOUR, FOR_UPDATE, RAN_MICROS, SKIP_LOCKED, begin_write, notify_work,
+    Adapter, Db, FINISHED_HOUR, FOR_SHARE, FOR_UPDATE, RAN_MICROS, SKIP_LOCKED, begin_write,
+    notify_work,
 };
 
 mod alert_facts;
@@ -17,6 +18,7 @@ mod alert_pass;
 mod alerts;
 mod approvals;
 mod audit;
+mod canaries;
 mod delegations;
 mod freezes;
 mod promotions;

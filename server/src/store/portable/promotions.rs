@@ -184,7 +184,7 @@ impl Adapter {
     }
 
     /// The request's state, locked for the rest of the transaction.
-    async fn lock_request(tx: &mut Tx, id: &str) -> StoreResult<Option<PromotionState>> {
+    pub(super) async fn lock_request(tx: &mut Tx, id: &str) -> StoreResult<Option<PromotionState>> {
         let state: Option<String> = sqlx::query_scalar(&format!(
             "SELECT state FROM promotion_requests WHERE id = $1{FOR_UPDATE}"
         ))

@@ -10,13 +10,14 @@
 
 use super::audit::append_in;
 use super::run_rows::{RUN_COLUMNS, RunHead, Tx, corrupt, db_int, run_head, step_status};
-use super::{Adapter, Db, FOR_UPDATE, begin_write, notify_work};
-use crate::store::StoreResult;
+use super::{Adapter, Db, FOR_SHARE, FOR_UPDATE, begin_write, notify_work};
 use crate::store::queue::epoch_ms_ceil;
 use crate::store::runs::{CancelOutcome, NewRun, RunStore};
+use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::audit::AuditEvent;
+use gantry_core::canary::Arm;
 use gantry_core::dag::Dag;
 use gantry_core::run::{RunStatus, RunSummary, StepStatus, advance};
 use sqlx::QueryBuilder;
@@ -143,7 +144,24 @@ impl Adapter {
         new: &NewRun<'_>,
         now: DateTime<Utc>,
     ) -> StoreResult<RunSummary> {
-        let id = uuid::Uuid::now_v7().to_string();
+        if let Some(tag) = &new.canary {
+            // Shared: an end of this canary waits for this admission (and
+            // then moves the run if it took the canary), or this admission
+            // waits for the end and sees it.
+            let state: Option<(String, i32)> = sqlx::query_as(&format!(
+                "SELECT state, weight FROM canaries WHERE id = $1{FOR_SHARE}"
+            ))
+            .bind(tag.canary_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let live = state
+                .as_ref()
+                .is_some_and(|(s, w)| (s == "running" || s == "paused") && *w > 0);
+            if tag.arm == Arm::Canary && !live && !new.pinned {
+                return Err(StoreError::CanaryEnded);
+            }
+        }
+        let id = new.id.clone();
         let spec = &new.active.spec;
         let timeout_ms = spec
             .timeout
@@ -152,8 +170,10 @@ impl Adapter {
         sqlx::query(
             "INSERT INTO runs (id, workflow_id, workflow_name, version, environment, status,
                                trigger_kind, triggered_by, triggered_by_id, inputs, timeout_ms,
-                               scheduled_for, created_at, traceparent)
-             VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11, $12, $13)",
+                               scheduled_for, created_at, traceparent, canary_id, canary_arm,
+                               pinned)
+             VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                     $16)",
         )
         .bind(&id)
         .bind(&new.active.workflow_id)
@@ -168,17 +188,12 @@ impl Adapter {
         .bind(new.scheduled_for)
         .bind(now)
         .bind(&new.traceparent)
+        .bind(new.canary.map(|t| t.canary_id))
+        .bind(new.canary.map(|t| t.arm.as_str()))
+        .bind(new.pinned)
         .execute(&mut **tx)
         .await?;
-        let mut insert =
-            QueryBuilder::<Db>::new("INSERT INTO run_steps (run_id, step_id, position, status) ");
-        insert.push_values(spec.steps.iter().enumerate(), |mut b, (i, step)| {
-            b.push_bind(&id)
-                .push_bind(&step.id)
-                .push_bind(i32::try_from(i).unwrap_or(i32::MAX))
-                .push_bind("pending");
-        });
-        insert.build().execute(&mut **tx).await?;
+        Self::insert_steps(tx, &id, spec).await?;
         Ok(RunSummary {
             id,
             workflow: new.active.workflow.clone(),
@@ -192,6 +207,26 @@ impl Adapter {
             finished_at: None,
             cancel_requested: false,
         })
+    }
+}
+
+impl Adapter {
+    /// A run's step rows, all pending, in the spec's order.
+    pub(super) async fn insert_steps(
+        tx: &mut Tx,
+        id: &str,
+        spec: &gantry_core::spec::WorkflowSpec,
+    ) -> StoreResult<()> {
+        let mut insert =
+            QueryBuilder::<Db>::new("INSERT INTO run_steps (run_id, step_id, position, status) ");
+        insert.push_values(spec.steps.iter().enumerate(), |mut b, (i, step)| {
+            b.push_bind(id)
+                .push_bind(&step.id)
+                .push_bind(i32::try_from(i).unwrap_or(i32::MAX))
+                .push_bind("pending");
+        });
+        insert.build().execute(&mut **tx).await?;
+        Ok(())
     }
 }
 
