@@ -1,14 +1,14 @@
 //! Freeze windows' SQL for both databases.
 
 use super::audit::append_in;
-use super::run_rows::corrupt;
+use super::run_rows::{Tx, corrupt};
 use super::{Adapter, Db, FOR_UPDATE, begin_write};
 use crate::store::StoreResult;
 use crate::store::freezes::{BreakRecorded, BreakReview, FreezeDelete, FreezeStore};
 use async_trait::async_trait;
 use gantry_core::approval::Person;
 use gantry_core::audit::AuditEvent;
-use gantry_core::freeze::{FreezeBreak, FreezeSchedule, FreezeWindow};
+use gantry_core::freeze::{FreezeBreak, FreezeSchedule, FreezeWindow, LedgerFreezeBreak};
 use gantry_core::promotion::duration::PolicyDuration;
 use sqlx::{QueryBuilder, Row};
 
@@ -86,6 +86,32 @@ fn break_from_row(row: &DbRow) -> StoreResult<FreezeBreak> {
         reviewed_at: row.try_get("reviewed_at")?,
         review_comment: row.try_get("review_comment")?,
     })
+}
+
+/// The break recorded for `request`, as its ledger row shows it (read in
+/// the transaction writing the row: pointer moves and canary starts).
+pub(super) async fn ledger_break(
+    tx: &mut Tx,
+    request: &str,
+) -> StoreResult<Option<LedgerFreezeBreak>> {
+    sqlx::query(
+        "SELECT id, by_id, by_name, reason, frozen_until FROM freeze_breaks WHERE request_id = $1",
+    )
+    .bind(request)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|row| {
+        Ok(LedgerFreezeBreak {
+            id: row.try_get("id")?,
+            by: Person {
+                id: row.try_get("by_id")?,
+                name: row.try_get("by_name")?,
+            },
+            reason: row.try_get("reason")?,
+            frozen_until: row.try_get("frozen_until")?,
+        })
+    })
+    .transpose()
 }
 
 #[async_trait]

@@ -489,25 +489,7 @@ impl PromotionStore for Adapter {
         .await?;
         // A freeze broken for this request shows on its ledger row.
         let freeze_break = match change.request {
-            Some(request) => sqlx::query(
-                "SELECT id, by_id, by_name, reason, frozen_until FROM freeze_breaks
-                 WHERE request_id = $1",
-            )
-            .bind(request)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|row| -> StoreResult<LedgerFreezeBreak> {
-                Ok(LedgerFreezeBreak {
-                    id: row.try_get("id")?,
-                    by: Person {
-                        id: row.try_get("by_id")?,
-                        name: row.try_get("by_name")?,
-                    },
-                    reason: row.try_get("reason")?,
-                    frozen_until: row.try_get("frozen_until")?,
-                })
-            })
-            .transpose()?,
+            Some(request) => super::freezes::ledger_break(&mut tx, request).await?,
             None => None,
         };
         let deployment = Deployment {
