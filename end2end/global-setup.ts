@@ -36,7 +36,8 @@ function startAnnouncing(
  *  provider (end2end/oidc/provider.mjs) and a second Gantry signing in
  *  through it, published as GANTRY_SSO_URL (and the provider as OIDC_URL),
  *  and a third like it with a provider of its own (OIDC_OWN_URL) and a
- *  5-second step-up window (GANTRY_STEP_UP_URL). */
+ *  5-second step-up window (GANTRY_STEP_UP_URL), and a fourth plain one
+ *  for canaries (GANTRY_CANARY_URL). */
 export default async function globalSetup() {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-e2e-'));
   // As root, steps run as `nobody`, who must be able to pass through to
@@ -106,6 +107,11 @@ export default async function globalSetup() {
   );
   children.push(stepUp.child);
   process.env.GANTRY_STEP_UP_URL = stepUp.url;
+  // Canaries (canary.spec.ts): prod's policy there has a canary plan,
+  // which must not turn the other specs' promotions into canaries.
+  const canary = await startAnnouncing('gantry for canaries', bin, gantryArgs('canary'), listening);
+  children.push(canary.child);
+  process.env.GANTRY_CANARY_URL = canary.url;
 
   return async () => {
     for (const child of children.reverse()) {

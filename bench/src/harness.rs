@@ -106,6 +106,7 @@ impl Engine {
                 role_mapping: Default::default(),
                 step_up_max_age: std::time::Duration::from_secs(15 * 60),
                 token_approvals: Vec::new(),
+                bundle_keys: Vec::new(),
             },
         ));
         Ok(Self {

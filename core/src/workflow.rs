@@ -83,6 +83,12 @@ impl ApplyOutcome {
                 ),
                 None => format!("{}: created version {}", self.workflow, self.version),
             }
+        } else if let Some(env) = &self.activated_in {
+            // An imported version (never active here) applied: activated.
+            format!(
+                "{}: version {} (identical, imported) is now active in {env}",
+                self.workflow, self.version
+            )
         } else {
             format!(
                 "{}: unchanged (identical to version {})",

@@ -5,6 +5,7 @@ pub mod alerting;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod bundle;
 pub mod cli;
 pub mod config;
 mod demo;

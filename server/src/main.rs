@@ -69,6 +69,8 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Promotion(command) => client::promotion(command).await,
         Command::Rollback(args) => client::rollback(args).await,
         Command::Deployments(args) => client::deployments(args).await,
+        Command::Export(args) => client::export(args).await,
+        Command::Import(args) => client::import(args).await,
         Command::Audit(command) => gantry_server::cli::audit::run(command).await,
         Command::Token(command) => gantry_server::cli::token::run(command).await,
         Command::Slo(command) => gantry_server::cli::slo::run(command),

@@ -139,6 +139,7 @@ impl Application {
                 remote_worker_secrets: config.remote_worker_secrets.clone(),
                 trace_link_template: config.trace_link_template.clone(),
                 alerts: alerts.clone(),
+                bundle_keys: config.bundle_trusted_keys.clone(),
             },
         ));
         if config.demo_workflows {

@@ -1,8 +1,24 @@
 //! Server functions for workflow definitions: list, show, register.
 
 use crate::error::AppError;
+use gantry_core::bundle::ImportOutcome;
 use gantry_core::workflow::{ApplyOutcome, WorkflowDetail, WorkflowSummary};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The Workflows page; a bundle file uploaded from it (multipart, no
+/// JavaScript needed) is posted here, and the server answers with the page
+/// rendered around a [`PlainImport`] (`server/src/pages/bundle_form.rs`).
+pub const WORKFLOWS_PAGE: &str = "/workflows";
+
+/// What an uploaded bundle came to: the server provides it as context
+/// while it renders the Workflows page in answer to the upload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlainImport {
+    /// The uploaded file's name, as the browser sent it.
+    pub file_name: Option<String>,
+    pub result: Result<ImportOutcome, AppError>,
+}
 
 #[cfg(feature = "ssr")]
 use super::ssr;

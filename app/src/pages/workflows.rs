@@ -1,7 +1,8 @@
 //! The workflows list: every registered workflow, where each is active, its
-//! schedule and its last run. Admins can register a new one here.
+//! schedule and its last run. Admins can register a new one here, or
+//! import a signed bundle another installation exported (docs/bundles.md).
 
-use crate::api::{get_overview, list_workflows};
+use crate::api::{PlainImport, WORKFLOWS_PAGE, get_overview, list_workflows};
 use crate::components::apply_form::ApplyForm;
 use crate::components::data_table::DataTable;
 use crate::components::layout::{Shell, use_shell};
@@ -21,9 +22,11 @@ struct WorkflowsData {
     /// Configured environments, in promotion order: one column each.
     environments: Vec<String>,
     can_apply: bool,
+    /// When this page answers a bundle upload: what came of it.
+    imported: Option<PlainImport>,
 }
 
-async fn load(shell: Shell) -> Result<WorkflowsData, AppError> {
+async fn load(shell: Shell, imported: Option<PlainImport>) -> Result<WorkflowsData, AppError> {
     let workflows = list_workflows().await?;
     let environments: Vec<_> = get_overview().await?.environments;
     let can_apply = match (shell.principal().await, environments.first()) {
@@ -40,13 +43,21 @@ async fn load(shell: Shell) -> Result<WorkflowsData, AppError> {
         workflows,
         environments: environments.iter().map(ToString::to_string).collect(),
         can_apply,
+        imported,
     })
 }
 
 #[component]
 pub fn WorkflowsPage() -> impl IntoView {
     let shell = use_shell();
-    let data = Resource::new(|| (), move |_| load(shell));
+    let imported = use_context::<PlainImport>();
+    let data = Resource::new(
+        || (),
+        move |_| {
+            let imported = imported.clone();
+            load(shell, imported)
+        },
+    );
     view! {
         <Title text="Workflows" />
         <h1>"Workflows"</h1>
@@ -67,6 +78,10 @@ fn WorkflowsBody(data: WorkflowsData) -> impl IntoView {
                 <ApplyForm />
             </section>
         }
+    });
+    // The upload's answer shows even to someone refused it.
+    let import = (data.can_apply || data.imported.is_some()).then(|| {
+        view! { <BundleImportForm imported=data.imported.clone() show_form=data.can_apply /> }
     });
     let list = if empty {
         view! {
@@ -90,6 +105,7 @@ fn WorkflowsBody(data: WorkflowsData) -> impl IntoView {
     view! {
         {list}
         {register}
+        {import}
     }
 }
 
@@ -153,5 +169,70 @@ fn WorkflowsTable(workflows: Vec<WorkflowSummary>, environments: Vec<String>) ->
         <DataTable caption="Registered workflows" headers>
             {rows}
         </DataTable>
+    }
+}
+
+/// Uploading a bundle file: a plain multipart form, so it works without
+/// JavaScript; the answer is this page with the outcome or the refusal.
+#[component]
+fn BundleImportForm(imported: Option<PlainImport>, show_form: bool) -> impl IntoView {
+    let outcome = imported.map(|plain| match plain.result {
+        Ok(outcome) => {
+            let lines = outcome
+                .describe()
+                .into_iter()
+                .map(|line| view! { <li>{line}</li> })
+                .collect_view();
+            let href = format!("/workflows/{}", outcome.workflow);
+            view! {
+                <div class="alert alert-ok" role="status">
+                    <p>"Bundle imported: " <a href=href>{outcome.workflow.clone()}</a></p>
+                    <ul>{lines}</ul>
+                </div>
+            }
+            .into_any()
+        }
+        Err(err) => {
+            let file = plain.file_name.unwrap_or_else(|| "The bundle".to_owned());
+            view! {
+                <div class="alert alert-error" role="alert" id="bundle-error">
+                    <p>{format!("{file} was refused: {err}")}</p>
+                    <p>"Nothing was imported."</p>
+                </div>
+            }
+            .into_any()
+        }
+    });
+    view! {
+        <section aria-labelledby="import-heading">
+            <h2 id="import-heading">"Import a bundle"</h2>
+            <p>
+                "A signed bundle another Gantry installation exported ("
+                <code>"gantry export --workflow NAME --env ENV --signing-key FILE"</code>
+                "). Its hashes and signature are checked against this server's trusted keys; its "
+                "versions are registered here active nowhere, and pass this installation's own gates."
+            </p>
+            <div aria-live="polite">{outcome}</div>
+            {show_form.then(|| view! {
+                <form
+                    method="post"
+                    action=WORKFLOWS_PAGE
+                    enctype="multipart/form-data"
+                    class="form bundle-form"
+                >
+                    <div class="field">
+                        <label for="bundle-file">"Bundle file"</label>
+                        <input
+                            id="bundle-file"
+                            name="bundle"
+                            type="file"
+                            accept=".json,application/json"
+                            required
+                        />
+                    </div>
+                    <button type="submit">"Import"</button>
+                </form>
+            })}
+        </section>
     }
 }

@@ -186,10 +186,12 @@ pub enum AuditAction {
     CanaryAbort,
     /// A person let promotions complete again after an automatic rollback.
     CanaryClearHold,
+    /// Versions registered from a signed bundle another installation exported.
+    BundleImport,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 60] = [
+    pub const ALL: [AuditAction; 61] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -250,6 +252,7 @@ impl AuditAction {
         AuditAction::CanaryRollback,
         AuditAction::CanaryAbort,
         AuditAction::CanaryClearHold,
+        AuditAction::BundleImport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -316,6 +319,7 @@ impl AuditAction {
             AuditAction::CanaryRollback => "canary.rollback",
             AuditAction::CanaryAbort => "canary.abort",
             AuditAction::CanaryClearHold => "canary.clear_hold",
+            AuditAction::BundleImport => "bundle.import",
         }
     }
 

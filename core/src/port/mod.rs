@@ -13,6 +13,7 @@
 mod alerts;
 mod approvals;
 mod audit;
+mod bundles;
 mod canaries;
 mod delegations;
 mod execution;
@@ -30,6 +31,7 @@ mod workflows;
 pub use alerts::AlertPort;
 pub use approvals::ApprovalPort;
 pub use audit::AuditPort;
+pub use bundles::BundlePort;
 pub use canaries::{CanaryFilter, CanaryPort};
 pub use delegations::DelegationPort;
 pub use execution::{ExecutionPort, SharedExecutionPort};
@@ -88,6 +90,7 @@ pub trait ControlPlane:
     + SloPort
     + FreezePort
     + CanaryPort
+    + BundlePort
     + Send
     + Sync
     + 'static
@@ -110,6 +113,7 @@ impl<T> ControlPlane for T where
         + SloPort
         + FreezePort
         + CanaryPort
+        + BundlePort
         + Send
         + Sync
         + 'static
@@ -124,7 +128,7 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 /// (rather than through [`SharedControlPlane`]).
 pub mod prelude {
     pub use super::{
-        AlertPort, ApprovalPort, AuditPort, CanaryPort, ControlPlane, DelegationPort,
+        AlertPort, ApprovalPort, AuditPort, BundlePort, CanaryPort, ControlPlane, DelegationPort,
         ExecutionPort, FreezePort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort,
         SloPort, TokenPort, UserPort, WorkflowPort,
     };

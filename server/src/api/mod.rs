@@ -6,6 +6,7 @@
 mod alerts;
 mod approvals;
 mod audit;
+mod bundles;
 mod canaries;
 mod delegations;
 mod freezes;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/workflows/{name}/versions", get(workflows::versions))
         .route("/workflows/{name}/schedule", put(workflows::set_schedule))
         .route("/workflows/{name}/runs", post(runs::trigger_named))
+        .route("/bundles", post(bundles::import))
         .route("/runs", get(runs::list).post(runs::trigger))
         .route("/runs/{id}", get(runs::get))
         .route("/runs/{id}/logs", get(runs::logs))

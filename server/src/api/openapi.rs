@@ -6,8 +6,8 @@
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
 use super::{
-    alerts, approvals, audit, canaries, delegations, freezes, promotions, runs, secrets, slos,
-    tokens, users, workflows,
+    alerts, approvals, audit, bundles, canaries, delegations, freezes, promotions, runs, secrets,
+    slos, tokens, users, workflows,
 };
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
@@ -15,6 +15,7 @@ use gantry_core::approval::{ApprovalDecided, ApprovalRequest, ApprovalStatus, Pe
 use gantry_core::audit::{
     Actor, ActorKind, AuditPage, AuditRecord, Break, BreakKind, ChainStatus, Outcome,
 };
+use gantry_core::bundle::{ImportOutcome, ImportedVersion};
 use gantry_core::run::{
     AttemptStatus, AttemptView, LogLine, LogPage, LogStream, RunDetail, RunPage, RunStatus,
     RunSummary, StepRun, StepStatus, Trigger,
@@ -58,6 +59,7 @@ pub const SESSION_SCHEME: &str = "session";
         workflows::get,
         workflows::versions,
         workflows::set_schedule,
+        bundles::import,
         runs::trigger_named,
         runs::list,
         runs::trigger,
@@ -140,6 +142,9 @@ pub const SESSION_SCHEME: &str = "session";
         ApplyOutcome,
         workflows::ApplyResponse,
         workflows::ScheduleBody,
+        bundles::ImportResponse,
+        ImportOutcome,
+        ImportedVersion,
         runs::TriggerBody,
         RunSummary,
         RunDetail,

@@ -73,6 +73,12 @@ pub enum Command {
     Rollback(client::RollbackArgs),
     /// The deployment ledger: every move of an active version (--at: what was active then).
     Deployments(client::DeploymentsArgs),
+    /// Write a workflow's version(s) with their source, hashes and ledger rows as a signed
+    /// bundle on standard output, for another installation's `gantry import`.
+    Export(client::ExportArgs),
+    /// Check a bundle's hashes and signature, then register its versions on the server (active
+    /// nowhere: they pass this installation's own gates).
+    Import(client::ImportArgs),
     /// Drop secret values the server cached (`--secrets-cache-ttl`), so the next attempts fetch
     /// afresh.
     #[command(subcommand)]
@@ -478,6 +484,18 @@ pub struct ServeArgs {
     #[arg(long, env = "GANTRY_TRACE_LINK_TEMPLATE", value_name = "URL",
           value_parser = parse_trace_link)]
     pub trace_link_template: Option<String>,
+
+    /// An Ed25519 public key whose signed bundles (`gantry export`) this server imports: PEM
+    /// from `gantry audit keygen` or 32 bytes in hex or base64, in a file or inline. Repeatable,
+    /// or a comma-separated list. Without one, imports are refused.
+    #[arg(
+        long,
+        env = "GANTRY_BUNDLE_TRUSTED_KEYS",
+        value_name = "FILE",
+        value_delimiter = ',',
+        action = clap::ArgAction::Append
+    )]
+    pub bundle_trusted_key: Vec<String>,
 
     #[command(flatten)]
     pub metrics: metrics_flags::MetricsFlags,

@@ -125,6 +125,7 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             step_up_max_age: std::time::Duration::from_secs(15 * 60),
             // The CLI decides no approvals.
             token_approvals: Vec::new(),
+            bundle_keys: Vec::new(),
         },
     ))
 }

@@ -66,6 +66,8 @@ pub struct Config {
     pub metrics: crate::runtime::metrics::MetricsSettings,
     /// A run page's link to its trace (`{trace_id}` replaced).
     pub trace_link_template: Option<String>,
+    /// Keys whose signed bundles are imported (`--bundle-trusted-key`).
+    pub bundle_trusted_keys: Vec<ed25519_dalek::VerifyingKey>,
     /// Alert evaluation and notification delivery.
     pub alerting: AlertingConfig,
     /// How often `serve` verifies the audit chain (`None`: never).

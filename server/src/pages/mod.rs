@@ -4,6 +4,7 @@
 //! sessions.
 
 pub mod alert_forms;
+pub mod bundle_form;
 mod plain_form;
 pub mod token_form;
 
@@ -26,6 +27,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(app::api::EDIT_RULE_PAGE, post(alert_forms::rule))
         .route(app::api::CHANNELS_PAGE, post(alert_forms::channel))
         .route(app::api::SILENCES_PAGE, post(alert_forms::silence))
+        // The Workflows page's bundle upload (`bundle_form`).
+        .route(app::api::WORKFLOWS_PAGE, post(bundle_form::import))
         .leptos_routes_with_context(
             state,
             generate_route_list(App),

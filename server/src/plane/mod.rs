@@ -8,6 +8,7 @@ mod alerts;
 mod approvals;
 mod audit;
 mod audit_log;
+pub mod bundles;
 mod delegations;
 mod execution;
 mod freezes;
@@ -62,6 +63,9 @@ pub struct PlaneSettings {
     pub trace_link_template: Option<String>,
     /// Channel credentials' sealer and the evaluation loop's wake-up.
     pub alerts: crate::alerting::AlertSettings,
+    /// Public keys whose signed bundles this server imports
+    /// (`--bundle-trusted-key`); none: it imports none.
+    pub bundle_keys: Vec<ed25519_dalek::VerifyingKey>,
 }
 
 pub struct GantryPlane {

@@ -112,7 +112,7 @@ impl GantryPlane {
     /// A spec's own rules must name environments and channels that exist
     /// here (the spec alone can't tell), or they would never fire or be
     /// heard.
-    async fn check_spec_alerts(&self, spec: &WorkflowSpec) -> Result<(), PortError> {
+    pub(super) async fn check_spec_alerts(&self, spec: &WorkflowSpec) -> Result<(), PortError> {
         if spec.alerts.is_empty() {
             return Ok(());
         }
@@ -298,7 +298,7 @@ fn invalid_spec(problems: Vec<SpecProblem>) -> PortError {
 /// Deny by default: a spec naming a provider this server has not configured
 /// is refused at apply rather than run with its secrets missing. Nothing is
 /// fetched here: whether a value exists is the attempt's question.
-fn check_secret_providers(
+pub(super) fn check_secret_providers(
     spec: &WorkflowSpec,
     providers: &crate::secrets::SecretProviders,
 ) -> Result<(), PortError> {
@@ -342,7 +342,7 @@ fn check_secret_providers(
 
 /// A scheduled workflow must be runnable with no one there to fill in
 /// inputs.
-fn check_schedulable(spec: &WorkflowSpec) -> Result<(), PortError> {
+pub(super) fn check_schedulable(spec: &WorkflowSpec) -> Result<(), PortError> {
     if spec.schedule.is_none() {
         return Ok(());
     }

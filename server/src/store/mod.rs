@@ -23,6 +23,7 @@ pub mod alert_facts;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod bundles;
 pub mod canaries;
 pub mod delegations;
 pub mod freezes;
@@ -179,6 +180,7 @@ pub trait Store:
     + alert_facts::AlertFactStore
     + SloStore
     + FreezeStore
+    + bundles::BundleStore
     + canaries::CanaryStore
 {
     fn backend(&self) -> Backend;

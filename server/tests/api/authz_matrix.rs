@@ -247,6 +247,10 @@ fn table() -> Vec<Row> {
             Body::Yaml(SPEC)
         }),
         rest("get", "/workflows/{name}", Anywhere(VIEWERS), NONE, empty),
+        // No trusted key here: an allowed import stops at 409 and writes nothing.
+        rest("post", "/bundles", InEnv(ADMINS), FIRST, |_| {
+            Body::Json(json!({}))
+        }),
         rest(
             "get",
             "/workflows/{name}/versions",
@@ -611,6 +615,13 @@ fn table() -> Vec<Row> {
                 ("to_environment", t.env),
                 ("reason", "matrix"),
             ])
+        }),
+        // No canary in the fixture (a run's id): readers reach the lookup.
+        server_fn("canary", Anywhere(VIEWERS), NONE, |t| {
+            form(&[("id", &t.run)])
+        }),
+        server_fn("control_canary", Anywhere(VIEWERS), NONE, |t| {
+            form(&[("id", &t.run), ("control", "pause")])
         }),
         server_fn("decide_promotion", Decide, LAST, |t| {
             form(&[("id", &t.promotion), ("decision", "approve")])

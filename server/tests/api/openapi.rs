@@ -15,6 +15,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/workflows/{name}/versions"),
     ("put", "/api/v1/workflows/{name}/schedule"),
     ("post", "/api/v1/workflows/{name}/runs"),
+    ("post", "/api/v1/bundles"),
     ("get", "/api/v1/runs"),
     ("post", "/api/v1/runs"),
     ("get", "/api/v1/runs/{id}"),

@@ -161,10 +161,12 @@ macro_rules! say {
 }
 
 // After `say!`, which they use.
+mod bundles;
 mod promotion_args;
 mod promotion_render;
 mod promotions;
 
+pub use bundles::{ExportArgs, ImportArgs, export, import};
 pub use promotion_args::{
     CheckArgs, DeploymentsArgs, PromoteArgs, PromotionCommand, PromotionDecideArgs,
     PromotionIdArgs, PromotionsArgs, RollbackArgs,

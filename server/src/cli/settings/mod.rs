@@ -127,6 +127,17 @@ impl ServeArgs {
                 }
             }
         };
+        let mut bundle_trusted_keys = Vec::new();
+        for key in &args.bundle_trusted_key {
+            match crate::audit::keys::load_verifying_key(key) {
+                Ok(k) => bundle_trusted_keys.push(k),
+                Err(e) => {
+                    return fail(format!(
+                        "--bundle-trusted-key (GANTRY_BUNDLE_TRUSTED_KEYS): {e}"
+                    ));
+                }
+            }
+        }
         let audit_sink = match SinkSettings::from_flags(&args.audit) {
             Ok(sink) => sink,
             Err(e) => return fail(e),
@@ -251,6 +262,7 @@ impl ServeArgs {
                 series_idle: Some(args.metrics.metrics_series_idle).filter(|d| !d.is_zero()),
             },
             trace_link_template: args.trace_link_template,
+            bundle_trusted_keys,
             alerting: crate::config::AlertingConfig {
                 key_file: args.alerts.alert_credentials_key_file,
                 evaluation_interval: args
@@ -370,6 +382,41 @@ mod tests {
             assert!(!err.0.contains('\n'), "one line: {err}");
             assert!(!err.0.contains("hunter2"), "never echo secrets: {err}");
         }
+    }
+
+    #[test]
+    fn bundle_trusted_keys_load_from_files_or_values_and_bad_ones_name_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, public) = crate::audit::keys::generate().unwrap();
+        let file = dir.path().join("exporter.pub");
+        std::fs::write(&file, public).unwrap();
+        let inline = hex::encode(
+            ed25519_dalek::SigningKey::from_bytes(&[9u8; 32])
+                .verifying_key()
+                .as_bytes(),
+        );
+        let c = parse(&[
+            "--bundle-trusted-key",
+            file.to_str().unwrap(),
+            "--bundle-trusted-key",
+            &inline,
+        ])
+        .unwrap();
+        assert_eq!(c.bundle_trusted_keys.len(), 2);
+        let listed = format!("{},{inline}", file.display());
+        assert_eq!(
+            parse(&["--bundle-trusted-key", &listed])
+                .unwrap()
+                .bundle_trusted_keys,
+            c.bundle_trusted_keys
+        );
+        assert!(parse(&[]).unwrap().bundle_trusted_keys.is_empty());
+        let err = parse(&["--bundle-trusted-key", "not-a-key"]).unwrap_err();
+        assert!(
+            err.0
+                .contains("--bundle-trusted-key (GANTRY_BUNDLE_TRUSTED_KEYS)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod alert_pass;
 mod alerts;
 mod approvals;
 mod audit;
+mod bundles;
 mod canaries;
 mod delegations;
 mod freezes;

@@ -203,7 +203,27 @@ impl VersionStore for Adapter {
         .bind(&hash)
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some(version) = same {
+        // A version imported from a bundle (`portable/bundles.rs`) and never
+        // active here: applying its content is how it enters this
+        // installation's first environment, as a new version would.
+        let never_active = match same {
+            Some(version) => {
+                let moves: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM bundle_imports b
+                     WHERE b.workflow_id = $1 AND b.version = $2
+                       AND NOT EXISTS (SELECT 1 FROM deployments d
+                                       WHERE d.workflow_id = b.workflow_id
+                                         AND d.to_version = b.version)",
+                )
+                .bind(&workflow_id)
+                .bind(version)
+                .fetch_one(&mut *tx)
+                .await?;
+                moves > 0
+            }
+            None => false,
+        };
+        if let Some(version) = same.filter(|_| !never_active) {
             // Nothing changes, but the attempt is still on record.
             append_in(
                 &mut tx,
@@ -222,27 +242,34 @@ impl VersionStore for Adapter {
                 activated_in: None,
             });
         }
-        let latest: Option<i32> =
-            sqlx::query_scalar("SELECT max(version) FROM workflow_versions WHERE workflow_id = $1")
+        let version = match same {
+            Some(imported) => imported,
+            None => {
+                let latest: Option<i32> = sqlx::query_scalar(
+                    "SELECT max(version) FROM workflow_versions WHERE workflow_id = $1",
+                )
                 .bind(&workflow_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        let version = latest.unwrap_or(0) + 1;
-        sqlx::query(
-            "INSERT INTO workflow_versions (workflow_id, version, content_hash, spec, source, created_at,
-                 created_by, created_by_person)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&workflow_id)
-        .bind(version)
-        .bind(&hash)
-        .bind(Json(new.spec))
-        .bind(new.source)
-        .bind(now)
-        .bind(new.created_by)
-        .bind(new.created_by_person)
-        .execute(&mut *tx)
-        .await?;
+                let version = latest.unwrap_or(0) + 1;
+                sqlx::query(
+                    "INSERT INTO workflow_versions (workflow_id, version, content_hash, spec, source,
+                         created_at, created_by, created_by_person)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&workflow_id)
+                .bind(version)
+                .bind(&hash)
+                .bind(Json(new.spec))
+                .bind(new.source)
+                .bind(now)
+                .bind(new.created_by)
+                .bind(new.created_by_person)
+                .execute(&mut *tx)
+                .await?;
+                version
+            }
+        };
         let replaced: Option<i32> = sqlx::query_scalar(
             "SELECT version FROM workflow_environments WHERE workflow_id = $1 AND environment = $2",
         )
@@ -297,7 +324,7 @@ impl VersionStore for Adapter {
             audit
                 .detail("version", version)
                 .detail("content_hash", hash.clone())
-                .detail("created", true)
+                .detail("created", !never_active)
                 .detail("activated_in", new.activate_in),
         )
         .await?;
@@ -306,7 +333,7 @@ impl VersionStore for Adapter {
             workflow: name.clone(),
             version: u32_of(version, "version")?,
             content_hash: hash,
-            created: true,
+            created: !never_active,
             activated_in: Some(new.activate_in.to_owned()),
         })
     }

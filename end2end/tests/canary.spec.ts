@@ -1,0 +1,153 @@
+import AxeBuilder from '@axe-core/playwright';
+import type { Browser, Page } from '@playwright/test';
+import { expect, signIn, test } from './fixtures';
+
+// Canary promotions into prod on a server of their own (its prod policy
+// has a canary plan): a version whose step fails most of the time is
+// rolled back automatically while the request's page says why; a good one
+// advances through its steps to 100% and becomes the active version.
+test.describe.configure({ mode: 'serial' });
+test.use({ baseURL: process.env.GANTRY_CANARY_URL });
+
+const PLAN = {
+  required_approvals: 0,
+  step_up: true,
+  checklist: [],
+  canary: {
+    steps: [
+      { weight: 30, min_runs: 4, min_time: '0s', time_limit: '1h' },
+      { weight: 70, min_runs: 4, min_time: '0s', time_limit: '1h' },
+    ],
+    // Loose enough for a handful of clean runs to pass (docs/canary.md).
+    analysis: { max_failure_increase_absolute: 0.5 },
+  },
+};
+
+function spec(name: string, run: string) {
+  return [`name: ${name}`, 'steps:', '  - id: go', `    run: ${run}`, ''].join('\n');
+}
+
+async function person(browser: Browser, user: 'admin' | 'operator' | 'approver') {
+  const context = await browser.newContext({ baseURL: process.env.GANTRY_CANARY_URL });
+  const page = await context.newPage();
+  await signIn(page, user, '/promotions');
+  return { context, page };
+}
+
+async function ui(page: Page, endpoint: string, form: Record<string, string>) {
+  const resp = await page.request.post(`/ui/${endpoint}`, { form, headers: { accept: 'application/json' } });
+  const text = await resp.text();
+  expect(resp.status(), `${endpoint}: ${text}`).toBeLessThan(300);
+  return JSON.parse(text);
+}
+
+async function promote(page: Page, workflow: string, to: string) {
+  return ui(page, 'request_promotion', { workflow, to_environment: to, reason: `canary journey into ${to}` });
+}
+
+/** Version 1 (good) active in dev, stage and prod; `v2` applied and
+ *  promoted into prod, which starts its canary. The request's id. */
+async function canaryOf(browser: Browser, workflow: string, v2: string) {
+  const admin = await person(browser, 'admin');
+  const policy = await admin.page.request.put('/api/v1/environments/prod/policy', { data: PLAN });
+  expect(policy.status(), await policy.text()).toBe(200);
+  await ui(admin.page, 'apply_workflow', { source: spec(workflow, 'echo v1') });
+  const operator = await person(browser, 'operator');
+  await promote(operator.page, workflow, 'stage');
+  const first = await promote(operator.page, workflow, 'prod');
+  expect(first.deployment.kind).toBe('promotion');
+  await ui(admin.page, 'apply_workflow', { source: spec(workflow, v2) });
+  await promote(operator.page, workflow, 'stage');
+  const started = await promote(operator.page, workflow, 'prod');
+  expect(started.deployment.kind).toBe('canary');
+  await admin.context.close();
+  return { operator, requestId: started.deployment.request_id as string };
+}
+
+/** Starts `n` runs in prod and waits for them to end. */
+async function runs(page: Page, workflow: string, n: number) {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = await ui(page, 'trigger_run', { workflow, environment: 'prod' });
+    ids.push(started.run.id);
+  }
+  for (const id of ids) {
+    await expect
+      .poll(async () => (await ui(page, 'run', { id })).status, { timeout: 20_000 })
+      .toMatch(/succeeded|failed/);
+  }
+}
+
+async function axeClean(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious, JSON.stringify(serious, null, 2)).toEqual([]);
+}
+
+test('a canary that fails most of the time is rolled back automatically and its page says why', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const workflow = `canary-bad-${Date.now().toString(36)}`;
+  const { operator, requestId } = await canaryOf(browser, workflow, 'exit 1');
+  const page = operator.page;
+  await page.goto(`/promotions/${requestId}`);
+  await expect(page.getByRole('heading', { level: 2, name: 'Canary' })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Canary of version 2 at 30% of runs in prod: running/ })).toBeVisible();
+  await axeClean(page);
+
+  // Runs until the analysis has seen enough failures (bounded).
+  await expect
+    .poll(
+      async () => {
+        await runs(page, workflow, 6);
+        const board = await ui(page, 'promotion_board', {});
+        const row = board.board.rows.find((r: { workflow: string }) => r.workflow === workflow);
+        return row.cells.find((c: { environment: string }) => c.environment === 'prod').canary?.state;
+      },
+      { timeout: 75_000, intervals: [500] },
+    )
+    .toBe('rolled_back');
+
+  await page.reload();
+  const section = page.locator('section', { has: page.getByRole('heading', { level: 2, name: 'Canary' }) });
+  await expect(section.locator('.badge', { hasText: 'Rolled back' })).toBeVisible();
+  await expect(section.locator('.canary-why')).toContainText('the canary failed: the canary fails more often than stable allows');
+  await expect(section.locator('.canary-held')).toHaveText('holding promotions');
+  await expect(section.getByRole('img', { name: /evaluations; the last: fail/ })).toBeVisible();
+  await axeClean(page);
+
+  // On the board: version 1 still active in prod, the canary's bar says why it stopped.
+  await page.goto('/promotions');
+  const cell = page.locator(`td[data-workflow="${workflow}"][data-environment="prod"]`);
+  await expect(cell.locator('.cell-version')).toHaveText('Version 1');
+  await expect(cell.locator('.canary')).toHaveAttribute('data-state', 'rolled_back');
+  await operator.context.close();
+});
+
+test('a good canary advances to 100% and becomes the active version', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const workflow = `canary-good-${Date.now().toString(36)}`;
+  const { operator, requestId } = await canaryOf(browser, workflow, 'echo v2');
+  const page = operator.page;
+  await expect
+    .poll(
+      async () => {
+        await runs(page, workflow, 6);
+        const detail = await ui(page, 'promotion', { id: requestId });
+        return detail.detail.canary?.state;
+      },
+      { timeout: 75_000, intervals: [500] },
+    )
+    .toBe('promoted');
+
+  await page.goto(`/promotions/${requestId}`);
+  const section = page.locator('section', { has: page.getByRole('heading', { level: 2, name: 'Canary' }) });
+  await expect(section.locator('.badge', { hasText: 'Promoted' })).toBeVisible();
+  await expect(section.locator('.canary-weight')).toHaveText('100%');
+  await expect(section.locator('.canary-why')).toContainText('the canary passed every step');
+
+  await page.goto('/promotions');
+  const cell = page.locator(`td[data-workflow="${workflow}"][data-environment="prod"]`);
+  await expect(cell.locator('.cell-version')).toHaveText('Version 2');
+  await axeClean(page);
+  await operator.context.close();
+});
