@@ -16,6 +16,7 @@ pub mod dag;
 pub mod environment;
 pub mod error;
 pub mod execution;
+pub mod freeze;
 pub mod identity;
 pub mod overview;
 pub mod preferences;

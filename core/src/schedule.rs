@@ -103,8 +103,9 @@ impl CronSchedule {
         None
     }
 
-    /// The latest slot at or before `t`.
-    fn latest_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    /// The latest slot at or before `t` (freeze windows find the
+    /// occurrence they are in with it).
+    pub fn latest_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.cron
             .find_previous_occurrence(&t.with_timezone(&self.tz), true)
             .ok()

@@ -13,6 +13,7 @@ pub mod dag_svg;
 pub mod data_table;
 pub mod error_box;
 pub mod firing_alerts;
+pub mod freezes;
 pub mod history_svg;
 pub mod layout;
 pub mod loaded;

@@ -236,6 +236,7 @@ mod tests {
             request_id: Some("p1".into()),
             approvers: vec![],
             checklist: None,
+            freeze_break: None,
         };
         let events = events(&request(), Some(&deployment), &items, t(40));
         let lines: Vec<(&str, &str)> = events.iter().map(|e| (e.kind, e.text.as_str())).collect();

@@ -296,7 +296,14 @@ fn DeploymentsTable(deployments: Vec<Deployment>, caption: String) -> impl IntoV
                     <td>{from} " → v" {d.to_version}</td>
                     <td><KindBadge kind=d.kind /></td>
                     <td>{d.actor.name.clone()}</td>
-                    <td class="approval-reason">{d.reason.clone().unwrap_or_default()}</td>
+                    <td class="approval-reason">
+                        {d.reason.clone().unwrap_or_default()}
+                        {d.freeze_break.clone().map(|b| view! {
+                            <span class="badge badge-warn freeze-break" title=format!("frozen until {}", b.frozen_until.format("%Y-%m-%d %H:%M UTC"))>
+                                " Through a freeze, broken by " {b.by.name.clone()} ": " {b.reason.clone()}
+                            </span>
+                        })}
+                    </td>
                     <td>{approvers}</td>
                     <td>{request}</td>
                 </tr>
@@ -372,6 +379,7 @@ mod tests {
             request_id: None,
             approvers: vec![],
             checklist: None,
+            freeze_break: None,
         }
     }
 

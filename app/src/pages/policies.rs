@@ -5,6 +5,7 @@
 
 use crate::api::{SetEnvironmentPolicy, get_environment_policies};
 use crate::components::data_table::DataTable;
+use crate::components::freezes::FreezeManager;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
 use crate::components::policy_form::{PolicyForm, kind_key, kind_name};
@@ -82,6 +83,7 @@ pub fn PoliciesPage() -> impl IntoView {
                 .map(|entry| view! { <PolicySection entry editing save /> })
                 .collect_view()}
         </Loaded>
+        <FreezeManager />
     }
 }
 

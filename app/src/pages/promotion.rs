@@ -13,6 +13,7 @@ use crate::components::canary_controls::{CanaryRights, CanarySection};
 use crate::components::checklist_table::{ChecklistTable, MarkRights};
 use crate::components::data_table::DataTable;
 use crate::components::error_box::ErrorBox;
+use crate::components::freezes::BreakGlassForm;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
 use crate::components::promotion_badges::PromotionBadge;
@@ -51,6 +52,8 @@ struct RequestData {
     now: DateTime<Utc>,
     state: PromotionState,
     rights: Rights,
+    /// Admin of the target: may break a freeze holding there.
+    may_break: bool,
 }
 
 /// The person's rights on `detail`, by the rules the port applies
@@ -115,11 +118,15 @@ async fn load(shell: Shell, id: String) -> Result<RequestData, AppError> {
     let principal = shell.principal().await;
     let rights = rights(principal.as_ref(), &detail, now);
     let state = detail.request.state_at(now);
+    let may_break = principal.as_ref().is_some_and(|p| {
+        Environment::parse(&detail.request.to_environment).is_ok_and(|e| p.holds(Role::Admin, &e))
+    });
     Ok(RequestData {
         detail,
         now,
         state,
         rights,
+        may_break,
     })
 }
 
@@ -162,6 +169,7 @@ fn RequestView(
         now,
         state,
         rights,
+        may_break,
     } = data;
     let r = detail.request.clone();
     let title = format!(
@@ -258,6 +266,15 @@ fn RequestView(
             {deployed}
         </dl>
         {pending.then(|| view! { <WaitReasons gate=detail.gate.clone() /> })}
+        {(pending && may_break && detail.freeze.holds()).then(|| view! {
+            <BreakGlassForm request_id=r.id.clone() environment=r.to_environment.clone() />
+        })}
+        {detail.freeze.broken.clone().map(|b| view! {
+            <p class="alert alert-warn freeze-broken">
+                "The freeze of " {b.environment.clone()} " was broken for this request by "
+                {b.by.name.clone()} " " <Time at=b.at /> ": " {b.reason.clone()}
+            </p>
+        })}
         {detail.waits_for.clone().map(|why| view! { <p class="alert alert-wait" id="waits-for">{why}</p> })}
         {detail.canary.clone().map(|canary| view! { <CanarySection canary rights=rights.canary control /> })}
         <section aria-labelledby="checklist-heading">

@@ -6,6 +6,7 @@
 use crate::api::{BoardAt, RequestPromotion, RollBack, get_promotion_board};
 use crate::components::data_table::DataTable;
 use crate::components::error_box::ErrorBox;
+use crate::components::freezes::FreezeBanner;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
 use crate::components::promotion_actions::{Powers, id_part, load_powers};
@@ -135,6 +136,7 @@ pub fn PromotionsPage() -> impl IntoView {
             <li><a href="/promotions/policies">"Environment policies"</a></li>
         </ul>
         <ActionOutcome request roll />
+        <FreezeBanner />
         <Loaded resource=data let:data>
             <Board data request roll />
         </Loaded>
@@ -225,6 +227,7 @@ mod tests {
             request_id: None,
             approvers: vec![],
             checklist: None,
+            freeze_break: None,
         }
     }
 

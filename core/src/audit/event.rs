@@ -164,6 +164,13 @@ pub enum AuditAction {
     /// A silence or mute window created.
     SilenceCreate,
     SilenceExpire,
+    /// A freeze window declared.
+    FreezeCreate,
+    FreezeDelete,
+    /// A freeze broken for one promotion request (break-glass).
+    FreezeBreak,
+    /// A broken freeze reviewed by another admin.
+    FreezeReview,
     /// A promotion's gate passed into a canary (instead of a promotion).
     CanaryStart,
     /// A canary step passed: the next weight.
@@ -184,7 +191,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 57] = [
+    pub const ALL: [AuditAction; 61] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -233,6 +240,10 @@ impl AuditAction {
         AuditAction::AlertChannelTest,
         AuditAction::SilenceCreate,
         AuditAction::SilenceExpire,
+        AuditAction::FreezeCreate,
+        AuditAction::FreezeDelete,
+        AuditAction::FreezeBreak,
+        AuditAction::FreezeReview,
         AuditAction::CanaryStart,
         AuditAction::CanaryAdvance,
         AuditAction::CanaryPause,
@@ -294,6 +305,12 @@ impl AuditAction {
             AuditAction::AlertChannelTest => "alert.channel_test",
             AuditAction::SilenceCreate => "alert.silence_create",
             AuditAction::SilenceExpire => "alert.silence_expire",
+            AuditAction::FreezeCreate => "freeze.create",
+            AuditAction::FreezeDelete => "freeze.delete",
+            AuditAction::FreezeBreak => {
+                crate::alert::kinds::privilege_escalation::FREEZE_BREAK_ACTION
+            }
+            AuditAction::FreezeReview => "freeze.review",
             AuditAction::CanaryStart => "canary.start",
             AuditAction::CanaryAdvance => "canary.advance",
             AuditAction::CanaryPause => "canary.pause",

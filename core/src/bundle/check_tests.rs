@@ -34,6 +34,7 @@ fn row(env: &str, to: u32) -> Deployment {
         request_id: None,
         approvers: Vec::new(),
         checklist: None,
+        freeze_break: None,
     }
 }
 

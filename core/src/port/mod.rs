@@ -17,6 +17,7 @@ mod bundles;
 mod canaries;
 mod delegations;
 mod execution;
+mod freezes;
 mod identity;
 mod promotions;
 mod runs;
@@ -34,6 +35,7 @@ pub use bundles::BundlePort;
 pub use canaries::{CanaryFilter, CanaryPort};
 pub use delegations::DelegationPort;
 pub use execution::{ExecutionPort, SharedExecutionPort};
+pub use freezes::FreezePort;
 pub use identity::IdentityPort;
 pub use promotions::PromotionPort;
 pub use runs::RunPort;
@@ -86,6 +88,7 @@ pub trait ControlPlane:
     + SecretPort
     + AlertPort
     + SloPort
+    + FreezePort
     + CanaryPort
     + BundlePort
     + Send
@@ -108,6 +111,7 @@ impl<T> ControlPlane for T where
         + SecretPort
         + AlertPort
         + SloPort
+        + FreezePort
         + CanaryPort
         + BundlePort
         + Send
@@ -125,7 +129,7 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 pub mod prelude {
     pub use super::{
         AlertPort, ApprovalPort, AuditPort, BundlePort, CanaryPort, ControlPlane, DelegationPort,
-        ExecutionPort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort, SloPort,
-        TokenPort, UserPort, WorkflowPort,
+        ExecutionPort, FreezePort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort,
+        SloPort, TokenPort, UserPort, WorkflowPort,
     };
 }

@@ -26,6 +26,12 @@ pub enum WaitReason {
         title: String,
         explanation: String,
     },
+    /// A freeze window holds in the target (docs/ops/freezes.md).
+    Frozen {
+        environment: String,
+        until: chrono::DateTime<chrono::Utc>,
+        reason: String,
+    },
 }
 
 impl fmt::Display for WaitReason {
@@ -48,6 +54,15 @@ impl fmt::Display for WaitReason {
             WaitReason::Checklist {
                 title, explanation, ..
             } => write!(f, "{title}: {explanation}"),
+            WaitReason::Frozen {
+                environment,
+                until,
+                reason,
+            } => write!(
+                f,
+                "{environment} is frozen until {}: {reason}",
+                until.format("%Y-%m-%d %H:%M UTC")
+            ),
         }
     }
 }

@@ -69,6 +69,10 @@ pub struct Deployment {
     pub approvers: Vec<Person>,
     /// The checklist as evaluated at the moment of promotion.
     pub checklist: Option<ChecklistSnapshot>,
+    /// The freeze this promotion went through, broken by an admin
+    /// (docs/ops/freezes.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeze_break: Option<crate::freeze::LedgerFreezeBreak>,
 }
 
 /// The rows that moved `environment`'s pointer: a canary's start row

@@ -34,6 +34,7 @@ fn row(
         request_id: None,
         approvers: vec![],
         checklist: None,
+        freeze_break: None,
     }
 }
 

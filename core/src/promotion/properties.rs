@@ -155,6 +155,7 @@ fn the_ledger_stays_consistent_through_random_promotions_and_rollbacks() {
                 request_id: None,
                 approvers: vec![],
                 checklist: None,
+                freeze_break: None,
             });
             let now = active_now(&rows, "prod");
             assert_eq!(now, Some(to));

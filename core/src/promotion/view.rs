@@ -56,6 +56,10 @@ pub struct PromotionDetail {
     /// Delegations in force in the target now (shown on the page).
     #[serde(default)]
     pub delegations: Vec<super::delegation::Delegation>,
+    /// The freeze in force in the target, and a break recorded for this
+    /// request (docs/ops/freezes.md).
+    #[serde(default)]
+    pub freeze: crate::freeze::RequestFreeze,
     /// The canary this request started, or the one a green request waits
     /// for (live, or holding promotions after an automatic rollback).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,6 +9,7 @@ mod audit;
 mod bundles;
 mod canaries;
 mod delegations;
+mod freezes;
 /// The error envelope lives with the HTTP plumbing, which answers in it
 /// too (the edge's 408/413, authentication's 401/429).
 pub use crate::http::error;
@@ -73,6 +74,14 @@ pub fn router() -> Router<AppState> {
             "/environments/{env}/policy",
             get(promotions::policy).put(promotions::set_policy),
         )
+        .route("/freezes", get(freezes::overview))
+        .route(
+            "/environments/{env}/freezes",
+            get(freezes::list).post(freezes::create),
+        )
+        .route("/environments/{env}/freezes/{id}", delete(freezes::delete))
+        .route("/promotions/{id}/break-freeze", post(freezes::break_freeze))
+        .route("/freeze-breaks/{id}/review", post(freezes::review))
         .route("/me", get(tokens::me))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{token}", delete(tokens::revoke))

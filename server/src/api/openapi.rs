@@ -6,8 +6,8 @@
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
 use super::{
-    alerts, approvals, audit, bundles, canaries, delegations, promotions, runs, secrets, slos,
-    tokens, users, workflows,
+    alerts, approvals, audit, bundles, canaries, delegations, freezes, promotions, runs, secrets,
+    slos, tokens, users, workflows,
 };
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
@@ -92,6 +92,12 @@ pub const SESSION_SCHEME: &str = "session";
         promotions::policies,
         promotions::policy,
         promotions::set_policy,
+        freezes::overview,
+        freezes::list,
+        freezes::create,
+        freezes::delete,
+        freezes::break_freeze,
+        freezes::review,
         tokens::me,
         tokens::list,
         tokens::create,

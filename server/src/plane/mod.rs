@@ -11,6 +11,7 @@ mod audit_log;
 pub mod bundles;
 mod delegations;
 mod execution;
+mod freezes;
 mod identity;
 mod people;
 mod promotions;

@@ -26,6 +26,7 @@ pub mod audit;
 pub mod bundles;
 pub mod canaries;
 pub mod delegations;
+pub mod freezes;
 mod postgres;
 pub mod promotions;
 pub mod queue;
@@ -47,6 +48,7 @@ pub use alerts::AlertStore;
 pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
 pub use delegations::DelegationStore;
+pub use freezes::FreezeStore;
 pub use postgres::open_postgres_pool;
 pub use promotions::PromotionStore;
 pub use queue::QueueStore;
@@ -177,6 +179,7 @@ pub trait Store:
     + AlertStore
     + alert_facts::AlertFactStore
     + SloStore
+    + FreezeStore
     + bundles::BundleStore
     + canaries::CanaryStore
 {

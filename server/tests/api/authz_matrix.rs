@@ -380,6 +380,49 @@ fn table() -> Vec<Row> {
             ENVS,
             |_| Body::Json(json!({"required_approvals": 0})),
         ),
+        // Freeze windows: admins of the environment declare and delete
+        // them (a window far in the future, so no other case meets it) and
+        // break them for one request; a break that doesn't exist is 404
+        // for everyone.
+        rest("get", "/freezes", Anywhere(VIEWERS), NONE, empty),
+        rest(
+            "get",
+            "/environments/{env}/freezes",
+            InEnv(VIEWERS),
+            ENVS,
+            empty,
+        ),
+        rest(
+            "post",
+            "/environments/{env}/freezes",
+            InEnv(ADMINS),
+            ENVS,
+            |_| {
+                Body::Json(json!({"reason": "matrix", "kind": "one_off",
+                    "start": "2099-01-01T00:00:00Z", "end": "2099-01-02T00:00:00Z"}))
+            },
+        ),
+        rest(
+            "delete",
+            "/environments/{env}/freezes/{id}",
+            InEnv(ADMINS),
+            ENVS,
+            empty,
+        ),
+        rest(
+            "post",
+            "/promotions/{id}/break-freeze",
+            InEnv(ADMINS),
+            LAST,
+            |_| Body::Json(json!({"reason": "matrix"})),
+        ),
+        rest(
+            "post",
+            "/freeze-breaks/{id}/review",
+            Authenticated,
+            NONE,
+            |_| Body::Json(json!({})),
+        ),
         rest("get", "/tokens", Anywhere(ADMINS), NONE, empty),
         rest("post", "/tokens", AdminOver, SCOPES, |t| {
             // Short-lived, so a token that may make tokens isn't refused
@@ -596,6 +639,25 @@ fn table() -> Vec<Row> {
                 ("environment", t.env),
                 ("reason", "matrix"),
             ])
+        }),
+        server_fn("freezes", Anywhere(VIEWERS), NONE, empty),
+        server_fn("create_freeze", InEnv(ADMINS), ENVS, |t| {
+            form(&[
+                ("environment", t.env),
+                ("window[reason]", "matrix"),
+                ("window[kind]", "one_off"),
+                ("window[start]", "2099-01-01T00:00"),
+                ("window[end]", "2099-01-02T00:00"),
+            ])
+        }),
+        server_fn("delete_freeze", InEnv(ADMINS), ENVS, |t| {
+            form(&[("environment", t.env), ("id", &t.run)])
+        }),
+        server_fn("break_freeze", InEnv(ADMINS), LAST, |t| {
+            form(&[("id", &t.promotion), ("reason", "matrix")])
+        }),
+        server_fn("review_freeze_break", Authenticated, NONE, |t| {
+            form(&[("id", &t.run)])
         }),
         server_fn("set_environment_policy", InEnv(ADMINS), ENVS, |t| {
             form(&[

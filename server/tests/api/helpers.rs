@@ -585,6 +585,11 @@ impl Person {
             .await
     }
 
+    pub async fn delete(&self, path: &str) -> (u16, serde_json::Value) {
+        self.send(self.client.delete(format!("{}{path}", self.base)))
+            .await
+    }
+
     /// Applies a spec as this person (they become its author).
     pub async fn apply(&self, yaml: &str) -> (u16, serde_json::Value) {
         self.send(

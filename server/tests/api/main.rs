@@ -27,6 +27,7 @@ mod delegations;
 mod edge;
 mod engine;
 mod four_eyes;
+mod freezes;
 mod health;
 mod helpers;
 mod http_egress;

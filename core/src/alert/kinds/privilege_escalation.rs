@@ -24,8 +24,8 @@ use crate::text::quoted;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-/// The action a broken freeze is recorded as. Freeze windows (issue 15)
-/// are not built yet; this is the name their break-glass path is to use.
+/// The action a broken freeze is recorded as (`AuditAction::FreezeBreak`,
+/// docs/ops/freezes.md); its `details.reason` is the admin's reason.
 pub const FREEZE_BREAK_ACTION: &str = "freeze.break";
 
 /// Every action that can be an escalation (the server's query selects

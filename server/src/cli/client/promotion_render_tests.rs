@@ -152,6 +152,7 @@ fn pending() -> PromotionDetail {
         diff: diff(),
         deployment: None,
         delegations: vec![],
+        freeze: Default::default(),
         canary: None,
         waits_for: None,
     }
@@ -181,6 +182,7 @@ fn deployment(kind: DeploymentKind, from: Option<u32>, to: u32) -> Deployment {
         request_id: Some("p-1".into()),
         approvers: vec![person("Blake")],
         checklist: None,
+        freeze_break: None,
     }
 }
 

@@ -173,11 +173,16 @@ impl GantryPlane {
 
     async fn judge_canary(&self, canary: &Canary) -> Result<(), PortError> {
         let now = self.clock.now();
-        let facts = self
+        let mut facts = self
             .store
             .canary_facts(canary, canary.step_started_at)
             .await
             .map_err(internal)?;
+        // Steps don't advance while a freeze holds (freeze.rs).
+        facts.frozen_until = self
+            .active_freeze(&canary.environment, now)
+            .await?
+            .map(|a| a.until);
         let (evaluation, next) = look(canary, &facts, now);
         if canary.last.as_ref().is_none_or(|l| !l.same_as(&evaluation)) {
             self.store

@@ -45,6 +45,9 @@ impl GantryPlane {
             diff_digest: diff.digest(),
         };
         let gate = gate(&policy, &r.approvals, &basis, &checklist);
+        // A freeze holding in the target keeps it waiting (freeze.rs).
+        let freeze = self.request_freeze(r, pending).await?;
+        let gate = freeze.apply_to(&r.to_environment, gate);
         let delegations = self
             .store
             .delegations(&r.to_environment, now)
@@ -87,6 +90,7 @@ impl GantryPlane {
             diff,
             deployment,
             delegations,
+            freeze,
             canary,
             waits_for,
         })

@@ -58,6 +58,7 @@ struct Pointers {
 
 mod board;
 mod canaries;
+mod freeze;
 mod gate;
 mod policies;
 mod requests;

@@ -38,6 +38,7 @@ impl GantryPlane {
             person: Some(&person.id),
         };
         may_request(&actor, &target, &self.freshness())?;
+        self.refuse_if_frozen(me, &to).await?;
         let pointers = self.pointers(workflow).await?;
         if let Some(v) = ask.version {
             // A version that doesn't exist is unknown (404), not misplaced.

@@ -261,6 +261,7 @@ impl CanaryStore for Adapter {
             request_id: Some(new.request_id.to_owned()),
             approvers: new.approvers.to_vec(),
             checklist: Some(new.checklist.clone()),
+            freeze_break: super::freezes::ledger_break(&mut tx, new.request_id).await?,
         };
         insert_deployment(&mut tx, new.workflow_id, &deployment).await?;
         sqlx::query(
@@ -599,6 +600,7 @@ impl CanaryStore for Adapter {
                     request_id: Some(canary.request_id.clone()),
                     approvers,
                     checklist,
+                    freeze_break: super::freezes::ledger_break(&mut tx, &canary.request_id).await?,
                 };
                 insert_deployment(&mut tx, &workflow_id, &deployment).await?;
                 sqlx::query(
@@ -646,6 +648,7 @@ impl CanaryStore for Adapter {
                     request_id: Some(canary.request_id.clone()),
                     approvers: Vec::new(),
                     checklist: None,
+                    freeze_break: None,
                 };
                 insert_deployment(&mut tx, &workflow_id, &deployment).await?;
                 for run in Self::canary_runs(&mut tx, &canary.id, "queued").await? {

@@ -21,6 +21,7 @@ mod audit;
 mod bundles;
 mod canaries;
 mod delegations;
+mod freezes;
 mod promotions;
 mod queue;
 mod run_rows;

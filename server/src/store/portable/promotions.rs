@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::approval::Person;
 use gantry_core::audit::AuditEvent;
+use gantry_core::freeze::LedgerFreezeBreak;
 use gantry_core::promotion::EnvironmentPolicy;
 use gantry_core::promotion::evaluation::{ChecklistSnapshot, ChecklistTick};
 use gantry_core::promotion::ledger::{Deployment, DeploymentKind};
@@ -31,7 +32,7 @@ const REQUEST_COLUMNS: &str = "id, workflow_id, workflow, version, content_hash,
     state, decided_by_id, decided_by_name, decided_at, comment, deployment_id";
 
 const DEPLOYMENT_COLUMNS: &str = "id, workflow, environment, from_version, to_version, kind, \
-    actor_id, actor_name, at, reason, request_id, approvers, checklist";
+    actor_id, actor_name, at, reason, request_id, approvers, checklist, freeze_break";
 
 fn person(row: &DbRow, id: &str, name: &str) -> StoreResult<Option<Person>> {
     Ok(
@@ -87,6 +88,7 @@ fn deployment_from_row(row: &DbRow) -> StoreResult<Deployment> {
     let kind: String = row.try_get("kind")?;
     let approvers: String = row.try_get("approvers")?;
     let checklist: Option<String> = row.try_get("checklist")?;
+    let freeze_break: Option<String> = row.try_get("freeze_break")?;
     Ok(Deployment {
         id: row.try_get("id")?,
         workflow: row.try_get("workflow")?,
@@ -105,6 +107,10 @@ fn deployment_from_row(row: &DbRow) -> StoreResult<Deployment> {
         approvers: serde_json::from_str(&approvers).map_err(corrupt)?,
         checklist: checklist
             .map(|c| serde_json::from_str::<ChecklistSnapshot>(&c))
+            .transpose()
+            .map_err(corrupt)?,
+        freeze_break: freeze_break
+            .map(|b| serde_json::from_str::<LedgerFreezeBreak>(&b))
             .transpose()
             .map_err(corrupt)?,
     })
@@ -481,6 +487,11 @@ impl PromotionStore for Adapter {
         .bind(&change.actor.name)
         .execute(&mut *tx)
         .await?;
+        // A freeze broken for this request shows on its ledger row.
+        let freeze_break = match change.request {
+            Some(request) => super::freezes::ledger_break(&mut tx, request).await?,
+            None => None,
+        };
         let deployment = Deployment {
             id: uuid::Uuid::now_v7().to_string(),
             workflow: change.workflow.to_owned(),
@@ -494,6 +505,7 @@ impl PromotionStore for Adapter {
             request_id: change.request.map(str::to_owned),
             approvers: change.approvers.to_vec(),
             checklist: change.checklist.cloned(),
+            freeze_break,
         };
         insert_deployment(&mut tx, change.workflow_id, &deployment).await?;
         if let Some(request) = change.request {
@@ -675,8 +687,9 @@ pub(super) async fn insert_deployment(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO deployments (id, workflow_id, workflow, environment, from_version, to_version,
-             kind, actor_id, actor_name, at, reason, request_id, approvers, checklist)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             kind, actor_id, actor_name, at, reason, request_id, approvers, checklist,
+             freeze_break)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&d.id)
     .bind(workflow_id)
@@ -693,6 +706,13 @@ pub(super) async fn insert_deployment(
     .bind(serde_json::to_string(&d.approvers).map_err(corrupt)?)
     .bind(
         d.checklist
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(corrupt)?,
+    )
+    .bind(
+        d.freeze_break
             .as_ref()
             .map(serde_json::to_string)
             .transpose()

@@ -315,6 +315,7 @@ impl VersionStore for Adapter {
                 request_id: None,
                 approvers: Vec::new(),
                 checklist: None,
+                freeze_break: None,
             },
         )
         .await?;
