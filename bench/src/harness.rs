@@ -62,6 +62,14 @@ pub struct Engine {
     work_root: PathBuf,
 }
 
+/// One timed run: trigger → first step start and → finish (ms), and the
+/// version it ran.
+pub struct StartSample {
+    pub to_start: f64,
+    pub to_finish: f64,
+    pub version: u32,
+}
+
 /// A worker task and the token that stops it.
 pub struct RunningWorker {
     stop: CancellationToken,
@@ -89,13 +97,34 @@ impl Engine {
         work_root: PathBuf,
         alerts: AlertSettings,
     ) -> Result<Self> {
+        Self::build(store, clock, work_root, alerts, ENVIRONMENT)
+    }
+
+    /// As [`Engine::over`], with the environments `list` (comma-separated,
+    /// in promotion order) instead of the lone `dev`.
+    pub fn in_environments(
+        store: SharedStore,
+        clock: Arc<dyn Clock>,
+        work_root: PathBuf,
+        list: &str,
+    ) -> Result<Self> {
+        Self::build(store, clock, work_root, AlertSettings::default(), list)
+    }
+
+    fn build(
+        store: SharedStore,
+        clock: Arc<dyn Clock>,
+        work_root: PathBuf,
+        alerts: AlertSettings,
+        environments: &str,
+    ) -> Result<Self> {
         let plane = Arc::new(GantryPlane::new(
             store.clone(),
             clock.clone(),
             PlaneSettings {
                 dev_mode: false,
                 audit_key: None,
-                environments: Environments::parse_list(ENVIRONMENT)?,
+                environments: Environments::parse_list(environments)?,
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 sso: None,
                 public_url: "http://127.0.0.1".to_owned(),
@@ -137,6 +166,11 @@ impl Engine {
     /// with tracing on the run carries a trace context as one triggered
     /// over REST does (with tracing off the span is never exported).
     pub async fn trigger(&self, workflow: &str) -> Result<RunSummary> {
+        self.trigger_in(workflow, ENVIRONMENT).await
+    }
+
+    /// As [`Engine::trigger`], in `environment`.
+    pub async fn trigger_in(&self, workflow: &str, environment: &str) -> Result<RunSummary> {
         let request = tracing::info_span!(
             "request",
             otel.name = "POST /api/v1/workflows/{name}/runs",
@@ -148,7 +182,7 @@ impl Engine {
                 &self.ctx,
                 TriggerRequest {
                     workflow: workflow.to_owned(),
-                    environment: ENVIRONMENT.into(),
+                    environment: environment.into(),
                     inputs: Default::default(),
                     reason: None,
                     version: None,
@@ -267,23 +301,40 @@ impl Engine {
         for _ in 0..samples {
             // A pause between samples, so each trigger finds the worker waiting.
             tokio::time::sleep(Duration::from_millis(20)).await;
-            let t0 = self.clock.now();
-            let run = self.trigger(workflow).await?;
-            let detail = self.finished(&run.id, timeout).await?;
-            let started = detail
-                .steps
-                .first()
-                .and_then(|s| s.attempts.first())
-                .map(|a| a.started_at)
-                .ok_or_else(|| anyhow!("run {} has no attempt", run.id))?;
-            let finished = detail
-                .summary
-                .finished_at
-                .ok_or_else(|| anyhow!("run {} has no finish time", run.id))?;
-            to_start.push(ms_between(t0, started));
-            to_finish.push(ms_between(t0, finished));
+            let sample = self.start_latency(workflow, ENVIRONMENT, timeout).await?;
+            to_start.push(sample.to_start);
+            to_finish.push(sample.to_finish);
         }
         Ok((to_start, to_finish))
+    }
+
+    /// One run of `workflow` in `environment`, triggered and waited for:
+    /// ms from just before the trigger to its first step's start and to
+    /// its end.
+    pub async fn start_latency(
+        &self,
+        workflow: &str,
+        environment: &str,
+        timeout: Duration,
+    ) -> Result<StartSample> {
+        let t0 = self.clock.now();
+        let run = self.trigger_in(workflow, environment).await?;
+        let detail = self.finished(&run.id, timeout).await?;
+        let started = detail
+            .steps
+            .first()
+            .and_then(|s| s.attempts.first())
+            .map(|a| a.started_at)
+            .ok_or_else(|| anyhow!("run {} has no attempt", run.id))?;
+        let finished = detail
+            .summary
+            .finished_at
+            .ok_or_else(|| anyhow!("run {} has no finish time", run.id))?;
+        Ok(StartSample {
+            to_start: ms_between(t0, started),
+            to_finish: ms_between(t0, finished),
+            version: detail.summary.version,
+        })
     }
 
     /// Every run of `workflow`, once none is queued or running (polled).

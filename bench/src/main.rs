@@ -32,10 +32,16 @@
 //! backtest, each beside the bare reads it must make ([`alerts`]).
 //! `--only alerts` measures just that section.
 //!
+//! Then, per backend on a fresh database of its own, what a live canary
+//! adds to a run's start: trigger → first step start of a workflow with a
+//! canary at 50 % beside one without, alternating ([`canary`]).
+//! `--only canary` measures just that section.
+//!
 //! This file holds the arguments and the order of the measurements.
 
 mod alerts;
 mod audit;
+mod canary;
 mod database;
 mod engine;
 mod harness;
@@ -162,6 +168,15 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 20)]
     alert_samples: usize,
 
+    /// Trigger → first step start samples per side (no canary, canary live) in the canary
+    /// admission section.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    canary_samples: usize,
+
+    /// Blocks of alternating samples the canary section's bootstrap intervals resample.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    canary_blocks: usize,
+
     /// Backtests timed in the alert evaluation section.
     #[arg(long, value_name = "N", default_value_t = 5)]
     alert_backtests: usize,
@@ -199,6 +214,8 @@ enum Section {
     Engine,
     /// Alert evaluation passes and backtests over 1,000 workflows and 100,000 runs.
     Alerts,
+    /// Trigger → first step start with a canary live versus none.
+    Canary,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -243,6 +260,11 @@ fn main() -> Result<()> {
     );
     let engine_sections = args.only.is_none_or(|s| s == Section::Engine);
     let alert_section = args.only.is_none_or(|s| s == Section::Alerts);
+    let canary_section = args.only.is_none_or(|s| s == Section::Canary);
+    ensure!(
+        args.canary_samples > 0 && args.canary_blocks > 0,
+        "--canary-samples and --canary-blocks must be positive"
+    );
     ensure!(
         args.overhead_rounds > 0 && args.overhead_chains > 0,
         "--overhead-rounds and --overhead-chains must be positive"
@@ -283,6 +305,7 @@ fn main() -> Result<()> {
     );
     let mut reports = Vec::new();
     let mut alert_figures = Vec::new();
+    let mut canary_figures = Vec::new();
     let mut failure = None;
     for &backend in backends.iter().filter(|_| engine_sections) {
         match measure_backend(backend, &args, &root) {
@@ -334,6 +357,22 @@ fn main() -> Result<()> {
             }
         }
     }
+    for &backend in backends.iter().filter(|_| canary_section) {
+        match measure_canary(backend, &args, &root) {
+            Ok(figures) => {
+                canary::print_text(&figures);
+                if let Err(e) = figures.verdict() {
+                    eprintln!("gantry-bench: {backend:?}: FAILED: {e:#}");
+                    failure = Some(e);
+                }
+                canary_figures.push(figures);
+            }
+            Err(e) => {
+                eprintln!("gantry-bench: {backend:?}: canary admission failed: {e:#}");
+                failure = Some(e);
+            }
+        }
+    }
     let _ = std::fs::remove_dir_all(&root);
     if args.markdown {
         for r in &reports {
@@ -341,6 +380,9 @@ fn main() -> Result<()> {
         }
         for f in &alert_figures {
             alerts::print_markdown(f);
+        }
+        for f in &canary_figures {
+            canary::print_markdown(f);
         }
     }
     match failure {
@@ -415,6 +457,31 @@ fn measure_alerts(backend: BackendArg, args: &Args, root: &Path) -> Result<alert
         .build()?;
     if let Err(e) = cleanup.block_on(db.drop_database()) {
         eprintln!("gantry-bench: could not remove the alert benchmark database: {e:#}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// The canary section on a fresh database of its own, in a runtime of its
+/// own (its worker, scheduler and gate go with it).
+fn measure_canary(backend: BackendArg, args: &Args, root: &Path) -> Result<canary::CanaryFigures> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let dir = root.join(format!("canary-{}", backend_name(backend)));
+    std::fs::create_dir_all(&dir)?;
+    let db = runtime.block_on(Database::create(
+        backend,
+        args.postgres_admin_url.as_deref(),
+        &dir,
+    ))?;
+    let result = runtime.block_on(canary::measure(&db, args, &dir));
+    runtime.shutdown_background();
+    let cleanup = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    if let Err(e) = cleanup.block_on(db.drop_database()) {
+        eprintln!("gantry-bench: could not remove the canary benchmark database: {e:#}");
     }
     let _ = std::fs::remove_dir_all(&dir);
     result

@@ -21,7 +21,7 @@ mod figures;
 mod process;
 mod receiver;
 
-pub use figures::{Figures, LIMIT_PERCENT, Overhead, Side, Verdict};
+pub use figures::{Figures, LIMIT_PERCENT, Overhead, Side, Verdict, p99_overhead};
 
 use crate::stats::{Percentiles, median};
 use crate::{Args, BackendArg};
