@@ -144,10 +144,12 @@ impl Adapter {
         new: &NewRun<'_>,
         now: DateTime<Utc>,
     ) -> StoreResult<RunSummary> {
-        if let Some(tag) = &new.canary {
+        // Only the canary's side needs the canary alive (an end moves
+        // queued canary runs; stable ones stay as they are).
+        if let Some(tag) = new.canary.filter(|t| t.arm == Arm::Canary && !new.pinned) {
             // Shared: an end of this canary waits for this admission (and
-            // then moves the run if it took the canary), or this admission
-            // waits for the end and sees it.
+            // then moves the run), or this admission waits for the end and
+            // sees it.
             let state: Option<(String, i32)> = sqlx::query_as(&format!(
                 "SELECT state, weight FROM canaries WHERE id = $1{FOR_SHARE}"
             ))
@@ -157,7 +159,7 @@ impl Adapter {
             let live = state
                 .as_ref()
                 .is_some_and(|(s, w)| (s == "running" || s == "paused") && *w > 0);
-            if tag.arm == Arm::Canary && !live && !new.pinned {
+            if !live {
                 return Err(StoreError::CanaryEnded);
             }
         }
