@@ -83,7 +83,7 @@ pub async fn get(
     tag = "promotions",
     params(
         ("id" = String, Path, description = "The canary's id."),
-        ("control" = CanaryControl, Path, description = "pause, resume, promote, abort or clear-hold."),
+        ("control" = String, Path, description = "pause, resume, promote, abort or clear-hold."),
     ),
     request_body(content = Option<CanaryAct>, content_type = "application/json"),
     responses(
