@@ -550,19 +550,5 @@ impl CanaryPort for GantryPlane {
 
 /// The canary analysis acting on its own.
 fn canary_context() -> RequestContext {
-    RequestContext {
-        principal: Some(Principal {
-            id: UserId("system:canary".into()),
-            kind: gantry_core::PrincipalKind::System,
-            username: "gantry-canary".into(),
-            display_name: "Gantry (canary analysis)".into(),
-            email: None,
-            grants: Vec::new(),
-            signed_in_at: None,
-        }),
-        request_id: uuid::Uuid::new_v4().to_string(),
-        trace_id: None,
-        source_ip: None,
-        user_agent: None,
-    }
+    super::gate::system_context("system:canary", "gantry-canary", "Gantry (canary analysis)")
 }

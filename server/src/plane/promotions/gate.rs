@@ -331,12 +331,22 @@ impl GantryPlane {
 /// The promotion gate acting on its own: promoting requests that turned
 /// green, expiring overdue ones.
 fn gate_context() -> RequestContext {
+    system_context(
+        "system:promotions",
+        "gantry-promotions",
+        "Gantry (promotion gate)",
+    )
+}
+
+/// Gantry itself as the caller (the gate, the canary analysis): a system
+/// principal with no grants, and a request id of its own.
+pub(super) fn system_context(id: &str, username: &str, display_name: &str) -> RequestContext {
     RequestContext {
         principal: Some(Principal {
-            id: UserId("system:promotions".into()),
+            id: UserId(id.into()),
             kind: gantry_core::PrincipalKind::System,
-            username: "gantry-promotions".into(),
-            display_name: "Gantry (promotion gate)".into(),
+            username: username.into(),
+            display_name: display_name.into(),
             email: None,
             grants: Vec::new(),
             signed_in_at: None,

@@ -7,7 +7,7 @@
 
 use super::audit::append_in;
 use super::promotions::insert_deployment;
-use super::run_rows::{Tx, corrupt, db_int, u32_of};
+use super::run_rows::{Tx, corrupt, db_int, push_environment_filter, u32_of};
 use super::{Adapter, Db, FOR_UPDATE, begin_write, notify_work};
 use crate::store::StoreResult;
 use crate::store::canaries::{
@@ -329,15 +329,7 @@ impl CanaryStore for Adapter {
             q.push(" AND state IN ('running', 'paused')");
         }
         if let Some(visible) = query.visible {
-            q.push(" AND environment IN (");
-            let mut list = q.separated(", ");
-            for env in visible {
-                list.push_bind(env.as_str());
-            }
-            if visible.is_empty() {
-                list.push_bind("");
-            }
-            q.push(")");
+            push_environment_filter(&mut q, visible);
         }
         q.push(" ORDER BY started_at DESC, id DESC LIMIT ")
             .push_bind(i64::from(query.limit));

@@ -1,7 +1,7 @@
 //! Freeze windows' SQL for both databases.
 
 use super::audit::append_in;
-use super::run_rows::{Tx, corrupt};
+use super::run_rows::{Tx, corrupt, push_environment_filter};
 use super::{Adapter, Db, FOR_UPDATE, begin_write};
 use crate::store::StoreResult;
 use crate::store::freezes::{BreakRecorded, BreakReview, FreezeDelete, FreezeStore};
@@ -264,15 +264,7 @@ impl FreezeStore for Adapter {
             "SELECT {BREAK_COLUMNS} FROM freeze_breaks WHERE reviewed_at IS NULL"
         ));
         if let Some(visible) = visible {
-            q.push(" AND environment IN (");
-            let mut list = q.separated(", ");
-            for env in visible {
-                list.push_bind(env.as_str());
-            }
-            if visible.is_empty() {
-                list.push_bind("");
-            }
-            q.push(")");
+            push_environment_filter(&mut q, visible);
         }
         q.push(" ORDER BY id DESC LIMIT 500");
         let rows = q.build().fetch_all(&self.pool).await?;
