@@ -360,7 +360,8 @@ fn open_alert_sealer(
 
 /// Promotes pending requests whose gate turned green without anyone
 /// clicking (a stage run arriving, a soak time passing) and expires overdue
-/// ones, every two seconds until `stop`.
+/// ones, judges live canaries and starts and records verifications, every
+/// two seconds until `stop`.
 async fn promotion_gate(plane: Arc<GantryPlane>, stop: CancellationToken) {
     let mut every = tokio::time::interval(Duration::from_secs(2));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -374,6 +375,9 @@ async fn promotion_gate(plane: Arc<GantryPlane>, stop: CancellationToken) {
         }
         if let Err(e) = plane.advance_canaries().await {
             tracing::warn!(error = %e, "could not judge the live canaries");
+        }
+        if let Err(e) = plane.advance_verifications().await {
+            tracing::warn!(error = %e, "could not advance the verifications");
         }
     }
 }

@@ -57,6 +57,12 @@ pub struct PolicyFields {
     pub step_up: bool,
     pub request_ttl: String,
     pub checklist: Vec<ItemFields>,
+    /// The verification workflow's name; empty for none.
+    #[serde(default)]
+    pub verification_workflow: String,
+    /// `hold` or `rollback`.
+    #[serde(default)]
+    pub verification_on_failure: String,
 }
 
 #[server(prefix = "/ui", endpoint = "environment_policies")]
@@ -75,6 +81,8 @@ pub async fn set_environment_policy(
     #[server(default)] step_up: Option<String>,
     #[server(default)] request_ttl: String,
     #[server(default)] checklist: Vec<ItemFields>,
+    #[server(default)] verification_workflow: String,
+    #[server(default)] verification_on_failure: String,
 ) -> Result<PolicyView, AppError> {
     let (plane, ctx) = ssr::port().await?;
     let fields = PolicyFields {
@@ -85,6 +93,8 @@ pub async fn set_environment_policy(
         step_up: step_up.is_some(),
         request_ttl,
         checklist,
+        verification_workflow,
+        verification_on_failure,
     };
     let mut parsed = match parse_policy_form(&fields) {
         Ok(p) => p,
@@ -132,6 +142,7 @@ pub fn parse_policy_form(fields: &PolicyFields) -> Result<ParsedPolicy, PortErro
     let request_role = role(&fields.request_role, "request_role", &mut problems);
     let rollback_role = role(&fields.rollback_role, "rollback_role", &mut problems);
     let request_ttl = duration(&fields.request_ttl, "request_ttl", &mut problems);
+    let verification = verification(fields, &mut problems);
     let mut checklist = Vec::new();
     let mut rows = Vec::new();
     for (row, item) in fields.checklist.iter().enumerate() {
@@ -161,6 +172,7 @@ pub fn parse_policy_form(fields: &PolicyFields) -> Result<ParsedPolicy, PortErro
                     checklist,
                     request_ttl,
                     canary: None,
+                    verification,
                 },
                 rows,
             })
@@ -170,6 +182,36 @@ pub fn parse_policy_form(fields: &PolicyFields) -> Result<ParsedPolicy, PortErro
             problems,
         }),
     }
+}
+
+/// The verification fields: none when no workflow is named.
+#[cfg(any(feature = "ssr", test))]
+fn verification(
+    fields: &PolicyFields,
+    problems: &mut Vec<gantry_core::spec::SpecProblem>,
+) -> Option<gantry_core::promotion::verification::VerificationPolicy> {
+    use gantry_core::promotion::verification::{OnVerificationFailure, VerificationPolicy};
+    let workflow = fields.verification_workflow.trim();
+    if workflow.is_empty() {
+        return None;
+    }
+    let on_failure = match fields.verification_on_failure.trim() {
+        "" => OnVerificationFailure::Hold,
+        text => match OnVerificationFailure::parse(text) {
+            Some(o) => o,
+            None => {
+                problems.push(gantry_core::spec::SpecProblem::new(
+                    "verification.on_failure",
+                    format!("{text:?} is not a choice; use hold or rollback"),
+                ));
+                return None;
+            }
+        },
+    };
+    Some(VerificationPolicy {
+        workflow: workflow.to_owned(),
+        on_failure,
+    })
 }
 
 #[cfg(any(feature = "ssr", test))]
@@ -206,6 +248,7 @@ fn item_check(
         },
         "target_not_failing" => ItemCheck::TargetNotFailing,
         "no_firing_alerts" => ItemCheck::NoFiringAlerts,
+        "last_verification_passed" => ItemCheck::LastVerificationPassed,
         "no_new_http_hosts" => ItemCheck::NoNewHttpHosts,
         "no_new_secret_references" => ItemCheck::NoNewSecretReferences,
         "manual" => ItemCheck::Manual {
@@ -348,6 +391,7 @@ mod tests {
                 // The blank row for a new item.
                 ItemFields::default(),
             ],
+            ..PolicyFields::default()
         }
     }
 
@@ -370,6 +414,35 @@ mod tests {
             }
         );
         assert_eq!(parsed.rows, [0, 2]);
+    }
+
+    #[test]
+    fn the_verification_fields_read_as_a_verification_policy() {
+        use gantry_core::promotion::verification::{OnVerificationFailure, VerificationPolicy};
+        assert_eq!(parse_policy_form(&form()).unwrap().policy.verification, None);
+        let mut f = form();
+        f.verification_workflow = " smoke ".into();
+        assert_eq!(
+            parse_policy_form(&f).unwrap().policy.verification,
+            Some(VerificationPolicy {
+                workflow: "smoke".into(),
+                on_failure: OnVerificationFailure::Hold
+            })
+        );
+        f.verification_on_failure = "rollback".into();
+        assert_eq!(
+            parse_policy_form(&f)
+                .unwrap()
+                .policy
+                .verification
+                .map(|v| v.on_failure),
+            Some(OnVerificationFailure::Rollback)
+        );
+        f.verification_on_failure = "retry".into();
+        let Err(PortError::Unprocessable { problems, .. }) = parse_policy_form(&f) else {
+            panic!("expected problems");
+        };
+        assert_eq!(problems[0].path, "verification.on_failure");
     }
 
     #[test]

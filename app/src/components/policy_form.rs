@@ -10,6 +10,7 @@ use crate::api::SetEnvironmentPolicy;
 use crate::error::{AppError, url_error_for};
 use gantry_core::Role;
 use gantry_core::promotion::checklist::{ChecklistItemTemplate, ItemCheck};
+use gantry_core::promotion::verification::OnVerificationFailure;
 use gantry_core::promotion::view::PolicyView;
 use gantry_core::promotion::{EnvironmentPosition, PolicyDuration};
 use leptos::form::ActionForm;
@@ -17,7 +18,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 /// The kinds of item, as the form's `kind` values and their names.
-pub const KINDS: [(&str, &str); 7] = [
+pub const KINDS: [(&str, &str); 8] = [
     (
         "successful_runs_in_previous",
         "Successful runs in the previous environment",
@@ -25,6 +26,10 @@ pub const KINDS: [(&str, &str); 7] = [
     ("soak_time", "Soak time in the previous environment"),
     ("target_not_failing", "The target's last run is not failing"),
     ("no_firing_alerts", "No alerts firing on the workflow"),
+    (
+        "last_verification_passed",
+        "The previous environment's last verification passed",
+    ),
     ("no_new_http_hosts", "No new HTTP hosts (else acknowledge)"),
     (
         "no_new_secret_references",
@@ -42,6 +47,7 @@ pub fn kind_key(check: &ItemCheck) -> &'static str {
         ItemCheck::SoakTime { .. } => "soak_time",
         ItemCheck::TargetNotFailing => "target_not_failing",
         ItemCheck::NoFiringAlerts => "no_firing_alerts",
+        ItemCheck::LastVerificationPassed => "last_verification_passed",
         ItemCheck::NoNewHttpHosts => "no_new_http_hosts",
         ItemCheck::NoNewSecretReferences => "no_new_secret_references",
         ItemCheck::Manual { .. } => "manual",
@@ -209,6 +215,33 @@ pub fn PolicyForm(view: PolicyView, save: ServerAction<SetEnvironmentPolicy>) ->
             </fieldset>
         }
     });
+    let verification = (!first).then(|| {
+        let (workflow, on_failure) = policy
+            .verification
+            .as_ref()
+            .map(|v| (v.workflow.clone(), v.on_failure))
+            .unwrap_or_default();
+        let options = [
+            (OnVerificationFailure::Hold, "Hold: keep the version, alert, block the next environment"),
+            (OnVerificationFailure::Rollback, "Roll back to the version it replaced"),
+        ]
+        .into_iter()
+        .map(|(o, text)| {
+            view! { <option value=o.as_str() selected=o == on_failure>{text}</option> }
+        })
+        .collect_view();
+        view! {
+            <fieldset class="policy-verification">
+                <legend>"Verification after promotion"</legend>
+                <Field id="policy-verification-workflow".into() label="Verification workflow" path="verification.workflow".into() problems hint="Run in this environment after every promotion and rollback into it, with workflow, version, environment and kind as inputs where it declares them. Empty: none.">
+                    <input type="text" id="policy-verification-workflow" name="verification_workflow" value=workflow aria-describedby=described_by("policy-verification-workflow", true) />
+                </Field>
+                <Field id="policy-verification-on-failure".into() label="When a promotion's verification fails" path="verification.on_failure".into() problems>
+                    <select id="policy-verification-on-failure" name="verification_on_failure" aria-describedby=described_by("policy-verification-on-failure", false)>{options}</select>
+                </Field>
+            </fieldset>
+        }
+    });
     let request_role = policy.request_role;
     let rollback_role = policy.rollback_role;
     let ttl = duration_text(policy.request_ttl);
@@ -231,6 +264,7 @@ pub fn PolicyForm(view: PolicyView, save: ServerAction<SetEnvironmentPolicy>) ->
                 <input type="text" id="policy-request-ttl" name="request_ttl" value=ttl aria-describedby=described_by("policy-request-ttl", true) />
             </Field>
             {checklist}
+            {verification}
             <div class="actions">
                 <button type="submit" disabled=busy>"Save the " {env.clone()} " policy"</button>
                 <a href=format!("/promotions/policies#policy-{env}")>"Cancel"</a>

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use gantry_core::promotion::EnvironmentPosition;
 use gantry_core::promotion::view::PolicyView;
 use gantry_core::{Environment, Role};
+use gantry_core::promotion::verification::OnVerificationFailure;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -133,6 +134,17 @@ fn PolicySection(
     } else {
         "No"
     };
+    let verification = match &p.verification {
+        None => "None".to_owned(),
+        Some(v) => format!(
+            "{} runs after every promotion and rollback; when a promotion's fails: {}",
+            v.workflow,
+            match v.on_failure {
+                OnVerificationFailure::Hold => "hold and alert",
+                OnVerificationFailure::Rollback => "roll back",
+            }
+        ),
+    };
     let previous = previous.unwrap_or_else(|| "the previous environment".to_owned());
     let checklist = if p.checklist.is_empty() {
         view! { <p class="muted">"No checklist."</p> }.into_any()
@@ -195,6 +207,8 @@ fn PolicySection(
                 <dd>{step_up}</dd>
                 <dt>"Requests expire after"</dt>
                 <dd>{p.request_ttl.to_string()}</dd>
+                <dt>"Verification"</dt>
+                <dd>{verification}</dd>
             </dl>
             {checklist}
             {edit}

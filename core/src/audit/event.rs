@@ -188,10 +188,16 @@ pub enum AuditAction {
     CanaryClearHold,
     /// Versions registered from a signed bundle another installation exported.
     BundleImport,
+    /// A verification run started after a promotion or rollback.
+    VerificationStart,
+    /// A verification run succeeded.
+    VerificationPass,
+    /// A verification failed (its run failed, or could not start).
+    VerificationFail,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 61] = [
+    pub const ALL: [AuditAction; 64] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -253,6 +259,9 @@ impl AuditAction {
         AuditAction::CanaryAbort,
         AuditAction::CanaryClearHold,
         AuditAction::BundleImport,
+        AuditAction::VerificationStart,
+        AuditAction::VerificationPass,
+        AuditAction::VerificationFail,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -320,6 +329,9 @@ impl AuditAction {
             AuditAction::CanaryAbort => "canary.abort",
             AuditAction::CanaryClearHold => "canary.clear_hold",
             AuditAction::BundleImport => "bundle.import",
+            AuditAction::VerificationStart => "verification.start",
+            AuditAction::VerificationPass => "verification.pass",
+            AuditAction::VerificationFail => "verification.fail",
         }
     }
 

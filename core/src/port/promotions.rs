@@ -10,7 +10,9 @@ use crate::promotion::request::PromotionRequest;
 use crate::promotion::view::{
     ChecklistMark, DeploymentFilter, PolicyView, PromotionAsk, PromotionBoard, PromotionDecision,
     PromotionDetail, PromotionFilter, PromotionOutcome, RollbackAsk, RollbackOutcome,
+    VerificationFilter,
 };
+use crate::promotion::verification::Verification;
 
 /// Promotion requests, rollbacks, the ledger and environment policies.
 #[async_trait::async_trait]
@@ -70,6 +72,13 @@ pub trait PromotionPort: Send + Sync {
         ctx: &RequestContext,
         filter: DeploymentFilter,
     ) -> Result<Vec<Deployment>, PortError>;
+
+    /// Verifications after promotions and rollbacks, newest first.
+    async fn list_verifications(
+        &self,
+        ctx: &RequestContext,
+        filter: VerificationFilter,
+    ) -> Result<Vec<Verification>, PortError>;
 
     /// What changes from version `from` to version `to`.
     async fn workflow_diff(

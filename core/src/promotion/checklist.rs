@@ -64,6 +64,11 @@ pub enum ItemCheck {
     /// environment (docs/alerting.md): don't promote into an incident, or
     /// what one is still tracking.
     NoFiringAlerts,
+    /// The last verification in the previous environment (its policy's
+    /// `verification` workflow, run after the version became active there)
+    /// checked this version and passed. Added on its own to every
+    /// promotion out of an environment that verifies.
+    LastVerificationPassed,
     /// The diff adds no HTTP host; otherwise an approver acknowledges the
     /// new ones by name.
     NoNewHttpHosts,
@@ -114,6 +119,9 @@ impl ItemCheck {
             ItemCheck::TargetNotFailing => format!("The last run in {target} is not failing"),
             ItemCheck::NoFiringAlerts => {
                 format!("No alerts firing on the workflow in {previous} or {target}")
+            }
+            ItemCheck::LastVerificationPassed => {
+                format!("The last verification in {previous} passed for this version")
             }
             ItemCheck::NoNewHttpHosts => "No new HTTP hosts".to_owned(),
             ItemCheck::NoNewSecretReferences => "No new secret references".to_owned(),
@@ -181,6 +189,7 @@ impl ChecklistItemTemplate {
             }
             ItemCheck::TargetNotFailing
             | ItemCheck::NoFiringAlerts
+            | ItemCheck::LastVerificationPassed
             | ItemCheck::NoNewHttpHosts
             | ItemCheck::NoNewSecretReferences => {}
         }

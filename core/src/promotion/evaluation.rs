@@ -67,6 +67,10 @@ pub struct ChecklistFacts {
     /// environment: `rule (environment)` each.
     #[serde(default)]
     pub firing_alerts: Vec<String>,
+    /// The last verification in the previous environment, when the
+    /// checklist asks about it.
+    #[serde(default)]
+    pub previous_verification: Option<super::verification::Verification>,
 }
 
 /// Someone ticking a manual item, or acknowledging what a "no new …" item
@@ -211,6 +215,56 @@ pub fn evaluate(
     }
 }
 
+/// The [`ItemCheck::LastVerificationPassed`] item: the previous
+/// environment's last verification checked this version and passed.
+fn last_verification(facts: &ChecklistFacts) -> (ItemStatus, String) {
+    use super::verification::VerificationState;
+    let previous = &facts.previous_environment;
+    let version = facts.version;
+    let Some(v) = &facts.previous_verification else {
+        return (
+            ItemStatus::Fail,
+            format!(
+                "no verification has run in {previous} yet; promote version {version} there first"
+            ),
+        );
+    };
+    let run = v.run_id.as_deref().unwrap_or("(not started)");
+    if v.version != version {
+        return (
+            ItemStatus::Fail,
+            format!(
+                "the last verification in {previous} checked version {}, not {version}",
+                v.version
+            ),
+        );
+    }
+    match v.state {
+        VerificationState::Passed => (
+            ItemStatus::Pass,
+            format!(
+                "the verification workflow {} passed in {previous} (run {run})",
+                v.verifier
+            ),
+        ),
+        VerificationState::Failed => (
+            ItemStatus::Fail,
+            format!(
+                "the verification workflow {} failed in {previous}: {}",
+                v.verifier,
+                v.why.as_deref().unwrap_or("no reason recorded")
+            ),
+        ),
+        VerificationState::Pending | VerificationState::Running => (
+            ItemStatus::Fail,
+            format!(
+                "the verification workflow {} is still running in {previous} (run {run})",
+                v.verifier
+            ),
+        ),
+    }
+}
+
 fn evaluate_item(
     check: &ItemCheck,
     facts: &ChecklistFacts,
@@ -268,6 +322,7 @@ fn evaluate_item(
                 )
             }
         }
+        ItemCheck::LastVerificationPassed => last_verification(facts),
         ItemCheck::NoNewHttpHosts => {
             acknowledgement(&facts.new_http_hosts, tick, ("HTTP host", "HTTP hosts"))
         }

@@ -30,6 +30,7 @@ fn facts() -> ChecklistFacts {
         new_http_hosts: vec![],
         new_secret_references: vec![],
         firing_alerts: vec![],
+        previous_verification: None,
     }
 }
 

@@ -17,6 +17,8 @@
 //!   own or delegated, for run approvals too; [`refusal`]: why not);
 //! - [`ledger`]: deployments, the version active at a time, rollback
 //!   targets, rolled-back versions;
+//! - [`verification`]: the workflow run after every promotion and
+//!   rollback, and what its outcome does;
 //! - [`duration`]: durations in policies (`"7d"`);
 //! - [`view`]: what the port takes and answers ([`delegation_view`]: for
 //!   delegations).
@@ -35,6 +37,7 @@ pub mod policy;
 pub mod refusal;
 pub mod request;
 pub mod rules;
+pub mod verification;
 pub mod view;
 
 pub use checklist::{ChecklistItemTemplate, ItemCheck};

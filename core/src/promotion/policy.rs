@@ -5,6 +5,7 @@
 
 use super::checklist::{ChecklistItemTemplate, default_checklist};
 use super::duration::PolicyDuration;
+use super::verification::VerificationPolicy;
 use crate::canary::CanaryPolicy;
 use crate::environment::{Environment, Environments};
 use crate::error::PortError;
@@ -85,6 +86,10 @@ pub struct EnvironmentPolicy {
     /// every run at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary: Option<CanaryPolicy>,
+    /// A workflow run here after every promotion and rollback into this
+    /// environment (docs/promotions.md#verification). `null`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<VerificationPolicy>,
 }
 
 fn operator() -> Role {
@@ -106,6 +111,7 @@ impl Default for EnvironmentPolicy {
             checklist: Vec::new(),
             request_ttl: DEFAULT_REQUEST_TTL,
             canary: None,
+            verification: None,
         }
     }
 }
@@ -197,6 +203,15 @@ impl EnvironmentPolicy {
                 ),
             );
         }
+        if self.verification.is_some() && position == EnvironmentPosition::First {
+            add(
+                "verification",
+                format!(
+                    "nothing is promoted into {environment}, the first environment, so there \
+                     is nothing to verify there; set verification to null"
+                ),
+            );
+        }
         if let Some(why) = self.request_ttl.check(MIN_REQUEST_TTL, MAX_REQUEST_TTL) {
             add("request_ttl", why);
         }
@@ -225,6 +240,9 @@ impl EnvironmentPolicy {
         }
         if let Some(canary) = &self.canary {
             problems.extend(canary.problems("canary"));
+        }
+        if let Some(verification) = &self.verification {
+            problems.extend(verification.problems("verification"));
         }
         problems
     }

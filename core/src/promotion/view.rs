@@ -67,6 +67,11 @@ pub struct PromotionDetail {
     /// Why a request whose gate is green still waits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waits_for: Option<String>,
+    /// The verification of the promotion this request made (its canary's,
+    /// for a canary), when the target's policy names a verification
+    /// workflow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<super::verification::Verification>,
 }
 
 /// `GET /api/v1/promotions` filters.
@@ -136,6 +141,17 @@ pub struct DeploymentFilter {
     pub environment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<DateTime<Utc>>,
+}
+
+/// `GET /api/v1/verifications` filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct VerificationFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 /// An environment's policy as it applies, and whether an admin set it.

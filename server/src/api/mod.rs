@@ -66,6 +66,7 @@ pub fn router() -> Router<AppState> {
         .route("/promotions/{id}/cancel", post(promotions::cancel))
         .route("/promotions/{id}/checklist/{item}", post(promotions::mark))
         .route("/deployments", get(promotions::deployments))
+        .route("/verifications", get(promotions::verifications))
         .route("/canaries", get(canaries::list))
         .route("/canaries/{id}", get(canaries::get))
         .route("/canaries/{id}/{control}", post(canaries::control))

@@ -85,6 +85,7 @@ pub const SESSION_SCHEME: &str = "session";
         promotions::mark,
         promotions::roll_back,
         promotions::deployments,
+        promotions::verifications,
         canaries::list,
         canaries::get,
         canaries::control,

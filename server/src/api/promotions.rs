@@ -16,8 +16,9 @@ use gantry_core::promotion::ledger::Deployment;
 use gantry_core::promotion::request::PromotionRequest;
 use gantry_core::promotion::view::{
     ChecklistMark, DeploymentFilter, PolicyView, PromotionAsk, PromotionDecision, PromotionDetail,
-    PromotionFilter, PromotionOutcome, RollbackAsk, RollbackOutcome,
+    PromotionFilter, PromotionOutcome, RollbackAsk, RollbackOutcome, VerificationFilter,
 };
+use gantry_core::promotion::verification::Verification;
 use serde::Deserialize;
 
 /// Asks to promote a version into the next environment. Answers 200 with
@@ -286,6 +287,29 @@ pub async fn deployments(
     ApiQuery(filter): ApiQuery<DeploymentFilter>,
 ) -> ApiResult<Json<Vec<Deployment>>> {
     Ok(Json(plane.list_deployments(&ctx, filter).await?))
+}
+
+/// Verifications after promotions and rollbacks (docs/promotions.md#verification).
+#[utoipa::path(
+    get,
+    path = "/api/v1/verifications",
+    operation_id = "list_verifications",
+    tag = "promotions",
+    params(VerificationFilter),
+    responses(
+        (status = 200, description = "Newest first, up to 500, in the environments the caller may see.", body = Vec<Verification>),
+        (status = 400, description = "A malformed query.", body = ErrorEnvelope),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "The caller may not see that environment.", body = ErrorEnvelope),
+        (status = 404, description = "No such environment.", body = ErrorEnvelope),
+    )
+)]
+pub async fn verifications(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    ApiQuery(filter): ApiQuery<VerificationFilter>,
+) -> ApiResult<Json<Vec<Verification>>> {
+    Ok(Json(plane.list_verifications(&ctx, filter).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -42,6 +42,7 @@ mod spec_cache;
 mod sqlite;
 pub mod tokens;
 pub mod users;
+pub mod verifications;
 pub mod versions;
 
 pub use alerts::AlertStore;
@@ -63,6 +64,7 @@ pub use slo::SloStore;
 pub use sqlite::open_sqlite_pool;
 pub use tokens::TokenStore;
 pub use users::UserStore;
+pub use verifications::VerificationStore;
 pub use versions::VersionStore;
 
 use async_trait::async_trait;
@@ -182,6 +184,7 @@ pub trait Store:
     + FreezeStore
     + bundles::BundleStore
     + canaries::CanaryStore
+    + VerificationStore
 {
     fn backend(&self) -> Backend;
 

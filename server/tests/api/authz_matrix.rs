@@ -347,6 +347,7 @@ fn table() -> Vec<Row> {
             |_| Body::Json(json!({"checked": true})),
         ),
         rest("get", "/deployments", Anywhere(VIEWERS), NONE, empty),
+        rest("get", "/verifications", Anywhere(VIEWERS), NONE, empty),
         rest("get", "/canaries", Anywhere(VIEWERS), NONE, empty),
         // The fixture has no canary (its id is a run's): every reader
         // reaches the lookup (404). Who may steer a real one, by role and

@@ -39,6 +39,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/promotions/{id}/cancel"),
     ("post", "/api/v1/promotions/{id}/checklist/{item}"),
     ("get", "/api/v1/deployments"),
+    ("get", "/api/v1/verifications"),
     ("get", "/api/v1/canaries"),
     ("get", "/api/v1/canaries/{id}"),
     ("post", "/api/v1/canaries/{id}/{control}"),

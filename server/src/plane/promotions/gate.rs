@@ -3,6 +3,8 @@
 //! expiring it, and the background pass over pending requests.
 
 use super::*;
+use gantry_core::promotion::checklist::{ChecklistItemTemplate, ItemCheck};
+use gantry_core::promotion::verification::checklist_for;
 
 impl GantryPlane {
     /// Everything a request's page shows, and the live gate.
@@ -36,8 +38,9 @@ impl GantryPlane {
         let checklist = match deployment.as_ref().and_then(|d| d.checklist.clone()) {
             Some(snapshot) => snapshot,
             None => {
-                let facts = self.facts(&stored, &policy, &diff).await?;
-                evaluate(&policy.checklist, &facts, &r.ticks)
+                let items = self.checklist_items(&policy, &r.from_environment).await?;
+                let facts = self.facts(&stored, &items, &diff).await?;
+                evaluate(&items, &facts, &r.ticks)
             }
         };
         let basis = ReviewBasis {
@@ -79,7 +82,16 @@ impl GantryPlane {
         } else {
             (None, None)
         };
+        let verification = if pending {
+            None
+        } else {
+            self.store
+                .verification_for_request(&r.id)
+                .await
+                .map_err(internal)?
+        };
         Ok(PromotionDetail {
+            verification,
             request: PromotionRequest {
                 state: r.state_at(now),
                 ..r.clone()
@@ -96,17 +108,32 @@ impl GantryPlane {
         })
     }
 
+    /// The items a promotion from `from` into the environment of `policy`
+    /// is checked against: the policy's, and the verification item when
+    /// `from` verifies.
+    async fn checklist_items(
+        &self,
+        policy: &EnvironmentPolicy,
+        from: &str,
+    ) -> Result<Vec<ChecklistItemTemplate>, PortError> {
+        let previous = match Environment::parse(from) {
+            Ok(env) => self.policy_in(&env).await?.0,
+            Err(_) => EnvironmentPolicy::default(),
+        };
+        Ok(checklist_for(policy, &previous))
+    }
+
     /// What the checklist's automatic items are judged on, read now.
     pub(super) async fn facts(
         &self,
         stored: &StoredPromotion,
-        policy: &EnvironmentPolicy,
+        items: &[ChecklistItemTemplate],
         diff: &SpecDiff,
     ) -> Result<ChecklistFacts, PortError> {
         let r = &stored.request;
         let now = self.clock.now();
         let mut run_windows = Vec::new();
-        for window in run_windows_needed(&policy.checklist) {
+        for window in run_windows_needed(items) {
             let since = now
                 .checked_sub_signed(window.as_chrono())
                 .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
@@ -136,18 +163,24 @@ impl GantryPlane {
             .await
             .map_err(internal)?
             .map(|(id, status)| LastRun { id, status });
-        let firing_alerts = if policy
-            .checklist
-            .iter()
-            .any(|i| i.check == gantry_core::promotion::checklist::ItemCheck::NoFiringAlerts)
-        {
+        let asks = |check: ItemCheck| items.iter().any(|i| i.check == check);
+        let firing_alerts = if asks(ItemCheck::NoFiringAlerts) {
             self.firing_on(&r.workflow, &[&r.from_environment, &r.to_environment])
                 .await?
         } else {
             Vec::new()
         };
+        let previous_verification = if asks(ItemCheck::LastVerificationPassed) {
+            self.store
+                .last_verification(&r.workflow, &r.from_environment)
+                .await
+                .map_err(internal)?
+        } else {
+            None
+        };
         Ok(ChecklistFacts {
             now,
+            previous_verification,
             firing_alerts,
             previous_environment: r.from_environment.clone(),
             target_environment: r.to_environment.clone(),

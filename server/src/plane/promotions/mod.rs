@@ -37,8 +37,9 @@ use gantry_core::promotion::rules::{
 use gantry_core::promotion::view::{
     ActiveCell, BoardCell, BoardRow, ChecklistMark, DeploymentFilter, LastRunCell, PendingCell,
     PolicyView, PromotionAsk, PromotionBoard, PromotionDecision, PromotionDetail, PromotionFilter,
-    PromotionOutcome, RollbackAsk, RollbackOutcome,
+    PromotionOutcome, RollbackAsk, RollbackOutcome, VerificationFilter,
 };
+use gantry_core::promotion::verification::Verification;
 use gantry_core::promotion::{EnvironmentPolicy, EnvironmentPosition};
 use gantry_core::rbac::Action;
 use gantry_core::schedule::CronSchedule;
@@ -63,6 +64,7 @@ mod gate;
 mod policies;
 mod requests;
 mod rollback;
+mod verifications;
 
 impl GantryPlane {
     pub(super) fn freshness(&self) -> Freshness {
@@ -328,6 +330,19 @@ impl PromotionPort for GantryPlane {
             .into_iter()
             .filter(|d| seen.insert((d.workflow.clone(), d.environment.clone())))
             .collect())
+    }
+
+    async fn list_verifications(
+        &self,
+        ctx: &RequestContext,
+        filter: VerificationFilter,
+    ) -> Result<Vec<Verification>, PortError> {
+        self.visible_verifications(
+            ctx,
+            filter.workflow.as_deref(),
+            filter.environment.as_deref(),
+        )
+        .await
     }
 
     async fn workflow_diff(

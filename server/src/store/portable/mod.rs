@@ -34,4 +34,5 @@ pub(super) mod sessions;
 mod slo;
 mod tokens;
 mod users;
+mod verifications;
 mod versions;

@@ -720,5 +720,5 @@ pub(super) async fn insert_deployment(
     )
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    super::verifications::insert_verification_for(tx, workflow_id, d).await
 }
