@@ -419,7 +419,10 @@ mod tests {
     #[test]
     fn the_verification_fields_read_as_a_verification_policy() {
         use gantry_core::promotion::verification::{OnVerificationFailure, VerificationPolicy};
-        assert_eq!(parse_policy_form(&form()).unwrap().policy.verification, None);
+        assert_eq!(
+            parse_policy_form(&form()).unwrap().policy.verification,
+            None
+        );
         let mut f = form();
         f.verification_workflow = " smoke ".into();
         assert_eq!(

@@ -7,12 +7,12 @@ use crate::promotion::EnvironmentPolicy;
 use crate::promotion::diff::SpecDiff;
 use crate::promotion::ledger::Deployment;
 use crate::promotion::request::PromotionRequest;
+use crate::promotion::verification::Verification;
 use crate::promotion::view::{
     ChecklistMark, DeploymentFilter, PolicyView, PromotionAsk, PromotionBoard, PromotionDecision,
     PromotionDetail, PromotionFilter, PromotionOutcome, RollbackAsk, RollbackOutcome,
     VerificationFilter,
 };
-use crate::promotion::verification::Verification;
 
 /// Promotion requests, rollbacks, the ledger and environment policies.
 #[async_trait::async_trait]

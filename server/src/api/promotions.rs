@@ -14,11 +14,11 @@ use gantry_core::promotion::EnvironmentPolicy;
 use gantry_core::promotion::diff::SpecDiff;
 use gantry_core::promotion::ledger::Deployment;
 use gantry_core::promotion::request::PromotionRequest;
+use gantry_core::promotion::verification::Verification;
 use gantry_core::promotion::view::{
     ChecklistMark, DeploymentFilter, PolicyView, PromotionAsk, PromotionDecision, PromotionDetail,
     PromotionFilter, PromotionOutcome, RollbackAsk, RollbackOutcome, VerificationFilter,
 };
-use gantry_core::promotion::verification::Verification;
 use serde::Deserialize;
 
 /// Asks to promote a version into the next environment. Answers 200 with
@@ -298,10 +298,9 @@ pub async fn deployments(
     params(VerificationFilter),
     responses(
         (status = 200, description = "Newest first, up to 500, in the environments the caller may see.", body = Vec<Verification>),
-        (status = 400, description = "A malformed query.", body = ErrorEnvelope),
+        (status = 400, description = "A malformed query, or an environment that isn't configured.", body = ErrorEnvelope),
         (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
         (status = 403, description = "The caller may not see that environment.", body = ErrorEnvelope),
-        (status = 404, description = "No such environment.", body = ErrorEnvelope),
     )
 )]
 pub async fn verifications(

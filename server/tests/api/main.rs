@@ -72,3 +72,4 @@ mod vault_dynamic;
 mod vault_logs;
 mod vault_provider;
 mod vault_secrets;
+mod verifications;

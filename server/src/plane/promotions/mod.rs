@@ -34,12 +34,12 @@ use gantry_core::promotion::rules::{
     Freshness, PendingReview, Target, check_evidence, may_approve, may_cancel, may_edit_policy,
     may_reject, may_request, may_roll_back, may_tick,
 };
+use gantry_core::promotion::verification::Verification;
 use gantry_core::promotion::view::{
     ActiveCell, BoardCell, BoardRow, ChecklistMark, DeploymentFilter, LastRunCell, PendingCell,
     PolicyView, PromotionAsk, PromotionBoard, PromotionDecision, PromotionDetail, PromotionFilter,
     PromotionOutcome, RollbackAsk, RollbackOutcome, VerificationFilter,
 };
-use gantry_core::promotion::verification::Verification;
 use gantry_core::promotion::{EnvironmentPolicy, EnvironmentPosition};
 use gantry_core::rbac::Action;
 use gantry_core::schedule::CronSchedule;

@@ -107,8 +107,8 @@ impl GantryPlane {
                 )
             })?;
         let inputs_of = |active: &ActiveSpec| {
-            spec::resolve_inputs(&active.spec.inputs, &inputs_for(&active.spec.inputs, v))
-                .map_err(|problems| {
+            spec::resolve_inputs(&active.spec.inputs, &inputs_for(&active.spec.inputs, v)).map_err(
+                |problems| {
                     format!(
                         "the verification workflow {}'s inputs can't be filled: {}",
                         v.verifier,
@@ -118,16 +118,24 @@ impl GantryPlane {
                             .collect::<Vec<_>>()
                             .join("; ")
                     )
-                })
+                },
+            )
         };
         let now = self.clock.now();
         let mut tries = 0;
         loop {
             tries += 1;
-            let admission = admission::admit(&*self.store, active.clone(), env, &v.id, &BTreeMap::new(), None)
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|refused| refused.message)?;
+            let admission = admission::admit(
+                &*self.store,
+                active.clone(),
+                env,
+                &v.id,
+                &BTreeMap::new(),
+                None,
+            )
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|refused| refused.message)?;
             let inputs = inputs_of(&admission.active)?;
             let mut audit = self
                 .event(

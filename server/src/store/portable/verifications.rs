@@ -157,9 +157,8 @@ impl VerificationStore for Adapter {
     }
 
     async fn verifications(&self, query: VerificationQuery<'_>) -> StoreResult<Vec<Verification>> {
-        let mut q = QueryBuilder::<Db>::new(format!(
-            "SELECT {COLUMNS} FROM verifications WHERE 1 = 1"
-        ));
+        let mut q =
+            QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM verifications WHERE 1 = 1"));
         if let Some(w) = query.workflow {
             q.push(" AND workflow = ").push_bind(w);
         }
