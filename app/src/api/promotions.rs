@@ -218,6 +218,9 @@ pub async fn roll_back(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeploymentList {
     pub deployments: Vec<Deployment>,
+    /// The verifications of these rows' workflows and environments
+    /// (matched to rows by `deployment_id`).
+    pub verifications: Vec<gantry_core::promotion::verification::Verification>,
     pub now: DateTime<Utc>,
 }
 
@@ -227,7 +230,7 @@ pub async fn list_deployments(
     #[server(default)] environment: Option<String>,
     #[server(default)] at: Option<String>,
 ) -> Result<DeploymentList, AppError> {
-    use gantry_core::promotion::view::DeploymentFilter;
+    use gantry_core::promotion::view::{DeploymentFilter, VerificationFilter};
     let (plane, ctx) = ssr::port().await?;
     let at = match given(at).map(|a| parse_at(&a)).transpose() {
         Ok(at) => at,
@@ -238,9 +241,15 @@ pub async fn list_deployments(
         environment: given(environment),
         at,
     };
+    let verifications = VerificationFilter {
+        workflow: filter.workflow.clone(),
+        environment: filter.environment.clone(),
+    };
     let deployments = ssr::answer(plane.list_deployments(&ctx, filter).await)?;
+    let verifications = ssr::answer(plane.list_verifications(&ctx, verifications).await)?;
     Ok(DeploymentList {
         deployments,
+        verifications,
         now: crate::time::now(),
     })
 }

@@ -1,11 +1,12 @@
-//! Promotion states, checklist item states and deployment kinds as badges:
-//! a word and a symbol on a tinted background; colour only repeats the
-//! word.
+//! Promotion states, checklist item states, deployment kinds and
+//! verifications as badges: a word and a symbol on a tinted background;
+//! colour only repeats the word.
 
 use super::status_badge::label;
 use gantry_core::promotion::evaluation::ItemStatus;
 use gantry_core::promotion::ledger::DeploymentKind;
 use gantry_core::promotion::request::PromotionState;
+use gantry_core::promotion::verification::{Verification, VerificationState};
 use leptos::prelude::*;
 
 fn badge(
@@ -92,4 +93,30 @@ pub fn KindBadge(kind: DeploymentKind) -> impl IntoView {
         kind_label(kind).to_owned(),
         ("kind", kind.as_str().to_owned()),
     )
+}
+
+/// A verification's state, linking to its run once there is one.
+#[component]
+pub fn VerificationBadge(verification: Verification) -> impl IntoView {
+    let (tone, symbol, text) = match verification.state {
+        VerificationState::Pending => ("wait", "○", "Verification pending"),
+        VerificationState::Running => ("run", "◌", "Verifying"),
+        VerificationState::Passed => ("ok", "✓", "Verified"),
+        VerificationState::Failed => ("err", "✕", "Verification failed"),
+    };
+    let state = verification.state.as_str().to_owned();
+    let title = verification.why.clone().unwrap_or_else(|| {
+        format!(
+            "{} runs in {}",
+            verification.verifier, verification.environment
+        )
+    });
+    let inner = badge(tone, symbol, text.to_owned(), ("verification", state));
+    match verification.run_id {
+        Some(run) => {
+            view! { <a class="badge-link" href=format!("/runs/{run}") title=title>{inner}</a> }
+                .into_any()
+        }
+        None => view! { <span title=title>{inner}</span> }.into_any(),
+    }
 }

@@ -7,11 +7,12 @@ use crate::api::{DeploymentList, get_overview, list_deployments, list_workflows,
 use crate::components::data_table::DataTable;
 use crate::components::history_svg::HistorySvg;
 use crate::components::loaded::Loaded;
-use crate::components::promotion_badges::{KindBadge, kind_label};
+use crate::components::promotion_badges::{KindBadge, VerificationBadge, kind_label};
 use crate::components::runs_table::Time;
 use crate::error::AppError;
 use crate::time::format_time;
 use gantry_core::promotion::ledger::{ActivePeriod, Deployment, active_periods};
+use gantry_core::promotion::verification::Verification;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -257,7 +258,8 @@ fn LedgerBody(data: LedgerData) -> impl IntoView {
         };
         view! { <p class="empty-state">{text}</p> }.into_any()
     } else {
-        view! { <DeploymentsTable deployments=list.deployments caption /> }.into_any()
+        view! { <DeploymentsTable deployments=list.deployments verifications=list.verifications caption /> }
+            .into_any()
     };
     view! {
         {picture}
@@ -269,10 +271,19 @@ fn LedgerBody(data: LedgerData) -> impl IntoView {
 }
 
 #[component]
-fn DeploymentsTable(deployments: Vec<Deployment>, caption: String) -> impl IntoView {
+fn DeploymentsTable(
+    deployments: Vec<Deployment>,
+    verifications: Vec<Verification>,
+    caption: String,
+) -> impl IntoView {
     let rows = deployments
         .into_iter()
         .map(|d| {
+            let verification = verifications
+                .iter()
+                .find(|v| v.deployment_id == d.id)
+                .cloned()
+                .map(|verification| view! { " " <VerificationBadge verification /> });
             let from = d
                 .from_version
                 .map_or_else(|| "–".to_owned(), |v| format!("v{v}"));
@@ -294,7 +305,7 @@ fn DeploymentsTable(deployments: Vec<Deployment>, caption: String) -> impl IntoV
                     <td><a href=format!("/workflows/{}", d.workflow)>{d.workflow.clone()}</a></td>
                     <td>{d.environment.clone()}</td>
                     <td>{from} " → v" {d.to_version}</td>
-                    <td><KindBadge kind=d.kind /></td>
+                    <td><KindBadge kind=d.kind />{verification}</td>
                     <td>{d.actor.name.clone()}</td>
                     <td class="approval-reason">
                         {d.reason.clone().unwrap_or_default()}

@@ -16,7 +16,7 @@ use crate::components::error_box::ErrorBox;
 use crate::components::freezes::BreakGlassForm;
 use crate::components::layout::{Shell, use_shell};
 use crate::components::loaded::Loaded;
-use crate::components::promotion_badges::PromotionBadge;
+use crate::components::promotion_badges::{PromotionBadge, VerificationBadge};
 use crate::components::promotion_timeline::{PromotionTimeline, events};
 use crate::components::runs_table::Time;
 use crate::components::spec_diff::SpecDiffView;
@@ -207,6 +207,27 @@ fn RequestView(
             <dd><Time at=d.at /> " · " <a href=href>"In the ledger"</a></dd>
         }
     });
+    // The smoke test the target's policy runs after the move, and what
+    // became of it (a failure may have rolled it back).
+    let verification = detail.verification.clone().map(|v| {
+        let why = v.why.clone();
+        let rollback = v.rollback_id.is_some().then(|| {
+            let href = format!(
+                "/promotions/ledger?workflow={}&environment={}",
+                v.workflow, v.environment
+            );
+            view! { " · " <a href=href>"Rolled back"</a> }
+        });
+        view! {
+            <dt>"Verification"</dt>
+            <dd id="verification">
+                <VerificationBadge verification=v.clone() />
+                " " {v.verifier.clone()}
+                {why.map(|w| view! { ": " {w} })}
+                {rollback}
+            </dd>
+        }
+    });
     let expires = pending.then(|| {
         view! {
             <dt>"Expires"</dt>
@@ -264,6 +285,7 @@ fn RequestView(
             {decided}
             {comment}
             {deployed}
+            {verification}
         </dl>
         {pending.then(|| view! { <WaitReasons gate=detail.gate.clone() /> })}
         {(pending && may_break && detail.freeze.holds()).then(|| view! {

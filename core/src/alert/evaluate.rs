@@ -66,7 +66,8 @@ pub fn observe(kind: &RuleKind, runs: &[RunOutcome], now: DateTime<Utc>) -> Obse
         | RuleKind::QueueBacklog { .. }
         | RuleKind::AuthFailures { .. }
         | RuleKind::PrivilegeEscalation {}
-        | RuleKind::SloBurn { .. } => Observation::Hold,
+        | RuleKind::SloBurn { .. }
+        | RuleKind::RolloutAttention {} => Observation::Hold,
     }
 }
 

@@ -81,6 +81,10 @@ pub enum RuleKind {
         #[cfg_attr(feature = "openapi", schema(inline))]
         pairs: BurnSeverity,
     },
+    /// A rollout into the environment waits on a person: a canary paused
+    /// as inconclusive or holding promotions after its automatic rollback,
+    /// or a failed verification after promotion.
+    RolloutAttention {},
 }
 
 /// `PartialEq` compares the ratios as floats. Validation refuses a NaN
@@ -123,6 +127,7 @@ impl RuleKind {
             RuleKind::AuthFailures { .. } => "auth_failures",
             RuleKind::PrivilegeEscalation {} => "privilege_escalation",
             RuleKind::SloBurn { .. } => "slo_burn",
+            RuleKind::RolloutAttention {} => "rollout_attention",
         }
     }
 
@@ -135,7 +140,8 @@ impl RuleKind {
             | RuleKind::QueueBacklog { .. }
             | RuleKind::AuthFailures { .. }
             | RuleKind::PrivilegeEscalation {}
-            | RuleKind::SloBurn { .. } => Judged::Pass,
+            | RuleKind::SloBurn { .. }
+            | RuleKind::RolloutAttention {} => Judged::Pass,
         }
     }
 
@@ -209,6 +215,9 @@ impl fmt::Display for RuleKind {
                     BurnSeverity::Ticket => "ticket",
                 }
             ),
+            RuleKind::RolloutAttention {} => {
+                f.write_str("a canary or a verification waiting on a person")
+            }
         }
     }
 }

@@ -159,7 +159,9 @@ fn check_kind(kind: &RuleKind, errors: &mut Vec<RuleError>) {
                 errors.push(bad("window", why));
             }
         }
-        RuleKind::PrivilegeEscalation {} | RuleKind::SloBurn { .. } => {}
+        RuleKind::PrivilegeEscalation {}
+        | RuleKind::SloBurn { .. }
+        | RuleKind::RolloutAttention {} => {}
     }
 }
 

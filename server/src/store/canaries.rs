@@ -105,6 +105,8 @@ pub struct CanaryQuery<'a> {
     pub workflow: Option<&'a str>,
     pub environment: Option<&'a str>,
     pub live_only: bool,
+    /// Only canaries rolled back automatically whose hold nobody cleared.
+    pub held_only: bool,
     /// Only these environments; `None`: every one.
     pub visible: Option<&'a [String]>,
     pub limit: u32,

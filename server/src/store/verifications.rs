@@ -60,6 +60,11 @@ pub trait VerificationStore: Send + Sync + 'static {
     async fn verification_for_request(&self, request_id: &str)
     -> StoreResult<Option<Verification>>;
 
+    /// Failed verifications nothing has moved on from: the latest of their
+    /// workflow in their environment, but for the rollback their own
+    /// failure made (what the `rollout_attention` alert rules watch).
+    async fn failed_last_verifications(&self, limit: u32) -> StoreResult<Vec<Verification>>;
+
     /// The latest verification of `workflow` in `environment`.
     async fn last_verification(
         &self,

@@ -24,9 +24,9 @@ on_both_backends!(
     an_slo_burning_its_budget_pages_and_resolves_once_its_windows_calm,
 );
 
-const FAST: &[&str] = &["--dev", "--alert-evaluation-interval", "100ms"];
+pub(crate) const FAST: &[&str] = &["--dev", "--alert-evaluation-interval", "100ms"];
 
-async fn channel(app: &TestApp) -> Receiver {
+pub(crate) async fn channel(app: &TestApp) -> Receiver {
     let (receiver, url) = Receiver::start().await;
     let (status, body) = app
         .api_post(
@@ -38,13 +38,13 @@ async fn channel(app: &TestApp) -> Receiver {
     receiver
 }
 
-async fn rule(app: &TestApp, rule: Value) {
+pub(crate) async fn rule(app: &TestApp, rule: Value) {
     let (status, body) = app.api_post("/alerts/rules", rule).await;
     assert_eq!(status, 201, "{body}");
 }
 
 /// The rule's instances once one of them is in `phase` (bounded wait).
-async fn wait_phase(app: &TestApp, rule: &str, phase: &str) -> Vec<Value> {
+pub(crate) async fn wait_phase(app: &TestApp, rule: &str, phase: &str) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (status, list) = app.api_get(&format!("/alerts?rule={rule}")).await;

@@ -3,6 +3,7 @@
 //! sticky inputs, pins), an automatic rollback with canary runs queued and
 //! running, a good canary advancing to 100%, and the manual controls.
 
+use crate::alert_pass_kinds::{FAST, channel, rule, wait_phase};
 use crate::helpers::{Backend, Person, TestApp};
 use crate::on_both_backends;
 use gantry_core::canary::{Weight, takes_canary};
@@ -269,7 +270,14 @@ async fn admissions_follow_the_weight_and_pins(backend: Backend) {
 }
 
 async fn a_failing_canary_is_rolled_back_with_its_queued_and_running_runs(backend: Backend) {
-    let app = TestApp::spawn_on(backend, &["--dev"]).await;
+    let app = TestApp::spawn_on(backend, FAST).await;
+    // People are told through alerting while the hold waits on them.
+    let receiver = channel(&app).await;
+    rule(
+        &app,
+        json!({"name": "rollouts", "kind": "rollout_attention", "channels": ["ops"]}),
+    )
+    .await;
     let plan = json!({
         "steps": [{ "weight": 50, "min_runs": 50, "min_time": "0s" }],
         "running_on_failure": "cancel",
@@ -359,6 +367,13 @@ async fn a_failing_canary_is_rolled_back_with_its_queued_and_running_runs(backen
     let record = &audit["records"][0];
     assert_eq!(record["details"]["readmitted"], moved, "{record}");
     assert_eq!(record["details"]["stopped"], cancelled, "{record}");
+    let firing = wait_phase(&app, "rollouts", "firing").await;
+    assert_eq!(
+        (&firing[0]["workflow"], &firing[0]["environment"]),
+        (&json!("ship"), &json!("prod"))
+    );
+    let summary = firing[0]["summary"].as_str().unwrap();
+    assert!(summary.contains("clears the hold"), "{summary}");
     // A new promotion of v2 into prod waits for a person to clear the hold.
     let (status, body) = operator
         .post(
@@ -382,6 +397,10 @@ async fn a_failing_canary_is_rolled_back_with_its_queued_and_running_runs(backen
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["held"], false);
+    wait_phase(&app, "rollouts", "resolved").await;
+    let told: Vec<Value> = receiver.wait_for(2).await;
+    let statuses: Vec<&str> = told.iter().map(|b| b["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["firing", "resolved"], "{told:#?}");
 }
 
 async fn a_good_canary_advances_through_its_steps_and_becomes_active(backend: Backend) {

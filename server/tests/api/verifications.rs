@@ -4,6 +4,7 @@
 //! rolling back (and its rollback verified in turn), a failed one holding,
 //! a verification workflow that can't run, and the policy's validation.
 
+use crate::alert_pass_kinds::{FAST, channel, rule, wait_phase};
 use crate::helpers::{Backend, Person, TestApp};
 use crate::on_both_backends;
 use serde_json::{Value, json};
@@ -149,7 +150,14 @@ async fn a_passing_verification_gets_the_promotion_as_inputs_and_lets_the_next_o
 }
 
 async fn a_failed_verification_rolls_back_or_holds_as_the_policy_says(backend: Backend) {
-    let app = TestApp::spawn_on(backend, &["--dev"]).await;
+    let app = TestApp::spawn_on(backend, FAST).await;
+    let receiver = channel(&app).await;
+    rule(
+        &app,
+        json!({"name": "rollouts", "kind": "rollout_attention", "workflow": "ship",
+               "channels": ["ops"]}),
+    )
+    .await;
     let operator = setup(&app, "rollback").await;
     promote(&operator, "ship", "stage").await;
     assert_eq!(finished(&app, "stage", 1).await["state"], "passed");
@@ -183,6 +191,10 @@ async fn a_failed_verification_rolls_back_or_holds_as_the_policy_says(backend: B
     let (_, audit) = app.api_get("/audit?action=verification.fail").await;
     let record = &audit["records"][0];
     assert_eq!(record["details"]["rollback"], rollback, "{audit}");
+    // The failure is told through alerting; the rollback it made doesn't
+    // settle it (someone looks at what failed), the next move there does.
+    let summary = wait_summary(&app, "firing", "smoke of version 2 failed").await;
+    assert!(summary.contains("rolled back"), "{summary}");
 
     // Holding instead: version 3 fails and stays; prod's request waits on
     // the verification item, saying why.
@@ -192,6 +204,11 @@ async fn a_failed_verification_rolls_back_or_holds_as_the_policy_says(backend: B
     let held = finished(&app, "stage", 3).await;
     assert_eq!(held["state"], "failed", "{held}");
     assert_eq!(held["rollback_id"], Value::Null);
+    // A held failure stays on someone's plate: the alert names it.
+    let summary = wait_summary(&app, "firing", "smoke of version 3 failed").await;
+    assert!(summary.contains("held"), "{summary}");
+    let told = receiver.wait_for(1).await;
+    assert_eq!(told[0]["status"], "firing", "{told:#?}");
     let (_, rows) = app
         .api_get("/deployments?workflow=ship&environment=stage")
         .await;
@@ -216,6 +233,34 @@ async fn a_failed_verification_rolls_back_or_holds_as_the_policy_says(backend: B
             .contains("smoke failed in stage"),
         "{item}"
     );
+    // A person rolls stage back; that rollback verifies, and the alert
+    // resolves.
+    let (status, body) = operator
+        .post(
+            "/workflows/ship/rollback",
+            json!({ "environment": "stage", "to_version": 1, "reason": "v3 broke smoke" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_phase(&app, "rollouts", "resolved").await;
+}
+
+/// Waits until the `rollouts` rule's instance is in `phase` with `needle`
+/// in its summary, and returns the summary.
+async fn wait_summary(app: &TestApp, phase: &str, needle: &str) -> String {
+    for _ in 0..300 {
+        let (_, list) = app.api_get("/alerts?rule=rollouts").await;
+        if let Some(i) = list.as_array().unwrap().first()
+            && i["phase"] == phase
+            && i["summary"].as_str().is_some_and(|s| s.contains(needle))
+        {
+            assert_eq!(i["environment"], "stage", "{i}");
+            return i["summary"].as_str().unwrap().to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (_, list) = app.api_get("/alerts?rule=rollouts").await;
+    panic!("never {phase} with {needle:?}: {list:#}");
 }
 
 async fn a_verification_workflow_that_cant_run_fails_the_verification(backend: Backend) {

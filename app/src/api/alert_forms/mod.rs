@@ -22,7 +22,7 @@ use gantry_core::spec::{SpecDuration, SpecProblem};
 use std::collections::BTreeMap;
 
 /// Every rule kind, its form value and how the page names it.
-pub const RULE_KINDS: [(&str, &str); 8] = [
+pub const RULE_KINDS: [(&str, &str); 9] = [
     ("consecutive_failures", "Consecutive failures"),
     ("failure_ratio", "Failure ratio"),
     ("run_too_long", "Run too long"),
@@ -31,6 +31,7 @@ pub const RULE_KINDS: [(&str, &str); 8] = [
     ("auth_failures", "Authentication failures"),
     ("privilege_escalation", "Privilege escalation"),
     ("slo_burn", "SLO burn"),
+    ("rollout_attention", "Rollout needs a person"),
 ];
 
 pub const SEVERITIES: [&str; 4] = ["critical", "error", "warning", "info"];

@@ -179,7 +179,7 @@ impl RuleFields {
                     String::new()
                 };
             }
-            K::PrivilegeEscalation {} => {}
+            K::PrivilegeEscalation {} | K::RolloutAttention {} => {}
             K::SloBurn { pairs } => {
                 f.pairs = match pairs {
                     gantry_core::slo::Severity::Page => "page".into(),
@@ -315,6 +315,7 @@ impl RuleFields {
                 }
             }
             "privilege_escalation" => K::PrivilegeEscalation {},
+            "rollout_attention" => K::RolloutAttention {},
             "slo_burn" => K::SloBurn {
                 pairs: match self.pairs.trim() {
                     "" | "page" => gantry_core::slo::Severity::Page,

@@ -113,6 +113,12 @@ pub fn kind_fields(kind: &str, f: &RuleFields, refusal: Refusal) -> AnyView {
             </p>
         }
         .into_any(),
+        "rollout_attention" => view! {
+            <p class="hint">
+                "Fires while a rollout into an environment waits on a person: a canary paused because a step ran out of time without a decision, a canary rolled back automatically whose hold nobody cleared, or a failed verification after promotion. Resolves once nothing waits."
+            </p>
+        }
+        .into_any(),
         "slo_burn" => {
             let ticket = pairs.trim() == "ticket";
             view! {

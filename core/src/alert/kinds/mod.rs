@@ -10,6 +10,7 @@ pub mod auth_failures;
 pub mod missed_schedule;
 pub mod privilege_escalation;
 pub mod queue_backlog;
+pub mod rollout_attention;
 pub mod run_too_long;
 pub mod slo_burn;
 
@@ -19,6 +20,7 @@ pub use privilege_escalation::{
     ESCALATION_ACTIONS, Escalation, EscalationKind, FREEZE_BREAK_ACTION, PrivilegeFacts, escalation,
 };
 pub use queue_backlog::QueueFacts;
+pub use rollout_attention::{Attention, AttentionFacts};
 pub use run_too_long::{LongTarget, Running, RunningFacts};
 pub use slo_burn::{ObjectiveCounts, SloFacts, SloInstance};
 

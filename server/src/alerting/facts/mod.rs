@@ -5,11 +5,12 @@
 
 use crate::store::SharedStore;
 use crate::store::alerts::StoredRule;
+use crate::store::canaries::CanaryQuery;
 use chrono::{DateTime, Utc};
 use gantry_core::alert::RuleKind;
 use gantry_core::alert::kinds::{
-    self, AuthFacts, DueSlot, Finding, InstanceKey, LongTarget, PrivilegeFacts, QueueFacts,
-    Running, RunningFacts, ScheduleFacts, SloFacts,
+    self, AttentionFacts, AuthFacts, DueSlot, Finding, InstanceKey, LongTarget, PrivilegeFacts,
+    QueueFacts, Running, RunningFacts, ScheduleFacts, SloFacts, rollout_attention,
 };
 use gantry_core::audit::AuditRecord;
 use std::collections::{BTreeSet, HashMap};
@@ -22,6 +23,10 @@ pub use active::ActiveSpecs;
 
 /// Most audit records judged per pass; the rest wait for the next.
 pub const AUDIT_BATCH: u32 = 1_000;
+
+/// Most canaries and verifications read for `rollout_attention` per pass:
+/// far more rollouts than people wait on at once.
+const ATTENTION_LIMIT: u32 = 1_000;
 
 /// What the installation's configuration says that facts need.
 #[derive(Debug, Clone, Default)]
@@ -61,6 +66,7 @@ pub struct PassFacts<'a> {
     auth: HashMap<Duration, AuthFacts>,
     audit: Option<(AuditBatch, u64)>,
     slo: Option<SloFacts>,
+    attention: Option<AttentionFacts>,
 }
 
 impl<'a> PassFacts<'a> {
@@ -81,6 +87,7 @@ impl<'a> PassFacts<'a> {
             auth: HashMap::new(),
             audit: None,
             slo: None,
+            attention: None,
         }
     }
 
@@ -173,6 +180,16 @@ impl<'a> PassFacts<'a> {
                 }
                 kinds::slo_burn::judge(*pairs, &mine, open)
             }
+            RuleKind::RolloutAttention {} => {
+                let all = self.attention().await?;
+                let mut mine = AttentionFacts::default();
+                for a in all.waiting {
+                    if self.covers(rule, &a.workflow, &a.environment) {
+                        mine.waiting.push(a);
+                    }
+                }
+                kinds::rollout_attention::judge(&mine, open)
+            }
         })
     }
 
@@ -236,6 +253,36 @@ impl<'a> PassFacts<'a> {
             .as_ref()
             .map(|(b, _)| b.records.clone())
             .unwrap_or_default())
+    }
+
+    /// Canaries paused as inconclusive or holding after an automatic
+    /// rollback, and failed last verifications.
+    async fn attention(&mut self) -> anyhow::Result<AttentionFacts> {
+        if self.attention.is_none() {
+            let query = |live_only, held_only| CanaryQuery {
+                live_only,
+                held_only,
+                limit: ATTENTION_LIMIT,
+                ..CanaryQuery::default()
+            };
+            let mut canaries = self.store.canaries(query(true, false)).await?;
+            canaries.extend(self.store.canaries(query(false, true)).await?);
+            let verifications = self
+                .store
+                .failed_last_verifications(ATTENTION_LIMIT)
+                .await?;
+            let waiting = canaries
+                .iter()
+                .filter_map(rollout_attention::of_canary)
+                .chain(
+                    verifications
+                        .iter()
+                        .filter_map(rollout_attention::of_verification),
+                )
+                .collect();
+            self.attention = Some(AttentionFacts { waiting });
+        }
+        Ok(self.attention.clone().unwrap_or_default())
     }
 
     async fn slo(&mut self) -> anyhow::Result<SloFacts> {

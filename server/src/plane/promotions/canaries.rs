@@ -511,6 +511,7 @@ impl CanaryPort for GantryPlane {
                 live_only: filter.live,
                 visible: visible.as_deref(),
                 limit: LIST_LIMIT,
+                ..CanaryQuery::default()
             })
             .await
             .map_err(internal)

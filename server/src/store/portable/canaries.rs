@@ -328,6 +328,9 @@ impl CanaryStore for Adapter {
         if query.live_only {
             q.push(" AND state IN ('running', 'paused')");
         }
+        if query.held_only {
+            q.push(" AND held = ").push_bind(true);
+        }
         if let Some(visible) = query.visible {
             push_environment_filter(&mut q, visible);
         }

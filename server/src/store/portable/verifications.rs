@@ -189,6 +189,23 @@ impl VerificationStore for Adapter {
         row.as_ref().map(verification_from_row).transpose()
     }
 
+    async fn failed_last_verifications(&self, limit: u32) -> StoreResult<Vec<Verification>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM verifications v
+             WHERE state = 'failed'
+               AND NOT EXISTS (SELECT 1 FROM verifications w
+                               WHERE w.workflow_id = v.workflow_id
+                                 AND w.environment = v.environment
+                                 AND (w.created_at, w.id) > (v.created_at, v.id)
+                                 AND (v.rollback_id IS NULL OR w.deployment_id <> v.rollback_id))
+             ORDER BY created_at DESC LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(verification_from_row).collect()
+    }
+
     async fn last_verification(
         &self,
         workflow: &str,
