@@ -52,6 +52,7 @@ fn every_kind_round_trips_through_the_form() {
         serde_json::json!({"kind": "auth_failures", "max_failures": 20, "window": "5m", "per_source": true}),
         serde_json::json!({"kind": "privilege_escalation"}),
         serde_json::json!({"kind": "slo_burn", "pairs": "ticket"}),
+        serde_json::json!({"kind": "rollout_attention"}),
     ];
     for mut kind in kinds {
         kind["name"] = "r".into();
@@ -59,7 +60,7 @@ fn every_kind_round_trips_through_the_form() {
         let fields = RuleFields::of(&spec);
         assert_eq!(fields.to_spec().unwrap(), spec, "{fields:?}");
     }
-    assert_eq!(RULE_KINDS.len(), 8);
+    assert_eq!(RULE_KINDS.len(), 9);
 }
 
 #[test]
