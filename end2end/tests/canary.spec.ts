@@ -5,7 +5,8 @@ import { expect, signIn, test } from './fixtures';
 // Canary promotions into prod on a server of their own (its prod policy
 // has a canary plan): a version whose step fails most of the time is
 // rolled back automatically while the request's page says why; a good one
-// advances through its steps to 100% and becomes the active version.
+// advances through its steps to 100% and becomes the active version; a
+// verification set in the Policies form passes, then fails and rolls back.
 test.describe.configure({ mode: 'serial' });
 test.use({ baseURL: process.env.GANTRY_CANARY_URL });
 
@@ -107,9 +108,9 @@ test('a canary that fails most of the time is rolled back automatically and its 
     )
     .toBe('rolled_back');
 
-  await page.reload();
+  // No reload: the section follows the canary while it is live.
   const section = page.locator('section', { has: page.getByRole('heading', { level: 2, name: 'Canary' }) });
-  await expect(section.locator('.badge', { hasText: 'Rolled back' })).toBeVisible();
+  await expect(section.locator('.badge', { hasText: 'Rolled back' })).toBeVisible({ timeout: 15_000 });
   await expect(section.locator('.canary-why')).toContainText('the canary failed: the canary fails more often than stable allows');
   await expect(section.locator('.canary-held')).toHaveText('holding promotions');
   await expect(section.getByRole('img', { name: /evaluations; the last: fail/ })).toBeVisible();
@@ -149,5 +150,77 @@ test('a good canary advances to 100% and becomes the active version', async ({ b
   const cell = page.locator(`td[data-workflow="${workflow}"][data-environment="prod"]`);
   await expect(cell.locator('.cell-version')).toHaveText('Version 2');
   await axeClean(page);
+  await operator.context.close();
+});
+
+test('a verification after promotion is set in the Policies form, passes, then fails and rolls back', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const id = Date.now().toString(36);
+  const smoke = `smoke-${id}`;
+  const workflow = `verified-${id}`;
+  const admin = await person(browser, 'admin');
+  const operator = await person(browser, 'operator');
+  // The smoke test: passes for version 1 of what it checks, fails after.
+  const check = [
+    `name: ${smoke}`,
+    'inputs:',
+    '  version: { type: integer }',
+    'steps:',
+    '  - id: check',
+    '    run: test "${{ inputs.version }}" -lt 2',
+    '',
+  ].join('\n');
+  await ui(admin.page, 'apply_workflow', { source: check });
+  await promote(operator.page, smoke, 'stage');
+
+  // The admin names it in stage's policy through the form.
+  const page = admin.page;
+  await page.goto('/promotions/policies?edit=stage#policy-stage-form');
+  const form = page.getByRole('form', { name: 'Edit the stage policy' });
+  await form.getByLabel('Verification workflow').fill(smoke);
+  await form.getByLabel("When a promotion's verification fails").selectOption('rollback');
+  await form.getByRole('button', { name: 'Save the stage policy' }).click();
+  const stage = page.locator('#policy-stage');
+  await expect(stage).toContainText(`${smoke} runs after every promotion and rollback; when a promotion's fails: roll back`);
+  await axeClean(page);
+
+  // Version 1 passes its verification; the ledger says so.
+  await ui(admin.page, 'apply_workflow', { source: spec(workflow, 'echo v1') });
+  await promote(operator.page, workflow, 'stage');
+  const ledger = `/promotions/ledger?workflow=${workflow}&environment=stage`;
+  await expect
+    .poll(
+      async () => {
+        await page.goto(ledger);
+        return page.locator('[data-badge="verification"]').first().getAttribute('data-value');
+      },
+      { timeout: 30_000, intervals: [1_000] },
+    )
+    .toBe('passed');
+
+  // Version 2 fails it and is rolled back, by Gantry, naming the run.
+  await ui(admin.page, 'apply_workflow', { source: spec(workflow, 'echo v2') });
+  await promote(operator.page, workflow, 'stage');
+  await expect
+    .poll(
+      async () => {
+        await page.goto(ledger);
+        return page.locator('tr[data-kind="rollback"]').count();
+      },
+      { timeout: 30_000, intervals: [1_000] },
+    )
+    .toBe(1);
+  const rollback = page.locator('tr[data-kind="rollback"]');
+  await expect(rollback).toContainText('Gantry (verification)');
+  await expect(rollback).toContainText(`verification ${smoke} of version 2 failed`);
+  await expect(page.locator('tr[data-kind="promotion"] [data-badge="verification"]').first()).toHaveAttribute('data-value', 'failed');
+  await axeClean(page);
+
+  // Stage verifies nothing again (the form's field emptied).
+  await page.goto('/promotions/policies?edit=stage#policy-stage-form');
+  await form.getByLabel('Verification workflow').fill('');
+  await form.getByRole('button', { name: 'Save the stage policy' }).click();
+  await expect(page.locator('#policy-stage dt:text-is("Verification") + dd')).toHaveText('None');
+  await admin.context.close();
   await operator.context.close();
 });

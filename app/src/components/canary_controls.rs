@@ -2,7 +2,8 @@
 //! history picture of its evaluations, and the manual controls as one
 //! plain form (each button posts its control; a reason field serves abort
 //! and promote, which need one). Which buttons show follows the policy's
-//! roles as far as the page knows them; the port decides.
+//! roles as far as the page knows them; the port decides. While the
+//! canary is live the section follows it without a reload.
 
 use super::canary_bar::CanaryBar;
 use super::canary_history::CanaryHistory;
@@ -10,6 +11,7 @@ use super::error_box::ErrorBox;
 use super::loaded::Loaded;
 use crate::api::{ControlCanary, get_canary};
 use crate::error::url_error_for;
+use crate::live::ticker;
 use gantry_core::canary::{Canary, CanaryState};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -31,9 +33,27 @@ pub fn CanarySection(
     control: ServerAction<ControlCanary>,
 ) -> impl IntoView {
     let id = canary.id.clone();
-    let history = Resource::new(move || control.version().get(), {
-        let id = id.clone();
-        move |_| get_canary(id.clone())
+    // While the canary is live the section reads it again every few
+    // seconds (in the hydrated browser only): the bar, the buttons and the
+    // history follow the analysis without a reload.
+    let tick = ticker();
+    let current = RwSignal::new(canary);
+    // The source is a memo: once the canary ended (and holds nothing) it
+    // stops changing, and the reading stops.
+    let detail = Resource::new(
+        move || {
+            let watch = current.with(|c| c.state.is_live() || c.held);
+            (control.version().get(), if watch { tick.get() } else { 0 })
+        },
+        {
+            let id = id.clone();
+            move |_| get_canary(id.clone())
+        },
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = detail.get() {
+            current.set(d.canary);
+        }
     });
     let url_error = url_error_for(<ControlCanary as ServerFn>::PATH);
     let problem = move || match control.value().get() {
@@ -41,31 +61,42 @@ pub fn CanarySection(
         Some(Ok(_)) => None,
         None => url_error.clone().map(|error| view! { <ErrorBox error /> }),
     };
-    let live = canary.state.is_live();
     let busy = move || control.pending().get();
-    let steer = (rights.steer && live).then(|| {
-        let pause_or_resume = if canary.state == CanaryState::Paused {
-            view! { <button type="submit" name="control" value="resume" disabled=busy>"Resume"</button> }
-                .into_any()
-        } else {
-            view! { <button type="submit" name="control" value="pause" class="secondary" disabled=busy>"Pause"</button> }
-                .into_any()
-        };
+    let live = move || current.with(|c| c.state.is_live());
+    let paused = move || current.with(|c| c.state == CanaryState::Paused);
+    let held = move || current.with(|c| c.held);
+    let steer = move || {
+        (rights.steer && live()).then(|| {
+            let pause_or_resume = if paused() {
+                view! { <button type="submit" name="control" value="resume" disabled=busy>"Resume"</button> }
+                    .into_any()
+            } else {
+                view! { <button type="submit" name="control" value="pause" class="secondary" disabled=busy>"Pause"</button> }
+                    .into_any()
+            };
+            view! {
+                {pause_or_resume}
+                <button type="submit" name="control" value="abort" class="danger" disabled=busy>"Abort (back to stable)"</button>
+            }
+        })
+    };
+    let promote = move || {
+        (rights.promote && live()).then(|| {
+            view! { <button type="submit" name="control" value="promote" disabled=busy>"Promote now"</button> }
+        })
+    };
+    let clear = move || {
+        (rights.promote && held()).then(|| {
+            view! { <button type="submit" name="control" value="clear-hold" disabled=busy>"Clear the hold"</button> }
+        })
+    };
+    // The form stays put (a reason being typed survives a refresh); it
+    // hides when no control applies any more.
+    let nothing_to_do =
+        move || !((rights.steer || rights.promote) && live() || rights.promote && held());
+    let form = (rights.steer || rights.promote).then(|| {
         view! {
-            {pause_or_resume}
-            <button type="submit" name="control" value="abort" class="danger" disabled=busy>"Abort (back to stable)"</button>
-        }
-    });
-    let promote = (rights.promote && live).then(|| {
-        view! { <button type="submit" name="control" value="promote" disabled=busy>"Promote now"</button> }
-    });
-    let clear = (rights.promote && canary.held).then(|| {
-        view! { <button type="submit" name="control" value="clear-hold" disabled=busy>"Clear the hold"</button> }
-    });
-    let any = steer.is_some() || promote.is_some() || clear.is_some();
-    let form = any.then(|| {
-        view! {
-            <ActionForm action=control attr:class="form canary-controls" attr:aria-label="Steer this canary">
+            <ActionForm action=control attr:class="form canary-controls" attr:aria-label="Steer this canary" attr:hidden=nothing_to_do>
                 <input type="hidden" name="id" value=id.clone() />
                 <div class="field">
                     <label for="canary-reason">"Reason (needed to abort or promote; kept in the ledger)"</label>
@@ -76,13 +107,13 @@ pub fn CanarySection(
         }
     });
     view! {
-        <section aria-labelledby="canary-heading">
+        <section aria-labelledby="canary-heading" id="canary-section">
             <h2 id="canary-heading">"Canary"</h2>
-            <CanaryBar canary=canary.clone() />
+            {move || view! { <CanaryBar canary=current.get() /> }}
             <div aria-live="polite">{problem}</div>
             {form}
             <h3>"Evaluations"</h3>
-            <Loaded resource=history let:detail>
+            <Loaded resource=detail let:detail>
                 <CanaryHistory evaluations=detail.evaluations />
             </Loaded>
         </section>
