@@ -94,6 +94,11 @@ test('a canary that fails most of the time is rolled back automatically and its 
   await expect(page.getByRole('heading', { level: 2, name: 'Canary' })).toBeVisible();
   await expect(page.getByRole('img', { name: /Canary of version 2 at 30% of runs in prod: running/ })).toBeVisible();
   await axeClean(page);
+  // The board, open beside it, follows the canary too.
+  const board = await operator.context.newPage();
+  await board.goto('/promotions');
+  const liveCell = board.locator(`td[data-workflow="${workflow}"][data-environment="prod"]`);
+  await expect(liveCell.locator('.canary')).toHaveAttribute('data-state', 'running');
 
   // Runs until the analysis has seen enough failures (bounded).
   await expect
@@ -108,7 +113,10 @@ test('a canary that fails most of the time is rolled back automatically and its 
     )
     .toBe('rolled_back');
 
-  // No reload: the section follows the canary while it is live.
+  // No reload: the board's cell and the request's section follow the
+  // canary while it is live.
+  await expect(liveCell.locator('.canary')).toHaveAttribute('data-state', 'rolled_back', { timeout: 15_000 });
+  await board.close();
   const section = page.locator('section', { has: page.getByRole('heading', { level: 2, name: 'Canary' }) });
   await expect(section.locator('.badge', { hasText: 'Rolled back' })).toBeVisible({ timeout: 15_000 });
   await expect(section.locator('.canary-why')).toContainText('the canary failed: the canary fails more often than stable allows');

@@ -16,6 +16,7 @@ pub mod firing_alerts;
 pub mod freezes;
 pub mod history_svg;
 pub mod layout;
+pub mod live_canary_bar;
 pub mod loaded;
 pub mod nav;
 pub mod policy_form;

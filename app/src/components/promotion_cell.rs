@@ -3,7 +3,7 @@
 //! its last run, versions rolled back there, the open request into it, and
 //! the Promote and Roll back forms where the person may use them.
 
-use super::canary_bar::CanaryBar;
+use super::live_canary_bar::LiveCanaryBar;
 use super::promotion_actions::{Powers, PromoteForm, PromoteTarget, RollbackForm, RollbackTarget};
 use super::promotion_badges::kind_label;
 use super::runs_table::Time;
@@ -101,7 +101,7 @@ pub fn CellBody(
     };
     let canary = cell.canary.clone().map(|c| {
         let href = promotion_href(&c.request_id);
-        view! { <a class="cell-canary" href=href><CanaryBar canary=c compact=true /></a> }
+        view! { <a class="cell-canary" href=href><LiveCanaryBar canary=c compact=true /></a> }
     });
     view! {
         <div class="cell">
