@@ -592,8 +592,9 @@ fn build_router(
             .map(|w| Arc::new(w.sandbox.isolation())),
     };
 
+    let session_cookie = auth::session_cookie_name(config.secure_cookies);
     let sessions = SessionManagerLayer::new(store.sessions())
-        .with_name(auth::SESSION_COOKIE)
+        .with_name(session_cookie)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
@@ -621,19 +622,28 @@ fn build_router(
             crate::api::exec::router(state.clone()),
         );
 
+    let api_router = match crate::http::cors::layer(&config.cors_allowed_origins) {
+        Some(cors) => api::router().layer(cors),
+        None => api::router(),
+    };
     let with_session = Router::new()
         .route("/auth/dev/sign-in", post(auth::routes::dev_sign_in))
         .route("/auth/sign-out", post(auth::routes::sign_out))
         .route("/auth/login", get(auth::oidc_routes::login))
         .route("/auth/callback", get(auth::oidc_routes::callback))
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api_router)
         .nest("/scim/v2", crate::api::scim::router())
         .merge(crate::pages::router(&state))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::resolve_context,
         ))
-        .layer(sessions);
+        .layer(sessions)
+        // Before the session is loaded: a forged write costs no lookup.
+        .layer(axum::middleware::from_fn_with_state(
+            crate::http::csrf::CsrfSettings::new(config.public_url.as_deref(), session_cookie),
+            crate::http::csrf::same_site_writes,
+        ));
 
     let mut router = sessionless
         .merge(with_session)
@@ -650,6 +660,9 @@ fn build_router(
         ));
     for header in security_headers::layers() {
         router = router.layer(header);
+    }
+    if let Some(hsts) = security_headers::hsts(config.public_url.as_deref()) {
+        router = router.layer(hsts);
     }
     router
         .layer(

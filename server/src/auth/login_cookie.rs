@@ -19,6 +19,10 @@ use ring::rand::{SecureRandom, SystemRandom};
 /// The cookie's name; also bound into every seal, so a value sealed for
 /// another purpose can't be passed off as an attempt.
 pub const LOGIN_COOKIE: &str = "gantry_login";
+/// Its name over https: `__Host-` makes the browser refuse it unless it is
+/// `Secure`, for `Path=/` and this host only (no sibling subdomain can set
+/// or shadow it).
+const HOST_LOGIN_COOKIE: &str = "__Host-gantry_login";
 
 /// How long the browser keeps an attempt (the provider's round trip).
 const MAX_AGE_SECS: u32 = 600;
@@ -74,9 +78,17 @@ impl LoginSealer {
             .unwrap_or_else(|_| HeaderValue::from_static("gantry_login=; Max-Age=0; Path=/auth"))
     }
 
+    fn name(&self) -> &'static str {
+        if self.secure {
+            HOST_LOGIN_COOKIE
+        } else {
+            LOGIN_COOKIE
+        }
+    }
+
     /// The attempt this browser carries, if it was sealed here and untouched.
     pub fn open(&self, headers: &HeaderMap) -> Option<PendingLogin> {
-        let value = cookie_value(headers, LOGIN_COOKIE)?;
+        let value = cookie_value(headers, self.name())?;
         let mut bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
         if bytes.len() < NONCE_LEN {
             return None;
@@ -92,10 +104,14 @@ impl LoginSealer {
 
     fn attributes(&self, value: &str, max_age: u32) -> String {
         // Lax: the provider sends the browser back with a top-level GET.
-        let secure = if self.secure { "; Secure" } else { "" };
-        format!(
-            "{LOGIN_COOKIE}={value}; Max-Age={max_age}; Path=/auth; HttpOnly; SameSite=Lax{secure}"
-        )
+        // Over https the `__Host-` name needs `Path=/`.
+        let name = self.name();
+        let (path, secure) = if self.secure {
+            ("/", "; Secure")
+        } else {
+            ("/auth", "")
+        };
+        format!("{name}={value}; Max-Age={max_age}; Path={path}; HttpOnly; SameSite=Lax{secure}")
     }
 }
 
@@ -142,6 +158,11 @@ mod tests {
         let text = cookie.to_str().unwrap();
         assert!(!text.contains("verifier-secret") && !text.contains("/runs"));
         assert!(text.contains("HttpOnly") && text.contains("Secure"));
+        // Over https: the `__Host-` name, which needs Path=/.
+        assert!(
+            text.starts_with("__Host-gantry_login=") && text.contains("Path=/;"),
+            "{text}"
+        );
         let back = sealer.open(&carrying(&cookie)).unwrap();
         assert_eq!(back.pkce_verifier, "verifier-secret");
         assert_eq!(back.next, "/runs");
@@ -169,5 +190,11 @@ mod tests {
         assert!(sealer.open(&headers).is_none(), "garbage");
         assert!(sealer.open(&HeaderMap::new()).is_none(), "absent");
         assert!(sealer.clear().to_str().unwrap().contains("Max-Age=0"));
+        // Over http: the plain name, kept to /auth.
+        let text = cookie.to_str().unwrap();
+        assert!(
+            text.starts_with("gantry_login=") && text.contains("Path=/auth;"),
+            "{text}"
+        );
     }
 }

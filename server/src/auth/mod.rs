@@ -73,6 +73,17 @@ pub struct AuthSettings {
 pub const SESSION_AUTH_KEY: &str = "auth";
 pub const SESSION_COOKIE: &str = "gantry_session";
 
+/// The session cookie's name: `__Host-` prefixed when the public URL is
+/// https (the browser then keeps it only if `Secure`, `Path=/` and bound
+/// to this host, out of reach of sibling subdomains).
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-gantry_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
+
 /// The SCIM 2.0 service provider's paths.
 pub fn is_scim(path: &str) -> bool {
     path == "/scim/v2" || path.starts_with("/scim/v2/")
@@ -137,12 +148,17 @@ pub async fn resolve_context(
             "send Authorization: Bearer with a SCIM token (Admin → Service tokens)",
         );
     }
-    if principal.is_none() && is_api && !is_public(&path) {
+    // A CORS preflight never carries credentials (browsers send none); it
+    // changes nothing, and the REST API's CORS layer (http/cors.rs), if
+    // configured, answers it.
+    let preflight = req.method() == Method::OPTIONS
+        && req.headers().contains_key("access-control-request-method");
+    if principal.is_none() && is_api && !is_public(&path) && !preflight {
         return api_unauthenticated(
             "send Authorization: Bearer TOKEN (a service token, or the bootstrap token printed at start-up)",
         );
     }
-    if principal.is_none() && !is_public(&path) {
+    if principal.is_none() && !is_public(&path) && !preflight {
         return if req.method() == Method::GET || req.method() == Method::HEAD {
             let target = req
                 .uri()
@@ -152,7 +168,12 @@ pub async fn resolve_context(
             let next_param: String = form_urlencoded::byte_serialize(target.as_bytes()).collect();
             Redirect::to(&format!("/sign-in?next={next_param}")).into_response()
         } else {
-            (StatusCode::UNAUTHORIZED, "sign in to continue").into_response()
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "sign in to continue (/sign-in), then send this again",
+            )
+            .into_response()
         };
     }
     let ctx = request_context(&req, principal, ip);
@@ -305,11 +326,12 @@ async fn current_principal(
 ) -> Result<Option<Principal>, Response> {
     let auth: Option<SessionAuth> = session.get(SESSION_AUTH_KEY).await.map_err(|e| {
         tracing::error!(error = %e, "session store unavailable");
-        (
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
             "session store unavailable; try again shortly",
         )
-            .into_response()
+        .into_response()
     })?;
     let Some(auth) = auth else {
         return Ok(None);
@@ -332,11 +354,12 @@ async fn current_principal(
         }
         Err(e) => {
             tracing::error!(error = %e, "could not load the signed-in user");
-            Err((
+            Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
                 "database unavailable; try again shortly",
             )
-                .into_response())
+            .into_response())
         }
     }
 }

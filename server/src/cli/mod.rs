@@ -522,6 +522,12 @@ pub struct ServeArgs {
           value_delimiter = ',', value_parser = crate::auth::client_ip::parse_trusted)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Origins (comma-separated, like https://tools.example.com, or *) whose scripts may call
+    /// the REST API with a bearer token. Never with cookies. Default: none.
+    #[arg(long, env = "GANTRY_CORS_ALLOWED_ORIGINS", value_name = "ORIGIN,…",
+          value_delimiter = ',', value_parser = crate::http::cors::parse_origin)]
+    pub cors_allowed_origins: Vec<String>,
+
     #[command(flatten)]
     pub edge: EdgeFlags,
 

@@ -47,6 +47,9 @@ pub struct Config {
     pub auth_failure_window: Duration,
     /// Proxies whose X-Forwarded-For names the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Origins whose scripts may call the REST API with a token
+    /// (`http/cors.rs`); empty: none.
+    pub cors_allowed_origins: Vec<String>,
     /// The worker in this process (None: `--worker-slots 0`).
     pub worker: Option<WorkerSettings>,
     /// Register the demo workflows (dev mode only).

@@ -1,8 +1,11 @@
 //! The HTTP plumbing every route shares, below the routes themselves: the
 //! accept loop with its header deadline and per-address connection cap
 //! (`listener`), body limits and deadlines (`edge`), security headers,
+//! cross-site writes refused (`csrf`), cross-origin reads (`cors`),
 //! same-origin form redirects, and the probes (`health`).
 
+pub mod cors;
+pub mod csrf;
 pub mod edge;
 pub mod error;
 pub mod form_redirects;

@@ -31,6 +31,20 @@ pub fn layers() -> Vec<SetResponseHeaderLayer<HeaderValue>> {
         .collect()
 }
 
+/// `Strict-Transport-Security` when the public URL is https: browsers then
+/// never try plain http for this host for a year (no `includeSubDomains`:
+/// other services on sibling hosts are not Gantry's to decide for).
+pub fn hsts(public_url: Option<&str>) -> Option<SetResponseHeaderLayer<HeaderValue>> {
+    public_url
+        .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"))
+        .then(|| {
+            SetResponseHeaderLayer::if_not_present(
+                HeaderName::from_static("strict-transport-security"),
+                HeaderValue::from_static("max-age=31536000"),
+            )
+        })
+}
+
 /// A response that sets a cookie hands out a credential (the session id,
 /// or a sign-in's state): no cache may keep it, whatever else it carries.
 /// (Responses carrying other secrets, such as a new token, set `no-store`

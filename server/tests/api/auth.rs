@@ -42,8 +42,27 @@ async fn session_cookie_is_http_only_and_same_site_lax() {
 #[tokio::test]
 async fn session_cookie_is_secure_behind_an_https_public_url() {
     let app = TestApp::spawn_with(&["--dev", "--public-url", "https://gantry.example.com"]).await;
-    let cookie = session_cookie(&app.sign_in_as("admin").await).expect("a session cookie");
+    let resp = app.sign_in_as("admin").await;
+    let cookie = session_cookie(&resp).expect("a session cookie");
     assert!(cookie.contains("Secure"), "{cookie}");
+    // `__Host-`: the browser keeps it only Secure, for Path=/ and this host.
+    assert!(cookie.starts_with("__Host-gantry_session="), "{cookie}");
+    assert!(
+        cookie.contains("Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    // Browsers are told to use https only, for a year.
+    assert_eq!(
+        resp.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+}
+
+#[tokio::test]
+async fn no_hsts_over_plain_http() {
+    let app = TestApp::spawn().await;
+    let resp = app.sign_in_as("admin").await;
+    assert!(resp.headers().get("strict-transport-security").is_none());
 }
 
 #[tokio::test]

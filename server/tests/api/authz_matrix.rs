@@ -1337,3 +1337,70 @@ async fn every_route_answers_every_principal_as_the_table_says() {
     );
     eprintln!("authorization matrix: {cases} cases agree with the table");
 }
+
+/// Cross-site request forgery (http/csrf.rs): every server function (the
+/// dashboard's forms post to them, with or without JavaScript), every
+/// REST write and the sign-out form, sent with an admin's valid session
+/// cookie from another site, is refused with 403 before it does anything;
+/// the same session from the site's own pages, and a bearer token from
+/// anywhere, are not.
+#[tokio::test]
+async fn every_write_refuses_a_session_sent_from_another_site() {
+    let app = TestApp::spawn_with(&["--dev", "--worker-slots", "0"]).await;
+    let admin = app.person("admin").await;
+    let mut writes: Vec<(Method, String)> = registered_server_fns()
+        .into_iter()
+        .filter_map(|e| match e {
+            Edge::ServerFn(name) => Some((Method::POST, format!("/ui/{name}"))),
+            _ => None,
+        })
+        .collect();
+    for edge in documented_operations(&app).await {
+        if let Edge::Rest(method, path) = edge
+            && method != "get"
+        {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            writes.push((method, format!("/api/v1{path}")));
+        }
+    }
+    writes.push((Method::POST, "/auth/sign-out".to_owned()));
+    assert!(writes.len() > 60, "{} writes", writes.len());
+    let audit_before = app.count_sql("SELECT count(*) FROM audit_log").await;
+    for (method, path) in &writes {
+        let (status, body) = admin.cross_site(method.clone(), path).await;
+        assert_eq!(status, 403, "{method} {path}: {body}");
+        assert_eq!(
+            body["error"]["code"], "forbidden",
+            "{method} {path}: {body}"
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("did not come from this site"),
+            "{method} {path}: {body}"
+        );
+    }
+    // Nothing happened: no audit record, and the session still works.
+    assert_eq!(
+        app.count_sql("SELECT count(*) FROM audit_log").await,
+        audit_before
+    );
+    let (status, me) = admin.get("/me").await;
+    assert_eq!(status, 200, "{me}");
+    // From the site's own pages the same session writes.
+    let (status, body) = admin.post("/workflows", json!({})).await;
+    assert_ne!(status, 403, "{body}");
+    // A token needs no provenance: it is no ambient credential.
+    let resp = Client::new()
+        .post(app.url("/api/v1/workflows"))
+        .bearer_auth(TOKEN)
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/yaml")
+        .body("name: x\nsteps:\n  - id: a\n    run: \"true\"\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+}

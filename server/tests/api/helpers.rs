@@ -262,9 +262,18 @@ impl TestApp {
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests
-/// assert on them).
+/// assert on them), and says its writes come from the site's own pages
+/// (`Sec-Fetch-Site: same-origin`, as a browser does for a page's forms
+/// and fetches; a cross-site request with the session is refused, see
+/// http/csrf.rs). A request may set the header itself.
 pub fn new_client() -> Client {
+    let mut same_origin = reqwest::header::HeaderMap::new();
+    same_origin.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
     Client::builder()
+        .default_headers(same_origin)
         .cookie_store(true)
         .redirect(redirect::Policy::none())
         // The server closes a kept-alive connection idle for its header
@@ -289,7 +298,7 @@ pub fn session_cookie(resp: &Response) -> Option<String> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("gantry_session="))
+        .find(|c| c.starts_with("gantry_session=") || c.starts_with("__Host-gantry_session="))
         .map(str::to_owned)
 }
 
@@ -588,6 +597,25 @@ impl Person {
     pub async fn delete(&self, path: &str) -> (u16, serde_json::Value) {
         self.send(self.client.delete(format!("{}{path}", self.base)))
             .await
+    }
+
+    /// `method path` (a full path: `/ui/…`, `/auth/…`, `/api/v1/…`) with
+    /// this person's session, sent as from another site.
+    pub async fn cross_site(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+    ) -> (u16, serde_json::Value) {
+        let origin = self.base.trim_end_matches("/api/v1");
+        self.send(
+            self.client
+                .request(method, format!("{origin}{path}"))
+                .header("sec-fetch-site", "cross-site")
+                .header("origin", "https://evil.example")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(""),
+        )
+        .await
     }
 
     /// Applies a spec as this person (they become its author).

@@ -22,6 +22,7 @@ mod authz_matrix;
 mod bundles;
 mod canaries;
 mod cli;
+mod cors;
 mod crash_chaos;
 mod delegations;
 mod edge;

@@ -248,6 +248,7 @@ impl ServeArgs {
             auth_failure_limit: args.auth_failure_limit,
             auth_failure_window: args.auth_failure_window,
             trusted_proxies: args.trusted_proxies,
+            cors_allowed_origins: args.cors_allowed_origins,
             worker,
             demo_workflows: args.dev && !args.no_demo,
             audit_checkpoints,
