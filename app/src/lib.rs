@@ -7,6 +7,7 @@
 
 pub mod api;
 mod components;
+pub mod csp;
 pub mod error;
 mod live;
 mod live_slo;
@@ -34,6 +35,8 @@ use pages::{
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    csp::set_header();
     view! {
         <!DOCTYPE html>
         <html lang="en">

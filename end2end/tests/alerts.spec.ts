@@ -1,7 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expect, hydrated, signIn, test } from './fixtures';
+import { expect, hydrated, signIn, test, guardCsp } from './fixtures';
 import type { Page } from '@playwright/test';
 
 // The issue's journey: a consecutive-failures rule with a webhook channel
@@ -56,7 +56,7 @@ async function receiver(): Promise<{ server: Server; url: string; seen: Received
 async function ui(page: Page, endpoint: string, form: Record<string, string>) {
   const resp = await page.request.post(`/ui/${endpoint}`, {
     form,
-    headers: { accept: 'application/json' },
+    headers: { accept: 'application/json', 'sec-fetch-site': 'same-origin' },
   });
   const text = await resp.text();
   expect(resp.status(), `${endpoint}: ${text}`).toBeLessThan(300);
@@ -81,7 +81,7 @@ test('a failing workflow fires one signed notification, is silenced from its ale
   const hook = await receiver();
   // Runs are started by the operator (the audit spec counts the admin's).
   const operatorContext = await browser.newContext({ baseURL: process.env.GANTRY_URL });
-  const operator = await operatorContext.newPage();
+  const operator = guardCsp(await operatorContext.newPage());
   try {
     const workflow = uniqueName('e2e-alerts');
     const channel = uniqueName('e2e-hook');

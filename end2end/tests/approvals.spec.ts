@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, hydrated, signIn, test } from './fixtures';
+import { expect, hydrated, signIn, test, guardCsp } from './fixtures';
 import type { Browser, Page } from '@playwright/test';
 
 // Specs share one server: every test registers a workflow of its own, whose
@@ -25,7 +25,7 @@ function guardedSpec(name: string) {
 /** A second person, in a browser context of their own. */
 async function otherPerson(browser: Browser, javaScriptEnabled = true) {
   const context = await browser.newContext({ baseURL: process.env.GANTRY_URL, javaScriptEnabled });
-  return { context, page: await context.newPage() };
+  return { context, page: guardCsp(await context.newPage()) };
 }
 
 /** Registers a guarded workflow as the admin (through the dashboard's
@@ -35,7 +35,7 @@ async function registerGuarded(browser: Browser, name: string) {
   await signIn(page, 'admin', '/workflows');
   const resp = await page.request.post('/ui/apply_workflow', {
     form: { source: guardedSpec(name) },
-    headers: { accept: 'application/json' },
+    headers: { accept: 'application/json', 'sec-fetch-site': 'same-origin' },
   });
   expect(resp.status(), await resp.text()).toBeLessThan(300);
   await context.close();

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from '@playwright/test';
-import { expect, signIn, test } from './fixtures';
+import { expect, signIn, test, guardCsp } from './fixtures';
 
 // Canary promotions into prod on a server of their own (its prod policy
 // has a canary plan): a version whose step fails most of the time is
@@ -30,13 +30,17 @@ function spec(name: string, run: string) {
 
 async function person(browser: Browser, user: 'admin' | 'operator' | 'approver') {
   const context = await browser.newContext({ baseURL: process.env.GANTRY_CANARY_URL });
-  const page = await context.newPage();
+  const page = guardCsp(await context.newPage());
   await signIn(page, user, '/promotions');
   return { context, page };
 }
 
+/** What the page's own fetches carry: a write with the session from
+ *  anywhere else is refused (server/src/http/csrf.rs). */
+const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' };
+
 async function ui(page: Page, endpoint: string, form: Record<string, string>) {
-  const resp = await page.request.post(`/ui/${endpoint}`, { form, headers: { accept: 'application/json' } });
+  const resp = await page.request.post(`/ui/${endpoint}`, { form, headers: { accept: 'application/json', 'sec-fetch-site': 'same-origin' } });
   const text = await resp.text();
   expect(resp.status(), `${endpoint}: ${text}`).toBeLessThan(300);
   return JSON.parse(text);
@@ -50,7 +54,7 @@ async function promote(page: Page, workflow: string, to: string) {
  *  promoted into prod, which starts its canary. The request's id. */
 async function canaryOf(browser: Browser, workflow: string, v2: string) {
   const admin = await person(browser, 'admin');
-  const policy = await admin.page.request.put('/api/v1/environments/prod/policy', { data: PLAN });
+  const policy = await admin.page.request.put('/api/v1/environments/prod/policy', { data: PLAN, headers: SAME_ORIGIN });
   expect(policy.status(), await policy.text()).toBe(200);
   await ui(admin.page, 'apply_workflow', { source: spec(workflow, 'echo v1') });
   const operator = await person(browser, 'operator');
@@ -95,7 +99,7 @@ test('a canary that fails most of the time is rolled back automatically and its 
   await expect(page.getByRole('img', { name: /Canary of version 2 at 30% of runs in prod: running/ })).toBeVisible();
   await axeClean(page);
   // The board, open beside it, follows the canary too.
-  const board = await operator.context.newPage();
+  const board = guardCsp(await operator.context.newPage());
   await board.goto('/promotions');
   const liveCell = board.locator(`td[data-workflow="${workflow}"][data-environment="prod"]`);
   await expect(liveCell.locator('.canary')).toHaveAttribute('data-state', 'running');

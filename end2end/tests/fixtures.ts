@@ -1,12 +1,39 @@
 import { test as base, expect, type Page } from '@playwright/test';
 
+/** Content-Security-Policy violations the browser reported in this test's
+ *  pages (the server's policy: app/src/csp.rs). */
+const cspViolations: string[] = [];
+
+/** Collects `page`'s CSP violations; every test ends by asserting there
+ *  were none. The `page` fixture is guarded already; call it for pages of
+ *  contexts a test makes itself. */
+export function guardCsp(page: Page) {
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      cspViolations.push(`${page.url()}: ${message.text()}`);
+    }
+  });
+  return page;
+}
+
 /** Tests run against the server global-setup started. */
-export const test = base.extend({
+export const test = base.extend<{ cspGuard: void }>({
   baseURL: async ({}, use) => {
     const url = process.env.GANTRY_URL;
     if (!url) throw new Error('GANTRY_URL is not set: global-setup did not run');
     await use(url);
   },
+  page: async ({ page }, use) => {
+    await use(guardCsp(page));
+  },
+  cspGuard: [
+    async ({}, use) => {
+      cspViolations.length = 0;
+      await use();
+      expect(cspViolations, cspViolations.join('\n')).toEqual([]);
+    },
+    { auto: true },
+  ],
 });
 
 export { expect };

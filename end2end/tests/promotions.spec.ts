@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, hydrated, signIn, test } from './fixtures';
+import { expect, hydrated, signIn, test, guardCsp } from './fixtures';
 import type { Browser, Page } from '@playwright/test';
 
 // Specs share one server (with the --dev demo). These tests set prod's
@@ -17,7 +17,7 @@ function spec(name: string, version: string) {
 /** Someone signed in, in a browser context of their own. */
 async function person(browser: Browser, user: 'admin' | 'approver' | 'operator', javaScriptEnabled = true) {
   const context = await browser.newContext({ baseURL: process.env.GANTRY_URL, javaScriptEnabled });
-  const page = await context.newPage();
+  const page = guardCsp(await context.newPage());
   await signIn(page, user, '/promotions');
   return { context, page };
 }
@@ -26,7 +26,7 @@ async function person(browser: Browser, user: 'admin' | 'approver' | 'operator',
 async function ui(page: Page, endpoint: string, form: Record<string, string>) {
   const resp = await page.request.post(`/ui/${endpoint}`, {
     form,
-    headers: { accept: 'application/json' },
+    headers: { accept: 'application/json', 'sec-fetch-site': 'same-origin' },
   });
   const text = await resp.text();
   expect(resp.status(), `${endpoint}: ${text}`).toBeLessThan(300);
@@ -68,7 +68,7 @@ async function apply(browser: Browser, name: string, version: string) {
 async function runInStage(page: Page, name: string) {
   const resp = await page.request.post('/ui/trigger_run', {
     form: { workflow: name, environment: 'stage' },
-    headers: { accept: 'application/json' },
+    headers: { accept: 'application/json', 'sec-fetch-site': 'same-origin' },
   });
   expect(resp.status(), await resp.text()).toBeLessThan(300);
 }

@@ -21,7 +21,7 @@ steps:
 
 /** Calls a dashboard server function as the signed-in person. */
 async function ui(page: Page, endpoint: string, form: Record<string, string>) {
-  const resp = await page.request.post(`/ui/${endpoint}`, { form, headers: { accept: 'application/json' } });
+  const resp = await page.request.post(`/ui/${endpoint}`, { form, headers: { accept: 'application/json', 'sec-fetch-site': 'same-origin' } });
   const text = await resp.text();
   expect(resp.status(), `${endpoint}: ${text}`).toBeLessThan(300);
   return JSON.parse(text);

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, hydrated, signIn, test as base } from './fixtures';
+import { expect, hydrated, signIn, test as base, guardCsp } from './fixtures';
 
 // Against the Gantry global-setup configured for single sign-on with a real
 // OpenID provider (end2end/oidc/provider.mjs): alice is in `sre`
@@ -73,7 +73,7 @@ test('no serious accessibility violations on the sign-in page with single sign-o
 test('an admin disables dave on the Users page: his open session ends at once, and he is back once enabled', async ({ browser, page }) => {
   // Dave (sre) signs in through the provider in a browser of his own.
   const daveContext = await browser.newContext();
-  const dave = await daveContext.newPage();
+  const dave = guardCsp(await daveContext.newPage());
   await signInAs(dave, 'dave', '/runs');
   await expect(dave).toHaveURL(/\/runs$/);
 
@@ -125,7 +125,7 @@ test.describe('against a provider of its own', () => {
     await expect
       .poll(
         async () =>
-          (await page.request.post('/api/v1/tokens', { data: { name, roles: ['viewer@dev'] } })).status(),
+          (await page.request.post('/api/v1/tokens', { data: { name, roles: ['viewer@dev'] }, headers: { 'sec-fetch-site': 'same-origin' } })).status(),
         { timeout: 20_000, intervals: [500] },
       )
       .toBe(401);

@@ -610,6 +610,13 @@ fn build_router(
     let sessionless = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        // Browsers report policy violations without credentials.
+        .route(
+            app::csp::REPORT_PATH,
+            post(crate::http::csp_reports::receive).layer(axum::extract::DefaultBodyLimit::max(
+                crate::http::csp_reports::MAX_REPORT_BYTES,
+            )),
+        )
         .nest_service("/pkg", ServeDir::new(config.site_root.join("pkg")))
         // Prometheus authenticates with a metrics token only: no session.
         .route(
@@ -622,6 +629,15 @@ fn build_router(
             crate::api::exec::router(state.clone()),
         );
 
+    // Forms may lead to the identity provider's sign-in (app/src/csp.rs).
+    let csp = app::csp::CspSettings {
+        form_targets: config
+            .oidc
+            .as_ref()
+            .map(|o| crate::http::csrf::origin_of(&o.issuer))
+            .into_iter()
+            .collect(),
+    };
     let api_router = match crate::http::cors::layer(&config.cors_allowed_origins) {
         Some(cors) => api::router().layer(cors),
         None => api::router(),
@@ -633,7 +649,7 @@ fn build_router(
         .route("/auth/callback", get(auth::oidc_routes::callback))
         .nest("/api/v1", api_router)
         .nest("/scim/v2", crate::api::scim::router())
-        .merge(crate::pages::router(&state))
+        .merge(crate::pages::router(&state, csp))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::resolve_context,

@@ -38,7 +38,7 @@ impl CsrfSettings {
 }
 
 /// `https://h:8443/base` → `https://h:8443`.
-fn origin_of(url: &str) -> String {
+pub fn origin_of(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     format!(

@@ -2,9 +2,11 @@
 //! accept loop with its header deadline and per-address connection cap
 //! (`listener`), body limits and deadlines (`edge`), security headers,
 //! cross-site writes refused (`csrf`), cross-origin reads (`cors`),
+//! Content-Security-Policy violation reports (`csp_reports`),
 //! same-origin form redirects, and the probes (`health`).
 
 pub mod cors;
+pub mod csp_reports;
 pub mod csrf;
 pub mod edge;
 pub mod error;

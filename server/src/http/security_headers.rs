@@ -6,9 +6,15 @@ use axum::response::Response;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// `(name, value)` pairs set on every response unless a handler set them.
-const HEADERS: [(&str, &str); 5] = [
+const HEADERS: [(&str, &str); 6] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
+    // Answers that aren't pages (JSON, files, redirects) may load nothing;
+    // pages set their own policy with the response's nonce (app/src/csp.rs).
+    (
+        "content-security-policy",
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    ),
     // Same-origin requests keep the full referrer: forms posted without
     // JavaScript are redirected back to it.
     ("referrer-policy", "same-origin"),

@@ -16,7 +16,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 /// Every page, the plain form routes, and the fallback (assets, then 404).
-pub fn router(state: &AppState) -> Router<AppState> {
+pub fn router(state: &AppState, csp: app::csp::CspSettings) -> Router<AppState> {
     let plane = state.plane.clone();
     let options = state.leptos_options.clone();
     Router::new()
@@ -32,7 +32,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .leptos_routes_with_context(
             state,
             generate_route_list(App),
-            move || provide_context(plane.clone()),
+            move || {
+                provide_context(plane.clone());
+                provide_context(csp.clone());
+            },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -1363,7 +1363,19 @@ async fn every_write_refuses_a_session_sent_from_another_site() {
             writes.push((method, format!("/api/v1{path}")));
         }
     }
-    writes.push((Method::POST, "/auth/sign-out".to_owned()));
+    // The pages' forms posted without JavaScript (server/src/pages/mod.rs),
+    // and signing out.
+    for form in [
+        "/admin/tokens",
+        "/alerts/rules/new",
+        "/alerts/rules/edit",
+        "/alerts/channels",
+        "/alerts/silences",
+        "/workflows",
+        "/auth/sign-out",
+    ] {
+        writes.push((Method::POST, form.to_owned()));
+    }
     assert!(writes.len() > 60, "{} writes", writes.len());
     let audit_before = app.count_sql("SELECT count(*) FROM audit_log").await;
     for (method, path) in &writes {

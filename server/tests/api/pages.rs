@@ -115,3 +115,66 @@ async fn sign_in_page_lists_the_five_demo_users_with_labels() {
     }
     assert!(html.contains(r#"action="/auth/dev/sign-in""#));
 }
+
+/// Every page carries a strict Content-Security-Policy whose nonce is fresh
+/// per response and is the one on its inline scripts (app/src/csp.rs);
+/// answers that aren't pages may load nothing at all.
+#[tokio::test]
+async fn pages_carry_a_strict_policy_with_a_fresh_nonce() {
+    let app = TestApp::spawn().await;
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let resp = app.client.get(app.url("/sign-in")).send().await.unwrap();
+        let policy = resp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        assert!(policy.contains("object-src 'none'"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert_eq!(
+            resp.headers()["reporting-endpoints"],
+            "csp=\"/csp-reports\""
+        );
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .expect("a nonce")
+            .to_owned();
+        let html = resp.text().await.unwrap();
+        let scripts = html.matches("<script").count();
+        let signed = html
+            .matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
+            .count()
+            + html.matches(&format!("<script nonce=\"{nonce}\"")).count();
+        assert!(
+            scripts > 0 && scripts == signed,
+            "{scripts} scripts, {signed} with the nonce"
+        );
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1], "a nonce is used once");
+    let (_, _) = app.api_get("/workflows").await;
+    let resp = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+    // Violation reports are taken from anyone, without a session.
+    let resp = reqwest::Client::new()
+        .post(app.url("/csp-reports"))
+        .header("content-type", "application/csp-report")
+        .body(r#"{"csp-report": {"effective-directive": "script-src-elem", "blocked-uri": "inline"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+}

@@ -152,6 +152,14 @@ fn describe() {
         "Time from a step becoming claimable (after any retry backoff) to a worker claiming it, by kind."
     );
     describe_counter!(
+        "gantry_csp_violations_total",
+        "Content-Security-Policy violations browsers reported, by directive."
+    );
+    describe_counter!(
+        "gantry_csrf_refusals_total",
+        "State-changing requests carrying a session cookie refused because they came from another site."
+    );
+    describe_counter!(
         "gantry_audit_events_total",
         "Audit records written, by outcome (succeeded, denied, failed)."
     );
