@@ -16,6 +16,12 @@ export function guardCsp(page: Page) {
   return page;
 }
 
+/** The violations seen so far, cleared: for a test that provokes one on
+ *  purpose. */
+export function takeCspViolations(): string[] {
+  return cspViolations.splice(0);
+}
+
 /** Tests run against the server global-setup started. */
 export const test = base.extend<{ cspGuard: void }>({
   baseURL: async ({}, use) => {

@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { accountMenu, expect, hydrated, signIn, test } from './fixtures';
+import { accountMenu, expect, hydrated, signIn, takeCspViolations, test } from './fixtures';
 
 test('signs in through the dev login and sees the shell', async ({ page }) => {
   await page.goto('/');
@@ -80,3 +80,16 @@ for (const path of ['/sign-in', '/', '/preferences']) {
     expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`)).toEqual([]);
   });
 }
+
+test('the page policy blocks an injected inline script, and the guard sees it', async ({ page }) => {
+  await page.goto('/sign-in');
+  await hydrated(page);
+  const ran = await page.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.__injected = true';
+    document.body.appendChild(script);
+    return (window as unknown as { __injected?: boolean }).__injected === true;
+  });
+  expect(ran).toBe(false);
+  await expect.poll(() => takeCspViolations().length).toBeGreaterThan(0);
+});
