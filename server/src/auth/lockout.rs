@@ -1,8 +1,10 @@
 //! Slows guessing down: a source (an IP address; an IPv6 /64, which one
 //! host usually owns whole) that fails to authenticate `limit` times within
-//! `window` is refused further attempts (429 with `Retry-After`) until the
-//! window ends. Successes don't reset the count, so interleaving a known
-//! good credential buys an attacker nothing. In memory, per process.
+//! `window` is refused further failing attempts (429 with `Retry-After`)
+//! until the window ends: sign-ins of any kind, and bearer tokens that
+//! don't check out. A valid token is never refused for its address
+//! (`bearer_principal`): a noisy neighbour behind the same NAT can't lock
+//! it out. Successes don't reset the count. In memory, per process.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -233,9 +233,14 @@ async fn bearer_door(state: &AuthState, mut req: Request, next: Next, missing: &
 }
 
 /// The live principal behind a bearer token, or the answer refusing it:
-/// 429 for an address locked out, 401 for an unknown, revoked or expired
-/// token (on the audit record, and counted toward the lockout), 503 when
-/// the database can't say.
+/// 401 for an unknown, revoked or expired token (on the audit record, and
+/// counted toward the lockout), or 429 for one from an address locked out
+/// by such failures; 503 when the database can't say. A valid token is
+/// accepted whatever its address did: failed attempts are what the
+/// lockout throttles, so nobody behind the same NAT, proxy or CI runner can
+/// lock good credentials out. (Tokens are 256 random bits, 33 characters
+/// at least for a chosen bootstrap token: throttling guesses at them buys
+/// no safety, only quiet; sign-ins stay throttled as before.)
 /// (`caller` is the request's context without a principal, for the record.)
 async fn bearer_principal(
     state: &AuthState,
@@ -244,12 +249,17 @@ async fn bearer_principal(
     path: &str,
     token: &str,
 ) -> Result<Principal, Response> {
-    if let Some(wait) = ip.and_then(|ip| state.settings.lockout.retry_after(ip, Instant::now())) {
-        return Err(too_many_failures(wait));
-    }
     match tokens::principal_for_token(&state.store, token, state.clock.now()).await {
         Ok(Some(p)) => Ok(p),
         Ok(None) => {
+            // Locked out: refused without a record each (a flood of bad
+            // tokens must not flood the audit log).
+            if let Some(wait) =
+                ip.and_then(|ip| state.settings.lockout.retry_after(ip, Instant::now()))
+            {
+                crate::runtime::metrics::auth_failure("token");
+                return Err(too_many_failures(wait));
+            }
             let reason = "the bearer token is unknown, revoked or expired";
             state
                 .plane
