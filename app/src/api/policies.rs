@@ -8,6 +8,10 @@
 //! whether this file found them reading the text or the port found them
 //! checking the policy, so each shows next to its field.
 
+// The policy form's server function takes its fields one each (the
+// macro's items, on both the server and the browser side).
+#![allow(clippy::too_many_arguments)]
+
 use crate::error::AppError;
 #[cfg(any(feature = "ssr", test))]
 use gantry_core::PortError;
@@ -57,12 +61,19 @@ pub struct PolicyFields {
     pub step_up: bool,
     pub request_ttl: String,
     pub checklist: Vec<ItemFields>,
+    #[serde(default)]
+    pub verification: VerificationFields,
+}
+
+/// The verification fields (`verification[workflow]`, …), as typed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerificationFields {
     /// The verification workflow's name; empty for none.
     #[serde(default)]
-    pub verification_workflow: String,
+    pub workflow: String,
     /// `hold` or `rollback`.
     #[serde(default)]
-    pub verification_on_failure: String,
+    pub on_failure: String,
 }
 
 #[server(prefix = "/ui", endpoint = "environment_policies")]
@@ -81,8 +92,7 @@ pub async fn set_environment_policy(
     #[server(default)] step_up: Option<String>,
     #[server(default)] request_ttl: String,
     #[server(default)] checklist: Vec<ItemFields>,
-    #[server(default)] verification_workflow: String,
-    #[server(default)] verification_on_failure: String,
+    #[server(default)] verification: VerificationFields,
 ) -> Result<PolicyView, AppError> {
     let (plane, ctx) = ssr::port().await?;
     let fields = PolicyFields {
@@ -93,8 +103,7 @@ pub async fn set_environment_policy(
         step_up: step_up.is_some(),
         request_ttl,
         checklist,
-        verification_workflow,
-        verification_on_failure,
+        verification,
     };
     let mut parsed = match parse_policy_form(&fields) {
         Ok(p) => p,
@@ -191,11 +200,11 @@ fn verification(
     problems: &mut Vec<gantry_core::spec::SpecProblem>,
 ) -> Option<gantry_core::promotion::verification::VerificationPolicy> {
     use gantry_core::promotion::verification::{OnVerificationFailure, VerificationPolicy};
-    let workflow = fields.verification_workflow.trim();
+    let workflow = fields.verification.workflow.trim();
     if workflow.is_empty() {
         return None;
     }
-    let on_failure = match fields.verification_on_failure.trim() {
+    let on_failure = match fields.verification.on_failure.trim() {
         "" => OnVerificationFailure::Hold,
         text => match OnVerificationFailure::parse(text) {
             Some(o) => o,
@@ -424,7 +433,7 @@ mod tests {
             None
         );
         let mut f = form();
-        f.verification_workflow = " smoke ".into();
+        f.verification.workflow = " smoke ".into();
         assert_eq!(
             parse_policy_form(&f).unwrap().policy.verification,
             Some(VerificationPolicy {
@@ -432,7 +441,7 @@ mod tests {
                 on_failure: OnVerificationFailure::Hold
             })
         );
-        f.verification_on_failure = "rollback".into();
+        f.verification.on_failure = "rollback".into();
         assert_eq!(
             parse_policy_form(&f)
                 .unwrap()
@@ -441,7 +450,7 @@ mod tests {
                 .map(|v| v.on_failure),
             Some(OnVerificationFailure::Rollback)
         );
-        f.verification_on_failure = "retry".into();
+        f.verification.on_failure = "retry".into();
         let Err(PortError::Unprocessable { problems, .. }) = parse_policy_form(&f) else {
             panic!("expected problems");
         };

@@ -234,10 +234,10 @@ pub fn PolicyForm(view: PolicyView, save: ServerAction<SetEnvironmentPolicy>) ->
             <fieldset class="policy-verification">
                 <legend>"Verification after promotion"</legend>
                 <Field id="policy-verification-workflow".into() label="Verification workflow" path="verification.workflow".into() problems hint="Run in this environment after every promotion and rollback into it, with workflow, version, environment and kind as inputs where it declares them. Empty: none.">
-                    <input type="text" id="policy-verification-workflow" name="verification_workflow" value=workflow aria-describedby=described_by("policy-verification-workflow", true) />
+                    <input type="text" id="policy-verification-workflow" name="verification[workflow]" value=workflow aria-describedby=described_by("policy-verification-workflow", true) />
                 </Field>
                 <Field id="policy-verification-on-failure".into() label="When a promotion's verification fails" path="verification.on_failure".into() problems>
-                    <select id="policy-verification-on-failure" name="verification_on_failure" aria-describedby=described_by("policy-verification-on-failure", false)>{options}</select>
+                    <select id="policy-verification-on-failure" name="verification[on_failure]" aria-describedby=described_by("policy-verification-on-failure", false)>{options}</select>
                 </Field>
             </fieldset>
         }

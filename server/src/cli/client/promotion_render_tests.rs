@@ -155,6 +155,7 @@ fn pending() -> PromotionDetail {
         freeze: Default::default(),
         canary: None,
         waits_for: None,
+        verification: None,
     }
 }
 
