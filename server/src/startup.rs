@@ -648,6 +648,9 @@ fn build_router(
         .route("/auth/login", get(auth::oidc_routes::login))
         .route("/auth/callback", get(auth::oidc_routes::callback))
         .nest("/api/v1", api_router)
+        // The rest of /api answers in the API's shape, not with a page.
+        .route("/api", axum::routing::any(api::not_found))
+        .route("/api/{*rest}", axum::routing::any(api::not_found))
         .nest("/scim/v2", crate::api::scim::router())
         .merge(crate::pages::router(&state, csp))
         .layer(axum::middleware::from_fn_with_state(

@@ -128,12 +128,31 @@ pub fn router() -> Router<AppState> {
         // The one route open to anonymous callers (`auth::is_public`).
         .route("/openapi.json", get(openapi::document))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         // Room for a spec at the limit plus JSON quoting; the port answers
         // larger specs with a 413 that says what the limit is.
         .layer(DefaultBodyLimit::max(MAX_SPEC_BYTES * 2 + 4096))
 }
 
-async fn not_found() -> ApiError {
+/// A known path with a method it doesn't take: 405 in the API's shape
+/// (axum's own answer has no body; its `Allow` header stays).
+async fn method_not_allowed(
+    method: axum::http::Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::Invalid,
+        format!(
+            "{method} is not a method of {}; the Allow header lists those that are, and \
+             /api/v1/openapi.json documents them",
+            uri.path()
+        ),
+    )
+}
+
+/// Anything under `/api` outside `/api/v1` (an old or misspelt version).
+pub async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         ErrorCode::NotFound,

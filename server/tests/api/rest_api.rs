@@ -363,3 +363,40 @@ async fn specs_referencing_a_secret_provider_are_refused_until_one_is_configured
     let (status, _) = app.api_get("/workflows/needs-db").await;
     assert_eq!(status, 404, "nothing was registered");
 }
+
+/// Every answer under /api is the API's JSON: an unknown path (in v1 or
+/// outside it) is a 404 and a method a path doesn't take a 405 naming it,
+/// with `Allow`.
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_in_the_api_shape() {
+    let app = TestApp::spawn().await;
+    for path in ["/api/v1/nope", "/api/nope", "/api", "/api/v2/runs"] {
+        let resp = app
+            .client
+            .get(app.url(path))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 404, "{path}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found", "{path}: {body}");
+    }
+    let resp = app
+        .client
+        .delete(app.url("/api/v1/runs"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert!(resp.headers()["allow"].to_str().unwrap().contains("POST"));
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("DELETE is not a method of /api/v1/runs"),
+        "{body}"
+    );
+}
