@@ -619,6 +619,11 @@ fn build_router(
         .nest(
             crate::api::exec::PREFIX,
             crate::api::exec::router(state.clone()),
+        )
+        // Webhook senders authenticate by their signature only: no session.
+        .nest(
+            crate::api::hooks::PREFIX,
+            crate::api::hooks::router(state.clone()),
         );
 
     let with_session = Router::new()

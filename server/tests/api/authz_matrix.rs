@@ -505,6 +505,31 @@ fn table() -> Vec<Row> {
             NONE,
             empty,
         ),
+        // Inbound webhooks: admins of the hook's environment. An allowed
+        // creation names a workflow that doesn't exist (422, nothing
+        // made); the hook the other routes name doesn't exist (404 for
+        // admins anywhere, 403 for everyone else).
+        rest("get", "/webhooks", Anywhere(ADMINS), NONE, empty),
+        rest("post", "/webhooks", InEnv(ADMINS), ENVS, |t| {
+            Body::Json(json!({"name": "mx-hook", "environment": t.env,
+                              "workflow": "no-such-workflow"}))
+        }),
+        rest("get", "/webhooks/{hook}", Anywhere(ADMINS), NONE, empty),
+        rest("delete", "/webhooks/{hook}", Anywhere(ADMINS), NONE, empty),
+        rest(
+            "post",
+            "/webhooks/{hook}/rotate",
+            Anywhere(ADMINS),
+            NONE,
+            empty,
+        ),
+        rest(
+            "post",
+            "/webhooks/{hook}/retire-previous",
+            Anywhere(ADMINS),
+            NONE,
+            empty,
+        ),
         rest("get", "/alerts/channels", Anywhere(VIEWERS), NONE, empty),
         rest("post", "/alerts/channels", AdminEverywhere, NONE, |_| {
             Body::Json(
@@ -670,6 +695,7 @@ fn table() -> Vec<Row> {
             ])
         }),
         server_fn("tokens", Anywhere(ADMINS), NONE, empty),
+        server_fn("webhooks", Anywhere(ADMINS), NONE, empty),
         server_fn("create_token", AdminOver, SCOPES, |t| {
             form(&[
                 ("name", TAKEN_TOKEN),
@@ -810,6 +836,7 @@ fn concrete_path(template: &str, target: &Target) -> String {
         .replace("{environment}", target.env)
         .replace("{token}", "no-such-token")
         .replace("{user}", "no-such-user")
+        .replace("{hook}", "no-such-hook")
         .replace("{seq}", "1");
     format!("/api/v1{path}{query}")
 }

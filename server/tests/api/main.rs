@@ -73,3 +73,4 @@ mod vault_logs;
 mod vault_provider;
 mod vault_secrets;
 mod verifications;
+mod webhooks;
