@@ -469,6 +469,12 @@ async fn the_webhooks_page_creates_rotates_and_retires_without_javascript() {
     let (status, _) = app.apply(FLOW).await;
     assert!(status == 200 || status == 201);
     let admin = app.person("admin").await;
+    let landing = admin.client().get(app.url("/admin")).send().await.unwrap();
+    let landing = landing.text().await.unwrap();
+    assert!(
+        landing.contains(r#"<a href="/admin/webhooks">Webhooks</a>"#),
+        "{landing}"
+    );
     let post = |form: Vec<(&'static str, &'static str)>| {
         admin
             .client()
