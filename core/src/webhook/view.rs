@@ -119,6 +119,7 @@ pub struct InboundDelivery {
 
 /// What a delivery did, as the sender is told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum DeliveryAnswer {
     Started {

@@ -6,7 +6,7 @@
 //! request filed, or an event type the hook ignores), 401 for a refused
 //! signature, 404 for no such hook, and the port's errors otherwise.
 
-use crate::api::error::{ApiError, ErrorCode};
+use crate::api::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Path, Request, State};
@@ -28,7 +28,37 @@ pub fn router(state: AppState) -> Router<AppState> {
         ))
 }
 
-async fn deliver(
+/// A delivery from a sender: starts the hook's workflow when its
+/// signature holds. No bearer token or session: `X-Gantry-Signature`
+/// (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, with
+/// `X-Gantry-Event` and `X-Gantry-Delivery`) or, for hooks in GitHub mode,
+/// `X-Hub-Signature-256` with `X-GitHub-Event` and `X-GitHub-Delivery`.
+/// See docs/webhooks.md.
+#[utoipa::path(
+    post,
+    path = "/hooks/{hook}",
+    operation_id = "deliver_webhook",
+    tag = "webhooks",
+    security(()),
+    params(
+        ("hook" = String, Path, description = "The hook's name."),
+        ("X-Gantry-Signature" = Option<String>, Header, description = "Gantry mode: `t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">`; at most 5 minutes old."),
+        ("X-Hub-Signature-256" = Option<String>, Header, description = "GitHub mode: `sha256=<hex HMAC-SHA256 of the raw body>`."),
+        ("X-Gantry-Delivery" = Option<String>, Header, description = "Gantry mode: the delivery's id, accepted once (default: the signature)."),
+        ("X-GitHub-Delivery" = Option<String>, Header, description = "GitHub mode: the delivery's id, accepted once (required)."),
+        ("X-Gantry-Event" = Option<String>, Header, description = "Gantry mode: the event type, matched against the hook's `events`."),
+        ("X-GitHub-Event" = Option<String>, Header, description = "GitHub mode: the event type."),
+    ),
+    request_body(content = Object, description = "The sender's payload, at most 1 MiB, signed byte for byte; JSON where inputs are mapped from it.", content_type = "application/json"),
+    responses(
+        (status = 202, description = "Accepted: a run started, an approval request filed, or an event type the hook ignores.", body = DeliveryAnswer),
+        (status = 401, description = "The signature is missing, malformed, wrong, made with a retired secret or stale, or the delivery id was accepted before.", body = ErrorEnvelope),
+        (status = 404, description = "No such hook.", body = ErrorEnvelope),
+        (status = 413, description = "A body over 1 MiB.", body = ErrorEnvelope),
+        (status = 422, description = "Signed correctly, but the run's inputs are invalid.", body = ErrorEnvelope),
+    )
+)]
+pub async fn deliver(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
     Path(hook): Path<String>,

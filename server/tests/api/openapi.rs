@@ -80,6 +80,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/webhooks/{hook}"),
     ("post", "/api/v1/webhooks/{hook}/rotate"),
     ("post", "/api/v1/webhooks/{hook}/retire-previous"),
+    ("post", "/hooks/{hook}"),
     ("get", "/api/v1/alerts/channels"),
     ("post", "/api/v1/alerts/channels"),
     ("put", "/api/v1/alerts/channels/{name}"),
