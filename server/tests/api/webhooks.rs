@@ -16,6 +16,7 @@ on_both_backends!(
     signed_deliveries_start_runs_with_inputs_from_the_payload,
     refused_deliveries_get_401_or_413_and_an_audit_record,
     a_rotation_accepts_the_previous_secret_until_it_is_retired,
+    a_workflow_needing_four_eyes_gets_an_approval_request_from_a_delivery,
 );
 
 const FLOW: &str = "name: deploy\ninputs:\n  git_ref: { type: string }\n  sha: { type: string, default: none }\nsteps:\n  - id: go\n    run: echo deploying\n";
@@ -424,7 +425,7 @@ async fn a_rotation_accepts_the_previous_secret_until_it_is_retired(backend: Bac
         assert_eq!(status, 202, "{id}: {answer}");
     }
     let previous_key = app
-        .count_sql("SELECT count(*) FROM audit_log WHERE action = 'webhook.delivery' AND details LIKE '%\"previous\"%'")
+        .count_sql("SELECT count(*) FROM audit_log WHERE action = 'webhook.delivery' AND actor_id = 'webhook:ci' AND details LIKE '%\"previous\"%'")
         .await;
     assert_eq!(previous_key, 1, "the record says which key verified");
 
@@ -550,4 +551,39 @@ async fn the_webhooks_page_creates_rotates_and_retires_without_javascript() {
         .await
         .unwrap();
     assert_eq!(denied.status(), 403);
+}
+
+async fn a_workflow_needing_four_eyes_gets_an_approval_request_from_a_delivery(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev"]).await;
+    let gated =
+        "name: gated\napproval: { required_in: [dev] }\nsteps:\n  - id: go\n    run: echo hi\n";
+    let (status, body) = app.apply(gated).await;
+    assert!(status == 200 || status == 201, "apply: {status} {body}");
+    let admin = app.person("admin").await;
+    let secret = create(
+        &admin,
+        json!({"name": "gated-hook", "environment": "dev", "workflow": "gated"}),
+    )
+    .await;
+    let body = b"{}";
+    let (status, answer) = deliver(
+        &app,
+        "gated-hook",
+        &signed_gantry(&secret, now(), body, "g-1", "push"),
+        body,
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["outcome"], "awaiting_approval");
+    let approval = answer["approval_id"].as_str().unwrap().to_owned();
+
+    // Anyone else may approve it: the requester is Gantry, not a person.
+    let approver = app.person("approver").await;
+    let (status, decided) = approver
+        .post(&format!("/approvals/{approval}/approve"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{decided}");
+    let (_, detail) = admin.get("/webhooks/gated-hook").await;
+    assert_eq!(detail["deliveries"][0]["outcome"], "awaiting_approval");
+    assert_eq!(detail["deliveries"][0]["approval_id"], approval.as_str());
 }

@@ -54,6 +54,14 @@ impl GantryPlane {
             Ok(v) => v,
             Err(refusal) => return Ok(self.refuse_delivery(event, &refusal.to_string()).await),
         };
+        // Signed with its secret: the sender acts as the hook from here.
+        let as_hook = match hook_context(ctx, &hook.view) {
+            Ok(c) => c,
+            Err(e) => return self.settle(event, Err(e)).await,
+        };
+        if let Some(principal) = &as_hook.principal {
+            event.actor = crate::plane::actor_of(principal);
+        }
         event.set_detail("delivery_id", verified.delivery_id.clone());
         event.set_detail("key", verified.key.as_str());
         if let Some(e) = &delivery.event {
@@ -100,7 +108,9 @@ impl GantryPlane {
                 event: delivery.event,
             });
         }
-        let started = self.start_hook_run(ctx, &hook.view, &delivery.body).await;
+        let started = self
+            .start_hook_run(&as_hook, &hook.view, &delivery.body)
+            .await;
         match &started {
             Ok(DeliveryAnswer::Started { run_id }) => {
                 record.outcome = DeliveryOutcome::Started;
@@ -139,7 +149,7 @@ impl GantryPlane {
 
     async fn start_hook_run(
         &self,
-        ctx: &RequestContext,
+        as_hook: &RequestContext,
         hook: &gantry_core::webhook::WebhookView,
         body: &[u8],
     ) -> Result<DeliveryAnswer, PortError> {
@@ -161,8 +171,7 @@ impl GantryPlane {
             reason: Some(format!("webhook {}", hook.name)),
             version: None,
         };
-        let as_hook = hook_context(ctx, hook)?;
-        match self.trigger_run(&as_hook, request, Trigger::Api).await? {
+        match self.trigger_run(as_hook, request, Trigger::Api).await? {
             TriggerOutcome::Started { run } => Ok(DeliveryAnswer::Started { run_id: run.id }),
             TriggerOutcome::AwaitingApproval { approval } => Ok(DeliveryAnswer::AwaitingApproval {
                 approval_id: approval.id,
