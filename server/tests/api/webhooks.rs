@@ -19,7 +19,7 @@ on_both_backends!(
     a_workflow_needing_four_eyes_gets_an_approval_request_from_a_delivery,
 );
 
-const FLOW: &str = "name: deploy\ninputs:\n  git_ref: { type: string }\n  sha: { type: string, default: none }\nsteps:\n  - id: go\n    run: echo deploying\n";
+pub(crate) const FLOW: &str = "name: deploy\ninputs:\n  git_ref: { type: string }\n  sha: { type: string, default: none }\nsteps:\n  - id: go\n    run: echo deploying\n";
 
 fn hook(name: &str, mode: &str, events: Value) -> Value {
     json!({
@@ -460,97 +460,6 @@ async fn a_rotation_accepts_the_previous_secret_until_it_is_retired(backend: Bac
             "{action}"
         );
     }
-}
-
-/// The Webhooks page's forms, posted as a browser without JavaScript
-/// does: the secret on the page answering the post, and only there.
-#[tokio::test]
-async fn the_webhooks_page_creates_rotates_and_retires_without_javascript() {
-    let app = TestApp::spawn_on(Backend::Sqlite, &["--dev"]).await;
-    let (status, _) = app.apply(FLOW).await;
-    assert!(status == 200 || status == 201);
-    let admin = app.person("admin").await;
-    let landing = admin.client().get(app.url("/admin")).send().await.unwrap();
-    let landing = landing.text().await.unwrap();
-    assert!(
-        landing.contains(r#"<a href="/admin/webhooks">Webhooks</a>"#),
-        "{landing}"
-    );
-    let post = |form: Vec<(&'static str, &'static str)>| {
-        admin
-            .client()
-            .post(app.url("/admin/webhooks"))
-            .header("accept", "text/html")
-            .form(&form)
-            .send()
-    };
-    let page = post(vec![
-        ("op", "create"),
-        ("name", "from-page"),
-        ("environment", "dev"),
-        ("workflow", "deploy"),
-        ("mode", "github"),
-        ("inputs", "git_ref = /ref"),
-        ("events", "push"),
-    ])
-    .await
-    .unwrap();
-    assert_eq!(page.status(), 200);
-    assert_eq!(page.headers()["cache-control"], "no-store");
-    let html = page.text().await.unwrap();
-    let secret = html
-        .split("gwhsec_")
-        .nth(1)
-        .map(|rest| format!("gwhsec_{}", &rest[..64]))
-        .expect("the secret on the page");
-    let listed = admin
-        .client()
-        .get(app.url("/admin/webhooks"))
-        .send()
-        .await
-        .unwrap();
-    let listed = listed.text().await.unwrap();
-    assert!(listed.contains("from-page"));
-    assert!(!listed.contains(&secret), "shown once");
-
-    // A refusal keeps what was typed and names the field.
-    let page = post(vec![
-        ("op", "create"),
-        ("name", "bad"),
-        ("environment", "dev"),
-        ("workflow", "deploy"),
-        ("inputs", "git_ref = ref"),
-    ])
-    .await
-    .unwrap();
-    assert_eq!(page.status(), 422);
-    assert!(page.text().await.unwrap().contains("inputs.git_ref"));
-
-    let page = post(vec![("op", "rotate"), ("hook", "from-page")])
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
-    assert!(html.contains("gwhsec_") && !html.contains(&secret));
-    assert!(html.contains("Retire previous secret"));
-    let page = post(vec![("op", "retire"), ("hook", "from-page")])
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let page = post(vec![("op", "delete"), ("hook", "from-page")])
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-
-    // Operators get the page's refusal, not the hooks.
-    let operator = app.person("operator").await;
-    let denied = operator
-        .client()
-        .get(app.url("/admin/webhooks"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(denied.status(), 403);
 }
 
 async fn a_workflow_needing_four_eyes_gets_an_approval_request_from_a_delivery(backend: Backend) {
