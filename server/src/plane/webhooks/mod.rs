@@ -98,7 +98,7 @@ impl GantryPlane {
         ctx: &RequestContext,
         name: &str,
         event: &mut AuditEvent,
-    ) -> Result<(StoredWebhook, String), PortError> {
+    ) -> Result<StoredWebhook, PortError> {
         let me = self.webhook_admin(ctx)?;
         let hook = self
             .store
@@ -113,7 +113,7 @@ impl GantryPlane {
                 "webhooks of {env} are managed by its admins"
             )));
         }
-        Ok((hook, me.display_name.clone()))
+        Ok(hook)
     }
 
     async fn create_hook_checked(
@@ -238,7 +238,7 @@ impl GantryPlane {
         name: &str,
         event: &mut AuditEvent,
     ) -> Result<CreatedWebhook, PortError> {
-        let (hook, _) = self.managed_hook(ctx, name, event).await?;
+        let hook = self.managed_hook(ctx, name, event).await?;
         let secrets = self.open_hook_secrets(&hook)?;
         if secrets.previous.is_some() {
             return Err(PortError::Conflict {
@@ -287,7 +287,7 @@ impl GantryPlane {
         name: &str,
         event: &mut AuditEvent,
     ) -> Result<WebhookView, PortError> {
-        let (hook, _) = self.managed_hook(ctx, name, event).await?;
+        let hook = self.managed_hook(ctx, name, event).await?;
         let secrets = self.open_hook_secrets(&hook)?;
         if secrets.previous.is_none() {
             return Err(PortError::Conflict {
@@ -370,7 +370,7 @@ impl WebhookPort for GantryPlane {
 
     async fn webhook(&self, ctx: &RequestContext, name: &str) -> Result<WebhookDetail, PortError> {
         let mut event = self.event(ctx, AuditAction::ViewDenied, format!("webhook/{name}"));
-        let (hook, _) = match self.managed_hook(ctx, name, &mut event).await {
+        let hook = match self.managed_hook(ctx, name, &mut event).await {
             Err(err @ PortError::Forbidden { .. }) => return self.settle(event, Err(err)).await,
             other => other?,
         };
