@@ -17,6 +17,7 @@ mod secrets;
 mod slo;
 mod tokens;
 mod users;
+mod webhooks;
 mod workflows;
 
 pub use alerts::*;
@@ -31,6 +32,7 @@ pub use secrets::*;
 pub use slo::*;
 pub use tokens::*;
 pub use users::*;
+pub use webhooks::*;
 pub use workflows::*;
 
 use crate::error::AppError;

@@ -30,7 +30,8 @@ use pages::{
     policies::PoliciesPage, preferences::PreferencesPage, promotion::PromotionPage,
     promotions::PromotionsPage, run_detail::RunDetailPage, runs::RunsPage,
     secret_providers::SecretProvidersPage, sign_in::SignInPage, slo::SloPage, tokens::TokensPage,
-    users::UsersPage, workflow_detail::WorkflowDetailPage, workflows::WorkflowsPage,
+    users::UsersPage, webhooks::WebhooksPage, workflow_detail::WorkflowDetailPage,
+    workflows::WorkflowsPage,
 };
 
 /// The document around the app, rendered on the server only.
@@ -96,6 +97,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/webhooks") view=WebhooksPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/secret-providers") view=SecretProvidersPage ssr=SsrMode::Async />
                 </Routes>
             </Frame>

@@ -33,6 +33,7 @@ pub mod step_up;
 pub mod text;
 pub mod token;
 pub mod user;
+pub mod webhook;
 pub mod workflow;
 
 #[cfg(feature = "ssr")]

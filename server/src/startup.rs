@@ -627,6 +627,11 @@ fn build_router(
         .nest(
             crate::api::exec::PREFIX,
             crate::api::exec::router(state.clone()),
+        )
+        // Webhook senders authenticate by their signature only: no session.
+        .nest(
+            crate::api::hooks::PREFIX,
+            crate::api::hooks::router(state.clone()),
         );
 
     // Forms may lead to the identity provider's sign-in (app/src/csp.rs).

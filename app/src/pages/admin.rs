@@ -17,7 +17,7 @@ struct Area {
     needs: Action,
 }
 
-const AREAS: [Area; 3] = [
+const AREAS: [Area; 4] = [
     Area {
         href: "/admin/users",
         label: "Users",
@@ -28,6 +28,13 @@ const AREAS: [Area; 3] = [
         href: "/admin/tokens",
         label: "Service tokens",
         hint: "Credentials for CI systems and scripts, each scoped to roles in environments and expiring within a year.",
+        needs: Action::ManageTokens,
+    },
+    Area {
+        href: "/admin/webhooks",
+        label: "Webhooks",
+        hint: "Addresses GitHub, GitLab or signing senders post to, each starting one workflow in one environment; recent deliveries, secret rotation.",
+        // Admins anywhere, as for tokens: each sees their environments' hooks.
         needs: Action::ManageTokens,
     },
     Area {

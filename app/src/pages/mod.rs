@@ -18,5 +18,6 @@ pub mod sign_in;
 pub mod slo;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 pub mod workflow_detail;
 pub mod workflows;

@@ -194,10 +194,19 @@ pub enum AuditAction {
     VerificationPass,
     /// A verification failed (its run failed, or could not start).
     VerificationFail,
+    /// An inbound webhook created (never its secret).
+    WebhookCreate,
+    /// A webhook's signing secret rotated; the previous one still verifies.
+    WebhookRotate,
+    /// A webhook's previous secret retired.
+    WebhookRetire,
+    WebhookDelete,
+    /// A delivery to a webhook: failed when its signature was refused.
+    WebhookDelivery,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 64] = [
+    pub const ALL: [AuditAction; 69] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -262,6 +271,11 @@ impl AuditAction {
         AuditAction::VerificationStart,
         AuditAction::VerificationPass,
         AuditAction::VerificationFail,
+        AuditAction::WebhookCreate,
+        AuditAction::WebhookRotate,
+        AuditAction::WebhookRetire,
+        AuditAction::WebhookDelete,
+        AuditAction::WebhookDelivery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -332,6 +346,11 @@ impl AuditAction {
             AuditAction::VerificationStart => "verification.start",
             AuditAction::VerificationPass => "verification.pass",
             AuditAction::VerificationFail => "verification.fail",
+            AuditAction::WebhookCreate => "webhook.create",
+            AuditAction::WebhookRotate => "webhook.rotate",
+            AuditAction::WebhookRetire => "webhook.retire",
+            AuditAction::WebhookDelete => "webhook.delete",
+            AuditAction::WebhookDelivery => "webhook.delivery",
         }
     }
 

@@ -26,6 +26,7 @@ mod secrets;
 mod slo;
 mod tokens;
 mod users;
+mod webhooks;
 mod workflows;
 
 pub use alerts::AlertPort;
@@ -44,6 +45,7 @@ pub use secrets::SecretPort;
 pub use slo::SloPort;
 pub use tokens::TokenPort;
 pub use users::UserPort;
+pub use webhooks::WebhookPort;
 pub use workflows::WorkflowPort;
 
 use crate::error::PortError;
@@ -91,6 +93,7 @@ pub trait ControlPlane:
     + FreezePort
     + CanaryPort
     + BundlePort
+    + WebhookPort
     + Send
     + Sync
     + 'static
@@ -114,6 +117,7 @@ impl<T> ControlPlane for T where
         + FreezePort
         + CanaryPort
         + BundlePort
+        + WebhookPort
         + Send
         + Sync
         + 'static
@@ -130,6 +134,6 @@ pub mod prelude {
     pub use super::{
         AlertPort, ApprovalPort, AuditPort, BundlePort, CanaryPort, ControlPlane, DelegationPort,
         ExecutionPort, FreezePort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort,
-        SloPort, TokenPort, UserPort, WorkflowPort,
+        SloPort, TokenPort, UserPort, WebhookPort, WorkflowPort,
     };
 }

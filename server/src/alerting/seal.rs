@@ -10,6 +10,7 @@ use gantry_core::alert::SigningKey;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::hkdf::{HKDF_SHA256, Salt};
 use ring::rand::{SecureRandom, SystemRandom};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -88,7 +89,19 @@ impl Sealer {
     }
 
     pub fn seal(&self, channel: &str, credentials: &Credentials) -> anyhow::Result<String> {
-        let mut sealed = serde_json::to_vec(credentials)?;
+        self.seal_value(channel, credentials)
+    }
+
+    /// `None` when the seal was made under another key or for another
+    /// channel, or was altered.
+    pub fn open(&self, channel: &str, sealed: &str) -> Option<Credentials> {
+        self.open_value(channel, sealed)
+    }
+
+    /// Seals any value bound to `bound_to` (a channel's name; inbound
+    /// webhooks bind theirs to `webhook:<name>`, see `plane/webhooks.rs`).
+    pub fn seal_value<T: Serialize>(&self, bound_to: &str, value: &T) -> anyhow::Result<String> {
+        let mut sealed = serde_json::to_vec(value)?;
         let mut nonce = [0u8; NONCE_LEN];
         self.rng
             .fill(&mut nonce)
@@ -96,18 +109,18 @@ impl Sealer {
         self.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(channel.as_bytes()),
+                Aad::from(bound_to.as_bytes()),
                 &mut sealed,
             )
-            .map_err(|_| anyhow::anyhow!("cannot seal channel credentials"))?;
+            .map_err(|_| anyhow::anyhow!("cannot seal credentials"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         Ok(STANDARD.encode(out))
     }
 
-    /// `None` when the seal was made under another key or for another
-    /// channel, or was altered.
-    pub fn open(&self, channel: &str, sealed: &str) -> Option<Credentials> {
+    /// `None` when the seal was made under another key or bound to
+    /// something else, or was altered.
+    pub fn open_value<T: DeserializeOwned>(&self, bound_to: &str, sealed: &str) -> Option<T> {
         let mut bytes = STANDARD.decode(sealed).ok()?;
         if bytes.len() < NONCE_LEN {
             return None;
@@ -116,7 +129,7 @@ impl Sealer {
         let nonce = Nonce::try_assume_unique_for_key(&bytes).ok()?;
         let plain = self
             .key
-            .open_in_place(nonce, Aad::from(channel.as_bytes()), &mut body)
+            .open_in_place(nonce, Aad::from(bound_to.as_bytes()), &mut body)
             .ok()?;
         serde_json::from_slice(plain).ok()
     }

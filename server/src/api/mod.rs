@@ -10,6 +10,8 @@ mod bundles;
 mod canaries;
 mod delegations;
 mod freezes;
+/// `POST /hooks/{hook}`: inbound webhook deliveries (no session, no token).
+pub mod hooks;
 /// The error envelope lives with the HTTP plumbing, which answers in it
 /// too (the edge's 408/413, authentication's 401/429).
 pub use crate::http::error;
@@ -24,6 +26,7 @@ mod secrets;
 mod slos;
 mod tokens;
 mod users;
+mod webhooks;
 mod workflows;
 
 use crate::state::AppState;
@@ -120,6 +123,16 @@ pub fn router() -> Router<AppState> {
             get(alerts::list_silences).post(alerts::create_silence),
         )
         .route("/alerts/silences/{id}/expire", post(alerts::expire_silence))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{hook}",
+            get(webhooks::get).delete(webhooks::delete),
+        )
+        .route("/webhooks/{hook}/rotate", post(webhooks::rotate))
+        .route(
+            "/webhooks/{hook}/retire-previous",
+            post(webhooks::retire_previous),
+        )
         .route("/slos", get(slos::list))
         .route("/workflows/{name}/slos/{environment}", get(slos::get))
         .route("/audit", get(audit::list))

@@ -7,7 +7,7 @@
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
 use super::{
     alerts, approvals, audit, bundles, canaries, delegations, freezes, promotions, runs, secrets,
-    slos, tokens, users, workflows,
+    slos, tokens, users, webhooks, workflows,
 };
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
@@ -129,6 +129,13 @@ pub const SESSION_SCHEME: &str = "session";
         alerts::expire_silence,
         slos::list,
         slos::get,
+        webhooks::list,
+        webhooks::create,
+        webhooks::get,
+        webhooks::delete,
+        webhooks::rotate,
+        webhooks::retire_previous,
+        super::hooks::deliver,
         document,
     ),
     components(schemas(
@@ -210,6 +217,7 @@ pub const SESSION_SCHEME: &str = "session";
         (name = "secrets", description = "Secret providers' health (admins and auditors); never a value."),
         (name = "alerts", description = "Alert rules with backtests, notification channels (credentials write-only), silences and mute windows, what fired and what was sent."),
         (name = "slos", description = "Service level objectives per workflow and environment: SLI, error budget, burn rates and the runs that spent budget, from exact run counts."),
+        (name = "webhooks", description = "Inbound webhooks (admins of their environment): hooks starting a workflow on signed deliveries to POST /hooks/{hook}, secret rotation, recent deliveries."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),
         (name = "meta", description = "The API itself."),
     )
@@ -309,7 +317,9 @@ mod tests {
                 let id = op["operationId"].as_str().unwrap();
                 assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
                 let security = op.get("security");
-                if path == "/api/v1/openapi.json" {
+                // The document is public; webhook deliveries carry a
+                // signature instead of a credential.
+                if path == "/api/v1/openapi.json" || path == "/hooks/{hook}" {
                     assert_eq!(security, Some(&serde_json::json!([{}])), "{method} {path}");
                 } else {
                     assert!(

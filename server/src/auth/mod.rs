@@ -216,6 +216,20 @@ pub async fn resolve_metrics_scraper(
     .await
 }
 
+/// Inbound webhooks' door (`/hooks`): it reads no credential at all (no
+/// session, no bearer token); the port checks the delivery's signature.
+/// The context only says where the request came from, for the record.
+pub async fn resolve_anonymous(
+    State(state): State<AuthState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let ip = source_ip(&req, &state.settings.trusted_proxies);
+    let ctx = request_context(&req, None, ip);
+    req.extensions_mut().insert(ctx);
+    next.run(req).await
+}
+
 /// A door that reads a bearer token only; `missing` says which to send.
 async fn bearer_door(state: &AuthState, mut req: Request, next: Next, missing: &str) -> Response {
     let ip = source_ip(&req, &state.settings.trusted_proxies);

@@ -7,6 +7,7 @@ pub mod alert_forms;
 pub mod bundle_form;
 mod plain_form;
 pub mod token_form;
+pub mod webhook_form;
 
 use crate::state::AppState;
 use app::{App, shell};
@@ -27,6 +28,8 @@ pub fn router(state: &AppState, csp: app::csp::CspSettings) -> Router<AppState> 
         .route(app::api::EDIT_RULE_PAGE, post(alert_forms::rule))
         .route(app::api::CHANNELS_PAGE, post(alert_forms::channel))
         .route(app::api::SILENCES_PAGE, post(alert_forms::silence))
+        // The Webhooks page's forms, which may answer a secret (`webhook_form`).
+        .route(app::api::WEBHOOKS_PAGE, post(webhook_form::submit))
         // The Workflows page's bundle upload (`bundle_form`).
         .route(app::api::WORKFLOWS_PAGE, post(bundle_form::import))
         .leptos_routes_with_context(

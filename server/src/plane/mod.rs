@@ -21,6 +21,7 @@ mod secrets;
 mod slo;
 pub mod tokens;
 mod users;
+mod webhooks;
 mod workflows;
 
 pub use audit::actor_of;

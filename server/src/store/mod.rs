@@ -44,6 +44,7 @@ pub mod tokens;
 pub mod users;
 pub mod verifications;
 pub mod versions;
+pub mod webhooks;
 
 pub use alerts::AlertStore;
 pub use approvals::ApprovalStore;
@@ -66,6 +67,7 @@ pub use tokens::TokenStore;
 pub use users::UserStore;
 pub use verifications::VerificationStore;
 pub use versions::VersionStore;
+pub use webhooks::WebhookStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -185,6 +187,7 @@ pub trait Store:
     + bundles::BundleStore
     + canaries::CanaryStore
     + VerificationStore
+    + WebhookStore
 {
     fn backend(&self) -> Backend;
 

@@ -58,6 +58,10 @@ const API_DOC: &str = "/api/v1/openapi.json";
 enum Rule {
     /// Anyone, signed in or not.
     Public,
+    /// Anyone, whatever credential they send (a worker token included):
+    /// no session or token is read, a signature is the credential
+    /// (`POST /hooks/{hook}`; the matrix's hook doesn't exist: 404).
+    Signed,
     /// Any principal, whatever its roles.
     Authenticated,
     /// People only (their own preferences), not service tokens.
@@ -97,6 +101,8 @@ enum Edge {
     ServerFn(&'static str),
     /// An execution API call, by its endpoint under `/exec/v1/`.
     Exec(&'static str),
+    /// An inbound webhook delivery, by its path template (`/hooks/{hook}`).
+    Hook(&'static str),
 }
 
 impl std::fmt::Display for Edge {
@@ -105,6 +111,7 @@ impl std::fmt::Display for Edge {
             Edge::Rest(method, path) => write!(f, "{} /api/v1{path}", method.to_uppercase()),
             Edge::ServerFn(name) => write!(f, "server fn /ui/{name}"),
             Edge::Exec(name) => write!(f, "POST /exec/v1/{name}"),
+            Edge::Hook(path) => write!(f, "POST {path}"),
         }
     }
 }
@@ -505,6 +512,38 @@ fn table() -> Vec<Row> {
             NONE,
             empty,
         ),
+        // Inbound webhooks: admins of the hook's environment. An allowed
+        // creation names a workflow that doesn't exist (422, nothing
+        // made); the hook the other routes name doesn't exist (404 for
+        // admins anywhere, 403 for everyone else).
+        rest("get", "/webhooks", Anywhere(ADMINS), NONE, empty),
+        Row {
+            edge: Edge::Hook("/hooks/{hook}"),
+            rule: Signed,
+            envs: NONE,
+            decides: false,
+            body: empty,
+        },
+        rest("post", "/webhooks", InEnv(ADMINS), ENVS, |t| {
+            Body::Json(json!({"name": "mx-hook", "environment": t.env,
+                              "workflow": "no-such-workflow"}))
+        }),
+        rest("get", "/webhooks/{hook}", Anywhere(ADMINS), NONE, empty),
+        rest("delete", "/webhooks/{hook}", Anywhere(ADMINS), NONE, empty),
+        rest(
+            "post",
+            "/webhooks/{hook}/rotate",
+            Anywhere(ADMINS),
+            NONE,
+            empty,
+        ),
+        rest(
+            "post",
+            "/webhooks/{hook}/retire-previous",
+            Anywhere(ADMINS),
+            NONE,
+            empty,
+        ),
         rest("get", "/alerts/channels", Anywhere(VIEWERS), NONE, empty),
         rest("post", "/alerts/channels", AdminEverywhere, NONE, |_| {
             Body::Json(
@@ -670,6 +709,7 @@ fn table() -> Vec<Row> {
             ])
         }),
         server_fn("tokens", Anywhere(ADMINS), NONE, empty),
+        server_fn("webhooks", Anywhere(ADMINS), NONE, empty),
         server_fn("create_token", AdminOver, SCOPES, |t| {
             form(&[
                 ("name", TAKEN_TOKEN),
@@ -810,6 +850,7 @@ fn concrete_path(template: &str, target: &Target) -> String {
         .replace("{environment}", target.env)
         .replace("{token}", "no-such-token")
         .replace("{user}", "no-such-user")
+        .replace("{hook}", "no-such-hook")
         .replace("{seq}", "1");
     format!("/api/v1{path}{query}")
 }
@@ -858,6 +899,9 @@ enum Expect {
 fn expect(rule: Rule, who: &Who, env: Option<&str>) -> Expect {
     // A worker token is no credential outside the execution API, not even
     // for public routes (the edge refuses it before anything else).
+    if let Rule::Signed = rule {
+        return Expect::Allow;
+    }
     if who.kind == Kind::Worker {
         return match rule {
             Rule::Workers => Expect::Allow,
@@ -865,7 +909,7 @@ fn expect(rule: Rule, who: &Who, env: Option<&str>) -> Expect {
         };
     }
     let allowed = match rule {
-        Rule::Public => return Expect::Allow,
+        Rule::Public | Rule::Signed => return Expect::Allow,
         _ if who.kind == Kind::Anonymous => return Expect::Unauthenticated,
         Rule::Authenticated => true,
         Rule::People => who.kind == Kind::Person,
@@ -1159,6 +1203,7 @@ async fn send(base: &str, who: &Who, row: &Row, target: &Target) -> (u16, Value)
         ),
         Edge::ServerFn(name) => (Method::POST, format!("/ui/{name}")),
         Edge::Exec(name) => (Method::POST, format!("/exec/v1/{name}")),
+        Edge::Hook(template) => (Method::POST, template.replace("{hook}", "no-such-hook")),
     };
     let mut req = who.client.request(method, format!("{base}{path}"));
     if let Edge::ServerFn(_) = row.edge {
@@ -1188,7 +1233,7 @@ async fn send(base: &str, who: &Who, row: &Row, target: &Target) -> (u16, Value)
 /// server function's `PortError` kind.
 fn error_kind(edge: Edge, body: &Value) -> Option<&str> {
     match edge {
-        Edge::Rest(..) | Edge::Exec(_) => body["error"]["code"].as_str(),
+        Edge::Rest(..) | Edge::Exec(_) | Edge::Hook(_) => body["error"]["code"].as_str(),
         // A credential the edge refuses never reaches the server function,
         // and is answered in the REST shape.
         Edge::ServerFn(_) => body["Port"]["kind"]
@@ -1228,6 +1273,10 @@ async fn documented_operations(app: &TestApp) -> BTreeSet<Edge> {
         for method in item.as_object().expect("a path item").keys() {
             // Leaked so the set compares with the table's static strings.
             let method: &'static str = Box::leak(method.clone().into_boxed_str());
+            if path.starts_with("/hooks/") {
+                ops.insert(Edge::Hook(Box::leak(path.clone().into_boxed_str())));
+                continue;
+            }
             let path = path
                 .strip_prefix("/api/v1")
                 .unwrap_or_else(|| panic!("an operation outside /api/v1: {path}"));

@@ -571,6 +571,11 @@ impl TestApp {
 }
 
 impl Person {
+    /// The person's browser (their session cookie), for pages and forms.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     async fn send(&self, req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
         let resp = req.send().await.expect("API call");
         let status = resp.status().as_u16();

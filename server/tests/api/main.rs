@@ -74,3 +74,5 @@ mod vault_logs;
 mod vault_provider;
 mod vault_secrets;
 mod verifications;
+mod webhook_pages;
+mod webhooks;

@@ -36,3 +36,4 @@ mod tokens;
 mod users;
 mod verifications;
 mod versions;
+mod webhooks;
