@@ -1421,6 +1421,7 @@ async fn every_write_refuses_a_session_sent_from_another_site() {
         "/alerts/channels",
         "/alerts/silences",
         "/workflows",
+        "/admin/webhooks",
         "/auth/sign-out",
     ] {
         writes.push((Method::POST, form.to_owned()));
