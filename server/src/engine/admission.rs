@@ -6,6 +6,7 @@
 //! port, and the scheduler); runs approved by four eyes run the version
 //! that was approved.
 
+use crate::store::runs::CanaryTag;
 use crate::store::versions::ActiveSpec;
 use crate::store::{Store, StoreResult};
 use gantry_core::canary::{Arm, Canary, Weight, takes_canary};
@@ -18,6 +19,16 @@ pub struct Admission {
     /// `(canary id, arm)` while a canary is live.
     pub canary: Option<(String, Arm)>,
     pub pinned: bool,
+}
+
+impl Admission {
+    /// The run's canary and arm, as the store records them.
+    pub fn canary_tag(&self) -> Option<CanaryTag<'_>> {
+        self.canary.as_ref().map(|(id, arm)| CanaryTag {
+            canary_id: id,
+            arm: *arm,
+        })
+    }
 }
 
 /// Why a pinned version can't run.

@@ -8,7 +8,7 @@ use crate::engine::admission;
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use crate::store::StoreError;
-use crate::store::runs::{CanaryTag, NewRun};
+use crate::store::runs::NewRun;
 use crate::store::schedules::DueSchedule;
 use crate::store::versions::ActiveSpec;
 use gantry_core::audit::{Actor, AuditAction, AuditEvent};
@@ -163,10 +163,7 @@ impl Scheduler {
             let run = NewRun {
                 id: run_id.clone(),
                 active: &admission.active,
-                canary: admission.canary.as_ref().map(|(id, arm)| CanaryTag {
-                    canary_id: id,
-                    arm: *arm,
-                }),
+                canary: admission.canary_tag(),
                 pinned: false,
                 environment: &due.environment,
                 inputs: &inputs,

@@ -5,7 +5,7 @@
 use crate::engine::admission;
 use crate::plane::{GantryPlane, internal, uuid_or_not_found};
 use crate::store::StoreError;
-use crate::store::runs::{CanaryTag, CancelOutcome, NewRun};
+use crate::store::runs::{CancelOutcome, NewRun};
 use async_trait::async_trait;
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::{RequestContext, RunPort};
@@ -219,10 +219,7 @@ impl GantryPlane {
                     NewRun {
                         id: run_id.clone(),
                         active: &admission.active,
-                        canary: admission.canary.as_ref().map(|(id, arm)| CanaryTag {
-                            canary_id: id,
-                            arm: *arm,
-                        }),
+                        canary: admission.canary_tag(),
                         pinned: admission.pinned,
                         environment: env.as_str(),
                         inputs: &inputs,

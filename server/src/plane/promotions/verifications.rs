@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::engine::admission;
-use crate::store::runs::{CanaryTag, NewRun};
+use crate::store::runs::NewRun;
 use crate::store::verifications::{VerificationOutcome, VerificationQuery};
 use crate::store::{StoreError, versions::ActiveSpec};
 use gantry_core::promotion::verification::{
@@ -156,10 +156,7 @@ impl GantryPlane {
                     NewRun {
                         id: v.id.clone(),
                         active: &admission.active,
-                        canary: admission.canary.as_ref().map(|(id, arm)| CanaryTag {
-                            canary_id: id,
-                            arm: *arm,
-                        }),
+                        canary: admission.canary_tag(),
                         pinned: false,
                         environment: env,
                         inputs: &inputs,
