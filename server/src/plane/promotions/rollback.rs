@@ -3,7 +3,53 @@
 
 use super::*;
 
+/// A rollback's move, by a person or by Gantry.
+pub(super) struct MoveBack<'a> {
+    pub workflow_id: &'a str,
+    pub workflow: &'a str,
+    pub environment: &'a str,
+    /// The version expected active now (the move is refused otherwise).
+    pub from: u32,
+    pub to: u32,
+    pub actor: &'a Person,
+    pub reason: &'a str,
+}
+
 impl GantryPlane {
+    /// Ends a live canary there (the rollback decides what is active), then
+    /// moves the pointer back with a `rollback` ledger row and `event`.
+    pub(super) async fn move_back(
+        &self,
+        ctx: &RequestContext,
+        m: MoveBack<'_>,
+        event: AuditEvent,
+    ) -> Result<Moved, PortError> {
+        self.end_canary_for_rollback(ctx, m.workflow_id, m.environment, m.actor, m.reason)
+            .await?;
+        let spec = self.spec_of(m.workflow_id, m.to).await?;
+        self.store
+            .move_pointer(
+                PointerMove {
+                    workflow_id: m.workflow_id,
+                    workflow: m.workflow,
+                    environment: m.environment,
+                    expected: Some(m.from),
+                    to_version: m.to,
+                    kind: DeploymentKind::Rollback,
+                    actor: m.actor,
+                    at: self.clock.now(),
+                    reason: Some(m.reason),
+                    request: None,
+                    approvers: &[],
+                    checklist: None,
+                    next_fire_at: self.next_fire(&spec),
+                },
+                event,
+            )
+            .await
+            .map_err(internal)
+    }
+
     pub(super) async fn roll_back_checked(
         &self,
         ctx: &RequestContext,
@@ -34,32 +80,22 @@ impl GantryPlane {
             .await
             .map_err(internal)?;
         let plan = rollback_target(&history, env.as_str(), ask.to_version)?;
-        self.end_canary_for_rollback(ctx, &pointers.workflow_id, env.as_str(), &person, &reason)
-            .await?;
-        let spec = self.spec_of(&pointers.workflow_id, plan.to).await?;
         event.set_detail("reason", reason.clone());
         let moved = self
-            .store
-            .move_pointer(
-                PointerMove {
+            .move_back(
+                ctx,
+                MoveBack {
                     workflow_id: &pointers.workflow_id,
                     workflow,
                     environment: env.as_str(),
-                    expected: Some(plan.from),
-                    to_version: plan.to,
-                    kind: DeploymentKind::Rollback,
+                    from: plan.from,
+                    to: plan.to,
                     actor: &person,
-                    at: self.clock.now(),
-                    reason: Some(&reason),
-                    request: None,
-                    approvers: &[],
-                    checklist: None,
-                    next_fire_at: self.next_fire(&spec),
+                    reason: &reason,
                 },
                 event.clone(),
             )
-            .await
-            .map_err(internal)?;
+            .await?;
         let deployment = match moved {
             Moved::Done(d) => *d,
             Moved::Stale { active } => {

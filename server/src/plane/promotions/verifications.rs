@@ -4,6 +4,7 @@
 //! verification failed when the policy says so. The rules are
 //! `core::promotion::verification`'s.
 
+use super::rollback::MoveBack;
 use super::*;
 use crate::engine::admission;
 use crate::store::runs::NewRun;
@@ -291,9 +292,6 @@ impl GantryPlane {
             v.version,
             v.why.as_deref().unwrap_or("no reason recorded")
         );
-        self.end_canary_for_rollback(&ctx, &workflow_id, &v.environment, &system, &reason)
-            .await?;
-        let spec = self.spec_of(&workflow_id, to).await?;
         let mut event = self.event(
             &ctx,
             AuditAction::WorkflowRollback,
@@ -303,27 +301,20 @@ impl GantryPlane {
         event.set_detail("reason", reason.clone());
         event.set_detail("verification", v.id.clone());
         let moved = self
-            .store
-            .move_pointer(
-                PointerMove {
+            .move_back(
+                &ctx,
+                MoveBack {
                     workflow_id: &workflow_id,
                     workflow: &v.workflow,
                     environment: &v.environment,
-                    expected: Some(v.version),
-                    to_version: to,
-                    kind: DeploymentKind::Rollback,
+                    from: v.version,
+                    to,
                     actor: &system,
-                    at: self.clock.now(),
-                    reason: Some(&reason),
-                    request: None,
-                    approvers: &[],
-                    checklist: None,
-                    next_fire_at: self.next_fire(&spec),
+                    reason: &reason,
                 },
                 event,
             )
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(match moved {
             Moved::Done(d) => {
                 tracing::info!(workflow = %v.workflow, environment = %v.environment,
