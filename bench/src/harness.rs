@@ -136,6 +136,12 @@ impl Engine {
                 step_up_max_age: std::time::Duration::from_secs(15 * 60),
                 token_approvals: Vec::new(),
                 bundle_keys: Vec::new(),
+                // The port is called directly: no edge, nothing to limit.
+                rate_limits: gantry_server::ratelimit::Limiter::new(
+                    gantry_server::ratelimit::LimiterSettings::off(),
+                    store.clone(),
+                ),
+                backlog: Default::default(),
             },
         ));
         Ok(Self {

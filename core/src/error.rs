@@ -33,6 +33,15 @@ pub enum PortError {
     Conflict { message: String },
     #[error("temporarily unavailable: {message}")]
     Unavailable { message: String },
+    /// Too much is waiting already (backpressure): a limit on unfinished
+    /// runs of a workflow or environment (429), or of the whole server
+    /// (`saturated`: 503). Retry after `retry_after_seconds`.
+    #[error("{message}")]
+    Overloaded {
+        message: String,
+        retry_after_seconds: u32,
+        saturated: bool,
+    },
     /// Something broke on our side. The cause is logged with `reference`;
     /// clients only ever see the reference, never internal detail.
     #[error("internal error (reference {reference})")]
@@ -68,6 +77,13 @@ impl PortError {
             Self::Unprocessable { .. } => 422,
             Self::TooLarge { .. } => 413,
             Self::Unavailable { .. } => 503,
+            Self::Overloaded { saturated, .. } => {
+                if *saturated {
+                    503
+                } else {
+                    429
+                }
+            }
             Self::Internal { .. } => 500,
         }
     }
@@ -107,6 +123,22 @@ mod tests {
                     reference: "r".into(),
                 },
                 500,
+            ),
+            (
+                PortError::Overloaded {
+                    message: "m".into(),
+                    retry_after_seconds: 5,
+                    saturated: false,
+                },
+                429,
+            ),
+            (
+                PortError::Overloaded {
+                    message: "m".into(),
+                    retry_after_seconds: 5,
+                    saturated: true,
+                },
+                503,
             ),
         ];
         for (err, status) in cases {

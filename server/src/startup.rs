@@ -143,6 +143,7 @@ impl Application {
                 alerts: alerts.clone(),
                 bundle_keys: config.bundle_trusted_keys.clone(),
                 rate_limits,
+                backlog: config.backlog,
             },
         ));
         if config.demo_workflows {
@@ -250,8 +251,11 @@ impl Application {
         });
         let stop = CancellationToken::new();
         let clock = self.clock;
-        let scheduler =
-            tokio::spawn(Scheduler::new(self.store.clone(), clock.clone()).run(stop.clone()));
+        let scheduler = tokio::spawn(
+            Scheduler::new(self.store.clone(), clock.clone())
+                .with_backlog(self.plane.settings.backlog)
+                .run(stop.clone()),
+        );
         let worker = self.worker.map(|settings| {
             let worker = Arc::new(Worker::new(self.store.clone(), clock.clone(), settings));
             tokio::spawn(worker.run(stop.clone()))

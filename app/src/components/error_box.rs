@@ -34,6 +34,14 @@ pub fn ErrorBox(error: AppError) -> impl IntoView {
             ("Please fix these problems", format!("{message}."))
         }
         AppError::Port(PortError::TooLarge { message }) => ("Too large", message.clone()),
+        AppError::Port(PortError::Overloaded {
+            message,
+            retry_after_seconds,
+            ..
+        }) => (
+            "Too much is waiting",
+            format!("{message}. Try again in {retry_after_seconds} seconds."),
+        ),
         AppError::Port(err) => ("Something went wrong", err.to_string()),
         AppError::Transport(msg) => ("The server could not be reached", msg.clone()),
     };

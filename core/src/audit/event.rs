@@ -203,13 +203,15 @@ pub enum AuditAction {
     WebhookDelete,
     /// A delivery to a webhook: failed when its signature was refused.
     WebhookDelivery,
+    /// A schedule's slot skipped without a run (backpressure).
+    ScheduleSkip,
     /// A rate-limit override set (or replaced) for a token or group.
     RateLimitSet,
     RateLimitDelete,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 71] = [
+    pub const ALL: [AuditAction; 72] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -281,6 +283,7 @@ impl AuditAction {
         AuditAction::WebhookDelivery,
         AuditAction::RateLimitSet,
         AuditAction::RateLimitDelete,
+        AuditAction::ScheduleSkip,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -356,6 +359,7 @@ impl AuditAction {
             AuditAction::WebhookRetire => "webhook.retire",
             AuditAction::WebhookDelete => "webhook.delete",
             AuditAction::WebhookDelivery => "webhook.delivery",
+            AuditAction::ScheduleSkip => "schedule.skip",
             AuditAction::RateLimitSet => "rate_limit.set",
             AuditAction::RateLimitDelete => "rate_limit.delete",
         }

@@ -87,9 +87,9 @@ impl Quota {
 impl fmt::Display for Quota {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = self.window_seconds;
-        if w % 3600 == 0 {
+        if w.is_multiple_of(3600) {
             write!(f, "{}/{}h", self.requests, w / 3600)
-        } else if w % 60 == 0 {
+        } else if w.is_multiple_of(60) {
             write!(f, "{}/{}m", self.requests, w / 60)
         } else {
             write!(f, "{}/{}s", self.requests, w)

@@ -12,8 +12,8 @@ pub use secrets::secret_args;
 pub mod alert_flags;
 pub mod audit;
 pub mod client;
+pub mod flow_control_flags;
 pub mod metrics_flags;
-pub mod rate_limit_flags;
 pub mod sandbox;
 pub mod secret_providers;
 mod secrets;
@@ -533,7 +533,7 @@ pub struct ServeArgs {
     pub edge: EdgeFlags,
 
     #[command(flatten)]
-    pub rate_limits: rate_limit_flags::RateLimitFlags,
+    pub flow: flow_control_flags::FlowControlFlags,
 
     #[command(flatten)]
     pub worker: WorkerFlags,

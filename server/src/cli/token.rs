@@ -130,6 +130,7 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             token_approvals: Vec::new(),
             bundle_keys: Vec::new(),
             rate_limits,
+            backlog: Default::default(),
         },
     ))
 }

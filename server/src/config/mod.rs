@@ -52,6 +52,8 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// Quotas per request class, where buckets live, failure modes.
     pub rate_limits: crate::ratelimit::LimiterSettings,
+    /// Backpressure: limits on unfinished runs a new one must fit under.
+    pub backlog: crate::store::runs::BacklogLimits,
     /// The worker in this process (None: `--worker-slots 0`).
     pub worker: Option<WorkerSettings>,
     /// Register the demo workflows (dev mode only).

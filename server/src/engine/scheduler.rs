@@ -8,7 +8,7 @@ use crate::engine::admission;
 use crate::runtime::clock::Clock;
 use crate::store::SharedStore;
 use crate::store::StoreError;
-use crate::store::runs::NewRun;
+use crate::store::runs::{BacklogLimits, Backlogged, NewRun};
 use crate::store::schedules::DueSchedule;
 use crate::store::versions::ActiveSpec;
 use gantry_core::audit::{Actor, AuditAction, AuditEvent};
@@ -24,6 +24,8 @@ pub struct Scheduler {
     store: SharedStore,
     clock: Arc<dyn Clock>,
     pub tick: Duration,
+    /// Backpressure: a slot that would break these is skipped.
+    backlog: BacklogLimits,
 }
 
 /// Who scheduled runs are recorded as.
@@ -35,7 +37,15 @@ impl Scheduler {
             store,
             clock,
             tick: Duration::from_secs(1),
+            backlog: BacklogLimits::default(),
         }
+    }
+
+    /// Skips slots whose run would break `limits` (`serve`'s
+    /// `--max-unfinished-runs*`).
+    pub fn with_backlog(mut self, limits: BacklogLimits) -> Self {
+        self.backlog = limits;
+        self
     }
 
     pub async fn run(self, shutdown: CancellationToken) {
@@ -81,6 +91,47 @@ impl Scheduler {
         for run in runs {
             crate::engine::source::count_finished_run(&self.store, run, None).await;
         }
+    }
+
+    /// Backpressure: the slot passes without a run, on the record as
+    /// "missed: backpressure" and counted as missed (the `missed_schedule`
+    /// alert sees a slot that never started).
+    async fn skip(
+        &self,
+        due: &DueSchedule,
+        fire: &gantry_core::schedule::Fire,
+        refused: Backlogged,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<()> {
+        let audit = AuditEvent {
+            environment: Some(due.environment.clone()),
+            ..AuditEvent::new(
+                now,
+                Actor::system(SCHEDULER_ACTOR),
+                AuditAction::ScheduleSkip,
+                format!("workflow/{}", due.workflow),
+            )
+        }
+        .detail("reason", "missed: backpressure")
+        .detail("limit", refused.scope.as_str())
+        .detail("max", refused.limit)
+        .detail("scheduled_for", fire.scheduled_for.to_rfc3339());
+        if self
+            .store
+            .skip_schedule(due, fire.next_fire_at, audit)
+            .await?
+        {
+            tracing::warn!(workflow = %due.workflow, environment = %due.environment,
+                limit = refused.scope.as_str(), max = refused.limit,
+                slot = %fire.scheduled_for, "schedule slot missed: backpressure");
+            metrics::counter!(
+                "gantry_schedule_missed_total",
+                "workflow" => crate::runtime::metrics::workflow_label(&due.workflow)
+            )
+            .increment(u64::from(fire.missed) + 1);
+            crate::runtime::metrics::backpressure(refused.scope);
+        }
+        Ok(())
     }
 
     async fn fire(&self, due: &DueSchedule) -> anyhow::Result<()> {
@@ -172,6 +223,7 @@ impl Scheduler {
                 triggered_by_id: SCHEDULER_ACTOR,
                 scheduled_for: Some(fire.scheduled_for),
                 traceparent: traceparent.clone(),
+                backlog: Some(self.backlog),
             };
             let audit = AuditEvent::new(
                 now,
@@ -200,6 +252,9 @@ impl Scheduler {
                 .await
             {
                 Err(StoreError::CanaryEnded) if tries < 3 => continue,
+                Err(StoreError::Backlogged(refused)) => {
+                    return self.skip(due, &fire, refused, now).await;
+                }
                 other => break other?,
             }
         };

@@ -15,6 +15,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub details: Value,
+    /// Sent as `Retry-After` (seconds), when the client should wait.
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: Value::Null,
+            retry_after: None,
         }
     }
 
@@ -61,15 +64,24 @@ impl From<PortError> for ApiError {
             PortError::TooLarge { .. } => (ErrorCode::TooLarge, Value::Null),
             PortError::Conflict { .. } => (ErrorCode::Conflict, Value::Null),
             PortError::Unavailable { .. } => (ErrorCode::Unavailable, Value::Null),
+            PortError::Overloaded { .. } => (ErrorCode::Overloaded, Value::Null),
             PortError::Internal { reference } => {
                 (ErrorCode::Internal, json!({ "reference": reference }))
             }
+        };
+        let retry_after = match &e {
+            PortError::Overloaded {
+                retry_after_seconds,
+                ..
+            } => Some(*retry_after_seconds),
+            _ => None,
         };
         Self {
             status,
             code,
             message,
             details,
+            retry_after,
         }
     }
 }
@@ -83,7 +95,14 @@ impl IntoResponse for ApiError {
                 details: self.details,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        resp
     }
 }
 
@@ -137,6 +156,9 @@ pub enum ErrorCode {
     RateLimited,
     /// 503: a dependency (the database) is unavailable; try again shortly.
     Unavailable,
+    /// 429 (a workflow's or environment's limit) or 503 (the server's): too
+    /// many runs unfinished already; wait for `Retry-After` seconds.
+    Overloaded,
     /// 500: our fault; quote `details.reference` when reporting it.
     Internal,
 }
@@ -204,6 +226,11 @@ mod tests {
             PortError::Unavailable {
                 message: "m".into(),
             },
+            PortError::Overloaded {
+                message: "m".into(),
+                retry_after_seconds: 5,
+                saturated: false,
+            },
             PortError::Internal {
                 reference: "r".into(),
             },
@@ -261,6 +288,7 @@ mod tests {
             (ErrorCode::RequestTimeout, "request_timeout"),
             (ErrorCode::RateLimited, "rate_limited"),
             (ErrorCode::Unavailable, "unavailable"),
+            (ErrorCode::Overloaded, "overloaded"),
             (ErrorCode::Internal, "internal"),
         ];
         for (code, wire) in codes {

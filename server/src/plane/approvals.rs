@@ -151,6 +151,8 @@ impl ApprovalPort for GantryPlane {
                 triggered_by_id: &request.requested_by.id,
                 scheduled_for: None,
                 traceparent: crate::runtime::telemetry::context::current_traceparent(),
+                // An approver already decided it should run: no backpressure.
+                backlog: None,
             });
             let decided = self
                 .store

@@ -70,6 +70,8 @@ pub struct PlaneSettings {
     pub bundle_keys: Vec<ed25519_dalek::VerifyingKey>,
     /// The edge's rate limiter: its defaults, and told when overrides change.
     pub rate_limits: Arc<crate::ratelimit::Limiter>,
+    /// Backpressure on triggers: limits on unfinished runs.
+    pub backlog: crate::store::runs::BacklogLimits,
 }
 
 pub struct GantryPlane {

@@ -228,6 +228,7 @@ impl GantryPlane {
                         triggered_by_id: &me.id.0,
                         scheduled_for: None,
                         traceparent: crate::runtime::telemetry::context::current_traceparent(),
+                        backlog: Some(self.settings.backlog),
                     },
                     now,
                     audit,
@@ -235,6 +236,10 @@ impl GantryPlane {
                 .await;
             match created {
                 Err(StoreError::CanaryEnded) if tries < 3 => continue,
+                Err(StoreError::Backlogged(refused)) => {
+                    crate::runtime::metrics::backpressure(refused.scope);
+                    return Err(overloaded(refused, &active.workflow, env.as_str()));
+                }
                 other => break other.map_err(internal)?,
             }
         };
@@ -290,6 +295,32 @@ impl GantryPlane {
             }),
             CancelOutcome::NotFound => Err(PortError::not_found(format!("run {id}"))),
         }
+    }
+}
+
+/// Backpressure's answer: which limit, how to raise it, when to retry.
+fn overloaded(
+    refused: crate::store::runs::Backlogged,
+    workflow: &str,
+    environment: &str,
+) -> PortError {
+    use crate::store::runs::BacklogScope;
+    let what = match refused.scope {
+        BacklogScope::Workflow => format!(
+            "workflow {workflow} has {} unfinished runs in {environment}",
+            refused.limit
+        ),
+        BacklogScope::Environment => format!("{environment} has {} unfinished runs", refused.limit),
+        BacklogScope::Server => format!("the server has {} unfinished runs", refused.limit),
+    };
+    PortError::Overloaded {
+        message: format!(
+            "{what}, its limit ({}); nothing was started: wait for runs to finish (or cancel \
+             some), then trigger again",
+            refused.scope.flag()
+        ),
+        retry_after_seconds: 5,
+        saturated: refused.scope == BacklogScope::Server,
     }
 }
 

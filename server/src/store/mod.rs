@@ -106,6 +106,9 @@ pub enum StoreError {
     /// picks the run's version again.
     #[error("the canary ended while the run was admitted")]
     CanaryEnded,
+    /// Backpressure: the run would break a limit on unfinished runs.
+    #[error("too many unfinished runs ({} limit {})", .0.scope.as_str(), .0.limit)]
+    Backlogged(runs::Backlogged),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

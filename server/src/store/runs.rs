@@ -33,6 +33,70 @@ pub struct NewRun<'a> {
     pub scheduled_for: Option<DateTime<Utc>>,
     /// The W3C traceparent of the span creating the run, when tracing is on.
     pub traceparent: Option<String>,
+    /// Backpressure: the limits on unfinished runs it must fit under
+    /// (`None`: runs Gantry starts itself, or a decision people made).
+    pub backlog: Option<BacklogLimits>,
+}
+
+/// Limits on unfinished (queued or running) runs, checked in the new
+/// run's transaction; 0 is no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BacklogLimits {
+    /// Of one workflow in one environment (exact: the lane row is locked).
+    pub per_workflow: u32,
+    /// Of one environment.
+    pub per_environment: u32,
+    /// Of the whole server (saturation: 503 rather than 429).
+    pub total: u32,
+}
+
+/// Which backlog limit a run would break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BacklogScope {
+    Workflow,
+    Environment,
+    Server,
+}
+
+impl BacklogScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BacklogScope::Workflow => "workflow",
+            BacklogScope::Environment => "environment",
+            BacklogScope::Server => "server",
+        }
+    }
+
+    /// The flag setting this limit.
+    pub fn flag(self) -> &'static str {
+        match self {
+            BacklogScope::Workflow => "--max-unfinished-runs-per-workflow",
+            BacklogScope::Environment => "--max-unfinished-runs-per-environment",
+            BacklogScope::Server => "--max-unfinished-runs",
+        }
+    }
+}
+
+/// A run refused for backpressure: nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlogged {
+    pub scope: BacklogScope,
+    pub limit: u32,
+}
+
+impl BacklogLimits {
+    /// The first limit `counts` (of the lane, the environment, the server)
+    /// already reach.
+    pub fn breached(self, counts: (i64, i64, i64)) -> Option<Backlogged> {
+        [
+            (BacklogScope::Workflow, self.per_workflow, counts.0),
+            (BacklogScope::Environment, self.per_environment, counts.1),
+            (BacklogScope::Server, self.total, counts.2),
+        ]
+        .into_iter()
+        .find(|(_, limit, count)| *limit > 0 && *count >= i64::from(*limit))
+        .map(|(scope, limit, _)| Backlogged { scope, limit })
+    }
 }
 
 /// A run admitted while a canary is live.

@@ -52,4 +52,14 @@ pub trait ScheduleStore: Send + Sync + 'static {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<Option<RunSummary>>;
+
+    /// Moves a schedule past its slot without a run (backpressure), with
+    /// the record saying so, in one transaction; `false` when another
+    /// process moved it first.
+    async fn skip_schedule(
+        &self,
+        due: &DueSchedule,
+        next_fire_at: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<bool>;
 }

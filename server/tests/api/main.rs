@@ -19,6 +19,7 @@ mod audit_pages;
 mod audit_processes;
 mod auth;
 mod authz_matrix;
+mod backpressure;
 mod bundles;
 mod canaries;
 mod cli;

@@ -255,7 +255,8 @@ async fn admins_override_a_tokens_quota_until_they_delete_it(backend: Backend) {
     assert_eq!(app.count_sql(&count("rate_limit.set", "failed")).await, 3);
     assert_eq!(app.count_sql(&count("rate_limit.set", "denied")).await, 1);
     assert_eq!(
-        app.count_sql(&count("rate_limit.delete", "succeeded")).await,
+        app.count_sql(&count("rate_limit.delete", "succeeded"))
+            .await,
         1
     );
 }

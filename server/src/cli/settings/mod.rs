@@ -138,7 +138,7 @@ impl ServeArgs {
                 }
             }
         }
-        let rate_limits = match args.rate_limits.settings(&database_url) {
+        let rate_limits = match args.flow.settings(&database_url) {
             Ok(settings) => settings,
             Err(e) => return fail(e),
         };
@@ -254,6 +254,7 @@ impl ServeArgs {
             trusted_proxies: args.trusted_proxies,
             cors_allowed_origins: args.cors_allowed_origins,
             rate_limits,
+            backlog: args.flow.backlog(),
             worker,
             demo_workflows: args.dev && !args.no_demo,
             audit_checkpoints,

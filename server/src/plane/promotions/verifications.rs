@@ -166,6 +166,8 @@ impl GantryPlane {
                         triggered_by_id: VERIFIER_ID,
                         scheduled_for: None,
                         traceparent: None,
+                        // Part of a move people already made: no backpressure.
+                        backlog: None,
                     },
                     now,
                     audit,

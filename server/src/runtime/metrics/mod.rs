@@ -160,6 +160,10 @@ fn describe() {
         "State-changing requests carrying a session cookie refused because they came from another site."
     );
     describe_counter!(
+        "gantry_backpressure_refusals_total",
+        "Triggers refused and schedule slots skipped because too many runs were unfinished, by limit (workflow, environment, server)."
+    );
+    describe_counter!(
         "gantry_rate_limit_checks_total",
         "Requests checked against a rate limit, by class (read, trigger, write, sign_in, scim, webhook)."
     );
@@ -400,6 +404,12 @@ pub fn workflow_label(workflow: &str) -> String {
 /// A credential or sign-in was refused (`token`, `oidc`, `dev`).
 pub fn auth_failure(method: &'static str) {
     metrics::counter!("gantry_auth_failures_total", "method" => method).increment(1);
+}
+
+/// A run refused (a trigger) or a slot skipped (a schedule) for
+/// backpressure, by the limit it would have broken.
+pub fn backpressure(scope: crate::store::runs::BacklogScope) {
+    metrics::counter!("gantry_backpressure_refusals_total", "limit" => scope.as_str()).increment(1);
 }
 
 /// A run was created (by a person, a token, the schedule or an approval).

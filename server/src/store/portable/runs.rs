@@ -12,7 +12,7 @@ use super::audit::append_in;
 use super::run_rows::{RUN_COLUMNS, RunHead, Tx, corrupt, db_int, run_head, step_status};
 use super::{Adapter, Db, FOR_SHARE, FOR_UPDATE, begin_write, notify_work};
 use crate::store::queue::epoch_ms_ceil;
-use crate::store::runs::{CancelOutcome, NewRun, RunStore};
+use crate::store::runs::{BacklogLimits, CancelOutcome, NewRun, RunStore};
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -144,6 +144,9 @@ impl Adapter {
         new: &NewRun<'_>,
         now: DateTime<Utc>,
     ) -> StoreResult<RunSummary> {
+        if let Some(limits) = new.backlog {
+            Self::check_backlog(tx, limits, &new.active.workflow_id, new.environment).await?;
+        }
         // Only the canary's side needs the canary alive (an end moves
         // queued canary runs; stable ones stay as they are).
         if let Some(tag) = new.canary.filter(|t| t.arm == Arm::Canary && !new.pinned) {
@@ -213,6 +216,44 @@ impl Adapter {
 }
 
 impl Adapter {
+    /// Backpressure: refuses a new run when its lane, its environment or
+    /// the server has as many unfinished runs as allowed. The lane row is
+    /// locked first, so the workflow's limit holds exactly across
+    /// processes; the wider two may be overshot by runs of other lanes
+    /// committing at the same instant (at most one per concurrent writer).
+    async fn check_backlog(
+        tx: &mut Tx,
+        limits: BacklogLimits,
+        workflow_id: &str,
+        environment: &str,
+    ) -> StoreResult<()> {
+        if limits == BacklogLimits::default() {
+            return Ok(());
+        }
+        sqlx::query(&format!(
+            "SELECT version FROM workflow_environments
+             WHERE workflow_id = $1 AND environment = $2{FOR_UPDATE}"
+        ))
+        .bind(workflow_id)
+        .bind(environment)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let counts: (i64, i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN workflow_id = $1 AND environment = $2 THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN environment = $2 THEN 1 ELSE 0 END), 0),
+                    count(*)
+             FROM runs WHERE status IN ('queued', 'running')",
+        )
+        .bind(workflow_id)
+        .bind(environment)
+        .fetch_one(&mut **tx)
+        .await?;
+        match limits.breached(counts) {
+            Some(refused) => Err(StoreError::Backlogged(refused)),
+            None => Ok(()),
+        }
+    }
+
     /// A run's step rows, all pending, in the spec's order.
     pub(super) async fn insert_steps(
         tx: &mut Tx,

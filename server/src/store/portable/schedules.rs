@@ -107,4 +107,30 @@ impl ScheduleStore for Adapter {
         tx.commit().await?;
         Ok(Some(summary))
     }
+
+    async fn skip_schedule(
+        &self,
+        due: &DueSchedule,
+        next_fire_at: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = begin_write(&self.pool).await?;
+        let moved = sqlx::query(
+            "UPDATE workflow_environments SET next_fire_at = $1
+             WHERE workflow_id = $2 AND environment = $3 AND version = $4 AND next_fire_at = $5",
+        )
+        .bind(next_fire_at)
+        .bind(&due.workflow_id)
+        .bind(&due.environment)
+        .bind(db_int(due.version))
+        .bind(due.next_fire_at)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() != 1 {
+            return Ok(false);
+        }
+        append_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 }

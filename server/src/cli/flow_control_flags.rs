@@ -1,15 +1,17 @@
-//! `serve`'s rate limits (docs/security.md, "Rate limits"): quotas per
-//! request class, where buckets live, and what happens when that store
-//! can't be reached.
+//! `serve`'s flow control (docs/security.md, "Rate limits" and
+//! "Backpressure"): quotas per request class, where buckets live, what
+//! happens when that store can't be reached, and the limits on unfinished
+//! runs.
 
 use crate::ratelimit::{BucketStore, LimiterSettings};
 use crate::store::DatabaseUrl;
+use crate::store::runs::BacklogLimits;
 use clap::{Args, ValueEnum};
 use gantry_core::ratelimit::{Quota, RouteClass};
 use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Args)]
-pub struct RateLimitFlags {
+pub struct FlowControlFlags {
     /// Quotas per request class, replacing the defaults for the classes named: CLASS=QUOTA,
     /// comma-separated, QUOTA as REQUESTS/WINDOW (600/1m) or off. Classes: read, trigger, write,
     /// sign_in, scim, webhook. Defaults: read=1200/10s, trigger=300/1m, write=600/1m,
@@ -37,6 +39,36 @@ pub struct RateLimitFlags {
         default_value = "read"
     )]
     pub rate_limit_fail_open: Vec<String>,
+
+    /// Backpressure: a trigger (API, dashboard, webhook) of a workflow with this many unfinished
+    /// (queued or running) runs in the environment gets 429, and its schedule skips the slot
+    /// (0: no limit).
+    #[arg(
+        long,
+        env = "GANTRY_MAX_UNFINISHED_RUNS_PER_WORKFLOW",
+        value_name = "N",
+        default_value_t = 1000
+    )]
+    pub max_unfinished_runs_per_workflow: u32,
+
+    /// Backpressure: likewise for all workflows of one environment together (0: no limit).
+    #[arg(
+        long,
+        env = "GANTRY_MAX_UNFINISHED_RUNS_PER_ENVIRONMENT",
+        value_name = "N",
+        default_value_t = 5000
+    )]
+    pub max_unfinished_runs_per_environment: u32,
+
+    /// Backpressure: likewise for the whole server, answered 503 (saturated) rather than 429
+    /// (0: no limit).
+    #[arg(
+        long,
+        env = "GANTRY_MAX_UNFINISHED_RUNS",
+        value_name = "N",
+        default_value_t = 20000
+    )]
+    pub max_unfinished_runs: u32,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -53,7 +85,15 @@ fn class(text: &str, flag: &str) -> Result<RouteClass, String> {
     })
 }
 
-impl RateLimitFlags {
+impl FlowControlFlags {
+    pub fn backlog(&self) -> BacklogLimits {
+        BacklogLimits {
+            per_workflow: self.max_unfinished_runs_per_workflow,
+            per_environment: self.max_unfinished_runs_per_environment,
+            total: self.max_unfinished_runs,
+        }
+    }
+
     pub fn settings(&self, database: &DatabaseUrl) -> Result<LimiterSettings, String> {
         let mut defaults = LimiterSettings::shipped_defaults();
         for item in self.rate_limits.iter().filter(|i| !i.trim().is_empty()) {
@@ -87,11 +127,14 @@ impl RateLimitFlags {
 mod tests {
     use super::*;
 
-    fn flags(limits: &[&str], store: Option<StoreArg>, open: &[&str]) -> RateLimitFlags {
-        RateLimitFlags {
+    fn flags(limits: &[&str], store: Option<StoreArg>, open: &[&str]) -> FlowControlFlags {
+        FlowControlFlags {
             rate_limits: limits.iter().map(|s| (*s).to_owned()).collect(),
             rate_limit_store: store,
             rate_limit_fail_open: open.iter().map(|s| (*s).to_owned()).collect(),
+            max_unfinished_runs_per_workflow: 0,
+            max_unfinished_runs_per_environment: 0,
+            max_unfinished_runs: 0,
         }
     }
 
