@@ -62,6 +62,7 @@ impl Tls {
             current: RwLock::new(Loaded {
                 key: Arc::new(key),
                 digest,
+                failed: None,
             }),
         });
         let builder = ServerConfig::builder_with_provider(provider.clone())
@@ -123,44 +124,57 @@ struct ReloadingCert {
 #[derive(Debug)]
 struct Loaded {
     key: Arc<CertifiedKey>,
-    /// Of both files' bytes: what was last tried, so a bad pair is
-    /// reported once, not at every check.
+    /// Of both files' bytes as served.
     digest: [u8; 32],
+    /// The files' state that last failed to load (a digest of their bytes,
+    /// or of why they couldn't be read), and whether that was reported.
+    /// A certificate manager writes the two files one after the other, so
+    /// one check may see a new key beside the old certificate: a failure is
+    /// reported only when the next check finds the files unchanged, and
+    /// then once.
+    failed: Option<([u8; 32], bool)>,
 }
 
 impl ReloadingCert {
     fn reload_if_changed(&self) {
-        let (cert_pem, key_pem) = match read_files(&self.cert, &self.key) {
-            Ok(files) => files,
-            Err(e) => {
-                // Mid-rotation (a file briefly missing) or a real problem:
-                // keep serving the old pair either way.
-                tracing::warn!(error = %e, "cannot read the TLS certificate files; still serving the previous certificate");
-                metrics::counter!("gantry_tls_reload_failures_total").increment(1);
-                return;
+        let attempt = match read_files(&self.cert, &self.key) {
+            // Mid-rotation (a file briefly missing) or a real problem.
+            Err(why) => Err((digest_of(why.as_bytes(), b""), why)),
+            Ok((cert_pem, key_pem)) => {
+                let digest = digest_of(&cert_pem, &key_pem);
+                if self.read().digest == digest {
+                    Ok(None)
+                } else {
+                    certified_key(&cert_pem, &key_pem, &self.cert, &self.key, &self.provider)
+                        .map(|key| Some((key, digest)))
+                        .map_err(|why| (digest, why))
+                }
             }
         };
-        let digest = digest_of(&cert_pem, &key_pem);
-        if self.read().digest == digest {
-            return;
-        }
-        match certified_key(&cert_pem, &key_pem, &self.cert, &self.key, &self.provider) {
-            Ok(key) => {
-                let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        match attempt {
+            Ok(None) => current.failed = None,
+            Ok(Some((key, digest))) => {
                 *current = Loaded {
                     key: Arc::new(key),
                     digest,
+                    failed: None,
                 };
                 tracing::info!(cert = %self.cert.display(), "serving the new TLS certificate");
             }
-            Err(e) => {
-                self.current
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .digest = digest;
-                tracing::error!(error = %e, "the changed TLS certificate files can't be used; still serving the previous certificate");
-                metrics::counter!("gantry_tls_reload_failures_total").increment(1);
-            }
+            Err((state, why)) => match current.failed {
+                Some((before, reported)) if before == state => {
+                    if !reported {
+                        current.failed = Some((state, true));
+                        tracing::error!(error = %why, "the TLS certificate files changed but can't be used; still serving the previous certificate");
+                        metrics::counter!("gantry_tls_reload_failures_total").increment(1);
+                    }
+                }
+                _ => {
+                    current.failed = Some((state, false));
+                    tracing::debug!(error = %why, "the TLS certificate files can't be used yet; checking again");
+                }
+            },
         }
     }
 
@@ -393,5 +407,50 @@ mod tests {
             assert!(!err.contains("secret-looking"), "{err}");
             assert!(!err.contains("PRIVATE KEY-----\n"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_half_written_rotation_waits_a_check_and_a_lasting_bad_pair_is_reported_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let pair = |name: &str| {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = rcgen::CertificateParams::new(vec![name.to_owned()])
+                .unwrap()
+                .self_signed(&key)
+                .unwrap();
+            (cert.pem(), key.serialize_pem(), cert.der().to_vec())
+        };
+        let (cert1, key1, _) = pair("one.test");
+        let cert_file = dir.path().join("cert.pem");
+        let key_file = dir.path().join("key.pem");
+        std::fs::write(&cert_file, &cert1).unwrap();
+        std::fs::write(&key_file, &key1).unwrap();
+        let tls = Tls::load(&TlsSettings {
+            cert: cert_file.clone(),
+            key: key_file.clone(),
+            client_ca: None,
+            reload_every: Duration::from_secs(1),
+        })
+        .unwrap();
+        let certs = &tls.certs;
+        let served = || certs.read().key.cert[0].to_vec();
+        let first = served();
+        // The new key is written, its certificate not yet.
+        let (cert2, key2, der2) = pair("two.test");
+        std::fs::write(&key_file, &key2).unwrap();
+        certs.reload_if_changed();
+        assert_eq!(served(), first, "the old pair stays");
+        assert_eq!(
+            certs.read().failed.map(|f| f.1),
+            Some(false),
+            "not reported yet"
+        );
+        certs.reload_if_changed();
+        assert_eq!(certs.read().failed.map(|f| f.1), Some(true), "reported");
+        // Then the certificate arrives.
+        std::fs::write(&cert_file, &cert2).unwrap();
+        certs.reload_if_changed();
+        assert_eq!(served(), der2);
+        assert!(certs.read().failed.is_none());
     }
 }
