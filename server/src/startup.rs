@@ -719,7 +719,12 @@ fn build_router(
     for header in security_headers::layers() {
         router = router.layer(header);
     }
-    if let Some(hsts) = security_headers::hsts(config.public_url.as_deref()) {
+    // Serving TLS ourselves, every answer went over https whatever the URL.
+    let served_url = config
+        .public_url
+        .clone()
+        .or_else(|| config.tls.as_ref().map(|_| default_public_url(config, addr)));
+    if let Some(hsts) = security_headers::hsts(served_url.as_deref()) {
         router = router.layer(hsts);
     }
     router

@@ -256,6 +256,11 @@ async fn the_api_and_pages_are_served_over_tls_with_secure_cookies() {
         .to_owned();
     assert!(cookie.starts_with("__Host-gantry_session="), "{cookie}");
     assert!(cookie.contains("Secure"), "{cookie}");
+    assert_eq!(
+        resp.headers()["strict-transport-security"],
+        "max-age=31536000",
+        "browsers keep to https"
+    );
     // Plain HTTP on the TLS port gets no answer.
     let plain = reqwest::Client::new()
         .get(format!("http://{}/healthz", app.addr))
