@@ -538,7 +538,7 @@ async fn start_oidc(
     let base = config
         .public_url
         .clone()
-        .unwrap_or_else(|| default_public_url(&config, addr));
+        .unwrap_or_else(|| default_public_url(config, addr));
     let oidc = auth::oidc::Oidc::new(settings, &base)
         .context("cannot set up single sign-on (--oidc-issuer, --public-url)")?;
     let oidc = Arc::new(oidc);
@@ -720,10 +720,12 @@ fn build_router(
         router = router.layer(header);
     }
     // Serving TLS ourselves, every answer went over https whatever the URL.
-    let served_url = config
-        .public_url
-        .clone()
-        .or_else(|| config.tls.as_ref().map(|_| default_public_url(config, addr)));
+    let served_url = config.public_url.clone().or_else(|| {
+        config
+            .tls
+            .as_ref()
+            .map(|_| default_public_url(config, addr))
+    });
     if let Some(hsts) = security_headers::hsts(served_url.as_deref()) {
         router = router.layer(hsts);
     }

@@ -603,3 +603,24 @@ async fn a_browser_holding_a_mapped_certificate_cannot_be_made_to_write_cross_si
     let body = resp.text().await.unwrap();
     assert!(body.contains("client certificate"), "{body}");
 }
+
+#[tokio::test]
+async fn a_certificate_is_no_credential_on_scim_the_execution_api_or_metrics() {
+    let ca = Authority::new("Test CA");
+    let clients = Authority::new("Client CA");
+    let (app, _files) = mtls_server(Backend::Sqlite, &ca, &clients).await;
+    let bot = client(&app, &ca, Some(&clients.client("deploy-bot", None)));
+    for (method, path) in [
+        (reqwest::Method::GET, "/scim/v2/Users"),
+        (reqwest::Method::POST, "/exec/v1/claim"),
+        (reqwest::Method::GET, "/metrics"),
+    ] {
+        let resp = bot
+            .request(method.clone(), url(&app, path))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401, "{method} {path}");
+    }
+}

@@ -262,6 +262,19 @@ roles = ["viewer"]
             std::time::Duration::from_secs(60)
         );
         let m = &c.client_cert_mapping;
+        for bad in [
+            "[[client_cert_mapping]]\ncn = \"a\"\nuri = \"b\"\nroles = [\"viewer\"]\n",
+            "[[client_cert_mapping]]\ngroup = \"a\"\nroles = [\"viewer\"]\n",
+            "[[client_cert_mapping]]\ncn = \"a\"\n",
+        ] {
+            let bad_path = dir.path().join("bad.toml");
+            std::fs::write(&bad_path, bad).unwrap();
+            let argv = ["gantry", "serve", "--config", bad_path.to_str().unwrap()]
+                .map(std::ffi::OsString::from)
+                .to_vec();
+            let err = crate::cli::settings::file::expand_with(argv, |_| None).unwrap_err();
+            assert!(err.contains("one of cn, dns or uri"), "{bad} -> {err}");
+        }
         assert_eq!(m.grants_for(&["cn:deploy-bot".into()]).len(), 2);
         assert_eq!(
             m.grants_for(&["uri:spiffe://example.org/ci".into()]).len(),
