@@ -624,3 +624,44 @@ async fn a_certificate_is_no_credential_on_scim_the_execution_api_or_metrics() {
         assert_eq!(resp.status(), 401, "{method} {path}");
     }
 }
+
+#[tokio::test]
+async fn a_connection_still_in_its_handshake_holds_its_place_under_the_per_address_cap() {
+    let ca = Authority::new("Test CA");
+    let files = Files::new(&ca.server("first"), None);
+    let app = spawn(
+        Backend::Sqlite,
+        &files,
+        &["--max-connections-per-address", "1"],
+    )
+    .await;
+    // Connected, no hello yet: it holds the address's one place.
+    let idle = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let refused = client(&app, &ca, None)
+        .get(url(&app, "/healthz"))
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "a second connection is closed: {refused:?}"
+    );
+    drop(idle);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match client(&app, &ca, None)
+            .get(url(&app, "/healthz"))
+            .send()
+            .await
+        {
+            Ok(resp) => {
+                assert_eq!(resp.status(), 200);
+                break;
+            }
+            Err(e) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "the place was not freed within 20 s: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
