@@ -21,6 +21,7 @@ pub mod identity;
 pub mod overview;
 pub mod preferences;
 pub mod promotion;
+pub mod ratelimit;
 pub mod rbac;
 pub mod redirect;
 pub mod role_mapping;

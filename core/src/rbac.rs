@@ -60,6 +60,9 @@ pub enum Action {
     /// every environment's alerts to wherever its URL points, so it needs
     /// admin in every environment.
     ManageAlertChannels,
+    /// See and change rate-limit overrides. A token or group's limits
+    /// apply in every environment, so it needs admin in every one.
+    ManageRateLimits,
 }
 
 impl Action {
@@ -86,6 +89,7 @@ impl Action {
             Action::ScrapeMetrics => "scrape_metrics",
             Action::ManageAlerts { .. } => "manage_alerts",
             Action::ManageAlertChannels => "manage_alert_channels",
+            Action::ManageRateLimits => "manage_rate_limits",
         }
     }
 }
@@ -307,6 +311,17 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
                 Decision::deny(
                     "notification channels need the admin role in every environment (admin@*)",
                 )
+            }
+        }
+        Action::ManageRateLimits => {
+            let everywhere = principal
+                .grants
+                .iter()
+                .any(|g| g.role == Role::Admin && g.scope == EnvScope::All);
+            if everywhere {
+                Decision::Allow
+            } else {
+                Decision::deny("rate limits need the admin role in every environment (admin@*)")
             }
         }
         Action::CancelRun { environment } => {

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod http;
 pub mod pages;
 pub mod plane;
+pub mod ratelimit;
 pub mod runtime;
 pub mod secrets;
 pub mod startup;

@@ -125,6 +125,8 @@ impl Application {
             sealer: open_alert_sealer(&config)?,
             wake: Arc::default(),
         };
+        let rate_limits = crate::ratelimit::Limiter::new(config.rate_limits.clone(), store.clone());
+        rate_limits.spawn_purge();
         let plane = Arc::new(GantryPlane::new(
             store.clone(),
             config.clock.clone(),
@@ -149,6 +151,7 @@ impl Application {
                 trace_link_template: config.trace_link_template.clone(),
                 alerts: alerts.clone(),
                 bundle_keys: config.bundle_trusted_keys.clone(),
+                rate_limits,
             },
         ));
         if config.demo_workflows {
@@ -597,6 +600,7 @@ fn build_router(
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
+    let limits = plane.settings.rate_limits.clone();
     let execution: gantry_core::port::SharedExecutionPort = plane.clone();
     let plane: SharedControlPlane = plane;
     let state = AppState {
@@ -665,7 +669,7 @@ fn build_router(
         // Webhook senders authenticate by their signature only: no session.
         .nest(
             crate::api::hooks::PREFIX,
-            crate::api::hooks::router(state.clone()),
+            crate::api::hooks::router(state.clone(), limits.clone()),
         );
 
     // Forms may lead to the identity provider's sign-in (app/src/csp.rs).
@@ -692,6 +696,11 @@ fn build_router(
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .nest("/scim/v2", crate::api::scim::router())
         .merge(crate::pages::router(&state, csp))
+        // After authentication: buckets are the principal's.
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            crate::ratelimit::middleware::limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::resolve_context,

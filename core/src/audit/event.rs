@@ -203,10 +203,13 @@ pub enum AuditAction {
     WebhookDelete,
     /// A delivery to a webhook: failed when its signature was refused.
     WebhookDelivery,
+    /// A rate-limit override set (or replaced) for a token or group.
+    RateLimitSet,
+    RateLimitDelete,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 69] = [
+    pub const ALL: [AuditAction; 71] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -276,6 +279,8 @@ impl AuditAction {
         AuditAction::WebhookRetire,
         AuditAction::WebhookDelete,
         AuditAction::WebhookDelivery,
+        AuditAction::RateLimitSet,
+        AuditAction::RateLimitDelete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -351,6 +356,8 @@ impl AuditAction {
             AuditAction::WebhookRetire => "webhook.retire",
             AuditAction::WebhookDelete => "webhook.delete",
             AuditAction::WebhookDelivery => "webhook.delivery",
+            AuditAction::RateLimitSet => "rate_limit.set",
+            AuditAction::RateLimitDelete => "rate_limit.delete",
         }
     }
 

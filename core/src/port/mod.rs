@@ -20,6 +20,7 @@ mod execution;
 mod freezes;
 mod identity;
 mod promotions;
+mod rate_limits;
 mod runs;
 mod scim;
 mod secrets;
@@ -39,6 +40,7 @@ pub use execution::{ExecutionPort, SharedExecutionPort};
 pub use freezes::FreezePort;
 pub use identity::IdentityPort;
 pub use promotions::PromotionPort;
+pub use rate_limits::RateLimitPort;
 pub use runs::RunPort;
 pub use scim::ScimPort;
 pub use secrets::SecretPort;
@@ -94,6 +96,7 @@ pub trait ControlPlane:
     + CanaryPort
     + BundlePort
     + WebhookPort
+    + RateLimitPort
     + Send
     + Sync
     + 'static
@@ -118,6 +121,7 @@ impl<T> ControlPlane for T where
         + CanaryPort
         + BundlePort
         + WebhookPort
+        + RateLimitPort
         + Send
         + Sync
         + 'static
@@ -133,7 +137,7 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 pub mod prelude {
     pub use super::{
         AlertPort, ApprovalPort, AuditPort, BundlePort, CanaryPort, ControlPlane, DelegationPort,
-        ExecutionPort, FreezePort, IdentityPort, PromotionPort, RunPort, ScimPort, SecretPort,
-        SloPort, TokenPort, UserPort, WebhookPort, WorkflowPort,
+        ExecutionPort, FreezePort, IdentityPort, PromotionPort, RateLimitPort, RunPort, ScimPort,
+        SecretPort, SloPort, TokenPort, UserPort, WebhookPort, WorkflowPort,
     };
 }

@@ -19,9 +19,18 @@ use gantry_core::webhook::{DeliveryAnswer, InboundDelivery, MAX_BODY_BYTES};
 
 pub const PREFIX: &str = "/hooks";
 
-pub fn router(state: AppState) -> Router<AppState> {
+pub fn router(
+    state: AppState,
+    limits: std::sync::Arc<crate::ratelimit::Limiter>,
+) -> Router<AppState> {
     Router::new()
         .route("/{hook}", post(deliver))
+        // Per sending address, before the signature is checked: a flood of
+        // deliveries to made-up hooks costs neither a lookup nor a record.
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            crate::ratelimit::middleware::limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::auth::resolve_anonymous,

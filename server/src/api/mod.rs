@@ -20,6 +20,7 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 mod promotions;
+mod rate_limits;
 mod runs;
 pub mod scim;
 mod secrets;
@@ -132,6 +133,12 @@ pub fn router() -> Router<AppState> {
         .route(
             "/webhooks/{hook}/retire-previous",
             post(webhooks::retire_previous),
+        )
+        .route("/rate-limits", get(rate_limits::get))
+        .route("/rate-limits/overrides", post(rate_limits::set_override))
+        .route(
+            "/rate-limits/overrides/{id}",
+            delete(rate_limits::delete_override),
         )
         .route("/slos", get(slos::list))
         .route("/workflows/{name}/slos/{environment}", get(slos::get))

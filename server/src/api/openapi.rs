@@ -6,8 +6,8 @@
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
 use super::{
-    alerts, approvals, audit, bundles, canaries, delegations, freezes, promotions, runs, secrets,
-    slos, tokens, users, webhooks, workflows,
+    alerts, approvals, audit, bundles, canaries, delegations, freezes, promotions, rate_limits,
+    runs, secrets, slos, tokens, users, webhooks, workflows,
 };
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
@@ -136,6 +136,9 @@ pub const SESSION_SCHEME: &str = "session";
         webhooks::rotate,
         webhooks::retire_previous,
         super::hooks::deliver,
+        rate_limits::get,
+        rate_limits::set_override,
+        rate_limits::delete_override,
         document,
     ),
     components(schemas(
@@ -217,6 +220,7 @@ pub const SESSION_SCHEME: &str = "session";
         (name = "secrets", description = "Secret providers' health (admins and auditors); never a value."),
         (name = "alerts", description = "Alert rules with backtests, notification channels (credentials write-only), silences and mute windows, what fired and what was sent."),
         (name = "slos", description = "Service level objectives per workflow and environment: SLI, error budget, burn rates and the runs that spent budget, from exact run counts."),
+        (name = "rate-limits", description = "Quotas per request class and admins' overrides per token or group (admin in every environment)."),
         (name = "webhooks", description = "Inbound webhooks (admins of their environment): hooks starting a workflow on signed deliveries to POST /hooks/{hook}, secret rotation, recent deliveries."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),
         (name = "meta", description = "The API itself."),

@@ -13,6 +13,7 @@ pub mod alert_flags;
 pub mod audit;
 pub mod client;
 pub mod metrics_flags;
+pub mod rate_limit_flags;
 pub mod sandbox;
 pub mod secret_providers;
 mod secrets;
@@ -531,6 +532,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub edge: EdgeFlags,
+
+    #[command(flatten)]
+    pub rate_limits: rate_limit_flags::RateLimitFlags,
 
     #[command(flatten)]
     pub worker: WorkerFlags,

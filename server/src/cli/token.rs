@@ -107,6 +107,9 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
         .migrate()
         .await
         .map_err(|e| anyhow::anyhow!("cannot migrate the database: {e}"))?;
+    // It serves nothing: nothing to limit.
+    let rate_limits =
+        crate::ratelimit::Limiter::new(crate::ratelimit::LimiterSettings::off(), store.clone());
     Ok(GantryPlane::new(
         store,
         Arc::new(SystemClock),
@@ -126,6 +129,7 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             // The CLI decides no approvals.
             token_approvals: Vec::new(),
             bundle_keys: Vec::new(),
+            rate_limits,
         },
     ))
 }

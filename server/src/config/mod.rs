@@ -50,6 +50,8 @@ pub struct Config {
     /// Origins whose scripts may call the REST API with a token
     /// (`http/cors.rs`); empty: none.
     pub cors_allowed_origins: Vec<String>,
+    /// Quotas per request class, where buckets live, failure modes.
+    pub rate_limits: crate::ratelimit::LimiterSettings,
     /// The worker in this process (None: `--worker-slots 0`).
     pub worker: Option<WorkerSettings>,
     /// Register the demo workflows (dev mode only).

@@ -131,8 +131,9 @@ pub enum ErrorCode {
     /// 408: the request body did not arrive in time; send it whole and at
     /// once.
     RequestTimeout,
-    /// 429: too many failed authentication attempts from this address;
-    /// wait for `Retry-After` seconds.
+    /// 429: a rate limit reached (the `RateLimit` headers say which), or
+    /// too many failed authentication attempts from this address; wait for
+    /// `Retry-After` seconds.
     RateLimited,
     /// 503: a dependency (the database) is unavailable; try again shortly.
     Unavailable,

@@ -15,6 +15,7 @@ mod freezes;
 mod identity;
 mod people;
 mod promotions;
+mod rate_limits;
 mod runs;
 pub mod scim;
 mod secrets;
@@ -67,6 +68,8 @@ pub struct PlaneSettings {
     /// Public keys whose signed bundles this server imports
     /// (`--bundle-trusted-key`); none: it imports none.
     pub bundle_keys: Vec<ed25519_dalek::VerifyingKey>,
+    /// The edge's rate limiter: its defaults, and told when overrides change.
+    pub rate_limits: Arc<crate::ratelimit::Limiter>,
 }
 
 pub struct GantryPlane {

@@ -30,6 +30,7 @@ pub mod freezes;
 mod postgres;
 pub mod promotions;
 pub mod queue;
+pub mod rate_limits;
 pub mod run_views;
 pub mod runs;
 pub mod schedules;
@@ -54,6 +55,7 @@ pub use freezes::FreezeStore;
 pub use postgres::open_postgres_pool;
 pub use promotions::PromotionStore;
 pub use queue::QueueStore;
+pub use rate_limits::RateLimitStore;
 pub use run_views::RunViewStore;
 pub use runs::RunStore;
 pub use schedules::ScheduleStore;
@@ -188,6 +190,7 @@ pub trait Store:
     + canaries::CanaryStore
     + VerificationStore
     + WebhookStore
+    + RateLimitStore
 {
     fn backend(&self) -> Backend;
 

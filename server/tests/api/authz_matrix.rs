@@ -544,6 +544,26 @@ fn table() -> Vec<Row> {
             NONE,
             empty,
         ),
+        // Rate limits: admins of every environment. The override the
+        // delete names doesn't exist (404 once allowed).
+        rest("get", "/rate-limits", AdminEverywhere, NONE, empty),
+        rest(
+            "post",
+            "/rate-limits/overrides",
+            AdminEverywhere,
+            NONE,
+            |_| {
+                Body::Json(json!({"subject_kind": "group", "subject": "mx-group",
+                              "class": "read", "quota": "100/1m"}))
+            },
+        ),
+        rest(
+            "delete",
+            "/rate-limits/overrides/{id}",
+            AdminEverywhere,
+            NONE,
+            empty,
+        ),
         rest("get", "/alerts/channels", Anywhere(VIEWERS), NONE, empty),
         rest("post", "/alerts/channels", AdminEverywhere, NONE, |_| {
             Body::Json(

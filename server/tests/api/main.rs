@@ -47,6 +47,7 @@ mod preferences;
 mod promotion_cli;
 mod promotion_pages;
 mod promotions;
+mod rate_limits;
 mod recovery;
 mod remote_workers;
 mod rest_api;

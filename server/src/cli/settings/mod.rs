@@ -139,6 +139,10 @@ impl ServeArgs {
                 }
             }
         }
+        let rate_limits = match args.rate_limits.settings(&database_url) {
+            Ok(settings) => settings,
+            Err(e) => return fail(e),
+        };
         let audit_sink = match SinkSettings::from_flags(&args.audit) {
             Ok(sink) => sink,
             Err(e) => return fail(e),
@@ -257,6 +261,7 @@ impl ServeArgs {
             auth_failure_window: args.auth_failure_window,
             trusted_proxies: args.trusted_proxies,
             cors_allowed_origins: args.cors_allowed_origins,
+            rate_limits,
             worker,
             demo_workflows: args.dev && !args.no_demo,
             audit_checkpoints,

@@ -160,6 +160,18 @@ fn describe() {
         "State-changing requests carrying a session cookie refused because they came from another site."
     );
     describe_counter!(
+        "gantry_rate_limit_checks_total",
+        "Requests checked against a rate limit, by class (read, trigger, write, sign_in, scim, webhook)."
+    );
+    describe_counter!(
+        "gantry_rate_limit_rejections_total",
+        "Requests refused with 429 for a spent rate limit, by class."
+    );
+    describe_counter!(
+        "gantry_rate_limit_store_errors_total",
+        "Rate-limit checks the bucket store (the database) could not answer, by class; --rate-limit-fail-open decides what they got."
+    );
+    describe_counter!(
         "gantry_audit_events_total",
         "Audit records written, by outcome (succeeded, denied, failed)."
     );

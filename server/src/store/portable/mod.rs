@@ -24,6 +24,7 @@ mod delegations;
 mod freezes;
 mod promotions;
 mod queue;
+mod rate_limits;
 mod run_rows;
 mod run_views;
 mod runs;
