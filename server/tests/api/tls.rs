@@ -495,7 +495,10 @@ async fn an_unmapped_certificate_is_refused_with_401_on_the_record(backend: Back
         )
         .await;
     assert_eq!(recorded, 1);
-    // Its holder can still reach the sign-in page, and a token still wins.
+    // Its holder can still reach the sign-in page (pages send there), and
+    // a token still wins.
+    let resp = stranger.get(url(&app, "/runs")).send().await.unwrap();
+    assert_eq!(resp.status(), 303);
     let resp = stranger.get(url(&app, "/sign-in")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let resp = stranger
