@@ -3,6 +3,7 @@
 //! out of pages. Deciding what a principal may do is not done here but in
 //! the port (`plane/`).
 
+pub mod client_cert;
 pub mod client_ip;
 pub mod lockout;
 pub mod login_cookie;
@@ -68,6 +69,8 @@ pub struct AuthSettings {
     pub lockout: lockout::Lockout,
     /// Proxies whose X-Forwarded-For names the client (`--trusted-proxies`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Client certificates' names → roles (`--client-cert-mapping`).
+    pub client_cert_mapping: gantry_core::role_mapping::RoleMapping,
 }
 
 pub const SESSION_AUTH_KEY: &str = "auth";
@@ -138,7 +141,22 @@ pub async fn resolve_context(
             }
         }
         None => match current_principal(&state, &session).await {
-            Ok(p) => p,
+            Ok(Some(p)) => Some(p),
+            // No session: the connection's client certificate, if any.
+            Ok(None) => match req
+                .extensions()
+                .get::<crate::http::tls::ClientCertificate>()
+                .cloned()
+            {
+                None => None,
+                Some(certificate) => {
+                    let caller = request_context(&req, None, ip);
+                    match certificate_principal(&state, &certificate, caller, &path).await {
+                        Ok(p) => p,
+                        Err(refused) => return refused,
+                    }
+                }
+            },
             Err(resp) => return resp,
         },
     };
@@ -295,6 +313,42 @@ async fn bearer_principal(
             .into_response())
         }
     }
+}
+
+/// The principal of the connection's verified client certificate
+/// (`client_cert.rs`); `None` on SCIM (provisioning knows SCIM tokens
+/// only). A certificate no rule maps is refused with 401 on the REST API
+/// (on the record, like a bad token); elsewhere it is simply no
+/// credential, so its holder can still sign in. (`caller` is the request's
+/// context without a principal, for the record.)
+async fn certificate_principal(
+    state: &AuthState,
+    certificate: &crate::http::tls::ClientCertificate,
+    caller: RequestContext,
+    path: &str,
+) -> Result<Option<Principal>, Response> {
+    if is_scim(path) {
+        return Ok(None);
+    }
+    if let Some(p) =
+        client_cert::principal_for_certificate(&state.settings.client_cert_mapping, certificate)
+    {
+        return Ok(Some(p));
+    }
+    if !path.starts_with("/api/") || is_public(path) {
+        return Ok(None);
+    }
+    let reason = format!(
+        "the client certificate ({}) is not mapped to any role: add a [[client_cert_mapping]] \
+         rule (--client-cert-mapping) for one of its names, or send Authorization: Bearer TOKEN",
+        client_cert::describe(certificate)
+    );
+    state
+        .plane
+        .record_rejected_credential(&caller, &reason)
+        .await;
+    crate::runtime::metrics::auth_failure("client_cert");
+    Err(api_unauthenticated(&reason))
 }
 
 /// The client's address: the peer's, or behind a trusted proxy the one it

@@ -20,6 +20,7 @@ mod secrets;
 pub mod settings;
 pub mod slo;
 mod spec_files;
+pub mod tls_flags;
 pub mod token;
 
 #[derive(Debug, Parser)]
@@ -543,6 +544,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub oidc: OidcFlags,
+
+    #[command(flatten)]
+    pub tls: tls_flags::TlsFlags,
 
     /// Log format [default: text with --dev, json otherwise].
     #[arg(long, env = "GANTRY_LOG_FORMAT", value_enum)]

@@ -66,6 +66,10 @@ pub struct Config {
     pub oidc: Option<OidcSettings>,
     /// Provider groups → roles.
     pub role_mapping: RoleMapping,
+    /// Serving HTTPS ourselves, when a certificate is configured.
+    pub tls: Option<crate::http::tls::TlsSettings>,
+    /// Client certificates' names (`cn:…`, `dns:…`, `uri:…`) → roles.
+    pub client_cert_mapping: RoleMapping,
     /// Where steps' secret references are fetched from.
     pub secrets: crate::secrets::SecretSettings,
     /// Where `GET /metrics` is served besides the main port, and the

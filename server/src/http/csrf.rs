@@ -7,7 +7,11 @@
 //! cover a sibling subdomain or a top-level POST navigation. Requests with
 //! an `Authorization` header (service tokens, the CLI, CI) carry no ambient
 //! credential and are left alone, as are requests without the cookie
-//! (sign-in forms, signed webhooks), which act as nobody.
+//! (sign-in forms, signed webhooks), which act as nobody. A client
+//! certificate (mutual TLS) is ambient like the cookie: a write over a
+//! connection that presented one is refused when its headers say another
+//! site sent it (a request with neither header comes from a tool, not a
+//! browser, and is left alone).
 //!
 //! This site is the public URL's origin when one is configured, else the
 //! origin the request's `Host` names.
@@ -57,9 +61,22 @@ pub enum Verdict {
 
 /// The check, on the request's method and headers alone.
 pub fn judge(settings: &CsrfSettings, method: &Method, headers: &HeaderMap) -> Verdict {
+    judge_credentials(settings, method, headers, false)
+}
+
+/// [`judge`], for a request whose connection may also carry a client
+/// certificate: browsers present one on their own, like a cookie, so a
+/// write it authenticates must come from this site too.
+pub fn judge_credentials(
+    settings: &CsrfSettings,
+    method: &Method,
+    headers: &HeaderMap,
+    client_certificate: bool,
+) -> Verdict {
+    let cookie = carries_cookie(headers, settings.session_cookie);
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         || headers.contains_key(header::AUTHORIZATION)
-        || !carries_cookie(headers, settings.session_cookie)
+        || !(client_certificate || cookie)
     {
         return Verdict::Allowed;
     }
@@ -72,6 +89,12 @@ pub fn judge(settings: &CsrfSettings, method: &Method, headers: &HeaderMap) -> V
     if let Some(origin) = origin
         && ours(settings, origin, text(header::HOST.as_str()))
     {
+        return Verdict::Allowed;
+    }
+    // A certificate without a cookie, and neither header: not a browser
+    // (every browser sends Origin on a cross-site write), but a tool that
+    // presented its certificate on purpose.
+    if !cookie && fetch_site.is_none() && origin.is_none() {
         return Verdict::Allowed;
     }
     Verdict::CrossSite(match (fetch_site, origin) {
@@ -109,7 +132,11 @@ pub async fn same_site_writes(
     request: Request,
     next: Next,
 ) -> Response {
-    match judge(&settings, request.method(), request.headers()) {
+    let certificate = request
+        .extensions()
+        .get::<super::tls::ClientCertificate>()
+        .is_some();
+    match judge_credentials(&settings, request.method(), request.headers(), certificate) {
         Verdict::Allowed => next.run(request).await,
         Verdict::CrossSite(why) => {
             tracing::warn!(method = %request.method(), path = %request.uri().path(), %why,
@@ -119,8 +146,8 @@ pub async fn same_site_writes(
                 StatusCode::FORBIDDEN,
                 ErrorCode::Forbidden,
                 format!(
-                    "refused: this request carries your session but did not come from this \
-                     site ({why}); send it from Gantry's own pages, or use a token"
+                    "refused: this request carries your session (or client certificate) but did \
+                     not come from this site ({why}); send it from Gantry's own pages, or use a token"
                 ),
             )
             .into_response()

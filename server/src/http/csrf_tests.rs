@@ -118,3 +118,28 @@ fn with_a_public_url_only_its_origin_is_this_site() {
         Verdict::CrossSite(_)
     ));
 }
+
+#[test]
+fn a_client_certificate_is_ambient_like_the_cookie_but_tools_without_browser_headers_pass() {
+    let s = settings(Some("https://gantry.example.com"));
+    let cert = |pairs: &[(&'static str, &str)]| {
+        judge_credentials(&s, &Method::POST, &headers(pairs), true)
+    };
+    assert!(matches!(
+        cert(&[("sec-fetch-site", "cross-site")]),
+        Verdict::CrossSite(_)
+    ));
+    assert!(matches!(
+        cert(&[("origin", "https://evil.example.com")]),
+        Verdict::CrossSite(_)
+    ));
+    assert_eq!(cert(&[("sec-fetch-site", "same-origin")]), Verdict::Allowed);
+    assert_eq!(
+        cert(&[("origin", "https://gantry.example.com")]),
+        Verdict::Allowed
+    );
+    // curl or a CI job with its certificate: no browser headers at all.
+    assert_eq!(cert(&[]), Verdict::Allowed);
+    // The cookie keeps its stricter rule, certificate or not.
+    assert!(matches!(cert(&[COOKIE]), Verdict::CrossSite(_)));
+}

@@ -4,17 +4,19 @@
 //! request) can't hold the server's sockets. `axum::serve` offers neither.
 //! Bodies are bounded in time and size by [`crate::http::edge`], inside the router.
 
+use crate::http::tls::ClientCertificate;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 /// How connections are admitted and how long a client may take.
@@ -34,10 +36,26 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, router, limits, None, shutdown).await
+}
+
+/// [`serve`], over TLS when `tls` is given (`http/tls.rs`). The handshake
+/// has the header deadline too, so a client that connects and never
+/// completes one can't hold its place; each request of a connection whose
+/// client presented a verified certificate carries it as a
+/// [`ClientCertificate`] extension.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    tls: Option<TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
     // The timer is what makes the header deadline fire at all.
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
+    let http = Arc::new(http);
     let graceful = GracefulShutdown::new();
     let counts = ConnectionCounts::default();
     tokio::pin!(shutdown);
@@ -60,25 +78,72 @@ pub async fn serve(
             refuse(stream);
             continue;
         };
-        let router = router.clone();
-        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(req)
-        });
-        // No upgrades (WebSockets): no route needs them.
-        let conn = http.serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let connection = Connection {
+            http: http.clone(),
+            watcher: graceful.watcher(),
+            router: router.clone(),
+            peer,
+        };
+        let tls = tls.clone();
+        let handshake_deadline = limits.header_read_timeout;
         tokio::spawn(async move {
             // Held for as long as the connection is open.
             let _slot = slot;
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
+            let Some(acceptor) = tls else {
+                return connection.serve(TokioIo::new(stream), None).await;
+            };
+            let stream =
+                match tokio::time::timeout(handshake_deadline, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        tracing::debug!(peer = %peer.ip(), error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(peer = %peer.ip(), "TLS handshake timed out");
+                        return;
+                    }
+                };
+            let certificate = crate::http::tls::client_certificate(stream.get_ref().1);
+            connection.serve(TokioIo::new(stream), certificate).await;
         });
     }
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// One admitted connection, ready to be served once its stream is.
+struct Connection {
+    http: Arc<hyper::server::conn::http1::Builder>,
+    watcher: Watcher,
+    router: Router,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    async fn serve<I>(self, io: I, certificate: Option<ClientCertificate>)
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let Self {
+            http,
+            watcher,
+            router,
+            peer,
+        } = self;
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            if let Some(certificate) = &certificate {
+                req.extensions_mut().insert(certificate.clone());
+            }
+            router.clone().oneshot(req)
+        });
+        // No upgrades (WebSockets): no route needs them.
+        if let Err(e) = watcher.watch(http.serve_connection(io, service)).await {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
+    }
 }
 
 /// Whom a connection counts against: an IPv4 address, or an IPv6 /64,

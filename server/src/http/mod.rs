@@ -16,3 +16,4 @@ pub mod listener;
 pub mod metrics;
 pub mod request_span;
 pub mod security_headers;
+pub mod tls;

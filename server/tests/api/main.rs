@@ -66,6 +66,7 @@ mod slo_pages;
 mod slos;
 mod step_sandbox;
 mod step_up;
+mod tls;
 mod token_pages;
 mod tokens;
 mod traces;

@@ -89,6 +89,15 @@ fn flags_from_toml(
                     ));
                 }
             }
+            toml::Value::Array(items) if key == "client_cert_mapping" => {
+                for item in items {
+                    entries.push((
+                        "[[client_cert_mapping]]".into(),
+                        "client_cert_mapping".into(),
+                        toml::Value::String(client_cert_mapping(&item)?),
+                    ));
+                }
+            }
             v => entries.push((key.clone(), key, v)),
         }
     }
@@ -167,6 +176,34 @@ fn role_mapping(item: &toml::Value) -> Result<String, String> {
         return Err(bad());
     }
     Ok(format!("{group}={}", roles.join(",")))
+}
+
+/// `{ cn = "deploy-bot", roles = ["operator@dev", …] }` (or `dns =`, `uri =`)
+/// as `cn:deploy-bot=operator@dev,…`.
+fn client_cert_mapping(item: &toml::Value) -> Result<String, String> {
+    let bad = || {
+        "[[client_cert_mapping]] needs one of cn, dns or uri = \"NAME\" and roles = [\"ROLE@ENV\", …]"
+            .to_owned()
+    };
+    let table = item.as_table().ok_or_else(bad)?;
+    let mut names = ["cn", "dns", "uri"]
+        .into_iter()
+        .filter_map(|kind| table.get(kind).map(|v| (kind, v)));
+    let (kind, name) = match (names.next(), names.next()) {
+        (Some((kind, v)), None) => (kind, v.as_str().ok_or_else(bad)?),
+        _ => return Err(bad()),
+    };
+    let roles = table
+        .get("roles")
+        .and_then(|r| r.as_array())
+        .ok_or_else(bad)?
+        .iter()
+        .map(|r| r.as_str().map(str::to_owned).ok_or_else(bad))
+        .collect::<Result<Vec<_>, _>>()?;
+    if table.keys().any(|k| k != kind && k != "roles") {
+        return Err(bad());
+    }
+    Ok(format!("{kind}:{name}={}", roles.join(",")))
 }
 
 #[cfg(test)]

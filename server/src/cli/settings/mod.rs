@@ -19,6 +19,7 @@ pub mod file;
 pub mod oidc;
 mod sandbox;
 mod secrets;
+mod tls;
 mod worker;
 
 impl ServeArgs {
@@ -150,6 +151,10 @@ impl ServeArgs {
             Ok(v) => v,
             Err(e) => return fail(e),
         };
+        let (tls, client_cert_mapping) = match tls::from_flags(&args.tls, &environments) {
+            Ok(v) => v,
+            Err(e) => return fail(e),
+        };
         let allowed = crate::engine::egress::EgressPolicy::new(&args.worker.http_step_allow);
         if let Some(env) = allowed
             .environments()
@@ -210,6 +215,7 @@ impl ServeArgs {
                     args.audit.audit_signing_key.as_deref(),
                     args.audit.audit_sink_token_file.as_deref(),
                     args.oidc.oidc_client_secret_file.as_deref(),
+                    args.tls.tls_key.as_deref(),
                 ],
             );
             // A step must not read what Gantry fetches secrets with.
@@ -219,9 +225,11 @@ impl ServeArgs {
                 Err(e) => return fail(e),
             }
         };
-        let secure_cookies = public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"));
+        // Served over TLS, the server is only reachable by https.
+        let secure_cookies = tls.is_some()
+            || public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"));
         let worker = (args.worker.worker_slots > 0).then(|| {
             let mut settings = WorkerSettings::from_flags(worker_id(0), &args.worker);
             settings.sandbox = step_sandbox;
@@ -261,6 +269,8 @@ impl ServeArgs {
             audit_sink,
             oidc,
             role_mapping,
+            tls,
+            client_cert_mapping,
             secrets,
             remote_worker_secrets,
             metrics: crate::runtime::metrics::MetricsSettings {

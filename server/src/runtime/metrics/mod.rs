@@ -193,6 +193,11 @@ fn describe() {
     metrics::counter!("gantry_audit_chain_gap_total").absolute(0);
     metrics::counter!("gantry_telemetry_dropped_total", "signal" => "traces").absolute(0);
     describe_counter!(
+        "gantry_tls_reload_failures_total",
+        "Checks of --tls-cert/--tls-key that found the files changed but unusable (or unreadable); the previous certificate stays in service."
+    );
+    metrics::counter!("gantry_tls_reload_failures_total").absolute(0);
+    describe_counter!(
         "gantry_step_retries_total",
         "Step attempts after the first, by kind."
     );
