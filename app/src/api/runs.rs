@@ -117,6 +117,7 @@ pub(crate) fn parse_run_filter(
         workflow: given(workflow),
         environment: given(environment),
         status,
+        attention: false,
         before: given(before),
         limit: None,
         visible_environments: None,

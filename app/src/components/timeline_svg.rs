@@ -176,6 +176,7 @@ mod tests {
             outputs: Default::default(),
             started_at: start.map(|s| t0 + Duration::seconds(s)),
             finished_at: end.map(|s| t0 + Duration::seconds(s)),
+            reused_from: None,
         }
     }
 

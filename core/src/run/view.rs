@@ -94,6 +94,10 @@ pub struct StepRun {
     pub outputs: BTreeMap<String, String>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// A re-run from the failed step kept this step's result (and
+    /// outputs) from that run instead of running it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reused_from: Option<String>,
 }
 
 /// A run with all its steps and attempts.
@@ -113,6 +117,25 @@ pub struct RunDetail {
     /// Where that trace is shown (the server's `--trace-link-template`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_url: Option<String>,
+    /// The failed run this one re-runs, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun_of: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun_mode: Option<super::attention::RerunMode>,
+    /// For a failed or timed-out run: whether it still needs attention,
+    /// or who re-ran or dismissed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention: Option<super::attention::Attention>,
+}
+
+/// Where a failed run failed: its first failed step, and that step's last
+/// error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunFailure {
+    pub step: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Filters of the runs list; all optional.
@@ -121,6 +144,10 @@ pub struct RunFilter {
     pub workflow: Option<String>,
     pub environment: Option<String>,
     pub status: Option<RunStatus>,
+    /// Only runs that need attention: failed or timed out, and not yet
+    /// re-run or dismissed.
+    #[serde(default)]
+    pub attention: bool,
     /// Return runs older than this run id (from the previous page).
     pub before: Option<String>,
     pub limit: Option<u32>,
@@ -148,6 +175,9 @@ pub struct RunPage {
     pub runs: Vec<RunSummary>,
     /// Pass as `before` to get the next (older) page.
     pub next_before: Option<String>,
+    /// Where each failed or timed-out run on the page failed, by run id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<String, RunFailure>,
 }
 
 /// Which stream a log line came from.

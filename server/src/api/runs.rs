@@ -175,6 +175,9 @@ pub struct ListQuery {
     /// Only runs in this status.
     #[param(value_type = Option<RunStatus>)]
     status: Option<String>,
+    /// Only runs that need attention: failed or timed out, not yet re-run
+    /// or dismissed (the dead letters).
+    attention: Option<bool>,
     /// Only runs older than this run id: the previous page's `next_before`.
     before: Option<String>,
     /// Most runs to return: default 50, at most 200.
@@ -216,6 +219,7 @@ pub async fn list(
         workflow: q.workflow.filter(|w| !w.is_empty()),
         environment: q.environment.filter(|e| !e.is_empty()),
         status,
+        attention: q.attention.unwrap_or(false),
         before: q.before.filter(|b| !b.is_empty()),
         limit: q.limit,
         visible_environments: None,

@@ -12,9 +12,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::overview::health::RunCount;
 use gantry_core::run::{
-    AttemptStatus, AttemptView, LogLine, LogPage, LogQuery, LogStream, RunDetail, RunFilter,
-    RunPage, RunStatus, RunSummary, StepRun,
+    AttemptStatus, AttemptView, LogLine, LogPage, LogQuery, LogStream, RunDetail, RunFailure,
+    RunFilter, RunPage, RunStatus, RunSummary, StepRun,
 };
+use gantry_core::run::attention::{Attention, RerunMode};
 use gantry_core::spec::StepKind;
 use serde_json::Value;
 use sqlx::types::Json;
@@ -22,6 +23,41 @@ use sqlx::{QueryBuilder, Row};
 use std::collections::BTreeMap;
 
 impl Adapter {
+    /// Where each failed or timed-out run of `runs` failed: its first
+    /// failed (or timed-out) step by position, with that step's last error.
+    async fn failures_of(&self, runs: &[RunSummary]) -> StoreResult<BTreeMap<String, RunFailure>> {
+        let failed: Vec<&str> = runs
+            .iter()
+            .filter(|r| matches!(r.status, RunStatus::Failed | RunStatus::TimedOut))
+            .map(|r| r.id.as_str())
+            .collect();
+        let mut out = BTreeMap::new();
+        if failed.is_empty() {
+            return Ok(out);
+        }
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT s.run_id, s.step_id,
+                    (SELECT a.error FROM step_attempts a
+                     WHERE a.run_id = s.run_id AND a.step_id = s.step_id
+                     ORDER BY a.attempt DESC LIMIT 1) AS error
+             FROM run_steps s
+             WHERE s.status IN ('failed', 'timed_out') AND s.run_id IN (",
+        );
+        let mut ids = q.separated(", ");
+        for id in &failed {
+            ids.push_bind(*id);
+        }
+        q.push(") ORDER BY s.run_id, s.position");
+        for row in q.build().fetch_all(&self.pool).await? {
+            let run: String = row.try_get("run_id")?;
+            out.entry(run).or_insert(RunFailure {
+                step: row.try_get("step_id")?,
+                error: row.try_get("error")?,
+            });
+        }
+        Ok(out)
+    }
+
     async fn summaries(&self, sql: &str, bind: Option<&str>) -> StoreResult<Vec<RunSummary>> {
         let mut q = sqlx::query(sql);
         if let Some(b) = bind {
@@ -49,6 +85,9 @@ impl RunViewStore for Adapter {
         if let Some(s) = filter.status {
             q.push(" AND status = ").push_bind(s.as_str());
         }
+        if filter.attention {
+            q.push(" AND status IN ('failed', 'timed_out') AND attention_closed_at IS NULL");
+        }
         if let Some(b) = &filter.before {
             q.push(" AND id < ").push_bind(b.clone());
         }
@@ -66,7 +105,12 @@ impl RunViewStore for Adapter {
         } else {
             None
         };
-        Ok(RunPage { runs, next_before })
+        let failures = self.failures_of(&runs).await?;
+        Ok(RunPage {
+            runs,
+            next_before,
+            failures,
+        })
     }
 
     async fn run_summary(&self, id: &str) -> StoreResult<Option<RunSummary>> {
@@ -81,7 +125,11 @@ impl RunViewStore for Adapter {
     }
 
     async fn run_detail(&self, id: &str) -> StoreResult<Option<RunDetail>> {
-        let sql = format!("SELECT {RUN_COLUMNS}, inputs FROM runs WHERE id = $1");
+        let sql = format!(
+            "SELECT {RUN_COLUMNS}, inputs, rerun_of, rerun_mode, attention_closed_at,
+                    attention_closed_by, attention_note, attention_rerun
+             FROM runs WHERE id = $1"
+        );
         let Some(row) = sqlx::query(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -91,11 +139,27 @@ impl RunViewStore for Adapter {
         };
         let head = run_head(&row)?;
         let Json(inputs): Json<BTreeMap<String, Value>> = row.try_get("inputs")?;
+        let rerun_mode: Option<String> = row.try_get("rerun_mode")?;
+        let closed_at: Option<DateTime<Utc>> = row.try_get("attention_closed_at")?;
+        let attention = matches!(
+            head.summary.status,
+            RunStatus::Failed | RunStatus::TimedOut
+        )
+        .then(|| -> StoreResult<Attention> {
+            Ok(Attention {
+                open: closed_at.is_none(),
+                closed_by: row.try_get("attention_closed_by")?,
+                closed_at,
+                note: row.try_get("attention_note")?,
+                rerun: row.try_get("attention_rerun")?,
+            })
+        })
+        .transpose()?;
         let spec = self
             .version_spec(&head.workflow_id, head.summary.version)
             .await?;
         let step_rows = sqlx::query(
-            "SELECT step_id, status, outputs, started_at, finished_at FROM run_steps
+            "SELECT step_id, status, outputs, started_at, finished_at, reused_from FROM run_steps
              WHERE run_id = $1 ORDER BY position",
         )
         .bind(id)
@@ -143,6 +207,7 @@ impl RunViewStore for Adapter {
                 outputs,
                 started_at: r.try_get("started_at")?,
                 finished_at: r.try_get("finished_at")?,
+                reused_from: r.try_get("reused_from")?,
                 id: step_id,
             });
         }
@@ -154,6 +219,9 @@ impl RunViewStore for Adapter {
         Ok(Some(RunDetail {
             trace_id,
             trace_url: None,
+            rerun_of: row.try_get("rerun_of")?,
+            rerun_mode: rerun_mode.as_deref().and_then(RerunMode::parse),
+            attention,
             inputs,
             error: head.error.clone(),
             deadline: head.deadline,
