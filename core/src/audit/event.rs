@@ -205,13 +205,17 @@ pub enum AuditAction {
     WebhookDelivery,
     /// A schedule's slot skipped without a run (backpressure).
     ScheduleSkip,
+    /// A failed run re-run (the new run's id in the details).
+    RunRerun,
+    /// A failed run taken off the Needs attention list, with a note.
+    RunDismiss,
     /// A rate-limit override set (or replaced) for a token or group.
     RateLimitSet,
     RateLimitDelete,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 72] = [
+    pub const ALL: [AuditAction; 74] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -284,6 +288,8 @@ impl AuditAction {
         AuditAction::RateLimitSet,
         AuditAction::RateLimitDelete,
         AuditAction::ScheduleSkip,
+        AuditAction::RunRerun,
+        AuditAction::RunDismiss,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -360,6 +366,8 @@ impl AuditAction {
             AuditAction::WebhookDelete => "webhook.delete",
             AuditAction::WebhookDelivery => "webhook.delivery",
             AuditAction::ScheduleSkip => "schedule.skip",
+            AuditAction::RunRerun => "run.rerun",
+            AuditAction::RunDismiss => "run.dismiss",
             AuditAction::RateLimitSet => "rate_limit.set",
             AuditAction::RateLimitDelete => "rate_limit.delete",
         }

@@ -15,6 +15,7 @@ mod approvals;
 mod audit;
 mod bundles;
 mod canaries;
+mod dead_letters;
 mod delegations;
 mod execution;
 mod freezes;
@@ -35,6 +36,7 @@ pub use approvals::ApprovalPort;
 pub use audit::AuditPort;
 pub use bundles::BundlePort;
 pub use canaries::{CanaryFilter, CanaryPort};
+pub use dead_letters::DeadLetterPort;
 pub use delegations::DelegationPort;
 pub use execution::{ExecutionPort, SharedExecutionPort};
 pub use freezes::FreezePort;
@@ -97,6 +99,7 @@ pub trait ControlPlane:
     + BundlePort
     + WebhookPort
     + RateLimitPort
+    + DeadLetterPort
     + Send
     + Sync
     + 'static
@@ -122,6 +125,7 @@ impl<T> ControlPlane for T where
         + BundlePort
         + WebhookPort
         + RateLimitPort
+        + DeadLetterPort
         + Send
         + Sync
         + 'static
@@ -136,8 +140,8 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 /// (rather than through [`SharedControlPlane`]).
 pub mod prelude {
     pub use super::{
-        AlertPort, ApprovalPort, AuditPort, BundlePort, CanaryPort, ControlPlane, DelegationPort,
-        ExecutionPort, FreezePort, IdentityPort, PromotionPort, RateLimitPort, RunPort, ScimPort,
-        SecretPort, SloPort, TokenPort, UserPort, WebhookPort, WorkflowPort,
+        AlertPort, ApprovalPort, AuditPort, BundlePort, CanaryPort, ControlPlane, DeadLetterPort,
+        DelegationPort, ExecutionPort, FreezePort, IdentityPort, PromotionPort, RateLimitPort,
+        RunPort, ScimPort, SecretPort, SloPort, TokenPort, UserPort, WebhookPort, WorkflowPort,
     };
 }

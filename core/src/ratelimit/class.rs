@@ -123,7 +123,7 @@ pub fn classify(method: &str, path: &str) -> Option<RouteClass> {
         return Some(RouteClass::SignIn);
     }
     if let Some(endpoint) = path.strip_prefix("/ui/") {
-        return Some(if endpoint == "trigger_run" {
+        return Some(if matches!(endpoint, "trigger_run" | "rerun_runs") {
             RouteClass::Trigger
         } else if READING_SERVER_FUNCTIONS.contains(&endpoint) {
             RouteClass::Read
@@ -137,7 +137,9 @@ pub fn classify(method: &str, path: &str) -> Option<RouteClass> {
     let segments: Vec<&str> = path.split('/').collect();
     let trigger = matches!(
         segments.as_slice(),
-        ["", "api", "v1", "runs"] | ["", "api", "v1", "workflows", _, "runs"]
+        ["", "api", "v1", "runs"]
+            | ["", "api", "v1", "runs", "rerun"]
+            | ["", "api", "v1", "workflows", _, "runs"]
     );
     Some(if trigger {
         RouteClass::Trigger

@@ -60,6 +60,8 @@ fn requests_are_classified_by_method_and_route() {
         Some(RouteClass::Trigger)
     );
     assert_eq!(c("POST", "/api/v1/runs/r1/cancel"), Some(RouteClass::Write));
+    assert_eq!(c("POST", "/api/v1/runs/rerun"), Some(RouteClass::Trigger));
+    assert_eq!(c("POST", "/api/v1/runs/dismiss"), Some(RouteClass::Write));
     assert_eq!(c("POST", "/ui/trigger_run"), Some(RouteClass::Trigger));
     assert_eq!(c("POST", "/ui/runs"), Some(RouteClass::Read));
     assert_eq!(c("POST", "/ui/cancel_run"), Some(RouteClass::Write));

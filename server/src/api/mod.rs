@@ -8,6 +8,7 @@ mod approvals;
 mod audit;
 mod bundles;
 mod canaries;
+mod dead_letters;
 mod delegations;
 mod freezes;
 /// `POST /hooks/{hook}`: inbound webhook deliveries (no session, no token).
@@ -47,6 +48,8 @@ pub fn router() -> Router<AppState> {
         .route("/workflows/{name}/runs", post(runs::trigger_named))
         .route("/bundles", post(bundles::import))
         .route("/runs", get(runs::list).post(runs::trigger))
+        .route("/runs/rerun", post(dead_letters::rerun))
+        .route("/runs/dismiss", post(dead_letters::dismiss))
         .route("/runs/{id}", get(runs::get))
         .route("/runs/{id}/logs", get(runs::logs))
         .route("/runs/{id}/cancel", post(runs::cancel))

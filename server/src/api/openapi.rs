@@ -6,8 +6,8 @@
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
 use super::{
-    alerts, approvals, audit, bundles, canaries, delegations, freezes, promotions, rate_limits,
-    runs, secrets, slos, tokens, users, webhooks, workflows,
+    alerts, approvals, audit, bundles, canaries, dead_letters, delegations, freezes, promotions,
+    rate_limits, runs, secrets, slos, tokens, users, webhooks, workflows,
 };
 use crate::auth::SESSION_COOKIE;
 use axum::Json;
@@ -136,6 +136,8 @@ pub const SESSION_SCHEME: &str = "session";
         webhooks::rotate,
         webhooks::retire_previous,
         super::hooks::deliver,
+        dead_letters::rerun,
+        dead_letters::dismiss,
         rate_limits::get,
         rate_limits::set_override,
         rate_limits::delete_override,

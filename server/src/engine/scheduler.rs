@@ -224,6 +224,7 @@ impl Scheduler {
                 scheduled_for: Some(fire.scheduled_for),
                 traceparent: traceparent.clone(),
                 backlog: Some(self.backlog),
+                rerun: None,
             };
             let audit = AuditEvent::new(
                 now,

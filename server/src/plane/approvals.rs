@@ -153,6 +153,7 @@ impl ApprovalPort for GantryPlane {
                 traceparent: crate::runtime::telemetry::context::current_traceparent(),
                 // An approver already decided it should run: no backpressure.
                 backlog: None,
+                rerun: None,
             });
             let decided = self
                 .store

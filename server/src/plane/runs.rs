@@ -229,6 +229,7 @@ impl GantryPlane {
                         scheduled_for: None,
                         traceparent: crate::runtime::telemetry::context::current_traceparent(),
                         backlog: Some(self.settings.backlog),
+                        rerun: None,
                     },
                     now,
                     audit,
@@ -299,7 +300,7 @@ impl GantryPlane {
 }
 
 /// Backpressure's answer: which limit, how to raise it, when to retry.
-fn overloaded(
+pub(crate) fn overloaded(
     refused: crate::store::runs::Backlogged,
     workflow: &str,
     environment: &str,

@@ -109,6 +109,10 @@ pub enum StoreError {
     /// Backpressure: the run would break a limit on unfinished runs.
     #[error("too many unfinished runs ({} limit {})", .0.scope.as_str(), .0.limit)]
     Backlogged(runs::Backlogged),
+    /// A re-run of a run no longer on the Needs attention list (re-run or
+    /// dismissed meanwhile).
+    #[error("the run is no longer waiting for attention")]
+    AttentionClosed,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

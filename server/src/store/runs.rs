@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::audit::AuditEvent;
 use gantry_core::canary::Arm;
+use gantry_core::run::attention::RerunMode;
 use gantry_core::run::{RunStatus, RunSummary, Trigger};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -36,6 +37,25 @@ pub struct NewRun<'a> {
     /// Backpressure: the limits on unfinished runs it must fit under
     /// (`None`: runs Gantry starts itself, or a decision people made).
     pub backlog: Option<BacklogLimits>,
+    /// A re-run of a failed run: takes that run off the Needs attention
+    /// list in the same transaction (refused if it is off already).
+    pub rerun: Option<RerunLink<'a>>,
+}
+
+/// The failed run a new run re-runs.
+#[derive(Debug, Clone, Copy)]
+pub struct RerunLink<'a> {
+    pub of: &'a str,
+    pub mode: RerunMode,
+}
+
+/// What dismissing a failed run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dismissed {
+    Done,
+    NotFound,
+    /// Not on the list: it didn't fail, or was re-run or dismissed.
+    NotOpen,
 }
 
 /// Limits on unfinished (queued or running) runs, checked in the new
@@ -144,6 +164,17 @@ pub trait RunStore: Send + Sync + 'static {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<CancelOutcome>;
+
+    /// Takes a failed run off the Needs attention list with `note`, with
+    /// its audit record, in one transaction (compare-and-set: once).
+    async fn dismiss_run(
+        &self,
+        id: &str,
+        by: &str,
+        note: &str,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<Dismissed>;
 
     /// Starts timing out running runs past their deadline; returns the runs
     /// that this finished (those with no step running; the others finish

@@ -286,6 +286,14 @@ fn table() -> Vec<Row> {
         rest("get", "/runs/{id}", InEnv(VIEWERS), ENVS, empty),
         rest("get", "/runs/{id}/logs", InEnv(VIEWERS), ENVS, empty),
         rest("post", "/runs/{id}/cancel", InEnv(OPERATORS), ENVS, empty),
+        // Dead letters: the matrix's run is queued, so an allowed call
+        // answers 200 with that run's own refusal ("only failed runs").
+        rest("post", "/runs/rerun", InEnv(OPERATORS), ENVS, |t| {
+            Body::Json(json!({"runs": [t.run], "mode": "same_version"}))
+        }),
+        rest("post", "/runs/dismiss", InEnv(OPERATORS), ENVS, |t| {
+            Body::Json(json!({"runs": [t.run], "note": "mx"}))
+        }),
         rest(
             "get",
             "/runs/{id}/secret-accesses",

@@ -25,6 +25,7 @@ mod canaries;
 mod cli;
 mod cors;
 mod crash_chaos;
+mod dead_letters;
 mod delegations;
 mod edge;
 mod engine;

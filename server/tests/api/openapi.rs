@@ -74,6 +74,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/alerts/rules/{name}"),
     ("put", "/api/v1/alerts/rules/{name}"),
     ("delete", "/api/v1/alerts/rules/{name}"),
+    ("post", "/api/v1/runs/rerun"),
+    ("post", "/api/v1/runs/dismiss"),
     ("get", "/api/v1/rate-limits"),
     ("post", "/api/v1/rate-limits/overrides"),
     ("delete", "/api/v1/rate-limits/overrides/{id}"),

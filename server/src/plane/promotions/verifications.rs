@@ -168,6 +168,7 @@ impl GantryPlane {
                         traceparent: None,
                         // Part of a move people already made: no backpressure.
                         backlog: None,
+                        rerun: None,
                     },
                     now,
                     audit,

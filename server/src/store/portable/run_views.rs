@@ -11,11 +11,11 @@ use crate::store::versions::VersionStore;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::overview::health::RunCount;
+use gantry_core::run::attention::{Attention, RerunMode};
 use gantry_core::run::{
     AttemptStatus, AttemptView, LogLine, LogPage, LogQuery, LogStream, RunDetail, RunFailure,
     RunFilter, RunPage, RunStatus, RunSummary, StepRun,
 };
-use gantry_core::run::attention::{Attention, RerunMode};
 use gantry_core::spec::StepKind;
 use serde_json::Value;
 use sqlx::types::Json;
@@ -141,20 +141,17 @@ impl RunViewStore for Adapter {
         let Json(inputs): Json<BTreeMap<String, Value>> = row.try_get("inputs")?;
         let rerun_mode: Option<String> = row.try_get("rerun_mode")?;
         let closed_at: Option<DateTime<Utc>> = row.try_get("attention_closed_at")?;
-        let attention = matches!(
-            head.summary.status,
-            RunStatus::Failed | RunStatus::TimedOut
-        )
-        .then(|| -> StoreResult<Attention> {
-            Ok(Attention {
-                open: closed_at.is_none(),
-                closed_by: row.try_get("attention_closed_by")?,
-                closed_at,
-                note: row.try_get("attention_note")?,
-                rerun: row.try_get("attention_rerun")?,
+        let attention = matches!(head.summary.status, RunStatus::Failed | RunStatus::TimedOut)
+            .then(|| -> StoreResult<Attention> {
+                Ok(Attention {
+                    open: closed_at.is_none(),
+                    closed_by: row.try_get("attention_closed_by")?,
+                    closed_at,
+                    note: row.try_get("attention_note")?,
+                    rerun: row.try_get("attention_rerun")?,
+                })
             })
-        })
-        .transpose()?;
+            .transpose()?;
         let spec = self
             .version_spec(&head.workflow_id, head.summary.version)
             .await?;

@@ -12,13 +12,14 @@ use super::audit::append_in;
 use super::run_rows::{RUN_COLUMNS, RunHead, Tx, corrupt, db_int, run_head, step_status};
 use super::{Adapter, Db, FOR_SHARE, FOR_UPDATE, begin_write, notify_work};
 use crate::store::queue::epoch_ms_ceil;
-use crate::store::runs::{BacklogLimits, CancelOutcome, NewRun, RunStore};
+use crate::store::runs::{BacklogLimits, CancelOutcome, Dismissed, NewRun, RunStore};
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::audit::AuditEvent;
 use gantry_core::canary::Arm;
 use gantry_core::dag::Dag;
+use gantry_core::run::attention::RerunMode;
 use gantry_core::run::{RunStatus, RunSummary, StepStatus, advance};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
@@ -167,6 +168,23 @@ impl Adapter {
             }
         }
         let id = new.id.clone();
+        if let Some(link) = new.rerun {
+            let closed = sqlx::query(
+                "UPDATE runs SET attention_closed_at = $1, attention_closed_by = $2,
+                                 attention_rerun = $3
+                 WHERE id = $4 AND status IN ('failed', 'timed_out')
+                   AND attention_closed_at IS NULL",
+            )
+            .bind(now)
+            .bind(new.triggered_by)
+            .bind(&id)
+            .bind(link.of)
+            .execute(&mut **tx)
+            .await?;
+            if closed.rows_affected() != 1 {
+                return Err(StoreError::AttentionClosed);
+            }
+        }
         let spec = &new.active.spec;
         let timeout_ms = spec
             .timeout
@@ -176,9 +194,9 @@ impl Adapter {
             "INSERT INTO runs (id, workflow_id, workflow_name, version, environment, status,
                                trigger_kind, triggered_by, triggered_by_id, inputs, timeout_ms,
                                scheduled_for, created_at, traceparent, canary_id, canary_arm,
-                               pinned)
+                               pinned, rerun_of, rerun_mode)
              VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                     $16)",
+                     $16, $17, $18)",
         )
         .bind(&id)
         .bind(&new.active.workflow_id)
@@ -196,9 +214,27 @@ impl Adapter {
         .bind(new.canary.map(|t| t.canary_id))
         .bind(new.canary.map(|t| t.arm.as_str()))
         .bind(new.pinned)
+        .bind(new.rerun.map(|l| l.of))
+        .bind(new.rerun.map(|l| l.mode.as_str()))
         .execute(&mut **tx)
         .await?;
         Self::insert_steps(tx, &id, spec).await?;
+        if let Some(link) = new.rerun.filter(|l| l.mode == RerunMode::FromFailedStep) {
+            // The steps that succeeded (or were skipped) keep their result
+            // and outputs; the planner then starts from the failed ones.
+            sqlx::query(
+                "UPDATE run_steps AS n
+                 SET status = o.status, outputs = o.outputs, started_at = o.started_at,
+                     finished_at = o.finished_at, reused_from = o.run_id
+                 FROM run_steps AS o
+                 WHERE n.run_id = $1 AND o.run_id = $2 AND o.step_id = n.step_id
+                   AND o.status IN ('succeeded', 'skipped')",
+            )
+            .bind(&id)
+            .bind(link.of)
+            .execute(&mut **tx)
+            .await?;
+        }
         Ok(RunSummary {
             id,
             workflow: new.active.workflow.clone(),
@@ -413,6 +449,43 @@ impl RunStore for Adapter {
         }
         Ok(CancelOutcome::Accepted(summary))
     }
+    async fn dismiss_run(
+        &self,
+        id: &str,
+        by: &str,
+        note: &str,
+        now: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> StoreResult<Dismissed> {
+        let mut tx = begin_write(&self.pool).await?;
+        let closed = sqlx::query(
+            "UPDATE runs SET attention_closed_at = $1, attention_closed_by = $2,
+                             attention_note = $3
+             WHERE id = $4 AND status IN ('failed', 'timed_out')
+               AND attention_closed_at IS NULL",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(note)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if closed.rows_affected() != 1 {
+            let exists: Option<String> = sqlx::query_scalar("SELECT id FROM runs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Ok(if exists.is_some() {
+                Dismissed::NotOpen
+            } else {
+                Dismissed::NotFound
+            });
+        }
+        append_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(Dismissed::Done)
+    }
+
     async fn sweep_deadlines(&self, now: DateTime<Utc>) -> StoreResult<Vec<String>> {
         let late: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM runs WHERE status = 'running' AND stopping IS NULL AND deadline < $1",
