@@ -50,9 +50,10 @@ pub async fn list_runs(
     environment: Option<String>,
     status: Option<String>,
     before: Option<String>,
+    #[server(default)] attention: Option<String>,
 ) -> Result<RunPage, AppError> {
     let (plane, ctx) = ssr::port().await?;
-    let filter = match parse_run_filter(workflow, environment, status, before) {
+    let filter = match parse_run_filter(workflow, environment, status, before, attention) {
         Ok(f) => f,
         Err(e) => return ssr::answer(Err(e)),
     };
@@ -92,6 +93,59 @@ pub async fn cancel_run(id: String) -> Result<RunSummary, AppError> {
     Ok(run)
 }
 
+/// The Needs attention form's one post: re-runs (`act` is a mode:
+/// `same_version`, `active_version`, `from_failed_step`) or dismisses
+/// (`act` = `dismiss`, with `note`) the runs checked (`selected[run-ID]`). A
+/// plain form post, so it works without JavaScript; back on the list, the
+/// URL says how many were done and the first refusal.
+#[server(prefix = "/ui", endpoint = "act_on_failed_runs")]
+pub async fn act_on_failed_runs(
+    #[server(default)] selected: BTreeMap<String, String>,
+    act: String,
+    #[server(default)] note: Option<String>,
+) -> Result<Vec<gantry_core::run::attention::BulkResult>, AppError> {
+    use gantry_core::PortError;
+    use gantry_core::run::attention::{DismissAsk, RerunAsk, RerunMode};
+    let (plane, ctx) = ssr::port().await?;
+    // Keys are `run-ID`: a bare id may begin with digits, which the form
+    // decoder would take for a list index.
+    let runs: Vec<String> = selected
+        .into_keys()
+        .map(|k| k.strip_prefix("run-").map_or(k.clone(), str::to_owned))
+        .collect();
+    let results = if act == "dismiss" {
+        let note = note.unwrap_or_default();
+        ssr::answer(plane.dismiss_runs(&ctx, DismissAsk { runs, note }).await)?
+    } else {
+        let Some(mode) = RerunMode::parse(&act) else {
+            return ssr::answer(Err(PortError::invalid(
+                "act",
+                "choose dismiss, same_version, active_version or from_failed_step",
+            )));
+        };
+        ssr::answer(plane.rerun_runs(&ctx, RerunAsk { runs, mode }).await)?
+    };
+    ssr::redirect_to(&attention_outcome_url(&results));
+    Ok(results)
+}
+
+/// Where the Needs attention form returns: the list, with how many runs
+/// were done and the first refusal's reason.
+#[cfg(any(feature = "ssr", test))]
+pub(crate) fn attention_outcome_url(results: &[gantry_core::run::attention::BulkResult]) -> String {
+    let done = results.iter().filter(|r| r.ok).count();
+    let mut url = format!(
+        "/runs?attention=1&done={done}&refused={}",
+        results.len() - done
+    );
+    if let Some(why) = results.iter().find_map(|r| r.error.as_deref()) {
+        let why: String = why.chars().take(300).collect();
+        url.push_str("&why=");
+        url.push_str(&crate::pages::runs::encode(&why));
+    }
+    url
+}
+
 /// Empty filter fields mean "any"; a status must be one the port knows.
 #[cfg(any(feature = "ssr", test))]
 pub(crate) fn parse_run_filter(
@@ -99,6 +153,7 @@ pub(crate) fn parse_run_filter(
     environment: Option<String>,
     status: Option<String>,
     before: Option<String>,
+    attention: Option<String>,
 ) -> Result<gantry_core::run::RunFilter, gantry_core::PortError> {
     use gantry_core::PortError;
     use gantry_core::run::{RunFilter, RunStatus};
@@ -117,7 +172,8 @@ pub(crate) fn parse_run_filter(
         workflow: given(workflow),
         environment: given(environment),
         status,
-        attention: false,
+        // A checkbox: present (any value but "0" or "false") means on.
+        attention: given(attention).is_some_and(|v| v != "0" && v != "false"),
         before: given(before),
         limit: None,
         visible_environments: None,
@@ -136,15 +192,42 @@ mod tests {
             Some(String::new()),
             Some("failed".into()),
             None,
+            Some("1".into()),
         )
         .unwrap();
         assert_eq!(f.workflow.as_deref(), Some("deploy"));
         assert_eq!(f.environment, None);
         assert_eq!(f.status, Some(RunStatus::Failed));
-        let err = parse_run_filter(None, None, Some("done".into()), None).unwrap_err();
+        assert!(f.attention);
+        let f = parse_run_filter(None, None, None, None, Some("0".into())).unwrap();
+        assert!(!f.attention);
+        let err = parse_run_filter(None, None, Some("done".into()), None, None).unwrap_err();
         assert!(
             err.to_string().starts_with("status: unknown status"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn the_attention_form_returns_to_the_list_saying_what_happened() {
+        use gantry_core::run::attention::BulkResult;
+        let result = |ok: bool, error: Option<&str>| BulkResult {
+            run: "r".into(),
+            ok,
+            rerun: None,
+            approval: None,
+            error: error.map(str::to_owned),
+        };
+        assert_eq!(
+            attention_outcome_url(&[
+                result(true, None),
+                result(false, Some("run r was dismissed already"))
+            ]),
+            "/runs?attention=1&done=1&refused=1&why=run%20r%20was%20dismissed%20already"
+        );
+        assert_eq!(
+            attention_outcome_url(&[result(true, None)]),
+            "/runs?attention=1&done=1&refused=0"
         );
     }
 }

@@ -1,5 +1,6 @@
 pub mod alert_badges;
 pub mod apply_form;
+pub mod attention_form;
 pub mod audit_filters;
 pub mod backtest_svg;
 pub mod burn_chart;

@@ -3,6 +3,7 @@
 //! sparkline of durations when one workflow is picked.
 
 use crate::api::{get_overview, list_runs, list_workflows};
+use crate::components::attention_form::AttentionForm;
 use crate::components::layout::use_shell;
 use crate::components::loaded::Loaded;
 use crate::components::runs_table::RunsTable;
@@ -25,6 +26,8 @@ struct Filters {
     workflow: String,
     environment: String,
     status: String,
+    /// "1": only runs that need attention (the dead letters).
+    attention: String,
     before: String,
 }
 
@@ -35,6 +38,7 @@ impl Filters {
             ("workflow", self.workflow.as_str()),
             ("environment", self.environment.as_str()),
             ("status", self.status.as_str()),
+            ("attention", self.attention.as_str()),
             ("before", before.unwrap_or_default()),
         ];
         let parts: Vec<String> = pairs
@@ -91,8 +95,23 @@ pub fn RunsPage() -> impl IntoView {
             workflow: get("workflow"),
             environment: get("environment"),
             status: get("status"),
+            attention: if get("attention").is_empty() {
+                String::new()
+            } else {
+                "1".to_owned()
+            },
             before: get("before"),
         }
+    });
+    // What the Needs attention form did (its post comes back here).
+    let outcome = Memo::new(move |_| {
+        let q = query.read();
+        let done = q.get("done")?.parse::<usize>().ok()?;
+        let refused = q
+            .get("refused")
+            .and_then(|r| r.parse::<usize>().ok())
+            .unwrap_or(0);
+        Some((done, refused, q.get("why").unwrap_or_default()))
     });
     let shell = use_shell();
     let choices = Resource::new(
@@ -135,6 +154,7 @@ pub fn RunsPage() -> impl IntoView {
                 some(&f.environment),
                 some(&f.status),
                 some(&f.before),
+                some(&f.attention),
             )
             .await?;
             Ok::<_, AppError>(RunsData {
@@ -148,6 +168,18 @@ pub fn RunsPage() -> impl IntoView {
         <Title text="Runs" />
         <h1>"Runs"</h1>
         <p class="lead">"Every run with its steps, attempts and log lines."</p>
+        <nav class="tabs" aria-label="Which runs">
+            <a href="/runs" aria-current=move || filters.get().attention.is_empty().then_some("page")>"All runs"</a>
+            <a href="/runs?attention=1" aria-current=move || (!filters.get().attention.is_empty()).then_some("page")>"Needs attention"</a>
+        </nav>
+        {move || outcome.get().map(|(done, refused, why)| {
+            let text = format!(
+                "{done} {} done{}",
+                if done == 1 { "run" } else { "runs" },
+                if refused > 0 { format!("; {refused} not: {why}") } else { String::new() }
+            );
+            view! { <p class="alert alert-success" role="status">{text}</p> }
+        })}
         <Loaded resource=choices let:choices>
             // Drawn again when the URL changes (a pager or "Clear filters"
             // link followed in the browser), so the form shows the filters
@@ -221,6 +253,8 @@ fn FilterForm(choices: FilterChoices, filters: Filters) -> impl IntoView {
             {workflows}
             {environments}
             {statuses}
+            // Kept across filtering: the tab stays what it was.
+            {(!filters.attention.is_empty()).then(|| view! { <input type="hidden" name="attention" value="1" /> })}
             <div class="actions">
                 <button type="submit">"Apply filters"</button>
                 <a href="/runs">"Clear filters"</a>
@@ -252,6 +286,20 @@ fn RunsBody(data: RunsData) -> impl IntoView {
         if !value.is_empty() {
             caption.push_str(&format!(", {what} {value}"));
         }
+    }
+    if !filters.attention.is_empty() {
+        caption.push_str(", needing attention");
+        if page.runs.is_empty() {
+            return view! { <p class="empty-state">"Nothing needs attention: no failed run is waiting to be re-run or dismissed."</p> }.into_any();
+        }
+        let older = page.next_before.as_deref().map(|b| {
+            view! { <a href=filters.query(Some(b)) rel="next">"Older runs"</a> }
+        });
+        return view! {
+            <AttentionForm page />
+            <nav class="pager" aria-label="Pages of runs">{older}</nav>
+        }
+        .into_any();
     }
     if page.runs.is_empty() {
         let message = if filters == Filters::default() {
@@ -312,6 +360,11 @@ mod tests {
             "/runs?workflow=deploy&status=failed&before=0193-ab"
         );
         assert_eq!(Filters::default().query(None), "/runs");
+        let attention = Filters {
+            attention: "1".into(),
+            ..Filters::default()
+        };
+        assert_eq!(attention.query(Some("r9")), "/runs?attention=1&before=r9");
         assert_eq!(encode("a b&c"), "a%20b%26c");
     }
 }

@@ -123,13 +123,15 @@ pub fn classify(method: &str, path: &str) -> Option<RouteClass> {
         return Some(RouteClass::SignIn);
     }
     if let Some(endpoint) = path.strip_prefix("/ui/") {
-        return Some(if matches!(endpoint, "trigger_run" | "rerun_runs") {
-            RouteClass::Trigger
-        } else if READING_SERVER_FUNCTIONS.contains(&endpoint) {
-            RouteClass::Read
-        } else {
-            RouteClass::Write
-        });
+        return Some(
+            if matches!(endpoint, "trigger_run" | "act_on_failed_runs") {
+                RouteClass::Trigger
+            } else if READING_SERVER_FUNCTIONS.contains(&endpoint) {
+                RouteClass::Read
+            } else {
+                RouteClass::Write
+            },
+        );
     }
     if matches!(method, "GET" | "HEAD" | "OPTIONS") {
         return Some(RouteClass::Read);

@@ -292,3 +292,66 @@ on_both_backends!(
     two_reruns_of_one_run_at_once_make_one,
     a_viewer_is_refused_the_whole_request_before_anything_changes,
 );
+
+#[tokio::test]
+async fn the_needs_attention_page_reruns_and_dismisses_without_javascript() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let app =
+        TestApp::spawn_with(&["--dev", "--step-allow-write", dir.path().to_str().unwrap()]).await;
+    let flag = dir.path().join("ok");
+    assert_eq!(app.apply(&flaky(&flag)).await.0, 201);
+    let (r1, r2) = (failed_run(&app).await, failed_run(&app).await);
+    assert_eq!(app.sign_in_as("admin").await.status(), 303);
+    let (status, html) = app.get_html("/runs?attention=1").await;
+    assert_eq!(status, 200);
+    for run in [&r1, &r2] {
+        assert!(
+            html.contains(&format!("name=\"selected[run-{run}]\"")),
+            "{html}"
+        );
+    }
+    assert!(
+        html.contains("<code>use</code>"),
+        "the failed step is named"
+    );
+
+    std::fs::write(&flag, "").unwrap();
+    let field = format!("selected[run-{r1}]");
+    let resp = app
+        .plain_form_post(
+            "act_on_failed_runs",
+            "/runs?attention=1",
+            &[(field.as_str(), "on"), ("act", "from_failed_step")],
+        )
+        .await;
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    assert_eq!(
+        crate::helpers::location(&resp),
+        "/runs?attention=1&done=1&refused=0"
+    );
+    let rerun = app
+        .scalar_text(&format!("SELECT id FROM runs WHERE rerun_of = '{r1}'"))
+        .await;
+    assert_eq!(app.finished_run(&rerun).await["status"], "succeeded");
+
+    let field = format!("selected[run-{r2}]");
+    let resp = app
+        .plain_form_post(
+            "act_on_failed_runs",
+            "/runs?attention=1",
+            &[
+                (field.as_str(), "on"),
+                ("act", "dismiss"),
+                ("note", "known outage"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        crate::helpers::location(&resp),
+        "/runs?attention=1&done=1&refused=0"
+    );
+    let (_, html) = app.get_html("/runs?attention=1&done=1&refused=0").await;
+    assert!(html.contains("Nothing needs attention"), "{html}");
+    assert!(html.contains("1 run done"), "{html}");
+}
