@@ -18,6 +18,12 @@ pub fn step_title(step: &StepRun) -> String {
 
 /// The number of attempts, with why the last one failed.
 fn attempts_text(step: &StepRun) -> String {
+    if let Some(from) = &step.reused_from {
+        return format!(
+            "none: kept from run {}",
+            crate::components::runs_table::short_id(from)
+        );
+    }
     let count = step.attempts.len();
     let last = step.attempts.last();
     let why = last.and_then(|a| {

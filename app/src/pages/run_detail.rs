@@ -170,6 +170,39 @@ fn RunFacts(run: RunDetail, now: DateTime<Utc>) -> impl IntoView {
         };
         view! { <dt>"Trace"</dt> <dd>{shown}</dd> }
     });
+    // Dead letters: which failed run this re-runs, and for a failed run
+    // whether it still waits on the Needs attention list.
+    let rerun_of = run.rerun_of.clone().map(|of| {
+        let how = run.rerun_mode.map(|m| m.label()).unwrap_or("Re-run");
+        let label = format!("Run {}", short_id(&of));
+        view! {
+            <dt>"Re-run of"</dt>
+            <dd><a href=format!("/runs/{of}")><code>{label}</code></a> " (" {how} ")"</dd>
+        }
+    });
+    let attention = run.attention.clone().map(|a| {
+        let said = match (a.open, &a.rerun, &a.note) {
+            (true, _, _) => {
+                view! { <a href="/runs?attention=1">"Waiting on the Needs attention list"</a> }
+                    .into_any()
+            }
+            (false, Some(rerun), _) => {
+                let label = format!("run {}", short_id(rerun));
+                view! {
+                    "Re-run as " <a href=format!("/runs/{rerun}")><code>{label}</code></a>
+                    " by " {a.closed_by.clone().unwrap_or_default()}
+                }
+                .into_any()
+            }
+            (false, None, note) => format!(
+                "Dismissed by {}: {}",
+                a.closed_by.clone().unwrap_or_default(),
+                note.clone().unwrap_or_default()
+            )
+            .into_any(),
+        };
+        view! { <dt>"Attention"</dt> <dd>{said}</dd> }
+    });
     view! {
         <dl class="facts">
             <dt>"Workflow"</dt>
@@ -200,6 +233,8 @@ fn RunFacts(run: RunDetail, now: DateTime<Utc>) -> impl IntoView {
             {run.error.clone().map(|e| view! { <dt>"Error"</dt> <dd class="error-text">{e}</dd> })}
             <dt>"Run id"</dt>
             <dd><code>{s.id.clone()}</code></dd>
+            {rerun_of}
+            {attention}
             {trace}
         </dl>
     }

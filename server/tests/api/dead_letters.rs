@@ -334,6 +334,18 @@ async fn the_needs_attention_page_reruns_and_dismisses_without_javascript() {
         .scalar_text(&format!("SELECT id FROM runs WHERE rerun_of = '{r1}'"))
         .await;
     assert_eq!(app.finished_run(&rerun).await["status"], "succeeded");
+    // Each links to the other; the kept step says where it came from.
+    let (_, html) = app.get_html(&format!("/runs/{r1}")).await;
+    assert!(
+        html.contains("Re-run as") && html.contains(&format!("/runs/{rerun}")),
+        "{html}"
+    );
+    let (_, html) = app.get_html(&format!("/runs/{rerun}")).await;
+    assert!(
+        html.contains("Re-run of") && html.contains(&format!("/runs/{r1}")),
+        "{html}"
+    );
+    assert!(html.contains("none: kept from run"), "{html}");
 
     let field = format!("selected[run-{r2}]");
     let resp = app
