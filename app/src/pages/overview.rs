@@ -215,6 +215,17 @@ fn EnvironmentSection(health: EnvironmentHealth, hours: u32) -> impl IntoView {
         0 => view! { <span class="muted">"None"</span> }.into_any(),
         n => view! { <a href="/approvals">{n} " waiting for a decision"</a> }.into_any(),
     };
+    let attention = match health.needs_attention {
+        0 => view! { <span class="muted">"None"</span> }.into_any(),
+        n => {
+            let href = format!(
+                "/runs?attention=1&environment={}",
+                crate::pages::runs::encode(&env)
+            );
+            view! { <a href=href>{n} " failed " {if n == 1 { "run" } else { "runs" }} " to re-run or dismiss"</a> }
+                .into_any()
+        }
+    };
     view! {
         <section class="env-health" id=format!("env-{env}") aria-labelledby=labelled_by data-environment=env.clone()>
             <h2 id=heading_id>{env.clone()}</h2>
@@ -227,6 +238,8 @@ fn EnvironmentSection(health: EnvironmentHealth, hours: u32) -> impl IntoView {
                 <dd>{failing}</dd>
                 <dt>"Run approvals"</dt>
                 <dd>{approvals}</dd>
+                <dt>"Needs attention"</dt>
+                <dd>{attention}</dd>
             </dl>
         </section>
     }

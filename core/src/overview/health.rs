@@ -92,6 +92,10 @@ pub struct EnvironmentHealth {
     pub failing: Vec<FailingWorkflow>,
     /// Run approval requests waiting for a decision.
     pub pending_approvals: u32,
+    /// Failed runs waiting on the Needs attention list (not yet re-run or
+    /// dismissed).
+    #[serde(default)]
+    pub needs_attention: u32,
 }
 
 /// What [`environment_health`] shapes, as the server read it.
@@ -105,6 +109,8 @@ pub struct HealthFacts<'a> {
     pub last_finished: &'a [RunSummary],
     /// Pending run approval requests.
     pub pending_approvals: &'a [ApprovalRequest],
+    /// Failed runs needing attention, by environment.
+    pub needs_attention: &'a [(String, u32)],
 }
 
 /// One [`EnvironmentHealth`] per environment in `facts.environments`, in
@@ -156,6 +162,12 @@ pub fn environment_health(facts: HealthFacts<'_>) -> Vec<EnvironmentHealth> {
                 runs,
                 failing,
                 pending_approvals: u32::try_from(pending).unwrap_or(u32::MAX),
+                needs_attention: facts
+                    .needs_attention
+                    .iter()
+                    .filter(|(e, _)| e == env)
+                    .map(|(_, n)| *n)
+                    .sum(),
             }
         })
         .collect()

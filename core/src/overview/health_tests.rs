@@ -104,6 +104,7 @@ fn each_visible_environment_gets_its_workflows_runs_failures_and_approvals() {
         workflows: &workflows,
         run_counts: &counts,
         last_finished: &last,
+        needs_attention: &[],
         pending_approvals: &approvals,
     });
     assert_eq!(health.len(), 2);
@@ -159,6 +160,7 @@ fn a_quiet_environment_has_no_ratio_and_cancelled_runs_do_not_count_as_failing()
         workflows: &[],
         run_counts: &counts,
         last_finished: &last,
+        needs_attention: &[],
         pending_approvals: &[],
     });
     assert_eq!(health[0].runs.total, 3);

@@ -107,7 +107,13 @@ impl GantryPlane {
             .list_approvals(Some(true), now, PENDING_APPROVALS_READ)
             .await
             .map_err(internal)?;
+        let needs_attention = self
+            .store
+            .needs_attention_counts()
+            .await
+            .map_err(internal)?;
         Ok(environment_health(HealthFacts {
+            needs_attention: &needs_attention,
             environments: visible.as_deref().unwrap_or(&all),
             workflows: &workflows,
             run_counts: &run_counts,

@@ -22,6 +22,9 @@ pub trait RunViewStore: Send + Sync + 'static {
     /// status.
     async fn run_counts_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<RunCount>>;
 
+    /// Failed runs on the Needs attention list, by environment.
+    async fn needs_attention_counts(&self) -> StoreResult<Vec<(String, u32)>>;
+
     /// Each workflow's newest finished run in each environment.
     async fn last_finished_runs(&self) -> StoreResult<Vec<RunSummary>>;
 }

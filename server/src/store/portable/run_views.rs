@@ -281,6 +281,20 @@ impl RunViewStore for Adapter {
         }))
     }
 
+    async fn needs_attention_counts(&self) -> StoreResult<Vec<(String, u32)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT environment, count(*) FROM runs
+             WHERE status IN ('failed', 'timed_out') AND attention_closed_at IS NULL
+             GROUP BY environment",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(env, n)| (env, u32::try_from(n).unwrap_or(u32::MAX)))
+            .collect())
+    }
+
     async fn run_counts_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<RunCount>> {
         let rows = sqlx::query(
             "SELECT environment, status, COUNT(*) AS n FROM runs WHERE created_at >= $1
