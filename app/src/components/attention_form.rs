@@ -29,7 +29,7 @@ pub fn AttentionForm(page: RunPage) -> impl IntoView {
                 <tr>
                     <td>
                         <input type="checkbox" id=check_id.clone() name=format!("selected[run-{}]", r.id) value="on" />
-                        <label for=check_id class="visually-hidden">{format!("Select {label}")}</label>
+                        <label for=check_id class="sr-only">{format!("Select {label}")}</label>
                     </td>
                     <th scope="row"><a href=href><code>{label}</code></a></th>
                     <td>{r.workflow.clone()} " v" {r.version}</td>

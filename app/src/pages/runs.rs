@@ -168,7 +168,7 @@ pub fn RunsPage() -> impl IntoView {
         <Title text="Runs" />
         <h1>"Runs"</h1>
         <p class="lead">"Every run with its steps, attempts and log lines."</p>
-        <nav class="tabs" aria-label="Which runs">
+        <nav class="subnav" aria-label="Which runs">
             <a href="/runs" aria-current=move || filters.get().attention.is_empty().then_some("page")>"All runs"</a>
             <a href="/runs?attention=1" aria-current=move || (!filters.get().attention.is_empty()).then_some("page")>"Needs attention"</a>
         </nav>
