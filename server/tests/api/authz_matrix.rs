@@ -651,6 +651,14 @@ fn table() -> Vec<Row> {
         server_fn("cancel_run", InEnv(OPERATORS), ENVS, |t| {
             form(&[("id", &t.run)])
         }),
+        // The Needs attention form: its run is queued (not failed), so an
+        // allowed post comes back with that run's own refusal.
+        server_fn("act_on_failed_runs", InEnv(OPERATORS), ENVS, |t| {
+            // The field's name holds the run id (leaked: one per case).
+            let field: &'static str =
+                Box::leak(format!("selected[run-{}]", t.run).into_boxed_str());
+            form(&[(field, "on"), ("act", "same_version")])
+        }),
         server_fn("run_secret_accesses", InEnv(VIEWERS), ENVS, |t| {
             form(&[("id", &t.run)])
         }),
