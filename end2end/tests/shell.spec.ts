@@ -27,7 +27,7 @@ test('hydrates: navigation happens in the browser without reloading', async ({ p
   await expect(page).toHaveURL(/\/runs$/);
   await expect(page).toHaveTitle('Runs · Gantry');
   expect(await page.evaluate(() => (window as unknown as { marker: string }).marker)).toBe('same document');
-  await expect(page.getByRole('link', { name: 'Runs' })).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' })).toHaveAttribute('aria-current', 'page');
 });
 
 test('preferences preview the theme at once and save in place', async ({ page }) => {
