@@ -28,10 +28,10 @@ use pages::{
     admin::AdminPage, approval::ApprovalPage, approvals::ApprovalsPage, audit::AuditLogPage,
     audit_record::AuditRecordPage, ledger::LedgerPage, not_found::NotFound, overview::OverviewPage,
     policies::PoliciesPage, preferences::PreferencesPage, promotion::PromotionPage,
-    promotions::PromotionsPage, run_detail::RunDetailPage, runs::RunsPage,
-    secret_providers::SecretProvidersPage, sign_in::SignInPage, slo::SloPage, tokens::TokensPage,
-    users::UsersPage, webhooks::WebhooksPage, workflow_detail::WorkflowDetailPage,
-    workflows::WorkflowsPage,
+    promotions::PromotionsPage, rate_limits::RateLimitsPage, run_detail::RunDetailPage,
+    runs::RunsPage, secret_providers::SecretProvidersPage, sign_in::SignInPage, slo::SloPage,
+    tokens::TokensPage, users::UsersPage, webhooks::WebhooksPage,
+    workflow_detail::WorkflowDetailPage, workflows::WorkflowsPage,
 };
 
 /// The document around the app, rendered on the server only.
@@ -98,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/webhooks") view=WebhooksPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/rate-limits") view=RateLimitsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/secret-providers") view=SecretProvidersPage ssr=SsrMode::Async />
                 </Routes>
             </Frame>

@@ -107,7 +107,7 @@ test('the admin pages have no serious accessibility violations', async ({ page }
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await signIn(page, 'admin', '/admin');
-  for (const path of ['/admin', '/admin/users', '/admin/tokens']) {
+  for (const path of ['/admin', '/admin/users', '/admin/rate-limits', '/admin/tokens']) {
     await page.goto(path);
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
     await hydrated(page);

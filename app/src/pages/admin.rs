@@ -17,7 +17,7 @@ struct Area {
     needs: Action,
 }
 
-const AREAS: [Area; 4] = [
+const AREAS: [Area; 5] = [
     Area {
         href: "/admin/users",
         label: "Users",
@@ -36,6 +36,12 @@ const AREAS: [Area; 4] = [
         hint: "Addresses GitHub, GitLab or signing senders post to, each starting one workflow in one environment; recent deliveries, secret rotation.",
         // Admins anywhere, as for tokens: each sees their environments' hooks.
         needs: Action::ManageTokens,
+    },
+    Area {
+        href: "/admin/rate-limits",
+        label: "Rate limits",
+        hint: "How many requests each person or token may send per kind of request, and the overrides for tokens and groups that need more (or less).",
+        needs: Action::ManageRateLimits,
     },
     Area {
         href: "/admin/secret-providers",

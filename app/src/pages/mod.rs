@@ -11,6 +11,7 @@ pub mod policies;
 pub mod preferences;
 pub mod promotion;
 pub mod promotions;
+pub mod rate_limits;
 pub mod run_detail;
 pub mod runs;
 pub mod secret_providers;

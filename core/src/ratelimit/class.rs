@@ -80,6 +80,7 @@ const READING_SERVER_FUNCTIONS: &[&str] = &[
     "promotion",
     "promotion_board",
     "promotions",
+    "rate_limits",
     "run",
     "run_logs",
     "run_secret_accesses",

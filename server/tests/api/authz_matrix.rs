@@ -648,6 +648,20 @@ fn table() -> Vec<Row> {
         server_fn("run_logs", InEnv(VIEWERS), ENVS, |t| {
             form(&[("id", &t.run)])
         }),
+        // The Rate limits page: admins of every environment; the override
+        // deleted doesn't exist (404 once allowed).
+        server_fn("rate_limits", AdminEverywhere, NONE, |_| form(&[])),
+        server_fn("set_rate_limit_override", AdminEverywhere, NONE, |_| {
+            form(&[
+                ("subject_kind", "group"),
+                ("subject", "mx-group"),
+                ("class", "read"),
+                ("quota", "100/1m"),
+            ])
+        }),
+        server_fn("delete_rate_limit_override", AdminEverywhere, NONE, |_| {
+            form(&[("id", "no-such-override")])
+        }),
         server_fn("cancel_run", InEnv(OPERATORS), ENVS, |t| {
             form(&[("id", &t.run)])
         }),

@@ -324,3 +324,63 @@ async fn sign_ins_and_deliveries_are_limited_per_address() {
     assert_eq!(deliver().await.unwrap().status(), 404);
     assert_eq!(deliver().await.unwrap().status(), 429);
 }
+
+#[tokio::test]
+async fn admins_see_and_change_limits_on_their_page_without_javascript() {
+    let app = TestApp::spawn_with(&["--dev", "--rate-limit", "write=100/1m"]).await;
+    assert_eq!(app.sign_in_as("admin").await.status(), 303);
+    let (status, html) = app.get_html("/admin/rate-limits").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("100/1m") && html.contains("1200/10s"),
+        "{html}"
+    );
+    assert!(html.contains("No overrides"), "{html}");
+    let resp = app
+        .plain_form_post(
+            "set_rate_limit_override",
+            "/admin/rate-limits",
+            &[
+                ("subject_kind", "group"),
+                ("subject", "ci-bots"),
+                ("class", "trigger"),
+                ("quota", "off"),
+                ("note", "release train"),
+            ],
+        )
+        .await;
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    assert_eq!(crate::helpers::location(&resp), "/admin/rate-limits");
+    let (_, html) = app.get_html("/admin/rate-limits").await;
+    assert!(
+        html.contains("ci-bots") && html.contains("release train"),
+        "{html}"
+    );
+    // A refusal comes back to the page, which says what to fix.
+    let resp = app
+        .plain_form_post(
+            "set_rate_limit_override",
+            "/admin/rate-limits",
+            &[
+                ("subject_kind", "group"),
+                ("subject", "ci-bots"),
+                ("class", "read"),
+                ("quota", "lots"),
+            ],
+        )
+        .await;
+    let back = crate::helpers::location(&resp);
+    assert!(back.contains("__err="), "{back}");
+    let (_, html) = app.get_html(&back).await;
+    assert!(html.contains("REQUESTS/WINDOW"), "{html}");
+
+    // Not an admin everywhere: refused.
+    let operator = app.person("operator").await;
+    let resp = operator
+        .client()
+        .get(app.url("/admin/rate-limits"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+}
