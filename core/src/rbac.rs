@@ -117,6 +117,13 @@ impl Decision {
 pub fn decide(principal: &Principal, action: &Action) -> Decision {
     let any = |roles: &[Role]| roles.iter().any(|r| principal.holds_anywhere(*r));
     let in_env = |roles: &[Role], env: &Environment| roles.iter().any(|r| principal.holds(*r, env));
+    // What acting on every environment at once needs (admin@*).
+    let admin_everywhere = || {
+        principal
+            .grants
+            .iter()
+            .any(|g| g.role == Role::Admin && g.scope == EnvScope::All)
+    };
     match action {
         Action::ViewDashboard => {
             if any(&[Role::Viewer, Role::Operator, Role::Approver, Role::Admin]) {
@@ -233,11 +240,7 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
             }
         }
         Action::InvalidateSecrets => {
-            let everywhere = principal
-                .grants
-                .iter()
-                .any(|g| g.role == Role::Admin && g.scope == EnvScope::All);
-            if everywhere {
+            if admin_everywhere() {
                 Decision::Allow
             } else {
                 Decision::deny(
@@ -246,11 +249,7 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
             }
         }
         Action::ManageUsers => {
-            let everywhere = principal
-                .grants
-                .iter()
-                .any(|g| g.role == Role::Admin && g.scope == EnvScope::All);
-            if everywhere {
+            if admin_everywhere() {
                 Decision::Allow
             } else {
                 Decision::deny(
@@ -301,11 +300,7 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
             }
         }
         Action::ManageAlertChannels => {
-            let everywhere = principal
-                .grants
-                .iter()
-                .any(|g| g.role == Role::Admin && g.scope == EnvScope::All);
-            if everywhere {
+            if admin_everywhere() {
                 Decision::Allow
             } else {
                 Decision::deny(
@@ -314,11 +309,7 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
             }
         }
         Action::ManageRateLimits => {
-            let everywhere = principal
-                .grants
-                .iter()
-                .any(|g| g.role == Role::Admin && g.scope == EnvScope::All);
-            if everywhere {
+            if admin_everywhere() {
                 Decision::Allow
             } else {
                 Decision::deny("rate limits need the admin role in every environment (admin@*)")

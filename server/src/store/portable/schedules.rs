@@ -3,7 +3,7 @@
 //! so several schedulers (processes) fire it exactly once.
 
 use super::audit::append_in;
-use super::run_rows::{db_int, u32_of};
+use super::run_rows::{Tx, db_int, u32_of};
 use super::{Adapter, begin_write};
 use crate::store::StoreResult;
 use crate::store::runs::NewRun;
@@ -86,20 +86,7 @@ impl ScheduleStore for Adapter {
         audit: AuditEvent,
     ) -> StoreResult<Option<RunSummary>> {
         let mut tx = begin_write(&self.pool).await?;
-        // Compare-and-set on the fire time: of several schedulers seeing the
-        // same due slot, exactly one moves it and creates the run.
-        let moved = sqlx::query(
-            "UPDATE workflow_environments SET next_fire_at = $1
-             WHERE workflow_id = $2 AND environment = $3 AND version = $4 AND next_fire_at = $5",
-        )
-        .bind(next_fire_at)
-        .bind(&due.workflow_id)
-        .bind(&due.environment)
-        .bind(db_int(due.version))
-        .bind(due.next_fire_at)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() != 1 {
+        if !move_slot(&mut tx, due, next_fire_at).await? {
             return Ok(None);
         }
         let summary = self.insert_run(&mut tx, &run, now).await?;
@@ -115,22 +102,32 @@ impl ScheduleStore for Adapter {
         audit: AuditEvent,
     ) -> StoreResult<bool> {
         let mut tx = begin_write(&self.pool).await?;
-        let moved = sqlx::query(
-            "UPDATE workflow_environments SET next_fire_at = $1
-             WHERE workflow_id = $2 AND environment = $3 AND version = $4 AND next_fire_at = $5",
-        )
-        .bind(next_fire_at)
-        .bind(&due.workflow_id)
-        .bind(&due.environment)
-        .bind(db_int(due.version))
-        .bind(due.next_fire_at)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() != 1 {
+        if !move_slot(&mut tx, due, next_fire_at).await? {
             return Ok(false);
         }
         append_in(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// Compare-and-set on the fire time: of several schedulers seeing the same
+/// due slot, exactly one moves the schedule on (and fires or skips it).
+async fn move_slot(
+    tx: &mut Tx,
+    due: &DueSchedule,
+    next_fire_at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let moved = sqlx::query(
+        "UPDATE workflow_environments SET next_fire_at = $1
+         WHERE workflow_id = $2 AND environment = $3 AND version = $4 AND next_fire_at = $5",
+    )
+    .bind(next_fire_at)
+    .bind(&due.workflow_id)
+    .bind(&due.environment)
+    .bind(db_int(due.version))
+    .bind(due.next_fire_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(moved.rows_affected() == 1)
 }
