@@ -212,6 +212,7 @@ async fn an_active_version_rerun_runs_what_is_active_now(backend: Backend) {
         json!({"runs": [a, b], "mode": "active_version"}),
     )
     .await;
+    assert_eq!(done.as_array().unwrap().len(), 2, "{done}");
     for result in done.as_array().unwrap() {
         let rerun = app.finished_run(result["rerun"].as_str().unwrap()).await;
         assert_eq!(rerun["version"], 2);

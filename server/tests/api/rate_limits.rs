@@ -276,7 +276,16 @@ async fn limits_hold_across_two_processes_sharing_the_database(backend: Backend)
 }
 
 async fn a_store_outage_lets_reads_through_and_refuses_writes(backend: Backend) {
-    let app = TestApp::spawn_on(backend, &["--rate-limit-store", "database"]).await;
+    let app = TestApp::spawn_on(
+        backend,
+        &[
+            "--rate-limit-store",
+            "database",
+            "--metrics-bind",
+            "127.0.0.1:0",
+        ],
+    )
+    .await;
     let (_, ci) = token(&app, "ci", "operator@dev").await;
     app.exec_sql("DROP TABLE rate_limit_buckets").await;
     assert_eq!(read(&app, &ci).await.status(), 200);
@@ -291,6 +300,20 @@ async fn a_store_outage_lets_reads_through_and_refuses_writes(backend: Backend) 
     assert_eq!(header(&write, "retry-after"), "1");
     let body: Value = write.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unavailable");
+    // Both answers are counted as the store's failures.
+    let metrics = app
+        .client
+        .get(format!("http://{}/metrics", app.metrics_addr.unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for class in ["read", "write"] {
+        let line = format!("gantry_rate_limit_store_errors_total{{class=\"{class}\"}} 1");
+        assert!(metrics.contains(&line), "{line}\n{metrics}");
+    }
 }
 
 on_both_backends!(
