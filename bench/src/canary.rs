@@ -22,9 +22,9 @@
 use crate::database::Database;
 use crate::harness::{Engine, RUN_TIMEOUT, StartSample};
 use crate::overhead::{LIMIT_PERCENT, Overhead, Verdict};
-use crate::stats::{Percentiles, Spread, bootstrap_interval};
+use crate::stats::{Difference, Percentiles, Spread, paired_difference};
 use crate::workload::{fanout_spec, shell_step};
-use crate::{Args, BackendArg, POOL_CONNECTIONS};
+use crate::{Args, POOL_CONNECTIONS};
 use anyhow::{Result, anyhow, bail, ensure};
 use gantry_core::canary::{Canary, CanaryState};
 use gantry_core::port::CanaryFilter;
@@ -50,8 +50,6 @@ pub const WEIGHT: u8 = 50;
 /// Untimed runs of each workflow before the timed ones (spec caches, both
 /// versions, connections).
 const WARM_UP: usize = 5;
-/// Bootstrap resamples per interval.
-const RESAMPLES: usize = 1000;
 
 /// One side's trigger → first step start, ms.
 #[derive(Debug, Clone, Copy)]
@@ -66,26 +64,6 @@ impl Side {
             start: Percentiles::of(samples),
             p95: Spread::of(samples).p95,
         }
-    }
-}
-
-/// A difference, canary minus none, in ms, with its 90 % interval.
-#[derive(Debug, Clone, Copy)]
-pub struct Difference {
-    pub ms: f64,
-    pub low: f64,
-    pub high: f64,
-}
-
-impl Difference {
-    /// Measurable when the whole interval is on one side of zero.
-    pub fn measurable(&self) -> bool {
-        self.low > 0.0 || self.high < 0.0
-    }
-
-    /// "+0.05 ms [−0.10, +0.21]".
-    pub fn describe(&self) -> String {
-        format!("{:+.2} ms [{:+.2}, {:+.2}]", self.ms, self.low, self.high)
     }
 }
 
@@ -135,7 +113,7 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<CanaryFig
     let store = store::connect(&url, POOL_CONNECTIONS).await?;
     store.migrate().await?;
     store.listen_for_work().await?;
-    let database = version(db).await?;
+    let database = db.version().await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let engine = Arc::new(Engine::in_environments(
         store.clone(),
@@ -199,36 +177,14 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<CanaryFig
         with: Side::of(&pool(&with, &all)),
         stable_arm: Side::of(&pool(&with, &on_stable)),
         canary_arm: Side::of(&pool(&with, &on_canary)),
-        p50: difference(&without_ms, &with_ms, |s| Percentiles::of(s).p50),
-        p95: difference(&without_ms, &with_ms, |s| Spread::of(s).p95),
-        p99: difference(&without_ms, &with_ms, |s| Percentiles::of(s).p99),
+        p50: paired_difference(&without_ms, &with_ms, |s| Percentiles::of(s).p50),
+        p95: paired_difference(&without_ms, &with_ms, |s| Spread::of(s).p95),
+        p99: paired_difference(&without_ms, &with_ms, |s| Percentiles::of(s).p99),
         p99_percent: crate::overhead::p99_overhead(&without_ms, &with_ms),
         samples: without_ms.iter().map(Vec::len).sum(),
         blocks: without_ms.len(),
         canary_runs,
         elapsed: began.elapsed(),
-    })
-}
-
-/// "SQLite 3.46.0", "PostgreSQL 15.18 (…)".
-async fn version(db: &Database) -> Result<String> {
-    Ok(match db.backend {
-        BackendArg::Sqlite => {
-            let pool = store::open_sqlite_pool(&db.url, 1).await?;
-            let v: String = sqlx::query_scalar("SELECT sqlite_version()")
-                .fetch_one(&pool)
-                .await?;
-            pool.close().await;
-            format!("SQLite {v}")
-        }
-        BackendArg::Postgres => {
-            let pool = store::open_postgres_pool(&db.url, 1).await?;
-            let v: String = sqlx::query_scalar("SHOW server_version")
-                .fetch_one(&pool)
-                .await?;
-            pool.close().await;
-            format!("PostgreSQL {v}")
-        }
     })
 }
 
@@ -409,27 +365,6 @@ async fn sample(engine: &Engine, args: &Args) -> Result<Samples> {
     })
 }
 
-/// `statistic(with) − statistic(without)` over the pooled blocks, with a
-/// 90 % interval from resampling blocks (each block's two sides together).
-fn difference(without: &[Vec<f64>], with: &[Vec<f64>], statistic: fn(&[f64]) -> f64) -> Difference {
-    let pooled = |side: &[Vec<f64>], picked: &[usize]| -> f64 {
-        let samples: Vec<f64> = picked
-            .iter()
-            .flat_map(|&b| side.get(b).into_iter().flatten().copied())
-            .collect();
-        statistic(&samples)
-    };
-    let blocks = without.len().min(with.len());
-    let diff = |picked: &[usize]| pooled(with, picked) - pooled(without, picked);
-    let all: Vec<usize> = (0..blocks).collect();
-    let (low, high) = bootstrap_interval(blocks, RESAMPLES, diff);
-    Difference {
-        ms: diff(&all),
-        low,
-        high,
-    }
-}
-
 fn ms(v: f64) -> String {
     format!("{v:.2} ms")
 }
@@ -546,28 +481,5 @@ pub fn print_markdown(f: &CanaryFigures) {
     println!();
     for n in notes(f) {
         println!("- {n}");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn differences_pair_the_blocks() {
-        // 10 blocks of 20 samples 1.00 … 1.19 ms; "with" is 0.5 ms slower.
-        let without: Vec<Vec<f64>> = (0..10)
-            .map(|_| (0..20).map(|i| 1.0 + f64::from(i) / 100.0).collect())
-            .collect();
-        let with: Vec<Vec<f64>> = without
-            .iter()
-            .map(|b| b.iter().map(|v| v + 0.5).collect())
-            .collect();
-        let d = difference(&without, &with, |s| Percentiles::of(s).p99);
-        assert!((d.ms - 0.5).abs() < 1e-9, "{d:?}");
-        assert!(d.measurable(), "{d:?}");
-        let same = difference(&without, &without, |s| Percentiles::of(s).p50);
-        assert_eq!((same.ms, same.low, same.high), (0.0, 0.0, 0.0));
-        assert!(!same.measurable());
     }
 }

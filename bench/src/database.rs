@@ -4,6 +4,7 @@
 
 use crate::BackendArg;
 use anyhow::{Context, Result, anyhow};
+use gantry_server::store;
 use sqlx::Connection;
 use std::path::Path;
 
@@ -52,6 +53,28 @@ impl Database {
                 })
             }
         }
+    }
+
+    /// "SQLite 3.46.1", "PostgreSQL 15.14": what a section's title names.
+    pub async fn version(&self) -> Result<String> {
+        Ok(match self.backend {
+            BackendArg::Sqlite => {
+                let pool = store::open_sqlite_pool(&self.url, 1).await?;
+                let v: String = sqlx::query_scalar("SELECT sqlite_version()")
+                    .fetch_one(&pool)
+                    .await?;
+                pool.close().await;
+                format!("SQLite {v}")
+            }
+            BackendArg::Postgres => {
+                let pool = store::open_postgres_pool(&self.url, 1).await?;
+                let v: String = sqlx::query_scalar("SHOW server_version")
+                    .fetch_one(&pool)
+                    .await?;
+                pool.close().await;
+                format!("PostgreSQL {v}")
+            }
+        })
     }
 
     pub async fn drop_database(&self) -> Result<()> {

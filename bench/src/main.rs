@@ -37,12 +37,18 @@
 //! canary at 50 % beside one without, alternating ([`canary`]).
 //! `--only canary` measures just that section.
 //!
+//! Last, what the edge adds to a request: the always-on layers in process,
+//! then per backend four servers with different edge settings (rate limits
+//! off, buckets in memory, in the database, HTTPS) answering the same read
+//! in turn ([`edge`]). `--only edge` measures just that section.
+//!
 //! This file holds the arguments and the order of the measurements.
 
 mod alerts;
 mod audit;
 mod canary;
 mod database;
+mod edge;
 mod engine;
 mod harness;
 mod overhead;
@@ -50,6 +56,7 @@ mod raw;
 mod remote;
 mod report;
 mod secrets;
+mod served;
 mod stats;
 mod workload;
 
@@ -61,7 +68,9 @@ use gantry_server::runtime::clock::{Clock, SystemClock};
 use gantry_server::store::{self, DatabaseUrl};
 use harness::Engine;
 use report::Report;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -177,6 +186,23 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 20)]
     canary_blocks: usize,
 
+    /// Requests to each of the edge section's servers (rate limits off, in memory, in the
+    /// database, HTTPS).
+    #[arg(long, value_name = "N", default_value_t = 3_000)]
+    edge_samples: usize,
+
+    /// Blocks of the edge section's requests the bootstrap intervals resample.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    edge_blocks: usize,
+
+    /// In-process calls per layer stack in the edge section.
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    edge_layer_requests: usize,
+
+    /// Rounds the in-process layer calls are taken in.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    edge_layer_rounds: usize,
+
     /// Backtests timed in the alert evaluation section.
     #[arg(long, value_name = "N", default_value_t = 5)]
     alert_backtests: usize,
@@ -216,6 +242,8 @@ enum Section {
     Alerts,
     /// Trigger → first step start with a canary live versus none.
     Canary,
+    /// Request latency the edge adds: rate limits, HTTPS, headers, CSRF, CORS.
+    Edge,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -261,6 +289,14 @@ fn main() -> Result<()> {
     let engine_sections = args.only.is_none_or(|s| s == Section::Engine);
     let alert_section = args.only.is_none_or(|s| s == Section::Alerts);
     let canary_section = args.only.is_none_or(|s| s == Section::Canary);
+    let edge_section = args.only.is_none_or(|s| s == Section::Edge);
+    ensure!(
+        args.edge_samples > 0
+            && args.edge_blocks > 0
+            && args.edge_layer_requests > 0
+            && args.edge_layer_rounds > 0,
+        "the edge section's counts must be positive"
+    );
     ensure!(
         args.canary_samples > 0 && args.canary_blocks > 0,
         "--canary-samples and --canary-blocks must be positive"
@@ -346,7 +382,9 @@ fn main() -> Result<()> {
         }
     }
     for &backend in backends.iter().filter(|_| alert_section) {
-        match measure_alerts(backend, &args, &root) {
+        match on_fresh_database(backend, &args, &root, "alerts", |db, args, dir| {
+            Box::pin(alerts::measure(db, args, dir))
+        }) {
             Ok(figures) => {
                 alerts::print_text(&figures);
                 alert_figures.push(figures);
@@ -358,7 +396,9 @@ fn main() -> Result<()> {
         }
     }
     for &backend in backends.iter().filter(|_| canary_section) {
-        match measure_canary(backend, &args, &root) {
+        match on_fresh_database(backend, &args, &root, "canary", |db, args, dir| {
+            Box::pin(canary::measure(db, args, dir))
+        }) {
             Ok(figures) => {
                 canary::print_text(&figures);
                 if let Err(e) = figures.verdict() {
@@ -373,6 +413,38 @@ fn main() -> Result<()> {
             }
         }
     }
+    let mut edge_layers = None;
+    let mut edge_figures = Vec::new();
+    if edge_section {
+        let layers = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(edge::layers::measure(
+                args.edge_layer_requests,
+                args.edge_layer_rounds,
+            ));
+        match layers {
+            Ok(l) => edge_layers = Some(l),
+            Err(e) => {
+                eprintln!("gantry-bench: edge layers failed: {e:#}");
+                failure = Some(e);
+            }
+        }
+    }
+    for &backend in backends.iter().filter(|_| edge_section) {
+        match on_fresh_database(backend, &args, &root, "edge", |db, args, dir| {
+            Box::pin(edge::measure(db, args, dir))
+        }) {
+            Ok(figures) => edge_figures.push(figures),
+            Err(e) => {
+                eprintln!("gantry-bench: {backend:?}: edge settings failed: {e:#}");
+                failure = Some(e);
+            }
+        }
+    }
+    if edge_section {
+        edge::print_text(edge_layers.as_ref(), &edge_figures);
+    }
     let _ = std::fs::remove_dir_all(&root);
     if args.markdown {
         for r in &reports {
@@ -383,6 +455,9 @@ fn main() -> Result<()> {
         }
         for f in &canary_figures {
             canary::print_markdown(f);
+        }
+        if edge_section {
+            edge::print_markdown(edge_layers.as_ref(), &edge_figures);
         }
     }
     match failure {
@@ -437,51 +512,37 @@ fn measure_backend(backend: BackendArg, args: &Args, root: &Path) -> Result<Repo
     Ok(report)
 }
 
-/// The alert section on a fresh database of its own, in a runtime of its
-/// own (the receiver it starts goes with it).
-fn measure_alerts(backend: BackendArg, args: &Args, root: &Path) -> Result<alerts::AlertFigures> {
+/// A section on a fresh database of its own, in a runtime of its own
+/// (whatever it started, a receiver, workers, servers, goes with it);
+/// `label` names its folder and its complaints.
+fn on_fresh_database<T>(
+    backend: BackendArg,
+    args: &Args,
+    root: &Path,
+    label: &str,
+    section: impl for<'a> FnOnce(
+        &'a Database,
+        &'a Args,
+        &'a Path,
+    ) -> Pin<Box<dyn Future<Output = Result<T>> + 'a>>,
+) -> Result<T> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let dir = root.join(format!("alerts-{}", backend_name(backend)));
+    let dir = root.join(format!("{label}-{}", backend_name(backend)));
     std::fs::create_dir_all(&dir)?;
     let db = runtime.block_on(Database::create(
         backend,
         args.postgres_admin_url.as_deref(),
         &dir,
     ))?;
-    let result = runtime.block_on(alerts::measure(&db, args, &dir));
+    let result = runtime.block_on(section(&db, args, &dir));
     runtime.shutdown_background();
     let cleanup = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     if let Err(e) = cleanup.block_on(db.drop_database()) {
-        eprintln!("gantry-bench: could not remove the alert benchmark database: {e:#}");
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    result
-}
-
-/// The canary section on a fresh database of its own, in a runtime of its
-/// own (its worker, scheduler and gate go with it).
-fn measure_canary(backend: BackendArg, args: &Args, root: &Path) -> Result<canary::CanaryFigures> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let dir = root.join(format!("canary-{}", backend_name(backend)));
-    std::fs::create_dir_all(&dir)?;
-    let db = runtime.block_on(Database::create(
-        backend,
-        args.postgres_admin_url.as_deref(),
-        &dir,
-    ))?;
-    let result = runtime.block_on(canary::measure(&db, args, &dir));
-    runtime.shutdown_background();
-    let cleanup = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    if let Err(e) = cleanup.block_on(db.drop_database()) {
-        eprintln!("gantry-bench: could not remove the canary benchmark database: {e:#}");
+        eprintln!("gantry-bench: could not remove the {label} benchmark database: {e:#}");
     }
     let _ = std::fs::remove_dir_all(&dir);
     result

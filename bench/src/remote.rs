@@ -4,18 +4,14 @@
 //! `gantry worker --server` does.
 
 use crate::harness::{Engine, RUN_TIMEOUT};
+use crate::served::Served;
 use crate::stats::Percentiles;
 use crate::workload::{fanout_spec, shell_step};
 use crate::{Args, CONCURRENCY, ENVIRONMENT};
-use anyhow::{Result, anyhow, bail};
-use clap::Parser;
-use gantry_server::cli::{Cli, Command};
+use anyhow::Result;
 use gantry_server::runtime::clock::Clock;
-use gantry_server::startup::Application;
-use gantry_server::store::SharedStore;
 use std::path::Path;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 
 /// What the remote workers achieved.
 pub struct RemoteFigures {
@@ -23,61 +19,6 @@ pub struct RemoteFigures {
     pub shell: Vec<f64>,
     /// Trigger → first step start with only a remote worker.
     pub latency_start: Percentiles,
-}
-
-/// A `gantry serve` on the benchmark's database serving the execution API
-/// on loopback, with no worker of its own.
-struct RemoteServer {
-    url: String,
-    store: SharedStore,
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl RemoteServer {
-    async fn start(database_url: &str, dir: &Path) -> Result<Self> {
-        let site = dir.join("site");
-        let work = dir.join("server-work");
-        let argv = [
-            "gantry",
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            database_url,
-            "--worker-slots",
-            "0",
-            "--environments",
-            ENVIRONMENT,
-            "--log",
-            "warn",
-            "--site-root",
-            site.to_str().unwrap_or("site"),
-            "--work-dir",
-            work.to_str().unwrap_or("work"),
-        ];
-        let Command::Serve(args) = Cli::try_parse_from(argv)?.command else {
-            bail!("not a serve command");
-        };
-        let config = args.into_config().map_err(|e| anyhow!("{e}"))?;
-        let app = Application::build(config).await?;
-        let url = format!("http://{}", app.local_addr());
-        let store = app.store();
-        let stop = CancellationToken::new();
-        let stopped = stop.clone();
-        let task = tokio::spawn(app.run_until_stopped(async move { stopped.cancelled().await }));
-        Ok(Self {
-            url,
-            store,
-            stop,
-            task,
-        })
-    }
-
-    async fn stop(self) {
-        self.stop.cancel();
-        let _ = self.task.await;
-    }
 }
 
 /// The throughput workload through the execution API, then trigger
@@ -88,7 +29,7 @@ pub async fn measure(
     clock: Arc<dyn Clock>,
     args: &Args,
 ) -> Result<RemoteFigures> {
-    let remote = RemoteServer::start(database_url, dir).await?;
+    let remote = Served::start(database_url, dir, ENVIRONMENT, &[]).await?;
     // Triggered through the server's own store, as a trigger reaching that
     // server would be: its long-poll claims wake on its work signal (on
     // SQLite the only one; PostgreSQL's NOTIFY reaches every process).

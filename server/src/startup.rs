@@ -716,22 +716,16 @@ fn build_router(
             crate::http::csrf::same_site_writes,
         ));
 
-    let mut router = sessionless
+    let router = sessionless
         .merge(with_session)
         // Inside the routes, where the matched template is known.
         .route_layer(axum::middleware::from_fn(crate::http::metrics::record))
         .route_layer(axum::middleware::from_fn(
             crate::http::request_span::observe,
         ))
-        .layer(axum::middleware::map_response(
-            security_headers::no_store_with_cookies,
-        ))
         .layer(axum::middleware::from_fn(
             crate::http::form_redirects::same_origin_only,
         ));
-    for header in security_headers::layers() {
-        router = router.layer(header);
-    }
     // Serving TLS ourselves, every answer went over https whatever the URL.
     let served_url = config.public_url.clone().or_else(|| {
         config
@@ -739,10 +733,10 @@ fn build_router(
             .as_ref()
             .map(|_| default_public_url(config, addr))
     });
-    if let Some(hsts) = security_headers::hsts(served_url.as_deref()) {
-        router = router.layer(hsts);
-    }
     router
+        .layer(security_headers::layer(security_headers::serves_https(
+            served_url.as_deref(),
+        )))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
