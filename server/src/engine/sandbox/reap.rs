@@ -49,7 +49,8 @@ fn stat_field(stat: &str, n: usize) -> Option<&str> {
     rest.split_whitespace().nth(n.checked_sub(3)?)
 }
 
-/// The pids whose parent is `parent`.
+/// The pids whose parent is `parent`, by reading every process's
+/// `/proc/PID/stat`: a millisecond or more on a busy host.
 fn children_of(parent: i32) -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
@@ -66,20 +67,47 @@ fn children_of(parent: i32) -> Vec<i32> {
         .collect()
 }
 
+/// This process's children from its threads' `children` files
+/// (`CONFIG_PROC_CHILDREN`, on in every mainstream kernel): a few reads
+/// instead of one per process on the host. `None` where the files are
+/// missing. The kernel lists them without stopping anyone, so a child
+/// forked meanwhile may be missed: [`kill_descendants`] asks `waitpid`
+/// before it believes an empty list.
+fn own_children() -> Option<Vec<i32>> {
+    let mut children = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let listed = std::fs::read_to_string(task.path().join("children")).ok()?;
+        children.extend(
+            listed
+                .split_whitespace()
+                .filter_map(|pid| pid.parse::<i32>().ok()),
+        );
+    }
+    Some(children)
+}
+
 /// SIGKILLs every descendant of this process and reaps them. As a child
 /// subreaper we inherit the orphans of each one killed, so repeating until
 /// no child is left takes the whole tree, including processes that left
-/// the process group (`setsid`).
+/// the process group (`setsid`). Done only when `waitpid` says no child is
+/// left at all, whatever the listings said.
 pub fn kill_descendants() {
+    use nix::errno::Errno;
     use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
     let me = i32::try_from(std::process::id()).unwrap_or(0);
     // Bounded: a tree can't regrow once its ancestors are SIGKILLed, so
     // this ends within a few rounds; the bound only guards against a
     // kernel that keeps surprising us.
     for _ in 0..10_000 {
-        let children = children_of(me);
+        let mut children = own_children().unwrap_or_else(|| children_of(me));
         if children.is_empty() {
-            break;
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Err(Errno::ECHILD) => break,
+                // One ended just now: reaped; look again.
+                Ok(status) if status != WaitStatus::StillAlive => continue,
+                // A child the listing missed: the slow, complete way.
+                _ => children = children_of(me),
+            }
         }
         for pid in &children {
             let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
@@ -181,6 +209,22 @@ mod tests {
         assert_eq!(stat_field(stat, 3), Some("S"));
         assert_eq!(stat_field(stat, 4), Some("17"));
         assert_eq!(stat_field(stat, 22), Some("987654"));
+    }
+
+    #[test]
+    fn own_children_lists_what_a_scan_of_proc_finds() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("300")
+            .spawn()
+            .unwrap();
+        let pid = i32::try_from(child.id()).unwrap();
+        let me = i32::try_from(std::process::id()).unwrap();
+        let listed = own_children().expect("this kernel has /proc/PID/task/TID/children");
+        let scanned = children_of(me);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(listed.contains(&pid), "{listed:?}");
+        assert!(scanned.contains(&pid), "{scanned:?}");
     }
 
     #[test]
