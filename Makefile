@@ -192,7 +192,7 @@ release: tools-build binaryen
 BENCH_BIN = $(or $(CARGO_TARGET_DIR),target)/release/gantry-bench
 BENCH_ARGS ?=
 bench: tools-postgres tools-openbao
-	$(CARGO) build --locked --release -p gantry-bench
+	$(CARGO) build --locked --release -p gantry-bench -p gantry-server
 	scripts/with-postgres.sh scripts/with-openbao.sh $(BENCH_BIN) $(BENCH_ARGS)
 
 # Raw and gzip sizes of the debug and release browser bundles.

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, Args)]
 pub struct StepSandboxFlags {
-    /// The `gantry` binary that supervises each step (`gantry step-exec`); defaults to this
-    /// process's own executable. Tests that run the server in-process point it at the built
-    /// binary.
+    /// The binary that supervises each step (run as `RUNNER step-exec`); defaults to
+    /// `gantry-step-exec` next to this executable, else this executable itself. Tests that run
+    /// the server in-process point it at the built binary.
     #[arg(long, env = "GANTRY_STEP_RUNNER", value_name = "PATH", hide = true)]
     pub step_runner: Option<PathBuf>,
 

@@ -38,9 +38,15 @@ async fn begin_write(pool: &sqlx::Pool<Db>) -> StoreResult<sqlx::Transaction<'st
     Ok(pool.begin().await?)
 }
 
-async fn notify_work(tx: &mut sqlx::Transaction<'static, Db>) -> StoreResult<()> {
-    // Delivered to every listening process when the transaction commits.
-    sqlx::query("SELECT pg_notify('gantry_work', '')")
+/// Delivered to every listening process when the transaction commits;
+/// the writer's own signal wakes its own workers (after the commit), so
+/// its listener skips what it sent.
+async fn notify_work(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    signal: &WorkSignal,
+) -> StoreResult<()> {
+    sqlx::query("SELECT pg_notify('gantry_work', $1)")
+        .bind(signal.tag())
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -88,6 +94,7 @@ impl Store for PgStore {
         tokio::spawn(async move {
             loop {
                 match listener.try_recv().await {
+                    Ok(Some(n)) if n.payload() == signal.tag() => {}
                     Ok(Some(_)) => signal.notify(),
                     // The connection dropped; sqlx reconnects on the next
                     // call. Wake workers in case we missed a notification.

@@ -43,7 +43,10 @@ async fn begin_write(pool: &sqlx::Pool<Db>) -> StoreResult<sqlx::Transaction<'st
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
-async fn notify_work(_tx: &mut sqlx::Transaction<'static, Db>) -> StoreResult<()> {
+async fn notify_work(
+    _tx: &mut sqlx::Transaction<'static, Db>,
+    _signal: &WorkSignal,
+) -> StoreResult<()> {
     // One process owns an SQLite file; the in-process signal is enough.
     Ok(())
 }

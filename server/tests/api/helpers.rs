@@ -150,7 +150,7 @@ impl TestApp {
             // The server runs inside this test process: its steps'
             // supervisor is the real binary.
             "--step-runner",
-            env!("CARGO_BIN_EXE_gantry"),
+            env!("CARGO_BIN_EXE_gantry-step-exec"),
         ];
         if !demo {
             argv.push("--no-demo");

@@ -660,7 +660,7 @@ impl CanaryStore for Adapter {
                             stopped.push(run);
                         }
                     }
-                    notify_work(&mut tx).await?;
+                    notify_work(&mut tx, &self.signal).await?;
                 }
                 audit = audit
                     .detail("deployment", deployment.id)
@@ -674,7 +674,8 @@ impl CanaryStore for Adapter {
             .await?
             .ok_or_else(|| corrupt("the canary just changed is missing"))?;
         tx.commit().await?;
-        if !stopped.is_empty() {
+        // Readmitted runs may have queued steps, stopped ones settle theirs.
+        if !stopped.is_empty() || !readmitted.is_empty() {
             self.signal.notify();
         }
         Ok(Changed::Done {

@@ -244,7 +244,7 @@ impl QueueStore for Adapter {
                 .bind(&result.step_id)
                 .execute(&mut *tx)
                 .await?;
-                notify_work(&mut tx).await?;
+                notify_work(&mut tx, &self.signal).await?;
                 requeued = true;
             }
         }

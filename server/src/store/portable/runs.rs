@@ -114,7 +114,7 @@ impl Adapter {
             finished = true;
         }
         if !plan.queue.is_empty() {
-            notify_work(tx).await?;
+            notify_work(tx, &self.signal).await?;
         }
         Ok((!plan.queue.is_empty(), finished))
     }
@@ -437,7 +437,7 @@ impl RunStore for Adapter {
             run.stopping = Some("cancel".into());
         }
         let (_, finished) = self.settle(&mut tx, &run, now).await?;
-        notify_work(&mut tx).await?;
+        notify_work(&mut tx, &self.signal).await?;
         append_in(&mut tx, audit.detail("finished", finished)).await?;
         tx.commit().await?;
         self.signal.notify();
@@ -505,7 +505,7 @@ impl RunStore for Adapter {
             }
             self.start_timing_out(&mut tx, &mut run).await?;
             let (_, done) = self.settle(&mut tx, &run, now).await?;
-            notify_work(&mut tx).await?;
+            notify_work(&mut tx, &self.signal).await?;
             tx.commit().await?;
             swept += 1;
             if done {
