@@ -56,6 +56,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 
 pub struct PgStore {
     pool: PgPool,
+    /// The same pool: PostgreSQL's writers wait for row locks, not for
+    /// the database (`portable/` writes through `writes`).
+    writes: PgPool,
     specs: SpecCache,
     signal: WorkSignal,
 }
@@ -73,8 +76,10 @@ pub async fn open_postgres_pool(url: &str, max_connections: u32) -> StoreResult<
 
 impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let pool = open_postgres_pool(url, max_connections).await?;
         Ok(Self {
-            pool: open_postgres_pool(url, max_connections).await?,
+            writes: pool.clone(),
+            pool,
             specs: SpecCache::default(),
             signal: WorkSignal::default(),
         })
@@ -139,6 +144,6 @@ impl Store for PgStore {
     }
 
     fn sessions(&self) -> SessionBackend {
-        SessionBackend::Postgres(SessionTable::new(self.pool.clone()))
+        SessionBackend::Postgres(SessionTable::new(self.pool.clone(), self.writes.clone()))
     }
 }
