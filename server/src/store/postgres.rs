@@ -56,9 +56,6 @@ static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 
 pub struct PgStore {
     pool: PgPool,
-    /// The same pool: PostgreSQL's writers wait for row locks, not for
-    /// the database (`portable/` writes through `writes`).
-    writes: PgPool,
     specs: SpecCache,
     signal: WorkSignal,
 }
@@ -76,10 +73,8 @@ pub async fn open_postgres_pool(url: &str, max_connections: u32) -> StoreResult<
 
 impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
-        let pool = open_postgres_pool(url, max_connections).await?;
         Ok(Self {
-            writes: pool.clone(),
-            pool,
+            pool: open_postgres_pool(url, max_connections).await?,
             specs: SpecCache::default(),
             signal: WorkSignal::default(),
         })
@@ -144,6 +139,6 @@ impl Store for PgStore {
     }
 
     fn sessions(&self) -> SessionBackend {
-        SessionBackend::Postgres(SessionTable::new(self.pool.clone(), self.writes.clone()))
+        SessionBackend::Postgres(SessionTable::new(self.pool.clone()))
     }
 }

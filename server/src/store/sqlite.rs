@@ -54,14 +54,7 @@ async fn notify_work(
 static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
 
 pub struct SqliteStore {
-    /// Reads (WAL: readers never wait for the writer).
     pool: SqlitePool,
-    /// Every write, on one connection. SQLite lets one writer in at a
-    /// time; writers queued here wait their turn in order and are woken at
-    /// once, where writers on separate connections would poll for the lock
-    /// with SQLite's busy handler, sleeping 1, 2, 5 … 100 ms between tries
-    /// (a contended log insert measured 54 ms).
-    writes: SqlitePool,
     specs: SpecCache,
     signal: WorkSignal,
 }
@@ -70,13 +63,6 @@ pub struct SqliteStore {
 /// own with it, and so do the benchmark's raw baselines, so that they
 /// measure identically configured connections.
 pub async fn open_sqlite_pool(url: &str, max_connections: u32) -> StoreResult<SqlitePool> {
-    open_with(url, SqlitePoolOptions::new().max_connections(max_connections)).await
-}
-
-/// How long a writer waits for the database's write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-async fn open_with(url: &str, pool: SqlitePoolOptions) -> StoreResult<SqlitePool> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -84,7 +70,7 @@ async fn open_with(url: &str, pool: SqlitePoolOptions) -> StoreResult<SqlitePool
         // an OS crash can lose the last commits.
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(BUSY_TIMEOUT);
+        .busy_timeout(Duration::from_secs(5));
     // `create_if_missing` makes the file, not the folder it lives in.
     let path = options.get_filename();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -94,31 +80,20 @@ async fn open_with(url: &str, pool: SqlitePoolOptions) -> StoreResult<SqlitePool
             ))
         })?;
     }
-    Ok(pool.connect_with(options).await?)
+    Ok(SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options)
+        .await?)
 }
 
 impl SqliteStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
-        let pool = open_sqlite_pool(url, max_connections).await?;
-        // An in-memory database is one connection's own: share it.
-        let writes = if url.contains(":memory:") || url.contains("mode=memory") {
-            pool.clone()
-        } else {
-            open_sqlite_writer(url).await?
-        };
         Ok(Self {
-            pool,
-            writes,
+            pool: open_sqlite_pool(url, max_connections).await?,
             specs: SpecCache::default(),
             signal: WorkSignal::default(),
         })
     }
-}
-
-/// The writer's pool: one connection, and a writer waits for it as long as
-/// it would have waited for the file's lock (the busy timeout).
-async fn open_sqlite_writer(url: &str) -> StoreResult<SqlitePool> {
-    open_with(url, SqlitePoolOptions::new().max_connections(1).acquire_timeout(BUSY_TIMEOUT)).await
 }
 
 #[async_trait]
@@ -161,6 +136,6 @@ impl Store for SqliteStore {
     }
 
     fn sessions(&self) -> SessionBackend {
-        SessionBackend::Sqlite(SessionTable::new(self.pool.clone(), self.writes.clone()))
+        SessionBackend::Sqlite(SessionTable::new(self.pool.clone()))
     }
 }

@@ -213,7 +213,7 @@ impl ScimStore for Adapter {
         now: DateTime<Utc>,
         audit: ScimRecord,
     ) -> StoreResult<ScimWritten> {
-        let mut tx = begin_write(&self.writes).await?;
+        let mut tx = begin_write(&self.pool).await?;
         let outcome = async {
             match write {
                 ScimWrite::CreateUser(fields) => create_user(&mut tx, fields, now).await,

@@ -14,13 +14,11 @@ use tower_sessions::session_store::{self, Error, ExpiredDeletion, SessionStore};
 #[derive(Debug, Clone)]
 pub struct SessionTable {
     pool: sqlx::Pool<Db>,
-    /// Where saves and deletes go (the adapter's writer; see `writes`).
-    writes: sqlx::Pool<Db>,
 }
 
 impl SessionTable {
-    pub fn new(pool: sqlx::Pool<Db>, writes: sqlx::Pool<Db>) -> Self {
-        Self { pool, writes }
+    pub fn new(pool: sqlx::Pool<Db>) -> Self {
+        Self { pool }
     }
 }
 
@@ -57,7 +55,7 @@ impl SessionStore for SessionTable {
             .bind(id_hash(&record.id))
             .bind(encode(record)?)
             .bind(record.expiry_date.unix_timestamp())
-            .execute(&self.writes)
+            .execute(&self.pool)
             .await
             .map_err(backend)?;
             if inserted.rows_affected() == 1 {
@@ -76,7 +74,7 @@ impl SessionStore for SessionTable {
         .bind(id_hash(&record.id))
         .bind(encode(record)?)
         .bind(record.expiry_date.unix_timestamp())
-        .execute(&self.writes)
+        .execute(&self.pool)
         .await
         .map_err(backend)?;
         Ok(())
@@ -105,7 +103,7 @@ impl SessionStore for SessionTable {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash(id))
-            .execute(&self.writes)
+            .execute(&self.pool)
             .await
             .map_err(backend)?;
         Ok(())
@@ -117,7 +115,7 @@ impl ExpiredDeletion for SessionTable {
     async fn delete_expired(&self) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE expiry_date <= $1")
             .bind(now_secs())
-            .execute(&self.writes)
+            .execute(&self.pool)
             .await
             .map_err(backend)?;
         Ok(())
