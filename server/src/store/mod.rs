@@ -63,6 +63,7 @@ pub use scim::ScimStore;
 pub use secret_leases::SecretLeaseStore;
 pub use sessions::SessionBackend;
 pub use signal::WorkSignal;
+pub mod write_turn;
 pub use slo::SloStore;
 pub use sqlite::open_sqlite_pool;
 pub use tokens::TokenStore;

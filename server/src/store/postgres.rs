@@ -6,6 +6,7 @@
 //! `portable/`'s.
 
 use super::spec_cache::SpecCache;
+use super::write_turn::{WriteTx, Writer};
 use super::{MigrationStatus, SessionBackend, Store, StoreResult, WorkSignal, compare_migrations};
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
@@ -34,17 +35,17 @@ const RAN_MICROS: &str = "(EXTRACT(EPOCH FROM (finished_at - started_at)) * 1000
 /// The UTC clock hour a run finished in, as `YYYY-MM-DDTHH`.
 const FINISHED_HOUR: &str = "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')";
 
-async fn begin_write(pool: &sqlx::Pool<Db>) -> StoreResult<sqlx::Transaction<'static, Db>> {
-    Ok(pool.begin().await?)
+async fn begin_write(w: &Writer<Db>) -> StoreResult<WriteTx<Db>> {
+    // IMMEDIATE (SQLite) takes the write lock up front: a deferred
+    // transaction that reads and then writes can fail with SQLITE_BUSY
+    // instead of waiting.
+    Ok(w.begin().await?)
 }
 
 /// Delivered to every listening process when the transaction commits;
 /// the writer's own signal wakes its own workers (after the commit), so
 /// its listener skips what it sent.
-async fn notify_work(
-    tx: &mut sqlx::Transaction<'static, Db>,
-    signal: &WorkSignal,
-) -> StoreResult<()> {
+async fn notify_work(tx: &mut WriteTx<Db>, signal: &WorkSignal) -> StoreResult<()> {
     sqlx::query("SELECT pg_notify('gantry_work', $1)")
         .bind(signal.tag())
         .execute(&mut **tx)
@@ -56,6 +57,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 
 pub struct PgStore {
     pool: PgPool,
+    /// Writes, at once (`write_turn.rs`: PostgreSQL locks rows).
+    writes: Writer<Db>,
     specs: SpecCache,
     signal: WorkSignal,
 }
@@ -73,8 +76,10 @@ pub async fn open_postgres_pool(url: &str, max_connections: u32) -> StoreResult<
 
 impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let pool = open_postgres_pool(url, max_connections).await?;
         Ok(Self {
-            pool: open_postgres_pool(url, max_connections).await?,
+            writes: Writer::concurrent(pool.clone()),
+            pool,
             specs: SpecCache::default(),
             signal: WorkSignal::default(),
         })
@@ -139,6 +144,6 @@ impl Store for PgStore {
     }
 
     fn sessions(&self) -> SessionBackend {
-        SessionBackend::Postgres(SessionTable::new(self.pool.clone()))
+        SessionBackend::Postgres(SessionTable::new(self.pool.clone(), self.writes.clone()))
     }
 }

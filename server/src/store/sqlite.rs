@@ -5,6 +5,7 @@
 //! file), and its migrations. The SQL itself is `portable/`'s.
 
 use super::spec_cache::SpecCache;
+use super::write_turn::{WriteTx, Writer};
 use super::{
     MigrationStatus, SessionBackend, Store, StoreError, StoreResult, WorkSignal, compare_migrations,
 };
@@ -37,16 +38,14 @@ const RAN_MICROS: &str = "(CAST(ROUND((julianday(finished_at) - julianday(starte
 /// The UTC clock hour a run finished in, as `YYYY-MM-DDTHH`.
 const FINISHED_HOUR: &str = "strftime('%Y-%m-%dT%H', finished_at)";
 
-async fn begin_write(pool: &sqlx::Pool<Db>) -> StoreResult<sqlx::Transaction<'static, Db>> {
-    // IMMEDIATE takes the write lock up front: a deferred transaction that
-    // reads and then writes can fail with SQLITE_BUSY instead of waiting.
-    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+async fn begin_write(w: &Writer<Db>) -> StoreResult<WriteTx<Db>> {
+    // IMMEDIATE (SQLite) takes the write lock up front: a deferred
+    // transaction that reads and then writes can fail with SQLITE_BUSY
+    // instead of waiting.
+    Ok(w.begin_with("BEGIN IMMEDIATE").await?)
 }
 
-async fn notify_work(
-    _tx: &mut sqlx::Transaction<'static, Db>,
-    _signal: &WorkSignal,
-) -> StoreResult<()> {
+async fn notify_work(_tx: &mut WriteTx<Db>, _signal: &WorkSignal) -> StoreResult<()> {
     // One process owns an SQLite file; the in-process signal is enough.
     Ok(())
 }
@@ -55,6 +54,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Writes, taking turns (`write_turn.rs`).
+    writes: Writer<Db>,
     specs: SpecCache,
     signal: WorkSignal,
 }
@@ -88,8 +89,10 @@ pub async fn open_sqlite_pool(url: &str, max_connections: u32) -> StoreResult<Sq
 
 impl SqliteStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let pool = open_sqlite_pool(url, max_connections).await?;
         Ok(Self {
-            pool: open_sqlite_pool(url, max_connections).await?,
+            writes: Writer::taking_turns(pool.clone()),
+            pool,
             specs: SpecCache::default(),
             signal: WorkSignal::default(),
         })
@@ -136,6 +139,6 @@ impl Store for SqliteStore {
     }
 
     fn sessions(&self) -> SessionBackend {
-        SessionBackend::Sqlite(SessionTable::new(self.pool.clone()))
+        SessionBackend::Sqlite(SessionTable::new(self.pool.clone(), self.writes.clone()))
     }
 }

@@ -18,7 +18,8 @@ use gantry_core::alert::notification::Withdrawn;
 use sqlx::Row;
 
 type Pool = sqlx::Pool<Db>;
-type Tx = sqlx::Transaction<'static, Db>;
+type Writer = crate::store::write_turn::Writer<Db>;
+type Tx = crate::store::write_turn::WriteTx<Db>;
 
 /// Statuses a rule judges; a cancelled run says nothing about health.
 const JUDGED: &str = "('succeeded', 'failed', 'timed_out')";
@@ -112,7 +113,7 @@ pub(super) async fn pairs_since(
     .await?)
 }
 
-pub(super) async fn commit(pool: &Pool, pass: AlertPass) -> StoreResult<PassCommit> {
+pub(super) async fn commit(pool: &Writer, pass: AlertPass) -> StoreResult<PassCommit> {
     let mut tx = begin_write(pool).await?;
     // Passes in several processes take turns here.
     sqlx::query(&format!(
@@ -285,7 +286,7 @@ pub(super) async fn withdraw_in(
 }
 
 pub(super) async fn sync_spec_rules(
-    pool: &Pool,
+    pool: &Writer,
     changes: &SpecRuleChanges,
     w: &Withdrawal,
 ) -> StoreResult<()> {
@@ -379,7 +380,7 @@ pub(super) async fn enqueue_in(tx: &mut Tx, n: &NewNotification) -> StoreResult<
 }
 
 pub(super) async fn claim(
-    pool: &Pool,
+    pool: &Writer,
     now: DateTime<Utc>,
     lease: std::time::Duration,
 ) -> StoreResult<Option<ClaimedNotification>> {
@@ -419,7 +420,7 @@ pub(super) async fn claim(
     }))
 }
 
-pub(super) async fn record(pool: &Pool, id: &str, r: &DeliveryRecord) -> StoreResult<()> {
+pub(super) async fn record(pool: &Writer, id: &str, r: &DeliveryRecord) -> StoreResult<()> {
     use gantry_core::alert::view::DeliveryStatus;
     let request = r.request.as_ref().map(ToString::to_string);
     let finished = (r.status != DeliveryStatus::Pending).then_some(r.at);

@@ -180,7 +180,7 @@ impl AlertStore for Adapter {
     }
 
     async fn insert_alert_rule(&self, rule: &StoredRule, audit: AuditEvent) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let taken: Option<String> =
             sqlx::query_scalar("SELECT id FROM alert_rules WHERE name = $1")
                 .bind(&rule.spec.name)
@@ -224,7 +224,7 @@ impl AlertStore for Adapter {
         audit: AuditEvent,
         withdrawal: &Withdrawal,
     ) -> StoreResult<Option<bool>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let old = sqlx::query(&format!(
             "SELECT {RULE_COLUMNS} FROM alert_rules WHERE name = $1{FOR_UPDATE}"
         ))
@@ -272,7 +272,7 @@ impl AlertStore for Adapter {
         audit: AuditEvent,
         withdrawal: &Withdrawal,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let rule = sqlx::query(&format!(
             "SELECT {RULE_COLUMNS} FROM alert_rules WHERE name = $1{FOR_UPDATE}"
         ))
@@ -320,7 +320,7 @@ impl AlertStore for Adapter {
         channel: &StoredChannel,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let taken: Option<String> =
             sqlx::query_scalar("SELECT name FROM alert_channels WHERE name = $1")
                 .bind(&channel.name)
@@ -354,7 +354,7 @@ impl AlertStore for Adapter {
         channel: &StoredChannel,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let done = sqlx::query(
             "UPDATE alert_channels SET kind = $2, url = $3, signing_key_ids = $4, sealed = $5,
                     updated_at = $6 WHERE name = $1",
@@ -376,7 +376,7 @@ impl AlertStore for Adapter {
     }
 
     async fn delete_alert_channel(&self, name: &str, audit: AuditEvent) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let done = sqlx::query("DELETE FROM alert_channels WHERE name = $1")
             .bind(name)
             .execute(&mut *tx)
@@ -480,7 +480,7 @@ impl AlertStore for Adapter {
     }
 
     async fn insert_silence(&self, s: &SilenceView, audit: AuditEvent) -> StoreResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         sqlx::query(
             "INSERT INTO alert_silences (id, rule, workflow, environment, starts_at, ends_at, cron,
                                          time_zone, duration_secs, reason, created_by, created_at,
@@ -542,7 +542,7 @@ impl AlertStore for Adapter {
         at: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<Option<SilenceView>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let done = sqlx::query(
             "UPDATE alert_silences SET expired_at = $2 WHERE id = $1 AND expired_at IS NULL",
         )
@@ -586,7 +586,7 @@ impl AlertStore for Adapter {
     }
 
     async fn commit_alert_pass(&self, pass: AlertPass) -> StoreResult<PassCommit> {
-        alert_pass::commit(&self.pool, pass).await
+        alert_pass::commit(&self.writes, pass).await
     }
 
     async fn sync_spec_rules(
@@ -594,7 +594,7 @@ impl AlertStore for Adapter {
         changes: &SpecRuleChanges,
         withdrawal: &Withdrawal,
     ) -> StoreResult<()> {
-        alert_pass::sync_spec_rules(&self.pool, changes, withdrawal).await
+        alert_pass::sync_spec_rules(&self.writes, changes, withdrawal).await
     }
 
     async fn enqueue_notifications(
@@ -602,7 +602,7 @@ impl AlertStore for Adapter {
         notifications: &[NewNotification],
         audit: AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         for n in notifications {
             alert_pass::enqueue_in(&mut tx, n).await?;
         }
@@ -616,11 +616,11 @@ impl AlertStore for Adapter {
         now: DateTime<Utc>,
         lease: std::time::Duration,
     ) -> StoreResult<Option<ClaimedNotification>> {
-        alert_pass::claim(&self.pool, now, lease).await
+        alert_pass::claim(&self.writes, now, lease).await
     }
 
     async fn record_delivery(&self, id: &str, record: &DeliveryRecord) -> StoreResult<()> {
-        alert_pass::record(&self.pool, id, record).await
+        alert_pass::record(&self.writes, id, record).await
     }
 
     async fn next_notification_due(&self) -> StoreResult<Option<DateTime<Utc>>> {

@@ -76,7 +76,7 @@ impl ApprovalStore for Adapter {
     ) -> StoreResult<ApprovalRequest> {
         let id = uuid::Uuid::now_v7().to_string();
         let expires_at = ApprovalRequest::expiry_from(now);
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         sqlx::query(
             "INSERT INTO approval_requests (id, action, workflow_id, workflow, version, environment,
                  inputs, reason, requested_by_id, requested_by_name, created_at, expires_at, status,
@@ -186,7 +186,7 @@ impl ApprovalStore for Adapter {
             comment,
             run,
         } = decision;
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM approval_requests WHERE id = $1{FOR_UPDATE}"
         ))

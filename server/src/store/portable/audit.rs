@@ -13,9 +13,9 @@ use gantry_core::audit::{
     Actor, ActorKind, AuditEvent, AuditFilter, AuditPage, AuditRecord, ChainLink, Checkpoint,
     Outcome, canonical_json,
 };
-use sqlx::{QueryBuilder, Row, Transaction};
+use sqlx::{QueryBuilder, Row};
 
-type Tx = Transaction<'static, Db>;
+type Tx = crate::store::write_turn::WriteTx<Db>;
 type DbRow = <Db as sqlx::Database>::Row;
 
 const AUDIT_COLUMNS: &str = "seq, at, actor_kind, actor_id, actor_name, action, resource, \
@@ -142,7 +142,7 @@ fn checkpoint_from_row(row: &DbRow) -> StoreResult<Checkpoint> {
 #[async_trait]
 impl AuditStore for Adapter {
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<AuditRecord> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let record = append_in(&mut tx, event).await?;
         tx.commit().await?;
         Ok(record)
@@ -247,7 +247,7 @@ impl AuditStore for Adapter {
         .bind(checkpoint.signed_at)
         .bind(&checkpoint.key_id)
         .bind(&checkpoint.signature)
-        .execute(&self.pool)
+        .execute(&mut *self.writes.connection().await?)
         .await?;
         Ok(())
     }
@@ -258,7 +258,7 @@ impl AuditStore for Adapter {
         through: &ChainLink,
         note: AuditEvent,
     ) -> StoreResult<Option<Archived>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let ends = lock_chain(&mut tx).await?;
         let at_through: Option<String> =
             sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
@@ -302,7 +302,7 @@ impl AuditStore for Adapter {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<u64>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         sqlx::query(
             "INSERT INTO audit_sink_cursors (sink, delivered_seq, updated_at) VALUES ($1, 0, $2)
              ON CONFLICT (sink) DO NOTHING",
@@ -333,7 +333,7 @@ impl AuditStore for Adapter {
         )
         .bind(holder.sink)
         .bind(holder.owner)
-        .execute(&self.pool)
+        .execute(&mut *self.writes.connection().await?)
         .await?;
         Ok(())
     }
@@ -352,7 +352,7 @@ impl AuditStore for Adapter {
         .bind(now)
         .bind(holder.sink)
         .bind(holder.owner)
-        .execute(&self.pool)
+        .execute(&mut *self.writes.connection().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -52,7 +52,7 @@ impl BundleStore for Adapter {
         audit: AuditEvent,
     ) -> StoreResult<Result<Vec<ImportedVersion>, VersionClash>> {
         let payload = &new.bundle.payload;
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let workflow_id = lock_or_create_workflow(&mut tx, &payload.workflow, now).await?;
         let mut outcome = Vec::with_capacity(payload.versions.len());
         for (bundled, spec) in payload.versions.iter().zip(&new.bundle.specs) {

@@ -188,7 +188,7 @@ impl Adapter {
 #[async_trait]
 impl CanaryStore for Adapter {
     async fn start_canary(&self, new: NewCanary<'_>, audit: AuditEvent) -> StoreResult<Started> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         sqlx::query(&format!(
             "SELECT id FROM workflows WHERE id = $1{FOR_UPDATE}"
         ))
@@ -430,7 +430,7 @@ impl CanaryStore for Adapter {
 
     async fn record_evaluation(&self, id: &str, evaluation: &CanaryEvaluation) -> StoreResult<()> {
         let json = serde_json::to_string(evaluation).map_err(corrupt)?;
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let seq: Option<i32> =
             sqlx::query_scalar("SELECT max(seq) FROM canary_evaluations WHERE canary_id = $1")
                 .bind(id)
@@ -459,7 +459,7 @@ impl CanaryStore for Adapter {
         change: CanaryChange<'_>,
         audit: AuditEvent,
     ) -> StoreResult<Changed> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let workflow_id: Option<String> =
             sqlx::query_scalar("SELECT workflow_id FROM canaries WHERE id = $1")
                 .bind(change.id)

@@ -65,7 +65,7 @@ impl DelegationStore for Adapter {
         audit: AuditEvent,
     ) -> StoreResult<()> {
         let d = &stored.delegation;
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         sqlx::query(
             "INSERT INTO approval_delegations (id, from_id, from_name, to_id, to_name, environment,
                                                from_time, until, created_at, revoked_at)
@@ -137,7 +137,7 @@ impl DelegationStore for Adapter {
         at: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<Revoked> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         // Locked, so two revocations record one revoke and one conflict.
         let row = sqlx::query(&format!(
             "SELECT {DELEGATION_COLUMNS} FROM approval_delegations WHERE id = $1{FOR_UPDATE}"

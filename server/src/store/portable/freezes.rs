@@ -146,7 +146,7 @@ impl FreezeStore for Adapter {
                 Some(timezone.as_str()),
             ),
         };
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         sqlx::query(&format!(
             "INSERT INTO freeze_windows ({WINDOW_COLUMNS})
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
@@ -171,7 +171,7 @@ impl FreezeStore for Adapter {
     }
 
     async fn delete_freeze(&self, d: FreezeDelete<'_>, audit: AuditEvent) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let done = sqlx::query(
             "UPDATE freeze_windows SET deleted_at = $3, deleted_by_id = $4, deleted_by_name = $5
              WHERE id = $1 AND environment = $2 AND deleted_at IS NULL",
@@ -197,7 +197,7 @@ impl FreezeStore for Adapter {
         b: &FreezeBreak,
         audit: AuditEvent,
     ) -> StoreResult<BreakRecorded> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let state: Option<String> = sqlx::query_scalar(&format!(
             "SELECT state FROM promotion_requests WHERE id = $1{FOR_UPDATE}"
         ))
@@ -276,7 +276,7 @@ impl FreezeStore for Adapter {
         r: BreakReview<'_>,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let done = sqlx::query(
             "UPDATE freeze_breaks SET reviewed_by_id = $2, reviewed_by_name = $3,
                     reviewed_at = $4, review_comment = $5

@@ -231,7 +231,7 @@ impl PromotionStore for Adapter {
 
     async fn save_policy(&self, policy: &StoredPolicy, audit: AuditEvent) -> StoreResult<()> {
         let text = serde_json::to_string(&policy.policy).map_err(corrupt)?;
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         sqlx::query(
             "INSERT INTO environment_policies (environment, policy, updated_at, updated_by_id,
                                                updated_by_name)
@@ -254,7 +254,7 @@ impl PromotionStore for Adapter {
 
     async fn file_promotion(&self, new: NewPromotion<'_>, audit: AuditEvent) -> StoreResult<()> {
         let r = new.request;
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         if let Some(old) = new.supersede {
             sqlx::query(
                 "UPDATE promotion_requests SET state = 'superseded', decided_at = $2
@@ -347,7 +347,7 @@ impl PromotionStore for Adapter {
         approval: &PromotionApproval,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         if Adapter::lock_request(&mut tx, id).await? != Some(PromotionState::Pending) {
             return Ok(false);
         }
@@ -384,7 +384,7 @@ impl PromotionStore for Adapter {
         tick: Option<&ChecklistTick>,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         if Adapter::lock_request(&mut tx, id).await? != Some(PromotionState::Pending) {
             return Ok(false);
         }
@@ -419,7 +419,7 @@ impl PromotionStore for Adapter {
         close: PromotionClose<'_>,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         if Adapter::lock_request(&mut tx, close.id).await? != Some(PromotionState::Pending) {
             return Ok(false);
         }
@@ -442,7 +442,7 @@ impl PromotionStore for Adapter {
     }
 
     async fn move_pointer(&self, change: PointerMove<'_>, audit: AuditEvent) -> StoreResult<Moved> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         // The lock every pointer move of this workflow (and apply) takes.
         sqlx::query(&format!(
             "SELECT id FROM workflows WHERE id = $1{FOR_UPDATE}"

@@ -46,7 +46,7 @@ impl QueueStore for Adapter {
     ) -> StoreResult<Vec<Claim>> {
         let now_ms = epoch_ms(now);
         let until = now_ms + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         // `ready_at_ms` stays as it was (claims look at queued rows only):
         // when the step became claimable, for the time it waited.
         let sql = format!(
@@ -126,7 +126,7 @@ impl QueueStore for Adapter {
         .bind(claim.step_id)
         .bind(db_int(claim.attempt))
         .bind(worker)
-        .execute(&self.pool)
+        .execute(&mut *self.writes.connection().await?)
         .await?;
         if done.rows_affected() == 0 {
             return Ok(Beat::Lost);
@@ -148,7 +148,7 @@ impl QueueStore for Adapter {
         result: AttemptResult,
         now: DateTime<Utc>,
     ) -> StoreResult<Settled> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let Some(mut run) = self.lock_run(&mut tx, &result.run_id).await? else {
             return Ok(Settled::default());
         };
@@ -283,7 +283,10 @@ impl QueueStore for Adapter {
                     .push_bind(&l.text);
             });
             insert.push(" ON CONFLICT DO NOTHING");
-            insert.build().execute(&self.pool).await?;
+            insert
+                .build()
+                .execute(&mut *self.writes.connection().await?)
+                .await?;
         }
         Ok(())
     }

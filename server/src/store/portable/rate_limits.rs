@@ -58,7 +58,7 @@ impl RateLimitStore for Adapter {
         .bind(now)
         .bind(interval)
         .bind(burst)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.writes.connection().await?)
         .await?;
         if let Some(tat) = moved {
             return Ok(Taken { allowed: true, tat });
@@ -77,7 +77,7 @@ impl RateLimitStore for Adapter {
     async fn purge_rate_limit_buckets(&self, before: i64) -> StoreResult<u64> {
         Ok(sqlx::query("DELETE FROM rate_limit_buckets WHERE tat < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&mut *self.writes.connection().await?)
             .await?
             .rows_affected())
     }
@@ -96,7 +96,7 @@ impl RateLimitStore for Adapter {
         rule: &RateLimitOverride,
         audit: AuditEvent,
     ) -> StoreResult<RateLimitOverride> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         // The same subject and class replace the earlier override (and
         // keep its id, so links to it stay good).
         let row = sqlx::query(&format!(
@@ -128,7 +128,7 @@ impl RateLimitStore for Adapter {
         id: &str,
         audit: AuditEvent,
     ) -> StoreResult<Option<RateLimitOverride>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let row = sqlx::query(&format!(
             "DELETE FROM rate_limit_overrides WHERE id = $1 RETURNING {COLUMNS}"
         ))

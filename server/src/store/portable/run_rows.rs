@@ -6,9 +6,9 @@ use super::Db;
 use crate::store::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use gantry_core::run::{RunMode, RunStatus, RunSummary, StepStatus, Trigger};
-use sqlx::{QueryBuilder, Row, Transaction};
+use sqlx::{QueryBuilder, Row};
 
-pub(super) type Tx = Transaction<'static, Db>;
+pub(super) type Tx = crate::store::write_turn::WriteTx<Db>;
 type DbRow = <Db as sqlx::Database>::Row;
 
 pub(super) const RUN_COLUMNS: &str = "id, workflow_id, workflow_name, version, environment, status, stopping, \

@@ -317,7 +317,7 @@ impl RunStore for Adapter {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<RunSummary> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let run = self.insert_run(&mut tx, &new, now).await?;
         append_in(&mut tx, audit.detail("run_id", run.id.clone())).await?;
         tx.commit().await?;
@@ -330,7 +330,7 @@ impl RunStore for Adapter {
         environment: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         // The lane row serializes admissions across processes.
         let lane: Option<i32> = sqlx::query_scalar(&format!(
             "SELECT version FROM workflow_environments WHERE workflow_id = $1 AND environment = $2{FOR_UPDATE}"
@@ -422,7 +422,7 @@ impl RunStore for Adapter {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<CancelOutcome> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let Some(mut run) = self.lock_run(&mut tx, id).await? else {
             return Ok(CancelOutcome::NotFound);
         };
@@ -457,7 +457,7 @@ impl RunStore for Adapter {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<Dismissed> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let closed = sqlx::query(
             "UPDATE runs SET attention_closed_at = $1, attention_closed_by = $2,
                              attention_note = $3
@@ -496,7 +496,7 @@ impl RunStore for Adapter {
         let mut swept = 0;
         let mut finished = Vec::new();
         for id in late {
-            let mut tx = begin_write(&self.pool).await?;
+            let mut tx = begin_write(&self.writes).await?;
             let Some(mut run) = self.lock_run(&mut tx, &id).await? else {
                 continue;
             };

@@ -28,7 +28,7 @@ impl ScheduleStore for Adapter {
             enabled,
             next_fire_at,
         } = switch;
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let row: Option<(i32,)> = sqlx::query_as(
             "UPDATE workflow_environments SET schedule_enabled = $1, next_fire_at = $2
              WHERE environment = $3 AND workflow_id = (SELECT id FROM workflows WHERE name = $4)
@@ -85,7 +85,7 @@ impl ScheduleStore for Adapter {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<Option<RunSummary>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         if !move_slot(&mut tx, due, next_fire_at).await? {
             return Ok(None);
         }
@@ -101,7 +101,7 @@ impl ScheduleStore for Adapter {
         next_fire_at: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         if !move_slot(&mut tx, due, next_fire_at).await? {
             return Ok(false);
         }

@@ -19,7 +19,7 @@ use sqlx::Row;
 use sqlx::types::Json;
 use std::collections::{BTreeSet, HashMap};
 
-type Tx = sqlx::Transaction<'static, Db>;
+type Tx = crate::store::write_turn::WriteTx<Db>;
 
 /// A write's result and whose grants it may have changed.
 struct Outcome {
@@ -213,7 +213,7 @@ impl ScimStore for Adapter {
         now: DateTime<Utc>,
         audit: ScimRecord,
     ) -> StoreResult<ScimWritten> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let outcome = async {
             match write {
                 ScimWrite::CreateUser(fields) => create_user(&mut tx, fields, now).await,

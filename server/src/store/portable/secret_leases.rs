@@ -38,7 +38,7 @@ impl SecretLeaseStore for Adapter {
         events: Vec<AuditEvent>,
         leases: Vec<StoredLease>,
     ) -> StoreResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         for event in events {
             append_in(&mut tx, event).await?;
         }
@@ -104,7 +104,7 @@ impl SecretLeaseStore for Adapter {
         at: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let changed = sqlx::query(
             "UPDATE secret_leases SET revoked_at = $2, last_error = NULL, retry_at = NULL
              WHERE lease_id = $1 AND revoked_at IS NULL",
@@ -129,7 +129,7 @@ impl SecretLeaseStore for Adapter {
         )
         .bind(lease_id)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&mut *self.writes.connection().await?)
         .await?;
         Ok(())
     }
@@ -144,7 +144,7 @@ impl SecretLeaseStore for Adapter {
             .bind(lease_id)
             .bind(error)
             .bind(retry_at)
-            .execute(&self.pool)
+            .execute(&mut *self.writes.connection().await?)
             .await?;
         Ok(())
     }

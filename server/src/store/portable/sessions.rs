@@ -14,11 +14,13 @@ use tower_sessions::session_store::{self, Error, ExpiredDeletion, SessionStore};
 #[derive(Debug, Clone)]
 pub struct SessionTable {
     pool: sqlx::Pool<Db>,
+    /// Saves and deletes take the store's turn (`store/write_turn.rs`).
+    writes: crate::store::write_turn::Writer<Db>,
 }
 
 impl SessionTable {
-    pub fn new(pool: sqlx::Pool<Db>) -> Self {
-        Self { pool }
+    pub fn new(pool: sqlx::Pool<Db>, writes: crate::store::write_turn::Writer<Db>) -> Self {
+        Self { pool, writes }
     }
 }
 
@@ -55,7 +57,7 @@ impl SessionStore for SessionTable {
             .bind(id_hash(&record.id))
             .bind(encode(record)?)
             .bind(record.expiry_date.unix_timestamp())
-            .execute(&self.pool)
+            .execute(&mut *self.writes.connection().await.map_err(backend)?)
             .await
             .map_err(backend)?;
             if inserted.rows_affected() == 1 {
@@ -74,7 +76,7 @@ impl SessionStore for SessionTable {
         .bind(id_hash(&record.id))
         .bind(encode(record)?)
         .bind(record.expiry_date.unix_timestamp())
-        .execute(&self.pool)
+        .execute(&mut *self.writes.connection().await.map_err(backend)?)
         .await
         .map_err(backend)?;
         Ok(())
@@ -103,7 +105,7 @@ impl SessionStore for SessionTable {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash(id))
-            .execute(&self.pool)
+            .execute(&mut *self.writes.connection().await.map_err(backend)?)
             .await
             .map_err(backend)?;
         Ok(())
@@ -115,7 +117,7 @@ impl ExpiredDeletion for SessionTable {
     async fn delete_expired(&self) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE expiry_date <= $1")
             .bind(now_secs())
-            .execute(&self.pool)
+            .execute(&mut *self.writes.connection().await.map_err(backend)?)
             .await
             .map_err(backend)?;
         Ok(())

@@ -78,7 +78,7 @@ impl TokenStore for Adapter {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let id: String = sqlx::query_scalar(
             // The same secret configured again does not undo a revocation;
             // a new one replaces it. It is the system's own token: it may
@@ -162,7 +162,7 @@ impl TokenStore for Adapter {
         .bind(now)
         .bind(&id)
         .bind(now - chrono::Duration::minutes(1))
-        .execute(&self.pool)
+        .execute(&mut *self.writes.connection().await?)
         .await?;
         let grants = grants
             .into_iter()
@@ -182,7 +182,7 @@ impl TokenStore for Adapter {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<Created> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let inserted = sqlx::query(
             "INSERT INTO api_tokens (id, name, token_hash, created_at, expires_at, created_by, hint,
@@ -271,7 +271,7 @@ impl TokenStore for Adapter {
         now: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<Option<ServiceToken>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let row: Option<(String, Option<DateTime<Utc>>)> = sqlx::query_as(&format!(
             "SELECT id, revoked_at FROM api_tokens WHERE {KNOWN_KINDS} AND (id = $1 OR name = $1)",
         ))

@@ -47,7 +47,7 @@ macro_rules! select_user_where {
 /// appends `audit` in the same transaction. False (nothing changed) when
 /// the row is not there.
 async fn update_one_then_record<'q>(
-    pool: &sqlx::Pool<Db>,
+    pool: &crate::store::write_turn::Writer<Db>,
     update: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>,
     audit: AuditEvent,
 ) -> StoreResult<bool> {
@@ -63,7 +63,7 @@ async fn update_one_then_record<'q>(
 #[async_trait]
 impl UserStore for Adapter {
     async fn upsert_seed_user(&self, seed: &SeedUser, now: DateTime<Utc>) -> StoreResult<UserId> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let id: String = sqlx::query_scalar(
             "INSERT INTO users (id, username, display_name, source, created_at, updated_at)
              VALUES ($1, $2, $3, 'dev', $4, $4)
@@ -133,7 +133,7 @@ impl UserStore for Adapter {
         now: DateTime<Utc>,
         audit: SignInRecord,
     ) -> StoreResult<OidcUpsert> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let mut existing: Option<(String, bool, bool)> = sqlx::query_as(
             "SELECT id, disabled, scim_resource IS NOT NULL FROM users
              WHERE oidc_issuer = $1 AND oidc_subject = $2",
@@ -245,7 +245,7 @@ impl UserStore for Adapter {
                 .bind(Json(preferences))
                 .bind(now)
                 .bind(&id.0);
-        update_one_then_record(&self.pool, update, audit).await
+        update_one_then_record(&self.writes, update, audit).await
     }
 
     async fn record_sign_in(
@@ -258,7 +258,7 @@ impl UserStore for Adapter {
             sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2 AND NOT disabled")
                 .bind(now)
                 .bind(&id.0);
-        update_one_then_record(&self.pool, update, audit).await
+        update_one_then_record(&self.writes, update, audit).await
     }
 
     async fn list_users(&self) -> StoreResult<Vec<(UserRecord, Vec<RoleGrant>)>> {
@@ -308,6 +308,6 @@ impl UserStore for Adapter {
         .bind(disabled)
         .bind(now)
         .bind(&id.0);
-        update_one_then_record(&self.pool, update, audit).await
+        update_one_then_record(&self.writes, update, audit).await
     }
 }

@@ -112,7 +112,7 @@ impl VerificationStore for Adapter {
         at: DateTime<Utc>,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let claimed = sqlx::query(
             "UPDATE verifications SET state = 'running', run_id = id, started_at = $2
              WHERE id = $1 AND state = 'pending'",
@@ -135,7 +135,7 @@ impl VerificationStore for Adapter {
         outcome: VerificationOutcome<'_>,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let finished = sqlx::query(
             "UPDATE verifications SET state = $2, why = $3, rollback_id = $4, finished_at = $5
              WHERE id = $1 AND state IN ('pending', 'running')",

@@ -166,7 +166,7 @@ impl VersionStore for Adapter {
     ) -> StoreResult<ApplyOutcome> {
         let hash = new.spec.content_hash();
         let name = &new.spec.name;
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let existing: Option<String> = sqlx::query_scalar(&format!(
             "SELECT id FROM workflows WHERE name = $1{FOR_UPDATE}"
         ))

@@ -93,7 +93,7 @@ impl WebhookStore for Adapter {
 
     async fn insert_webhook(&self, hook: &StoredWebhook, audit: AuditEvent) -> StoreResult<bool> {
         let h = &hook.view;
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let inserted = sqlx::query(&format!(
             "INSERT INTO webhooks ({HOOK_COLUMNS})
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -127,7 +127,7 @@ impl WebhookStore for Adapter {
         c: SecretsChange<'_>,
         audit: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let done = sqlx::query(
             "UPDATE webhooks SET sealed_secrets = $3, previous_active = $4,
                  rotated_at = COALESCE($5, rotated_at), retired_at = COALESCE($6, retired_at)
@@ -151,7 +151,7 @@ impl WebhookStore for Adapter {
     }
 
     async fn delete_webhook(&self, name: &str, audit: AuditEvent) -> StoreResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         sqlx::query("DELETE FROM webhook_deliveries WHERE webhook = $1")
             .bind(name)
             .execute(&mut *tx)
@@ -175,7 +175,7 @@ impl WebhookStore for Adapter {
         d: &DeliveryView,
         audit: AuditEvent,
     ) -> StoreResult<DeliveryRecorded> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writes).await?;
         let inserted = sqlx::query(&format!(
             "INSERT INTO webhook_deliveries (webhook, {DELIVERY_COLUMNS})
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -214,7 +214,7 @@ impl WebhookStore for Adapter {
         .bind(&d.run_id)
         .bind(&d.approval_id)
         .bind(&d.error)
-        .execute(&self.pool)
+        .execute(&mut *self.writes.connection().await?)
         .await?;
         Ok(())
     }
