@@ -36,9 +36,7 @@ const RAN_MICROS: &str = "(EXTRACT(EPOCH FROM (finished_at - started_at)) * 1000
 const FINISHED_HOUR: &str = "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')";
 
 async fn begin_write(w: &Writer<Db>) -> StoreResult<WriteTx<Db>> {
-    // IMMEDIATE (SQLite) takes the write lock up front: a deferred
-    // transaction that reads and then writes can fail with SQLITE_BUSY
-    // instead of waiting.
+    // Writers wait for the rows they lock, not for a turn.
     Ok(w.begin().await?)
 }
 

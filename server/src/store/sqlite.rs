@@ -39,9 +39,9 @@ const RAN_MICROS: &str = "(CAST(ROUND((julianday(finished_at) - julianday(starte
 const FINISHED_HOUR: &str = "strftime('%Y-%m-%dT%H', finished_at)";
 
 async fn begin_write(w: &Writer<Db>) -> StoreResult<WriteTx<Db>> {
-    // IMMEDIATE (SQLite) takes the write lock up front: a deferred
-    // transaction that reads and then writes can fail with SQLITE_BUSY
-    // instead of waiting.
+    // In the store's turn (`write_turn.rs`). IMMEDIATE takes the write
+    // lock up front: a deferred transaction that reads and then writes can
+    // fail with SQLITE_BUSY instead of waiting.
     Ok(w.begin_with("BEGIN IMMEDIATE").await?)
 }
 
