@@ -108,6 +108,11 @@ pub fn kill_descendants() {
                 // A child the listing missed: the slow, complete way.
                 _ => children = children_of(me),
             }
+            if children.is_empty() {
+                // Still unlisted (being born or re-parented): look again
+                // rather than block on a child nothing has killed.
+                continue;
+            }
         }
         for pid in &children {
             let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
