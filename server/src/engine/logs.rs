@@ -148,14 +148,16 @@ fn stream_of(key: u8) -> LogStream {
     }
 }
 
-/// Starts the writer task of one attempt; await the handle after dropping
-/// every sink to flush the last batch.
+/// Starts the writer task of one attempt. Await the handle after dropping
+/// every sink: it answers the lines not written yet, which the worker
+/// hands in with the attempt's end (one write for both; for a short step,
+/// its only one).
 pub fn start(
     source: SharedSource,
     clock: Arc<dyn Clock>,
     lease: Lease,
     limits: LogLimits,
-) -> (LogSink, tokio::task::JoinHandle<()>) {
+) -> (LogSink, tokio::task::JoinHandle<Vec<LogLine>>) {
     let (tx, mut rx) = mpsc::channel::<Message>(1024);
     let handle = tokio::spawn(async move {
         let mut out = Lines {
@@ -213,7 +215,7 @@ pub fn start(
                 ),
             });
         }
-        write(&source, &lease, &mut batch).await;
+        batch
     });
     (LogSink { tx }, handle)
 }
@@ -231,6 +233,11 @@ struct Lines {
 impl Lines {
     fn add(&mut self, stream: LogStream, mut text: String, at: chrono::DateTime<chrono::Utc>) {
         let limits = self.limits;
+        // PostgreSQL's text can't hold NUL, and one such line would fail
+        // the write that carries the attempt's end with it.
+        if text.contains('\0') {
+            text = text.replace('\0', "\u{FFFD}");
+        }
         let over = self.line_no >= limits.max_lines || self.bytes + text.len() > limits.max_bytes;
         if over && stream != LogStream::System {
             self.dropped_lines += 1;

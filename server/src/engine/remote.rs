@@ -3,7 +3,7 @@
 //! HTTP with a worker token. The process holds no database credential, so
 //! neither do the steps it runs.
 
-use super::source::{Outcome, WorkSource};
+use super::source::{Finished, Outcome, WorkSource};
 use anyhow::{Context, bail};
 use async_trait::async_trait;
 use gantry_core::execution::{
@@ -182,7 +182,20 @@ impl WorkSource for RemoteSource {
         delivery.context("execution API secrets: empty answer")
     }
 
-    async fn report(&self, lease: &Lease, outcome: Outcome) -> anyhow::Result<bool> {
+    async fn finish(
+        &self,
+        lease: &Lease,
+        outcome: Outcome,
+        last_lines: Vec<LogLine>,
+        _next: Option<Duration>,
+    ) -> anyhow::Result<Finished> {
+        // Retried reports send the lines again; the store keeps each once.
+        // Logs are best effort: the end is reported regardless.
+        if !last_lines.is_empty()
+            && let Err(e) = self.append_logs(lease, last_lines).await
+        {
+            tracing::warn!(error = %e, "could not store the attempt's last log lines");
+        }
         let report = AttemptReport {
             attempt: self.attempt(lease),
             end: outcome.end,
@@ -191,6 +204,9 @@ impl WorkSource for RemoteSource {
             outputs: outcome.outputs,
         };
         let settled: Option<Settlement> = self.post("report", &report, CALL_TIMEOUT).await?;
-        Ok(settled.is_some_and(|s| s.accepted))
+        Ok(Finished {
+            accepted: settled.is_some_and(|s| s.accepted),
+            next: None,
+        })
     }
 }

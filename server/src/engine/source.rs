@@ -6,7 +6,7 @@
 use crate::runtime::clock::Clock;
 use crate::runtime::telemetry::{context, finished};
 use crate::store::SharedStore;
-use crate::store::queue::{AttemptKey, AttemptResult, Claim, NewLogLine};
+use crate::store::queue::{AttemptKey, AttemptResult, Claim, Handoff, NewLogLine};
 use crate::store::secret_leases::StoredLease;
 use async_trait::async_trait;
 use gantry_core::audit::{Actor, ActorKind};
@@ -56,8 +56,17 @@ pub trait WorkSource: Send + Sync + 'static {
 
     async fn append_logs(&self, lease: &Lease, lines: Vec<LogLine>) -> anyhow::Result<()>;
 
-    /// Records the end; `false` when the report was stale (changed nothing).
-    async fn report(&self, lease: &Lease, outcome: Outcome) -> anyhow::Result<bool>;
+    /// Records the end, after storing the attempt's last log lines; with
+    /// `next` (a lease duration), may also lease this worker its next
+    /// ready step in the same breath (the store does both in the
+    /// finishing transaction; the execution API doesn't hand off).
+    async fn finish(
+        &self,
+        lease: &Lease,
+        outcome: Outcome,
+        last_lines: Vec<LogLine>,
+        next: Option<Duration>,
+    ) -> anyhow::Result<Finished>;
 
     /// Records the attempt's secret fetches in the audit log, one record
     /// each. Fail closed: unless this succeeded the step must not run with
@@ -74,6 +83,15 @@ pub trait WorkSource: Send + Sync + 'static {
 }
 
 pub type SharedSource = Arc<dyn WorkSource>;
+
+/// What reporting an attempt's end came to.
+#[derive(Debug, Default)]
+pub struct Finished {
+    /// False when the report was stale (changed nothing).
+    pub accepted: bool,
+    /// The step leased to this worker by the same transaction, to run next.
+    pub next: Option<Lease>,
+}
 
 /// `gantry_runs_finished_total` and the run's duration, read back from the
 /// run; for whoever's change finished it (a step's report, the scheduler
@@ -97,6 +115,22 @@ pub async fn count_finished_run(store: &SharedStore, run_id: &str, traceparent: 
             tracing::warn!(error = %e, run = %run_id, "metrics: could not read a finished run")
         }
     }
+}
+
+/// An attempt's captured lines as the store keeps them.
+fn log_rows(key: AttemptKey<'_>, lines: Vec<LogLine>) -> Vec<NewLogLine> {
+    lines
+        .into_iter()
+        .map(|l| NewLogLine {
+            run_id: key.run_id.to_owned(),
+            step_id: key.step_id.to_owned(),
+            attempt: key.attempt,
+            line: l.line,
+            stream: l.stream,
+            at: l.at,
+            text: l.text,
+        })
+        .collect()
 }
 
 /// The store, for the worker in the process that owns the database.
@@ -143,7 +177,8 @@ impl LocalSource {
             .version_spec(&claim.workflow_id, claim.version)
             .await?;
         let Some(step) = spec.step(&claim.step_id).cloned() else {
-            self.report_of(claim.key(), Outcome::failed("step missing from its spec"))
+            // Boxed: reporting may lease a next step, which comes here.
+            Box::pin(self.report_of(claim.key(), Outcome::failed("step missing from its spec")))
                 .await?;
             return Ok(None);
         };
@@ -195,25 +230,37 @@ impl LocalSource {
         key: AttemptKey<'_>,
         lines: Vec<LogLine>,
     ) -> anyhow::Result<()> {
-        let rows: Vec<NewLogLine> = lines
-            .into_iter()
-            .map(|l| NewLogLine {
-                run_id: key.run_id.to_owned(),
-                step_id: key.step_id.to_owned(),
-                attempt: key.attempt,
-                line: l.line,
-                stream: l.stream,
-                at: l.at,
-                text: l.text,
-            })
-            .collect();
-        Ok(self.store.append_logs(&rows).await?)
+        Ok(self.store.append_logs(&log_rows(key, lines)).await?)
     }
 
     /// Records an attempt's end as this source's owner; `false` when stale.
     pub async fn report_of(&self, key: AttemptKey<'_>, outcome: Outcome) -> anyhow::Result<bool> {
+        Ok(self
+            .finish_of(key, outcome, Vec::new(), None)
+            .await?
+            .accepted)
+    }
+
+    /// Records an attempt's end with its last log lines, and with `next`
+    /// leases this worker its next ready step, in one transaction.
+    async fn finish_of(
+        &self,
+        key: AttemptKey<'_>,
+        outcome: Outcome,
+        last_lines: Vec<LogLine>,
+        next: Option<Duration>,
+    ) -> anyhow::Result<Finished> {
         let result = self.result(key, outcome);
-        let settled = self.store.finish_attempt(result, self.clock.now()).await?;
+        let lines = log_rows(key, last_lines);
+        let handoff = Handoff {
+            lines: &lines,
+            claim: u32::from(next.is_some()),
+            lease: next.unwrap_or_default(),
+        };
+        let settled = self
+            .store
+            .finish_and_hand_off(result, handoff, self.clock.now())
+            .await?;
         if let Some(step) = &settled.step_finished {
             let now = self.clock.now();
             finished::step_ended(finished::StepEnd {
@@ -238,7 +285,25 @@ impl LocalSource {
         {
             tracing::warn!(error = %e, "admitting queued runs failed");
         }
-        Ok(settled.accepted)
+        Ok(Finished {
+            accepted: settled.accepted,
+            // One was asked for (`Handoff::claim` is 0 or 1).
+            next: self.leases_of(settled.next).await.into_iter().next(),
+        })
+    }
+
+    /// Claims with their steps' specs; a claim whose spec can't be read is
+    /// left to expire (and be retried).
+    async fn leases_of(&self, claims: Vec<Claim>) -> Vec<Lease> {
+        let mut leases = Vec::with_capacity(claims.len());
+        for claim in claims {
+            match self.lease_of(claim).await {
+                Ok(Some(lease)) => leases.push(lease),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot load a claimed step's spec"),
+            }
+        }
+        leases
     }
 
     /// Appends one `secret.fetch` record per access, by `actor`, and keeps
@@ -319,16 +384,7 @@ impl WorkSource for LocalSource {
                 .claim_steps(&self.owner, limit, self.clock.now(), lease)
                 .await?;
             if !claims.is_empty() {
-                let mut leases = Vec::with_capacity(claims.len());
-                for claim in claims {
-                    match self.lease_of(claim).await {
-                        Ok(Some(lease)) => leases.push(lease),
-                        Ok(None) => {}
-                        // The lease expires and the step is retried.
-                        Err(e) => tracing::warn!(error = %e, "cannot load a claimed step's spec"),
-                    }
-                }
-                return Ok(leases);
+                return Ok(self.leases_of(claims).await);
             }
             let left = until.saturating_duration_since(tokio::time::Instant::now());
             if left.is_zero() {
@@ -358,8 +414,15 @@ impl WorkSource for LocalSource {
         self.append_logs_of(AttemptKey::of(lease), lines).await
     }
 
-    async fn report(&self, lease: &Lease, outcome: Outcome) -> anyhow::Result<bool> {
-        self.report_of(AttemptKey::of(lease), outcome).await
+    async fn finish(
+        &self,
+        lease: &Lease,
+        outcome: Outcome,
+        last_lines: Vec<LogLine>,
+        next: Option<Duration>,
+    ) -> anyhow::Result<Finished> {
+        self.finish_of(AttemptKey::of(lease), outcome, last_lines, next)
+            .await
     }
 
     async fn record_secret_accesses(

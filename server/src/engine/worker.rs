@@ -13,7 +13,7 @@ use crate::runtime::clock::Clock;
 use crate::runtime::telemetry::context;
 use crate::secrets::AttemptSecrets;
 use crate::store::SharedStore;
-use gantry_core::execution::{Beat, Lease};
+use gantry_core::execution::{Beat, Lease, LogLine};
 use gantry_core::run::AttemptEnd;
 use gantry_core::secret::{Masker, SecretAccess};
 use gantry_core::spec::{
@@ -163,10 +163,16 @@ impl Worker {
                 Ok(leases) => {
                     for lease in leases {
                         let me = self.clone();
-                        // The attempt opens its own span (`attempt`).
+                        let shutdown = shutdown.clone();
+                        // Each attempt opens its own span (`attempt`). The
+                        // slot runs what its finished attempts hand it (the
+                        // store leases the next ready step with the end).
                         running.spawn(async move {
                             let _slot = BusySlot::take();
-                            me.attempt(lease).await
+                            let mut next = Some(lease);
+                            while let Some(lease) = next {
+                                next = me.attempt(lease, !shutdown.is_cancelled()).await;
+                            }
                         });
                     }
                 }
@@ -186,8 +192,9 @@ impl Worker {
 
     /// One attempt, inside its span: a child of the step's span when the
     /// run is traced, carrying the fields every log line of the attempt
-    /// shows (`run_id`, `step`, `attempt`, …).
-    async fn attempt(&self, claim: Lease) {
+    /// shows (`run_id`, `step`, `attempt`, …). With `hand_off`, answers the
+    /// step leased to this slot along with the attempt's end.
+    async fn attempt(&self, claim: Lease, hand_off: bool) -> Option<Lease> {
         let span = tracing::info_span!(
             "attempt",
             otel.name = %format!("attempt {} of {}", claim.attempt, claim.step_id),
@@ -206,12 +213,17 @@ impl Worker {
         {
             let _ = span.set_parent(context::as_parent(&parent));
         }
-        self.attempt_in_span(claim, span.clone())
+        self.attempt_in_span(claim, hand_off, span.clone())
             .instrument(span)
-            .await;
+            .await
     }
 
-    async fn attempt_in_span(&self, claim: Lease, span: tracing::Span) {
+    async fn attempt_in_span(
+        &self,
+        claim: Lease,
+        hand_off: bool,
+        span: tracing::Span,
+    ) -> Option<Lease> {
         let (sink, writer) = logs::start(
             self.source.clone(),
             self.clock.clone(),
@@ -252,21 +264,26 @@ impl Worker {
                 .await;
         }
         drop(sink);
-        let _ = writer.await;
+        let last_lines = writer.await.unwrap_or_default();
         match outcome {
             Some((end, exit_code, error, outputs)) => {
-                self.report(
-                    &claim,
-                    Outcome {
-                        end,
-                        exit_code,
-                        error,
-                        outputs,
-                    },
-                )
-                .await;
+                let outcome = Outcome {
+                    end,
+                    exit_code,
+                    error,
+                    outputs,
+                };
+                self.report(&claim, outcome, last_lines, hand_off).await
             }
-            None => tracing::warn!("lease lost; the attempt was stopped and abandoned"),
+            None => {
+                tracing::warn!("lease lost; the attempt was stopped and abandoned");
+                if !last_lines.is_empty()
+                    && let Err(e) = self.source.append_logs(&claim, last_lines).await
+                {
+                    tracing::warn!(error = %e, "could not store the attempt's last log lines");
+                }
+                None
+            }
         }
     }
 
@@ -650,7 +667,16 @@ impl Worker {
         }
     }
 
-    async fn report(&self, claim: &Lease, outcome: Outcome) {
+    /// Reports the end with the attempt's last log lines; answers the step
+    /// handed to this slot, if `hand_off` asked for one and one was ready.
+    async fn report(
+        &self,
+        claim: &Lease,
+        outcome: Outcome,
+        last_lines: Vec<LogLine>,
+        hand_off: bool,
+    ) -> Option<Lease> {
+        let next = hand_off.then_some(self.settings.lease);
         // A few quick retries ride out a blip; beyond that the lease
         // expires and the reaper settles the attempt as lost.
         for delay in [0u64, 200, 1000, 3000] {
@@ -658,17 +684,23 @@ impl Worker {
             if delay > 0 {
                 tokio::time::sleep(Duration::from_millis(delay)).await;
             }
-            match self.source.report(claim, outcome.clone()).await {
-                Ok(true) => return,
-                Ok(false) => {
-                    tracing::info!(
-                        "the report was stale (the lease had moved on); nothing changed"
-                    );
-                    return;
+            let finished = self
+                .source
+                .finish(claim, outcome.clone(), last_lines.clone(), next)
+                .await;
+            match finished {
+                Ok(finished) => {
+                    if !finished.accepted {
+                        tracing::info!(
+                            "the report was stale (the lease had moved on); nothing changed"
+                        );
+                    }
+                    return finished.next;
                 }
                 Err(e) => tracing::warn!(error = %e, "reporting the attempt failed"),
             }
         }
+        None
     }
 }
 

@@ -34,7 +34,7 @@ impl<'a> AttemptKey<'a> {
 }
 
 /// A step attempt a worker now owns, with what it needs to execute it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Claim {
     pub run_id: String,
     pub step_id: String,
@@ -77,8 +77,23 @@ pub struct AttemptResult {
     pub outputs: BTreeMap<String, String>,
 }
 
+/// What else an attempt's finishing transaction does for the worker that
+/// reports it: one write instead of three (log lines, the report, the
+/// next claim) per step, and a dependent step readied by this end goes
+/// straight to the slot that just freed, with no wake-up in between.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Handoff<'a> {
+    /// The attempt's last log lines, stored with its end (even when the
+    /// report is stale, as a separate append would have).
+    pub lines: &'a [NewLogLine],
+    /// Ready steps to lease to the same worker in the same transaction
+    /// (0: none), oldest first like any claim.
+    pub claim: u32,
+    pub lease: Duration,
+}
+
 /// What finishing an attempt changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settled {
     /// False when the report was stale (lease lost, run moved on): nothing
     /// was written.
@@ -95,6 +110,8 @@ pub struct Settled {
     pub traceparent: Option<String>,
     /// The step reached its final status with this attempt.
     pub step_finished: Option<StepFinished>,
+    /// Steps leased to the reporting worker as asked by `Handoff::claim`.
+    pub next: Vec<Claim>,
 }
 
 /// A step's end, for its trace span.
@@ -142,6 +159,18 @@ pub trait QueueStore: Send + Sync + 'static {
     async fn finish_attempt(
         &self,
         result: AttemptResult,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Settled> {
+        self.finish_and_hand_off(result, Handoff::default(), now)
+            .await
+    }
+
+    /// `finish_attempt`, with the attempt's last log lines and the
+    /// reporting worker's next claim in the same transaction.
+    async fn finish_and_hand_off(
+        &self,
+        result: AttemptResult,
+        handoff: Handoff<'_>,
         now: DateTime<Utc>,
     ) -> StoreResult<Settled>;
 

@@ -16,6 +16,7 @@ on_both_backends!(
     concurrency_limit_queues_extra_runs,
     outputs_flow_to_later_steps_and_inputs_never_reach_the_shell_parser,
     logs_are_captured_line_by_line_with_a_cap,
+    a_nul_byte_in_output_is_replaced_and_the_step_still_reports,
     http_steps_are_judged_by_status,
     shell_steps_start_from_an_empty_environment,
 );
@@ -402,6 +403,34 @@ steps:
     let last = &texts.last().unwrap();
     assert_eq!(last.0, "system");
     assert!(last.1.starts_with("output truncated: "), "{last:?}");
+}
+
+/// PostgreSQL's text holds no NUL, and the last lines are written with the
+/// attempt's end: one such byte must not cost the step its report.
+async fn a_nul_byte_in_output_is_replaced_and_the_step_still_reports(backend: Backend) {
+    let app = app(backend).await;
+    let id = app
+        .apply_and_run(
+            r#"
+name: binary
+steps:
+  - id: print
+    run: printf 'a\000b\n'
+"#,
+            json!({}),
+        )
+        .await;
+    let run = app.finished_run(&id).await;
+    assert_eq!(run["status"], "succeeded", "{run:#}");
+    let (_, logs) = app.api_get(&format!("/runs/{id}/logs?step=print")).await;
+    let stdout: Vec<&str> = logs["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["stream"] == "stdout")
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(stdout, ["a\u{FFFD}b"], "{logs:#}");
 }
 
 async fn http_steps_are_judged_by_status(backend: Backend) {

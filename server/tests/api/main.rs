@@ -31,6 +31,7 @@ mod edge;
 mod engine;
 mod four_eyes;
 mod freezes;
+mod handoff;
 mod health;
 mod helpers;
 mod http_egress;

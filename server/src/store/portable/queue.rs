@@ -7,7 +7,7 @@ use super::run_rows::{RUN_COLUMNS, RunHead, Tx, corrupt, db_int, run_head, step_
 use super::{Adapter, Db, SKIP_LOCKED, begin_write, notify_work};
 use crate::store::StoreResult;
 use crate::store::queue::{
-    AttemptKey, AttemptResult, Beat, Claim, NewLogLine, QueueGauges, QueueStore, Settled,
+    AttemptKey, AttemptResult, Beat, Claim, Handoff, NewLogLine, QueueGauges, QueueStore, Settled,
     StepFinished, epoch_ms,
 };
 use async_trait::async_trait;
@@ -19,19 +19,185 @@ use sqlx::{QueryBuilder, Row};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// One step's outputs, by name.
+type StepOutputs = BTreeMap<String, String>;
+/// A run's outputs so far, by step.
+type RunOutputs = BTreeMap<String, StepOutputs>;
+
+/// Steps a finishing transaction just readied in its own run: a handoff
+/// claim may take them although their `ready_at_ms`, rounded up, is still
+/// ahead of the claim's own millisecond.
+struct JustReadied<'a> {
+    run_id: &'a str,
+    steps: &'a [String],
+}
+
 impl Adapter {
+    /// Leases up to `limit` ready steps, oldest first, inside `tx`: one
+    /// statement each to take the rows, record their attempts, and read
+    /// their runs and those runs' outputs so far, however many are taken.
+    async fn claim_in(
+        &self,
+        tx: &mut Tx,
+        worker: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease: Duration,
+        readied: Option<JustReadied<'_>>,
+    ) -> StoreResult<Vec<Claim>> {
+        let now_ms = epoch_ms(now);
+        let until = now_ms + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        // `ready_at_ms` stays as it was (claims look at queued rows only):
+        // when the step became claimable, for the time it waited.
+        let mut update = QueryBuilder::<Db>::new(
+            "UPDATE run_steps SET status = 'running', attempt = attempt + 1, lease_owner = ",
+        );
+        update
+            .push_bind(worker)
+            .push(", lease_until_ms = ")
+            .push_bind(until)
+            .push(", started_at = COALESCE(started_at, ")
+            .push_bind(now)
+            .push(
+                ") WHERE (run_id, step_id) IN (
+                 SELECT run_id, step_id FROM run_steps WHERE status = 'queued' AND (ready_at_ms <= ",
+            )
+            .push_bind(now_ms);
+        if let Some(readied) = readied.filter(|r| !r.steps.is_empty()) {
+            update
+                .push(" OR (run_id = ")
+                .push_bind(readied.run_id)
+                .push(" AND step_id IN (");
+            let mut ids = update.separated(", ");
+            for step in readied.steps {
+                ids.push_bind(step);
+            }
+            ids.push_unseparated("))");
+        }
+        update
+            .push(") ORDER BY ready_at_ms LIMIT ")
+            .push_bind(i64::from(limit))
+            .push(format!(
+                "{SKIP_LOCKED}) RETURNING run_id, step_id, attempt, ready_at_ms"
+            ));
+        let claimed: Vec<(String, String, i32, Option<i64>)> =
+            update.build_query_as().fetch_all(&mut **tx).await?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut attempts = QueryBuilder::<Db>::new(
+            "INSERT INTO step_attempts (run_id, step_id, attempt, status, worker, started_at) ",
+        );
+        attempts.push_values(&claimed, |mut row, (run_id, step_id, attempt, _)| {
+            row.push_bind(run_id)
+                .push_bind(step_id)
+                .push_bind(*attempt)
+                .push_bind("running")
+                .push_bind(worker)
+                .push_bind(now);
+        });
+        attempts.build().execute(&mut **tx).await?;
+        let run_ids: std::collections::BTreeSet<&str> =
+            claimed.iter().map(|(run_id, ..)| run_id.as_str()).collect();
+        let runs = self.claimed_runs(tx, &run_ids).await?;
+        let outputs = self.outputs_of(tx, &run_ids).await?;
+        let mut claims = Vec::with_capacity(claimed.len());
+        for (run_id, step_id, attempt, ready_at_ms) in claimed {
+            let Some((head, inputs)) = runs.get(&run_id) else {
+                return Err(corrupt(format!(
+                    "claimed a step of run {run_id}, which has no row"
+                )));
+            };
+            let waited = ready_at_ms.map_or(0, |ready| (now_ms - ready).max(0));
+            claims.push(Claim {
+                queue_wait: Duration::from_millis(u64::try_from(waited).unwrap_or(0)),
+                outputs: outputs.get(&run_id).cloned().unwrap_or_default(),
+                attempt: u32_of(attempt, "attempt")?,
+                workflow_id: head.workflow_id.clone(),
+                workflow: head.summary.workflow.clone(),
+                version: head.summary.version,
+                environment: head.summary.environment.clone(),
+                inputs: inputs.clone(),
+                deadline: head.deadline,
+                traceparent: head.traceparent.clone(),
+                run_id,
+                step_id,
+            });
+        }
+        Ok(claims)
+    }
+
+    /// The claimed steps' runs with their inputs, by id.
+    async fn claimed_runs(
+        &self,
+        tx: &mut Tx,
+        ids: &std::collections::BTreeSet<&str>,
+    ) -> StoreResult<BTreeMap<String, (RunHead, BTreeMap<String, Value>)>> {
+        let mut q = QueryBuilder::<Db>::new(format!(
+            "SELECT {RUN_COLUMNS}, inputs FROM runs WHERE id IN ("
+        ));
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        list.push_unseparated(")");
+        let rows = q.build().fetch_all(&mut **tx).await?;
+        rows.iter()
+            .map(|row| {
+                let Json(inputs): Json<BTreeMap<String, Value>> = row.try_get("inputs")?;
+                let head = run_head(row)?;
+                Ok((head.summary.id.clone(), (head, inputs)))
+            })
+            .collect()
+    }
+
+    /// Outputs of the steps that succeeded so far, per run.
     async fn outputs_of(
         &self,
         tx: &mut Tx,
-        run_id: &str,
-    ) -> StoreResult<BTreeMap<String, BTreeMap<String, String>>> {
-        let rows: Vec<(String, Json<BTreeMap<String, String>>)> = sqlx::query_as(
-            "SELECT step_id, outputs FROM run_steps WHERE run_id = $1 AND status = 'succeeded'",
-        )
-        .bind(run_id)
-        .fetch_all(&mut **tx)
-        .await?;
-        Ok(rows.into_iter().map(|(k, Json(v))| (k, v)).collect())
+        run_ids: &std::collections::BTreeSet<&str>,
+    ) -> StoreResult<BTreeMap<String, RunOutputs>> {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT run_id, step_id, outputs FROM run_steps WHERE status = 'succeeded' AND run_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in run_ids {
+            list.push_bind(*id);
+        }
+        list.push_unseparated(")");
+        let rows: Vec<(String, String, Json<StepOutputs>)> =
+            q.build_query_as().fetch_all(&mut **tx).await?;
+        let mut by_run: BTreeMap<String, RunOutputs> = BTreeMap::new();
+        for (run_id, step_id, Json(outputs)) in rows {
+            by_run.entry(run_id).or_default().insert(step_id, outputs);
+        }
+        Ok(by_run)
+    }
+
+    /// Stores log lines inside `tx` (bounded batches keep under both
+    /// databases' bind-parameter limits).
+    async fn insert_logs(
+        &self,
+        conn: &mut <Db as sqlx::Database>::Connection,
+        lines: &[NewLogLine],
+    ) -> StoreResult<()> {
+        for chunk in lines.chunks(500) {
+            let mut insert = QueryBuilder::<Db>::new(
+                "INSERT INTO step_logs (run_id, step_id, attempt, line, stream, at, text) ",
+            );
+            insert.push_values(chunk, |mut b, l| {
+                b.push_bind(&l.run_id)
+                    .push_bind(&l.step_id)
+                    .push_bind(db_int(l.attempt))
+                    .push_bind(db_int(l.line))
+                    .push_bind(l.stream.as_str())
+                    .push_bind(l.at)
+                    .push_bind(&l.text);
+            });
+            insert.push(" ON CONFLICT DO NOTHING");
+            insert.build().execute(&mut *conn).await?;
+        }
+        Ok(())
     }
 }
 
@@ -44,67 +210,10 @@ impl QueueStore for Adapter {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> StoreResult<Vec<Claim>> {
-        let now_ms = epoch_ms(now);
-        let until = now_ms + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
         let mut tx = begin_write(&self.writes).await?;
-        // `ready_at_ms` stays as it was (claims look at queued rows only):
-        // when the step became claimable, for the time it waited.
-        let sql = format!(
-            "UPDATE run_steps SET status = 'running', attempt = attempt + 1, lease_owner = $1,
-                    lease_until_ms = $2, started_at = COALESCE(started_at, $3)
-             WHERE (run_id, step_id) IN (
-                 SELECT run_id, step_id FROM run_steps
-                 WHERE status = 'queued' AND ready_at_ms <= $4
-                 ORDER BY ready_at_ms LIMIT $5{SKIP_LOCKED})
-             RETURNING run_id, step_id, attempt, ready_at_ms"
-        );
-        let claimed: Vec<(String, String, i32, Option<i64>)> = sqlx::query_as(&sql)
-            .bind(worker)
-            .bind(until)
-            .bind(now)
-            .bind(now_ms)
-            .bind(i64::from(limit))
-            .fetch_all(&mut *tx)
+        let claims = self
+            .claim_in(&mut tx, worker, limit, now, lease, None)
             .await?;
-        let mut claims = Vec::with_capacity(claimed.len());
-        let mut runs: BTreeMap<String, (RunHead, BTreeMap<String, Value>)> = BTreeMap::new();
-        for (run_id, step_id, attempt, ready_at_ms) in claimed {
-            sqlx::query(
-                "INSERT INTO step_attempts (run_id, step_id, attempt, status, worker, started_at)
-                 VALUES ($1, $2, $3, 'running', $4, $5)",
-            )
-            .bind(&run_id)
-            .bind(&step_id)
-            .bind(attempt)
-            .bind(worker)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if !runs.contains_key(&run_id) {
-                let sql = format!("SELECT {RUN_COLUMNS}, inputs FROM runs WHERE id = $1");
-                let row = sqlx::query(&sql).bind(&run_id).fetch_one(&mut *tx).await?;
-                let Json(inputs): Json<BTreeMap<String, Value>> = row.try_get("inputs")?;
-                runs.insert(run_id.clone(), (run_head(&row)?, inputs));
-            }
-            let Some((head, inputs)) = runs.get(&run_id) else {
-                continue;
-            };
-            let waited = ready_at_ms.map_or(0, |ready| (now_ms - ready).max(0));
-            claims.push(Claim {
-                queue_wait: Duration::from_millis(u64::try_from(waited).unwrap_or(0)),
-                outputs: self.outputs_of(&mut tx, &run_id).await?,
-                run_id,
-                step_id,
-                attempt: u32_of(attempt, "attempt")?,
-                workflow_id: head.workflow_id.clone(),
-                workflow: head.summary.workflow.clone(),
-                version: head.summary.version,
-                environment: head.summary.environment.clone(),
-                inputs: inputs.clone(),
-                deadline: head.deadline,
-                traceparent: head.traceparent.clone(),
-            });
-        }
         tx.commit().await?;
         Ok(claims)
     }
@@ -143,15 +252,17 @@ impl QueueStore for Adapter {
         })
     }
 
-    async fn finish_attempt(
+    async fn finish_and_hand_off(
         &self,
         result: AttemptResult,
+        handoff: Handoff<'_>,
         now: DateTime<Utc>,
     ) -> StoreResult<Settled> {
         let mut tx = begin_write(&self.writes).await?;
         let Some(mut run) = self.lock_run(&mut tx, &result.run_id).await? else {
             return Ok(Settled::default());
         };
+        self.insert_logs(&mut tx, handoff.lines).await?;
         let row: Option<(String, i32, Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
             "SELECT status, attempt, lease_owner, started_at FROM run_steps WHERE run_id = $1 AND step_id = $2",
         )
@@ -169,6 +280,8 @@ impl QueueStore for Adapter {
             || u32_of(attempt, "attempt")? != result.attempt
             || owner.as_deref() != Some(result.worker.as_str())
         {
+            // Its log lines are kept, as a separate append would have.
+            tx.commit().await?;
             return Ok(Settled::default());
         }
         // Past the run's deadline the run is timing out, whether or not the
@@ -248,19 +361,44 @@ impl QueueStore for Adapter {
                 requeued = true;
             }
         }
-        let (queued, run_finished) = self.settle(&mut tx, &run, now).await?;
+        let (readied, run_finished) = self.settle(&mut tx, &run, now).await?;
+        let next = match handoff.claim {
+            0 => Vec::new(),
+            n => {
+                let readied = JustReadied {
+                    run_id: &result.run_id,
+                    steps: &readied,
+                };
+                self.claim_in(
+                    &mut tx,
+                    &result.worker,
+                    n,
+                    now,
+                    handoff.lease,
+                    Some(readied),
+                )
+                .await?
+            }
+        };
         tx.commit().await?;
-        if queued || requeued {
+        // Other workers need waking only for what this worker didn't take.
+        let left_behind = readied.iter().any(|step| {
+            !next
+                .iter()
+                .any(|c| c.run_id == result.run_id && c.step_id == *step)
+        });
+        if left_behind || requeued {
             self.signal.notify();
         }
         Ok(Settled {
             accepted: true,
-            queued: queued || requeued,
+            queued: !readied.is_empty() || requeued,
             run_finished,
             workflow_id: run.workflow_id.clone(),
             environment: run.summary.environment.clone(),
             traceparent: run.traceparent.clone(),
             step_finished,
+            next,
         })
     }
 
@@ -268,27 +406,8 @@ impl QueueStore for Adapter {
         if lines.is_empty() {
             return Ok(());
         }
-        // Bounded batches keep under both databases' bind-parameter limits.
-        for chunk in lines.chunks(500) {
-            let mut insert = QueryBuilder::<Db>::new(
-                "INSERT INTO step_logs (run_id, step_id, attempt, line, stream, at, text) ",
-            );
-            insert.push_values(chunk, |mut b, l| {
-                b.push_bind(&l.run_id)
-                    .push_bind(&l.step_id)
-                    .push_bind(db_int(l.attempt))
-                    .push_bind(db_int(l.line))
-                    .push_bind(l.stream.as_str())
-                    .push_bind(l.at)
-                    .push_bind(&l.text);
-            });
-            insert.push(" ON CONFLICT DO NOTHING");
-            insert
-                .build()
-                .execute(&mut *self.writes.connection().await?)
-                .await?;
-        }
-        Ok(())
+        self.insert_logs(&mut *self.writes.connection().await?, lines)
+            .await
     }
 
     async fn attempt_held_by(&self, attempt: AttemptKey<'_>, worker: &str) -> StoreResult<bool> {

@@ -48,14 +48,14 @@ impl Adapter {
             .collect()
     }
 
-    /// Applies the planner's decision for a locked run. Returns (queued any,
-    /// run finished).
+    /// Applies the planner's decision for a locked run. Returns (the steps
+    /// it readied, run finished).
     pub(super) async fn settle(
         &self,
         tx: &mut Tx,
         run: &RunHead,
         now: DateTime<Utc>,
-    ) -> StoreResult<(bool, bool)> {
+    ) -> StoreResult<(Vec<String>, bool)> {
         let spec = self
             .spec_in(tx, &run.workflow_id, run.summary.version)
             .await?;
@@ -116,7 +116,7 @@ impl Adapter {
         if !plan.queue.is_empty() {
             notify_work(tx, &self.signal).await?;
         }
-        Ok((!plan.queue.is_empty(), finished))
+        Ok((plan.queue, finished))
     }
 
     pub(super) async fn start_timing_out(&self, tx: &mut Tx, run: &mut RunHead) -> StoreResult<()> {
