@@ -42,6 +42,11 @@
 //! off, buckets in memory, in the database, HTTPS) answering the same read
 //! in turn ([`edge`]). `--only edge` measures just that section.
 //!
+//! And per backend on a fresh database of its own, reads on a large
+//! database: the runs list, a run and their pages with a small history
+//! and then with 1,000,000 runs ([`large`]). `--only large` measures just
+//! that section.
+//!
 //! This file holds the arguments and the order of the measurements.
 
 mod alerts;
@@ -51,6 +56,7 @@ mod database;
 mod edge;
 mod engine;
 mod harness;
+mod large;
 mod overhead;
 mod raw;
 mod remote;
@@ -203,6 +209,14 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 20)]
     edge_layer_rounds: usize,
 
+    /// Runs in the large database of the large-database section.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    large_runs: usize,
+
+    /// Requests of each kind, per database size, in the large-database section.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    large_samples: usize,
+
     /// Backtests timed in the alert evaluation section.
     #[arg(long, value_name = "N", default_value_t = 5)]
     alert_backtests: usize,
@@ -244,6 +258,8 @@ enum Section {
     Canary,
     /// Request latency the edge adds: rate limits, HTTPS, headers, CSRF, CORS.
     Edge,
+    /// The runs list, a run and their pages with 1,000 runs and with 1,000,000.
+    Large,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -290,6 +306,8 @@ fn main() -> Result<()> {
     let alert_section = args.only.is_none_or(|s| s == Section::Alerts);
     let canary_section = args.only.is_none_or(|s| s == Section::Canary);
     let edge_section = args.only.is_none_or(|s| s == Section::Edge);
+    let large_section = args.only.is_none_or(|s| s == Section::Large);
+    ensure!(args.large_samples > 0, "--large-samples must be positive");
     ensure!(
         args.edge_samples > 0
             && args.edge_blocks > 0
@@ -445,6 +463,21 @@ fn main() -> Result<()> {
     if edge_section {
         edge::print_text(edge_layers.as_ref(), &edge_figures);
     }
+    let mut large_figures = Vec::new();
+    for &backend in backends.iter().filter(|_| large_section) {
+        match on_fresh_database(backend, &args, &root, "large", |db, args, dir| {
+            Box::pin(large::measure(db, args, dir))
+        }) {
+            Ok(figures) => {
+                large::print_text(&figures);
+                large_figures.push(figures);
+            }
+            Err(e) => {
+                eprintln!("gantry-bench: {backend:?}: large database failed: {e:#}");
+                failure = Some(e);
+            }
+        }
+    }
     let _ = std::fs::remove_dir_all(&root);
     if args.markdown {
         for r in &reports {
@@ -458,6 +491,9 @@ fn main() -> Result<()> {
         }
         if edge_section {
             edge::print_markdown(edge_layers.as_ref(), &edge_figures);
+        }
+        for f in &large_figures {
+            large::print_markdown(f);
         }
     }
     match failure {

@@ -19,7 +19,7 @@ mod phases;
 mod report;
 mod rules;
 mod seed;
-mod sql;
+pub mod sql;
 
 use crate::database::Database;
 use crate::harness::Engine;

@@ -161,6 +161,17 @@ impl RawPool {
         Ok(())
     }
 
+    /// PostgreSQL: what autovacuum does after a bulk insert (since version
+    /// 13 it vacuums insert-only tables too): statistics for the planner
+    /// and the visibility map that lets index-only scans skip the rows.
+    pub async fn vacuum_analyze(&self) -> Result<()> {
+        if let RawPool::Postgres(p) = self {
+            sqlx::query("VACUUM ANALYZE runs").execute(p).await?;
+            sqlx::query("VACUUM ANALYZE run_steps").execute(p).await?;
+        }
+        Ok(())
+    }
+
     /// PostgreSQL: refreshes the planner's statistics after the bulk
     /// insert, as autovacuum would within a minute of it. (SQLite keeps
     /// none unless told to, and Gantry doesn't, so it is left as it runs.)

@@ -34,6 +34,8 @@ const FOR_SHARE: &str = " FOR SHARE";
 const RAN_MICROS: &str = "(EXTRACT(EPOCH FROM (finished_at - started_at)) * 1000000)";
 /// The UTC clock hour a run finished in, as `YYYY-MM-DDTHH`.
 const FINISHED_HOUR: &str = "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')";
+/// PostgreSQL picks the runs-needing-attention index by itself.
+const ATTENTION_INDEX: &str = "";
 
 async fn begin_write(w: &Writer<Db>) -> StoreResult<WriteTx<Db>> {
     // Writers wait for the rows they lock, not for a turn.

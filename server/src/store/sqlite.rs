@@ -37,6 +37,10 @@ const FOR_SHARE: &str = "";
 const RAN_MICROS: &str = "(CAST(ROUND((julianday(finished_at) - julianday(started_at)) * 86400000.0) AS INTEGER) * 1000)";
 /// The UTC clock hour a run finished in, as `YYYY-MM-DDTHH`.
 const FINISHED_HOUR: &str = "strftime('%Y-%m-%dT%H', finished_at)";
+/// The runs needing attention counted from their own partial index: left
+/// to choose, SQLite takes `runs_status_id` and reads every failed run's
+/// row (120 ms with 1,000,000 runs, against 4 ms).
+const ATTENTION_INDEX: &str = " INDEXED BY runs_attention_environment";
 
 async fn begin_write(w: &Writer<Db>) -> StoreResult<WriteTx<Db>> {
     // In the store's turn (`write_turn.rs`). IMMEDIATE takes the write

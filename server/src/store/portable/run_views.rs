@@ -4,7 +4,7 @@
 use super::run_rows::{
     RUN_COLUMNS, corrupt, push_environment_filter, run_head, step_status, u32_of,
 };
-use super::{Adapter, Db};
+use super::{ATTENTION_INDEX, Adapter, Db};
 use crate::store::StoreResult;
 use crate::store::run_views::RunViewStore;
 use crate::store::versions::VersionStore;
@@ -282,11 +282,11 @@ impl RunViewStore for Adapter {
     }
 
     async fn needs_attention_counts(&self) -> StoreResult<Vec<(String, u32)>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT environment, count(*) FROM runs
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT environment, count(*) FROM runs{ATTENTION_INDEX}
              WHERE status IN ('failed', 'timed_out') AND attention_closed_at IS NULL
-             GROUP BY environment",
-        )
+             GROUP BY environment"
+        ))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -318,12 +318,17 @@ impl RunViewStore for Adapter {
     }
 
     async fn last_finished_runs(&self) -> StoreResult<Vec<RunSummary>> {
-        // Run ids are UUIDv7, so the greatest is the newest.
+        // Run ids are UUIDv7, so the greatest is the newest: per workflow
+        // and environment, walked down `runs_workflow_env_id` from the
+        // newest to the first finished one (not every run grouped).
         self.summaries(
             &format!(
                 "SELECT {RUN_COLUMNS} FROM runs WHERE id IN (
-                     SELECT MAX(id) FROM runs WHERE finished_at IS NOT NULL
-                     GROUP BY workflow_id, environment)
+                     SELECT (SELECT r.id FROM runs r
+                             WHERE r.workflow_id = e.workflow_id AND r.environment = e.environment
+                               AND r.finished_at IS NOT NULL
+                             ORDER BY r.id DESC LIMIT 1)
+                     FROM workflow_environments e)
                  ORDER BY workflow_name, environment"
             ),
             None,

@@ -404,11 +404,19 @@ impl RunStore for Adapter {
     }
 
     async fn admit_all(&self, now: DateTime<Utc>) -> StoreResult<bool> {
-        let lanes: Vec<(String, String)> = sqlx::query_as(
-            "SELECT DISTINCT workflow_id, environment FROM runs WHERE status = 'queued'",
+        // Filtered on exactly `runs_active`'s predicate and narrowed here:
+        // SQLite doesn't see that `status = 'queued'` implies it, and scans
+        // every run (`alert_facts.rs` found the same).
+        let active: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT workflow_id, environment, status FROM runs WHERE status IN ('queued', 'running')",
         )
         .fetch_all(&self.pool)
         .await?;
+        let lanes: std::collections::BTreeSet<(String, String)> = active
+            .into_iter()
+            .filter(|(.., status)| status == "queued")
+            .map(|(workflow_id, env, _)| (workflow_id, env))
+            .collect();
         let mut any = false;
         for (workflow_id, env) in lanes {
             any |= self.admit(&workflow_id, &env, now).await?;
@@ -487,12 +495,19 @@ impl RunStore for Adapter {
     }
 
     async fn sweep_deadlines(&self, now: DateTime<Utc>) -> StoreResult<Vec<String>> {
-        let late: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM runs WHERE status = 'running' AND stopping IS NULL AND deadline < $1",
+        // `runs_active`'s predicate exactly, as in `admit_all`.
+        let active: Vec<(String, String, Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT id, status, stopping, deadline FROM runs WHERE status IN ('queued', 'running')",
         )
-        .bind(now)
         .fetch_all(&self.pool)
         .await?;
+        let late: Vec<String> = active
+            .into_iter()
+            .filter(|(_, status, stopping, deadline)| {
+                status == "running" && stopping.is_none() && deadline.is_some_and(|d| d < now)
+            })
+            .map(|(id, ..)| id)
+            .collect();
         let mut swept = 0;
         let mut finished = Vec::new();
         for id in late {

@@ -61,25 +61,36 @@ impl Adapter {
     }
 
     /// The newest run per workflow among the environments the reader may
-    /// see (ids are time-ordered).
+    /// see (ids are time-ordered): the newest of each workflow and
+    /// environment, one step down `runs_workflow_env_id` each, rather than
+    /// a scan of every run grouped by workflow.
     async fn last_runs(
         &self,
         runs_in: Option<&[String]>,
     ) -> StoreResult<BTreeMap<String, RunSummary>> {
         let mut q = QueryBuilder::<Db>::new(format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE id IN (SELECT max(id) FROM runs WHERE 1 = 1"
+            "SELECT {RUN_COLUMNS} FROM runs WHERE id IN (
+                 SELECT (SELECT r.id FROM runs r
+                         WHERE r.workflow_id = e.workflow_id AND r.environment = e.environment
+                         ORDER BY r.id DESC LIMIT 1)
+                 FROM workflow_environments e WHERE 1 = 1"
         ));
         if let Some(visible) = runs_in {
             push_environment_filter(&mut q, visible);
         }
-        q.push(" GROUP BY workflow_id)");
+        q.push(")");
         let rows = q.build().fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let run = run_head(r)?.summary;
-                Ok((run.workflow.clone(), run))
-            })
-            .collect()
+        let mut newest: BTreeMap<String, RunSummary> = BTreeMap::new();
+        for row in &rows {
+            let run = run_head(row)?.summary;
+            match newest.get(&run.workflow) {
+                Some(seen) if seen.id >= run.id => {}
+                _ => {
+                    newest.insert(run.workflow.clone(), run);
+                }
+            }
+        }
+        Ok(newest)
     }
 
     async fn active_versions(
