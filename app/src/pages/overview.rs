@@ -222,7 +222,13 @@ fn EnvironmentSection(health: EnvironmentHealth, hours: u32) -> impl IntoView {
                 "/runs?attention=1&environment={}",
                 crate::pages::runs::encode(&env)
             );
-            view! { <a href=href>{n} " failed " {if n == 1 { "run" } else { "runs" }} " to re-run or dismiss"</a> }
+            // The server counts no further than it shows.
+            let count = if n > gantry_core::overview::ATTENTION_COUNTED {
+                format!("More than {}", gantry_core::overview::ATTENTION_COUNTED)
+            } else {
+                n.to_string()
+            };
+            view! { <a href=href>{count} " failed " {if n == 1 { "run" } else { "runs" }} " to re-run or dismiss"</a> }
                 .into_any()
         }
     };

@@ -4,6 +4,8 @@
 
 pub mod health;
 
+pub use health::ATTENTION_COUNTED;
+
 use crate::environment::Environment;
 use crate::identity::{DevUser, Principal};
 use crate::preferences::Preferences;

@@ -87,7 +87,9 @@ pub struct Handoff<'a> {
     /// report is stale, as a separate append would have).
     pub lines: &'a [NewLogLine],
     /// Ready steps to lease to the same worker in the same transaction
-    /// (0: none), oldest first like any claim.
+    /// (0: none), oldest first like any claim. Only SQLite's store does;
+    /// PostgreSQL's answers none (`postgres.rs`, `HANDS_OFF`: it would hold
+    /// the run's row lock through the claim).
     pub claim: u32,
     pub lease: Duration,
 }

@@ -22,7 +22,9 @@ pub trait RunViewStore: Send + Sync + 'static {
     /// status.
     async fn run_counts_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<RunCount>>;
 
-    /// Failed runs on the Needs attention list, by environment.
+    /// Failed runs on the Needs attention list, by environment, counted no
+    /// further than `ATTENTION_COUNTED + 1` each (environments with none
+    /// are left out).
     async fn needs_attention_counts(&self) -> StoreResult<Vec<(String, u32)>>;
 
     /// Each workflow's newest finished run in each environment.

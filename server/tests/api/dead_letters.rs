@@ -292,6 +292,7 @@ on_both_backends!(
     an_active_version_rerun_runs_what_is_active_now,
     two_reruns_of_one_run_at_once_make_one,
     a_viewer_is_refused_the_whole_request_before_anything_changes,
+    the_overview_counts_runs_needing_attention_no_further_than_it_shows,
 );
 
 #[tokio::test]
@@ -367,4 +368,49 @@ async fn the_needs_attention_page_reruns_and_dismisses_without_javascript() {
     let (_, html) = app.get_html("/runs?attention=1&done=1&refused=0").await;
     assert!(html.contains("Nothing needs attention"), "{html}");
     assert!(html.contains("1 run done"), "{html}");
+}
+
+/// `n` copies of failed run `id`, each needing attention, in one statement.
+async fn copies_of(app: &TestApp, id: &str, n: u32, tag: &str) {
+    app.exec_sql(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
+         INSERT INTO runs (id, workflow_id, workflow_name, version, environment, status,
+                           trigger_kind, triggered_by, triggered_by_id, inputs, created_at,
+                           started_at, finished_at)
+         SELECT '{tag}-' || i, workflow_id, workflow_name, version, environment, status,
+                trigger_kind, triggered_by, triggered_by_id, inputs, created_at, started_at,
+                finished_at
+         FROM n, runs WHERE runs.id = '{id}'"
+    ))
+    .await;
+}
+
+/// Failures nobody dismisses pile up; the Overview counts them as far as
+/// it shows a number, and says "more than" beyond.
+async fn the_overview_counts_runs_needing_attention_no_further_than_it_shows(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev"]).await;
+    let (status, body) = app
+        .apply("name: broken\nsteps:\n  - id: fail\n    run: \"false\"\n")
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = app.trigger("broken", json!({})).await;
+    assert_eq!(app.finished_run(&id).await["status"], "failed");
+    let cap = gantry_core::overview::ATTENTION_COUNTED;
+    copies_of(&app, &id, cap - 1, "copy").await;
+    assert_eq!(app.sign_in_as("admin").await.status(), 303);
+    // Without the hydration markers between the sentence's parts.
+    let overview = || async { app.get_html("/").await.1.replace("<!>", "") };
+    let html = overview().await;
+    assert!(
+        html.contains(&format!("{cap} failed runs to re-run or dismiss")),
+        "{html}"
+    );
+    assert!(!html.contains("More than"), "{html}");
+
+    copies_of(&app, &id, 1, "one-more").await;
+    let html = overview().await;
+    assert!(
+        html.contains(&format!("More than {cap} failed runs to re-run or dismiss")),
+        "{html}"
+    );
 }

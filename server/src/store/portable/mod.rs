@@ -4,14 +4,15 @@
 //! Each adapter includes this folder once (`#[path = "portable/mod.rs"] mod
 //! portable;`) and supplies what it is compiled against: its driver (`Db`,
 //! `Adapter`), its row-lock clauses (`FOR_UPDATE`, `SKIP_LOCKED`), an index
-//! hint (`ATTENTION_INDEX`), its date
+//! hint (`ATTENTION_INDEX`), whether a finishing attempt hands its worker
+//! the next step (`HANDS_OFF`), its date
 //! arithmetic (`RAN_MICROS`, `FINISHED_HOUR`) and its wake-up
 //! (`begin_write`, `notify_work`). Placeholders are `$N`, which both drivers
 //! accept. Plain Rust, no macros, no generics over the database.
 
 use super::{
-    ATTENTION_INDEX, Adapter, Db, FINISHED_HOUR, FOR_SHARE, FOR_UPDATE, RAN_MICROS, SKIP_LOCKED,
-    begin_write, notify_work,
+    ATTENTION_INDEX, Adapter, Db, FINISHED_HOUR, FOR_SHARE, FOR_UPDATE, HANDS_OFF, RAN_MICROS,
+    SKIP_LOCKED, begin_write, notify_work,
 };
 
 mod alert_facts;

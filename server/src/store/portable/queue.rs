@@ -4,7 +4,7 @@
 //! heartbeats, log lines and reports.
 
 use super::run_rows::{RUN_COLUMNS, RunHead, Tx, corrupt, db_int, run_head, step_status, u32_of};
-use super::{Adapter, Db, SKIP_LOCKED, begin_write, notify_work};
+use super::{Adapter, Db, HANDS_OFF, SKIP_LOCKED, begin_write, notify_work};
 use crate::store::StoreResult;
 use crate::store::queue::{
     AttemptKey, AttemptResult, Beat, Claim, Handoff, NewLogLine, QueueGauges, QueueStore, Settled,
@@ -364,6 +364,7 @@ impl QueueStore for Adapter {
         let (readied, run_finished) = self.settle(&mut tx, &run, now).await?;
         let next = match handoff.claim {
             0 => Vec::new(),
+            _ if !HANDS_OFF => Vec::new(),
             n => {
                 let readied = JustReadied {
                     run_id: &result.run_id,

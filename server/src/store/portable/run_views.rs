@@ -10,6 +10,7 @@ use crate::store::run_views::RunViewStore;
 use crate::store::versions::VersionStore;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gantry_core::overview::ATTENTION_COUNTED;
 use gantry_core::overview::health::RunCount;
 use gantry_core::run::attention::{Attention, RerunMode};
 use gantry_core::run::{
@@ -282,17 +283,30 @@ impl RunViewStore for Adapter {
     }
 
     async fn needs_attention_counts(&self) -> StoreResult<Vec<(String, u32)>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
-            "SELECT environment, count(*) FROM runs{ATTENTION_INDEX}
-             WHERE status IN ('failed', 'timed_out') AND attention_closed_at IS NULL
-             GROUP BY environment"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(env, n)| (env, u32::try_from(n).unwrap_or(u32::MAX)))
-            .collect())
+        // Per environment, and no further than one past what the Overview
+        // shows (`ATTENTION_COUNTED`): a bounded read of the partial index
+        // however many failures pile up.
+        let environments: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT environment FROM workflow_environments")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut counts = Vec::with_capacity(environments.len());
+        for environment in environments {
+            let n: i64 = sqlx::query_scalar(&format!(
+                "SELECT count(*) FROM (SELECT 1 FROM runs{ATTENTION_INDEX}
+                 WHERE environment = $1 AND status IN ('failed', 'timed_out')
+                   AND attention_closed_at IS NULL
+                 LIMIT $2) AS counted"
+            ))
+            .bind(&environment)
+            .bind(i64::from(ATTENTION_COUNTED) + 1)
+            .fetch_one(&self.pool)
+            .await?;
+            if n > 0 {
+                counts.push((environment, u32::try_from(n).unwrap_or(u32::MAX)));
+            }
+        }
+        Ok(counts)
     }
 
     async fn run_counts_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<RunCount>> {
