@@ -64,6 +64,7 @@ mod report;
 mod secrets;
 mod served;
 mod stats;
+mod table;
 mod workload;
 
 use anyhow::{Context, Result, anyhow, ensure};

@@ -2,6 +2,7 @@
 
 use super::EdgeFigures;
 use super::layers::LayerFigures;
+use crate::table::{print_aligned, print_markdown_table};
 
 fn ms(v: f64) -> String {
     format!("{v:.3} ms")
@@ -75,46 +76,6 @@ fn layer_note(f: &LayerFigures) -> String {
         "in process, no network: {} calls per stack in {} rounds (median of the rounds' means)",
         f.requests, f.rounds
     )
-}
-
-/// Left-aligned first column, the rest right-aligned.
-fn print_aligned(header: &[&str], rows: &[Vec<String>]) {
-    let header: Vec<String> = header.iter().map(|s| (*s).to_owned()).collect();
-    let all: Vec<&Vec<String>> = [&header].into_iter().chain(rows).collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            all.iter()
-                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in all {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (c, &w))| {
-                if i == 0 {
-                    format!("{c:<w$}")
-                } else {
-                    format!("{c:>w$}")
-                }
-            })
-            .collect();
-        println!("  {}", cells.join("  ").trim_end());
-    }
-}
-
-fn print_markdown_table(header: &[&str], rows: &[Vec<String>]) {
-    println!("| {} |", header.join(" | "));
-    let align: Vec<&str> = (0..header.len())
-        .map(|i| if i == 0 { "---" } else { "---:" })
-        .collect();
-    println!("|{}|", align.join("|"));
-    for r in rows {
-        println!("| {} |", r.join(" | "));
-    }
 }
 
 pub fn print_text(layers: Option<&LayerFigures>, figures: &[EdgeFigures]) {

@@ -1,6 +1,7 @@
 //! The large-database section's table, as text and as Markdown.
 
 use super::LargeFigures;
+use crate::table::{print_aligned, print_markdown_table};
 
 /// The goal: p99 on the large database within this factor of the small.
 pub const GOAL_RATIO: f64 = 2.0;
@@ -51,33 +52,12 @@ fn note(f: &LargeFigures) -> String {
 
 pub fn print_text(f: &LargeFigures) {
     println!("\n== Reads on a large database, {}", f.database);
-    let rows = rows(f);
-    let header: Vec<String> = HEADER.iter().map(|s| (*s).to_owned()).collect();
-    let all: Vec<&Vec<String>> = [&header].into_iter().chain(&rows).collect();
-    let widths: Vec<usize> = (0..HEADER.len())
-        .map(|i| all.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    for r in all {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (c, &w))| match i {
-                0 => format!("{c:<w$}"),
-                _ => format!("{c:>w$}"),
-            })
-            .collect();
-        println!("  {}", cells.join("  ").trim_end());
-    }
+    print_aligned(&HEADER, &rows(f));
     println!("  {}", note(f));
 }
 
 pub fn print_markdown(f: &LargeFigures) {
     println!("\n#### Reads on a large database, {}\n", f.database);
-    println!("| {} |", HEADER.join(" | "));
-    println!("|---|---:|---:|---:|---:|---:|");
-    for r in rows(f) {
-        println!("| {} |", r.join(" | "));
-    }
+    print_markdown_table(&HEADER, &rows(f));
     println!("\n{}.", note(f));
 }
