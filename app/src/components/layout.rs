@@ -43,6 +43,15 @@ impl Shell {
     pub async fn principal(self) -> Option<Principal> {
         self.0.await.ok().and_then(|info| info.principal)
     }
+
+    /// The configured environments in promotion order (none when signed
+    /// out or when the frame's data failed to load).
+    pub async fn environments(self) -> Vec<gantry_core::environment::Environment> {
+        self.0
+            .await
+            .map(|info| info.environments)
+            .unwrap_or_default()
+    }
 }
 
 /// The frame's [`Shell`]; outside a frame, one loaded on demand.

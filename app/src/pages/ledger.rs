@@ -3,9 +3,10 @@
 //! with a moment given, the versions active then. With a workflow chosen,
 //! its history per environment as a picture, and the same as a table.
 
-use crate::api::{DeploymentList, get_overview, list_deployments, list_workflows, promotion_href};
+use crate::api::{DeploymentList, list_deployments, list_workflows, promotion_href};
 use crate::components::data_table::DataTable;
 use crate::components::history_svg::HistorySvg;
+use crate::components::layout::use_shell;
 use crate::components::loaded::Loaded;
 use crate::components::promotion_badges::{KindBadge, VerificationBadge, kind_label};
 use crate::components::runs_table::Time;
@@ -103,18 +104,19 @@ pub fn LedgerPage() -> impl IntoView {
             at: get("at"),
         }
     });
+    let shell = use_shell();
     let choices = Resource::new(
         || (),
-        |_| async move {
+        move |_| async move {
             Ok::<_, AppError>(Choices {
                 workflows: list_workflows()
                     .await?
                     .into_iter()
                     .map(|w| w.name)
                     .collect(),
-                environments: get_overview()
-                    .await?
-                    .environments
+                environments: shell
+                    .environments()
+                    .await
                     .into_iter()
                     .map(|e| e.to_string())
                     .collect(),
@@ -126,10 +128,10 @@ pub fn LedgerPage() -> impl IntoView {
     // can be paired with the wrong serialized value when hydrating).
     let data = Resource::new(
         move || filters.get(),
-        |f| async move {
-            let environments = get_overview()
-                .await?
-                .environments
+        move |f| async move {
+            let environments = shell
+                .environments()
+                .await
                 .into_iter()
                 .map(|e| e.to_string())
                 .collect();

@@ -2,7 +2,7 @@
 //! JavaScript), a table of runs newest first, cursor pagination, and a
 //! sparkline of durations when one workflow is picked.
 
-use crate::api::{get_overview, list_runs, list_workflows};
+use crate::api::{list_runs, list_workflows};
 use crate::components::attention_form::AttentionForm;
 use crate::components::layout::use_shell;
 use crate::components::loaded::Loaded;
@@ -126,9 +126,9 @@ pub fn RunsPage() -> impl IntoView {
                     .into_iter()
                     .map(|w| w.name)
                     .collect(),
-                environments: get_overview()
-                    .await?
-                    .environments
+                environments: shell
+                    .environments()
+                    .await
                     .into_iter()
                     .filter(|env| {
                         principal.as_ref().is_some_and(|p| {

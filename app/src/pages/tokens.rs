@@ -6,7 +6,7 @@
 //! manage tokens sees one "Not allowed" message (and leaves one denial in
 //! the log), not one per section.
 
-use crate::api::{CreateToken, PlainCreate, RevokeToken, TokenList, get_overview, list_tokens};
+use crate::api::{CreateToken, PlainCreate, RevokeToken, TokenList, list_tokens};
 use crate::components::data_table::DataTable;
 use crate::components::error_box::ErrorBox;
 use crate::components::layout::{Shell, use_shell};
@@ -25,7 +25,7 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 async fn load_setup(shell: Shell, plain: Option<PlainCreate>) -> Result<TokenFormSetup, AppError> {
-    let environments = get_overview().await?.environments;
+    let environments = shell.environments().await;
     let principal = shell.principal().await;
     let scopes = environments
         .iter()

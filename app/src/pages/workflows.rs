@@ -2,7 +2,7 @@
 //! schedule and its last run. Admins can register a new one here, or
 //! import a signed bundle another installation exported (docs/bundles.md).
 
-use crate::api::{PlainImport, WORKFLOWS_PAGE, get_overview, list_workflows};
+use crate::api::{PlainImport, WORKFLOWS_PAGE, list_workflows};
 use crate::components::apply_form::ApplyForm;
 use crate::components::data_table::DataTable;
 use crate::components::layout::{Shell, use_shell};
@@ -28,7 +28,7 @@ struct WorkflowsData {
 
 async fn load(shell: Shell, imported: Option<PlainImport>) -> Result<WorkflowsData, AppError> {
     let workflows = list_workflows().await?;
-    let environments: Vec<_> = get_overview().await?.environments;
+    let environments = shell.environments().await;
     let can_apply = match (shell.principal().await, environments.first()) {
         (Some(p), Some(first)) => decide(
             &p,

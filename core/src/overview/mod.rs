@@ -19,6 +19,11 @@ pub struct ShellInfo {
     pub principal: Option<Principal>,
     pub preferences: Preferences,
     pub version: String,
+    /// The configured environments in promotion order, for pages that list
+    /// them in filters and forms (empty when signed out). Asking the
+    /// Overview for them cost every such page the environments' health.
+    #[serde(default)]
+    pub environments: Vec<Environment>,
 }
 
 /// The ways to sign in that this server offers.

@@ -136,11 +136,16 @@ impl IdentityPort for GantryPlane {
                 .unwrap_or_default(),
             None => Preferences::default(),
         };
+        let environments = match &ctx.principal {
+            Some(_) => self.settings.environments.iter().cloned().collect(),
+            None => Vec::new(),
+        };
         Ok(ShellInfo {
             dev_mode: self.settings.dev_mode,
             principal: ctx.principal.clone(),
             preferences,
             version: self.settings.version.clone(),
+            environments,
         })
     }
 

@@ -208,3 +208,28 @@ async fn a_session_idle_past_its_timeout_is_over() {
     assert_eq!(resp.status(), 303);
     assert!(location(&resp).starts_with("/sign-in"));
 }
+
+/// Every page's frame carries the configured environments for those signed
+/// in (what filters and forms list, without asking for the Overview's
+/// health), and none for anyone else.
+#[tokio::test]
+async fn the_frame_lists_the_environments_only_to_those_signed_in() {
+    let app = TestApp::spawn().await;
+    let resp = app.server_fn("shell", &[]).await;
+    assert_eq!(resp.status(), 200);
+    let signed_out: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        signed_out["environments"],
+        serde_json::json!([]),
+        "{signed_out}"
+    );
+    app.sign_in_as("viewer").await;
+    let resp = app.server_fn("shell", &[]).await;
+    assert_eq!(resp.status(), 200);
+    let signed_in: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        signed_in["environments"],
+        serde_json::json!(["dev", "stage", "prod"]),
+        "{signed_in}"
+    );
+}
