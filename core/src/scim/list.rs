@@ -172,16 +172,6 @@ pub fn filter_matches(kind: ResourceKind, filter: &Filter, full: &Value) -> bool
     filter.matches_with(full, &SchemaCaseExact(kind))
 }
 
-/// The page of `items` from `start_index` (1-based; 0 counts as 1),
-/// at most `count` long.
-pub fn page<T>(items: Vec<T>, start_index: usize, count: usize) -> Vec<T> {
-    items
-        .into_iter()
-        .skip(start_index.saturating_sub(1))
-        .take(count)
-        .collect()
-}
-
 /// A ListResponse (RFC 7644 §3.4.2): `total` matches in all, `resources`
 /// the page from `start_index`.
 pub fn list_response(total: usize, start_index: usize, resources: Vec<Value>) -> Value {
@@ -367,14 +357,7 @@ mod tests {
     }
 
     #[test]
-    fn pages_and_list_responses() {
-        let items: Vec<u32> = (1..=10).collect();
-        assert_eq!(page(items.clone(), 1, 3), [1, 2, 3]);
-        assert_eq!(page(items.clone(), 0, 3), [1, 2, 3]);
-        assert_eq!(page(items.clone(), 9, 5), [9, 10]);
-        assert_eq!(page(items.clone(), 11, 5), Vec::<u32>::new());
-        assert_eq!(page(items.clone(), usize::MAX, 5), Vec::<u32>::new());
-        assert_eq!(page(items, 2, 0), Vec::<u32>::new());
+    fn list_responses() {
         assert_eq!(
             list_response(2, 1, vec![json!({"id": "a"}), json!({"id": "b"})]),
             json!({

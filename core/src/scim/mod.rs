@@ -58,8 +58,7 @@ pub use filter::{
     MAX_FILTER_LEN, MAX_TERMS, SyntaxError,
 };
 pub use list::{
-    ListQuery, MAX_ATTRIBUTE_PATHS, check_filter, filter_matches, list_response, page,
-    parse_list_query,
+    ListQuery, MAX_ATTRIBUTE_PATHS, check_filter, filter_matches, list_response, parse_list_query,
 };
 pub use path::{PatchPath, PathError};
 pub use represent::{ResourceRef, StoredResource, patch_base, represent};
@@ -72,7 +71,9 @@ pub use schema::{
     SchemaCaseExact, USER_SCHEMA, resource_type, resource_types, schema, schemas_document,
     service_provider_config,
 };
-pub use search::{parse_search, search_response, unique_name, wanted};
+pub use search::{
+    Narrowing, Pager, narrowing, parse_search, search_response, wanted, wants_related,
+};
 
 #[cfg(test)]
 mod fuzz;

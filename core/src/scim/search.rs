@@ -4,8 +4,8 @@
 //! matched.
 
 use super::error::ScimError;
-use super::filter::{CompValue, CompareOp, Filter};
-use super::list::{ListQuery, filter_matches, list_response, page, parse_list_query};
+use super::filter::{AttrPath, CompValue, CompareOp, Filter};
+use super::list::{ListQuery, filter_matches, list_response, parse_list_query};
 use super::project::project;
 use super::schema::ResourceKind;
 use serde_json::Value;
@@ -35,25 +35,79 @@ pub fn parse_search(
     Ok(queries)
 }
 
-/// The name a filter asks for when it is exactly `userName eq "…"` (or a
-/// group's `displayName eq "…"`): the lookup providers make before every
-/// create, which the server can answer with one indexed read instead of a
-/// scan. The filter still has to be applied to what that read finds.
-pub fn unique_name(kind: ResourceKind, filter: &Filter) -> Option<&str> {
-    let Filter::Compare {
-        path,
-        op: CompareOp::Eq,
-        value: CompValue::Str(name),
-    } = filter
-    else {
-        return None;
-    };
-    let key = match kind {
-        ResourceKind::User => "userName",
-        ResourceKind::Group => "displayName",
-    };
-    (path.is_core() && path.sub.is_none() && path.name.eq_ignore_ascii_case(key))
-        .then_some(name.as_str())
+/// An indexed read a filter can be narrowed to: the few resources it can
+/// match are among those this key finds, so the server reads those instead
+/// of scanning every resource. The filter is still applied to what the
+/// read finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Narrowing<'a> {
+    /// `id eq "…"` (case-exact).
+    Id(&'a str),
+    /// `userName eq "…"`, or a group's `displayName eq "…"`: unique, case
+    /// aside. The lookup providers make before every create.
+    Name(&'a str),
+    /// `externalId eq "…"` (case-exact; Entra ID matches on it).
+    ExternalId(&'a str),
+}
+
+/// The narrowing `filter` allows: an `eq` on `id`, the unique name or
+/// `externalId`, alone or as one term of an `and` (Entra ID's membership
+/// check is `id eq "…" and members[value eq "…"]`). Anything else (`or`,
+/// `not`, other attributes or operators) needs every resource read.
+pub fn narrowing(kind: ResourceKind, filter: &Filter) -> Option<Narrowing<'_>> {
+    match filter {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::Str(value),
+        } if path.is_core() && path.sub.is_none() => {
+            let name = path.name.as_str();
+            let unique = match kind {
+                ResourceKind::User => "userName",
+                ResourceKind::Group => "displayName",
+            };
+            if name.eq_ignore_ascii_case("id") {
+                Some(Narrowing::Id(value))
+            } else if name.eq_ignore_ascii_case(unique) {
+                Some(Narrowing::Name(value))
+            } else if name.eq_ignore_ascii_case("externalId") {
+                Some(Narrowing::ExternalId(value))
+            } else {
+                None
+            }
+        }
+        Filter::And(items) => items.iter().find_map(|item| narrowing(kind, item)),
+        _ => None,
+    }
+}
+
+/// Whether answering `query` needs each resource's related references (a
+/// person's groups, a group's members): not when the response leaves them
+/// out (`excludedAttributes=members`, as Entra ID asks, or `attributes`
+/// without them) and the filter doesn't read them. A group's members can
+/// be a hundred thousand rows, so this is worth asking.
+pub fn wants_related(kind: ResourceKind, query: &ListQuery) -> bool {
+    let key = related_key(kind);
+    let names_it = |path: &AttrPath| path.is_core() && path.name.eq_ignore_ascii_case(key);
+    if query
+        .filter
+        .as_ref()
+        .is_some_and(|f| f.attr_paths().iter().any(names_it))
+    {
+        return true;
+    }
+    // What the projection keeps of a resource that has them.
+    let probe = serde_json::json!({ "id": "probe", key: [{ "value": "probe" }] });
+    project(kind, &probe, &query.attributes, &query.excluded)
+        .get(key)
+        .is_some()
+}
+
+fn related_key(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "groups",
+        ResourceKind::Group => "members",
+    }
 }
 
 /// Whether `full` (a full representation of a `kind`) is one `query` asks
@@ -65,28 +119,87 @@ pub fn wanted(kind: ResourceKind, query: &ListQuery, full: &Value) -> bool {
         .is_none_or(|f| filter_matches(kind, f, full))
 }
 
-/// The ListResponse over `matches` (full representations, in order): the
-/// page the queries ask for (paging doesn't depend on the type, so the
-/// first query's applies), each resource cut to its own type's
-/// `attributes` and `excludedAttributes`.
+/// One page over the matches of several queries in turn (a search over
+/// users and groups pages through the users first): each query's matches
+/// are counted, and the page takes its window of them, so a query whose
+/// matches are counted in the database reads only the rows on the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pager {
+    /// Matches still to pass over before the page starts.
+    skip: usize,
+    /// Room left on the page.
+    room: usize,
+    total: usize,
+    start_index: usize,
+}
+
+impl Pager {
+    /// The page `queries` ask for (paging doesn't depend on the type, so
+    /// the first query's applies).
+    pub fn new(queries: &[(ResourceKind, ListQuery)]) -> Self {
+        let (start_index, count) = queries
+            .first()
+            .map_or((1, 0), |(_, q)| (q.start_index, q.count));
+        Pager {
+            skip: start_index.saturating_sub(1),
+            room: count,
+            total: 0,
+            start_index,
+        }
+    }
+
+    /// Counts `n` more matches; the `(offset, limit)` window of them that
+    /// falls on the page, if any.
+    pub fn take(&mut self, n: usize) -> Option<(usize, usize)> {
+        self.total += n;
+        let window = (self.room > 0 && self.skip < n).then(|| {
+            let limit = self.room.min(n - self.skip);
+            (self.skip, limit)
+        });
+        if let Some((_, limit)) = window {
+            self.room -= limit;
+        }
+        self.skip = self.skip.saturating_sub(n);
+        window
+    }
+
+    /// Takes the page's share of `matches`, all of them counted.
+    pub fn take_from<T>(&mut self, matches: Vec<T>) -> Vec<T> {
+        match self.take(matches.len()) {
+            Some((offset, limit)) => matches.into_iter().skip(offset).take(limit).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The ListResponse: `page` (full representations, in order), each cut
+    /// to its own type's `attributes` and `excludedAttributes`.
+    pub fn response(
+        &self,
+        queries: &[(ResourceKind, ListQuery)],
+        page: Vec<(ResourceKind, Value)>,
+    ) -> Value {
+        let resources = page
+            .into_iter()
+            .map(
+                |(kind, full)| match queries.iter().find(|(k, _)| *k == kind) {
+                    Some((_, q)) => project(kind, &full, &q.attributes, &q.excluded),
+                    None => full,
+                },
+            )
+            .collect();
+        list_response(self.total, self.start_index, resources)
+    }
+}
+
+/// The ListResponse over `matches` (full representations, in order, all
+/// of them): the page the queries ask for.
 pub fn search_response(
     queries: &[(ResourceKind, ListQuery)],
     matches: Vec<(ResourceKind, Value)>,
 ) -> Value {
-    let (start_index, count) = queries
-        .first()
-        .map_or((1, 0), |(_, q)| (q.start_index, q.count));
-    let total = matches.len();
-    let resources = page(matches, start_index, count)
-        .into_iter()
-        .map(
-            |(kind, full)| match queries.iter().find(|(k, _)| *k == kind) {
-                Some((_, q)) => project(kind, &full, &q.attributes, &q.excluded),
-                None => full,
-            },
-        )
-        .collect();
-    list_response(total, start_index, resources)
+    let mut pager = Pager::new(queries);
+    let page = pager.take_from(matches);
+    pager.response(queries, page)
 }
 
 #[cfg(test)]
@@ -122,33 +235,140 @@ mod tests {
     }
 
     #[test]
-    fn only_an_exact_unique_name_filter_is_a_lookup() {
-        let name = |kind, text: &str| {
+    fn only_an_eq_on_an_indexed_attribute_narrows_a_filter() {
+        let narrowed = |kind, text: &str| {
             let filter = Filter::parse(text).unwrap();
-            unique_name(kind, &filter).map(str::to_owned)
+            narrowing(kind, &filter).map(|n| format!("{n:?}"))
         };
+        let user = ResourceKind::User;
+        let group = ResourceKind::Group;
         assert_eq!(
-            name(ResourceKind::User, "USERNAME eq \"Bjensen\""),
-            Some("Bjensen".to_owned())
+            narrowed(user, "USERNAME eq \"Bjensen\"").as_deref(),
+            Some("Name(\"Bjensen\")")
         );
         assert_eq!(
-            name(
-                ResourceKind::User,
+            narrowed(
+                user,
                 "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"b\""
-            ),
-            Some("b".to_owned())
+            )
+            .as_deref(),
+            Some("Name(\"b\")")
         );
         assert_eq!(
-            name(ResourceKind::Group, "displayName eq \"Ops\""),
-            Some("Ops".to_owned())
+            narrowed(group, "displayName eq \"Ops\"").as_deref(),
+            Some("Name(\"Ops\")")
         );
-        assert_eq!(name(ResourceKind::Group, "userName eq \"b\""), None);
-        assert_eq!(name(ResourceKind::User, "userName co \"b\""), None);
         assert_eq!(
-            name(ResourceKind::User, "userName eq \"b\" and active eq true"),
+            narrowed(user, "externalId eq \"00u1\"").as_deref(),
+            Some("ExternalId(\"00u1\")")
+        );
+        assert_eq!(
+            narrowed(group, "id eq \"g1\" and members[value eq \"u1\"]").as_deref(),
+            Some("Id(\"g1\")")
+        );
+        assert_eq!(
+            narrowed(user, "active eq true and userName eq \"b\"").as_deref(),
+            Some("Name(\"b\")")
+        );
+        // A user's displayName is not unique; a group has no userName.
+        assert_eq!(narrowed(user, "displayName eq \"B\""), None);
+        assert_eq!(narrowed(group, "userName eq \"b\""), None);
+        assert_eq!(narrowed(user, "userName co \"b\""), None);
+        assert_eq!(
+            narrowed(user, "userName eq \"a\" or userName eq \"b\""),
             None
         );
-        assert_eq!(name(ResourceKind::User, "name.givenName eq \"b\""), None);
+        assert_eq!(narrowed(user, "not (userName eq \"b\")"), None);
+        assert_eq!(narrowed(user, "name.givenName eq \"b\""), None);
+        assert_eq!(narrowed(user, "emails[value eq \"b@x\"]"), None);
+    }
+
+    #[test]
+    fn related_references_are_read_only_when_shown_or_filtered_on() {
+        let query = |kind, list: &[(&str, &str)]| {
+            parse_search(&[kind], &pairs(list), 50).unwrap().remove(0).1
+        };
+        let group = ResourceKind::Group;
+        assert!(wants_related(group, &query(group, &[])));
+        assert!(!wants_related(
+            group,
+            &query(group, &[("excludedAttributes", "members")])
+        ));
+        assert!(!wants_related(
+            group,
+            &query(
+                group,
+                &[(
+                    "excludedAttributes",
+                    "urn:ietf:params:scim:schemas:core:2.0:Group:members"
+                )]
+            )
+        ));
+        assert!(!wants_related(
+            group,
+            &query(group, &[("attributes", "displayName")])
+        ));
+        assert!(wants_related(
+            group,
+            &query(group, &[("attributes", "displayName,members.value")])
+        ));
+        assert!(wants_related(
+            group,
+            &query(
+                group,
+                &[
+                    ("filter", "id eq \"g\" and members[value eq \"u\"]"),
+                    ("excludedAttributes", "members"),
+                ]
+            )
+        ));
+        let user = ResourceKind::User;
+        assert!(wants_related(user, &query(user, &[])));
+        assert!(!wants_related(
+            user,
+            &query(user, &[("excludedAttributes", "groups")])
+        ));
+    }
+
+    #[test]
+    fn a_pager_takes_each_querys_share_of_one_page() {
+        let queries = parse_search(
+            &[ResourceKind::User, ResourceKind::Group],
+            &pairs(&[("startIndex", "4"), ("count", "3")]),
+            50,
+        )
+        .unwrap();
+        let mut pager = Pager::new(&queries);
+        // Five users: the page starts at the fourth and takes two.
+        assert_eq!(pager.take(5), Some((3, 2)));
+        // Then one of four groups, from the first.
+        assert_eq!(pager.take(4), Some((0, 1)));
+        assert_eq!(pager.take(7), None);
+        let response = pager.response(&queries, Vec::new());
+        assert_eq!(response["totalResults"], 16);
+        assert_eq!(response["startIndex"], 4);
+
+        // Past the first query's matches: all counted, none taken.
+        let mut pager = Pager::new(
+            &parse_search(&[ResourceKind::User], &pairs(&[("startIndex", "11")]), 50).unwrap(),
+        );
+        assert_eq!(pager.take(9), None);
+        assert_eq!(pager.take_from(vec![1, 2]), vec![2]);
+        let mut pager = Pager::new(
+            &parse_search(
+                &[ResourceKind::User],
+                &pairs(&[("startIndex", &u64::MAX.to_string())]),
+                50,
+            )
+            .unwrap(),
+        );
+        assert_eq!(pager.take_from(vec![1, 2]), Vec::<i32>::new());
+        // count=0 asks for the total only.
+        let mut pager = Pager::new(
+            &parse_search(&[ResourceKind::User], &pairs(&[("count", "0")]), 50).unwrap(),
+        );
+        assert_eq!(pager.take(9), None);
+        assert_eq!(pager.response(&[], Vec::new())["totalResults"], 9);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use crate::plane::GantryPlane;
 use crate::store::scim::{
-    GroupFields, ScimGroupRow, ScimUserRow, ScimWrite, ScimWritten, UserFields,
+    GroupFields, ScimGroupRow, ScimUserRow, ScimWrite, ScimWritten, UserFields, Window,
 };
 use async_trait::async_trait;
 use gantry_core::PrincipalKind;
@@ -189,56 +189,111 @@ impl GantryPlane {
         result
     }
 
-    /// A list over one resource type, or a search over several.
+    /// A list over one resource type, or a search over several. An
+    /// unfiltered list is counted and paged in the database; a filter with
+    /// an `eq` on an indexed attribute reads only what that finds; any
+    /// other filter reads every resource of the type and tests each.
     async fn scim_list(
         &self,
         kinds: &[ResourceKind],
         query: &[(String, String)],
     ) -> Result<ScimAnswer, ScimError> {
         let queries = scim::parse_search(kinds, query, MAX_RESULTS)?;
-        let mut matches = Vec::new();
+        let mut pager = scim::Pager::new(&queries);
+        let mut page = Vec::new();
         for (kind, query) in &queries {
             let kind = *kind;
-            let rows = match query
-                .filter
-                .as_ref()
-                .and_then(|f| scim::unique_name(kind, f))
-            {
-                Some(name) => self.scim_named(kind, name).await?,
-                None => self.scim_all(kind).await?,
-            };
-            for row in rows {
-                let full = self.full(&row);
-                if scim::wanted(kind, query, &full) {
-                    matches.push((kind, full));
+            let related = scim::wants_related(kind, query);
+            let Some(filter) = &query.filter else {
+                let total = self.scim_count(kind).await?;
+                if let Some((offset, limit)) = pager.take(total) {
+                    let window = Window {
+                        offset,
+                        limit: Some(limit),
+                    };
+                    let rows = self.scim_rows(kind, window, related).await?;
+                    page.extend(rows.iter().map(|row| (kind, self.full(row))));
                 }
-            }
+                continue;
+            };
+            let rows = match scim::narrowing(kind, filter) {
+                Some(narrowing) => self.scim_narrowed(kind, narrowing).await?,
+                None => self.scim_rows(kind, Window::ALL, related).await?,
+            };
+            let matches: Vec<_> = rows
+                .iter()
+                .map(|row| self.full(row))
+                .filter(|full| scim::wanted(kind, query, full))
+                .map(|full| (kind, full))
+                .collect();
+            page.extend(pager.take_from(matches));
         }
-        Ok(ScimAnswer::ok(scim::search_response(&queries, matches)))
+        Ok(ScimAnswer::ok(pager.response(&queries, page)))
     }
 
-    /// Every resource of `kind`.
-    async fn scim_all(&self, kind: ResourceKind) -> Result<Vec<Row>, ScimError> {
+    async fn scim_count(&self, kind: ResourceKind) -> Result<usize, ScimError> {
+        match kind {
+            ResourceKind::User => self.store.scim_user_count().await,
+            ResourceKind::Group => self.store.scim_group_count().await,
+        }
+        .map_err(store_error)
+    }
+
+    /// The resources of `kind` in `window`, in their order.
+    async fn scim_rows(
+        &self,
+        kind: ResourceKind,
+        window: Window,
+        related: bool,
+    ) -> Result<Vec<Row>, ScimError> {
         Ok(match kind {
             ResourceKind::User => {
-                let users = self.store.scim_users().await.map_err(store_error)?;
-                users.into_iter().map(Row::User).collect()
+                let users = self.store.scim_users(window, related).await;
+                users
+                    .map_err(store_error)?
+                    .into_iter()
+                    .map(Row::User)
+                    .collect()
             }
             ResourceKind::Group => {
-                let groups = self.store.scim_groups().await.map_err(store_error)?;
-                groups.into_iter().map(Row::Group).collect()
+                let groups = self.store.scim_groups(window, related).await;
+                groups
+                    .map_err(store_error)?
+                    .into_iter()
+                    .map(Row::Group)
+                    .collect()
             }
         })
     }
 
-    /// The resource whose unique name (userName, a group's displayName) is
-    /// `name`, as a list of at most one: what `unique_name` filters need.
-    async fn scim_named(&self, kind: ResourceKind, name: &str) -> Result<Vec<Row>, ScimError> {
-        Ok(self
-            .scim_lookup(kind, Key::Name(name))
-            .await?
-            .into_iter()
-            .collect())
+    /// The few resources a narrowed filter can match.
+    async fn scim_narrowed(
+        &self,
+        kind: ResourceKind,
+        narrowing: scim::Narrowing<'_>,
+    ) -> Result<Vec<Row>, ScimError> {
+        let store = &self.store;
+        let rows = match (narrowing, kind) {
+            (scim::Narrowing::Id(id), _) => self.scim_lookup(kind, Key::Id(id)).await?,
+            (scim::Narrowing::Name(name), _) => self.scim_lookup(kind, Key::Name(name)).await?,
+            (scim::Narrowing::ExternalId(external), ResourceKind::User) => {
+                let users = store.scim_users_external(external).await;
+                return Ok(users
+                    .map_err(store_error)?
+                    .into_iter()
+                    .map(Row::User)
+                    .collect());
+            }
+            (scim::Narrowing::ExternalId(external), ResourceKind::Group) => {
+                let groups = store.scim_groups_external(external).await;
+                return Ok(groups
+                    .map_err(store_error)?
+                    .into_iter()
+                    .map(Row::Group)
+                    .collect());
+            }
+        };
+        Ok(rows.into_iter().collect())
     }
 
     /// One resource; 404 when there is none.

@@ -131,10 +131,31 @@ pub enum ScimWritten {
 /// Builds the write's audit record once the resource's id is known.
 pub type ScimRecord = Box<dyn FnOnce(&str) -> AuditEvent + Send>;
 
+/// Which of the resources, in their order, a read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// How many to pass over.
+    pub offset: usize,
+    /// At most this many; `None`: all the rest.
+    pub limit: Option<usize>,
+}
+
+impl Window {
+    pub const ALL: Window = Window {
+        offset: 0,
+        limit: None,
+    };
+}
+
 #[async_trait]
 pub trait ScimStore: Send + Sync + 'static {
-    /// Every person the provider manages, by username.
-    async fn scim_users(&self) -> StoreResult<Vec<ScimUserRow>>;
+    /// The people the provider manages, by username, in `window`; with
+    /// their groups when `related` (a list that doesn't show them skips
+    /// that read).
+    async fn scim_users(&self, window: Window, related: bool) -> StoreResult<Vec<ScimUserRow>>;
+
+    /// How many people the provider manages.
+    async fn scim_user_count(&self) -> StoreResult<usize>;
 
     async fn scim_user(&self, id: &str) -> StoreResult<Option<ScimUserRow>>;
 
@@ -142,17 +163,27 @@ pub trait ScimStore: Send + Sync + 'static {
     /// providers make before every create).
     async fn scim_user_named(&self, user_name: &str) -> StoreResult<Option<ScimUserRow>>;
 
+    /// The managed people with this externalId (exactly; the provider
+    /// doesn't promise it is unique), by username.
+    async fn scim_users_external(&self, external_id: &str) -> StoreResult<Vec<ScimUserRow>>;
+
     /// Each managed person's groups (by user id), without their resources:
     /// what the Users page shows.
     async fn scim_memberships(&self) -> StoreResult<HashMap<String, Vec<Ref>>>;
 
-    /// Every group, by display name.
-    async fn scim_groups(&self) -> StoreResult<Vec<ScimGroupRow>>;
+    /// The groups, by display name, in `window`; with their members when
+    /// `related`.
+    async fn scim_groups(&self, window: Window, related: bool) -> StoreResult<Vec<ScimGroupRow>>;
+
+    async fn scim_group_count(&self) -> StoreResult<usize>;
 
     async fn scim_group(&self, id: &str) -> StoreResult<Option<ScimGroupRow>>;
 
     /// The group with this displayName, case aside.
     async fn scim_group_named(&self, name: &str) -> StoreResult<Option<ScimGroupRow>>;
+
+    /// The groups with this externalId (exactly), by display name.
+    async fn scim_groups_external(&self, external_id: &str) -> StoreResult<Vec<ScimGroupRow>>;
 
     /// Applies one write with its audit record, in one transaction.
     ///

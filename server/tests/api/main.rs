@@ -57,6 +57,7 @@ mod rest_api;
 mod run_pages;
 mod scim;
 mod scim_compliance;
+mod scim_lists;
 mod scim_sequences;
 mod scoped_reads;
 mod secret_leak;

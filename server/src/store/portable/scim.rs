@@ -8,7 +8,7 @@ use super::{Adapter, Db, begin_write};
 use crate::store::StoreResult;
 use crate::store::scim::{
     GroupFields, Ref, ScimGroupRow, ScimRecord, ScimStore, ScimUserRow, ScimWrite, ScimWritten,
-    UserFields,
+    UserFields, Window,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -80,35 +80,86 @@ fn grouped(pairs: Vec<(String, String, String)>) -> HashMap<String, Vec<Ref>> {
     by
 }
 
-async fn memberships_of_users(pool: &sqlx::Pool<Db>) -> StoreResult<HashMap<String, Vec<Ref>>> {
-    let pairs: Vec<(String, String, String)> = sqlx::query_as(
+/// The groups of the people `users` lists (every person when `None`),
+/// by user id.
+async fn groups_of_users(
+    pool: &sqlx::Pool<Db>,
+    users: Option<&[String]>,
+) -> StoreResult<HashMap<String, Vec<Ref>>> {
+    let mut q = sqlx::QueryBuilder::<Db>::new(
         "SELECT m.user_id, g.id, g.display_name FROM scim_group_members m
-         JOIN scim_groups g ON g.id = m.group_id ORDER BY g.display_name",
-    )
-    .fetch_all(pool)
-    .await?;
+         JOIN scim_groups g ON g.id = m.group_id",
+    );
+    if let Some(users) = users {
+        q.push(" WHERE m.user_id IN (");
+        let mut list = q.separated(", ");
+        for id in users {
+            list.push_bind(id.clone());
+        }
+        list.push_unseparated(")");
+    }
+    q.push(" ORDER BY g.display_name");
+    let pairs: Vec<(String, String, String)> = q.build_query_as().fetch_all(pool).await?;
     Ok(grouped(pairs))
 }
 
-async fn members_of_groups(pool: &sqlx::Pool<Db>) -> StoreResult<HashMap<String, Vec<Ref>>> {
-    let pairs: Vec<(String, String, String)> = sqlx::query_as(
+/// The members of the groups `groups` lists (every group when `None`), by
+/// group id.
+async fn members_of_groups(
+    pool: &sqlx::Pool<Db>,
+    groups: Option<&[String]>,
+) -> StoreResult<HashMap<String, Vec<Ref>>> {
+    let mut q = sqlx::QueryBuilder::<Db>::new(
         "SELECT m.group_id, u.id, COALESCE(m.display, u.display_name) FROM scim_group_members m
-         JOIN users u ON u.id = m.user_id ORDER BY u.username",
-    )
-    .fetch_all(pool)
-    .await?;
+         JOIN users u ON u.id = m.user_id",
+    );
+    if let Some(groups) = groups {
+        q.push(" WHERE m.group_id IN (");
+        let mut list = q.separated(", ");
+        for id in groups {
+            list.push_bind(id.clone());
+        }
+        list.push_unseparated(")");
+    }
+    q.push(" ORDER BY u.username");
+    let pairs: Vec<(String, String, String)> = q.build_query_as().fetch_all(pool).await?;
     Ok(grouped(pairs))
 }
 
-#[async_trait]
-impl ScimStore for Adapter {
-    async fn scim_users(&self) -> StoreResult<Vec<ScimUserRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE scim_resource IS NOT NULL ORDER BY username"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut groups = memberships_of_users(&self.pool).await?;
+/// Up to this many ids are read by name (`IN (…)`); past it, every
+/// membership is read once instead of binding thousands of values.
+const LISTED_IDS: usize = 500;
+
+/// `rows`' ids when there are few enough to list, else `None` (all).
+fn listed(rows: &[<Db as sqlx::Database>::Row]) -> StoreResult<Option<Vec<String>>> {
+    if rows.len() > LISTED_IDS {
+        return Ok(None);
+    }
+    Ok(Some(
+        rows.iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
+/// `LIMIT` and `OFFSET` values for `window` (SQL has no "no limit" both
+/// databases take as a bound value, so the largest integer stands in).
+fn bounds(window: Window) -> (i64, i64) {
+    let clamp = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    (window.limit.map_or(i64::MAX, clamp), clamp(window.offset))
+}
+
+impl Adapter {
+    /// `rows` (of users) with their groups when `related`.
+    async fn users_with_groups(
+        &self,
+        rows: Vec<<Db as sqlx::Database>::Row>,
+        related: bool,
+    ) -> StoreResult<Vec<ScimUserRow>> {
+        let mut groups = match related && !rows.is_empty() {
+            true => groups_of_users(&self.pool, listed(&rows)?.as_deref()).await?,
+            false => HashMap::new(),
+        };
         rows.iter()
             .map(|row| {
                 let id: String = row.try_get("id")?;
@@ -117,65 +168,16 @@ impl ScimStore for Adapter {
             .collect()
     }
 
-    async fn scim_memberships(&self) -> StoreResult<HashMap<String, Vec<Ref>>> {
-        memberships_of_users(&self.pool).await
-    }
-
-    async fn scim_user(&self, id: &str) -> StoreResult<Option<ScimUserRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND scim_resource IS NOT NULL"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let groups: Vec<(String, String)> = sqlx::query_as(
-            "SELECT g.id, g.display_name FROM scim_group_members m
-             JOIN scim_groups g ON g.id = m.group_id WHERE m.user_id = $1 ORDER BY g.display_name",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let groups = groups
-            .into_iter()
-            .map(|(id, display)| Ref { id, display })
-            .collect();
-        user_row(&row, groups).map(Some)
-    }
-
-    async fn scim_user_named(&self, user_name: &str) -> StoreResult<Option<ScimUserRow>> {
-        let id: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM users WHERE lower(username) = lower($1) AND scim_resource IS NOT NULL",
-        )
-        .bind(user_name)
-        .fetch_optional(&self.pool)
-        .await?;
-        match id {
-            Some(id) => self.scim_user(&id).await,
-            None => Ok(None),
-        }
-    }
-
-    async fn scim_group_named(&self, name: &str) -> StoreResult<Option<ScimGroupRow>> {
-        let id: Option<String> =
-            sqlx::query_scalar("SELECT id FROM scim_groups WHERE lower(display_name) = lower($1)")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
-        match id {
-            Some(id) => self.scim_group(&id).await,
-            None => Ok(None),
-        }
-    }
-
-    async fn scim_groups(&self) -> StoreResult<Vec<ScimGroupRow>> {
-        let rows = sqlx::query(
-            "SELECT id, resource, version, created_at, updated_at FROM scim_groups
-             ORDER BY display_name",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut members = members_of_groups(&self.pool).await?;
+    /// `rows` (of groups) with their members when `related`.
+    async fn groups_with_members(
+        &self,
+        rows: Vec<<Db as sqlx::Database>::Row>,
+        related: bool,
+    ) -> StoreResult<Vec<ScimGroupRow>> {
+        let mut members = match related && !rows.is_empty() {
+            true => members_of_groups(&self.pool, listed(&rows)?.as_deref()).await?,
+            false => HashMap::new(),
+        };
         rows.iter()
             .map(|row| {
                 let id: String = row.try_get("id")?;
@@ -183,27 +185,118 @@ impl ScimStore for Adapter {
             })
             .collect()
     }
+}
 
-    async fn scim_group(&self, id: &str) -> StoreResult<Option<ScimGroupRow>> {
-        let row = sqlx::query(
-            "SELECT id, resource, version, created_at, updated_at FROM scim_groups WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
+const GROUP_COLUMNS: &str = "id, resource, version, created_at, updated_at";
+
+#[async_trait]
+impl ScimStore for Adapter {
+    async fn scim_users(&self, window: Window, related: bool) -> StoreResult<Vec<ScimUserRow>> {
+        let (limit, offset) = bounds(window);
+        // `users_scim_username` holds exactly these, in this order: a page
+        // from the middle walks the index, not the table.
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE scim_resource IS NOT NULL
+             ORDER BY username LIMIT $1 OFFSET $2"
+        ))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let members: Vec<(String, String)> = sqlx::query_as(
-            "SELECT u.id, COALESCE(m.display, u.display_name) FROM scim_group_members m
-             JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 ORDER BY u.username",
-        )
+        self.users_with_groups(rows, related).await
+    }
+
+    async fn scim_user_count(&self) -> StoreResult<usize> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE scim_resource IS NOT NULL")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    async fn scim_memberships(&self) -> StoreResult<HashMap<String, Vec<Ref>>> {
+        groups_of_users(&self.pool, None).await
+    }
+
+    async fn scim_user(&self, id: &str) -> StoreResult<Option<ScimUserRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND scim_resource IS NOT NULL"
+        ))
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        let members = members
-            .into_iter()
-            .map(|(id, display)| Ref { id, display })
-            .collect();
-        group_row(&row, members).map(Some)
+        Ok(self.users_with_groups(rows, true).await?.pop())
+    }
+
+    async fn scim_user_named(&self, user_name: &str) -> StoreResult<Option<ScimUserRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users
+             WHERE lower(username) = lower($1) AND scim_resource IS NOT NULL"
+        ))
+        .bind(user_name)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(self.users_with_groups(rows, true).await?.pop())
+    }
+
+    async fn scim_users_external(&self, external_id: &str) -> StoreResult<Vec<ScimUserRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users
+             WHERE external_id = $1 AND scim_resource IS NOT NULL ORDER BY username"
+        ))
+        .bind(external_id)
+        .fetch_all(&self.pool)
+        .await?;
+        self.users_with_groups(rows, true).await
+    }
+
+    async fn scim_groups(&self, window: Window, related: bool) -> StoreResult<Vec<ScimGroupRow>> {
+        let (limit, offset) = bounds(window);
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLUMNS} FROM scim_groups ORDER BY display_name LIMIT $1 OFFSET $2"
+        ))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        self.groups_with_members(rows, related).await
+    }
+
+    async fn scim_group_count(&self) -> StoreResult<usize> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scim_groups")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    async fn scim_group(&self, id: &str) -> StoreResult<Option<ScimGroupRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLUMNS} FROM scim_groups WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(self.groups_with_members(rows, true).await?.pop())
+    }
+
+    async fn scim_group_named(&self, name: &str) -> StoreResult<Option<ScimGroupRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLUMNS} FROM scim_groups WHERE lower(display_name) = lower($1)"
+        ))
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(self.groups_with_members(rows, true).await?.pop())
+    }
+
+    async fn scim_groups_external(&self, external_id: &str) -> StoreResult<Vec<ScimGroupRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLUMNS} FROM scim_groups WHERE external_id = $1 ORDER BY display_name"
+        ))
+        .bind(external_id)
+        .fetch_all(&self.pool)
+        .await?;
+        self.groups_with_members(rows, true).await
     }
 
     async fn scim_write(
