@@ -44,8 +44,9 @@
 //!
 //! And per backend on a fresh database of its own, reads on a large
 //! database: the runs list, a run and their pages with a small history
-//! and then with 1,000,000 runs ([`large`]). `--only large` measures just
-//! that section.
+//! and then with 1,000,000 runs; and SCIM's lists and lookups with 1,000
+//! people and then 100,000 ([`large`]). `--only large` and `--only scim`
+//! measure just those sections.
 //!
 //! This file holds the arguments and the order of the measurements.
 
@@ -214,7 +215,11 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     large_runs: usize,
 
-    /// Requests of each kind, per database size, in the large-database section.
+    /// People in the large database of the SCIM section.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    scim_people: usize,
+
+    /// Requests of each kind, per database size, in the large-database and SCIM sections.
     #[arg(long, value_name = "N", default_value_t = 300)]
     large_samples: usize,
 
@@ -261,6 +266,8 @@ enum Section {
     Edge,
     /// The runs list, a run and their pages with 1,000 runs and with 1,000,000.
     Large,
+    /// SCIM lists and the lookups Okta and Entra ID make, with 1,000 people and with 100,000.
+    Scim,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -308,6 +315,7 @@ fn main() -> Result<()> {
     let canary_section = args.only.is_none_or(|s| s == Section::Canary);
     let edge_section = args.only.is_none_or(|s| s == Section::Edge);
     let large_section = args.only.is_none_or(|s| s == Section::Large);
+    let scim_section = args.only.is_none_or(|s| s == Section::Scim);
     ensure!(args.large_samples > 0, "--large-samples must be positive");
     ensure!(
         args.edge_samples > 0
@@ -467,7 +475,7 @@ fn main() -> Result<()> {
     let mut large_figures = Vec::new();
     for &backend in backends.iter().filter(|_| large_section) {
         match on_fresh_database(backend, &args, &root, "large", |db, args, dir| {
-            Box::pin(large::measure(db, args, dir))
+            Box::pin(large::measure_runs(db, args, dir))
         }) {
             Ok(figures) => {
                 large::print_text(&figures);
@@ -475,6 +483,20 @@ fn main() -> Result<()> {
             }
             Err(e) => {
                 eprintln!("gantry-bench: {backend:?}: large database failed: {e:#}");
+                failure = Some(e);
+            }
+        }
+    }
+    for &backend in backends.iter().filter(|_| scim_section) {
+        match on_fresh_database(backend, &args, &root, "scim", |db, args, dir| {
+            Box::pin(large::measure_people(db, args, dir))
+        }) {
+            Ok(figures) => {
+                large::print_text(&figures);
+                large_figures.push(figures);
+            }
+            Err(e) => {
+                eprintln!("gantry-bench: {backend:?}: SCIM with many people failed: {e:#}");
                 failure = Some(e);
             }
         }
