@@ -39,7 +39,7 @@ const CHUNK: usize = 1_000;
 
 /// Label and path of each request; `{name}`, `{user}`, `{external}`,
 /// `{group}`, `{group_name}` and `{middle}` are filled in per size.
-const KINDS: [(&str, &str); 8] = [
+const KINDS: [(&str, &str); 9] = [
     (
         "userName eq (the lookup before every create)",
         "/scim/v2/Users?filter=userName eq \"{name}\"",
@@ -60,6 +60,10 @@ const KINDS: [(&str, &str); 8] = [
     (
         "group displayName eq, members left out (Entra ID)",
         "/scim/v2/Groups?filter=displayName eq \"{group_name}\"&excludedAttributes=members",
+    ),
+    (
+        "a group by id, members left out (Entra ID)",
+        "/scim/v2/Groups/{group}?excludedAttributes=members",
     ),
     (
         "membership test: id eq and members[value eq] (Entra ID)",

@@ -72,7 +72,7 @@ pub use schema::{
     service_provider_config,
 };
 pub use search::{
-    Narrowing, Pager, narrowing, parse_search, search_response, wanted, wants_related,
+    Narrowing, Pager, Related, narrowing, parse_search, related_needed, search_response, wanted,
 };
 
 #[cfg(test)]

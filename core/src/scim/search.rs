@@ -81,26 +81,91 @@ pub fn narrowing(kind: ResourceKind, filter: &Filter) -> Option<Narrowing<'_>> {
     }
 }
 
-/// Whether answering `query` needs each resource's related references (a
-/// person's groups, a group's members): not when the response leaves them
-/// out (`excludedAttributes=members`, as Entra ID asks, or `attributes`
-/// without them) and the filter doesn't read them. A group's members can
-/// be a hundred thousand rows, so this is worth asking.
-pub fn wants_related(kind: ResourceKind, query: &ListQuery) -> bool {
+/// Which of a resource's related references (a person's groups, a
+/// group's members) answering a query needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Related<'a> {
+    /// None: the response leaves them out and the filter doesn't read them.
+    Skip,
+    /// All of them: the response shows them, or the filter reads them in a
+    /// way only the whole list answers.
+    All,
+    /// Only those whose `value` (the id they point at) is one of these:
+    /// the filter reads them only as `members[value eq "…"]`,
+    /// `members.value eq "…"` or `members eq "…"` and the response leaves
+    /// them out. Entra ID's membership test (`id eq "g" and members[value
+    /// eq "u"]`, `excludedAttributes=members`) needs one row, not every
+    /// member of a group of a hundred thousand.
+    Only(Vec<&'a str>),
+}
+
+/// What answering `query` needs of each resource's related references.
+///
+/// Restricting them to `Only` those values changes no filter's outcome:
+/// each allowed term asks whether a reference with one given value exists,
+/// and every reference with that value is read.
+pub fn related_needed<'a>(kind: ResourceKind, query: &'a ListQuery) -> Related<'a> {
     let key = related_key(kind);
-    let names_it = |path: &AttrPath| path.is_core() && path.name.eq_ignore_ascii_case(key);
-    if query
-        .filter
-        .as_ref()
-        .is_some_and(|f| f.attr_paths().iter().any(names_it))
-    {
-        return true;
-    }
     // What the projection keeps of a resource that has them.
     let probe = serde_json::json!({ "id": "probe", key: [{ "value": "probe" }] });
-    project(kind, &probe, &query.attributes, &query.excluded)
+    if project(kind, &probe, &query.attributes, &query.excluded)
         .get(key)
         .is_some()
+    {
+        return Related::All;
+    }
+    let Some(filter) = &query.filter else {
+        return Related::Skip;
+    };
+    let mut values = Vec::new();
+    match values_read(filter, key, &mut values) {
+        false => Related::All,
+        true if values.is_empty() => Related::Skip,
+        true => Related::Only(values),
+    }
+}
+
+/// Collects the values `filter` tests `key` for; false when it reads `key`
+/// any other way.
+fn values_read<'a>(filter: &'a Filter, key: &str, values: &mut Vec<&'a str>) -> bool {
+    let is_key = |path: &AttrPath| path.is_core() && path.name.eq_ignore_ascii_case(key);
+    let is_value = |sub: Option<&String>| sub.is_some_and(|s| s.eq_ignore_ascii_case("value"));
+    match filter {
+        Filter::And(items) | Filter::Or(items) => {
+            items.iter().all(|item| values_read(item, key, values))
+        }
+        Filter::Not(inner) => values_read(inner, key, values),
+        Filter::Present { path } => !is_key(path),
+        Filter::Compare { path, op, value } if is_key(path) => {
+            match (op, value, path.sub.as_ref()) {
+                (CompareOp::Eq, CompValue::Str(v), None) => {
+                    values.push(v);
+                    true
+                }
+                (CompareOp::Eq, CompValue::Str(v), sub) if is_value(sub) => {
+                    values.push(v);
+                    true
+                }
+                _ => false,
+            }
+        }
+        Filter::Compare { .. } => true,
+        Filter::ValuePath { path, filter } if is_key(path) => match filter.as_ref() {
+            Filter::Compare {
+                path: inner,
+                op: CompareOp::Eq,
+                value: CompValue::Str(v),
+            } if inner.urn.is_none()
+                && inner.sub.is_none()
+                && inner.name.eq_ignore_ascii_case("value") =>
+            {
+                values.push(v);
+                true
+            }
+            _ => false,
+        },
+        Filter::ValuePath { .. } => true,
+    }
 }
 
 fn related_key(kind: ResourceKind) -> &'static str {
@@ -284,50 +349,84 @@ mod tests {
     }
 
     #[test]
-    fn related_references_are_read_only_when_shown_or_filtered_on() {
-        let query = |kind, list: &[(&str, &str)]| {
-            parse_search(&[kind], &pairs(list), 50).unwrap().remove(0).1
+    fn related_references_are_read_only_as_far_as_shown_or_filtered_on() {
+        let needed = |kind, list: &[(&str, &str)]| {
+            let query = parse_search(&[kind], &pairs(list), 50).unwrap().remove(0).1;
+            format!("{:?}", related_needed(kind, &query))
         };
         let group = ResourceKind::Group;
-        assert!(wants_related(group, &query(group, &[])));
-        assert!(!wants_related(
-            group,
-            &query(group, &[("excludedAttributes", "members")])
-        ));
-        assert!(!wants_related(
-            group,
-            &query(
+        let bare = ("excludedAttributes", "members");
+        assert_eq!(needed(group, &[]), "All");
+        assert_eq!(needed(group, &[bare]), "Skip");
+        assert_eq!(
+            needed(
                 group,
                 &[(
                     "excludedAttributes",
                     "urn:ietf:params:scim:schemas:core:2.0:Group:members"
                 )]
-            )
-        ));
-        assert!(!wants_related(
-            group,
-            &query(group, &[("attributes", "displayName")])
-        ));
-        assert!(wants_related(
-            group,
-            &query(group, &[("attributes", "displayName,members.value")])
-        ));
-        assert!(wants_related(
-            group,
-            &query(
+            ),
+            "Skip"
+        );
+        assert_eq!(needed(group, &[("attributes", "displayName")]), "Skip");
+        assert_eq!(
+            needed(group, &[("attributes", "displayName,members.value")]),
+            "All"
+        );
+        // Entra ID's membership test reads one member.
+        assert_eq!(
+            needed(
+                group,
+                &[("filter", "id eq \"g\" and members[value eq \"u\"]"), bare]
+            ),
+            "Only([\"u\"])"
+        );
+        assert_eq!(
+            needed(
                 group,
                 &[
-                    ("filter", "id eq \"g\" and members[value eq \"u\"]"),
-                    ("excludedAttributes", "members"),
+                    ("filter", "members.value eq \"u\" or members eq \"v\""),
+                    bare
                 ]
-            )
-        ));
+            ),
+            "Only([\"u\", \"v\"])"
+        );
+        assert_eq!(
+            needed(group, &[("filter", "displayName eq \"Ops\""), bare]),
+            "Skip"
+        );
+        // Other reads of the members need them all.
+        for filter in [
+            "members pr",
+            "members[display eq \"Kim\"]",
+            "members[value eq \"u\" and display eq \"Kim\"]",
+            "members.value sw \"u\"",
+            "not (members ne \"u\")",
+        ] {
+            assert_eq!(
+                needed(group, &[("filter", filter), bare]),
+                "All",
+                "{filter}"
+            );
+        }
+        // Shown, they are read whatever the filter.
+        assert_eq!(
+            needed(group, &[("filter", "members[value eq \"u\"]")]),
+            "All"
+        );
         let user = ResourceKind::User;
-        assert!(wants_related(user, &query(user, &[])));
-        assert!(!wants_related(
-            user,
-            &query(user, &[("excludedAttributes", "groups")])
-        ));
+        assert_eq!(needed(user, &[]), "All");
+        assert_eq!(needed(user, &[("excludedAttributes", "groups")]), "Skip");
+        assert_eq!(
+            needed(
+                user,
+                &[
+                    ("filter", "groups[value eq \"g\"]"),
+                    ("excludedAttributes", "groups")
+                ]
+            ),
+            "Only([\"g\"])"
+        );
     }
 
     #[test]

@@ -30,14 +30,6 @@ enum Row {
     Group(ScimGroupRow),
 }
 
-/// How a resource is looked up: by id, or by its unique name (a person's
-/// userName, a group's displayName).
-#[derive(Clone, Copy)]
-enum Key<'a> {
-    Id(&'a str),
-    Name(&'a str),
-}
-
 impl Row {
     fn stored(&self) -> StoredResource<'_> {
         match self {
@@ -94,9 +86,16 @@ impl ScimPort for GantryPlane {
             },
             ScimRequest::Get { kind, id, query } => {
                 let query = scim::parse_list_query(kind, &query, MAX_RESULTS)?;
-                let (full, version) = self.scim_full(kind, &id).await?;
+                // `excludedAttributes=members` (Entra ID asks it) spares
+                // reading a large group's members.
+                let related = scim::related_needed(kind, &query);
+                let found = self
+                    .scim_by(kind, scim::Narrowing::Id(&id), &related)
+                    .await?;
+                let row = found.first().ok_or_else(|| not_found(kind, &id))?;
+                let full = self.full(row);
                 let projected = scim::project(kind, &full, &query.attributes, &query.excluded);
-                Ok(ScimAnswer::resource(projected, version))
+                Ok(ScimAnswer::resource(projected, row.stored().version))
             }
             ScimRequest::Create { kind, body } => {
                 let event = self.scim_event(ctx, kind, "create", "new");
@@ -192,7 +191,8 @@ impl GantryPlane {
     /// A list over one resource type, or a search over several. An
     /// unfiltered list is counted and paged in the database; a filter with
     /// an `eq` on an indexed attribute reads only what that finds; any
-    /// other filter reads every resource of the type and tests each.
+    /// other filter reads every resource of the type and tests each. Each
+    /// reads only as much of the related references as it needs.
     async fn scim_list(
         &self,
         kinds: &[ResourceKind],
@@ -203,7 +203,7 @@ impl GantryPlane {
         let mut page = Vec::new();
         for (kind, query) in &queries {
             let kind = *kind;
-            let related = scim::wants_related(kind, query);
+            let related = scim::related_needed(kind, query);
             let Some(filter) = &query.filter else {
                 let total = self.scim_count(kind).await?;
                 if let Some((offset, limit)) = pager.take(total) {
@@ -211,14 +211,14 @@ impl GantryPlane {
                         offset,
                         limit: Some(limit),
                     };
-                    let rows = self.scim_rows(kind, window, related).await?;
+                    let rows = self.scim_rows(kind, window, &related).await?;
                     page.extend(rows.iter().map(|row| (kind, self.full(row))));
                 }
                 continue;
             };
             let rows = match scim::narrowing(kind, filter) {
-                Some(narrowing) => self.scim_narrowed(kind, narrowing).await?,
-                None => self.scim_rows(kind, Window::ALL, related).await?,
+                Some(key) => self.scim_by(kind, key, &related).await?,
+                None => self.scim_rows(kind, Window::ALL, &related).await?,
             };
             let matches: Vec<_> = rows
                 .iter()
@@ -244,87 +244,51 @@ impl GantryPlane {
         &self,
         kind: ResourceKind,
         window: Window,
-        related: bool,
+        related: &scim::Related<'_>,
     ) -> Result<Vec<Row>, ScimError> {
-        Ok(match kind {
-            ResourceKind::User => {
-                let users = self.store.scim_users(window, related).await;
-                users
-                    .map_err(store_error)?
-                    .into_iter()
-                    .map(Row::User)
-                    .collect()
-            }
-            ResourceKind::Group => {
-                let groups = self.store.scim_groups(window, related).await;
-                groups
-                    .map_err(store_error)?
-                    .into_iter()
-                    .map(Row::Group)
-                    .collect()
-            }
-        })
-    }
-
-    /// The few resources a narrowed filter can match.
-    async fn scim_narrowed(
-        &self,
-        kind: ResourceKind,
-        narrowing: scim::Narrowing<'_>,
-    ) -> Result<Vec<Row>, ScimError> {
-        let store = &self.store;
-        let rows = match (narrowing, kind) {
-            (scim::Narrowing::Id(id), _) => self.scim_lookup(kind, Key::Id(id)).await?,
-            (scim::Narrowing::Name(name), _) => self.scim_lookup(kind, Key::Name(name)).await?,
-            (scim::Narrowing::ExternalId(external), ResourceKind::User) => {
-                let users = store.scim_users_external(external).await;
-                return Ok(users
-                    .map_err(store_error)?
-                    .into_iter()
-                    .map(Row::User)
-                    .collect());
-            }
-            (scim::Narrowing::ExternalId(external), ResourceKind::Group) => {
-                let groups = store.scim_groups_external(external).await;
-                return Ok(groups
-                    .map_err(store_error)?
-                    .into_iter()
-                    .map(Row::Group)
-                    .collect());
-            }
-        };
-        Ok(rows.into_iter().collect())
-    }
-
-    /// One resource; 404 when there is none.
-    async fn scim_row(&self, kind: ResourceKind, id: &str) -> Result<Row, ScimError> {
-        self.scim_lookup(kind, Key::Id(id))
-            .await?
-            .ok_or_else(|| ScimError::not_found(format!("no {} {id:?}", kind.name())))
-    }
-
-    async fn scim_lookup(
-        &self,
-        kind: ResourceKind,
-        key: Key<'_>,
-    ) -> Result<Option<Row>, ScimError> {
-        let store = &self.store;
-        let row = match (kind, key) {
-            (ResourceKind::User, Key::Id(id)) => {
-                store.scim_user(id).await.map(|r| r.map(Row::User))
-            }
-            (ResourceKind::User, Key::Name(name)) => {
-                store.scim_user_named(name).await.map(|r| r.map(Row::User))
-            }
-            (ResourceKind::Group, Key::Id(id)) => {
-                store.scim_group(id).await.map(|r| r.map(Row::Group))
-            }
-            (ResourceKind::Group, Key::Name(name)) => store
-                .scim_group_named(name)
+        let rows = match kind {
+            ResourceKind::User => self
+                .store
+                .scim_users(window, related)
                 .await
-                .map(|r| r.map(Row::Group)),
+                .map(|rows| rows.into_iter().map(Row::User).collect()),
+            ResourceKind::Group => self
+                .store
+                .scim_groups(window, related)
+                .await
+                .map(|rows| rows.into_iter().map(Row::Group).collect()),
         };
-        row.map_err(store_error)
+        rows.map_err(store_error)
+    }
+
+    /// The resources of `kind` that `key` finds.
+    async fn scim_by(
+        &self,
+        kind: ResourceKind,
+        key: scim::Narrowing<'_>,
+        related: &scim::Related<'_>,
+    ) -> Result<Vec<Row>, ScimError> {
+        let rows = match kind {
+            ResourceKind::User => self
+                .store
+                .scim_users_by(key, related)
+                .await
+                .map(|rows| rows.into_iter().map(Row::User).collect()),
+            ResourceKind::Group => self
+                .store
+                .scim_groups_by(key, related)
+                .await
+                .map(|rows| rows.into_iter().map(Row::Group).collect()),
+        };
+        rows.map_err(store_error)
+    }
+
+    /// One resource, in full; 404 when there is none.
+    async fn scim_row(&self, kind: ResourceKind, id: &str) -> Result<Row, ScimError> {
+        let found = self
+            .scim_by(kind, scim::Narrowing::Id(id), &scim::Related::All)
+            .await?;
+        found.into_iter().next().ok_or_else(|| not_found(kind, id))
     }
 
     /// One resource in full, with its version; 404 when there is none.
@@ -493,6 +457,10 @@ fn resource_prefix(kind: ResourceKind) -> &'static str {
         ResourceKind::User => "user",
         ResourceKind::Group => "group",
     }
+}
+
+fn not_found(kind: ResourceKind, id: &str) -> ScimError {
+    ScimError::not_found(format!("no {} {id:?}", kind.name()))
 }
 
 /// A write the store declined, as the client should hear it.

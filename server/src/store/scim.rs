@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use gantry_core::UserId;
 use gantry_core::audit::AuditEvent;
 use gantry_core::role_mapping::RoleMapping;
-use gantry_core::scim::{ResourceKind, StoredResource};
+use gantry_core::scim::{Narrowing, Related, ResourceKind, StoredResource};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -149,41 +149,51 @@ impl Window {
 
 #[async_trait]
 pub trait ScimStore: Send + Sync + 'static {
-    /// The people the provider manages, by username, in `window`; with
-    /// their groups when `related` (a list that doesn't show them skips
-    /// that read).
-    async fn scim_users(&self, window: Window, related: bool) -> StoreResult<Vec<ScimUserRow>>;
+    /// The people the provider manages, by username, in `window`, with
+    /// as many of their groups as `related` asks for.
+    async fn scim_users(
+        &self,
+        window: Window,
+        related: &Related<'_>,
+    ) -> StoreResult<Vec<ScimUserRow>>;
 
     /// How many people the provider manages.
     async fn scim_user_count(&self) -> StoreResult<usize>;
 
-    async fn scim_user(&self, id: &str) -> StoreResult<Option<ScimUserRow>>;
+    /// The managed people `key` finds (by id; by userName, case aside; or
+    /// by externalId, exactly, which the provider doesn't promise is
+    /// unique), by username.
+    async fn scim_users_by(
+        &self,
+        key: Narrowing<'_>,
+        related: &Related<'_>,
+    ) -> StoreResult<Vec<ScimUserRow>>;
 
-    /// The managed person with this userName, case aside (the lookup
-    /// providers make before every create).
-    async fn scim_user_named(&self, user_name: &str) -> StoreResult<Option<ScimUserRow>>;
-
-    /// The managed people with this externalId (exactly; the provider
-    /// doesn't promise it is unique), by username.
-    async fn scim_users_external(&self, external_id: &str) -> StoreResult<Vec<ScimUserRow>>;
+    async fn scim_user(&self, id: &str) -> StoreResult<Option<ScimUserRow>> {
+        let mut found = self.scim_users_by(Narrowing::Id(id), &Related::All).await?;
+        Ok(found.pop())
+    }
 
     /// Each managed person's groups (by user id), without their resources:
     /// what the Users page shows.
     async fn scim_memberships(&self) -> StoreResult<HashMap<String, Vec<Ref>>>;
 
-    /// The groups, by display name, in `window`; with their members when
-    /// `related`.
-    async fn scim_groups(&self, window: Window, related: bool) -> StoreResult<Vec<ScimGroupRow>>;
+    /// The groups, by display name, in `window`, with as many of their
+    /// members as `related` asks for.
+    async fn scim_groups(
+        &self,
+        window: Window,
+        related: &Related<'_>,
+    ) -> StoreResult<Vec<ScimGroupRow>>;
 
     async fn scim_group_count(&self) -> StoreResult<usize>;
 
-    async fn scim_group(&self, id: &str) -> StoreResult<Option<ScimGroupRow>>;
-
-    /// The group with this displayName, case aside.
-    async fn scim_group_named(&self, name: &str) -> StoreResult<Option<ScimGroupRow>>;
-
-    /// The groups with this externalId (exactly), by display name.
-    async fn scim_groups_external(&self, external_id: &str) -> StoreResult<Vec<ScimGroupRow>>;
+    /// The groups `key` finds (a displayName case aside), by display name.
+    async fn scim_groups_by(
+        &self,
+        key: Narrowing<'_>,
+        related: &Related<'_>,
+    ) -> StoreResult<Vec<ScimGroupRow>>;
 
     /// Applies one write with its audit record, in one transaction.
     ///

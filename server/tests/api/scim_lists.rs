@@ -127,6 +127,12 @@ async fn lists_page_in_the_database_and_indexed_filters_find_their_resources(bac
         assert!(g.get("members").is_none(), "{g}");
         assert!(g.get("displayName").is_some(), "{g}");
     }
+    let one = get(format!("/Groups/{ops_id}?excludedAttributes=members")).await;
+    assert!(one.get("members").is_none(), "{one}");
+    assert_eq!(one["displayName"], "Ops");
+    let whole = get(format!("/Groups/{ops_id}")).await;
+    assert_eq!(whole["members"].as_array().unwrap().len(), 2, "{whole}");
+    assert_eq!(one["meta"]["version"], whole["meta"]["version"]);
     let by_external = get("/Groups?filter=externalId%20eq%20%22g-ops%22".into()).await;
     assert_eq!(by_external["totalResults"], 1);
     assert_eq!(by_external["Resources"][0]["id"], ops_id.as_str());
@@ -143,6 +149,23 @@ async fn lists_page_in_the_database_and_indexed_filters_find_their_resources(bac
     assert!(member["Resources"][0].get("members").is_none(), "{member}");
     let stranger = get(member_test(&ids[&3])).await;
     assert_eq!(stranger["totalResults"], 0, "{stranger}");
+    // The groups someone is in, without and with their member lists: a
+    // group shown with its members shows all of them, not just the one
+    // the filter asked about.
+    let of_p3 = format!("/Groups?filter=members%5Bvalue%20eq%20%22{}%22%5D", ids[&3]);
+    let bare_of_p3 = get(format!("{of_p3}&excludedAttributes=members")).await;
+    assert_eq!(bare_of_p3["totalResults"], 1, "{bare_of_p3}");
+    assert_eq!(bare_of_p3["Resources"][0]["displayName"], "Dev");
+    let of_p1 = get(format!(
+        "/Groups?filter=members.value%20eq%20%22{}%22",
+        ids[&1]
+    ))
+    .await;
+    assert_eq!(of_p1["totalResults"], 1, "{of_p1}");
+    assert_eq!(
+        of_p1["Resources"][0]["members"].as_array().unwrap().len(),
+        2
+    );
 
     // A root search pages through the people, then the groups.
     let search = scim(
