@@ -640,9 +640,9 @@ fn build_router(
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
-        // Saving on every request slides the idle expiry forward; empty
-        // (anonymous) sessions are never saved.
-        .with_always_save(true)
+        // Saved when changed: sign-in, sign-out, and once a minute of
+        // activity to slide the idle expiry forward (`auth::slide`), not on
+        // every request; empty (anonymous) sessions are never saved.
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
             i64::try_from(config.session_idle_timeout.as_secs()).unwrap_or(i64::MAX),
         )));

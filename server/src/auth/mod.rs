@@ -32,7 +32,8 @@ use std::time::Instant;
 use tower_sessions::Session;
 
 /// What a signed-in session stores: who, and since when (for the absolute
-/// lifetime). Nothing else, and never a secret.
+/// lifetime); beside it only when its idle expiry last moved
+/// (`SESSION_SEEN_KEY`). Never a secret.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionAuth {
     pub user_id: String,
@@ -74,6 +75,10 @@ pub struct AuthSettings {
 }
 
 pub const SESSION_AUTH_KEY: &str = "auth";
+/// When the session's idle expiry last moved (unix seconds).
+const SESSION_SEEN_KEY: &str = "seen";
+/// How often activity moves the idle expiry forward.
+const SLIDE_EVERY_SECS: i64 = 60;
 pub const SESSION_COOKIE: &str = "gantry_session";
 
 /// The session cookie's name: `__Host-` prefixed when the public URL is
@@ -421,11 +426,14 @@ async fn current_principal(
         return Ok(None);
     }
     match principal_for(&state.store, &UserId(auth.user_id), Some(auth.epoch)).await {
-        Ok(Some(p)) => Ok(Some(Principal {
-            // What step-up checks: when this session's sign-in happened.
-            signed_in_at: chrono::DateTime::from_timestamp(auth.signed_in_at, 0),
-            ..p
-        })),
+        Ok(Some(p)) => {
+            slide(session, state.clock.now().timestamp()).await;
+            Ok(Some(Principal {
+                // What step-up checks: when this session's sign-in happened.
+                signed_in_at: chrono::DateTime::from_timestamp(auth.signed_in_at, 0),
+                ..p
+            }))
+        }
         Ok(None) => {
             let _ = session.flush().await;
             Ok(None)
@@ -439,6 +447,17 @@ async fn current_principal(
             )
             .into_response())
         }
+    }
+}
+
+/// Moves a signed-in session's idle expiry forward, at most once a minute:
+/// changing the session is what makes the session layer save it (with a
+/// fresh expiry) and re-issue the cookie, and saving on every request was
+/// a database write per page view. The idle timeout holds to the minute.
+async fn slide(session: &Session, now: i64) {
+    let seen: Option<i64> = session.get(SESSION_SEEN_KEY).await.ok().flatten();
+    if seen.is_none_or(|seen| now - seen >= SLIDE_EVERY_SECS) {
+        let _ = session.insert(SESSION_SEEN_KEY, now).await;
     }
 }
 

@@ -158,6 +158,42 @@ async fn activity_slides_the_session_but_static_assets_never_touch_it() {
         session_cookie(&page).is_some(),
         "page views refresh the session"
     );
+    // Within the minute, a page view writes nothing: the session row and
+    // the cookie stay as they are.
+    let stored = || async {
+        let (expiry,): (i64,) = sqlx::query_as("SELECT expiry_date FROM sessions")
+            .fetch_one(&app.db().await)
+            .await
+            .unwrap();
+        expiry
+    };
+    let before = stored().await;
+    let again = app.get("/runs").await;
+    assert_eq!(again.status(), 200);
+    assert!(
+        session_cookie(&again).is_none(),
+        "a second view within the minute re-issued the cookie"
+    );
+    assert_eq!(stored().await, before);
+    // Two minutes on (the row as the last slide then left it), the next
+    // view slides the expiry again.
+    let (data,): (String,) = sqlx::query_as("SELECT data FROM sessions")
+        .fetch_one(&app.db().await)
+        .await
+        .unwrap();
+    let mut data: serde_json::Value = serde_json::from_str(&data).unwrap();
+    let seen = data["seen"]
+        .as_i64()
+        .expect("the session says when it last slid");
+    data["seen"] = serde_json::json!(seen - 120);
+    sqlx::query("UPDATE sessions SET data = ?, expiry_date = expiry_date - 120")
+        .bind(data.to_string())
+        .execute(&app.db().await)
+        .await
+        .unwrap();
+    let later = app.get("/runs").await;
+    assert!(session_cookie(&later).is_some(), "activity stopped sliding");
+    assert!(stored().await >= before, "the idle expiry did not move");
     let css = app.get("/pkg/gantry.css").await;
     assert_eq!(css.status(), 200);
     assert!(

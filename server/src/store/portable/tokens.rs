@@ -136,16 +136,17 @@ impl TokenStore for Adapter {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<TokenRecord>> {
-        let row: Option<(String, String, String)> = sqlx::query_as(&format!(
-            "SELECT id, name, kind FROM api_tokens
+        let row: Option<(String, String, String, Option<DateTime<Utc>>)> =
+            sqlx::query_as(&format!(
+                "SELECT id, name, kind, last_used_at FROM api_tokens
              WHERE token_hash = $1 AND {KNOWN_KINDS} AND revoked_at IS NULL
                AND (expires_at IS NULL OR expires_at > $2)",
-        ))
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some((id, name, kind)) = row else {
+            ))
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some((id, name, kind, last_used_at)) = row else {
             return Ok(None);
         };
         let grants: Vec<(String, String)> =
@@ -154,16 +155,20 @@ impl TokenStore for Adapter {
                 .fetch_all(&self.pool)
                 .await?;
         // Last use to the minute: a busy worker or CI token would otherwise
-        // cost a write on every request.
-        sqlx::query(
-            "UPDATE api_tokens SET last_used_at = $1
-             WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
-        )
-        .bind(now)
-        .bind(&id)
-        .bind(now - chrono::Duration::minutes(1))
-        .execute(&mut *self.writes.connection().await?)
-        .await?;
+        // cost a write on every request. Checked here first, so a request
+        // within the minute doesn't even wait for SQLite's writer turn.
+        let stale = now - chrono::Duration::minutes(1);
+        if last_used_at.is_none_or(|at| at < stale) {
+            sqlx::query(
+                "UPDATE api_tokens SET last_used_at = $1
+                 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+            )
+            .bind(now)
+            .bind(&id)
+            .bind(stale)
+            .execute(&mut *self.writes.connection().await?)
+            .await?;
+        }
         let grants = grants
             .into_iter()
             .map(|(role, env)| grant_from_row(&role, &env, format!("token {name}")))
