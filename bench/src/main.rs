@@ -46,7 +46,9 @@
 //! database: the runs list, a run and their pages with a small history
 //! and then with 1,000,000 runs; and SCIM's lists and lookups with 1,000
 //! people and then 100,000 ([`large`]). `--only large` and `--only scim`
-//! measure just those sections.
+//! measure just those sections. Then requests under load: 50 connections
+//! on the runs list, the Runs page and triggers, beside a bare handler
+//! ([`load`], `--only load`).
 //!
 //! This file holds the arguments and the order of the measurements.
 
@@ -58,6 +60,7 @@ mod edge;
 mod engine;
 mod harness;
 mod large;
+mod load;
 mod overhead;
 mod raw;
 mod remote;
@@ -215,6 +218,14 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     large_runs: usize,
 
+    /// Concurrent kept-alive connections in the load section.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    load_connections: usize,
+
+    /// Seconds each phase of the load section lasts.
+    #[arg(long, value_name = "S", default_value_t = 10)]
+    load_seconds: u64,
+
     /// People in the large database of the SCIM section.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     scim_people: usize,
@@ -268,6 +279,8 @@ enum Section {
     Large,
     /// SCIM lists and the lookups Okta and Entra ID make, with 1,000 people and with 100,000.
     Scim,
+    /// 50 connections: the runs list, the Runs page and triggers, beside a bare handler.
+    Load,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -316,6 +329,7 @@ fn main() -> Result<()> {
     let edge_section = args.only.is_none_or(|s| s == Section::Edge);
     let large_section = args.only.is_none_or(|s| s == Section::Large);
     let scim_section = args.only.is_none_or(|s| s == Section::Scim);
+    let load_section = args.only.is_none_or(|s| s == Section::Load);
     ensure!(args.large_samples > 0, "--large-samples must be positive");
     ensure!(
         args.edge_samples > 0
@@ -501,6 +515,25 @@ fn main() -> Result<()> {
             }
         }
     }
+    let mut load_figures = Vec::new();
+    for &backend in backends.iter().filter(|_| load_section) {
+        match on_fresh_database(backend, &args, &root, "load", |db, args, dir| {
+            Box::pin(load::measure(db, args, dir))
+        }) {
+            Ok(figures) => {
+                load::print_text(&figures);
+                if let Err(e) = load::checked(&figures) {
+                    eprintln!("gantry-bench: {backend:?}: under load: {e:#}");
+                    failure = Some(e);
+                }
+                load_figures.push(figures);
+            }
+            Err(e) => {
+                eprintln!("gantry-bench: {backend:?}: under load failed: {e:#}");
+                failure = Some(e);
+            }
+        }
+    }
     let _ = std::fs::remove_dir_all(&root);
     if args.markdown {
         for r in &reports {
@@ -517,6 +550,9 @@ fn main() -> Result<()> {
         }
         for f in &large_figures {
             large::print_markdown(f);
+        }
+        for f in &load_figures {
+            load::print_markdown(f);
         }
     }
     match failure {

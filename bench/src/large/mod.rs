@@ -11,7 +11,7 @@
 
 mod people;
 mod report;
-mod runs;
+pub(crate) mod runs;
 
 use crate::stats::Percentiles;
 use anyhow::{Context, Result, bail};
@@ -92,6 +92,27 @@ pub(crate) struct Request {
     pub auth: Auth,
 }
 
+/// A dev sign-in as `username`: the `name=value` of its session cookie.
+pub(crate) async fn dev_session(
+    http: &reqwest::Client,
+    base: &str,
+    username: &str,
+) -> Result<String> {
+    let resp = http
+        .post(format!("{base}/auth/dev/sign-in"))
+        .form(&[("username", username)])
+        .send()
+        .await?;
+    resp.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{SESSION_COOKIE}=")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+        .with_context(|| format!("the dev sign-in set no session cookie ({})", resp.status()))
+}
+
 /// A kept-alive client with a token and, if asked, a dev session.
 pub(crate) struct Client {
     http: reqwest::Client,
@@ -108,26 +129,10 @@ impl Client {
             .pool_max_idle_per_host(1)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        let mut cookie = None;
-        if let Some(username) = session_of {
-            let resp = http
-                .post(format!("{base}/auth/dev/sign-in"))
-                .form(&[("username", username)])
-                .send()
-                .await?;
-            let set = resp
-                .headers()
-                .get_all(reqwest::header::SET_COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find(|v| v.starts_with(&format!("{SESSION_COOKIE}=")))
-                .and_then(|v| v.split(';').next())
-                .map(str::to_owned)
-                .with_context(|| {
-                    format!("the dev sign-in set no session cookie ({})", resp.status())
-                })?;
-            cookie = Some(set);
-        }
+        let cookie = match session_of {
+            Some(username) => Some(dev_session(&http, base, username).await?),
+            None => None,
+        };
         Ok(Self {
             http,
             base: base.to_owned(),

@@ -163,7 +163,7 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<LargeFigu
 }
 
 /// Applies the workflows through the port; their active versions.
-async fn workflows(engine: &Engine, served: &Served) -> Result<Vec<ActiveVersion>> {
+pub(crate) async fn workflows(engine: &Engine, served: &Served) -> Result<Vec<ActiveVersion>> {
     for i in 0..WORKFLOWS {
         engine
             .apply(json!({ "name": format!("large-{i:03}"), "steps": [{ "id": "go", "run": "true" }] }))
@@ -186,7 +186,7 @@ async fn workflows(engine: &Engine, served: &Served) -> Result<Vec<ActiveVersion
 
 /// `n` finished runs at random over the history (one in 20 failed, one in
 /// 1,000 cancelled), inserted in one transaction; their ids.
-async fn seed(
+pub(crate) async fn seed(
     pool: &RawPool,
     active: &[ActiveVersion],
     n: usize,
