@@ -138,7 +138,9 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<LoadFigur
         .create_token(ctx, token("load-operator", "operator"))
         .await?
         .secret;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
     let cookie = dev_session(&http, &served.url, "viewer").await?;
     let bearer = |t: &str| (reqwest::header::AUTHORIZATION, format!("Bearer {t}"));
     let list = Shape {
