@@ -52,6 +52,9 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(300);
 pub struct Phase {
     pub label: &'static str,
     pub requests: usize,
+    /// Answered 429 with `Retry-After`: backpressure (too many unfinished
+    /// runs) doing its job, not an error.
+    pub refused: usize,
     pub errors: usize,
     pub seconds: f64,
     pub latency: Percentiles,
@@ -169,7 +172,7 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<LoadFigur
     phases.push(
         drive(
             "raw: a bare handler, same bytes",
-            raw_shape,
+            &[raw_shape],
             connections,
             seconds,
         )
@@ -177,7 +180,7 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<LoadFigur
         .0,
     );
     phases.push(
-        drive("API runs list (token)", list, connections, seconds)
+        drive("API runs list (token)", &[list], connections, seconds)
             .await?
             .0,
     );
@@ -189,21 +192,24 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<LoadFigur
         expect: StatusCode::OK,
     };
     phases.push(
-        drive("Runs page (session)", page, connections, seconds)
+        drive("Runs page (session)", &[page], connections, seconds)
             .await?
             .0,
     );
-    let workflow = &active[0].workflow;
-    let trigger = Shape {
-        method: Method::POST,
-        url: format!("{}/api/v1/workflows/{workflow}/runs", served.url),
-        header: bearer(&operator),
-        body: Some(format!(r#"{{"environment":"{ENVIRONMENT}"}}"#)),
-        expect: StatusCode::CREATED,
-    };
+    // Each connection triggers a workflow of its own, as many teams would.
+    let triggers: Vec<Shape> = active
+        .iter()
+        .map(|a| Shape {
+            method: Method::POST,
+            url: format!("{}/api/v1/workflows/{}/runs", served.url, a.workflow),
+            header: bearer(&operator),
+            body: Some(format!(r#"{{"environment":"{ENVIRONMENT}"}}"#)),
+            expect: StatusCode::CREATED,
+        })
+        .collect();
     let (phase, bodies) = drive(
         "trigger (token), the engine running the runs",
-        trigger,
+        &triggers,
         connections,
         seconds,
     )
@@ -229,38 +235,43 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<LoadFigur
     })
 }
 
-/// `shape` from `connections` kept-alive connections for `duration` (after
-/// a few untimed requests each); the phase and, for a POST, the bodies of
-/// the timed answers that had the expected status (the triggers' runs).
+/// `shapes` (connection `i` sends the `i`-th, round the list) from
+/// `connections` kept-alive connections for `duration` (after a few
+/// untimed requests each); the phase and, for a POST, the bodies of the
+/// timed answers that had the expected status (the triggers' runs).
 async fn drive(
     label: &'static str,
-    shape: Shape,
+    shapes: &[Shape],
     connections: usize,
     duration: Duration,
 ) -> Result<(Phase, Vec<axum::body::Bytes>)> {
     let start = tokio::sync::Barrier::new(connections + 1);
     let start = Arc::new(start);
     let mut tasks = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        let shape = shape.clone();
+    for i in 0..connections {
+        let shape = shapes[i % shapes.len()].clone();
         let start = start.clone();
         tasks.push(tokio::spawn(async move {
             // A client each: one connection each, kept alive.
             let http = reqwest::Client::builder()
                 .pool_max_idle_per_host(1)
                 .build()?;
-            for _ in 0..WARM_UP {
-                send(&http, &shape).await?;
+            // Reads warm up; a trigger's warm-up would start untracked runs.
+            if shape.method == Method::GET {
+                for _ in 0..WARM_UP {
+                    send(&http, &shape).await?;
+                }
             }
             start.wait().await;
             let deadline = Instant::now() + duration;
             let mut latencies = Vec::new();
             let mut bodies = Vec::new();
-            let mut errors = 0;
+            let (mut refused, mut errors) = (0, 0);
             while Instant::now() < deadline {
                 let began = Instant::now();
                 match send(&http, &shape).await {
-                    Ok(body) => {
+                    Ok(Sent::Refused) => refused += 1,
+                    Ok(Sent::Answered(body)) => {
                         latencies.push(began.elapsed().as_secs_f64() * 1000.0);
                         if shape.method == Method::POST {
                             bodies.push(body);
@@ -269,25 +280,27 @@ async fn drive(
                     Err(_) => errors += 1,
                 }
             }
-            anyhow::Ok((latencies, bodies, errors))
+            anyhow::Ok((latencies, bodies, refused, errors))
         }));
     }
     start.wait().await;
     let began = Instant::now();
     let mut latencies = Vec::new();
     let mut bodies = Vec::new();
-    let mut errors = 0;
+    let (mut refused, mut errors) = (0, 0);
     for task in tasks {
-        let (l, b, e) = task.await??;
+        let (l, b, r, e) = task.await??;
         latencies.extend(l);
         bodies.extend(b);
+        refused += r;
         errors += e;
     }
     let seconds = began.elapsed().as_secs_f64();
     ensure!(!latencies.is_empty(), "{label}: no request succeeded");
     let phase = Phase {
         label,
-        requests: latencies.len() + errors,
+        requests: latencies.len() + refused + errors,
+        refused,
         errors,
         seconds,
         latency: Percentiles::of(&latencies),
@@ -295,8 +308,17 @@ async fn drive(
     Ok((phase, bodies))
 }
 
-/// One request; its body, or an error when the status isn't the expected.
-async fn send(http: &reqwest::Client, shape: &Shape) -> Result<axum::body::Bytes> {
+/// How a request was answered, short of an error.
+enum Sent {
+    /// With the expected status; the body.
+    Answered(axum::body::Bytes),
+    /// 429 with `Retry-After`.
+    Refused,
+}
+
+/// One request; an error when the status is neither the expected one nor
+/// a refusal with `Retry-After`.
+async fn send(http: &reqwest::Client, shape: &Shape) -> Result<Sent> {
     let mut request = http
         .request(shape.method.clone(), &shape.url)
         .header(shape.header.0.clone(), &shape.header.1);
@@ -307,11 +329,15 @@ async fn send(http: &reqwest::Client, shape: &Shape) -> Result<axum::body::Bytes
     }
     let resp = request.send().await?;
     let status = resp.status();
+    let retry_after = resp.headers().contains_key(reqwest::header::RETRY_AFTER);
     let body = resp.bytes().await?;
+    if status == StatusCode::TOO_MANY_REQUESTS && retry_after {
+        return Ok(Sent::Refused);
+    }
     if status != shape.expect {
         bail!("{} answered {status}", shape.url);
     }
-    Ok(body)
+    Ok(Sent::Answered(body))
 }
 
 /// A bare axum handler answering `body` as JSON, on its own loopback port;

@@ -3,13 +3,14 @@
 use super::LoadFigures;
 use crate::table::{print_aligned, print_markdown_table};
 
-const HEADER: [&str; 7] = [
+const HEADER: [&str; 8] = [
     "phase",
     "requests/s",
     "of raw",
     "p50",
     "p99",
     "max",
+    "refused (429)",
     "errors",
 ];
 
@@ -25,6 +26,7 @@ fn rows(f: &LoadFigures) -> Vec<Vec<String>> {
                 format!("{:.2} ms", p.latency.p50),
                 format!("{:.2} ms", p.latency.p99),
                 format!("{:.1} ms", p.latency.max),
+                p.refused.to_string(),
                 format!("{} of {}", p.errors, p.requests),
             ]
         })
@@ -35,7 +37,8 @@ fn note(f: &LoadFigures) -> String {
     let seconds = f.phases.first().map_or(0.0, |p| p.seconds);
     format!(
         "{} kept-alive connections for {seconds:.0} s per phase, each sending its next request \
-         when the last was answered; the load generator runs in the same process on the same two \
+         when the last was answered (a trigger's connection keeps to one of the 100 workflows; \
+         p50 and p99 are of the answered requests, refusals aside); the load generator runs in the same process on the same two \
          cores. The triggers started {} runs; {} finished once (succeeded, one attempt), the last \
          {:.1} s after the phase ended",
         f.connections, f.triggered, f.finished_once, f.drain_seconds
