@@ -289,11 +289,6 @@ enum BackendArg {
     Postgres,
 }
 
-/// The allocator the `gantry` binary uses, so the server built in this
-/// process allocates as it does in production.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> Result<()> {
     // The bench's in-process workers re-execute this binary as each shell
     // step's supervisor.

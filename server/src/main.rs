@@ -13,11 +13,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-/// mimalloc rather than glibc's malloc: a loaded server allocates and
-/// frees many small objects per request across threads (rows, JSON, headers).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     // A step's supervisor confines itself before any thread exists, so it
     // runs before (and without) the multi-threaded runtime.
