@@ -108,6 +108,7 @@ impl TestApp {
         demo: bool,
         database: Option<(String, std::path::PathBuf)>,
     ) -> TestApp {
+        log_to_test_output();
         let dir = tempfile::tempdir().expect("temp dir");
         // Steps run as `nobody` when the tests run as root: the work root
         // below must be reachable (the sandbox, not this folder's mode,
@@ -633,4 +634,16 @@ impl Person {
         )
         .await
     }
+}
+
+/// The in-process server's warnings and errors on the test's output, which
+/// nextest shows when the test fails: a 500 then says why. (Each test is a
+/// process of its own, so the first server's subscriber is the only one; a
+/// test that installs its own first keeps it.)
+fn log_to_test_output() {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_test_writer()
+        .try_init();
 }
