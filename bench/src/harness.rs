@@ -248,18 +248,32 @@ impl Engine {
 
     /// A worker token, made through the port as the admin.
     pub async fn worker_token(&self) -> Result<String> {
+        self.token(NewToken {
+            name: "bench-workers".into(),
+            worker: true,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// A service token holding `role` in the bench's environment.
+    pub async fn role_token(&self, name: &str, role: &str) -> Result<String> {
+        self.token(NewToken {
+            name: name.into(),
+            roles: vec![format!("{role}@{ENVIRONMENT}")],
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// A token made through the port as the admin; its secret.
+    pub async fn token(&self, token: NewToken) -> Result<String> {
+        let name = token.name.clone();
         let created = self
             .plane
-            .create_token(
-                &self.ctx,
-                NewToken {
-                    name: "bench-workers".into(),
-                    worker: true,
-                    ..Default::default()
-                },
-            )
+            .create_token(&self.ctx, token)
             .await
-            .context("making a worker token")?;
+            .with_context(|| format!("making the token {name}"))?;
         Ok(created.secret)
     }
 

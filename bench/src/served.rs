@@ -3,12 +3,15 @@
 //! of its own: what remote workers lease from and what the edge section
 //! sends requests to.
 
+use crate::harness::Engine;
 use anyhow::{Result, anyhow, bail};
 use clap::Parser;
 use gantry_server::cli::{Cli, Command};
+use gantry_server::runtime::clock::SystemClock;
 use gantry_server::startup::Application;
 use gantry_server::store::SharedStore;
 use std::path::Path;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub struct Served {
@@ -67,6 +70,13 @@ impl Served {
             stop,
             task,
         })
+    }
+
+    /// A harness over this server's store acting through the port as the
+    /// admin (applying workflows, making tokens), its steps' working
+    /// directories under `dir`.
+    pub fn engine(&self, dir: &Path) -> Result<Engine> {
+        Engine::over(self.store.clone(), Arc::new(SystemClock), dir.join("work"))
     }
 
     pub async fn stop(self) {

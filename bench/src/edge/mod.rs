@@ -23,17 +23,12 @@ pub mod layers;
 mod report;
 
 use crate::database::Database;
-use crate::harness::Engine;
 use crate::served::Served;
 use crate::stats::{Difference, Percentiles, Spread, paired_difference};
 use crate::{Args, ENVIRONMENT};
 use anyhow::{Context, Result, bail};
 use certificate::{HOST, ServerCertificate};
-use gantry_core::port::prelude::*;
-use gantry_core::token::NewToken;
-use gantry_server::runtime::clock::SystemClock;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 pub use report::{print_markdown, print_text};
@@ -173,24 +168,11 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<EdgeFigur
         let own = dir.join(format!("server-{i}"));
         targets.push(Target::start(db, &own, setting, &cert.authority_pem).await?);
     }
-    let engine = Engine::over(
-        targets[0].served.store.clone(),
-        Arc::new(SystemClock),
-        dir.join("work"),
-    )?;
-    let (plane, ctx) = engine.port();
-    let token = plane
-        .create_token(
-            ctx,
-            NewToken {
-                name: "bench-edge".into(),
-                roles: vec![format!("viewer@{ENVIRONMENT}")],
-                ..Default::default()
-            },
-        )
-        .await
-        .context("making the edge section's token")?
-        .secret;
+    let token = targets[0]
+        .served
+        .engine(dir)?
+        .role_token("bench-edge", "viewer")
+        .await?;
 
     for target in &targets {
         for _ in 0..WARM_UP {

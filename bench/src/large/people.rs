@@ -10,15 +10,12 @@
 use super::{Auth, Client, Goal, LargeFigures, Request, Row};
 use crate::alerts::sql::{RawPool, with_pool};
 use crate::database::Database;
-use crate::harness::Engine;
 use crate::served::Served;
 use crate::{Args, ENVIRONMENT};
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use chrono::{DateTime, Utc};
-use gantry_core::port::prelude::*;
 use gantry_core::scim::{self, ResourceKind};
 use gantry_core::token::NewToken;
-use gantry_server::runtime::clock::SystemClock;
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
@@ -26,7 +23,6 @@ use serde_json::{Value, json};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// The small size.
@@ -109,24 +105,14 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<LargeFigu
         &["--dev", "--no-demo", "--rate-limit", "scim=off"],
     )
     .await?;
-    let engine = Engine::over(
-        served.store.clone(),
-        Arc::new(SystemClock),
-        dir.join("work"),
-    )?;
-    let (plane, ctx) = engine.port();
-    let token = plane
-        .create_token(
-            ctx,
-            NewToken {
-                name: "bench-scim".into(),
-                scim: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .context("making the section's SCIM token")?
-        .secret;
+    let token = served
+        .engine(dir)?
+        .token(NewToken {
+            name: "bench-scim".into(),
+            scim: true,
+            ..Default::default()
+        })
+        .await?;
     let client = Client::signed_in(&served.url, token, None).await?;
     let pool = RawPool::open(db).await?;
     let now = Utc::now();

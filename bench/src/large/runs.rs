@@ -16,15 +16,11 @@ use crate::served::Served;
 use crate::{Args, ENVIRONMENT};
 use anyhow::{Context, Result, ensure};
 use chrono::{DateTime, Duration, Utc};
-use gantry_core::port::prelude::*;
-use gantry_core::token::NewToken;
-use gantry_server::runtime::clock::SystemClock;
 use gantry_server::store::alert_facts::ActiveVersion;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// Workflows the history is spread over.
@@ -97,25 +93,9 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<LargeFigu
         &["--dev", "--no-demo", "--rate-limit", "read=off"],
     )
     .await?;
-    let engine = Engine::over(
-        served.store.clone(),
-        Arc::new(SystemClock),
-        dir.join("work"),
-    )?;
+    let engine = served.engine(dir)?;
     let active = workflows(&engine, &served).await?;
-    let (plane, ctx) = engine.port();
-    let token = plane
-        .create_token(
-            ctx,
-            NewToken {
-                name: "bench-large".into(),
-                roles: vec![format!("viewer@{ENVIRONMENT}")],
-                ..Default::default()
-            },
-        )
-        .await
-        .context("making the section's token")?
-        .secret;
+    let token = engine.role_token("bench-large", "viewer").await?;
     let client = Client::signed_in(&served.url, token, Some("viewer")).await?;
     let pool = RawPool::open(db).await?;
     let now = Utc::now();

@@ -21,16 +21,12 @@ mod report;
 
 use crate::alerts::sql::{RawPool, with_pool};
 use crate::database::Database;
-use crate::harness::Engine;
 use crate::large::{dev_session, runs};
 use crate::served::Served;
 use crate::stats::Percentiles;
 use crate::{Args, ENVIRONMENT};
 use anyhow::{Result, bail, ensure};
 use chrono::Utc;
-use gantry_core::port::prelude::*;
-use gantry_core::token::NewToken;
-use gantry_server::runtime::clock::SystemClock;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use reqwest::{Method, StatusCode};
@@ -112,11 +108,7 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<LoadFigur
         ],
     )
     .await?;
-    let engine = Engine::over(
-        served.store.clone(),
-        Arc::new(SystemClock),
-        dir.join("work"),
-    )?;
+    let engine = served.engine(dir)?;
     let active = runs::workflows(&engine, &served).await?;
     let pool = RawPool::open(db).await?;
     runs::seed(
@@ -127,20 +119,8 @@ pub async fn measure(db: &Database, args: &Args, dir: &Path) -> Result<LoadFigur
         &mut StdRng::seed_from_u64(22),
     )
     .await?;
-    let (plane, ctx) = engine.port();
-    let token = |name: &str, role: &str| NewToken {
-        name: name.into(),
-        roles: vec![format!("{role}@{ENVIRONMENT}")],
-        ..Default::default()
-    };
-    let viewer = plane
-        .create_token(ctx, token("load-viewer", "viewer"))
-        .await?
-        .secret;
-    let operator = plane
-        .create_token(ctx, token("load-operator", "operator"))
-        .await?
-        .secret;
+    let viewer = engine.role_token("load-viewer", "viewer").await?;
+    let operator = engine.role_token("load-operator", "operator").await?;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
