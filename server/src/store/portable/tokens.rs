@@ -17,6 +17,16 @@ use std::collections::BTreeMap;
 /// other kind (written by a newer version) is neither shown nor accepted.
 const KNOWN_KINDS: &str = "kind IN ('service', 'scim', 'worker', 'metrics')";
 
+/// A token with one of its grants (none: the token has no grant).
+type TokenGrantRow = (
+    String,
+    String,
+    String,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<String>,
+);
+
 const TOKEN_COLUMNS: &str = "id, name, kind, hint, created_at, created_by, expires_at, \
      last_used_at, revoked_at, made_by_person, made_by_person_name, can_create_tokens";
 
@@ -136,24 +146,26 @@ impl TokenStore for Adapter {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<TokenRecord>> {
-        let row: Option<(String, String, String, Option<DateTime<Utc>>)> =
-            sqlx::query_as(&format!(
-                "SELECT id, name, kind, last_used_at FROM api_tokens
-             WHERE token_hash = $1 AND {KNOWN_KINDS} AND revoked_at IS NULL
-               AND (expires_at IS NULL OR expires_at > $2)",
-            ))
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some((id, name, kind, last_used_at)) = row else {
+        // The token and its grants in one read (one row per grant; one
+        // with no grant when it has none): every authenticated API request
+        // makes this lookup.
+        let rows: Vec<TokenGrantRow> = sqlx::query_as(&format!(
+            "SELECT t.id, t.name, t.kind, t.last_used_at, g.role, g.environment
+             FROM api_tokens t LEFT JOIN api_token_grants g ON g.token_id = t.id
+             WHERE t.token_hash = $1 AND t.{KNOWN_KINDS} AND t.revoked_at IS NULL
+               AND (t.expires_at IS NULL OR t.expires_at > $2)",
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some((id, name, kind, last_used_at, _, _)) = rows.first().cloned() else {
             return Ok(None);
         };
-        let grants: Vec<(String, String)> =
-            sqlx::query_as("SELECT role, environment FROM api_token_grants WHERE token_id = $1")
-                .bind(&id)
-                .fetch_all(&self.pool)
-                .await?;
+        let grants: Vec<(String, String)> = rows
+            .into_iter()
+            .filter_map(|(.., role, environment)| role.zip(environment))
+            .collect();
         // Last use to the minute: a busy worker or CI token would otherwise
         // cost a write on every request. Checked here first, so a request
         // within the minute doesn't even wait for SQLite's writer turn.
