@@ -42,6 +42,9 @@ pub mod port;
 #[cfg(feature = "ssr")]
 pub mod schedule;
 
+#[cfg(all(test, feature = "ssr"))]
+mod properties;
+
 pub use environment::{EnvScope, Environment, Environments};
 pub use error::PortError;
 pub use identity::{
