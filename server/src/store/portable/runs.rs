@@ -145,15 +145,15 @@ impl Adapter {
         new: &NewRun<'_>,
         now: DateTime<Utc>,
     ) -> StoreResult<RunSummary> {
-        if let Some(limits) = new.backlog {
-            Self::check_backlog(tx, limits, &new.active.workflow_id, new.environment).await?;
-        }
         // Only the canary's side needs the canary alive (an end moves
         // queued canary runs; stable ones stay as they are).
         if let Some(tag) = new.canary.filter(|t| t.arm == Arm::Canary && !new.pinned) {
             // Shared: an end of this canary waits for this admission (and
             // then moves the run), or this admission waits for the end and
-            // sees it.
+            // sees it. Taken before the lane's row (the backlog check
+            // below), the order a canary's change takes them in (its row,
+            // then the lane's when it promotes): the other way round, a
+            // trigger and a promotion deadlocked on PostgreSQL.
             let state: Option<(String, i32)> = sqlx::query_as(&format!(
                 "SELECT state, weight FROM canaries WHERE id = $1{FOR_SHARE}"
             ))
@@ -166,6 +166,9 @@ impl Adapter {
             if !live {
                 return Err(StoreError::CanaryEnded);
             }
+        }
+        if let Some(limits) = new.backlog {
+            Self::check_backlog(tx, limits, &new.active.workflow_id, new.environment).await?;
         }
         let id = new.id.clone();
         if let Some(link) = new.rerun {
