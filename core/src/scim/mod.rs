@@ -71,9 +71,7 @@ pub use schema::{
     SchemaCaseExact, USER_SCHEMA, resource_type, resource_types, schema, schemas_document,
     service_provider_config,
 };
-pub use search::{
-    Narrowing, Pager, Related, narrowing, parse_search, related_needed, search_response, wanted,
-};
+pub use search::{Narrowing, Pager, Related, narrowing, parse_search, related_needed, wanted};
 
 #[cfg(test)]
 mod fuzz;

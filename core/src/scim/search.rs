@@ -256,17 +256,6 @@ impl Pager {
     }
 }
 
-/// The ListResponse over `matches` (full representations, in order, all
-/// of them): the page the queries ask for.
-pub fn search_response(
-    queries: &[(ResourceKind, ListQuery)],
-    matches: Vec<(ResourceKind, Value)>,
-) -> Value {
-    let mut pager = Pager::new(queries);
-    let page = pager.take_from(matches);
-    pager.response(queries, page)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,7 +481,9 @@ mod tests {
             ),
             (ResourceKind::User, user("c")),
         ];
-        let response = search_response(&queries, matches);
+        let mut pager = Pager::new(&queries);
+        let page = pager.take_from(matches);
+        let response = pager.response(&queries, page);
         assert_eq!(response["totalResults"], 4);
         assert_eq!(response["startIndex"], 2);
         assert_eq!(response["itemsPerPage"], 2);
