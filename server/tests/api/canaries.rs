@@ -16,7 +16,6 @@ on_both_backends!(
     a_good_canary_advances_through_its_steps_and_becomes_active,
     manual_controls_need_their_roles_and_a_reason,
     a_rollback_in_the_environment_ends_its_live_canary,
-    triggers_racing_a_promotion_of_the_canary_all_land,
 );
 
 const V1: &str = "name: ship
@@ -623,45 +622,4 @@ async fn a_rollback_in_the_environment_ends_its_live_canary(backend: Backend) {
     // Runs go to the version the rollback made active.
     let (_, run) = trigger(&app, json!({ "environment": "prod" })).await;
     assert_eq!(run["version"], 1, "{run}");
-}
-
-/// A trigger of the canary's side takes the canary's row (shared) and the
-/// lane's (the backlog check); a promotion takes the canary's and then the
-/// lane's. Taken in opposite orders they deadlocked on PostgreSQL, and a
-/// trigger answered 500. Triggers and the promotion race here: every
-/// trigger lands, and the promotion too.
-async fn triggers_racing_a_promotion_of_the_canary_all_land(backend: Backend) {
-    let app = TestApp::spawn_on(backend, &["--dev", "--worker-slots", "0"]).await;
-    let plan = json!({ "steps": [{ "weight": 90, "min_runs": 1000 }] });
-    let (_, c) = canary_of(&app, plan, V2_STUCK).await;
-    let id = c["id"].as_str().unwrap().to_owned();
-    let approver = app.person("approver").await;
-    let mut triggers = tokio::task::JoinSet::new();
-    for _ in 0..40 {
-        let client = app.client.clone();
-        let url = app.url("/api/v1/workflows/ship/runs");
-        triggers.spawn(async move {
-            let resp = client
-                .post(url)
-                .bearer_auth(crate::helpers::TOKEN)
-                .json(&json!({ "environment": "prod" }))
-                .send()
-                .await
-                .expect("trigger");
-            let status = resp.status().as_u16();
-            (status, resp.text().await.unwrap_or_default())
-        });
-    }
-    let (status, body) = approver
-        .post(
-            &format!("/canaries/{id}/promote"),
-            json!({ "reason": "racing the triggers" }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    while let Some(answer) = triggers.join_next().await {
-        let (status, run) = answer.expect("a trigger task");
-        assert_eq!(status, 201, "{run}");
-    }
-    assert_eq!(canary(&app, &id).await["canary"]["state"], "promoted");
 }
