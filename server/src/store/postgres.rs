@@ -23,9 +23,14 @@ pub(super) use portable::sessions::SessionTable;
 /// What `portable/` is compiled against in this adapter.
 type Db = sqlx::Postgres;
 type Adapter = PgStore;
-/// Row locks: real ones, several processes share the database.
-const FOR_UPDATE: &str = " FOR UPDATE";
-const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+/// Row locks: real ones, several processes share the database. `NO KEY`:
+/// no key is ever updated, and a plain `FOR UPDATE` would also block the
+/// key-share lock a foreign key check takes. A run's insert checks its
+/// workflow's and canary's rows, so a trigger holding its lane's row then
+/// waited for a promotion holding the workflow's row, which waited for the
+/// lane's: a deadlock, and the trigger answered 500.
+const FOR_UPDATE: &str = " FOR NO KEY UPDATE";
+const SKIP_LOCKED: &str = " FOR NO KEY UPDATE SKIP LOCKED";
 /// A row read that an update of the row waits for.
 const FOR_SHARE: &str = " FOR SHARE";
 /// A finished run's time from start to end in microseconds, PostgreSQL's

@@ -16,6 +16,7 @@ on_both_backends!(
     a_good_canary_advances_through_its_steps_and_becomes_active,
     manual_controls_need_their_roles_and_a_reason,
     a_rollback_in_the_environment_ends_its_live_canary,
+    triggers_racing_a_promotion_of_the_canary_all_land,
 );
 
 const V1: &str = "name: ship
@@ -622,4 +623,73 @@ async fn a_rollback_in_the_environment_ends_its_live_canary(backend: Backend) {
     // Runs go to the version the rollback made active.
     let (_, run) = trigger(&app, json!({ "environment": "prod" })).await;
     assert_eq!(run["version"], 1, "{run}");
+}
+
+/// A trigger locks its lane's row and then, through the run's foreign
+/// keys, its workflow's and canary's rows; a promotion locks the workflow's
+/// and canary's rows and then the lane's. With PostgreSQL's `FOR UPDATE`
+/// the foreign key checks waited for the promotion's locks, which waited
+/// for the lane: a deadlock, and a trigger answered 500. Triggers keep
+/// coming from several clients until the promotion has answered: every
+/// trigger lands, and the promotion too.
+async fn triggers_racing_a_promotion_of_the_canary_all_land(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev", "--worker-slots", "0"]).await;
+    let plan = json!({ "steps": [{ "weight": 90, "min_runs": 1000 }] });
+    let (_, c) = canary_of(&app, plan, V2_STUCK).await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let approver = app.person("approver").await;
+    let promoted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (going, mut all_going) = tokio::sync::mpsc::channel(8);
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/workflows/ship/runs");
+        let promoted = promoted.clone();
+        let going = going.clone();
+        clients.spawn(async move {
+            let mut answers = Vec::new();
+            // Each client has had an answer before the promotion starts,
+            // and goes on until it has answered: the two overlap whatever
+            // the timing.
+            while answers.len() < 3 || !promoted.load(std::sync::atomic::Ordering::Acquire) {
+                let resp = client
+                    .post(url.clone())
+                    .bearer_auth(crate::helpers::TOKEN)
+                    .json(&json!({ "environment": "prod" }))
+                    .send()
+                    .await
+                    .expect("trigger");
+                let status = resp.status().as_u16();
+                answers.push((status, resp.text().await.unwrap_or_default()));
+                if answers.len() == 1 {
+                    going
+                        .send(())
+                        .await
+                        .expect("the test waits for every client");
+                }
+            }
+            answers
+        });
+    }
+    drop(going);
+    for _ in 0..8 {
+        all_going.recv().await.expect("every client answered once");
+    }
+    let (status, body) = approver
+        .post(
+            &format!("/canaries/{id}/promote"),
+            json!({ "reason": "racing the triggers" }),
+        )
+        .await;
+    promoted.store(true, std::sync::atomic::Ordering::Release);
+    assert_eq!(status, 200, "{body}");
+    let mut landed = 0;
+    while let Some(answers) = clients.join_next().await {
+        for (status, run) in answers.expect("a trigger client") {
+            assert_eq!(status, 201, "{run}");
+            landed += 1;
+        }
+    }
+    assert!(landed >= 24, "{landed} triggers");
+    assert_eq!(canary(&app, &id).await["canary"]["state"], "promoted");
 }
