@@ -23,6 +23,7 @@ pub mod alert_facts;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+mod audit_batch;
 pub mod bundles;
 pub mod canaries;
 pub mod delegations;

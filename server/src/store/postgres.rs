@@ -72,6 +72,8 @@ pub struct PgStore {
     writes: Writer<Db>,
     specs: SpecCache,
     signal: WorkSignal,
+    /// Audit records appended on their own, committed in groups.
+    audit_batch: std::sync::Arc<super::audit_batch::AuditBatch>,
 }
 
 /// Opens a pool with the store's connection settings. The store opens its
@@ -93,6 +95,7 @@ impl PgStore {
             pool,
             specs: SpecCache::default(),
             signal: WorkSignal::default(),
+            audit_batch: std::sync::Arc::default(),
         })
     }
 }

@@ -66,6 +66,8 @@ pub struct SqliteStore {
     writes: Writer<Db>,
     specs: SpecCache,
     signal: WorkSignal,
+    /// Audit records appended on their own, committed in groups.
+    audit_batch: std::sync::Arc<super::audit_batch::AuditBatch>,
 }
 
 /// Opens a pool with the store's connection settings. The store opens its
@@ -103,6 +105,7 @@ impl SqliteStore {
             pool,
             specs: SpecCache::default(),
             signal: WorkSignal::default(),
+            audit_batch: std::sync::Arc::default(),
         })
     }
 }

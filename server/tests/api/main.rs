@@ -15,6 +15,7 @@ mod approval_pages;
 mod approvals;
 mod audit;
 mod audit_delivery;
+mod audit_groups;
 mod audit_pages;
 mod audit_processes;
 mod auth;

@@ -6,6 +6,8 @@
 
 use super::{Adapter, Db, FOR_UPDATE, begin_write};
 use crate::store::audit::{Archived, AuditStore, ChainEnds, SinkHolder};
+use crate::store::audit_batch::Pending;
+use crate::store::write_turn::Writer;
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -129,6 +131,47 @@ pub(super) async fn append_in(tx: &mut Tx, event: AuditEvent) -> StoreResult<Aud
     Ok(record)
 }
 
+/// Writes a group of appends in one transaction and answers each caller.
+/// Should the group fail, each record is tried again alone, so one bad
+/// record fails only its own caller.
+async fn write_batch(writes: &Writer<Db>, records: Vec<Pending>) {
+    let together = async {
+        let mut tx = begin_write(writes).await?;
+        let mut written = Vec::with_capacity(records.len());
+        for (event, _) in &records {
+            written.push(append_in(&mut tx, event.clone()).await?);
+        }
+        tx.commit().await?;
+        StoreResult::Ok(written)
+    };
+    match together.await {
+        Ok(written) => {
+            for ((_, answer), record) in records.into_iter().zip(written) {
+                // A caller that gave up no longer listens; its record stays.
+                let _ = answer.send(Ok(record));
+            }
+        }
+        Err(e) if records.len() > 1 => {
+            tracing::warn!(error = %e, records = records.len(), "a group of audit records failed; writing each alone");
+            for (event, answer) in records {
+                let _ = answer.send(append_alone(writes, event).await);
+            }
+        }
+        Err(e) => {
+            if let Some((_, answer)) = records.into_iter().next() {
+                let _ = answer.send(Err(e));
+            }
+        }
+    }
+}
+
+async fn append_alone(writes: &Writer<Db>, event: AuditEvent) -> StoreResult<AuditRecord> {
+    let mut tx = begin_write(writes).await?;
+    let record = append_in(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
 fn checkpoint_from_row(row: &DbRow) -> StoreResult<Checkpoint> {
     Ok(Checkpoint {
         seq: seq_of(row.try_get("seq")?)?,
@@ -141,11 +184,22 @@ fn checkpoint_from_row(row: &DbRow) -> StoreResult<Checkpoint> {
 
 #[async_trait]
 impl AuditStore for Adapter {
+    /// Committed in a group with the appends waiting beside it
+    /// (`audit_batch.rs`).
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<AuditRecord> {
-        let mut tx = begin_write(&self.writes).await?;
-        let record = append_in(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(record)
+        let answered = self.audit_batch.enqueue(event);
+        let batch = self.audit_batch.clone();
+        let writes = self.writes.clone();
+        tokio::spawn(async move {
+            if let Some((_leading, records)) = batch.lead().await {
+                write_batch(&writes, records).await;
+            }
+        });
+        // Closed unanswered only if the writing task died (a panic, the
+        // runtime shutting down): the record may not be written.
+        answered
+            .await
+            .unwrap_or(Err(StoreError::Database(sqlx::Error::WorkerCrashed)))
     }
 
     async fn audit_page(&self, filter: &AuditFilter) -> StoreResult<AuditPage> {
