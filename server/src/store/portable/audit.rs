@@ -97,38 +97,61 @@ async fn lock_chain(tx: &mut Tx) -> StoreResult<ChainEnds> {
 /// Counted in `gantry_audit_events_total` once written (every caller
 /// commits right after, so only a failed commit counts one too many).
 pub(super) async fn append_in(tx: &mut Tx, event: AuditEvent) -> StoreResult<AuditRecord> {
+    let mut records = append_all_in(tx, vec![event]).await?;
+    records
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("an audit append wrote nothing".into()))
+}
+
+/// Appends `events` in order inside the caller's transaction, with one lock
+/// of the head, one INSERT (per bind-limit chunk) and one move of the head
+/// however many there are.
+async fn append_all_in(tx: &mut Tx, events: Vec<AuditEvent>) -> StoreResult<Vec<AuditRecord>> {
     let ends = lock_chain(tx).await?;
-    let record = event.sequence(ends.head.seq + 1, &ends.head.hash);
-    sqlx::query(&format!(
-        "INSERT INTO audit_log ({AUDIT_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-    ))
-    .bind(db_seq(record.seq))
-    .bind(record.at)
-    .bind(record.actor.kind.as_str())
-    .bind(&record.actor.id)
-    .bind(&record.actor.name)
-    .bind(&record.action)
-    .bind(&record.resource)
-    .bind(&record.environment)
-    .bind(record.outcome.as_str())
-    .bind(&record.request_id)
-    .bind(&record.trace_id)
-    .bind(&record.source_ip)
-    .bind(&record.user_agent)
-    .bind(canonical_json(&record.details))
-    .bind(&record.prev_hash)
-    .bind(&record.hash)
-    .execute(&mut **tx)
-    .await?;
+    let mut head = ends.head;
+    let mut records = Vec::with_capacity(events.len());
+    for event in events {
+        let record = event.sequence(head.seq + 1, &head.hash);
+        head = ChainLink {
+            seq: record.seq,
+            hash: record.hash.clone(),
+        };
+        records.push(record);
+    }
+    // 16 columns: 256 rows stay under both databases' bind limits.
+    for chunk in records.chunks(256) {
+        let mut insert =
+            QueryBuilder::<Db>::new(format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) "));
+        insert.push_values(chunk, |mut row, record| {
+            row.push_bind(db_seq(record.seq))
+                .push_bind(record.at)
+                .push_bind(record.actor.kind.as_str())
+                .push_bind(record.actor.id.clone())
+                .push_bind(record.actor.name.clone())
+                .push_bind(record.action.clone())
+                .push_bind(record.resource.clone())
+                .push_bind(record.environment.clone())
+                .push_bind(record.outcome.as_str())
+                .push_bind(record.request_id.clone())
+                .push_bind(record.trace_id.clone())
+                .push_bind(record.source_ip.clone())
+                .push_bind(record.user_agent.clone())
+                .push_bind(canonical_json(&record.details))
+                .push_bind(record.prev_hash.clone())
+                .push_bind(record.hash.clone());
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
     sqlx::query("UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1")
-        .bind(db_seq(record.seq))
-        .bind(&record.hash)
+        .bind(db_seq(head.seq))
+        .bind(&head.hash)
         .execute(&mut **tx)
         .await?;
-    metrics::counter!("gantry_audit_events_total", "outcome" => record.outcome.as_str())
-        .increment(1);
-    Ok(record)
+    for record in &records {
+        metrics::counter!("gantry_audit_events_total", "outcome" => record.outcome.as_str())
+            .increment(1);
+    }
+    Ok(records)
 }
 
 /// Writes a group of appends in one transaction and answers each caller.
@@ -137,10 +160,8 @@ pub(super) async fn append_in(tx: &mut Tx, event: AuditEvent) -> StoreResult<Aud
 async fn write_batch(writes: &Writer<Db>, records: Vec<Pending>) {
     let together = async {
         let mut tx = begin_write(writes).await?;
-        let mut written = Vec::with_capacity(records.len());
-        for (event, _) in &records {
-            written.push(append_in(&mut tx, event.clone()).await?);
-        }
+        let events = records.iter().map(|(event, _)| event.clone()).collect();
+        let written = append_all_in(&mut tx, events).await?;
         tx.commit().await?;
         StoreResult::Ok(written)
     };
