@@ -188,7 +188,7 @@ impl Report {
              of a `gantry serve` in this process (HTTP on loopback, a worker token, long-poll claims). \
              Latency and wall times: one worker of {slots} slots; \
              wall times are the median of {repeat}. Audit: {c0} and {c1} concurrent writers for {audit} each, \
-             through `append_audit` (one transaction per record, chain head locked) and, as the baseline, \
+             through `append_audit` (the appends waiting together commit as one transaction that locks the chain head once) and, as the baseline, \
              plain one-row INSERT transactions of the same records with constant hashes into the same \
              table, over a pool of the store's settings ({pool} connections); the chain is then verified.",
             c0 = CONCURRENCY[0],

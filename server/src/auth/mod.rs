@@ -456,9 +456,15 @@ async fn current_principal(
 /// a database write per page view. The idle timeout holds to the minute.
 async fn slide(session: &Session, now: i64) {
     let seen: Option<i64> = session.get(SESSION_SEEN_KEY).await.ok().flatten();
-    if seen.is_none_or(|seen| now - seen >= SLIDE_EVERY_SECS) {
+    if slide_due(seen, now) {
         let _ = session.insert(SESSION_SEEN_KEY, now).await;
     }
+}
+
+/// A minute since the expiry last slid, either way: a clock stepped back
+/// (a corrected host clock) must not stop the sliding until it catches up.
+fn slide_due(seen: Option<i64>, now: i64) -> bool {
+    seen.is_none_or(|seen| now.saturating_sub(seen).saturating_abs() >= SLIDE_EVERY_SECS)
 }
 
 /// The token of an `Authorization: Bearer …` header.
@@ -512,6 +518,19 @@ fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_expiry_slides_once_a_minute_and_after_the_clock_steps_back() {
+        assert!(slide_due(None, 1_000));
+        assert!(!slide_due(Some(1_000), 1_000));
+        assert!(!slide_due(Some(1_000), 1_059));
+        assert!(slide_due(Some(1_000), 1_060));
+        // Stepped back an hour: sliding goes on rather than stopping until
+        // the clock is back past the time last seen.
+        assert!(slide_due(Some(1_000 + 3_600), 1_000));
+        assert!(!slide_due(Some(1_030), 1_000));
+        assert!(slide_due(Some(i64::MAX), i64::MIN));
+    }
 
     #[test]
     fn trace_ids_come_from_well_formed_traceparent_headers_only() {
