@@ -271,14 +271,17 @@ async fn bearer_door(state: &AuthState, mut req: Request, next: Next, missing: &
 
 /// The live principal behind a bearer token, or the answer refusing it:
 /// 401 for an unknown, revoked or expired token (on the audit record, and
-/// counted toward the lockout), or 429 for one from an address locked out
-/// by such failures; 503 when the database can't say. A valid token is
-/// accepted whatever its address did: failed attempts are what the
-/// lockout throttles, so nobody behind the same NAT, proxy or CI runner can
-/// lock good credentials out. (Tokens are 256 random bits, 33 characters
-/// at least for a chosen bootstrap token: throttling guesses at them buys
-/// no safety, only quiet; sign-ins stay throttled as before.)
-/// (`caller` is the request's context without a principal, for the record.)
+/// counted toward the lockout); 503 when the database can't say. From an
+/// address locked out by such failures a bad token still gets 401, saying
+/// so, but no audit record each. A valid token is accepted whatever its
+/// address did, so nobody behind the same NAT, proxy or CI runner can lock
+/// good credentials out; and as the token is checked either way, a 429
+/// would tell a guesser nothing a 401 doesn't while hiding the real
+/// problem (a revoked token) from a legitimate client. (Tokens are 256
+/// random bits, 33 characters at least for a chosen bootstrap token:
+/// throttling guesses at them buys no safety. Sign-ins stay throttled with
+/// 429.) (`caller` is the request's context without a principal, for the
+/// record.)
 async fn bearer_principal(
     state: &AuthState,
     caller: RequestContext,
@@ -289,15 +292,22 @@ async fn bearer_principal(
     match tokens::principal_for_token(&state.store, token, state.clock.now()).await {
         Ok(Some(p)) => Ok(p),
         Ok(None) => {
+            let reason = "the bearer token is unknown, revoked or expired";
             // Locked out: refused without a record each (a flood of bad
             // tokens must not flood the audit log).
             if let Some(wait) =
                 ip.and_then(|ip| state.settings.lockout.retry_after(ip, Instant::now()))
             {
                 crate::runtime::metrics::auth_failure("token");
-                return Err(too_many_failures(wait));
+                let secs = lockout::retry_after_secs(wait);
+                return Err(unauthenticated(
+                    path,
+                    &format!(
+                        "{reason} (this address failed too often: its failures are not audited \
+                         one by one for the next {secs} s)"
+                    ),
+                ));
             }
-            let reason = "the bearer token is unknown, revoked or expired";
             state
                 .plane
                 .record_rejected_credential(&caller, reason)
@@ -362,20 +372,6 @@ pub fn source_ip(req: &Request, trusted_proxies: &[ipnet::IpNet]) -> Option<IpAd
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ci| client_ip::client_ip(ci.0.ip(), req.headers(), trusted_proxies))
-}
-
-/// 429 for a locked-out source, in the API's error shape.
-fn too_many_failures(wait: std::time::Duration) -> Response {
-    let secs = lockout::retry_after_secs(wait);
-    let mut resp = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::RateLimited,
-        format!("too many failed attempts from your address; try again in {secs} s"),
-    )
-    .into_response();
-    resp.headers_mut()
-        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
-    resp
 }
 
 /// Who is calling (if known) and where from, for the port.
