@@ -20,6 +20,7 @@ pub mod exec;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+mod openapi_responses;
 mod promotions;
 mod rate_limits;
 mod runs;

@@ -5,6 +5,7 @@
 //! token (see `auth::is_public`).
 
 use super::error::{ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
+use super::openapi_responses::StandardResponses;
 use super::{
     alerts, approvals, audit, bundles, canaries, dead_letters, delegations, freezes, promotions,
     rate_limits, runs, secrets, slos, tokens, users, webhooks, workflows,
@@ -211,7 +212,7 @@ pub const SESSION_SCHEME: &str = "session";
         LastFetch,
         ReferenceVersion,
     )),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &StandardResponses),
     security(("bearer" = []), ("session" = [])),
     tags(
         (name = "workflows", description = "Workflow specs and their immutable versions."),
