@@ -4,6 +4,12 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Longest environment name `Environment::parse` accepts.
+pub const MAX_ENVIRONMENT_NAME_LEN: usize = 32;
+/// `Environment::parse`'s rule as a regular expression, for the OpenAPI
+/// document (a unit test keeps the two in step).
+pub const ENVIRONMENT_NAME_PATTERN: &str = "^[a-z][a-z0-9-]{0,31}$";
+
 /// One environment name: 1–32 characters of `[a-z0-9-]`, starting with a letter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -24,7 +30,7 @@ pub enum EnvironmentError {
 impl Environment {
     pub fn parse(name: &str) -> Result<Self, EnvironmentError> {
         let valid = !name.is_empty()
-            && name.len() <= 32
+            && name.len() <= MAX_ENVIRONMENT_NAME_LEN
             && name.starts_with(|c: char| c.is_ascii_lowercase())
             && name
                 .chars()
@@ -40,6 +46,29 @@ impl Environment {
         &self.0
     }
 }
+
+/// An environment name in the OpenAPI document, referred to by every path
+/// parameter, query filter and body field naming one. The server narrows it
+/// to its configured environments when it serves the document
+/// (`api::openapi::document_for`).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Environment {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(ENVIRONMENT_NAME_PATTERN))
+            .min_length(Some(1))
+            .max_length(Some(MAX_ENVIRONMENT_NAME_LEN))
+            .description(Some(
+                "An environment of this server (`--environments`): 1-32 characters of a-z, \
+                 0-9 and '-', starting with a letter.",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Environment {}
 
 impl TryFrom<String> for Environment {
     type Error = EnvironmentError;
@@ -188,6 +217,24 @@ impl fmt::Display for EnvScope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The document's pattern says what `parse` does.
+    #[test]
+    fn the_name_pattern_mirrors_parse() {
+        assert_eq!(
+            ENVIRONMENT_NAME_PATTERN,
+            format!("^[a-z][a-z0-9-]{{0,{}}}$", MAX_ENVIRONMENT_NAME_LEN - 1)
+        );
+        let longest = format!("a{}", "-".repeat(MAX_ENVIRONMENT_NAME_LEN - 1));
+        assert!(Environment::parse(&longest).is_ok());
+        assert!(Environment::parse(&format!("{longest}a")).is_err());
+        for bad in ["", "0", "-a", "A", "a_b", "é"] {
+            assert!(Environment::parse(bad).is_err(), "{bad:?}");
+        }
+        for good in ["a", "a0", "prod-eu-1"] {
+            assert!(Environment::parse(good).is_ok(), "{good:?}");
+        }
+    }
 
     #[test]
     fn accepts_lowercase_names_with_digits_and_dashes() {

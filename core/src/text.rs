@@ -36,6 +36,53 @@ pub fn is_invisible_control(c: char) -> bool {
     )
 }
 
+/// The characters `check` refuses in prose (`Lines::Many`), as the inside
+/// of a JSON Schema character class: control characters but line breaks
+/// and tabs, and `is_invisible_control`'s (a unit test keeps them in step).
+macro_rules! refused_in_prose {
+    () => {
+        "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F\\u061C\\u200B-\\u200F\\u2028\\u2029\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF\\uFFF9-\\uFFFB"
+    };
+}
+
+/// Prose `check` accepts that is not blank (what a required reason or note
+/// must be once trimmed), as a JSON Schema pattern for the OpenAPI
+/// document.
+pub const NONBLANK_PROSE_PATTERN: &str = concat!(
+    "^[^",
+    refused_in_prose!(),
+    "]*[^\\s",
+    refused_in_prose!(),
+    "][^",
+    refused_in_prose!(),
+    "]*$"
+);
+
+/// A required piece of prose of at most `max_chars` characters once
+/// trimmed, in the OpenAPI document.
+#[cfg(feature = "openapi")]
+fn nonblank_prose_schema(max_chars: usize) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max_chars))
+        .pattern(Some(NONBLANK_PROSE_PATTERN))
+        .build()
+}
+
+/// A reason others read (`approval::clean_text`): not blank, at most
+/// `approval::MAX_TEXT_CHARS` characters.
+#[cfg(feature = "openapi")]
+pub fn reason_schema() -> utoipa::openapi::Object {
+    nonblank_prose_schema(crate::approval::MAX_TEXT_CHARS)
+}
+
+/// A note kept with runs: not blank, at most 500 characters.
+#[cfg(feature = "openapi")]
+pub fn note_schema() -> utoipa::openapi::Object {
+    nonblank_prose_schema(crate::run::attention::MAX_NOTE_CHARS)
+}
+
 /// Checks `text` as a label or prose of at most `max_chars` characters; the
 /// error says what to change, without repeating the text.
 pub fn check(text: &str, max_chars: usize, lines: Lines) -> Result<(), String> {
@@ -94,6 +141,41 @@ pub fn quoted(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `NONBLANK_PROSE_PATTERN` refuses exactly the characters `check`
+    /// refuses in prose (read back from its character class).
+    #[test]
+    fn the_prose_pattern_mirrors_check() {
+        let class = NONBLANK_PROSE_PATTERN
+            .strip_prefix("^[^")
+            .and_then(|rest| rest.split(']').next())
+            .unwrap();
+        let code = |s: &str| char::from_u32(u32::from_str_radix(s, 16).unwrap()).unwrap();
+        let ranges: Vec<(char, char)> =
+            class
+                .split("\\u")
+                .filter(|p| !p.is_empty())
+                .fold(Vec::new(), |mut out, part| {
+                    match part.strip_suffix('-') {
+                        Some(start) => out.push((code(start), '\0')),
+                        None => match out.last_mut() {
+                            Some(last) if last.1 == '\0' => last.1 = code(part),
+                            _ => out.push((code(part), code(part))),
+                        },
+                    }
+                    out
+                });
+        let refused_by_pattern = |c: char| ranges.iter().any(|&(a, b)| (a..=b).contains(&c));
+        for c in (0..0x3_0000).filter_map(char::from_u32) {
+            let refused_by_check = check(&format!("x{c}"), 10, Lines::Many).is_err();
+            assert_eq!(
+                refused_by_pattern(c),
+                refused_by_check,
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+    }
 
     #[test]
     fn plain_text_in_any_script_passes() {

@@ -686,8 +686,8 @@ fn build_router(
             .collect(),
     };
     let api_router = match crate::http::cors::layer(&config.cors_allowed_origins) {
-        Some(cors) => api::router().layer(cors),
-        None => api::router(),
+        Some(cors) => api::router(&config.environments).layer(cors),
+        None => api::router(&config.environments),
     };
     let with_session = Router::new()
         .route("/auth/dev/sign-in", post(auth::routes::dev_sign_in))

@@ -59,7 +59,14 @@ impl std::fmt::Debug for SigningKey {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelSpec {
+    /// 1 to 100 letters, digits, `-`, `_` or `.`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Za-z0-9._-]{1,100}$", min_length = 1, max_length = 100)
+    )]
     pub name: String,
+    /// Required: the server refuses a channel without one.
+    #[cfg_attr(feature = "openapi", schema(value_type = ChannelKind, required = true))]
     pub kind: Option<ChannelKind>,
     /// Webhook and Alertmanager: where to send (Alertmanager: its base
     /// URL, `/api/v2/alerts` is appended). Slack: the incoming-webhook URL,
@@ -204,10 +211,41 @@ pub fn url_problem(url: &str) -> Option<String> {
     if host.contains('@') {
         return Some("no user or password in the URL (use the credential fields)".into());
     }
+    if host_problem(host) {
+        return Some(
+            "a host name, an IPv4 address or an IPv6 address in brackets ([::1]), then \
+             optionally :port"
+                .into(),
+        );
+    }
     if url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Some("a URL of at most 2048 characters without spaces".into());
     }
     None
+}
+
+/// Whether a URL's authority (`host[:port]`) is malformed: brackets that
+/// don't enclose exactly an IPv6 address, or a port that isn't one.
+fn host_problem(authority: &str) -> bool {
+    let port = if let Some(bracketed) = authority.strip_prefix('[') {
+        let Some((address, after)) = bracketed.split_once(']') else {
+            return true;
+        };
+        if address.parse::<std::net::Ipv6Addr>().is_err() {
+            return true;
+        }
+        match after.strip_prefix(':') {
+            Some(port) => Some(port),
+            None if after.is_empty() => None,
+            None => return true,
+        }
+    } else {
+        if authority.contains(['[', ']']) {
+            return true;
+        }
+        authority.split_once(':').map(|(_, port)| port)
+    };
+    port.is_some_and(|port| !port.is_empty() && port.parse::<u16>().is_err())
 }
 
 /// What stands where a credential was in a URL shown back.
@@ -249,6 +287,33 @@ pub struct ChannelView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A URL whose host no client could connect to is refused, not saved
+    /// (schemathesis crashed reading `http://[` back).
+    #[test]
+    fn urls_need_a_well_formed_host() {
+        for good in [
+            "http://example.com",
+            "https://example.com:8443/hook?x=1",
+            "http://127.0.0.1:9093/",
+            "http://[::1]/",
+            "http://[::1]:9093",
+            "http://host:/",
+        ] {
+            assert_eq!(url_problem(good), None, "{good}");
+        }
+        for bad in [
+            "http://[",
+            "http://[::1",
+            "http://[nonsense]/",
+            "http://[::1]x/",
+            "http://a]b/",
+            "http://host:99999/",
+            "http://host:port/",
+        ] {
+            assert!(url_problem(bad).is_some(), "{bad}");
+        }
+    }
 
     fn spec(json: &str) -> ChannelSpec {
         serde_json::from_str(json).unwrap()

@@ -24,7 +24,11 @@ use std::time::Duration;
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RuleKind {
     /// The last `threshold` runs all failed.
-    ConsecutiveFailures { threshold: u32 },
+    ConsecutiveFailures {
+        /// 1 to 1000.
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
+        threshold: u32,
+    },
     /// At least `ratio` of the runs within `window` failed, counted only
     /// once there are `min_runs`; resolves under `resolve_ratio` (lower,
     /// the hysteresis that keeps a ratio hovering at the line from
@@ -232,6 +236,11 @@ fn percent(ratio: f64) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleSpec {
+    /// 1 to 100 characters, not blank.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = "\\S")
+    )]
     pub name: String,
     #[serde(flatten)]
     pub kind: RuleKind,
@@ -245,10 +254,12 @@ pub struct RuleSpec {
     pub labels: BTreeMap<String, String>,
     /// An environment; `None`: every environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::Environment>))]
     pub environment: Option<String>,
     /// Successful runs in a row (or clear evaluations) before a firing
     /// alert resolves. At least 1.
     #[serde(default = "one")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub resolve_after: u32,
     /// How long the condition must hold before pending becomes firing.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -144,6 +144,7 @@ pub struct SilenceSpec {
     #[serde(default)]
     pub workflow: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::Environment>))]
     pub environment: Option<String>,
     /// Default: now.
     #[serde(default)]
@@ -159,6 +160,11 @@ pub struct SilenceSpec {
     /// A mute window's time zone (IANA name); default UTC.
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// Why, 1 to 500 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 500, pattern = "\\S")
+    )]
     pub reason: String,
 }
 
@@ -216,7 +222,11 @@ pub struct InstanceBacktest {
 
 /// Filters for the instance and notification lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct AlertFilter {
     #[serde(default)]
     pub rule: Option<String>,
@@ -227,6 +237,25 @@ pub struct AlertFilter {
     /// Instances: a phase; notifications: a delivery status.
     #[serde(default)]
     pub state: Option<String>,
+    /// Most entries to return, 1 to 500 (default 500).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
+}
+
+impl AlertFilter {
+    /// Most entries a list returns, and its default.
+    pub const MAX_LIMIT: u32 = 500;
+
+    /// The number of entries to return, or the refusal naming `limit`.
+    pub fn checked_limit(&self) -> Result<u32, crate::PortError> {
+        match self.limit {
+            None => Ok(Self::MAX_LIMIT),
+            Some(limit) if (1..=Self::MAX_LIMIT).contains(&limit) => Ok(limit),
+            Some(_) => Err(crate::PortError::invalid(
+                "limit",
+                format!("must be between 1 and {}", Self::MAX_LIMIT),
+            )),
+        }
+    }
 }

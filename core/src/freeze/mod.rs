@@ -46,6 +46,11 @@ pub enum FreezeSchedule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FreezeAsk {
+    /// Why (people waiting read it); not blank, at most 500 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 500, pattern = "\\S")
+    )]
     pub reason: String,
     #[serde(flatten)]
     pub schedule: FreezeSchedule,
@@ -154,6 +159,7 @@ pub struct LedgerFreezeBreak {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BreakAsk {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::text::reason_schema))]
     pub reason: String,
 }
 

@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 pub struct NewDelegation {
     /// The delegate's username: an existing, enabled account other than
     /// the caller's.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S"))]
     pub to: String,
     /// Where the caller holds `approver` or `admin`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::Environment))]
     pub environment: String,
     /// When it starts; defaults to now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,11 +104,16 @@ impl DelegationView {
 
 /// `GET /api/v1/delegations` filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(deny_unknown_fields)]
 pub struct DelegationFilter {
     /// Only delegations in this environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::Environment>))]
     pub environment: Option<String>,
 }
 

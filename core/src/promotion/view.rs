@@ -18,10 +18,13 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct PromotionAsk {
     /// The environment after the one the version is active in.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::Environment))]
     pub to_environment: String,
     /// Defaults to the version active in the environment before the target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
+    /// Why (kept in the deployment ledger); not blank.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::text::reason_schema))]
     pub reason: String,
     /// Promote a version that was rolled back in the target after all.
     #[serde(default)]
@@ -76,7 +79,11 @@ pub struct PromotionDetail {
 
 /// `GET /api/v1/promotions` filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct PromotionFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow: Option<String>,
@@ -111,10 +118,13 @@ pub struct ChecklistMark {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RollbackAsk {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::Environment))]
     pub environment: String,
     /// Defaults to the version active before the current one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_version: Option<u32>,
+    /// Why (kept in the deployment ledger); not blank.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::text::reason_schema))]
     pub reason: String,
     /// Cancel the runs of the rolled-back version still going.
     #[serde(default)]
@@ -133,7 +143,11 @@ pub struct RollbackOutcome {
 /// force at that moment for each workflow and environment: which version
 /// was active then.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct DeploymentFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow: Option<String>,
@@ -145,12 +159,17 @@ pub struct DeploymentFilter {
 
 /// `GET /api/v1/verifications` filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(deny_unknown_fields)]
 pub struct VerificationFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::Environment>))]
     pub environment: Option<String>,
 }
 

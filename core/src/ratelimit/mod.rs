@@ -9,7 +9,7 @@ mod quota;
 mod standing;
 
 pub use class::{RouteClass, classify};
-pub use quota::{Quota, QuotaError};
+pub use quota::{QUOTA_PATTERN, Quota, QuotaError};
 pub use standing::{Standing, admit};
 
 use serde::{Deserialize, Serialize};
@@ -68,6 +68,11 @@ pub struct RateLimitOverride {
 #[serde(deny_unknown_fields)]
 pub struct OverrideAsk {
     pub subject_kind: OverrideSubject,
+    /// The token's id or the group's name, 1 to 256 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 256, pattern = "\\S")
+    )]
     pub subject: String,
     pub class: RouteClass,
     /// `REQUESTS/WINDOW` (`600/1m`, `20/1s`), or `off` for no limit.

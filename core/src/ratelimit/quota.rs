@@ -19,6 +19,18 @@ pub struct QuotaError(String);
 /// Longest window: a day (longer ones would let a burst wait for weeks).
 const MAX_WINDOW_SECONDS: u32 = 86_400;
 
+/// What `Quota::parse` accepts, as a JSON Schema pattern for the OpenAPI
+/// document: `off`, or 1 to 999999999 requests per 1s to 24h (the window in
+/// seconds with or without `s`, in minutes or in hours). (A unit test keeps
+/// the two in step.)
+pub const QUOTA_PATTERN: &str = concat!(
+    "^\\s*(?:[Oo][Ff][Ff]|[1-9][0-9]{0,8}\\s*/\\s*(?:",
+    "(?:[1-9][0-9]{0,3}|[1-7][0-9]{4}|8[0-5][0-9]{3}|86[0-3][0-9]{2}|86400)s?",
+    "|(?:[1-9][0-9]{0,2}|1[0-3][0-9]{2}|14[0-3][0-9]|1440)m",
+    "|(?:[1-9]|1[0-9]|2[0-4])h",
+    "))\\s*$"
+);
+
 impl Quota {
     /// Parses `REQUESTS/WINDOW` (window `30s`, `1m`, `1h`, or bare
     /// seconds), or `off` (`None`: no limit).

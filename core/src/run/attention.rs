@@ -52,13 +52,32 @@ impl RerunMode {
 
 /// The most runs one bulk action takes.
 pub const MAX_BULK_RUNS: usize = 100;
+/// A dismissal's note, at most.
+pub const MAX_NOTE_CHARS: usize = 500;
+
+/// A bulk action's run list in the OpenAPI document: what `check_bulk`
+/// accepts.
+#[cfg(feature = "openapi")]
+fn bulk_runs_schema() -> utoipa::openapi::Array {
+    utoipa::openapi::ArrayBuilder::new()
+        .items(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String),
+        )
+        .min_items(Some(1))
+        .max_items(Some(MAX_BULK_RUNS))
+        .unique_items(true)
+        .description(Some("Run ids, 1 to 100, each once."))
+        .build()
+}
 
 /// Re-run these failed runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RerunAsk {
-    /// Run ids, 1 to 100.
+    /// Run ids, 1 to 100, each once.
+    #[cfg_attr(feature = "openapi", schema(schema_with = bulk_runs_schema))]
     pub runs: Vec<String>,
     pub mode: RerunMode,
 }
@@ -68,8 +87,11 @@ pub struct RerunAsk {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DismissAsk {
-    /// Run ids, 1 to 100.
+    /// Run ids, 1 to 100, each once.
+    #[cfg_attr(feature = "openapi", schema(schema_with = bulk_runs_schema))]
     pub runs: Vec<String>,
+    /// Why, 1 to 500 characters (not blank): it stays with the runs.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::text::note_schema))]
     pub note: String,
 }
 

@@ -236,6 +236,7 @@ pub struct LogQuery {
     /// Only lines after this `seq` (the previous page's `last_seq`).
     pub after: Option<i64>,
     /// Most lines to return: default 1000, at most 5000.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 5000))]
     pub limit: Option<u32>,
 }
 

@@ -40,9 +40,21 @@ impl SignatureMode {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookAsk {
-    /// Its address: `POST /hooks/{name}`.
+    /// Its address: `POST /hooks/{name}`; 1 to 64 of a-z, 0-9, `-` and
+    /// `_`, starting with a letter or digit.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^[a-z0-9][a-z0-9_-]{0,63}$",
+            min_length = 1,
+            max_length = 64
+        )
+    )]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::Environment))]
     pub environment: String,
+    /// The workflow it starts.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S"))]
     pub workflow: String,
     #[serde(default)]
     pub mode: SignatureMode,

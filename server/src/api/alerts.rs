@@ -9,8 +9,8 @@ use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use gantry_core::alert::view::{
-    AlertFilter, BacktestView, CreatedChannel, InstanceView, NotificationView, RuleView,
-    SilenceSpec, SilenceView, TransitionView,
+    AlertFilter, BacktestView, CreatedChannel, DeliveryStatus, InstanceView, NotificationView,
+    RuleView, SilenceSpec, SilenceView, TransitionView,
 };
 use gantry_core::alert::{ChannelSpec, ChannelView, RuleSpec};
 use gantry_core::port::{RequestContext, SharedControlPlane};
@@ -111,9 +111,11 @@ pub async fn delete_rule(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct BacktestQuery {
     /// How far back to replay (1 to 90 days; default 7).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 90)]
     pub days: Option<u32>,
 }
 
@@ -184,7 +186,8 @@ pub async fn create_channel(
 /// by sending the new key next to the old, then the new one alone).
 #[utoipa::path(put, path = "/api/v1/alerts/channels/{name}", operation_id = "replace_alert_channel", tag = "alerts",
     params(("name" = String, Path, description = "The channel's name.")),
-    request_body = ChannelSpec,
+    // `ChannelSpec` without `name` (`openapi::request_rules`).
+    request_body(content = Object, description = "The channel's new settings: `ChannelReplacement`."),
     responses(
         (status = 200, description = "Replaced.", body = CreatedChannel),
         (status = 400, description = "A malformed body, or a name different from the path's.", body = ErrorEnvelope),
@@ -198,8 +201,17 @@ pub async fn replace_channel(
     State(plane): State<SharedControlPlane>,
     Extension(ctx): Extension<RequestContext>,
     Path(name): Path<String>,
-    ApiJson(spec): ApiJson<ChannelSpec>,
+    ApiJson(mut body): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Json<CreatedChannel>> {
+    // The path names the channel; a body may repeat the name (a different
+    // one is refused: channels can't be renamed).
+    body.entry("name")
+        .or_insert_with(|| serde_json::Value::from(name.as_str()));
+    let bytes = serde_json::to_vec(&body).map_err(|e| {
+        super::error::ApiError::bad_request(format!("could not read the JSON body: {e}"))
+    })?;
+    let axum::Json(spec) =
+        axum::Json::<ChannelSpec>::from_bytes(&bytes).map_err(super::error::ApiError::from)?;
     Ok(Json(plane.replace_alert_channel(&ctx, &name, spec).await?))
 }
 
@@ -278,7 +290,15 @@ pub async fn list_history(
 /// Every notification with its delivery: status, attempts, the last
 /// response and the request (credentials masked).
 #[utoipa::path(get, path = "/api/v1/alerts/notifications", operation_id = "list_alert_notifications", tag = "alerts",
-    params(AlertFilter),
+    // `AlertFilter`'s, with `state` a delivery status (the instance and
+    // history lists read it as a phase).
+    params(
+        ("rule" = Option<String>, Query, description = "Only this rule's."),
+        ("workflow" = Option<String>, Query, description = "Only this workflow's."),
+        ("environment" = Option<String>, Query, description = "Only this environment's."),
+        ("state" = Option<DeliveryStatus>, Query, description = "Only notifications in this delivery status."),
+        ("limit" = Option<u32>, Query, description = "Most entries to return, 1 to 500 (default 500).", minimum = 1, maximum = 500),
+    ),
     responses(
         (status = 200, description = "Notifications, newest first (state: pending, delivered, failed).", body = Vec<NotificationView>),
         (status = 400, description = "A malformed query or an unknown state.", body = ErrorEnvelope),

@@ -80,11 +80,15 @@ async fn decide(
     let body: DecisionBody = if body.iter().all(u8::is_ascii_whitespace) {
         DecisionBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request(format!(
-                "the body must be {{\"comment\": \"…\"}} or empty: {e}"
-            ))
-        })?
+        // JSON `null`, as the document's `oneOf [body, null]` allows, is no
+        // body either.
+        serde_json::from_slice::<Option<DecisionBody>>(&body)
+            .map_err(|e| {
+                ApiError::bad_request(format!(
+                    "the body must be {{\"comment\": \"…\"}}, null or empty: {e}"
+                ))
+            })?
+            .unwrap_or_default()
     };
     let decision = ApprovalDecision {
         approve,

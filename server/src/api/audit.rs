@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path, State};
 use chrono::{DateTime, Utc};
+use gantry_core::PortError;
 use gantry_core::audit::{AuditFilter, AuditPage, AuditRecord, ChainStatus, Outcome};
 use gantry_core::port::{RequestContext, SharedControlPlane};
 use serde::Deserialize;
@@ -26,12 +27,16 @@ pub struct AuditQuery {
     #[param(value_type = Option<Outcome>)]
     outcome: Option<String>,
     /// Records at or after this RFC 3339 time.
+    #[param(value_type = Option<crate::api::openapi::TimeFilter>)]
     since: Option<String>,
     /// Records before this RFC 3339 time.
+    #[param(value_type = Option<crate::api::openapi::TimeFilter>)]
     until: Option<String>,
     /// Only records older than this sequence number: the previous page's `next_before`.
+    #[param(maximum = 9223372036854775807_i64)]
     before: Option<u64>,
     /// Most records to return: default 50, at most 500.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -63,7 +68,17 @@ impl AuditQuery {
             resource: nonempty(self.resource),
             environment: nonempty(self.environment),
             outcome: nonempty(self.outcome),
-            before: self.before,
+            before: match self.before {
+                // Sequence numbers are stored as signed 64-bit integers.
+                Some(seq) if i64::try_from(seq).is_err() => {
+                    return Err(PortError::invalid(
+                        "before",
+                        format!("must be at most {}", i64::MAX),
+                    )
+                    .into());
+                }
+                before => before,
+            },
             limit: self.limit,
         })
     }

@@ -18,6 +18,7 @@ pub struct CanaryListQuery {
     /// Only canaries of this workflow.
     workflow: Option<String>,
     /// Only canaries in this environment.
+    #[param(value_type = Option<crate::api::openapi::EnvironmentFilter>)]
     environment: Option<String>,
     /// Only running or paused ones.
     live: Option<bool>,
@@ -83,7 +84,7 @@ pub async fn get(
     tag = "promotions",
     params(
         ("id" = String, Path, description = "The canary's id."),
-        ("control" = String, Path, description = "pause, resume, promote, abort or clear-hold."),
+        ("control" = String, Path, description = "pause, resume, promote, abort or clear-hold.", pattern = "^(pause|resume|promote|abort|clear-hold)$"),
     ),
     request_body(content = Option<CanaryAct>, content_type = "application/json"),
     responses(
@@ -110,11 +111,15 @@ pub async fn control(
     let act: CanaryAct = if body.iter().all(u8::is_ascii_whitespace) {
         CanaryAct::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request(format!(
-                "the body must be {{\"reason\": \"…\"}} or empty: {e}"
-            ))
-        })?
+        // JSON `null`, as the document's `oneOf [body, null]` allows, is no
+        // body either.
+        serde_json::from_slice::<Option<CanaryAct>>(&body)
+            .map_err(|e| {
+                ApiError::bad_request(format!(
+                    "the body must be {{\"reason\": \"…\"}}, null or empty: {e}"
+                ))
+            })?
+            .unwrap_or_default()
     };
     Ok(Json(plane.control_canary(&ctx, &id, control, act).await?))
 }

@@ -39,7 +39,7 @@ pub async fn overview(
     path = "/api/v1/environments/{env}/freezes",
     operation_id = "environment_freezes",
     tag = "promotions",
-    params(("env" = String, Path, description = "The environment.")),
+    params(("env" = gantry_core::Environment, Path, description = "The environment.")),
     responses(
         (status = 200, description = "Its windows and the freeze in force.", body = EnvironmentFreezes),
         (status = 400, description = "An unknown environment.", body = ErrorEnvelope),
@@ -63,7 +63,7 @@ pub async fn list(
     path = "/api/v1/environments/{env}/freezes",
     operation_id = "create_freeze",
     tag = "promotions",
-    params(("env" = String, Path, description = "The environment.")),
+    params(("env" = gantry_core::Environment, Path, description = "The environment.")),
     request_body = FreezeAsk,
     responses(
         (status = 201, description = "Declared.", body = FreezeView),
@@ -90,7 +90,7 @@ pub async fn create(
     operation_id = "delete_freeze",
     tag = "promotions",
     params(
-        ("env" = String, Path, description = "The environment."),
+        ("env" = gantry_core::Environment, Path, description = "The environment."),
         ("id" = String, Path, description = "The window's id."),
     ),
     responses(

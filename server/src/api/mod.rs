@@ -40,7 +40,9 @@ use axum::routing::{delete, get, post, put};
 use error::{ApiError, ErrorCode};
 use gantry_core::spec::MAX_SPEC_BYTES;
 
-pub fn router() -> Router<AppState> {
+/// The REST API; `environments` are the server's, which its OpenAPI
+/// document lists.
+pub fn router(environments: &gantry_core::Environments) -> Router<AppState> {
     Router::new()
         .route("/workflows", get(workflows::list).post(workflows::apply))
         .route("/workflows/{name}", get(workflows::get))
@@ -150,7 +152,10 @@ pub fn router() -> Router<AppState> {
         .route("/audit/verify", get(audit::verify))
         .route("/audit/{seq}", get(audit::get))
         // The one route open to anonymous callers (`auth::is_public`).
-        .route("/openapi.json", get(openapi::document))
+        .route(
+            "/openapi.json",
+            get(openapi::document).layer(axum::Extension(openapi::document_for(environments))),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Room for a spec at the limit plus JSON quoting; the port answers

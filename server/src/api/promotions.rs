@@ -117,11 +117,15 @@ async fn decide(
     let body: CommentBody = if body.iter().all(u8::is_ascii_whitespace) {
         CommentBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request(format!(
-                "the body must be {{\"comment\": \"…\"}} or empty: {e}"
-            ))
-        })?
+        // JSON `null`, as the document's `oneOf [body, null]` allows, is no
+        // body either.
+        serde_json::from_slice::<Option<CommentBody>>(&body)
+            .map_err(|e| {
+                ApiError::bad_request(format!(
+                    "the body must be {{\"comment\": \"…\"}}, null or empty: {e}"
+                ))
+            })?
+            .unwrap_or_default()
     };
     Ok(Json(
         plane
@@ -368,7 +372,7 @@ pub async fn policies(
     path = "/api/v1/environments/{env}/policy",
     operation_id = "get_policy",
     tag = "promotions",
-    params(("env" = String, Path, description = "The environment.")),
+    params(("env" = gantry_core::Environment, Path, description = "The environment.")),
     responses(
         (status = 200, description = "The policy as it applies.", body = PolicyView),
         (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
@@ -399,7 +403,7 @@ pub async fn policy(
     path = "/api/v1/environments/{env}/policy",
     operation_id = "set_policy",
     tag = "promotions",
-    params(("env" = String, Path, description = "The environment.")),
+    params(("env" = gantry_core::Environment, Path, description = "The environment.")),
     request_body = EnvironmentPolicy,
     responses(
         (status = 200, description = "Saved.", body = PolicyView),

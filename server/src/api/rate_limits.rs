@@ -43,6 +43,7 @@ pub async fn get(
         (status = 400, description = "A field to fix (`quota`, `subject`, `note`).", body = ErrorEnvelope),
         (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
         (status = 403, description = "Not admin in every environment.", body = ErrorEnvelope),
+        (status = 404, description = "A token subject names no service token.", body = ErrorEnvelope),
         (status = 422, description = "The body doesn't fit the schema (an unknown class, say).", body = ErrorEnvelope),
     )
 )]

@@ -22,10 +22,11 @@ use std::collections::BTreeMap;
 pub struct TriggerBody {
     /// The workflow to run. Required by `POST /runs`; under
     /// `POST /workflows/{name}/runs` leave it out (or repeat the name).
-    #[schema(example = "hello")]
+    /// Optional in Rust only so that one type reads both bodies.
+    #[schema(example = "hello", value_type = String, required = true)]
     workflow: Option<String>,
     /// Where to run: the version active in this environment runs.
-    #[schema(example = "dev")]
+    #[schema(example = "dev", value_type = gantry_core::Environment)]
     environment: String,
     /// Values for the workflow's declared inputs; omitted ones take their defaults.
     #[serde(default)]
@@ -39,6 +40,31 @@ pub struct TriggerBody {
     /// Pin the version: the active one, or the canary's while a canary runs
     /// there (the run is then left out of the canary's analysis). Default:
     /// the version admission picks.
+    #[schema(minimum = 1)]
+    version: Option<u32>,
+}
+
+/// A request to start a run of the workflow the URL names: `TriggerBody`
+/// without `workflow` (a body repeating the URL's name is still accepted,
+/// any other is refused). Documentation only: the handler reads a
+/// `TriggerBody`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code, reason = "only its schema is used")]
+pub struct WorkflowTriggerBody {
+    /// Where to run: the version active in this environment runs.
+    #[schema(example = "dev", value_type = gantry_core::Environment)]
+    environment: String,
+    /// Values for the workflow's declared inputs; omitted ones take their defaults.
+    #[serde(default)]
+    #[schema(example = json!({"who": "world"}))]
+    inputs: BTreeMap<String, Value>,
+    /// "manual" when a person asked through a client (the CLI); default "api".
+    #[schema(value_type = Option<RequestedTrigger>)]
+    trigger: Option<String>,
+    /// Why: shown to the approver where the environment requires approval.
+    reason: Option<String>,
+    /// Pin the version, as in `TriggerBody`.
     #[schema(minimum = 1)]
     version: Option<u32>,
 }
@@ -131,7 +157,7 @@ pub async fn trigger(
     operation_id = "trigger_workflow_run",
     tag = "runs",
     params(("name" = String, Path, description = "The workflow's name.")),
-    request_body(content = TriggerBody, content_type = "application/json"),
+    request_body(content = WorkflowTriggerBody, content_type = "application/json"),
     responses(
         (status = 201, description = "The run was created (queued).", body = RunSummary),
         (status = 202, description = "The workflow requires approval in this environment: a request awaits another person's decision (see /approvals).", body = ApprovalRequest),
@@ -171,6 +197,7 @@ pub struct ListQuery {
     /// Only runs of this workflow.
     workflow: Option<String>,
     /// Only runs in this environment.
+    #[param(value_type = Option<crate::api::openapi::EnvironmentFilter>)]
     environment: Option<String>,
     /// Only runs in this status.
     #[param(value_type = Option<RunStatus>)]
@@ -178,9 +205,14 @@ pub struct ListQuery {
     /// Only runs that need attention: failed or timed out, not yet re-run
     /// or dismissed (the dead letters).
     attention: Option<bool>,
-    /// Only runs older than this run id: the previous page's `next_before`.
+    /// Only runs older than this run id: the previous page's `next_before`
+    /// (empty: from the newest).
+    #[param(
+        pattern = "^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     before: Option<String>,
     /// Most runs to return: default 50, at most 200.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
@@ -221,7 +253,7 @@ pub async fn list(
         status,
         attention: q.attention.unwrap_or(false),
         before: q.before.filter(|b| !b.is_empty()),
-        limit: q.limit,
+        limit: checked_limit(q.limit, RunFilter::MAX_LIMIT)?,
         visible_environments: None,
     };
     Ok(Json(plane.list_runs(&ctx, filter).await?))
@@ -277,7 +309,22 @@ pub async fn logs(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<LogQuery>,
 ) -> ApiResult<Json<LogPage>> {
+    checked_limit(q.limit, LogQuery::MAX_LIMIT)?;
     Ok(Json(plane.run_logs(&ctx, &id, q).await?))
+}
+
+/// A list's `limit` as asked, or a 400 naming it when it is out of the
+/// range the document declares (the port would otherwise clamp it
+/// silently).
+fn checked_limit(limit: Option<u32>, max: u32) -> Result<Option<u32>, ApiError> {
+    match limit {
+        Some(n) if !(1..=max).contains(&n) => Err(gantry_core::PortError::invalid(
+            "limit",
+            format!("must be between 1 and {max}"),
+        )
+        .into()),
+        _ => Ok(limit),
+    }
 }
 
 /// Asks a queued or running run to stop; running steps are stopped.

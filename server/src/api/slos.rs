@@ -54,7 +54,7 @@ pub async fn list(
     tag = "slos",
     params(
         ("name" = String, Path, description = "The workflow's name."),
-        ("environment" = String, Path, description = "The environment whose SLO to read."),
+        ("environment" = gantry_core::Environment, Path, description = "The environment whose SLO to read."),
     ),
     responses(
         (status = 200, description = "The SLO's status.", body = SloStatus),

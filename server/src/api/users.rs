@@ -16,7 +16,7 @@ pub struct ListQuery {
     /// Part of a name, username or e-mail address, case aside.
     q: Option<String>,
     /// `dev`, `oidc` or `scim`.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<UserSource>)]
     source: Option<UserSource>,
     /// `true`: only disabled accounts; `false`: only active ones.
     disabled: Option<bool>,

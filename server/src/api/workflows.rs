@@ -158,6 +158,7 @@ pub async fn versions(
 #[serde(deny_unknown_fields)]
 pub struct ScheduleBody {
     /// The environment whose schedule to switch.
+    #[schema(value_type = gantry_core::Environment)]
     environment: String,
     /// On or off. Turning it on starts at the next slot after now.
     enabled: bool,

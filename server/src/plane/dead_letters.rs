@@ -13,13 +13,12 @@ use gantry_core::PortError;
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::port::{DeadLetterPort, RequestContext};
 use gantry_core::rbac::Action;
-use gantry_core::run::attention::{BulkResult, DismissAsk, RerunAsk, RerunMode, check_bulk};
+use gantry_core::run::attention::{
+    BulkResult, DismissAsk, MAX_NOTE_CHARS, RerunAsk, RerunMode, check_bulk,
+};
 use gantry_core::run::{RunDetail, Trigger};
 use gantry_core::spec;
 use std::sync::Arc;
-
-/// A dismissal's note, at most.
-const MAX_NOTE_CHARS: usize = 500;
 
 #[async_trait]
 impl DeadLetterPort for GantryPlane {

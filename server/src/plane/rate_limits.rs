@@ -125,14 +125,12 @@ impl GantryPlane {
                     .await
                     .map_err(internal)?
                     .filter(|t| t.kind == TokenKind::Service)
+                    // The body names a token that isn't there: what it
+                    // refers to is missing, not the request malformed.
                     .ok_or_else(|| {
-                        PortError::invalid(
-                            "subject",
-                            format!(
-                                "no service token {subject:?}: name one by id or name \
-                                 (Admin → Service tokens)"
-                            ),
-                        )
+                        PortError::not_found(format!(
+                            "service token {subject:?} (subject: a service token's id or name)"
+                        ))
                     })?;
                 Ok(token.id)
             }

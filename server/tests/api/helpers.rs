@@ -647,3 +647,16 @@ fn log_to_test_output() {
         .with_test_writer()
         .try_init();
 }
+
+/// A tool `make` installed into a project virtualenv: `$env_var` when set
+/// (`make test` sets it), else `target/<relative>` of this checkout.
+pub fn venv_tool(env_var: &str, relative: &str) -> std::path::PathBuf {
+    std::env::var_os(env_var).map_or_else(
+        || {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../target")
+                .join(relative)
+        },
+        std::path::PathBuf::from,
+    )
+}

@@ -43,6 +43,7 @@ mod metrics_signals;
 mod metrics_token;
 mod oidc;
 mod openapi;
+mod openapi_fuzz;
 mod openbao;
 mod overview_page;
 mod own_secrets;

@@ -293,3 +293,109 @@ async fn openapi_schemas_describe_what_the_api_sends() {
         assert_eq!(resp.status(), 401, "{path}");
     }
 }
+
+/// The document declares what the server enforces, so a client (or
+/// schemathesis) generating from it sends what the server takes: the
+/// configured environments by name, the bounds of list limits, query
+/// parameters in the query, and the rules of bodies the derives can't
+/// spell.
+#[tokio::test]
+async fn openapi_declares_the_constraints_the_server_enforces() {
+    let app = TestApp::spawn_with(&["--environments", "qa,live"]).await;
+    let doc = fetch_document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    let op = |method: &str, path: &str| doc["paths"][path][method].clone();
+    let param = |method: &str, path: &str, name: &str| {
+        op(method, path)["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} has no parameter {name}"))
+            .clone()
+    };
+
+    // This server's environments, wherever one is named.
+    assert_eq!(
+        strings(&schemas["Environment"]["enum"]),
+        ["qa", "live"].map(str::to_owned).into()
+    );
+    assert_eq!(
+        strings(&schemas["EnvironmentFilter"]["enum"]),
+        ["qa", "live", ""].map(str::to_owned).into()
+    );
+    let env = param("get", "/api/v1/environments/{env}/freezes", "env");
+    assert_eq!(
+        resolve(&doc, &env["schema"])["enum"],
+        schemas["Environment"]["enum"]
+    );
+    let delegation = resolve(&doc, &schemas["NewDelegation"]["properties"]["environment"]);
+    assert_eq!(delegation["enum"], schemas["Environment"]["enum"]);
+
+    // Every parameter of a filter struct is in the query, not the path.
+    for path in [
+        "/api/v1/alerts",
+        "/api/v1/promotions",
+        "/api/v1/deployments",
+        "/api/v1/verifications",
+        "/api/v1/delegations",
+    ] {
+        for p in op("get", path)["parameters"].as_array().unwrap() {
+            assert_eq!(p["in"], "query", "{path}: {p}");
+        }
+    }
+
+    // Limits: the ranges the server refuses outside of.
+    for (path, max) in [
+        ("/api/v1/runs", 200),
+        ("/api/v1/runs/{id}/logs", 5000),
+        ("/api/v1/audit", 500),
+        ("/api/v1/alerts", 500),
+        ("/api/v1/alerts/notifications", 500),
+    ] {
+        let limit = &param("get", path, "limit")["schema"];
+        assert_eq!(limit["minimum"], 1, "{path}");
+        assert_eq!(limit["maximum"], max, "{path}");
+    }
+    let source = param("get", "/api/v1/users", "source");
+    assert_eq!(
+        strings(&resolve(&doc, &source["schema"])["enum"]),
+        ["dev", "oidc", "scim"].map(str::to_owned).into()
+    );
+
+    // Bodies: a named workflow's trigger has no `workflow`; `POST /runs`
+    // requires it.
+    let trigger = &schemas["TriggerBody"];
+    assert!(strings(&trigger["required"]).contains("workflow"));
+    assert!(
+        schemas["WorkflowTriggerBody"]["properties"]
+            .get("workflow")
+            .is_none()
+    );
+    let named = &op("post", "/api/v1/workflows/{name}/runs")["requestBody"]["content"]["application/json"]
+        ["schema"];
+    assert_eq!(named["$ref"], "#/components/schemas/WorkflowTriggerBody");
+    // A replaced channel is named by the path only.
+    let replace = &op("put", "/api/v1/alerts/channels/{name}")["requestBody"]["content"]["application/json"]
+        ["schema"];
+    let replace = resolve(&doc, replace);
+    assert!(replace["properties"].get("name").is_none(), "{replace}");
+    assert!(replace["properties"].get("kind").is_some(), "{replace}");
+    // A token is one kind, and only a service token holds roles (granted
+    // in this server's environments).
+    let token = &schemas["NewToken"];
+    assert_eq!(token["anyOf"].as_array().unwrap().len(), 4, "{token}");
+    let grant = token["properties"]["roles"]["items"]["pattern"]
+        .as_str()
+        .unwrap();
+    assert!(grant.contains("qa|live"), "{grant}");
+    // Bulk actions: 1 to 100 distinct runs.
+    let runs = &schemas["RerunAsk"]["properties"]["runs"];
+    assert_eq!(runs["minItems"], 1);
+    assert_eq!(runs["maxItems"], 100);
+    assert_eq!(runs["uniqueItems"], true);
+    // Required texts are not blank.
+    let reason = &schemas["PromotionAsk"]["properties"]["reason"];
+    assert_eq!(reason["minLength"], 1, "{reason}");
+    assert!(reason["pattern"].is_string(), "{reason}");
+}

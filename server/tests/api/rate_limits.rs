@@ -163,10 +163,6 @@ async fn admins_override_a_tokens_quota_until_they_delete_it(backend: Backend) {
             "quota",
         ),
         (
-            json!({"subject_kind": "token", "subject": "nobody", "class": "read", "quota": "1/1s"}),
-            "subject",
-        ),
-        (
             json!({"subject_kind": "group", "subject": " ", "class": "read", "quota": "1/1s"}),
             "subject",
         ),
@@ -175,6 +171,22 @@ async fn admins_override_a_tokens_quota_until_they_delete_it(backend: Backend) {
         assert_eq!(status, 400, "{err}");
         assert_eq!(err["error"]["details"]["field"], field, "{err}");
     }
+    // A token subject that names no token: what it refers to is missing.
+    let (status, err) = app
+        .api_post(
+            "/rate-limits/overrides",
+            json!({"subject_kind": "token", "subject": "nobody", "class": "read", "quota": "1/1s"}),
+        )
+        .await;
+    assert_eq!(status, 404, "{err}");
+    assert_eq!(err["error"]["code"], "not_found", "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("service token \"nobody\""),
+        "{err}"
+    );
     let (status, err) = app
         .api_post(
             "/rate-limits/overrides",

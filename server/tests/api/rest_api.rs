@@ -8,6 +8,7 @@ use serde_json::json;
 on_both_backends!(
     apply_versions_specs_by_content,
     runs_list_filters_and_paginates,
+    the_api_refuses_what_its_document_refuses_and_takes_what_it_allows,
 );
 
 const HELLO: &str = r#"
@@ -399,4 +400,84 @@ async fn unknown_paths_and_methods_answer_in_the_api_shape() {
             .starts_with("DELETE is not a method of /api/v1/runs"),
         "{body}"
     );
+}
+
+/// What schemathesis found the document and the server disagreeing on,
+/// now agreed: list limits out of their documented range are refused with
+/// a 400 naming `limit` (they were clamped silently), a `null` body where
+/// the document allows one reads as no body, a channel is replaced without repeating its name, and an override for a
+/// token that isn't there is a 404.
+async fn the_api_refuses_what_its_document_refuses_and_takes_what_it_allows(backend: Backend) {
+    let app = TestApp::spawn_on(backend, &["--dev"]).await;
+    app.apply(HELLO).await;
+    let run = app.trigger("hello", json!({})).await;
+
+    for (path, max) in [
+        ("/runs".to_owned(), 200),
+        (format!("/runs/{run}/logs"), 5000),
+        ("/alerts".to_owned(), 500),
+        ("/alerts/history".to_owned(), 500),
+        ("/alerts/notifications".to_owned(), 500),
+    ] {
+        for limit in [0, max + 1] {
+            let (status, body) = app.api_get(&format!("{path}?limit={limit}")).await;
+            assert_eq!(status, 400, "{path}?limit={limit}: {body}");
+            assert_eq!(body["error"]["details"]["field"], "limit", "{body}");
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(message.contains(&format!("between 1 and {max}")), "{body}");
+        }
+        let (status, body) = app.api_get(&format!("{path}?limit={max}")).await;
+        assert_eq!(status, 200, "{path}?limit={max}: {body}");
+    }
+    // Audit sequence numbers are signed 64-bit.
+    let (status, body) = app.api_get("/audit?before=9223372036854775808").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["details"]["field"], "before", "{body}");
+    let (status, body) = app.api_get("/audit?before=9223372036854775807").await;
+    assert_eq!(status, 200, "{body}");
+
+    // `null` is no body: the id is what's wrong (no such request).
+    let nobody = "00000000-0000-0000-0000-000000000000";
+    for path in [
+        format!("/approvals/{nobody}/approve"),
+        format!("/promotions/{nobody}/reject"),
+        format!("/canaries/{nobody}/pause"),
+    ] {
+        let (status, body) = app.api_post(&path, serde_json::Value::Null).await;
+        assert_eq!(status, 404, "{path}: {body}");
+    }
+
+    // The path names the channel being replaced.
+    let (status, body) = app
+        .api_post(
+            "/alerts/channels",
+            json!({"name": "ops", "kind": "webhook", "url": "http://127.0.0.1:1/"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = app
+        .api(
+            reqwest::Method::PUT,
+            "/alerts/channels/ops",
+            Some(json!({"kind": "webhook", "url": "http://127.0.0.1:2/"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .api(
+            reqwest::Method::PUT,
+            "/alerts/channels/ops",
+            Some(json!({"name": "ops", "kind": "webhook", "url": "http://127.0.0.1:3/"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .api(
+            reqwest::Method::PUT,
+            "/alerts/channels/ops",
+            Some(json!({"name": "dev-ops", "kind": "webhook", "url": "http://127.0.0.1:3/"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("can't be renamed"), "{body}");
 }

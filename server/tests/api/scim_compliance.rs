@@ -10,10 +10,7 @@ use std::path::PathBuf;
 on_both_backends!(scim2_tester_passes_every_check);
 
 fn scim2() -> PathBuf {
-    std::env::var_os("SCIM2").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/scim-venv/bin/scim2"),
-        PathBuf::from,
-    )
+    crate::helpers::venv_tool("SCIM2", "scim-venv/bin/scim2")
 }
 
 async fn scim2_tester_passes_every_check(backend: Backend) {

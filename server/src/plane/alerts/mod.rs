@@ -28,7 +28,7 @@ use gantry_core::spec::SpecProblem;
 use gantry_core::{EnvScope, PortError};
 
 /// Lists stop here.
-const LIST_LIMIT: u32 = 500;
+const LIST_LIMIT: u32 = AlertFilter::MAX_LIMIT;
 /// Backtests look back at most this far.
 const MAX_BACKTEST_DAYS: u32 = 90;
 /// Runs read per instance in a backtest.
@@ -293,6 +293,7 @@ impl AlertPort for GantryPlane {
         let me = self
             .authorize_view(ctx, &Action::ViewDashboard, "alert/")
             .await?;
+        let limit = filter.checked_limit()?;
         let visible = self.visible_environments(me);
         let now = self.clock.now();
         let rules = self.store.alert_rules().await.map_err(internal)?;
@@ -347,7 +348,7 @@ impl AlertPort for GantryPlane {
                 .cmp(&rank(b.phase))
                 .then(b.since.cmp(&a.since))
         });
-        out.truncate(filter.limit.unwrap_or(LIST_LIMIT).min(LIST_LIMIT) as usize);
+        out.truncate(limit as usize);
         Ok(out)
     }
 
@@ -360,7 +361,7 @@ impl AlertPort for GantryPlane {
             .authorize_view(ctx, &Action::ViewDashboard, "alert/")
             .await?;
         let visible = self.visible_environments(me);
-        let limit = filter.limit.unwrap_or(LIST_LIMIT).min(LIST_LIMIT);
+        let limit = filter.checked_limit()?;
         self.store
             .alert_transitions(&filter, visible.as_deref(), limit)
             .await
@@ -381,7 +382,7 @@ impl AlertPort for GantryPlane {
             return Err(PortError::invalid("state", "pending, delivered or failed"));
         }
         let visible = self.visible_environments(me);
-        let limit = filter.limit.unwrap_or(LIST_LIMIT).min(LIST_LIMIT);
+        let limit = filter.checked_limit()?;
         self.store
             .alert_notifications(&filter, visible.as_deref(), limit)
             .await
