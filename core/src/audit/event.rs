@@ -393,7 +393,15 @@ const SECRET_KEY_PARTS: [&str; 6] = [
 /// so a hostile request can't bloat the log.
 pub const MAX_FIELD_CHARS: usize = 300;
 
+/// `text` cut to `max` characters, with any NUL written as U+FFFD:
+/// PostgreSQL can't store a NUL in text, and a record naming a request's
+/// NUL-laden value (a refused one, say) must still be written.
 pub fn clip(text: String, max: usize) -> String {
+    let text = if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
+    };
     match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text,
@@ -562,6 +570,12 @@ mod tests {
     #[test]
     fn time_is_kept_to_the_microsecond() {
         assert_eq!(event().at.timestamp_subsec_nanos(), 123_456_000);
+    }
+
+    #[test]
+    fn clipped_text_holds_no_nul() {
+        assert_eq!(clip("a\0b".into(), 10), "a\u{FFFD}b");
+        assert_eq!(clip("abcdef".into(), 3), "abc…");
     }
 
     #[test]

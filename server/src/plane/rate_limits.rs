@@ -116,6 +116,11 @@ impl GantryPlane {
                 ),
             ));
         }
+        // No control or invisible characters: PostgreSQL refuses a NUL in
+        // text outright (the fuzzer's find: a 500), and a group or token
+        // name never has one.
+        gantry_core::text::check(subject, MAX_SUBJECT_CHARS, gantry_core::text::Lines::One)
+            .map_err(|e| PortError::invalid("subject", format!("subject {e}")))?;
         match ask.subject_kind {
             OverrideSubject::Group => Ok(subject.to_owned()),
             OverrideSubject::Token => {
