@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check binaryen site server fmt-check clippy unit e2e fuzz-long release bench bench-sizes clean
+.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check binaryen site server fmt-check clippy unit e2e fuzz-long release bench bench-sizes drills clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -209,6 +209,16 @@ BENCH_ARGS ?=
 bench: tools-postgres tools-openbao
 	$(CARGO) build --locked --release -p gantry-bench -p gantry-server
 	scripts/with-postgres.sh scripts/with-openbao.sh $(BENCH_BIN) $(BENCH_ARGS)
+
+# Disaster drills (issue 21, docs/ops/drills.md): each sets a situation up
+# on 127.0.0.1, injects a fault (kill -9 of serve and workers, PostgreSQL
+# restarted and down), checks the outcome and writes a report into
+# target/drills/. About 12 minutes; DRILLS_ARGS=--help lists the knobs
+# (--only NAME, --trials N, --outage SECONDS, --seed N).
+DRILLS_ARGS ?=
+drills: tools-postgres
+	$(CARGO) build --locked --release -p gantry-server --bin gantry
+	python3 scripts/drills/drills.py --gantry $(or $(CARGO_TARGET_DIR),target)/release/gantry --out target/drills $(DRILLS_ARGS)
 
 # Raw and gzip sizes of the debug and release browser bundles.
 bench-sizes: tools-build binaryen

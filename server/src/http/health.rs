@@ -11,6 +11,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long `/readyz` waits for the database. With PostgreSQL down, a
+/// connection attempt waits out the pool's acquire timeout (5 s); probes
+/// time out sooner (Kubernetes' default is 1 s, HAProxy's 2 s), so
+/// readiness answers "not ready" by this bound instead of not at all.
+const READY_CHECK_LIMIT: Duration = Duration::from_millis(1500);
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -21,7 +28,20 @@ pub async fn readyz(
     State(step_isolation): State<Option<Arc<Isolation>>>,
 ) -> (StatusCode, Json<Value>) {
     let database = store.backend().to_string();
-    match store.migration_status().await {
+    let Ok(status) = tokio::time::timeout(READY_CHECK_LIMIT, store.migration_status()).await else {
+        tracing::warn!(
+            limit_ms = READY_CHECK_LIMIT.as_millis(),
+            "readiness check: the database did not answer in time"
+        );
+        return not_ready(
+            &database,
+            format!(
+                "database did not answer within {} ms",
+                READY_CHECK_LIMIT.as_millis()
+            ),
+        );
+    };
+    match status {
         // Degraded step isolation is reported, not a reason to be taken
         // out of rotation: restarting wouldn't give the kernel Landlock.
         Ok(m) if m.is_current() => (

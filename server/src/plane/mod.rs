@@ -212,9 +212,45 @@ pub(crate) fn uuid_or_not_found(what: &str, id: &str) -> Result<(), PortError> {
 }
 
 /// Logs the cause under a reference the caller sees; the cause itself never
-/// leaves the server.
-pub fn internal(err: impl std::fmt::Display) -> PortError {
+/// leaves the server. A store error saying the database can't be reached
+/// (down, restarting, refusing connections) is no bug of ours: the caller
+/// gets 503 and may retry (the PostgreSQL outage drill answered 500 for a
+/// request whose connection the shutdown cut).
+pub fn internal<E: std::fmt::Display + 'static>(err: E) -> PortError {
+    // Every store call site passes its `StoreError` through here; a type
+    // check keeps them all `.map_err(internal)`.
+    if let Some(store) = (&err as &dyn std::any::Any).downcast_ref::<crate::store::StoreError>()
+        && store.is_unavailable()
+    {
+        tracing::warn!(error = %err, "the database is unavailable");
+        return PortError::Unavailable {
+            message: "the database can't be reached; try again shortly".to_owned(),
+        };
+    }
     let reference = uuid::Uuid::new_v4().simple().to_string();
     tracing::error!(%reference, error = %err, "internal error");
     PortError::Internal { reference }
+}
+
+#[cfg(test)]
+mod internal_tests {
+    use super::internal;
+    use crate::store::StoreError;
+    use gantry_core::PortError;
+
+    #[test]
+    fn a_database_out_of_reach_is_503_and_any_other_failure_500() {
+        assert!(matches!(
+            internal(StoreError::Database(sqlx::Error::PoolTimedOut)),
+            PortError::Unavailable { .. }
+        ));
+        assert!(matches!(
+            internal(StoreError::Corrupt("run status".to_owned())),
+            PortError::Internal { .. }
+        ));
+        assert!(matches!(
+            internal("a queued notification vanished"),
+            PortError::Internal { .. }
+        ));
+    }
 }

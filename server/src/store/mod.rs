@@ -125,6 +125,26 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// The database could not be reached or went away mid-statement (down,
+    /// restarting, refusing connections): worth a retry, not a bug.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // PostgreSQL's SQLSTATE classes 08 (connection exception) and
+            // 57P (the server shutting down or starting up), and too many
+            // connections (53300).
+            StoreError::Database(sqlx::Error::Database(e)) => e
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+            _ => false,
+        }
+    }
 }
 
 /// How the database's schema compares with the migrations this binary carries.
@@ -336,5 +356,19 @@ mod tests {
             DatabaseUrl::parse("postgres://u:hunter2@h/db").unwrap()
         );
         assert!(!dbg.contains("hunter2"), "{dbg}");
+    }
+}
+
+#[cfg(test)]
+mod unavailable_tests {
+    use super::StoreError;
+
+    #[test]
+    fn a_database_out_of_reach_is_unavailable_and_anything_else_is_not() {
+        let gone = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert!(StoreError::Database(sqlx::Error::Io(gone)).is_unavailable());
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!StoreError::Corrupt("run status".to_owned()).is_unavailable());
     }
 }

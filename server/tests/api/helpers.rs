@@ -90,6 +90,20 @@ impl TestApp {
         Self::launch_on(self.backend, flags, Arc::new(SystemClock), false, database).await
     }
 
+    /// A dev-mode server on the PostgreSQL database at `url` (one reached
+    /// through a proxy the test controls, say).
+    pub async fn spawn_on_postgres_url(url: &str, flags: &[&str]) -> TestApp {
+        let database = Some((url.to_owned(), std::path::PathBuf::new()));
+        Self::launch_on(
+            Backend::Postgres,
+            flags,
+            Arc::new(SystemClock),
+            false,
+            database,
+        )
+        .await
+    }
+
     async fn launch(
         backend: Backend,
         flags: &[&str],
