@@ -35,28 +35,45 @@ pub fn ui_state() -> UiState {
 
 /// The frame's data (who is signed in, dev mode), shared with pages so they
 /// can hide what the caller can't do without asking the server again.
+///
+/// Held as an [`ArcResource`] in a [`StoredValue`]: pages await it from
+/// inside their own resources' fetches, which the server runs as tasks of
+/// their own, and a client that hangs up mid-render disposes the page's
+/// reactive owner under them. Awaiting a disposed arena `Resource` panics;
+/// a stored value that is gone reads as `None` (treated as "not loaded").
 #[derive(Clone, Copy)]
-pub struct Shell(Resource<Result<ShellInfo, AppError>>);
+pub struct Shell(StoredValue<ArcResource<Result<ShellInfo, AppError>>>);
 
 impl Shell {
     /// The signed-in principal, once the frame's data is loaded.
     pub async fn principal(self) -> Option<Principal> {
-        self.0.await.ok().and_then(|info| info.principal)
+        self.info().await.and_then(|info| info.principal)
     }
 
     /// The configured environments in promotion order (none when signed
     /// out or when the frame's data failed to load).
     pub async fn environments(self) -> Vec<gantry_core::environment::Environment> {
-        self.0
+        self.info()
             .await
             .map(|info| info.environments)
             .unwrap_or_default()
+    }
+
+    /// The frame's data; `None` when it failed to load or the page was
+    /// torn down (its client went away) before it could be read.
+    pub async fn info(self) -> Option<ShellInfo> {
+        let resource = self.0.try_get_value()?;
+        resource.await.ok()
+    }
+
+    fn new(resource: ArcResource<Result<ShellInfo, AppError>>) -> Self {
+        Self(StoredValue::new(resource))
     }
 }
 
 /// The frame's [`Shell`]; outside a frame, one loaded on demand.
 pub fn use_shell() -> Shell {
-    use_context::<Shell>().unwrap_or_else(|| Shell(Resource::new(|| (), |_| get_shell())))
+    use_context::<Shell>().unwrap_or_else(|| Shell::new(ArcResource::new(|| (), |_| get_shell())))
 }
 
 #[component]
@@ -64,22 +81,23 @@ pub fn Frame(children: Children) -> impl IntoView {
     let ui = ui_state();
     // Effects run only in the browser: this flips once hydration is done.
     Effect::new(move |_| ui.hydrated.set(true));
-    let shell = Resource::new(|| (), |_| get_shell());
-    provide_context(Shell(shell));
+    let shell = ArcResource::new(|| (), |_| get_shell());
+    provide_context(Shell::new(shell.clone()));
 
     view! {
         <div class="app" data-hydrated=move || ui.hydrated.get().to_string()>
             <a class="skip-link" href="#main">"Skip to main content"</a>
             <Transition fallback=|| view! { <header class="site-header"></header> }>
-                {move || Suspend::new(async move {
-                    match shell.await {
+                {move || Suspend::new({
+                    let shell = shell.clone();
+                    async move { match shell.await {
                         Ok(info) => view! { <Header info /> }.into_any(),
                         Err(_) => view! {
                             <header class="site-header">
                                 <a class="brand" href="/">"Gantry"</a>
                             </header>
                         }.into_any(),
-                    }
+                    } }
                 })}
             </Transition>
             <main id="main" tabindex="-1">{children()}</main>
@@ -138,5 +156,35 @@ fn Header(info: ShellInfo) -> impl IntoView {
                 }
             })}
         </header>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    /// A page's resource still fetching when its client hangs up reads the
+    /// frame after the page's owner is gone: it finds nothing (a panic in
+    /// the server's task before).
+    #[test]
+    fn the_frame_read_after_its_page_is_torn_down_is_absent() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let _ = any_spawner::Executor::init_tokio();
+            let owner = Owner::new();
+            let shell = owner.with(|| {
+                Shell::new(ArcResource::new(
+                    || (),
+                    |_| async { Err(AppError::Transport("the client hung up".to_owned())) },
+                ))
+            });
+            owner.cleanup();
+            assert!(shell.info().await.is_none());
+            assert!(shell.principal().await.is_none());
+            assert!(shell.environments().await.is_empty());
+        });
     }
 }
