@@ -1,7 +1,7 @@
 //! `/api/v1/approvals…`: four-eyes requests, and deciding them.
 
-use super::error::{ApiError, ApiResult, ErrorEnvelope};
-use super::extract::{ApiBody, ApiQuery};
+use super::error::{ApiResult, ErrorEnvelope};
+use super::extract::{ApiBody, ApiQuery, optional_json};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
@@ -76,20 +76,7 @@ async fn decide(
     approve: bool,
     body: Bytes,
 ) -> ApiResult<Json<ApprovalDecided>> {
-    // The body is optional: none at all means no comment.
-    let body: DecisionBody = if body.iter().all(u8::is_ascii_whitespace) {
-        DecisionBody::default()
-    } else {
-        // JSON `null`, as the document's `oneOf [body, null]` allows, is no
-        // body either.
-        serde_json::from_slice::<Option<DecisionBody>>(&body)
-            .map_err(|e| {
-                ApiError::bad_request(format!(
-                    "the body must be {{\"comment\": \"…\"}}, null or empty: {e}"
-                ))
-            })?
-            .unwrap_or_default()
-    };
+    let body: DecisionBody = optional_json(&body, r#"{"comment": "…"}"#)?;
     let decision = ApprovalDecision {
         approve,
         comment: body.comment,

@@ -3,7 +3,7 @@
 //! manual controls. Thin: every handler calls one `CanaryPort` method.
 
 use super::error::{ApiError, ApiResult, ErrorEnvelope};
-use super::extract::{ApiBody, ApiQuery};
+use super::extract::{ApiBody, ApiQuery, optional_json};
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use gantry_core::canary::{Canary, CanaryAct, CanaryControl, CanaryDetail};
@@ -107,19 +107,6 @@ pub async fn control(
             "{control:?} is not a canary control; use pause, resume, promote, abort or clear-hold"
         ))
     })?;
-    // The body is optional: none at all means no reason.
-    let act: CanaryAct = if body.iter().all(u8::is_ascii_whitespace) {
-        CanaryAct::default()
-    } else {
-        // JSON `null`, as the document's `oneOf [body, null]` allows, is no
-        // body either.
-        serde_json::from_slice::<Option<CanaryAct>>(&body)
-            .map_err(|e| {
-                ApiError::bad_request(format!(
-                    "the body must be {{\"reason\": \"…\"}}, null or empty: {e}"
-                ))
-            })?
-            .unwrap_or_default()
-    };
+    let act: CanaryAct = optional_json(&body, r#"{"reason": "…"}"#)?;
     Ok(Json(plane.control_canary(&ctx, &id, control, act).await?))
 }

@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 
 /// A JSON body (`Content-Type: application/json`) as `T`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -78,6 +79,22 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         Ok(Self(Bytes::from_request(req, state).await?))
     }
+}
+
+/// An optional JSON body read from an [`ApiBody`]: none at all (or only
+/// whitespace) and JSON `null`, as the document's `oneOf [body, null]`
+/// allows, both mean `T::default()`. `shape` shows what a body looks like,
+/// for the error.
+pub fn optional_json<T: DeserializeOwned + Default>(
+    body: &[u8],
+    shape: &str,
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice::<Option<T>>(body)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| ApiError::bad_request(format!("the body must be {shape}, null or empty: {e}")))
 }
 
 #[cfg(test)]

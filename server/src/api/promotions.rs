@@ -4,7 +4,7 @@
 //! `PromotionPort` method.
 
 use super::error::{ApiError, ApiResult, ErrorEnvelope};
-use super::extract::{ApiBody, ApiJson, ApiQuery};
+use super::extract::{ApiBody, ApiJson, ApiQuery, optional_json};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
@@ -113,20 +113,7 @@ async fn decide(
     decision: PromotionDecision,
     body: Bytes,
 ) -> ApiResult<Json<PromotionDetail>> {
-    // The body is optional: none at all means no comment.
-    let body: CommentBody = if body.iter().all(u8::is_ascii_whitespace) {
-        CommentBody::default()
-    } else {
-        // JSON `null`, as the document's `oneOf [body, null]` allows, is no
-        // body either.
-        serde_json::from_slice::<Option<CommentBody>>(&body)
-            .map_err(|e| {
-                ApiError::bad_request(format!(
-                    "the body must be {{\"comment\": \"…\"}}, null or empty: {e}"
-                ))
-            })?
-            .unwrap_or_default()
-    };
+    let body: CommentBody = optional_json(&body, r#"{"comment": "…"}"#)?;
     Ok(Json(
         plane
             .decide_promotion(&ctx, &id, decision, body.comment)

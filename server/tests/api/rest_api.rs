@@ -455,29 +455,33 @@ async fn the_api_refuses_what_its_document_refuses_and_takes_what_it_allows(back
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    let (status, body) = app
-        .api(
-            reqwest::Method::PUT,
-            "/alerts/channels/ops",
-            Some(json!({"kind": "webhook", "url": "http://127.0.0.1:2/"})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = app
-        .api(
-            reqwest::Method::PUT,
-            "/alerts/channels/ops",
-            Some(json!({"name": "ops", "kind": "webhook", "url": "http://127.0.0.1:3/"})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = app
-        .api(
-            reqwest::Method::PUT,
-            "/alerts/channels/ops",
-            Some(json!({"name": "dev-ops", "kind": "webhook", "url": "http://127.0.0.1:3/"})),
-        )
-        .await;
-    assert_eq!(status, 400, "{body}");
-    assert!(body.to_string().contains("can't be renamed"), "{body}");
+    // Without a name, or repeating the path's, it is replaced; another
+    // name is refused.
+    for (put, expected, says) in [
+        (
+            json!({"kind": "webhook", "url": "http://127.0.0.1:2/"}),
+            200,
+            "",
+        ),
+        (
+            json!({"name": "ops", "kind": "webhook", "url": "http://127.0.0.1:3/"}),
+            200,
+            "",
+        ),
+        (
+            json!({"name": "dev-ops", "kind": "webhook", "url": "http://127.0.0.1:3/"}),
+            400,
+            "can't be renamed",
+        ),
+    ] {
+        let (status, body) = app
+            .api(
+                reqwest::Method::PUT,
+                "/alerts/channels/ops",
+                Some(put.clone()),
+            )
+            .await;
+        assert_eq!(status, expected, "{put}: {body}");
+        assert!(body.to_string().contains(says), "{put}: {body}");
+    }
 }
