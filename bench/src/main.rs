@@ -86,6 +86,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// The allocator `gantry` runs with (`server/src/main.rs`), so the servers
+/// this binary builds in-process measure as the real one does.
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The worker concurrencies every throughput figure is measured at.
 const CONCURRENCY: [usize; 2] = [1, 4];
 const ENVIRONMENT: &str = "dev";

@@ -13,6 +13,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+/// jemalloc instead of glibc's malloc: under 50 connections glibc's
+/// allocator was a fifth of the server's CPU (its arenas consolidating the
+/// freed buffers of rendered pages and decoded rows), see
+/// docs/benchmarks.md.
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     // A step's supervisor confines itself before any thread exists, so it
     // runs before (and without) the multi-threaded runtime.

@@ -29,6 +29,14 @@ pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, AppError> {
     ssr::answer(plane.list_workflows(&ctx).await)
 }
 
+/// Every workflow's name, sorted: a filter's choices (the Runs and Ledger
+/// pages), without what a summary reads.
+#[server(prefix = "/ui", endpoint = "workflow_names")]
+pub async fn list_workflow_names() -> Result<Vec<String>, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    ssr::answer(plane.workflow_names(&ctx).await)
+}
+
 /// A workflow with its versions; `version` picks the spec shown (latest
 /// when absent).
 #[server(prefix = "/ui", endpoint = "workflow")]

@@ -3,7 +3,7 @@
 //! with a moment given, the versions active then. With a workflow chosen,
 //! its history per environment as a picture, and the same as a table.
 
-use crate::api::{DeploymentList, list_deployments, list_workflows, promotion_href};
+use crate::api::{DeploymentList, list_deployments, list_workflow_names, promotion_href};
 use crate::components::data_table::DataTable;
 use crate::components::history_svg::HistorySvg;
 use crate::components::layout::use_shell;
@@ -109,11 +109,7 @@ pub fn LedgerPage() -> impl IntoView {
         || (),
         move |_| async move {
             Ok::<_, AppError>(Choices {
-                workflows: list_workflows()
-                    .await?
-                    .into_iter()
-                    .map(|w| w.name)
-                    .collect(),
+                workflows: list_workflow_names().await?,
                 environments: shell
                     .environments()
                     .await

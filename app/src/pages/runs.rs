@@ -2,7 +2,7 @@
 //! JavaScript), a table of runs newest first, cursor pagination, and a
 //! sparkline of durations when one workflow is picked.
 
-use crate::api::{list_runs, list_workflows};
+use crate::api::{list_runs, list_workflow_names};
 use crate::components::attention_form::AttentionForm;
 use crate::components::layout::use_shell;
 use crate::components::loaded::Loaded;
@@ -121,11 +121,7 @@ pub fn RunsPage() -> impl IntoView {
             // refuses the others anyway.
             let principal = shell.principal().await;
             Ok::<_, AppError>(FilterChoices {
-                workflows: list_workflows()
-                    .await?
-                    .into_iter()
-                    .map(|w| w.name)
-                    .collect(),
+                workflows: list_workflow_names().await?,
                 environments: shell
                     .environments()
                     .await

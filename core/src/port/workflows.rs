@@ -20,6 +20,10 @@ pub trait WorkflowPort: Send + Sync {
     async fn list_workflows(&self, ctx: &RequestContext)
     -> Result<Vec<WorkflowSummary>, PortError>;
 
+    /// Every workflow's name, sorted: what a filter's choices need, without
+    /// the specs, active versions and last runs a summary reads.
+    async fn workflow_names(&self, ctx: &RequestContext) -> Result<Vec<String>, PortError>;
+
     /// A workflow with its versions; `version` picks the spec shown (latest
     /// when `None`).
     async fn workflow(

@@ -55,13 +55,12 @@ pub async fn principal_for(
     id: &UserId,
     session_epoch: Option<i64>,
 ) -> StoreResult<Option<Principal>> {
-    let Some(user) = store.user_by_id(id).await? else {
+    let Some((user, grants)) = store.user_with_grants(id).await? else {
         return Ok(None);
     };
     if user.disabled || session_epoch.is_some_and(|epoch| epoch != user.session_epoch) {
         return Ok(None);
     }
-    let grants = store.grants_for(&user.id).await?;
     Ok(Some(Principal {
         id: user.id,
         kind: PrincipalKind::User,

@@ -48,6 +48,13 @@ impl WorkflowPort for GantryPlane {
             .map_err(internal)
     }
 
+    async fn workflow_names(&self, ctx: &RequestContext) -> Result<Vec<String>, PortError> {
+        // The same permission as the summaries: names are no more private.
+        self.authorize_view(ctx, &Action::ViewDashboard, "workflow/")
+            .await?;
+        self.store.workflow_names().await.map_err(internal)
+    }
+
     async fn workflow(
         &self,
         ctx: &RequestContext,

@@ -34,6 +34,13 @@ pub trait UserStore: Send + Sync + 'static {
 
     async fn grants_for(&self, id: &UserId) -> StoreResult<Vec<RoleGrant>>;
 
+    /// The user and their grants (in [`Self::grants_for`]'s order), read
+    /// together.
+    async fn user_with_grants(
+        &self,
+        id: &UserId,
+    ) -> StoreResult<Option<(UserRecord, Vec<RoleGrant>)>>;
+
     /// Creates or refreshes the account of a single sign-on identity (keyed
     /// by issuer and subject), replaces its group-derived grants (source
     /// `group:…`) with `grants`, and appends the record `audit` builds, in

@@ -71,6 +71,9 @@ pub trait VersionStore: Send + Sync + 'static {
 
     async fn list_workflows(&self, view: WorkflowView<'_>) -> StoreResult<Vec<WorkflowSummary>>;
 
+    /// Every workflow's name, sorted.
+    async fn workflow_names(&self) -> StoreResult<Vec<String>>;
+
     async fn workflow_detail(
         &self,
         workflow: &str,

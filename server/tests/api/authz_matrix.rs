@@ -634,6 +634,7 @@ fn table() -> Vec<Row> {
             form(&[("theme", "system"), ("time_display", "utc")])
         }),
         server_fn("workflows", Anywhere(VIEWERS), NONE, empty),
+        server_fn("workflow_names", Anywhere(VIEWERS), NONE, empty),
         server_fn("workflow", Anywhere(VIEWERS), NONE, |_| {
             form(&[("name", WORKFLOW)])
         }),

@@ -11,6 +11,12 @@ use sqlx::{QueryBuilder, Row};
 pub(super) type Tx = crate::store::write_turn::WriteTx<Db>;
 type DbRow = <Db as sqlx::Database>::Row;
 
+/// The columns of a [`RunSummary`]: what lists read (a list of 50 runs
+/// decodes 50 rows of these, so the engine's columns stay out).
+pub(super) const SUMMARY_COLUMNS: &str = "id, workflow_name, version, environment, status, stopping, \
+     trigger_kind, triggered_by, created_at, started_at, finished_at";
+
+/// A summary's columns and the ones the engine needs ([`RunHead`]).
 pub(super) const RUN_COLUMNS: &str = "id, workflow_id, workflow_name, version, environment, status, stopping, \
      trigger_kind, triggered_by, created_at, started_at, finished_at, deadline, error, timeout_ms, traceparent";
 
@@ -45,28 +51,34 @@ pub(super) fn u32_of(v: i32, what: &str) -> StoreResult<u32> {
     u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {what}: {v}")))
 }
 
-pub(super) fn run_head(row: &DbRow) -> StoreResult<RunHead> {
+/// A run read with [`SUMMARY_COLUMNS`] (or more).
+pub(super) fn run_summary(row: &DbRow) -> StoreResult<RunSummary> {
     let status: String = row.try_get("status")?;
     let trigger: String = row.try_get("trigger_kind")?;
-    let stopping: Option<String> = row.try_get("stopping")?;
+    let stopping: Option<&str> = row.try_get("stopping")?;
+    Ok(RunSummary {
+        id: row.try_get("id")?,
+        workflow: row.try_get("workflow_name")?,
+        version: u32_of(row.try_get("version")?, "version")?,
+        environment: row.try_get("environment")?,
+        status: RunStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("run status {status:?}")))?,
+        trigger: Trigger::parse(&trigger)
+            .ok_or_else(|| StoreError::Corrupt(format!("trigger {trigger:?}")))?,
+        triggered_by: row.try_get("triggered_by")?,
+        created_at: row.try_get("created_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        cancel_requested: stopping.is_some(),
+    })
+}
+
+/// A run read with [`RUN_COLUMNS`].
+pub(super) fn run_head(row: &DbRow) -> StoreResult<RunHead> {
     Ok(RunHead {
-        summary: RunSummary {
-            id: row.try_get("id")?,
-            workflow: row.try_get("workflow_name")?,
-            version: u32_of(row.try_get("version")?, "version")?,
-            environment: row.try_get("environment")?,
-            status: RunStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("run status {status:?}")))?,
-            trigger: Trigger::parse(&trigger)
-                .ok_or_else(|| StoreError::Corrupt(format!("trigger {trigger:?}")))?,
-            triggered_by: row.try_get("triggered_by")?,
-            created_at: row.try_get("created_at")?,
-            started_at: row.try_get("started_at")?,
-            finished_at: row.try_get("finished_at")?,
-            cancel_requested: stopping.is_some(),
-        },
+        summary: run_summary(row)?,
         workflow_id: row.try_get("workflow_id")?,
-        stopping,
+        stopping: row.try_get("stopping")?,
         deadline: row.try_get("deadline")?,
         error: row.try_get("error")?,
         timeout_ms: row.try_get("timeout_ms")?,

@@ -2,7 +2,8 @@
 //! compiled once per adapter like the rest of `portable/`.
 
 use super::run_rows::{
-    RUN_COLUMNS, corrupt, push_environment_filter, run_head, step_status, u32_of,
+    RUN_COLUMNS, SUMMARY_COLUMNS, corrupt, push_environment_filter, run_head, run_summary,
+    step_status, u32_of,
 };
 use super::{ATTENTION_INDEX, Adapter, Db};
 use crate::store::StoreResult;
@@ -65,7 +66,7 @@ impl Adapter {
             q = q.bind(b);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok(run_head(r)?.summary)).collect()
+        rows.iter().map(run_summary).collect()
     }
 }
 
@@ -73,7 +74,8 @@ impl Adapter {
 impl RunViewStore for Adapter {
     async fn list_runs(&self, filter: &RunFilter) -> StoreResult<RunPage> {
         let limit = filter.effective_limit();
-        let mut q = QueryBuilder::<Db>::new(format!("SELECT {RUN_COLUMNS} FROM runs WHERE 1 = 1"));
+        let mut q =
+            QueryBuilder::<Db>::new(format!("SELECT {SUMMARY_COLUMNS} FROM runs WHERE 1 = 1"));
         if let Some(w) = &filter.workflow {
             q.push(" AND workflow_name = ").push_bind(w.clone());
         }
@@ -97,7 +99,7 @@ impl RunViewStore for Adapter {
         let rows = q.build().fetch_all(&self.pool).await?;
         let mut runs = rows
             .iter()
-            .map(|r| Ok(run_head(r)?.summary))
+            .map(run_summary)
             .collect::<StoreResult<Vec<_>>>()?;
         let more = runs.len() > limit as usize;
         runs.truncate(limit as usize);
@@ -117,7 +119,7 @@ impl RunViewStore for Adapter {
     async fn run_summary(&self, id: &str) -> StoreResult<Option<RunSummary>> {
         Ok(self
             .summaries(
-                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1"),
+                &format!("SELECT {SUMMARY_COLUMNS} FROM runs WHERE id = $1"),
                 Some(id),
             )
             .await?
@@ -337,7 +339,7 @@ impl RunViewStore for Adapter {
         // newest to the first finished one (not every run grouped).
         self.summaries(
             &format!(
-                "SELECT {RUN_COLUMNS} FROM runs WHERE id IN (
+                "SELECT {SUMMARY_COLUMNS} FROM runs WHERE id IN (
                      SELECT (SELECT r.id FROM runs r
                              WHERE r.workflow_id = e.workflow_id AND r.environment = e.environment
                                AND r.finished_at IS NOT NULL

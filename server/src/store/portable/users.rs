@@ -113,6 +113,41 @@ impl UserStore for Adapter {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    async fn user_with_grants(
+        &self,
+        id: &UserId,
+    ) -> StoreResult<Option<(UserRecord, Vec<RoleGrant>)>> {
+        // One row per grant (one with NULLs for a user without any): a
+        // session's every request reads this, so one round trip, not two.
+        let rows = sqlx::query(
+            "SELECT u.id, u.username, u.display_name, u.email, u.source, u.disabled,
+                    u.preferences, u.created_at, u.last_sign_in_at, u.session_epoch,
+                    u.scim_resource IS NOT NULL AS scim_managed, u.provisioned_at,
+                    g.role AS grant_role, g.environment AS grant_environment,
+                    g.source AS grant_source
+             FROM users u LEFT JOIN role_grants g ON g.user_id = u.id
+             WHERE u.id = $1
+             ORDER BY g.role, g.environment, g.source",
+        )
+        .bind(&id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let user = user_from_row(first)?;
+        let mut grants = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let role: Option<String> = row.try_get("grant_role")?;
+            let environment: Option<String> = row.try_get("grant_environment")?;
+            let source: Option<String> = row.try_get("grant_source")?;
+            if let (Some(role), Some(environment), Some(source)) = (role, environment, source) {
+                grants.push(grant_from_row(&role, &environment, source)?);
+            }
+        }
+        Ok(Some((user, grants)))
+    }
+
     async fn grants_for(&self, id: &UserId) -> StoreResult<Vec<RoleGrant>> {
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT role, environment, source FROM role_grants WHERE user_id = $1

@@ -4,7 +4,7 @@
 
 use super::audit::append_in;
 use super::promotions::insert_deployment;
-use super::run_rows::{RUN_COLUMNS, Tx, db_int, push_environment_filter, run_head, u32_of};
+use super::run_rows::{SUMMARY_COLUMNS, Tx, db_int, push_environment_filter, run_summary, u32_of};
 use super::{Adapter, Db, FOR_UPDATE, begin_write};
 use crate::store::StoreResult;
 use crate::store::versions::{ActiveSpec, NewVersion, VersionStore, WorkflowView};
@@ -69,7 +69,7 @@ impl Adapter {
         runs_in: Option<&[String]>,
     ) -> StoreResult<BTreeMap<String, RunSummary>> {
         let mut q = QueryBuilder::<Db>::new(format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE id IN (
+            "SELECT {SUMMARY_COLUMNS} FROM runs WHERE id IN (
                  SELECT (SELECT r.id FROM runs r
                          WHERE r.workflow_id = e.workflow_id AND r.environment = e.environment
                          ORDER BY r.id DESC LIMIT 1)
@@ -82,7 +82,7 @@ impl Adapter {
         let rows = q.build().fetch_all(&self.pool).await?;
         let mut newest: BTreeMap<String, RunSummary> = BTreeMap::new();
         for row in &rows {
-            let run = run_head(row)?.summary;
+            let run = run_summary(row)?;
             match newest.get(&run.workflow) {
                 Some(seen) if seen.id >= run.id => {}
                 _ => {
@@ -133,8 +133,11 @@ impl Adapter {
         only: Option<&str>,
         view: WorkflowView<'_>,
     ) -> StoreResult<Vec<(String, WorkflowSummary)>> {
+        // The latest version's spec comes from the cache (versions never
+        // change): reading and parsing every workflow's spec JSON on each
+        // list was most of the Workflows page's time.
         let rows = sqlx::query(
-            "SELECT w.id, w.name, v.version, v.spec
+            "SELECT w.id, w.name, v.version
              FROM workflows w
              JOIN workflow_versions v ON v.workflow_id = w.id
               AND v.version = (SELECT max(version) FROM workflow_versions WHERE workflow_id = w.id)
@@ -146,24 +149,25 @@ impl Adapter {
         .await?;
         let mut active = self.active_versions(view.environments).await?;
         let mut last = self.last_runs(view.runs_in).await?;
-        rows.iter()
-            .map(|row| {
-                let id: String = row.try_get("id")?;
-                let name: String = row.try_get("name")?;
-                let Json(spec): Json<WorkflowSpec> = row.try_get("spec")?;
-                Ok((
-                    id.clone(),
-                    WorkflowSummary {
-                        description: spec.description.clone(),
-                        latest_version: u32_of(row.try_get("version")?, "version")?,
-                        active: active.remove(&id).unwrap_or_default(),
-                        schedule: spec.schedule.clone(),
-                        last_run: last.remove(&name),
-                        name,
-                    },
-                ))
-            })
-            .collect()
+        let mut summaries = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            let name: String = row.try_get("name")?;
+            let latest_version = u32_of(row.try_get("version")?, "version")?;
+            let spec = self.cached_spec(&self.pool, &id, latest_version).await?;
+            summaries.push((
+                id.clone(),
+                WorkflowSummary {
+                    description: spec.description.clone(),
+                    latest_version,
+                    active: active.remove(&id).unwrap_or_default(),
+                    schedule: spec.schedule.clone(),
+                    last_run: last.remove(&name),
+                    name,
+                },
+            ));
+        }
+        Ok(summaries)
     }
 }
 
@@ -401,6 +405,14 @@ impl VersionStore for Adapter {
             .collect())
     }
 
+    async fn workflow_names(&self) -> StoreResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM workflows ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     async fn workflow_detail(
         &self,
         workflow: &str,
@@ -446,7 +458,7 @@ impl VersionStore for Adapter {
         .await?;
         let spec = self.version_spec(&workflow_id, wanted).await?;
         let mut q = QueryBuilder::<Db>::new(format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE workflow_name = "
+            "SELECT {SUMMARY_COLUMNS} FROM runs WHERE workflow_name = "
         ));
         q.push_bind(workflow);
         if let Some(visible) = view.runs_in {
@@ -458,7 +470,7 @@ impl VersionStore for Adapter {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| Ok(run_head(r)?.summary))
+            .map(run_summary)
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(Some(WorkflowDetail {
             summary,
