@@ -1,31 +1,15 @@
-//! Property tests (issue 21): the parsers a user or an identity provider
-//! feeds take any text without panicking, and what they print they read
-//! back unchanged. Each property runs a bounded number of generated cases
-//! (fast enough for every `make test`); a failure prints the shrunk input.
-//! The SCIM filter and PATCH path parsers also have `scim/fuzz.rs`'s fixed
-//! hostile strings.
+//! The parsers a user or an identity provider feeds take any text without
+//! panicking, and what they print they read back unchanged. The SCIM
+//! filter and PATCH path parsers also have `scim/fuzz.rs`'s fixed hostile
+//! strings.
 
+use super::config;
 use crate::audit::canonical_json;
 use crate::scim::{Filter, PatchPath, ResourceKind, apply_patch, normalize};
 use crate::spec::SpecDuration;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
-
-/// 256 cases each in `make test`; `make fuzz-long` asks for more through
-/// `PROPTEST_CASES`.
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    ProptestConfig {
-        cases,
-        // The shrunk input is in the failure message; no files in the tree.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 /// Attribute paths a SCIM filter may name (valid or not for a schema: the
 /// parser doesn't check the schema).
