@@ -51,6 +51,18 @@ const LEASE: Duration = Duration::from_secs(30);
 const IDLE_POLL: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
+/// Records appended but not yet acknowledged by the collector: what an
+/// outage of the collector piles up (docs/observability.md).
+const BACKLOG: &str = "gantry_audit_sink_backlog_records";
+
+/// Sets [`BACKLOG`] from the chain's head and the last record delivered;
+/// left as it was when the head can't be read (the next pass tries again).
+async fn report_backlog(store: &SharedStore, delivered: u64) {
+    if let Ok(ends) = store.audit_chain_ends().await {
+        metrics::gauge!(BACKLOG).set(ends.head.seq.saturating_sub(delivered) as f64);
+    }
+}
+
 /// What one pass did, for the loop's pacing.
 enum Pass {
     Sent,
@@ -83,6 +95,8 @@ pub async fn run(
         sink: &name,
         owner: &owner,
     };
+    // Present from the start at 0, so `increase()` sees the first failure.
+    metrics::counter!("gantry_audit_sink_failures_total").absolute(0);
     let mut backoff = Duration::from_secs(1);
     while !stop.is_cancelled() {
         let pause = match pass(&store, clock.as_ref(), &settings, &client, holder).await {
@@ -95,6 +109,7 @@ pub async fn run(
                 IDLE_POLL
             }
             Pass::Failed(why) => {
+                metrics::counter!("gantry_audit_sink_failures_total").increment(1);
                 tracing::warn!(sink = %name, error = %why, retry_in = ?backoff, "audit sink delivery failed");
                 let pause = backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -123,10 +138,15 @@ async fn pass(
     let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
     let delivered = match store.lease_audit_sink(holder, now, lease_until).await {
         Ok(Some(d)) => d,
-        // Another process is sending.
-        Ok(None) => return Pass::Idle,
+        // Another process is sending, and reports the backlog: with ours at
+        // 0, `max()` across processes is the sink's.
+        Ok(None) => {
+            metrics::gauge!(BACKLOG).set(0.0);
+            return Pass::Idle;
+        }
         Err(e) => return Pass::Failed(e.to_string()),
     };
+    report_backlog(store, delivered).await;
     let records = match store.audit_records_after(delivered, settings.batch).await {
         Ok(r) if r.is_empty() => return Pass::Idle,
         Ok(r) => r,
@@ -161,6 +181,7 @@ async fn pass(
     }
     match store.set_audit_sink_cursor(holder, last, clock.now()).await {
         Ok(true) => {
+            report_backlog(store, last).await;
             tracing::debug!(sink = %name, first, last, "audit records delivered");
             Pass::Sent
         }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 on_both_backends!(
     signed_checkpoints_catch_a_rewritten_chain,
     the_sink_delivers_in_order_retries_and_resumes,
+    a_collector_outage_shows_as_a_backlog_that_drains_in_order,
 );
 
 /// Polls `check` until it holds (bounded: fails after 20 s).
@@ -246,5 +247,79 @@ async fn the_sink_delivers_in_order_retries_and_resumes(backend: Backend) {
         c.requests >= 5,
         "batches of 4 and one retried failure: {}",
         c.requests
+    );
+}
+
+/// A collector that refuses (503) while `down`, and records what it takes.
+#[derive(Default)]
+struct Flaky {
+    down: bool,
+    seqs: Vec<u64>,
+}
+
+async fn flaky_ingest(State(state): State<Arc<Mutex<Flaky>>>, body: String) -> StatusCode {
+    let mut c = state.lock().unwrap();
+    if c.down {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    for line in body.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        c.seqs.push(record["seq"].as_u64().unwrap());
+    }
+    StatusCode::NO_CONTENT
+}
+
+/// What the audit-sink drill watches (docs/ops/drills.md), in small: while
+/// the collector refuses, `gantry_audit_sink_backlog_records` counts the
+/// records waiting and `gantry_audit_sink_failures_total` the attempts;
+/// once it answers, the backlog drains to 0, every record once, in order.
+async fn a_collector_outage_shows_as_a_backlog_that_drains_in_order(backend: Backend) {
+    let collector = Arc::new(Mutex::new(Flaky {
+        down: true,
+        ..Flaky::default()
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sink_url = format!("http://{}/ingest", listener.local_addr().unwrap());
+    let router = axum::Router::new()
+        .route("/ingest", axum::routing::post(flaky_ingest))
+        .with_state(collector.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let app = TestApp::spawn_on(
+        backend,
+        &[
+            "--dev",
+            "--metrics-bind",
+            "127.0.0.1:0",
+            "--audit-sink-url",
+            &sink_url,
+        ],
+    )
+    .await;
+    for i in 0..3 {
+        let spec = format!("name: sink-{i}\nsteps:\n  - id: a\n    run: 'true'\n");
+        assert_eq!(app.apply(&spec).await.0, 201);
+    }
+    let metric = |text: &str, series: &str| crate::metrics::sample(text, series).unwrap_or(-1.0);
+    eventually("a backlog and a failed delivery", || async {
+        let text = crate::metrics::scrape(&app).await;
+        metric(&text, "gantry_audit_sink_backlog_records") >= 3.0
+            && metric(&text, "gantry_audit_sink_failures_total") >= 1.0
+    })
+    .await;
+    assert!(collector.lock().unwrap().seqs.is_empty());
+
+    collector.lock().unwrap().down = false;
+    eventually("the backlog drained", || async {
+        let text = crate::metrics::scrape(&app).await;
+        metric(&text, "gantry_audit_sink_backlog_records") == 0.0
+    })
+    .await;
+    let seqs = collector.lock().unwrap().seqs.clone();
+    let head = seqs.len() as u64;
+    assert!(head >= 3, "{seqs:?}");
+    assert_eq!(
+        seqs,
+        (1..=head).collect::<Vec<_>>(),
+        "every record once, in order"
     );
 }

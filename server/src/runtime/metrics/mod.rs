@@ -183,6 +183,14 @@ fn describe() {
         "gantry_audit_chain_gap_total",
         "Verifications of the audit chain that found it broken (edited, deleted, inserted or reordered records)."
     );
+    describe_gauge!(
+        "gantry_audit_sink_backlog_records",
+        "Audit records appended but not yet acknowledged by the --audit-sink-url collector (the process sending reports it; others 0)."
+    );
+    describe_counter!(
+        "gantry_audit_sink_failures_total",
+        "Audit sink deliveries that failed (collector unreachable or answering other than 2xx); each is retried."
+    );
     describe_counter!(
         "gantry_telemetry_dropped_total",
         "Telemetry dropped, by signal (traces): the export queue was full, or the collector refused or could not be reached."
