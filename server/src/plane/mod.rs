@@ -227,6 +227,16 @@ pub fn internal<E: std::fmt::Display + 'static>(err: E) -> PortError {
             message: "the database can't be reached; try again shortly".to_owned(),
         };
     }
+    // Nothing was written (the transaction rolled back, its audit record
+    // with it): the operator frees space and the same request succeeds.
+    if let Some(store) = (&err as &dyn std::any::Any).downcast_ref::<crate::store::StoreError>()
+        && store.is_out_of_space()
+    {
+        tracing::error!(error = %err, "the database's disk is full");
+        return PortError::Unavailable {
+            message: "the database's disk is full: nothing was changed; free space on its volume, then try again".to_owned(),
+        };
+    }
     let reference = uuid::Uuid::new_v4().simple().to_string();
     tracing::error!(%reference, error = %err, "internal error");
     PortError::Internal { reference }
@@ -252,5 +262,37 @@ mod internal_tests {
             internal("a queued notification vanished"),
             PortError::Internal { .. }
         ));
+    }
+
+    /// SQLite's real "database or disk is full", from a database capped at
+    /// a few pages (what a full volume answers, without filling one).
+    #[tokio::test]
+    async fn a_full_disk_is_503_saying_what_to_free() {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (x BLOB)")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        sqlx::query("PRAGMA max_page_count = 4")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        let full = sqlx::query("INSERT INTO t VALUES (zeroblob(100000))")
+            .execute(&mut db)
+            .await
+            .unwrap_err();
+        let err = StoreError::Database(full);
+        assert!(err.is_out_of_space(), "{err}");
+        assert!(!err.is_unavailable(), "{err}");
+        match internal(err) {
+            PortError::Unavailable { message } => {
+                assert!(message.contains("disk is full"), "{message}");
+                assert!(message.contains("free space"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

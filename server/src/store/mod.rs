@@ -145,6 +145,14 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// The database's disk is full: SQLite's `SQLITE_FULL` (13),
+    /// PostgreSQL's `disk_full` (53100). Nothing was written; freeing space
+    /// fixes it.
+    pub fn is_out_of_space(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e))
+            if e.code().is_some_and(|c| c == "13" || c == "53100"))
+    }
 }
 
 /// How the database's schema compares with the migrations this binary carries.
@@ -370,5 +378,6 @@ mod unavailable_tests {
         assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
         assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unavailable());
         assert!(!StoreError::Corrupt("run status".to_owned()).is_unavailable());
+        assert!(!StoreError::Corrupt("run status".to_owned()).is_out_of_space());
     }
 }
