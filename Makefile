@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check binaryen site server fmt-check clippy unit e2e fuzz-long release bench bench-sizes drills clean
+.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check binaryen site server fmt-check clippy unit e2e fuzz-long release bench bench-sizes drills load soak clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -212,13 +212,36 @@ bench: tools-postgres tools-openbao
 
 # Disaster drills (issue 21, docs/ops/drills.md): each sets a situation up
 # on 127.0.0.1, injects a fault (kill -9 of serve and workers, PostgreSQL
-# restarted and down), checks the outcome and writes a report into
-# target/drills/. About 12 minutes; DRILLS_ARGS=--help lists the knobs
-# (--only NAME, --trials N, --outage SECONDS, --seed N).
+# restarted and down, SQLite's disk full, OpenBao down, the audit sink's
+# collector down), checks the outcome and writes a report into
+# target/drills/. About 25 minutes (the collector stays down 10);
+# DRILLS_ARGS=--help lists the knobs (--only NAME, --trials N,
+# --outage SECONDS, --sink-outage SECONDS, --seed N). The disk-full drill
+# mounts a tmpfs: it needs root.
 DRILLS_ARGS ?=
-drills: tools-postgres
+drills: tools-postgres tools-openbao tools-e2e
 	$(CARGO) build --locked --release -p gantry-server --bin gantry
 	python3 scripts/drills/drills.py --gantry $(or $(CARGO_TARGET_DIR),target)/release/gantry --out target/drills $(DRILLS_ARGS)
+
+# Load and soak (issue 21, docs/benchmarks.md): real `gantry` processes on
+# 127.0.0.1 (serve on SQLite; serve on PostgreSQL; two serves and a worker
+# on PostgreSQL) under a mixed workload from 50 clients: pages, API reads,
+# triggers, approvals, cancels, SCIM lookups. Afterwards every run must
+# have ended as it should once and the audit chain must verify. Reports,
+# plots and the processes' logs go to target/load/ and target/soak/.
+# LOAD_ARGS / SOAK_ARGS pass more (--help lists them: --topology,
+# --clients, --duration, --rate, --markdown).
+LOAD_ARGS ?=
+SOAK_ARGS ?=
+DURATION ?= 2m
+LOAD_BIN := $(or $(CARGO_TARGET_DIR),target)/release
+load: tools-postgres
+	$(CARGO) build --locked --release -p gantry-server --bin gantry -p gantry-load
+	scripts/with-postgres.sh $(LOAD_BIN)/gantry-load load --gantry $(LOAD_BIN)/gantry --out target/load $(LOAD_ARGS)
+
+soak: tools-postgres
+	$(CARGO) build --locked --release -p gantry-server --bin gantry -p gantry-load
+	scripts/with-postgres.sh $(LOAD_BIN)/gantry-load soak --gantry $(LOAD_BIN)/gantry --out target/soak --duration $(DURATION) $(SOAK_ARGS)
 
 # Raw and gzip sizes of the debug and release browser bundles.
 bench-sizes: tools-build binaryen

@@ -19,6 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,8 +91,9 @@ class Api:
 class Gantry:
     """One `gantry serve` on a fixed loopback port, restartable."""
 
-    def __init__(self, binary: Path, db_url: str, home: Path, extra: list[str]):
+    def __init__(self, binary: Path, db_url: str, home: Path, extra: list[str], env: dict[str, str] | None = None):
         self.binary, self.db_url, self.home, self.extra = binary, db_url, home, extra
+        self.env = dict(os.environ, **(env or {}))
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         (home / "site" / "pkg").mkdir(parents=True, exist_ok=True)
@@ -105,7 +107,7 @@ class Gantry:
              "--database-url", self.db_url, "--bootstrap-token", TOKEN,
              "--site-root", str(self.home / "site"), "--work-dir", str(self.home / "work"),
              "--log", "warn", *self.extra],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=self.env)
         wait_for("gantry serve answering", lambda: self.root.probe("/healthz") == 200
                  or self._exited(), 60)
         if self.proc.poll() is not None:
@@ -221,7 +223,72 @@ class Report:
         (out / f"{self.name}.md").write_text("\n".join(lines))
 
 
-def run_in_thread(fn, *args):
-    t = threading.Thread(target=fn, args=args, daemon=True)
-    t.start()
-    return t
+class Triggers:
+    """Triggers of `workflow` every `every` seconds from a thread, counting
+    the answers and keeping the accepted runs' ids."""
+
+    def __init__(self, api: Api, workflow: str, every: float = 0.1):
+        self.api, self.workflow, self.every = api, workflow, every
+        self.accepted: list[str] = []
+        self.answers: Counter = Counter()
+        self.messages: dict[int, str] = {}
+        self.slowest_refusal = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self):
+        while not self._stop.is_set():
+            asked = time.monotonic()
+            status, body = self.api.call("POST", f"/workflows/{self.workflow}/runs", {"environment": "dev"}, timeout=15)
+            if status != 201:
+                self.slowest_refusal = max(self.slowest_refusal, time.monotonic() - asked)
+            self.answers[status] += 1
+            if status == 201:
+                self.accepted.append(body["id"])
+            elif isinstance(body, dict) and "error" in body:
+                self.messages.setdefault(status, body["error"].get("message", ""))
+            self._stop.wait(self.every)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+def finish_all(api: Api, run_ids: list[str], limit: float) -> dict[str, dict]:
+    """Waits until every run in `run_ids` has finished; their views by id."""
+    finished: dict[str, dict] = {}
+
+    def all_done():
+        for run_id in run_ids:
+            if run_id not in finished:
+                status, run = api.call("GET", f"/runs/{run_id}")
+                if status == 200 and run["status"] not in ("queued", "running"):
+                    finished[run_id] = run
+        return len(finished) == len(run_ids)
+
+    wait_for("every accepted run finished", all_done, limit, every=0.5)
+    return finished
+
+
+def metric(text: str, name: str) -> float | None:
+    """The sum of `name`'s samples in Prometheus' text format, if any."""
+    total = None
+    for line in text.splitlines():
+        if line.startswith("#") or " " not in line:
+            continue
+        series, value = line.rsplit(" ", 1)
+        if series.split("{", 1)[0] == name:
+            total = (total or 0.0) + float(value)
+    return total
+
+
+def scrape(port: int) -> str:
+    """`GET /metrics` from a `--metrics-bind` listener; empty when it's down."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            return resp.read().decode()
+    except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout):
+        return ""

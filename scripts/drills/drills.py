@@ -19,8 +19,14 @@ import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+ROOT = Path(__file__).resolve().parents[2]
 
+import audit_sink  # noqa: E402
+import collector_down  # noqa: E402
+import disk_full  # noqa: E402
+import identity_provider  # noqa: E402
 import kill9  # noqa: E402
+import openbao_outage  # noqa: E402
 import postgres_outage  # noqa: E402
 from common import Report  # noqa: E402
 
@@ -32,6 +38,9 @@ def main() -> int:
     ap.add_argument("--only", action="append", help="a drill's name (repeatable)")
     ap.add_argument("--trials", type=int, default=100, help="kills per kill -9 drill")
     ap.add_argument("--outage", type=float, default=30.0, help="seconds PostgreSQL stays down")
+    ap.add_argument("--sink-outage", type=float, default=600.0, help="seconds the audit sink's collector stays down")
+    ap.add_argument("--otel-samples", type=int, default=200, help="runs per side in the collector drill")
+    ap.add_argument("--rotation", type=float, default=60.0, help="seconds of key rotations under sign-ins")
     ap.add_argument("--seed", type=int, default=random.randrange(1, 1 << 31))
     args = ap.parse_args()
     gantry = args.gantry.resolve()
@@ -42,6 +51,11 @@ def main() -> int:
         "kill9-sqlite": lambda home: kill9.drill(gantry, "sqlite", home, args.trials, args.seed),
         "kill9-postgres": lambda home: kill9.drill(gantry, "postgres", home, args.trials, args.seed),
         "postgres-outage": lambda home: postgres_outage.drill(gantry, home, args.outage),
+        "sqlite-disk-full": lambda home: disk_full.drill(gantry, home),
+        "openbao-outage": lambda home: openbao_outage.drill(gantry, home, ROOT / "target/openbao-venv/bin/bao"),
+        "collector-down": lambda home: collector_down.drill(gantry, home, args.otel_samples),
+        "identity-provider": lambda home: identity_provider.drill(gantry, home, ROOT, args.rotation),
+        "audit-sink-outage": lambda home: audit_sink.drill(gantry, home, args.sink_outage),
     }
     chosen = args.only or list(drills)
     unknown = [n for n in chosen if n not in drills]

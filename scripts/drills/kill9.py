@@ -12,7 +12,7 @@ import random
 import time
 from pathlib import Path
 
-from common import Api, DrillFailed, Gantry, Postgres, Report, Worker, wait_for
+from common import Api, DrillFailed, Gantry, Postgres, Report, Worker, finish_all, wait_for
 
 LEASE = "2s"
 
@@ -91,18 +91,7 @@ def drill(binary: Path, backend: str, home: Path, trials: int, seed: int) -> Rep
         report.did(f"{trials} trials: trigger a run, wait 0.2–1.5 s, SIGKILL serve or the worker "
                    f"(serve {kills['serve']}, worker {kills['worker']}), start it again")
         started = time.monotonic()
-        finished = {}
-
-        def all_done():
-            for run_id in runs:
-                if run_id in finished:
-                    continue
-                status, run = server.api.call("GET", f"/runs/{run_id}")
-                if status == 200 and run["status"] not in ("queued", "running"):
-                    finished[run_id] = run
-            return len(finished) == len(runs)
-
-        wait_for("every run finished", all_done, 300, every=0.5)
+        finished = finish_all(server.api, runs, 300)
         report.saw("runs triggered", len(runs))
         report.saw("seconds from the last kill until every run had finished", f"{time.monotonic() - started:.1f}")
         failed = [r["id"] for r in finished.values() if r["status"] != "succeeded"]

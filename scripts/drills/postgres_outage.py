@@ -6,12 +6,11 @@ every trigger it accepted ends in a finished run."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 
-from common import Api, DrillFailed, Gantry, Postgres, Report, wait_for
+from common import DrillFailed, Gantry, Postgres, Report, Triggers, finish_all, wait_for
 
 SPEC = """
 name: drill-pg
@@ -20,39 +19,6 @@ steps:
     run: sleep 0.2
     retries: { max_attempts: 20, backoff: fixed, initial: 500ms }
 """
-
-
-class Triggers:
-    """Triggers every 100 ms from a thread, counting the answers."""
-
-    def __init__(self, api: Api):
-        self.api = api
-        self.accepted: list[str] = []
-        self.answers: Counter = Counter()
-        self.messages: dict[int, str] = {}
-        self.slowest_refusal = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self):
-        while not self._stop.is_set():
-            asked = time.monotonic()
-            status, body = self.api.call("POST", "/workflows/drill-pg/runs", {"environment": "dev"}, timeout=15)
-            if status != 201:
-                self.slowest_refusal = max(self.slowest_refusal, time.monotonic() - asked)
-            self.answers[status] += 1
-            if status == 201:
-                self.accepted.append(body["id"])
-            elif isinstance(body, dict) and "error" in body:
-                self.messages.setdefault(status, body["error"].get("message", ""))
-            self._stop.wait(0.1)
-
-    def start(self):
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
 
 
 def drill(binary: Path, home: Path, outage: float) -> Report:
@@ -67,7 +33,7 @@ def drill(binary: Path, home: Path, outage: float) -> Report:
         status, body = server.api.call("POST", "/workflows", SPEC, content_type="application/yaml")
         if status != 201:
             raise DrillFailed(f"applying the workflow answered {status}: {body}")
-        triggers = Triggers(server.api)
+        triggers = Triggers(server.api, "drill-pg")
         triggers.start()
         report.did("`gantry serve` on PostgreSQL (2 slots); a trigger every 100 ms of a one-step workflow (0.2 s, retried)")
         wait_for("a few runs accepted", lambda: len(triggers.accepted) >= 10, 30)
@@ -106,18 +72,8 @@ def drill(binary: Path, home: Path, outage: float) -> Report:
         triggers.stop()
         same_process = server.proc.poll() is None and server.proc.pid == pid
 
-        finished = {}
-
-        def all_done():
-            for run_id in triggers.accepted:
-                if run_id not in finished:
-                    status, run = server.api.call("GET", f"/runs/{run_id}")
-                    if status == 200 and run["status"] not in ("queued", "running"):
-                        finished[run_id] = run["status"]
-            return len(finished) == len(triggers.accepted)
-
-        wait_for("every accepted run finished", all_done, 180, every=0.5)
-        outcomes = Counter(finished.values())
+        finished = finish_all(server.api, triggers.accepted, 180)
+        outcomes = Counter(run["status"] for run in finished.values())
         report.saw("triggers answered, by status", dict(sorted(triggers.answers.items())))
         report.saw("answers during the outage, by status", dict(sorted(outage_answers.items())))
         report.saw("/readyz at the end of the outage", readyz_during)
