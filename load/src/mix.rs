@@ -28,7 +28,7 @@ enum Action {
     ApiRun,
     ApiWorkflows,
     Trigger,
-    /// Ask for a run in `stage` (202), then approve it as a second person.
+    /// Ask for a guarded run (202), then approve it as a second person.
     Approval,
     /// Trigger a long run, then cancel it.
     Cancel,
@@ -253,7 +253,7 @@ impl User {
                     .http
                     .post(format!("{api}/workflows/{GUARDED}/runs"))
                     .bearer_auth(&fx.requester)
-                    .json(&json!({"environment": "stage", "reason": "load test"}));
+                    .json(&json!({"environment": "dev", "reason": "load test"}));
                 let Some(request) = self
                     .send(Class::AskApproval, req, StatusCode::ACCEPTED)
                     .await?

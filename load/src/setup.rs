@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 /// Short workflows, one shell step each; triggers pick one at random, as
 /// many teams would.
 pub const SHORT_WORKFLOWS: usize = 20;
-/// The workflow whose runs in `stage` wait for a second person.
+/// The workflow whose runs wait for a second person.
 pub const GUARDED: &str = "load-guarded";
 /// The workflow whose runs are cancelled while they wait or sleep.
 pub const LONG: &str = "load-long";
@@ -30,9 +30,9 @@ pub struct Fixture {
     pub viewer: String,
     /// `operator@*`: triggers and cancels.
     pub operator: String,
-    /// `operator@stage`: asks for guarded runs.
+    /// `operator@dev`: asks for guarded runs.
     pub requester: String,
-    /// `approver@stage`: decides them (a second person).
+    /// `approver@dev`: decides them (a second person).
     pub approver: String,
     /// A SCIM provisioning token.
     pub scim: String,
@@ -57,8 +57,11 @@ impl Fixture {
         };
         let viewer = token("load-viewer", &["viewer"]).await?;
         let operator = token("load-operator", &["operator"]).await?;
-        let requester = token("load-requester", &["operator@stage"]).await?;
-        let approver = token("load-approver", &["approver@stage"]).await?;
+        let requester = token("load-requester", &["operator@dev"]).await?;
+        // Four eyes: the approver must be another person than the one
+        // whose tokens ask (tokens act for whoever made them), so the demo
+        // admin makes this one.
+        let approver = approver_token(&http, &base).await?;
         let scim = make_token(&http, &base, json!({"name": "load-scim", "scim": true})).await?;
 
         let short_workflows: Vec<String> = (0..SHORT_WORKFLOWS)
@@ -76,7 +79,7 @@ impl Fixture {
             &http,
             &base,
             &format!(
-                "name: {GUARDED}\napproval: {{ required_in: [stage] }}\nsteps:\n  - id: only\n    run: 'true'\n"
+                "name: {GUARDED}\napproval: {{ required_in: [dev] }}\nsteps:\n  - id: only\n    run: 'true'\n"
             ),
         )
         .await?;
@@ -96,7 +99,7 @@ impl Fixture {
 
         let mut cookies = Vec::new();
         for url in &urls {
-            cookies.push(dev_session(&http, url).await?);
+            cookies.push(dev_session(&http, url, "viewer").await?);
         }
 
         let mut history = Vec::with_capacity(HISTORY);
@@ -202,11 +205,37 @@ async fn provision(
     Ok(())
 }
 
-/// A dev sign-in as the demo viewer: the session cookie's `name=value`.
-async fn dev_session(http: &reqwest::Client, base: &str) -> Result<String> {
+/// A token for `approver@dev` made by the demo admin (signed in a moment
+/// ago, so step-up holds).
+async fn approver_token(http: &reqwest::Client, base: &str) -> Result<String> {
+    let cookie = dev_session(http, base, "admin").await?;
+    let body = json!({"name": "load-approver", "roles": ["approver@dev"]});
+    let resp = http
+        .post(format!("{base}/api/v1/tokens"))
+        .header(reqwest::header::COOKIE, cookie)
+        // What a browser on the dashboard says (cross-site writes with a
+        // session are refused).
+        .header("Sec-Fetch-Site", "same-origin")
+        .json(&body)
+        .send()
+        .await?;
+    let status = resp.status();
+    let created: Value = resp.json().await.unwrap_or(Value::Null);
+    if status != 201 {
+        bail!("the demo admin making a token answered {status}: {created}");
+    }
+    created["secret"]
+        .as_str()
+        .map(str::to_owned)
+        .context("a created token without its secret")
+}
+
+/// A dev sign-in as the demo user `username`: the session cookie's
+/// `name=value`.
+async fn dev_session(http: &reqwest::Client, base: &str, username: &str) -> Result<String> {
     let resp = http
         .post(format!("{base}/auth/dev/sign-in"))
-        .form(&[("username", "viewer")])
+        .form(&[("username", username)])
         .send()
         .await?;
     let prefix = format!("{SESSION_COOKIE}=");
