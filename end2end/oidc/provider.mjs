@@ -23,6 +23,9 @@
 // POST /_test/rotate-keys replaces the signing key (and the JWKS) with a new
 // one: the next ID token is signed with a key id Gantry has never seen.
 // Sign-in sessions at the provider end with it; nothing else changes.
+// `?keep=previous` rotates as production providers do: the previous key
+// stays in the JWKS beside the new one, so tokens it signed just before
+// still verify.
 //
 // POST /_test/tamper-next-id-token?how=expired|foreign-key|wrong-audience
 // makes the token endpoint's next answer carry a doctored ID token (then it
@@ -102,7 +105,8 @@ function policy() {
   return prompts;
 }
 
-function newProvider(issuer) {
+function newProvider(issuer, keepPrevious = false) {
+  const previous = currentKey;
   currentKey = signingKey();
   const provider = new Provider(issuer, {
     interactions: { policy: policy() },
@@ -118,7 +122,8 @@ function newProvider(issuer) {
         token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
-    jwks: { keys: [currentKey] },
+    // The first key signs; any others are only published.
+    jwks: { keys: keepPrevious && previous ? [currentKey, previous] : [currentKey] },
     cookies: { keys: [randomUUID()] },
     pkce: { required: () => true },
     conformIdTokenClaims: claimsIn === 'userinfo',
@@ -180,8 +185,9 @@ function newProvider(issuer) {
 
 let current;
 const server = http.createServer((req, res) => {
-  if (req.method === 'POST' && req.url === '/_test/rotate-keys') {
-    current = handlerFor(newProvider(issuerUrl));
+  if (req.method === 'POST' && req.url.startsWith('/_test/rotate-keys')) {
+    const keep = new URL(req.url, issuerUrl).searchParams.get('keep') === 'previous';
+    current = handlerFor(newProvider(issuerUrl, keep));
     res.writeHead(204).end();
     return;
   }

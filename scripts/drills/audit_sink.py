@@ -160,6 +160,10 @@ def drill(binary: Path, home: Path, outage: float) -> Report:
             problems.append(f"triggers answered other than 201 while the collector was away: {bad}")
         report.passed = not problems
         report.failure = "; ".join(problems) or None
+    except DrillFailed as e:
+        # What was seen up to here stays in the report.
+        report.passed = False
+        report.failure = str(e)
     finally:
         if triggers:
             triggers.stop()

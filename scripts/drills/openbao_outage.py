@@ -145,6 +145,10 @@ def drill(binary: Path, home: Path, bao_binary: Path) -> Report:
             problems.append("the secret's value appeared in a log or an answer")
         report.passed = not problems
         report.failure = "; ".join(problems) or None
+    except DrillFailed as e:
+        # What was seen up to here stays in the report.
+        report.passed = False
+        report.failure = str(e)
     finally:
         if server:
             server.stop()

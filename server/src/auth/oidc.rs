@@ -48,6 +48,9 @@ pub struct OidcSettings {
     pub scopes: Vec<String>,
     pub groups_claim: String,
     pub username_claim: String,
+    /// Metadata and keys older than this are read again when someone starts
+    /// signing in (`--oidc-recheck-after`).
+    pub recheck_after: Duration,
 }
 
 /// Claims beyond the standard ones (groups, or a custom username claim).
@@ -88,7 +91,16 @@ type OidcClient = Client<
 struct Discovered {
     client: OidcClient,
     end_session: Option<String>,
+    fetched_at: std::time::Instant,
 }
+
+/// How long a sign-in waits for the provider when checking it again: a
+/// provider that doesn't answer by then is reported unavailable rather than
+/// keeping the person waiting.
+const RECHECK_LIMIT: Duration = Duration::from_secs(3);
+
+const UNREACHABLE: &str =
+    "single sign-on is unavailable: the identity provider could not be reached; try again shortly";
 
 /// A sign-in in progress, kept sealed in a cookie (`login_cookie.rs`) until
 /// the provider sends the browser back. Its secrets, the PKCE verifier and
@@ -157,6 +169,11 @@ pub struct Oidc {
     post_logout_url: String,
     http: reqwest::Client,
     discovered: RwLock<Option<Arc<Discovered>>>,
+    /// Held while a sign-in checks the provider again, so a burst of
+    /// sign-ins checks it once.
+    rechecking: tokio::sync::Mutex<()>,
+    /// A background retry is running (`keep_discovering`).
+    retrying: std::sync::atomic::AtomicBool,
     status: Arc<SsoStatus>,
     /// Attempts in flight travel sealed in a cookie (`login_cookie.rs`).
     login: super::login_cookie::LoginSealer,
@@ -185,6 +202,8 @@ impl Oidc {
             post_logout_url: format!("{base_url}/sign-in"),
             http,
             discovered: RwLock::new(None),
+            rechecking: tokio::sync::Mutex::new(()),
+            retrying: std::sync::atomic::AtomicBool::new(false),
             status: Arc::default(),
         })
     }
@@ -213,7 +232,12 @@ impl Oidc {
     /// Retries discovery in the background until the provider answers
     /// (5 s, doubling to a minute), so the sign-in page stops saying
     /// "unavailable" without anyone having to click.
+    /// One retry at a time: a call while one runs does nothing.
     pub fn keep_discovering(self: &Arc<Self>) {
+        use std::sync::atomic::Ordering;
+        if self.retrying.swap(true, Ordering::AcqRel) {
+            return;
+        }
         let oidc = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut wait = Duration::from_secs(5);
@@ -222,6 +246,7 @@ impl Oidc {
                 let Some(oidc) = oidc.upgrade() else { return };
                 if oidc.status.reachable() || oidc.discover().await.is_ok() {
                     tracing::info!("single sign-on: the identity provider answers again");
+                    oidc.retrying.store(false, Ordering::Release);
                     return;
                 }
                 wait = (wait * 2).min(Duration::from_secs(60));
@@ -232,9 +257,7 @@ impl Oidc {
     async fn fetch(&self) -> Result<Discovered, SignInFailure> {
         let unavailable = |e: &dyn std::fmt::Display| {
             tracing::warn!(issuer = %self.settings.issuer, error = %e, "OIDC discovery failed");
-            fail(
-                "single sign-on is unavailable: the identity provider could not be reached; try again shortly",
-            )
+            fail(UNREACHABLE)
         };
         let issuer = IssuerUrl::new(self.settings.issuer.clone()).map_err(|e| unavailable(&e))?;
         let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
@@ -260,15 +283,38 @@ impl Oidc {
         Ok(Discovered {
             client,
             end_session,
+            fetched_at: std::time::Instant::now(),
         })
     }
 
-    /// The cached discovery, or a fresh one when the last attempt failed.
+    /// The cached discovery while it is younger than `recheck_after`, else
+    /// a fresh one: a provider that has gone away since is reported here
+    /// (the sign-in page says so) instead of sending the browser to a dead
+    /// address, and rotated keys arrive before they are needed.
     async fn current(&self) -> Result<Arc<Discovered>, SignInFailure> {
-        if let Some(d) = self.discovered.read().await.as_ref() {
+        let cached = self.discovered.read().await.clone();
+        if let Some(d) = &cached
+            && d.fetched_at.elapsed() < self.settings.recheck_after
+        {
             return Ok(d.clone());
         }
-        self.discover().await?;
+        let Ok(_checking) = self.rechecking.try_lock() else {
+            // Another sign-in is checking right now; until it knows, the
+            // last answer stands.
+            return match cached {
+                Some(d) if self.status.reachable() => Ok(d),
+                _ => Err(fail(UNREACHABLE)),
+            };
+        };
+        match tokio::time::timeout(RECHECK_LIMIT, self.discover()).await {
+            Ok(found) => found?,
+            Err(_) => {
+                tracing::warn!(issuer = %self.settings.issuer, limit = ?RECHECK_LIMIT,
+                    "OIDC discovery did not answer in time");
+                self.status.set_reachable(false);
+                return Err(fail(UNREACHABLE));
+            }
+        }
         self.discovered
             .read()
             .await

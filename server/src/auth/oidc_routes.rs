@@ -50,7 +50,14 @@ pub async fn login(
         .await
     {
         Ok(v) => v,
-        Err(e) => return refused(&state, &ctx, &e, &next).await,
+        Err(e) => {
+            // The provider went away: keep checking in the background so
+            // the sign-in page stops saying so once it's back.
+            if !oidc.status().reachable() {
+                oidc.keep_discovering();
+            }
+            return refused(&state, &ctx, &e, &next).await;
+        }
     };
     // In a sealed cookie, not the session: an anonymous request must not
     // cost a database row.

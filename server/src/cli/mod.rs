@@ -203,6 +203,18 @@ pub struct OidcFlags {
     )]
     pub oidc_groups_claim: String,
 
+    /// How old the provider's metadata and keys may be when someone starts
+    /// signing in before they are read again (then a provider that went
+    /// away is reported on the sign-in page instead of a dead redirect).
+    #[arg(
+        long,
+        env = "GANTRY_OIDC_RECHECK_AFTER",
+        value_name = "DURATION",
+        default_value = "10s",
+        value_parser = humantime::parse_duration
+    )]
+    pub oidc_recheck_after: Duration,
+
     /// The claim used as username (falls back to `sub`).
     #[arg(
         long,

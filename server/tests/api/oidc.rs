@@ -612,6 +612,48 @@ async fn an_unreachable_provider_means_single_sign_on_is_unavailable_not_a_crash
     assert!(!html.contains("Single sign-on is unavailable right now"));
 }
 
+/// The drill's finding (docs/ops/drills.md): with the provider's metadata
+/// cached, a provider that went away got people redirected to a dead
+/// address. Checked again when someone starts signing in (every time here:
+/// `--oidc-recheck-after 0s`), its absence is said on the sign-in page;
+/// sessions made before keep working; it is found again on its return.
+#[tokio::test]
+async fn a_provider_gone_after_start_is_reported_at_sign_in_and_found_again() {
+    let provider = Provider::start(Claims::InIdToken).await;
+    let port: u16 = provider.url.rsplit(':').next().unwrap().parse().unwrap();
+    let app = TestApp::spawn_with(&[
+        "--oidc-issuer",
+        &provider.url,
+        "--oidc-client-id",
+        "gantry",
+        "--oidc-client-secret",
+        CLIENT_SECRET,
+        "--oidc-recheck-after",
+        "0s",
+    ])
+    .await;
+    let alice = new_client();
+    assert_eq!(sign_in(&app, &alice, "alice").await.status(), 303);
+
+    let Provider { mut _child, .. } = provider;
+    _child.kill().await.unwrap();
+    let resp = app.get("/auth/login?next=%2F").await;
+    assert_eq!(resp.status(), 303);
+    assert!(sign_in_error(&resp).contains("single sign-on is unavailable"));
+    let (_, html) = app.get_html("/sign-in").await;
+    assert!(
+        html.contains("Single sign-on is unavailable right now"),
+        "{html}"
+    );
+    assert_eq!(me(&app, &alice).await.0, 200, "a session made before");
+
+    let _back = Provider::start_on(Claims::InIdToken, port).await;
+    let bob = new_client();
+    assert_eq!(sign_in(&app, &bob, "bob").await.status(), 303);
+    let (_, html) = app.get_html("/sign-in").await;
+    assert!(!html.contains("Single sign-on is unavailable right now"));
+}
+
 #[tokio::test]
 async fn single_sign_on_works_on_postgres_too() {
     let provider = Provider::start(Claims::InIdToken).await;

@@ -122,6 +122,7 @@ pub fn from_flags(
             scopes,
             groups_claim: flags.oidc_groups_claim.trim().to_owned(),
             username_claim: flags.oidc_username_claim.trim().to_owned(),
+            recheck_after: flags.oidc_recheck_after,
         }),
         mapping,
     ))
