@@ -173,10 +173,8 @@ impl ApprovalPort for GantryPlane {
             match decided {
                 Decided::Done(done) => {
                     if let Some(run) = &done.run {
-                        self.store
-                            .admit(&stored.workflow_id, &done.request.environment, now)
-                            .await
-                            .map_err(internal)?;
+                        self.admit_committed(&stored.workflow_id, &done.request.environment, now)
+                            .await;
                         crate::runtime::metrics::run_started(
                             &run.workflow,
                             &done.request.environment,

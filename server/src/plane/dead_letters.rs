@@ -281,10 +281,8 @@ impl GantryPlane {
             }
             Err(e) => return Err(internal(e)),
         }
-        self.store
-            .admit(&chosen.workflow_id, env.as_str(), now)
-            .await
-            .map_err(internal)?;
+        self.admit_committed(&chosen.workflow_id, env.as_str(), now)
+            .await;
         tracing::info!(request_id = %ctx.request_id, user = %me.username, run = %id,
             rerun = %rerun_id, mode = mode.as_str(), "failed run re-run");
         crate::runtime::metrics::run_started(workflow, env.as_str(), Trigger::Manual.as_str());

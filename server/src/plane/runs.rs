@@ -244,17 +244,34 @@ impl GantryPlane {
                 other => break other.map_err(internal)?,
             }
         };
-        self.store
-            .admit(&active.workflow_id, env.as_str(), now)
-            .await
-            .map_err(internal)?;
+        self.admit_committed(&active.workflow_id, env.as_str(), now)
+            .await;
         tracing::info!(request_id = %ctx.request_id, user = %me.username, run = %run.id,
             workflow = %run.workflow, environment = %env, "run triggered");
         crate::runtime::metrics::run_started(&run.workflow, env.as_str(), trigger.as_str());
-        let fresh = self.store.run_summary(&run.id).await.map_err(internal)?;
+        // Committed: the caller is told of the run however this read goes.
+        let fresh = self.store.run_summary(&run.id).await.ok().flatten();
         Ok(TriggerOutcome::Started {
             run: fresh.unwrap_or(run),
         })
+    }
+
+    /// Moves `workflow_id`'s queued runs in `environment` to running as
+    /// far as its concurrency allows, after a change that queued one has
+    /// committed. Never fails the request: the change stands whatever
+    /// happens here (telling the caller it didn't would be a lie the
+    /// disk-full drill caught), and the scheduler admits every lane on its
+    /// next pass anyway.
+    pub(crate) async fn admit_committed(
+        &self,
+        workflow_id: &str,
+        environment: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        if let Err(e) = self.store.admit(workflow_id, environment, now).await {
+            tracing::warn!(workflow_id, environment, error = %e,
+                "could not admit queued runs now; the scheduler's next pass will");
+        }
     }
 
     async fn cancel_checked(

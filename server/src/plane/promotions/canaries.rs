@@ -325,10 +325,8 @@ impl GantryPlane {
                     readmitted = readmitted.len(), stopped = stopped.len(), "canary changed");
                 if ends {
                     let workflow_id = self.canary_workflow_id(&fresh).await?;
-                    self.store
-                        .admit(&workflow_id, &fresh.environment, self.clock.now())
-                        .await
-                        .map_err(internal)?;
+                    self.admit_committed(&workflow_id, &fresh.environment, self.clock.now())
+                        .await;
                 }
                 Ok(*fresh)
             }
