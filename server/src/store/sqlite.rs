@@ -93,8 +93,28 @@ pub async fn open_sqlite_pool(url: &str, max_connections: u32) -> StoreResult<Sq
     }
     Ok(SqlitePoolOptions::new()
         .max_connections(max_connections)
+        .before_acquire(|conn, _| Box::pin(async move { Ok(no_transaction_left(conn)) }))
         .connect_with(options)
         .await?)
+}
+
+/// Whether a pooled connection may be handed out: not when sqlx still
+/// counts a transaction open on it. SQLite rolls a transaction back by
+/// itself on some errors (a full disk, an I/O error); sqlx's own rollback
+/// then fails and its count stays at one, so every later `BEGIN` on that
+/// connection would fail ("begin_with at non-zero transaction depth": the
+/// disk-full drill saw 500s after space was freed). Such a connection is
+/// closed instead; the pool opens a fresh one.
+fn no_transaction_left(conn: &sqlx::SqliteConnection) -> bool {
+    use sqlx::TransactionManager;
+    let depth = <sqlx::Sqlite as sqlx::Database>::TransactionManager::get_transaction_depth(conn);
+    if depth > 0 {
+        tracing::warn!(
+            depth,
+            "closing a database connection left inside a transaction"
+        );
+    }
+    depth == 0
 }
 
 impl SqliteStore {
@@ -151,5 +171,43 @@ impl Store for SqliteStore {
 
     fn sessions(&self) -> SessionBackend {
         SessionBackend::Sqlite(SessionTable::new(self.pool.clone(), self.writes.clone()))
+    }
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::open_sqlite_pool;
+
+    /// SQLite ends a transaction by itself on some errors (a full disk, an
+    /// I/O error), behind sqlx's back; here a `ROLLBACK` sent as a plain
+    /// statement does the same. The next writer still gets a working
+    /// connection.
+    #[tokio::test]
+    async fn a_transaction_sqlite_rolled_back_itself_leaves_no_broken_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let pool = open_sqlite_pool(&url, 1).await.unwrap();
+        sqlx::query("CREATE TABLE t (x BLOB)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        for round in 0..3 {
+            // As the store's writes begin.
+            let mut tx = pool
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+            sqlx::query("INSERT INTO t VALUES (x'01')")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+            // Commit fails (nothing to commit), and so does sqlx's rollback.
+            assert!(tx.commit().await.is_err());
+        }
+        sqlx::query("INSERT INTO t VALUES (x'00')")
+            .execute(&pool)
+            .await
+            .unwrap();
     }
 }
