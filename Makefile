@@ -236,11 +236,11 @@ SOAK_ARGS ?=
 DURATION ?= 2m
 LOAD_BIN := $(or $(CARGO_TARGET_DIR),target)/release
 load: tools-postgres
-	$(CARGO) build --locked --release -p gantry-server --bin gantry -p gantry-load
+	$(CARGO) build --locked --release -p gantry-server -p gantry-load --bin gantry --bin gantry-load
 	scripts/with-postgres.sh $(LOAD_BIN)/gantry-load load --gantry $(LOAD_BIN)/gantry --out target/load $(LOAD_ARGS)
 
 soak: tools-postgres
-	$(CARGO) build --locked --release -p gantry-server --bin gantry -p gantry-load
+	$(CARGO) build --locked --release -p gantry-server -p gantry-load --bin gantry --bin gantry-load
 	scripts/with-postgres.sh $(LOAD_BIN)/gantry-load soak --gantry $(LOAD_BIN)/gantry --out target/soak --duration $(DURATION) $(SOAK_ARGS)
 
 # Raw and gzip sizes of the debug and release browser bundles.

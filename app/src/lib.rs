@@ -12,6 +12,7 @@ pub mod error;
 mod live;
 mod live_slo;
 mod pages;
+mod route_param;
 pub mod time;
 
 use components::layout::{Frame, UiState};

@@ -63,7 +63,7 @@ class Collector:
 
 
 def drill(binary: Path, home: Path, outage: float) -> Report:
-    report = Report("audit-sink-outage", f"audit sink collector down for {outage / 60:.0f} min under load")
+    report = Report("audit-sink-outage", f"audit sink collector down for {outage:.0f} s under load")
     collector = Collector(free_port())
     metrics_port = free_port()
     server = None

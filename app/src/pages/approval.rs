@@ -10,13 +10,13 @@ use crate::components::loaded::Loaded;
 use crate::components::runs_table::{Time, short_id};
 use crate::components::status_badge::ApprovalBadge;
 use crate::error::{AppError, url_error_for};
+use crate::route_param::route_param;
 use gantry_core::PortError;
 use gantry_core::approval::{ApprovalRequest, ApprovalStatus, check_decider};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 /// Whether the signed-in person is offered the decision. The port checks
@@ -77,17 +77,19 @@ async fn load(shell: Shell, id: String) -> Result<RequestData, AppError> {
 #[component]
 pub fn ApprovalPage() -> impl IntoView {
     let shell = use_shell();
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = route_param("id");
     let decide = ServerAction::<DecideApproval>::new();
     // Read again after a decision made on this page.
     let data = Resource::new(
-        move || (id(), decide.version().get()),
+        {
+            let id = id.clone();
+            move || (id(), decide.version().get())
+        },
         move |(id, _)| load(shell, id),
     );
     let heading = move || format!("Approval request {}", short_id(&id()));
     view! {
-        <Title text=heading />
+        <Title text=heading.clone() />
         <h1>{heading}</h1>
         <Loaded resource=data let:data>
             <RequestView data decide />

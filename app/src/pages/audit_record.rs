@@ -8,10 +8,10 @@ use crate::components::runs_table::Time;
 use crate::components::status_badge::OutcomeBadge;
 use crate::components::status_badge::label;
 use crate::error::AppError;
+use crate::route_param::route_param;
 use gantry_core::audit::AuditRecord;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -45,12 +45,11 @@ async fn load(seq: String) -> Result<RecordData, AppError> {
 
 #[component]
 pub fn AuditRecordPage() -> impl IntoView {
-    let params = use_params_map();
-    let seq = move || params.read().get("seq").unwrap_or_default();
-    let data = Resource::new(seq, load);
+    let seq = route_param("seq");
+    let data = Resource::new(seq.clone(), load);
     let heading = move || format!("Audit record #{}", seq());
     view! {
-        <Title text=heading />
+        <Title text=heading.clone() />
         <h1>{heading}</h1>
         <Loaded resource=data let:data>
             <RecordView data />

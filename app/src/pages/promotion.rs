@@ -21,6 +21,7 @@ use crate::components::promotion_timeline::{PromotionTimeline, events};
 use crate::components::runs_table::Time;
 use crate::components::spec_diff::SpecDiffView;
 use crate::error::{AppError, url_error_for};
+use crate::route_param::route_param;
 use chrono::{DateTime, Utc};
 use gantry_core::promotion::ItemCheck;
 use gantry_core::promotion::gate::GateDecision;
@@ -31,7 +32,6 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 /// What the signed-in person may do here.
@@ -133,8 +133,7 @@ async fn load(shell: Shell, id: String) -> Result<RequestData, AppError> {
 #[component]
 pub fn PromotionPage() -> impl IntoView {
     let shell = use_shell();
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = route_param("id");
     let decide = ServerAction::<DecidePromotion>::new();
     let mark = ServerAction::<MarkChecklistItem>::new();
     let control = ServerAction::<ControlCanary>::new();

@@ -15,6 +15,7 @@ use crate::components::steps_table::StepsTable;
 use crate::components::timeline_svg::TimelineSvg;
 use crate::error::AppError;
 use crate::live::LiveRun;
+use crate::route_param::route_param;
 use chrono::{DateTime, Utc};
 use gantry_core::Environment;
 use gantry_core::rbac::{Action, decide};
@@ -22,7 +23,6 @@ use gantry_core::run::{LogPage, RunDetail};
 use gantry_core::secret::AttemptSecretAccess;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,12 +59,11 @@ async fn load(shell: Shell, id: String) -> Result<RunData, AppError> {
 #[component]
 pub fn RunDetailPage() -> impl IntoView {
     let shell = use_shell();
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let data = Resource::new(id, move |id| load(shell, id));
+    let id = route_param("id");
+    let data = Resource::new(id.clone(), move |id| load(shell, id));
     let heading = move || format!("Run {}", short_id(&id()));
     view! {
-        <Title text=heading />
+        <Title text=heading.clone() />
         <h1>{heading}</h1>
         <Loaded resource=data let:data>
             <RunView data />

@@ -15,29 +15,38 @@ use crate::components::slo_figures::{
 };
 use crate::components::status_badge::StatusBadge;
 use crate::live_slo::LiveSlo;
+use crate::route_param::route_param;
 use crate::time::format_duration;
 use gantry_core::slo::view::{BadRun, ObjectiveDetail, ObjectiveSummary, SloStatus};
 use gantry_core::slo::{Budget, ObjectiveKind, Severity};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 #[component]
 pub fn SloPage() -> impl IntoView {
-    let params = use_params_map();
-    let name = move || params.read().get("name").unwrap_or_default();
-    let environment = move || params.read().get("environment").unwrap_or_default();
+    let name = route_param("name");
+    let environment = route_param("environment");
     let data = Resource::new(
-        move || (name(), environment()),
+        {
+            let (name, environment) = (name.clone(), environment.clone());
+            move || (name(), environment())
+        },
         |(name, environment)| get_slo(name, environment),
     );
-    let heading = move || format!("SLO of {} in {}", name(), environment());
+    let heading = {
+        let name = name.clone();
+        move || format!("SLO of {} in {}", name(), environment())
+    };
+    let back = {
+        let name = name.clone();
+        move || format!("/workflows/{}", name())
+    };
     view! {
-        <Title text=heading />
+        <Title text=heading.clone() />
         <h1>{heading}</h1>
-        <p><a href=move || format!("/workflows/{}", name())>"Back to " {name}</a></p>
+        <p><a href=back>"Back to " {name}</a></p>
         <Loaded resource=data let:status>
             <SloView status />
         </Loaded>

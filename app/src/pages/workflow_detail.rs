@@ -19,6 +19,7 @@ use crate::components::secret_references::SecretReferences;
 use crate::components::workflow_slos::WorkflowSlos;
 use crate::error::AppError;
 use crate::pages::promotions::ActionOutcome;
+use crate::route_param::route_param;
 use crate::time::format_time;
 use chrono::{DateTime, Utc};
 use gantry_core::Environment;
@@ -28,7 +29,7 @@ use gantry_core::secret::{SecretCoverage, step_secret_rows};
 use gantry_core::workflow::{VersionInfo, WorkflowDetail};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -76,9 +77,8 @@ async fn load(shell: Shell, name: String, version: Option<u32>) -> Result<Detail
 #[component]
 pub fn WorkflowDetailPage() -> impl IntoView {
     let shell = use_shell();
-    let params = use_params_map();
     let query = use_query_map();
-    let name = move || params.read().get("name").unwrap_or_default();
+    let name = route_param("name");
     let version = move || {
         query
             .read()
@@ -86,12 +86,15 @@ pub fn WorkflowDetailPage() -> impl IntoView {
             .and_then(|v| v.parse::<u32>().ok())
     };
     let data = Resource::new(
-        move || (name(), version()),
+        {
+            let name = name.clone();
+            move || (name(), version())
+        },
         move |(name, version)| load(shell, name, version),
     );
     view! {
-        <Title text=name />
-        <h1>{name}</h1>
+        <Title text=name.clone() />
+        <h1>{name.clone()}</h1>
         <WorkflowSlos name=Signal::derive(name) />
         <Loaded resource=data let:data>
             <WorkflowBody data />
