@@ -220,7 +220,7 @@ bench: tools-postgres tools-openbao
 # mounts a tmpfs: it needs root.
 DRILLS_ARGS ?=
 drills: tools-postgres tools-openbao tools-e2e
-	$(CARGO) build --locked --release -p gantry-server --bin gantry
+	$(CARGO) build --locked --release -p gantry-server -p gantry-load --bin gantry --bin gantry-load
 	python3 scripts/drills/drills.py --gantry $(or $(CARGO_TARGET_DIR),target)/release/gantry --out target/drills $(DRILLS_ARGS)
 
 # Load and soak (issue 21, docs/benchmarks.md): real `gantry` processes on
