@@ -213,6 +213,7 @@ def drill(binary: Path, home: Path, root: Path, rotation_seconds: float) -> Repo
         stream = None
         report.did(f"4 threads signing in in a loop for {rotation_seconds:.0f} s; the provider's signing key "
                    f"rotated {rotations} times meanwhile")
+        report.saw("signing-key rotations", rotations)
         report.saw("sign-ins during the rotations, by outcome", dict(during_rotation))
 
         # Drill 5: the provider goes away.
