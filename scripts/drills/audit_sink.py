@@ -77,8 +77,8 @@ def drill(binary: Path, home: Path, outage: float) -> Report:
         status, body = server.api.call("POST", "/workflows", SPEC, content_type="application/yaml")
         if status != 201:
             raise DrillFailed(f"applying the workflow answered {status}: {body}")
-        # Audited changes at a steady pace: a token every 2 s (each is one
-        # record) beside the triggers (runs aren't audited, tokens are).
+        # Audited changes at a steady pace: each trigger is one record
+        # (`run.trigger`), and a token every 2 s another kind.
         triggers = Triggers(server.api, "drill-sink", every=0.2)
         triggers.start()
         stop_tokens = threading.Event()
