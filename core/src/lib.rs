@@ -20,6 +20,7 @@ pub mod freeze;
 pub mod identity;
 pub mod overview;
 pub mod preferences;
+pub mod privacy;
 pub mod promotion;
 pub mod ratelimit;
 pub mod rbac;

@@ -74,6 +74,11 @@ impl Application {
             .migrate()
             .await
             .context("cannot apply database migrations")?;
+        if let Err(e) =
+            crate::audit::upgrade::convert_plain_records(&store, config.clock.now()).await
+        {
+            tracing::error!(error = %format!("{e:#}"), "audit records not converted");
+        }
         if config.dev {
             seed_dev_users(&store, config.clock.now()).await?;
         }

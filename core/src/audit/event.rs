@@ -2,9 +2,11 @@
 //! whether it was allowed. `AuditEvent` is a record before the log gives it
 //! a sequence number and a place in the chain.
 
+use super::personal::PersonalFields;
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -124,6 +126,12 @@ pub enum AuditAction {
     TokenRevoke,
     UserDisable,
     UserEnable,
+    /// Everything Gantry holds about a person, exported for them.
+    UserExport,
+    /// A departed person's name, username and e-mail replaced by a
+    /// pseudonym everywhere, and their personal fields in the audit log
+    /// erased (the chain still verifies).
+    UserErase,
     ScimUserCreate,
     ScimUserUpdate,
     ScimUserDelete,
@@ -132,6 +140,9 @@ pub enum AuditAction {
     ScimGroupDelete,
     AuditExport,
     AuditArchive,
+    /// Records written before erasure existed converted to the erasable
+    /// format (once, at the first start of a version that has it).
+    AuditFormatUpgrade,
     /// A view of the dashboard or API refused by authorization.
     ViewDenied,
     PromotionRequest,
@@ -215,7 +226,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 74] = [
+    pub const ALL: [AuditAction; 77] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -231,6 +242,8 @@ impl AuditAction {
         AuditAction::TokenRevoke,
         AuditAction::UserDisable,
         AuditAction::UserEnable,
+        AuditAction::UserExport,
+        AuditAction::UserErase,
         AuditAction::ScimUserCreate,
         AuditAction::ScimUserUpdate,
         AuditAction::ScimUserDelete,
@@ -239,6 +252,7 @@ impl AuditAction {
         AuditAction::ScimGroupDelete,
         AuditAction::AuditExport,
         AuditAction::AuditArchive,
+        AuditAction::AuditFormatUpgrade,
         AuditAction::ViewDenied,
         AuditAction::PromotionRequest,
         AuditAction::PromotionApprove,
@@ -309,6 +323,8 @@ impl AuditAction {
             AuditAction::TokenRevoke => "token.revoke",
             AuditAction::UserDisable => "user.disable",
             AuditAction::UserEnable => "user.enable",
+            AuditAction::UserExport => "user.export",
+            AuditAction::UserErase => super::personal::ERASE_ACTION,
             AuditAction::ScimUserCreate => "scim.user.create",
             AuditAction::ScimUserUpdate => "scim.user.update",
             AuditAction::ScimUserDelete => "scim.user.delete",
@@ -317,6 +333,7 @@ impl AuditAction {
             AuditAction::ScimGroupDelete => "scim.group.delete",
             AuditAction::AuditExport => "audit.export",
             AuditAction::AuditArchive => "audit.archive",
+            AuditAction::AuditFormatUpgrade => "audit.format_upgrade",
             AuditAction::ViewDenied => "view.denied",
             AuditAction::PromotionRequest => "promotion.request",
             AuditAction::PromotionApprove => "promotion.approve",
@@ -471,8 +488,14 @@ impl AuditEvent {
         }
     }
 
-    /// Gives the event its place in the chain.
-    pub fn sequence(self, seq: u64, prev_hash: &str) -> AuditRecord {
+    /// Gives the event its place in the chain, its personal fields sealed
+    /// apart under fresh salts from `salt` ([`super::personal`]).
+    pub fn sequence(
+        self,
+        seq: u64,
+        prev_hash: &str,
+        salt: &mut dyn FnMut() -> [u8; 16],
+    ) -> AuditRecord {
         let mut record = AuditRecord {
             seq,
             at: self.at,
@@ -488,7 +511,11 @@ impl AuditEvent {
             details: self.details,
             prev_hash: prev_hash.to_owned(),
             hash: String::new(),
+            format: super::personal::FORMAT_ERASABLE,
+            personal: Default::default(),
+            legacy_hash: None,
         };
+        super::personal::seal(&mut record, salt);
         record.hash = record.computed_hash();
         record
     }
@@ -517,13 +544,29 @@ pub struct AuditRecord {
     /// SHA-256 over the previous hash's bytes and this record's canonical
     /// encoding, hex.
     pub hash: String,
+    /// 1: every field hashed as written; 2: personal fields hashed as
+    /// salted digests, erasable ([`super::personal`]).
+    #[serde(default = "plain_format")]
+    pub format: u8,
+    /// Format 2: the personal fields, by name, as the hash commits to them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub personal: PersonalFields,
+    /// A record converted to format 2: its hash before, which checkpoints
+    /// signed before the conversion name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_hash: Option<String>,
+}
+
+fn plain_format() -> u8 {
+    super::personal::FORMAT_PLAIN
 }
 
 impl AuditRecord {
     /// Everything the hash covers, as one JSON value: all fields but the
     /// two hashes, with the time in one fixed format.
     pub fn hashed_fields(&self) -> Value {
-        serde_json::json!({
+        let mut fields = serde_json::json!({
             "seq": self.seq,
             "at": self.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
             "actor": {
@@ -540,7 +583,11 @@ impl AuditRecord {
             "source_ip": self.source_ip,
             "user_agent": self.user_agent,
             "details": self.details,
-        })
+        });
+        if self.format >= super::personal::FORMAT_ERASABLE {
+            super::personal::commit(self, &mut fields);
+        }
+        fields
     }
 
     pub fn computed_hash(&self) -> String {
@@ -592,7 +639,7 @@ mod tests {
 
     #[test]
     fn sequencing_hashes_every_field() {
-        let base = event().sequence(7, super::super::GENESIS_HASH);
+        let base = event().sequence(7, super::super::GENESIS_HASH, &mut || [7; 16]);
         assert_eq!(base.hash, base.computed_hash());
         let mut changed = base.clone();
         changed.details = serde_json::json!({"x": 1});

@@ -6,7 +6,7 @@
 use super::chain::ChainLink;
 use super::event::AuditRecord;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Where the checked stretch starts: the record before the first one
@@ -89,6 +89,9 @@ pub struct VerifyReport {
     /// The end of the verified chain (the anchor when there were no records).
     pub last: ChainLink,
     pub checkpoints: u64,
+    /// Personal fields found erased, each backed by an erasure on record.
+    #[serde(default)]
+    pub erased_fields: u64,
 }
 
 pub struct ChainVerifier {
@@ -103,6 +106,14 @@ pub struct ChainVerifier {
     checked_checkpoints: u64,
     records: u64,
     first_seq: Option<u64>,
+    /// Whether an erased personal field needs an erasure record in the
+    /// stretch checked (the database's log holds every erasure after the
+    /// records it erased; an exported range may not).
+    erasures_on_record: bool,
+    /// Erased subjects, each with the first field found erased.
+    erased: BTreeMap<String, (u64, String)>,
+    erasures: BTreeSet<String>,
+    erased_fields: u64,
 }
 
 impl ChainVerifier {
@@ -119,7 +130,19 @@ impl ChainVerifier {
             checked_checkpoints: 0,
             records: 0,
             first_seq: None,
+            erasures_on_record: true,
+            erased: BTreeMap::new(),
+            erasures: BTreeSet::new(),
+            erased_fields: 0,
         }
+    }
+
+    /// For a stretch that need not hold the erasure records of the
+    /// personal fields erased in it (an export of a range, an archive):
+    /// erased fields are counted, not questioned.
+    pub fn erasures_elsewhere(mut self) -> Self {
+        self.erasures_on_record = false;
+        self
     }
 
     /// Signed checkpoints (signatures already checked) the chain must match.
@@ -178,6 +201,20 @@ impl ChainVerifier {
                 });
             }
         }
+        if self.erasures_on_record
+            && let Some((subject, (seq, field))) = self
+                .erased
+                .iter()
+                .find(|(s, _)| !self.erasures.contains(*s))
+        {
+            return Err(Break {
+                seq: *seq,
+                kind: BreakKind::Deleted,
+                detail: format!(
+                    "its {field} was removed, but no erasure of user {subject} is on record"
+                ),
+            });
+        }
         if let Some((&seq, _)) = self.checkpoints.range(self.expected..).next()
             && self.head.as_ref().is_some_and(|h| h.seq >= seq)
         {
@@ -195,6 +232,7 @@ impl ChainVerifier {
                 hash: self.prev_hash,
             },
             checkpoints: self.checked_checkpoints,
+            erased_fields: self.erased_fields,
         })
     }
 
@@ -290,8 +328,24 @@ impl ChainVerifier {
                 "its content no longer matches its hash".into(),
             );
         }
+        match super::personal::check(rec) {
+            Err(why) => return broken(rec.seq, BreakKind::Edited, why),
+            Ok(erased) => {
+                for (field, subject) in erased {
+                    self.erased_fields += 1;
+                    self.erased
+                        .entry(subject.to_owned())
+                        .or_insert_with(|| (rec.seq, field.to_owned()));
+                }
+            }
+        }
+        if let Some(subject) = super::personal::erasure_of(rec) {
+            self.erasures.insert(subject.to_owned());
+        }
         if let Some(signed) = self.checkpoints.get(&rec.seq) {
-            if *signed != rec.hash {
+            // A checkpoint signed before the record was converted to
+            // format 2 names its old hash.
+            if *signed != rec.hash && rec.legacy_hash.as_ref() != Some(signed) {
                 return broken(
                     rec.seq,
                     BreakKind::Edited,
@@ -335,7 +389,7 @@ mod tests {
                     AuditAction::RunTrigger,
                     format!("run/{seq}"),
                 )
-                .sequence(seq, &prev);
+                .sequence(seq, &prev, &mut || [7; 16]);
                 prev = r.hash.clone();
                 r
             })
@@ -404,7 +458,7 @@ mod tests {
         let c = chain(5);
         let h = head(&c);
         let forged = AuditEvent::new(c[1].at, Actor::system("x"), AuditAction::RunCancel, "run/x")
-            .sequence(3, &c[1].hash);
+            .sequence(3, &c[1].hash, &mut || [7; 16]);
         let mut tampered = c[..2].to_vec();
         tampered.push(forged);
         for r in &c[2..] {
@@ -420,7 +474,7 @@ mod tests {
         let mut c = chain(5);
         let h = head(&c);
         let forged = AuditEvent::new(c[4].at, Actor::system("x"), AuditAction::RunCancel, "run/x")
-            .sequence(6, &c[4].hash);
+            .sequence(6, &c[4].hash, &mut || [7; 16]);
         c.push(forged);
         assert_eq!(broken_at(c, h), (6, BreakKind::Inserted));
     }

@@ -2,6 +2,7 @@
 
 use super::RequestContext;
 use crate::error::PortError;
+use crate::privacy::{ErasureReport, PersonExport};
 use crate::user::{UserQuery, UserSummary};
 
 /// The user list and disabling or enabling an account.
@@ -32,4 +33,24 @@ pub trait UserPort: Send + Sync {
         id_or_username: &str,
         disabled: bool,
     ) -> Result<UserSummary, PortError>;
+
+    /// Everything Gantry holds about one person, as one document (a data
+    /// subject's access request). Admins of every environment; audited.
+    async fn export_user(
+        &self,
+        ctx: &RequestContext,
+        id_or_username: &str,
+    ) -> Result<PersonExport, PortError>;
+
+    /// Erases a departed person: their name, username and e-mail become a
+    /// pseudonym everywhere outside the audit log, the words they wrote
+    /// read "[erased]", and their personal fields in the audit log are
+    /// erased (the chain still verifies). Needs admin in every environment
+    /// and a recent sign-in; refused while the account is enabled (the
+    /// identity provider deprovisions first) and for your own account.
+    async fn erase_user(
+        &self,
+        ctx: &RequestContext,
+        id_or_username: &str,
+    ) -> Result<ErasureReport, PortError>;
 }

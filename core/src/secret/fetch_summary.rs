@@ -111,7 +111,7 @@ mod tests {
         };
         access
             .audit_event(by, Actor::anonymous(), at(minute))
-            .sequence(1, &"0".repeat(64))
+            .sequence(1, &"0".repeat(64), &mut || [7; 16])
     }
 
     #[test]

@@ -196,7 +196,7 @@ mod tests {
     use crate::secret::FetchedBy;
 
     fn record_of(event: AuditEvent) -> AuditRecord {
-        event.sequence(7, &"0".repeat(64))
+        event.sequence(7, &"0".repeat(64), &mut || [7; 16])
     }
 
     fn access(outcome: &str) -> SecretAccess {

@@ -100,6 +100,8 @@ pub fn router(environments: &gantry_core::Environments) -> Router<AppState> {
         .route("/users/{user}", get(users::get))
         .route("/users/{user}/disable", post(users::disable))
         .route("/users/{user}/enable", post(users::enable))
+        .route("/users/{user}/export", get(users::export))
+        .route("/users/{user}/erase", post(users::erase))
         .route("/secret-providers", get(secrets::providers))
         .route("/secrets/invalidate", post(secrets::invalidate))
         .route("/alerts", get(alerts::list_instances))

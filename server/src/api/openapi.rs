@@ -17,10 +17,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gantry_core::approval::{ApprovalDecided, ApprovalRequest, ApprovalStatus, Person};
 use gantry_core::audit::{
-    Actor, ActorKind, AuditPage, AuditRecord, Break, BreakKind, ChainStatus, Outcome,
+    Actor, ActorKind, AuditPage, AuditRecord, Break, BreakKind, ChainStatus, Outcome, PersonalField,
 };
 use gantry_core::bundle::{ImportOutcome, ImportedVersion};
 use gantry_core::environment::{ENVIRONMENT_NAME_PATTERN, MAX_ENVIRONMENT_NAME_LEN};
+use gantry_core::privacy::{ErasureReport, PersonExport};
 use gantry_core::ratelimit::QUOTA_PATTERN;
 use gantry_core::run::{
     AttemptStatus, AttemptView, LogLine, LogPage, LogStream, RunDetail, RunPage, RunStatus,
@@ -113,6 +114,8 @@ pub const SESSION_SCHEME: &str = "session";
         users::get,
         users::disable,
         users::enable,
+        users::export,
+        users::erase,
         audit::list,
         audit::get,
         audit::verify,
@@ -205,7 +208,10 @@ pub const SESSION_SCHEME: &str = "session";
         CreatedToken,
         UserSummary,
         UserSource,
+        PersonExport,
+        ErasureReport,
         AuditRecord,
+        PersonalField,
         AuditPage,
         Actor,
         ActorKind,

@@ -1,11 +1,13 @@
-//! `/api/v1/users…`: accounts for access reviews, and disabling or enabling
-//! one (offboarding, incident response).
+//! `/api/v1/users…`: accounts for access reviews, disabling or enabling one
+//! (offboarding, incident response), and a person's data exported or erased
+//! (docs/privacy.md).
 
 use super::error::{ApiResult, ErrorEnvelope};
 use super::extract::ApiQuery;
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use gantry_core::port::{RequestContext, SharedControlPlane};
+use gantry_core::privacy::{ErasureReport, PersonExport};
 use gantry_core::user::{UserQuery, UserSource, UserSummary};
 use serde::Deserialize;
 
@@ -118,4 +120,56 @@ pub async fn enable(
     Path(user): Path<String>,
 ) -> ApiResult<Json<UserSummary>> {
     Ok(Json(plane.set_user_disabled(&ctx, &user, false).await?))
+}
+
+/// Everything Gantry holds about one person, as one JSON document: the
+/// account and where its roles came from, the SCIM resource, sessions'
+/// expiry, tokens, approvals and promotions asked for or decided, runs
+/// triggered, and the audit records in which they acted.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{user}/export",
+    operation_id = "export_user",
+    tag = "identity",
+    params(("user" = String, Path, description = "The account's id or username.")),
+    responses(
+        (status = 200, description = "The person's data (audited).", body = PersonExport),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "Needs admin in every environment.", body = ErrorEnvelope),
+        (status = 404, description = "No such account.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+    )
+)]
+pub async fn export(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(user): Path<String>,
+) -> ApiResult<Json<PersonExport>> {
+    Ok(Json(plane.export_user(&ctx, &user).await?))
+}
+
+/// Erases a departed person: name, username and e-mail become a pseudonym
+/// everywhere outside the audit log, and their personal fields in the audit
+/// log are erased while the chain still verifies.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{user}/erase",
+    operation_id = "erase_user",
+    tag = "identity",
+    params(("user" = String, Path, description = "The account's id or username.")),
+    responses(
+        (status = 200, description = "What was erased (audited).", body = ErasureReport),
+        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
+        (status = 403, description = "Needs admin in every environment and a recent sign-in (step-up).", body = ErrorEnvelope),
+        (status = 404, description = "No such account.", body = ErrorEnvelope),
+        (status = 409, description = "The account is still enabled (deprovision or disable it first), or it is your own.", body = ErrorEnvelope),
+        (status = 500, description = "Internal error.", body = ErrorEnvelope),
+    )
+)]
+pub async fn erase(
+    State(plane): State<SharedControlPlane>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(user): Path<String>,
+) -> ApiResult<Json<ErasureReport>> {
+    Ok(Json(plane.erase_user(&ctx, &user).await?))
 }

@@ -110,7 +110,7 @@ mod tests {
             "user/x",
         )
         .detail("method", "dev")
-        .sequence(1, GENESIS_HASH);
+        .sequence(1, GENESIS_HASH, &mut || [7; 16]);
         let header = Header {
             format: FORMAT.into(),
             kind: "export".into(),

@@ -8,5 +8,6 @@ pub mod checkpoint;
 pub mod file;
 pub mod keys;
 pub mod sink;
+pub mod upgrade;
 pub mod verify;
 pub mod watch;

@@ -237,9 +237,12 @@ pub fn verify_file(
                 .into());
             }
             Line::Record(record) => {
+                // An export or archive is a stretch: the erasure of a
+                // field erased in it may be recorded after its end.
                 let v = verifier.get_or_insert_with(|| {
                     ChainVerifier::new(header.anchor.clone(), Some(header.last.clone()))
                         .with_checkpoints(std::mem::take(&mut checkpoints))
+                        .erasures_elsewhere()
                 });
                 v.push(record).map_err(FileVerifyError::Broken)?;
             }
@@ -248,6 +251,7 @@ pub fn verify_file(
     let verifier = verifier.unwrap_or_else(|| {
         ChainVerifier::new(header.anchor.clone(), Some(header.last.clone()))
             .with_checkpoints(checkpoints)
+            .erasures_elsewhere()
     });
     verifier.finish().map_err(FileVerifyError::Broken)
 }

@@ -15,6 +15,7 @@ mod execution;
 mod freezes;
 mod identity;
 mod people;
+mod privacy;
 mod promotions;
 mod rate_limits;
 pub(crate) mod runs;

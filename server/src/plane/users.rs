@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use gantry_core::audit::{AuditAction, AuditEvent};
 use gantry_core::identity::explain_roles;
 use gantry_core::port::{RequestContext, UserPort};
+use gantry_core::privacy::{ErasureReport, PersonExport};
 use gantry_core::rbac::Action;
 use gantry_core::user::{UserQuery, UserSource, UserSummary};
 use gantry_core::{PortError, RoleGrant, UserId};
@@ -91,6 +92,22 @@ impl UserPort for GantryPlane {
         .await;
         self.settle(event, result).await
     }
+
+    async fn export_user(
+        &self,
+        ctx: &RequestContext,
+        id_or_username: &str,
+    ) -> Result<PersonExport, PortError> {
+        self.export_person(ctx, id_or_username).await
+    }
+
+    async fn erase_user(
+        &self,
+        ctx: &RequestContext,
+        id_or_username: &str,
+    ) -> Result<ErasureReport, PortError> {
+        self.erase_person(ctx, id_or_username).await
+    }
 }
 
 impl GantryPlane {
@@ -110,7 +127,7 @@ impl GantryPlane {
     }
 
     /// An account by id (a UUID) or else by username.
-    async fn find_user(&self, id_or_username: &str) -> Result<UserRecord, PortError> {
+    pub(super) async fn find_user(&self, id_or_username: &str) -> Result<UserRecord, PortError> {
         let by_id = if uuid::Uuid::parse_str(id_or_username).is_ok() {
             self.store
                 .user_by_id(&UserId(id_or_username.to_owned()))

@@ -6,7 +6,9 @@
 use super::StoreResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use gantry_core::audit::{AuditEvent, AuditFilter, AuditPage, AuditRecord, ChainLink, Checkpoint};
+use gantry_core::audit::{
+    AuditEvent, AuditFilter, AuditPage, AuditRecord, Break, ChainLink, Checkpoint,
+};
 
 /// The chain's two ends as the database states them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,17 @@ pub struct Archived {
 pub struct SinkHolder<'a> {
     pub sink: &'a str,
     pub owner: &'a str,
+}
+
+/// What converting the records of format 1 did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Converted {
+    /// Records of format 1 converted.
+    pub converted: u64,
+    /// Records after the first of them re-linked (their content unchanged).
+    pub relinked: u64,
+    /// The `audit.format_upgrade` record noting it in the chain.
+    pub note: AuditRecord,
 }
 
 #[async_trait]
@@ -70,6 +83,19 @@ pub trait AuditStore: Send + Sync + 'static {
         through: &ChainLink,
         note: AuditEvent,
     ) -> StoreResult<Option<Archived>>;
+
+    /// Converts every record of format 1 to format 2 (personal fields as
+    /// salted digests kept apart, so they can be erased), in one
+    /// transaction holding the chain's head: the records from the first of
+    /// format 1 to the head are checked against their hashes and the
+    /// checkpoints as they are read, rewritten with new hashes (each keeps
+    /// its old one as `legacy_hash`), and `note` is appended. `Ok(None)`
+    /// when there is nothing to convert; `Err(break)` inside, changing
+    /// nothing, when the old chain does not verify.
+    async fn convert_plain_audit(
+        &self,
+        note: AuditEvent,
+    ) -> StoreResult<Result<Option<Converted>, Break>>;
 
     /// Takes (or renews) the right to send to the named sink until
     /// `lease_until`, and returns how far it has delivered (0 before its

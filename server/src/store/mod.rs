@@ -28,6 +28,7 @@ pub mod bundles;
 pub mod canaries;
 pub mod delegations;
 pub mod freezes;
+pub mod personal_data;
 mod postgres;
 pub mod promotions;
 pub mod queue;
@@ -53,6 +54,7 @@ pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
 pub use delegations::DelegationStore;
 pub use freezes::FreezeStore;
+pub use personal_data::PersonalDataStore;
 pub use postgres::open_postgres_pool;
 pub use promotions::PromotionStore;
 pub use queue::QueueStore;
@@ -228,6 +230,7 @@ pub trait Store:
     + VerificationStore
     + WebhookStore
     + RateLimitStore
+    + PersonalDataStore
 {
     fn backend(&self) -> Backend;
 

@@ -56,7 +56,7 @@ pub async fn gantry_audit(args: &[&str]) -> Output {
         .expect("run gantry audit")
 }
 
-fn text(out: &Output) -> String {
+pub fn text(out: &Output) -> String {
     format!(
         "exit {:?}\nstdout: {}\nstderr: {}",
         out.status.code(),
@@ -65,7 +65,7 @@ fn text(out: &Output) -> String {
     )
 }
 
-async fn verify_db(app: &TestApp) -> Output {
+pub async fn verify_db(app: &TestApp) -> Output {
     gantry_audit(&["verify", "--database-url", &app.db_url]).await
 }
 
@@ -336,10 +336,10 @@ fn forged_row_sql(seq: u64, prev_hash: &str) -> String {
         AuditAction::RunCancel,
         "run/forged",
     )
-    .sequence(seq, prev_hash);
+    .sequence(seq, prev_hash, &mut || [7; 16]);
     format!(
-        "INSERT INTO audit_log (seq, at, actor_kind, actor_id, actor_name, action, resource, outcome, details, prev_hash, hash)
-         VALUES ({seq}, '{}', 'system', '{}', '{}', '{}', '{}', 'succeeded', '{{}}', '{}', '{}')",
+        "INSERT INTO audit_log (seq, at, actor_kind, actor_id, actor_name, action, resource, outcome, details, prev_hash, hash, format, personal)
+         VALUES ({seq}, '{}', 'system', '{}', '{}', '{}', '{}', 'succeeded', '{{}}', '{}', '{}', 2, '{{}}')",
         r.at.format("%Y-%m-%d %H:%M:%S%.6f+00:00"),
         r.actor.id,
         r.actor.name,

@@ -49,6 +49,7 @@ mod overview_page;
 mod own_secrets;
 mod pages;
 mod preferences;
+mod privacy;
 mod promotion_cli;
 mod promotion_pages;
 mod promotions;

@@ -5,29 +5,32 @@
 //! and the chain has no gaps or forks.
 
 use super::{Adapter, Db, FOR_UPDATE, begin_write};
-use crate::store::audit::{Archived, AuditStore, ChainEnds, SinkHolder};
+use crate::store::audit::{Archived, AuditStore, ChainEnds, Converted, SinkHolder};
 use crate::store::audit_batch::Pending;
 use crate::store::write_turn::Writer;
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gantry_core::audit::{
-    Actor, ActorKind, AuditEvent, AuditFilter, AuditPage, AuditRecord, ChainLink, Checkpoint,
-    Outcome, canonical_json,
+    Actor, ActorKind, AuditEvent, AuditFilter, AuditPage, AuditRecord, Break, ChainLink,
+    Checkpoint, Outcome, canonical_json,
 };
+use gantry_core::audit::{PersonalFields, personal};
 use sqlx::{QueryBuilder, Row};
+use std::collections::{BTreeMap, HashMap};
 
 type Tx = crate::store::write_turn::WriteTx<Db>;
 type DbRow = <Db as sqlx::Database>::Row;
 
-const AUDIT_COLUMNS: &str = "seq, at, actor_kind, actor_id, actor_name, action, resource, \
-    environment, outcome, request_id, trace_id, source_ip, user_agent, details, prev_hash, hash";
+pub(super) const AUDIT_COLUMNS: &str = "seq, at, actor_kind, actor_id, actor_name, action, resource, \
+    environment, outcome, request_id, trace_id, source_ip, user_agent, details, prev_hash, hash, \
+    format, personal, legacy_hash";
 
 fn seq_of(v: i64) -> StoreResult<u64> {
     u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative audit sequence {v}")))
 }
 
-fn db_seq(v: u64) -> i64 {
+pub(super) fn db_seq(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
@@ -42,6 +45,13 @@ fn record_from_row(row: &DbRow) -> StoreResult<AuditRecord> {
     let details: String = row.try_get("details")?;
     let readable = ActorKind::parse(&kind).is_some() && Outcome::parse(&outcome).is_some();
     let stored_hash: String = row.try_get("hash")?;
+    let format: i32 = row.try_get("format")?;
+    let personal_json: Option<String> = row.try_get("personal")?;
+    let personal: Option<PersonalFields> = match &personal_json {
+        None => Some(PersonalFields::new()),
+        Some(text) => serde_json::from_str(text).ok(),
+    };
+    let readable = readable && personal.is_some() && u8::try_from(format).is_ok();
     Ok(AuditRecord {
         seq: seq_of(row.try_get("seq")?)?,
         at: row.try_get("at")?,
@@ -63,9 +73,64 @@ fn record_from_row(row: &DbRow) -> StoreResult<AuditRecord> {
         hash: if readable {
             stored_hash
         } else {
-            format!("unreadable row (actor_kind {kind:?}, outcome {outcome:?})")
+            format!(
+                "unreadable row (actor_kind {kind:?}, outcome {outcome:?}, format {format}, personal {personal_json:?})"
+            )
         },
+        format: u8::try_from(format).unwrap_or(u8::MAX),
+        personal: personal.unwrap_or_default(),
+        legacy_hash: row.try_get("legacy_hash")?,
     })
+}
+
+/// Reads records and puts back their personal values kept apart (those
+/// erased read as erased).
+pub(super) async fn records_from_rows<'e, E>(
+    rows: &[DbRow],
+    conn: E,
+) -> StoreResult<Vec<AuditRecord>>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    let mut records = rows
+        .iter()
+        .map(record_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let sealed: Vec<i64> = records
+        .iter()
+        .filter(|r| !r.personal.is_empty())
+        .map(|r| db_seq(r.seq))
+        .collect();
+    if sealed.is_empty() {
+        return Ok(records);
+    }
+    let (low, high) = (sealed.iter().min(), sealed.iter().max());
+    let (Some(&low), Some(&high)) = (low, high) else {
+        return Ok(records);
+    };
+    // One range read: the records asked for are a page or a run of
+    // sequence numbers, and the table's key is (seq, field).
+    let kept = sqlx::query(
+        "SELECT seq, field, salt, value FROM audit_personal WHERE seq >= $1 AND seq <= $2",
+    )
+    .bind(low)
+    .bind(high)
+    .fetch_all(conn)
+    .await?;
+    let mut by_seq: HashMap<u64, BTreeMap<String, (String, String)>> = HashMap::new();
+    for row in &kept {
+        by_seq
+            .entry(seq_of(row.try_get("seq")?)?)
+            .or_default()
+            .insert(
+                row.try_get("field")?,
+                (row.try_get("salt")?, row.try_get("value")?),
+            );
+    }
+    for record in records.iter_mut().filter(|r| !r.personal.is_empty()) {
+        personal::reunite(record, by_seq.remove(&record.seq).unwrap_or_default());
+    }
+    Ok(records)
 }
 
 const CHAIN_ENDS: &str =
@@ -84,7 +149,7 @@ fn ends_from_row(row: &DbRow) -> StoreResult<ChainEnds> {
     })
 }
 
-async fn lock_chain(tx: &mut Tx) -> StoreResult<ChainEnds> {
+pub(super) async fn lock_chain(tx: &mut Tx) -> StoreResult<ChainEnds> {
     let row = sqlx::query(&format!("{CHAIN_ENDS}{FOR_UPDATE}"))
         .fetch_one(&mut **tx)
         .await?;
@@ -111,15 +176,33 @@ async fn append_all_in(tx: &mut Tx, events: Vec<AuditEvent>) -> StoreResult<Vec<
     let mut head = ends.head;
     let mut records = Vec::with_capacity(events.len());
     for event in events {
-        let record = event.sequence(head.seq + 1, &head.hash);
+        let record = event.sequence(head.seq + 1, &head.hash, &mut || rand::random::<[u8; 16]>());
         head = ChainLink {
             seq: record.seq,
             hash: record.hash.clone(),
         };
         records.push(record);
     }
-    // 16 columns: 256 rows stay under both databases' bind limits.
-    for chunk in records.chunks(256) {
+    insert_records(tx, &records).await?;
+    sqlx::query("UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1")
+        .bind(db_seq(head.seq))
+        .bind(&head.hash)
+        .execute(&mut **tx)
+        .await?;
+    for record in &records {
+        metrics::counter!("gantry_audit_events_total", "outcome" => record.outcome.as_str())
+            .increment(1);
+    }
+    Ok(records)
+}
+
+/// Inserts sequenced records: each row without its personal values, which
+/// go to `audit_personal` (rows of format 1 keep theirs: only the
+/// conversion writes those, through [`rewrite_records`]).
+async fn insert_records(tx: &mut Tx, records: &[AuditRecord]) -> StoreResult<()> {
+    let rows: Vec<AuditRecord> = records.iter().map(personal::without_values).collect();
+    // 19 columns: 256 rows stay under both databases' bind limits.
+    for chunk in rows.chunks(256) {
         let mut insert =
             QueryBuilder::<Db>::new(format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) "));
         insert.push_values(chunk, |mut row, record| {
@@ -138,20 +221,51 @@ async fn append_all_in(tx: &mut Tx, events: Vec<AuditEvent>) -> StoreResult<Vec<
                 .push_bind(record.user_agent.clone())
                 .push_bind(canonical_json(&record.details))
                 .push_bind(record.prev_hash.clone())
-                .push_bind(record.hash.clone());
+                .push_bind(record.hash.clone())
+                .push_bind(i32::from(record.format))
+                .push_bind(personal_column(record))
+                .push_bind(record.legacy_hash.clone());
         });
         insert.build().execute(&mut **tx).await?;
     }
-    sqlx::query("UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1")
-        .bind(db_seq(head.seq))
-        .bind(&head.hash)
-        .execute(&mut **tx)
-        .await?;
-    for record in &records {
-        metrics::counter!("gantry_audit_events_total", "outcome" => record.outcome.as_str())
-            .increment(1);
+    insert_sealed(tx, records).await
+}
+
+/// The `personal` column: subjects and digests, never salts or values.
+pub(super) fn personal_column(record: &AuditRecord) -> Option<String> {
+    if record.format == personal::FORMAT_PLAIN {
+        return None;
     }
-    Ok(records)
+    let committed: serde_json::Map<String, serde_json::Value> = record
+        .personal
+        .iter()
+        .map(|(field, p)| {
+            (
+                field.clone(),
+                serde_json::json!({"subject": p.subject, "digest": p.digest}),
+            )
+        })
+        .collect();
+    Some(canonical_json(&committed.into()))
+}
+
+pub(super) async fn insert_sealed(tx: &mut Tx, records: &[AuditRecord]) -> StoreResult<()> {
+    let sealed: Vec<personal::SealedValue> =
+        records.iter().flat_map(personal::sealed_values).collect();
+    for chunk in sealed.chunks(1000) {
+        let mut insert = QueryBuilder::<Db>::new(
+            "INSERT INTO audit_personal (seq, field, subject, salt, value) ",
+        );
+        insert.push_values(chunk, |mut row, v| {
+            row.push_bind(db_seq(v.seq))
+                .push_bind(v.field.clone())
+                .push_bind(v.subject.clone())
+                .push_bind(v.salt.clone())
+                .push_bind(v.value.clone());
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Writes a group of appends in one transaction and answers each caller.
@@ -193,7 +307,7 @@ async fn append_alone(writes: &Writer<Db>, event: AuditEvent) -> StoreResult<Aud
     Ok(record)
 }
 
-fn checkpoint_from_row(row: &DbRow) -> StoreResult<Checkpoint> {
+pub(super) fn checkpoint_from_row(row: &DbRow) -> StoreResult<Checkpoint> {
     Ok(Checkpoint {
         seq: seq_of(row.try_get("seq")?)?,
         hash: row.try_get("hash")?,
@@ -228,11 +342,16 @@ impl AuditStore for Adapter {
         let mut q =
             QueryBuilder::<Db>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE 1 = 1"));
         if let Some(actor) = &filter.actor {
+            // A person's name in a record of format 2 is kept apart.
             q.push(" AND (actor_id = ")
                 .push_bind(actor.clone())
                 .push(" OR actor_name = ")
                 .push_bind(actor.clone())
-                .push(")");
+                .push(
+                    " OR seq IN (SELECT seq FROM audit_personal WHERE field = 'actor.name' AND value = ",
+                )
+                .push_bind(canonical_json(&serde_json::Value::String(actor.clone())))
+                .push("))");
         }
         if let Some(action) = &filter.action {
             push_exact_or_prefix(&mut q, "action", action, '.');
@@ -258,10 +377,7 @@ impl AuditStore for Adapter {
         q.push(" ORDER BY seq DESC LIMIT ")
             .push_bind(i64::from(limit) + 1);
         let rows = q.build().fetch_all(&self.pool).await?;
-        let mut records = rows
-            .iter()
-            .map(record_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let mut records = records_from_rows(&rows, &self.pool).await?;
         let more = records.len() > limit as usize;
         records.truncate(limit as usize);
         let next_before = if more {
@@ -282,7 +398,7 @@ impl AuditStore for Adapter {
         .bind(db_seq(seq))
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(record_from_row).transpose()
+        Ok(records_from_rows(row.as_slice(), &self.pool).await?.pop())
     }
 
     async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
@@ -298,7 +414,7 @@ impl AuditStore for Adapter {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(record_from_row).collect()
+        records_from_rows(&rows, &self.pool).await
     }
 
     async fn audit_checkpoints(&self, after: u64) -> StoreResult<Vec<Checkpoint>> {
@@ -348,6 +464,10 @@ impl AuditStore for Adapter {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        sqlx::query("DELETE FROM audit_personal WHERE seq <= $1")
+            .bind(db_seq(through.seq))
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM audit_checkpoints WHERE seq <= $1")
             .bind(db_seq(through.seq))
             .execute(&mut *tx)
@@ -369,6 +489,13 @@ impl AuditStore for Adapter {
             to: through.clone(),
             note,
         }))
+    }
+
+    async fn convert_plain_audit(
+        &self,
+        note: AuditEvent,
+    ) -> StoreResult<Result<Option<Converted>, Break>> {
+        super::audit_convert::convert(&self.writes, note).await
     }
 
     async fn lease_audit_sink(
