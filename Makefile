@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check binaryen site server fmt-check clippy unit e2e fuzz-long release bench bench-sizes drills load soak clean
+.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check systemd-check binaryen site server fmt-check clippy unit e2e fuzz-long release bench bench-sizes drills load soak clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -44,6 +44,7 @@ test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openba
 	$(MAKE) fmt-check
 	$(MAKE) clippy
 	$(MAKE) unit
+	$(MAKE) systemd-check
 	$(MAKE) e2e
 
 ## ---- tools (idempotent) ----------------------------------------------------
@@ -253,6 +254,12 @@ bench-sizes: tools-build binaryen
 # The shipped dashboard and Prometheus rules (docs/ops/): promtool check and test, metric names served.
 ops-check: tools-prometheus
 	PROMTOOL=$(PROMETHEUS_DIR)/usr/bin/promtool scripts/check-ops.sh
+
+# The install guide's systemd units (docs/ops/install.md) pass
+# `systemd-analyze verify` and stay within their security exposure; needs
+# the gantry binary `make unit` built (installs Debian's systemd if missing).
+systemd-check:
+	scripts/check-systemd-units.sh $(or $(CARGO_TARGET_DIR),target)/debug/gantry
 
 fmt-check:
 	$(CARGO) fmt --all -- --check

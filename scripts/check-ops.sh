@@ -8,20 +8,25 @@ set -euo pipefail
 
 PROMTOOL=${PROMTOOL:-target/prometheus/usr/bin/promtool}
 OPS=docs/ops
-RULES=$OPS/prometheus/gantry.rules.yml
-TESTS=$OPS/prometheus/gantry.rules.test.yml
 DASHBOARD=$OPS/grafana/gantry.json
-RUNBOOK=$OPS/README.md
 METRICS_DOC=docs/observability.md
+# Each rule file with its unit tests and the page its runbook_urls name.
+RULE_SETS=(
+  "$OPS/prometheus/gantry.rules.yml $OPS/prometheus/gantry.rules.test.yml $OPS/README.md"
+  "$OPS/prometheus/gantry-slo-rules.yml $OPS/prometheus/gantry-slo-rules.test.yml $OPS/slo.md"
+)
 
 fail() { echo "check-ops: $*" >&2; exit 1; }
 
 [ -x "$PROMTOOL" ] || fail "no promtool at $PROMTOOL (run 'make tools-prometheus' or set PROMTOOL)"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+check_set() {
+RULES=$1 TESTS=$2 RUNBOOK=$3
 for f in "$RULES" "$TESTS" "$DASHBOARD" "$RUNBOOK" "$METRICS_DOC"; do
   [ -f "$f" ] || fail "$f is missing"
 done
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 "$PROMTOOL" check rules "$RULES" >"$work/out" 2>&1 \
   || { cat "$work/out" >&2; fail "promtool check rules failed on $RULES"; }
@@ -148,3 +153,9 @@ echo "check-ops: $RULES: $rules_line (promtool check rules)"
 echo "check-ops: $TESTS: promtool test rules passed"
 echo "check-ops: $DASHBOARD: valid JSON, every query parses"
 echo "check-ops: $(cat "$work/summary")"
+}
+
+for set in "${RULE_SETS[@]}"; do
+  # shellcheck disable=SC2086 # three paths without spaces
+  check_set $set
+done

@@ -78,3 +78,29 @@ pub async fn set_user_access(id: String, disabled: String) -> Result<UserSummary
     }
     Ok(user)
 }
+
+/// Erases a departed person (admin everywhere, a recent sign-in, a disabled
+/// account). `confirm` must repeat the account's username: the form's guard
+/// against erasing the wrong row, which can't be undone.
+#[server(prefix = "/ui", endpoint = "erase_user")]
+pub async fn erase_user(
+    id: String,
+    #[server(default)] confirm: String,
+) -> Result<gantry_core::privacy::ErasureReport, AppError> {
+    let (plane, ctx) = ssr::port().await?;
+    let user = ssr::answer(plane.user(&ctx, &id).await)?;
+    if confirm.trim() != user.username {
+        return ssr::answer(Err(PortError::invalid(
+            "confirm",
+            format!(
+                "type the account's username, {}, to confirm the erasure",
+                user.username
+            ),
+        )));
+    }
+    let report = ssr::answer(plane.erase_user(&ctx, &id).await)?;
+    if ssr::plain_form_post() {
+        ssr::redirect_to(USERS_PAGE);
+    }
+    Ok(report)
+}

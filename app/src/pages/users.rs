@@ -1,12 +1,14 @@
 //! Admin → Users: every account, where it comes from (SCIM-managed ones
 //! with their provisioned groups and when they were last provisioned), each
 //! role it holds per environment and what granted it (the group, the seed),
-//! its last sign-in, and, for admins of every environment, Disable / Enable.
+//! its last sign-in, and, for admins of every environment, Disable / Enable,
+//! a download of everything Gantry holds about the person (Export data), and
+//! for a disabled account Erase, which asks for the username again.
 //!
 //! Auditors read it for access reviews; the port decides who may change
 //! what, and this page only leaves out buttons that would be refused.
 
-use crate::api::{SetUserAccess, list_users};
+use crate::api::{EraseUser, SetUserAccess, list_users};
 use crate::components::data_table::DataTable;
 use crate::components::error_box::ErrorBox;
 use crate::components::layout::use_shell;
@@ -34,7 +36,9 @@ struct Listing {
 pub fn UsersPage() -> impl IntoView {
     let shell = use_shell();
     let change = ServerAction::<SetUserAccess>::new();
-    let url_error = url_error_for(<SetUserAccess as ServerFn>::PATH);
+    let erase = ServerAction::<EraseUser>::new();
+    let url_error = url_error_for(<SetUserAccess as ServerFn>::PATH)
+        .or_else(|| url_error_for(<EraseUser as ServerFn>::PATH));
     // Read again after every change on this page. Who is looking comes
     // along: their own row gets no Disable button, and only admins of every
     // environment get buttons at all.
@@ -46,7 +50,7 @@ pub fn UsersPage() -> impl IntoView {
         })
     });
     let list = Resource::new(
-        move || (change.version().get(), search.get()),
+        move || (change.version().get() + erase.version().get(), search.get()),
         move |(_, (q, source, state))| async move {
             let users = list_users(q, source, state).await?;
             let viewer = shell.principal().await;
@@ -61,6 +65,21 @@ pub fn UsersPage() -> impl IntoView {
             })
         },
     );
+    let erased = move || match erase.value().get() {
+        Some(Ok(report)) => view! {
+            <p class="alert alert-ok" role="status">
+                "Erased: the account now reads "
+                <code>{report.pseudonym}</code>
+                {format!(
+                    " everywhere; {} personal field(s) of the audit log erased, and the chain still verifies.",
+                    report.audit_fields_erased,
+                )}
+            </p>
+        }
+        .into_any(),
+        Some(Err(error)) => view! { <ErrorBox error /> }.into_any(),
+        None => ().into_any(),
+    };
     let outcome = move || match change.value().get() {
         Some(Ok(user)) => {
             let what = if user.disabled {
@@ -89,9 +108,9 @@ pub fn UsersPage() -> impl IntoView {
             "Everyone with an account here, each role they hold per environment, and what granted it. Roles from single sign-on follow the identity provider's groups and are renewed at every sign-in."
         </p>
         <SearchForm search />
-        <div aria-live="polite">{outcome}</div>
+        <div aria-live="polite">{outcome} {erased}</div>
         <Loaded resource=list let:listing>
-            <UsersTable listing change />
+            <UsersTable listing change erase />
         </Loaded>
     }
 }
@@ -135,7 +154,11 @@ fn SearchForm(search: Memo<(String, String, String)>) -> impl IntoView {
 }
 
 #[component]
-fn UsersTable(listing: Listing, change: ServerAction<SetUserAccess>) -> impl IntoView {
+fn UsersTable(
+    listing: Listing,
+    change: ServerAction<SetUserAccess>,
+    erase: ServerAction<EraseUser>,
+) -> impl IntoView {
     let Listing {
         users,
         me,
@@ -153,7 +176,7 @@ fn UsersTable(listing: Listing, change: ServerAction<SetUserAccess>) -> impl Int
         .into_iter()
         .map(|user| {
             let manage = may_manage && user.id != me;
-            view! { <Row user manage change /> }
+            view! { <Row user manage change erase /> }
         })
         .collect_view();
     view! {
@@ -165,7 +188,12 @@ fn UsersTable(listing: Listing, change: ServerAction<SetUserAccess>) -> impl Int
 }
 
 #[component]
-fn Row(user: UserSummary, manage: bool, change: ServerAction<SetUserAccess>) -> impl IntoView {
+fn Row(
+    user: UserSummary,
+    manage: bool,
+    change: ServerAction<SetUserAccess>,
+    erase: ServerAction<EraseUser>,
+) -> impl IntoView {
     let roles = if user.roles.is_empty() {
         view! { <span class="muted">"None"</span> }.into_any()
     } else {
@@ -194,6 +222,39 @@ fn Row(user: UserSummary, manage: bool, change: ServerAction<SetUserAccess>) -> 
     };
     let username = user.username.clone();
     let id = user.id.clone();
+    let export = manage.then(|| {
+        view! {
+            <a
+                class="button"
+                href=format!("/api/v1/users/{}/export", user.id)
+                download=format!("{}.json", user.username)
+                aria-label=format!("Export the data of {}", user.username)
+            >
+                "Export data"
+            </a>
+        }
+    });
+    // Only a disabled account may be erased: the identity provider
+    // deprovisions first. Erasing can't be undone, so the username is
+    // typed again.
+    let erasable = (manage && user.disabled && !user.username.starts_with("erased-")).then(|| {
+        let field = format!("erase-confirm-{}", user.id);
+        view! {
+            <ActionForm action=erase attr:class="user-erase-form">
+                <input type="hidden" name="id" value=user.id.clone() />
+                <label for=field.clone()>"Type " <code>{user.username.clone()}</code> " to erase"</label>
+                <input id=field type="text" name="confirm" autocomplete="off" required />
+                <button
+                    type="submit"
+                    class="danger"
+                    aria-label=format!("Erase {}", user.username)
+                    disabled=move || erase.pending().get()
+                >
+                    "Erase"
+                </button>
+            </ActionForm>
+        }
+    });
     let action = manage.then(move || {
         let (verb, next, class) = if user.disabled {
             ("Enable", "false", "")
@@ -252,7 +313,7 @@ fn Row(user: UserSummary, manage: bool, change: ServerAction<SetUserAccess>) -> 
                     {state_label}
                 </span>
             </td>
-            <td>{action}</td>
+            <td>{action} {export} {erasable}</td>
         </tr>
     }
 }

@@ -33,13 +33,17 @@ pub const ERASED: &str = "[erased]";
 /// subject.
 pub const ERASE_ACTION: &str = "user.erase";
 
-/// Detail keys holding words a signed-in person wrote themselves.
-const WRITTEN_BY_ACTOR: [&str; 4] = ["comment", "note", "reason", "why"];
+/// Detail keys holding what is a signed-in person's own: words they wrote,
+/// the groups they signed in with, their display preferences.
+const WRITTEN_BY_ACTOR: [&str; 6] = ["comment", "note", "reason", "why", "groups", "preferences"];
 /// Detail keys holding the username of the account a record's resource
 /// (`user/<id>`) names.
 const USERNAME_OF_RESOURCE: [&str; 2] = ["username", "userName"];
 /// Detail keys holding a person's name beside the key holding their id.
-const NAME_BESIDE_ID: [(&str, &str); 1] = [("requested_by", "requested_by_id")];
+const NAME_BESIDE_ID: [(&str, &str); 2] =
+    [("requested_by", "requested_by_id"), ("to", "to_person")];
+/// Detail keys holding a person as `{"id": …, "name": …}`.
+const PERSON_OBJECT: [&str; 1] = ["on_behalf_of"];
 
 /// One personal field of a record, as the record's hash commits to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +122,16 @@ pub fn classify(r: &Classified<'_>) -> BTreeMap<String, String> {
             && has(name)
         {
             fields.insert(format!("details.{name}"), subject.to_owned());
+        }
+    }
+    for key in PERSON_OBJECT {
+        let subject = details
+            .and_then(|d| d.get(key))
+            .and_then(|p| p.get("id"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        if let Some(subject) = subject {
+            fields.insert(format!("details.{key}"), subject.to_owned());
         }
     }
     fields
@@ -443,6 +457,16 @@ mod tests {
         let f = classify(&classified(true, "approval/1", &d));
         assert_eq!(f["details.requested_by"], "u-2");
         assert_eq!(f["actor.name"], "u-1");
+    }
+
+    #[test]
+    fn a_delegator_and_a_delegate_are_their_own() {
+        let d = json!({"on_behalf_of": {"id": "u-3", "name": "Dee"}, "to": "eve", "to_person": "u-4"});
+        let f = classify(&classified(true, "approval/1", &d));
+        assert_eq!(f["details.on_behalf_of"], "u-3");
+        assert_eq!(f["details.to"], "u-4");
+        let f = classify(&classified(true, "approval/1", &json!({"on_behalf_of": "u-3"})));
+        assert!(!f.contains_key("details.on_behalf_of"));
     }
 
     #[test]

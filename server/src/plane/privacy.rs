@@ -16,7 +16,7 @@ impl GantryPlane {
     /// A record about an account, naming it by id when it exists: a
     /// username in the clear would outlive the person's erasure (a refusal's
     /// record is hashed as written).
-    async fn about_user(
+    pub(super) async fn about_user(
         &self,
         ctx: &RequestContext,
         action: AuditAction,

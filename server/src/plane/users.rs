@@ -62,7 +62,7 @@ impl UserPort for GantryPlane {
         } else {
             AuditAction::UserEnable
         };
-        let event = self.event(ctx, action, format!("user/{id_or_username}"));
+        let event = self.about_user(ctx, action, id_or_username).await;
         let result = async {
             let me = self.authorize(ctx, &Action::ManageUsers)?;
             let user = self.find_user(id_or_username).await?;
