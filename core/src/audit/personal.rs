@@ -461,11 +461,16 @@ mod tests {
 
     #[test]
     fn a_delegator_and_a_delegate_are_their_own() {
-        let d = json!({"on_behalf_of": {"id": "u-3", "name": "Dee"}, "to": "eve", "to_person": "u-4"});
+        let d =
+            json!({"on_behalf_of": {"id": "u-3", "name": "Dee"}, "to": "eve", "to_person": "u-4"});
         let f = classify(&classified(true, "approval/1", &d));
         assert_eq!(f["details.on_behalf_of"], "u-3");
         assert_eq!(f["details.to"], "u-4");
-        let f = classify(&classified(true, "approval/1", &json!({"on_behalf_of": "u-3"})));
+        let f = classify(&classified(
+            true,
+            "approval/1",
+            &json!({"on_behalf_of": "u-3"}),
+        ));
         assert!(!f.contains_key("details.on_behalf_of"));
     }
 

@@ -25,7 +25,7 @@ pub struct Header {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Line {
     Header(Header),
-    Record(AuditRecord),
+    Record(Box<AuditRecord>),
     Checkpoint(Checkpoint),
 }
 
@@ -123,13 +123,13 @@ mod tests {
         };
         let mut out = Vec::new();
         write_line(&mut out, &Line::Header(header.clone())).unwrap();
-        write_line(&mut out, &Line::Record(record.clone())).unwrap();
+        write_line(&mut out, &Line::Record(Box::new(record.clone()))).unwrap();
         let mut reader = Reader::new(out.as_slice());
         assert_eq!(reader.header().unwrap(), header);
         let Some(Line::Record(back)) = reader.next_line().unwrap() else {
             panic!("a record");
         };
-        assert_eq!(back, record);
+        assert_eq!(*back, record);
         assert_eq!(back.computed_hash(), record.hash);
         assert!(reader.next_line().unwrap().is_none());
     }

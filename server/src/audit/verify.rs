@@ -244,7 +244,7 @@ pub fn verify_file(
                         .with_checkpoints(std::mem::take(&mut checkpoints))
                         .erasures_elsewhere()
                 });
-                v.push(record).map_err(FileVerifyError::Broken)?;
+                v.push(*record).map_err(FileVerifyError::Broken)?;
             }
         }
     }

@@ -219,7 +219,7 @@ async fn write_stretch(
                 break;
             }
             after = record.seq;
-            write_line(out, &Line::Record(record))?;
+            write_line(out, &Line::Record(Box::new(record)))?;
             written += 1;
         }
     }

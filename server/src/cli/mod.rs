@@ -11,6 +11,7 @@ pub use secrets::secret_args;
 
 pub mod alert_flags;
 pub mod audit;
+pub mod backup;
 pub mod client;
 pub mod flow_control_flags;
 pub mod metrics_flags;
@@ -88,6 +89,9 @@ pub enum Command {
     /// Verify, export or archive the audit log (reads the database directly).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Copy an embedded (SQLite) database while Gantry runs, and check the copy
+    /// (PostgreSQL: use pg_dump; see docs/ops/backup.md).
+    Backup(backup::BackupArgs),
     /// Create, list or revoke service tokens (works on the database directly).
     #[command(subcommand)]
     Token(token::TokenCommand),

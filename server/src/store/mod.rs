@@ -117,6 +117,9 @@ pub enum StoreError {
     /// dismissed meanwhile).
     #[error("the run is no longer waiting for attention")]
     AttentionClosed,
+    /// Not something this database does (the message says what to use).
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -253,6 +256,12 @@ pub trait Store:
 
     /// The session store living in this same database.
     fn sessions(&self) -> SessionBackend;
+
+    /// Writes a consistent copy of the whole database to `path` (which
+    /// must not exist) while it stays in use: SQLite's `VACUUM INTO`.
+    /// PostgreSQL answers [`StoreError::Unsupported`]: its own tools
+    /// (`pg_dump`, point-in-time recovery) back it up.
+    async fn backup_into(&self, path: &std::path::Path) -> StoreResult<()>;
 }
 
 /// Opens the database named by a `sqlite://…` or `postgres://…` URL.

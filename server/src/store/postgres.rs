@@ -160,4 +160,11 @@ impl Store for PgStore {
     fn sessions(&self) -> SessionBackend {
         SessionBackend::Postgres(SessionTable::new(self.pool.clone(), self.writes.clone()))
     }
+
+    async fn backup_into(&self, _path: &std::path::Path) -> StoreResult<()> {
+        Err(super::StoreError::Unsupported(
+            "a PostgreSQL database is backed up with PostgreSQL's own tools: `pg_dump -Fc` for a \
+             copy, WAL archiving for point-in-time recovery (docs/ops/backup.md)",
+        ))
+    }
 }

@@ -172,6 +172,19 @@ impl Store for SqliteStore {
     fn sessions(&self) -> SessionBackend {
         SessionBackend::Sqlite(SessionTable::new(self.pool.clone(), self.writes.clone()))
     }
+
+    /// `VACUUM INTO` reads in one transaction, so the copy is the database
+    /// at one moment, while writers go on (WAL).
+    async fn backup_into(&self, path: &std::path::Path) -> StoreResult<()> {
+        let target = path.to_str().ok_or_else(|| {
+            StoreError::Corrupt(format!("the path {} is not UTF-8", path.display()))
+        })?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

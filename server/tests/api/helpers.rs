@@ -104,6 +104,19 @@ impl TestApp {
         .await
     }
 
+    /// A server on the SQLite database file at `path` (a restored backup).
+    pub async fn spawn_on_sqlite_file(path: &std::path::Path, flags: &[&str]) -> TestApp {
+        let database = Some((format!("sqlite://{}", path.display()), path.to_owned()));
+        Self::launch_on(
+            Backend::Sqlite,
+            flags,
+            Arc::new(SystemClock),
+            false,
+            database,
+        )
+        .await
+    }
+
     async fn launch(
         backend: Backend,
         flags: &[&str],

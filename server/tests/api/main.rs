@@ -21,6 +21,7 @@ mod audit_processes;
 mod auth;
 mod authz_matrix;
 mod backpressure;
+mod backup;
 mod bundles;
 mod canaries;
 mod cli;

@@ -349,3 +349,64 @@ async fn a_chain_that_does_not_verify_is_not_converted_and_erasure_says_why(back
         "nothing erased"
     );
 }
+
+#[tokio::test]
+async fn the_users_page_exports_and_erases_without_javascript() {
+    let app = TestApp::spawn().await;
+    app.sign_in_as("admin").await;
+    let oscar = user_id(&app, "operator").await;
+    let (status, html) = app.get_html("/admin/users").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!(r#"href="/api/v1/users/{oscar}/export""#)),
+        "{html}"
+    );
+    // Erase is offered for disabled accounts only.
+    assert!(!html.contains(r#"aria-label="Erase operator""#));
+    let export = app
+        .client
+        .get(app.url(&format!("/api/v1/users/{oscar}/export")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200, "a signed-in admin downloads it");
+    assert_eq!(
+        app.api_post("/users/operator/disable", json!({})).await.0,
+        200
+    );
+    let (_, html) = app.get_html("/admin/users").await;
+    assert!(html.contains(r#"aria-label="Erase operator""#), "{html}");
+
+    // The username typed again, or nothing happens.
+    let resp = app
+        .server_fn("erase_user", &[("id", &oscar), ("confirm", "operater")])
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("type the account's username")
+    );
+    assert_eq!(
+        app.count_sql("SELECT COUNT(*) FROM users WHERE username = 'operator'")
+            .await,
+        1
+    );
+    let resp = app
+        .plain_form_post(
+            "erase_user",
+            "/admin/users",
+            &[("id", &oscar), ("confirm", "operator")],
+        )
+        .await;
+    assert_eq!(resp.status(), 302);
+    let (_, user) = app.api_get(&format!("/users/{oscar}")).await;
+    assert!(
+        user["username"].as_str().unwrap().starts_with("erased-"),
+        "{user}"
+    );
+    let (_, html) = app.get_html("/admin/users").await;
+    assert!(!html.contains("Oscar Operator"), "{html}");
+    assert!(!html.contains(r#"aria-label="Erase erased-"#));
+}
