@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 ROOT = Path(__file__).resolve().parents[2]
 
 import audit_sink  # noqa: E402
+import backup_restore  # noqa: E402
 import collector_down  # noqa: E402
 import disk_full  # noqa: E402
 import identity_provider  # noqa: E402
@@ -41,6 +42,7 @@ def main() -> int:
     ap.add_argument("--sink-outage", type=float, default=600.0, help="seconds the audit sink's collector stays down")
     ap.add_argument("--otel-samples", type=int, default=200, help="runs per side in the collector drill")
     ap.add_argument("--rotation", type=float, default=60.0, help="seconds of key rotations under sign-ins")
+    ap.add_argument("--backup-runs", type=int, default=10_000, help="finished runs in the database the backup drill copies")
     ap.add_argument("--seed", type=int, default=random.randrange(1, 1 << 31))
     args = ap.parse_args()
     gantry = args.gantry.resolve()
@@ -56,6 +58,7 @@ def main() -> int:
         "collector-down": lambda home: collector_down.drill(gantry, home, args.otel_samples),
         "identity-provider": lambda home: identity_provider.drill(gantry, home, ROOT, args.rotation),
         "audit-sink-outage": lambda home: audit_sink.drill(gantry, home, args.sink_outage),
+        "backup-restore": lambda home: backup_restore.drill(gantry, home, args.backup_runs),
     }
     chosen = args.only or list(drills)
     unknown = [n for n in chosen if n not in drills]
