@@ -142,6 +142,7 @@ impl Engine {
                     store.clone(),
                 ),
                 backlog: Default::default(),
+                retention: Default::default(),
             },
         ));
         Ok(Self {

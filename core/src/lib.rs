@@ -25,6 +25,7 @@ pub mod promotion;
 pub mod ratelimit;
 pub mod rbac;
 pub mod redirect;
+pub mod retention;
 pub mod role_mapping;
 pub mod run;
 pub mod scim;

@@ -63,6 +63,9 @@ pub enum Action {
     /// See and change rate-limit overrides. A token or group's limits
     /// apply in every environment, so it needs admin in every one.
     ManageRateLimits,
+    /// Purge what is past its retention now. It deletes run history in
+    /// every environment, so it needs admin in every one.
+    PurgeRetention,
 }
 
 impl Action {
@@ -90,6 +93,7 @@ impl Action {
             Action::ManageAlerts { .. } => "manage_alerts",
             Action::ManageAlertChannels => "manage_alert_channels",
             Action::ManageRateLimits => "manage_rate_limits",
+            Action::PurgeRetention => "purge_retention",
         }
     }
 }
@@ -313,6 +317,13 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
                 Decision::Allow
             } else {
                 Decision::deny("rate limits need the admin role in every environment (admin@*)")
+            }
+        }
+        Action::PurgeRetention => {
+            if admin_everywhere() {
+                Decision::Allow
+            } else {
+                Decision::deny("purging needs the admin role in every environment (admin@*)")
             }
         }
         Action::CancelRun { environment } => {

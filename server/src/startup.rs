@@ -53,6 +53,8 @@ pub struct Application {
     audit_checkpoints: Option<crate::audit::checkpoint::CheckpointSettings>,
     audit_sink: Option<crate::audit::sink::SinkSettings>,
     audit_watch: Option<crate::audit::watch::WatchSettings>,
+    /// How often the retention purge runs.
+    retention_interval: Duration,
     connections: crate::http::listener::ConnectionLimits,
     /// HTTPS, when --tls-cert is set (its files are watched for rotation).
     tls: Option<Arc<crate::http::tls::Tls>>,
@@ -158,6 +160,7 @@ impl Application {
                 bundle_keys: config.bundle_trusted_keys.clone(),
                 rate_limits,
                 backlog: config.backlog,
+                retention: config.retention.clone(),
             },
         ));
         if config.demo_workflows {
@@ -202,6 +205,7 @@ impl Application {
                         .map(|c| c.key.verifying_key()),
                 }
             }),
+            retention_interval: config.retention_interval,
             connections: config.connections,
             tls,
             alerting: crate::alerting::run::LoopSettings {
@@ -292,6 +296,11 @@ impl Application {
             ))
         });
         let gate = tokio::spawn(promotion_gate(self.plane.clone(), stop.clone()));
+        let retention = tokio::spawn(retention_purge(
+            self.plane.clone(),
+            self.retention_interval,
+            stop.clone(),
+        ));
         let audit_watch = self.audit_watch.map(|settings| {
             tokio::spawn(crate::audit::watch::run(
                 self.store.clone(),
@@ -343,6 +352,7 @@ impl Application {
         }
         let _ = scheduler.await;
         let _ = gate.await;
+        let _ = retention.await;
         if let Some(task) = audit_watch {
             let _ = task.await;
         }
@@ -412,6 +422,23 @@ async fn promotion_gate(plane: Arc<GantryPlane>, stop: CancellationToken) {
         }
         if let Err(e) = plane.advance_verifications().await {
             tracing::warn!(error = %e, "could not advance the verifications");
+        }
+    }
+}
+
+/// Purges what is past its retention every `every` (`--retention-interval`),
+/// the first pass one period after start (a restart loop can't turn into a
+/// purge loop).
+async fn retention_purge(plane: Arc<GantryPlane>, every: Duration, stop: CancellationToken) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if let Err(e) = plane.purge_due().await {
+            tracing::warn!(error = %e, "could not purge what is past its retention; retrying next time");
         }
     }
 }

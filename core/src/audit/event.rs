@@ -223,10 +223,13 @@ pub enum AuditAction {
     /// A rate-limit override set (or replaced) for a token or group.
     RateLimitSet,
     RateLimitDelete,
+    /// Run records, step logs or notification history past their
+    /// retention deleted (one record per batch, with its counts).
+    RetentionPurge,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 77] = [
+    pub const ALL: [AuditAction; 78] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -301,6 +304,7 @@ impl AuditAction {
         AuditAction::WebhookDelivery,
         AuditAction::RateLimitSet,
         AuditAction::RateLimitDelete,
+        AuditAction::RetentionPurge,
         AuditAction::ScheduleSkip,
         AuditAction::RunRerun,
         AuditAction::RunDismiss,
@@ -387,6 +391,7 @@ impl AuditAction {
             AuditAction::RunDismiss => "run.dismiss",
             AuditAction::RateLimitSet => "rate_limit.set",
             AuditAction::RateLimitDelete => "rate_limit.delete",
+            AuditAction::RetentionPurge => "retention.purge",
         }
     }
 

@@ -22,6 +22,7 @@ mod freezes;
 mod identity;
 mod promotions;
 mod rate_limits;
+mod retention;
 mod runs;
 mod scim;
 mod secrets;
@@ -43,6 +44,7 @@ pub use freezes::FreezePort;
 pub use identity::IdentityPort;
 pub use promotions::PromotionPort;
 pub use rate_limits::RateLimitPort;
+pub use retention::RetentionPort;
 pub use runs::RunPort;
 pub use scim::ScimPort;
 pub use secrets::SecretPort;
@@ -100,6 +102,7 @@ pub trait ControlPlane:
     + WebhookPort
     + RateLimitPort
     + DeadLetterPort
+    + RetentionPort
     + Send
     + Sync
     + 'static
@@ -126,6 +129,7 @@ impl<T> ControlPlane for T where
         + WebhookPort
         + RateLimitPort
         + DeadLetterPort
+        + RetentionPort
         + Send
         + Sync
         + 'static

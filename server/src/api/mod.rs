@@ -23,6 +23,7 @@ pub mod openapi;
 mod openapi_responses;
 mod promotions;
 mod rate_limits;
+mod retention;
 mod runs;
 pub mod scim;
 mod secrets;
@@ -142,6 +143,8 @@ pub fn router(environments: &gantry_core::Environments) -> Router<AppState> {
             "/webhooks/{hook}/retire-previous",
             post(webhooks::retire_previous),
         )
+        .route("/retention", get(retention::get))
+        .route("/retention/purge", post(retention::purge))
         .route("/rate-limits", get(rate_limits::get))
         .route("/rate-limits/overrides", post(rate_limits::set_override))
         .route(

@@ -8,7 +8,7 @@ use super::error::{ApiError, ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
 use super::openapi_responses::StandardResponses;
 use super::{
     alerts, approvals, audit, bundles, canaries, dead_letters, delegations, freezes, promotions,
-    rate_limits, runs, secrets, slos, tokens, users, webhooks, workflows,
+    rate_limits, retention, runs, secrets, slos, tokens, users, webhooks, workflows,
 };
 use crate::auth::SESSION_COOKIE;
 use axum::body::Bytes;
@@ -23,6 +23,7 @@ use gantry_core::bundle::{ImportOutcome, ImportedVersion};
 use gantry_core::environment::{ENVIRONMENT_NAME_PATTERN, MAX_ENVIRONMENT_NAME_LEN};
 use gantry_core::privacy::{ErasureReport, PersonExport};
 use gantry_core::ratelimit::QUOTA_PATTERN;
+use gantry_core::retention::{PerEnvironment, Purged, Retention, RetentionStatus};
 use gantry_core::run::{
     AttemptStatus, AttemptView, LogLine, LogPage, LogStream, RunDetail, RunPage, RunStatus,
     RunSummary, StepRun, StepStatus, Trigger,
@@ -150,6 +151,8 @@ pub const SESSION_SCHEME: &str = "session";
         rate_limits::get,
         rate_limits::set_override,
         rate_limits::delete_override,
+        retention::get,
+        retention::purge,
         document,
     ),
     components(schemas(
@@ -210,6 +213,10 @@ pub const SESSION_SCHEME: &str = "session";
         UserSource,
         PersonExport,
         ErasureReport,
+        RetentionStatus,
+        Retention,
+        PerEnvironment,
+        Purged,
         AuditRecord,
         PersonalField,
         AuditPage,
@@ -238,6 +245,7 @@ pub const SESSION_SCHEME: &str = "session";
         (name = "secrets", description = "Secret providers' health (admins and auditors); never a value."),
         (name = "alerts", description = "Alert rules with backtests, notification channels (credentials write-only), silences and mute windows, what fired and what was sent."),
         (name = "slos", description = "Service level objectives per workflow and environment: SLI, error budget, burn rates and the runs that spent budget, from exact run counts."),
+        (name = "retention", description = "How long runs, step logs and notification history are kept; the database's size; purging what is due (admin in every environment)."),
         (name = "rate-limits", description = "Quotas per request class and admins' overrides per token or group (admin in every environment)."),
         (name = "webhooks", description = "Inbound webhooks (admins of their environment): hooks starting a workflow on signed deliveries to POST /hooks/{hook}, secret rotation, recent deliveries."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),

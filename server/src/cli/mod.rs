@@ -15,6 +15,7 @@ pub mod backup;
 pub mod client;
 pub mod flow_control_flags;
 pub mod metrics_flags;
+pub mod retention_flags;
 pub mod sandbox;
 pub mod secret_providers;
 mod secrets;
@@ -517,6 +518,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub metrics: metrics_flags::MetricsFlags,
+
+    #[command(flatten)]
+    pub retention: retention_flags::RetentionFlags,
 
     #[command(flatten)]
     pub alerts: alert_flags::AlertFlags,

@@ -131,6 +131,7 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             bundle_keys: Vec::new(),
             rate_limits,
             backlog: Default::default(),
+            retention: Default::default(),
         },
     ))
 }

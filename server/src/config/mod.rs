@@ -83,6 +83,10 @@ pub struct Config {
     pub alerting: AlertingConfig,
     /// How often `serve` verifies the audit chain (`None`: never).
     pub audit_verify_interval: Option<Duration>,
+    /// How long runs, step logs and notification history are kept
+    /// (`--retain-*`), and how often the purge runs.
+    pub retention: gantry_core::retention::Retention,
+    pub retention_interval: Duration,
     /// Who resolves remote workers' secrets, per environment.
     pub remote_worker_secrets: crate::secrets::remote::RemoteWorkerSecrets,
     /// Header deadline and connections per address.

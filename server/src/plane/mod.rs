@@ -18,6 +18,7 @@ mod people;
 mod privacy;
 mod promotions;
 mod rate_limits;
+mod retention;
 pub(crate) mod runs;
 pub mod scim;
 mod secrets;
@@ -74,6 +75,8 @@ pub struct PlaneSettings {
     pub rate_limits: Arc<crate::ratelimit::Limiter>,
     /// Backpressure on triggers: limits on unfinished runs.
     pub backlog: crate::store::runs::BacklogLimits,
+    /// How long runs, step logs and notification history are kept.
+    pub retention: gantry_core::retention::Retention,
 }
 
 pub struct GantryPlane {

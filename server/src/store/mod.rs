@@ -33,6 +33,7 @@ mod postgres;
 pub mod promotions;
 pub mod queue;
 pub mod rate_limits;
+pub mod retention;
 pub mod run_views;
 pub mod runs;
 pub mod schedules;
@@ -59,6 +60,7 @@ pub use postgres::open_postgres_pool;
 pub use promotions::PromotionStore;
 pub use queue::QueueStore;
 pub use rate_limits::RateLimitStore;
+pub use retention::RetentionStore;
 pub use run_views::RunViewStore;
 pub use runs::RunStore;
 pub use schedules::ScheduleStore;
@@ -234,6 +236,7 @@ pub trait Store:
     + WebhookStore
     + RateLimitStore
     + PersonalDataStore
+    + RetentionStore
 {
     fn backend(&self) -> Backend;
 

@@ -44,6 +44,8 @@ const FINISHED_HOUR: &str = "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD
 /// serialized them (measured: no-op shell steps 335–372 → 243–292 a
 /// second, HTTP 949–952 → 744–869). Claims run in their own transactions,
 /// with `SKIP LOCKED`.
+/// The database's size on disk, bytes (retention's status).
+const DATABASE_BYTES: &str = "SELECT pg_database_size(current_database())";
 const HANDS_OFF: bool = false;
 /// PostgreSQL picks the runs-needing-attention index by itself.
 const ATTENTION_INDEX: &str = "";

@@ -40,6 +40,9 @@ const FINISHED_HOUR: &str = "strftime('%Y-%m-%dT%H', finished_at)";
 /// A finishing attempt's transaction leases its worker the next ready step
 /// (`Handoff::claim`): writes take turns here, so the claim it saves is a
 /// whole turn (no-op HTTP steps, 1 slot: 812–883 → 1,097–1,251 a second).
+/// The database's size on disk, bytes (retention's status).
+const DATABASE_BYTES: &str =
+    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
 const HANDS_OFF: bool = true;
 /// The runs needing attention counted from their own partial index: left
 /// to choose, SQLite takes `runs_status_id` and reads every failed run's

@@ -459,6 +459,11 @@ fn table() -> Vec<Row> {
             empty,
         ),
         rest("post", "/users/{user}/enable", AdminEverywhere, NONE, empty),
+        rest("get", "/users/{user}/export", AdminEverywhere, NONE, empty),
+        rest("post", "/users/{user}/erase", AdminEverywhere, NONE, empty),
+        rest("get", "/retention", Anywhere(AUDITORS), NONE, empty),
+        // Nothing is due here: an allowed purge removes nothing.
+        rest("post", "/retention/purge", AdminEverywhere, NONE, empty),
         rest("get", "/secret-providers", Anywhere(AUDITORS), NONE, empty),
         // No such provider here: an allowed call stops at 404.
         rest("post", "/secrets/invalidate", AdminEverywhere, NONE, |_| {
@@ -774,6 +779,11 @@ fn table() -> Vec<Row> {
         server_fn("users", Anywhere(AUDITORS), NONE, empty),
         server_fn("set_user_access", AdminEverywhere, NONE, |_| {
             form(&[("id", "no-such-user"), ("disabled", "true")])
+        }),
+        // The form looks the account up first (as the Users page may:
+        // auditors too, 404 here); erasing itself is admin@* (the REST row).
+        server_fn("erase_user", Anywhere(AUDITORS), NONE, |_| {
+            form(&[("id", "no-such-user"), ("confirm", "no-such-user")])
         }),
         server_fn("audit", Anywhere(AUDITORS), NONE, |_| {
             form(&[("query[limit]", "5")])

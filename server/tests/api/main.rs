@@ -58,6 +58,7 @@ mod rate_limits;
 mod recovery;
 mod remote_workers;
 mod rest_api;
+mod retention;
 mod run_pages;
 mod scim;
 mod scim_compliance;

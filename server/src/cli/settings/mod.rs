@@ -49,6 +49,12 @@ impl ServeArgs {
             Ok(e) => e,
             Err(e) => return fail(format!("--environments (GANTRY_ENVIRONMENTS): {e}")),
         };
+        let environment_names: Vec<String> =
+            environments.iter().map(|e| e.as_str().to_owned()).collect();
+        let retention = match args.retention.retention(&environment_names) {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
         let token_approvals = match token_approvals(args.token_approvals.as_deref(), &environments)
         {
             Ok(t) => t,
@@ -290,6 +296,8 @@ impl ServeArgs {
                 give_up_after: args.alerts.notification_give_up_after,
             },
             audit_verify_interval: Some(args.audit.audit_verify_interval).filter(|d| !d.is_zero()),
+            retention,
+            retention_interval: args.retention.retention_interval,
             connections: crate::http::listener::ConnectionLimits {
                 header_read_timeout: args.edge.header_read_timeout,
                 max_per_address: args.edge.max_connections_per_address,

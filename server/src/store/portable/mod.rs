@@ -11,8 +11,8 @@
 //! accept. Plain Rust, no macros, no generics over the database.
 
 use super::{
-    ATTENTION_INDEX, Adapter, Db, FINISHED_HOUR, FOR_SHARE, FOR_UPDATE, HANDS_OFF, RAN_MICROS,
-    SKIP_LOCKED, begin_write, notify_work,
+    ATTENTION_INDEX, Adapter, DATABASE_BYTES, Db, FINISHED_HOUR, FOR_SHARE, FOR_UPDATE, HANDS_OFF,
+    RAN_MICROS, SKIP_LOCKED, begin_write, notify_work,
 };
 
 mod alert_facts;
@@ -29,6 +29,7 @@ mod personal_data;
 mod promotions;
 mod queue;
 mod rate_limits;
+mod retention;
 mod run_rows;
 mod run_views;
 mod runs;
