@@ -52,16 +52,17 @@ def unfinished(db: Path) -> int:
         return c.execute("SELECT count(*) FROM runs WHERE status IN ('queued', 'running')").fetchone()[0]
 
 
-def run_ids(db: Path) -> set[str]:
+def run_ids(db: Path) -> dict[str, str]:
+    """Each run's id with its workflow and how it was started."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
-        return {r[0] for r in c.execute("SELECT id FROM runs")}
+        return {r[0]: f"{r[1]} ({r[2]})" for r in c.execute("SELECT id, workflow_name, trigger_kind FROM runs")}
 
 
 def drill(gantry: Path, home: Path, runs: int) -> Report:
     report = Report("backup-restore", f"Backup under load and restore (SQLite, {runs:,} runs)")
     db = home / "a" / "gantry.db"
     db.parent.mkdir()
-    a = Gantry(gantry, f"sqlite://{db}", home / "a", ["--dev", "--worker-slots", "4", "--rate-limit", "trigger=off"])
+    a = Gantry(gantry, f"sqlite://{db}", home / "a", ["--dev", "--no-demo", "--worker-slots", "4", "--rate-limit", "trigger=off"])
     a.start()
     try:
         status, body = a.api.call("POST", "/workflows", SPEC, content_type="application/yaml")
@@ -100,7 +101,7 @@ def drill(gantry: Path, home: Path, runs: int) -> Report:
     restored.parent.mkdir()
     took = time.monotonic()
     shutil.copy(backup, restored)
-    c = Gantry(gantry, f"sqlite://{restored}", home / "restored", ["--dev", "--worker-slots", "2"])
+    c = Gantry(gantry, f"sqlite://{restored}", home / "restored", ["--dev", "--no-demo", "--worker-slots", "2"])
     c.start()
     try:
         wait_for("the restored serve ready", lambda: c.root.probe("/readyz") == 200, 120)
@@ -114,9 +115,9 @@ def drill(gantry: Path, home: Path, runs: int) -> Report:
             raise DrillFailed(f"the restored chain does not verify: {verify.stdout}{verify.stderr}")
         report.saw("`gantry audit verify` of the restored database", f"{verify_s:.2f} s: {verify.stdout.strip()}")
         held = run_ids(restored)
-        strangers = held - set(answered)
+        strangers = {i: w for i, w in held.items() if i not in set(answered)}
         if strangers:
-            raise DrillFailed(f"{len(strangers)} run(s) in the copy were never answered")
+            raise DrillFailed(f"{len(strangers)} run(s) in the copy were never answered: {list(strangers.items())[:3]}")
         report.saw("runs in the copy", f"{len(held):,}, every one answered by the original ({len(answered) - len(held)} answered after the copy)")
         status, body = c.api.call("POST", "/workflows/drill-tiny/runs", {"environment": "dev"})
         if status != 201:

@@ -7,7 +7,7 @@
 //! Promotions and deployments are separate reads: if they fail, their
 //! sections say so and the rest of the page still works.
 
-use crate::api::{get_overview, list_deployments, list_promotions, promotion_href};
+use crate::api::{get_overview, get_retention, list_deployments, list_promotions, promotion_href};
 use crate::components::data_table::DataTable;
 use crate::components::firing_alerts::FiringAlerts;
 use crate::components::layout::{Shell, use_shell};
@@ -165,6 +165,7 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
                 <dd>{system.database}</dd>
                 <dt>"Migrations applied"</dt>
                 <dd>{system.migrations_applied}</dd>
+                <RetentionFacts />
             </dl>
         </section>
     }
@@ -252,6 +253,61 @@ fn EnvironmentSection(health: EnvironmentHealth, hours: u32) -> impl IntoView {
 }
 
 /// Promotion requests waiting, oldest first (the longest wait on top).
+/// The database's size and what retention would purge now, for admins and
+/// auditors (others aren't asked: the port would refuse, and record it).
+#[component]
+fn RetentionFacts() -> impl IntoView {
+    let shell = use_shell();
+    let status = Resource::new(
+        || (),
+        move |_| async move {
+            let allowed = shell
+                .principal()
+                .await
+                .is_some_and(|p| decide(&p, &Action::ViewAdmin).is_allowed());
+            if !allowed {
+                return Ok::<_, AppError>(None);
+            }
+            get_retention().await.map(Some)
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                status
+                    .get()
+                    .and_then(Result::ok)
+                    .flatten()
+                    .map(|s| {
+                        let due = &s.due;
+                        let freed = if s.retention.is_off() {
+                            "Kept for ever: no retention is set (--retain-runs, --retain-step-logs, --retain-notifications)".to_owned()
+                        } else if due.is_empty() {
+                            "Nothing is past its retention".to_owned()
+                        } else {
+                            format!(
+                                "The next purge removes {} run(s), the step logs of {} more, and {} notification(s)",
+                                due.runs,
+                                due.runs_logs_purged,
+                                due.notifications + due.alert_transitions,
+                            )
+                        };
+                        view! {
+                            <dt>"Database size"</dt>
+                            <dd data-database-bytes=s.database_bytes>{megabytes(s.database_bytes)}</dd>
+                            <dt>"Retention"</dt>
+                            <dd data-retention>{freed}</dd>
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
 #[component]
 fn PendingPromotions() -> impl IntoView {
     let list = Resource::new(

@@ -780,6 +780,7 @@ fn table() -> Vec<Row> {
         server_fn("set_user_access", AdminEverywhere, NONE, |_| {
             form(&[("id", "no-such-user"), ("disabled", "true")])
         }),
+        server_fn("retention", Anywhere(AUDITORS), NONE, empty),
         // The form looks the account up first (as the Users page may:
         // auditors too, 404 here); erasing itself is admin@* (the REST row).
         server_fn("erase_user", Anywhere(AUDITORS), NONE, |_| {

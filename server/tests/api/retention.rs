@@ -180,3 +180,26 @@ async fn serve_purges_on_its_own_and_refuses_settings_that_would_lose_data() {
         assert!(err.0.contains(says), "{flag} {value}: {}", err.0);
     }
 }
+
+#[tokio::test]
+async fn the_overview_shows_admins_the_database_size_and_what_retention_frees() {
+    let app = TestApp::spawn_with(&["--dev", "--retain-step-logs", "dev=2d"]).await;
+    app.sign_in_as("admin").await;
+    let (status, html) = app.get_html("/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Database size"), "{html}");
+    assert!(html.contains("data-database-bytes="), "{html}");
+    assert!(html.contains("Nothing is past its retention"), "{html}");
+
+    let viewer = TestApp::spawn_with(&["--dev"]).await;
+    viewer.sign_in_as("viewer").await;
+    let (status, html) = viewer.get_html("/").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("Database size"), "{html}");
+    let denied = crate::audit::all_records(&viewer)
+        .await
+        .iter()
+        .filter(|r| r["action"] == "view.denied")
+        .count();
+    assert_eq!(denied, 0, "a viewer's Overview asks for nothing it may not see");
+}
