@@ -144,6 +144,19 @@ fn RunView(data: RunData) -> impl IntoView {
         </section>
         <section aria-labelledby="logs-heading">
             <h2 id="logs-heading">"Logs"</h2>
+            {move || {
+                run.get()
+                    .logs_purged_at
+                    .map(|at| {
+                        view! {
+                            <p class="hint" data-logs-purged>
+                                "This run's step logs were deleted by the retention settings on "
+                                <Time at />
+                                "."
+                            </p>
+                        }
+                    })
+            }}
             <StepLogs live />
         </section>
     }

@@ -126,6 +126,9 @@ pub struct RunDetail {
     /// or who re-ran or dismissed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attention: Option<super::attention::Attention>,
+    /// When retention purged this run's step logs (`--retain-step-logs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs_purged_at: Option<DateTime<Utc>>,
 }
 
 /// Where a failed run failed: its first failed step, and that step's last

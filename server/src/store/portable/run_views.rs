@@ -130,7 +130,7 @@ impl RunViewStore for Adapter {
     async fn run_detail(&self, id: &str) -> StoreResult<Option<RunDetail>> {
         let sql = format!(
             "SELECT {RUN_COLUMNS}, inputs, rerun_of, rerun_mode, attention_closed_at,
-                    attention_closed_by, attention_note, attention_rerun
+                    attention_closed_by, attention_note, attention_rerun, logs_purged_at
              FROM runs WHERE id = $1"
         );
         let Some(row) = sqlx::query(&sql)
@@ -222,6 +222,7 @@ impl RunViewStore for Adapter {
             rerun_of: row.try_get("rerun_of")?,
             rerun_mode: rerun_mode.as_deref().and_then(RerunMode::parse),
             attention,
+            logs_purged_at: row.try_get("logs_purged_at")?,
             inputs,
             error: head.error.clone(),
             deadline: head.deadline,
