@@ -97,7 +97,7 @@ impl PerEnvironment {
 }
 
 fn days(seconds: u64) -> String {
-    if seconds % DAY == 0 {
+    if seconds.is_multiple_of(DAY) {
         format!("{} days", seconds / DAY)
     } else {
         format!("{seconds} s")

@@ -201,5 +201,8 @@ async fn the_overview_shows_admins_the_database_size_and_what_retention_frees() 
         .iter()
         .filter(|r| r["action"] == "view.denied")
         .count();
-    assert_eq!(denied, 0, "a viewer's Overview asks for nothing it may not see");
+    assert_eq!(
+        denied, 0,
+        "a viewer's Overview asks for nothing it may not see"
+    );
 }
