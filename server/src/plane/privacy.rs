@@ -22,11 +22,16 @@ impl GantryPlane {
         action: AuditAction,
         id_or_username: &str,
     ) -> AuditEvent {
-        let named = match self.find_user(id_or_username).await {
-            Ok(user) => user.id.0,
-            Err(_) => id_or_username.to_owned(),
-        };
-        self.event(ctx, action, format!("user/{named}"))
+        let resource = self.account_resource(id_or_username).await;
+        self.event(ctx, action, resource)
+    }
+
+    /// `user/<id>` for an account that exists, else as asked.
+    pub(super) async fn account_resource(&self, id_or_username: &str) -> String {
+        match self.find_user(id_or_username).await {
+            Ok(user) => format!("user/{}", user.id.0),
+            Err(_) => format!("user/{id_or_username}"),
+        }
     }
 
     pub(super) async fn export_person(

@@ -45,7 +45,10 @@ impl UserPort for GantryPlane {
         ctx: &RequestContext,
         id_or_username: &str,
     ) -> Result<UserSummary, PortError> {
-        self.authorize_view(ctx, &Action::ViewUsers, &format!("user/{id_or_username}"))
+        // A refusal's record names the account by id (a username in the
+        // clear would outlive the person's erasure).
+        let resource = self.account_resource(id_or_username).await;
+        self.authorize_view(ctx, &Action::ViewUsers, &resource)
             .await?;
         let user = self.find_user(id_or_username).await?;
         self.summary_of(user).await

@@ -89,6 +89,8 @@ async fn an_erased_person_reads_as_a_pseudonym_and_the_chain_still_verifies(back
     let viewer = app.person("viewer").await;
     let (status, _) = viewer.get("/users/operator/export").await;
     assert_eq!(status, 403, "only admins export");
+    let (status, _) = viewer.get("/users/operator").await;
+    assert_eq!(status, 403, "viewers don't review access");
 
     // An enabled account is refused: the identity provider deprovisions first.
     let (status, refused) = app.api_post("/users/operator/erase", json!({})).await;
@@ -152,7 +154,8 @@ async fn an_erased_person_reads_as_a_pseudonym_and_the_chain_still_verifies(back
     assert!(!erasure.to_string().contains("Oscar"), "{erasure}");
     for sql in [
         format!("SELECT COUNT(*) FROM audit_personal WHERE subject = '{oscar}'"),
-        "SELECT COUNT(*) FROM audit_log WHERE actor_name LIKE '%Oscar%' OR details LIKE '%Oscar%' OR details LIKE '%operator%'".into(),
+        // Refusals about the account (a viewer's export above) name it by id.
+        "SELECT COUNT(*) FROM audit_log WHERE actor_name LIKE '%Oscar%' OR details LIKE '%Oscar%' OR details LIKE '%operator%' OR resource LIKE '%operator%'".into(),
         "SELECT COUNT(*) FROM runs WHERE triggered_by LIKE '%Oscar%'".into(),
         "SELECT COUNT(*) FROM users WHERE username = 'operator' OR display_name LIKE '%Oscar%'".into(),
     ] {

@@ -20,6 +20,27 @@ const FINISHED_BEFORE: &str = "SELECT id FROM runs
      WHERE environment = $1 AND finished_at IS NOT NULL AND finished_at < $2
        AND status NOT IN ('queued', 'running')";
 
+/// Narrows [`FINISHED_BEFORE`] to runs that still have their logs.
+const LOGS_KEPT: &str = " AND logs_purged_at IS NULL";
+
+/// Up to `batch` ids of runs due, oldest first (`and`: a further condition).
+async fn due_runs(
+    tx: &mut Tx,
+    and: &str,
+    environment: &str,
+    before: DateTime<Utc>,
+    batch: u32,
+) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar(&format!(
+        "{FINISHED_BEFORE}{and} ORDER BY finished_at LIMIT $3"
+    ))
+    .bind(environment)
+    .bind(before)
+    .bind(i64::from(batch))
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
 /// `DELETE FROM table WHERE column IN (ids)`, rows removed.
 async fn delete_in(tx: &mut Tx, table: &str, column: &str, ids: &[String]) -> StoreResult<u64> {
     let mut q = QueryBuilder::<Db>::new(format!("DELETE FROM {table} WHERE {column} IN ("));
@@ -37,13 +58,7 @@ async fn purge_runs(
     before: DateTime<Utc>,
     batch: u32,
 ) -> StoreResult<Purged> {
-    let ids: Vec<String> =
-        sqlx::query_scalar(&format!("{FINISHED_BEFORE} ORDER BY finished_at LIMIT $3"))
-            .bind(environment)
-            .bind(before)
-            .bind(i64::from(batch))
-            .fetch_all(&mut **tx)
-            .await?;
+    let ids = due_runs(tx, "", environment, before, batch).await?;
     if ids.is_empty() {
         return Ok(Purged::default());
     }
@@ -67,14 +82,7 @@ async fn purge_logs(
     batch: u32,
     now: DateTime<Utc>,
 ) -> StoreResult<Purged> {
-    let ids: Vec<String> = sqlx::query_scalar(&format!(
-        "{FINISHED_BEFORE} AND logs_purged_at IS NULL ORDER BY finished_at LIMIT $3"
-    ))
-    .bind(environment)
-    .bind(before)
-    .bind(i64::from(batch))
-    .fetch_all(&mut **tx)
-    .await?;
+    let ids = due_runs(tx, LOGS_KEPT, environment, before, batch).await?;
     if ids.is_empty() {
         return Ok(Purged::default());
     }
@@ -196,7 +204,7 @@ impl RetentionStore for Adapter {
                 before,
             } => {
                 let runs: i64 = sqlx::query_scalar(&format!(
-                    "SELECT COUNT(*) FROM ({FINISHED_BEFORE} AND logs_purged_at IS NULL) due"
+                    "SELECT COUNT(*) FROM ({FINISHED_BEFORE}{LOGS_KEPT}) due"
                 ))
                 .bind(environment)
                 .bind(*before)
