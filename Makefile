@@ -21,7 +21,7 @@ GANTRY := target/debug/gantry
 STAMPS := target/.stamps
 APT_UPDATED := $(STAMPS)/apt-updated
 
-.PHONY: help run test tools tools-build tools-e2e tools-deny tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel ops-check systemd-check binaryen site server fmt-check deny clippy unit e2e fuzz-long release bench bench-sizes drills load soak clean
+.PHONY: help run test tools tools-build tools-e2e tools-deny tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager tools-rotel tools-systemd ops-check systemd-check binaryen site server fmt-check deny clippy unit e2e fuzz-long release bench bench-sizes drills load soak clean
 
 help:
 	@echo "make run    start the dashboard at http://127.0.0.1:3000 (dev mode, embedded SQLite)"
@@ -50,7 +50,7 @@ test: tools-build tools-e2e tools-postgres tools-nextest tools-scim tools-openba
 
 ## ---- tools (idempotent) ----------------------------------------------------
 
-tools: tools-build tools-e2e tools-deny tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager
+tools: tools-build tools-e2e tools-deny tools-systemd tools-postgres tools-nextest tools-scim tools-schemathesis tools-openbao tools-prometheus tools-alertmanager
 
 # Checks are cheap, so they run every time: a removed tool is reinstalled.
 tools-build:
@@ -183,6 +183,12 @@ tools-postgres:
 	  $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql \
 	  && (service postgresql stop >/dev/null 2>&1 || true); fi
 
+# systemd-analyze (Debian's systemd package; nothing is started) for
+# make systemd-check.
+tools-systemd:
+	@if command -v systemd-analyze >/dev/null 2>&1; then :; else \
+	  $(MAKE) $(APT_UPDATED) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd; fi
+
 $(APT_UPDATED):
 	@mkdir -p $(STAMPS)
 	apt-get update -qq
@@ -272,7 +278,7 @@ ops-check: tools-prometheus
 # The install guide's systemd units (docs/ops/install.md) pass
 # `systemd-analyze verify` and stay within their security exposure; needs
 # the gantry binary `make unit` built (installs Debian's systemd if missing).
-systemd-check:
+systemd-check: tools-systemd
 	scripts/check-systemd-units.sh $(or $(CARGO_TARGET_DIR),target)/debug/gantry
 
 fmt-check:
