@@ -308,6 +308,22 @@ pub fn reunite(record: &mut AuditRecord, mut kept: BTreeMap<String, (String, Str
     }
 }
 
+/// What a format-2 record's hash commits to for its personal fields, and
+/// what its row stores: `{field: {subject, digest}}`, never a salt or value.
+pub fn commitments(record: &AuditRecord) -> Value {
+    record
+        .personal
+        .iter()
+        .map(|(field, p)| {
+            (
+                field.clone(),
+                serde_json::json!({"subject": p.subject, "digest": p.digest}),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
 /// The hashed form of a format-2 record: personal fields blanked (their
 /// values are not hashed), their subjects and digests committed instead.
 pub(super) fn commit(record: &AuditRecord, fields: &mut Value) {
@@ -326,17 +342,7 @@ pub(super) fn commit(record: &AuditRecord, fields: &mut Value) {
         }
     }
     fields["format"] = Value::from(record.format);
-    fields["personal"] = record
-        .personal
-        .iter()
-        .map(|(field, p)| {
-            (
-                field.clone(),
-                serde_json::json!({"subject": p.subject, "digest": p.digest}),
-            )
-        })
-        .collect::<serde_json::Map<_, _>>()
-        .into();
+    fields["personal"] = commitments(record);
     if let Some(legacy) = &record.legacy_hash {
         fields["legacy_hash"] = Value::String(legacy.clone());
     }

@@ -159,8 +159,8 @@ pub async fn export(
     params(("user" = String, Path, description = "The account's id or username.")),
     responses(
         (status = 200, description = "What was erased (audited).", body = ErasureReport),
-        (status = 401, description = "No or bad credentials.", body = ErrorEnvelope),
-        (status = 403, description = "Needs admin in every environment and a recent sign-in (step-up).", body = ErrorEnvelope),
+        (status = 401, description = "No or bad credentials, or a sign-in older than --step-up-max-age (`step_up_required`: sign in again).", body = ErrorEnvelope),
+        (status = 403, description = "Needs admin in every environment.", body = ErrorEnvelope),
         (status = 404, description = "No such account.", body = ErrorEnvelope),
         (status = 409, description = "The account is still enabled (deprovision or disable it first), or it is your own.", body = ErrorEnvelope),
         (status = 500, description = "Internal error.", body = ErrorEnvelope),

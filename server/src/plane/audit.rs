@@ -88,13 +88,25 @@ impl GantryPlane {
     ) -> Result<&'a Principal, PortError> {
         match self.authorize(ctx, action) {
             Err(err @ PortError::Forbidden { .. }) => {
-                let event = self
-                    .event(ctx, AuditAction::ViewDenied, resource)
-                    .detail("action", serde_json::to_value(action).unwrap_or_default());
-                self.settle(event, Err(err)).await
+                self.view_denied(ctx, action, resource, err).await
             }
             other => other,
         }
+    }
+
+    /// Records a view refused by authorization (`view.denied`) and passes
+    /// the refusal on.
+    pub(crate) async fn view_denied<T>(
+        &self,
+        ctx: &RequestContext,
+        action: &Action,
+        resource: &str,
+        err: PortError,
+    ) -> Result<T, PortError> {
+        let event = self
+            .event(ctx, AuditAction::ViewDenied, resource)
+            .detail("action", serde_json::to_value(action).unwrap_or_default());
+        self.settle(event, Err(err)).await
     }
 
     pub(crate) async fn append_standalone(&self, event: AuditEvent) {

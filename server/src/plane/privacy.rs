@@ -7,23 +7,25 @@
 use crate::plane::{GantryPlane, internal};
 use crate::store::personal_data::Erasure;
 use gantry_core::audit::{AuditAction, AuditEvent};
-use gantry_core::port::{RequestContext, UserPort};
+use gantry_core::port::RequestContext;
 use gantry_core::privacy::{EXPORT_FORMAT, ErasureReport, PersonExport, pseudonym};
 use gantry_core::rbac::Action;
 use gantry_core::{PortError, UserId};
 
 impl GantryPlane {
-    /// A record about an account, naming it by id when it exists: a
-    /// username in the clear would outlive the person's erasure (a refusal's
-    /// record is hashed as written).
-    pub(super) async fn about_user(
+    /// Records a refusal or failure about an account naming it by id when
+    /// it exists (a username in the clear would outlive the person's
+    /// erasure); the lookup happens only then.
+    pub(super) async fn settle_about_account<T>(
         &self,
-        ctx: &RequestContext,
-        action: AuditAction,
+        mut event: AuditEvent,
         id_or_username: &str,
-    ) -> AuditEvent {
-        let resource = self.account_resource(id_or_username).await;
-        self.event(ctx, action, resource)
+        result: Result<T, PortError>,
+    ) -> Result<T, PortError> {
+        if result.is_err() {
+            event.resource = self.account_resource(id_or_username).await;
+        }
+        self.settle(event, result).await
     }
 
     /// `user/<id>` for an account that exists, else as asked.
@@ -39,14 +41,16 @@ impl GantryPlane {
         ctx: &RequestContext,
         id_or_username: &str,
     ) -> Result<PersonExport, PortError> {
-        let event = self
-            .about_user(ctx, AuditAction::UserExport, id_or_username)
-            .await;
+        let event = self.event(
+            ctx,
+            AuditAction::UserExport,
+            format!("user/{id_or_username}"),
+        );
         let result = async {
             self.authorize(ctx, &Action::ManageUsers)?;
             let user = self.find_user(id_or_username).await?;
             let id = user.id.clone();
-            let account = self.user(ctx, &id.0).await?;
+            let account = self.summary_of(user).await?;
             let scim_resource = self
                 .store
                 .scim_user(&id.0)
@@ -81,7 +85,8 @@ impl GantryPlane {
             })
         }
         .await;
-        self.settle(event, result).await
+        self.settle_about_account(event, id_or_username, result)
+            .await
     }
 
     pub(super) async fn erase_person(
@@ -89,9 +94,11 @@ impl GantryPlane {
         ctx: &RequestContext,
         id_or_username: &str,
     ) -> Result<ErasureReport, PortError> {
-        let event = self
-            .about_user(ctx, AuditAction::UserErase, id_or_username)
-            .await;
+        let event = self.event(
+            ctx,
+            AuditAction::UserErase,
+            format!("user/{id_or_username}"),
+        );
         let result = async {
             let me = self.authorize(ctx, &Action::ManageUsers)?;
             // Irreversible: a person must have signed in recently (a
@@ -144,6 +151,7 @@ impl GantryPlane {
             Ok(report)
         }
         .await;
-        self.settle(event, result).await
+        self.settle_about_account(event, id_or_username, result)
+            .await
     }
 }

@@ -117,6 +117,14 @@ async fn an_erased_person_reads_as_a_pseudonym_and_the_chain_still_verifies(back
         "{report}"
     );
 
+    // Erasing again finds nothing more of theirs, and says so.
+    let (status, again) = app
+        .api_post(&format!("/users/{oscar}/erase"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["audit_fields_erased"], 0, "{again}");
+    assert_eq!(again["rows"].get("runs"), None, "{again}");
+
     // Outside the audit log: the pseudonym.
     let (_, user) = app.api_get(&format!("/users/{oscar}")).await;
     assert_eq!(user["username"], pseudonym.as_str());
@@ -412,4 +420,36 @@ async fn the_users_page_exports_and_erases_without_javascript() {
     let (_, html) = app.get_html("/admin/users").await;
     assert!(!html.contains("Oscar Operator"), "{html}");
     assert!(!html.contains(r#"aria-label="Erase erased-"#));
+}
+
+#[tokio::test]
+async fn erasing_needs_a_recent_sign_in() {
+    let clock = std::sync::Arc::new(gantry_server::runtime::clock::ShiftedClock::default());
+    let app = TestApp::spawn_with_clock(
+        Backend::Sqlite,
+        &["--dev", "--step-up-max-age", "5m"],
+        clock.clone(),
+    )
+    .await;
+    assert_eq!(
+        app.api_post("/users/operator/disable", json!({})).await.0,
+        200
+    );
+    let admin = app.person("admin").await;
+    clock.advance(chrono::Duration::minutes(10));
+    let (status, refused) = admin.post("/users/operator/erase", json!({})).await;
+    assert_eq!(status, 401, "{refused}");
+    assert!(
+        refused.to_string().contains("step_up_required"),
+        "{refused}"
+    );
+    assert_eq!(
+        app.count_sql("SELECT COUNT(*) FROM users WHERE username = 'operator'")
+            .await,
+        1,
+        "nothing erased"
+    );
+    let fresh = app.person("admin").await;
+    let (status, report) = fresh.post("/users/operator/erase", json!({})).await;
+    assert_eq!(status, 200, "{report}");
 }

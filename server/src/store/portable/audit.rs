@@ -84,14 +84,12 @@ fn record_from_row(row: &DbRow) -> StoreResult<AuditRecord> {
 }
 
 /// Reads records and puts back their personal values kept apart (those
-/// erased read as erased).
-pub(super) async fn records_from_rows<'e, E>(
+/// erased read as erased). The values are read by the records' sequence
+/// numbers (a filtered page's may lie far apart), a thousand at a time.
+pub(super) async fn records_from_rows(
     rows: &[DbRow],
-    conn: E,
-) -> StoreResult<Vec<AuditRecord>>
-where
-    E: sqlx::Executor<'e, Database = Db>,
-{
+    conn: &mut <Db as sqlx::Database>::Connection,
+) -> StoreResult<Vec<AuditRecord>> {
     let mut records = rows
         .iter()
         .map(record_from_row)
@@ -101,31 +99,25 @@ where
         .filter(|r| !r.personal.is_empty())
         .map(|r| db_seq(r.seq))
         .collect();
-    if sealed.is_empty() {
-        return Ok(records);
-    }
-    let (low, high) = (sealed.iter().min(), sealed.iter().max());
-    let (Some(&low), Some(&high)) = (low, high) else {
-        return Ok(records);
-    };
-    // One range read: the records asked for are a page or a run of
-    // sequence numbers, and the table's key is (seq, field).
-    let kept = sqlx::query(
-        "SELECT seq, field, salt, value FROM audit_personal WHERE seq >= $1 AND seq <= $2",
-    )
-    .bind(low)
-    .bind(high)
-    .fetch_all(conn)
-    .await?;
     let mut by_seq: HashMap<u64, BTreeMap<String, (String, String)>> = HashMap::new();
-    for row in &kept {
-        by_seq
-            .entry(seq_of(row.try_get("seq")?)?)
-            .or_default()
-            .insert(
-                row.try_get("field")?,
-                (row.try_get("salt")?, row.try_get("value")?),
-            );
+    for chunk in sealed.chunks(1000) {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT seq, field, salt, value FROM audit_personal WHERE seq IN (",
+        );
+        let mut list = q.separated(", ");
+        for seq in chunk {
+            list.push_bind(*seq);
+        }
+        q.push(")");
+        for row in q.build().fetch_all(&mut *conn).await? {
+            by_seq
+                .entry(seq_of(row.try_get("seq")?)?)
+                .or_default()
+                .insert(
+                    row.try_get("field")?,
+                    (row.try_get("salt")?, row.try_get("value")?),
+                );
+        }
     }
     for record in records.iter_mut().filter(|r| !r.personal.is_empty()) {
         personal::reunite(record, by_seq.remove(&record.seq).unwrap_or_default());
@@ -236,17 +228,7 @@ pub(super) fn personal_column(record: &AuditRecord) -> Option<String> {
     if record.format == personal::FORMAT_PLAIN {
         return None;
     }
-    let committed: serde_json::Map<String, serde_json::Value> = record
-        .personal
-        .iter()
-        .map(|(field, p)| {
-            (
-                field.clone(),
-                serde_json::json!({"subject": p.subject, "digest": p.digest}),
-            )
-        })
-        .collect();
-    Some(canonical_json(&committed.into()))
+    Some(canonical_json(&personal::commitments(record)))
 }
 
 pub(super) async fn insert_sealed(tx: &mut Tx, records: &[AuditRecord]) -> StoreResult<()> {
@@ -377,7 +359,7 @@ impl AuditStore for Adapter {
         q.push(" ORDER BY seq DESC LIMIT ")
             .push_bind(i64::from(limit) + 1);
         let rows = q.build().fetch_all(&self.pool).await?;
-        let mut records = records_from_rows(&rows, &self.pool).await?;
+        let mut records = records_from_rows(&rows, &mut *self.pool.acquire().await?).await?;
         let more = records.len() > limit as usize;
         records.truncate(limit as usize);
         let next_before = if more {
@@ -398,7 +380,11 @@ impl AuditStore for Adapter {
         .bind(db_seq(seq))
         .fetch_optional(&self.pool)
         .await?;
-        Ok(records_from_rows(row.as_slice(), &self.pool).await?.pop())
+        Ok(
+            records_from_rows(row.as_slice(), &mut *self.pool.acquire().await?)
+                .await?
+                .pop(),
+        )
     }
 
     async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
@@ -414,7 +400,7 @@ impl AuditStore for Adapter {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        records_from_rows(&rows, &self.pool).await
+        records_from_rows(&rows, &mut *self.pool.acquire().await?).await
     }
 
     async fn audit_checkpoints(&self, after: u64) -> StoreResult<Vec<Checkpoint>> {

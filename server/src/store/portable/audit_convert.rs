@@ -78,7 +78,7 @@ pub(super) async fn convert(
         if rows.is_empty() {
             break;
         }
-        for record in records_from_rows(&rows, &mut *tx).await? {
+        for record in records_from_rows(&rows, &mut tx).await? {
             after = record.seq;
             if let Err(b) = old_chain.push(record.clone()) {
                 return Ok(Err(b));

@@ -277,7 +277,7 @@ impl PersonalDataStore for Adapter {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        records_from_rows(&rows, &self.pool).await
+        records_from_rows(&rows, &mut *self.pool.acquire().await?).await
     }
 
     async fn erase_person(
@@ -317,7 +317,10 @@ impl PersonalDataStore for Adapter {
         };
         for p in PLACES {
             for column in p.names {
-                let n = if p.mixed {
+                let n = if p.mixed && known.all.is_empty() {
+                    // An account erased before: no name of theirs is left.
+                    0
+                } else if p.mixed {
                     let mut q =
                         QueryBuilder::<Db>::new(format!("UPDATE {} SET {column} = ", p.table));
                     q.push_bind(pseudonym)
@@ -332,7 +335,7 @@ impl PersonalDataStore for Adapter {
                     q.build().execute(&mut *tx).await?.rows_affected()
                 } else {
                     sqlx::query(&format!(
-                        "UPDATE {} SET {column} = $1 WHERE {} = $2 AND {column} IS NOT NULL",
+                        "UPDATE {} SET {column} = $1 WHERE {} = $2 AND {column} <> $1",
                         p.table, p.by
                     ))
                     .bind(pseudonym)
@@ -345,7 +348,7 @@ impl PersonalDataStore for Adapter {
             }
             for column in p.words {
                 let n = sqlx::query(&format!(
-                    "UPDATE {} SET {column} = $1 WHERE {} = $2 AND {column} IS NOT NULL AND {column} <> ''",
+                    "UPDATE {} SET {column} = $1 WHERE {} = $2 AND {column} NOT IN ('', $1)",
                     p.table, p.by
                 ))
                 .bind(ERASED)
