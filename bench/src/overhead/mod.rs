@@ -142,8 +142,7 @@ async fn compare(backend: BackendArg, args: &Args, dir: &Path) -> Result<Figures
     receiver
         .wait_for_runs(runs_traced, Duration::from_secs(15))
         .await;
-    let received = receiver.received.clone();
-    receiver.stop().await;
+    let received = receiver.stop().await;
     // The log files are complete now that both processes have ended.
     let lines = |mode: Mode| {
         std::fs::read_to_string(dir.join(format!("{}.log", mode.name())))
@@ -163,8 +162,8 @@ async fn compare(backend: BackendArg, args: &Args, dir: &Path) -> Result<Figures
         samples: batch * rounds,
         chains: args.overhead_chains,
         rounds,
-        spans: received.all(),
-        run_spans: received.runs(),
+        spans: received.all,
+        run_spans: received.runs,
         runs_traced,
         steps_counted: family_sum(&scraped, STEPS_FINISHED),
         steps_ran,
