@@ -14,6 +14,7 @@ mod live_slo;
 mod pages;
 mod route_param;
 pub mod time;
+mod webauthn;
 
 use components::layout::{Frame, UiState};
 use leptos::prelude::*;
@@ -27,12 +28,13 @@ use pages::alerts::{
 };
 use pages::{
     admin::AdminPage, approval::ApprovalPage, approvals::ApprovalsPage, audit::AuditLogPage,
-    audit_record::AuditRecordPage, ledger::LedgerPage, not_found::NotFound, overview::OverviewPage,
-    policies::PoliciesPage, preferences::PreferencesPage, promotion::PromotionPage,
-    promotions::PromotionsPage, rate_limits::RateLimitsPage, run_detail::RunDetailPage,
-    runs::RunsPage, secret_providers::SecretProvidersPage, sign_in::SignInPage, slo::SloPage,
-    tokens::TokensPage, users::UsersPage, webhooks::WebhooksPage,
-    workflow_detail::WorkflowDetailPage, workflows::WorkflowsPage,
+    audit_record::AuditRecordPage, break_glass::BreakGlassPage, ledger::LedgerPage,
+    not_found::NotFound, overview::OverviewPage, policies::PoliciesPage,
+    preferences::PreferencesPage, promotion::PromotionPage, promotions::PromotionsPage,
+    rate_limits::RateLimitsPage, run_detail::RunDetailPage, runs::RunsPage,
+    secret_providers::SecretProvidersPage, sign_in::SignInPage, slo::SloPage, tokens::TokensPage,
+    users::UsersPage, webhooks::WebhooksPage, workflow_detail::WorkflowDetailPage,
+    workflows::WorkflowsPage,
 };
 
 /// The document around the app, rendered on the server only.
@@ -74,6 +76,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async />
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/break-glass") view=BreakGlassPage ssr=SsrMode::Async />
                     <Route path=path!("/preferences") view=PreferencesPage ssr=SsrMode::Async />
                     <Route path=path!("/workflows") view=WorkflowsPage ssr=SsrMode::Async />
                     <Route path=path!("/workflows/:name") view=WorkflowDetailPage ssr=SsrMode::Async />

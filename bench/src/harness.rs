@@ -45,6 +45,7 @@ fn admin_context() -> RequestContext {
                 source: "gantry-bench".into(),
             }],
             signed_in_at: None,
+            break_glass_until: None,
         }),
         request_id: "gantry-bench".into(),
         trace_id: None,
@@ -143,6 +144,10 @@ impl Engine {
                 ),
                 backlog: Default::default(),
                 retention: Default::default(),
+                break_glass:
+                    gantry_server::plane::passkeys::relying_party::BreakGlassSettings::with_defaults(
+                        "http://127.0.0.1",
+                    ),
             },
         ));
         Ok(Self {

@@ -294,6 +294,7 @@ mod tests {
                 })
                 .collect(),
             signed_in_at: None,
+            break_glass_until: None,
         }
     }
 

@@ -103,6 +103,11 @@ pub struct Principal {
     /// have no interactive sign-in and are not subject to step-up.
     #[serde(default)]
     pub signed_in_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// A break-glass session (signed in with a passkey while single sign-on
+    /// is down): when it ends. Every page says so and every record of its
+    /// actions carries `break_glass: true` ([`crate::break_glass`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Principal {
@@ -273,6 +278,7 @@ mod tests {
                 })
                 .collect(),
             signed_in_at: None,
+            break_glass_until: None,
         }
     }
 

@@ -10,6 +10,7 @@
 pub mod alert;
 pub mod approval;
 pub mod audit;
+pub mod break_glass;
 pub mod bundle;
 pub mod canary;
 pub mod dag;

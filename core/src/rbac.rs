@@ -66,6 +66,9 @@ pub enum Action {
     /// Purge what is past its retention now. It deletes run history in
     /// every environment, so it needs admin in every one.
     PurgeRetention,
+    /// Register a break-glass passkey for oneself: a way in that bypasses
+    /// single sign-on, so only a person who is admin in every environment.
+    RegisterPasskey,
 }
 
 impl Action {
@@ -94,6 +97,7 @@ impl Action {
             Action::ManageAlertChannels => "manage_alert_channels",
             Action::ManageRateLimits => "manage_rate_limits",
             Action::PurgeRetention => "purge_retention",
+            Action::RegisterPasskey => "register_passkey",
         }
     }
 }
@@ -319,6 +323,17 @@ pub fn decide(principal: &Principal, action: &Action) -> Decision {
                 Decision::deny("rate limits need the admin role in every environment (admin@*)")
             }
         }
+        Action::RegisterPasskey => {
+            if principal.kind != PrincipalKind::User {
+                Decision::deny("break-glass passkeys belong to people: sign in to register one")
+            } else if admin_everywhere() {
+                Decision::Allow
+            } else {
+                Decision::deny(
+                    "break-glass passkeys are for admins: it needs the admin role in every environment (admin@*)",
+                )
+            }
+        }
         Action::PurgeRetention => {
             if admin_everywhere() {
                 Decision::Allow
@@ -412,6 +427,7 @@ mod tests {
                 })
                 .collect(),
             signed_in_at: None,
+            break_glass_until: None,
         }
     }
 

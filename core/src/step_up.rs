@@ -94,6 +94,7 @@ mod tests {
             email: None,
             grants: vec![],
             signed_in_at,
+            break_glass_until: None,
         }
     }
 

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::engine::{Scheduler, Worker, WorkerSettings, worker_id};
 use crate::http::health;
 use crate::http::security_headers;
+use crate::plane::passkeys::relying_party::BreakGlassSettings;
 use crate::plane::{GantryPlane, PlaneSettings, principal_for};
 use crate::runtime::clock::Clock;
 use crate::state::AppState;
@@ -134,6 +135,10 @@ impl Application {
         };
         let rate_limits = crate::ratelimit::Limiter::new(config.rate_limits.clone(), store.clone());
         rate_limits.spawn_purge();
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| default_public_url(&config, addr));
         let plane = Arc::new(GantryPlane::new(
             store.clone(),
             config.clock.clone(),
@@ -149,10 +154,7 @@ impl Application {
                 role_mapping: config.role_mapping.clone(),
                 step_up_max_age: config.step_up_max_age,
                 token_approvals: config.token_approvals.clone(),
-                public_url: config
-                    .public_url
-                    .clone()
-                    .unwrap_or_else(|| default_public_url(&config, addr)),
+                public_url: public_url.clone(),
                 secrets: secrets.clone(),
                 remote_worker_secrets: config.remote_worker_secrets.clone(),
                 trace_link_template: config.trace_link_template.clone(),
@@ -161,6 +163,11 @@ impl Application {
                 rate_limits,
                 backlog: config.backlog,
                 retention: config.retention.clone(),
+                break_glass: BreakGlassSettings::new(
+                    &public_url,
+                    config.break_glass_max_passkeys,
+                    config.break_glass_session,
+                ),
             },
         ));
         if config.demo_workflows {
@@ -724,6 +731,7 @@ fn build_router(
     let with_session = Router::new()
         .route("/auth/dev/sign-in", post(auth::routes::dev_sign_in))
         .route("/auth/sign-out", post(auth::routes::sign_out))
+        .route("/auth/break-glass", post(auth::break_glass::finish))
         .route("/auth/login", get(auth::oidc_routes::login))
         .route("/auth/callback", get(auth::oidc_routes::callback))
         .nest("/api/v1", api_router)

@@ -2,6 +2,7 @@
 //! main navigation and user menu, the main landmark and a footer.
 
 use super::nav::PrimaryNav;
+use super::runs_table::Time;
 use crate::api::get_shell;
 use crate::error::AppError;
 use gantry_core::overview::ShellInfo;
@@ -115,6 +116,20 @@ fn Header(info: ShellInfo) -> impl IntoView {
     let theme = move || ui.theme_preview.get().unwrap_or(saved_theme).as_str();
     let dev_mode = info.dev_mode;
     let version = info.version.clone();
+    let break_glass = info
+        .principal
+        .as_ref()
+        .and_then(|p| p.break_glass_until)
+        .map(|until| {
+            view! {
+                <div class="break-glass-banner" role="alert" data-break-glass="on">
+                    <strong>"BREAK-GLASS SESSION"</strong>
+                    " Signed in with a passkey while single sign-on is down. Every action is audited as break-glass, admins are alerted, and the session ends at "
+                    <Time at=until />
+                    " without renewal."
+                </div>
+            }
+        });
     view! {
         <Html {..} data-theme=theme />
         {dev_mode.then(|| view! {
@@ -123,6 +138,7 @@ fn Header(info: ShellInfo) -> impl IntoView {
                 " Demo users, no single sign-on. Never expose this server beyond this machine."
             </div>
         })}
+        {break_glass}
         <header class="site-header">
             <a class="brand" href="/" aria-label="Gantry home">
                 // A gantry crane: a beam on two legs with a hoist.

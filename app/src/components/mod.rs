@@ -3,6 +3,7 @@ pub mod apply_form;
 pub mod attention_form;
 pub mod audit_filters;
 pub mod backtest_svg;
+pub mod break_glass_passkeys;
 pub mod burn_chart;
 pub mod canary_bar;
 pub mod canary_controls;

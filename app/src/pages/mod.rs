@@ -4,6 +4,7 @@ pub mod approval;
 pub mod approvals;
 pub mod audit;
 pub mod audit_record;
+pub mod break_glass;
 pub mod ledger;
 pub mod not_found;
 pub mod overview;

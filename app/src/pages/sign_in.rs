@@ -26,6 +26,11 @@ pub fn SignInPage() -> impl IntoView {
             <Loaded resource=options let:options>
                 <SignInChoices options next=next.clone() />
             </Loaded>
+            <p class="break-glass-link">
+                "Single sign-on down? Admins with a registered passkey: "
+                <a href="/break-glass">"break-glass sign-in"</a>
+                "."
+            </p>
         </div>
     }
 }

@@ -9,6 +9,7 @@
 //! what, and this page only leaves out buttons that would be refused.
 
 use crate::api::{EraseUser, SetUserAccess, list_users};
+use crate::components::break_glass_passkeys::BreakGlassPasskeys;
 use crate::components::data_table::DataTable;
 use crate::components::error_box::ErrorBox;
 use crate::components::layout::use_shell;
@@ -114,6 +115,7 @@ pub fn UsersPage() -> impl IntoView {
         <Loaded resource=list let:listing>
             <UsersTable listing change erase />
         </Loaded>
+        <BreakGlassPasskeys />
     }
 }
 

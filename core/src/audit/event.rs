@@ -226,10 +226,16 @@ pub enum AuditAction {
     /// Run records, step logs or notification history past their
     /// retention deleted (one record per batch, with its counts).
     RetentionPurge,
+    /// A break-glass passkey registered (the credential's id, never a key).
+    PasskeyRegister,
+    PasskeyRevoke,
+    /// A sign-in with a break-glass passkey: a time-boxed admin session
+    /// while single sign-on is down.
+    BreakGlassSignIn,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 78] = [
+    pub const ALL: [AuditAction; 81] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::TokenRejected,
@@ -308,6 +314,9 @@ impl AuditAction {
         AuditAction::ScheduleSkip,
         AuditAction::RunRerun,
         AuditAction::RunDismiss,
+        AuditAction::PasskeyRegister,
+        AuditAction::PasskeyRevoke,
+        AuditAction::BreakGlassSignIn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -392,6 +401,9 @@ impl AuditAction {
             AuditAction::RateLimitSet => "rate_limit.set",
             AuditAction::RateLimitDelete => "rate_limit.delete",
             AuditAction::RetentionPurge => "retention.purge",
+            AuditAction::PasskeyRegister => crate::break_glass::PASSKEY_REGISTER_ACTION,
+            AuditAction::PasskeyRevoke => "passkey.revoke",
+            AuditAction::BreakGlassSignIn => crate::break_glass::BREAK_GLASS_ACTION,
         }
     }
 

@@ -20,6 +20,7 @@ mod delegations;
 mod execution;
 mod freezes;
 mod identity;
+mod passkeys;
 mod promotions;
 mod rate_limits;
 mod retention;
@@ -42,6 +43,7 @@ pub use delegations::DelegationPort;
 pub use execution::{ExecutionPort, SharedExecutionPort};
 pub use freezes::FreezePort;
 pub use identity::IdentityPort;
+pub use passkeys::PasskeyPort;
 pub use promotions::PromotionPort;
 pub use rate_limits::RateLimitPort;
 pub use retention::RetentionPort;
@@ -103,6 +105,7 @@ pub trait ControlPlane:
     + RateLimitPort
     + DeadLetterPort
     + RetentionPort
+    + PasskeyPort
     + Send
     + Sync
     + 'static
@@ -130,6 +133,7 @@ impl<T> ControlPlane for T where
         + RateLimitPort
         + DeadLetterPort
         + RetentionPort
+        + PasskeyPort
         + Send
         + Sync
         + 'static
@@ -145,7 +149,8 @@ pub type SharedControlPlane = Arc<dyn ControlPlane>;
 pub mod prelude {
     pub use super::{
         AlertPort, ApprovalPort, AuditPort, BundlePort, CanaryPort, ControlPlane, DeadLetterPort,
-        DelegationPort, ExecutionPort, FreezePort, IdentityPort, PromotionPort, RateLimitPort,
-        RunPort, ScimPort, SecretPort, SloPort, TokenPort, UserPort, WebhookPort, WorkflowPort,
+        DelegationPort, ExecutionPort, FreezePort, IdentityPort, PasskeyPort, PromotionPort,
+        RateLimitPort, RunPort, ScimPort, SecretPort, SloPort, TokenPort, UserPort, WebhookPort,
+        WorkflowPort,
     };
 }

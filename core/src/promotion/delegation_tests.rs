@@ -26,6 +26,7 @@ fn principal(id: &str, kind: PrincipalKind, grants: &[(Role, &str)]) -> Principa
             })
             .collect(),
         signed_in_at: None,
+        break_glass_until: None,
     }
 }
 

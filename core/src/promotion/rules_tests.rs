@@ -36,6 +36,7 @@ fn user(id: &str, grants: &[(Role, &str)], minutes_ago: i64) -> Principal {
             })
             .collect(),
         signed_in_at: Some(now() - Duration::minutes(minutes_ago)),
+        break_glass_until: None,
     }
 }
 

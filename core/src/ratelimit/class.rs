@@ -55,6 +55,9 @@ impl RouteClass {
     }
 }
 
+/// The server function beginning a break-glass sign-in (`/ui/…`).
+pub const BREAK_GLASS_START: &str = "start_break_glass";
+
 /// The server functions (`/ui/{endpoint}`) that only read. Every other
 /// server function counts as a write, so a new one is limited as a change
 /// until it is listed here.
@@ -82,6 +85,7 @@ const READING_SERVER_FUNCTIONS: &[&str] = &[
     "promotions",
     "rate_limits",
     "run",
+    "passkeys",
     "run_logs",
     "run_secret_accesses",
     "runs",
@@ -127,6 +131,9 @@ pub fn classify(method: &str, path: &str) -> Option<RouteClass> {
         return Some(
             if matches!(endpoint, "trigger_run" | "act_on_failed_runs") {
                 RouteClass::Trigger
+            } else if endpoint == BREAK_GLASS_START {
+                // Anonymous, and the first half of a sign-in.
+                RouteClass::SignIn
             } else if READING_SERVER_FUNCTIONS.contains(&endpoint) {
                 RouteClass::Read
             } else {

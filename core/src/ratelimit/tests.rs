@@ -67,6 +67,8 @@ fn requests_are_classified_by_method_and_route() {
     assert_eq!(c("POST", "/ui/cancel_run"), Some(RouteClass::Write));
     assert_eq!(c("POST", "/ui/some_new_function"), Some(RouteClass::Write));
     assert_eq!(c("POST", "/auth/dev/sign-in"), Some(RouteClass::SignIn));
+    assert_eq!(c("POST", "/auth/break-glass"), Some(RouteClass::SignIn));
+    assert_eq!(c("POST", "/ui/start_break_glass"), Some(RouteClass::SignIn));
     assert_eq!(c("GET", "/auth/callback"), Some(RouteClass::SignIn));
     assert_eq!(c("POST", "/auth/sign-out"), Some(RouteClass::Write));
     assert_eq!(c("GET", "/scim/v2/Users"), Some(RouteClass::Scim));

@@ -21,6 +21,7 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 mod openapi_responses;
+mod passkeys;
 mod promotions;
 mod rate_limits;
 mod retention;
@@ -145,6 +146,15 @@ pub fn router(environments: &gantry_core::Environments) -> Router<AppState> {
         )
         .route("/retention", get(retention::get))
         .route("/retention/purge", post(retention::purge))
+        .route(
+            "/passkeys",
+            get(passkeys::list).post(passkeys::finish_registration),
+        )
+        .route(
+            "/passkeys/registrations",
+            post(passkeys::start_registration),
+        )
+        .route("/passkeys/{id}", delete(passkeys::revoke))
         .route("/rate-limits", get(rate_limits::get))
         .route("/rate-limits/overrides", post(rate_limits::set_override))
         .route(

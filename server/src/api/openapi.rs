@@ -7,8 +7,8 @@
 use super::error::{ApiError, ErrorBody, ErrorCode, ErrorDetails, ErrorEnvelope};
 use super::openapi_responses::StandardResponses;
 use super::{
-    alerts, approvals, audit, bundles, canaries, dead_letters, delegations, freezes, promotions,
-    rate_limits, retention, runs, secrets, slos, tokens, users, webhooks, workflows,
+    alerts, approvals, audit, bundles, canaries, dead_letters, delegations, freezes, passkeys,
+    promotions, rate_limits, retention, runs, secrets, slos, tokens, users, webhooks, workflows,
 };
 use crate::auth::SESSION_COOKIE;
 use axum::body::Bytes;
@@ -148,6 +148,10 @@ pub const SESSION_SCHEME: &str = "session";
         super::hooks::deliver,
         dead_letters::rerun,
         dead_letters::dismiss,
+        passkeys::list,
+        passkeys::start_registration,
+        passkeys::finish_registration,
+        passkeys::revoke,
         rate_limits::get,
         rate_limits::set_override,
         rate_limits::delete_override,
@@ -246,6 +250,7 @@ pub const SESSION_SCHEME: &str = "session";
         (name = "alerts", description = "Alert rules with backtests, notification channels (credentials write-only), silences and mute windows, what fired and what was sent."),
         (name = "slos", description = "Service level objectives per workflow and environment: SLI, error budget, burn rates and the runs that spent budget, from exact run counts."),
         (name = "retention", description = "How long runs, step logs and notification history are kept; the database's size; purging what is due (admin in every environment)."),
+        (name = "passkeys", description = "Break-glass passkeys: registering (admin in every environment, step-up), listing, revoking."),
         (name = "rate-limits", description = "Quotas per request class and admins' overrides per token or group (admin in every environment)."),
         (name = "webhooks", description = "Inbound webhooks (admins of their environment): hooks starting a workflow on signed deliveries to POST /hooks/{hook}, secret rotation, recent deliveries."),
         (name = "audit", description = "The tamper-evident audit log (admins and auditors)."),

@@ -41,6 +41,7 @@ pub fn principal_for_certificate(
         email: None,
         grants,
         signed_in_at: None,
+        break_glass_until: None,
     })
 }
 

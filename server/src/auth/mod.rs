@@ -3,6 +3,7 @@
 //! out of pages. Deciding what a principal may do is not done here but in
 //! the port (`plane/`).
 
+pub mod break_glass;
 pub mod client_cert;
 pub mod client_ip;
 pub mod lockout;
@@ -47,6 +48,23 @@ pub struct SessionAuth {
     /// account moves it on, this session no longer counts.
     #[serde(default)]
     pub epoch: i64,
+    /// A break-glass session (a passkey sign-in): when it ends, unix
+    /// seconds. Never renewed; activity doesn't move it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass_until: Option<i64>,
+}
+
+/// How a session began, for [`routes::start_session`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// The dev form.
+    Dev,
+    /// Single sign-on (sign-out then also visits the provider).
+    Sso,
+    /// A break-glass passkey: the session ends at this time.
+    BreakGlass {
+        until: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// What authentication needs from the application's state (`AppState`
@@ -102,8 +120,10 @@ pub fn is_scim(path: &str) -> bool {
 /// OpenAPI document is public, by exact path. (Static assets and probes
 /// are routed outside this middleware altogether.)
 fn is_public(path: &str) -> bool {
-    matches!(path, "/sign-in" | "/favicon.ico" | "/api/v1/openapi.json")
-        || path.starts_with("/auth/")
+    matches!(
+        path,
+        "/sign-in" | "/break-glass" | "/favicon.ico" | "/api/v1/openapi.json"
+    ) || path.starts_with("/auth/")
         || path.starts_with("/ui/")
 }
 
@@ -415,9 +435,18 @@ async fn current_principal(
     let Some(auth) = auth else {
         return Ok(None);
     };
-    let age = state.clock.now().timestamp() - auth.signed_in_at;
-    if age > i64::try_from(state.settings.max_lifetime.as_secs()).unwrap_or(i64::MAX) {
-        // Past the absolute lifetime: end the session however active it is.
+    let now = state.clock.now().timestamp();
+    let age = now - auth.signed_in_at;
+    let break_glass_until = auth
+        .break_glass_until
+        .and_then(|until| chrono::DateTime::from_timestamp(until, 0));
+    let past_break_glass = break_glass_until
+        .is_some_and(|until| gantry_core::break_glass::expired(until, state.clock.now()));
+    if age > i64::try_from(state.settings.max_lifetime.as_secs()).unwrap_or(i64::MAX)
+        || past_break_glass
+    {
+        // Past the absolute lifetime (or a break-glass session's end): end
+        // the session however active it is.
         let _ = session.flush().await;
         return Ok(None);
     }
@@ -427,6 +456,7 @@ async fn current_principal(
             Ok(Some(Principal {
                 // What step-up checks: when this session's sign-in happened.
                 signed_in_at: chrono::DateTime::from_timestamp(auth.signed_in_at, 0),
+                break_glass_until,
                 ..p
             }))
         }
@@ -544,7 +574,7 @@ mod tests {
 
     #[test]
     fn pages_are_private_unless_listed() {
-        for public in ["/sign-in", "/auth/dev/sign-in", "/ui/shell"] {
+        for public in ["/sign-in", "/break-glass", "/auth/break-glass", "/ui/shell"] {
             assert!(is_public(public), "{public}");
         }
         for private in ["/", "/runs", "/admin", "/sign-in-x", "/pkgs"] {

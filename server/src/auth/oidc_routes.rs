@@ -131,8 +131,14 @@ async fn finish_callback(
             return super::routes::back_to_sign_in(&e.to_string(), Some(&next));
         }
     };
-    if let Err(resp) =
-        super::routes::start_session(state, session, &principal, true, Some(&next)).await
+    if let Err(resp) = super::routes::start_session(
+        state,
+        session,
+        &principal,
+        super::SessionKind::Sso,
+        Some(&next),
+    )
+    .await
     {
         return resp;
     }

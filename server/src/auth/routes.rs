@@ -43,8 +43,14 @@ pub async fn dev_sign_in(
             return back_to_sign_in(&e.to_string(), form.next.as_deref());
         }
     };
-    if let Err(resp) =
-        start_session(&state, &session, &principal, false, form.next.as_deref()).await
+    if let Err(resp) = start_session(
+        &state,
+        &session,
+        &principal,
+        super::SessionKind::Dev,
+        form.next.as_deref(),
+    )
+    .await
     {
         return resp;
     }
@@ -92,7 +98,7 @@ pub(crate) async fn start_session(
     state: &AuthState,
     session: &Session,
     principal: &gantry_core::Principal,
-    via_sso: bool,
+    kind: super::SessionKind,
     next: Option<&str>,
 ) -> Result<(), Response> {
     let started = async {
@@ -113,8 +119,12 @@ pub(crate) async fn start_session(
                 SessionAuth {
                     user_id: principal.id.0.clone(),
                     signed_in_at: state.clock.now().timestamp(),
-                    via_sso,
+                    via_sso: kind == super::SessionKind::Sso,
                     epoch,
+                    break_glass_until: match kind {
+                        super::SessionKind::BreakGlass { until } => Some(until.timestamp()),
+                        _ => None,
+                    },
                 },
             )
             .await

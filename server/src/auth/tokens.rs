@@ -43,6 +43,7 @@ pub async fn principal_for_token(
             email: None,
             grants: t.grants,
             signed_in_at: None,
+            break_glass_until: None,
         }))
 }
 

@@ -12,6 +12,7 @@ pub use secrets::secret_args;
 pub mod alert_flags;
 pub mod audit;
 pub mod backup;
+pub mod break_glass_flags;
 pub mod client;
 pub mod flow_control_flags;
 pub mod metrics_flags;
@@ -521,6 +522,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub retention: retention_flags::RetentionFlags,
+
+    #[command(flatten)]
+    pub break_glass: break_glass_flags::BreakGlassFlags,
 
     #[command(flatten)]
     pub alerts: alert_flags::AlertFlags,

@@ -132,6 +132,10 @@ async fn plane(db: &DbArgs) -> anyhow::Result<GantryPlane> {
             rate_limits,
             backlog: Default::default(),
             retention: Default::default(),
+            // The command line registers no passkeys and signs nobody in.
+            break_glass: crate::plane::passkeys::relying_party::BreakGlassSettings::with_defaults(
+                "http://127.0.0.1",
+            ),
         },
     ))
 }
@@ -152,6 +156,7 @@ fn cli_context() -> RequestContext {
                 source: "database access".into(),
             }],
             signed_in_at: None,
+            break_glass_until: None,
         }),
         request_id: uuid::Uuid::new_v4().to_string(),
         trace_id: None,

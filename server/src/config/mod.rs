@@ -87,6 +87,10 @@ pub struct Config {
     /// (`--retain-*`), and how often the purge runs.
     pub retention: gantry_core::retention::Retention,
     pub retention_interval: Duration,
+    /// Break-glass passkeys per admin (`--break-glass-max-passkeys`) and a
+    /// break-glass session's length (`--break-glass-session`).
+    pub break_glass_max_passkeys: u32,
+    pub break_glass_session: Duration,
     /// Who resolves remote workers' secrets, per environment.
     pub remote_worker_secrets: crate::secrets::remote::RemoteWorkerSecrets,
     /// Header deadline and connections per address.

@@ -9,6 +9,7 @@ use gantry_core::PrincipalKind;
 use gantry_core::audit::{
     Actor, ActorKind, AuditAction, AuditEvent, MAX_FIELD_CHARS, Outcome, clip,
 };
+use gantry_core::break_glass::BREAK_GLASS_DETAIL;
 use gantry_core::port::RequestContext;
 use gantry_core::rbac::Action;
 
@@ -46,12 +47,18 @@ impl GantryPlane {
     ) -> AuditEvent {
         let actor = actor_for(ctx);
         let field = |v: &Option<String>| v.clone().map(|v| clip(v, MAX_FIELD_CHARS));
-        AuditEvent {
+        let event = AuditEvent {
             request_id: field(&Some(ctx.request_id.clone())).filter(|r| !r.is_empty()),
             trace_id: ctx.trace_id.clone(),
             source_ip: ctx.source_ip.clone(),
             user_agent: field(&ctx.user_agent),
             ..AuditEvent::new(self.clock.now(), actor, action, resource)
+        };
+        // Everything a break-glass session does says so, in the hashed
+        // details (gantry_core::break_glass).
+        match &ctx.principal {
+            Some(p) if p.break_glass_until.is_some() => event.detail(BREAK_GLASS_DETAIL, true),
+            _ => event,
         }
     }
 

@@ -69,6 +69,7 @@ pub async fn principal_for(
         email: user.email,
         grants,
         signed_in_at: None,
+        break_glass_until: None,
     }))
 }
 

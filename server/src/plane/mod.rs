@@ -14,6 +14,7 @@ mod delegations;
 mod execution;
 mod freezes;
 mod identity;
+pub mod passkeys;
 mod people;
 mod privacy;
 mod promotions;
@@ -77,6 +78,8 @@ pub struct PlaneSettings {
     pub backlog: crate::store::runs::BacklogLimits,
     /// How long runs, step logs and notification history are kept.
     pub retention: gantry_core::retention::Retention,
+    /// Break-glass passkeys: the relying party, the cap, the session length.
+    pub break_glass: passkeys::relying_party::BreakGlassSettings,
 }
 
 pub struct GantryPlane {

@@ -28,6 +28,7 @@ pub mod bundles;
 pub mod canaries;
 pub mod delegations;
 pub mod freezes;
+pub mod passkeys;
 pub mod personal_data;
 mod postgres;
 pub mod promotions;
@@ -55,6 +56,7 @@ pub use approvals::ApprovalStore;
 pub use audit::AuditStore;
 pub use delegations::DelegationStore;
 pub use freezes::FreezeStore;
+pub use passkeys::PasskeyStore;
 pub use personal_data::PersonalDataStore;
 pub use postgres::open_postgres_pool;
 pub use promotions::PromotionStore;
@@ -237,6 +239,7 @@ pub trait Store:
     + RateLimitStore
     + PersonalDataStore
     + RetentionStore
+    + PasskeyStore
 {
     fn backend(&self) -> Backend;
 

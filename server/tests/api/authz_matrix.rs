@@ -80,6 +80,9 @@ enum Rule {
     Decide,
     /// Admin in every environment (admin@*): changes that reach everywhere.
     AdminEverywhere,
+    /// A person (never a token) who is admin in every environment: a
+    /// break-glass passkey is a way in for a person.
+    PersonAdminEverywhere,
     /// Delegating one's approvals: a person (never a token) holding
     /// approver or admin in the request's environment.
     Delegate,
@@ -461,6 +464,21 @@ fn table() -> Vec<Row> {
         rest("post", "/users/{user}/enable", AdminEverywhere, NONE, empty),
         rest("get", "/users/{user}/export", AdminEverywhere, NONE, empty),
         rest("post", "/users/{user}/erase", AdminEverywhere, NONE, empty),
+        // Break-glass passkeys: anyone lists (their own); registering is a
+        // person's with admin@*. No ceremony or passkey of these ids exists:
+        // allowed finishes and revocations stop at 404.
+        rest("get", "/passkeys", Authenticated, NONE, empty),
+        rest(
+            "post",
+            "/passkeys/registrations",
+            PersonAdminEverywhere,
+            NONE,
+            empty,
+        ),
+        rest("post", "/passkeys", PersonAdminEverywhere, NONE, |_| {
+            Body::Json(json!({"ceremony": "no-such-ceremony", "name": "mx", "credential": {}}))
+        }),
+        rest("delete", "/passkeys/{id}", Authenticated, NONE, empty),
         rest("get", "/retention", Anywhere(AUDITORS), NONE, empty),
         // Nothing is due here: an allowed purge removes nothing.
         rest("post", "/retention/purge", AdminEverywhere, NONE, empty),
@@ -781,6 +799,33 @@ fn table() -> Vec<Row> {
             form(&[("id", "no-such-user"), ("disabled", "true")])
         }),
         server_fn("retention", Anywhere(AUDITORS), NONE, empty),
+        server_fn("passkeys", Authenticated, NONE, empty),
+        server_fn(
+            "start_passkey_registration",
+            PersonAdminEverywhere,
+            NONE,
+            empty,
+        ),
+        server_fn(
+            "finish_passkey_registration",
+            PersonAdminEverywhere,
+            NONE,
+            |_| {
+                form(&[
+                    ("ceremony", "no-such-ceremony"),
+                    ("name", "mx"),
+                    ("credential", "{}"),
+                ])
+            },
+        ),
+        server_fn("revoke_passkey", Authenticated, NONE, |_| {
+            form(&[("id", "no-such-passkey")])
+        }),
+        // Anyone may begin a break-glass sign-in (the passkey is the
+        // credential); nobody here has one: 404.
+        server_fn("start_break_glass", Public, NONE, |_| {
+            form(&[("username", "no-such-user")])
+        }),
         // The form looks the account up first (as the Users page may:
         // auditors too, 404 here); erasing itself is admin@* (the REST row).
         server_fn("erase_user", Anywhere(AUDITORS), NONE, |_| {
@@ -988,6 +1033,9 @@ fn expect(rule: Rule, who: &Who, env: Option<&str>) -> Expect {
             scope => who.holds(ADMINS, Some(scope)),
         },
         Rule::AdminEverywhere => who.grants.contains(&(Admin, "*")),
+        Rule::PersonAdminEverywhere => {
+            who.kind == Kind::Person && who.grants.contains(&(Admin, "*"))
+        }
         Rule::Delegate => {
             who.kind == Kind::Person
                 && who.holds(APPROVERS, Some(env.expect("an environment-scoped rule")))

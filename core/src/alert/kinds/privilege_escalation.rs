@@ -12,6 +12,8 @@
 //! | `scim.group.create`, `scim.group.update` | the group (`details.displayName`) is one the role mapping makes admin: its members changed |
 //! | `environment.policy_update` | always: who must approve promotions into that environment changed |
 //! | `freeze.break` | always: a promotion went through a freeze ([`FREEZE_BREAK_ACTION`]) |
+//! | `passkey.register` | always: another way in that bypasses single sign-on ([`PASSKEY_REGISTER_ACTION`]) |
+//! | `auth.break_glass` | always: an admin signed in with a break-glass passkey ([`BREAK_GLASS_ACTION`]) |
 //!
 //! The role mapping itself is configuration (`--role-mapping`, the
 //! settings file), read at start-up, and not an audited action; a change
@@ -20,6 +22,7 @@
 use super::{Finding, InstanceKey, with_open_cleared};
 use crate::alert::state::Observation;
 use crate::audit::{AuditRecord, Outcome};
+use crate::break_glass::{BREAK_GLASS_ACTION, PASSKEY_REGISTER_ACTION};
 use crate::text::quoted;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -30,12 +33,14 @@ pub const FREEZE_BREAK_ACTION: &str = "freeze.break";
 
 /// Every action that can be an escalation (the server's query selects
 /// succeeded records with these actions after the last one it judged).
-pub const ESCALATION_ACTIONS: [&str; 5] = [
+pub const ESCALATION_ACTIONS: [&str; 7] = [
     "token.create",
     "scim.group.create",
     "scim.group.update",
     "environment.policy_update",
     FREEZE_BREAK_ACTION,
+    PASSKEY_REGISTER_ACTION,
+    BREAK_GLASS_ACTION,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +53,10 @@ pub enum EscalationKind {
     AdminGroupChanged,
     EnvironmentPolicy,
     FreezeBreak,
+    /// A break-glass passkey registered.
+    BreakGlassPasskey,
+    /// A break-glass sign-in: an admin session without single sign-on.
+    BreakGlass,
 }
 
 /// One record that widened privileges.
@@ -139,6 +148,19 @@ pub fn escalation(record: &AuditRecord, admin_groups: &BTreeSet<String>) -> Opti
                 .unwrap_or_default();
             let summary = format!("{who} broke the freeze of {env}{reason}");
             (EscalationKind::FreezeBreak, env_of_record(), summary)
+        }
+        PASSKEY_REGISTER_ACTION => {
+            let name = detail("name")
+                .map(|n| format!(" {}", quoted(n)))
+                .unwrap_or_default();
+            let summary = format!("{who} registered break-glass passkey{name}");
+            (EscalationKind::BreakGlassPasskey, Vec::new(), summary)
+        }
+        BREAK_GLASS_ACTION => {
+            let summary = format!(
+                "{who} signed in with a break-glass passkey: an admin session without single sign-on"
+            );
+            (EscalationKind::BreakGlass, Vec::new(), summary)
         }
         _ => return None,
     };

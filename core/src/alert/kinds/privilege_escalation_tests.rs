@@ -136,6 +136,34 @@ fn policy_changes_and_freeze_breaks_are_escalations_in_their_environment() {
 }
 
 #[test]
+fn break_glass_passkeys_and_their_sign_ins_are_escalations_everywhere() {
+    let registered = record(
+        13,
+        PASSKEY_REGISTER_ACTION,
+        None,
+        json!({"name": "YubiKey in the safe"}),
+    );
+    let found = escalation(&registered, &admins()).unwrap();
+    assert_eq!(found.kind, EscalationKind::BreakGlassPasskey);
+    assert!(found.environments.is_empty());
+    assert_eq!(
+        found.summary,
+        "alice registered break-glass passkey \"YubiKey in the safe\""
+    );
+    let used = record(14, BREAK_GLASS_ACTION, None, json!({"break_glass": true}));
+    let found = escalation(&used, &admins()).unwrap();
+    assert_eq!(found.kind, EscalationKind::BreakGlass);
+    assert!(found.concerns("prod") && found.concerns("dev"));
+    let mut refused = record(15, BREAK_GLASS_ACTION, None, json!({}));
+    refused.outcome = Outcome::Failed;
+    assert_eq!(kind_of(&refused), None, "a refused sign-in opened nothing");
+    assert_eq!(
+        kind_of(&record(16, "passkey.revoke", None, json!({}))),
+        None
+    );
+}
+
+#[test]
 fn refused_and_unrelated_records_are_not_escalations() {
     let mut denied = record(11, "token.create", None, json!({"grants": ["admin@*"]}));
     denied.outcome = Outcome::Denied;

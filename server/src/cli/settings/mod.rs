@@ -55,6 +55,10 @@ impl ServeArgs {
             Ok(r) => r,
             Err(e) => return fail(e),
         };
+        let (break_glass_max_passkeys, break_glass_session) = match args.break_glass.checked() {
+            Ok(b) => b,
+            Err(e) => return fail(e),
+        };
         let token_approvals = match token_approvals(args.token_approvals.as_deref(), &environments)
         {
             Ok(t) => t,
@@ -298,6 +302,8 @@ impl ServeArgs {
             audit_verify_interval: Some(args.audit.audit_verify_interval).filter(|d| !d.is_zero()),
             retention,
             retention_interval: args.retention.retention_interval,
+            break_glass_max_passkeys,
+            break_glass_session,
             connections: crate::http::listener::ConnectionLimits {
                 header_read_timeout: args.edge.header_read_timeout,
                 max_per_address: args.edge.max_connections_per_address,

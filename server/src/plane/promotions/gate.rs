@@ -383,6 +383,7 @@ pub(super) fn system_context(id: &str, username: &str, display_name: &str) -> Re
             email: None,
             grants: Vec::new(),
             signed_in_at: None,
+            break_glass_until: None,
         }),
         request_id: uuid::Uuid::new_v4().to_string(),
         trace_id: None,

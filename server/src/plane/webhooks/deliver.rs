@@ -200,6 +200,7 @@ fn hook_context(
                 source: "webhook".into(),
             }],
             signed_in_at: None,
+            break_glass_until: None,
         }),
         ..ctx.clone()
     })

@@ -25,6 +25,7 @@ mod bundles;
 mod canaries;
 mod delegations;
 mod freezes;
+mod passkeys;
 mod personal_data;
 mod promotions;
 mod queue;

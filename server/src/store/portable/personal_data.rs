@@ -150,6 +150,12 @@ const PLACES: &[Place] = &[
         ..place("scim_group_members", "user_id")
     },
     place("role_grants", "user_id"),
+    // Break-glass passkeys: exported without the key; erasure deletes
+    // them (below), an erased account signs in no more.
+    Place {
+        omit: &["credential", "credential_id"],
+        ..place("passkeys", "user_id")
+    },
 ];
 
 /// Columns holding a name with no id beside it: replaced where they equal
@@ -417,6 +423,12 @@ impl PersonalDataStore for Adapter {
             .await?
             .rows_affected();
         count("sessions", sessions);
+        let passkeys = sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
+            .bind(&user.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        count("passkeys", passkeys);
         let buckets = sqlx::query("DELETE FROM rate_limit_buckets WHERE key LIKE $1")
             .bind(format!("%:principal:{}", user.0))
             .execute(&mut *tx)
