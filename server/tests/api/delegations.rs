@@ -189,6 +189,9 @@ async fn delegating_is_refused_to_oneself_strangers_tokens_and_non_approvers(bac
             "someone other than yourself",
         ),
         (&approver, for_a_day("nobody"), 404, "nobody"),
+        // A NUL no username holds (PostgreSQL's text can't): nobody, not a
+        // database error.
+        (&approver, for_a_day("no\u{0}body"), 404, "not found"),
         (
             &approver,
             json!({ "to": "operator", "environment": "prod", "until": Utc::now() + Duration::days(91) }),
@@ -249,7 +252,7 @@ async fn delegating_is_refused_to_oneself_strangers_tokens_and_non_approvers(bac
     let (_, list) = app.api_get("/delegations").await;
     assert_eq!(list, json!([]));
     let records = audit(&app, "approval.delegate").await;
-    assert_eq!(records.len(), 9, "{records:?}");
+    assert_eq!(records.len(), 10, "{records:?}");
     let denied = records.iter().filter(|r| r["outcome"] == "denied").count();
     assert_eq!(denied, 2, "the operator's and the token's: {records:?}");
     assert!(records.iter().all(|r| r["outcome"] != "succeeded"));

@@ -98,6 +98,11 @@ impl UserStore for Adapter {
     }
 
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        // No username holds a NUL (PostgreSQL's text can't): nobody, rather
+        // than the database refusing the query.
+        if username.contains('\0') {
+            return Ok(None);
+        }
         let row = sqlx::query(select_user_where!("username = $1"))
             .bind(username)
             .fetch_optional(&self.pool)
@@ -106,6 +111,9 @@ impl UserStore for Adapter {
     }
 
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
+        if id.0.contains('\0') {
+            return Ok(None);
+        }
         let row = sqlx::query(select_user_where!("id = $1"))
             .bind(&id.0)
             .fetch_optional(&self.pool)
