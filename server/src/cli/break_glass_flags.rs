@@ -42,3 +42,29 @@ impl BreakGlassFlags {
         Ok((self.break_glass_max_passkeys, session))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(max: u32, session: u64) -> BreakGlassFlags {
+        BreakGlassFlags {
+            break_glass_max_passkeys: max,
+            break_glass_session: Duration::from_secs(session),
+        }
+    }
+
+    #[test]
+    fn the_cap_and_the_session_are_bounded() {
+        assert_eq!(flags(3, 3600).checked(), Ok((3, Duration::from_secs(3600))));
+        for (max, session, names) in [
+            (0, 3600, "--break-glass-max-passkeys"),
+            (11, 3600, "--break-glass-max-passkeys"),
+            (3, 59, "--break-glass-session"),
+            (3, 8 * 3600 + 1, "--break-glass-session"),
+        ] {
+            let err = flags(max, session).checked().unwrap_err();
+            assert!(err.starts_with(names), "{err}");
+        }
+    }
+}

@@ -4,7 +4,8 @@
 //! `/break-glass` into an admin session that every page marks, whose
 //! actions are all recorded as break-glass, that ends at its fixed time
 //! and can't register more passkeys; a challenge counts once; a revoked
-//! passkey, a disabled or demoted account signs nobody in; the chain
+//! passkey, a disabled or demoted account signs nobody in; an export lists
+//! passkeys without their keys and erasure deletes them; the chain
 //! verifies.
 
 use crate::audit::{text as verify_text, verify_db};
@@ -317,4 +318,20 @@ async fn a_disabled_or_demoted_admin_breaks_no_glass(backend: Backend) {
     assert_eq!(status, 200);
     let (status, _) = begin(&app, &new_client(), "admin").await;
     assert_eq!(status, 404);
+
+    // A person's export lists their passkeys without the key; erasing them
+    // deletes the passkeys.
+    let (status, export) = app.api_get(&format!("/users/{user}/export")).await;
+    assert_eq!(status, 200, "{export}");
+    let listed = export["records"]["passkeys"].as_array().expect("passkeys");
+    assert_eq!(listed.len(), 1, "{export}");
+    assert_eq!(listed[0]["name"], "desk");
+    assert!(listed[0].get("credential").is_none(), "{}", listed[0]);
+    assert!(listed[0].get("credential_id").is_none(), "{}", listed[0]);
+    let (status, report) = app
+        .api_post(&format!("/users/{user}/erase"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["rows"]["passkeys"], 1, "{report}");
+    assert_eq!(app.count_sql("SELECT COUNT(*) FROM passkeys").await, 0);
 }
