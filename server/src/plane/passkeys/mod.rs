@@ -50,6 +50,24 @@ fn ceremony_state<T: serde::de::DeserializeOwned>(state: &str) -> Result<T, Port
     serde_json::from_str(state).map_err(|e| internal(format!("a stored ceremony: {e}")))
 }
 
+/// The browser's answer, as webauthn-rs reads it.
+fn answer<T: serde::de::DeserializeOwned>(credential: serde_json::Value) -> Result<T, PortError> {
+    serde_json::from_value(credential).map_err(|e| {
+        PortError::invalid(
+            "credential",
+            format!("send the browser's answer (PublicKeyCredential.toJSON()): {e}"),
+        )
+    })
+}
+
+/// What a registration's record is about: the caller's account.
+fn registrant(ctx: &RequestContext) -> String {
+    ctx.principal.as_ref().map_or_else(
+        || "user/anonymous".to_owned(),
+        |p| format!("user/{}", p.id.0),
+    )
+}
+
 /// A ceremony that isn't (any more): it expired, or was finished already.
 fn gone(what: &str) -> PortError {
     PortError::not_found(format!(
@@ -68,14 +86,17 @@ impl GantryPlane {
             })
     }
 
-    /// A ceremony of `purpose` for `user`, kept until its finish.
+    /// A ceremony of `purpose` for `user`, its state kept until its
+    /// finish; the options for the browser.
     async fn keep_ceremony(
         &self,
         purpose: CeremonyPurpose,
         user: &UserId,
-        state: String,
-        options: serde_json::Value,
+        state: &impl serde::Serialize,
+        options: &impl serde::Serialize,
     ) -> Result<PasskeyCeremony, PortError> {
+        let state = serde_json::to_string(state).map_err(internal)?;
+        let options = serde_json::to_value(options).map_err(internal)?;
         let now = self.clock.now();
         let expires_at =
             now + chrono::Duration::from_std(CEREMONY_TIMEOUT).unwrap_or(chrono::Duration::MAX);
@@ -139,11 +160,7 @@ impl PasskeyPort for GantryPlane {
         &self,
         ctx: &RequestContext,
     ) -> Result<PasskeyCeremony, PortError> {
-        let resource = ctx.principal.as_ref().map_or_else(
-            || "user/anonymous".to_owned(),
-            |p| format!("user/{}", p.id.0),
-        );
-        let event = self.event(ctx, AuditAction::PasskeyRegister, resource);
+        let event = self.event(ctx, AuditAction::PasskeyRegister, registrant(ctx));
         let result = async {
             let me = self.may_register(ctx)?;
             let rp = self.relying_party()?;
@@ -168,13 +185,8 @@ impl PasskeyPort for GantryPlane {
                 )
                 .map_err(|e| internal(format!("starting a passkey registration: {e}")))?;
             let state: &PasskeyRegistration = &state;
-            self.keep_ceremony(
-                CeremonyPurpose::Register,
-                &me.id,
-                serde_json::to_string(state).map_err(internal)?,
-                serde_json::to_value(&options).map_err(internal)?,
-            )
-            .await
+            self.keep_ceremony(CeremonyPurpose::Register, &me.id, state, &options)
+                .await
         }
         .await;
         self.settle(event, result).await
@@ -187,11 +199,7 @@ impl PasskeyPort for GantryPlane {
         name: &str,
         credential: serde_json::Value,
     ) -> Result<PasskeyView, PortError> {
-        let resource = ctx.principal.as_ref().map_or_else(
-            || "user/anonymous".to_owned(),
-            |p| format!("user/{}", p.id.0),
-        );
-        let event = self.event(ctx, AuditAction::PasskeyRegister, resource);
+        let event = self.event(ctx, AuditAction::PasskeyRegister, registrant(ctx));
         let result = async {
             let me = self.may_register(ctx)?;
             let name = passkey_name(name)?;
@@ -210,13 +218,7 @@ impl PasskeyPort for GantryPlane {
                 ));
             }
             let state: PasskeyRegistration = ceremony_state(&taken.state)?;
-            let answer: RegisterPublicKeyCredential =
-                serde_json::from_value(credential).map_err(|e| {
-                    PortError::invalid(
-                        "credential",
-                        format!("send the browser's answer (PublicKeyCredential.toJSON()): {e}"),
-                    )
-                })?;
+            let answer: RegisterPublicKeyCredential = answer(credential)?;
             let passkey = rp
                 .finish_passkey_registration(&answer, &state)
                 .map_err(|e| {
@@ -315,13 +317,8 @@ impl PasskeyPort for GantryPlane {
             .start_passkey_authentication(&passkeys)
             .map_err(|e| internal(format!("starting a passkey sign-in: {e}")))?;
         let state: &PasskeyAuthentication = &state;
-        self.keep_ceremony(
-            CeremonyPurpose::SignIn,
-            &user.id,
-            serde_json::to_string(state).map_err(internal)?,
-            serde_json::to_value(&options).map_err(internal)?,
-        )
-        .await
+        self.keep_ceremony(CeremonyPurpose::SignIn, &user.id, state, &options)
+            .await
     }
 
     async fn finish_break_glass(
@@ -342,12 +339,7 @@ impl PasskeyPort for GantryPlane {
                 .ok_or_else(|| gone("sign-in"))?;
             event.resource = format!("user/{}", taken.user_id.0);
             let state: PasskeyAuthentication = ceremony_state(&taken.state)?;
-            let answer: PublicKeyCredential = serde_json::from_value(credential).map_err(|e| {
-                PortError::invalid(
-                    "credential",
-                    format!("send the browser's answer (PublicKeyCredential.toJSON()): {e}"),
-                )
-            })?;
+            let answer: PublicKeyCredential = answer(credential)?;
             let verified = rp
                 .finish_passkey_authentication(&answer, &state)
                 .map_err(|e| PortError::forbidden(format!("the passkey did not verify: {e}")))?;
