@@ -33,6 +33,9 @@ pub fn BreakGlassPasskeys() -> impl IntoView {
     let shell = use_shell();
     let revoke = ServerAction::<RevokePasskey>::new();
     let registered = RwSignal::new(0u32);
+    // Out here, not in the form: a registration reloads the list, and the
+    // form with it, which must not take the outcome along.
+    let registration = RwSignal::new(None::<Result<String, String>>);
     let list = Resource::new(
         move || (revoke.version().get(), registered.get()),
         move |_| async move {
@@ -72,10 +75,21 @@ pub fn BreakGlassPasskeys() -> impl IntoView {
                 <a href="/break-glass">"/break-glass"</a>
                 " with one of these: a session of fixed length, marked on every page, each action audited as break-glass, and an alert for privilege-escalation rules."
             </p>
-            <div aria-live="polite">{revoked}</div>
+            <div aria-live="polite">
+                {revoked}
+                {move || match registration.get() {
+                    Some(Ok(n)) => view! {
+                        <p class="alert alert-ok" role="status">"Registered passkey " <strong>{n}</strong> "."</p>
+                    }.into_any(),
+                    Some(Err(e)) => view! {
+                        <div class="alert alert-error" role="alert"><p>{e}</p></div>
+                    }.into_any(),
+                    None => ().into_any(),
+                }}
+            </div>
             <Loaded resource=list let:listing>
                 <PasskeyTable listing=listing.clone() revoke />
-                {listing.may_register.then(|| view! { <RegisterForm registered /> })}
+                {listing.may_register.then(|| view! { <RegisterForm registered outcome=registration /> })}
             </Loaded>
         </section>
     }
@@ -131,11 +145,13 @@ fn PasskeyTable(listing: Listing, revoke: ServerAction<RevokePasskey>) -> impl I
 /// Registers a passkey for the person looking: the server's challenge, the
 /// browser's authenticator, the answer back.
 #[component]
-fn RegisterForm(registered: RwSignal<u32>) -> impl IntoView {
+fn RegisterForm(
+    registered: RwSignal<u32>,
+    outcome: RwSignal<Option<Result<String, String>>>,
+) -> impl IntoView {
     let ready = ui_state().hydrated;
     let name = RwSignal::new(String::new());
     let working = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<Result<String, String>>);
     let register = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         working.set(true);
@@ -151,11 +167,13 @@ fn RegisterForm(registered: RwSignal<u32>) -> impl IntoView {
                     .map_err(|e| e.to_string())
             }
             .await;
-            working.set(false);
+            let done = result.is_ok();
             outcome.set(Some(result.map(|p| p.name)));
-            if matches!(outcome.get_untracked(), Some(Ok(_))) {
-                name.set(String::new());
+            if done {
+                // Reloads the list (and this form, fresh).
                 registered.update(|n| *n += 1);
+            } else {
+                working.set(false);
             }
         });
     };
@@ -183,17 +201,6 @@ fn RegisterForm(registered: RwSignal<u32>) -> impl IntoView {
             <noscript>
                 <p class="alert alert-warn">"Registering a passkey needs JavaScript: the browser's authenticator is only reachable from a script."</p>
             </noscript>
-            <div aria-live="polite">
-                {move || match outcome.get() {
-                    Some(Ok(n)) => view! {
-                        <p class="alert alert-ok" role="status">"Registered passkey " <strong>{n}</strong> "."</p>
-                    }.into_any(),
-                    Some(Err(e)) => view! {
-                        <div class="alert alert-error" role="alert"><p>{e}</p></div>
-                    }.into_any(),
-                    None => ().into_any(),
-                }}
-            </div>
         </form>
     }
 }
