@@ -6,8 +6,10 @@
 //! and can't register more passkeys; a challenge counts once; a revoked
 //! passkey, a disabled or demoted account signs nobody in; an export lists
 //! passkeys without their keys and erasure deletes them; the chain
-//! verifies.
+//! verifies; a `privilege_escalation` rule fires on the registration and on
+//! the sign-in.
 
+use crate::alert_pass_kinds::{FAST, channel, rule, wait_phase};
 use crate::audit::{text as verify_text, verify_db};
 use crate::helpers::{Backend, Person, TestApp, location, new_client};
 use crate::on_both_backends;
@@ -16,9 +18,11 @@ use gantry_server::runtime::clock::ShiftedClock;
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 on_both_backends!(
     an_admin_breaks_glass_with_a_passkey_into_a_marked_time_boxed_session,
+    registering_a_passkey_and_breaking_glass_fire_a_privilege_escalation,
     passkeys_are_for_admins_up_to_the_cap_and_revoking_one_ends_its_use,
     a_disabled_or_demoted_admin_breaks_no_glass,
 );
@@ -334,4 +338,55 @@ async fn a_disabled_or_demoted_admin_breaks_no_glass(backend: Backend) {
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["rows"]["passkeys"], 1, "{report}");
     assert_eq!(app.count_sql("SELECT COUNT(*) FROM passkeys").await, 0);
+}
+
+async fn registering_a_passkey_and_breaking_glass_fire_a_privilege_escalation(backend: Backend) {
+    let app = TestApp::spawn_on(backend, FAST).await;
+    let receiver = channel(&app).await;
+    rule(
+        &app,
+        json!({"name": "escalations", "kind": "privilege_escalation", "channels": ["ops"]}),
+    )
+    .await;
+    // The rule's first pass starts at the head of the log.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app
+        .count_sql("SELECT count(*) FROM alert_evaluator WHERE audit_seq IS NOT NULL")
+        .await
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the audit cursor was never set");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let admin = app.person("admin").await;
+    let mut key = SoftPasskey::new(ORIGIN);
+    let (status, passkey) = register(&admin, &key, "safe").await;
+    assert_eq!(status, 201, "{passkey}");
+    assert_eq!(
+        break_glass(&app, &new_client(), &mut key, "admin").await,
+        "/"
+    );
+
+    // Each record is an instance of its own: both fire (and resolve).
+    let bodies = receiver.wait_for(4).await;
+    let firing: Vec<&str> = bodies
+        .iter()
+        .filter(|b| b["status"] == "firing")
+        .filter_map(|b| b["summary"].as_str())
+        .collect();
+    assert_eq!(firing.len(), 2, "{bodies:#?}");
+    assert!(
+        firing
+            .iter()
+            .any(|s| s.contains("registered break-glass passkey \"safe\"")),
+        "{firing:?}"
+    );
+    assert!(
+        firing
+            .iter()
+            .any(|s| s.contains("signed in with a break-glass passkey")),
+        "{firing:?}"
+    );
+    let list = wait_phase(&app, "escalations", "resolved").await;
+    assert_eq!(list.len(), 2, "{list:#?}");
 }
