@@ -61,6 +61,21 @@ pub(crate) async fn wait_phase(app: &TestApp, rule: &str, phase: &str) -> Vec<Va
     }
 }
 
+/// Waits for the first pass with a `privilege_escalation` rule, which
+/// starts reading the audit log at its head: records written before don't
+/// fire.
+pub(crate) async fn audit_cursor_set(app: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app
+        .count_sql("SELECT count(*) FROM alert_evaluator WHERE audit_seq IS NOT NULL")
+        .await
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the audit cursor was never set");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Notices as (rule, status) pairs, in arrival order.
 fn notices(bodies: &[Value]) -> Vec<(String, String)> {
     bodies
@@ -304,15 +319,7 @@ async fn an_admin_token_fires_a_privilege_escalation_once(backend: Backend) {
     .await;
     // The first pass with the rule starts reading at the head: the tokens
     // and channels made before (the bootstrap token holds admin) don't fire.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app
-        .count_sql("SELECT count(*) FROM alert_evaluator WHERE audit_seq IS NOT NULL")
-        .await
-        == 0
-    {
-        assert!(Instant::now() < deadline, "the audit cursor was never set");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    audit_cursor_set(&app).await;
     let (status, body) = app
         .api_post("/tokens", json!({"name": "reader", "roles": ["viewer"]}))
         .await;

@@ -9,7 +9,7 @@
 //! verifies; a `privilege_escalation` rule fires on the registration and on
 //! the sign-in.
 
-use crate::alert_pass_kinds::{FAST, channel, rule, wait_phase};
+use crate::alert_pass_kinds::{FAST, audit_cursor_set, channel, rule, wait_phase};
 use crate::audit::{text as verify_text, verify_db};
 use crate::helpers::{Backend, Person, TestApp, location, new_client};
 use crate::on_both_backends;
@@ -18,7 +18,6 @@ use gantry_server::runtime::clock::ShiftedClock;
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 on_both_backends!(
     an_admin_breaks_glass_with_a_passkey_into_a_marked_time_boxed_session,
@@ -348,16 +347,7 @@ async fn registering_a_passkey_and_breaking_glass_fire_a_privilege_escalation(ba
         json!({"name": "escalations", "kind": "privilege_escalation", "channels": ["ops"]}),
     )
     .await;
-    // The rule's first pass starts at the head of the log.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app
-        .count_sql("SELECT count(*) FROM alert_evaluator WHERE audit_seq IS NOT NULL")
-        .await
-        == 0
-    {
-        assert!(Instant::now() < deadline, "the audit cursor was never set");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    audit_cursor_set(&app).await;
     let admin = app.person("admin").await;
     let mut key = SoftPasskey::new(ORIGIN);
     let (status, passkey) = register(&admin, &key, "safe").await;
