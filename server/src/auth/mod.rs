@@ -435,13 +435,13 @@ async fn current_principal(
     let Some(auth) = auth else {
         return Ok(None);
     };
-    let now = state.clock.now().timestamp();
-    let age = now - auth.signed_in_at;
+    let now = state.clock.now();
+    let age = now.timestamp() - auth.signed_in_at;
     let break_glass_until = auth
         .break_glass_until
         .and_then(|until| chrono::DateTime::from_timestamp(until, 0));
-    let past_break_glass = break_glass_until
-        .is_some_and(|until| gantry_core::break_glass::expired(until, state.clock.now()));
+    let past_break_glass =
+        break_glass_until.is_some_and(|until| gantry_core::break_glass::expired(until, now));
     if age > i64::try_from(state.settings.max_lifetime.as_secs()).unwrap_or(i64::MAX)
         || past_break_glass
     {

@@ -61,10 +61,21 @@ pub(crate) async fn wait_phase(app: &TestApp, rule: &str, phase: &str) -> Vec<Va
     }
 }
 
-/// Waits for the first pass with a `privilege_escalation` rule, which
-/// starts reading the audit log at its head: records written before don't
-/// fire.
-pub(crate) async fn audit_cursor_set(app: &TestApp) {
+/// A `privilege_escalation` rule named `escalations` notifying a channel,
+/// once its first pass has set its audit cursor (it starts reading the log
+/// at its head: records written before don't fire); the channel's receiver.
+pub(crate) async fn escalation_rule(app: &TestApp) -> Receiver {
+    let receiver = channel(app).await;
+    rule(
+        app,
+        json!({"name": "escalations", "kind": "privilege_escalation", "channels": ["ops"]}),
+    )
+    .await;
+    audit_cursor_set(app).await;
+    receiver
+}
+
+async fn audit_cursor_set(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while app
         .count_sql("SELECT count(*) FROM alert_evaluator WHERE audit_seq IS NOT NULL")
@@ -311,15 +322,9 @@ async fn authentication_failures_from_one_address_fire_and_age_out(backend: Back
 
 async fn an_admin_token_fires_a_privilege_escalation_once(backend: Backend) {
     let app = TestApp::spawn_on(backend, FAST).await;
-    let receiver = channel(&app).await;
-    rule(
-        &app,
-        json!({"name": "escalations", "kind": "privilege_escalation", "channels": ["ops"]}),
-    )
-    .await;
-    // The first pass with the rule starts reading at the head: the tokens
-    // and channels made before (the bootstrap token holds admin) don't fire.
-    audit_cursor_set(&app).await;
+    // The tokens and channels made before the rule's first pass (the
+    // bootstrap token holds admin) don't fire.
+    let receiver = escalation_rule(&app).await;
     let (status, body) = app
         .api_post("/tokens", json!({"name": "reader", "roles": ["viewer"]}))
         .await;

@@ -9,7 +9,7 @@
 //! verifies; a `privilege_escalation` rule fires on the registration and on
 //! the sign-in.
 
-use crate::alert_pass_kinds::{FAST, audit_cursor_set, channel, rule, wait_phase};
+use crate::alert_pass_kinds::{FAST, escalation_rule, wait_phase};
 use crate::audit::{text as verify_text, verify_db};
 use crate::helpers::{Backend, Person, TestApp, location, new_client};
 use crate::on_both_backends;
@@ -341,13 +341,7 @@ async fn a_disabled_or_demoted_admin_breaks_no_glass(backend: Backend) {
 
 async fn registering_a_passkey_and_breaking_glass_fire_a_privilege_escalation(backend: Backend) {
     let app = TestApp::spawn_on(backend, FAST).await;
-    let receiver = channel(&app).await;
-    rule(
-        &app,
-        json!({"name": "escalations", "kind": "privilege_escalation", "channels": ["ops"]}),
-    )
-    .await;
-    audit_cursor_set(&app).await;
+    let receiver = escalation_rule(&app).await;
     let admin = app.person("admin").await;
     let mut key = SoftPasskey::new(ORIGIN);
     let (status, passkey) = register(&admin, &key, "safe").await;

@@ -92,16 +92,22 @@ impl SoftPasskey {
         attestation.extend(map(0));
         attestation.extend(text("authData"));
         attestation.extend(bytes(&auth_data));
+        self.credential(json!({
+            "clientDataJSON": B64.encode(&client_data),
+            "attestationObject": B64.encode(&attestation),
+            "transports": ["usb"],
+        }))
+    }
+
+    /// A `PublicKeyCredential` of this key with `response`, as `toJSON()`
+    /// writes it.
+    fn credential(&self, response: Value) -> Value {
         let id = B64.encode(&self.credential_id);
         json!({
             "id": id,
             "rawId": id,
             "type": "public-key",
-            "response": {
-                "clientDataJSON": B64.encode(&client_data),
-                "attestationObject": B64.encode(&attestation),
-                "transports": ["usb"],
-            },
+            "response": response,
             "clientExtensionResults": {},
         })
     }
@@ -117,18 +123,11 @@ impl SoftPasskey {
         let mut signed = auth_data.clone();
         signed.extend(Sha256::digest(&client_data));
         let signature = self.key.sign(&self.rng, &signed).expect("a signature");
-        let id = B64.encode(&self.credential_id);
-        json!({
-            "id": id,
-            "rawId": id,
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": B64.encode(&client_data),
-                "authenticatorData": B64.encode(&auth_data),
-                "signature": B64.encode(signature.as_ref()),
-            },
-            "clientExtensionResults": {},
-        })
+        self.credential(json!({
+            "clientDataJSON": B64.encode(&client_data),
+            "authenticatorData": B64.encode(&auth_data),
+            "signature": B64.encode(signature.as_ref()),
+        }))
     }
 }
 

@@ -36,8 +36,9 @@ fn user_handle(id: &UserId) -> Uuid {
     Uuid::from_bytes(bytes)
 }
 
-fn credential_id(passkey: &Passkey) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(passkey.cred_id())
+/// A credential id as the store keeps it (base64url).
+fn credential_id(id: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
 }
 
 /// A stored credential read back; one that doesn't parse is the store's
@@ -98,8 +99,7 @@ impl GantryPlane {
         let state = serde_json::to_string(state).map_err(internal)?;
         let options = serde_json::to_value(options).map_err(internal)?;
         let now = self.clock.now();
-        let expires_at =
-            now + chrono::Duration::from_std(CEREMONY_TIMEOUT).unwrap_or(chrono::Duration::MAX);
+        let expires_at = now + CEREMONY_TIMEOUT;
         let ceremony = Ceremony {
             id: uuid::Uuid::new_v4().to_string(),
             purpose,
@@ -228,7 +228,7 @@ impl PasskeyPort for GantryPlane {
                 id: uuid::Uuid::new_v4().to_string(),
                 user_id: me.id.clone(),
                 name,
-                credential_id: credential_id(&passkey),
+                credential_id: credential_id(passkey.cred_id()),
                 credential: serde_json::to_string(&passkey).map_err(internal)?,
                 created_at: now,
             };
@@ -343,21 +343,19 @@ impl PasskeyPort for GantryPlane {
             let verified = rp
                 .finish_passkey_authentication(&answer, &state)
                 .map_err(|e| PortError::forbidden(format!("the passkey did not verify: {e}")))?;
-            let mut used = None;
-            for stored in self
+            let used = credential_id(verified.cred_id());
+            let stored = self
                 .store
                 .passkey_credentials(&taken.user_id)
                 .await
                 .map_err(internal)?
-            {
-                let mut passkey = stored_passkey(&stored.credential)?;
-                if passkey.cred_id() == verified.cred_id() {
-                    passkey.update_credential(&verified);
-                    used = Some((stored.view, passkey));
-                }
-            }
-            let (view, passkey) =
-                used.ok_or_else(|| PortError::forbidden("that passkey was revoked"))?;
+                .into_iter()
+                .find(|p| p.credential_id == used)
+                .ok_or_else(|| PortError::forbidden("that passkey was revoked"))?;
+            let view = stored.view;
+            let mut passkey = stored_passkey(&stored.credential)?;
+            // The signature counter moves on.
+            passkey.update_credential(&verified);
             let principal = principal_for(&self.store, &taken.user_id, None)
                 .await
                 .map_err(internal)?

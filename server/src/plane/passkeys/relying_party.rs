@@ -12,7 +12,7 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 /// How long a browser has for one ceremony (WebAuthn's own timeout, and
 /// the ceremony's life in the database).
-pub const CEREMONY_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+pub const CEREMONY_TIMEOUT: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// Break-glass as `serve` runs it.
 #[derive(Clone)]
@@ -76,7 +76,9 @@ pub fn relying_party(public_url: &str) -> Result<Webauthn, String> {
     WebauthnBuilder::new(&rp_id, &origin)
         .map_err(|e| format!("the relying party {rp_id}: {e}"))?
         .rp_name("Gantry")
-        .timeout(CEREMONY_TIMEOUT)
+        .timeout(Duration::from_secs(
+            CEREMONY_TIMEOUT.num_seconds().unsigned_abs(),
+        ))
         // Locally the port is whatever `--bind` picked.
         .allow_any_port(loopback.is_some())
         .build()
