@@ -162,17 +162,28 @@ struct Args {
 
     /// Trigger → first step start samples per side (metrics and tracing off, on) for the
     /// overhead comparison; 0 skips it.
-    #[arg(long, value_name = "N", default_value_t = 800)]
+    #[arg(long, value_name = "N", default_value_t = 3200)]
     overhead_samples: usize,
 
     /// Sequential workflows timed per side for the overhead comparison.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 200)]
     overhead_chains: usize,
 
-    /// Alternating rounds the overhead samples are taken in (each side's batch comes first in
-    /// every other round).
-    #[arg(long, value_name = "N", default_value_t = 40)]
-    overhead_rounds: usize,
+    /// Samples each side takes in its turn of the overhead comparison before the other side
+    /// takes its own: small turns put a burst of load from elsewhere on both sides.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    overhead_batch: usize,
+
+    /// What the overhead comparison's "on" side turns on: all (the figure that counts),
+    /// metrics or tracing alone (what each costs), or nothing (an A/A run: the comparison's
+    /// own bias).
+    #[arg(long, value_enum, value_name = "PARTS", default_value = "all")]
+    overhead_on: overhead::Parts,
+
+    /// Also write the overhead comparison's raw figures (each side's samples per round and
+    /// workflow wall times, ms) as JSON to this file, one per database (`FILE.sqlite.json`…).
+    #[arg(long, value_name = "FILE")]
+    overhead_raw: Option<std::path::PathBuf>,
 
     /// Log filter of both overhead processes' JSON log lines (spans at info are on regardless).
     #[arg(long, value_name = "FILTER", default_value = "info")]
@@ -349,8 +360,8 @@ fn main() -> Result<()> {
         "--canary-samples and --canary-blocks must be positive"
     );
     ensure!(
-        args.overhead_rounds > 0 && args.overhead_chains > 0,
-        "--overhead-rounds and --overhead-chains must be positive"
+        args.overhead_batch > 0 && args.overhead_chains > 0,
+        "--overhead-batch and --overhead-chains must be positive"
     );
     let mut backends = args.backends.clone();
     if backends.is_empty() {

@@ -230,6 +230,23 @@ impl Report {
                 verdict(&o.chain),
             ],
             [
+                "CPU time, engine process".into(),
+                format!("{:.1} s", o.off.cpu.engine),
+                format!("{:.1} s", o.on.cpu.engine),
+                format!(
+                    "{:+.1} %",
+                    100.0 * (o.on.cpu.engine / o.off.cpu.engine - 1.0)
+                ),
+                String::new(),
+            ],
+            [
+                "CPU time, step processes".into(),
+                format!("{:.1} s", o.off.cpu.steps),
+                format!("{:.1} s", o.on.cpu.steps),
+                format!("{:+.1} %", 100.0 * (o.on.cpu.steps / o.off.cpu.steps - 1.0)),
+                String::new(),
+            ],
+            [
                 "JSON log lines written".into(),
                 count(o.off.log_lines as u64),
                 count(o.on.log_lines as u64),
@@ -240,21 +257,36 @@ impl Report {
     }
 
     fn overhead_notes(o: &overhead::Figures) -> String {
-        format!(
-            "Metrics and tracing: \"on\" is the Prometheus recorder installed and served as `serve` \
-             does it ({steps} of {ran} finished steps counted, {dropped} spans dropped) and OTLP/gRPC \
-             export to a live receiver in the benchmark ({spans} spans received, {run_spans} run spans \
-             for {runs} runs traced); \"off\" is neither. Each is a process of its own on a fresh \
-             database, both write JSON log lines, and each is stopped while the other measures. \
-             {samples} samples and {chains} workflows per side in {rounds} alternating rounds, \
-             {elapsed:.0} s. Brackets: 90 % interval of a paired bootstrap over the rounds; the \
-             benchmark fails when a whole interval is at or over {LIMIT_PERCENT} %.",
+        let metrics = format!(
+            "the Prometheus recorder installed and served as `serve` does it ({steps} of {ran} \
+             finished steps counted, {dropped} spans dropped)",
             steps = count(o.steps_counted as u64),
             ran = count(o.steps_ran as u64),
             dropped = count(o.dropped as u64),
+        );
+        let tracing = format!(
+            "OTLP/gRPC export to a live receiver in the benchmark ({spans} spans received, \
+             {run_spans} run spans for {runs} runs traced)",
             spans = count(o.spans as u64),
             run_spans = count(o.run_spans as u64),
             runs = count(o.runs_traced as u64),
+        );
+        let on = match o.parts {
+            overhead::Parts::All => format!("{metrics} and {tracing}"),
+            overhead::Parts::Metrics => format!("{metrics} only (`--overhead-on metrics`)"),
+            overhead::Parts::Tracing => format!("{tracing} only (`--overhead-on tracing`)"),
+            overhead::Parts::Nothing => {
+                "nothing either (`--overhead-on nothing`: an A/A run measuring the comparison's \
+                 own bias)"
+                    .to_owned()
+            }
+        };
+        format!(
+            "Metrics and tracing: \"on\" is {on}; \"off\" is neither. Each is a process of its own \
+             on a fresh database, both write JSON log lines, and each is stopped while the other \
+             measures. {samples} samples and {chains} workflows per side in {rounds} alternating \
+             rounds, {elapsed:.0} s. Brackets: 90 % interval of a paired bootstrap over the rounds; \
+             the benchmark fails when a whole interval is at or over {LIMIT_PERCENT} %.",
             samples = count(o.samples as u64),
             chains = o.chains,
             rounds = o.rounds,

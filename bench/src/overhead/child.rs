@@ -12,7 +12,7 @@
 //! - `quit`: stop, drop the database, flush the exporter, report the runs
 //!   triggered.
 
-use super::{Mode, REPLY};
+use super::REPLY;
 use crate::database::Database;
 use crate::engine::time_chain;
 use crate::harness::{Engine, RUN_TIMEOUT};
@@ -37,8 +37,12 @@ pub const ARG: &str = "overhead-child";
 #[derive(Debug, Parser)]
 #[command(name = ARG)]
 pub struct ChildArgs {
-    #[arg(long, value_enum)]
-    mode: Mode,
+    /// The Prometheus recorder, installed and served as `serve` does.
+    #[arg(long)]
+    metrics: bool,
+    /// Spans exported (the parent set the `OTEL_*` variables).
+    #[arg(long)]
+    tracing: bool,
     #[arg(long, value_enum)]
     backend: BackendArg,
     #[arg(long)]
@@ -70,16 +74,16 @@ async fn run(args: ChildArgs) -> Result<()> {
     // What `serve` does first: logs (JSON lines on stdout) and traces.
     let telemetry = telemetry::init(LogFormat::Json, &args.log).map_err(|e| anyhow!(e))?;
     ensure!(
-        telemetry.tracing() == (args.mode == Mode::On),
-        "tracing is {} in the {:?} process (OTEL_* variables)",
+        telemetry.tracing() == args.tracing,
+        "tracing is {} in a process meant to have it {} (OTEL_* variables)",
         if telemetry.tracing() { "on" } else { "off" },
-        args.mode
+        if args.tracing { "on" } else { "off" },
     );
     let metrics_settings = MetricsSettings {
         bind: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
         ..MetricsSettings::default()
     };
-    if args.mode == Mode::On {
+    if args.metrics {
         // `Application::build`'s first step, before the database opens.
         metrics::install(&metrics_settings);
     }
@@ -107,7 +111,7 @@ async fn serve(db: &Database, args: &ChildArgs, settings: &MetricsSettings) -> R
     let stop = CancellationToken::new();
     let mut tasks = Vec::new();
     let mut metrics_addr = None;
-    if args.mode == Mode::On {
+    if args.metrics {
         // As `serve` (with `--metrics-bind 127.0.0.1:0`): the registry, the
         // build info, the upkeep and a listener the parent scrapes.
         let metrics = Metrics::bind(settings, store.clone(), clock.clone())

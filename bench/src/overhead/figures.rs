@@ -24,6 +24,10 @@ pub struct Side {
     pub chain: Duration,
     /// Lines the JSON log layer wrote.
     pub log_lines: usize,
+    /// CPU used while the samples and workflows were taken (and in its
+    /// background meanwhile): a figure with far less noise than latency,
+    /// of what the parts cost in work.
+    pub cpu: super::process::Cpu,
 }
 
 /// What "on" adds, in percent of "off", and its 90 % interval.
@@ -114,6 +118,8 @@ pub struct Figures {
     pub on: Side,
     pub p99: Overhead,
     pub chain: Overhead,
+    /// What the "on" side had on.
+    pub parts: super::Parts,
     pub samples: usize,
     pub chains: usize,
     pub rounds: usize,
@@ -150,13 +156,13 @@ impl Figures {
                 ));
             }
         }
-        if self.run_spans != self.runs_traced || self.spans == 0 {
+        if self.parts.tracing() && (self.run_spans != self.runs_traced || self.spans == 0) {
             problems.push(format!(
                 "the receiver got {} run spans for {} runs traced ({} spans in all)",
                 self.run_spans, self.runs_traced, self.spans
             ));
         }
-        if self.steps_counted != self.steps_ran as f64 {
+        if self.parts.metrics() && self.steps_counted != self.steps_ran as f64 {
             problems.push(format!(
                 "the recorder counted {} finished steps of {}",
                 self.steps_counted, self.steps_ran

@@ -9,12 +9,15 @@
 //! OTLP/gRPC to a live receiver in this process ([`receiver`]) with the
 //! recorder installed and served as `serve` does ("on"). Both write JSON
 //! log lines through `telemetry::init` with the same filter. Both stay up
-//! and take their samples in small alternating batches (off first in even
-//! rounds, on first in odd ones), so a burst of load from elsewhere on the
-//! machine lands on both sides alike; the side not measuring is stopped
-//! (SIGSTOP), so its background work (the "on" side's span exports, both
-//! schedulers' ticks) never lands in the other's samples. [`figures`] turns
-//! the samples into overheads with a 90 % interval and a verdict.
+//! and take turns: a couple of samples each (off first in even rounds, on
+//! first in odd ones), and now and then one sequential workflow each (who
+//! goes first alternating pair by pair), so a burst of load from elsewhere
+//! on the machine lands on both sides alike; the side not measuring is
+//! stopped (SIGSTOP), so its background work (the "on" side's span
+//! exports, both schedulers' ticks) never lands in the other's samples.
+//! [`figures`] turns the samples into overheads with a 90 % interval and a
+//! verdict. `--overhead-on` turns on one part only, or nothing (an A/A run,
+//! whose figures are the comparison's own noise and bias).
 
 pub mod child;
 mod figures;
@@ -47,6 +50,28 @@ impl Mode {
             Mode::Off => "off",
             Mode::On => "on",
         }
+    }
+}
+
+/// What the "on" side turns on (`--overhead-on`): both, as `serve` runs
+/// with `--metrics-bind` and `OTEL_*` set (the figure issue 17 asks for),
+/// or one of them, to see what each costs, or nothing: an A/A run, two
+/// identical processes, whose "overhead" is the comparison's own bias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Parts {
+    All,
+    Metrics,
+    Tracing,
+    Nothing,
+}
+
+impl Parts {
+    pub fn metrics(self) -> bool {
+        matches!(self, Parts::All | Parts::Metrics)
+    }
+
+    pub fn tracing(self) -> bool {
+        matches!(self, Parts::All | Parts::Tracing)
     }
 }
 
@@ -103,8 +128,8 @@ async fn compare(backend: BackendArg, args: &Args, dir: &Path) -> Result<Figures
         Process::start(Mode::On, backend, args, dir, &receiver.endpoint),
     )?;
     let mut sides = [off, on];
-    let rounds = args.overhead_rounds;
-    let batch = args.overhead_samples.div_ceil(rounds);
+    let batch = args.overhead_batch;
+    let rounds = args.overhead_samples.div_ceil(batch);
     // The workflows spread evenly over the rounds.
     let chains_in = |round: usize| {
         ((round + 1) * args.overhead_chains).div_ceil(rounds)
@@ -113,30 +138,59 @@ async fn compare(backend: BackendArg, args: &Args, dir: &Path) -> Result<Figures
     for side in &sides {
         side.pause()?;
     }
+    let cpu_before = [sides[0].cpu()?, sides[1].cpu()?];
+    // Whoever goes second meets what the first left behind (a WAL to
+    // checkpoint, cold caches): each kind of turn alternates who starts on
+    // its own count, so neither side is second more often.
+    let first = |turn: usize| {
+        if turn.is_multiple_of(2) {
+            [0, 1]
+        } else {
+            [1, 0]
+        }
+    };
+    let mut chain_pairs = 0;
     for round in 0..rounds {
-        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-        for i in order {
+        for i in first(round) {
             sides[i].resume()?;
             sides[i].latency(round, batch).await?;
-            for _ in 0..chains_in(round) {
-                sides[i].chain().await?;
-            }
             sides[i].pause()?;
         }
+        for _ in 0..chains_in(round) {
+            for i in first(chain_pairs) {
+                sides[i].resume()?;
+                sides[i].chain().await?;
+                sides[i].pause()?;
+            }
+            chain_pairs += 1;
+        }
     }
+    let cpu = [
+        sides[0].cpu()? - cpu_before[0],
+        sides[1].cpu()? - cpu_before[1],
+    ];
     for side in &sides {
         side.resume()?;
     }
     let [off, on] = sides;
-    let scraped = scrape(&on).await?;
+    if let Some(file) = &args.overhead_raw {
+        write_raw(file, backend, &off, &on)?;
+    }
+    let parts = args.overhead_on;
+    let scraped = if parts.metrics() {
+        scrape(&on).await?
+    } else {
+        String::new()
+    };
     let p99 = figures::p99_overhead(&off.samples, &on.samples);
     let chain = figures::median_overhead(&off.chains, &on.chains);
-    let side = |p: &Process| Side {
+    let side = |p: &Process, cpu| Side {
         latency: Percentiles::of(&p.samples.concat()),
         chain: median(p.chains.clone()),
         log_lines: 0,
+        cpu,
     };
-    let (off_figures, on_figures) = (side(&off), side(&on));
+    let (off_figures, on_figures) = (side(&off, cpu[0]), side(&on, cpu[1]));
     let steps_ran = on.steps;
     let (_, runs_traced) = tokio::try_join!(off.quit(), on.quit())?;
     receiver
@@ -159,6 +213,7 @@ async fn compare(backend: BackendArg, args: &Args, dir: &Path) -> Result<Figures
         },
         p99,
         chain,
+        parts,
         samples: batch * rounds,
         chains: args.overhead_chains,
         rounds,
@@ -170,6 +225,21 @@ async fn compare(backend: BackendArg, args: &Args, dir: &Path) -> Result<Figures
         dropped: family_sum(&scraped, "gantry_telemetry_dropped_total"),
         elapsed: began.elapsed(),
     })
+}
+
+/// `--overhead-raw`: what the figures were computed from, for a second look.
+fn write_raw(file: &Path, backend: BackendArg, off: &Process, on: &Process) -> Result<()> {
+    let side = |p: &Process| {
+        serde_json::json!({
+            "to_start_ms": p.samples,
+            "chain_ms": p.chains.iter().map(|d| d.as_secs_f64() * 1000.0).collect::<Vec<_>>(),
+        })
+    };
+    let raw = serde_json::json!({ "off": side(off), "on": side(on) });
+    let mut name = file.as_os_str().to_owned();
+    name.push(format!(".{}.json", crate::backend_name(backend)));
+    std::fs::write(&name, raw.to_string())
+        .map_err(|e| anyhow!("cannot write {}: {e}", Path::new(&name).display()))
 }
 
 #[cfg(test)]

@@ -15,6 +15,29 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStderr, ChildStdin};
 
+/// Clock ticks per second of `/proc`'s CPU times (USER_HZ: 100 on every
+/// Linux architecture Gantry runs on).
+const USER_HZ: f64 = 100.0;
+
+/// CPU seconds of one side.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cpu {
+    /// The engine's own threads.
+    pub engine: f64,
+    /// The steps' processes (supervisor and shell).
+    pub steps: f64,
+}
+
+impl std::ops::Sub for Cpu {
+    type Output = Cpu;
+    fn sub(self, earlier: Cpu) -> Cpu {
+        Cpu {
+            engine: self.engine - earlier.engine,
+            steps: self.steps - earlier.steps,
+        }
+    }
+}
+
 /// One side, a child process answering commands.
 pub struct Process {
     pub mode: Mode,
@@ -43,20 +66,29 @@ impl Process {
         let mut command = tokio::process::Command::new(std::env::current_exe()?);
         command
             .arg(child::ARG)
-            .args(["--mode", mode.name()])
             .args(["--backend", crate::backend_name(backend)])
             .arg("--dir")
             .arg(dir.join(mode.name()))
             .args(["--slots", &args.slots.to_string()])
             .args(["--chain", &args.chain.to_string()])
             .args(["--log", &args.overhead_log]);
+        let parts = match mode {
+            Mode::Off => super::Parts::Nothing,
+            Mode::On => args.overhead_on,
+        };
+        if parts.metrics() {
+            command.arg("--metrics");
+        }
+        if parts.tracing() {
+            command.arg("--tracing");
+        }
         // Only the variables set here decide whether spans are exported.
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("OTEL_") {
                 command.env_remove(name);
             }
         }
-        if mode == Mode::On {
+        if parts.tracing() {
             command
                 .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)
                 .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
@@ -93,6 +125,29 @@ impl Process {
         let ready = process.reply().await?;
         process.metrics = ready["metrics"].as_str().map(str::to_owned);
         Ok(process)
+    }
+
+    /// CPU the process has used so far, from `/proc/PID/stat`: its own
+    /// threads, and its children once reaped (the steps' processes).
+    pub fn cpu(&self) -> Result<Cpu> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))?;
+        // Fields after the command name, which may hold spaces: state is
+        // field 3, utime 14, stime 15, cutime 16, cstime 17 (proc(5)).
+        let rest = stat
+            .rsplit_once(") ")
+            .map(|(_, rest)| rest)
+            .ok_or_else(|| anyhow!("unreadable /proc/{}/stat", self.pid))?;
+        let fields: Vec<f64> = rest
+            .split_whitespace()
+            .skip(11)
+            .take(4)
+            .map(|f| f.parse::<f64>().unwrap_or(0.0) / USER_HZ)
+            .collect();
+        ensure!(fields.len() == 4, "short /proc/{}/stat", self.pid);
+        Ok(Cpu {
+            engine: fields[0] + fields[1],
+            steps: fields[2] + fields[3],
+        })
     }
 
     /// Stops the process (SIGSTOP) between its turns, so that nothing it

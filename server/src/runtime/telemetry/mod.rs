@@ -73,6 +73,16 @@ pub fn init(format: LogFormat, filter: &str) -> Result<Telemetry, String> {
             (
                 Some(
                     tracing_opentelemetry::layer()
+                        // Per poll of every span's future, these would time
+                        // each entry and exit (busy/idle), attach an
+                        // OpenTelemetry context nothing reads (we ask a span
+                        // for its context directly), and tag every span
+                        // with the Tokio worker thread that happened to
+                        // create it: work on the run's path that tells an
+                        // operator nothing.
+                        .with_tracked_inactivity(false)
+                        .with_context_activation(false)
+                        .with_threads(false)
                         .with_tracer(p.tracer)
                         .with_filter(SpansAlwaysOn(env_filter(filter))),
                 ),
