@@ -235,7 +235,7 @@ impl Report {
                 format!("{:.1} s", o.on.cpu.engine),
                 format!(
                     "{:+.1} %",
-                    100.0 * (o.on.cpu.engine / o.off.cpu.engine - 1.0)
+                    overhead::change(o.off.cpu.engine, o.on.cpu.engine)
                 ),
                 String::new(),
             ],
@@ -243,7 +243,10 @@ impl Report {
                 "CPU time, step processes".into(),
                 format!("{:.1} s", o.off.cpu.steps),
                 format!("{:.1} s", o.on.cpu.steps),
-                format!("{:+.1} %", 100.0 * (o.on.cpu.steps / o.off.cpu.steps - 1.0)),
+                format!(
+                    "{:+.1} %",
+                    overhead::change(o.off.cpu.steps, o.on.cpu.steps)
+                ),
                 String::new(),
             ],
             [

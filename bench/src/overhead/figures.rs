@@ -66,7 +66,7 @@ impl Overhead {
 }
 
 /// The percentage by which `on` exceeds `off`.
-fn change(off: f64, on: f64) -> f64 {
+pub fn change(off: f64, on: f64) -> f64 {
     100.0 * (on / off - 1.0)
 }
 

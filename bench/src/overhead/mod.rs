@@ -24,7 +24,7 @@ mod figures;
 mod process;
 mod receiver;
 
-pub use figures::{Figures, LIMIT_PERCENT, Overhead, Side, Verdict, p99_overhead};
+pub use figures::{Figures, LIMIT_PERCENT, Overhead, Side, Verdict, change, p99_overhead};
 
 use crate::stats::{Percentiles, median};
 use crate::{Args, BackendArg};

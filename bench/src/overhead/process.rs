@@ -8,6 +8,7 @@ use super::{Mode, REPLY};
 use crate::harness::RUN_TIMEOUT;
 use crate::{Args, BackendArg};
 use anyhow::{Context, Result, anyhow, bail, ensure};
+use gantry_server::engine::sandbox::reap::stat_field;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
@@ -131,22 +132,16 @@ impl Process {
     /// threads, and its children once reaped (the steps' processes).
     pub fn cpu(&self) -> Result<Cpu> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))?;
-        // Fields after the command name, which may hold spaces: state is
-        // field 3, utime 14, stime 15, cutime 16, cstime 17 (proc(5)).
-        let rest = stat
-            .rsplit_once(") ")
-            .map(|(_, rest)| rest)
-            .ok_or_else(|| anyhow!("unreadable /proc/{}/stat", self.pid))?;
-        let fields: Vec<f64> = rest
-            .split_whitespace()
-            .skip(11)
-            .take(4)
-            .map(|f| f.parse::<f64>().unwrap_or(0.0) / USER_HZ)
-            .collect();
-        ensure!(fields.len() == 4, "short /proc/{}/stat", self.pid);
+        // utime 14, stime 15, cutime 16, cstime 17 (proc(5)), in ticks.
+        let seconds = |n| {
+            stat_field(&stat, n)
+                .and_then(|f| f.parse::<f64>().ok())
+                .map(|ticks| ticks / USER_HZ)
+                .ok_or_else(|| anyhow!("no field {n} in /proc/{}/stat", self.pid))
+        };
         Ok(Cpu {
-            engine: fields[0] + fields[1],
-            steps: fields[2] + fields[3],
+            engine: seconds(14)? + seconds(15)?,
+            steps: seconds(16)? + seconds(17)?,
         })
     }
 

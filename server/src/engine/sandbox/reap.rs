@@ -44,7 +44,7 @@ impl ProcessId {
 /// Field `n` (1-based, as in proc(5)) of a `/proc/PID/stat` line. The
 /// command name (field 2) may hold spaces and parentheses, so counting
 /// starts after its last `)`.
-fn stat_field(stat: &str, n: usize) -> Option<&str> {
+pub fn stat_field(stat: &str, n: usize) -> Option<&str> {
     let rest = &stat[stat.rfind(')')? + 1..];
     rest.split_whitespace().nth(n.checked_sub(3)?)
 }
