@@ -191,6 +191,10 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
+#[path = "sqlite_plan_tests.rs"]
+mod plan_tests;
+
+#[cfg(test)]
 mod pool_tests {
     use super::open_sqlite_pool;
 

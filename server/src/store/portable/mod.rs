@@ -33,7 +33,7 @@ mod rate_limits;
 mod retention;
 mod run_rows;
 mod run_views;
-mod runs;
+pub(super) mod runs;
 mod schedules;
 mod scim;
 mod secret_leases;

@@ -26,6 +26,16 @@ use sqlx::types::Json;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// A lane's running runs (admission counts them against the limit).
+pub(crate) const LANE_RUNNING: &str =
+    "SELECT count(*) FROM runs WHERE workflow_id = $1 AND environment = $2 AND status = 'running'";
+
+/// A lane's queued runs, oldest first, as admission reads them on every
+/// trigger and every run's end. Both lane reads must be one range of
+/// `runs_lane` (migration 0029): an index without `id` let SQLite walk the
+/// lane's whole history instead (the store's plan tests hold it to that).
+pub(crate) const LANE_QUEUED: &str = "SELECT id FROM runs WHERE workflow_id = $1 AND environment = $2 AND status = 'queued' ORDER BY id LIMIT 100";
+
 impl Adapter {
     pub(super) async fn lock_run(&self, tx: &mut Tx, id: &str) -> StoreResult<Option<RunHead>> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1{FOR_UPDATE}");
@@ -345,21 +355,16 @@ impl RunStore for Adapter {
         if lane.is_none() {
             return Ok(false);
         }
-        let running: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM runs WHERE workflow_id = $1 AND environment = $2 AND status = 'running'",
-        )
-        .bind(workflow_id)
-        .bind(environment)
-        .fetch_one(&mut *tx)
-        .await?;
-        let queued: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM runs WHERE workflow_id = $1 AND environment = $2 AND status = 'queued'
-             ORDER BY id LIMIT 100",
-        )
-        .bind(workflow_id)
-        .bind(environment)
-        .fetch_all(&mut *tx)
-        .await?;
+        let running: i64 = sqlx::query_scalar(LANE_RUNNING)
+            .bind(workflow_id)
+            .bind(environment)
+            .fetch_one(&mut *tx)
+            .await?;
+        let queued: Vec<String> = sqlx::query_scalar(LANE_QUEUED)
+            .bind(workflow_id)
+            .bind(environment)
+            .fetch_all(&mut *tx)
+            .await?;
         let mut running = running;
         let mut started = false;
         for id in queued {
