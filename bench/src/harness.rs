@@ -85,6 +85,11 @@ impl RunningWorker {
 }
 
 impl Engine {
+    /// The store the engine acts on (for reads the port does not offer).
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
     /// The engine on `store`, driven through the port as the admin.
     pub fn over(store: SharedStore, clock: Arc<dyn Clock>, work_root: PathBuf) -> Result<Self> {
         Self::with_alerts(store, clock, work_root, AlertSettings::default())

@@ -687,7 +687,7 @@ async fn run_all(db: &Database, args: &Args, dir: &Path) -> Result<Report> {
 
     let throughput = engine::throughput(&engine, args).await?;
     let remote = remote::measure(&db.url, dir, clock, args).await?;
-    let timings = engine::timings(engine, args).await?;
+    let timings = engine::timings(engine, db, args).await?;
     scheduler_stop.cancel();
     let _ = scheduler.await;
 

@@ -87,6 +87,7 @@ pub fn worker_id(n: usize) -> String {
     format!("{host}:{}:{n}", std::process::id())
 }
 
+mod attempt_dir;
 mod secrets;
 
 pub use secrets::SECRET_DIR;
@@ -528,7 +529,7 @@ impl Worker {
             .join(format!("{}-{}", claim.step_id, claim.attempt));
         let workdir = dir.join("work");
         let output_file = dir.join("output");
-        if let Err(e) = tokio::fs::create_dir_all(&workdir).await {
+        if let Err(e) = attempt_dir::create(&workdir).await {
             return fail(format!("cannot create the working directory: {e}"));
         }
         env.insert("HOME".into(), workdir.display().to_string());
@@ -582,7 +583,7 @@ impl Worker {
             BTreeMap::new()
         };
         // Each attempt starts clean; nothing is kept between attempts.
-        let _ = tokio::fs::remove_dir_all(&dir).await;
+        attempt_dir::remove(&dir).await;
         (out.end, out.exit_code, out.error, outputs)
     }
 

@@ -101,6 +101,13 @@ steps:
     assert!(time(&run, "d", "started_at") >= time(&run, "c", "finished_at"));
     // Independent branches overlap.
     assert!(time(&run, "c", "started_at") < time(&run, "b", "finished_at"));
+    // Each attempt removes its folder before it reports, the last one the
+    // run's too: a finished run leaves nothing in the work root.
+    let left: Vec<_> = std::fs::read_dir(app.dir.path().join("work"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left in the work root: {left:?}");
 }
 
 async fn a_failure_skips_dependents_and_fails_the_run(backend: Backend) {

@@ -163,9 +163,10 @@ fn read_record(path: &Path) -> Option<(ProcessId, ProcessId)> {
 
 /// On worker start: for every attempt directory under `work_root` whose
 /// owning worker process is gone, SIGKILL its supervisor's process group
-/// if that supervisor still runs, and remove the directory. Attempts owned
-/// by a live worker (another process sharing the work root) are left
-/// alone. Returns how many groups were killed.
+/// if that supervisor still runs, and remove the directory, then run
+/// directories left empty. Attempts owned by a live worker (another
+/// process sharing the work root) are left alone. Returns how many groups
+/// were killed.
 pub fn kill_leftovers(work_root: &Path) -> usize {
     let mut killed = 0;
     for attempt_dir in attempt_dirs(work_root) {
@@ -187,6 +188,11 @@ pub fn kill_leftovers(work_root: &Path) -> usize {
             );
         }
         let _ = std::fs::remove_dir_all(&attempt_dir);
+    }
+    // Run folders left empty (by the attempts above, or by a version that
+    // kept them); one still in use is not empty and stays.
+    for run in std::fs::read_dir(work_root).into_iter().flatten().flatten() {
+        let _ = std::fs::remove_dir(run.path());
     }
     killed
 }
@@ -295,8 +301,13 @@ mod tests {
             format!("{} {} 2147483646 1\n", me.pid, me.start_time + 1),
         )
         .unwrap();
+        // A run folder an older version left empty.
+        std::fs::create_dir(root.path().join("run0")).unwrap();
         assert_eq!(kill_leftovers(root.path()), 0);
         assert!(!attempt.exists());
         assert!(me.is_alive());
+        assert!(!root.path().join("run1").exists());
+        assert!(!root.path().join("run0").exists());
+        assert!(root.path().is_dir());
     }
 }
