@@ -9,9 +9,9 @@
 //! OTLP/gRPC to a live receiver in this process ([`receiver`]) with the
 //! recorder installed and served as `serve` does ("on"). Both write JSON
 //! log lines through `telemetry::init` with the same filter. Both stay up
-//! and take turns: a couple of samples each (off first in even rounds, on
-//! first in odd ones), and now and then one sequential workflow each (who
-//! goes first alternating pair by pair), so a burst of load from elsewhere
+//! and take turns ([`schedule`]): a couple of samples each (off first in
+//! even rounds, on first in odd ones), and now and then one sequential
+//! workflow each (who goes first alternating pair by pair), so a burst of load from elsewhere
 //! on the machine lands on both sides alike; the side not measuring is
 //! stopped (SIGSTOP), so its background work (the "on" side's span
 //! exports, both schedulers' ticks) never lands in the other's samples.
@@ -23,6 +23,7 @@ pub mod child;
 mod figures;
 mod process;
 mod receiver;
+mod schedule;
 
 pub use figures::{Figures, LIMIT_PERCENT, Overhead, Side, Verdict, change, p99_overhead};
 
@@ -32,6 +33,7 @@ use anyhow::{Result, anyhow};
 use clap::ValueEnum;
 use process::Process;
 use receiver::Receiver;
+use schedule::Turn;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -130,40 +132,20 @@ async fn compare(backend: BackendArg, args: &Args, dir: &Path) -> Result<Figures
     let mut sides = [off, on];
     let batch = args.overhead_batch;
     let rounds = args.overhead_samples.div_ceil(batch);
-    // The workflows spread evenly over the rounds.
-    let chains_in = |round: usize| {
-        ((round + 1) * args.overhead_chains).div_ceil(rounds)
-            - (round * args.overhead_chains).div_ceil(rounds)
-    };
     for side in &sides {
         side.pause()?;
     }
     let cpu_before = [sides[0].cpu()?, sides[1].cpu()?];
-    // Whoever goes second meets what the first left behind (a WAL to
-    // checkpoint, cold caches): each kind of turn alternates who starts on
-    // its own count, so neither side is second more often.
-    let first = |turn: usize| {
-        if turn.is_multiple_of(2) {
-            [0, 1]
-        } else {
-            [1, 0]
+    for turn in schedule::turns(rounds, args.overhead_chains) {
+        let side = match turn {
+            Turn::Latency { side, .. } | Turn::Chain { side } => &mut sides[side],
+        };
+        side.resume()?;
+        match turn {
+            Turn::Latency { round, .. } => side.latency(round, batch).await?,
+            Turn::Chain { .. } => side.chain().await?,
         }
-    };
-    let mut chain_pairs = 0;
-    for round in 0..rounds {
-        for i in first(round) {
-            sides[i].resume()?;
-            sides[i].latency(round, batch).await?;
-            sides[i].pause()?;
-        }
-        for _ in 0..chains_in(round) {
-            for i in first(chain_pairs) {
-                sides[i].resume()?;
-                sides[i].chain().await?;
-                sides[i].pause()?;
-            }
-            chain_pairs += 1;
-        }
+        side.pause()?;
     }
     let cpu = [
         sides[0].cpu()? - cpu_before[0],

@@ -349,6 +349,16 @@ steps:
     assert_eq!(queued.parent_span_id, step("flaky").span_id);
     assert!(queued.start_time_unix_nano <= queued.end_time_unix_nano);
     assert!(queued.end_time_unix_nano <= flaky[1].start_time_unix_nano + 1_000_000);
+    // A step handed to the worker that finished its predecessor, in the
+    // same transaction (SQLite's hand-off: one of `call` and `flaky`),
+    // waited for nothing and gets no "queued" span; every other claim does.
+    let waited: Vec<&str> = named(&spans, "queued (attempt 1)")
+        .iter()
+        .map(|s| s.parent_span_id.as_str())
+        .collect();
+    let handed_off = usize::from(backend == Backend::Sqlite);
+    assert_eq!(waited.len(), 3 - handed_off, "{:#?}", names(&spans));
+    assert!(waited.contains(&step("hello").span_id.as_str()));
 
     // Into the step's own process: its TRACEPARENT names its attempt span.
     let logs = gantry.log_text(&run).await;
