@@ -405,6 +405,10 @@ fn main() -> Result<()> {
         match measure_backend(backend, &args, &root) {
             Ok(report) => {
                 report.print_text(&workload);
+                if let Err(e) = report.history_verdict() {
+                    eprintln!("gantry-bench: {backend:?}: FAILED: {e:#}");
+                    failure = Some(e);
+                }
                 if let Some(o) = &report.overhead {
                     if let Err(e) = o.verdict() {
                         eprintln!("gantry-bench: {backend:?}: FAILED: {e:#}");

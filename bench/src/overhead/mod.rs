@@ -11,8 +11,9 @@
 //! log lines through `telemetry::init` with the same filter. Both stay up
 //! and take turns ([`schedule`]): a couple of samples each (off first in
 //! even rounds, on first in odd ones), and now and then one sequential
-//! workflow each (who goes first alternating pair by pair), so a burst of load from elsewhere
-//! on the machine lands on both sides alike; the side not measuring is
+//! workflow each (who goes first alternating pair by pair), so a burst of
+//! load from elsewhere on the machine lands on both sides alike; the side
+//! not measuring is
 //! stopped (SIGSTOP), so its background work (the "on" side's span
 //! exports, both schedulers' ticks) never lands in the other's samples.
 //! [`figures`] turns the samples into overheads with a 90 % interval and a
