@@ -249,6 +249,16 @@ impl Report {
             Verdict::Over => format!("{LIMIT_PERCENT} % or more: FAILED"),
             Verdict::Unresolved => "not resolved: too noisy".to_owned(),
         };
+        // CPU seconds of each side and their change (no interval: one figure a side).
+        let cpu = |label: &str, off: f64, on: f64| {
+            [
+                label.to_owned(),
+                format!("{off:.1} s"),
+                format!("{on:.1} s"),
+                format!("{:+.1} %", overhead::change(off, on)),
+                String::new(),
+            ]
+        };
         vec![
             [
                 "trigger → first step start, p50".into(),
@@ -271,26 +281,12 @@ impl Report {
                 o.chain.describe(),
                 verdict(&o.chain),
             ],
-            [
-                "CPU time, engine process".into(),
-                format!("{:.1} s", o.off.cpu.engine),
-                format!("{:.1} s", o.on.cpu.engine),
-                format!(
-                    "{:+.1} %",
-                    overhead::change(o.off.cpu.engine, o.on.cpu.engine)
-                ),
-                String::new(),
-            ],
-            [
-                "CPU time, step processes".into(),
-                format!("{:.1} s", o.off.cpu.steps),
-                format!("{:.1} s", o.on.cpu.steps),
-                format!(
-                    "{:+.1} %",
-                    overhead::change(o.off.cpu.steps, o.on.cpu.steps)
-                ),
-                String::new(),
-            ],
+            cpu(
+                "CPU time, engine process",
+                o.off.cpu.engine,
+                o.on.cpu.engine,
+            ),
+            cpu("CPU time, step processes", o.off.cpu.steps, o.on.cpu.steps),
             [
                 "JSON log lines written".into(),
                 count(o.off.log_lines as u64),
