@@ -45,6 +45,7 @@ mod signal;
 pub mod slo;
 mod spec_cache;
 mod sqlite;
+mod sqlite_checkpoint;
 pub mod tokens;
 pub mod users;
 pub mod verifications;

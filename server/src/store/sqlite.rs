@@ -5,6 +5,7 @@
 //! file), and its migrations. The SQL itself is `portable/`'s.
 
 use super::spec_cache::SpecCache;
+use super::sqlite_checkpoint::{Checkpointer, FALLBACK_PAGES};
 use super::write_turn::{WriteTx, Writer};
 use super::{
     MigrationStatus, SessionBackend, Store, StoreError, StoreResult, WorkSignal, compare_migrations,
@@ -71,18 +72,21 @@ pub struct SqliteStore {
     signal: WorkSignal,
     /// Audit records appended on their own, committed in groups.
     audit_batch: std::sync::Arc<super::audit_batch::AuditBatch>,
+    /// WAL checkpoints, off the write path; they stop with the store.
+    _checkpoints: Checkpointer,
 }
 
-/// Opens a pool with the store's connection settings. The store opens its
-/// own with it, and so do the benchmark's raw baselines, so that they
-/// measure identically configured connections.
-pub async fn open_sqlite_pool(url: &str, max_connections: u32) -> StoreResult<SqlitePool> {
+/// The store's connection settings for the database at `url`, whose
+/// folder this creates.
+pub(super) fn connect_options(url: &str) -> StoreResult<SqliteConnectOptions> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         // NORMAL is durable across application crashes in WAL mode; only
         // an OS crash can lose the last commits.
         .synchronous(SqliteSynchronous::Normal)
+        // The store's own task checkpoints (`sqlite_checkpoint.rs`).
+        .pragma("wal_autocheckpoint", FALLBACK_PAGES.to_string())
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
     // `create_if_missing` makes the file, not the folder it lives in.
@@ -94,6 +98,17 @@ pub async fn open_sqlite_pool(url: &str, max_connections: u32) -> StoreResult<Sq
             ))
         })?;
     }
+    Ok(options)
+}
+
+/// Opens a pool with the store's connection settings. The store opens its
+/// own with it, and so do the benchmark's raw baselines, so that they
+/// measure identically configured connections.
+pub async fn open_sqlite_pool(url: &str, max_connections: u32) -> StoreResult<SqlitePool> {
+    pool_with(connect_options(url)?, max_connections).await
+}
+
+async fn pool_with(options: SqliteConnectOptions, max_connections: u32) -> StoreResult<SqlitePool> {
     Ok(SqlitePoolOptions::new()
         .max_connections(max_connections)
         .before_acquire(|conn, _| Box::pin(async move { Ok(no_transaction_left(conn)) }))
@@ -122,10 +137,12 @@ fn no_transaction_left(conn: &sqlx::SqliteConnection) -> bool {
 
 impl SqliteStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
-        let pool = open_sqlite_pool(url, max_connections).await?;
+        let options = connect_options(url)?;
+        let pool = pool_with(options.clone(), max_connections).await?;
         Ok(Self {
             writes: Writer::taking_turns(pool.clone()),
             pool,
+            _checkpoints: Checkpointer::spawn(options),
             specs: SpecCache::default(),
             signal: WorkSignal::default(),
             audit_batch: std::sync::Arc::default(),
