@@ -5,7 +5,7 @@
 //! file), and its migrations. The SQL itself is `portable/`'s.
 
 use super::spec_cache::SpecCache;
-use super::sqlite_checkpoint::{Checkpointer, FALLBACK_PAGES};
+use super::sqlite_checkpoint::{Checkpointer, FALLBACK_PAGES, WAL_LIMIT_BYTES};
 use super::write_turn::{WriteTx, Writer};
 use super::{
     MigrationStatus, SessionBackend, Store, StoreError, StoreResult, WorkSignal, compare_migrations,
@@ -87,6 +87,7 @@ pub(super) fn connect_options(url: &str) -> StoreResult<SqliteConnectOptions> {
         .synchronous(SqliteSynchronous::Normal)
         // The store's own task checkpoints (`sqlite_checkpoint.rs`).
         .pragma("wal_autocheckpoint", FALLBACK_PAGES.to_string())
+        .pragma("journal_size_limit", WAL_LIMIT_BYTES.to_string())
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
     // `create_if_missing` makes the file, not the folder it lives in.
