@@ -18,6 +18,9 @@ from pathlib import Path
 
 from common import DrillFailed, Gantry, Report, Triggers, finish_all, wait_for
 
+# How long the fill waits out the unfinished-runs limit before failing.
+REFUSED_FOR = 120
+
 SPEC = """
 name: drill-tiny
 steps:
@@ -27,23 +30,43 @@ steps:
 
 
 def fill(g: Gantry, runs: int) -> list[str]:
-    """RUNS finished runs, triggered from four threads."""
+    """RUNS runs, triggered from four threads. A 429 is the workflow's
+    unfinished-runs limit (the engine is behind the four threads): the
+    thread waits and tries again, as a client should. Any other answer, or
+    refusals for longer than REFUSED_FOR seconds, fails the drill (raised
+    here: an exception in a thread would only be printed)."""
     ids: list[str] = []
+    errors: list[Exception] = []
     lock = threading.Lock()
 
     def trigger(count: int):
-        for _ in range(count):
-            status, body = g.api.call("POST", "/workflows/drill-tiny/runs", {"environment": "dev"}, timeout=30)
-            if status != 201:
-                raise DrillFailed(f"trigger answered {status}: {body}")
+        try:
+            refused_since = None
+            while count > 0:
+                status, body = g.api.call("POST", "/workflows/drill-tiny/runs", {"environment": "dev"}, timeout=30)
+                if status == 429:
+                    refused_since = refused_since or time.monotonic()
+                    if time.monotonic() - refused_since > REFUSED_FOR:
+                        raise DrillFailed(f"triggers refused for {REFUSED_FOR} s: {body}")
+                    time.sleep(0.2)
+                    continue
+                if status != 201:
+                    raise DrillFailed(f"trigger answered {status}: {body}")
+                refused_since = None
+                count -= 1
+                with lock:
+                    ids.append(body["id"])
+        except Exception as e:  # handed to the main thread below
             with lock:
-                ids.append(body["id"])
+                errors.append(e)
 
     threads = [threading.Thread(target=trigger, args=(runs // 4 + (1 if i < runs % 4 else 0),)) for i in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    if errors:
+        raise errors[0]
     return ids
 
 
