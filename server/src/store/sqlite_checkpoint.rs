@@ -14,8 +14,9 @@
 //! themselves once the log reaches [`FALLBACK_PAGES`]: under sustained
 //! writes, and should the task fail (a full disk). By then the task has
 //! copied most of it. The log file is cut back to [`WAL_LIMIT_BYTES`]
-//! when it starts over (it only grows otherwise: a burst of writes left it
-//! at 29 MiB in the soak, against 4 MiB before). The task ends with the store.
+//! when it starts over (it only grows otherwise: a burst of writes left
+//! it at 29 MiB in the soak, against 4 MiB before). The task ends with
+//! the store.
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
@@ -32,8 +33,9 @@ pub const FALLBACK_PAGES: u32 = 10_000;
 /// (`journal_size_limit`).
 pub const WAL_LIMIT_BYTES: u64 = 4 * 1024 * 1024;
 
-/// How often the task checkpoints. Heavy load writes a few thousand pages
-/// a second, so the log stays a few MB at most.
+/// How often the task checkpoints: within the pause between an idle
+/// system's triggers, so the next one finds the log copied and starts it
+/// over.
 const EVERY: Duration = Duration::from_millis(250);
 
 /// The checkpointing task; dropping this stops it.
