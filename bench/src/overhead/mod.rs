@@ -13,9 +13,9 @@
 //! even rounds, on first in odd ones), and now and then one sequential
 //! workflow each (who goes first alternating pair by pair), so a burst of
 //! load from elsewhere on the machine lands on both sides alike; the side
-//! not measuring is
-//! stopped (SIGSTOP), so its background work (the "on" side's span
-//! exports, both schedulers' ticks) never lands in the other's samples.
+//! not measuring is stopped (SIGSTOP), so its background work (the "on"
+//! side's span exports, both schedulers' ticks) never lands in the other's
+//! samples.
 //! [`figures`] turns the samples into overheads with a 90 % interval and a
 //! verdict. `--overhead-on` turns on one part only, or nothing (an A/A run,
 //! whose figures are the comparison's own noise and bias).
